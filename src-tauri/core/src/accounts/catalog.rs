@@ -1,0 +1,185 @@
+//! What each broker needs: environments and their default endpoints, credential fields, and
+//! the account-id field. The UI builds its forms from this, so nothing is duplicated in
+//! TypeScript. Hosts follow the brokers' documentation (see shared/PROTOCOLS.md).
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::model::{BrokerKind, CredentialField, Environment, PropFirmPreset};
+
+/// One credential field a broker needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CredentialFieldSpec {
+    pub field: CredentialField,
+    pub label: String,
+    pub help: String,
+    pub required: bool,
+}
+
+/// One environment of a broker, with its default endpoints (`None` for the in-app paper broker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct EnvironmentInfo {
+    pub environment: Environment,
+    pub label: String,
+    pub rest_url: Option<String>,
+    pub stream_url: Option<String>,
+}
+
+/// Everything the UI needs to render a broker's account form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BrokerInfo {
+    pub kind: BrokerKind,
+    pub label: String,
+    pub description: String,
+    pub environments: Vec<EnvironmentInfo>,
+    pub credential_fields: Vec<CredentialFieldSpec>,
+    pub account_id_required: bool,
+    pub account_id_label: String,
+    pub account_id_placeholder: String,
+    pub account_id_help: String,
+}
+
+/// A prop-firm preset's rules, in percent.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PropFirmPresetInfo {
+    pub preset: PropFirmPreset,
+    pub label: String,
+    pub max_daily_loss_pct: Option<f64>,
+    pub max_total_loss_pct: Option<f64>,
+    pub profit_target_pct: Option<f64>,
+}
+
+fn env(environment: Environment, label: &str, rest: Option<&str>, stream: Option<&str>) -> EnvironmentInfo {
+    EnvironmentInfo {
+        environment,
+        label: label.to_string(),
+        rest_url: rest.map(str::to_string),
+        stream_url: stream.map(str::to_string),
+    }
+}
+
+fn cred(field: CredentialField, label: &str, help: &str) -> CredentialFieldSpec {
+    CredentialFieldSpec { field, label: label.to_string(), help: help.to_string(), required: true }
+}
+
+/// Returns the catalog entry of one broker.
+pub fn broker_info(kind: BrokerKind) -> BrokerInfo {
+    use CredentialField::{ApiKey, ApiSecret};
+    use Environment::{Live, Practice};
+    let (label, description, environments, credential_fields, acct): (_, _, _, _, (bool, &str, &str, &str)) = match kind {
+        BrokerKind::Paper => (
+            "Paper (built in)",
+            "Brokerdesk's own paper broker: fills simulated orders against streamed prices. Needs no credentials.",
+            vec![env(Practice, "Paper", None, None)],
+            vec![],
+            (false, "Account ID", "", "Not needed for the built-in paper broker."),
+        ),
+        BrokerKind::Oanda => (
+            "OANDA",
+            "Forex and CFDs through the OANDA v20 REST API and its pricing stream.",
+            vec![
+                env(Practice, "fxTrade Practice", Some("https://api-fxpractice.oanda.com"), Some("https://stream-fxpractice.oanda.com")),
+                env(Live, "fxTrade Live", Some("https://api-fxtrade.oanda.com"), Some("https://stream-fxtrade.oanda.com")),
+            ],
+            vec![cred(ApiKey, "API access token", "A personal access token from OANDA's hub (Manage API Access). Practice and live tokens are separate.")],
+            (false, "v20 account ID", "101-004-1234567-001", "Leave empty to pick one of the token's accounts once connected."),
+        ),
+        BrokerKind::Alpaca => (
+            "Alpaca",
+            "US stocks and ETFs through Alpaca's Trading API v2 and market-data stream.",
+            vec![
+                env(Practice, "Paper trading", Some("https://paper-api.alpaca.markets"), Some("wss://stream.data.alpaca.markets/v2/iex")),
+                env(Live, "Live trading", Some("https://api.alpaca.markets"), Some("wss://stream.data.alpaca.markets/v2/iex")),
+            ],
+            vec![
+                cred(ApiKey, "API key ID", "From Alpaca's dashboard (API Keys). Paper and live keys are separate."),
+                cred(ApiSecret, "API secret key", "Shown once by Alpaca when the key is created."),
+            ],
+            (false, "Account number", "PA1234567890", "Optional: one Alpaca key belongs to exactly one account."),
+        ),
+        BrokerKind::Tradier => (
+            "Tradier",
+            "US stocks and options through Tradier's brokerage API.",
+            vec![
+                env(Practice, "Sandbox (delayed data)", Some("https://sandbox.tradier.com/v1"), Some("wss://ws.tradier.com/v1/markets/events")),
+                env(Live, "Production", Some("https://api.tradier.com/v1"), Some("wss://ws.tradier.com/v1/markets/events")),
+            ],
+            vec![cred(ApiKey, "Access token", "From Tradier's dashboard (API Access). The sandbox has its own token.")],
+            (true, "Account number", "VA12345678", "Your Tradier account number, as shown in the dashboard."),
+        ),
+        BrokerKind::Tastytrade => (
+            "Tastytrade",
+            "US stocks, options and futures through Tastytrade's Open API (OAuth2).",
+            vec![
+                env(Practice, "Sandbox (cert)", Some("https://api.cert.tastyworks.com"), Some("wss://streamer.cert.tastyworks.com")),
+                env(Live, "Production", Some("https://api.tastyworks.com"), Some("wss://streamer.tastyworks.com")),
+            ],
+            vec![
+                cred(ApiKey, "Refresh token", "From your OAuth application at my.tastytrade.com (it does not expire)."),
+                cred(ApiSecret, "Client secret", "Your OAuth application's client secret."),
+            ],
+            (false, "Account number", "5WT00001", "Optional: leave empty to choose once connected."),
+        ),
+        BrokerKind::Ibkr => (
+            "Interactive Brokers",
+            "IBKR through the Client Portal Web API gateway running on this machine; you log in at the gateway, Brokerdesk stores no IBKR password.",
+            vec![
+                env(Practice, "Paper account (paper login)", Some("https://localhost:5000/v1/api"), Some("wss://localhost:5000/v1/api/ws")),
+                env(Live, "Live account", Some("https://localhost:5000/v1/api"), Some("wss://localhost:5000/v1/api/ws")),
+            ],
+            vec![],
+            (true, "Account ID", "DU1234567", "Paper accounts start with DU; live ones with U."),
+        ),
+    };
+    BrokerInfo {
+        kind,
+        label: label.to_string(),
+        description: description.to_string(),
+        environments,
+        credential_fields,
+        account_id_required: acct.0,
+        account_id_label: acct.1.to_string(),
+        account_id_placeholder: acct.2.to_string(),
+        account_id_help: acct.3.to_string(),
+    }
+}
+
+/// Returns every broker's catalog entry.
+pub fn broker_catalog() -> Vec<BrokerInfo> {
+    BrokerKind::ALL.iter().map(|k| broker_info(*k)).collect()
+}
+
+/// Returns the prop-firm presets. Values are the firms' published two-step challenge rules
+/// (phase 1) as of 2026; firms change them, so users can adjust (which makes them custom).
+pub fn prop_firm_presets() -> Vec<PropFirmPresetInfo> {
+    let p = |preset, label: &str, d, t, pt| PropFirmPresetInfo {
+        preset,
+        label: label.to_string(),
+        max_daily_loss_pct: d,
+        max_total_loss_pct: t,
+        profit_target_pct: pt,
+    };
+    vec![
+        p(PropFirmPreset::None, "None", None, None, None),
+        p(PropFirmPreset::Ftmo, "FTMO", Some(5.0), Some(10.0), Some(10.0)),
+        p(PropFirmPreset::FundedNext, "FundedNext", Some(5.0), Some(10.0), Some(8.0)),
+        p(PropFirmPreset::The5ers, "The5ers", Some(5.0), Some(10.0), Some(8.0)),
+        p(PropFirmPreset::Custom, "Custom", None, None, None),
+    ]
+}
+
+/// Returns one preset's rules.
+pub fn prop_firm_preset(preset: PropFirmPreset) -> PropFirmPresetInfo {
+    prop_firm_presets()
+        .into_iter()
+        .find(|p| p.preset == preset)
+        .unwrap_or(PropFirmPresetInfo { preset, label: preset.to_string(), max_daily_loss_pct: None, max_total_loss_pct: None, profit_target_pct: None })
+}

@@ -1,0 +1,298 @@
+//! Account configuration types. These cross to the UI (generated TypeScript, see ts-rs) and
+//! to the CLI's JSON output. Secrets appear only as [`MaskedCredential`]; inputs carry them
+//! as [`Secret`], which has no `Serialize`.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::secret::Secret;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        #[ts(export)]
+        pub enum $name { $( #[serde(rename = $s)] $variant ),+ }
+
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Returns the stable string form (as stored and as the CLI takes it).
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $(x if x == $s.to_ascii_lowercase() => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "unknown {} {s:?} (expected one of: {})",
+                        stringify!($name),
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// The broker an account belongs to. `paper` is Brokerdesk's built-in paper broker.
+    BrokerKind { Paper => "paper", Oanda => "oanda", Alpaca => "alpaca", Tradier => "tradier", Tastytrade => "tastytrade", Ibkr => "ibkr" }
+);
+string_enum!(
+    /// The broker environment: `practice` is the broker's practice / paper / sandbox system.
+    Environment { Practice => "practice", Live => "live" }
+);
+string_enum!(
+    /// Whether orders go to Brokerdesk's paper engine or to the broker for real.
+    TradingMode { Paper => "paper", Live => "live" }
+);
+string_enum!(
+    /// Account standing; restricts what may be traded (rules arrive with trading).
+    AccountStatus { Active => "active", Suspended => "suspended", InDrawdown => "in_drawdown", Terminated => "terminated" }
+);
+string_enum!(
+    /// A prop-firm rule preset.
+    PropFirmPreset { None => "none", Ftmo => "ftmo", FundedNext => "funded_next", The5ers => "the5ers", Custom => "custom" }
+);
+string_enum!(
+    /// A chart timeframe the account may trade on.
+    Timeframe { M1 => "M1", M5 => "M5", M15 => "M15", M30 => "M30", H1 => "H1", H4 => "H4", D1 => "D1", W1 => "W1", MN1 => "MN1" }
+);
+string_enum!(
+    /// A stored secret field of an account.
+    CredentialField { ApiKey => "api_key", ApiSecret => "api_secret" }
+);
+
+/// Prop-firm drawdown and target rules, in percent of the starting balance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PropFirmRules {
+    pub preset: PropFirmPreset,
+    pub max_daily_loss_pct: Option<f64>,
+    pub max_total_loss_pct: Option<f64>,
+    pub profit_target_pct: Option<f64>,
+}
+
+impl Default for PropFirmRules {
+    fn default() -> Self {
+        Self { preset: PropFirmPreset::None, max_daily_loss_pct: None, max_total_loss_pct: None, profit_target_pct: None }
+    }
+}
+
+/// Pre-trade risk limits. `None` means no limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RiskLimits {
+    /// Largest position as a percentage of equity.
+    pub max_position_size_pct: Option<f64>,
+    pub max_open_positions: Option<u32>,
+    /// Largest order size in lots (FX) or shares/contracts.
+    pub max_qty: Option<f64>,
+    pub max_leverage: Option<f64>,
+    pub require_stop_loss: bool,
+    /// Highest allowed correlation (0–1) between open positions.
+    pub max_correlation: Option<f64>,
+}
+
+/// The daily window in which trading is allowed, in a named time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TradingHours {
+    /// `HH:MM`, 24-hour.
+    pub start: String,
+    /// `HH:MM`, 24-hour; earlier than `start` means the window crosses midnight.
+    pub end: String,
+    /// IANA time zone, e.g. `America/New_York`.
+    pub timezone: String,
+}
+
+/// Which events raise a native notification for this account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct NotificationSettings {
+    pub connection_lost: bool,
+    pub connection_restored: bool,
+    pub auth_failure: bool,
+    pub order_filled: bool,
+    pub risk_breach: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self { connection_lost: true, connection_restored: true, auth_failure: true, order_filled: true, risk_breach: true }
+    }
+}
+
+/// A stored credential as the UI may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct MaskedCredential {
+    pub field: CredentialField,
+    pub label: String,
+    /// `••••1234` (or `••••` for short secrets).
+    pub masked: String,
+}
+
+/// One entry of an account's status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct StatusChange {
+    pub status: AccountStatus,
+    pub reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub changed_at: String,
+}
+
+/// A configured broker account, as shown to the UI and printed by the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub broker: BrokerKind,
+    pub environment: Environment,
+    pub broker_account_id: Option<String>,
+    pub rest_url: Option<String>,
+    pub stream_url: Option<String>,
+    pub credentials: Vec<MaskedCredential>,
+    pub prop_firm: PropFirmRules,
+    pub risk: RiskLimits,
+    pub instruments: Vec<String>,
+    pub timeframes: Vec<Timeframe>,
+    pub trading_hours: Option<TradingHours>,
+    pub weekend_trading: bool,
+    pub notifications: NotificationSettings,
+    pub status: AccountStatus,
+    pub status_history: Vec<StatusChange>,
+    pub mode: TradingMode,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Credentials as typed by the user. On update, `None` keeps the stored value.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CredentialsInput {
+    #[ts(as = "Option<String>")]
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    #[ts(as = "Option<String>")]
+    #[serde(default)]
+    pub api_secret: Option<Secret>,
+}
+
+impl CredentialsInput {
+    /// Returns the value typed for a field.
+    pub fn get(&self, field: CredentialField) -> Option<&Secret> {
+        match field {
+            CredentialField::ApiKey => self.api_key.as_ref(),
+            CredentialField::ApiSecret => self.api_secret.as_ref(),
+        }
+    }
+}
+
+/// Everything a user sets on an account (add, and edit as a full replacement).
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AccountInput {
+    pub name: String,
+    pub broker: BrokerKind,
+    pub environment: Environment,
+    #[serde(default)]
+    pub broker_account_id: Option<String>,
+    #[serde(default)]
+    pub rest_url: Option<String>,
+    #[serde(default)]
+    pub stream_url: Option<String>,
+    #[serde(default)]
+    pub credentials: CredentialsInput,
+    #[serde(default)]
+    pub prop_firm: PropFirmRules,
+    #[serde(default)]
+    pub risk: RiskLimits,
+    #[serde(default)]
+    pub instruments: Vec<String>,
+    #[serde(default)]
+    pub timeframes: Vec<Timeframe>,
+    #[serde(default)]
+    pub trading_hours: Option<TradingHours>,
+    #[serde(default)]
+    pub weekend_trading: bool,
+    #[serde(default)]
+    pub notifications: NotificationSettings,
+    #[serde(default = "default_status")]
+    pub status: AccountStatus,
+    #[serde(default)]
+    pub status_reason: Option<String>,
+}
+
+fn default_status() -> AccountStatus {
+    AccountStatus::Active
+}
+
+impl AccountInput {
+    /// Returns an input with defaults for everything but the identity fields.
+    pub fn new(name: impl Into<String>, broker: BrokerKind, environment: Environment) -> Self {
+        Self {
+            name: name.into(),
+            broker,
+            environment,
+            broker_account_id: None,
+            rest_url: None,
+            stream_url: None,
+            credentials: CredentialsInput::default(),
+            prop_firm: PropFirmRules::default(),
+            risk: RiskLimits::default(),
+            instruments: Vec::new(),
+            timeframes: Vec::new(),
+            trading_hours: None,
+            weekend_trading: false,
+            notifications: NotificationSettings::default(),
+            status: AccountStatus::Active,
+            status_reason: None,
+        }
+    }
+
+    /// Returns the input that reproduces an existing account (credentials left unchanged).
+    pub fn from_account(a: &Account) -> Self {
+        Self {
+            name: a.name.clone(),
+            broker: a.broker,
+            environment: a.environment,
+            broker_account_id: a.broker_account_id.clone(),
+            rest_url: a.rest_url.clone(),
+            stream_url: a.stream_url.clone(),
+            credentials: CredentialsInput::default(),
+            prop_firm: a.prop_firm.clone(),
+            risk: a.risk.clone(),
+            instruments: a.instruments.clone(),
+            timeframes: a.timeframes.clone(),
+            trading_hours: a.trading_hours.clone(),
+            weekend_trading: a.weekend_trading,
+            notifications: a.notifications.clone(),
+            status: a.status,
+            status_reason: None,
+        }
+    }
+}

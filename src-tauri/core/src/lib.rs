@@ -1,0 +1,12 @@
+//! Brokerdesk's engine: the vault that seals secrets, the SQLite store, account
+//! configuration, and the [`api::Brokerdesk`] facade that the Tauri shell and the CLI both
+//! call. Nothing here depends on Tauri.
+
+pub mod error;
+pub mod paths;
+pub mod secret;
+pub mod store;
+pub mod vault;
+
+pub use error::{ApiError, ErrorCode, FieldError};
+pub use secret::Secret;

@@ -1,0 +1,281 @@
+use std::sync::Arc;
+
+use super::keychain::{MemoryKeyStore, NoKeychain};
+use super::*;
+
+async fn store(dir: &tempfile::TempDir) -> Store {
+    Store::open(dir.path()).await.expect("open store")
+}
+
+fn pw(s: &str) -> Secret {
+    Secret::new(s)
+}
+
+async fn insert_secret(store: &Store, u: &Unlocked, account: &str, field: &str, value: &str) {
+    sqlx::query(
+        "INSERT OR IGNORE INTO accounts (id, name, broker, environment, created_at, updated_at)
+         VALUES (?, ?, 'oanda', 'practice', 'now', 'now')",
+    )
+    .bind(account)
+    .bind(account)
+    .execute(store.pool())
+    .await
+    .expect("insert account");
+    let sealed = u.seal(&account_secret_binding(account, field), value.as_bytes()).expect("seal");
+    sqlx::query("INSERT INTO account_secrets (account_id, field, sealed, key_generation, updated_at) VALUES (?, ?, ?, ?, 'now')")
+        .bind(account)
+        .bind(field)
+        .bind(sealed)
+        .bind(i64::from(u.generation()))
+        .execute(store.pool())
+        .await
+        .expect("insert secret");
+}
+
+async fn read_secret(store: &Store, u: &Unlocked, account: &str, field: &str) -> Result<Secret, VaultError> {
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM account_secrets WHERE account_id = ? AND field = ?")
+        .bind(account)
+        .bind(field)
+        .fetch_one(store.pool())
+        .await
+        .expect("row");
+    u.open(&account_secret_binding(account, field), &sealed)
+}
+
+#[tokio::test]
+async fn keychain_vault_unlocks_itself_after_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ks = MemoryKeyStore::new();
+    let v = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    v.init(None).await.expect("init");
+    let u = v.unlocked().await.expect("unlocked after init");
+    insert_secret(&v.store, &u, "a1", "api_key", "tok-keychain-123").await;
+    assert_eq!(ks.names().len(), 1);
+
+    let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    assert!(matches!(v2.unlocked().await, Err(VaultError::Locked)));
+    v2.unlock(None).await.expect("unlock from keychain");
+    let u2 = v2.unlocked().await.expect("unlocked");
+    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_key").await.expect("open").expose(), "tok-keychain-123");
+    let st = v2.state().await.expect("state");
+    assert_eq!(st.protection, Some(VaultProtection::Keychain));
+    assert!(!st.locked);
+}
+
+#[tokio::test]
+async fn no_keychain_requires_a_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    let err = v.init(None).await.expect_err("must require a password");
+    assert_eq!(err.code(), "password_required", "{err}");
+    assert!(!v.state().await.expect("state").initialized, "nothing may be stored");
+    v.init(Some(&pw("correct horse battery"))).await.expect("init with password");
+    assert_eq!(v.state().await.expect("state").protection, Some(VaultProtection::Password));
+}
+
+#[tokio::test]
+async fn password_vault_starts_locked_and_refuses_wrong_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    v.init(Some(&pw("correct horse battery"))).await.expect("init");
+    let u = v.unlocked().await.expect("unlocked");
+    insert_secret(&v.store, &u, "a1", "api_key", "tok-pw-1234567890").await;
+
+    let v2 = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    assert!(v2.state().await.expect("state").locked);
+    assert_eq!(v2.unlocked().await.err().map(|e| e.code()), Some("locked"));
+    let e = v2.unlock(Some(&pw("wrong horse battery"))).await.expect_err("wrong");
+    assert_eq!(e.code(), "wrong_password");
+    assert_eq!(v2.unlock(None).await.expect_err("none").code(), "password_missing");
+    v2.unlock(Some(&pw("correct horse battery"))).await.expect("right password");
+    let u2 = v2.unlocked().await.expect("unlocked");
+    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_key").await.expect("open").expose(), "tok-pw-1234567890");
+
+    v2.lock().await.expect("lock");
+    assert_eq!(v2.unlocked().await.err().map(|e| e.code()), Some("locked"));
+}
+
+#[tokio::test]
+async fn keychain_vault_cannot_be_locked_and_init_twice_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(MemoryKeyStore::new()));
+    v.init(None).await.expect("init");
+    assert_eq!(v.lock().await.expect_err("no pw").code(), "no_master_password");
+    assert_eq!(v.init(None).await.expect_err("twice").code(), "already_initialized");
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    for p in ["short", "        ", ""] {
+        assert_eq!(v.init(Some(&pw(p))).await.expect_err(p).code(), "weak_password");
+    }
+    let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
+    assert_eq!(v.init(Some(&pw(&long))).await.expect_err("long").code(), "weak_password");
+}
+
+#[tokio::test]
+async fn tampered_and_moved_ciphertexts_give_distinct_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(MemoryKeyStore::new()));
+    v.init(None).await.expect("init");
+    let u = v.unlocked().await.expect("unlocked");
+    insert_secret(&v.store, &u, "a1", "api_key", "tok-a1-abcdefghijkl").await;
+    insert_secret(&v.store, &u, "a2", "api_key", "tok-a2-abcdefghijkl").await;
+
+    // Copy a1's ciphertext onto a2 with plain SQL.
+    sqlx::query("UPDATE account_secrets SET sealed = (SELECT sealed FROM account_secrets WHERE account_id = 'a1') WHERE account_id = 'a2'")
+        .execute(v.store.pool())
+        .await
+        .expect("copy");
+    let e = read_secret(&v.store, &u, "a2", "api_key").await.expect_err("moved");
+    assert_eq!(e.code(), "ciphertext_misbound", "{e}");
+    assert!(e.to_string().contains("account:a1:api_key"), "{e}");
+
+    // Flip a byte in a1's ciphertext.
+    sqlx::query("UPDATE account_secrets SET sealed = CAST(substr(sealed, 1, length(sealed) - 1) || x'00' AS BLOB) WHERE account_id = 'a1'")
+        .execute(v.store.pool())
+        .await
+        .expect("tamper");
+    let e = read_secret(&v.store, &u, "a1", "api_key").await.expect_err("tampered");
+    assert_eq!(e.code(), "ciphertext_tampered", "{e}");
+    assert!(!e.to_string().contains("tok-"), "no plaintext in the message");
+}
+
+#[tokio::test]
+async fn rotation_reseals_everything_and_replaces_the_keychain_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ks = MemoryKeyStore::new();
+    let v = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    v.init(None).await.expect("init");
+    let u1 = v.unlocked().await.expect("u1");
+    for i in 0..5 {
+        insert_secret(&v.store, &u1, &format!("a{i}"), "api_key", &format!("secret-value-{i}-xyz")).await;
+    }
+    let before: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM account_secrets ORDER BY account_id")
+        .fetch_all(v.store.pool())
+        .await
+        .expect("before");
+    let old_names = ks.names();
+
+    assert_eq!(v.rotate_key().await.expect("rotate"), 2);
+    let u2 = v.unlocked().await.expect("u2");
+    assert_eq!(u2.generation(), 2);
+    for i in 0..5 {
+        let s = read_secret(&v.store, &u2, &format!("a{i}"), "api_key").await.expect("open after rotation");
+        assert_eq!(s.expose(), format!("secret-value-{i}-xyz"));
+        // The old key no longer opens anything.
+        assert!(read_secret(&v.store, &u1, &format!("a{i}"), "api_key").await.is_err());
+    }
+    let after: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM account_secrets ORDER BY account_id")
+        .fetch_all(v.store.pool())
+        .await
+        .expect("after");
+    assert!(before.iter().zip(&after).all(|(b, a)| b != a));
+    let new_names = ks.names();
+    assert_eq!(new_names.len(), 1);
+    assert_ne!(old_names, new_names);
+    let gens: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT key_generation FROM account_secrets")
+        .fetch_all(v.store.pool())
+        .await
+        .expect("gens");
+    assert_eq!(gens, vec![2]);
+
+    // A fresh process unlocks with the new keychain entry.
+    let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    v2.unlock(None).await.expect("unlock gen 2");
+}
+
+#[tokio::test]
+async fn rotation_with_password_keeps_the_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    v.init(Some(&pw("correct horse battery"))).await.expect("init");
+    let u = v.unlocked().await.expect("u");
+    insert_secret(&v.store, &u, "a1", "api_secret", "the-secret-abcdef").await;
+    v.rotate_key().await.expect("rotate");
+    let v2 = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    v2.unlock(Some(&pw("correct horse battery"))).await.expect("unlock");
+    let u2 = v2.unlocked().await.expect("u2");
+    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_secret").await.expect("open").expose(), "the-secret-abcdef");
+}
+
+#[tokio::test]
+async fn a_tampered_secret_aborts_rotation_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ks = MemoryKeyStore::new();
+    let v = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    v.init(None).await.expect("init");
+    let u = v.unlocked().await.expect("u");
+    insert_secret(&v.store, &u, "a1", "api_key", "good-secret-123456").await;
+    insert_secret(&v.store, &u, "a2", "api_key", "other-secret-123456").await;
+    sqlx::query("UPDATE account_secrets SET sealed = x'0100' WHERE account_id = 'a2'")
+        .execute(v.store.pool())
+        .await
+        .expect("tamper");
+    let names = ks.names();
+    let e = v.rotate_key().await.expect_err("must abort");
+    assert_eq!(e.code(), "ciphertext_tampered");
+    assert_eq!(ks.names(), names, "the new keychain entry is cleaned up");
+    assert_eq!(v.state().await.expect("state").key_generation, 1);
+    assert_eq!(read_secret(&v.store, &u, "a1", "api_key").await.expect("still opens").expose(), "good-secret-123456");
+}
+
+#[tokio::test]
+async fn change_password_and_move_from_keychain_to_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ks = MemoryKeyStore::new();
+    let v = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    v.init(None).await.expect("init");
+    let u = v.unlocked().await.expect("u");
+    insert_secret(&v.store, &u, "a1", "api_key", "keep-me-1234567890").await;
+
+    v.change_password(None, &pw("first password!")).await.expect("set first password");
+    assert!(ks.names().is_empty(), "the keychain no longer holds the key");
+    assert_eq!(v.state().await.expect("s").protection, Some(VaultProtection::Password));
+
+    let e = v.change_password(Some(&pw("not the password")), &pw("second password!")).await.expect_err("wrong current");
+    assert_eq!(e.code(), "wrong_password");
+    v.change_password(Some(&pw("first password!")), &pw("second password!")).await.expect("change");
+
+    let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    assert_eq!(v2.unlock(Some(&pw("first password!"))).await.expect_err("old").code(), "wrong_password");
+    v2.unlock(Some(&pw("second password!"))).await.expect("new password");
+    let u2 = v2.unlocked().await.expect("u2");
+    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_key").await.expect("open").expose(), "keep-me-1234567890");
+}
+
+#[tokio::test]
+async fn missing_or_foreign_keychain_key_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ks = MemoryKeyStore::new();
+    let v = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    v.init(None).await.expect("init");
+    let name = ks.names().remove(0);
+
+    ks.set(&name, &[7u8; 32]).expect("overwrite");
+    let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    assert_eq!(v2.unlock(None).await.expect_err("mismatch").code(), "keychain_key_mismatch");
+
+    ks.delete(&name).expect("delete");
+    assert_eq!(v2.unlock(None).await.expect_err("missing").code(), "keychain_key_missing");
+}
+
+#[tokio::test]
+async fn another_process_rotating_the_key_stops_stale_writers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ks = MemoryKeyStore::new();
+    let a = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    a.init(None).await.expect("init");
+    let b = Vault::new(store(&dir).await, Arc::new(ks.clone()));
+    b.unlock(None).await.expect("b unlock");
+    a.rotate_key().await.expect("rotate in a");
+
+    let ub = b.unlocked().await.expect("b still holds its key");
+    let mut tx = b.store.begin_write().await.expect("tx");
+    assert_eq!(ub.check_generation(&mut tx).await.expect_err("stale").code(), "vault_changed");
+    drop(tx);
+    assert!(b.state().await.expect("state").locked, "b reports itself locked");
+    b.unlock(None).await.expect("b re-unlocks with the new key");
+}
