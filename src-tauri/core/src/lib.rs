@@ -2,11 +2,15 @@
 //! configuration, and the [`api::Brokerdesk`] facade that the Tauri shell and the CLI both
 //! call. Nothing here depends on Tauri.
 
+pub mod accounts;
+pub mod api;
 pub mod error;
+pub mod logging;
 pub mod paths;
 pub mod secret;
 pub mod store;
 pub mod vault;
 
+pub use api::{Brokerdesk, VaultStatus};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use secret::Secret;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::error::ApiError;
 use crate::secret::Secret;
 
 macro_rules! string_enum {
@@ -146,8 +147,10 @@ impl Default for NotificationSettings {
 pub struct MaskedCredential {
     pub field: CredentialField,
     pub label: String,
-    /// `••••1234` (or `••••` for short secrets).
+    /// `••••1234` (or `••••` for short secrets); `unreadable` when it cannot be opened.
     pub masked: String,
+    /// Why the stored value cannot be opened (tampered or moved), if it cannot.
+    pub error: Option<ApiError>,
 }
 
 /// One entry of an account's status history.

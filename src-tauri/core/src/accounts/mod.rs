@@ -1,0 +1,273 @@
+//! Account configuration: the model ([`model`]), what each broker needs ([`catalog`]),
+//! validation ([`validate`]) and storage ([`repo`]). [`Accounts`] ties them to the vault:
+//! secrets are sealed before they touch the database and only masked values come out.
+
+pub mod catalog;
+pub mod model;
+pub mod repo;
+pub mod validate;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use self::catalog::broker_info;
+use self::model::{Account, AccountInput, CredentialField, MaskedCredential};
+use self::validate::Context;
+use crate::error::{ErrorCode, FieldError};
+use crate::secret::Secret;
+use crate::store::{Store, StoreError};
+use crate::vault::{account_secret_binding, Unlocked, Vault, VaultError};
+
+/// An account's opened credentials. Zeroized on drop, redacted in `Debug`.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    pub api_key: Option<Secret>,
+    pub api_secret: Option<Secret>,
+}
+
+/// An account operation failure.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{}", validation_summary(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("an account named {0:?} already exists")]
+    DuplicateName(String),
+    #[error("no account matches {0:?}")]
+    NotFound(String),
+    #[error("{0:?} matches {1} accounts; use more of the id")]
+    Ambiguous(String, usize),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn validation_summary(fields: &[FieldError]) -> String {
+    match fields {
+        [one] => format!("invalid {}: {}", one.field, one.message),
+        many => format!(
+            "{} fields are invalid: {}",
+            many.len(),
+            many.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        ),
+    }
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        AccountError::Store(e.into())
+    }
+}
+
+impl ErrorCode for AccountError {
+    fn code(&self) -> &'static str {
+        match self {
+            AccountError::Invalid(_) => "validation",
+            AccountError::DuplicateName(_) => "duplicate_name",
+            AccountError::NotFound(_) => "not_found",
+            AccountError::Ambiguous(..) => "ambiguous",
+            AccountError::Vault(e) => e.code(),
+            AccountError::Store(e) => e.code(),
+        }
+    }
+
+    fn fields(&self) -> Vec<FieldError> {
+        match self {
+            AccountError::Invalid(f) => f.clone(),
+            AccountError::DuplicateName(n) => vec![FieldError::new(
+                "name",
+                "duplicate",
+                format!("An account named {n:?} already exists."),
+            )],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Account operations over the store and the vault.
+pub struct Accounts {
+    store: Store,
+    vault: Arc<Vault>,
+}
+
+impl Accounts {
+    pub fn new(store: Store, vault: Arc<Vault>) -> Self {
+        Self { store, vault }
+    }
+
+    /// Lists every account, secrets masked. Requires the vault to be unlocked.
+    pub async fn list(&self) -> Result<Vec<Account>, AccountError> {
+        let key = self.vault.unlocked().await?;
+        let mut conn = self.store.pool().acquire().await?;
+        let stored = repo::load(&mut conn, None).await?;
+        stored.into_iter().map(|s| present(s, &key)).collect()
+    }
+
+    /// Returns one account by id, unique id prefix (4+ characters) or exact name.
+    pub async fn get(&self, key: &str) -> Result<Account, AccountError> {
+        let unlocked = self.vault.unlocked().await?;
+        let mut conn = self.store.pool().acquire().await?;
+        let id = resolve_one(&mut conn, key).await?;
+        let stored = repo::load(&mut conn, Some(&id)).await?.pop().ok_or_else(|| AccountError::NotFound(key.to_string()))?;
+        present(stored, &unlocked)
+    }
+
+    /// Resolves a user-supplied key to an account id.
+    pub async fn resolve(&self, key: &str) -> Result<String, AccountError> {
+        self.vault.unlocked().await?;
+        let mut conn = self.store.pool().acquire().await?;
+        resolve_one(&mut conn, key).await
+    }
+
+    /// Validates and stores a new account, sealing its credentials.
+    pub async fn add(&self, mut input: AccountInput) -> Result<Account, AccountError> {
+        let key = self.vault.unlocked().await?;
+        validate::validate(&mut input, &Context::Create).map_err(AccountError::Invalid)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = Utc::now().to_rfc3339();
+        let mut tx = self.store.begin_write().await?;
+        key.check_generation(&mut tx).await?;
+        if repo::name_taken(&mut tx, &input.name, None).await? {
+            return Err(AccountError::DuplicateName(input.name));
+        }
+        repo::upsert(&mut tx, &id, &input, &now, true).await?;
+        repo::push_status(&mut tx, &id, input.status, input.status_reason.as_deref().or(Some("created")), &now).await?;
+        write_secrets(&mut tx, &key, &id, &input, &now).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
+        self.get(&id).await
+    }
+
+    /// Replaces an account's configuration. Credentials left `None` keep their stored value.
+    pub async fn update(&self, key_or_id: &str, mut input: AccountInput) -> Result<Account, AccountError> {
+        let key = self.vault.unlocked().await?;
+        let mut tx = self.store.begin_write().await?;
+        key.check_generation(&mut tx).await?;
+        let id = resolve_one(&mut tx, key_or_id).await?;
+        let current = repo::load(&mut tx, Some(&id)).await?.pop().ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+        let stored_fields: Vec<CredentialField> = current.secrets.iter().map(|(f, _)| *f).collect();
+        let ctx = Context::Update { broker: current.broker, environment: current.environment, stored: &stored_fields };
+        validate::validate(&mut input, &ctx).map_err(AccountError::Invalid)?;
+        if repo::name_taken(&mut tx, &input.name, Some(&id)).await? {
+            return Err(AccountError::DuplicateName(input.name));
+        }
+        let now = Utc::now().to_rfc3339();
+        repo::upsert(&mut tx, &id, &input, &now, false).await?;
+        if input.status != current.status {
+            repo::push_status(&mut tx, &id, input.status, input.status_reason.as_deref(), &now).await?;
+        }
+        write_secrets(&mut tx, &key, &id, &input, &now).await?;
+        // Drop secrets the broker no longer uses (never happens today: the broker is fixed).
+        let used: Vec<CredentialField> = broker_info(input.broker).credential_fields.iter().map(|s| s.field).collect();
+        repo::drop_secrets_except(&mut tx, &id, &used).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(account = %id, "account updated");
+        self.get(&id).await
+    }
+
+    /// Opens an account's stored credentials for use by a broker connector. Fails with the
+    /// vault's distinct errors (`ciphertext_tampered`, `ciphertext_misbound`) when a stored
+    /// value was altered or moved.
+    pub async fn open_credentials(&self, key_or_id: &str) -> Result<Credentials, AccountError> {
+        let key = self.vault.unlocked().await?;
+        let mut conn = self.store.pool().acquire().await?;
+        let id = resolve_one(&mut conn, key_or_id).await?;
+        let stored = repo::load(&mut conn, Some(&id)).await?.pop().ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+        let mut creds = Credentials::default();
+        for (field, sealed) in &stored.secrets {
+            let secret = key.open(&account_secret_binding(&id, field.as_str()), sealed)?;
+            match field {
+                CredentialField::ApiKey => creds.api_key = Some(secret),
+                CredentialField::ApiSecret => creds.api_secret = Some(secret),
+            }
+        }
+        Ok(creds)
+    }
+
+    /// Removes an account and its sealed secrets.
+    pub async fn remove(&self, key_or_id: &str) -> Result<Account, AccountError> {
+        let account = self.get(key_or_id).await?;
+        let mut tx = self.store.begin_write().await?;
+        if repo::delete(&mut tx, &account.id).await? == 0 {
+            return Err(AccountError::NotFound(key_or_id.to_string()));
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(account = %account.id, "account removed");
+        Ok(account)
+    }
+}
+
+async fn resolve_one(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<String, AccountError> {
+    let key = key.trim();
+    let mut ids = repo::resolve(conn, key).await?;
+    match ids.len() {
+        0 => Err(AccountError::NotFound(key.to_string())),
+        1 => Ok(ids.remove(0)),
+        n => Err(AccountError::Ambiguous(key.to_string(), n)),
+    }
+}
+
+async fn write_secrets(
+    tx: &mut repo::Tx,
+    key: &Unlocked,
+    id: &str,
+    input: &AccountInput,
+    now: &str,
+) -> Result<(), AccountError> {
+    for field in CredentialField::ALL {
+        if let Some(secret) = input.credentials.get(*field) {
+            let sealed = key.seal(&account_secret_binding(id, field.as_str()), secret.expose().as_bytes())?;
+            repo::put_secret(tx, id, *field, &sealed, key.generation(), now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Turns a stored account into its UI form, opening each secret only to mask it.
+fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountError> {
+    let info = broker_info(s.broker);
+    let mut credentials = Vec::with_capacity(s.secrets.len());
+    for (field, sealed) in &s.secrets {
+        // One damaged secret must not hide every account: report it on the credential.
+        let (masked, error) = match key.open(&account_secret_binding(&s.id, field.as_str()), sealed) {
+            Ok(secret) => (secret.masked(), None),
+            Err(e) => {
+                tracing::warn!(account = %s.id, field = field.as_str(), code = e.code(), "stored credential cannot be opened");
+                ("unreadable".to_string(), Some(e.to_api_error()))
+            }
+        };
+        let label = info
+            .credential_fields
+            .iter()
+            .find(|c| c.field == *field)
+            .map(|c| c.label.clone())
+            .unwrap_or_else(|| field.as_str().to_string());
+        credentials.push(MaskedCredential { field: *field, label, masked, error });
+    }
+    Ok(Account {
+        id: s.id,
+        name: s.name,
+        broker: s.broker,
+        environment: s.environment,
+        broker_account_id: s.broker_account_id,
+        rest_url: s.rest_url,
+        stream_url: s.stream_url,
+        credentials,
+        prop_firm: s.prop_firm,
+        risk: s.risk,
+        instruments: s.instruments,
+        timeframes: s.timeframes,
+        trading_hours: s.trading_hours,
+        weekend_trading: s.weekend_trading,
+        notifications: s.notifications,
+        status: s.status,
+        status_history: s.status_history,
+        mode: s.mode,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    })
+}
+
+#[cfg(test)]
+mod tests;
