@@ -123,14 +123,12 @@ impl Accounts {
     /// Validates and stores a new account, sealing its credentials.
     pub async fn add(&self, mut input: AccountInput) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
-        validate::validate(&mut input, &Context::Create).map_err(AccountError::Invalid)?;
+        let checked = validate::validate(&mut input, &Context::Create);
         let id = uuid::Uuid::new_v4().to_string();
         let now = Utc::now().to_rfc3339();
         let mut tx = self.store.begin_write().await?;
         key.check_generation(&mut tx).await?;
-        if repo::name_taken(&mut tx, &input.name, None).await? {
-            return Err(AccountError::DuplicateName(input.name));
-        }
+        check_all(checked, repo::name_taken(&mut tx, &input.name, None).await?, &input.name)?;
         repo::upsert(&mut tx, &id, &input, &now, true).await?;
         repo::push_status(&mut tx, &id, input.status, input.status_reason.as_deref().or(Some("created")), &now).await?;
         write_secrets(&mut tx, &key, &id, &input, &now).await?;
@@ -148,10 +146,8 @@ impl Accounts {
         let current = repo::load(&mut tx, Some(&id)).await?.pop().ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
         let stored_fields: Vec<CredentialField> = current.secrets.iter().map(|(f, _)| *f).collect();
         let ctx = Context::Update { broker: current.broker, environment: current.environment, stored: &stored_fields };
-        validate::validate(&mut input, &ctx).map_err(AccountError::Invalid)?;
-        if repo::name_taken(&mut tx, &input.name, Some(&id)).await? {
-            return Err(AccountError::DuplicateName(input.name));
-        }
+        let checked = validate::validate(&mut input, &ctx);
+        check_all(checked, repo::name_taken(&mut tx, &input.name, Some(&id)).await?, &input.name)?;
         let now = Utc::now().to_rfc3339();
         repo::upsert(&mut tx, &id, &input, &now, false).await?;
         if input.status != current.status {
@@ -195,6 +191,20 @@ impl Accounts {
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %account.id, "account removed");
         Ok(account)
+    }
+}
+
+/// Combines validation with the uniqueness check, so the user sees every problem at once.
+fn check_all(checked: Result<(), Vec<FieldError>>, name_taken: bool, name: &str) -> Result<(), AccountError> {
+    match (checked, name_taken && !name.is_empty()) {
+        (Ok(()), false) => Ok(()),
+        (Ok(()), true) => Err(AccountError::DuplicateName(name.to_string())),
+        (Err(mut errs), taken) => {
+            if taken {
+                errs.insert(0, FieldError::new("name", "duplicate", format!("An account named {name:?} already exists.")));
+            }
+            Err(AccountError::Invalid(errs))
+        }
     }
 }
 

@@ -246,6 +246,8 @@ pub struct AccountInput {
     pub notifications: NotificationSettings,
     #[serde(default = "default_status")]
     pub status: AccountStatus,
+    /// Why the status changes; recorded in the history only when `status` differs from the
+    /// stored one (or on creation).
     #[serde(default)]
     pub status_reason: Option<String>,
 }

@@ -141,14 +141,14 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     // Instruments: upper-case, dedupe (keeping order), validate.
     let mut seen = HashSet::new();
     let mut instruments = Vec::new();
-    for raw in input.instruments.drain(..) {
+    for (idx, raw) in input.instruments.drain(..).enumerate() {
         let s = raw.trim().to_ascii_uppercase();
         if s.is_empty() {
             continue;
         }
         if s.len() > 32 || !s.chars().all(|c| c.is_ascii_alphanumeric() || "._/:-".contains(c)) {
             errs.push(FieldError::new(
-                "instruments",
+                format!("instruments[{idx}]"),
                 "invalid",
                 format!("{raw:?} is not a symbol: use letters, digits and . _ / : - (at most 32)."),
             ));

@@ -1,0 +1,148 @@
+use super::*;
+use crate::accounts::model::{CredentialsInput, RiskLimits, Timeframe};
+
+fn oanda() -> AccountInput {
+    let mut a = AccountInput::new("FX main", BrokerKind::Oanda, Environment::Practice);
+    a.credentials = CredentialsInput { api_key: Some(Secret::new("0123456789abcdef-0123456789abcdef")), api_secret: None };
+    a
+}
+
+fn codes(r: Result<(), Vec<FieldError>>) -> Vec<(String, String)> {
+    r.err().unwrap_or_default().into_iter().map(|e| (e.field, e.code)).collect()
+}
+
+fn has(errs: &[(String, String)], field: &str, code: &str) -> bool {
+    errs.iter().any(|(f, c)| f == field && c == code)
+}
+
+#[test]
+fn a_complete_input_is_valid_and_normalised() {
+    let mut a = oanda();
+    a.name = "  FX main  ".into();
+    a.instruments = vec!["eur_usd".into(), " EUR_USD".into(), "usd_jpy".into(), "".into()];
+    a.timeframes = vec![Timeframe::H1, Timeframe::M5, Timeframe::H1];
+    a.trading_hours = Some(TradingHours { start: "08:00".into(), end: "17:30".into(), timezone: "Europe/London".into() });
+    a.rest_url = Some("  ".into());
+    validate(&mut a, &Context::Create).expect("valid");
+    assert_eq!(a.name, "FX main");
+    assert_eq!(a.instruments, vec!["EUR_USD", "USD_JPY"]);
+    assert_eq!(a.timeframes, vec![Timeframe::M5, Timeframe::H1]);
+    assert_eq!(a.rest_url, None);
+}
+
+#[test]
+fn every_problem_is_reported_with_its_field() {
+    let mut a = oanda();
+    a.name = "".into();
+    a.credentials.api_key = Some(Secret::new(" padded"));
+    a.credentials.api_secret = Some(Secret::new("not-used"));
+    a.rest_url = Some("http://broker.example.com".into());
+    a.stream_url = Some("ftp://x".into());
+    a.broker_account_id = Some("bad id!".into());
+    a.prop_firm.max_daily_loss_pct = Some(150.0);
+    a.risk = RiskLimits { max_leverage: Some(0.5), max_correlation: Some(1.5), max_open_positions: Some(0), max_qty: Some(-1.0), max_position_size_pct: Some(0.0), require_stop_loss: true };
+    a.instruments = vec!["EUR USD".into()];
+    a.trading_hours = Some(TradingHours { start: "25:00".into(), end: "9:00".into(), timezone: "Mars/Olympus".into() });
+    let errs = codes(validate(&mut a, &Context::Create));
+    for (f, c) in [
+        ("name", "required"),
+        ("credentials.apiKey", "whitespace"),
+        ("credentials.apiSecret", "not_applicable"),
+        ("restUrl", "invalid"),
+        ("streamUrl", "invalid"),
+        ("brokerAccountId", "invalid"),
+        ("propFirm.maxDailyLossPct", "out_of_range"),
+        ("risk.maxLeverage", "out_of_range"),
+        ("risk.maxCorrelation", "out_of_range"),
+        ("risk.maxOpenPositions", "out_of_range"),
+        ("risk.maxQty", "out_of_range"),
+        ("risk.maxPositionSizePct", "out_of_range"),
+        ("instruments[0]", "invalid"),
+        ("tradingHours.start", "invalid"),
+        ("tradingHours.end", "invalid"),
+        ("tradingHours.timezone", "invalid"),
+    ] {
+        assert!(has(&errs, f, c), "missing {f}/{c} in {errs:?}");
+    }
+}
+
+#[test]
+fn required_credentials_per_broker() {
+    let mut a = AccountInput::new("Stocks", BrokerKind::Alpaca, Environment::Practice);
+    a.credentials.api_key = Some(Secret::new("PKTESTKEY1234567890"));
+    let errs = codes(validate(&mut a, &Context::Create));
+    assert_eq!(errs, vec![("credentials.apiSecret".to_string(), "required".to_string())]);
+
+    let mut t = AccountInput::new("Tradier", BrokerKind::Tradier, Environment::Live);
+    t.credentials.api_key = Some(Secret::new("tradier-token-123"));
+    assert!(has(&codes(validate(&mut t, &Context::Create)), "brokerAccountId", "required"));
+
+    let mut p = AccountInput::new("Paper", BrokerKind::Paper, Environment::Practice);
+    validate(&mut p, &Context::Create).expect("paper needs nothing");
+    let mut pl = AccountInput::new("Paper live", BrokerKind::Paper, Environment::Live);
+    assert!(has(&codes(validate(&mut pl, &Context::Create)), "environment", "unsupported"));
+
+    let mut ib = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
+    ib.broker_account_id = Some("DU1234567".into());
+    ib.rest_url = Some("https://localhost:5000/v1/api".into());
+    validate(&mut ib, &Context::Create).expect("ibkr gateway needs no secret");
+}
+
+#[test]
+fn update_keeps_stored_credentials_unless_the_environment_changes() {
+    let stored = [CredentialField::ApiKey];
+    let mut a = oanda();
+    a.credentials.api_key = None;
+    let ctx = Context::Update { broker: BrokerKind::Oanda, environment: Environment::Practice, stored: &stored };
+    validate(&mut a, &ctx).expect("kept");
+
+    let mut live = a.clone();
+    live.environment = Environment::Live;
+    assert!(has(&codes(validate(&mut live, &ctx)), "credentials.apiKey", "required"));
+
+    let mut other = a.clone();
+    other.broker = BrokerKind::Alpaca;
+    assert!(has(&codes(validate(&mut other, &ctx)), "broker", "immutable"));
+}
+
+#[test]
+fn urls_plain_text_only_to_loopback() {
+    assert!(check_url("http://127.0.0.1:8080", &["http", "https"]).is_ok());
+    assert!(check_url("http://localhost:8080/v3", &["http", "https"]).is_ok());
+    assert!(check_url("ws://[::1]:9000/ws", &["ws", "wss"]).is_ok());
+    assert!(check_url("https://api-fxpractice.oanda.com", &["http", "https"]).is_ok());
+    assert!(check_url("http://10.0.0.5", &["http", "https"]).is_err());
+    assert!(check_url("https://user:pw@host.example", &["https"]).is_err());
+    assert!(check_url("https://host.example/?token=x", &["https"]).is_err());
+    assert!(check_url("not a url", &["https"]).is_err());
+}
+
+#[test]
+fn presets_fill_and_adjusted_presets_become_custom() {
+    let mut a = oanda();
+    a.prop_firm.preset = PropFirmPreset::Ftmo;
+    validate(&mut a, &Context::Create).expect("valid");
+    assert_eq!((a.prop_firm.max_daily_loss_pct, a.prop_firm.max_total_loss_pct, a.prop_firm.profit_target_pct), (Some(5.0), Some(10.0), Some(10.0)));
+
+    let mut b = oanda();
+    b.prop_firm.preset = PropFirmPreset::Ftmo;
+    b.prop_firm.max_daily_loss_pct = Some(4.0);
+    b.prop_firm.max_total_loss_pct = Some(10.0);
+    b.prop_firm.profit_target_pct = Some(10.0);
+    validate(&mut b, &Context::Create).expect("valid");
+    assert_eq!(b.prop_firm.preset, PropFirmPreset::Custom);
+
+    let mut c = oanda();
+    c.prop_firm.max_daily_loss_pct = Some(12.0);
+    c.prop_firm.max_total_loss_pct = Some(10.0);
+    assert!(has(&codes(validate(&mut c, &Context::Create)), "propFirm.maxDailyLossPct", "inconsistent"));
+}
+
+#[test]
+fn hhmm_parsing() {
+    assert_eq!(parse_hhmm("00:00"), Some(0));
+    assert_eq!(parse_hhmm("23:59"), Some(23 * 60 + 59));
+    for bad in ["24:00", "9:00", "12:60", "ab:cd", "1200", ""] {
+        assert_eq!(parse_hhmm(bad), None, "{bad}");
+    }
+}
