@@ -1,0 +1,397 @@
+//! The command line, as clap types. Nothing here talks to core beyond parsing its enums:
+//! the accepted values come from core's own lists (`BrokerKind::ALL`, …), so a broker added
+//! in core is accepted here without a second list to keep in sync.
+
+use std::path::PathBuf;
+
+use brokerdesk_core::accounts::model::{AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe};
+use brokerdesk_core::Secret;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Master password: the first line of stdin with --password-stdin, else $BROKERDESK_PASSWORD.
+Data directory: --data-dir, else $BROKERDESK_DATA_DIR, else the platform default.
+
+Exit codes:
+  0  success
+  1  runtime or storage error (database, keychain failure, damaged data, ...)
+  2  usage error (unknown flag or value, missing argument)
+  3  invalid input or state conflict (validation, duplicate_name, weak_password, ambiguous,
+     already_initialized, no_master_password)
+  4  not found (not_found, not_initialized)
+  5  authentication or locked vault (wrong_password, locked, password_missing,
+     password_required, keychain_*)
+
+With --json, stdout carries exactly one JSON document; errors (usage errors included) are
+{\"error\": {\"code\": \"...\", \"message\": \"...\", \"fields\": [...]}}.";
+
+/// brokerdesk: your broker accounts, with credentials encrypted on this machine.
+#[derive(Parser)]
+#[command(name = "brokerdesk", version, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    /// Use this data directory (default: $BROKERDESK_DATA_DIR, else the platform's).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print one JSON document on stdout (errors too) instead of human output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read the master password from the first line of stdin (else $BROKERDESK_PASSWORD).
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create the vault: protected by a master password when one is given (stdin or
+    /// $BROKERDESK_PASSWORD), else by the OS keychain.
+    Init,
+    /// Show the vault's state (needs no password).
+    Status,
+    /// Show what each broker needs (environments, endpoints, credentials) and the prop-firm presets.
+    Brokers,
+    /// Add, list, show, edit and remove broker accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Lock the vault, change the master password, rotate the encryption key.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Add an account. Credentials are checked for form now; checking them with the broker comes later.
+    #[command(after_help = SECRETS_HELP)]
+    Add(AddArgs),
+    /// List every account (credentials masked).
+    List,
+    /// Show one account.
+    Show {
+        /// Account id, unique id prefix (4+ characters) or exact name.
+        id: String,
+    },
+    /// Change an account: only the flags given change; credentials not given are kept.
+    #[command(after_help = SECRETS_HELP)]
+    Edit(EditArgs),
+    /// Remove an account and its stored credentials.
+    #[command(after_help = "\
+Without --yes, asks for confirmation when stdin is a terminal. With --json, or when stdin is
+not a terminal (scripts, pipes), no question is asked and --yes is not needed.")]
+    Remove {
+        /// Account id, unique id prefix (4+ characters) or exact name.
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Two-factor code (accepted and ignored for now: 2FA arrives in a later release).
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+}
+
+const SECRETS_HELP: &str = "\
+Secrets: pass `-` as the value of --api-key or --api-secret to read it from the next line of
+stdin (after the password line when --password-stdin is used), which keeps it out of the
+process list and the shell history. Values shown back are always masked (••••1234).";
+
+#[derive(Subcommand)]
+pub enum VaultCommand {
+    /// Forget the key in this process (needs a master password; mostly meaningful for the app,
+    /// since every CLI invocation starts locked anyway).
+    Lock,
+    /// Change (or, on a keychain vault, set) the master password. The current one comes from
+    /// --password-stdin / $BROKERDESK_PASSWORD; the new one from $BROKERDESK_NEW_PASSWORD or
+    /// the next line of stdin.
+    ChangePassword,
+    /// Replace the data-encryption key and re-seal every stored secret.
+    RotateKey,
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    /// Account name (unique).
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_parser = broker_parser(), ignore_case = true)]
+    pub broker: BrokerKind,
+    /// Broker environment; `paper` and `sandbox` mean practice.
+    #[arg(long, value_parser = env_parser(), ignore_case = true)]
+    pub env: Environment,
+    #[command(flatten)]
+    pub fields: AccountFields,
+}
+
+#[derive(Args)]
+pub struct EditArgs {
+    /// Account id, unique id prefix (4+ characters) or exact name.
+    pub id: String,
+    /// New name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New environment (practice and live credentials differ: give new ones with it).
+    #[arg(long, value_parser = env_parser(), ignore_case = true)]
+    pub env: Option<Environment>,
+    #[command(flatten)]
+    pub fields: AccountFields,
+    #[command(flatten)]
+    pub clear: ClearFlags,
+}
+
+/// Flags shared by `add` and `edit`. On edit, a flag not given keeps the stored value.
+#[derive(Args)]
+pub struct AccountFields {
+    /// API key / access token / refresh token (`-` reads it from stdin).
+    #[arg(long, value_name = "KEY", value_parser = secret_parser())]
+    pub api_key: Option<Secret>,
+    /// API secret / client secret (`-` reads it from stdin).
+    #[arg(long, value_name = "SECRET", value_parser = secret_parser())]
+    pub api_secret: Option<Secret>,
+    /// The broker's account id/number (e.g. 101-004-1234567-001, DU1234567).
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// Override the broker's REST endpoint (https, or http to localhost only).
+    #[arg(long, value_name = "URL")]
+    pub rest_url: Option<String>,
+    /// Override the broker's streaming endpoint.
+    #[arg(long, value_name = "URL")]
+    pub stream_url: Option<String>,
+    /// Prop-firm rule preset; its limits fill in unless given below.
+    #[arg(long, value_name = "P", value_parser = prop_firm_parser(), ignore_case = true)]
+    pub prop_firm: Option<PropFirmPreset>,
+    /// Instruments to trade, comma-separated (e.g. EUR_USD,GBP_USD); replaces the list on edit.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub pairs: Option<Vec<String>>,
+    /// Timeframes, comma-separated (M1 M5 M15 M30 H1 H4 D1 W1 MN1); replaces the list on edit.
+    #[arg(long, value_name = "M5,H1", value_delimiter = ',', value_parser = timeframe_parser(), ignore_case = true)]
+    pub timeframes: Option<Vec<Timeframe>>,
+    /// Prop-firm max daily loss, % (`none` removes it).
+    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
+    pub max_daily_loss: Option<Limit<f64>>,
+    /// Prop-firm max total loss, % (`none` removes it).
+    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
+    pub max_total_loss: Option<Limit<f64>>,
+    /// Prop-firm profit target, % (`none` removes it).
+    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
+    pub profit_target: Option<Limit<f64>>,
+    /// Largest position, % of equity (`none` removes it).
+    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
+    pub max_position_size: Option<Limit<f64>>,
+    /// Most positions open at once (`none` removes it).
+    #[arg(long, value_name = "N", value_parser = limit_u32)]
+    pub max_open_positions: Option<Limit<u32>>,
+    /// Largest order size in lots or shares (`none` removes it).
+    #[arg(long, value_name = "Q", value_parser = limit_f64)]
+    pub max_qty: Option<Limit<f64>>,
+    /// Highest leverage, e.g. 30 for 30:1 (`none` removes it).
+    #[arg(long, value_name = "L", value_parser = limit_f64)]
+    pub max_leverage: Option<Limit<f64>>,
+    /// Require a stop loss on every order.
+    #[arg(long)]
+    pub require_stop_loss: bool,
+    /// Highest correlation (0-1) between open positions (`none` removes it).
+    #[arg(long, value_name = "C", value_parser = limit_f64)]
+    pub max_correlation: Option<Limit<f64>>,
+    /// Daily trading window, 24-hour (an end before the start crosses midnight).
+    #[arg(long, value_name = "HH:MM-HH:MM", value_parser = parse_hours)]
+    pub hours: Option<Hours>,
+    /// IANA time zone of the trading window (default UTC), e.g. America/New_York.
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// Allow trading at weekends.
+    #[arg(long)]
+    pub weekend_trading: bool,
+    /// Account status.
+    #[arg(long, value_name = "S", value_parser = status_parser(), ignore_case = true)]
+    pub status: Option<AccountStatus>,
+    /// Why the status changes (kept in the status history).
+    #[arg(long, value_name = "TEXT", requires = "status")]
+    pub status_reason: Option<String>,
+    /// Two-factor code (accepted and ignored for now: 2FA arrives in a later release).
+    #[arg(long, value_name = "CODE")]
+    pub totp: Option<String>,
+}
+
+/// Edit-only flags that remove a setting.
+#[derive(Args)]
+pub struct ClearFlags {
+    /// Remove the broker account id.
+    #[arg(long, conflicts_with = "account_id")]
+    pub clear_account_id: bool,
+    /// Go back to the broker's default REST endpoint.
+    #[arg(long, conflicts_with = "rest_url")]
+    pub clear_rest_url: bool,
+    /// Go back to the broker's default streaming endpoint.
+    #[arg(long, conflicts_with = "stream_url")]
+    pub clear_stream_url: bool,
+    /// Remove every instrument.
+    #[arg(long, conflicts_with = "pairs")]
+    pub clear_pairs: bool,
+    /// Remove every timeframe.
+    #[arg(long, conflicts_with = "timeframes")]
+    pub clear_timeframes: bool,
+    /// Remove the trading window (trade at any hour).
+    #[arg(long, conflicts_with_all = ["hours", "timezone"])]
+    pub no_hours: bool,
+    /// Stop requiring a stop loss.
+    #[arg(long, conflicts_with = "require_stop_loss")]
+    pub no_require_stop_loss: bool,
+    /// Forbid trading at weekends.
+    #[arg(long, conflicts_with = "weekend_trading")]
+    pub no_weekend_trading: bool,
+}
+
+/// A numeric limit flag: a value, or `none` to remove the limit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Limit<T> {
+    Set(T),
+    Clear,
+}
+
+impl<T> Limit<T> {
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Limit::Set(v) => Some(v),
+            Limit::Clear => None,
+        }
+    }
+}
+
+fn limit<T: std::str::FromStr>(s: &str) -> Result<Limit<T>, String> {
+    let t = s.trim();
+    if ["none", "off", "clear"].iter().any(|w| t.eq_ignore_ascii_case(w)) {
+        return Ok(Limit::Clear);
+    }
+    t.parse().map(Limit::Set).map_err(|_| format!("{s:?} is not a number (or `none`)"))
+}
+
+fn limit_f64(s: &str) -> Result<Limit<f64>, String> {
+    limit(s)
+}
+
+fn limit_u32(s: &str) -> Result<Limit<u32>, String> {
+    limit(s)
+}
+
+/// A daily window as typed; core validates the times.
+#[derive(Clone, Debug)]
+pub struct Hours {
+    pub start: String,
+    pub end: String,
+}
+
+fn parse_hours(s: &str) -> Result<Hours, String> {
+    let (start, end) = s.split_once('-').ok_or_else(|| format!("{s:?} is not HH:MM-HH:MM"))?;
+    Ok(Hours { start: start.trim().to_string(), end: end.trim().to_string() })
+}
+
+fn secret_parser() -> impl TypedValueParser<Value = Secret> {
+    clap::builder::NonEmptyStringValueParser::new().map(Secret::new)
+}
+
+/// Accepts the values of one of core's string enums (case-insensitive), plus aliases.
+#[derive(Clone)]
+struct CoreEnum<T: 'static> {
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    aliases: &'static [(&'static str, T)],
+}
+
+impl<T> CoreEnum<T>
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    fn possible(&self) -> impl Iterator<Item = PossibleValue> + '_ {
+        self.all.iter().map(|v| {
+            let aliases = self.aliases.iter().filter(|(_, t)| t == v).map(|(a, _)| *a);
+            PossibleValue::new((self.name)(*v)).aliases(aliases)
+        })
+    }
+}
+
+impl<T> TypedValueParser for CoreEnum<T>
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        // Let clap produce its usual "invalid value … possible values …" error.
+        let s = PossibleValuesParser::new(self.possible()).parse_ref(cmd, arg, value)?;
+        self.all
+            .iter()
+            .find(|v| (self.name)(**v).eq_ignore_ascii_case(&s))
+            .or_else(|| self.aliases.iter().find(|(a, _)| a.eq_ignore_ascii_case(&s)).map(|(_, t)| t))
+            .copied()
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.possible()))
+    }
+}
+
+fn broker_parser() -> CoreEnum<BrokerKind> {
+    CoreEnum { all: BrokerKind::ALL, name: BrokerKind::as_str, aliases: &[] }
+}
+
+fn env_parser() -> CoreEnum<Environment> {
+    CoreEnum { all: Environment::ALL, name: Environment::as_str, aliases: &[("paper", Environment::Practice), ("sandbox", Environment::Practice)] }
+}
+
+fn prop_firm_parser() -> CoreEnum<PropFirmPreset> {
+    CoreEnum {
+        all: PropFirmPreset::ALL,
+        name: PropFirmPreset::as_str,
+        aliases: &[("fundednext", PropFirmPreset::FundedNext), ("funded-next", PropFirmPreset::FundedNext)],
+    }
+}
+
+fn status_parser() -> CoreEnum<AccountStatus> {
+    CoreEnum { all: AccountStatus::ALL, name: AccountStatus::as_str, aliases: &[("in-drawdown", AccountStatus::InDrawdown)] }
+}
+
+fn timeframe_parser() -> CoreEnum<Timeframe> {
+    CoreEnum { all: Timeframe::ALL, name: Timeframe::as_str, aliases: &[] }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn aliases_map_to_core_values() {
+        let cli = Cli::try_parse_from([
+            "brokerdesk", "account", "add", "--name", "a", "--broker", "OANDA", "--env", "sandbox",
+            "--prop-firm", "fundednext", "--timeframes", "m5,H1", "--max-leverage", "none",
+        ])
+        .expect("parses");
+        let Command::Account(AccountCommand::Add(a)) = cli.command else { panic!("not add") };
+        assert_eq!(a.broker, BrokerKind::Oanda);
+        assert_eq!(a.env, Environment::Practice);
+        assert_eq!(a.fields.prop_firm, Some(PropFirmPreset::FundedNext));
+        assert_eq!(a.fields.timeframes, Some(vec![Timeframe::M5, Timeframe::H1]));
+        assert_eq!(a.fields.max_leverage, Some(Limit::Clear));
+    }
+
+    #[test]
+    fn unknown_broker_is_a_usage_error() {
+        let e = Cli::try_parse_from(["brokerdesk", "account", "add", "--name", "a", "--broker", "nope", "--env", "live"])
+            .err()
+            .expect("fails");
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+    }
+}

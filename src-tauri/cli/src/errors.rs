@@ -1,0 +1,59 @@
+//! Errors as the CLI reports them: core's [`ApiError`] (so `--json` prints the same
+//! `{code, message, fields}` the app sees), a few CLI-only codes, and the exit code of each.
+
+use std::process::ExitCode;
+
+use brokerdesk_core::ApiError;
+
+/// Exit code for a usage error (clap's own default).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Returns the process exit code for an error code (see the `--help` epilogue).
+pub fn exit_code(code: &str) -> u8 {
+    match code {
+        "usage" => EXIT_USAGE,
+        "validation" | "duplicate_name" | "weak_password" | "ambiguous" | "already_initialized"
+        | "no_master_password" => 3,
+        "not_found" | "not_initialized" => 4,
+        "wrong_password" | "locked" | "password_missing" | "password_required" => 5,
+        c if c.starts_with("keychain_") => 5,
+        _ => 1,
+    }
+}
+
+pub fn to_exit(code: &str) -> ExitCode {
+    ExitCode::from(exit_code(code))
+}
+
+/// Returns an error with no field details.
+pub fn error(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError { code: code.to_string(), message: message.into(), fields: Vec::new() }
+}
+
+const PASSWORD_HINT: &str = "pass the master password with --password-stdin or BROKERDESK_PASSWORD";
+
+/// Adds a hint on how to give the password to errors that mean "no (usable) password".
+pub fn with_hint(mut e: ApiError) -> ApiError {
+    if matches!(e.code.as_str(), "locked" | "password_required" | "password_missing") {
+        e.message = format!("{} ({PASSWORD_HINT})", e.message);
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_documented_classes() {
+        assert_eq!(exit_code("validation"), 3);
+        assert_eq!(exit_code("duplicate_name"), 3);
+        assert_eq!(exit_code("not_found"), 4);
+        assert_eq!(exit_code("not_initialized"), 4);
+        assert_eq!(exit_code("wrong_password"), 5);
+        assert_eq!(exit_code("keychain_unavailable"), 5);
+        assert_eq!(exit_code("usage"), 2);
+        assert_eq!(exit_code("storage"), 1);
+        assert_eq!(exit_code("vault_changed"), 1);
+    }
+}
