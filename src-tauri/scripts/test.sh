@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every check and test Brokerdesk has, from a clean clone on a fresh machine:
+# formatting, lints, type checks, Rust unit + integration tests (vault, store, accounts,
+# CLI black-box), the real OS keychain under a private D-Bus session, TypeScript binding
+# drift, UI unit tests (Vitest), UI browser tests (Chromium), and a smoke run of the real
+# app under Xvfb. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brokerdesk/target}"
+export CARGO_TERM_COLOR=never
+export BROKERDESK_NO_KEYCHAIN=1   # tests never touch the user's keychain unless they say so
+
+stages=0
+stage() {
+  stages=$((stages + 1))
+  printf '\n=== [%d] %s (%s)\n' "$stages" "$1" "$(date +%T)"
+}
+
+stage "setup: system packages, npm packages"
+bash src-tauri/scripts/setup.sh
+
+stage "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+(cd ui && npm run --silent lint && npm run --silent typecheck)
+
+stage "UI unit tests (Vitest) and production build"
+(cd ui && npm test --silent && npm run --silent build)
+
+stage "build the app (UI embedded) and the CLI"
+cargo build --locked -p brokerdesk-app --features tauri/custom-protocol
+cargo build --locked -p brokerdesk-cli
+
+stage "Rust tests: core, CLI black-box, app"
+cargo test --workspace --locked
+
+stage "TypeScript bindings match the Rust types"
+if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
+  echo "ui/src/bindings differ from the Rust types: run 'cargo test -p brokerdesk-core export_bindings' and commit" >&2
+  exit 1
+fi
+
+stage "real OS keychain (Secret Service in a private D-Bus session)"
+dbus-run-session -- bash -c '
+  echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  BROKERDESK_NO_KEYCHAIN= BROKERDESK_TEST_SECRET_SERVICE=1 cargo test --locked -p brokerdesk-core --test os_keychain
+' 2>&1 | grep -v "Failed to set fd limit"
+
+stage "UI browser tests (Chromium, IPC mocked from the generated types)"
+(cd ui && npm run --silent test:e2e)
+
+stage "the real app under Xvfb"
+bash tests/app/smoke.sh "$CARGO_TARGET_DIR/debug/brokerdesk-app"
+
+printf '\nstages: %d passed, 0 failed\n' "$stages"
