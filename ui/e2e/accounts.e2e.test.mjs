@@ -1,0 +1,202 @@
+// Browser tests of the UI against the in-memory fake backend (build: npm run build:e2e).
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { calls, nav, shot, shotTall, useBrowser } from "./harness.mjs";
+
+const open = useBrowser();
+
+describe("accounts", () => {
+  test("add an OANDA account: client check, backend field errors inline, duplicate name, then saved", async () => {
+    const page = await open("unlocked");
+    await nav(page, "Accounts");
+    const table = page.getByRole("table", { name: "Accounts" });
+    await table.waitFor();
+    assert.equal(await table.locator("tbody tr").count(), 2);
+    await shot(page, "accounts-light");
+
+    await page.getByRole("link", { name: "Add account" }).click();
+    await page.getByRole("heading", { name: "Add account" }).waitFor();
+    await page.getByText("Choose a broker to see its connection settings.").waitFor();
+
+    // Nothing filled in: the client catches it without calling the backend.
+    await page.getByRole("button", { name: "Add account" }).click();
+    const summary = page.getByTestId("error-summary");
+    await summary.getByText("Account name: Give the account a name.").waitFor();
+    await summary.getByText("Broker: Choose a broker.").waitFor();
+    assert.equal((await calls(page, "account_add")).length, 0);
+
+    await page.getByRole("radio", { name: /OANDA/ }).check({ force: true });
+    await page.getByText("api-fxpractice.oanda.com").waitFor();
+    await page.getByLabel(/^Account name/).fill("FTMO challenge");
+    assert.equal(await summary.getByText("Account name:").count(), 0, "editing a field clears its error");
+    await page.getByLabel(/^v20 account ID/).fill("12345");
+    await page.getByLabel(/^Personal access token/).fill("short");
+    await page.getByText("Advanced: endpoint overrides").click();
+    assert.equal(await page.getByLabel("REST URL").getAttribute("placeholder"), "https://api-fxpractice.oanda.com");
+
+    // Choosing a preset fills the rules; editing one makes it custom.
+    const preset = page.getByLabel("Preset");
+    await preset.selectOption("ftmo");
+    assert.equal(await page.getByLabel("Max daily loss").inputValue(), "5");
+    assert.equal(await page.getByLabel("Max total loss").inputValue(), "10");
+    await page.getByLabel("Max daily loss").fill("4");
+    assert.equal(await preset.inputValue(), "custom");
+
+    await page.getByLabel("Max leverage").fill("30");
+    const instruments = page.getByRole("textbox", { name: "Instruments" });
+    await instruments.fill("eurusd, gbp_usd, GBP_USD,");
+    await page.getByRole("button", { name: "Remove EURUSD" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: /^Remove GBP_USD/ }).count(), 1, "duplicates dropped");
+    await page.getByRole("button", { name: "H1", exact: true }).click();
+    await page.getByRole("button", { name: "M15", exact: true }).click();
+    assert.equal(await page.getByRole("button", { name: "H1", exact: true }).getAttribute("aria-pressed"), "true");
+
+    await page.getByRole("button", { name: "Add account" }).click();
+    // The taken name comes inside the `validation` error, as one more field error.
+    await summary.getByText("4 problems to fix").waitFor();
+    await page.locator("#field-name-error").getByText("Another account is already called “FTMO challenge”.").waitFor();
+    await page.locator("#field-brokerAccountId-error").getByText("Use the form 101-004-1234567-001.").waitFor();
+    await page.locator("#field-credentials-apiKey-error").getByText("That is too short for an OANDA access token.").waitFor();
+    await summary.getByText("v20 account ID: Use the form 101-004-1234567-001.").waitFor();
+    // The backend says `instruments[0]`; the message lands under the instruments input.
+    const instrumentsError = page.locator("#field-instruments-error");
+    assert.match(await instrumentsError.textContent(), /“EURUSD” is not an OANDA instrument name/);
+    assert.equal(await page.getByLabel(/^v20 account ID/).getAttribute("aria-invalid"), "true");
+    await shotTall(page, "account-form-errors-light");
+
+    const sent = (await calls(page, "account_add"))[0].input;
+    assert.equal(sent.broker, "oanda");
+    assert.deepEqual(sent.instruments, ["EURUSD", "GBP_USD"]);
+    assert.deepEqual(sent.timeframes, ["M15", "H1"]);
+    assert.deepEqual(sent.propFirm, { preset: "custom", maxDailyLossPct: 4, maxTotalLossPct: 10, profitTargetPct: 10 });
+    assert.equal(sent.risk.maxLeverage, 30);
+    assert.equal(sent.risk.maxQty, null, "an empty limit is sent as null");
+
+    await page.getByLabel(/^v20 account ID/).fill("101-004-7654321-001");
+    await page.getByLabel(/^Personal access token/).fill("tok-0123456789-abcd-7f2e");
+    await page.getByRole("button", { name: "Remove EURUSD" }).click();
+    await instruments.fill("EUR_USD");
+    await instruments.press("Enter");
+
+    await page.getByRole("button", { name: "Add account" }).click();
+    // Now the only problem: `duplicate_name`, still shown under the name.
+    await summary.getByText("1 problem to fix").waitFor();
+    await page.locator("#field-name-error").getByText("Another account is already called “FTMO challenge”.").waitFor();
+    await page.getByLabel(/^Account name/).fill("OANDA swing");
+    await page.getByRole("button", { name: "Add account" }).click();
+
+    await page.getByRole("heading", { name: "Accounts" }).waitFor();
+    await page.getByText("Added “OANDA swing”.").waitFor();
+    const row = table.locator("tbody tr", { hasText: "OANDA swing" });
+    await row.getByText("••••7f2e").waitFor();
+    await row.getByText("101-004-7654321-001").waitFor();
+    assert.equal(await row.locator(".pill-mode-paper").textContent(), "PAPER");
+    assert.equal(await row.locator(".pill-status-active").textContent(), "Active");
+    assert.equal(await table.locator("tbody tr").count(), 3);
+  });
+
+  test("edit keeps stored credentials, records the status history, and changing environment needs new keys", async () => {
+    const page = await open("unlocked");
+    await nav(page, "Accounts");
+    await page.getByRole("link", { name: "Edit FTMO challenge" }).click();
+    await page.getByRole("heading", { name: "FTMO challenge" }).waitFor();
+    const history = page.getByRole("list", { name: "Status history" });
+    assert.equal(await history.locator("li").count(), 2);
+    await history.getByText("Down 4.1% on the day").waitFor();
+    const token = page.getByLabel(/^Personal access token/);
+    assert.equal(await token.getAttribute("placeholder"), "••••9f3a");
+    await page.getByText("Stored: ••••9f3a. Leave empty to keep it.").waitFor();
+    assert.equal(await page.getByRole("radio", { name: /Alpaca/ }).isDisabled(), true, "the broker cannot change");
+    assert.equal(await page.getByLabel("Preset").inputValue(), "ftmo");
+    await shotTall(page, "account-edit-light");
+
+    // Switching to live asks for new credentials; the backend's field error shows under the token.
+    await page.getByRole("radio", { name: /^Live/ }).check({ force: true });
+    await page.getByText("New credentials needed").waitFor();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator("#field-credentials-apiKey-error").getByText("Enter the personal access token for the live environment.").waitFor();
+    await page.getByTestId("error-summary").getByText("Personal access token:").waitFor();
+    assert.equal(await token.getAttribute("aria-invalid"), "true");
+    await page.getByRole("radio", { name: /^Practice/ }).check({ force: true });
+
+    // A reason is recorded only with a change of status.
+    assert.equal(await page.getByLabel(/^Reason/).count(), 0);
+    await page.getByRole("combobox", { name: "Status" }).selectOption("suspended");
+    await page.getByLabel("Reason for the change").fill("Paused for NFP week");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Saved “FTMO challenge”.").waitFor();
+    const update = (await calls(page, "account_update")).at(-1);
+    assert.equal(update.id, "acc_ftmo");
+    assert.deepEqual(update.input.credentials, { apiKey: null, apiSecret: null }, "empty means keep");
+    assert.equal(update.input.statusReason, "Paused for NFP week");
+
+    const row = page.getByRole("table", { name: "Accounts" }).locator("tbody tr", { hasText: "FTMO challenge" });
+    assert.equal(await row.locator(".pill-status-suspended").textContent(), "Suspended");
+    await row.getByText("••••9f3a").waitFor();
+    await page.getByRole("link", { name: "Edit FTMO challenge" }).click();
+    await page.getByRole("list", { name: "Status history" }).getByText("Paused for NFP week").waitFor();
+    assert.equal(await page.getByRole("list", { name: "Status history" }).locator("li").count(), 3);
+  });
+
+  test("a stored credential that cannot be read is flagged in the table and the editor, and replaced by entering it again", async () => {
+    const page = await open("unlocked");
+    await nav(page, "Accounts");
+    const table = page.getByRole("table", { name: "Accounts" });
+    const row = table.locator("tbody tr", { hasText: "Alpaca swing" });
+    const badge = row.getByTestId("credential-unreadable");
+    await badge.waitFor();
+    assert.equal(await badge.getAttribute("data-code"), "ciphertext_tampered");
+    assert.match(await badge.textContent(), /Unreadable: This stored API key ID cannot be read: the sealed value for account:acc_alpaca:api_key has been tampered with or corrupted\. Enter it again to replace it\./);
+    await row.getByText("••••k2Lw").waitFor();
+    assert.equal(await table.getByTestId("credential-unreadable").count(), 1, "only that one credential");
+    await shot(page, "accounts-unreadable-credential");
+
+    await page.getByRole("link", { name: "Edit Alpaca swing" }).click();
+    await page.getByRole("heading", { name: "Alpaca swing" }).waitFor();
+    const key = page.getByLabel(/^API key ID/);
+    const warning = page.locator("#field-credentials-apiKey-warning");
+    assert.equal(
+      await warning.textContent(),
+      "This stored API key ID cannot be read: the sealed value for account:acc_alpaca:api_key has been tampered with or corrupted. Enter it again to replace it.",
+    );
+    assert.match(await key.getAttribute("aria-describedby"), /field-credentials-apiKey-warning/);
+    await page.getByText("Stored: ••••k2Lw. Leave empty to keep it.").waitFor();
+    await shotTall(page, "account-edit-unreadable-credential");
+
+    await key.fill("AKNEWKEYID0042");
+    await warning.waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Saved “Alpaca swing”.").waitFor();
+    assert.deepEqual((await calls(page, "account_update")).at(-1).input.credentials, { apiKey: "AKNEWKEYID0042", apiSecret: null });
+    await row.getByText("••••0042").waitFor();
+    assert.equal(await table.getByTestId("credential-unreadable").count(), 0);
+  });
+
+  test("remove asks for confirmation naming the account; Escape cancels", async () => {
+    const page = await open("unlocked");
+    await nav(page, "Accounts");
+    const rows = page.getByRole("table", { name: "Accounts" }).locator("tbody tr");
+    await rows.first().waitFor();
+
+    await page.getByRole("button", { name: "Remove Alpaca swing" }).click();
+    const dialog = page.getByRole("dialog", { name: "Remove “Alpaca swing”?" });
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Cancel", "focus starts on Cancel");
+    await shot(page, "remove-dialog");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await rows.count(), 2);
+    assert.equal((await calls(page, "account_remove")).length, 0);
+
+    await page.getByRole("button", { name: "Remove Alpaca swing" }).click();
+    await dialog.getByRole("button", { name: "Remove account" }).click();
+    await page.getByText("Removed “Alpaca swing”.").waitFor();
+    await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length === 1);
+    assert.deepEqual(await calls(page, "account_remove"), [{ id: "acc_alpaca" }]);
+
+    await page.getByRole("button", { name: "Remove FTMO challenge" }).click();
+    await page.getByRole("button", { name: "Remove account" }).click();
+    await page.getByRole("heading", { name: "No accounts yet" }).waitFor();
+    await shot(page, "accounts-empty");
+  });
+});

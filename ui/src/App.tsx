@@ -1,0 +1,52 @@
+import { Banner, ErrorText, Spinner } from "./components/Banner";
+import { FirstRun } from "./screens/FirstRun";
+import { KeychainUnlock } from "./screens/KeychainUnlock";
+import { Shell } from "./screens/Shell";
+import { Unlock } from "./screens/Unlock";
+import { ThemeProvider } from "./state/ThemeProvider";
+import { ToastProvider } from "./state/ToastProvider";
+import { VaultProvider, useVault } from "./state/VaultProvider";
+import { AuthLayout } from "./screens/AuthLayout";
+
+function Gate() {
+  const { state, refresh } = useVault();
+  if (state.phase === "loading") {
+    return (
+      <div className="boot">
+        <Spinner label="Opening Brokerdesk…" />
+      </div>
+    );
+  }
+  if (state.phase === "error") {
+    return (
+      <AuthLayout>
+        <h1 className="auth-title">Brokerdesk could not start</h1>
+        <Banner tone="danger" title="The vault could not be read">
+          <ErrorText error={state.error} />
+        </Banner>
+        <div className="form-actions">
+          <button type="button" className="button button-primary" onClick={() => void refresh()}>
+            Try again
+          </button>
+        </div>
+      </AuthLayout>
+    );
+  }
+  const { status } = state;
+  if (!status.initialized) return <FirstRun />;
+  // A keychain vault has no password to ask for: when it is locked, the keychain failed at start.
+  if (status.locked) return status.protection === "keychain" ? <KeychainUnlock /> : <Unlock />;
+  return <Shell />;
+}
+
+export function App() {
+  return (
+    <ThemeProvider>
+      <ToastProvider>
+        <VaultProvider>
+          <Gate />
+        </VaultProvider>
+      </ToastProvider>
+    </ThemeProvider>
+  );
+}

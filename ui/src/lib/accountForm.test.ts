@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import type { Account } from "../bindings/Account";
+import {
+  addInstruments,
+  clearChangedErrors,
+  emptyForm,
+  formFromAccount,
+  parseInstruments,
+  parseOptionalNumber,
+  toAccountInput,
+} from "./accountForm";
+import type { AccountFormState } from "./accountForm";
+
+const filled = (patch: Partial<AccountFormState> = {}): AccountFormState => ({
+  ...emptyForm(),
+  name: "  OANDA swing  ",
+  broker: "oanda",
+  brokerAccountId: " 101-004-1234567-001 ",
+  credentials: { apiKey: " token with spaces ", apiSecret: "" },
+  ...patch,
+});
+
+describe("parseInstruments / addInstruments", () => {
+  it("splits on commas, semicolons and whitespace, trims and upper-cases", () => {
+    expect(parseInstruments(" eur_usd, gbp_usd;xau_usd\n spy  ")).toEqual(["EUR_USD", "GBP_USD", "XAU_USD", "SPY"]);
+    expect(parseInstruments(" , ,, ")).toEqual([]);
+  });
+
+  it("adds new symbols after the existing ones and drops duplicates", () => {
+    expect(addInstruments(["EUR_USD"], "eur_usd, usd_jpy, USD_JPY")).toEqual(["EUR_USD", "USD_JPY"]);
+  });
+});
+
+describe("parseOptionalNumber", () => {
+  it("maps empty input to null (no limit)", () => {
+    expect(parseOptionalNumber("")).toEqual({ value: null });
+    expect(parseOptionalNumber("   ")).toEqual({ value: null });
+  });
+
+  it("parses numbers and rejects text and non-integers where integers are needed", () => {
+    expect(parseOptionalNumber(" 2.5 ")).toEqual({ value: 2.5 });
+    expect(parseOptionalNumber("0")).toEqual({ value: 0 });
+    expect(parseOptionalNumber("abc").error).toMatch(/number/);
+    expect(parseOptionalNumber("Infinity").error).toMatch(/number/);
+    expect(parseOptionalNumber("2.5", true).error).toMatch(/whole/);
+    expect(parseOptionalNumber("3", true)).toEqual({ value: 3 });
+  });
+});
+
+describe("toAccountInput", () => {
+  it("converts a filled form: trims text, empty optional text and numbers become null", () => {
+    const result = toAccountInput(
+      filled({
+        risk: { ...emptyForm().risk, maxLeverage: "30", maxOpenPositions: "3", requireStopLoss: true },
+        propFirm: { preset: "ftmo", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: "" },
+        instruments: ["EUR_USD"],
+        instrumentDraft: "gbp_usd, eur_usd",
+        timeframes: ["H1", "M15"],
+        statusReason: "   ",
+      }),
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const input = result.input;
+    expect(input.name).toBe("OANDA swing");
+    expect(input.brokerAccountId).toBe("101-004-1234567-001");
+    expect(input.restUrl).toBeNull();
+    expect(input.streamUrl).toBeNull();
+    // Secrets are not trimmed: a key is sent exactly as pasted; empty means none / keep.
+    expect(input.credentials).toEqual({ apiKey: " token with spaces ", apiSecret: null });
+    expect(input.risk).toEqual({ maxPositionSizePct: null, maxOpenPositions: 3, maxQty: null, maxLeverage: 30, requireStopLoss: true, maxCorrelation: null });
+    expect(input.propFirm).toEqual({ preset: "ftmo", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: null });
+    expect(input.instruments).toEqual(["EUR_USD", "GBP_USD"]);
+    expect(input.timeframes).toEqual(["H1", "M15"]);
+    expect(input.tradingHours).toBeNull();
+    expect(input.statusReason).toBeNull();
+    expect(input.status).toBe("active");
+  });
+
+  it("includes trading hours only when enabled", () => {
+    const result = toAccountInput(filled({ hours: { enabled: true, start: "08:00", end: "17:00", timezone: " Europe/London " } }));
+    expect(result.ok && result.input.tradingHours).toEqual({ start: "08:00", end: "17:00", timezone: "Europe/London" });
+  });
+
+  it("reports client-side problems by field path without building an input", () => {
+    const result = toAccountInput({ ...emptyForm(), name: " ", risk: { ...emptyForm().risk, maxLeverage: "lots", maxOpenPositions: "1.5" } });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(Object.keys(result.errors).sort()).toEqual(["broker", "name", "risk.maxLeverage", "risk.maxOpenPositions"]);
+  });
+});
+
+describe("formFromAccount", () => {
+  const account: Account = {
+    id: "acc_1",
+    name: "FTMO",
+    broker: "oanda",
+    environment: "live",
+    brokerAccountId: null,
+    restUrl: "http://127.0.0.1:9000",
+    streamUrl: null,
+    credentials: [{ field: "api_key", label: "Token", masked: "••••1234", error: null }],
+    propFirm: { preset: "ftmo", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: null },
+    risk: { maxPositionSizePct: null, maxOpenPositions: 2, maxQty: null, maxLeverage: 20, requireStopLoss: true, maxCorrelation: 0.7 },
+    instruments: ["EUR_USD"],
+    timeframes: ["H4"],
+    tradingHours: { start: "07:00", end: "21:00", timezone: "UTC" },
+    weekendTrading: true,
+    notifications: { connectionLost: true, connectionRestored: false, authFailure: true, orderFilled: false, riskBreach: true },
+    status: "suspended",
+    statusHistory: [],
+    mode: "paper",
+    createdAt: "2026-01-01T00:00:00Z",
+    updatedAt: "2026-01-01T00:00:00Z",
+  };
+
+  it("round-trips through toAccountInput with credentials left empty (= keep)", () => {
+    const form = formFromAccount(account);
+    expect(form.credentials).toEqual({ apiKey: "", apiSecret: "" });
+    expect(form.hours).toEqual({ enabled: true, start: "07:00", end: "21:00", timezone: "UTC" });
+    const result = toAccountInput(form);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.input).toMatchObject({
+      name: "FTMO",
+      environment: "live",
+      brokerAccountId: null,
+      restUrl: "http://127.0.0.1:9000",
+      credentials: { apiKey: null, apiSecret: null },
+      propFirm: account.propFirm,
+      risk: account.risk,
+      tradingHours: account.tradingHours,
+      weekendTrading: true,
+      notifications: account.notifications,
+      status: "suspended",
+    });
+  });
+});
+
+describe("clearChangedErrors", () => {
+  it("drops errors only for fields whose value changed", () => {
+    const before = filled();
+    const after = { ...before, credentials: { ...before.credentials, apiKey: "new" }, instrumentDraft: "EUR_USD" };
+    const errors = { name: "Taken.", "credentials.apiKey": "Too short.", instruments: "Bad.", "risk.maxQty": "Too big." };
+    expect(clearChangedErrors(errors, before, after)).toEqual({ name: "Taken.", "risk.maxQty": "Too big." });
+    expect(clearChangedErrors(errors, before, { ...before })).toBe(errors);
+  });
+});

@@ -1,0 +1,242 @@
+import type { Account } from "../bindings/Account";
+import type { AccountInput } from "../bindings/AccountInput";
+import type { AccountStatus } from "../bindings/AccountStatus";
+import type { BrokerKind } from "../bindings/BrokerKind";
+import type { Environment } from "../bindings/Environment";
+import type { NotificationSettings } from "../bindings/NotificationSettings";
+import type { Timeframe } from "../bindings/Timeframe";
+import type { FieldErrorMap, FormField } from "./fieldErrors";
+import type { PropFirmFormState } from "./propFirm";
+
+export type RiskNumberKey = "maxPositionSizePct" | "maxOpenPositions" | "maxQty" | "maxLeverage" | "maxCorrelation";
+
+export const RISK_NUMBER_KEYS: readonly RiskNumberKey[] = [
+  "maxPositionSizePct",
+  "maxOpenPositions",
+  "maxQty",
+  "maxLeverage",
+  "maxCorrelation",
+];
+
+/** Risk limits whose value must be a whole number. */
+const INTEGER_KEYS: ReadonlySet<RiskNumberKey> = new Set(["maxOpenPositions"]);
+
+export interface AccountFormState {
+  name: string;
+  broker: BrokerKind | null;
+  environment: Environment;
+  brokerAccountId: string;
+  restUrl: string;
+  streamUrl: string;
+  credentials: { apiKey: string; apiSecret: string };
+  propFirm: PropFirmFormState;
+  risk: Record<RiskNumberKey, string> & { requireStopLoss: boolean };
+  instruments: string[];
+  /** Text typed in the instruments box and not yet turned into tags; included on save. */
+  instrumentDraft: string;
+  timeframes: Timeframe[];
+  hours: { enabled: boolean; start: string; end: string; timezone: string };
+  weekendTrading: boolean;
+  notifications: NotificationSettings;
+  status: AccountStatus;
+  statusReason: string;
+}
+
+export const DEFAULT_NOTIFICATIONS: NotificationSettings = {
+  connectionLost: true,
+  connectionRestored: true,
+  authFailure: true,
+  orderFilled: true,
+  riskBreach: true,
+};
+
+export function emptyForm(): AccountFormState {
+  return {
+    name: "",
+    broker: null,
+    environment: "practice",
+    brokerAccountId: "",
+    restUrl: "",
+    streamUrl: "",
+    credentials: { apiKey: "", apiSecret: "" },
+    propFirm: { preset: "none", maxDailyLossPct: "", maxTotalLossPct: "", profitTargetPct: "" },
+    risk: {
+      maxPositionSizePct: "",
+      maxOpenPositions: "",
+      maxQty: "",
+      maxLeverage: "",
+      maxCorrelation: "",
+      requireStopLoss: false,
+    },
+    instruments: [],
+    instrumentDraft: "",
+    timeframes: [],
+    hours: { enabled: false, start: "09:30", end: "16:00", timezone: "America/New_York" },
+    weekendTrading: false,
+    notifications: { ...DEFAULT_NOTIFICATIONS },
+    status: "active",
+    statusReason: "",
+  };
+}
+
+const numText = (n: number | null) => (n === null ? "" : String(n));
+
+/** Returns the form state for editing an existing account. Credentials start empty (= keep). */
+export function formFromAccount(account: Account): AccountFormState {
+  const base = emptyForm();
+  return {
+    ...base,
+    name: account.name,
+    broker: account.broker,
+    environment: account.environment,
+    brokerAccountId: account.brokerAccountId ?? "",
+    restUrl: account.restUrl ?? "",
+    streamUrl: account.streamUrl ?? "",
+    propFirm: {
+      preset: account.propFirm.preset,
+      maxDailyLossPct: numText(account.propFirm.maxDailyLossPct),
+      maxTotalLossPct: numText(account.propFirm.maxTotalLossPct),
+      profitTargetPct: numText(account.propFirm.profitTargetPct),
+    },
+    risk: {
+      maxPositionSizePct: numText(account.risk.maxPositionSizePct),
+      maxOpenPositions: numText(account.risk.maxOpenPositions),
+      maxQty: numText(account.risk.maxQty),
+      maxLeverage: numText(account.risk.maxLeverage),
+      maxCorrelation: numText(account.risk.maxCorrelation),
+      requireStopLoss: account.risk.requireStopLoss,
+    },
+    instruments: [...account.instruments],
+    timeframes: [...account.timeframes],
+    hours: account.tradingHours ? { enabled: true, ...account.tradingHours } : base.hours,
+    weekendTrading: account.weekendTrading,
+    notifications: { ...account.notifications },
+    status: account.status,
+  };
+}
+
+/** Splits typed text into instrument symbols: separated by commas or whitespace, trimmed, upper-cased. */
+export function parseInstruments(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim().toUpperCase())
+    .filter((s) => s !== "");
+}
+
+/** Adds the symbols in `text` to `existing`, keeping order and dropping duplicates. */
+export function addInstruments(existing: readonly string[], text: string): string[] {
+  const out = existing.map((s) => s.toUpperCase());
+  for (const symbol of parseInstruments(text)) {
+    if (!out.includes(symbol)) out.push(symbol);
+  }
+  return out;
+}
+
+type Parsed = { value: number | null; error?: string };
+
+/** Parses an optional number input: empty means "no limit" (null). */
+export function parseOptionalNumber(text: string, integer = false): Parsed {
+  const t = text.trim();
+  if (t === "") return { value: null };
+  const n = Number(t);
+  if (!Number.isFinite(n)) return { value: null, error: "Enter a number, or leave empty for no limit." };
+  if (integer && !Number.isInteger(n)) return { value: null, error: "Enter a whole number." };
+  return { value: n };
+}
+
+const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
+
+/**
+ * Converts the form into the command input, or returns the client-side errors found.
+ * `savedStatus` is the stored account's status when editing: the backend records a status reason
+ * only with a change of status, so the reason is sent only when the status differs from it.
+ */
+export function toAccountInput(
+  form: AccountFormState,
+  savedStatus: AccountStatus | null = null,
+): { ok: true; input: AccountInput } | { ok: false; errors: FieldErrorMap } {
+  const errors: FieldErrorMap = {};
+  if (form.name.trim() === "") errors.name = "Give the account a name.";
+  if (form.broker === null) errors.broker = "Choose a broker.";
+
+  const num = (field: FormField, text: string, integer = false) => {
+    const parsed = parseOptionalNumber(text, integer);
+    if (parsed.error) errors[field] = parsed.error;
+    return parsed.value;
+  };
+
+  const propFirm = {
+    preset: form.propFirm.preset,
+    maxDailyLossPct: num("propFirm.maxDailyLossPct", form.propFirm.maxDailyLossPct),
+    maxTotalLossPct: num("propFirm.maxTotalLossPct", form.propFirm.maxTotalLossPct),
+    profitTargetPct: num("propFirm.profitTargetPct", form.propFirm.profitTargetPct),
+  };
+  const risk = {
+    maxPositionSizePct: num("risk.maxPositionSizePct", form.risk.maxPositionSizePct),
+    maxOpenPositions: num("risk.maxOpenPositions", form.risk.maxOpenPositions, INTEGER_KEYS.has("maxOpenPositions")),
+    maxQty: num("risk.maxQty", form.risk.maxQty),
+    maxLeverage: num("risk.maxLeverage", form.risk.maxLeverage),
+    requireStopLoss: form.risk.requireStopLoss,
+    maxCorrelation: num("risk.maxCorrelation", form.risk.maxCorrelation),
+  };
+
+  if (form.broker === null || Object.keys(errors).length > 0) return { ok: false, errors };
+
+  return {
+    ok: true,
+    input: {
+      name: form.name.trim(),
+      broker: form.broker,
+      environment: form.environment,
+      brokerAccountId: orNull(form.brokerAccountId),
+      restUrl: orNull(form.restUrl),
+      streamUrl: orNull(form.streamUrl),
+      // Secrets are sent exactly as typed (no trimming inside); empty means "none" or "keep".
+      credentials: {
+        apiKey: form.credentials.apiKey === "" ? null : form.credentials.apiKey,
+        apiSecret: form.credentials.apiSecret === "" ? null : form.credentials.apiSecret,
+      },
+      propFirm,
+      risk,
+      instruments: addInstruments(form.instruments, form.instrumentDraft),
+      timeframes: [...form.timeframes],
+      tradingHours: form.hours.enabled
+        ? { start: form.hours.start, end: form.hours.end, timezone: form.hours.timezone.trim() }
+        : null,
+      weekendTrading: form.weekendTrading,
+      notifications: { ...form.notifications },
+      status: form.status,
+      statusReason: form.status === savedStatus ? null : orNull(form.statusReason),
+    },
+  };
+}
+
+/** Returns the form's value for a field path, comparable with JSON (used to clear stale errors). */
+export function formValueAt(form: AccountFormState, field: FormField): unknown {
+  const [head, tail] = field.split(".") as [string, string | undefined];
+  switch (head) {
+    case "credentials":
+      return tail ? form.credentials[tail as "apiKey" | "apiSecret"] : form.credentials;
+    case "propFirm":
+      return tail ? form.propFirm[tail as keyof PropFirmFormState] : form.propFirm;
+    case "risk":
+      return tail ? form.risk[tail as keyof AccountFormState["risk"]] : form.risk;
+    case "tradingHours":
+      return tail ? form.hours[tail as "start" | "end" | "timezone"] : form.hours;
+    case "instruments":
+      return [form.instruments, form.instrumentDraft];
+    default:
+      return form[head as keyof AccountFormState];
+  }
+}
+
+/** Drops the errors of fields whose value differs between two form states. */
+export function clearChangedErrors(errors: FieldErrorMap, before: AccountFormState, after: AccountFormState): FieldErrorMap {
+  let changed = false;
+  const next: FieldErrorMap = {};
+  for (const [field, message] of Object.entries(errors) as [FormField, string][]) {
+    if (JSON.stringify(formValueAt(before, field)) !== JSON.stringify(formValueAt(after, field))) changed = true;
+    else next[field] = message;
+  }
+  return changed ? next : errors;
+}

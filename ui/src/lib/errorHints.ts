@@ -1,0 +1,22 @@
+import { ErrorCodes } from "../api/errors";
+
+/**
+ * Returns a sentence of guidance for error codes whose message alone does not say what to do,
+ * or null. The message itself always comes from the backend.
+ */
+export function errorHint(code: string): string | null {
+  switch (code) {
+    case ErrorCodes.ciphertextTampered:
+      return "A stored secret failed its integrity check, so the data file may have been changed outside Brokerdesk. Re-enter that account's credentials, or restore a backup.";
+    case ErrorCodes.ciphertextMisbound:
+      return "A stored secret belongs to a different record than the one it was found in. Re-enter that account's credentials.";
+    case ErrorCodes.storage:
+      return "Brokerdesk could not read or write its data folder. Check the disk has space and the folder is writable, then try again.";
+    case ErrorCodes.keychainUnavailable:
+      return "The OS keychain cannot be reached right now. Use a master password instead.";
+    case ErrorCodes.internal:
+      return "This is a bug in Brokerdesk. Trying again may help.";
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,219 @@
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type * as Client from "../api/client";
+import { BrokerdeskError } from "../api/errors";
+import { MOCK_BROKERS, MOCK_PRESETS } from "../e2e/catalog";
+import { scenarioState } from "../e2e/scenarios";
+import { CatalogProvider } from "../state/CatalogProvider";
+import { ToastProvider } from "../state/ToastProvider";
+import { AccountEditorPage } from "./AccountEditorPage";
+
+vi.mock("../api/client", async (importOriginal) => ({
+  ...(await importOriginal<typeof Client>()),
+  brokerCatalog: vi.fn(),
+  propFirmPresets: vi.fn(),
+  accountAdd: vi.fn(),
+  accountGet: vi.fn(),
+  accountUpdate: vi.fn(),
+}));
+
+const api = await import("../api/client");
+
+beforeEach(() => {
+  vi.mocked(api.brokerCatalog).mockResolvedValue(MOCK_BROKERS);
+  vi.mocked(api.propFirmPresets).mockResolvedValue(MOCK_PRESETS);
+});
+
+function renderEditor(id?: string) {
+  return render(
+    <ToastProvider>
+      <CatalogProvider>
+        <AccountEditorPage id={id} />
+      </CatalogProvider>
+    </ToastProvider>,
+  );
+}
+
+/** A seeded account of the fake backend (FTMO challenge: OANDA; Alpaca swing: its API key unreadable). */
+const seeded = (id: "acc_ftmo" | "acc_alpaca") => {
+  const found = scenarioState("unlocked").accounts.find((a) => a.account.id === id);
+  if (!found) throw new Error(`no seeded ${id}`);
+  return found.account;
+};
+
+/** The text of the elements an input's aria-describedby points at. */
+const description = (el: HTMLElement) =>
+  (el.getAttribute("aria-describedby") ?? "")
+    .split(" ")
+    .filter(Boolean)
+    .map((id) => document.getElementById(id)?.textContent ?? "")
+    .join(" | ");
+
+async function submitOanda(name: string) {
+  fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
+  fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: name } });
+  fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+}
+
+describe("AccountEditorPage", () => {
+  it("shows backend field errors under their inputs and in the summary", async () => {
+    vi.mocked(api.accountAdd).mockRejectedValue(
+      new BrokerdeskError("validation", "Some fields need attention.", [
+        { field: "credentials.api_key", code: "required", message: "The token is required." },
+        { field: "risk.maxLeverage", code: "range", message: "Use a leverage between 1 and 500." },
+        { field: "instruments[1]", code: "format", message: "“EURUSD” is not an instrument." },
+        { field: "somethingElse", code: "x", message: "Not tied to an input." },
+      ]),
+    );
+    renderEditor();
+    fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
+    fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "Swing" } });
+    fireEvent.change(screen.getByLabelText("Max leverage"), { target: { value: "900" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+
+    const token = screen.getByLabelText(/^Personal access token/);
+    await waitFor(() => expect(token.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById(token.getAttribute("aria-describedby")!.split(" ").at(-1)!)?.textContent).toBe("The token is required.");
+    const leverage = screen.getByLabelText("Max leverage");
+    expect(leverage.getAttribute("aria-invalid")).toBe("true");
+    expect(screen.getByText("Use a leverage between 1 and 500.", { selector: ".field-error span" })).toBeTruthy();
+    expect(screen.getByText("“EURUSD” is not an instrument.", { selector: ".field-error span" })).toBeTruthy();
+
+    const summary = screen.getByTestId("error-summary");
+    expect(within(summary).getByText(/4 problems to fix/)).toBeTruthy();
+    expect(within(summary).getByText("Personal access token:")).toBeTruthy();
+    expect(within(summary).getByText("somethingElse:")).toBeTruthy();
+
+    // Fixing a field clears its inline error; the others stay until the next save.
+    fireEvent.change(leverage, { target: { value: "50" } });
+    expect(leverage.getAttribute("aria-invalid")).toBeNull();
+    expect(token.getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("stops obvious mistakes before calling the backend", async () => {
+    renderEditor();
+    await screen.findByRole("radio", { name: /OANDA/ });
+    fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+    expect(await screen.findByText("Give the account a name.", { selector: ".field-error span" })).toBeTruthy();
+    expect(api.accountAdd).not.toHaveBeenCalled();
+  });
+
+  it("shows a non-field error as a message in the summary", async () => {
+    vi.mocked(api.accountAdd).mockRejectedValue(new BrokerdeskError("storage", "The database is read-only."));
+    renderEditor();
+    fireEvent.click(await screen.findByRole("radio", { name: /Paper/ }));
+    fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "Sim" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+    expect(await screen.findByText(/^The database is read-only\. Brokerdesk could not read or write its data folder/)).toBeTruthy();
+    expect(vi.mocked(api.accountAdd).mock.calls[0]?.[0]).toMatchObject({ name: "Sim", broker: "paper", credentials: { apiKey: null, apiSecret: null } });
+  });
+
+  it("shows a duplicate name under the Name input, alone (duplicate_name) or among other problems (validation)", async () => {
+    vi.mocked(api.accountAdd)
+      .mockRejectedValueOnce(
+        new BrokerdeskError("validation", "2 fields are invalid", [
+          { field: "name", code: "duplicate", message: "An account named \"Swing\" already exists." },
+          { field: "brokerAccountId", code: "invalid", message: "Use the form 101-004-1234567-001." },
+        ]),
+      )
+      .mockRejectedValueOnce(
+        new BrokerdeskError("duplicate_name", "an account named \"Swing\" already exists", [
+          { field: "name", code: "duplicate", message: "An account named \"Swing\" already exists." },
+        ]),
+      );
+    renderEditor();
+    await submitOanda("Swing");
+    const name = screen.getByLabelText(/^Account name/);
+    await waitFor(() => expect(name.getAttribute("aria-invalid")).toBe("true"));
+    expect(description(name)).toBe('An account named "Swing" already exists.');
+    expect(screen.getByLabelText(/^v20 account ID/).getAttribute("aria-invalid")).toBe("true");
+    expect(within(screen.getByTestId("error-summary")).getByText(/2 problems to fix/)).toBeTruthy();
+
+    fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+    await waitFor(() => expect(within(screen.getByTestId("error-summary")).getByText(/1 problem to fix/)).toBeTruthy());
+    expect(description(name)).toBe('An account named "Swing" already exists.');
+    expect(screen.getByLabelText(/^v20 account ID/).getAttribute("aria-invalid")).toBeNull();
+  });
+
+  it("marks the instruments the backend rejected by index (instruments[<i>])", async () => {
+    vi.mocked(api.accountAdd).mockRejectedValue(
+      new BrokerdeskError("validation", "1 field is invalid", [
+        { field: "instruments[1]", code: "invalid", message: '"EUR$USD" is not a symbol.' },
+      ]),
+    );
+    renderEditor();
+    fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
+    fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "Swing" } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Instruments" }), { target: { value: "eur_usd, eur$usd, gbp_usd," } });
+    fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+    await screen.findByText('"EUR$USD" is not a symbol.', { selector: ".field-error span" });
+    expect(vi.mocked(api.accountAdd).mock.calls[0]?.[0].instruments).toEqual(["EUR_USD", "EUR$USD", "GBP_USD"]);
+    const tags = screen.getByRole("list", { name: "Selected instruments" }).querySelectorAll("li");
+    expect([...tags].map((t) => t.className)).toEqual(["tag", "tag is-invalid", "tag"]);
+    // Removing the bad symbol clears the error and the mark.
+    fireEvent.click(screen.getByRole("button", { name: "Remove EUR$USD" }));
+    expect(screen.queryByText('"EUR$USD" is not a symbol.')).toBeNull();
+  });
+
+  it("warns about a stored secret that cannot be read, until a new one is typed", async () => {
+    vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_alpaca"));
+    renderEditor("acc_alpaca");
+    const key = await screen.findByLabelText(/^API key ID/);
+    expect(description(key)).toContain(
+      "This stored API key ID cannot be read: the sealed value for account:acc_alpaca:api_key has been tampered with or corrupted. Enter it again to replace it.",
+    );
+    expect(key.getAttribute("placeholder")).toBeNull();
+    expect(key.hasAttribute("required")).toBe(true);
+    // The readable secret is kept as usual.
+    const secret = screen.getByLabelText(/^Secret key/);
+    expect(description(secret)).toBe("Stored: ••••k2Lw. Leave empty to keep it.");
+
+    fireEvent.change(key, { target: { value: "AKNEWKEY0042" } });
+    expect(description(key)).toBe("Replaces the stored value that cannot be read.");
+  });
+
+  it("asks for a status reason on create, and when editing only once the status changes", async () => {
+    vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
+    vi.mocked(api.accountUpdate).mockResolvedValue(seeded("acc_ftmo"));
+    renderEditor("acc_ftmo");
+    const status = await screen.findByRole("combobox", { name: "Status" });
+    expect(screen.queryByLabelText(/^Reason/)).toBeNull();
+    expect(screen.getByText("Change the status to record a reason with it.")).toBeTruthy();
+
+    fireEvent.change(status, { target: { value: "suspended" } });
+    const reason = screen.getByLabelText("Reason for the change");
+    expect(description(reason)).toBe("Optional. Recorded in the status history with the change from In drawdown to Suspended.");
+    fireEvent.change(reason, { target: { value: "News week" } });
+    // Back to the saved status: the typed reason would not be recorded, so it is not sent.
+    fireEvent.change(status, { target: { value: "in_drawdown" } });
+    expect(screen.queryByLabelText(/^Reason/)).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(api.accountUpdate).toHaveBeenCalledTimes(1));
+    expect(vi.mocked(api.accountUpdate).mock.calls[0]?.[1]).toMatchObject({ status: "in_drawdown", statusReason: null });
+  });
+
+  it("offers an optional reason on create and sends it with the first status", async () => {
+    vi.mocked(api.accountAdd).mockResolvedValue(seeded("acc_ftmo"));
+    renderEditor();
+    fireEvent.click(await screen.findByRole("radio", { name: /Paper/ }));
+    fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "Sim" } });
+    const reason = screen.getByLabelText("Reason");
+    expect(description(reason)).toBe("Optional. Recorded as the first entry of the status history.");
+    fireEvent.change(reason, { target: { value: "Testing a strategy" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+    await waitFor(() => expect(api.accountAdd).toHaveBeenCalledTimes(1));
+    expect(vi.mocked(api.accountAdd).mock.calls[0]?.[0]).toMatchObject({ status: "active", statusReason: "Testing a strategy", restUrl: null });
+  });
+
+  it("has no endpoint overrides for the built-in paper broker (its environment's URLs are null)", async () => {
+    renderEditor();
+    fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
+    expect(screen.getByText("Advanced: endpoint overrides")).toBeTruthy();
+    fireEvent.click(screen.getByText("Advanced: endpoint overrides"));
+    expect(screen.getByLabelText("REST URL").getAttribute("placeholder")).toBe("https://api-fxpractice.oanda.com");
+    fireEvent.change(screen.getByLabelText("REST URL"), { target: { value: "http://127.0.0.1:9000" } });
+    fireEvent.click(screen.getByRole("radio", { name: /Paper/ }));
+    expect(screen.queryByText("Advanced: endpoint overrides")).toBeNull();
+    expect(screen.getByText(/runs inside Brokerdesk: it needs no credentials and has no endpoints/)).toBeTruthy();
+  });
+});
