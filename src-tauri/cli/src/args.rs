@@ -1,13 +1,17 @@
-//! The command line, as clap types. Nothing here talks to core beyond parsing its enums:
-//! the accepted values come from core's own lists (`BrokerKind::ALL`, …), so a broker added
-//! in core is accepted here without a second list to keep in sync.
+//! The command line, as clap types (value parsers in [`crate::values`]).
 
 use std::path::PathBuf;
 
-use brokerdesk_core::accounts::model::{AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe};
+use brokerdesk_core::accounts::model::{
+    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe,
+};
 use brokerdesk_core::Secret;
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+
+use crate::values::{
+    broker_parser, env_parser, limit_f64, limit_u32, parse_hours, prop_firm_parser, secret_parser,
+    status_parser, timeframe_parser, Hours, Limit,
+};
 
 const EXIT_CODES: &str = "\
 Master password: the first line of stdin with --password-stdin, else $BROKERDESK_PASSWORD.
@@ -31,13 +35,13 @@ With --json, stdout carries exactly one JSON document; errors (usage errors incl
 #[command(name = "brokerdesk", version, after_help = EXIT_CODES, propagate_version = true)]
 pub struct Cli {
     /// Use this data directory (default: $BROKERDESK_DATA_DIR, else the platform's).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", display_order = 900)]
     pub data_dir: Option<PathBuf>,
     /// Print one JSON document on stdout (errors too) instead of human output.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, display_order = 901)]
     pub json: bool,
     /// Read the master password from the first line of stdin (else $BROKERDESK_PASSWORD).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, display_order = 902)]
     pub password_stdin: bool,
     #[command(subcommand)]
     pub command: Command,
@@ -64,7 +68,7 @@ pub enum Command {
 pub enum AccountCommand {
     /// Add an account. Credentials are checked for form now; checking them with the broker comes later.
     #[command(after_help = SECRETS_HELP)]
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List every account (credentials masked).
     List,
     /// Show one account.
@@ -74,7 +78,7 @@ pub enum AccountCommand {
     },
     /// Change an account: only the flags given change; credentials not given are kept.
     #[command(after_help = SECRETS_HELP)]
-    Edit(EditArgs),
+    Edit(Box<EditArgs>),
     /// Remove an account and its stored credentials.
     #[command(after_help = "\
 Without --yes, asks for confirmation when stdin is a terminal. With --json, or when stdin is
@@ -114,6 +118,7 @@ pub struct AddArgs {
     /// Account name (unique).
     #[arg(long)]
     pub name: String,
+    /// Broker (`brokerdesk brokers` shows what each needs).
     #[arg(long, value_parser = broker_parser(), ignore_case = true)]
     pub broker: BrokerKind,
     /// Broker environment; `paper` and `sandbox` mean practice.
@@ -163,7 +168,7 @@ pub struct AccountFields {
     /// Instruments to trade, comma-separated (e.g. EUR_USD,GBP_USD); replaces the list on edit.
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     pub pairs: Option<Vec<String>>,
-    /// Timeframes, comma-separated (M1 M5 M15 M30 H1 H4 D1 W1 MN1); replaces the list on edit.
+    /// Timeframes, comma-separated; replaces the list on edit.
     #[arg(long, value_name = "M5,H1", value_delimiter = ',', value_parser = timeframe_parser(), ignore_case = true)]
     pub timeframes: Option<Vec<Timeframe>>,
     /// Prop-firm max daily loss, % (`none` removes it).
@@ -242,126 +247,8 @@ pub struct ClearFlags {
     pub no_weekend_trading: bool,
 }
 
-/// A numeric limit flag: a value, or `none` to remove the limit.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Limit<T> {
-    Set(T),
-    Clear,
-}
-
-impl<T> Limit<T> {
-    pub fn into_option(self) -> Option<T> {
-        match self {
-            Limit::Set(v) => Some(v),
-            Limit::Clear => None,
-        }
-    }
-}
-
-fn limit<T: std::str::FromStr>(s: &str) -> Result<Limit<T>, String> {
-    let t = s.trim();
-    if ["none", "off", "clear"].iter().any(|w| t.eq_ignore_ascii_case(w)) {
-        return Ok(Limit::Clear);
-    }
-    t.parse().map(Limit::Set).map_err(|_| format!("{s:?} is not a number (or `none`)"))
-}
-
-fn limit_f64(s: &str) -> Result<Limit<f64>, String> {
-    limit(s)
-}
-
-fn limit_u32(s: &str) -> Result<Limit<u32>, String> {
-    limit(s)
-}
-
-/// A daily window as typed; core validates the times.
-#[derive(Clone, Debug)]
-pub struct Hours {
-    pub start: String,
-    pub end: String,
-}
-
-fn parse_hours(s: &str) -> Result<Hours, String> {
-    let (start, end) = s.split_once('-').ok_or_else(|| format!("{s:?} is not HH:MM-HH:MM"))?;
-    Ok(Hours { start: start.trim().to_string(), end: end.trim().to_string() })
-}
-
-fn secret_parser() -> impl TypedValueParser<Value = Secret> {
-    clap::builder::NonEmptyStringValueParser::new().map(Secret::new)
-}
-
-/// Accepts the values of one of core's string enums (case-insensitive), plus aliases.
-#[derive(Clone)]
-struct CoreEnum<T: 'static> {
-    all: &'static [T],
-    name: fn(T) -> &'static str,
-    aliases: &'static [(&'static str, T)],
-}
-
-impl<T> CoreEnum<T>
-where
-    T: Copy + PartialEq + Send + Sync + 'static,
-{
-    fn possible(&self) -> impl Iterator<Item = PossibleValue> + '_ {
-        self.all.iter().map(|v| {
-            let aliases = self.aliases.iter().filter(|(_, t)| t == v).map(|(a, _)| *a);
-            PossibleValue::new((self.name)(*v)).aliases(aliases)
-        })
-    }
-}
-
-impl<T> TypedValueParser for CoreEnum<T>
-where
-    T: Copy + PartialEq + Send + Sync + 'static,
-{
-    type Value = T;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<T, clap::Error> {
-        // Let clap produce its usual "invalid value … possible values …" error.
-        let s = PossibleValuesParser::new(self.possible()).parse_ref(cmd, arg, value)?;
-        self.all
-            .iter()
-            .find(|v| (self.name)(**v).eq_ignore_ascii_case(&s))
-            .or_else(|| self.aliases.iter().find(|(a, _)| a.eq_ignore_ascii_case(&s)).map(|(_, t)| t))
-            .copied()
-            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(self.possible()))
-    }
-}
-
-fn broker_parser() -> CoreEnum<BrokerKind> {
-    CoreEnum { all: BrokerKind::ALL, name: BrokerKind::as_str, aliases: &[] }
-}
-
-fn env_parser() -> CoreEnum<Environment> {
-    CoreEnum { all: Environment::ALL, name: Environment::as_str, aliases: &[("paper", Environment::Practice), ("sandbox", Environment::Practice)] }
-}
-
-fn prop_firm_parser() -> CoreEnum<PropFirmPreset> {
-    CoreEnum {
-        all: PropFirmPreset::ALL,
-        name: PropFirmPreset::as_str,
-        aliases: &[("fundednext", PropFirmPreset::FundedNext), ("funded-next", PropFirmPreset::FundedNext)],
-    }
-}
-
-fn status_parser() -> CoreEnum<AccountStatus> {
-    CoreEnum { all: AccountStatus::ALL, name: AccountStatus::as_str, aliases: &[("in-drawdown", AccountStatus::InDrawdown)] }
-}
-
-fn timeframe_parser() -> CoreEnum<Timeframe> {
-    CoreEnum { all: Timeframe::ALL, name: Timeframe::as_str, aliases: &[] }
-}
-
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use clap::CommandFactory;
 
@@ -375,23 +262,51 @@ mod tests {
     #[test]
     fn aliases_map_to_core_values() {
         let cli = Cli::try_parse_from([
-            "brokerdesk", "account", "add", "--name", "a", "--broker", "OANDA", "--env", "sandbox",
-            "--prop-firm", "fundednext", "--timeframes", "m5,H1", "--max-leverage", "none",
+            "brokerdesk",
+            "account",
+            "add",
+            "--name",
+            "a",
+            "--broker",
+            "OANDA",
+            "--env",
+            "sandbox",
+            "--prop-firm",
+            "fundednext",
+            "--timeframes",
+            "m5,H1",
+            "--max-leverage",
+            "none",
         ])
         .expect("parses");
-        let Command::Account(AccountCommand::Add(a)) = cli.command else { panic!("not add") };
+        let Command::Account(AccountCommand::Add(a)) = cli.command else {
+            panic!("not add")
+        };
         assert_eq!(a.broker, BrokerKind::Oanda);
         assert_eq!(a.env, Environment::Practice);
         assert_eq!(a.fields.prop_firm, Some(PropFirmPreset::FundedNext));
-        assert_eq!(a.fields.timeframes, Some(vec![Timeframe::M5, Timeframe::H1]));
+        assert_eq!(
+            a.fields.timeframes,
+            Some(vec![Timeframe::M5, Timeframe::H1])
+        );
         assert_eq!(a.fields.max_leverage, Some(Limit::Clear));
     }
 
     #[test]
     fn unknown_broker_is_a_usage_error() {
-        let e = Cli::try_parse_from(["brokerdesk", "account", "add", "--name", "a", "--broker", "nope", "--env", "live"])
-            .err()
-            .expect("fails");
+        let e = Cli::try_parse_from([
+            "brokerdesk",
+            "account",
+            "add",
+            "--name",
+            "a",
+            "--broker",
+            "nope",
+            "--env",
+            "live",
+        ])
+        .err()
+        .expect("fails");
         assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
     }
 }

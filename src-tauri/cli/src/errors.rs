@@ -12,7 +12,11 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn exit_code(code: &str) -> u8 {
     match code {
         "usage" => EXIT_USAGE,
-        "validation" | "duplicate_name" | "weak_password" | "ambiguous" | "already_initialized"
+        "validation"
+        | "duplicate_name"
+        | "weak_password"
+        | "ambiguous"
+        | "already_initialized"
         | "no_master_password" => 3,
         "not_found" | "not_initialized" => 4,
         "wrong_password" | "locked" | "password_missing" | "password_required" => 5,
@@ -27,15 +31,22 @@ pub fn to_exit(code: &str) -> ExitCode {
 
 /// Returns an error with no field details.
 pub fn error(code: &str, message: impl Into<String>) -> ApiError {
-    ApiError { code: code.to_string(), message: message.into(), fields: Vec::new() }
+    ApiError {
+        code: code.to_string(),
+        message: message.into(),
+        fields: Vec::new(),
+    }
 }
 
 const PASSWORD_HINT: &str = "pass the master password with --password-stdin or BROKERDESK_PASSWORD";
 
 /// Adds a hint on how to give the password to errors that mean "no (usable) password".
 pub fn with_hint(mut e: ApiError) -> ApiError {
-    if matches!(e.code.as_str(), "locked" | "password_required" | "password_missing") {
-        e.message = format!("{} ({PASSWORD_HINT})", e.message);
+    if matches!(
+        e.code.as_str(),
+        "locked" | "password_required" | "password_missing"
+    ) {
+        e.message = format!("{}; {PASSWORD_HINT}", e.message);
     }
     e
 }

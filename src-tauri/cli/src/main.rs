@@ -1,1 +1,70 @@
-fn main() {}
+//! `brokerdesk`: the command line over the Brokerdesk core. A thin adapter: arguments are
+//! parsed by clap ([`args`]), each command is a plain function over the core API
+//! ([`commands`]), and results and errors are printed as text or as one JSON document
+//! ([`output`]). See `brokerdesk --help` for the exit codes.
+
+mod args;
+mod commands;
+mod errors;
+mod input;
+mod output;
+mod values;
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+
+use crate::args::Cli;
+use crate::errors::{error, to_exit, EXIT_USAGE};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let as_json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::error(
+                &error("runtime", format!("cannot start the async runtime: {e}")),
+                as_json,
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e, as_json);
+            to_exit(&e.code)
+        }
+    }
+}
+
+/// Reports a clap error. `--help` and `--version` print as usual; a real usage error under
+/// `--json` becomes the JSON error document with code `usage` (exit 2 either way).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let wants_json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if !wants_json || informational {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE));
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid usage");
+    let message = first
+        .strip_prefix("error: ")
+        .unwrap_or(first)
+        .trim()
+        .to_string();
+    output::error(&error("usage", message), true);
+    ExitCode::from(EXIT_USAGE)
+}

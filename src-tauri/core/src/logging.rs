@@ -14,6 +14,16 @@ pub fn log_file(data_dir: &Path) -> PathBuf {
     data_dir.join("logs").join("brokerdesk.log")
 }
 
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Installs the global subscriber. `BROKERDESK_LOG` (e.g. `debug`) overrides the level.
 /// Returns an error message if the log file cannot be opened (logging then goes to stderr).
 pub fn init(data_dir: &Path, also_stderr: bool) -> Result<(), String> {
@@ -21,7 +31,7 @@ pub fn init(data_dir: &Path, also_stderr: bool) -> Result<(), String> {
     let path = log_file(data_dir);
     let file = path
         .parent()
-        .map(std::fs::create_dir_all)
+        .map(create_private_dir)
         .transpose()
         .and_then(|_| OpenOptions::new().create(true).append(true).open(&path));
     match file {

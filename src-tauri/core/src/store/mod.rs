@@ -189,6 +189,7 @@ fn restrict_file(path: &Path) -> std::io::Result<()> {
 
 fn lock_file(path: &Path) -> std::io::Result<File> {
     let f = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+    restrict_file(path)?;
     f.lock()?;
     Ok(f)
 }

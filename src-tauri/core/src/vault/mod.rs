@@ -46,7 +46,8 @@ pub enum VaultProtection {
 }
 
 impl VaultProtection {
-    fn as_str(self) -> &'static str {
+    /// Returns the stable string form (`keychain` or `password`).
+    pub fn as_str(self) -> &'static str {
         match self {
             VaultProtection::Keychain => "keychain",
             VaultProtection::Password => "password",
@@ -69,7 +70,7 @@ pub enum VaultError {
     PasswordMissing,
     #[error("weak master password: {0}")]
     WeakPassword(String),
-    #[error("a master password is required because no OS keychain is reachable ({0})")]
+    #[error("a master password is required: {0}")]
     PasswordRequired(String),
     #[error("the vault has no master password, so it cannot be locked; set one in Security first")]
     NoMasterPassword,

@@ -1,0 +1,237 @@
+//! `account …`: flags become an [`AccountInput`]; core validates and stores it.
+//! Edit loads the account, converts it back to an input, applies only the flags given and
+//! saves the whole input, so a flag not given keeps its stored value (credentials included).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use brokerdesk_core::accounts::model::{AccountInput, PropFirmPreset, PropFirmRules, TradingHours};
+use brokerdesk_core::{ApiError, Brokerdesk, FieldError, Secret};
+
+use super::Ctx;
+use crate::args::{AccountFields, AddArgs, ClearFlags, EditArgs};
+use crate::errors::error;
+use crate::output;
+
+/// Credentials resolved from their flags (`-` already read from stdin).
+struct Creds {
+    api_key: Option<Secret>,
+    api_secret: Option<Secret>,
+}
+
+fn read_creds(ctx: &mut Ctx, f: &mut AccountFields) -> Result<Creds, ApiError> {
+    Ok(Creds {
+        api_key: ctx.input.secret_arg(f.api_key.take(), "--api-key")?,
+        api_secret: ctx.input.secret_arg(f.api_secret.take(), "--api-secret")?,
+    })
+}
+
+pub async fn add(bd: &Brokerdesk, ctx: &mut Ctx, a: Box<AddArgs>) -> Result<(), ApiError> {
+    let mut a = *a;
+    ctx.unlock(bd).await?;
+    let creds = read_creds(ctx, &mut a.fields)?;
+    let mut input = AccountInput::new(a.name, a.broker, a.env);
+    apply(&mut input, a.fields, creds)?;
+    let account = bd.account_add(input).await?;
+    ctx.print(&account, || {
+        format!(
+            "Added account {:?}.\n\n{}",
+            account.name,
+            output::account_show(&account)
+        )
+    });
+    Ok(())
+}
+
+pub async fn list(bd: &Brokerdesk, ctx: &mut Ctx) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let accounts = bd.accounts_list().await?;
+    ctx.print(&accounts, || output::account_list(&accounts));
+    Ok(())
+}
+
+pub async fn show(bd: &Brokerdesk, ctx: &mut Ctx, id: &str) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let account = bd.account_get(id).await?;
+    ctx.print(&account, || output::account_show(&account));
+    Ok(())
+}
+
+pub async fn edit(bd: &Brokerdesk, ctx: &mut Ctx, e: Box<EditArgs>) -> Result<(), ApiError> {
+    let mut e = *e;
+    ctx.unlock(bd).await?;
+    let creds = read_creds(ctx, &mut e.fields)?;
+    let current = bd.account_get(&e.id).await?;
+    let mut input = AccountInput::from_account(&current);
+    if let Some(name) = e.name {
+        input.name = name;
+    }
+    if let Some(env) = e.env {
+        input.environment = env;
+    }
+    apply(&mut input, e.fields, creds)?;
+    clear(&mut input, &e.clear);
+    // Address the account by id: the name may be what is being changed.
+    let account = bd.account_update(&current.id, input).await?;
+    ctx.print(&account, || {
+        format!(
+            "Updated account {:?}.\n\n{}",
+            account.name,
+            output::account_show(&account)
+        )
+    });
+    Ok(())
+}
+
+pub async fn remove(bd: &Brokerdesk, ctx: &mut Ctx, id: &str, yes: bool) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let account = bd.account_get(id).await?;
+    if !yes && !ctx.json && std::io::stdin().is_terminal() && !confirm(&account.name, &account.id)?
+    {
+        return Err(error("cancelled", "cancelled: nothing was removed"));
+    }
+    let removed = bd.account_remove(&account.id).await?;
+    ctx.print(&serde_json::json!({ "removed": removed }), || {
+        format!("Removed account {:?} ({}).\n", removed.name, removed.id)
+    });
+    Ok(())
+}
+
+fn confirm(name: &str, id: &str) -> Result<bool, ApiError> {
+    eprint!("Remove account {name:?} ({id}) and its stored credentials? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| error("io", format!("cannot read the answer: {e}")))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// Applies the flags that were given; the rest of `input` is left as it is.
+fn apply(input: &mut AccountInput, f: AccountFields, creds: Creds) -> Result<(), ApiError> {
+    input.credentials.api_key = creds.api_key;
+    input.credentials.api_secret = creds.api_secret;
+    if let Some(v) = f.account_id {
+        input.broker_account_id = Some(v);
+    }
+    if let Some(v) = f.rest_url {
+        input.rest_url = Some(v);
+    }
+    if let Some(v) = f.stream_url {
+        input.stream_url = Some(v);
+    }
+
+    let pf = &mut input.prop_firm;
+    if let Some(preset) = f.prop_firm {
+        // A named preset brings its own limits (core fills them in); `custom` keeps the
+        // current values so they can be adjusted one by one.
+        if preset != PropFirmPreset::Custom {
+            *pf = PropFirmRules {
+                preset,
+                ..PropFirmRules::default()
+            };
+        }
+        pf.preset = preset;
+    }
+    if let Some(v) = f.max_daily_loss {
+        pf.max_daily_loss_pct = v.into_option();
+    }
+    if let Some(v) = f.max_total_loss {
+        pf.max_total_loss_pct = v.into_option();
+    }
+    if let Some(v) = f.profit_target {
+        pf.profit_target_pct = v.into_option();
+    }
+
+    let r = &mut input.risk;
+    if let Some(v) = f.max_position_size {
+        r.max_position_size_pct = v.into_option();
+    }
+    if let Some(v) = f.max_open_positions {
+        r.max_open_positions = v.into_option();
+    }
+    if let Some(v) = f.max_qty {
+        r.max_qty = v.into_option();
+    }
+    if let Some(v) = f.max_leverage {
+        r.max_leverage = v.into_option();
+    }
+    if let Some(v) = f.max_correlation {
+        r.max_correlation = v.into_option();
+    }
+    if f.require_stop_loss {
+        r.require_stop_loss = true;
+    }
+
+    if let Some(v) = f.pairs {
+        input.instruments = v;
+    }
+    if let Some(v) = f.timeframes {
+        input.timeframes = v;
+    }
+    match (f.hours, f.timezone) {
+        (Some(h), tz) => {
+            let timezone = tz
+                .or_else(|| input.trading_hours.as_ref().map(|t| t.timezone.clone()))
+                .unwrap_or_else(|| "UTC".to_string());
+            input.trading_hours = Some(TradingHours {
+                start: h.start,
+                end: h.end,
+                timezone,
+            });
+        }
+        (None, Some(tz)) => match &mut input.trading_hours {
+            Some(h) => h.timezone = tz,
+            None => {
+                return Err(ApiError {
+                    code: "validation".into(),
+                    message: "--timezone applies to a trading window: give --hours too".into(),
+                    fields: vec![FieldError::new(
+                        "tradingHours",
+                        "required",
+                        "Give --hours with --timezone.",
+                    )],
+                })
+            }
+        },
+        (None, None) => {}
+    }
+    if f.weekend_trading {
+        input.weekend_trading = true;
+    }
+    if let Some(s) = f.status {
+        input.status = s;
+        input.status_reason = f.status_reason;
+    }
+    Ok(())
+}
+
+fn clear(input: &mut AccountInput, c: &ClearFlags) {
+    if c.clear_account_id {
+        input.broker_account_id = None;
+    }
+    if c.clear_rest_url {
+        input.rest_url = None;
+    }
+    if c.clear_stream_url {
+        input.stream_url = None;
+    }
+    if c.clear_pairs {
+        input.instruments.clear();
+    }
+    if c.clear_timeframes {
+        input.timeframes.clear();
+    }
+    if c.no_hours {
+        input.trading_hours = None;
+    }
+    if c.no_require_stop_loss {
+        input.risk.require_stop_loss = false;
+    }
+    if c.no_weekend_trading {
+        input.weekend_trading = false;
+    }
+}

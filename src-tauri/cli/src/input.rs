@@ -1,0 +1,105 @@
+//! Where secrets come from: the master password (first stdin line with `--password-stdin`,
+//! else `BROKERDESK_PASSWORD`), then any `-` credential and the new password, each from the
+//! next stdin line. Lines are read only when needed, and the password line is always read
+//! first, whatever order a command asks in, so the stdin layout is fixed and documented.
+
+use std::io::BufRead;
+
+use brokerdesk_core::{ApiError, Secret};
+
+use crate::errors::error;
+
+pub const PASSWORD_ENV: &str = "BROKERDESK_PASSWORD";
+pub const NEW_PASSWORD_ENV: &str = "BROKERDESK_NEW_PASSWORD";
+
+/// The secret inputs of one invocation.
+pub struct Input {
+    password_stdin: bool,
+    /// `Some` once the master password was looked up (`Some(None)`: none given).
+    password: Option<Option<Secret>>,
+}
+
+impl Input {
+    pub fn new(password_stdin: bool) -> Self {
+        Self {
+            password_stdin,
+            password: None,
+        }
+    }
+
+    /// Returns the master password, if one was given.
+    pub fn password(&mut self) -> Result<Option<Secret>, ApiError> {
+        if let Some(p) = &self.password {
+            return Ok(p.clone());
+        }
+        let p = if self.password_stdin {
+            Some(
+                read_line()
+                    .map_err(|m| error("password_missing", format!("--password-stdin: {m}")))?,
+            )
+        } else {
+            from_env(PASSWORD_ENV)
+        };
+        self.password = Some(p.clone());
+        Ok(p)
+    }
+
+    /// Returns the next stdin line as a secret (after the password line, if any).
+    pub fn next_line(&mut self, what: &str) -> Result<Secret, ApiError> {
+        self.password()?;
+        read_line().map_err(|m| error("validation", format!("{what} from stdin: {m}")))
+    }
+
+    /// Resolves a secret flag: `-` reads the next stdin line.
+    pub fn secret_arg(
+        &mut self,
+        value: Option<Secret>,
+        what: &str,
+    ) -> Result<Option<Secret>, ApiError> {
+        match value {
+            Some(v) if v.expose() == "-" => self.next_line(what).map(Some),
+            other => Ok(other),
+        }
+    }
+
+    /// Returns the new master password: `BROKERDESK_NEW_PASSWORD`, else the next stdin line.
+    pub fn new_password(&mut self) -> Result<Secret, ApiError> {
+        match from_env(NEW_PASSWORD_ENV) {
+            Some(p) => Ok(p),
+            None => self.password().and_then(|_| {
+                read_line().map_err(|m| {
+                    error("password_missing", format!("the new master password (${NEW_PASSWORD_ENV} or the next stdin line): {m}"))
+                })
+            }),
+        }
+    }
+}
+
+/// An empty variable counts as unset.
+fn from_env(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+/// Reads one line of stdin without its line ending. Other whitespace is kept: it may be part
+/// of a password, and core rejects it in API keys with a clear message.
+fn read_line() -> Result<Secret, String> {
+    let mut line = String::new();
+    let n = std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    if n == 0 {
+        return Err("stdin is empty (expected one more line)".to_string());
+    }
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    // Moved, not copied: the Secret is the only holder and zeroizes on drop.
+    Ok(Secret::new(line))
+}

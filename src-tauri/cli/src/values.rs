@@ -1,0 +1,166 @@
+//! Value parsers for the command line: core's string enums (accepted values come from core's
+//! own `ALL` lists, so a broker added in core is accepted without a second list to keep in
+//! sync; aliases such as `sandbox` are added here), `none`-able limits, time windows, and
+//! secrets, which become a [`Secret`] as soon as clap hands them over.
+
+use brokerdesk_core::accounts::model::{
+    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe,
+};
+use brokerdesk_core::Secret;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+
+/// A numeric limit flag: a value, or `none` to remove the limit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Limit<T> {
+    Set(T),
+    Clear,
+}
+
+impl<T> Limit<T> {
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Limit::Set(v) => Some(v),
+            Limit::Clear => None,
+        }
+    }
+}
+
+fn limit<T: std::str::FromStr>(s: &str) -> Result<Limit<T>, String> {
+    let t = s.trim();
+    if ["none", "off", "clear"]
+        .iter()
+        .any(|w| t.eq_ignore_ascii_case(w))
+    {
+        return Ok(Limit::Clear);
+    }
+    t.parse()
+        .map(Limit::Set)
+        .map_err(|_| format!("{s:?} is not a number (or `none`)"))
+}
+
+pub fn limit_f64(s: &str) -> Result<Limit<f64>, String> {
+    limit(s)
+}
+
+pub fn limit_u32(s: &str) -> Result<Limit<u32>, String> {
+    limit(s)
+}
+
+/// A daily window as typed; core validates the times.
+#[derive(Clone, Debug)]
+pub struct Hours {
+    pub start: String,
+    pub end: String,
+}
+
+pub fn parse_hours(s: &str) -> Result<Hours, String> {
+    let (start, end) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?} is not HH:MM-HH:MM"))?;
+    Ok(Hours {
+        start: start.trim().to_string(),
+        end: end.trim().to_string(),
+    })
+}
+
+pub fn secret_parser() -> impl TypedValueParser<Value = Secret> {
+    clap::builder::NonEmptyStringValueParser::new().map(Secret::new)
+}
+
+/// Accepts the values of one of core's string enums (case-insensitive), plus aliases.
+#[derive(Clone)]
+pub struct CoreEnum<T: 'static> {
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    aliases: &'static [(&'static str, T)],
+}
+
+impl<T> CoreEnum<T>
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    fn possible(&self) -> impl Iterator<Item = PossibleValue> + '_ {
+        self.all.iter().map(|v| {
+            let aliases = self.aliases.iter().filter(|(_, t)| t == v).map(|(a, _)| *a);
+            PossibleValue::new((self.name)(*v)).aliases(aliases)
+        })
+    }
+}
+
+impl<T> TypedValueParser for CoreEnum<T>
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        // Let clap produce its usual "invalid value … possible values …" error.
+        let s = PossibleValuesParser::new(self.possible()).parse_ref(cmd, arg, value)?;
+        self.all
+            .iter()
+            .find(|v| (self.name)(**v).eq_ignore_ascii_case(&s))
+            .or_else(|| {
+                self.aliases
+                    .iter()
+                    .find(|(a, _)| a.eq_ignore_ascii_case(&s))
+                    .map(|(_, t)| t)
+            })
+            .copied()
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.possible()))
+    }
+}
+
+pub fn broker_parser() -> CoreEnum<BrokerKind> {
+    CoreEnum {
+        all: BrokerKind::ALL,
+        name: BrokerKind::as_str,
+        aliases: &[],
+    }
+}
+
+pub fn env_parser() -> CoreEnum<Environment> {
+    CoreEnum {
+        all: Environment::ALL,
+        name: Environment::as_str,
+        aliases: &[
+            ("paper", Environment::Practice),
+            ("sandbox", Environment::Practice),
+        ],
+    }
+}
+
+pub fn prop_firm_parser() -> CoreEnum<PropFirmPreset> {
+    CoreEnum {
+        all: PropFirmPreset::ALL,
+        name: PropFirmPreset::as_str,
+        aliases: &[
+            ("fundednext", PropFirmPreset::FundedNext),
+            ("funded-next", PropFirmPreset::FundedNext),
+        ],
+    }
+}
+
+pub fn status_parser() -> CoreEnum<AccountStatus> {
+    CoreEnum {
+        all: AccountStatus::ALL,
+        name: AccountStatus::as_str,
+        aliases: &[("in-drawdown", AccountStatus::InDrawdown)],
+    }
+}
+
+pub fn timeframe_parser() -> CoreEnum<Timeframe> {
+    CoreEnum {
+        all: Timeframe::ALL,
+        name: Timeframe::as_str,
+        aliases: &[],
+    }
+}
