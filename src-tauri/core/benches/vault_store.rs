@@ -2,7 +2,10 @@
 //! - seal/open of one secret, against a baseline of copying the same bytes;
 //! - `accounts_list` with 1,000 accounts (2,000 sealed secrets), against a baseline of a
 //!   raw `SELECT *` of the same rows measured in the same run. Target: list < 50 ms.
+//!
 //! The password KDF is excluded (the vault is keychain-protected in memory).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -37,39 +40,66 @@ fn bench_seal_open() {
     let copy_ns = per_iter(t.elapsed(), n);
     let t = Instant::now();
     for _ in 0..n {
-        black_box(sealer.seal(black_box(binding), black_box(secret)).expect("seal"));
+        black_box(
+            sealer
+                .seal(black_box(binding), black_box(secret))
+                .expect("seal"),
+        );
     }
     let seal_ns = per_iter(t.elapsed(), n);
     let t = Instant::now();
     for _ in 0..n {
-        black_box(sealer.open(black_box(binding), black_box(&sealed)).expect("open"));
+        black_box(
+            sealer
+                .open(black_box(binding), black_box(&sealed))
+                .expect("open"),
+        );
     }
     let open_ns = per_iter(t.elapsed(), n);
-    println!("seal one secret ({} B):  {seal_ns:>8.0} ns   ({:.1}x a plain copy at {copy_ns:.0} ns)", secret.len(), seal_ns / copy_ns);
-    println!("open one secret:         {open_ns:>8.0} ns   ({:.1}x a plain copy)", open_ns / copy_ns);
+    println!(
+        "seal one secret ({} B):  {seal_ns:>8.0} ns   ({:.1}x a plain copy at {copy_ns:.0} ns)",
+        secret.len(),
+        seal_ns / copy_ns
+    );
+    println!(
+        "open one secret:         {open_ns:>8.0} ns   ({:.1}x a plain copy)",
+        open_ns / copy_ns
+    );
 }
 
 async fn bench_list() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let bd = Brokerdesk::open(dir.path(), Arc::new(MemoryKeyStore::new())).await.expect("open");
+    let bd = Brokerdesk::open(dir.path(), Arc::new(MemoryKeyStore::new()))
+        .await
+        .expect("open");
     bd.init(None).await.expect("init");
     let t = Instant::now();
     for i in 0..1000 {
-        let mut a = AccountInput::new(format!("Account {i:04}"), BrokerKind::Alpaca, Environment::Practice);
+        let mut a = AccountInput::new(
+            format!("Account {i:04}"),
+            BrokerKind::Alpaca,
+            Environment::Practice,
+        );
         a.credentials.api_key = Some(Secret::new(format!("PKBENCHKEY{i:010}")));
         a.credentials.api_secret = Some(Secret::new(format!("bench-secret-{i:030}")));
         a.instruments = vec!["AAPL".into(), "MSFT".into(), "SPY".into()];
         a.timeframes = vec![Timeframe::M5, Timeframe::H1];
         bd.account_add(a).await.expect("add");
     }
-    println!("add 1,000 accounts:      {:>8.1} ms total", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "add 1,000 accounts:      {:>8.1} ms total",
+        t.elapsed().as_secs_f64() * 1e3
+    );
 
     let store = Store::open(dir.path()).await.expect("store");
     let mut raw = Vec::new();
     let mut list = Vec::new();
     for _ in 0..15 {
         let t = Instant::now();
-        let rows = sqlx::query("SELECT * FROM accounts").fetch_all(store.pool()).await.expect("raw");
+        let rows = sqlx::query("SELECT * FROM accounts")
+            .fetch_all(store.pool())
+            .await
+            .expect("raw");
         raw.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(black_box(rows).len(), 1000);
         let t = Instant::now();
@@ -88,7 +118,10 @@ async fn bench_list() {
 fn main() {
     println!("brokerdesk-core benchmarks (vault + store)");
     bench_seal_open();
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(bench_list()),
         Err(e) => eprintln!("cannot start tokio: {e}"),
     }

@@ -80,7 +80,10 @@ impl Brokerdesk {
         let state = bd.vault.state().await.map_err(api)?;
         if state.protection == Some(VaultProtection::Keychain) {
             if let Err(e) = bd.vault.unlock(None).await {
-                tracing::warn!(code = e.code(), "could not unlock the vault from the OS keychain");
+                tracing::warn!(
+                    code = e.code(),
+                    "could not unlock the vault from the OS keychain"
+                );
                 set(&bd.auto_unlock_error, Some(e.to_api_error()));
             }
         }
@@ -88,7 +91,12 @@ impl Brokerdesk {
     }
 
     async fn refresh_keychain(&self) {
-        let err = self.vault.keychain_probe().await.err().map(|e| e.to_string());
+        let err = self
+            .vault
+            .keychain_probe()
+            .await
+            .err()
+            .map(|e| e.to_string());
         set(&self.keychain_error, err);
     }
 
@@ -106,7 +114,11 @@ impl Brokerdesk {
             protection: s.protection,
             keychain_available: keychain_error.is_none(),
             keychain_error,
-            auto_unlock_error: if s.locked { get(&self.auto_unlock_error) } else { None },
+            auto_unlock_error: if s.locked {
+                get(&self.auto_unlock_error)
+            } else {
+                None
+            },
             key_generation: s.key_generation,
             data_dir: self.data_dir.display().to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -149,8 +161,15 @@ impl Brokerdesk {
     }
 
     /// Sets (when `current` is `None` under keychain protection) or changes the master password.
-    pub async fn change_password(&self, current: Option<Secret>, new: Secret) -> Result<VaultStatus, ApiError> {
-        self.vault.change_password(current.as_ref(), &new).await.map_err(api)?;
+    pub async fn change_password(
+        &self,
+        current: Option<Secret>,
+        new: Secret,
+    ) -> Result<VaultStatus, ApiError> {
+        self.vault
+            .change_password(current.as_ref(), &new)
+            .await
+            .map_err(api)?;
         self.status().await
     }
 
@@ -183,7 +202,11 @@ impl Brokerdesk {
         self.accounts.add(input).await.map_err(api)
     }
 
-    pub async fn account_update(&self, key: &str, input: AccountInput) -> Result<Account, ApiError> {
+    pub async fn account_update(
+        &self,
+        key: &str,
+        input: AccountInput,
+    ) -> Result<Account, ApiError> {
         self.accounts.update(key, input).await.map_err(api)
     }
 

@@ -19,7 +19,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.to_string(), message: message.into() }
+        Self {
+            field: field.into(),
+            code: code.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -58,6 +62,10 @@ pub trait ErrorCode: std::error::Error {
 
     /// Converts into the serializable shape.
     fn to_api_error(&self) -> ApiError {
-        ApiError { code: self.code().to_string(), message: self.to_string(), fields: self.fields() }
+        ApiError {
+            code: self.code().to_string(),
+            message: self.to_string(),
+            fields: self.fields(),
+        }
     }
 }

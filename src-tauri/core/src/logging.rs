@@ -27,7 +27,8 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Installs the global subscriber. `BROKERDESK_LOG` (e.g. `debug`) overrides the level.
 /// Returns an error message if the log file cannot be opened (logging then goes to stderr).
 pub fn init(data_dir: &Path, also_stderr: bool) -> Result<(), String> {
-    let filter = EnvFilter::try_from_env("BROKERDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("BROKERDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let path = log_file(data_dir);
     let file = path
         .parent()
@@ -42,16 +43,23 @@ pub fn init(data_dir: &Path, also_stderr: bool) -> Result<(), String> {
                 let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
             }
             let file_writer = Mutex::new(f);
-            let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false);
             let res = if also_stderr {
-                builder.with_writer(file_writer.and(std::io::stderr)).try_init()
+                builder
+                    .with_writer(file_writer.and(std::io::stderr))
+                    .try_init()
             } else {
                 builder.with_writer(file_writer).try_init()
             };
             res.map_err(|e| e.to_string())
         }
         Err(e) => {
-            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
             Err(format!("cannot open the log file {}: {e}", path.display()))
         }
     }

@@ -10,13 +10,18 @@ pub const DATA_DIR_ENV: &str = "BROKERDESK_DATA_DIR";
 /// on macOS, `%APPDATA%\brokerdesk\Brokerdesk\data` on Windows), or `None` when the platform
 /// reports no home directory.
 pub fn default_data_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("dev", "brokerdesk", "Brokerdesk").map(|d| d.data_dir().to_path_buf())
+    directories::ProjectDirs::from("dev", "brokerdesk", "Brokerdesk")
+        .map(|d| d.data_dir().to_path_buf())
 }
 
 /// Resolves the data directory: an explicit path wins, then `BROKERDESK_DATA_DIR`, then the
 /// platform default.
 pub fn resolve_data_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
     explicit
-        .or_else(|| std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os(DATA_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .or_else(default_data_dir)
 }

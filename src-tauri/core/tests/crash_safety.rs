@@ -2,6 +2,8 @@
 //! half-written account: a child process adds accounts in a loop, the test SIGKILLs it at
 //! varying moments, then checks SQLite's integrity and that every account is whole.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +17,11 @@ const CHILD_ENV: &str = "BROKERDESK_CRASH_CHILD_DIR";
 const PASSWORD: &str = "crash test password";
 
 fn input(tag: &str, i: usize) -> AccountInput {
-    let mut a = AccountInput::new(format!("{tag}-{i}"), BrokerKind::Alpaca, Environment::Practice);
+    let mut a = AccountInput::new(
+        format!("{tag}-{i}"),
+        BrokerKind::Alpaca,
+        Environment::Practice,
+    );
     a.credentials.api_key = Some(Secret::new(format!("PKCRASH{i:012}")));
     a.credentials.api_secret = Some(Secret::new(format!("crash-secret-{i:030}")));
     a.instruments = vec!["AAPL".into(), "MSFT".into(), "SPY".into()];
@@ -25,9 +31,15 @@ fn input(tag: &str, i: usize) -> AccountInput {
 /// The child: adds accounts until killed. Runs only when the parent sets `CHILD_ENV`.
 #[tokio::test]
 async fn crash_child_writer() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
-    let bd = Brokerdesk::open(dir.as_ref(), Arc::new(NoKeychain)).await.expect("open");
-    bd.unlock(Some(Secret::new(PASSWORD))).await.expect("unlock");
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let bd = Brokerdesk::open(dir.as_ref(), Arc::new(NoKeychain))
+        .await
+        .expect("open");
+    bd.unlock(Some(Secret::new(PASSWORD)))
+        .await
+        .expect("unlock");
     let tag = format!("p{}", std::process::id());
     for i in 0.. {
         bd.account_add(input(&tag, i)).await.expect("add");
@@ -49,7 +61,9 @@ async fn kill_during_writes_leaves_a_consistent_store() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain)).await.expect("open");
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .expect("open");
     bd.init(Some(Secret::new(PASSWORD))).await.expect("init");
     bd.close().await;
 
@@ -66,7 +80,10 @@ async fn kill_during_writes_leaves_a_consistent_store() {
         let store = Store::open(dir.path()).await.expect("store");
         let start = Instant::now();
         loop {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(store.pool()).await.expect("count");
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+                .fetch_one(store.pool())
+                .await
+                .expect("count");
             if n > (round as i64 + 1) * 5 || start.elapsed() > Duration::from_secs(30) {
                 break;
             }
@@ -78,19 +95,33 @@ async fn kill_during_writes_leaves_a_consistent_store() {
         let _ = child.wait();
 
         let store = Store::open(dir.path()).await.expect("reopen after a crash");
-        let ok: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(store.pool()).await.expect("integrity");
+        let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(store.pool())
+            .await
+            .expect("integrity");
         assert_eq!(ok, "ok");
-        let fk: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(store.pool()).await.expect("fk");
+        let fk: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+            .fetch_all(store.pool())
+            .await
+            .expect("fk");
         assert!(fk.is_empty(), "dangling rows: {fk:?}");
         store.close().await;
 
-        let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain)).await.expect("open");
-        bd.unlock(Some(Secret::new(PASSWORD))).await.expect("unlock");
+        let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+            .await
+            .expect("open");
+        bd.unlock(Some(Secret::new(PASSWORD)))
+            .await
+            .expect("unlock");
         let list = bd.accounts_list().await.expect("list");
         assert!(!list.is_empty());
         for a in &list {
             assert_eq!(a.credentials.len(), 2, "{} lost a credential", a.name);
-            assert!(a.credentials.iter().all(|c| c.error.is_none()), "{} has an unreadable credential", a.name);
+            assert!(
+                a.credentials.iter().all(|c| c.error.is_none()),
+                "{} has an unreadable credential",
+                a.name
+            );
             assert!(a.instruments.len() >= 3, "{} lost instruments", a.name);
             assert!(!a.status_history.is_empty(), "{} has no history", a.name);
         }

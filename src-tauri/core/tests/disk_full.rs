@@ -1,6 +1,8 @@
 //! A full disk gives a clear `disk_full` error and loses nothing already saved. Needs root
 //! to mount a tiny tmpfs (CI runs as root); skipped elsewhere.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -27,7 +29,11 @@ fn mount_tmpfs(dir: &Path, size: &str) -> Option<Mount> {
 }
 
 fn input(i: usize) -> AccountInput {
-    let mut a = AccountInput::new(format!("Account {i:05} {}", "x".repeat(40)), BrokerKind::Alpaca, Environment::Practice);
+    let mut a = AccountInput::new(
+        format!("Account {i:05} {}", "x".repeat(40)),
+        BrokerKind::Alpaca,
+        Environment::Practice,
+    );
     a.credentials.api_key = Some(Secret::new(format!("PKFULLDISK{i:010}")));
     a.credentials.api_secret = Some(Secret::new(format!("secret-{i:040}")));
     a.instruments = (0..20).map(|j| format!("SYM{j:03}")).collect();
@@ -41,7 +47,9 @@ async fn full_disk_is_a_clear_error_and_loses_nothing() {
         eprintln!("skipped: cannot mount a tmpfs here (needs root)");
         return;
     };
-    let bd = Brokerdesk::open(tmp.path(), Arc::new(MemoryKeyStore::new())).await.expect("open");
+    let bd = Brokerdesk::open(tmp.path(), Arc::new(MemoryKeyStore::new()))
+        .await
+        .expect("open");
     bd.init(None).await.expect("init");
     let mut saved = 0usize;
     let mut err = None;
@@ -57,11 +65,16 @@ async fn full_disk_is_a_clear_error_and_loses_nothing() {
     let err = err.expect("the 1 MiB disk must fill up");
     assert_eq!(err.code, "disk_full", "{err}");
     assert!(err.message.contains("disk is full"), "{err}");
-    assert!(saved > 10, "some accounts fit before the disk filled ({saved})");
+    assert!(
+        saved > 10,
+        "some accounts fit before the disk filled ({saved})"
+    );
     eprintln!("{saved} accounts saved before the disk filled: {err}");
     // Everything saved before the failure is intact and readable.
     let list = bd.accounts_list().await.expect("list after a full disk");
     assert_eq!(list.len(), saved);
-    assert!(list.iter().all(|a| a.credentials.iter().all(|c| c.error.is_none())));
+    assert!(list
+        .iter()
+        .all(|a| a.credentials.iter().all(|c| c.error.is_none())));
     bd.close().await;
 }

@@ -1,6 +1,8 @@
 //! Secrets never appear in plaintext anywhere on disk (database, WAL, shared memory, logs)
 //! nor in anything the API returns, across add, edit, list, rotation and password change.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -48,9 +50,14 @@ fn assert_clean(label: &str, haystack: &[u8]) {
 async fn no_secret_in_data_dir_logs_or_api_replies() {
     let dir = tempfile::tempdir().expect("tempdir");
     brokerdesk_core::logging::init(dir.path(), false).expect("logging");
-    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain)).await.expect("open");
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .expect("open");
     let mut replies = Vec::new();
-    replies.push(serde_json::to_string(&bd.init(Some(Secret::new(PASSWORD))).await.expect("init")).expect("json"));
+    replies.push(
+        serde_json::to_string(&bd.init(Some(Secret::new(PASSWORD))).await.expect("init"))
+            .expect("json"),
+    );
 
     let mut oanda = AccountInput::new("FX", BrokerKind::Oanda, Environment::Practice);
     oanda.credentials.api_key = Some(Secret::new(SECRETS[0]));
@@ -59,7 +66,9 @@ async fn no_secret_in_data_dir_logs_or_api_replies() {
     let mut alpaca = AccountInput::new("Stocks", BrokerKind::Alpaca, Environment::Practice);
     alpaca.credentials.api_key = Some(Secret::new(SECRETS[1]));
     alpaca.credentials.api_secret = Some(Secret::new(SECRETS[2]));
-    replies.push(serde_json::to_string(&bd.account_add(alpaca).await.expect("add alpaca")).expect("json"));
+    replies.push(
+        serde_json::to_string(&bd.account_add(alpaca).await.expect("add alpaca")).expect("json"),
+    );
 
     // A rejected input that carries a secret: the error must not echo it.
     let mut bad = AccountInput::new("", BrokerKind::Oanda, Environment::Practice);
@@ -70,13 +79,31 @@ async fn no_secret_in_data_dir_logs_or_api_replies() {
 
     let mut edit = AccountInput::from_account(&fx);
     edit.credentials.api_key = Some(Secret::new(SECRETS[3]));
-    replies.push(serde_json::to_string(&bd.account_update(&fx.id, edit).await.expect("edit")).expect("json"));
+    replies.push(
+        serde_json::to_string(&bd.account_update(&fx.id, edit).await.expect("edit")).expect("json"),
+    );
     replies.push(serde_json::to_string(&bd.accounts_list().await.expect("list")).expect("json"));
     replies.push(serde_json::to_string(&bd.rotate_key().await.expect("rotate")).expect("json"));
-    let wrong = bd.change_password(Some(Secret::new("wrong password here")), Secret::new(NEW_PASSWORD)).await.expect_err("wrong");
+    let wrong = bd
+        .change_password(
+            Some(Secret::new("wrong password here")),
+            Secret::new(NEW_PASSWORD),
+        )
+        .await
+        .expect_err("wrong");
     replies.push(format!("{err:?} {wrong}", err = wrong));
-    replies.push(serde_json::to_string(&bd.change_password(Some(Secret::new(PASSWORD)), Secret::new(NEW_PASSWORD)).await.expect("change")).expect("json"));
-    replies.push(format!("{:?}", bd.account_credentials(&fx.id).await.expect("creds")));
+    replies.push(
+        serde_json::to_string(
+            &bd.change_password(Some(Secret::new(PASSWORD)), Secret::new(NEW_PASSWORD))
+                .await
+                .expect("change"),
+        )
+        .expect("json"),
+    );
+    replies.push(format!(
+        "{:?}",
+        bd.account_credentials(&fx.id).await.expect("creds")
+    ));
 
     for r in &replies {
         assert_clean("an API reply", r.as_bytes());
@@ -84,7 +111,10 @@ async fn no_secret_in_data_dir_logs_or_api_replies() {
     // Inspect the files while the database is still open (WAL and -shm present) and after.
     let mut files = Vec::new();
     all_files(dir.path(), &mut files);
-    assert!(files.iter().any(|f| f.ends_with("brokerdesk.db-wal")), "WAL present: {files:?}");
+    assert!(
+        files.iter().any(|f| f.ends_with("brokerdesk.db-wal")),
+        "WAL present: {files:?}"
+    );
     for f in &files {
         assert_clean(&f.display().to_string(), &std::fs::read(f).expect("read"));
     }
@@ -92,7 +122,10 @@ async fn no_secret_in_data_dir_logs_or_api_replies() {
     let mut files = Vec::new();
     all_files(dir.path(), &mut files);
     let log = std::fs::read_to_string(dir.path().join("logs/brokerdesk.log")).expect("log file");
-    assert!(log.contains("account added"), "the log is really written: {log}");
+    assert!(
+        log.contains("account added"),
+        "the log is really written: {log}"
+    );
     for f in &files {
         assert_clean(&f.display().to_string(), &std::fs::read(f).expect("read"));
     }

@@ -2,6 +2,8 @@
 //! keyring, so it runs only when `BROKERDESK_TEST_SECRET_SERVICE=1` (CI sets this up under
 //! `dbus-run-session` with gnome-keyring).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
 use std::sync::Arc;
 
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
@@ -20,7 +22,9 @@ async fn keychain_protected_vault_survives_a_restart() {
     }
     OsKeychain.probe().expect("Secret Service reachable");
     let dir = tempfile::tempdir().expect("tempdir");
-    let bd = Brokerdesk::open(dir.path(), Arc::new(OsKeychain)).await.expect("open");
+    let bd = Brokerdesk::open(dir.path(), Arc::new(OsKeychain))
+        .await
+        .expect("open");
     let st = bd.init(None).await.expect("init with the OS keychain");
     assert!(st.keychain_available && !st.locked);
     let mut a = AccountInput::new("FX", BrokerKind::Oanda, Environment::Practice);
@@ -29,16 +33,29 @@ async fn keychain_protected_vault_survives_a_restart() {
     bd.rotate_key().await.expect("rotate");
     bd.close().await;
 
-    let again = Brokerdesk::open(dir.path(), Arc::new(OsKeychain)).await.expect("reopen");
+    let again = Brokerdesk::open(dir.path(), Arc::new(OsKeychain))
+        .await
+        .expect("reopen");
     let st = again.status().await.expect("status");
     assert!(!st.locked, "unlocked from the keychain at start: {st:?}");
     let list = again.accounts_list().await.expect("list");
     assert_eq!(list[0].credentials[0].masked, "••••6789");
 
     // Moving to a master password removes the key from the keychain.
-    again.change_password(None, Secret::new("a strong master password")).await.expect("set password");
+    again
+        .change_password(None, Secret::new("a strong master password"))
+        .await
+        .expect("set password");
     again.close().await;
-    let third = Brokerdesk::open(dir.path(), Arc::new(OsKeychain)).await.expect("reopen");
-    assert!(third.status().await.expect("status").locked, "a password vault starts locked");
-    third.unlock(Some(Secret::new("a strong master password"))).await.expect("unlock");
+    let third = Brokerdesk::open(dir.path(), Arc::new(OsKeychain))
+        .await
+        .expect("reopen");
+    assert!(
+        third.status().await.expect("status").locked,
+        "a password vault starts locked"
+    );
+    third
+        .unlock(Some(Secret::new("a strong master password")))
+        .await
+        .expect("unlock");
 }

@@ -57,7 +57,12 @@ pub struct PropFirmPresetInfo {
     pub profit_target_pct: Option<f64>,
 }
 
-fn env(environment: Environment, label: &str, rest: Option<&str>, stream: Option<&str>) -> EnvironmentInfo {
+fn env(
+    environment: Environment,
+    label: &str,
+    rest: Option<&str>,
+    stream: Option<&str>,
+) -> EnvironmentInfo {
     EnvironmentInfo {
         environment,
         label: label.to_string(),
@@ -67,7 +72,12 @@ fn env(environment: Environment, label: &str, rest: Option<&str>, stream: Option
 }
 
 fn cred(field: CredentialField, label: &str, help: &str) -> CredentialFieldSpec {
-    CredentialFieldSpec { field, label: label.to_string(), help: help.to_string(), required: true }
+    CredentialFieldSpec {
+        field,
+        label: label.to_string(),
+        help: help.to_string(),
+        required: true,
+    }
 }
 
 /// Returns the catalog entry of one broker.
@@ -169,9 +179,27 @@ pub fn prop_firm_presets() -> Vec<PropFirmPresetInfo> {
     };
     vec![
         p(PropFirmPreset::None, "None", None, None, None),
-        p(PropFirmPreset::Ftmo, "FTMO", Some(5.0), Some(10.0), Some(10.0)),
-        p(PropFirmPreset::FundedNext, "FundedNext", Some(5.0), Some(10.0), Some(8.0)),
-        p(PropFirmPreset::The5ers, "The5ers", Some(5.0), Some(10.0), Some(8.0)),
+        p(
+            PropFirmPreset::Ftmo,
+            "FTMO",
+            Some(5.0),
+            Some(10.0),
+            Some(10.0),
+        ),
+        p(
+            PropFirmPreset::FundedNext,
+            "FundedNext",
+            Some(5.0),
+            Some(10.0),
+            Some(8.0),
+        ),
+        p(
+            PropFirmPreset::The5ers,
+            "The5ers",
+            Some(5.0),
+            Some(10.0),
+            Some(8.0),
+        ),
         p(PropFirmPreset::Custom, "Custom", None, None, None),
     ]
 }
@@ -181,5 +209,11 @@ pub fn prop_firm_preset(preset: PropFirmPreset) -> PropFirmPresetInfo {
     prop_firm_presets()
         .into_iter()
         .find(|p| p.preset == preset)
-        .unwrap_or(PropFirmPresetInfo { preset, label: preset.to_string(), max_daily_loss_pct: None, max_total_loss_pct: None, profit_target_pct: None })
+        .unwrap_or(PropFirmPresetInfo {
+            preset,
+            label: preset.to_string(),
+            max_daily_loss_pct: None,
+            max_total_loss_pct: None,
+            profit_target_pct: None,
+        })
 }

@@ -49,7 +49,10 @@ fn validation_summary(fields: &[FieldError]) -> String {
         many => format!(
             "{} fields are invalid: {}",
             many.len(),
-            many.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+            many.iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     }
 }
@@ -109,7 +112,10 @@ impl Accounts {
         let unlocked = self.vault.unlocked().await?;
         let mut conn = self.store.pool().acquire().await?;
         let id = resolve_one(&mut conn, key).await?;
-        let stored = repo::load(&mut conn, Some(&id)).await?.pop().ok_or_else(|| AccountError::NotFound(key.to_string()))?;
+        let stored = repo::load(&mut conn, Some(&id))
+            .await?
+            .pop()
+            .ok_or_else(|| AccountError::NotFound(key.to_string()))?;
         present(stored, &unlocked)
     }
 
@@ -128,9 +134,20 @@ impl Accounts {
         let now = Utc::now().to_rfc3339();
         let mut tx = self.store.begin_write().await?;
         key.check_generation(&mut tx).await?;
-        check_all(checked, repo::name_taken(&mut tx, &input.name, None).await?, &input.name)?;
+        check_all(
+            checked,
+            repo::name_taken(&mut tx, &input.name, None).await?,
+            &input.name,
+        )?;
         repo::upsert(&mut tx, &id, &input, &now, true).await?;
-        repo::push_status(&mut tx, &id, input.status, input.status_reason.as_deref().or(Some("created")), &now).await?;
+        repo::push_status(
+            &mut tx,
+            &id,
+            input.status,
+            input.status_reason.as_deref().or(Some("created")),
+            &now,
+        )
+        .await?;
         write_secrets(&mut tx, &key, &id, &input, &now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
@@ -138,24 +155,50 @@ impl Accounts {
     }
 
     /// Replaces an account's configuration. Credentials left `None` keep their stored value.
-    pub async fn update(&self, key_or_id: &str, mut input: AccountInput) -> Result<Account, AccountError> {
+    pub async fn update(
+        &self,
+        key_or_id: &str,
+        mut input: AccountInput,
+    ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         key.check_generation(&mut tx).await?;
         let id = resolve_one(&mut tx, key_or_id).await?;
-        let current = repo::load(&mut tx, Some(&id)).await?.pop().ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+        let current = repo::load(&mut tx, Some(&id))
+            .await?
+            .pop()
+            .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
         let stored_fields: Vec<CredentialField> = current.secrets.iter().map(|(f, _)| *f).collect();
-        let ctx = Context::Update { broker: current.broker, environment: current.environment, stored: &stored_fields };
+        let ctx = Context::Update {
+            broker: current.broker,
+            environment: current.environment,
+            stored: &stored_fields,
+        };
         let checked = validate::validate(&mut input, &ctx);
-        check_all(checked, repo::name_taken(&mut tx, &input.name, Some(&id)).await?, &input.name)?;
+        check_all(
+            checked,
+            repo::name_taken(&mut tx, &input.name, Some(&id)).await?,
+            &input.name,
+        )?;
         let now = Utc::now().to_rfc3339();
         repo::upsert(&mut tx, &id, &input, &now, false).await?;
         if input.status != current.status {
-            repo::push_status(&mut tx, &id, input.status, input.status_reason.as_deref(), &now).await?;
+            repo::push_status(
+                &mut tx,
+                &id,
+                input.status,
+                input.status_reason.as_deref(),
+                &now,
+            )
+            .await?;
         }
         write_secrets(&mut tx, &key, &id, &input, &now).await?;
         // Drop secrets the broker no longer uses (never happens today: the broker is fixed).
-        let used: Vec<CredentialField> = broker_info(input.broker).credential_fields.iter().map(|s| s.field).collect();
+        let used: Vec<CredentialField> = broker_info(input.broker)
+            .credential_fields
+            .iter()
+            .map(|s| s.field)
+            .collect();
         repo::drop_secrets_except(&mut tx, &id, &used).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, "account updated");
@@ -169,7 +212,10 @@ impl Accounts {
         let key = self.vault.unlocked().await?;
         let mut conn = self.store.pool().acquire().await?;
         let id = resolve_one(&mut conn, key_or_id).await?;
-        let stored = repo::load(&mut conn, Some(&id)).await?.pop().ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+        let stored = repo::load(&mut conn, Some(&id))
+            .await?
+            .pop()
+            .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
         let mut creds = Credentials::default();
         for (field, sealed) in &stored.secrets {
             let secret = key.open(&account_secret_binding(&id, field.as_str()), sealed)?;
@@ -195,13 +241,24 @@ impl Accounts {
 }
 
 /// Combines validation with the uniqueness check, so the user sees every problem at once.
-fn check_all(checked: Result<(), Vec<FieldError>>, name_taken: bool, name: &str) -> Result<(), AccountError> {
+fn check_all(
+    checked: Result<(), Vec<FieldError>>,
+    name_taken: bool,
+    name: &str,
+) -> Result<(), AccountError> {
     match (checked, name_taken && !name.is_empty()) {
         (Ok(()), false) => Ok(()),
         (Ok(()), true) => Err(AccountError::DuplicateName(name.to_string())),
         (Err(mut errs), taken) => {
             if taken {
-                errs.insert(0, FieldError::new("name", "duplicate", format!("An account named {name:?} already exists.")));
+                errs.insert(
+                    0,
+                    FieldError::new(
+                        "name",
+                        "duplicate",
+                        format!("An account named {name:?} already exists."),
+                    ),
+                );
             }
             Err(AccountError::Invalid(errs))
         }
@@ -227,7 +284,10 @@ async fn write_secrets(
 ) -> Result<(), AccountError> {
     for field in CredentialField::ALL {
         if let Some(secret) = input.credentials.get(*field) {
-            let sealed = key.seal(&account_secret_binding(id, field.as_str()), secret.expose().as_bytes())?;
+            let sealed = key.seal(
+                &account_secret_binding(id, field.as_str()),
+                secret.expose().as_bytes(),
+            )?;
             repo::put_secret(tx, id, *field, &sealed, key.generation(), now).await?;
         }
     }
@@ -240,7 +300,8 @@ fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountErr
     let mut credentials = Vec::with_capacity(s.secrets.len());
     for (field, sealed) in &s.secrets {
         // One damaged secret must not hide every account: report it on the credential.
-        let (masked, error) = match key.open(&account_secret_binding(&s.id, field.as_str()), sealed) {
+        let (masked, error) = match key.open(&account_secret_binding(&s.id, field.as_str()), sealed)
+        {
             Ok(secret) => (secret.masked(), None),
             Err(e) => {
                 tracing::warn!(account = %s.id, field = field.as_str(), code = e.code(), "stored credential cannot be opened");
@@ -253,7 +314,12 @@ fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountErr
             .find(|c| c.field == *field)
             .map(|c| c.label.clone())
             .unwrap_or_else(|| field.as_str().to_string());
-        credentials.push(MaskedCredential { field: *field, label, masked, error });
+        credentials.push(MaskedCredential {
+            field: *field,
+            label,
+            masked,
+            error,
+        });
     }
     Ok(Account {
         id: s.id,

@@ -89,7 +89,12 @@ pub struct PropFirmRules {
 
 impl Default for PropFirmRules {
     fn default() -> Self {
-        Self { preset: PropFirmPreset::None, max_daily_loss_pct: None, max_total_loss_pct: None, profit_target_pct: None }
+        Self {
+            preset: PropFirmPreset::None,
+            max_daily_loss_pct: None,
+            max_total_loss_pct: None,
+            profit_target_pct: None,
+        }
     }
 }
 
@@ -136,7 +141,13 @@ pub struct NotificationSettings {
 
 impl Default for NotificationSettings {
     fn default() -> Self {
-        Self { connection_lost: true, connection_restored: true, auth_failure: true, order_filled: true, risk_breach: true }
+        Self {
+            connection_lost: true,
+            connection_restored: true,
+            auth_failure: true,
+            order_filled: true,
+            risk_breach: true,
+        }
     }
 }
 

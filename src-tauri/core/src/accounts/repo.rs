@@ -46,7 +46,11 @@ fn from_row(row: &SqliteRow) -> Result<StoredAccount, sqlx::Error> {
         row.try_get::<Option<String>, _>("trading_hours_end")?,
         row.try_get::<Option<String>, _>("trading_hours_tz")?,
     ) {
-        (Some(start), Some(end), Some(timezone)) => Some(TradingHours { start, end, timezone }),
+        (Some(start), Some(end), Some(timezone)) => Some(TradingHours {
+            start,
+            end,
+            timezone,
+        }),
         _ => None,
     };
     let max_open: Option<i64> = row.try_get("max_open_positions")?;
@@ -94,9 +98,20 @@ fn from_row(row: &SqliteRow) -> Result<StoredAccount, sqlx::Error> {
 
 /// Loads accounts (all, or the one with `only_id`) with their lists, history and sealed
 /// secrets, in five queries whatever the number of accounts.
-pub async fn load(conn: &mut SqliteConnection, only_id: Option<&str>) -> Result<Vec<StoredAccount>, sqlx::Error> {
-    let filter = if only_id.is_some() { " WHERE account_id = ?1" } else { "" };
-    let acct_filter = if only_id.is_some() { " WHERE id = ?1" } else { "" };
+pub async fn load(
+    conn: &mut SqliteConnection,
+    only_id: Option<&str>,
+) -> Result<Vec<StoredAccount>, sqlx::Error> {
+    let filter = if only_id.is_some() {
+        " WHERE account_id = ?1"
+    } else {
+        ""
+    };
+    let acct_filter = if only_id.is_some() {
+        " WHERE id = ?1"
+    } else {
+        ""
+    };
     let q = |sql: String| {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(id) = only_id {
@@ -104,22 +119,41 @@ pub async fn load(conn: &mut SqliteConnection, only_id: Option<&str>) -> Result<
         }
         q
     };
-    let rows = q(format!("SELECT * FROM accounts{acct_filter} ORDER BY name COLLATE NOCASE, id")).fetch_all(&mut *conn).await?;
+    let rows = q(format!(
+        "SELECT * FROM accounts{acct_filter} ORDER BY name COLLATE NOCASE, id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
     let mut accounts = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    let index: HashMap<String, usize> = accounts.iter().enumerate().map(|(i, a)| (a.id.clone(), i)).collect();
+    let index: HashMap<String, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.clone(), i))
+        .collect();
 
-    for r in q(format!("SELECT account_id, symbol FROM account_instruments{filter} ORDER BY account_id, position")).fetch_all(&mut *conn).await? {
+    for r in q(format!(
+        "SELECT account_id, symbol FROM account_instruments{filter} ORDER BY account_id, position"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
         if let Some(&i) = index.get(&r.try_get::<String, _>("account_id")?) {
             accounts[i].instruments.push(r.try_get("symbol")?);
         }
     }
-    for r in q(format!("SELECT account_id, timeframe FROM account_timeframes{filter}")).fetch_all(&mut *conn).await? {
+    for r in q(format!(
+        "SELECT account_id, timeframe FROM account_timeframes{filter}"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
         if let Some(&i) = index.get(&r.try_get::<String, _>("account_id")?) {
             accounts[i].timeframes.push(parse(&r, "timeframe")?);
         }
     }
     for a in &mut accounts {
-        a.timeframes.sort_by_key(|t| Timeframe::ALL.iter().position(|x| x == t));
+        a.timeframes
+            .sort_by_key(|t| Timeframe::ALL.iter().position(|x| x == t));
     }
     for r in q(format!("SELECT account_id, status, reason, changed_at FROM account_status_history{filter} ORDER BY id")).fetch_all(&mut *conn).await? {
         if let Some(&i) = index.get(&r.try_get::<String, _>("account_id")?) {
@@ -130,9 +164,16 @@ pub async fn load(conn: &mut SqliteConnection, only_id: Option<&str>) -> Result<
             });
         }
     }
-    for r in q(format!("SELECT account_id, field, sealed FROM account_secrets{filter} ORDER BY account_id, field")).fetch_all(&mut *conn).await? {
+    for r in q(format!(
+        "SELECT account_id, field, sealed FROM account_secrets{filter} ORDER BY account_id, field"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
         if let Some(&i) = index.get(&r.try_get::<String, _>("account_id")?) {
-            accounts[i].secrets.push((parse(&r, "field")?, r.try_get("sealed")?));
+            accounts[i]
+                .secrets
+                .push((parse(&r, "field")?, r.try_get("sealed")?));
         }
     }
     Ok(accounts)
@@ -140,14 +181,18 @@ pub async fn load(conn: &mut SqliteConnection, only_id: Option<&str>) -> Result<
 
 /// Returns the ids whose id starts with `prefix` or whose name equals `name` (case-insensitive).
 pub async fn resolve(conn: &mut SqliteConnection, key: &str) -> Result<Vec<String>, sqlx::Error> {
-    let exact: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = ?1 OR name = ?1 COLLATE NOCASE")
-        .bind(key)
-        .fetch_all(&mut *conn)
-        .await?;
+    let exact: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE id = ?1 OR name = ?1 COLLATE NOCASE")
+            .bind(key)
+            .fetch_all(&mut *conn)
+            .await?;
     if !exact.is_empty() || key.len() < 4 {
         return Ok(exact);
     }
-    let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = key
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     sqlx::query_scalar("SELECT id FROM accounts WHERE id LIKE ?1 || '%' ESCAPE '\\'")
         .bind(escaped)
         .fetch_all(&mut *conn)
@@ -155,12 +200,18 @@ pub async fn resolve(conn: &mut SqliteConnection, key: &str) -> Result<Vec<Strin
 }
 
 /// Returns true if another account already uses `name` (case-insensitive).
-pub async fn name_taken(conn: &mut SqliteConnection, name: &str, except_id: Option<&str>) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2")
-        .bind(name)
-        .bind(except_id)
-        .fetch_one(&mut *conn)
-        .await?;
+pub async fn name_taken(
+    conn: &mut SqliteConnection,
+    name: &str,
+    except_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts WHERE name = ?1 COLLATE NOCASE AND id IS NOT ?2",
+    )
+    .bind(name)
+    .bind(except_id)
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(n > 0)
 }
 
@@ -222,16 +273,24 @@ pub async fn upsert(
         .execute(&mut *conn)
         .await?;
 
-    sqlx::query("DELETE FROM account_instruments WHERE account_id = ?").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM account_instruments WHERE account_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     for (pos, sym) in input.instruments.iter().enumerate() {
-        sqlx::query("INSERT INTO account_instruments (account_id, position, symbol) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(i64::try_from(pos).unwrap_or(i64::MAX))
-            .bind(sym)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO account_instruments (account_id, position, symbol) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(i64::try_from(pos).unwrap_or(i64::MAX))
+        .bind(sym)
+        .execute(&mut *conn)
+        .await?;
     }
-    sqlx::query("DELETE FROM account_timeframes WHERE account_id = ?").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM account_timeframes WHERE account_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     for tf in &input.timeframes {
         sqlx::query("INSERT INTO account_timeframes (account_id, timeframe) VALUES (?, ?)")
             .bind(id)
@@ -243,7 +302,13 @@ pub async fn upsert(
 }
 
 /// Records a status change.
-pub async fn push_status(conn: &mut SqliteConnection, id: &str, status: AccountStatus, reason: Option<&str>, now: &str) -> Result<(), sqlx::Error> {
+pub async fn push_status(
+    conn: &mut SqliteConnection,
+    id: &str,
+    status: AccountStatus,
+    reason: Option<&str>,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO account_status_history (account_id, status, reason, changed_at) VALUES (?, ?, ?, ?)")
         .bind(id)
         .bind(status.as_str())
@@ -255,7 +320,14 @@ pub async fn push_status(conn: &mut SqliteConnection, id: &str, status: AccountS
 }
 
 /// Stores (or replaces) one sealed secret.
-pub async fn put_secret(conn: &mut SqliteConnection, id: &str, field: CredentialField, sealed: &[u8], generation: u32, now: &str) -> Result<(), sqlx::Error> {
+pub async fn put_secret(
+    conn: &mut SqliteConnection,
+    id: &str,
+    field: CredentialField,
+    sealed: &[u8],
+    generation: u32,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO account_secrets (account_id, field, sealed, key_generation, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (account_id, field) DO UPDATE SET sealed = excluded.sealed,
@@ -272,7 +344,11 @@ pub async fn put_secret(conn: &mut SqliteConnection, id: &str, field: Credential
 }
 
 /// Deletes the secrets of `id` not in `keep`.
-pub async fn drop_secrets_except(conn: &mut SqliteConnection, id: &str, keep: &[CredentialField]) -> Result<(), sqlx::Error> {
+pub async fn drop_secrets_except(
+    conn: &mut SqliteConnection,
+    id: &str,
+    keep: &[CredentialField],
+) -> Result<(), sqlx::Error> {
     for f in CredentialField::ALL {
         if !keep.contains(f) {
             sqlx::query("DELETE FROM account_secrets WHERE account_id = ? AND field = ?")
@@ -287,7 +363,11 @@ pub async fn drop_secrets_except(conn: &mut SqliteConnection, id: &str, keep: &[
 
 /// Deletes an account (its lists, history and secrets go by cascade). Returns rows deleted.
 pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id).execute(&mut *conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM accounts WHERE id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }
 
 pub type Tx = sqlx::Transaction<'static, Sqlite>;

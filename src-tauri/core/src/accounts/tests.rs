@@ -18,7 +18,11 @@ fn alpaca(name: &str) -> AccountInput {
     a.credentials.api_secret = Some(Secret::new("alpaca-secret-key-abcdefghijklmnop5678"));
     a.instruments = vec!["AAPL".into(), "msft".into()];
     a.timeframes = vec![Timeframe::D1, Timeframe::M15];
-    a.trading_hours = Some(TradingHours { start: "09:30".into(), end: "16:00".into(), timezone: "America/New_York".into() });
+    a.trading_hours = Some(TradingHours {
+        start: "09:30".into(),
+        end: "16:00".into(),
+        timezone: "America/New_York".into(),
+    });
     a.prop_firm.preset = PropFirmPreset::The5ers;
     a.risk.max_leverage = Some(4.0);
     a.risk.require_stop_loss = true;
@@ -30,24 +34,44 @@ fn alpaca(name: &str) -> AccountInput {
 async fn add_get_list_round_trip_with_masked_secrets() {
     let (_dir, accts, _) = setup().await;
     let a = accts.add(alpaca("Alpaca paper")).await.expect("add");
-    assert_eq!(a.mode, TradingMode::Paper, "new accounts start in paper mode");
+    assert_eq!(
+        a.mode,
+        TradingMode::Paper,
+        "new accounts start in paper mode"
+    );
     assert_eq!(a.status, AccountStatus::Active);
     assert_eq!(a.instruments, vec!["AAPL", "MSFT"]);
     assert_eq!(a.timeframes, vec![Timeframe::M15, Timeframe::D1]);
     assert_eq!(a.prop_firm.profit_target_pct, Some(8.0));
     assert_eq!(a.risk.max_leverage, Some(4.0));
     assert!(!a.notifications.order_filled);
-    let masks: Vec<_> = a.credentials.iter().map(|c| (c.field, c.masked.as_str())).collect();
-    assert_eq!(masks, vec![(CredentialField::ApiKey, "••••1234"), (CredentialField::ApiSecret, "••••5678")]);
+    let masks: Vec<_> = a
+        .credentials
+        .iter()
+        .map(|c| (c.field, c.masked.as_str()))
+        .collect();
+    assert_eq!(
+        masks,
+        vec![
+            (CredentialField::ApiKey, "••••1234"),
+            (CredentialField::ApiSecret, "••••5678")
+        ]
+    );
     assert_eq!(a.status_history.len(), 1);
     let json = serde_json::to_string(&a).expect("json");
-    assert!(!json.contains("PKALPACAKEYID"), "no secret in the serialized account");
+    assert!(
+        !json.contains("PKALPACAKEYID"),
+        "no secret in the serialized account"
+    );
 
     assert_eq!(accts.get("alpaca PAPER").await.expect("by name").id, a.id);
     assert_eq!(accts.get(&a.id[..8]).await.expect("by prefix").id, a.id);
     assert_eq!(accts.list().await.expect("list").len(), 1);
     let creds = accts.open_credentials(&a.id).await.expect("open");
-    assert_eq!(creds.api_key.as_ref().map(|s| s.expose()), Some("PKALPACAKEYID00001234"));
+    assert_eq!(
+        creds.api_key.as_ref().map(|s| s.expose()),
+        Some("PKALPACAKEYID00001234")
+    );
 }
 
 #[tokio::test]
@@ -61,7 +85,10 @@ async fn duplicate_names_are_refused_case_insensitively() {
     let e = accts.add(bad).await.expect_err("dup + invalid");
     assert_eq!(e.code(), "validation");
     let fields: Vec<_> = e.fields().into_iter().map(|f| f.field).collect();
-    assert!(fields.contains(&"name".to_string()) && fields.contains(&"risk.maxLeverage".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"name".to_string()) && fields.contains(&"risk.maxLeverage".to_string()),
+        "{fields:?}"
+    );
     assert_eq!(accts.list().await.expect("list").len(), 1, "nothing stored");
 }
 
@@ -80,7 +107,10 @@ async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
     assert_eq!(b.credentials, a.credentials, "credentials kept");
     assert_eq!(b.status, AccountStatus::Suspended);
     assert_eq!(b.status_history.len(), 2);
-    assert_eq!(b.status_history[1].reason.as_deref(), Some("daily loss hit"));
+    assert_eq!(
+        b.status_history[1].reason.as_deref(),
+        Some("daily loss hit")
+    );
 
     let mut rotate = AccountInput::from_account(&b);
     rotate.credentials.api_key = Some(Secret::new("PKNEWKEY000000009999"));
@@ -94,9 +124,15 @@ async fn remove_deletes_the_account_and_its_secrets() {
     let (dir, accts, _) = setup().await;
     let a = accts.add(alpaca("Gone")).await.expect("add");
     accts.remove(&a.id).await.expect("remove");
-    assert_eq!(accts.get(&a.id).await.expect_err("gone").code(), "not_found");
+    assert_eq!(
+        accts.get(&a.id).await.expect_err("gone").code(),
+        "not_found"
+    );
     let store = Store::open(dir.path()).await.expect("store");
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_secrets").fetch_one(store.pool()).await.expect("q");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_secrets")
+        .fetch_one(store.pool())
+        .await
+        .expect("q");
     assert_eq!(n, 0);
 }
 
@@ -115,19 +151,38 @@ async fn a_damaged_secret_is_flagged_without_hiding_other_accounts() {
     let list = accts.list().await.expect("list still works");
     let two = list.iter().find(|x| x.id == b.id).expect("two");
     assert_eq!(two.credentials[0].masked, "unreadable");
-    assert_eq!(two.credentials[0].error.as_ref().map(|e| e.code.as_str()), Some("ciphertext_misbound"));
-    assert_eq!(accts.open_credentials(&b.id).await.expect_err("strict").code(), "ciphertext_misbound");
+    assert_eq!(
+        two.credentials[0].error.as_ref().map(|e| e.code.as_str()),
+        Some("ciphertext_misbound")
+    );
+    assert_eq!(
+        accts
+            .open_credentials(&b.id)
+            .await
+            .expect_err("strict")
+            .code(),
+        "ciphertext_misbound"
+    );
 }
 
 #[tokio::test]
 async fn locked_vault_refuses_account_operations() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).await.expect("store");
-    let vault = Arc::new(Vault::new(store.clone(), Arc::new(crate::vault::keychain::NoKeychain)));
-    vault.init(Some(&Secret::new("correct horse battery"))).await.expect("init");
+    let vault = Arc::new(Vault::new(
+        store.clone(),
+        Arc::new(crate::vault::keychain::NoKeychain),
+    ));
+    vault
+        .init(Some(&Secret::new("correct horse battery")))
+        .await
+        .expect("init");
     let accts = Accounts::new(store, vault.clone());
     accts.add(alpaca("x")).await.expect("add");
     vault.lock().await.expect("lock");
     assert_eq!(accts.list().await.expect_err("locked").code(), "locked");
-    assert_eq!(accts.add(alpaca("y")).await.expect_err("locked").code(), "locked");
+    assert_eq!(
+        accts.add(alpaca("y")).await.expect_err("locked").code(),
+        "locked"
+    );
 }

@@ -27,7 +27,10 @@ const LOCK_FILE: &str = "brokerdesk.lock";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot use the data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the data directory {0} was written by a newer version of Brokerdesk (schema version {1}); upgrade Brokerdesk to open it")]
     NewerSchema(PathBuf, i64),
     #[error("the database could not be migrated: {0}")]
@@ -95,7 +98,10 @@ impl Store {
         migrator: &Migrator,
         target: Option<i64>,
     ) -> Result<Self, StoreError> {
-        let dd_err = |source| StoreError::DataDir { path: data_dir.to_path_buf(), source };
+        let dd_err = |source| StoreError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        };
         create_private_dir(data_dir).map_err(dd_err)?;
         let path = data_dir.join(DB_FILE);
         let opts = SqliteConnectOptions::from_str("sqlite:")
@@ -188,7 +194,11 @@ fn restrict_file(path: &Path) -> std::io::Result<()> {
 }
 
 fn lock_file(path: &Path) -> std::io::Result<File> {
-    let f = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
     restrict_file(path)?;
     f.lock()?;
     Ok(f)
@@ -204,16 +214,23 @@ mod tests {
         let store = Store::open(dir.path()).await.expect("open");
         let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
         assert_eq!(store.schema_version().await.expect("version"), latest);
-        let mode: String =
-            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.expect("q");
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .expect("q");
         assert_eq!(mode, "wal");
-        let fk: i64 =
-            sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.pool()).await.expect("q");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(store.pool())
+            .await
+            .expect("q");
         assert_eq!(fk, 1);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let m = std::fs::metadata(store.path()).expect("meta").permissions().mode();
+            let m = std::fs::metadata(store.path())
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(m & 0o077, 0, "db file must not be group/world readable");
         }
     }
@@ -221,7 +238,9 @@ mod tests {
     #[tokio::test]
     async fn older_db_is_upgraded_in_place() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let old = Store::open_at_version(dir.path(), 1).await.expect("open v1");
+        let old = Store::open_at_version(dir.path(), 1)
+            .await
+            .expect("open v1");
         assert_eq!(old.schema_version().await.expect("v"), 1);
         sqlx::query(
             "INSERT INTO vault (id, vault_id, protection, key_generation, key_check, created_at, updated_at)
@@ -234,11 +253,15 @@ mod tests {
 
         let new = Store::open(dir.path()).await.expect("open latest");
         assert!(new.schema_version().await.expect("v") >= 2);
-        let vid: String =
-            sqlx::query_scalar("SELECT vault_id FROM vault").fetch_one(new.pool()).await.expect("q");
+        let vid: String = sqlx::query_scalar("SELECT vault_id FROM vault")
+            .fetch_one(new.pool())
+            .await
+            .expect("q");
         assert_eq!(vid, "v-old");
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(new.pool()).await.expect("q");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(new.pool())
+            .await
+            .expect("q");
         assert_eq!(n, 0);
     }
 
@@ -292,8 +315,10 @@ mod tests {
         for h in handles {
             h.await.expect("join");
         }
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(a.pool()).await.expect("q");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(a.pool())
+            .await
+            .expect("q");
         assert_eq!(n, 40);
     }
 }

@@ -72,7 +72,9 @@ pub struct Sealer {
 
 impl Sealer {
     pub fn new(key: &Key) -> Self {
-        Self { cipher: key.cipher() }
+        Self {
+            cipher: key.cipher(),
+        }
     }
 
     /// Seals `plaintext` for `binding`, with a fresh random nonce.
@@ -89,7 +91,13 @@ impl Sealer {
         // type honest anyway by sealing an empty payload in that case rather than panicking.
         let ct = self
             .cipher
-            .encrypt(&xnonce, Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                &xnonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .unwrap_or_default();
         let mut out = Vec::with_capacity(3 + binding_bytes.len() + NONCE_LEN + ct.len());
         out.push(FORMAT_V1);
@@ -102,23 +110,40 @@ impl Sealer {
 
     /// Opens a sealed value, checking that it was sealed for `expected` binding.
     pub fn open(&self, expected: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
-        let tampered = || OpenError::Tampered { expected: expected.to_string() };
+        let tampered = || OpenError::Tampered {
+            expected: expected.to_string(),
+        };
         let (binding, nonce, ct) = parse(sealed).ok_or_else(tampered)?;
         if binding != expected.as_bytes() {
             let found = String::from_utf8_lossy(binding).into_owned();
             // Decrypt under the found binding: if that fails too, it is tampering, not a move.
             let xnonce: XNonce = nonce.into();
-            return match self.cipher.decrypt(&xnonce, Payload { msg: ct, aad: &aad(binding) }) {
+            return match self.cipher.decrypt(
+                &xnonce,
+                Payload {
+                    msg: ct,
+                    aad: &aad(binding),
+                },
+            ) {
                 Ok(mut pt) => {
                     zeroize::Zeroize::zeroize(&mut pt);
-                    Err(OpenError::Misbound { expected: expected.to_string(), found })
+                    Err(OpenError::Misbound {
+                        expected: expected.to_string(),
+                        found,
+                    })
                 }
                 Err(_) => Err(tampered()),
             };
         }
         let xnonce: XNonce = nonce.into();
         self.cipher
-            .decrypt(&xnonce, Payload { msg: ct, aad: &aad(binding) })
+            .decrypt(
+                &xnonce,
+                Payload {
+                    msg: ct,
+                    aad: &aad(binding),
+                },
+            )
             .map(Zeroizing::new)
             .map_err(|_| tampered())
     }
@@ -159,7 +184,10 @@ mod tests {
     fn round_trip() {
         let s = sealer();
         let blob = s.seal("account:a:api_key", b"tok").expect("seal");
-        assert_eq!(&s.open("account:a:api_key", &blob).expect("open")[..], b"tok");
+        assert_eq!(
+            &s.open("account:a:api_key", &blob).expect("open")[..],
+            b"tok"
+        );
     }
 
     #[test]
@@ -176,7 +204,10 @@ mod tests {
         let mut blob = s.seal("account:a:api_key", b"tok").expect("seal");
         let last = blob.len() - 1;
         blob[last] ^= 1;
-        assert!(matches!(s.open("account:a:api_key", &blob), Err(OpenError::Tampered { .. })));
+        assert!(matches!(
+            s.open("account:a:api_key", &blob),
+            Err(OpenError::Tampered { .. })
+        ));
     }
 
     #[test]
@@ -203,13 +234,19 @@ mod tests {
             v[pos] = b'b';
             v
         };
-        assert!(matches!(s.open("account:b:api_key", &relabelled), Err(OpenError::Tampered { .. })));
+        assert!(matches!(
+            s.open("account:b:api_key", &relabelled),
+            Err(OpenError::Tampered { .. })
+        ));
     }
 
     #[test]
     fn wrong_key_is_tampered() {
         let blob = sealer().seal("x", b"tok").expect("seal");
-        assert!(matches!(sealer().open("x", &blob), Err(OpenError::Tampered { .. })));
+        assert!(matches!(
+            sealer().open("x", &blob),
+            Err(OpenError::Tampered { .. })
+        ));
     }
 
     #[test]

@@ -22,9 +22,17 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// The parameters new vaults use (see the module docs for why).
-    pub const DEFAULT: KdfParams = KdfParams { m_kib: 64 * 1024, t: 3, p: 1 };
+    pub const DEFAULT: KdfParams = KdfParams {
+        m_kib: 64 * 1024,
+        t: 3,
+        p: 1,
+    };
     /// OWASP's floor: stored parameters below this are refused as tampered/unsafe.
-    pub const OWASP_MIN: KdfParams = KdfParams { m_kib: 19 * 1024, t: 2, p: 1 };
+    pub const OWASP_MIN: KdfParams = KdfParams {
+        m_kib: 19 * 1024,
+        t: 2,
+        p: 1,
+    };
 
     /// Returns true when these parameters meet OWASP's minimum (m·t at least the floor's).
     pub fn meets_floor(&self) -> bool {
@@ -48,7 +56,8 @@ pub fn derive(password: &[u8], salt: &[u8], params: KdfParams) -> Result<Key, Kd
     if !params.meets_floor() {
         return Err(KdfError::BadParams);
     }
-    let p = Params::new(params.m_kib, params.t, params.p, Some(32)).map_err(|_| KdfError::BadParams)?;
+    let p =
+        Params::new(params.m_kib, params.t, params.p, Some(32)).map_err(|_| KdfError::BadParams)?;
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
     let mut out = Zeroizing::new([0u8; 32]);
     argon
@@ -73,8 +82,15 @@ mod tests {
 
     #[test]
     fn refuses_weak_params() {
-        let weak = KdfParams { m_kib: 1024, t: 1, p: 1 };
-        assert!(matches!(derive(b"pw", b"0123456789abcdef", weak), Err(KdfError::BadParams)));
+        let weak = KdfParams {
+            m_kib: 1024,
+            t: 1,
+            p: 1,
+        };
+        assert!(matches!(
+            derive(b"pw", b"0123456789abcdef", weak),
+            Err(KdfError::BadParams)
+        ));
         assert!(KdfParams::DEFAULT.meets_floor());
     }
 }

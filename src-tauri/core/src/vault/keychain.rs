@@ -70,9 +70,9 @@ impl KeyStore for OsKeychain {
         match Self::entry(name)?.get_password() {
             Ok(s) => {
                 let s = Zeroizing::new(s);
-                let bytes = B64
-                    .decode(s.as_bytes())
-                    .map_err(|_| KeychainError::Failed("the stored key is not valid base64".into()))?;
+                let bytes = B64.decode(s.as_bytes()).map_err(|_| {
+                    KeychainError::Failed("the stored key is not valid base64".into())
+                })?;
                 Ok(Some(Zeroizing::new(bytes)))
             }
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -101,7 +101,9 @@ pub struct NoKeychain;
 
 impl KeyStore for NoKeychain {
     fn probe(&self) -> Result<(), KeychainError> {
-        Err(KeychainError::Unavailable("the OS keychain is disabled (BROKERDESK_NO_KEYCHAIN)".into()))
+        Err(KeychainError::Unavailable(
+            "the OS keychain is disabled (BROKERDESK_NO_KEYCHAIN)".into(),
+        ))
     }
     fn get(&self, _: &str) -> Result<Option<Zeroizing<Vec<u8>>>, KeychainError> {
         self.probe().map(|_| None)
@@ -127,14 +129,19 @@ impl MemoryKeyStore {
 
     /// Returns the names of the stored entries (for tests).
     pub fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> =
-            self.entries.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let mut v: Vec<String> = self
+            .entries
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
         v.sort();
         v
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>>, KeychainError> {
-        self.entries.lock().map_err(|_| KeychainError::Failed("poisoned".into()))
+        self.entries
+            .lock()
+            .map_err(|_| KeychainError::Failed("poisoned".into()))
     }
 }
 

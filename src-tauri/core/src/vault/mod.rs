@@ -158,7 +158,12 @@ pub struct Unlocked {
 impl Unlocked {
     fn new(generation: u32, dek: Key, kek: Option<Key>) -> Self {
         let sealer = Sealer::new(&dek);
-        Self { generation, dek, sealer, kek }
+        Self {
+            generation,
+            dek,
+            sealer,
+            kek,
+        }
     }
 
     pub fn generation(&self) -> u32 {
@@ -180,10 +185,14 @@ impl Unlocked {
 
     /// Fails with [`VaultError::VaultChanged`] unless the stored key generation is still ours.
     /// Call inside every write transaction that seals secrets.
-    pub async fn check_generation(&self, tx: &mut Transaction<'_, Sqlite>) -> Result<(), VaultError> {
-        let stored: Option<i64> = sqlx::query_scalar("SELECT key_generation FROM vault WHERE id = 1")
-            .fetch_optional(&mut **tx)
-            .await?;
+    pub async fn check_generation(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+    ) -> Result<(), VaultError> {
+        let stored: Option<i64> =
+            sqlx::query_scalar("SELECT key_generation FROM vault WHERE id = 1")
+                .fetch_optional(&mut **tx)
+                .await?;
         match stored {
             Some(g) if g == i64::from(self.generation) => Ok(()),
             Some(_) => Err(VaultError::VaultChanged),
@@ -222,7 +231,12 @@ pub struct Vault {
 
 impl Vault {
     pub fn new(store: Store, keystore: Arc<dyn KeyStore>) -> Self {
-        Self { store, keystore, unlocked: RwLock::new(None), ops: tokio::sync::Mutex::new(()) }
+        Self {
+            store,
+            keystore,
+            unlocked: RwLock::new(None),
+            ops: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// Returns `Ok(())` if the OS keychain is usable, else why not.
@@ -260,12 +274,19 @@ impl Vault {
         let row = self.load_row().await?;
         let current = self.current();
         Ok(match row {
-            None => VaultState { initialized: false, locked: true, protection: None, key_generation: 0 },
+            None => VaultState {
+                initialized: false,
+                locked: true,
+                protection: None,
+                key_generation: 0,
+            },
             Some(r) => VaultState {
                 initialized: true,
                 // Another process may have rotated the key since we unlocked: then we are
                 // effectively locked (our key no longer matches).
-                locked: current.as_ref().is_none_or(|u| u.generation != r.generation),
+                locked: current
+                    .as_ref()
+                    .is_none_or(|u| u.generation != r.generation),
                 protection: Some(r.protection),
                 key_generation: r.generation,
             },
@@ -295,7 +316,14 @@ impl Vault {
                     v.and_then(|v| u32::try_from(v).ok())
                         .ok_or_else(|| VaultError::Damaged(format!("{c} missing or out of range")))
                 };
-                Some((salt, KdfParams { m_kib: get("kdf_m_kib")?, t: get("kdf_t")?, p: get("kdf_p")? }))
+                Some((
+                    salt,
+                    KdfParams {
+                        m_kib: get("kdf_m_kib")?,
+                        t: get("kdf_t")?,
+                        p: get("kdf_p")?,
+                    },
+                ))
             }
             None => None,
         };
@@ -327,17 +355,24 @@ impl Vault {
         let vault_id = uuid::Uuid::new_v4().to_string();
         let dek = Key::generate()?;
         let generation = 1u32;
-        let key_check = Sealer::new(&dek).seal(&key_check_binding(&vault_id), KEY_CHECK_PLAINTEXT)?;
+        let key_check =
+            Sealer::new(&dek).seal(&key_check_binding(&vault_id), KEY_CHECK_PLAINTEXT)?;
         let now = Utc::now().to_rfc3339();
 
         let (protection, kdf_row, kek) = match password {
             Some(p) => {
                 let (salt, params, kek) = derive_new(p).await?;
-                let wrapped = Sealer::new(&kek).seal(&wrapped_key_binding(&vault_id), dek.as_bytes())?;
-                (VaultProtection::Password, Some((salt, params, wrapped)), Some(kek))
+                let wrapped =
+                    Sealer::new(&kek).seal(&wrapped_key_binding(&vault_id), dek.as_bytes())?;
+                (
+                    VaultProtection::Password,
+                    Some((salt, params, wrapped)),
+                    Some(kek),
+                )
             }
             None => {
-                self.keychain_set(&entry_name(&vault_id, generation), dek.as_bytes()).await?;
+                self.keychain_set(&entry_name(&vault_id, generation), dek.as_bytes())
+                    .await?;
                 (VaultProtection::Keychain, None, None)
             }
         };
@@ -367,7 +402,9 @@ impl Vault {
             // Another process created the vault between our check and our write.
             drop(tx);
             if protection == VaultProtection::Keychain {
-                let _ = self.keychain_delete(&entry_name(&vault_id, generation)).await;
+                let _ = self
+                    .keychain_delete(&entry_name(&vault_id, generation))
+                    .await;
             }
             return Err(VaultError::AlreadyInitialized);
         }
@@ -384,16 +421,24 @@ impl Vault {
         let (dek, kek) = match row.protection {
             VaultProtection::Password => {
                 let password = password.ok_or(VaultError::PasswordMissing)?;
-                let (salt, params) = row.kdf.clone().ok_or_else(|| VaultError::Damaged("no KDF salt".into()))?;
+                let (salt, params) = row
+                    .kdf
+                    .clone()
+                    .ok_or_else(|| VaultError::Damaged("no KDF salt".into()))?;
                 let kek = derive_blocking(password, salt, params).await?;
-                let wrapped = row.wrapped_key.as_deref().ok_or_else(|| VaultError::Damaged("no wrapped key".into()))?;
+                let wrapped = row
+                    .wrapped_key
+                    .as_deref()
+                    .ok_or_else(|| VaultError::Damaged("no wrapped key".into()))?;
                 let dek_bytes = Sealer::new(&kek)
                     .open(&wrapped_key_binding(&row.vault_id), wrapped)
                     .map_err(|e| match e {
                         OpenError::Tampered { .. } => VaultError::WrongPassword,
                         misbound => VaultError::Open(misbound),
                     })?;
-                let dek = Key::from_slice(&dek_bytes).ok_or_else(|| VaultError::Damaged("wrapped key has the wrong length".into()))?;
+                let dek = Key::from_slice(&dek_bytes).ok_or_else(|| {
+                    VaultError::Damaged("wrapped key has the wrong length".into())
+                })?;
                 (dek, Some(kek))
             }
             VaultProtection::Keychain => {
@@ -431,7 +476,11 @@ impl Vault {
 
     /// Sets or changes the master password. `current` is required when one is already set.
     /// Moving from keychain to password protection removes the key from the keychain.
-    pub async fn change_password(&self, current: Option<&Secret>, new: &Secret) -> Result<(), VaultError> {
+    pub async fn change_password(
+        &self,
+        current: Option<&Secret>,
+        new: &Secret,
+    ) -> Result<(), VaultError> {
         let _ops = self.ops.lock().await;
         check_password_strength(new)?;
         let row = self.load_row().await?.ok_or(VaultError::NotInitialized)?;
@@ -441,15 +490,22 @@ impl Vault {
         }
         if row.protection == VaultProtection::Password {
             let current = current.ok_or(VaultError::PasswordMissing)?;
-            let (salt, params) = row.kdf.clone().ok_or_else(|| VaultError::Damaged("no KDF salt".into()))?;
+            let (salt, params) = row
+                .kdf
+                .clone()
+                .ok_or_else(|| VaultError::Damaged("no KDF salt".into()))?;
             let kek = derive_blocking(current, salt, params).await?;
-            let wrapped = row.wrapped_key.as_deref().ok_or_else(|| VaultError::Damaged("no wrapped key".into()))?;
+            let wrapped = row
+                .wrapped_key
+                .as_deref()
+                .ok_or_else(|| VaultError::Damaged("no wrapped key".into()))?;
             Sealer::new(&kek)
                 .open(&wrapped_key_binding(&row.vault_id), wrapped)
                 .map_err(|_| VaultError::WrongPassword)?;
         }
         let (salt, params, kek) = derive_new(new).await?;
-        let wrapped = Sealer::new(&kek).seal(&wrapped_key_binding(&row.vault_id), unlocked.dek.as_bytes())?;
+        let wrapped =
+            Sealer::new(&kek).seal(&wrapped_key_binding(&row.vault_id), unlocked.dek.as_bytes())?;
         let mut tx = self.store.begin_write().await?;
         unlocked.check_generation(&mut tx).await?;
         sqlx::query(
@@ -466,7 +522,10 @@ impl Vault {
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
         if row.protection == VaultProtection::Keychain {
-            if let Err(e) = self.keychain_delete(&entry_name(&row.vault_id, row.generation)).await {
+            if let Err(e) = self
+                .keychain_delete(&entry_name(&row.vault_id, row.generation))
+                .await
+            {
                 tracing::warn!(error = %e, "could not remove the old key from the OS keychain");
             }
         }
@@ -490,9 +549,9 @@ impl Vault {
         let next = Unlocked::new(new_gen, new_dek.clone(), old.kek.clone());
         let key_check = next.seal(&key_check_binding(&row.vault_id), KEY_CHECK_PLAINTEXT)?;
         let wrapped = match (&row.protection, &old.kek) {
-            (VaultProtection::Password, Some(kek)) => {
-                Some(Sealer::new(kek).seal(&wrapped_key_binding(&row.vault_id), new_dek.as_bytes())?)
-            }
+            (VaultProtection::Password, Some(kek)) => Some(
+                Sealer::new(kek).seal(&wrapped_key_binding(&row.vault_id), new_dek.as_bytes())?,
+            ),
             (VaultProtection::Password, None) => return Err(VaultError::Locked),
             (VaultProtection::Keychain, _) => None,
         };
@@ -502,7 +561,9 @@ impl Vault {
         if row.protection == VaultProtection::Keychain {
             self.keychain_set(&new_entry, new_dek.as_bytes()).await?;
         }
-        let result = self.reseal_all(&old, &next, &key_check, wrapped.as_deref()).await;
+        let result = self
+            .reseal_all(&old, &next, &key_check, wrapped.as_deref())
+            .await;
         if let Err(e) = result {
             if row.protection == VaultProtection::Keychain {
                 let _ = self.keychain_delete(&new_entry).await;
@@ -510,7 +571,10 @@ impl Vault {
             return Err(e);
         }
         if row.protection == VaultProtection::Keychain {
-            if let Err(e) = self.keychain_delete(&entry_name(&row.vault_id, old.generation)).await {
+            if let Err(e) = self
+                .keychain_delete(&entry_name(&row.vault_id, old.generation))
+                .await
+            {
                 tracing::warn!(error = %e, "could not remove the previous key from the OS keychain");
             }
         }
@@ -570,7 +634,11 @@ impl Vault {
     }
 
     async fn keychain_set(&self, name: &str, secret: &[u8]) -> Result<(), VaultError> {
-        let (ks, name, secret) = (self.keystore.clone(), name.to_string(), Zeroizing::new(secret.to_vec()));
+        let (ks, name, secret) = (
+            self.keystore.clone(),
+            name.to_string(),
+            Zeroizing::new(secret.to_vec()),
+        );
         Ok(tokio::task::spawn_blocking(move || ks.set(&name, &secret))
             .await
             .map_err(|e| KeychainError::Failed(e.to_string()))??)
@@ -588,13 +656,19 @@ impl Vault {
 pub fn check_password_strength(p: &Secret) -> Result<(), VaultError> {
     let n = p.char_len();
     if n < MIN_PASSWORD_CHARS {
-        return Err(VaultError::WeakPassword(format!("use at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(VaultError::WeakPassword(format!(
+            "use at least {MIN_PASSWORD_CHARS} characters"
+        )));
     }
     if n > MAX_PASSWORD_CHARS {
-        return Err(VaultError::WeakPassword(format!("use at most {MAX_PASSWORD_CHARS} characters")));
+        return Err(VaultError::WeakPassword(format!(
+            "use at most {MAX_PASSWORD_CHARS} characters"
+        )));
     }
     if p.expose().trim().is_empty() {
-        return Err(VaultError::WeakPassword("the password cannot be only spaces".into()));
+        return Err(VaultError::WeakPassword(
+            "the password cannot be only spaces".into(),
+        ));
     }
     Ok(())
 }
@@ -607,7 +681,11 @@ async fn derive_new(password: &Secret) -> Result<(Vec<u8>, KdfParams, Key), Vaul
     Ok((salt, params, kek))
 }
 
-async fn derive_blocking(password: &Secret, salt: Vec<u8>, params: KdfParams) -> Result<Key, VaultError> {
+async fn derive_blocking(
+    password: &Secret,
+    salt: Vec<u8>,
+    params: KdfParams,
+) -> Result<Key, VaultError> {
     let pw = Zeroizing::new(password.expose().as_bytes().to_vec());
     tokio::task::spawn_blocking(move || kdf::derive(&pw, &salt, params))
         .await

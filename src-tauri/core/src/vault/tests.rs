@@ -21,7 +21,9 @@ async fn insert_secret(store: &Store, u: &Unlocked, account: &str, field: &str, 
     .execute(store.pool())
     .await
     .expect("insert account");
-    let sealed = u.seal(&account_secret_binding(account, field), value.as_bytes()).expect("seal");
+    let sealed = u
+        .seal(&account_secret_binding(account, field), value.as_bytes())
+        .expect("seal");
     sqlx::query("INSERT INTO account_secrets (account_id, field, sealed, key_generation, updated_at) VALUES (?, ?, ?, ?, 'now')")
         .bind(account)
         .bind(field)
@@ -32,13 +34,19 @@ async fn insert_secret(store: &Store, u: &Unlocked, account: &str, field: &str, 
         .expect("insert secret");
 }
 
-async fn read_secret(store: &Store, u: &Unlocked, account: &str, field: &str) -> Result<Secret, VaultError> {
-    let sealed: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM account_secrets WHERE account_id = ? AND field = ?")
-        .bind(account)
-        .bind(field)
-        .fetch_one(store.pool())
-        .await
-        .expect("row");
+async fn read_secret(
+    store: &Store,
+    u: &Unlocked,
+    account: &str,
+    field: &str,
+) -> Result<Secret, VaultError> {
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT sealed FROM account_secrets WHERE account_id = ? AND field = ?")
+            .bind(account)
+            .bind(field)
+            .fetch_one(store.pool())
+            .await
+            .expect("row");
     u.open(&account_secret_binding(account, field), &sealed)
 }
 
@@ -56,7 +64,13 @@ async fn keychain_vault_unlocks_itself_after_reopen() {
     assert!(matches!(v2.unlocked().await, Err(VaultError::Locked)));
     v2.unlock(None).await.expect("unlock from keychain");
     let u2 = v2.unlocked().await.expect("unlocked");
-    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_key").await.expect("open").expose(), "tok-keychain-123");
+    assert_eq!(
+        read_secret(&v2.store, &u2, "a1", "api_key")
+            .await
+            .expect("open")
+            .expose(),
+        "tok-keychain-123"
+    );
     let st = v2.state().await.expect("state");
     assert_eq!(st.protection, Some(VaultProtection::Keychain));
     assert!(!st.locked);
@@ -68,28 +82,52 @@ async fn no_keychain_requires_a_password() {
     let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
     let err = v.init(None).await.expect_err("must require a password");
     assert_eq!(err.code(), "password_required", "{err}");
-    assert!(!v.state().await.expect("state").initialized, "nothing may be stored");
-    v.init(Some(&pw("correct horse battery"))).await.expect("init with password");
-    assert_eq!(v.state().await.expect("state").protection, Some(VaultProtection::Password));
+    assert!(
+        !v.state().await.expect("state").initialized,
+        "nothing may be stored"
+    );
+    v.init(Some(&pw("correct horse battery")))
+        .await
+        .expect("init with password");
+    assert_eq!(
+        v.state().await.expect("state").protection,
+        Some(VaultProtection::Password)
+    );
 }
 
 #[tokio::test]
 async fn password_vault_starts_locked_and_refuses_wrong_password() {
     let dir = tempfile::tempdir().expect("tempdir");
     let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
-    v.init(Some(&pw("correct horse battery"))).await.expect("init");
+    v.init(Some(&pw("correct horse battery")))
+        .await
+        .expect("init");
     let u = v.unlocked().await.expect("unlocked");
     insert_secret(&v.store, &u, "a1", "api_key", "tok-pw-1234567890").await;
 
     let v2 = Vault::new(store(&dir).await, Arc::new(NoKeychain));
     assert!(v2.state().await.expect("state").locked);
     assert_eq!(v2.unlocked().await.err().map(|e| e.code()), Some("locked"));
-    let e = v2.unlock(Some(&pw("wrong horse battery"))).await.expect_err("wrong");
+    let e = v2
+        .unlock(Some(&pw("wrong horse battery")))
+        .await
+        .expect_err("wrong");
     assert_eq!(e.code(), "wrong_password");
-    assert_eq!(v2.unlock(None).await.expect_err("none").code(), "password_missing");
-    v2.unlock(Some(&pw("correct horse battery"))).await.expect("right password");
+    assert_eq!(
+        v2.unlock(None).await.expect_err("none").code(),
+        "password_missing"
+    );
+    v2.unlock(Some(&pw("correct horse battery")))
+        .await
+        .expect("right password");
     let u2 = v2.unlocked().await.expect("unlocked");
-    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_key").await.expect("open").expose(), "tok-pw-1234567890");
+    assert_eq!(
+        read_secret(&v2.store, &u2, "a1", "api_key")
+            .await
+            .expect("open")
+            .expose(),
+        "tok-pw-1234567890"
+    );
 
     v2.lock().await.expect("lock");
     assert_eq!(v2.unlocked().await.err().map(|e| e.code()), Some("locked"));
@@ -100,8 +138,14 @@ async fn keychain_vault_cannot_be_locked_and_init_twice_fails() {
     let dir = tempfile::tempdir().expect("tempdir");
     let v = Vault::new(store(&dir).await, Arc::new(MemoryKeyStore::new()));
     v.init(None).await.expect("init");
-    assert_eq!(v.lock().await.expect_err("no pw").code(), "no_master_password");
-    assert_eq!(v.init(None).await.expect_err("twice").code(), "already_initialized");
+    assert_eq!(
+        v.lock().await.expect_err("no pw").code(),
+        "no_master_password"
+    );
+    assert_eq!(
+        v.init(None).await.expect_err("twice").code(),
+        "already_initialized"
+    );
 }
 
 #[tokio::test]
@@ -109,10 +153,16 @@ async fn weak_passwords_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
     for p in ["short", "        ", ""] {
-        assert_eq!(v.init(Some(&pw(p))).await.expect_err(p).code(), "weak_password");
+        assert_eq!(
+            v.init(Some(&pw(p))).await.expect_err(p).code(),
+            "weak_password"
+        );
     }
     let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
-    assert_eq!(v.init(Some(&pw(&long))).await.expect_err("long").code(), "weak_password");
+    assert_eq!(
+        v.init(Some(&pw(&long))).await.expect_err("long").code(),
+        "weak_password"
+    );
 }
 
 #[tokio::test]
@@ -129,7 +179,9 @@ async fn tampered_and_moved_ciphertexts_give_distinct_errors() {
         .execute(v.store.pool())
         .await
         .expect("copy");
-    let e = read_secret(&v.store, &u, "a2", "api_key").await.expect_err("moved");
+    let e = read_secret(&v.store, &u, "a2", "api_key")
+        .await
+        .expect_err("moved");
     assert_eq!(e.code(), "ciphertext_misbound", "{e}");
     assert!(e.to_string().contains("account:a1:api_key"), "{e}");
 
@@ -138,9 +190,14 @@ async fn tampered_and_moved_ciphertexts_give_distinct_errors() {
         .execute(v.store.pool())
         .await
         .expect("tamper");
-    let e = read_secret(&v.store, &u, "a1", "api_key").await.expect_err("tampered");
+    let e = read_secret(&v.store, &u, "a1", "api_key")
+        .await
+        .expect_err("tampered");
     assert_eq!(e.code(), "ciphertext_tampered", "{e}");
-    assert!(!e.to_string().contains("tok-"), "no plaintext in the message");
+    assert!(
+        !e.to_string().contains("tok-"),
+        "no plaintext in the message"
+    );
 }
 
 #[tokio::test]
@@ -151,27 +208,40 @@ async fn rotation_reseals_everything_and_replaces_the_keychain_entry() {
     v.init(None).await.expect("init");
     let u1 = v.unlocked().await.expect("u1");
     for i in 0..5 {
-        insert_secret(&v.store, &u1, &format!("a{i}"), "api_key", &format!("secret-value-{i}-xyz")).await;
+        insert_secret(
+            &v.store,
+            &u1,
+            &format!("a{i}"),
+            "api_key",
+            &format!("secret-value-{i}-xyz"),
+        )
+        .await;
     }
-    let before: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM account_secrets ORDER BY account_id")
-        .fetch_all(v.store.pool())
-        .await
-        .expect("before");
+    let before: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT sealed FROM account_secrets ORDER BY account_id")
+            .fetch_all(v.store.pool())
+            .await
+            .expect("before");
     let old_names = ks.names();
 
     assert_eq!(v.rotate_key().await.expect("rotate"), 2);
     let u2 = v.unlocked().await.expect("u2");
     assert_eq!(u2.generation(), 2);
     for i in 0..5 {
-        let s = read_secret(&v.store, &u2, &format!("a{i}"), "api_key").await.expect("open after rotation");
+        let s = read_secret(&v.store, &u2, &format!("a{i}"), "api_key")
+            .await
+            .expect("open after rotation");
         assert_eq!(s.expose(), format!("secret-value-{i}-xyz"));
         // The old key no longer opens anything.
-        assert!(read_secret(&v.store, &u1, &format!("a{i}"), "api_key").await.is_err());
+        assert!(read_secret(&v.store, &u1, &format!("a{i}"), "api_key")
+            .await
+            .is_err());
     }
-    let after: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM account_secrets ORDER BY account_id")
-        .fetch_all(v.store.pool())
-        .await
-        .expect("after");
+    let after: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT sealed FROM account_secrets ORDER BY account_id")
+            .fetch_all(v.store.pool())
+            .await
+            .expect("after");
     assert!(before.iter().zip(&after).all(|(b, a)| b != a));
     let new_names = ks.names();
     assert_eq!(new_names.len(), 1);
@@ -191,14 +261,24 @@ async fn rotation_reseals_everything_and_replaces_the_keychain_entry() {
 async fn rotation_with_password_keeps_the_password() {
     let dir = tempfile::tempdir().expect("tempdir");
     let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
-    v.init(Some(&pw("correct horse battery"))).await.expect("init");
+    v.init(Some(&pw("correct horse battery")))
+        .await
+        .expect("init");
     let u = v.unlocked().await.expect("u");
     insert_secret(&v.store, &u, "a1", "api_secret", "the-secret-abcdef").await;
     v.rotate_key().await.expect("rotate");
     let v2 = Vault::new(store(&dir).await, Arc::new(NoKeychain));
-    v2.unlock(Some(&pw("correct horse battery"))).await.expect("unlock");
+    v2.unlock(Some(&pw("correct horse battery")))
+        .await
+        .expect("unlock");
     let u2 = v2.unlocked().await.expect("u2");
-    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_secret").await.expect("open").expose(), "the-secret-abcdef");
+    assert_eq!(
+        read_secret(&v2.store, &u2, "a1", "api_secret")
+            .await
+            .expect("open")
+            .expose(),
+        "the-secret-abcdef"
+    );
 }
 
 #[tokio::test]
@@ -219,7 +299,13 @@ async fn a_tampered_secret_aborts_rotation_and_changes_nothing() {
     assert_eq!(e.code(), "ciphertext_tampered");
     assert_eq!(ks.names(), names, "the new keychain entry is cleaned up");
     assert_eq!(v.state().await.expect("state").key_generation, 1);
-    assert_eq!(read_secret(&v.store, &u, "a1", "api_key").await.expect("still opens").expose(), "good-secret-123456");
+    assert_eq!(
+        read_secret(&v.store, &u, "a1", "api_key")
+            .await
+            .expect("still opens")
+            .expose(),
+        "good-secret-123456"
+    );
 }
 
 #[tokio::test]
@@ -231,19 +317,46 @@ async fn change_password_and_move_from_keychain_to_password() {
     let u = v.unlocked().await.expect("u");
     insert_secret(&v.store, &u, "a1", "api_key", "keep-me-1234567890").await;
 
-    v.change_password(None, &pw("first password!")).await.expect("set first password");
-    assert!(ks.names().is_empty(), "the keychain no longer holds the key");
-    assert_eq!(v.state().await.expect("s").protection, Some(VaultProtection::Password));
+    v.change_password(None, &pw("first password!"))
+        .await
+        .expect("set first password");
+    assert!(
+        ks.names().is_empty(),
+        "the keychain no longer holds the key"
+    );
+    assert_eq!(
+        v.state().await.expect("s").protection,
+        Some(VaultProtection::Password)
+    );
 
-    let e = v.change_password(Some(&pw("not the password")), &pw("second password!")).await.expect_err("wrong current");
+    let e = v
+        .change_password(Some(&pw("not the password")), &pw("second password!"))
+        .await
+        .expect_err("wrong current");
     assert_eq!(e.code(), "wrong_password");
-    v.change_password(Some(&pw("first password!")), &pw("second password!")).await.expect("change");
+    v.change_password(Some(&pw("first password!")), &pw("second password!"))
+        .await
+        .expect("change");
 
     let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
-    assert_eq!(v2.unlock(Some(&pw("first password!"))).await.expect_err("old").code(), "wrong_password");
-    v2.unlock(Some(&pw("second password!"))).await.expect("new password");
+    assert_eq!(
+        v2.unlock(Some(&pw("first password!")))
+            .await
+            .expect_err("old")
+            .code(),
+        "wrong_password"
+    );
+    v2.unlock(Some(&pw("second password!")))
+        .await
+        .expect("new password");
     let u2 = v2.unlocked().await.expect("u2");
-    assert_eq!(read_secret(&v2.store, &u2, "a1", "api_key").await.expect("open").expose(), "keep-me-1234567890");
+    assert_eq!(
+        read_secret(&v2.store, &u2, "a1", "api_key")
+            .await
+            .expect("open")
+            .expose(),
+        "keep-me-1234567890"
+    );
 }
 
 #[tokio::test]
@@ -256,10 +369,16 @@ async fn missing_or_foreign_keychain_key_is_reported() {
 
     ks.set(&name, &[7u8; 32]).expect("overwrite");
     let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
-    assert_eq!(v2.unlock(None).await.expect_err("mismatch").code(), "keychain_key_mismatch");
+    assert_eq!(
+        v2.unlock(None).await.expect_err("mismatch").code(),
+        "keychain_key_mismatch"
+    );
 
     ks.delete(&name).expect("delete");
-    assert_eq!(v2.unlock(None).await.expect_err("missing").code(), "keychain_key_missing");
+    assert_eq!(
+        v2.unlock(None).await.expect_err("missing").code(),
+        "keychain_key_missing"
+    );
 }
 
 #[tokio::test]
@@ -274,8 +393,17 @@ async fn another_process_rotating_the_key_stops_stale_writers() {
 
     let ub = b.unlocked().await.expect("b still holds its key");
     let mut tx = b.store.begin_write().await.expect("tx");
-    assert_eq!(ub.check_generation(&mut tx).await.expect_err("stale").code(), "vault_changed");
+    assert_eq!(
+        ub.check_generation(&mut tx)
+            .await
+            .expect_err("stale")
+            .code(),
+        "vault_changed"
+    );
     drop(tx);
-    assert!(b.state().await.expect("state").locked, "b reports itself locked");
+    assert!(
+        b.state().await.expect("state").locked,
+        "b reports itself locked"
+    );
     b.unlock(None).await.expect("b re-unlocks with the new key");
 }

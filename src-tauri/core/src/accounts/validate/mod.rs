@@ -7,7 +7,9 @@ use std::str::FromStr;
 use url::Url;
 
 use super::catalog::{broker_info, prop_firm_preset};
-use super::model::{AccountInput, BrokerKind, CredentialField, Environment, PropFirmPreset, TradingHours};
+use super::model::{
+    AccountInput, BrokerKind, CredentialField, Environment, PropFirmPreset, TradingHours,
+};
 use crate::error::FieldError;
 use crate::secret::Secret;
 
@@ -39,11 +41,23 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     input.name = input.name.trim().to_string();
     let n = input.name.chars().count();
     if n == 0 {
-        errs.push(FieldError::new("name", "required", "Give the account a name."));
+        errs.push(FieldError::new(
+            "name",
+            "required",
+            "Give the account a name.",
+        ));
     } else if n > MAX_NAME_CHARS {
-        errs.push(FieldError::new("name", "too_long", format!("Use at most {MAX_NAME_CHARS} characters.")));
+        errs.push(FieldError::new(
+            "name",
+            "too_long",
+            format!("Use at most {MAX_NAME_CHARS} characters."),
+        ));
     } else if input.name.chars().any(char::is_control) {
-        errs.push(FieldError::new("name", "invalid", "The name cannot contain control characters."));
+        errs.push(FieldError::new(
+            "name",
+            "invalid",
+            "The name cannot contain control characters.",
+        ));
     }
 
     // Broker and environment.
@@ -56,7 +70,11 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
             ));
         }
     }
-    if !info.environments.iter().any(|e| e.environment == input.environment) {
+    if !info
+        .environments
+        .iter()
+        .any(|e| e.environment == input.environment)
+    {
         errs.push(FieldError::new(
             "environment",
             "unsupported",
@@ -70,9 +88,18 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
         None if info.account_id_required => errs.push(FieldError::new(
             "brokerAccountId",
             "required",
-            format!("{} needs the {}.", info.label, info.account_id_label.to_lowercase()),
+            format!(
+                "{} needs the {}.",
+                info.label,
+                info.account_id_label.to_lowercase()
+            ),
         )),
-        Some(id) if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) => {
+        Some(id)
+            if id.len() > 64
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+        {
             errs.push(FieldError::new(
                 "brokerAccountId",
                 "invalid",
@@ -83,7 +110,8 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     }
 
     // Credentials.
-    let env_changed = matches!(ctx, Context::Update { environment, .. } if *environment != input.environment);
+    let env_changed =
+        matches!(ctx, Context::Update { environment, .. } if *environment != input.environment);
     for spec in &info.credential_fields {
         let path = match spec.field {
             CredentialField::ApiKey => "credentials.apiKey",
@@ -111,17 +139,31 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
             }
         }
     }
-    for (field, path) in [(CredentialField::ApiKey, "credentials.apiKey"), (CredentialField::ApiSecret, "credentials.apiSecret")] {
-        if input.credentials.get(field).is_some() && !info.credential_fields.iter().any(|s| s.field == field) {
-            errs.push(FieldError::new(path, "not_applicable", format!("{} does not use this credential.", info.label)));
+    for (field, path) in [
+        (CredentialField::ApiKey, "credentials.apiKey"),
+        (CredentialField::ApiSecret, "credentials.apiSecret"),
+    ] {
+        if input.credentials.get(field).is_some()
+            && !info.credential_fields.iter().any(|s| s.field == field)
+        {
+            errs.push(FieldError::new(
+                path,
+                "not_applicable",
+                format!("{} does not use this credential.", info.label),
+            ));
         }
     }
 
     // Endpoint overrides.
     input.rest_url = normalise_opt(input.rest_url.take());
     input.stream_url = normalise_opt(input.stream_url.take());
-    if input.broker == BrokerKind::Paper && (input.rest_url.is_some() || input.stream_url.is_some()) {
-        errs.push(FieldError::new("restUrl", "not_applicable", "The built-in paper broker has no endpoints."));
+    if input.broker == BrokerKind::Paper && (input.rest_url.is_some() || input.stream_url.is_some())
+    {
+        errs.push(FieldError::new(
+            "restUrl",
+            "not_applicable",
+            "The built-in paper broker has no endpoints.",
+        ));
     } else {
         if let Some(u) = &input.rest_url {
             if let Err(m) = check_url(u, &["https", "http"]) {
@@ -146,7 +188,11 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
         if s.is_empty() {
             continue;
         }
-        if s.len() > 32 || !s.chars().all(|c| c.is_ascii_alphanumeric() || "._/:-".contains(c)) {
+        if s.len() > 32
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._/:-".contains(c))
+        {
             errs.push(FieldError::new(
                 format!("instruments[{idx}]"),
                 "invalid",
@@ -159,20 +205,34 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
         }
     }
     if instruments.len() > MAX_INSTRUMENTS {
-        errs.push(FieldError::new("instruments", "too_many", format!("At most {MAX_INSTRUMENTS} instruments.")));
+        errs.push(FieldError::new(
+            "instruments",
+            "too_many",
+            format!("At most {MAX_INSTRUMENTS} instruments."),
+        ));
     }
     input.instruments = instruments;
     let mut tf_seen = HashSet::new();
     input.timeframes.retain(|t| tf_seen.insert(*t));
-    input.timeframes.sort_by_key(|t| super::model::Timeframe::ALL.iter().position(|x| x == t));
+    input
+        .timeframes
+        .sort_by_key(|t| super::model::Timeframe::ALL.iter().position(|x| x == t));
 
     if let Some(h) = &mut input.trading_hours {
         check_hours(h, &mut errs);
     }
 
     input.status_reason = normalise_opt(input.status_reason.take());
-    if input.status_reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
-        errs.push(FieldError::new("statusReason", "too_long", format!("Use at most {MAX_REASON_CHARS} characters.")));
+    if input
+        .status_reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        errs.push(FieldError::new(
+            "statusReason",
+            "too_long",
+            format!("Use at most {MAX_REASON_CHARS} characters."),
+        ));
     }
 
     if errs.is_empty() {
@@ -189,19 +249,51 @@ fn normalise_opt(v: Option<String>) -> Option<String> {
 fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
     let v = s.expose();
     if v.is_empty() {
-        return Some(FieldError::new(path, "required", format!("The {} is empty.", label.to_lowercase())));
+        return Some(FieldError::new(
+            path,
+            "required",
+            format!("The {} is empty.", label.to_lowercase()),
+        ));
     }
     if v.trim() != v {
-        return Some(FieldError::new(path, "whitespace", format!("The {} has spaces or a line break at its start or end; paste it again.", label.to_lowercase())));
+        return Some(FieldError::new(
+            path,
+            "whitespace",
+            format!(
+                "The {} has spaces or a line break at its start or end; paste it again.",
+                label.to_lowercase()
+            ),
+        ));
     }
     if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some(FieldError::new(path, "invalid", format!("The {} cannot contain spaces or control characters.", label.to_lowercase())));
+        return Some(FieldError::new(
+            path,
+            "invalid",
+            format!(
+                "The {} cannot contain spaces or control characters.",
+                label.to_lowercase()
+            ),
+        ));
     }
     if !v.is_ascii() {
-        return Some(FieldError::new(path, "invalid", format!("The {} must be plain ASCII: check for a stray character from copying.", label.to_lowercase())));
+        return Some(FieldError::new(
+            path,
+            "invalid",
+            format!(
+                "The {} must be plain ASCII: check for a stray character from copying.",
+                label.to_lowercase()
+            ),
+        ));
     }
     if s.char_len() > MAX_SECRET_CHARS {
-        return Some(FieldError::new(path, "too_long", format!("The {} is longer than {MAX_SECRET_CHARS} characters.", label.to_lowercase())));
+        return Some(FieldError::new(
+            path,
+            "too_long",
+            format!(
+                "The {} is longer than {MAX_SECRET_CHARS} characters.",
+                label.to_lowercase()
+            ),
+        ));
     }
     None
 }
@@ -212,7 +304,14 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
 pub fn check_url(raw: &str, schemes: &[&str]) -> Result<(), String> {
     let u = Url::parse(raw).map_err(|e| format!("Not a valid URL ({e})."))?;
     if !schemes.contains(&u.scheme()) {
-        return Err(format!("Use one of: {}.", schemes.iter().map(|s| format!("{s}://")).collect::<Vec<_>>().join(", ")));
+        return Err(format!(
+            "Use one of: {}.",
+            schemes
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     let host = u.host_str().ok_or("The URL has no host.")?;
     if !u.username().is_empty() || u.password().is_some() {
@@ -223,7 +322,11 @@ pub fn check_url(raw: &str, schemes: &[&str]) -> Result<(), String> {
     }
     let plain = matches!(u.scheme(), "http" | "ws");
     if plain && !is_loopback(host) {
-        return Err(format!("Unencrypted {}:// is allowed only for this machine (localhost); use {}s://.", u.scheme(), u.scheme()));
+        return Err(format!(
+            "Unencrypted {}:// is allowed only for this machine (localhost); use {}s://.",
+            u.scheme(),
+            u.scheme()
+        ));
     }
     Ok(())
 }
@@ -231,30 +334,57 @@ pub fn check_url(raw: &str, schemes: &[&str]) -> Result<(), String> {
 fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_pct(errs: &mut Vec<FieldError>, path: &str, v: Option<f64>, label: &str) {
     if let Some(x) = v {
         if !x.is_finite() || x <= 0.0 || x > 100.0 {
-            errs.push(FieldError::new(path, "out_of_range", format!("{label} must be more than 0 and at most 100 (%).")));
+            errs.push(FieldError::new(
+                path,
+                "out_of_range",
+                format!("{label} must be more than 0 and at most 100 (%)."),
+            ));
         }
     }
 }
 
 fn check_prop_firm(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
     let r = &mut input.prop_firm;
-    check_pct(errs, "propFirm.maxDailyLossPct", r.max_daily_loss_pct, "Max daily loss");
-    check_pct(errs, "propFirm.maxTotalLossPct", r.max_total_loss_pct, "Max total loss");
-    check_pct(errs, "propFirm.profitTargetPct", r.profit_target_pct, "Profit target");
+    check_pct(
+        errs,
+        "propFirm.maxDailyLossPct",
+        r.max_daily_loss_pct,
+        "Max daily loss",
+    );
+    check_pct(
+        errs,
+        "propFirm.maxTotalLossPct",
+        r.max_total_loss_pct,
+        "Max total loss",
+    );
+    check_pct(
+        errs,
+        "propFirm.profitTargetPct",
+        r.profit_target_pct,
+        "Profit target",
+    );
     if let (Some(d), Some(t)) = (r.max_daily_loss_pct, r.max_total_loss_pct) {
         if d > t {
-            errs.push(FieldError::new("propFirm.maxDailyLossPct", "inconsistent", "Max daily loss cannot exceed max total loss."));
+            errs.push(FieldError::new(
+                "propFirm.maxDailyLossPct",
+                "inconsistent",
+                "Max daily loss cannot exceed max total loss.",
+            ));
         }
     }
     match r.preset {
         PropFirmPreset::None => {
-            if r.max_daily_loss_pct.is_some() || r.max_total_loss_pct.is_some() || r.profit_target_pct.is_some() {
+            if r.max_daily_loss_pct.is_some()
+                || r.max_total_loss_pct.is_some()
+                || r.profit_target_pct.is_some()
+            {
                 // Values without a preset are a custom rule set.
                 r.preset = PropFirmPreset::Custom;
             }
@@ -266,7 +396,9 @@ fn check_prop_firm(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
             let same = r.max_daily_loss_pct == p.max_daily_loss_pct
                 && r.max_total_loss_pct == p.max_total_loss_pct
                 && r.profit_target_pct == p.profit_target_pct;
-            let unset = r.max_daily_loss_pct.is_none() && r.max_total_loss_pct.is_none() && r.profit_target_pct.is_none();
+            let unset = r.max_daily_loss_pct.is_none()
+                && r.max_total_loss_pct.is_none()
+                && r.profit_target_pct.is_none();
             if unset {
                 r.max_daily_loss_pct = p.max_daily_loss_pct;
                 r.max_total_loss_pct = p.max_total_loss_pct;
@@ -280,25 +412,46 @@ fn check_prop_firm(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
 
 fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
     let r = &input.risk;
-    check_pct(errs, "risk.maxPositionSizePct", r.max_position_size_pct, "Max position size");
+    check_pct(
+        errs,
+        "risk.maxPositionSizePct",
+        r.max_position_size_pct,
+        "Max position size",
+    );
     if let Some(n) = r.max_open_positions {
         if n == 0 || n > 10_000 {
-            errs.push(FieldError::new("risk.maxOpenPositions", "out_of_range", "Max open positions must be between 1 and 10000."));
+            errs.push(FieldError::new(
+                "risk.maxOpenPositions",
+                "out_of_range",
+                "Max open positions must be between 1 and 10000.",
+            ));
         }
     }
     if let Some(q) = r.max_qty {
         if !q.is_finite() || q <= 0.0 || q > 1e9 {
-            errs.push(FieldError::new("risk.maxQty", "out_of_range", "Max quantity must be a positive number."));
+            errs.push(FieldError::new(
+                "risk.maxQty",
+                "out_of_range",
+                "Max quantity must be a positive number.",
+            ));
         }
     }
     if let Some(l) = r.max_leverage {
         if !l.is_finite() || !(1.0..=1000.0).contains(&l) {
-            errs.push(FieldError::new("risk.maxLeverage", "out_of_range", "Max leverage must be between 1 and 1000 (e.g. 30 for 30:1)."));
+            errs.push(FieldError::new(
+                "risk.maxLeverage",
+                "out_of_range",
+                "Max leverage must be between 1 and 1000 (e.g. 30 for 30:1).",
+            ));
         }
     }
     if let Some(c) = r.max_correlation {
         if !c.is_finite() || !(0.0..=1.0).contains(&c) {
-            errs.push(FieldError::new("risk.maxCorrelation", "out_of_range", "Max correlation must be between 0 and 1."));
+            errs.push(FieldError::new(
+                "risk.maxCorrelation",
+                "out_of_range",
+                "Max correlation must be between 0 and 1.",
+            ));
         }
     }
 }
@@ -310,16 +463,35 @@ fn check_hours(h: &mut TradingHours, errs: &mut Vec<FieldError>) {
     let start = parse_hhmm(&h.start);
     let end = parse_hhmm(&h.end);
     if start.is_none() {
-        errs.push(FieldError::new("tradingHours.start", "invalid", "Use HH:MM, 24-hour (e.g. 08:00)."));
+        errs.push(FieldError::new(
+            "tradingHours.start",
+            "invalid",
+            "Use HH:MM, 24-hour (e.g. 08:00).",
+        ));
     }
     if end.is_none() {
-        errs.push(FieldError::new("tradingHours.end", "invalid", "Use HH:MM, 24-hour (e.g. 17:30)."));
+        errs.push(FieldError::new(
+            "tradingHours.end",
+            "invalid",
+            "Use HH:MM, 24-hour (e.g. 17:30).",
+        ));
     }
     if start.is_some() && start == end {
-        errs.push(FieldError::new("tradingHours.end", "empty_window", "Start and end are equal: the window would be empty."));
+        errs.push(FieldError::new(
+            "tradingHours.end",
+            "empty_window",
+            "Start and end are equal: the window would be empty.",
+        ));
     }
     if chrono_tz::Tz::from_str(&h.timezone).is_err() {
-        errs.push(FieldError::new("tradingHours.timezone", "invalid", format!("{:?} is not an IANA time zone (e.g. America/New_York, Europe/London, UTC).", h.timezone)));
+        errs.push(FieldError::new(
+            "tradingHours.timezone",
+            "invalid",
+            format!(
+                "{:?} is not an IANA time zone (e.g. America/New_York, Europe/London, UTC).",
+                h.timezone
+            ),
+        ));
     }
 }
 

@@ -3,12 +3,19 @@ use crate::accounts::model::{CredentialsInput, RiskLimits, Timeframe};
 
 fn oanda() -> AccountInput {
     let mut a = AccountInput::new("FX main", BrokerKind::Oanda, Environment::Practice);
-    a.credentials = CredentialsInput { api_key: Some(Secret::new("0123456789abcdef-0123456789abcdef")), api_secret: None };
+    a.credentials = CredentialsInput {
+        api_key: Some(Secret::new("0123456789abcdef-0123456789abcdef")),
+        api_secret: None,
+    };
     a
 }
 
 fn codes(r: Result<(), Vec<FieldError>>) -> Vec<(String, String)> {
-    r.err().unwrap_or_default().into_iter().map(|e| (e.field, e.code)).collect()
+    r.err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| (e.field, e.code))
+        .collect()
 }
 
 fn has(errs: &[(String, String)], field: &str, code: &str) -> bool {
@@ -19,9 +26,18 @@ fn has(errs: &[(String, String)], field: &str, code: &str) -> bool {
 fn a_complete_input_is_valid_and_normalised() {
     let mut a = oanda();
     a.name = "  FX main  ".into();
-    a.instruments = vec!["eur_usd".into(), " EUR_USD".into(), "usd_jpy".into(), "".into()];
+    a.instruments = vec![
+        "eur_usd".into(),
+        " EUR_USD".into(),
+        "usd_jpy".into(),
+        "".into(),
+    ];
     a.timeframes = vec![Timeframe::H1, Timeframe::M5, Timeframe::H1];
-    a.trading_hours = Some(TradingHours { start: "08:00".into(), end: "17:30".into(), timezone: "Europe/London".into() });
+    a.trading_hours = Some(TradingHours {
+        start: "08:00".into(),
+        end: "17:30".into(),
+        timezone: "Europe/London".into(),
+    });
     a.rest_url = Some("  ".into());
     validate(&mut a, &Context::Create).expect("valid");
     assert_eq!(a.name, "FX main");
@@ -40,9 +56,20 @@ fn every_problem_is_reported_with_its_field() {
     a.stream_url = Some("ftp://x".into());
     a.broker_account_id = Some("bad id!".into());
     a.prop_firm.max_daily_loss_pct = Some(150.0);
-    a.risk = RiskLimits { max_leverage: Some(0.5), max_correlation: Some(1.5), max_open_positions: Some(0), max_qty: Some(-1.0), max_position_size_pct: Some(0.0), require_stop_loss: true };
+    a.risk = RiskLimits {
+        max_leverage: Some(0.5),
+        max_correlation: Some(1.5),
+        max_open_positions: Some(0),
+        max_qty: Some(-1.0),
+        max_position_size_pct: Some(0.0),
+        require_stop_loss: true,
+    };
     a.instruments = vec!["EUR USD".into()];
-    a.trading_hours = Some(TradingHours { start: "25:00".into(), end: "9:00".into(), timezone: "Mars/Olympus".into() });
+    a.trading_hours = Some(TradingHours {
+        start: "25:00".into(),
+        end: "9:00".into(),
+        timezone: "Mars/Olympus".into(),
+    });
     let errs = codes(validate(&mut a, &Context::Create));
     for (f, c) in [
         ("name", "required"),
@@ -71,16 +98,27 @@ fn required_credentials_per_broker() {
     let mut a = AccountInput::new("Stocks", BrokerKind::Alpaca, Environment::Practice);
     a.credentials.api_key = Some(Secret::new("PKTESTKEY1234567890"));
     let errs = codes(validate(&mut a, &Context::Create));
-    assert_eq!(errs, vec![("credentials.apiSecret".to_string(), "required".to_string())]);
+    assert_eq!(
+        errs,
+        vec![("credentials.apiSecret".to_string(), "required".to_string())]
+    );
 
     let mut t = AccountInput::new("Tradier", BrokerKind::Tradier, Environment::Live);
     t.credentials.api_key = Some(Secret::new("tradier-token-123"));
-    assert!(has(&codes(validate(&mut t, &Context::Create)), "brokerAccountId", "required"));
+    assert!(has(
+        &codes(validate(&mut t, &Context::Create)),
+        "brokerAccountId",
+        "required"
+    ));
 
     let mut p = AccountInput::new("Paper", BrokerKind::Paper, Environment::Practice);
     validate(&mut p, &Context::Create).expect("paper needs nothing");
     let mut pl = AccountInput::new("Paper live", BrokerKind::Paper, Environment::Live);
-    assert!(has(&codes(validate(&mut pl, &Context::Create)), "environment", "unsupported"));
+    assert!(has(
+        &codes(validate(&mut pl, &Context::Create)),
+        "environment",
+        "unsupported"
+    ));
 
     let mut ib = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
     ib.broker_account_id = Some("DU1234567".into());
@@ -93,16 +131,28 @@ fn update_keeps_stored_credentials_unless_the_environment_changes() {
     let stored = [CredentialField::ApiKey];
     let mut a = oanda();
     a.credentials.api_key = None;
-    let ctx = Context::Update { broker: BrokerKind::Oanda, environment: Environment::Practice, stored: &stored };
+    let ctx = Context::Update {
+        broker: BrokerKind::Oanda,
+        environment: Environment::Practice,
+        stored: &stored,
+    };
     validate(&mut a, &ctx).expect("kept");
 
     let mut live = a.clone();
     live.environment = Environment::Live;
-    assert!(has(&codes(validate(&mut live, &ctx)), "credentials.apiKey", "required"));
+    assert!(has(
+        &codes(validate(&mut live, &ctx)),
+        "credentials.apiKey",
+        "required"
+    ));
 
     let mut other = a.clone();
     other.broker = BrokerKind::Alpaca;
-    assert!(has(&codes(validate(&mut other, &ctx)), "broker", "immutable"));
+    assert!(has(
+        &codes(validate(&mut other, &ctx)),
+        "broker",
+        "immutable"
+    ));
 }
 
 #[test]
@@ -122,7 +172,14 @@ fn presets_fill_and_adjusted_presets_become_custom() {
     let mut a = oanda();
     a.prop_firm.preset = PropFirmPreset::Ftmo;
     validate(&mut a, &Context::Create).expect("valid");
-    assert_eq!((a.prop_firm.max_daily_loss_pct, a.prop_firm.max_total_loss_pct, a.prop_firm.profit_target_pct), (Some(5.0), Some(10.0), Some(10.0)));
+    assert_eq!(
+        (
+            a.prop_firm.max_daily_loss_pct,
+            a.prop_firm.max_total_loss_pct,
+            a.prop_firm.profit_target_pct
+        ),
+        (Some(5.0), Some(10.0), Some(10.0))
+    );
 
     let mut b = oanda();
     b.prop_firm.preset = PropFirmPreset::Ftmo;
@@ -135,7 +192,11 @@ fn presets_fill_and_adjusted_presets_become_custom() {
     let mut c = oanda();
     c.prop_firm.max_daily_loss_pct = Some(12.0);
     c.prop_firm.max_total_loss_pct = Some(10.0);
-    assert!(has(&codes(validate(&mut c, &Context::Create)), "propFirm.maxDailyLossPct", "inconsistent"));
+    assert!(has(
+        &codes(validate(&mut c, &Context::Create)),
+        "propFirm.maxDailyLossPct",
+        "inconsistent"
+    ));
 }
 
 #[test]
