@@ -1,43 +1,63 @@
 //! The engine as managed Tauri state.
 //!
 //! The core opens in the background while the window appears, so a slow keychain (a Secret
-//! Service being D-Bus-activated) never delays the first paint. Commands wait for the open to
-//! finish through the same [`OnceCell`]; whichever caller comes first runs it, once. A failed
-//! open (corrupt database, newer schema, unreadable data dir) is kept as the [`ApiError`] every
-//! command then returns, so the UI can show why instead of the app dying at start.
+//! Service being D-Bus-activated) never delays the first paint. Commands wait for that open
+//! through the same gate; whichever caller comes first runs it. A failed open (corrupt
+//! database, newer schema, busy or unreadable data dir) is logged and returned as the
+//! [`ApiError`] of the command that triggered it, so the UI can show why instead of the app
+//! dying at start; the next command tries again (the UI's "Try again", after the user freed
+//! the disk or closed the other process). A successful open is kept for the app's lifetime.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use brokerdesk_core::{ApiError, Brokerdesk};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 /// Builds an [`ApiError`] raised by the shell itself (not by the core).
 pub fn app_error(code: &str, message: impl Into<String>) -> ApiError {
-    ApiError { code: code.to_string(), message: message.into(), fields: Vec::new() }
+    ApiError {
+        code: code.to_string(),
+        message: message.into(),
+        fields: Vec::new(),
+    }
 }
 
-/// The open profile, or why it could not be opened.
+/// The open profile, or what is needed to open it.
 pub struct CoreState {
     data_dir: Result<PathBuf, ApiError>,
-    core: OnceCell<Result<Arc<Brokerdesk>, ApiError>>,
+    core: OnceLock<Arc<Brokerdesk>>,
+    /// Serialises opening attempts, so two first calls never open the database twice.
+    opening: Mutex<()>,
 }
 
 impl CoreState {
     /// Returns a state that opens the profile in `data_dir` on first use. An `Err` data dir
     /// (none could be resolved) becomes the error of every command.
     pub fn new(data_dir: Result<PathBuf, ApiError>) -> Self {
-        Self { data_dir, core: OnceCell::new() }
+        Self {
+            data_dir,
+            core: OnceLock::new(),
+            opening: Mutex::new(()),
+        }
     }
 
-    /// Returns the open engine, opening it first if nobody has yet.
+    /// Returns the open engine, opening it first if it is not open yet.
     pub async fn core(&self) -> Result<Arc<Brokerdesk>, ApiError> {
-        self.core.get_or_init(|| self.open()).await.clone()
+        if let Some(core) = self.core.get() {
+            return Ok(core.clone());
+        }
+        let _gate = self.opening.lock().await;
+        if let Some(core) = self.core.get() {
+            return Ok(core.clone());
+        }
+        let core = self.open().await?;
+        Ok(self.core.get_or_init(|| core).clone())
     }
 
-    /// Returns the engine if it has finished opening successfully, without waiting.
+    /// Returns the engine if it is open, without waiting or opening it.
     pub fn opened(&self) -> Option<Arc<Brokerdesk>> {
-        self.core.get().and_then(|r| r.as_ref().ok()).cloned()
+        self.core.get().cloned()
     }
 
     async fn open(&self) -> Result<Arc<Brokerdesk>, ApiError> {
@@ -58,6 +78,7 @@ impl CoreState {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -82,15 +103,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_corrupt_database_is_kept_as_the_error() {
+    async fn a_corrupt_database_is_reported_then_retried() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join(brokerdesk_core::store::DB_FILE);
-        std::fs::write(db, vec![0x42u8; 8192]).unwrap();
+        std::fs::write(&db, vec![0x42u8; 8192]).unwrap();
         let state = CoreState::new(Ok(dir.path().to_path_buf()));
         for _ in 0..2 {
             let err = state.core().await.err().map(|e| e.code);
             assert_eq!(err.as_deref(), Some("corrupt_database"));
+            assert!(state.opened().is_none());
         }
-        assert!(state.opened().is_none());
+        // The user moves the broken file away and presses "Try again".
+        std::fs::rename(&db, dir.path().join("broken.db")).unwrap();
+        let core = state.core().await.unwrap();
+        assert!(state.opened().is_some());
+        core.close().await;
     }
 }

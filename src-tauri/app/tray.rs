@@ -26,17 +26,11 @@ pub enum TrayState {
     /// No account is connected or trying to (also the state at start).
     Idle,
     /// Every connection is up.
-    Connected {
-        count: usize,
-    },
+    Connected { count: usize },
     /// At least one connection is retrying.
-    Reconnecting {
-        count: usize,
-    },
+    Reconnecting { count: usize },
     /// At least one connection is down for good (e.g. an auth failure).
-    Disconnected {
-        count: usize,
-    },
+    Disconnected { count: usize },
 }
 
 impl TrayState {
@@ -59,7 +53,10 @@ impl TrayState {
                 format!("Brokerdesk — {count} connection{} up", plural(count))
             }
             TrayState::Reconnecting { count } => {
-                format!("Brokerdesk — reconnecting {count} connection{}", plural(count))
+                format!(
+                    "Brokerdesk — reconnecting {count} connection{}",
+                    plural(count)
+                )
             }
             TrayState::Disconnected { count } => {
                 format!("Brokerdesk — {count} connection{} down", plural(count))
@@ -137,11 +134,6 @@ impl<R: Runtime> Tray<R> {
             tracing::warn!(error = %e, "could not update the tray menu");
         }
     }
-
-    /// Returns whether "Lock" is enabled (for tests).
-    pub fn lock_enabled(&self) -> bool {
-        self.lock_item.is_enabled().unwrap_or(false)
-    }
 }
 
 /// Shows, unminimizes and focuses the main window.
@@ -150,13 +142,17 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
         tracing::warn!("the main window is gone");
         return;
     };
-    let result = window.show().and_then(|()| window.unminimize()).and_then(|()| window.set_focus());
+    let result = window
+        .show()
+        .and_then(|()| window.unminimize())
+        .and_then(|()| window.set_focus());
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not show the main window");
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -196,6 +192,9 @@ mod tests {
             assert!(state.tooltip().starts_with("Brokerdesk — "));
         }
         assert_eq!(TrayState::Idle.tooltip(), "Brokerdesk — no connections yet");
-        assert_eq!(TrayState::Connected { count: 1 }.tooltip(), "Brokerdesk — 1 connection up");
+        assert_eq!(
+            TrayState::Connected { count: 1 }.tooltip(),
+            "Brokerdesk — 1 connection up"
+        );
     }
 }

@@ -49,7 +49,10 @@ dbus-run-session -- bash -c '
 stage "UI browser tests (Chromium, IPC mocked from the generated types)"
 (cd ui && npm run --silent test:e2e)
 
-stage "the real app under Xvfb"
+stage "the real app under Xvfb: smoke run (window, tray menu, hide to tray, clean exit)"
 bash tests/app/smoke.sh "$CARGO_TARGET_DIR/debug/brokerdesk-app"
+
+stage "the real app through WebDriver (tauri-driver + WebKitWebDriver)"
+bash tests/app/e2e.sh "$CARGO_TARGET_DIR/debug/brokerdesk-app"
 
 printf '\nstages: %d passed, 0 failed\n' "$stages"

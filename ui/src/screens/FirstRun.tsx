@@ -82,13 +82,12 @@ export function FirstRun() {
               <span className="choice-help" id="choice-keychain-help">
                 {keychainOff ? (
                   <>
-                    No OS keychain is reachable on this computer
                     {status.keychainError ? (
                       <>
-                        : <span className="choice-error">{status.keychainError}</span>.
+                        Unavailable: <span className="choice-error">{status.keychainError}</span>.
                       </>
                     ) : (
-                      "."
+                      "No OS keychain is reachable on this computer."
                     )}{" "}
                     Set a master password instead.
                   </>

@@ -1,0 +1,20 @@
+//! Events the shell sends to the UI, and the native surfaces (tray) that follow the same state.
+
+use brokerdesk_core::VaultStatus;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::tray::Tray;
+
+/// Sent with a [`VaultStatus`] payload after every vault state change, whoever caused it (a
+/// command, or the tray's "Lock").
+pub const VAULT_STATUS: &str = "vault-status";
+
+/// Tells the UI and the tray that the vault changed.
+pub fn vault_changed<R: Runtime>(app: &AppHandle<R>, status: &VaultStatus) {
+    if let Some(tray) = app.try_state::<Tray<R>>() {
+        tray.set_vault(status);
+    }
+    if let Err(e) = app.emit(VAULT_STATUS, status) {
+        tracing::warn!(error = %e, "could not emit {VAULT_STATUS}");
+    }
+}
