@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Regenerates the README's screenshots from the REAL app (not the mocked UI): a keychain
+# vault (gnome-keyring in a private D-Bus session) filled through the CLI, the app under
+# Xvfb, navigation by mouse clicks (xdotool). Writes ui/docs/screenshots/app-*.png.
+# Usage: tests/app/screenshots.sh [APP_BINARY] [CLI_BINARY]   (debug builds by default)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+T="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+APP="$(realpath "${1:-$T/brokerdesk-app}")"
+CLI="$(realpath "${2:-$T/brokerdesk}")"
+OUT="$ROOT/ui/docs/screenshots"
+command -v xdotool >/dev/null || { echo "needs xdotool (apt-get install xdotool)" >&2; exit 1; }
+mkdir -p "$OUT"
+
+if [[ "${INNER:-}" != 1 ]]; then
+    INNER=1 exec xvfb-run -a -s "-screen 0 1280x860x24" dbus-run-session -- "$0" "$APP" "$CLI"
+fi
+
+echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+DATA="$(mktemp -d)"
+trap 'kill $pid 2>/dev/null; rm -rf "$DATA"' EXIT
+export BROKERDESK_DATA_DIR="$DATA"
+"$CLI" init >/dev/null
+"$CLI" account add --name "FTMO challenge" --broker oanda --env practice \
+    --api-key 5c1e8a0f3b7d4e21a9c6f0b2d8e4a1c7-9e3b5d7f1a2c4e6b8d0f2a4c6e8b9f3a \
+    --account-id 101-004-2718281-001 --prop-firm ftmo --pairs EUR_USD,GBP_USD,XAU_USD \
+    --timeframes M15,H1 --max-leverage 30 --require-stop-loss >/dev/null
+"$CLI" account add --name "Alpaca swing" --broker alpaca --env paper --api-key PKX7Q2M9L4R8T1W5Z3B6 \
+    --api-secret q8Jf2nV6xR1tL9pB4cZ7mH3kW5sD0gYe1aQuk2Lw --pairs AAPL,MSFT,SPY >/dev/null
+"$CLI" account add --name "Options income" --broker tradier --env live --api-key 9Fq2LmX7pZ4rT8vB1nC6 \
+    --account-id 6YA10234 --status suspended --status-reason "paused for earnings" >/dev/null
+"$CLI" account add --name "IBKR paper" --broker ibkr --env practice --account-id DU1234567 >/dev/null
+"$CLI" account add --name "Strategy sandbox" --broker paper --env practice >/dev/null
+
+NO_AT_BRIDGE=1 "$APP" >"$DATA/app.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+    win=$(xdotool search --name '^Brokerdesk$' 2>/dev/null | head -1) && [[ -n "$win" ]] && break
+    sleep 0.1
+done
+[[ -n "${win:-}" ]] || { echo "no window" >&2; cat "$DATA/app.out" >&2; exit 1; }
+xdotool windowmove "$win" 0 0
+sleep 2
+shot() { import -window "$win" "$OUT/$1"; echo "wrote $OUT/$1"; }
+click() { xdotool mousemove --window "$win" "$1" "$2" click 1; sleep 1; }
+shot app-dashboard.png
+click 80 129   # Accounts
+shot app-accounts.png
+click 1180 70  # Add account
+shot app-add-account.png
