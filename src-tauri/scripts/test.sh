@@ -19,13 +19,13 @@ stage() {
 stage "setup: system packages, npm packages"
 bash src-tauri/scripts/setup.sh
 
-stage "format and lints"
+stage "UI: lint, type check, unit tests (Vitest), production build"
+# First: the app crate embeds ui/dist at compile time, so even clippy needs it.
+(cd ui && npm run --silent lint && npm run --silent typecheck && npm test --silent && npm run --silent build)
+
+stage "Rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-(cd ui && npm run --silent lint && npm run --silent typecheck)
-
-stage "UI unit tests (Vitest) and production build"
-(cd ui && npm test --silent && npm run --silent build)
 
 stage "build the app (UI embedded) and the CLI"
 cargo build --locked -p brokerdesk-app --features tauri/custom-protocol
