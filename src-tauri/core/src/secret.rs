@@ -6,7 +6,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// A secret string (API key, token, password). Zeroized when dropped.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -76,10 +76,8 @@ impl fmt::Display for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut s = String::deserialize(deserializer)?;
-        let secret = Secret::new(s.clone());
-        s.zeroize();
-        Ok(secret)
+        // Move the string in (no copy); it is zeroized when the Secret drops.
+        Ok(Secret::from(String::deserialize(deserializer)?))
     }
 }
 
