@@ -17,10 +17,14 @@ if [[ "${INNER:-}" != 1 ]]; then
     INNER=1 exec xvfb-run -a -s "-screen 0 1280x860x24" dbus-run-session -- "$0" "$APP" "$CLI"
 fi
 
-echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 DATA="$(mktemp -d)"
+pid=""
 trap 'kill $pid 2>/dev/null; rm -rf "$DATA"' EXIT
-export BROKERDESK_DATA_DIR="$DATA"
+# A throwaway keyring (never the user's own login keyring).
+export XDG_DATA_HOME="$DATA/xdg"
+echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+export BROKERDESK_NO_KEYCHAIN="" 
+export BROKERDESK_DATA_DIR="$DATA/profile"
 "$CLI" init >/dev/null
 "$CLI" account add --name "FTMO challenge" --broker oanda --env practice \
     --api-key 5c1e8a0f3b7d4e21a9c6f0b2d8e4a1c7-9e3b5d7f1a2c4e6b8d0f2a4c6e8b9f3a \
@@ -47,5 +51,5 @@ click() { xdotool mousemove --window "$win" "$1" "$2" click 1; sleep 1; }
 shot app-dashboard.png
 click 80 129   # Accounts
 shot app-accounts.png
-click 1180 70  # Add account
+click 1090 70  # Add account
 shot app-add-account.png

@@ -68,8 +68,7 @@ export function AccountsPage() {
                 <th scope="col">Name</th>
                 <th scope="col">Broker</th>
                 <th scope="col">Broker account</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Status</th>
+                <th scope="col">Mode · status</th>
                 <th scope="col">Credentials</th>
                 <th scope="col">
                   <span className="sr-only">Actions</span>
@@ -92,10 +91,10 @@ export function AccountsPage() {
                   </td>
                   <td className="mono">{a.brokerAccountId ?? <span className="muted">—</span>}</td>
                   <td>
-                    <ModePill mode={a.mode} />
-                  </td>
-                  <td>
-                    <StatusPill status={a.status} />
+                    <div className="state-cell">
+                      <ModePill mode={a.mode} />
+                      <StatusPill status={a.status} />
+                    </div>
                   </td>
                   <td>
                     {a.credentials.length === 0 ? (

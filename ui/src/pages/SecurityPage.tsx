@@ -51,7 +51,7 @@ export function SecurityPage() {
             <p className="muted">
               {hasPassword
                 ? "The data key is sealed with your master password (Argon2id). Brokerdesk starts locked and can be locked at any time."
-                : "The data key is kept in the OS keychain, so Brokerdesk opens without a password while you are signed in. Set a master password to be able to lock it."}
+                : "The data key is kept in the OS keychain, so Brokerdesk opens without a password while you are signed in. Set a master password to be able to lock it: the key then moves out of the keychain and is kept only sealed with the password."}
             </p>
             <dl className="meta-list">
               <div>

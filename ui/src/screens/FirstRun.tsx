@@ -115,7 +115,7 @@ export function FirstRun() {
                 Set a master password
               </span>
               <span className="choice-help" id="choice-password-help">
-                The key is also sealed with your password (Argon2id). Brokerdesk starts locked and asks for it. If you
+                The key is sealed with your password (Argon2id) and kept nowhere else. Brokerdesk starts locked and asks for it. If you
                 forget it, the stored credentials cannot be recovered.
               </span>
             </span>
