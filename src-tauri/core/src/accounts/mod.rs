@@ -170,8 +170,8 @@ impl Accounts {
             .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
         let stored_fields: Vec<CredentialField> = current.secrets.iter().map(|(f, _)| *f).collect();
         let ctx = Context::Update {
-            broker: current.broker,
-            environment: current.environment,
+            broker: current.account.broker,
+            environment: current.account.environment,
             stored: &stored_fields,
         };
         let checked = validate::validate(&mut input, &ctx);
@@ -182,7 +182,7 @@ impl Accounts {
         )?;
         let now = Utc::now().to_rfc3339();
         repo::upsert(&mut tx, &id, &input, &now, false).await?;
-        if input.status != current.status {
+        if input.status != current.account.status {
             repo::push_status(
                 &mut tx,
                 &id,
@@ -296,15 +296,16 @@ async fn write_secrets(
 
 /// Turns a stored account into its UI form, opening each secret only to mask it.
 fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountError> {
-    let info = broker_info(s.broker);
-    let mut credentials = Vec::with_capacity(s.secrets.len());
+    let mut account = s.account;
+    let info = broker_info(account.broker);
     for (field, sealed) in &s.secrets {
         // One damaged secret must not hide every account: report it on the credential.
-        let (masked, error) = match key.open(&account_secret_binding(&s.id, field.as_str()), sealed)
+        let (masked, error) = match key
+            .open(&account_secret_binding(&account.id, field.as_str()), sealed)
         {
             Ok(secret) => (secret.masked(), None),
             Err(e) => {
-                tracing::warn!(account = %s.id, field = field.as_str(), code = e.code(), "stored credential cannot be opened");
+                tracing::warn!(account = %account.id, field = field.as_str(), code = e.code(), "stored credential cannot be opened");
                 ("unreadable".to_string(), Some(e.to_api_error()))
             }
         };
@@ -314,35 +315,14 @@ fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountErr
             .find(|c| c.field == *field)
             .map(|c| c.label.clone())
             .unwrap_or_else(|| field.as_str().to_string());
-        credentials.push(MaskedCredential {
+        account.credentials.push(MaskedCredential {
             field: *field,
             label,
             masked,
             error,
         });
     }
-    Ok(Account {
-        id: s.id,
-        name: s.name,
-        broker: s.broker,
-        environment: s.environment,
-        broker_account_id: s.broker_account_id,
-        rest_url: s.rest_url,
-        stream_url: s.stream_url,
-        credentials,
-        prop_firm: s.prop_firm,
-        risk: s.risk,
-        instruments: s.instruments,
-        timeframes: s.timeframes,
-        trading_hours: s.trading_hours,
-        weekend_trading: s.weekend_trading,
-        notifications: s.notifications,
-        status: s.status,
-        status_history: s.status_history,
-        mode: s.mode,
-        created_at: s.created_at,
-        updated_at: s.updated_at,
-    })
+    Ok(account)
 }
 
 #[cfg(test)]

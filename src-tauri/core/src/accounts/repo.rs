@@ -7,31 +7,14 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, SqliteConnection};
 
 use super::model::{
-    AccountInput, AccountStatus, BrokerKind, CredentialField, Environment, NotificationSettings,
-    PropFirmPreset, PropFirmRules, RiskLimits, StatusChange, Timeframe, TradingHours, TradingMode,
+    Account, AccountInput, AccountStatus, CredentialField, NotificationSettings, PropFirmPreset,
+    PropFirmRules, RiskLimits, StatusChange, Timeframe, TradingHours,
 };
 
-/// An account as stored, with its secrets still sealed.
+/// An account as stored: its configuration (with `credentials` still empty) and its
+/// secrets, still sealed.
 pub struct StoredAccount {
-    pub id: String,
-    pub name: String,
-    pub broker: BrokerKind,
-    pub environment: Environment,
-    pub broker_account_id: Option<String>,
-    pub rest_url: Option<String>,
-    pub stream_url: Option<String>,
-    pub prop_firm: PropFirmRules,
-    pub risk: RiskLimits,
-    pub instruments: Vec<String>,
-    pub timeframes: Vec<Timeframe>,
-    pub trading_hours: Option<TradingHours>,
-    pub weekend_trading: bool,
-    pub notifications: NotificationSettings,
-    pub status: AccountStatus,
-    pub status_history: Vec<StatusChange>,
-    pub mode: TradingMode,
-    pub created_at: String,
-    pub updated_at: String,
+    pub account: Account,
     pub secrets: Vec<(CredentialField, Vec<u8>)>,
 }
 
@@ -40,7 +23,7 @@ fn parse<T: std::str::FromStr<Err = String>>(row: &SqliteRow, col: &str) -> Resu
     s.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))
 }
 
-fn from_row(row: &SqliteRow) -> Result<StoredAccount, sqlx::Error> {
+fn from_row(row: &SqliteRow) -> Result<Account, sqlx::Error> {
     let hours = match (
         row.try_get::<Option<String>, _>("trading_hours_start")?,
         row.try_get::<Option<String>, _>("trading_hours_end")?,
@@ -54,7 +37,7 @@ fn from_row(row: &SqliteRow) -> Result<StoredAccount, sqlx::Error> {
         _ => None,
     };
     let max_open: Option<i64> = row.try_get("max_open_positions")?;
-    Ok(StoredAccount {
+    Ok(Account {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         broker: parse(row, "broker")?,
@@ -62,6 +45,7 @@ fn from_row(row: &SqliteRow) -> Result<StoredAccount, sqlx::Error> {
         broker_account_id: row.try_get("broker_account_id")?,
         rest_url: row.try_get("rest_url")?,
         stream_url: row.try_get("stream_url")?,
+        credentials: Vec::new(),
         prop_firm: PropFirmRules {
             preset: parse::<PropFirmPreset>(row, "prop_firm")?,
             max_daily_loss_pct: row.try_get("max_daily_loss_pct")?,
@@ -92,7 +76,6 @@ fn from_row(row: &SqliteRow) -> Result<StoredAccount, sqlx::Error> {
         mode: parse(row, "mode")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-        secrets: Vec::new(),
     })
 }
 
@@ -124,11 +107,19 @@ pub async fn load(
     ))
     .fetch_all(&mut *conn)
     .await?;
-    let mut accounts = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let mut accounts = rows
+        .iter()
+        .map(|r| {
+            Ok(StoredAccount {
+                account: from_row(r)?,
+                secrets: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let index: HashMap<String, usize> = accounts
         .iter()
         .enumerate()
-        .map(|(i, a)| (a.id.clone(), i))
+        .map(|(i, a)| (a.account.id.clone(), i))
         .collect();
 
     for r in q(format!(
@@ -138,7 +129,7 @@ pub async fn load(
     .await?
     {
         if let Some(&i) = index.get(&r.try_get::<String, _>("account_id")?) {
-            accounts[i].instruments.push(r.try_get("symbol")?);
+            accounts[i].account.instruments.push(r.try_get("symbol")?);
         }
     }
     for r in q(format!(
@@ -148,16 +139,17 @@ pub async fn load(
     .await?
     {
         if let Some(&i) = index.get(&r.try_get::<String, _>("account_id")?) {
-            accounts[i].timeframes.push(parse(&r, "timeframe")?);
+            accounts[i].account.timeframes.push(parse(&r, "timeframe")?);
         }
     }
     for a in &mut accounts {
-        a.timeframes
+        a.account
+            .timeframes
             .sort_by_key(|t| Timeframe::ALL.iter().position(|x| x == t));
     }
     for r in q(format!("SELECT account_id, status, reason, changed_at FROM account_status_history{filter} ORDER BY id")).fetch_all(&mut *conn).await? {
         if let Some(&i) = index.get(&r.try_get::<String, _>("account_id")?) {
-            accounts[i].status_history.push(StatusChange {
+            accounts[i].account.status_history.push(StatusChange {
                 status: parse(&r, "status")?,
                 reason: r.try_get("reason")?,
                 changed_at: r.try_get("changed_at")?,
