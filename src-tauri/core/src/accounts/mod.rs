@@ -119,13 +119,6 @@ impl Accounts {
         present(stored, &unlocked)
     }
 
-    /// Resolves a user-supplied key to an account id.
-    pub async fn resolve(&self, key: &str) -> Result<String, AccountError> {
-        self.vault.unlocked().await?;
-        let mut conn = self.store.pool().acquire().await?;
-        resolve_one(&mut conn, key).await
-    }
-
     /// Validates and stores a new account, sealing its credentials.
     pub async fn add(&self, mut input: AccountInput) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
@@ -193,13 +186,6 @@ impl Accounts {
             .await?;
         }
         write_secrets(&mut tx, &key, &id, &input, &now).await?;
-        // Drop secrets the broker no longer uses (never happens today: the broker is fixed).
-        let used: Vec<CredentialField> = broker_info(input.broker)
-            .credential_fields
-            .iter()
-            .map(|s| s.field)
-            .collect();
-        repo::drop_secrets_except(&mut tx, &id, &used).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, "account updated");
         self.get(&id).await

@@ -335,24 +335,6 @@ pub async fn put_secret(
     Ok(())
 }
 
-/// Deletes the secrets of `id` not in `keep`.
-pub async fn drop_secrets_except(
-    conn: &mut SqliteConnection,
-    id: &str,
-    keep: &[CredentialField],
-) -> Result<(), sqlx::Error> {
-    for f in CredentialField::ALL {
-        if !keep.contains(f) {
-            sqlx::query("DELETE FROM account_secrets WHERE account_id = ? AND field = ?")
-                .bind(id)
-                .bind(f.as_str())
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
 /// Deletes an account (its lists, history and secrets go by cascade). Returns rows deleted.
 pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM accounts WHERE id = ?")
