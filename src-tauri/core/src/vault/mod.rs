@@ -417,6 +417,8 @@ impl Vault {
     /// Unlocks the vault: with the master password under password protection, or from the
     /// OS keychain (pass `None`) under keychain protection.
     pub async fn unlock(&self, password: Option<&Secret>) -> Result<(), VaultError> {
+        // Not in the middle of this process's own rotation or password change.
+        let _ops = self.ops.lock().await;
         let row = self.load_row().await?.ok_or(VaultError::NotInitialized)?;
         let (dek, kek) = match row.protection {
             VaultProtection::Password => {
