@@ -10,12 +10,15 @@ use ts_rs::TS;
 
 use crate::accounts::catalog::{self, BrokerInfo, PropFirmPresetInfo};
 use crate::accounts::model::{Account, AccountInput};
-use crate::accounts::{Accounts, Credentials};
+use crate::accounts::{Accounts, Credentials, PurgeReport};
+use crate::audit::{Audit, AuditEntry, AuditEvent, AuditFilter, AuditVerification};
 use crate::error::{ApiError, ErrorCode};
 use crate::secret::Secret;
-use crate::store::Store;
+use crate::settings::{self, AppSettings};
+use crate::store::{Store, StoreError};
+use crate::twofa::{BackupCodes, TwoFactor, TwoFactorSetup, TwoFactorStatus};
 use crate::vault::keychain::{KeyStore, NoKeychain, OsKeychain};
-use crate::vault::{Vault, VaultProtection};
+use crate::vault::{Vault, VaultError, VaultProtection};
 
 /// Setting this environment variable to `1` makes Brokerdesk behave as if no OS keychain
 /// existed (a master password is then required).
@@ -53,6 +56,8 @@ pub struct Brokerdesk {
     store: Store,
     vault: Arc<Vault>,
     accounts: Accounts,
+    audit: Audit,
+    twofa: TwoFactor,
     keychain_error: std::sync::RwLock<Option<String>>,
     auto_unlock_error: std::sync::RwLock<Option<ApiError>>,
 }
@@ -63,13 +68,27 @@ fn api<E: ErrorCode>(e: E) -> ApiError {
 
 impl Brokerdesk {
     /// Opens the profile in `data_dir` (created if missing), runs migrations, and unlocks a
-    /// keychain-protected vault.
+    /// keychain-protected vault. Audit entries name the actor `app`.
     pub async fn open(data_dir: &Path, keystore: Arc<dyn KeyStore>) -> Result<Self, ApiError> {
+        Self::open_as(data_dir, keystore, "app").await
+    }
+
+    /// Like [`Brokerdesk::open`], with the actor the audit log records (`app`, `cli`).
+    pub async fn open_as(
+        data_dir: &Path,
+        keystore: Arc<dyn KeyStore>,
+        actor: &str,
+    ) -> Result<Self, ApiError> {
         let store = Store::open(data_dir).await.map_err(api)?;
         let vault = Arc::new(Vault::new(store.clone(), keystore));
         let accounts = Accounts::new(store.clone(), vault.clone());
+        let profile = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "default".to_string());
         let bd = Self {
             data_dir: data_dir.to_path_buf(),
+            audit: Audit::new(store.clone(), actor),
+            twofa: TwoFactor::new(store.clone(), actor, profile),
             store,
             vault,
             accounts,
@@ -79,15 +98,31 @@ impl Brokerdesk {
         bd.refresh_keychain().await;
         let state = bd.vault.state().await.map_err(api)?;
         if state.protection == Some(VaultProtection::Keychain) {
-            if let Err(e) = bd.vault.unlock(None).await {
-                tracing::warn!(
-                    code = e.code(),
-                    "could not unlock the vault from the OS keychain"
-                );
-                set(&bd.auto_unlock_error, Some(e.to_api_error()));
+            match bd.vault.unlock(None).await {
+                Ok(()) => {
+                    bd.audit
+                        .record(AuditEvent::VaultUnlocked, None, "from the OS keychain")
+                        .await
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        code = e.code(),
+                        "could not unlock the vault from the OS keychain"
+                    );
+                    bd.audit
+                        .record(AuditEvent::VaultUnlockFailed, None, e.code())
+                        .await;
+                    set(&bd.auto_unlock_error, Some(e.to_api_error()));
+                }
             }
         }
         Ok(bd)
+    }
+
+    /// Replaces the two-factor clock (tests of skew, replay, lockout and expiry).
+    pub fn with_twofa_clock(mut self, clock: crate::twofa::Clock) -> Self {
+        self.twofa = self.twofa.with_clock(clock);
+        self
     }
 
     async fn refresh_keychain(&self) {
@@ -128,14 +163,46 @@ impl Brokerdesk {
     /// Creates the vault, protected by `password`, or by the OS keychain when `None`.
     pub async fn init(&self, password: Option<Secret>) -> Result<VaultStatus, ApiError> {
         self.refresh_keychain().await;
+        let protection = if password.is_some() {
+            "master password"
+        } else {
+            "OS keychain"
+        };
         self.vault.init(password.as_ref()).await.map_err(api)?;
+        self.audit
+            .record(
+                AuditEvent::VaultCreated,
+                None,
+                &format!("protected by the {protection}"),
+            )
+            .await;
         self.status().await
     }
 
     /// Unlocks with the master password, or from the keychain when `None`.
     pub async fn unlock(&self, password: Option<Secret>) -> Result<VaultStatus, ApiError> {
-        self.vault.unlock(password.as_ref()).await.map_err(api)?;
+        if let Err(e) = self.vault.unlock(password.as_ref()).await {
+            if matches!(
+                e,
+                VaultError::WrongPassword
+                    | VaultError::KeychainKeyMissing
+                    | VaultError::KeychainKeyMismatch
+            ) {
+                self.audit
+                    .record(AuditEvent::VaultUnlockFailed, None, e.code())
+                    .await;
+            }
+            return Err(api(e));
+        }
         set(&self.auto_unlock_error, None);
+        let how = if password.is_some() {
+            "with the master password"
+        } else {
+            "from the OS keychain"
+        };
+        self.audit
+            .record(AuditEvent::VaultUnlocked, None, how)
+            .await;
         self.status().await
     }
 
@@ -157,6 +224,7 @@ impl Brokerdesk {
     /// Locks the vault (needs a master password).
     pub async fn lock(&self) -> Result<VaultStatus, ApiError> {
         self.vault.lock().await.map_err(api)?;
+        self.audit.record(AuditEvent::VaultLocked, None, "").await;
         self.status().await
     }
 
@@ -175,7 +243,14 @@ impl Brokerdesk {
 
     /// Rotates the data-encryption key, re-sealing every secret.
     pub async fn rotate_key(&self) -> Result<VaultStatus, ApiError> {
-        self.vault.rotate_key().await.map_err(api)?;
+        let generation = self.vault.rotate_key().await.map_err(api)?;
+        self.audit
+            .record(
+                AuditEvent::KeyRotated,
+                None,
+                &format!("now at generation {generation}"),
+            )
+            .await;
         self.status().await
     }
 
@@ -198,21 +273,85 @@ impl Brokerdesk {
         self.accounts.get(key).await.map_err(api)
     }
 
+    /// Adds an account. Storing credentials needs a fresh two-factor step-up (when 2FA is on).
     pub async fn account_add(&self, input: AccountInput) -> Result<Account, ApiError> {
-        self.accounts.add(input).await.map_err(api)
+        let has_credentials =
+            input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
+        self.vault.unlocked().await.map_err(api)?;
+        if has_credentials {
+            self.step_up().await?;
+        }
+        let a = self.accounts.add(input).await.map_err(api)?;
+        let detail = format!("{} ({} {})", a.name, a.broker, a.environment);
+        self.audit
+            .record(AuditEvent::AccountCreated, Some(&a.id), &detail)
+            .await;
+        if has_credentials {
+            self.audit
+                .record(
+                    AuditEvent::CredentialsStored,
+                    Some(&a.id),
+                    &credential_fields(&a),
+                )
+                .await;
+        }
+        Ok(a)
     }
 
+    /// Replaces an account's configuration. New credentials need a fresh step-up.
     pub async fn account_update(
         &self,
         key: &str,
         input: AccountInput,
     ) -> Result<Account, ApiError> {
-        self.accounts.update(key, input).await.map_err(api)
+        let new_credentials =
+            input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
+        self.vault.unlocked().await.map_err(api)?;
+        if new_credentials {
+            self.step_up().await?;
+        }
+        let a = self.accounts.update(key, input).await.map_err(api)?;
+        self.audit
+            .record(AuditEvent::AccountEdited, Some(&a.id), &a.name)
+            .await;
+        if new_credentials {
+            self.audit
+                .record(
+                    AuditEvent::CredentialsRotated,
+                    Some(&a.id),
+                    &credential_fields(&a),
+                )
+                .await;
+        }
+        Ok(a)
     }
 
-    /// Removes an account; returns what was removed.
+    /// Removes an account; returns what was removed. Needs a fresh step-up.
     pub async fn account_remove(&self, key: &str) -> Result<Account, ApiError> {
-        self.accounts.remove(key).await.map_err(api)
+        self.vault.unlocked().await.map_err(api)?;
+        self.step_up().await?;
+        let a = self.accounts.remove(key).await.map_err(api)?;
+        let detail = format!("{} ({} {})", a.name, a.broker, a.environment);
+        self.audit
+            .record(AuditEvent::AccountRemoved, Some(&a.id), &detail)
+            .await;
+        Ok(a)
+    }
+
+    /// Emergency: deletes every stored credential and forces every account to paper mode,
+    /// in one transaction. Needs a fresh step-up.
+    pub async fn credentials_purge(&self) -> Result<PurgeReport, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.step_up().await?;
+        let report = self.accounts.purge_credentials().await.map_err(api)?;
+        let detail = format!(
+            "{} credentials deleted from {} accounts; every account is in paper mode",
+            report.credentials_deleted, report.accounts
+        );
+        self.audit
+            .record(AuditEvent::CredentialsPurged, None, &detail)
+            .await;
+        Ok(report)
     }
 
     /// Opens an account's credentials (for connectors; never sent to the UI).
@@ -220,10 +359,112 @@ impl Brokerdesk {
         self.accounts.open_credentials(key).await.map_err(api)
     }
 
+    /// Fails with `step_up_required` unless 2FA is off or was verified in the last 15 minutes.
+    async fn step_up(&self) -> Result<(), ApiError> {
+        self.twofa.require_step_up().await.map_err(api)
+    }
+
+    pub async fn twofa_status(&self) -> Result<TwoFactorStatus, ApiError> {
+        self.twofa.status().await.map_err(api)
+    }
+
+    /// Starts two-factor setup: the otpauth URI, the secret and a QR code (shown once).
+    pub async fn twofa_setup(&self) -> Result<TwoFactorSetup, ApiError> {
+        let key = self.vault.unlocked().await.map_err(api)?;
+        self.twofa.setup(&key).await.map_err(api)
+    }
+
+    /// Returns the current setup's otpauth URI as a PNG QR code (`scale` pixels per module).
+    pub async fn twofa_qr_png(&self, scale: u32) -> Result<Vec<u8>, ApiError> {
+        let key = self.vault.unlocked().await.map_err(api)?;
+        let uri = self.twofa.otpauth_uri(&key).await.map_err(api)?;
+        crate::twofa::qr::png(&uri, scale.clamp(2, 32)).map_err(api)
+    }
+
+    /// Confirms setup with a code from the authenticator app; returns the 10 backup codes.
+    pub async fn twofa_enable(&self, code: &str) -> Result<BackupCodes, ApiError> {
+        let key = self.vault.unlocked().await.map_err(api)?;
+        self.twofa.enable(&key, code).await.map_err(api)
+    }
+
+    /// Verifies a code (TOTP or backup) and opens the 15-minute step-up window.
+    pub async fn twofa_verify(&self, code: &str) -> Result<TwoFactorStatus, ApiError> {
+        let key = self.vault.unlocked().await.map_err(api)?;
+        self.twofa.verify(&key, code).await.map_err(api)
+    }
+
+    /// Turns two-factor authentication off. Needs a fresh step-up.
+    pub async fn twofa_disable(&self) -> Result<TwoFactorStatus, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.step_up().await?;
+        self.twofa.disable().await.map_err(api)?;
+        self.twofa_status().await
+    }
+
+    /// Issues 10 new backup codes (the old ones stop working). Needs a fresh step-up.
+    pub async fn twofa_regenerate_backup_codes(&self) -> Result<BackupCodes, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.step_up().await?;
+        self.twofa.regenerate_backup_codes().await.map_err(api)
+    }
+
+    /// Lists audit entries, newest first.
+    pub async fn audit_list(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.audit.list(filter).await.map_err(api)
+    }
+
+    /// Checks the audit log's hash chain.
+    pub async fn audit_verify(&self) -> Result<AuditVerification, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.audit.verify().await.map_err(api)
+    }
+
+    /// Returns the matching audit entries as CSV, oldest first.
+    pub async fn audit_export_csv(&self, filter: &AuditFilter) -> Result<String, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.audit.export_csv(filter).await.map_err(api)
+    }
+
+    /// Returns the app settings (readable while locked: the app needs auto-lock to run).
+    pub async fn settings(&self) -> Result<AppSettings, ApiError> {
+        settings::load(&self.store).await.map_err(api)
+    }
+
+    /// Saves the app settings.
+    pub async fn settings_update(&self, new: AppSettings) -> Result<AppSettings, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let fields = new.validate();
+        if !fields.is_empty() {
+            return Err(ApiError {
+                code: "validation".into(),
+                message: fields[0].message.clone(),
+                fields,
+            });
+        }
+        let mut tx = self.store.begin_write().await.map_err(api)?;
+        settings::save(&mut tx, &new).await.map_err(api)?;
+        tx.commit().await.map_err(|e| api(StoreError::from(e)))?;
+        let detail = match new.auto_lock_minutes {
+            Some(m) => format!("auto-lock after {m} idle minutes"),
+            None => "auto-lock off".to_string(),
+        };
+        self.audit
+            .record(AuditEvent::SettingsChanged, None, &detail)
+            .await;
+        Ok(new)
+    }
+
     /// Closes the database cleanly (checkpointing the WAL).
     pub async fn close(&self) {
         self.store.close().await;
     }
+}
+
+/// Names the credential fields an account has stored (never their values).
+fn credential_fields(a: &Account) -> String {
+    let names: Vec<&str> = a.credentials.iter().map(|c| c.field.as_str()).collect();
+    format!("fields: {}", names.join(", "))
 }
 
 fn set<T>(lock: &std::sync::RwLock<T>, v: T) {

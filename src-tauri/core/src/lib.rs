@@ -4,11 +4,14 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod logging;
 pub mod paths;
 pub mod secret;
+pub mod settings;
 pub mod store;
+pub mod twofa;
 pub mod vault;
 
 pub use api::{Brokerdesk, VaultStatus};

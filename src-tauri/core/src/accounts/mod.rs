@@ -26,6 +26,16 @@ pub struct Credentials {
     pub api_secret: Option<Secret>,
 }
 
+/// What an emergency purge did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PurgeReport {
+    /// How many accounts there are (all now in paper mode).
+    pub accounts: u32,
+    pub credentials_deleted: u32,
+}
+
 /// An account operation failure.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -211,6 +221,31 @@ impl Accounts {
             }
         }
         Ok(creds)
+    }
+
+    /// Deletes every stored credential and switches every account to paper mode, in one
+    /// transaction. Accounts keep their configuration; their credentials must be entered again.
+    pub async fn purge_credentials(&self) -> Result<PurgeReport, AccountError> {
+        self.vault.unlocked().await?;
+        let mut tx = self.store.begin_write().await?;
+        let deleted = sqlx::query("DELETE FROM account_secrets")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let now = Utc::now().to_rfc3339();
+        sqlx::query("UPDATE accounts SET mode = 'paper', updated_at = ?")
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::warn!(credentials = deleted, "all stored credentials purged");
+        Ok(PurgeReport {
+            accounts: u32::try_from(accounts).unwrap_or(u32::MAX),
+            credentials_deleted: u32::try_from(deleted).unwrap_or(u32::MAX),
+        })
     }
 
     /// Removes an account and its sealed secrets.

@@ -117,6 +117,9 @@ impl Store {
             .pragma("secure_delete", "ON");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A COMMIT that failed (e.g. disk full) can leave a connection inside its
+            // transaction; never hand such a connection out again.
+            .after_release(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
             .connect_with(opts)
             .await
             .map_err(StoreError::from)?;

@@ -132,6 +132,9 @@ impl ErrorCode for VaultError {
     }
 }
 
+/// The binding of the two-factor TOTP secret.
+pub const TWOFA_SECRET_BINDING: &str = "twofa:totp_secret";
+
 /// Returns the binding (associated data) of an account's secret field.
 pub fn account_secret_binding(account_id: &str, field: &str) -> String {
     format!("account:{account_id}:{field}")
@@ -173,6 +176,15 @@ impl Unlocked {
     /// Seals a secret for a binding.
     pub fn seal(&self, binding: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         Ok(self.sealer.seal(binding, plaintext)?)
+    }
+
+    /// Opens a sealed binary secret (e.g. the TOTP key), checking its binding.
+    pub fn open_bytes(
+        &self,
+        binding: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        Ok(self.sealer.open(binding, sealed)?)
     }
 
     /// Opens a sealed secret, checking its binding.
@@ -616,6 +628,19 @@ impl Vault {
             .bind(&field)
             .execute(&mut *tx)
             .await?;
+        }
+        // The two-factor secret is sealed too.
+        let twofa: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT secret_sealed FROM twofa WHERE id = 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(sealed) = twofa {
+            let secret = old.open_bytes(TWOFA_SECRET_BINDING, &sealed)?;
+            let resealed = next.seal(TWOFA_SECRET_BINDING, &secret)?;
+            sqlx::query("UPDATE twofa SET secret_sealed = ? WHERE id = 1")
+                .bind(&resealed)
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query("UPDATE vault SET key_generation = ?, key_check = ?, wrapped_key = COALESCE(?, wrapped_key), updated_at = ? WHERE id = 1")
             .bind(i64::from(next.generation))

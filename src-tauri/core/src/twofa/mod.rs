@@ -1,0 +1,471 @@
+//! Two-factor step-up: TOTP (RFC 6238) plus single-use backup codes, a persisted lockout
+//! after repeated failures, and the 15-minute step-up window that sensitive changes need.
+//!
+//! State lives in the store so every Brokerdesk process (the app and each CLI call) sees the
+//! same thing: the TOTP secret (sealed by the vault), the last accepted time step (replay
+//! protection), consecutive failures and the lockout they caused (which a restart does not
+//! reset), and the end of the current step-up window.
+
+pub mod backup;
+pub mod qr;
+pub mod totp;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sqlx::Row;
+use ts_rs::TS;
+
+use crate::audit::{self, AuditEvent};
+use crate::error::ErrorCode;
+use crate::store::{Store, StoreError};
+use crate::vault::{Unlocked, VaultError, TWOFA_SECRET_BINDING as SECRET_BINDING};
+
+/// How long a successful verification keeps sensitive changes open.
+pub const STEP_UP_MINUTES: i64 = 15;
+/// Consecutive failures before a lockout.
+pub const MAX_FAILURES: i64 = 5;
+/// The first lockout lasts this long; each further one doubles it, up to a day.
+pub const FIRST_LOCKOUT_SECONDS: i64 = 60;
+const MAX_LOCKOUT_SECONDS: i64 = 24 * 3600;
+
+/// The two-factor state as the UI and the CLI see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    /// Set up but not yet confirmed with a code.
+    pub pending: bool,
+    pub backup_codes_remaining: u32,
+    /// Until when sensitive changes are allowed without a new code (RFC 3339), if open.
+    pub step_up_until: Option<String>,
+    /// Until when verification is refused after too many failures (RFC 3339), if locked out.
+    pub locked_until: Option<String>,
+    pub failed_attempts: u32,
+}
+
+/// What the user needs to add Brokerdesk to an authenticator app. Shown once, at setup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TwoFactorSetup {
+    pub otpauth_uri: String,
+    /// The secret in base32, for typing into an app by hand.
+    pub secret: String,
+    /// The otpauth URI as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// Fresh backup codes. Shown once; only salted hashes are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BackupCodes {
+    pub codes: Vec<String>,
+}
+
+/// A two-factor failure.
+#[derive(Debug, thiserror::Error)]
+pub enum TwofaError {
+    #[error("two-factor authentication is not enabled")]
+    NotEnabled,
+    #[error("two-factor authentication is already enabled; disable it first to set it up again")]
+    AlreadyEnabled,
+    #[error("two-factor authentication has not been set up; start the setup first")]
+    NotSetUp,
+    #[error("wrong two-factor code ({remaining} attempts left before a lockout)")]
+    WrongCode { remaining: i64 },
+    #[error("this two-factor code was already used; wait for the next one")]
+    Replayed,
+    #[error("too many wrong two-factor codes: try again after {until}")]
+    LockedOut { until: String },
+    #[error("this change needs a fresh two-factor code (or a backup code)")]
+    StepUpRequired,
+    #[error("could not render the QR code: {0}")]
+    Qr(String),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for TwofaError {
+    fn from(e: sqlx::Error) -> Self {
+        TwofaError::Store(e.into())
+    }
+}
+
+impl ErrorCode for TwofaError {
+    fn code(&self) -> &'static str {
+        match self {
+            TwofaError::NotEnabled => "twofa_not_enabled",
+            TwofaError::AlreadyEnabled => "twofa_already_enabled",
+            TwofaError::NotSetUp => "twofa_not_set_up",
+            TwofaError::WrongCode { .. } => "wrong_code",
+            TwofaError::Replayed => "code_replayed",
+            TwofaError::LockedOut { .. } => "twofa_locked_out",
+            TwofaError::StepUpRequired => "step_up_required",
+            TwofaError::Qr(_) => "qr_failed",
+            TwofaError::Vault(e) => e.code(),
+            TwofaError::Store(e) => e.code(),
+        }
+    }
+}
+
+struct Row2fa {
+    enabled: bool,
+    secret_sealed: Vec<u8>,
+    last_step: i64,
+    failed_attempts: i64,
+    lockouts: i64,
+    locked_until: Option<DateTime<Utc>>,
+    step_up_until: Option<DateTime<Utc>>,
+}
+
+fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn fmt_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A clock, replaceable in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Two-factor operations over the store.
+#[derive(Clone)]
+pub struct TwoFactor {
+    store: Store,
+    actor: String,
+    profile: String,
+    clock: Clock,
+}
+
+impl TwoFactor {
+    /// `profile` names this Brokerdesk profile in authenticator apps.
+    pub fn new(store: Store, actor: impl Into<String>, profile: impl Into<String>) -> Self {
+        Self {
+            store,
+            actor: actor.into(),
+            profile: profile.into(),
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// Replaces the clock (tests of skew, replay, lockout and expiry).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    async fn load(&self, conn: &mut sqlx::SqliteConnection) -> Result<Option<Row2fa>, TwofaError> {
+        let Some(r) = sqlx::query("SELECT * FROM twofa WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Row2fa {
+            enabled: r.try_get::<String, _>("state")? == "enabled",
+            secret_sealed: r.try_get("secret_sealed")?,
+            last_step: r.try_get("last_step")?,
+            failed_attempts: r.try_get("failed_attempts")?,
+            lockouts: r.try_get("lockouts")?,
+            locked_until: parse_time(r.try_get("locked_until")?),
+            step_up_until: parse_time(r.try_get("step_up_until")?),
+        }))
+    }
+
+    /// Returns the current state.
+    pub async fn status(&self) -> Result<TwoFactorStatus, TwofaError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let row = self.load(&mut conn).await?;
+        let remaining: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM twofa_backup_codes WHERE used_at IS NULL")
+                .fetch_one(&mut *conn)
+                .await?;
+        let now = self.now();
+        Ok(match row {
+            None => TwoFactorStatus {
+                enabled: false,
+                pending: false,
+                backup_codes_remaining: 0,
+                step_up_until: None,
+                locked_until: None,
+                failed_attempts: 0,
+            },
+            Some(r) => TwoFactorStatus {
+                enabled: r.enabled,
+                pending: !r.enabled,
+                backup_codes_remaining: if r.enabled {
+                    u32::try_from(remaining).unwrap_or(0)
+                } else {
+                    0
+                },
+                step_up_until: r
+                    .step_up_until
+                    .filter(|t| *t > now && r.enabled)
+                    .map(fmt_time),
+                locked_until: r.locked_until.filter(|t| *t > now).map(fmt_time),
+                failed_attempts: u32::try_from(r.failed_attempts).unwrap_or(0),
+            },
+        })
+    }
+
+    /// Returns true when 2FA is on.
+    pub async fn is_enabled(&self) -> Result<bool, TwofaError> {
+        let mut conn = self.store.pool().acquire().await?;
+        Ok(self.load(&mut conn).await?.is_some_and(|r| r.enabled))
+    }
+
+    /// Starts (or restarts) setup: a new 160-bit secret, stored sealed as pending.
+    pub async fn setup(&self, key: &Unlocked) -> Result<TwoFactorSetup, TwofaError> {
+        let mut tx = self.store.begin_write().await?;
+        key.check_generation(&mut tx).await?;
+        if self.load(&mut tx).await?.is_some_and(|r| r.enabled) {
+            return Err(TwofaError::AlreadyEnabled);
+        }
+        let mut secret = zeroize::Zeroizing::new([0u8; totp::SECRET_BYTES]);
+        getrandom::fill(secret.as_mut()).map_err(|_| TwofaError::Vault(VaultError::Random))?;
+        let sealed = key.seal(SECRET_BINDING, secret.as_ref())?;
+        let now = fmt_time(self.now());
+        sqlx::query(
+            "INSERT INTO twofa (id, state, secret_sealed, last_step, failed_attempts, lockouts, updated_at)
+             VALUES (1, 'pending', ?1, 0, 0, 0, ?2)
+             ON CONFLICT (id) DO UPDATE SET state = 'pending', secret_sealed = ?1, last_step = 0, updated_at = ?2",
+        )
+        .bind(&sealed)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            &self.actor,
+            AuditEvent::TwofaSetupStarted,
+            None,
+            "",
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let t = totp::totp(secret.as_ref(), &self.profile).map_err(TwofaError::Qr)?;
+        let uri = t.to_url().map_err(|e| TwofaError::Qr(e.to_string()))?;
+        Ok(TwoFactorSetup {
+            qr_svg: qr::svg(&uri)?,
+            secret: t.secret().to_base32(),
+            otpauth_uri: uri,
+        })
+    }
+
+    /// Returns the pending or enabled setup's otpauth URI (for `twofa setup --qr-png`).
+    pub async fn otpauth_uri(&self, key: &Unlocked) -> Result<String, TwofaError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let row = self.load(&mut conn).await?.ok_or(TwofaError::NotSetUp)?;
+        let secret = key.open_bytes(SECRET_BINDING, &row.secret_sealed)?;
+        let t = totp::totp(&secret, &self.profile).map_err(TwofaError::Qr)?;
+        t.to_url().map_err(|e| TwofaError::Qr(e.to_string()))
+    }
+
+    /// Confirms setup with a valid code: 2FA is on, and the 10 backup codes are returned
+    /// (once). Also opens the step-up window.
+    pub async fn enable(&self, key: &Unlocked, code: &str) -> Result<BackupCodes, TwofaError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let row = self.load(&mut conn).await?.ok_or(TwofaError::NotSetUp)?;
+        drop(conn);
+        if row.enabled {
+            return Err(TwofaError::AlreadyEnabled);
+        }
+        self.check(key, code, false).await?;
+        let codes = backup::generate();
+        let hashed = backup::hash_all(&codes).await?;
+        let mut tx = self.store.begin_write().await?;
+        let now = fmt_time(self.now());
+        sqlx::query(
+            "UPDATE twofa SET state = 'enabled', enabled_at = ?1, updated_at = ?1 WHERE id = 1",
+        )
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        backup::replace(&mut tx, &hashed, &now).await?;
+        audit::append(
+            &mut tx,
+            &self.actor,
+            AuditEvent::TwofaEnabled,
+            None,
+            "10 backup codes issued",
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(BackupCodes { codes })
+    }
+
+    /// Verifies a TOTP or backup code and opens the 15-minute step-up window.
+    pub async fn verify(&self, key: &Unlocked, code: &str) -> Result<TwoFactorStatus, TwofaError> {
+        if !self.is_enabled().await? {
+            return Err(TwofaError::NotEnabled);
+        }
+        self.check(key, code, true).await?;
+        self.status().await
+    }
+
+    /// Fails with `step_up_required` unless 2FA is off or a verification is still fresh.
+    pub async fn require_step_up(&self) -> Result<(), TwofaError> {
+        let mut conn = self.store.pool().acquire().await?;
+        match self.load(&mut conn).await? {
+            Some(r) if r.enabled => match r.step_up_until {
+                Some(t) if t > self.now() => Ok(()),
+                _ => Err(TwofaError::StepUpRequired),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Turns 2FA off (a step-up-protected change: the caller checks the window first).
+    pub async fn disable(&self) -> Result<(), TwofaError> {
+        if !self.is_enabled().await? {
+            return Err(TwofaError::NotEnabled);
+        }
+        let mut tx = self.store.begin_write().await?;
+        sqlx::query("DELETE FROM twofa").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM twofa_backup_codes")
+            .execute(&mut *tx)
+            .await?;
+        audit::append(&mut tx, &self.actor, AuditEvent::TwofaDisabled, None, "").await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Issues 10 new backup codes; the old ones stop working.
+    pub async fn regenerate_backup_codes(&self) -> Result<BackupCodes, TwofaError> {
+        if !self.is_enabled().await? {
+            return Err(TwofaError::NotEnabled);
+        }
+        let codes = backup::generate();
+        let hashed = backup::hash_all(&codes).await?;
+        let mut tx = self.store.begin_write().await?;
+        backup::replace(&mut tx, &hashed, &fmt_time(self.now())).await?;
+        audit::append(
+            &mut tx,
+            &self.actor,
+            AuditEvent::BackupCodesRegenerated,
+            None,
+            "10 backup codes issued; the previous ones no longer work",
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(BackupCodes { codes })
+    }
+
+    /// Checks a code against the stored secret (and, when `allow_backup`, the backup codes),
+    /// enforcing the lockout and replay rules, and records the outcome.
+    async fn check(
+        &self,
+        key: &Unlocked,
+        code: &str,
+        allow_backup: bool,
+    ) -> Result<(), TwofaError> {
+        let now = self.now();
+        let mut conn = self.store.pool().acquire().await?;
+        let row = self.load(&mut conn).await?.ok_or(TwofaError::NotSetUp)?;
+        drop(conn);
+        if let Some(until) = row.locked_until.filter(|t| *t > now) {
+            return Err(TwofaError::LockedOut {
+                until: fmt_time(until),
+            });
+        }
+        let secret = key.open_bytes(SECRET_BINDING, &row.secret_sealed)?;
+        let t = totp::totp(&secret, &self.profile).map_err(TwofaError::Qr)?;
+        let unix = u64::try_from(now.timestamp()).unwrap_or(0);
+        let step =
+            totp::matching_step(&t, code, unix).map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+
+        let mut tx = self.store.begin_write().await?;
+        let outcome = match step {
+            Some(s) if s <= row.last_step => Err(TwofaError::Replayed),
+            Some(s) => {
+                sqlx::query("UPDATE twofa SET last_step = ? WHERE id = 1")
+                    .bind(s)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(AuditEvent::TwofaVerified)
+            }
+            None if allow_backup && backup::looks_like(code) => {
+                if backup::consume(&mut tx, code, &fmt_time(now)).await? {
+                    Ok(AuditEvent::BackupCodeUsed)
+                } else {
+                    Err(TwofaError::WrongCode { remaining: 0 })
+                }
+            }
+            None => Err(TwofaError::WrongCode { remaining: 0 }),
+        };
+        match outcome {
+            Ok(event) => {
+                let until = fmt_time(now + Duration::minutes(STEP_UP_MINUTES));
+                sqlx::query("UPDATE twofa SET failed_attempts = 0, step_up_until = ?, updated_at = ? WHERE id = 1")
+                    .bind(&until)
+                    .bind(fmt_time(now))
+                    .execute(&mut *tx)
+                    .await?;
+                audit::append(&mut tx, &self.actor, event, None, "").await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                Ok(())
+            }
+            Err(e) => {
+                let failures = row.failed_attempts + 1;
+                let (failures, lockouts, locked_until) = if failures >= MAX_FAILURES {
+                    let secs =
+                        (FIRST_LOCKOUT_SECONDS << row.lockouts.min(20)).min(MAX_LOCKOUT_SECONDS);
+                    (0, row.lockouts + 1, Some(now + Duration::seconds(secs)))
+                } else {
+                    (failures, row.lockouts, None)
+                };
+                sqlx::query("UPDATE twofa SET failed_attempts = ?, lockouts = ?, locked_until = COALESCE(?, locked_until), updated_at = ? WHERE id = 1")
+                    .bind(failures)
+                    .bind(lockouts)
+                    .bind(locked_until.map(fmt_time))
+                    .bind(fmt_time(now))
+                    .execute(&mut *tx)
+                    .await?;
+                let why = match &e {
+                    TwofaError::Replayed => "a code was replayed",
+                    _ => "a wrong code",
+                };
+                audit::append(&mut tx, &self.actor, AuditEvent::TwofaFailed, None, why).await?;
+                if let Some(until) = locked_until {
+                    let detail = format!(
+                        "{MAX_FAILURES} failures in a row; locked until {}",
+                        fmt_time(until)
+                    );
+                    audit::append(
+                        &mut tx,
+                        &self.actor,
+                        AuditEvent::TwofaLockedOut,
+                        None,
+                        &detail,
+                    )
+                    .await?;
+                }
+                tx.commit().await.map_err(StoreError::from)?;
+                Err(match (e, locked_until) {
+                    (_, Some(until)) => TwofaError::LockedOut {
+                        until: fmt_time(until),
+                    },
+                    (TwofaError::WrongCode { .. }, None) => TwofaError::WrongCode {
+                        remaining: MAX_FAILURES - failures,
+                    },
+                    (other, None) => other,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

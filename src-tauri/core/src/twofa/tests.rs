@@ -1,0 +1,396 @@
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+use super::*;
+use crate::vault::keychain::MemoryKeyStore;
+use crate::vault::Vault;
+
+/// An RFC 6238 implementation independent of totp-rs, to produce the codes a phone would.
+fn phone_code(secret: &[u8], unix: i64) -> String {
+    let counter = (unix / 30) as u64;
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("hmac key");
+    mac.update(&counter.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let off = usize::from(h[19] & 0x0f);
+    let bin = (u32::from(h[off] & 0x7f) << 24)
+        | (u32::from(h[off + 1]) << 16)
+        | (u32::from(h[off + 2]) << 8)
+        | u32::from(h[off + 3]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+fn secret_from_uri(uri: &str) -> Vec<u8> {
+    let s = uri
+        .split("secret=")
+        .nth(1)
+        .expect("secret")
+        .split('&')
+        .next()
+        .expect("secret");
+    base32_decode(s)
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits = 0u64;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.trim_end_matches('=').bytes() {
+        let v = alphabet
+            .iter()
+            .position(|a| *a == c.to_ascii_uppercase())
+            .expect("base32") as u64;
+        bits = (bits << 5) | v;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    store: Store,
+    vault: Arc<Vault>,
+    twofa: TwoFactor,
+    now: Arc<AtomicI64>,
+}
+
+async fn env() -> Env {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).await.expect("store");
+    let vault = Arc::new(Vault::new(store.clone(), Arc::new(MemoryKeyStore::new())));
+    vault.init(None).await.expect("init");
+    let now = Arc::new(AtomicI64::new(1_800_000_000));
+    let clock_now = now.clone();
+    let clock: Clock = Arc::new(move || {
+        Utc.timestamp_opt(clock_now.load(Ordering::SeqCst), 0)
+            .single()
+            .expect("time")
+    });
+    let twofa = TwoFactor::new(store.clone(), "test", "trader").with_clock(clock);
+    Env {
+        _dir: dir,
+        store,
+        vault,
+        twofa,
+        now,
+    }
+}
+
+impl Env {
+    fn t(&self) -> i64 {
+        self.now.load(Ordering::SeqCst)
+    }
+    fn advance(&self, secs: i64) {
+        self.now.fetch_add(secs, Ordering::SeqCst);
+    }
+    async fn enabled(&self) -> (Vec<u8>, BackupCodes) {
+        let key = self.vault.unlocked().await.expect("key");
+        let setup = self.twofa.setup(&key).await.expect("setup");
+        let secret = secret_from_uri(&setup.otpauth_uri);
+        let codes = self
+            .twofa
+            .enable(&key, &phone_code(&secret, self.t()))
+            .await
+            .expect("enable");
+        self.advance(30);
+        (secret, codes)
+    }
+}
+
+#[tokio::test]
+async fn setup_gives_an_authenticator_compatible_uri_and_qr() {
+    let e = env().await;
+    let key = e.vault.unlocked().await.expect("key");
+    let s = e.twofa.setup(&key).await.expect("setup");
+    assert!(
+        s.otpauth_uri
+            .starts_with("otpauth://totp/Brokerdesk:trader?"),
+        "{}",
+        s.otpauth_uri
+    );
+    assert!(s.otpauth_uri.contains("issuer=Brokerdesk"));
+    assert_eq!(secret_from_uri(&s.otpauth_uri).len(), 20, "160-bit secret");
+    assert_eq!(base32_decode(&s.secret), secret_from_uri(&s.otpauth_uri));
+    assert!(
+        s.qr_svg.starts_with("<?xml") || s.qr_svg.starts_with("<svg"),
+        "svg"
+    );
+    let st = e.twofa.status().await.expect("status");
+    assert!(st.pending && !st.enabled);
+    // The secret is stored sealed, never in plaintext.
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT secret_sealed FROM twofa")
+        .fetch_one(e.store.pool())
+        .await
+        .expect("row");
+    let secret = secret_from_uri(&s.otpauth_uri);
+    assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_slice()));
+}
+
+#[tokio::test]
+async fn qr_png_decodes_back_to_the_same_uri() {
+    let uri = "otpauth://totp/Brokerdesk:trader?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Brokerdesk";
+    let png_bytes = qr::png(uri, 6).expect("png");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().expect("decode");
+    assert_eq!(content, uri);
+}
+
+#[tokio::test]
+async fn enable_needs_a_valid_code_and_issues_ten_backup_codes() {
+    let e = env().await;
+    let key = e.vault.unlocked().await.expect("key");
+    assert_eq!(
+        e.twofa
+            .enable(&key, "123456")
+            .await
+            .expect_err("not set up")
+            .code(),
+        "twofa_not_set_up"
+    );
+    let setup = e.twofa.setup(&key).await.expect("setup");
+    let secret = secret_from_uri(&setup.otpauth_uri);
+    let wrong = if phone_code(&secret, e.t()) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    assert_eq!(
+        e.twofa.enable(&key, wrong).await.expect_err("wrong").code(),
+        "wrong_code"
+    );
+    assert!(!e.twofa.is_enabled().await.expect("q"));
+    let codes = e
+        .twofa
+        .enable(&key, &phone_code(&secret, e.t()))
+        .await
+        .expect("enable");
+    assert_eq!(codes.codes.len(), 10);
+    let st = e.twofa.status().await.expect("status");
+    assert!(st.enabled && st.step_up_until.is_some());
+    assert_eq!(st.backup_codes_remaining, 10);
+    assert_eq!(
+        e.twofa.setup(&key).await.expect_err("again").code(),
+        "twofa_already_enabled"
+    );
+    // Only salted hashes are stored.
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM twofa_backup_codes")
+        .fetch_all(e.store.pool())
+        .await
+        .expect("q");
+    for c in &codes.codes {
+        assert!(stored
+            .iter()
+            .all(|h| !h.windows(c.len()).any(|w| w == c.as_bytes())));
+    }
+}
+
+#[tokio::test]
+async fn skew_replay_and_step_up_window() {
+    let e = env().await;
+    let (secret, _) = e.enabled().await;
+    let key = e.vault.unlocked().await.expect("key");
+    // The step-up from enabling expires after 15 minutes.
+    e.advance(15 * 60);
+    assert_eq!(
+        e.twofa.require_step_up().await.expect_err("expired").code(),
+        "step_up_required"
+    );
+    // A code from the previous step (phone clock 30 s behind) is accepted.
+    let code = phone_code(&secret, e.t() - 30);
+    e.twofa.verify(&key, &code).await.expect("skew -1");
+    e.twofa.require_step_up().await.expect("window open");
+    // The same code again is a replay.
+    assert_eq!(
+        e.twofa
+            .verify(&key, &code)
+            .await
+            .expect_err("replay")
+            .code(),
+        "code_replayed"
+    );
+    // A code two steps off is refused.
+    e.advance(60);
+    assert_eq!(
+        e.twofa
+            .verify(&key, &phone_code(&secret, e.t() - 90))
+            .await
+            .expect_err("far")
+            .code(),
+        "wrong_code"
+    );
+    e.twofa
+        .verify(&key, &phone_code(&secret, e.t() + 30))
+        .await
+        .expect("skew +1");
+    e.advance(14 * 60);
+    e.twofa
+        .require_step_up()
+        .await
+        .expect("still within 15 minutes");
+    e.advance(61);
+    assert_eq!(
+        e.twofa.require_step_up().await.expect_err("expired").code(),
+        "step_up_required"
+    );
+}
+
+#[tokio::test]
+async fn backup_codes_are_single_use_and_regeneration_invalidates() {
+    let e = env().await;
+    let (_, codes) = e.enabled().await;
+    let key = e.vault.unlocked().await.expect("key");
+    let first = codes.codes[0].to_uppercase();
+    e.twofa.verify(&key, &first).await.expect("backup code");
+    assert_eq!(e.twofa.status().await.expect("s").backup_codes_remaining, 9);
+    assert_eq!(
+        e.twofa.verify(&key, &first).await.expect_err("used").code(),
+        "wrong_code"
+    );
+    let fresh = e.twofa.regenerate_backup_codes().await.expect("regenerate");
+    assert_eq!(
+        e.twofa.status().await.expect("s").backup_codes_remaining,
+        10
+    );
+    assert_eq!(
+        e.twofa
+            .verify(&key, &codes.codes[1])
+            .await
+            .expect_err("old")
+            .code(),
+        "wrong_code"
+    );
+    e.twofa
+        .verify(&key, &fresh.codes[3])
+        .await
+        .expect("new code");
+}
+
+#[tokio::test]
+async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
+    let e = env().await;
+    let (secret, _) = e.enabled().await;
+    let key = e.vault.unlocked().await.expect("key");
+    let wrong = |t: i64| {
+        if phone_code(&secret, t) == "000000" {
+            "111111".to_string()
+        } else {
+            "000000".to_string()
+        }
+    };
+    for i in 1..=4 {
+        let err = e
+            .twofa
+            .verify(&key, &wrong(e.t()))
+            .await
+            .expect_err("wrong");
+        assert_eq!(err.code(), "wrong_code");
+        assert!(
+            err.to_string()
+                .contains(&format!("{} attempts left", 5 - i)),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        e.twofa
+            .verify(&key, &wrong(e.t()))
+            .await
+            .expect_err("5th")
+            .code(),
+        "twofa_locked_out"
+    );
+    // Even the right code is refused while locked out.
+    assert_eq!(
+        e.twofa
+            .verify(&key, &phone_code(&secret, e.t()))
+            .await
+            .expect_err("locked")
+            .code(),
+        "twofa_locked_out"
+    );
+
+    // "Restart": a new TwoFactor over the same store sees the same lockout.
+    let clock_now = e.now.clone();
+    let clock: Clock = Arc::new(move || {
+        Utc.timestamp_opt(clock_now.load(Ordering::SeqCst), 0)
+            .single()
+            .expect("time")
+    });
+    let restarted = TwoFactor::new(e.store.clone(), "test", "trader").with_clock(clock);
+    let st = restarted.status().await.expect("status");
+    assert!(st.locked_until.is_some());
+    assert_eq!(
+        restarted
+            .verify(&key, &phone_code(&secret, e.t()))
+            .await
+            .expect_err("locked")
+            .code(),
+        "twofa_locked_out"
+    );
+
+    // After the first lockout (60 s) five more failures lock out for longer (120 s).
+    e.advance(61);
+    restarted
+        .verify(&key, &phone_code(&secret, e.t()))
+        .await
+        .expect("unlocked again");
+    for _ in 0..5 {
+        e.advance(1);
+        let _ = restarted.verify(&key, &wrong(e.t())).await;
+    }
+    e.advance(61);
+    assert_eq!(
+        restarted
+            .verify(&key, &phone_code(&secret, e.t()))
+            .await
+            .expect_err("2nd lockout is longer")
+            .code(),
+        "twofa_locked_out"
+    );
+    e.advance(60);
+    restarted
+        .verify(&key, &phone_code(&secret, e.t()))
+        .await
+        .expect("after 120 s");
+}
+
+#[tokio::test]
+async fn disable_removes_the_secret_and_codes() {
+    let e = env().await;
+    e.enabled().await;
+    e.twofa.disable().await.expect("disable");
+    let st = e.twofa.status().await.expect("s");
+    assert!(!st.enabled && !st.pending);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM twofa_backup_codes")
+        .fetch_one(e.store.pool())
+        .await
+        .expect("q");
+    assert_eq!(n, 0);
+    e.twofa.require_step_up().await.expect("no 2FA, no step-up");
+}
+
+#[tokio::test]
+async fn key_rotation_reseals_the_totp_secret() {
+    let e = env().await;
+    let (secret, _) = e.enabled().await;
+    e.vault.rotate_key().await.expect("rotate");
+    let key = e.vault.unlocked().await.expect("key");
+    e.twofa
+        .verify(&key, &phone_code(&secret, e.t()))
+        .await
+        .expect("still verifies");
+}
