@@ -234,10 +234,22 @@ impl Brokerdesk {
         current: Option<Secret>,
         new: Secret,
     ) -> Result<VaultStatus, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.step_up().await?;
+        let first =
+            self.vault.state().await.map_err(api)?.protection == Some(VaultProtection::Keychain);
         self.vault
             .change_password(current.as_ref(), &new)
             .await
             .map_err(api)?;
+        let detail = if first {
+            "master password set; the key left the OS keychain"
+        } else {
+            ""
+        };
+        self.audit
+            .record(AuditEvent::MasterPasswordChanged, None, detail)
+            .await;
         self.status().await
     }
 

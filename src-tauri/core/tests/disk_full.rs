@@ -65,7 +65,10 @@ async fn full_disk_is_a_clear_error_and_loses_nothing() {
     let err = err.expect("the 1 MiB disk must fill up");
     assert_eq!(err.code, "disk_full", "{err}");
     assert!(err.message.contains("disk is full"), "{err}");
-    assert!(saved >= 3, "some accounts fit before the disk filled ({saved})");
+    assert!(
+        saved >= 3,
+        "some accounts fit before the disk filled ({saved})"
+    );
     eprintln!("{saved} accounts saved before the disk filled: {err}");
     // Everything saved before the failure is intact and readable.
     let list = bd.accounts_list().await.expect("list after a full disk");

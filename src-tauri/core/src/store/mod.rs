@@ -119,7 +119,9 @@ impl Store {
             .max_connections(4)
             // A COMMIT that failed (e.g. disk full) can leave a connection inside its
             // transaction; never hand such a connection out again.
-            .after_release(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
+            .after_release(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(opts)
             .await
             .map_err(StoreError::from)?;

@@ -1,0 +1,222 @@
+//! Step-up is enforced in the core, not only in the UI: with two-factor on, every sensitive
+//! change is refused without a verification in the last 15 minutes, changes nothing when
+//! refused, and is audited when done. Codes come from an independent RFC 6238 implementation.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
+use brokerdesk_core::audit::{AuditEvent, AuditFilter};
+use brokerdesk_core::vault::keychain::NoKeychain;
+use brokerdesk_core::{Brokerdesk, Secret};
+use chrono::{TimeZone, Utc};
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn phone_code(secret: &[u8], unix: i64) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).unwrap();
+    mac.update(&((unix / 30) as u64).to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let off = usize::from(h[19] & 0x0f);
+    let bin = u32::from_be_bytes([h[off] & 0x7f, h[off + 1], h[off + 2], h[off + 3]]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
+    for c in s.trim_end_matches('=').bytes() {
+        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+fn oanda(name: &str, token: &str) -> AccountInput {
+    let mut a = AccountInput::new(name, BrokerKind::Oanda, Environment::Practice);
+    a.credentials.api_key = Some(Secret::new(token));
+    a
+}
+
+#[tokio::test]
+async fn sensitive_changes_need_a_fresh_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(1_900_000_000));
+    let n2 = now.clone();
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap()
+        .with_twofa_clock(Arc::new(move || {
+            Utc.timestamp_opt(n2.load(Ordering::SeqCst), 0).unwrap()
+        }));
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    let paper = bd
+        .account_add(AccountInput::new(
+            "Paper",
+            BrokerKind::Paper,
+            Environment::Practice,
+        ))
+        .await
+        .unwrap();
+    let fx = bd
+        .account_add(oanda("FX", "token-before-2fa-0123456789"))
+        .await
+        .unwrap();
+
+    // Turn 2FA on, then let the step-up window from enabling expire.
+    let setup = bd.twofa_setup().await.unwrap();
+    let secret = base32_decode(&setup.secret);
+    let t = || now.load(Ordering::SeqCst);
+    let backup = bd.twofa_enable(&phone_code(&secret, t())).await.unwrap();
+    now.fetch_add(16 * 60, Ordering::SeqCst);
+
+    let refused = |e: brokerdesk_core::ApiError| assert_eq!(e.code, "step_up_required", "{e}");
+    // Storing credentials on a new account.
+    refused(
+        bd.account_add(oanda("FX 2", "token-refused-0123456789"))
+            .await
+            .unwrap_err(),
+    );
+    // Rotating credentials.
+    let mut rotate = AccountInput::from_account(&fx);
+    rotate.credentials.api_key = Some(Secret::new("token-rotated-0123456789"));
+    refused(bd.account_update(&fx.id, rotate.clone()).await.unwrap_err());
+    // Deleting an account.
+    refused(bd.account_remove(&paper.id).await.unwrap_err());
+    // Changing the master password.
+    refused(
+        bd.change_password(
+            Some(Secret::new(PASSWORD)),
+            Secret::new("another long password"),
+        )
+        .await
+        .unwrap_err(),
+    );
+    // Purging credentials, regenerating backup codes, disabling 2FA.
+    refused(bd.credentials_purge().await.unwrap_err());
+    refused(bd.twofa_regenerate_backup_codes().await.unwrap_err());
+    refused(bd.twofa_disable().await.unwrap_err());
+
+    // Nothing changed.
+    let list = bd.accounts_list().await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        list.iter().find(|a| a.id == fx.id).unwrap().credentials,
+        fx.credentials
+    );
+    // A change without credentials is not sensitive.
+    let mut rename = AccountInput::from_account(&paper);
+    rename.name = "Paper renamed".into();
+    bd.account_update(&paper.id, rename).await.unwrap();
+
+    // One verification opens the window for all of them.
+    bd.twofa_verify(&phone_code(&secret, t())).await.unwrap();
+    bd.account_update(&fx.id, rotate).await.unwrap();
+    bd.account_remove(&paper.id).await.unwrap();
+    let report = bd.credentials_purge().await.unwrap();
+    assert_eq!((report.accounts, report.credentials_deleted), (1, 1));
+    let list = bd.accounts_list().await.unwrap();
+    assert!(list[0].credentials.is_empty());
+
+    // The window closes after 15 minutes; a backup code reopens it.
+    now.fetch_add(15 * 60 + 1, Ordering::SeqCst);
+    refused(bd.twofa_disable().await.unwrap_err());
+    bd.twofa_verify(&backup.codes[0]).await.unwrap();
+    bd.twofa_disable().await.unwrap();
+    assert!(!bd.twofa_status().await.unwrap().enabled);
+
+    // The audit log holds it all, chained, with no secret in it.
+    let entries = bd.audit_list(&AuditFilter::default()).await.unwrap();
+    let events: Vec<AuditEvent> = entries.iter().map(|e| e.event).collect();
+    for e in [
+        AuditEvent::VaultCreated,
+        AuditEvent::AccountCreated,
+        AuditEvent::CredentialsStored,
+        AuditEvent::TwofaSetupStarted,
+        AuditEvent::TwofaEnabled,
+        AuditEvent::TwofaVerified,
+        AuditEvent::CredentialsRotated,
+        AuditEvent::AccountRemoved,
+        AuditEvent::CredentialsPurged,
+        AuditEvent::BackupCodeUsed,
+        AuditEvent::TwofaDisabled,
+    ] {
+        assert!(events.contains(&e), "missing {e:?} in {events:?}");
+    }
+    assert!(bd.audit_verify().await.unwrap().ok);
+    let json = serde_json::to_string(&entries).unwrap();
+    for s in [
+        "token-before-2fa",
+        "token-rotated",
+        PASSWORD,
+        &setup.secret,
+        &backup.codes[0],
+    ] {
+        assert!(!json.contains(s), "the audit log must not contain {s}");
+    }
+    bd.close().await;
+    let db = std::fs::read(dir.path().join("brokerdesk.db")).unwrap();
+    for s in [
+        "token-before-2fa",
+        "token-rotated",
+        PASSWORD,
+        &setup.secret,
+        &backup.codes[1],
+    ] {
+        assert!(
+            !db.windows(s.len()).any(|w| w == s.as_bytes()),
+            "the database must not contain {s}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_unlocks_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap();
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    bd.lock().await.unwrap();
+    assert_eq!(
+        bd.unlock(Some(Secret::new("wrong password!")))
+            .await
+            .unwrap_err()
+            .code,
+        "wrong_password"
+    );
+    bd.unlock(Some(Secret::new(PASSWORD))).await.unwrap();
+    let events: Vec<AuditEvent> = bd
+        .audit_list(&AuditFilter::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            AuditEvent::VaultUnlocked,
+            AuditEvent::VaultUnlockFailed,
+            AuditEvent::VaultLocked,
+            AuditEvent::VaultCreated
+        ]
+    );
+    // While locked, the audit log is not readable.
+    bd.lock().await.unwrap();
+    assert_eq!(
+        bd.audit_list(&AuditFilter::default())
+            .await
+            .unwrap_err()
+            .code,
+        "locked"
+    );
+}
