@@ -9,7 +9,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::accounts::catalog::{self, BrokerInfo, PropFirmPresetInfo};
-use crate::accounts::model::{Account, AccountInput};
+use crate::accounts::model::{Account, AccountInput, TradingMode};
 use crate::accounts::{Accounts, Credentials, PurgeReport};
 use crate::audit::{Audit, AuditEntry, AuditEvent, AuditFilter, AuditVerification};
 use crate::error::{ApiError, ErrorCode};
@@ -347,6 +347,29 @@ impl Brokerdesk {
         self.audit
             .record(AuditEvent::AccountRemoved, Some(&a.id), &detail)
             .await;
+        Ok(a)
+    }
+
+    /// Sets an account's trading mode. Switching to live needs a fresh step-up (and a
+    /// verified broker connection, which this release cannot make yet); back to paper is
+    /// always allowed.
+    pub async fn account_set_mode(
+        &self,
+        key: &str,
+        mode: TradingMode,
+    ) -> Result<Account, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        if mode == TradingMode::Live {
+            self.step_up().await?;
+        }
+        let before = self.accounts.get(key).await.map_err(api)?;
+        let a = self.accounts.set_mode(key, mode).await.map_err(api)?;
+        if before.mode != a.mode {
+            let detail = format!("{}: {} → {}", a.name, before.mode, a.mode);
+            self.audit
+                .record(AuditEvent::ModeSwitched, Some(&a.id), &detail)
+                .await;
+        }
         Ok(a)
     }
 

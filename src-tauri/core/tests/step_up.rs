@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
+use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment, TradingMode};
 use brokerdesk_core::audit::{AuditEvent, AuditFilter};
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Secret};
@@ -100,6 +100,12 @@ async fn sensitive_changes_need_a_fresh_code() {
         .await
         .unwrap_err(),
     );
+    // Switching to live.
+    refused(
+        bd.account_set_mode(&fx.id, TradingMode::Live)
+            .await
+            .unwrap_err(),
+    );
     // Purging credentials, regenerating backup codes, disabling 2FA.
     refused(bd.credentials_purge().await.unwrap_err());
     refused(bd.twofa_regenerate_backup_codes().await.unwrap_err());
@@ -120,6 +126,21 @@ async fn sensitive_changes_need_a_fresh_code() {
     // One verification opens the window for all of them.
     bd.twofa_verify(&phone_code(&secret, t())).await.unwrap();
     bd.account_update(&fx.id, rotate).await.unwrap();
+    // With a fresh step-up, live is still refused until a connection is verified.
+    assert_eq!(
+        bd.account_set_mode(&fx.id, TradingMode::Live)
+            .await
+            .unwrap_err()
+            .code,
+        "live_needs_verified_connection"
+    );
+    assert_eq!(
+        bd.account_set_mode(&fx.id, TradingMode::Paper)
+            .await
+            .unwrap()
+            .mode,
+        TradingMode::Paper
+    );
     bd.account_remove(&paper.id).await.unwrap();
     let report = bd.credentials_purge().await.unwrap();
     assert_eq!((report.accounts, report.credentials_deleted), (1, 1));

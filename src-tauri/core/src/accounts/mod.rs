@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use self::catalog::broker_info;
-use self::model::{Account, AccountInput, CredentialField, MaskedCredential};
+use self::model::{Account, AccountInput, CredentialField, MaskedCredential, TradingMode};
 use self::validate::Context;
 use crate::error::{ErrorCode, FieldError};
 use crate::secret::Secret;
@@ -47,6 +47,8 @@ pub enum AccountError {
     NotFound(String),
     #[error("{0:?} matches {1} accounts; use more of the id")]
     Ambiguous(String, usize),
+    #[error("switching to live trading needs a broker connection verified with this account's credentials; broker connections arrive in the next release, so accounts stay in paper mode until then")]
+    LiveNeedsVerifiedConnection,
     #[error(transparent)]
     Vault(#[from] VaultError),
     #[error(transparent)]
@@ -80,6 +82,7 @@ impl ErrorCode for AccountError {
             AccountError::DuplicateName(_) => "duplicate_name",
             AccountError::NotFound(_) => "not_found",
             AccountError::Ambiguous(..) => "ambiguous",
+            AccountError::LiveNeedsVerifiedConnection => "live_needs_verified_connection",
             AccountError::Vault(e) => e.code(),
             AccountError::Store(e) => e.code(),
         }
@@ -221,6 +224,29 @@ impl Accounts {
             }
         }
         Ok(creds)
+    }
+
+    /// Sets an account's trading mode. Live needs a broker connection verified with the
+    /// stored credentials; until connectors can verify one, every switch to live is refused.
+    pub async fn set_mode(
+        &self,
+        key_or_id: &str,
+        mode: TradingMode,
+    ) -> Result<Account, AccountError> {
+        self.vault.unlocked().await?;
+        let mut tx = self.store.begin_write().await?;
+        let id = resolve_one(&mut tx, key_or_id).await?;
+        if mode == TradingMode::Live {
+            return Err(AccountError::LiveNeedsVerifiedConnection);
+        }
+        sqlx::query("UPDATE accounts SET mode = ?, updated_at = ? WHERE id = ?")
+            .bind(mode.as_str())
+            .bind(Utc::now().to_rfc3339())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.get(&id).await
     }
 
     /// Deletes every stored credential and switches every account to paper mode, in one
