@@ -5,27 +5,37 @@ use std::path::PathBuf;
 use brokerdesk_core::accounts::model::{
     AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe,
 };
+use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::Secret;
 use clap::{Args, Parser, Subcommand};
 
 use crate::values::{
-    broker_parser, env_parser, limit_f64, limit_u32, parse_hours, prop_firm_parser, secret_parser,
-    status_parser, timeframe_parser, Hours, Limit,
+    audit_event_parser, broker_parser, env_parser, limit_f64, limit_u32, parse_hours,
+    prop_firm_parser, secret_parser, status_parser, timeframe_parser, Hours, Limit,
 };
 
 const EXIT_CODES: &str = "\
 Master password: the first line of stdin with --password-stdin, else $BROKERDESK_PASSWORD.
 Data directory: --data-dir, else $BROKERDESK_DATA_DIR, else the platform default.
 
+Two-factor step-up: once two-factor authentication is on (`brokerdesk twofa`), storing or
+changing credentials, removing an account, changing the master password, purging credentials,
+disabling 2FA and regenerating backup codes need a code verified in the last 15 minutes. Pass
+--totp CODE to such a command (a code from the authenticator app or a backup code), or run
+`brokerdesk twofa verify CODE` first: the window is kept in the profile, so it spans commands.
+
 Exit codes:
   0  success
-  1  runtime or storage error (database, keychain failure, damaged data, ...)
+  1  runtime or storage error (database, keychain failure, damaged data, audit_tampered,
+     qr_failed, io, cancelled, ...)
   2  usage error (unknown flag or value, missing argument)
   3  invalid input or state conflict (validation, duplicate_name, weak_password, ambiguous,
-     already_initialized, no_master_password)
+     already_initialized, no_master_password, twofa_not_enabled, twofa_already_enabled,
+     twofa_not_set_up)
   4  not found (not_found, not_initialized)
   5  authentication or locked vault (wrong_password, locked, password_missing,
-     password_required, keychain_*)
+     password_required, keychain_*, step_up_required, wrong_code, code_replayed,
+     twofa_locked_out)
 
 With --json, stdout carries exactly one JSON document; errors (usage errors included) are
 {\"error\": {\"code\": \"...\", \"message\": \"...\", \"fields\": [...]}}.";
@@ -62,6 +72,28 @@ pub enum Command {
     /// Lock the vault, change the master password, rotate the encryption key.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Two-factor authentication (TOTP): set up, turn on and off, verify a code, backup codes.
+    #[command(subcommand)]
+    Twofa(TwofaCommand),
+    /// The audit log of security events: list or export entries, check none was altered.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Stored broker credentials: the emergency purge.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+    /// Settings kept in the profile, shared with the desktop app.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+/// `--totp`, on every command that needs a fresh two-factor step-up.
+#[derive(Args)]
+pub struct StepUp {
+    /// Two-factor code: from the authenticator app, or a single-use backup code (`-` reads it
+    /// from stdin). Verified first; it opens the 15-minute window this change needs when
+    /// two-factor authentication is on. Without 2FA it is not needed (and ignored).
+    #[arg(long, value_name = "CODE", value_parser = secret_parser())]
+    pub totp: Option<Secret>,
 }
 
 #[derive(Subcommand)]
@@ -89,16 +121,19 @@ not a terminal (scripts, pipes), no question is asked and --yes is not needed.")
         /// Do not ask for confirmation.
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Two-factor code (accepted and ignored for now: 2FA arrives in a later release).
-        #[arg(long, value_name = "CODE")]
-        totp: Option<String>,
+        #[command(flatten)]
+        step_up: StepUp,
     },
 }
 
 const SECRETS_HELP: &str = "\
-Secrets: pass `-` as the value of --api-key or --api-secret to read it from the next line of
-stdin (after the password line when --password-stdin is used), which keeps it out of the
-process list and the shell history. Values shown back are always masked (••••1234).";
+Secrets: pass `-` as the value of --api-key, --api-secret or --totp to read it from the next
+line of stdin, which keeps it out of the process list and the shell history. Lines are read in
+this order: the master password (with --password-stdin), --api-key, --api-secret, --totp.
+Values shown back are always masked (••••1234).
+
+Two-factor: once 2FA is on, storing or changing credentials and removing an account need a
+code verified in the last 15 minutes: pass --totp CODE, or run `brokerdesk twofa verify` first.";
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
@@ -107,10 +142,123 @@ pub enum VaultCommand {
     Lock,
     /// Change (or, on a keychain vault, set) the master password. The current one comes from
     /// --password-stdin / $BROKERDESK_PASSWORD; the new one from $BROKERDESK_NEW_PASSWORD or
-    /// the next line of stdin.
-    ChangePassword,
+    /// the next line of stdin (then `--totp -` reads the line after it).
+    ChangePassword {
+        #[command(flatten)]
+        step_up: StepUp,
+    },
     /// Replace the data-encryption key and re-seal every stored secret.
     RotateKey,
+}
+
+#[derive(Subcommand)]
+pub enum TwofaCommand {
+    /// Show whether two-factor authentication is on, the backup codes left, the step-up
+    /// window and any lockout (needs no password).
+    Status,
+    /// Start (or restart) the setup: prints the otpauth URI and the secret to add to an
+    /// authenticator app. Nothing is enforced until `twofa enable CODE` confirms it.
+    #[command(after_help = "\
+The URI, the secret and the QR code all hold the TOTP key: add them to the authenticator app,
+then delete the PNG; do not keep or share them. Running setup again replaces the secret.")]
+    Setup {
+        /// Also write the URI as a QR code (PNG, readable only by you) to FILE.
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
+    },
+    /// Turn two-factor authentication on with a code from the app; prints 10 single-use
+    /// backup codes, once.
+    Enable {
+        /// The 6-digit code the authenticator app shows (`-` reads it from stdin).
+        #[arg(value_name = "CODE", value_parser = secret_parser())]
+        code: Secret,
+    },
+    /// Check a code (from the app, or a backup code) and open the 15-minute window in which
+    /// sensitive changes are allowed, in this and later commands.
+    Verify {
+        /// A code from the authenticator app or a backup code (`-` reads it from stdin).
+        #[arg(value_name = "CODE", value_parser = secret_parser())]
+        code: Secret,
+    },
+    /// Turn two-factor authentication off (needs a fresh code).
+    Disable {
+        #[command(flatten)]
+        step_up: StepUp,
+    },
+    /// Issue 10 new backup codes; the old ones stop working (needs a fresh code).
+    BackupCodes {
+        #[command(flatten)]
+        step_up: StepUp,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// List audit entries, newest first (filters combine with AND).
+    List(AuditListArgs),
+    /// Check the audit log's hash chain: every entry must follow from the one before it.
+    #[command(after_help = "\
+Exit status: 0 when every entry is intact (prints \"intact: N entries\"). When the chain is
+broken: exit 1, error code audit_tampered, and the message names the first broken entry. With
+--json the one document is then the verification result ({\"ok\": false, \"entries\": N,
+\"firstBrokenId\": ID, \"message\": \"...\"}) with the usual {\"error\": {\"code\":
+\"audit_tampered\", ...}} member added, so a script may test either `.ok` or `.error`.")]
+    Verify,
+}
+
+#[derive(Args)]
+pub struct AuditListArgs {
+    /// Only this event (repeatable, or comma-separated), e.g. account_created.
+    #[arg(long = "event", value_name = "E", value_delimiter = ',', value_parser = audit_event_parser(), ignore_case = true)]
+    pub events: Vec<AuditEvent>,
+    /// Only entries about this account: id, unique id prefix or name (a removed account by
+    /// its full id).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Only entries at or after this time (RFC 3339, e.g. 2025-01-31T00:00:00Z).
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// Only entries at or before this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<String>,
+    /// Only entries whose event, detail, actor or account id contain TEXT (any case).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// At most N entries, the newest (default 500).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: Option<u32>,
+    /// Print the entries as CSV (RFC 4180, oldest first) instead of a table; not with --json.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Subcommand)]
+pub enum CredentialsCommand {
+    /// Emergency: delete every stored credential and put every account in paper mode.
+    /// Accounts and their settings are kept.
+    #[command(after_help = "\
+Without --yes, asks for confirmation when stdin is a terminal. With --json, or when stdin is
+not a terminal (scripts, pipes), no question is asked and --yes is not needed.")]
+    Purge {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        step_up: StepUp,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SettingsCommand {
+    /// Show the settings (needs no password).
+    Show,
+    /// Lock the vault after MINUTES (1-1440) without activity in the app, or `off`. Only a
+    /// vault with a master password can lock.
+    AutoLock {
+        /// Idle minutes (1-1440), or `off`.
+        #[arg(value_name = "MINUTES|off", value_parser = limit_u32)]
+        minutes: Limit<u32>,
+    },
 }
 
 #[derive(Args)]
@@ -126,6 +274,8 @@ pub struct AddArgs {
     pub env: Environment,
     #[command(flatten)]
     pub fields: AccountFields,
+    #[command(flatten)]
+    pub step_up: StepUp,
 }
 
 #[derive(Args)]
@@ -142,6 +292,8 @@ pub struct EditArgs {
     pub fields: AccountFields,
     #[command(flatten)]
     pub clear: ClearFlags,
+    #[command(flatten)]
+    pub step_up: StepUp,
 }
 
 /// Flags shared by `add` and `edit`. On edit, a flag not given keeps the stored value.
@@ -213,9 +365,6 @@ pub struct AccountFields {
     /// Why the status changes (kept in the status history).
     #[arg(long, value_name = "TEXT", requires = "status")]
     pub status_reason: Option<String>,
-    /// Two-factor code (accepted and ignored for now: 2FA arrives in a later release).
-    #[arg(long, value_name = "CODE")]
-    pub totp: Option<String>,
 }
 
 /// Edit-only flags that remove a setting.

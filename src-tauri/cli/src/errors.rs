@@ -17,9 +17,13 @@ pub fn exit_code(code: &str) -> u8 {
         | "weak_password"
         | "ambiguous"
         | "already_initialized"
-        | "no_master_password" => 3,
+        | "no_master_password"
+        | "twofa_not_enabled"
+        | "twofa_already_enabled"
+        | "twofa_not_set_up" => 3,
         "not_found" | "not_initialized" => 4,
         "wrong_password" | "locked" | "password_missing" | "password_required" => 5,
+        "step_up_required" | "wrong_code" | "code_replayed" | "twofa_locked_out" => 5,
         c if c.starts_with("keychain_") => 5,
         _ => 1,
     }
@@ -39,15 +43,17 @@ pub fn error(code: &str, message: impl Into<String>) -> ApiError {
 }
 
 const PASSWORD_HINT: &str = "pass the master password with --password-stdin or BROKERDESK_PASSWORD";
+const STEP_UP_HINT: &str = "pass --totp CODE (a code from your authenticator app or a backup code)";
 
-/// Adds a hint on how to give the password to errors that mean "no (usable) password".
+/// Adds a hint on what to pass to errors that mean "no (usable) password" or "no fresh
+/// two-factor code". Applied once, to whatever error a command ends with.
 pub fn with_hint(mut e: ApiError) -> ApiError {
-    if matches!(
-        e.code.as_str(),
-        "locked" | "password_required" | "password_missing"
-    ) {
-        e.message = format!("{}; {PASSWORD_HINT}", e.message);
-    }
+    let hint = match e.code.as_str() {
+        "locked" | "password_required" | "password_missing" => PASSWORD_HINT,
+        "step_up_required" => STEP_UP_HINT,
+        _ => return e,
+    };
+    e.message = format!("{}; {hint}", e.message);
     e
 }
 
@@ -63,8 +69,36 @@ mod tests {
         assert_eq!(exit_code("not_initialized"), 4);
         assert_eq!(exit_code("wrong_password"), 5);
         assert_eq!(exit_code("keychain_unavailable"), 5);
+        for auth in [
+            "step_up_required",
+            "wrong_code",
+            "code_replayed",
+            "twofa_locked_out",
+        ] {
+            assert_eq!(exit_code(auth), 5, "{auth}");
+        }
+        for conflict in [
+            "twofa_not_enabled",
+            "twofa_already_enabled",
+            "twofa_not_set_up",
+        ] {
+            assert_eq!(exit_code(conflict), 3, "{conflict}");
+        }
+        assert_eq!(exit_code("audit_tampered"), 1);
+        assert_eq!(exit_code("qr_failed"), 1);
         assert_eq!(exit_code("usage"), 2);
         assert_eq!(exit_code("storage"), 1);
         assert_eq!(exit_code("vault_changed"), 1);
+    }
+
+    #[test]
+    fn hints_name_what_to_pass() {
+        let e = with_hint(error("step_up_required", "this change needs a fresh code"));
+        assert!(e
+            .message
+            .ends_with("pass --totp CODE (a code from your authenticator app or a backup code)"));
+        let e = with_hint(error("locked", "the vault is locked"));
+        assert!(e.message.contains("--password-stdin"));
+        assert_eq!(with_hint(error("wrong_code", "wrong")).message, "wrong");
     }
 }

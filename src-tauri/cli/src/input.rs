@@ -50,16 +50,22 @@ impl Input {
         read_line().map_err(|m| error("validation", format!("{what} from stdin: {m}")))
     }
 
-    /// Resolves a secret flag: `-` reads the next stdin line.
+    /// Resolves a secret argument: `-` reads the next stdin line.
+    pub fn secret(&mut self, value: Secret, what: &str) -> Result<Secret, ApiError> {
+        if value.expose() == "-" {
+            self.next_line(what)
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// Resolves an optional secret flag: `-` reads the next stdin line.
     pub fn secret_arg(
         &mut self,
         value: Option<Secret>,
         what: &str,
     ) -> Result<Option<Secret>, ApiError> {
-        match value {
-            Some(v) if v.expose() == "-" => self.next_line(what).map(Some),
-            other => Ok(other),
-        }
+        value.map(|v| self.secret(v, what)).transpose()
     }
 
     /// Returns the new master password: `BROKERDESK_NEW_PASSWORD`, else the next stdin line.

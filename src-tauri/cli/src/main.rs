@@ -16,6 +16,7 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 use crate::args::Cli;
+use crate::commands::Failure;
 use crate::errors::{error, to_exit, EXIT_USAGE};
 
 fn main() -> ExitCode {
@@ -39,10 +40,11 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failure::Error(e)) => {
             output::error(&e, as_json);
             to_exit(&e.code)
         }
+        Err(Failure::Reported(e)) => to_exit(&e.code),
     }
 }
 

@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use brokerdesk_core::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
 use brokerdesk_core::accounts::model::{Account, MaskedCredential};
+use brokerdesk_core::audit::AuditEntry;
+use brokerdesk_core::settings::AppSettings;
+use brokerdesk_core::twofa::TwoFactorStatus;
 use brokerdesk_core::vault::VaultProtection;
 use brokerdesk_core::{ApiError, VaultStatus};
 use serde::Serialize;
@@ -63,6 +66,7 @@ fn flag_for(field: &str) -> &str {
         "tradingHours" | "tradingHours.start" | "tradingHours.end" => "--hours",
         "tradingHours.timezone" => "--timezone",
         "statusReason" => "--status-reason",
+        "autoLockMinutes" => "MINUTES",
         other => other,
     }
 }
@@ -306,4 +310,88 @@ pub fn brokers(brokers: &[BrokerInfo], presets: &[PropFirmPresetInfo]) -> String
         );
     }
     out
+}
+
+pub fn twofa_status(s: &TwoFactorStatus) -> String {
+    let state = if s.enabled {
+        "on"
+    } else if s.pending {
+        "set up, not yet on (confirm with `brokerdesk twofa enable CODE`)"
+    } else {
+        "off (`brokerdesk twofa setup` starts it)"
+    };
+    let mut rows: Vec<(&str, String)> = vec![("two-factor", state.to_string())];
+    if s.enabled {
+        rows.push(("backup codes", format!("{} left", s.backup_codes_remaining)));
+        rows.push((
+            "step-up",
+            s.step_up_until.as_ref().map_or_else(
+                || "closed (sensitive changes need --totp CODE)".to_string(),
+                |t| format!("open until {t}"),
+            ),
+        ));
+    }
+    if let Some(t) = &s.locked_until {
+        rows.push(("locked out", format!("until {t} (too many wrong codes)")));
+    }
+    if s.failed_attempts > 0 {
+        rows.push(("failed codes", format!("{} in a row", s.failed_attempts)));
+    }
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        let _ = writeln!(out, "{k:<width$}  {v}");
+    }
+    out
+}
+
+/// Lists fresh backup codes with the warning that goes with them.
+pub fn backup_codes(codes: &[String]) -> String {
+    let mut out = String::from(
+        "Backup codes: each works once, in place of a code from the app. Store them now\n\
+         somewhere safe and offline (a password manager, paper): they are not shown again.\n\n",
+    );
+    for c in codes {
+        let _ = writeln!(out, "  {c}");
+    }
+    out
+}
+
+/// `2025-01-31T12:34:56.123456Z` as `2025-01-31 12:34:56` (the table's header says UTC).
+fn short_time(at: &str) -> String {
+    let t: String = at.chars().take(19).collect();
+    t.replacen('T', " ", 1)
+}
+
+pub fn audit_table(entries: &[AuditEntry]) -> String {
+    if entries.is_empty() {
+        return "No audit entries match.\n".to_string();
+    }
+    let mut rows = vec![["TIME (UTC)", "EVENT", "ACTOR", "ACCOUNT", "DETAIL"]
+        .map(String::from)
+        .to_vec()];
+    for e in entries {
+        rows.push(vec![
+            short_time(&e.at),
+            e.event.as_str().to_string(),
+            e.actor.clone(),
+            e.account_id
+                .as_deref()
+                .map_or_else(|| "-".to_string(), short_id),
+            if e.detail.is_empty() {
+                "-".to_string()
+            } else {
+                e.detail.clone()
+            },
+        ]);
+    }
+    table(&rows)
+}
+
+pub fn settings(s: &AppSettings) -> String {
+    let auto_lock = s.auto_lock_minutes.map_or_else(
+        || "off".to_string(),
+        |m| format!("after {m} idle minutes (a vault with a master password)"),
+    );
+    format!("auto-lock  {auto_lock}\n")
 }

@@ -6,6 +6,7 @@
 use brokerdesk_core::accounts::model::{
     AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe,
 };
+use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::Secret;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
@@ -161,6 +162,14 @@ pub fn timeframe_parser() -> CoreEnum<Timeframe> {
     CoreEnum {
         all: Timeframe::ALL,
         name: Timeframe::as_str,
+        aliases: &[],
+    }
+}
+
+pub fn audit_event_parser() -> CoreEnum<AuditEvent> {
+    CoreEnum {
+        all: AuditEvent::ALL,
+        name: AuditEvent::as_str,
         aliases: &[],
     }
 }

@@ -2,14 +2,11 @@
 //! Edit loads the account, converts it back to an input, applies only the flags given and
 //! saves the whole input, so a flag not given keeps its stored value (credentials included).
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use brokerdesk_core::accounts::model::{AccountInput, PropFirmPreset, PropFirmRules, TradingHours};
 use brokerdesk_core::{ApiError, Brokerdesk, FieldError, Secret};
 
-use super::Ctx;
-use crate::args::{AccountFields, AddArgs, ClearFlags, EditArgs};
-use crate::errors::error;
+use super::{step_up, Ctx};
+use crate::args::{AccountFields, AddArgs, ClearFlags, EditArgs, StepUp};
 use crate::output;
 
 /// Credentials resolved from their flags (`-` already read from stdin).
@@ -29,8 +26,10 @@ pub async fn add(bd: &Brokerdesk, ctx: &mut Ctx, a: Box<AddArgs>) -> Result<(), 
     let mut a = *a;
     ctx.unlock(bd).await?;
     let creds = read_creds(ctx, &mut a.fields)?;
+    let code = ctx.totp(a.step_up)?;
     let mut input = AccountInput::new(a.name, a.broker, a.env);
     apply(&mut input, a.fields, creds)?;
+    step_up(bd, code).await?;
     let account = bd.account_add(input).await?;
     ctx.print(&account, || {
         format!(
@@ -60,6 +59,7 @@ pub async fn edit(bd: &Brokerdesk, ctx: &mut Ctx, e: Box<EditArgs>) -> Result<()
     let mut e = *e;
     ctx.unlock(bd).await?;
     let creds = read_creds(ctx, &mut e.fields)?;
+    let code = ctx.totp(e.step_up)?;
     let current = bd.account_get(&e.id).await?;
     let mut input = AccountInput::from_account(&current);
     if let Some(name) = e.name {
@@ -70,6 +70,7 @@ pub async fn edit(bd: &Brokerdesk, ctx: &mut Ctx, e: Box<EditArgs>) -> Result<()
     }
     apply(&mut input, e.fields, creds)?;
     clear(&mut input, &e.clear);
+    step_up(bd, code).await?;
     // Address the account by id: the name may be what is being changed.
     let account = bd.account_update(&current.id, input).await?;
     ctx.print(&account, || {
@@ -82,13 +83,24 @@ pub async fn edit(bd: &Brokerdesk, ctx: &mut Ctx, e: Box<EditArgs>) -> Result<()
     Ok(())
 }
 
-pub async fn remove(bd: &Brokerdesk, ctx: &mut Ctx, id: &str, yes: bool) -> Result<(), ApiError> {
+pub async fn remove(
+    bd: &Brokerdesk,
+    ctx: &mut Ctx,
+    id: &str,
+    yes: bool,
+    s: StepUp,
+) -> Result<(), ApiError> {
     ctx.unlock(bd).await?;
+    let code = ctx.totp(s)?;
     let account = bd.account_get(id).await?;
-    if !yes && !ctx.json && std::io::stdin().is_terminal() && !confirm(&account.name, &account.id)?
-    {
-        return Err(error("cancelled", "cancelled: nothing was removed"));
-    }
+    ctx.confirm(
+        yes,
+        &format!(
+            "Remove account {:?} ({}) and its stored credentials?",
+            account.name, account.id
+        ),
+    )?;
+    step_up(bd, code).await?;
     let removed = bd.account_remove(&account.id).await?;
     ctx.print(&serde_json::json!({ "removed": removed }), || {
         format!("Removed account {:?} ({}).\n", removed.name, removed.id)
@@ -96,18 +108,23 @@ pub async fn remove(bd: &Brokerdesk, ctx: &mut Ctx, id: &str, yes: bool) -> Resu
     Ok(())
 }
 
-fn confirm(name: &str, id: &str) -> Result<bool, ApiError> {
-    eprint!("Remove account {name:?} ({id}) and its stored credentials? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| error("io", format!("cannot read the answer: {e}")))?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+/// `credentials purge`: every stored credential goes, every account drops to paper mode.
+pub async fn purge(bd: &Brokerdesk, ctx: &mut Ctx, yes: bool, s: StepUp) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let code = ctx.totp(s)?;
+    ctx.confirm(
+        yes,
+        "Delete every stored broker credential and put every account in paper mode?",
+    )?;
+    step_up(bd, code).await?;
+    let report = bd.credentials_purge().await?;
+    ctx.print(&report, || {
+        format!(
+            "Purged: {} stored credentials deleted; all {} accounts are in paper mode.\n",
+            report.credentials_deleted, report.accounts
+        )
+    });
+    Ok(())
 }
 
 /// Applies the flags that were given; the rest of `input` is left as it is.

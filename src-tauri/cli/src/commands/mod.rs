@@ -2,16 +2,42 @@
 //! returns core's [`ApiError`] on failure; `main` turns that error into output and an exit code.
 
 mod account;
+mod audit;
+mod settings;
+mod twofa;
 mod vault;
+
+use std::io::{BufRead, IsTerminal, Write};
 
 use brokerdesk_core::accounts::catalog;
 use brokerdesk_core::api::default_keystore;
 use brokerdesk_core::{logging, paths, ApiError, Brokerdesk, Secret};
 
-use crate::args::{AccountCommand, Cli, Command, VaultCommand};
+use crate::args::{
+    AccountCommand, AuditCommand, Cli, Command, CredentialsCommand, SettingsCommand, StepUp,
+    TwofaCommand, VaultCommand,
+};
 use crate::errors::{error, with_hint};
 use crate::input::Input;
 use crate::output;
+
+/// The name the audit log records for what this binary does.
+const ACTOR: &str = "cli";
+
+/// How a command failed.
+pub enum Failure {
+    /// An error still to print (as text or as the JSON error document).
+    Error(ApiError),
+    /// An error whose output the command already printed (its one JSON document carries
+    /// more than the error); only the exit code is left to set.
+    Reported(ApiError),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Error(e)
+    }
+}
 
 /// What every command body gets besides the open profile.
 pub struct Ctx {
@@ -32,15 +58,70 @@ impl Ctx {
     /// Reads the master password and unlocks the vault with it (if it is locked).
     async fn unlock(&mut self, bd: &Brokerdesk) -> Result<Option<Secret>, ApiError> {
         let password = self.input.password()?;
-        bd.ensure_unlocked(password.clone())
-            .await
-            .map_err(with_hint)?;
+        bd.ensure_unlocked(password.clone()).await?;
         Ok(password)
+    }
+
+    /// Resolves `--totp` (`-` reads the next stdin line). Call after any other secret input,
+    /// so the stdin order is the documented one.
+    fn totp(&mut self, step_up: StepUp) -> Result<Option<Secret>, ApiError> {
+        self.input.secret_arg(step_up.totp, "--totp")
+    }
+
+    /// Asks "question [y/N]" on a terminal, unless `yes`, `--json` or stdin is not a terminal;
+    /// a "no" is the `cancelled` error.
+    fn confirm(&self, yes: bool, question: &str) -> Result<(), ApiError> {
+        if yes || self.json || !std::io::stdin().is_terminal() {
+            return Ok(());
+        }
+        eprint!("{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| error("io", format!("cannot read the answer: {e}")))?;
+        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            Ok(())
+        } else {
+            Err(error("cancelled", "cancelled: nothing was changed"))
+        }
+    }
+}
+
+/// Verifies the `--totp` code, if one was given: that opens the step-up window the command
+/// about to run needs. With two-factor authentication off no code is needed: it is ignored
+/// with a warning on stderr (scripts may pass it whatever the profile's setting).
+async fn step_up(bd: &Brokerdesk, code: Option<Secret>) -> Result<(), ApiError> {
+    let Some(code) = code else {
+        return Ok(());
+    };
+    match bd.twofa_verify(code.expose()).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == "twofa_not_enabled" => {
+            eprintln!(
+                "warning: two-factor authentication is off: --totp is not needed and was ignored"
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Fails with `not_initialized` before the vault exists (for commands that need no password).
+async fn require_initialized(bd: &Brokerdesk) -> Result<(), ApiError> {
+    if bd.status().await?.initialized {
+        Ok(())
+    } else {
+        Err(error(
+            "not_initialized",
+            "no vault in this data directory yet; create one with `brokerdesk init`",
+        ))
     }
 }
 
 /// Runs one invocation.
-pub async fn run(cli: Cli) -> Result<(), ApiError> {
+pub async fn run(cli: Cli) -> Result<(), Failure> {
     let mut ctx = Ctx {
         json: cli.json,
         input: Input::new(cli.password_stdin),
@@ -63,10 +144,18 @@ pub async fn run(cli: Cli) -> Result<(), ApiError> {
     if let Err(m) = logging::init(&data_dir, false) {
         eprintln!("warning: {m}");
     }
-    let bd = Brokerdesk::open(&data_dir, default_keystore()).await?;
-    let result = dispatch(&bd, cli.command, &mut ctx).await;
+    let bd = Brokerdesk::open_as(&data_dir, default_keystore(), ACTOR).await?;
+    let result = match cli.command {
+        Command::Audit(AuditCommand::Verify) => audit::verify(&bd, &mut ctx).await,
+        command => dispatch(&bd, command, &mut ctx)
+            .await
+            .map_err(Failure::from),
+    };
     bd.close().await;
-    result
+    result.map_err(|f| match f {
+        Failure::Error(e) => Failure::Error(with_hint(e)),
+        reported => reported,
+    })
 }
 
 async fn dispatch(bd: &Brokerdesk, command: Command, ctx: &mut Ctx) -> Result<(), ApiError> {
@@ -79,12 +168,36 @@ async fn dispatch(bd: &Brokerdesk, command: Command, ctx: &mut Ctx) -> Result<()
             AccountCommand::List => account::list(bd, ctx).await,
             AccountCommand::Show { id } => account::show(bd, ctx, &id).await,
             AccountCommand::Edit(e) => account::edit(bd, ctx, e).await,
-            AccountCommand::Remove { id, yes, totp: _ } => account::remove(bd, ctx, &id, yes).await,
+            AccountCommand::Remove { id, yes, step_up } => {
+                account::remove(bd, ctx, &id, yes, step_up).await
+            }
         },
         Command::Vault(cmd) => match cmd {
             VaultCommand::Lock => vault::lock(bd, ctx).await,
-            VaultCommand::ChangePassword => vault::change_password(bd, ctx).await,
+            VaultCommand::ChangePassword { step_up } => {
+                vault::change_password(bd, ctx, step_up).await
+            }
             VaultCommand::RotateKey => vault::rotate_key(bd, ctx).await,
+        },
+        Command::Twofa(cmd) => match cmd {
+            TwofaCommand::Status => twofa::status(bd, ctx).await,
+            TwofaCommand::Setup { qr_png } => twofa::setup(bd, ctx, qr_png.as_deref()).await,
+            TwofaCommand::Enable { code } => twofa::enable(bd, ctx, code).await,
+            TwofaCommand::Verify { code } => twofa::verify(bd, ctx, code).await,
+            TwofaCommand::Disable { step_up } => twofa::disable(bd, ctx, step_up).await,
+            TwofaCommand::BackupCodes { step_up } => twofa::backup_codes(bd, ctx, step_up).await,
+        },
+        // `audit verify` is run by `run`: its failure carries its own document.
+        Command::Audit(AuditCommand::Verify) => Ok(()),
+        Command::Audit(AuditCommand::List(a)) => audit::list(bd, ctx, a).await,
+        Command::Credentials(CredentialsCommand::Purge { yes, step_up }) => {
+            account::purge(bd, ctx, yes, step_up).await
+        }
+        Command::Settings(cmd) => match cmd {
+            SettingsCommand::Show => settings::show(bd, ctx).await,
+            SettingsCommand::AutoLock { minutes } => {
+                settings::auto_lock(bd, ctx, minutes.into_option()).await
+            }
         },
     }
 }

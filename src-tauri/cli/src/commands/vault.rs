@@ -3,8 +3,8 @@
 use brokerdesk_core::vault::VaultProtection;
 use brokerdesk_core::{ApiError, Brokerdesk, VaultStatus};
 
-use super::Ctx;
-use crate::errors::with_hint;
+use super::{step_up, Ctx};
+use crate::args::StepUp;
 use crate::output;
 
 fn protection(s: &VaultStatus) -> &'static str {
@@ -16,7 +16,7 @@ fn protection(s: &VaultStatus) -> &'static str {
 
 pub async fn init(bd: &Brokerdesk, ctx: &mut Ctx) -> Result<(), ApiError> {
     let password = ctx.input.password()?;
-    let s = bd.init(password).await.map_err(with_hint)?;
+    let s = bd.init(password).await?;
     ctx.print(&s, || {
         format!(
             "Vault created in {}, protected by {}.\n",
@@ -41,10 +41,12 @@ pub async fn lock(bd: &Brokerdesk, ctx: &mut Ctx) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn change_password(bd: &Brokerdesk, ctx: &mut Ctx) -> Result<(), ApiError> {
+pub async fn change_password(bd: &Brokerdesk, ctx: &mut Ctx, s: StepUp) -> Result<(), ApiError> {
     let current = ctx.unlock(bd).await?;
     let new = ctx.input.new_password()?;
-    let s = bd.change_password(current, new).await.map_err(with_hint)?;
+    let code = ctx.totp(s)?;
+    step_up(bd, code).await?;
+    let s = bd.change_password(current, new).await?;
     ctx.print(&s, || "Master password changed.\n".to_string());
     Ok(())
 }

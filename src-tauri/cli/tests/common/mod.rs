@@ -4,6 +4,9 @@
 //! Commands are written as one string split on whitespace (`"account show Alpaca"`); the
 //! `*_args` forms take a slice when a value contains spaces.
 
+// Each test crate uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -14,7 +17,11 @@ use tempfile::TempDir;
 /// The master password of every test profile.
 pub const PW: &str = "correct horse battery staple";
 
+/// The `USER` every test runs as, which names the profile in otpauth URIs.
+pub const PROFILE_NAME: &str = "bdtest";
+
 /// One finished invocation.
+#[derive(Clone)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -95,6 +102,8 @@ impl Profile {
         let mut c = Command::new(env!("CARGO_BIN_EXE_brokerdesk"));
         c.arg("--data-dir").arg(self.dir.path()).args(args);
         c.env("BROKERDESK_NO_KEYCHAIN", "1");
+        // The profile's name in authenticator apps (otpauth://totp/Brokerdesk:<name>).
+        c.env("USER", PROFILE_NAME).env_remove("USERNAME");
         for v in [
             "BROKERDESK_DATA_DIR",
             "BROKERDESK_PASSWORD",
@@ -157,6 +166,26 @@ impl Profile {
     /// Creates the vault with the test password.
     pub fn init(&self) -> Value {
         self.ok("init")
+    }
+
+    /// Returns the profile's database file.
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("brokerdesk.db")
+    }
+
+    /// Runs SQL on the profile's database with the sqlite3 shell (what an attacker with the
+    /// file could do, or a test closing the step-up window without waiting 15 minutes).
+    pub fn sqlite(&self, sql: &str) {
+        let out = Command::new("sqlite3")
+            .arg(self.db())
+            .arg(sql)
+            .output()
+            .expect("run sqlite3");
+        assert!(
+            out.status.success(),
+            "sqlite3 {sql:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
