@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use brokerdesk_core::accounts::model::{
-    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe,
+    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe, TradingMode,
 };
 use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::Secret;
 use clap::{Args, Parser, Subcommand};
 
 use crate::values::{
-    audit_event_parser, broker_parser, env_parser, limit_f64, limit_u32, parse_hours,
+    audit_event_parser, broker_parser, env_parser, limit_f64, limit_u32, mode_parser, parse_hours,
     prop_firm_parser, secret_parser, status_parser, timeframe_parser, Hours, Limit,
 };
 
@@ -84,6 +84,19 @@ pub enum Command {
     /// Settings kept in the profile, shared with the desktop app.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Switch an account between paper and live trading. Live needs a fresh two-factor
+    /// step-up (--totp) and a broker connection verified with the account's credentials, which
+    /// this release cannot make yet: live is refused until connectors arrive. Paper is always
+    /// allowed.
+    Mode {
+        /// Account id, unique id prefix (4+ characters) or name.
+        id: String,
+        /// The trading mode.
+        #[arg(value_parser = mode_parser(), ignore_case = true)]
+        mode: TradingMode,
+        #[command(flatten)]
+        step_up: StepUp,
+    },
 }
 
 /// `--totp`, on every command that needs a fresh two-factor step-up.

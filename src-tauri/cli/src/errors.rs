@@ -20,7 +20,8 @@ pub fn exit_code(code: &str) -> u8 {
         | "no_master_password"
         | "twofa_not_enabled"
         | "twofa_already_enabled"
-        | "twofa_not_set_up" => 3,
+        | "twofa_not_set_up"
+        | "live_needs_verified_connection" => 3,
         "not_found" | "not_initialized" => 4,
         "wrong_password" | "locked" | "password_missing" | "password_required" => 5,
         "step_up_required" | "wrong_code" | "code_replayed" | "twofa_locked_out" => 5,

@@ -4,7 +4,7 @@
 //! secrets, which become a [`Secret`] as soon as clap hands them over.
 
 use brokerdesk_core::accounts::model::{
-    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe,
+    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe, TradingMode,
 };
 use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::Secret;
@@ -124,6 +124,14 @@ pub fn broker_parser() -> CoreEnum<BrokerKind> {
     CoreEnum {
         all: BrokerKind::ALL,
         name: BrokerKind::as_str,
+        aliases: &[],
+    }
+}
+
+pub fn mode_parser() -> CoreEnum<TradingMode> {
+    CoreEnum {
+        all: TradingMode::ALL,
+        name: TradingMode::as_str,
         aliases: &[],
     }
 }

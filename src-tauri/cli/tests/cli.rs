@@ -435,3 +435,16 @@ fn two_processes_add_accounts_at_once() {
     all.sort();
     assert_eq!(all, ["first", "second"]);
 }
+
+#[test]
+fn mode_switches_to_paper_and_refuses_live_without_a_verified_connection() {
+    let p = Profile::new();
+    p.init();
+    p.ok("account add --name Fx --broker oanda --env practice --api-key oanda-token-000011112222");
+    let a = p.ok("mode Fx paper");
+    assert_eq!(a["mode"], "paper");
+    let r = p.json("mode Fx live");
+    r.expect_error(3, "live_needs_verified_connection");
+    assert_eq!(p.ok("account show Fx")["mode"], "paper", "nothing changed");
+    p.json("mode Fx sideways").expect_error(2, "usage");
+}

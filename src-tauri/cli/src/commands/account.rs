@@ -2,7 +2,9 @@
 //! Edit loads the account, converts it back to an input, applies only the flags given and
 //! saves the whole input, so a flag not given keeps its stored value (credentials included).
 
-use brokerdesk_core::accounts::model::{AccountInput, PropFirmPreset, PropFirmRules, TradingHours};
+use brokerdesk_core::accounts::model::{
+    AccountInput, PropFirmPreset, PropFirmRules, TradingHours, TradingMode,
+};
 use brokerdesk_core::{ApiError, Brokerdesk, FieldError, Secret};
 
 use super::{step_up, Ctx};
@@ -104,6 +106,26 @@ pub async fn remove(
     let removed = bd.account_remove(&account.id).await?;
     ctx.print(&serde_json::json!({ "removed": removed }), || {
         format!("Removed account {:?} ({}).\n", removed.name, removed.id)
+    });
+    Ok(())
+}
+
+/// `mode ID paper|live`: live needs a step-up (and, in core, a verified connection).
+pub async fn mode(
+    bd: &Brokerdesk,
+    ctx: &mut Ctx,
+    id: &str,
+    mode: TradingMode,
+    s: StepUp,
+) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let code = ctx.totp(s)?;
+    if mode == TradingMode::Live {
+        step_up(bd, code).await?;
+    }
+    let account = bd.account_set_mode(id, mode).await?;
+    ctx.print(&account, || {
+        format!("Account {:?} is in {} mode.\n", account.name, account.mode)
     });
     Ok(())
 }

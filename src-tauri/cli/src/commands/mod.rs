@@ -193,6 +193,7 @@ async fn dispatch(bd: &Brokerdesk, command: Command, ctx: &mut Ctx) -> Result<()
         Command::Credentials(CredentialsCommand::Purge { yes, step_up }) => {
             account::purge(bd, ctx, yes, step_up).await
         }
+        Command::Mode { id, mode, step_up } => account::mode(bd, ctx, &id, mode, step_up).await,
         Command::Settings(cmd) => match cmd {
             SettingsCommand::Show => settings::show(bd, ctx).await,
             SettingsCommand::AutoLock { minutes } => {
