@@ -3,22 +3,37 @@
 //! Every command returns `Result<_, ApiError>`; Tauri rejects the UI's `invoke` with the
 //! serialized `{code, message, fields}`. Secrets arrive as [`Secret`] (deserialize-only, so
 //! nothing here can send one back). Commands that change the vault's state also emit
-//! `vault-status` and update the tray, through [`events::vault_changed`].
+//! `vault-status` and update the tray, through [`events::vault_changed`]; two-factor commands
+//! emit `twofa-status` ([`events::twofa_changed`]).
 
 use brokerdesk_core::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
 use brokerdesk_core::accounts::model::{Account, AccountInput};
-use brokerdesk_core::{ApiError, Secret, VaultStatus};
-use tauri::{AppHandle, Runtime, State};
+use brokerdesk_core::accounts::PurgeReport;
+use brokerdesk_core::audit::{AuditEntry, AuditFilter, AuditVerification};
+use brokerdesk_core::settings::AppSettings;
+use brokerdesk_core::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
+use brokerdesk_core::{ApiError, Brokerdesk, Secret, VaultStatus};
+use tauri::{AppHandle, Manager, Runtime, State};
 
+use crate::autolock::AutoLock;
+use crate::clipboard::SecretClipboard;
 use crate::events;
+use crate::export;
 use crate::notify::{Notice, Notifier};
-use crate::state::CoreState;
+use crate::state::{app_error, CoreState};
 
 type Res<T> = Result<T, ApiError>;
 
-/// Emits `vault-status` for a successful vault change, then hands the result back.
+/// The error code of a two-factor lockout (the core's).
+const TWOFA_LOCKED_OUT: &str = "twofa_locked_out";
+
+/// Emits `vault-status` for a successful vault change, then hands the result back. A vault
+/// change is the user's doing (unlock, new password, …), so the auto-lock countdown restarts.
 fn changed<R: Runtime>(app: &AppHandle<R>, result: Res<VaultStatus>) -> Res<VaultStatus> {
     if let Ok(status) = &result {
+        if let Some(autolock) = app.try_state::<AutoLock>() {
+            autolock.touch();
+        }
         events::vault_changed(app, status);
     }
     result
@@ -124,4 +139,164 @@ pub async fn account_remove(state: State<'_, CoreState>, id: String) -> Res<()> 
 #[tauri::command]
 pub fn notify_test<R: Runtime>(app: AppHandle<R>) -> Res<()> {
     Notifier::new(app).send(&Notice::test())
+}
+
+/// Records that the user did something (the UI calls this at most every 30 s while the user
+/// types or clicks), which holds off the auto-lock.
+#[tauri::command]
+pub fn app_activity(autolock: State<'_, AutoLock>) -> Res<()> {
+    autolock.touch();
+    Ok(())
+}
+
+/// After a two-factor call: emits the fresh `twofa-status` whatever the outcome (a wrong code
+/// moves the failure count too), and notifies when the call ended in a lockout.
+async fn after_twofa<R: Runtime, T>(app: &AppHandle<R>, core: &Brokerdesk, result: &Res<T>) {
+    if let Err(e) = result {
+        if e.code == TWOFA_LOCKED_OUT {
+            // Best effort: a failed notification is logged by the notifier.
+            let _ = Notifier::new(app.clone()).send(&Notice::twofa_locked_out());
+        }
+    }
+    match core.twofa_status().await {
+        Ok(status) => events::twofa_changed(app, &status),
+        Err(e) => tracing::warn!(code = %e.code, "could not read the two-factor state"),
+    }
+}
+
+#[tauri::command]
+pub async fn twofa_status(state: State<'_, CoreState>) -> Res<TwoFactorStatus> {
+    state.core().await?.twofa_status().await
+}
+
+/// Starts setup: the secret and its QR code, shown once; 2FA is pending until enabled.
+#[tauri::command]
+pub async fn twofa_setup<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+) -> Res<TwoFactorSetup> {
+    let core = state.core().await?;
+    let result = core.twofa_setup().await;
+    after_twofa(&app, &core, &result).await;
+    result
+}
+
+/// Confirms setup with a code; returns the backup codes (shown once).
+#[tauri::command]
+pub async fn twofa_enable<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+    code: Secret,
+) -> Res<BackupCodes> {
+    let core = state.core().await?;
+    let result = core.twofa_enable(code.expose()).await;
+    after_twofa(&app, &core, &result).await;
+    result
+}
+
+/// Verifies a TOTP or backup code, opening the 15-minute step-up window.
+#[tauri::command]
+pub async fn twofa_verify<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+    code: Secret,
+) -> Res<TwoFactorStatus> {
+    let core = state.core().await?;
+    let result = core.twofa_verify(code.expose()).await;
+    after_twofa(&app, &core, &result).await;
+    result
+}
+
+#[tauri::command]
+pub async fn twofa_disable<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+) -> Res<TwoFactorStatus> {
+    let core = state.core().await?;
+    let result = core.twofa_disable().await;
+    after_twofa(&app, &core, &result).await;
+    result
+}
+
+#[tauri::command]
+pub async fn twofa_regenerate_backup_codes<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+) -> Res<BackupCodes> {
+    let core = state.core().await?;
+    let result = core.twofa_regenerate_backup_codes().await;
+    after_twofa(&app, &core, &result).await;
+    result
+}
+
+#[tauri::command]
+pub async fn audit_list(state: State<'_, CoreState>, filter: AuditFilter) -> Res<Vec<AuditEntry>> {
+    state.core().await?.audit_list(&filter).await
+}
+
+#[tauri::command]
+pub async fn audit_verify(state: State<'_, CoreState>) -> Res<AuditVerification> {
+    state.core().await?.audit_verify().await
+}
+
+/// Saves the matching entries as CSV in the user's Downloads folder (else
+/// `<data dir>/exports/`); returns the file's path.
+#[tauri::command]
+pub async fn audit_export_csv(state: State<'_, CoreState>, filter: AuditFilter) -> Res<String> {
+    let core = state.core().await?;
+    let csv = core.audit_export_csv(&filter).await?;
+    let dir = export::export_dir(export::downloads_dir(), core.data_dir());
+    let name = export::audit_file_name(chrono::Local::now());
+    let written = tokio::task::spawn_blocking(move || export::write_new(&dir, &name, &csv)).await;
+    match written {
+        Ok(Ok(path)) => {
+            tracing::info!(path = %path.display(), "audit log exported");
+            Ok(path.display().to_string())
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "could not write the audit export");
+            Err(app_error(
+                "export_failed",
+                format!("could not save the export: {e}"),
+            ))
+        }
+        Err(e) => Err(app_error(
+            "export_failed",
+            format!("could not save the export: {e}"),
+        )),
+    }
+}
+
+/// Returns the settings (readable while locked).
+#[tauri::command]
+pub async fn settings_get(state: State<'_, CoreState>) -> Res<AppSettings> {
+    state.core().await?.settings().await
+}
+
+/// Saves the settings; a new auto-lock limit counts from now.
+#[tauri::command]
+pub async fn settings_update(
+    state: State<'_, CoreState>,
+    autolock: State<'_, AutoLock>,
+    settings: AppSettings,
+) -> Res<AppSettings> {
+    let saved = state.core().await?.settings_update(settings).await?;
+    autolock.rearm();
+    Ok(saved)
+}
+
+/// Emergency: deletes every stored credential and puts every account in paper mode.
+#[tauri::command]
+pub async fn credentials_purge(state: State<'_, CoreState>) -> Res<PurgeReport> {
+    state.core().await?.credentials_purge().await
+}
+
+/// Copies a secret to the OS clipboard and clears it 30 s later if it is still there.
+#[tauri::command]
+pub async fn clipboard_write_secret<R: Runtime>(
+    app: AppHandle<R>,
+    clipboard: State<'_, SecretClipboard>,
+    text: Secret,
+) -> Res<()> {
+    clipboard.write(app, text).await
 }

@@ -1,5 +1,6 @@
 //! Events the shell sends to the UI, and the native surfaces (tray) that follow the same state.
 
+use brokerdesk_core::twofa::TwoFactorStatus;
 use brokerdesk_core::VaultStatus;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
@@ -16,5 +17,17 @@ pub fn vault_changed<R: Runtime>(app: &AppHandle<R>, status: &VaultStatus) {
     }
     if let Err(e) = app.emit(VAULT_STATUS, status) {
         tracing::warn!(error = %e, "could not emit {VAULT_STATUS}");
+    }
+}
+
+/// Sent with a [`TwoFactorStatus`] payload after every two-factor change (setup, enable,
+/// verify — including a failed code, which moves the failure count or starts a lockout —,
+/// disable, new backup codes).
+pub const TWOFA_STATUS: &str = "twofa-status";
+
+/// Tells the UI that the two-factor state changed.
+pub fn twofa_changed<R: Runtime>(app: &AppHandle<R>, status: &TwoFactorStatus) {
+    if let Err(e) = app.emit(TWOFA_STATUS, status) {
+        tracing::warn!(error = %e, "could not emit {TWOFA_STATUS}");
     }
 }

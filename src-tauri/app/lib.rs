@@ -6,20 +6,29 @@
 //! lives in the tray until Quit or SIGTERM/SIGINT, which close the store and exit 0
 //! ([`shutdown`]). If the profile cannot be opened the app still starts, and every command
 //! returns that error so the UI can explain it.
+//!
+//! Background work has owners in managed state: [`autolock::AutoLock`] (locks an idle vault)
+//! and [`clipboard::SecretClipboard`] (clears copied secrets); shutdown stops both before the
+//! store closes.
 
 use std::path::PathBuf;
 
 use brokerdesk_core::ApiError;
 use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime, Window, WindowEvent};
 
+pub mod autolock;
+pub mod clipboard;
 pub mod commands;
 pub mod events;
+pub mod export;
 pub mod harden;
 pub mod notify;
 pub mod shutdown;
 pub mod state;
 pub mod tray;
 
+use autolock::{AutoLock, CoreLock};
+use clipboard::SecretClipboard;
 use state::{app_error, CoreState};
 use tray::Tray;
 
@@ -65,7 +74,11 @@ pub fn app_builder<R: Runtime>(
             tray::show_main_window(app)
         }))
         .plugin(tauri_plugin_notification::init())
+        // Used from Rust only (`clipboard_write_secret`); the webview has no clipboard permission.
+        .plugin(tauri_plugin_clipboard_manager::init())
         .manage(CoreState::new(data_dir))
+        .manage(AutoLock::new())
+        .manage(SecretClipboard::default())
         .manage(shutdown::Shutdown::default())
         .invoke_handler(tauri::generate_handler![
             commands::vault_status,
@@ -82,6 +95,20 @@ pub fn app_builder<R: Runtime>(
             commands::account_update,
             commands::account_remove,
             commands::notify_test,
+            commands::app_activity,
+            commands::twofa_status,
+            commands::twofa_setup,
+            commands::twofa_enable,
+            commands::twofa_verify,
+            commands::twofa_disable,
+            commands::twofa_regenerate_backup_codes,
+            commands::audit_list,
+            commands::audit_verify,
+            commands::audit_export_csv,
+            commands::settings_get,
+            commands::settings_update,
+            commands::credentials_purge,
+            commands::clipboard_write_secret,
         ])
         .on_window_event(on_window_event)
         .setup(|app| {
@@ -101,6 +128,7 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         Err(e) => tracing::warn!(error = %e, "no tray icon"),
     }
     tauri::async_runtime::spawn(shutdown::listen_for_signals(app.clone()));
+    start_auto_lock(app);
 
     // Open the profile now rather than on the UI's first call, and bring the tray up to date.
     let app = app.clone();
@@ -118,6 +146,17 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Starts the auto-lock loop over the profile (once it is open); each auto-lock is told to the
+/// UI and the tray like any other lock.
+fn start_auto_lock<R: Runtime>(app: &AppHandle<R>) {
+    let (for_core, for_events) = (app.clone(), app.clone());
+    let target = CoreLock::new(
+        move || for_core.state::<CoreState>().opened(),
+        move |status: &brokerdesk_core::VaultStatus| events::vault_changed(&for_events, status),
+    );
+    app.state::<AutoLock>().start(target);
 }
 
 /// The tray's "Lock": locks the vault, then the UI (told by `vault-status`) shows its unlock

@@ -14,6 +14,8 @@ use crate::state::app_error;
 
 /// The body of the test notification sent from Settings.
 pub const TEST_BODY: &str = "Brokerdesk notifications work";
+/// The body of the notification sent when too many wrong two-factor codes lock 2FA out.
+pub const TWOFA_LOCKED_BODY: &str = "Two-factor locked: too many wrong codes";
 
 /// One notification to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,11 @@ impl Notice {
     /// Returns the notification a user sends to check their setup.
     pub fn test() -> Self {
         Self::new("Brokerdesk", TEST_BODY)
+    }
+
+    /// Returns the notification of a two-factor lockout (the app's 2FA screen says until when).
+    pub fn twofa_locked_out() -> Self {
+        Self::new("Brokerdesk", TWOFA_LOCKED_BODY)
     }
 }
 

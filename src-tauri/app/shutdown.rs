@@ -1,8 +1,10 @@
 //! Graceful shutdown, from the tray's Quit or from SIGTERM / SIGINT.
 //!
 //! Closing the window only hides it, and Tauri's exit requests are refused ([`allow_exit`])
-//! unless they come from here: the one way out is [`request`], which closes the store
-//! (checkpointing SQLite's WAL into the database file) and then exits with code 0. A second
+//! unless they come from here: the one way out is [`request`], which stops the background
+//! work that uses the store or the clipboard (the auto-lock loop; the pending clipboard clear,
+//! which clears a copied secret at once), then closes the store (checkpointing SQLite's WAL
+//! into the database file) and exits with code 0. A second
 //! request while the first is running does nothing, so Quit followed by Ctrl-C cannot close
 //! the store twice.
 
@@ -11,6 +13,8 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Manager, Runtime};
 
+use crate::autolock::AutoLock;
+use crate::clipboard::SecretClipboard;
 use crate::state::CoreState;
 
 /// The longest the store may take to close before the app exits anyway.
@@ -28,7 +32,8 @@ pub fn allow_exit<R: Runtime>(app: &AppHandle<R>) -> bool {
         .is_some_and(|s| s.started.load(Ordering::SeqCst))
 }
 
-/// Starts the shutdown: closes the engine, logs "shutdown complete" and exits with 0.
+/// Starts the shutdown: stops the background tasks, closes the engine, logs "shutdown
+/// complete" and exits with 0.
 /// Returns at once; the work runs on the async runtime.
 pub fn request<R: Runtime>(app: &AppHandle<R>, reason: &'static str) {
     let Some(flag) = app.try_state::<Shutdown>() else {
@@ -41,6 +46,14 @@ pub fn request<R: Runtime>(app: &AppHandle<R>, reason: &'static str) {
     tracing::info!(reason, "shutting down");
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        // Before the store closes: an auto-lock check must not run against a closed pool.
+        if let Some(autolock) = app.try_state::<AutoLock>() {
+            autolock.stop().await;
+        }
+        // Before exiting: the clipboard plugin lets go of the clipboard on exit.
+        if let Some(clipboard) = app.try_state::<SecretClipboard>() {
+            clipboard.stop().await;
+        }
         if let Some(core) = app.try_state::<CoreState>().and_then(|s| s.opened()) {
             if tokio::time::timeout(CLOSE_TIMEOUT, core.close())
                 .await

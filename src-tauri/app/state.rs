@@ -14,6 +14,9 @@ use std::sync::{Arc, OnceLock};
 use brokerdesk_core::{ApiError, Brokerdesk};
 use tokio::sync::Mutex;
 
+/// How the audit log names changes made through the app (the CLI's are `cli`).
+pub const AUDIT_ACTOR: &str = "app";
+
 /// Builds an [`ApiError`] raised by the shell itself (not by the core).
 pub fn app_error(code: &str, message: impl Into<String>) -> ApiError {
     ApiError {
@@ -63,7 +66,7 @@ impl CoreState {
     async fn open(&self) -> Result<Arc<Brokerdesk>, ApiError> {
         let dir = self.data_dir.clone()?;
         let keystore = brokerdesk_core::api::default_keystore();
-        match Brokerdesk::open(&dir, keystore).await {
+        match Brokerdesk::open_as(&dir, keystore, AUDIT_ACTOR).await {
             Ok(core) => {
                 tracing::info!(data_dir = %dir.display(), "profile opened");
                 Ok(Arc::new(core))

@@ -6,7 +6,8 @@
 # BINARY defaults to $CARGO_TARGET_DIR/debug/brokerdesk-app (or target/debug/brokerdesk-app),
 # built with `cargo build -p brokerdesk-app --features tauri/custom-protocol`.
 # Needs: tauri-driver (`cargo install tauri-driver --locked`), /usr/bin/WebKitWebDriver
-# (webkit2gtk-driver), xvfb-run, dbus-run-session, ImageMagick, and `npm ci` in tests/app.
+# (webkit2gtk-driver), xvfb-run, dbus-run-session, dbus-monitor, busctl, sqlite3, python3
+# (x_clipboard.py reads the X clipboard), ImageMagick, and `npm ci` in tests/app.
 # Screenshots land in tests/app/out/e2e-*.png.
 set -uo pipefail
 
@@ -34,6 +35,6 @@ BROKERDESK_APP_BIN="$bin" TAURI_DRIVER="$driver" NO_AT_BRIDGE=1 \
     xvfb-run -a -s "-screen 0 1280x800x24" \
     dbus-run-session -- node --test --test-reporter=spec e2e.test.mjs \
     2> >(grep -v -e 'Failed to set fd limit' -e 'Activating service' -e 'Successfully activated' \
-        -e 'Cannot connect to DBus' -e 'stale element' >&2) \
+        -e 'Cannot connect to DBus' -e 'stale element' -e 'became a monitor' -e 'Monitoring connection' >&2) \
     | grep --line-buffered -v -e 'SpiRegistry daemon' -e 'stale element'
 exit "${PIPESTATUS[0]}"

@@ -5,10 +5,16 @@
 // password, a paper account added through the form; then the tray's Lock (clicked over D-Bus,
 // as a tray host does) locks the vault and the UI must follow the `vault-status` event to its
 // unlock screen; unlocking shows the account again; Settings sends a test notification (the
-// D-Bus-activated dunst draws it: see out/e2e-5-notification.png); the tray's Quit exits.
+// D-Bus-activated dunst draws it: see out/e2e-5-notification.png). Two-factor is turned on
+// through the UI with a TOTP computed here from the secret it shows, and removing the account
+// must then ask for a code. The security commands follow, called as the UI's client calls them
+// (`twofa-status` events, the audit log and its CSV export, settings, the lockout
+// notification); then, left idle, a copied secret leaves the clipboard after 30 s and the
+// vault locks itself after 1 minute; the tray's Quit exits.
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, execFileSync, spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -28,6 +34,13 @@ const WAIT = { timeout: 20_000 };
 let driver;
 let browser;
 let dataDir;
+/** XDG_CONFIG_HOME of the app, naming `downloadsDir` as the Downloads folder. */
+let xdgDir;
+let downloadsDir;
+/** Secrets this run handled, which the log must not contain. */
+const secretsSeen = [];
+/** Two-factor as the UI set it up: the secret, the backup codes, the account then removed. */
+const twofa = {};
 
 function portOpen(p) {
   return new Promise((resolve) => {
@@ -95,6 +108,84 @@ async function until(what, fn, ms = 10_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Decodes RFC 4648 base32 (as in otpauth URIs). */
+function base32Decode(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of text.replace(/=+$/, "").toUpperCase()) {
+    const i = alphabet.indexOf(ch);
+    assert.ok(i >= 0, `not base32: ${ch}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 TOTP (HMAC-SHA-1, 6 digits, 30-second steps) at unix time `seconds`. */
+function totp(secret, seconds = Date.now() / 1000) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
+  const mac = createHmac("sha1", base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(n % 1_000_000).padStart(6, "0");
+}
+
+/**
+ * Calls a command as the UI's client does; resolves to {resolved} or {rejected: {code, message,
+ * fields}}. (Not {error}: WebDriver clients read a result with an `error` key as a failure of
+ * the WebDriver command itself.)
+ */
+function invoke(command, args = {}) {
+  return browser.execute(
+    (c, a) =>
+      window.__TAURI_INTERNALS__.invoke(c, a).then(
+        (resolved) => ({ resolved }),
+        (rejected) => ({ rejected }),
+      ),
+    command,
+    args,
+  );
+}
+
+async function invokeOk(command, args) {
+  const r = await invoke(command, args);
+  assert.ok(!r.rejected, `${command}: ${JSON.stringify(r.rejected)}`);
+  return r.resolved;
+}
+
+async function invokeErr(command, args) {
+  const r = await invoke(command, args);
+  assert.ok(r.rejected, `${command} should have failed, returned ${JSON.stringify(r.resolved)}`);
+  return r.rejected;
+}
+
+/** The CLIPBOARD selection's text, as a pasting app gets it; null when it holds none. */
+function clipboardText() {
+  const r = spawnSync("python3", [join(here, "x_clipboard.py")], { encoding: "utf8" });
+  if (r.status === 0) return r.stdout;
+  assert.equal(r.status, 1, `x_clipboard.py: ${r.stderr}`);
+  return null;
+}
+
+/** Records the desktop notifications sent on the session bus from now on. */
+function watchNotifications() {
+  const monitor = spawn(
+    "dbus-monitor",
+    ["--session", "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  let seen = "";
+  monitor.stdout.on("data", (chunk) => (seen += chunk));
+  return { seen: () => seen, stop: () => monitor.kill("SIGTERM") };
+}
+
 /** Screenshot of the whole X display (shows native popups such as notifications). */
 function screen(name) {
   try {
@@ -112,9 +203,14 @@ before(async () => {
   assert.ok(bin, "set BROKERDESK_APP_BIN to the app binary (tests/app/e2e.sh does)");
   mkdirSync(out, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), "brokerdesk-e2e."));
+  // A Downloads folder of our own, named the way desktops name it (xdg-user-dirs).
+  xdgDir = mkdtempSync(join(tmpdir(), "brokerdesk-e2e-xdg."));
+  downloadsDir = join(xdgDir, "Downloads");
+  mkdirSync(downloadsDir);
+  writeFileSync(join(xdgDir, "user-dirs.dirs"), `XDG_DOWNLOAD_DIR="${downloadsDir}"\n`);
   // The app inherits this environment through tauri-driver and WebKitWebDriver.
   driver = spawn(driverBin, ["--port", String(port), "--native-port", String(port + 1), "--native-driver", nativeDriver], {
-    env: { ...process.env, BROKERDESK_DATA_DIR: dataDir, BROKERDESK_NO_KEYCHAIN: "1" },
+    env: { ...process.env, BROKERDESK_DATA_DIR: dataDir, BROKERDESK_NO_KEYCHAIN: "1", XDG_CONFIG_HOME: xdgDir },
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitForPort(port, 10_000);
@@ -130,6 +226,7 @@ after(async () => {
   if (browser) await browser.deleteSession().catch(() => {});
   driver?.kill("SIGTERM");
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (xdgDir) rmSync(xdgDir, { recursive: true, force: true });
 });
 
 test("first run: create a password vault, add a paper account, lock from the tray, unlock", { timeout: 120_000 }, async () => {
@@ -241,6 +338,10 @@ test("security: the CSP holds and only the app's own commands are allowed", { ti
       () => "allowed",
       (e) => String(e),
     );
+    result.clipboardPlugin = await invoke("plugin:clipboard-manager|read_text").then(
+      () => "allowed",
+      (e) => String(e),
+    );
     result.windowPlugin = await invoke("plugin:window|close", { label: "main" }).then(
       () => "allowed",
       (e) => String(e),
@@ -257,7 +358,171 @@ test("security: the CSP holds and only the app's own commands are allowed", { ti
   assert.ok(probe.violations.some((d) => d.startsWith("script-src")), `CSP violations seen: ${probe.violations}`);
   assert.match(probe.notificationPlugin, /not allowed/i);
   assert.match(probe.windowPlugin, /not allowed/i);
+  assert.match(probe.clipboardPlugin, /not allowed/i, "the webview must not read the clipboard");
   assert.equal(probe.appVersion, "0.1.0");
+});
+
+test("two-factor through the UI: turn on with a TOTP, then removing an account asks for a code", { timeout: 90_000 }, async () => {
+  await browser.$('nav[aria-label="Main"]').$("a*=Security").click();
+  const card = browser.$('section[aria-labelledby="sec-twofa"]');
+  const state = card.$('[data-testid="twofa-state"]');
+  await state.waitForDisplayed(WAIT);
+  assert.equal(await state.getText(), "Off");
+
+  // Step 1: the secret, as a user would type it into an authenticator app.
+  await card.$("button*=Turn on").click();
+  const secretField = browser.$('[data-testid="twofa-secret"]');
+  await secretField.waitForDisplayed(WAIT);
+  twofa.secret = (await secretField.getText()).replace(/\s+/g, "");
+  assert.match(twofa.secret, /^[A-Z2-7]{32}$/, "a 160-bit base32 secret");
+  secretsSeen.push(twofa.secret);
+  await shot("e2e-6-twofa-setup");
+
+  // Step 2: the code "the app shows", computed here (RFC 6238).
+  await browser.$("button=Next").click();
+  await browser.$("#twofa-enable-code").waitForDisplayed(WAIT);
+  await browser.$("#twofa-enable-code").setValue(totp(twofa.secret));
+  await browser.$('button[form="twofa-enable-form"]').click();
+
+  // Step 3: the backup codes, shown once.
+  const list = browser.$('[data-testid="backup-codes"]');
+  await list.waitForDisplayed(WAIT);
+  twofa.codes = await list.$$(".code").map((c) => c.getText());
+  assert.equal(twofa.codes.length, 10);
+  secretsSeen.push(...twofa.codes);
+  await browser.$("label*=I saved these codes").click();
+  await browser.$("button=Done").click();
+  await until("the card to say On", async () => (await state.getText()) === "On");
+  assert.equal(await card.$('[data-testid="backup-codes-remaining"]').getText(), "10 of 10 left");
+
+  // Enabling opened the 15-minute step-up window; end it as 15 minutes would (the app reads
+  // the window from the database on every sensitive call).
+  execFileSync("sqlite3", ["-cmd", ".timeout 5000", join(dataDir, "brokerdesk.db"), "UPDATE twofa SET step_up_until = NULL"]);
+
+  // Removing an account is sensitive: the UI must ask for a code before it goes through.
+  const [account] = await invokeOk("accounts_list");
+  twofa.removedAccountId = account.id;
+  await browser.$('nav[aria-label="Main"]').$("a*=Accounts").click();
+  await browser.$(`button[aria-label="Remove ${account.name}"]`).click();
+  await browser.$("button=Remove account").click();
+  const codeField = browser.$("#step-up-code");
+  await codeField.waitForDisplayed(WAIT);
+  assert.equal((await invokeOk("accounts_list")).length, 1, "nothing removed before the code");
+  await shot("e2e-7-step-up");
+  await browser.$("button=Use a backup code").click();
+  await browser.$("#step-up-code").setValue(twofa.codes[0]);
+  await browser.$('button[form="step-up-form"]').click();
+  await browser.$(`tr*=${account.name}`).waitForDisplayed({ ...WAIT, reverse: true });
+  await until("the account to be removed", async () => (await invokeOk("accounts_list")).length === 0);
+  const status = await invokeOk("twofa_status");
+  assert.ok(status.stepUpUntil, "the backup code opened a step-up window");
+  assert.equal(status.backupCodesRemaining, 9);
+});
+
+test("security commands: two-factor events, audit log and CSV export, settings, lockout notice", { timeout: 90_000 }, async () => {
+  assert.ok(twofa.codes, "needs two-factor on (previous test)");
+  assert.equal((await invokeErr("twofa_setup")).code, "twofa_already_enabled");
+
+  // `twofa-status` follows every verification, failed ones included.
+  await browser.execute(() => {
+    window.__twofaEvents = [];
+    const internals = window.__TAURI_INTERNALS__;
+    const handler = internals.transformCallback((event) => window.__twofaEvents.push(event.payload));
+    return internals.invoke("plugin:event|listen", { event: "twofa-status", target: { kind: "Any" }, handler });
+  });
+  const now = Date.now() / 1000;
+  const valid = new Set([-30, 0, 30].map((d) => totp(twofa.secret, now + d)));
+  const wrong = ["000000", "111111", "222222", "333333"].find((c) => !valid.has(c));
+  assert.equal((await invokeErr("twofa_verify", { code: wrong })).code, "wrong_code");
+  const stepped = await invokeOk("twofa_verify", { code: twofa.codes[1] });
+  assert.ok(stepped.stepUpUntil);
+  assert.equal(stepped.backupCodesRemaining, 8);
+  const events = () => browser.execute(() => window.__twofaEvents);
+  await until("two twofa-status events", async () => (await events()).length >= 2);
+  const [afterWrong, afterRight] = await events();
+  assert.equal(afterWrong.failedAttempts, 1);
+  assert.equal(afterRight.failedAttempts, 0);
+  assert.equal(afterRight.backupCodesRemaining, 8);
+
+  // The audit log saw all of it, through the app, and its chain holds.
+  const entries = await invokeOk("audit_list", { filter: {} });
+  const audited = entries.map((e) => e.event);
+  for (const e of ["vault_created", "vault_locked", "vault_unlock_failed", "twofa_enabled", "twofa_failed", "backup_code_used", "account_removed"]) {
+    assert.ok(audited.includes(e), `audit has ${e}: ${audited}`);
+  }
+  assert.ok(entries.every((e) => e.actor === "app"));
+  const removals = await invokeOk("audit_list", { filter: { events: ["account_removed"] } });
+  assert.equal(removals.length, 1);
+  assert.equal(removals[0].accountId, twofa.removedAccountId);
+  const verification = await invokeOk("audit_verify");
+  assert.equal(verification.ok, true, verification.message);
+  assert.equal(verification.entries, entries.length);
+
+  // The CSV lands in the Downloads folder, owner-only.
+  const path = await invokeOk("audit_export_csv", { filter: {} });
+  assert.equal(dirname(path), downloadsDir);
+  assert.match(path, /\/brokerdesk-audit-\d{8}-\d{6}\.csv$/);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  const csv = readFileSync(path, "utf8").trim().split("\r\n");
+  assert.equal(csv[0], "id,at,event,actor,account_id,detail,hash");
+  assert.equal(csv.length, entries.length + 1);
+  assert.deepEqual(readdirSync(downloadsDir), [path.split("/").pop()]);
+
+  // Settings: off by default; validated by the core.
+  assert.deepEqual(await invokeOk("settings_get"), { autoLockMinutes: null });
+  const invalid = await invokeErr("settings_update", { settings: { autoLockMinutes: 0 } });
+  assert.equal(invalid.code, "validation");
+  assert.equal(invalid.fields[0].field, "autoLockMinutes");
+  assert.equal(await invokeOk("app_activity"), null);
+
+  // Five wrong codes lock two-factor out, and the user is told natively.
+  const notices = watchNotifications();
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // dbus-monitor subscribes
+    let last;
+    for (let i = 0; i < 5; i++) last = await invokeErr("twofa_verify", { code: wrong });
+    assert.equal(last.code, "twofa_locked_out");
+    assert.ok((await invokeOk("twofa_status")).lockedUntil);
+    await until("the lockout notification", () => notices.seen().includes("Two-factor locked: too many wrong codes"));
+    await new Promise((r) => setTimeout(r, 1500));
+    screen("e2e-8-twofa-locked");
+  } finally {
+    notices.stop();
+  }
+});
+
+test("idle: a copied secret leaves the clipboard after 30 s, and the vault locks itself after 1 minute", { timeout: 150_000 }, async () => {
+  const secret = `e2e-clipboard-${Date.now()}-secret`;
+  secretsSeen.push(secret);
+  // The idle minute counts from here: saving the settings restarts the countdown.
+  const armed = Date.now();
+  assert.deepEqual(await invokeOk("settings_update", { settings: { autoLockMinutes: 1 } }), { autoLockMinutes: 1 });
+  await invokeOk("clipboard_write_secret", { text: secret });
+  const copied = Date.now();
+  assert.equal(clipboardText(), secret);
+  await new Promise((r) => setTimeout(r, 25_000));
+  assert.equal(clipboardText(), secret, "still there 25 s later");
+  await until("the clipboard to be cleared", () => clipboardText() === null, 10_000);
+  const clearedAfter = (Date.now() - copied) / 1000;
+  assert.ok(clearedAfter >= 29, `cleared after ${clearedAfter} s`);
+
+  // Nothing touched: the auto-lock (checked every 15 s) locks within 60–75 s, tells the UI
+  // (`vault-status`) and the tray.
+  await browser.$("h1=Brokerdesk is locked").waitForDisplayed({ timeout: 100_000 });
+  const lockedAfter = (Date.now() - armed) / 1000;
+  assert.ok(lockedAfter >= 59 && lockedAfter <= 95, `locked after ${lockedAfter} s`);
+  const tray = trayMenu();
+  await until("the tray's Lock to be disabled", () => tray.enabled("Lock") === false);
+  const log = readFileSync(join(dataDir, "logs", "brokerdesk.log"), "utf8");
+  assert.match(log, /vault auto-locked after 1 idle minutes/);
+  assert.match(log, /copied secret cleared from the clipboard/);
+  await shot("e2e-9-auto-locked");
+
+  // Unlock, and switch auto-lock off again.
+  await browser.$("#unlock-password").setValue(PASSWORD);
+  await browser.$('button[type="submit"]').click();
+  await browser.$('[data-testid="vault-protection"]').waitForDisplayed(WAIT);
+  assert.deepEqual(await invokeOk("settings_update", { settings: { autoLockMinutes: null } }), { autoLockMinutes: null });
 });
 
 test("the tray's Quit closes the store and exits", { timeout: 30_000 }, async () => {
@@ -280,4 +545,5 @@ test("the log has no secret", async () => {
   const log = readFileSync(join(dataDir, "logs", "brokerdesk.log"), "utf8");
   assert.ok(log.includes("profile opened"));
   assert.ok(!log.includes(PASSWORD), "the master password must never be logged");
+  for (const secret of secretsSeen) assert.ok(!log.includes(secret), "no 2FA secret, backup code or copied secret is logged");
 });

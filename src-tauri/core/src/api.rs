@@ -224,6 +224,10 @@ impl Brokerdesk {
     /// Locks the vault (needs a master password).
     pub async fn lock(&self) -> Result<VaultStatus, ApiError> {
         self.vault.lock().await.map_err(api)?;
+        // Locking also revokes a fresh two-factor verification.
+        if let Err(e) = self.twofa.end_step_up().await {
+            tracing::warn!(code = e.code(), "could not close the step-up window");
+        }
         self.audit.record(AuditEvent::VaultLocked, None, "").await;
         self.status().await
     }

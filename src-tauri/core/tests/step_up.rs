@@ -151,6 +151,16 @@ async fn sensitive_changes_need_a_fresh_code() {
     now.fetch_add(15 * 60 + 1, Ordering::SeqCst);
     refused(bd.twofa_disable().await.unwrap_err());
     bd.twofa_verify(&backup.codes[0]).await.unwrap();
+    bd.twofa_status()
+        .await
+        .unwrap()
+        .step_up_until
+        .expect("window open");
+    // Locking revokes the window.
+    bd.lock().await.unwrap();
+    bd.unlock(Some(Secret::new(PASSWORD))).await.unwrap();
+    refused(bd.twofa_disable().await.unwrap_err());
+    bd.twofa_verify(&backup.codes[2]).await.unwrap();
     bd.twofa_disable().await.unwrap();
     assert!(!bd.twofa_status().await.unwrap().enabled);
 

@@ -327,6 +327,16 @@ impl TwoFactor {
         }
     }
 
+    /// Closes the step-up window (locking the app revokes it, as `sudo -k` does).
+    pub async fn end_step_up(&self) -> Result<(), TwofaError> {
+        sqlx::query(
+            "UPDATE twofa SET step_up_until = NULL WHERE id = 1 AND step_up_until IS NOT NULL",
+        )
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Turns 2FA off (a step-up-protected change: the caller checks the window first).
     pub async fn disable(&self) -> Result<(), TwofaError> {
         if !self.is_enabled().await? {
