@@ -23,8 +23,8 @@ export default tseslint.config(
     },
   },
   {
-    // The client itself, the e2e mock installer (mock builds only) and unit tests of the client.
-    files: ["src/api/client.ts", "src/e2e/installMock.ts", "src/api/*.test.ts"],
+    // The client itself, the e2e mock installer (mock builds only) and tests that mock the IPC layer.
+    files: ["src/api/client.ts", "src/e2e/installMock.ts", "src/**/*.test.{ts,tsx}"],
     rules: { "no-restricted-imports": "off" },
   },
   {

@@ -165,7 +165,9 @@ describe("accounts", () => {
 
     await key.fill("AKNEWKEYID0042");
     await warning.waitFor({ state: "detached" });
-    await page.getByRole("button", { name: "Save changes" }).click();
+    // Replacing stored credentials is a rotation, and the form says so.
+    await page.getByTestId("rotation-note").getByText("the old values are deleted from this computer").waitFor();
+    await page.getByRole("button", { name: "Save and rotate credentials" }).click();
     await page.getByText("Saved “Alpaca swing”.").waitFor();
     assert.deepEqual((await calls(page, "account_update")).at(-1).input.credentials, { apiKey: "AKNEWKEYID0042", apiSecret: null });
     await row.getByText("••••0042").waitFor();

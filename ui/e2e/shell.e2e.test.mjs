@@ -35,14 +35,14 @@ describe("theme and navigation", () => {
     assert.equal(await page.evaluate(() => localStorage.getItem("brokerdesk.theme")), null);
   });
 
-  test("placeholder pages say plainly what is not there yet; Settings shows the data folder and version", async () => {
+  test("Security changes the password and rotates the key; Settings shows the data folder and version", async () => {
     const page = await open("unlocked");
     await nav(page, "Activity");
-    await page.getByRole("heading", { name: "The audit log arrives in a later release." }).waitFor();
+    await page.getByRole("table", { name: "Audit log" }).waitFor();
     assert.equal(await page.getByRole("link", { name: "Activity" }).getAttribute("aria-current"), "page");
 
     await nav(page, "Security");
-    await page.getByText("Two-factor authentication (TOTP and backup codes) arrives in a later release.").waitFor();
+    await page.getByTestId("twofa-state").getByText("Off").waitFor();
     await page.getByTestId("protection-title").getByText("Master password").waitFor();
     assert.equal(await page.getByTestId("key-generation").textContent(), "3");
     await page.getByLabel(/^Current master password/).fill("wrong one");

@@ -87,4 +87,100 @@ describe("client", () => {
     await emit("vault-status", { ...status, locked: true });
     expect(seen.length).toBe(before);
   });
+
+  it("passes the new commands' arguments as the shell expects", async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return null;
+    });
+    const filter = { events: [], accountId: null, since: null, until: null, search: "x", limit: 500 };
+    await api.twofaEnable("123456");
+    await api.twofaVerify("k7m2p-x9qrt");
+    await api.auditList(filter);
+    await api.auditExportCsv(filter);
+    await api.settingsUpdate({ autoLockMinutes: 15 });
+    await api.clipboardWriteSecret("secret");
+    await api.appActivity();
+    expect(seen).toEqual([
+      ["twofa_enable", { code: "123456" }],
+      ["twofa_verify", { code: "k7m2p-x9qrt" }],
+      ["audit_list", { filter }],
+      ["audit_export_csv", { filter }],
+      ["settings_update", { settings: { autoLockMinutes: 15 } }],
+      ["clipboard_write_secret", { text: "secret" }],
+      ["app_activity", {}],
+    ]);
+  });
+});
+
+describe("step-up retry", () => {
+  const STEP_UP = { code: "step_up_required", message: "this change needs a fresh two-factor code (or a backup code)", fields: [] };
+
+  /** A backend whose sensitive command fails until `twofa_verify` was called. */
+  function backend() {
+    const seen: string[] = [];
+    let verified = false;
+    mockIPC((cmd) => {
+      seen.push(cmd);
+      if (cmd === "twofa_verify") {
+        verified = true;
+        return null;
+      }
+      if (cmd === "credentials_purge") {
+        if (!verified) throw STEP_UP;
+        return { accounts: 2, credentialsDeleted: 3 };
+      }
+      if (cmd === "account_remove") throw { code: "not_found", message: "No such account.", fields: [] };
+      return null;
+    });
+    return seen;
+  }
+
+  it("asks the handler, then retries the original call once and resolves with its result", async () => {
+    const seen = backend();
+    const handler = vi.fn(async (error: BrokerdeskError) => {
+      expect(error.code).toBe("step_up_required");
+      await api.twofaVerify("123456");
+      return true;
+    });
+    const stop = api.onStepUpRequired(handler);
+    await expect(api.credentialsPurge()).resolves.toEqual({ accounts: 2, credentialsDeleted: 3 });
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual(["credentials_purge", "twofa_verify", "credentials_purge"]);
+    stop();
+  });
+
+  it("rejects with the original error when the user cancels (or the handler fails)", async () => {
+    const seen = backend();
+    const stop = api.onStepUpRequired(async () => false);
+    const error = await api.credentialsPurge().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokerdeskError);
+    expect(error).toMatchObject(STEP_UP);
+    stop();
+    const stopThrowing = api.onStepUpRequired(() => Promise.reject(new Error("dialog unmounted")));
+    await expect(api.credentialsPurge()).rejects.toMatchObject({ code: "step_up_required" });
+    stopThrowing();
+    expect(seen).toEqual(["credentials_purge", "credentials_purge"]);
+  });
+
+  it("does not retry again when the retry fails too, and lets other errors through untouched", async () => {
+    mockIPC(() => {
+      throw STEP_UP;
+    });
+    const handler = vi.fn(async () => true);
+    const stop = api.onStepUpRequired(handler);
+    await expect(api.accountRemove("acc_1")).rejects.toMatchObject({ code: "step_up_required" });
+    expect(handler).toHaveBeenCalledTimes(1);
+
+    backend();
+    await expect(api.accountRemove("acc_1")).rejects.toMatchObject({ code: "not_found" });
+    expect(handler).toHaveBeenCalledTimes(1);
+    stop();
+  });
+
+  it("without a handler, step_up_required is thrown as is", async () => {
+    backend();
+    await expect(api.credentialsPurge()).rejects.toMatchObject({ code: "step_up_required" });
+  });
 });

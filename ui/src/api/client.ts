@@ -7,10 +7,18 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Account } from "../bindings/Account";
 import type { AccountInput } from "../bindings/AccountInput";
+import type { AppSettings } from "../bindings/AppSettings";
+import type { AuditEntry } from "../bindings/AuditEntry";
+import type { AuditFilter } from "../bindings/AuditFilter";
+import type { AuditVerification } from "../bindings/AuditVerification";
+import type { BackupCodes } from "../bindings/BackupCodes";
 import type { BrokerInfo } from "../bindings/BrokerInfo";
 import type { PropFirmPresetInfo } from "../bindings/PropFirmPresetInfo";
+import type { PurgeReport } from "../bindings/PurgeReport";
+import type { TwoFactorSetup } from "../bindings/TwoFactorSetup";
+import type { TwoFactorStatus } from "../bindings/TwoFactorStatus";
 import type { VaultStatus } from "../bindings/VaultStatus";
-import { type BrokerdeskError, SESSION_CODES, toBrokerdeskError } from "./errors";
+import { type BrokerdeskError, ErrorCodes, SESSION_CODES, toBrokerdeskError } from "./errors";
 
 export { BrokerdeskError, ErrorCodes } from "./errors";
 
@@ -28,13 +36,48 @@ export function onSessionError(handler: SessionErrorHandler): () => void {
   };
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/**
+ * Asked when a command fails with `step_up_required`: resolves true once the user has verified
+ * a two-factor code (the command is then retried), false when they cancelled.
+ */
+export type StepUpHandler = (error: BrokerdeskError) => Promise<boolean>;
+let stepUpHandler: StepUpHandler | null = null;
+
+/** Registers the step-up prompt (one for the app). Returns a function that unregisters it. */
+export function onStepUpRequired(handler: StepUpHandler): () => void {
+  stepUpHandler = handler;
+  return () => {
+    if (stepUpHandler === handler) stepUpHandler = null;
+  };
+}
+
+async function invokeOnce<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {
     const error = toBrokerdeskError(raw);
     if (SESSION_CODES.has(error.code)) sessionErrorHandler?.(error);
     throw error;
+  }
+}
+
+/**
+ * Calls a command. When it needs a fresh two-factor step-up, the registered handler asks for a
+ * code and the command is retried once, so callers simply get its result; if the user cancels,
+ * the original `step_up_required` error is thrown.
+ */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invokeOnce<T>(command, args);
+  } catch (e) {
+    const error = e as BrokerdeskError;
+    const handler = stepUpHandler;
+    if (error.code !== ErrorCodes.stepUpRequired || !handler || command === "twofa_verify") throw error;
+    const verified = await Promise.resolve()
+      .then(() => handler(error))
+      .catch(() => false);
+    if (!verified) throw error;
+    return await invokeOnce<T>(command, args);
   }
 }
 
@@ -61,6 +104,32 @@ export const accountGet = (id: string) => call<Account>("account_get", { id });
 export const accountAdd = (input: AccountInput) => call<Account>("account_add", { input });
 export const accountUpdate = (id: string, input: AccountInput) => call<Account>("account_update", { id, input });
 export const accountRemove = (id: string) => call<null>("account_remove", { id });
+
+export const twofaStatus = () => call<TwoFactorStatus>("twofa_status");
+/** Starts (or restarts, with a new secret) two-factor setup. */
+export const twofaSetup = () => call<TwoFactorSetup>("twofa_setup");
+/** Confirms setup with a code from the app; returns the 10 backup codes (shown once). */
+export const twofaEnable = (code: string) => call<BackupCodes>("twofa_enable", { code });
+/** Verifies a TOTP or backup code; opens the 15-minute step-up window. */
+export const twofaVerify = (code: string) => call<TwoFactorStatus>("twofa_verify", { code });
+export const twofaDisable = () => call<TwoFactorStatus>("twofa_disable");
+export const twofaRegenerateBackupCodes = () => call<BackupCodes>("twofa_regenerate_backup_codes");
+
+export const auditList = (filter: AuditFilter) => call<AuditEntry[]>("audit_list", { filter });
+export const auditVerify = () => call<AuditVerification>("audit_verify");
+/** Saves the matching entries as CSV in the user's Downloads folder; returns the file's path. */
+export const auditExportCsv = (filter: AuditFilter) => call<string>("audit_export_csv", { filter });
+
+export const settingsGet = () => call<AppSettings>("settings_get");
+export const settingsUpdate = (settings: AppSettings) => call<AppSettings>("settings_update", { settings });
+
+/** Emergency: deletes every stored credential and puts every account in paper mode. */
+export const credentialsPurge = () => call<PurgeReport>("credentials_purge");
+
+/** Tells the shell the user is active (it auto-locks after the idle minutes in the settings). */
+export const appActivity = () => call<null>("app_activity");
+/** Puts a secret on the OS clipboard; the shell clears it after 30 s if it still holds it. */
+export const clipboardWriteSecret = (text: string) => call<null>("clipboard_write_secret", { text });
 
 /** Shows a native test notification, to check the OS lets Brokerdesk show them. */
 export const notifyTest = () => call<null>("notify_test");

@@ -25,6 +25,13 @@ export const ErrorCodes = {
   ciphertextTampered: "ciphertext_tampered",
   ciphertextMisbound: "ciphertext_misbound",
   vaultChanged: "vault_changed",
+  stepUpRequired: "step_up_required",
+  wrongCode: "wrong_code",
+  codeReplayed: "code_replayed",
+  twofaLockedOut: "twofa_locked_out",
+  twofaNotEnabled: "twofa_not_enabled",
+  twofaAlreadyEnabled: "twofa_already_enabled",
+  twofaNotSetUp: "twofa_not_set_up",
 } as const;
 
 /** Codes after which the vault state must be re-read (the app may need the unlock or first-run screen). */

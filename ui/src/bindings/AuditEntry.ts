@@ -4,7 +4,7 @@ import type { AuditEvent } from "./AuditEvent";
 /**
  * One audit entry as shown to the user.
  */
-export type AuditEntry = { id: bigint, 
+export type AuditEntry = { id: number, 
 /**
  * RFC 3339, UTC.
  */

@@ -7,4 +7,4 @@ export type AuditVerification = { ok: boolean, entries: number,
 /**
  * The first entry whose hash does not follow from its predecessor and contents.
  */
-firstBrokenId: bigint | null, message: string, };
+firstBrokenId: number | null, message: string, };

@@ -10,13 +10,19 @@ interface DialogProps {
   actions: ReactNode;
   onClose: () => void;
   tone?: "default" | "danger";
+  size?: "default" | "wide";
+  /** A line under the title (e.g. "Step 1 of 3"). */
+  subtitle?: ReactNode;
 }
+
+/** Open dialogs, innermost last: only the top one handles Escape and Tab (a step-up prompt can open over another dialog). */
+const openDialogs: object[] = [];
 
 /**
  * A modal dialog: focus moves inside and Tab cycles within it, Escape or a click on the
  * backdrop closes it, and focus returns to where it was.
  */
-export function Dialog({ title, children, actions, onClose, tone = "default" }: DialogProps) {
+export function Dialog({ title, children, actions, onClose, tone = "default", size = "default", subtitle }: DialogProps) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const onCloseRef = useRef(onClose);
@@ -25,6 +31,8 @@ export function Dialog({ title, children, actions, onClose, tone = "default" }: 
   });
 
   useEffect(() => {
+    const token = {};
+    openDialogs.push(token);
     const previous = document.activeElement as HTMLElement | null;
     const node = ref.current;
     const focusables = () => Array.from(node?.querySelectorAll<HTMLElement>(FOCUSABLE) ?? []);
@@ -33,6 +41,7 @@ export function Dialog({ title, children, actions, onClose, tone = "default" }: 
     initial?.focus();
 
     const onKey = (e: KeyboardEvent) => {
+      if (openDialogs[openDialogs.length - 1] !== token) return;
       if (e.key === "Escape") {
         e.stopPropagation();
         onCloseRef.current();
@@ -53,6 +62,7 @@ export function Dialog({ title, children, actions, onClose, tone = "default" }: 
     };
     document.addEventListener("keydown", onKey, true);
     return () => {
+      openDialogs.splice(openDialogs.indexOf(token), 1);
       document.removeEventListener("keydown", onKey, true);
       previous?.focus?.();
     };
@@ -60,10 +70,13 @@ export function Dialog({ title, children, actions, onClose, tone = "default" }: 
 
   return (
     <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div ref={ref} className={`dialog dialog-${tone}`} role="dialog" aria-modal="true" aria-labelledby={titleId}>
-        <h2 id={titleId} className="dialog-title">
-          {title}
-        </h2>
+      <div ref={ref} className={`dialog dialog-${tone}${size === "wide" ? " dialog-wide" : ""}`} role="dialog" aria-modal="true" aria-labelledby={titleId}>
+        <div className="dialog-head">
+          <h2 id={titleId} className="dialog-title">
+            {title}
+          </h2>
+          {subtitle ? <p className="dialog-subtitle">{subtitle}</p> : null}
+        </div>
         <div className="dialog-body">{children}</div>
         <div className="dialog-actions">{actions}</div>
       </div>

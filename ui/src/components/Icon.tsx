@@ -25,6 +25,10 @@ const PATHS = {
   eyeOff: "M3 3l18 18 M10.6 5.1A10.8 10.8 0 0 1 12 5c6.4 0 10 7 10 7a17 17 0 0 1-3.2 4 M6.6 6.6A17.3 17.3 0 0 0 2 12s3.6 7 10 7a10 10 0 0 0 5.4-1.6 M9.9 9.9a3 3 0 0 0 4.2 4.2",
   folder: "M3 6h6l2 2h10v11H3z",
   bell: "M6 16V11a6 6 0 0 1 12 0v5l2 2H4z M10 20.5a2 2 0 0 0 4 0",
+  copy: "M9 9h11v11H9z M5 15H4V4h11v1",
+  printer: "M6 9V3h12v6 M6 18H4v-7h16v7h-2 M6 14h12v7H6z",
+  download: "M12 3v12 M7 10l5 5 5-5 M4 21h16",
+  search: "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z M21 21l-5-5",
   brand: "M4 18l5-6 4 3 7-9 M15 6h5v5",
 } as const;
 

@@ -21,6 +21,18 @@ export interface MockControls {
   /** What unlocking from the OS keychain fails with from now on; null puts the key back. */
   setKeychainUnlockError: (error: ApiError | null) => void;
   calls: { command: string; args: unknown }[];
+  /** The code an authenticator app shows now for the current (or pending) two-factor secret. */
+  totpNow: () => Promise<string>;
+  /** Moves the backend's clock forward (step-up window, lockout, TOTP steps, auto-lock). */
+  advanceClock: (seconds: number) => Promise<void>;
+  /** Edits an audit entry's detail behind the chain's back (what a sqlite3 shell could do). */
+  tamperAudit: (id: number, detail: string) => void;
+  /** The unused backup codes. */
+  backupCodes: () => string[];
+  /** The last text given to `clipboard_write_secret`. */
+  clipboard: () => string | null;
+  /** The last CSV export: its path and content. */
+  lastExport: () => { path: string; csv: string } | null;
 }
 
 declare global {
@@ -42,10 +54,10 @@ export function installMockBackend(): void {
   const calls: MockControls["calls"] = [];
 
   mockIPC(
-    (command, args) => {
+    async (command, args) => {
       calls.push({ command, args: args ?? null });
       try {
-        return backend.handle(command, (args ?? {}) as Record<string, unknown>);
+        return await backend.handle(command, (args ?? {}) as Record<string, unknown>);
       } catch (e) {
         // Tauri rejects invoke with the command's serialized error: the ApiError object.
         throw e instanceof MockApiError ? e.body : { code: "internal", message: String(e), fields: [] };
@@ -72,5 +84,21 @@ export function installMockBackend(): void {
       save();
     },
     calls,
+    totpNow: () => backend.twofa.codeNow(),
+    advanceClock: async (seconds) => {
+      const locked = backend.advanceClock(seconds);
+      save();
+      // The shell's auto-lock tells the UI, like the tray's "Lock".
+      if (locked) await emit("vault-status", backend.status());
+    },
+    tamperAudit: (id, detail) => {
+      const row = backend.state.audit.find((r) => r.id === id);
+      if (!row) throw new Error(`no audit entry ${id}`);
+      row.detail = detail;
+      save();
+    },
+    backupCodes: () => backend.state.twofa.backupCodes.filter((c) => !c.used).map((c) => c.code),
+    clipboard: () => backend.clipboard,
+    lastExport: () => backend.lastExport,
   };
 }

@@ -1,25 +1,28 @@
 /**
  * An in-memory stand-in for the Rust backend, for browser tests of the UI (mock builds only).
  * It implements every command of the IPC contract with the same error codes, so the UI can be
- * driven end to end without Tauri. It is deliberately simple: no crypto, plain objects.
+ * driven end to end without Tauri: the vault, accounts, two-factor step-up (real RFC 6238
+ * codes), the hash-chained audit log, settings and the emergency purge. Secrets are kept in
+ * plain objects: nothing here is sealed.
  */
-import type { Account } from "../bindings/Account";
 import type { AccountInput } from "../bindings/AccountInput";
 import type { ApiError } from "../bindings/ApiError";
-import type { FieldError } from "../bindings/FieldError";
+import type { AppSettings } from "../bindings/AppSettings";
+import type { AuditEvent } from "../bindings/AuditEvent";
 import type { VaultProtection } from "../bindings/VaultProtection";
 import type { VaultStatus } from "../bindings/VaultStatus";
 import { MOCK_BROKERS, MOCK_PRESETS } from "./catalog";
-import { validateAccountInput } from "./mockValidation";
+import { checkInput, credentialFields, describeAccount, materialize } from "./mockAccounts";
+import type { StoredAccount } from "./mockAccounts";
+import { appendAudit } from "./mockAudit";
+import type { AuditRow } from "./mockAudit";
+import { MockApiError, fail } from "./mockErrors";
+import { handleSecurityCommand } from "./mockSecurity";
+import { MockTwoFactor, iso } from "./mockTwofa";
+import type { MockClock, TwofaState } from "./mockTwofa";
 
-type SecretKey = "apiKey" | "apiSecret";
-
-interface StoredAccount {
-  account: Account;
-  secrets: Record<SecretKey, string | null>;
-  /** Stored secrets that "cannot be opened" (tampered with or moved), and the vault's error for each. */
-  unreadable?: Partial<Record<SecretKey, ApiError>>;
-}
+export { MockApiError } from "./mockErrors";
+export type { StoredAccount } from "./mockAccounts";
 
 export interface FakeState {
   initialized: boolean;
@@ -35,33 +38,42 @@ export interface FakeState {
   keyGeneration: number;
   accounts: StoredAccount[];
   nextId: number;
+  twofa: TwofaState;
+  audit: AuditRow[];
+  settings: AppSettings;
+  /** How far tests moved the mock's clock ahead of the real one (ms). */
+  clockOffsetMs: number;
+  /** The last user activity, on the mock's clock (auto-lock counts from here). */
+  lastActivityMs: number;
 }
 
-export type Scenario = "fresh" | "fresh-no-keychain" | "locked" | "unlocked" | "keychain" | "keychain-missing";
+export type Scenario = "fresh" | "fresh-no-keychain" | "locked" | "unlocked" | "unlocked-2fa" | "keychain" | "keychain-missing";
 
 export const MOCK_PASSWORD = "correct horse battery";
 export const MOCK_DATA_DIR = "/home/trader/.local/share/brokerdesk";
 export const MOCK_VERSION = "0.1.0";
 
-export class MockApiError extends Error {
-  constructor(readonly body: ApiError) {
-    super(body.message);
-  }
-}
-
-const fail = (code: string, message: string, fields: FieldError[] = []): never => {
-  throw new MockApiError({ code, message, fields });
-};
-
-const mask = (secret: string) => `••••${secret.slice(-4)}`;
 
 export class FakeBackend {
   private failures = new Map<string, ApiError>();
+  /** The last CSV export and the last text put on the clipboard (test hooks). */
+  lastExport: { path: string; csv: string } | null = null;
+  clipboard: string | null = null;
+  /** The backend's clock; instants it reports are converted back to the UI's real clock. */
+  readonly clock: MockClock = {
+    now: () => this.wallMs() + this.state.clockOffsetMs,
+    stamp: (ms) => iso(ms - this.state.clockOffsetMs),
+  };
+  readonly twofa: MockTwoFactor;
 
   constructor(
     public state: FakeState,
-    private readonly now: () => string = () => new Date().toISOString(),
-  ) {}
+    readonly now: () => string = () => new Date().toISOString(),
+    readonly wallMs: () => number = () => Date.now(),
+  ) {
+    this.twofa = new MockTwoFactor(state.twofa, this.clock, (event, detail) => this.record(event, null, detail));
+    state.lastActivityMs = this.clock.now();
+  }
 
   status(): VaultStatus {
     const s = this.state;
@@ -84,13 +96,27 @@ export class FakeBackend {
     this.failures.set(command, error);
   }
 
-  /** Handles one command; throws `MockApiError` with the `ApiError` body on failure. */
+  /** Moves the mock's clock forward; returns true if that made the vault auto-lock. */
+  advanceClock(seconds: number): boolean {
+    this.state.clockOffsetMs += seconds * 1000;
+    const s = this.state;
+    const minutes = s.settings.autoLockMinutes;
+    if (minutes === null || !s.initialized || s.locked || s.protection !== "password") return false;
+    if (this.clock.now() - s.lastActivityMs < minutes * 60_000) return false;
+    this.lock();
+    return true;
+  }
+
+  /** Handles one command; throws (or rejects with) `MockApiError` with the `ApiError` body on failure. */
   handle(command: string, args: Record<string, unknown> = {}): unknown {
     const injected = this.failures.get(command);
     if (injected) {
       this.failures.delete(command);
       throw new MockApiError(injected);
     }
+    const s = this.state;
+    const open = () => this.requireOpen();
+    const stepUp = () => this.requireStepUp();
     switch (command) {
       case "vault_status":
         return this.status();
@@ -101,43 +127,63 @@ export class FakeBackend {
       case "vault_lock":
         return this.lock();
       case "vault_change_password":
+        stepUp();
         return this.changePassword(args.current as string | null, String(args.newPassword ?? ""));
       case "vault_rotate_key":
-        this.requireOpen();
-        this.state.keyGeneration += 1;
+        open();
+        s.keyGeneration += 1;
+        this.record("key_rotated", null, `now at generation ${s.keyGeneration}`);
         return this.status();
       case "broker_catalog":
         return structuredClone(MOCK_BROKERS);
       case "prop_firm_presets":
         return structuredClone(MOCK_PRESETS);
       case "accounts_list":
-        this.requireOpen();
-        return this.state.accounts.map((a) => structuredClone(a.account));
+        open();
+        return s.accounts.map((a) => structuredClone(a.account));
       case "account_get":
-        this.requireOpen();
+        open();
         return structuredClone(this.find(String(args.id)).account);
-      case "account_add":
-        this.requireOpen();
-        return this.add(args.input as AccountInput);
-      case "account_update":
-        this.requireOpen();
-        return this.update(String(args.id), args.input as AccountInput);
+      case "account_add": {
+        const input = args.input as AccountInput;
+        if (input.credentials.apiKey !== null || input.credentials.apiSecret !== null) stepUp();
+        open();
+        return this.add(input);
+      }
+      case "account_update": {
+        const input = args.input as AccountInput;
+        if (input.credentials.apiKey !== null || input.credentials.apiSecret !== null) stepUp();
+        open();
+        return this.update(String(args.id), input);
+      }
       case "account_remove": {
-        this.requireOpen();
+        stepUp();
         const stored = this.find(String(args.id));
-        this.state.accounts = this.state.accounts.filter((a) => a !== stored);
+        s.accounts = s.accounts.filter((a) => a !== stored);
+        this.record("account_removed", stored.account.id, describeAccount(stored.account));
         return null;
       }
       case "notify_test":
         return null;
       default:
-        return fail("internal", `Unknown command ${command}.`);
+        return handleSecurityCommand(this, command, args);
     }
   }
 
-  private requireOpen() {
+  /** Appends an audit entry, as the backend does after each change (actor `app`). */
+  record(event: AuditEvent, accountId: string | null = null, detail = ""): void {
+    appendAudit(this.state.audit, { at: this.now(), event, actor: "app", accountId, detail });
+  }
+
+  requireOpen(): void {
     if (!this.state.initialized) fail("not_initialized", "The vault has not been created yet.");
     if (this.state.locked) fail("locked", "The vault is locked.");
+  }
+
+  /** For the changes that need a fresh two-factor verification once 2FA is on. */
+  requireStepUp(): void {
+    this.requireOpen();
+    this.twofa.requireStepUp();
   }
 
   private init(password: string | null): VaultStatus {
@@ -149,6 +195,7 @@ export class FakeBackend {
       if (password.length < 8) fail("weak_password", "The master password needs at least 8 characters.");
       Object.assign(this.state, { initialized: true, locked: false, protection: "password", password, keyGeneration: 1 });
     }
+    this.record("vault_created", null, `protected by the ${password === null ? "OS keychain" : "master password"}`);
     return this.status();
   }
 
@@ -157,13 +204,21 @@ export class FakeBackend {
     if (!this.state.initialized) fail("not_initialized", "The vault has not been created yet.");
     if (this.state.protection === "keychain") {
       const keychainError = this.state.keychainUnlockError;
-      if (keychainError) throw new MockApiError(structuredClone(keychainError));
+      if (keychainError) {
+        this.record("vault_unlock_failed", null, keychainError.code);
+        throw new MockApiError(structuredClone(keychainError));
+      }
     } else {
       if (password === null) fail("password_missing", "the master password is required for this vault");
-      if (password !== this.state.password) fail("wrong_password", "That master password is not correct.");
+      if (password !== this.state.password) {
+        this.record("vault_unlock_failed", null, "wrong_password");
+        fail("wrong_password", "That master password is not correct.");
+      }
     }
     this.state.locked = false;
     this.state.autoUnlockError = null;
+    this.state.lastActivityMs = this.clock.now();
+    this.record("vault_unlocked", null, password === null ? "from the OS keychain" : "with the master password");
     return this.status();
   }
 
@@ -173,17 +228,18 @@ export class FakeBackend {
       fail("no_master_password", "The vault has no master password, so there is nothing to unlock it with. Set one first.");
     }
     this.state.locked = true;
+    this.record("vault_locked");
     return this.status();
   }
 
   private changePassword(current: string | null, next: string): VaultStatus {
-    this.requireOpen();
     if (this.state.protection === "password" && current !== this.state.password) {
       fail("wrong_password", "The current master password is not correct.");
     }
     if (next.length < 8) fail("weak_password", "The master password needs at least 8 characters.");
     this.state.password = next;
     this.state.protection = "password";
+    this.record("master_password_changed");
     return this.status();
   }
 
@@ -192,74 +248,21 @@ export class FakeBackend {
     return found ?? fail("not_found", `No account with id ${id}.`);
   }
 
-  /**
-   * Like the backend: a taken name alone is `duplicate_name`; together with other problems it is
-   * one more field error (`name`/`duplicate`, first) of a `validation` error.
-   */
-  private checkInput(input: AccountInput, existing: StoredAccount | null) {
-    const problems = validateAccountInput(input, existing?.account ?? null, existing?.secrets ?? null);
-    const name = input.name.trim().toLowerCase();
-    const duplicate = name === "" ? undefined : this.state.accounts.find((a) => a !== existing && a.account.name.trim().toLowerCase() === name);
-    const duplicateField: FieldError[] = duplicate
-      ? [{ field: "name", code: "duplicate", message: `Another account is already called “${duplicate.account.name}”.` }]
-      : [];
-    if (problems.length > 0) fail("validation", "Some fields need attention.", [...duplicateField, ...problems]);
-    if (duplicate) fail("duplicate_name", `An account named “${duplicate.account.name}” already exists.`, duplicateField);
-  }
+  private newId = () => `acc_${(this.state.nextId++).toString(36).padStart(4, "0")}`;
 
-  private materialize(
-    input: AccountInput,
-    base: StoredAccount | null,
-    secrets: StoredAccount["secrets"],
-    unreadable: StoredAccount["unreadable"] = {},
-  ): Account {
-    const now = this.now();
-    const broker = MOCK_BROKERS.find((b) => b.kind === input.broker);
-    const credentials = (broker?.credentialFields ?? []).flatMap((spec) => {
-      const key: SecretKey = spec.field === "api_key" ? "apiKey" : "apiSecret";
-      const value = secrets[key];
-      const error = unreadable[key] ?? null;
-      return value ? [{ field: spec.field, label: spec.label, masked: error ? "unreadable" : mask(value), error }] : [];
-    });
-    const history = base ? [...base.account.statusHistory] : [];
-    if (!base || base.account.status !== input.status) {
-      history.push({ status: input.status, reason: input.statusReason, changedAt: now });
-    }
-    return {
-      id: base?.account.id ?? `acc_${(this.state.nextId++).toString(36).padStart(4, "0")}`,
-      name: input.name.trim(),
-      broker: input.broker,
-      environment: input.environment,
-      brokerAccountId: input.brokerAccountId,
-      restUrl: input.restUrl,
-      streamUrl: input.streamUrl,
-      credentials,
-      propFirm: { ...input.propFirm },
-      risk: { ...input.risk },
-      instruments: [...input.instruments],
-      timeframes: [...input.timeframes],
-      tradingHours: input.tradingHours ? { ...input.tradingHours } : null,
-      weekendTrading: input.weekendTrading,
-      notifications: { ...input.notifications },
-      status: input.status,
-      statusHistory: history,
-      mode: base?.account.mode ?? "paper",
-      createdAt: base?.account.createdAt ?? now,
-      updatedAt: now,
-    };
-  }
-
-  private add(input: AccountInput): Account {
-    this.checkInput(input, null);
+  private add(input: AccountInput) {
+    checkInput(this.state.accounts, input, null);
     const secrets = { apiKey: input.credentials.apiKey, apiSecret: input.credentials.apiSecret };
-    const account = this.materialize(input, null, secrets);
+    const account = materialize(input, null, secrets, {}, this.now(), this.newId);
     this.state.accounts.push({ account, secrets });
+    this.record("account_created", account.id, describeAccount(account));
+    if (secrets.apiKey !== null || secrets.apiSecret !== null) this.record("credentials_stored", account.id, credentialFields(account));
     return structuredClone(account);
   }
 
-  private update(id: string, input: AccountInput): Account {
+  private update(id: string, input: AccountInput) {
     const stored = this.find(id);
-    this.checkInput(input, stored);
+    checkInput(this.state.accounts, input, stored);
     const secrets = {
       apiKey: input.credentials.apiKey ?? stored.secrets.apiKey,
       apiSecret: input.credentials.apiSecret ?? stored.secrets.apiSecret,
@@ -268,9 +271,13 @@ export class FakeBackend {
     const unreadable = { ...stored.unreadable };
     if (input.credentials.apiKey !== null) delete unreadable.apiKey;
     if (input.credentials.apiSecret !== null) delete unreadable.apiSecret;
-    stored.account = this.materialize(input, stored, secrets, unreadable);
+    stored.account = materialize(input, stored, secrets, unreadable, this.now(), this.newId);
     stored.secrets = secrets;
     stored.unreadable = unreadable;
+    this.record("account_edited", id, stored.account.name);
+    if (input.credentials.apiKey !== null || input.credentials.apiSecret !== null) {
+      this.record("credentials_rotated", id, credentialFields(stored.account));
+    }
     return structuredClone(stored.account);
   }
 }

@@ -240,3 +240,11 @@ export function clearChangedErrors(errors: FieldErrorMap, before: AccountFormSta
   }
   return changed ? next : errors;
 }
+
+/**
+ * Editing an account that has stored credentials and typing a new value rotates them: saving
+ * replaces the stored values (the backend then asks for a two-factor step-up when 2FA is on).
+ */
+export function rotatesCredentials(account: Account | null, form: AccountFormState): boolean {
+  return account !== null && account.credentials.length > 0 && (form.credentials.apiKey !== "" || form.credentials.apiSecret !== "");
+}

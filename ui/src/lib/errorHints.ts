@@ -20,3 +20,11 @@ export function errorHint(code: string): string | null {
       return null;
   }
 }
+
+/**
+ * What to say when a change failed. A two-factor prompt the user cancelled is not a failure to
+ * shout about: it only means nothing changed.
+ */
+export function changeFailure(error: { code: string; message: string }): string {
+  return error.code === ErrorCodes.stepUpRequired ? "Nothing was changed: the two-factor check was cancelled." : error.message;
+}

@@ -216,4 +216,22 @@ describe("AccountEditorPage", () => {
     expect(screen.queryByText("Advanced: endpoint overrides")).toBeNull();
     expect(screen.getByText(/runs inside Brokerdesk: it needs no credentials and has no endpoints/)).toBeTruthy();
   });
+
+  it("calls typing a new secret for an account with stored credentials a rotation", async () => {
+    vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
+    vi.mocked(api.accountUpdate).mockResolvedValue(seeded("acc_ftmo"));
+    renderEditor("acc_ftmo");
+    const token = await screen.findByLabelText(/^Personal access token/);
+    expect(screen.getByRole("button", { name: "Save changes" })).toBeTruthy();
+    expect(screen.queryByTestId("rotation-note")).toBeNull();
+
+    fireEvent.change(token, { target: { value: "tok-0123456789-new-4242" } });
+    expect(description(token)).toBe("Replaces the stored ••••9f3a when you save.");
+    expect(screen.getByTestId("rotation-note").textContent).toContain(
+      "Saving replaces the stored personal access token with what you entered; the old values are deleted from this computer.",
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Save and rotate credentials" }));
+    await waitFor(() => expect(api.accountUpdate).toHaveBeenCalledTimes(1));
+    expect(vi.mocked(api.accountUpdate).mock.calls[0]?.[1].credentials).toEqual({ apiKey: "tok-0123456789-new-4242", apiSecret: null });
+  });
 });

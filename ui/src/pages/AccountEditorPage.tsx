@@ -10,10 +10,10 @@ import type { FieldError } from "../bindings/FieldError";
 import { Banner, ErrorText, Spinner } from "../components/Banner";
 import { Icon } from "../components/Icon";
 import { PageHeader } from "../components/PageHeader";
-import { clearChangedErrors, emptyForm, formFromAccount, toAccountInput } from "../lib/accountForm";
+import { clearChangedErrors, emptyForm, formFromAccount, rotatesCredentials, toAccountInput } from "../lib/accountForm";
 import type { AccountFormState } from "../lib/accountForm";
 import { itemsWithErrors, mapFieldErrors } from "../lib/fieldErrors";
-import { errorHint } from "../lib/errorHints";
+import { changeFailure, errorHint } from "../lib/errorHints";
 import { formatDateTime } from "../lib/labels";
 import type { FieldErrorMap, FormField } from "../lib/fieldErrors";
 import { useCatalog } from "../state/CatalogProvider";
@@ -111,6 +111,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
   const [busy, setBusy] = useState(false);
   const editing = account !== null;
   const broker = brokers.find((b) => b.kind === form.broker);
+  const rotating = rotatesCredentials(account, form);
 
   const update: FormUpdater = useCallback((fn) => setForm(fn), [setForm]);
 
@@ -138,7 +139,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
     setBusy(true);
     try {
       const saved = account ? await api.accountUpdate(account.id, converted.input) : await api.accountAdd(converted.input);
-      notify(account ? `Saved “${saved.name}”.` : `Added “${saved.name}”.`);
+      notify(account ? `Saved “${saved.name}”.${rotating ? " Its credentials were replaced." : ""}` : `Added “${saved.name}”.`);
       navigate({ page: "accounts" });
     } catch (err) {
       const error = err as BrokerdeskError;
@@ -147,7 +148,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
         setBadInstruments(itemsWithErrors(error.fields, "instruments", converted.input.instruments));
         fail(mapped.byField, mapped.unmatched, null);
       } else {
-        fail({}, [], [error.message, errorHint(error.code)].filter(Boolean).join(" "));
+        fail({}, [], [changeFailure(error), errorHint(error.code)].filter(Boolean).join(" "));
       }
     } finally {
       setBusy(false);
@@ -184,7 +185,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
           Cancel
         </a>
         <button type="submit" className="button button-primary" disabled={busy}>
-          {busy ? "Saving…" : editing ? "Save changes" : "Add account"}
+          {busy ? "Saving…" : rotating ? "Save and rotate credentials" : editing ? "Save changes" : "Add account"}
         </button>
       </div>
     </form>

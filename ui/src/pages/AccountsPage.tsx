@@ -9,6 +9,7 @@ import { Icon } from "../components/Icon";
 import { EmptyState, PageHeader } from "../components/PageHeader";
 import { RemoveAccountDialog } from "./RemoveAccountDialog";
 import { ENVIRONMENT_LABELS, unreadableCredentialText } from "../lib/labels";
+import { changeFailure } from "../lib/errorHints";
 import { useCatalog } from "../state/CatalogProvider";
 import { routeHref } from "../state/router";
 import { useToast } from "../state/ToastProvider";
@@ -38,7 +39,7 @@ export function AccountsPage() {
     } catch (e) {
       const error = e as BrokerdeskError;
       // Already gone is what the user wanted; anything else is worth saying.
-      if (error.code !== ErrorCodes.notFound) notify(error.message, "danger");
+      if (error.code !== ErrorCodes.notFound) notify(changeFailure(error), error.code === ErrorCodes.stepUpRequired ? "info" : "danger");
     } finally {
       setRemoving(null);
       reload();

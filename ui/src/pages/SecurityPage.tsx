@@ -13,6 +13,9 @@ import { MIN_PASSWORD_LENGTH } from "../lib/password";
 import { KEYCHAIN_LOCK_HINT } from "../screens/Sidebar";
 import { useToast } from "../state/ToastProvider";
 import { useVault, useVaultStatus } from "../state/VaultProvider";
+import { DangerZoneCard } from "./security/DangerZoneCard";
+import { TwoFactorCard } from "./security/TwoFactorCard";
+import { changeFailure } from "../lib/errorHints";
 
 export function SecurityPage() {
   const status = useVaultStatus();
@@ -33,8 +36,7 @@ export function SecurityPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Security" description="How the encryption key of this vault is protected." />
-      <Banner tone="info">Two-factor authentication (TOTP and backup codes) arrives in a later release.</Banner>
+      <PageHeader title="Security" description="How the encryption key of this vault is protected, and who may change what." />
 
       <section className="card" aria-labelledby="sec-protection">
         <h2 className="card-title" id="sec-protection">
@@ -66,6 +68,8 @@ export function SecurityPage() {
           </div>
         </div>
       </section>
+
+      <TwoFactorCard />
 
       <PasswordCard hasPassword={hasPassword} />
 
@@ -99,6 +103,8 @@ export function SecurityPage() {
           </button>
         </div>
       </section>
+
+      <DangerZoneCard />
 
       {rotating ? (
         <RotateDialog
@@ -178,7 +184,7 @@ function PasswordCard({ hasPassword }: { hasPassword: boolean }) {
       const error = err as BrokerdeskError;
       if (error.code === ErrorCodes.wrongPassword) setErrors({ current: error.message });
       else if (error.code === ErrorCodes.weakPassword) setErrors({ next: error.message });
-      else setErrors({ general: error.message });
+      else setErrors({ general: changeFailure(error) });
     } finally {
       setBusy(false);
     }

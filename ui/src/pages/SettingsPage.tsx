@@ -7,6 +7,7 @@ import type { ThemePreference } from "../lib/theme";
 import { useTheme } from "../state/ThemeProvider";
 import { useToast } from "../state/ToastProvider";
 import { useVaultStatus } from "../state/VaultProvider";
+import { AutoLockCard } from "./settings/AutoLockCard";
 
 const THEME_OPTIONS: { value: ThemePreference; label: string }[] = [
   { value: "system", label: "System" },
@@ -37,6 +38,7 @@ export function SettingsPage() {
           <p className="field-help">System follows your operating system&apos;s light or dark setting.</p>
         </fieldset>
       </section>
+      <AutoLockCard />
       <NotificationsCard />
       <section className="card" aria-labelledby="set-about">
         <h2 className="card-title" id="set-about">

@@ -10,6 +10,8 @@ import { useRoute } from "../state/router";
 import type { Route } from "../state/router";
 import { Banner } from "../components/Banner";
 import { useVault, useVaultStatus } from "../state/VaultProvider";
+import { StepUpProvider } from "../state/StepUpProvider";
+import { useActivityReporter } from "../state/useActivityReporter";
 import { Sidebar } from "./Sidebar";
 
 function PageFor({ route }: { route: Route }) {
@@ -37,6 +39,7 @@ export function Shell() {
   const route = useRoute();
   const mainRef = useRef<HTMLElement>(null);
   const routeKey = JSON.stringify(route);
+  useActivityReporter();
 
   // On navigation, start at the top and move focus to the page for keyboard and screen-reader users.
   useEffect(() => {
@@ -48,26 +51,28 @@ export function Shell() {
 
   return (
     <CatalogProvider>
-      <div className="shell">
-        <a href="#main" className="skip-link" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
-          Skip to content
-        </a>
-        <Sidebar route={route} status={status} />
-        <main id="main" className="main" ref={mainRef} tabIndex={-1}>
-          {notice ? (
-            <div className="shell-notice">
-              <Banner tone="warning">
-                {notice}{" "}
-                <button type="button" className="link-button" onClick={clearNotice}>
-                  Dismiss
-                </button>
-              </Banner>
-            </div>
-          ) : null}
-          {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. */}
-          <PageFor key={`${status.keyGeneration}-${epoch}`} route={route} />
-        </main>
-      </div>
+      <StepUpProvider refreshKey={routeKey}>
+        <div className="shell">
+          <a href="#main" className="skip-link" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+            Skip to content
+          </a>
+          <Sidebar route={route} status={status} />
+          <main id="main" className="main" ref={mainRef} tabIndex={-1}>
+            {notice ? (
+              <div className="shell-notice">
+                <Banner tone="warning">
+                  {notice}{" "}
+                  <button type="button" className="link-button" onClick={clearNotice}>
+                    Dismiss
+                  </button>
+                </Banner>
+              </div>
+            ) : null}
+            {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. */}
+            <PageFor key={`${status.keyGeneration}-${epoch}`} route={route} />
+          </main>
+        </div>
+      </StepUpProvider>
     </CatalogProvider>
   );
 }

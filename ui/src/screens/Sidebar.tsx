@@ -9,6 +9,9 @@ import type { Route } from "../state/router";
 import { useTheme } from "../state/ThemeProvider";
 import { useToast } from "../state/ToastProvider";
 import { useVault } from "../state/VaultProvider";
+import { useTwoFactor } from "../state/StepUpProvider";
+import { useNow } from "../state/useNow";
+import { minutesLeft, msUntil } from "../lib/twofa";
 import { Brand } from "./AuthLayout";
 
 const NAV: { route: Route; label: string; icon: IconName; matches: Route["page"][] }[] = [
@@ -27,6 +30,7 @@ export function Sidebar({ route, status }: { route: Route; status: VaultStatus }
   const notify = useToast();
   const [busy, setBusy] = useState(false);
   const canLock = status.protection === "password";
+  const twofa = useTwoFactor().status;
 
   const lock = async () => {
     if (!canLock || busy) return;
@@ -67,6 +71,7 @@ export function Sidebar({ route, status }: { route: Route; status: VaultStatus }
             Unlocked · <span data-testid="vault-protection">{status.protection === "password" ? "password" : "keychain"}</span>
           </span>
         </div>
+        {twofa?.enabled && twofa.stepUpUntil ? <StepUpIndicator key={twofa.stepUpUntil} until={twofa.stepUpUntil} /> : null}
         <div className="sidebar-actions">
           <span className="tooltip-host" title={canLock ? undefined : KEYCHAIN_LOCK_HINT}>
             <button
@@ -97,5 +102,19 @@ export function Sidebar({ route, status }: { route: Route; status: VaultStatus }
         </div>
       </div>
     </aside>
+  );
+}
+
+/** "Verified · 14 min left": sensitive changes need no new two-factor code until the window closes. */
+function StepUpIndicator({ until }: { until: string }) {
+  const now = useNow(10_000);
+  const left = msUntil(until, now);
+  if (left === 0) return null;
+  const time = new Date(until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return (
+    <div className="step-up-state" data-testid="step-up-indicator" title={`Two-factor verified. Sensitive changes need no new code until ${time}.`}>
+      <Icon name="security" size={14} />
+      <span>Verified · {minutesLeft(left)} min left</span>
+    </div>
   );
 }

@@ -5,9 +5,12 @@ import { afterEach } from "vitest";
 configure({ asyncUtilTimeout: 4000 });
 
 // jsdom does not lay out, so it has no scrolling; the UI only uses it as a nicety.
-if (!Element.prototype.scrollIntoView) Element.prototype.scrollIntoView = () => {};
+// Files that need Node's own WebCrypto run with `@vitest-environment node` (no DOM at all).
+const hasDom = typeof window !== "undefined";
+if (hasDom && !Element.prototype.scrollIntoView) Element.prototype.scrollIntoView = () => {};
 
 afterEach(() => {
+  if (!hasDom) return;
   cleanup();
   localStorage.clear();
   window.location.hash = "";

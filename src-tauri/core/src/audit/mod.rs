@@ -121,6 +121,7 @@ impl std::str::FromStr for AuditEvent {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct AuditEntry {
+    #[ts(type = "number")]
     pub id: i64,
     /// RFC 3339, UTC.
     pub at: String,
@@ -159,6 +160,7 @@ pub struct AuditVerification {
     pub ok: bool,
     pub entries: u32,
     /// The first entry whose hash does not follow from its predecessor and contents.
+    #[ts(type = "number | null")]
     pub first_broken_id: Option<i64>,
     pub message: String,
 }
@@ -276,6 +278,15 @@ impl Audit {
 
     /// Lists entries, newest first.
     pub async fn list(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, AuditError> {
+        let limit = f.limit.unwrap_or(500).clamp(1, 10_000);
+        self.query(f, Some(limit)).await
+    }
+
+    async fn query(
+        &self,
+        f: &AuditFilter,
+        limit: Option<u32>,
+    ) -> Result<Vec<AuditEntry>, AuditError> {
         for (name, v) in [("since", &f.since), ("until", &f.until)] {
             if let Some(v) = v {
                 DateTime::parse_from_rfc3339(v)
@@ -317,8 +328,10 @@ impl Audit {
             sql = sql.replace("?1x", &format!("?{n}"));
             binds.push(q.to_lowercase());
         }
-        let limit = f.limit.unwrap_or(500).clamp(1, 10_000);
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+        sql.push_str(" ORDER BY id DESC");
+        if let Some(limit) = limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
             q = q.bind(b);
@@ -388,9 +401,10 @@ impl Audit {
         })
     }
 
-    /// Returns the entries matching `f` as CSV (RFC 4180), oldest first.
+    /// Returns every entry matching `f` as CSV (RFC 4180), oldest first. The filter's
+    /// `limit` applies when given; without one the export is complete.
     pub async fn export_csv(&self, f: &AuditFilter) -> Result<String, AuditError> {
-        let mut entries = self.list(f).await?;
+        let mut entries = self.query(f, f.limit).await?;
         entries.reverse();
         let mut out = String::from("id,at,event,actor,account_id,detail,hash\r\n");
         for e in entries {

@@ -418,7 +418,8 @@ impl TwoFactor {
         match outcome {
             Ok(event) => {
                 let until = fmt_time(now + Duration::minutes(STEP_UP_MINUTES));
-                sqlx::query("UPDATE twofa SET failed_attempts = 0, step_up_until = ?, updated_at = ? WHERE id = 1")
+                // Success also resets the lockout escalation: only the rightful user gets here.
+                sqlx::query("UPDATE twofa SET failed_attempts = 0, lockouts = 0, step_up_until = ?, updated_at = ? WHERE id = 1")
                     .bind(&until)
                     .bind(fmt_time(now))
                     .execute(&mut *tx)

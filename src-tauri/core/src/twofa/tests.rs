@@ -342,12 +342,9 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
         "twofa_locked_out"
     );
 
-    // After the first lockout (60 s) five more failures lock out for longer (120 s).
+    // After the first lockout (60 s), five more failures with no success in between lock out
+    // for longer (120 s).
     e.advance(61);
-    restarted
-        .verify(&key, &phone_code(&secret, e.t()))
-        .await
-        .expect("unlocked again");
     for _ in 0..5 {
         e.advance(1);
         let _ = restarted.verify(&key, &wrong(e.t())).await;
@@ -366,6 +363,17 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
         .verify(&key, &phone_code(&secret, e.t()))
         .await
         .expect("after 120 s");
+
+    // A success resets the escalation: the next lockout is back to 60 s.
+    for _ in 0..5 {
+        e.advance(1);
+        let _ = restarted.verify(&key, &wrong(e.t())).await;
+    }
+    e.advance(61);
+    restarted
+        .verify(&key, &phone_code(&secret, e.t()))
+        .await
+        .expect("a 60 s lockout again");
 }
 
 #[tokio::test]

@@ -7,7 +7,9 @@ import { PasswordField, TextField } from "../../components/Field";
 import { Icon } from "../../components/Icon";
 import { fieldDomId } from "../../lib/fieldErrors";
 import type { FormField } from "../../lib/fieldErrors";
-import { unreadableCredentialText } from "../../lib/labels";
+import { rotatesCredentials } from "../../lib/accountForm";
+import { inSentence, unreadableCredentialText } from "../../lib/labels";
+import { useTwoFactor } from "../../state/StepUpProvider";
 import { Section } from "./Section";
 import type { SectionProps } from "./types";
 
@@ -30,6 +32,9 @@ export function ConnectionSection({ form, update, errors, broker, account }: Pro
   // unless overrides are somehow set, which must then be visible to be cleared.
   const hasEndpoints = env === undefined || env.restUrl !== null || env.streamUrl !== null;
   const showOverrides = hasEndpoints || advancedErrors || form.restUrl !== "" || form.streamUrl !== "";
+  const rotating = rotatesCredentials(account, form);
+  const twofaOn = useTwoFactor().status?.enabled === true;
+  const storedLabels = (account?.credentials ?? []).map((c) => inSentence(c.label));
 
   return (
     <Section id="section-connection" title="Connection" description={`How Brokerdesk signs in to ${broker.label}.`}>
@@ -71,7 +76,9 @@ export function ConnectionSection({ form, update, errors, broker, account }: Pro
               const keep = current && unreadable === null;
               const typed = form.credentials[key] !== "";
               const help = keep
-                ? `Stored: ${stored.masked}. Leave empty to keep it.`
+                ? typed
+                  ? `Replaces the stored ${stored.masked} when you save.`
+                  : `Stored: ${stored.masked}. Leave empty to keep it.`
                 : unreadable && typed
                   ? "Replaces the stored value that cannot be read."
                   : spec.help;
@@ -101,6 +108,15 @@ export function ConnectionSection({ form, update, errors, broker, account }: Pro
             })}
           </div>
           {errors.credentials ? <Banner tone="danger">{errors.credentials}</Banner> : null}
+          {rotating ? (
+            <Banner tone="info" title="Rotating credentials">
+              <span data-testid="rotation-note">
+                Saving replaces the stored {storedLabels.join(" and ")} with what you entered; the old values are deleted from this
+                computer. Revoke the old key at {broker.label} once the new one works.
+                {twofaOn ? " You will be asked for a two-factor code." : ""}
+              </span>
+            </Banner>
+          ) : null}
         </>
       )}
 

@@ -1,0 +1,70 @@
+import { useEffect, useState } from "react";
+import * as api from "../../api/client";
+import type { BrokerdeskError } from "../../api/client";
+import { Banner, Spinner } from "../../components/Banner";
+import { SelectField } from "../../components/Field";
+import { autoLockLabel, autoLockOptions, parseAutoLock } from "../../lib/autoLock";
+import { useToast } from "../../state/ToastProvider";
+import { useVaultStatus } from "../../state/VaultProvider";
+
+/** Settings → Security: lock the vault after a number of idle minutes (password vaults only). */
+export function AutoLockCard() {
+  const status = useVaultStatus();
+  const notify = useToast();
+  const [minutes, setMinutes] = useState<number | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const canLock = status.protection === "password";
+
+  useEffect(() => {
+    let live = true;
+    api
+      .settingsGet()
+      .then((s) => live && setMinutes(s.autoLockMinutes))
+      .catch((e: BrokerdeskError) => live && setError(e.message));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const change = async (value: string) => {
+    const next = parseAutoLock(value);
+    setBusy(true);
+    setError(null);
+    try {
+      const saved = await api.settingsUpdate({ autoLockMinutes: next });
+      setMinutes(saved.autoLockMinutes);
+      notify(saved.autoLockMinutes === null ? "Auto-lock turned off." : `Brokerdesk now locks after ${autoLockLabel(saved.autoLockMinutes)} without activity.`);
+    } catch (e) {
+      setError((e as BrokerdeskError).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="set-security">
+      <h2 className="card-title" id="set-security">
+        Security
+      </h2>
+      {minutes === undefined && !error ? <Spinner /> : null}
+      {minutes !== undefined ? (
+        <SelectField
+          id="auto-lock"
+          className="field-narrow"
+          label="Auto-lock"
+          value={minutes === null ? "off" : String(minutes)}
+          options={autoLockOptions(minutes)}
+          onChange={(v) => void change(v)}
+          disabled={!canLock || busy}
+          help={
+            canLock
+              ? "Locks Brokerdesk after this long without keyboard or mouse activity. Unlocking needs the master password."
+              : "Auto-lock needs a master password: this vault's key is kept in the OS keychain, so there would be nothing to unlock it with. Set a master password under Security to use it."
+          }
+        />
+      ) : null}
+      {error ? <Banner tone="danger">{error}</Banner> : null}
+    </section>
+  );
+}
