@@ -53,3 +53,8 @@ click 80 129   # Accounts
 shot app-accounts.png
 click 1090 70  # Add account
 shot app-add-account.png
+click 80 207   # Activity
+sleep 1
+shot app-activity.png
+click 80 168   # Security
+shot app-security.png
