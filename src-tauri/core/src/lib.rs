@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod api;
 pub mod audit;
+pub mod brokers;
+pub mod connection;
 pub mod error;
 pub mod logging;
 pub mod paths;

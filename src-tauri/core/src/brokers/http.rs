@@ -1,0 +1,99 @@
+//! The HTTP side shared by every connector: one pooled client per connector (reqwest keeps
+//! a keep-alive pool per host), timeouts, and the mapping from HTTP answers to
+//! [`BrokerError`]. Broker-specific error bodies are parsed by each connector; this module
+//! handles what is common (status classes, `Retry-After`, transport failures).
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Client, Response, StatusCode};
+
+use super::BrokerError;
+
+/// The User-Agent every connector sends (Tastytrade refuses requests without one).
+pub const USER_AGENT: &str = concat!("brokerdesk/", env!("CARGO_PKG_VERSION"));
+
+/// Builds a pooled client with the given request timeout.
+pub fn client(timeout: Duration) -> Result<Client, BrokerError> {
+    Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| BrokerError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Maps a transport error (no HTTP answer) to a broker error.
+pub fn transport(e: reqwest::Error, timeout: Duration) -> BrokerError {
+    if e.is_timeout() {
+        BrokerError::Timeout(timeout)
+    } else if e.is_decode() || e.is_body() {
+        BrokerError::Protocol(strip_url(&e))
+    } else {
+        BrokerError::Network(strip_url(&e))
+    }
+}
+
+/// reqwest errors print the URL; ours carry no secret in URLs, but keep messages short.
+fn strip_url(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(u) = e.url() {
+        s = s.replace(u.as_str(), u.path());
+    }
+    s
+}
+
+/// Parses `Retry-After` (seconds, or an HTTP date we treat as "soon").
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    match v.parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs.min(3600))),
+        Err(_) => Some(Duration::from_secs(1)),
+    }
+}
+
+/// The common classification of a non-success status, given the broker's own message.
+pub fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    code: String,
+    message: String,
+) -> BrokerError {
+    match status.as_u16() {
+        401 => BrokerError::Auth(message),
+        403 if code.is_empty() => BrokerError::Auth(message),
+        404 => BrokerError::NotFound(message),
+        429 => BrokerError::RateLimited {
+            retry_after: retry_after(headers),
+        },
+        s @ 500..=599 => BrokerError::Unavailable { status: s, message },
+        s => BrokerError::Rejected {
+            status: s,
+            code,
+            message,
+        },
+    }
+}
+
+/// Reads a body as text, bounded (a broker never needs more than a few MiB per answer).
+pub async fn body_text(resp: Response, timeout: Duration) -> Result<String, BrokerError> {
+    const MAX: usize = 8 * 1024 * 1024;
+    let bytes = resp.bytes().await.map_err(|e| transport(e, timeout))?;
+    if bytes.len() > MAX {
+        return Err(BrokerError::Protocol(format!(
+            "answer too large ({} bytes)",
+            bytes.len()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Parses JSON, turning garbage into a protocol error that quotes a short, safe prefix.
+pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, BrokerError> {
+    serde_json::from_str(text).map_err(|e| {
+        let prefix: String = text.chars().take(80).filter(|c| !c.is_control()).collect();
+        BrokerError::Protocol(format!("{e} (answer began {prefix:?})"))
+    })
+}

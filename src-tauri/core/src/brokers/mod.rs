@@ -1,0 +1,283 @@
+//! Broker connectors: one [`Broker`] trait, one connector per broker, all with the same
+//! folder shape (`<broker>/{mod,http,models}.rs`, tests against `brokerdesk-sim`).
+//!
+//! A connector is built from an account's configuration ([`ConnectorConfig`]: environment,
+//! endpoint overrides, credentials) and talks the broker's real wire protocol. Errors are
+//! classified ([`BrokerError`]) so the connection manager knows whether retrying can help:
+//! authentication failures never retry, rate limits honour `Retry-After`, network faults and
+//! 5xx retry with backoff. No error message ever contains a credential.
+
+pub mod alpaca;
+pub mod http;
+pub mod oanda;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::accounts::catalog::broker_info;
+use crate::accounts::model::{BrokerKind, Environment};
+use crate::error::ErrorCode;
+use crate::secret::Secret;
+
+/// What a connector needs: where to connect and with what.
+#[derive(Debug, Clone)]
+pub struct ConnectorConfig {
+    pub broker: BrokerKind,
+    pub environment: Environment,
+    /// The broker's account id, when the account config has one.
+    pub account_id: Option<String>,
+    /// The REST base URL: the account's override, else the catalog default.
+    pub rest_url: String,
+    /// The stream base URL: the account's override, else the catalog default.
+    pub stream_url: String,
+    pub api_key: Option<Secret>,
+    pub api_secret: Option<Secret>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl ConnectorConfig {
+    /// Resolves endpoints: overrides win, then the catalog's defaults for the environment.
+    pub fn new(
+        broker: BrokerKind,
+        environment: Environment,
+        account_id: Option<String>,
+        rest_override: Option<&str>,
+        stream_override: Option<&str>,
+    ) -> Result<Self, BrokerError> {
+        let info = broker_info(broker);
+        let env = info
+            .environments
+            .iter()
+            .find(|e| e.environment == environment)
+            .ok_or_else(|| {
+                BrokerError::Config(format!("{} has no {environment} environment", info.label))
+            })?;
+        let rest = rest_override
+            .map(str::to_string)
+            .or_else(|| env.rest_url.clone());
+        let stream = stream_override
+            .map(str::to_string)
+            .or_else(|| env.stream_url.clone());
+        Ok(Self {
+            broker,
+            environment,
+            account_id,
+            rest_url: rest.unwrap_or_default().trim_end_matches('/').to_string(),
+            stream_url: stream.unwrap_or_default().trim_end_matches('/').to_string(),
+            api_key: None,
+            api_secret: None,
+            timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// Returns the config with credentials.
+    pub fn with_credentials(mut self, api_key: Option<Secret>, api_secret: Option<Secret>) -> Self {
+        self.api_key = api_key;
+        self.api_secret = api_secret;
+        self
+    }
+}
+
+/// A broker call failure, classified for retry decisions.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum BrokerError {
+    /// The broker refused the credentials (401/403 on auth). Never retried: the user must act.
+    #[error("the broker refused the credentials: {0}")]
+    Auth(String),
+    /// Too many requests; retry after the given delay (from `Retry-After` when sent).
+    #[error("rate limited by the broker{}", .retry_after.map(|d| format!("; retry after {} s", d.as_secs())).unwrap_or_default())]
+    RateLimited { retry_after: Option<Duration> },
+    /// The broker answered 5xx.
+    #[error("the broker is unavailable (HTTP {status}): {message}")]
+    Unavailable { status: u16, message: String },
+    /// Connecting or reading failed (refused, reset, DNS, TLS).
+    #[error("network error: {0}")]
+    Network(String),
+    /// No answer in time.
+    #[error("the broker did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The answer was not what the protocol says (garbage, wrong shape).
+    #[error("the broker sent an unexpected answer: {0}")]
+    Protocol(String),
+    /// The broker understood and refused the request (4xx other than auth).
+    #[error("the broker rejected the request ({code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The thing asked for does not exist.
+    #[error("not found at the broker: {0}")]
+    NotFound(String),
+    /// The account's configuration cannot be used with this broker.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The connector does not support this call.
+    #[error("{0} is not supported by this broker")]
+    Unsupported(&'static str),
+}
+
+impl BrokerError {
+    /// Returns true when retrying the same call later can succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            BrokerError::RateLimited { .. }
+                | BrokerError::Unavailable { .. }
+                | BrokerError::Network(_)
+                | BrokerError::Timeout(_)
+        )
+    }
+}
+
+impl ErrorCode for BrokerError {
+    fn code(&self) -> &'static str {
+        match self {
+            BrokerError::Auth(_) => "broker_auth",
+            BrokerError::RateLimited { .. } => "broker_rate_limited",
+            BrokerError::Unavailable { .. } => "broker_unavailable",
+            BrokerError::Network(_) => "broker_network",
+            BrokerError::Timeout(_) => "broker_timeout",
+            BrokerError::Protocol(_) => "broker_protocol",
+            BrokerError::Rejected { .. } => "broker_rejected",
+            BrokerError::NotFound(_) => "broker_not_found",
+            BrokerError::Config(_) => "broker_config",
+            BrokerError::Unsupported(_) => "broker_unsupported",
+        }
+    }
+}
+
+/// What verifying credentials shows the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AccountSummary {
+    pub account_id: String,
+    /// The last 4 characters of the account id/number, for display.
+    pub account_last4: String,
+    /// e.g. `margin`, `cash`, `DEMO`, `ACTIVE`.
+    pub account_type: String,
+    pub currency: String,
+    pub balance: f64,
+    pub equity: f64,
+    pub buying_power: f64,
+}
+
+/// One account a credential can reach (OANDA tokens reach several).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BrokerAccountRef {
+    pub account_id: String,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OrderSide {
+    Buy,
+    Sell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OrderType {
+    Market,
+    Limit,
+}
+
+/// An order to place. `client_order_id` is generated and persisted before the call so a
+/// retry can never double-submit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OrderRequest {
+    pub client_order_id: String,
+    pub symbol: String,
+    pub side: OrderSide,
+    pub quantity: f64,
+    pub order_type: OrderType,
+    pub limit_price: Option<f64>,
+}
+
+/// Normalised order status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OrderStatus {
+    Pending,
+    Open,
+    PartiallyFilled,
+    Filled,
+    Cancelled,
+    Rejected,
+}
+
+/// An order as the broker reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OrderState {
+    pub broker_order_id: String,
+    pub client_order_id: Option<String>,
+    pub symbol: String,
+    pub side: OrderSide,
+    pub quantity: f64,
+    pub filled_quantity: f64,
+    pub avg_fill_price: Option<f64>,
+    pub status: OrderStatus,
+    /// The broker's own status string.
+    pub broker_status: String,
+}
+
+/// An open position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Position {
+    pub symbol: String,
+    /// Positive long, negative short.
+    pub quantity: f64,
+    pub avg_price: Option<f64>,
+    pub unrealized_pl: Option<f64>,
+}
+
+/// The one interface every broker connector implements.
+#[async_trait]
+pub trait Broker: Send + Sync {
+    fn kind(&self) -> BrokerKind;
+
+    /// Checks the credentials and returns the account's summary.
+    async fn verify(&self) -> Result<AccountSummary, BrokerError>;
+
+    /// Lists the accounts these credentials reach.
+    async fn list_accounts(&self) -> Result<Vec<BrokerAccountRef>, BrokerError>;
+
+    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError>;
+
+    async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError>;
+
+    async fn get_order(&self, broker_order_id: &str) -> Result<OrderState, BrokerError>;
+
+    /// Finds an order by the client order id sent with it (`None` if the broker has none).
+    async fn get_order_by_client_id(
+        &self,
+        client_order_id: &str,
+    ) -> Result<Option<OrderState>, BrokerError>;
+
+    async fn open_orders(&self) -> Result<Vec<OrderState>, BrokerError>;
+
+    async fn positions(&self) -> Result<Vec<Position>, BrokerError>;
+}
+
+/// Returns the last 4 characters of an id, for display.
+pub fn last4(id: &str) -> String {
+    let n = id.chars().count();
+    id.chars().skip(n.saturating_sub(4)).collect()
+}

@@ -1,0 +1,165 @@
+//! OANDA's REST plumbing: URLs under `/v3` with every segment percent-encoded (ids never
+//! reshape a path), the `Authorization: Bearer` header (marked sensitive so it never shows
+//! in `Debug`), and the mapping of OANDA error bodies through [`http::classify`].
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::models::ErrorBody;
+use super::Oanda;
+use crate::brokers::{http, BrokerError};
+
+/// Builds `base` + `/v3/` + the segments, each percent-encoded.
+pub(super) fn v3_url(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().push("v3").extend(segments);
+    }
+    url
+}
+
+/// Parses and checks a configured base URL (http or https, no query).
+pub(super) fn base_url(raw: &str, what: &str) -> Result<Url, BrokerError> {
+    let url = Url::parse(raw)
+        .map_err(|e| BrokerError::Config(format!("the {what} URL is not valid: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(BrokerError::Config(format!(
+            "the {what} URL must be http(s)"
+        )));
+    }
+    Ok(url)
+}
+
+impl Oanda {
+    /// The headers of every call. The auth value is sensitive: it never prints.
+    pub(super) fn headers(&self) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, self.auth.clone());
+        h.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        h.insert(
+            "Accept-Datetime-Format",
+            HeaderValue::from_static("RFC3339"),
+        );
+        h
+    }
+
+    /// Calls the REST API and parses a success answer as `T`.
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+    ) -> Result<T, BrokerError> {
+        let mut req = self
+            .client
+            .request(method, v3_url(&self.rest, segments))
+            .headers(self.headers());
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.scrub(http::transport(e, self.timeout)))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = http::body_text(resp, self.timeout)
+            .await
+            .map_err(|e| self.scrub(e))?;
+        if status.is_success() {
+            http::parse_json(&text).map_err(|e| self.scrub(e))
+        } else {
+            Err(self.error_from(status, &headers, &text))
+        }
+    }
+
+    pub(super) async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> Result<T, BrokerError> {
+        self.call(Method::GET, segments, None).await
+    }
+
+    /// Classifies an error answer using OANDA's `{errorCode?, errorMessage}` body.
+    pub(super) fn error_from(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        text: &str,
+    ) -> BrokerError {
+        let body: ErrorBody = serde_json::from_str(text).unwrap_or_default();
+        let code = body.code().unwrap_or_default();
+        let message = body.message().unwrap_or_else(|| {
+            let prefix: String = text.chars().take(80).filter(|c| !c.is_control()).collect();
+            if prefix.trim().is_empty() {
+                status
+                    .canonical_reason()
+                    .unwrap_or("no message")
+                    .to_string()
+            } else {
+                prefix
+            }
+        });
+        self.scrub(http::classify(status, headers, code, message))
+    }
+
+    /// Removes the token from an error, should a server or a proxy ever echo it back.
+    pub(super) fn scrub(&self, e: BrokerError) -> BrokerError {
+        let token = self.token.expose();
+        if token.is_empty() {
+            return e;
+        }
+        let clean = |s: String| {
+            if s.contains(token) {
+                s.replace(token, "••••")
+            } else {
+                s
+            }
+        };
+        match e {
+            BrokerError::Auth(m) => BrokerError::Auth(clean(m)),
+            BrokerError::Unavailable { status, message } => BrokerError::Unavailable {
+                status,
+                message: clean(message),
+            },
+            BrokerError::Network(m) => BrokerError::Network(clean(m)),
+            BrokerError::Protocol(m) => BrokerError::Protocol(clean(m)),
+            BrokerError::Rejected {
+                status,
+                code,
+                message,
+            } => BrokerError::Rejected {
+                status,
+                code: clean(code),
+                message: clean(message),
+            },
+            BrokerError::NotFound(m) => BrokerError::NotFound(clean(m)),
+            BrokerError::Config(m) => BrokerError::Config(clean(m)),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded_and_v3_prefixed() {
+        let base = base_url("https://api-fxpractice.oanda.com/", "REST").expect("valid");
+        let url = v3_url(&base, &["accounts", "101-1", "orders", "@a b/../c"]);
+        assert_eq!(
+            url.as_str(),
+            "https://api-fxpractice.oanda.com/v3/accounts/101-1/orders/@a%20b%2F..%2Fc"
+        );
+        let proxied = base_url("http://127.0.0.1:9/oanda", "REST").expect("valid");
+        assert_eq!(
+            v3_url(&proxied, &["accounts"]).as_str(),
+            "http://127.0.0.1:9/oanda/v3/accounts"
+        );
+        assert!(base_url("ftp://x", "REST").is_err());
+        assert!(base_url("not a url", "REST").is_err());
+    }
+}

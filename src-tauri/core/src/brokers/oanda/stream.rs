@@ -1,0 +1,256 @@
+//! The pricing stream: an HTTP/1.1 chunked body carrying one JSON object per line, PRICE
+//! or HEARTBEAT (every 5 s). Chunk boundaries fall anywhere, so bytes go through a
+//! [`LineSplitter`] that reassembles lines, bounds their length and drops over-long ones;
+//! malformed lines are skipped with a warning rather than ending the stream.
+//!
+//! [`PriceStream::next`] never times out by itself: a half-open link sends nothing and
+//! never closes, so the owner wraps each call in its heartbeat watchdog
+//! (`connection::within`, two heartbeat intervals).
+
+use std::collections::VecDeque;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::models::dec;
+use crate::brokers::BrokerError;
+
+/// The longest line accepted; a price line is a few hundred bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One price level.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PriceBucket {
+    #[serde(deserialize_with = "dec")]
+    pub price: f64,
+    #[serde(deserialize_with = "dec")]
+    pub liquidity: f64,
+}
+
+/// A PRICE line.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Price {
+    pub instrument: String,
+    /// RFC 3339 with nanoseconds, as sent.
+    pub time: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub tradeable: bool,
+    #[serde(default)]
+    pub bids: Vec<PriceBucket>,
+    #[serde(default)]
+    pub asks: Vec<PriceBucket>,
+}
+
+impl Price {
+    /// The best bid.
+    pub fn bid(&self) -> Option<f64> {
+        self.bids.first().map(|b| b.price)
+    }
+
+    /// The best ask.
+    pub fn ask(&self) -> Option<f64> {
+        self.asks.first().map(|b| b.price)
+    }
+}
+
+/// One useful line of the stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamLine {
+    Price(Price),
+    Heartbeat { time: String },
+}
+
+/// Parses one line; `None` (with a log) for anything that is not a PRICE or HEARTBEAT.
+pub fn parse_line(line: &str) -> Option<StreamLine> {
+    let value: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, len = line.len(), "skipping a malformed pricing-stream line");
+            return None;
+        }
+    };
+    match value.get("type").and_then(Value::as_str) {
+        Some("HEARTBEAT") => {
+            let time = value
+                .get("time")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            Some(StreamLine::Heartbeat { time })
+        }
+        Some("PRICE") => match serde_json::from_value::<Price>(value) {
+            Ok(p) => Some(StreamLine::Price(p)),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping a PRICE line of unexpected shape");
+                None
+            }
+        },
+        other => {
+            tracing::debug!(kind = ?other, "skipping a pricing-stream line of another type");
+            None
+        }
+    }
+}
+
+/// Reassembles newline-delimited lines from arbitrary chunks.
+#[derive(Debug)]
+pub struct LineSplitter {
+    buf: Vec<u8>,
+    max: usize,
+    /// Inside an over-long line: drop bytes until its end.
+    skipping: bool,
+}
+
+impl LineSplitter {
+    pub fn new(max: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            max,
+            skipping: false,
+        }
+    }
+
+    /// Feeds a chunk; returns the lines it completes (trimmed, empty ones left out).
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for part in chunk.split_inclusive(|&b| b == b'\n') {
+            let (body, complete) = match part.strip_suffix(b"\n") {
+                Some(body) => (body, true),
+                None => (part, false),
+            };
+            if !self.skipping {
+                if self.buf.len() + body.len() > self.max {
+                    tracing::warn!(
+                        max = self.max,
+                        "skipping a pricing-stream line longer than the limit"
+                    );
+                    self.buf = Vec::new();
+                    self.skipping = true;
+                } else {
+                    self.buf.extend_from_slice(body);
+                }
+            }
+            if complete {
+                if !self.skipping {
+                    let line = String::from_utf8_lossy(&self.buf).trim().to_string();
+                    if !line.is_empty() {
+                        lines.push(line);
+                    }
+                }
+                self.buf.clear();
+                self.skipping = false;
+            }
+        }
+        lines
+    }
+
+    /// Returns what is left after the last newline (a final line sent without one).
+    pub fn finish(&mut self) -> Option<String> {
+        let rest = String::from_utf8_lossy(&std::mem::take(&mut self.buf))
+            .trim()
+            .to_string();
+        let skipped = std::mem::replace(&mut self.skipping, false);
+        (!rest.is_empty() && !skipped).then_some(rest)
+    }
+}
+
+/// An open pricing stream.
+#[derive(Debug)]
+pub struct PriceStream {
+    resp: reqwest::Response,
+    lines: LineSplitter,
+    ready: VecDeque<StreamLine>,
+    ended: bool,
+}
+
+impl PriceStream {
+    pub(super) fn new(resp: reqwest::Response) -> Self {
+        Self {
+            resp,
+            lines: LineSplitter::new(MAX_LINE),
+            ready: VecDeque::new(),
+            ended: false,
+        }
+    }
+
+    /// Returns the next PRICE or HEARTBEAT line, `Ok(None)` once the server has ended the
+    /// stream, or `Network` when the connection drops mid-stream. Both ends mean the
+    /// stream must be reopened: OANDA never ends one on purpose.
+    pub async fn next(&mut self) -> Result<Option<StreamLine>, BrokerError> {
+        loop {
+            if let Some(line) = self.ready.pop_front() {
+                return Ok(Some(line));
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            match self.resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    let lines = self.lines.push(&chunk);
+                    self.ready
+                        .extend(lines.iter().filter_map(|l| parse_line(l)));
+                }
+                Ok(None) => {
+                    self.ended = true;
+                    self.ready
+                        .extend(self.lines.finish().and_then(|l| parse_line(&l)));
+                }
+                Err(e) => {
+                    self.ended = true;
+                    // Not `http::transport`: a body error here is a dropped link (retry),
+                    // not a malformed answer.
+                    let reason = if e.is_timeout() {
+                        "timed out"
+                    } else {
+                        "dropped"
+                    };
+                    return Err(BrokerError::Network(format!("the price stream {reason}")));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_survive_any_chunking() {
+        let text = b"{\"type\":\"HEARTBEAT\",\"time\":\"t1\"}\r\n\n{\"type\":\"HEARTBEAT\",\"time\":\"t2\"}\n";
+        for size in 1..text.len() {
+            let mut s = LineSplitter::new(MAX_LINE);
+            let lines: Vec<String> = text.chunks(size).flat_map(|c| s.push(c)).collect();
+            assert_eq!(lines.len(), 2, "chunk size {size}");
+            assert!(s.finish().is_none());
+        }
+    }
+
+    #[test]
+    fn over_long_lines_are_dropped_whole() {
+        let mut s = LineSplitter::new(8);
+        assert!(s.push(b"0123456").is_empty());
+        assert!(s.push(b"789abc").is_empty());
+        assert_eq!(s.push(b"def\nok\n"), vec!["ok".to_string()]);
+    }
+
+    #[test]
+    fn parses_price_and_heartbeat_and_skips_the_rest() {
+        let price = r#"{"type":"PRICE","instrument":"EUR_JPY","time":"2016-10-27T08:38:43.094548890Z","status":"tradeable","tradeable":true,"bids":[{"price":"114.295","liquidity":1000000}],"asks":[{"price":"114.316","liquidity":1000000}],"closeoutBid":"114.291","closeoutAsk":"114.316"}"#;
+        let Some(StreamLine::Price(p)) = parse_line(price) else {
+            panic!("a price")
+        };
+        assert_eq!((p.bid(), p.ask()), (Some(114.295), Some(114.316)));
+        assert!(p.tradeable);
+        assert!(matches!(
+            parse_line(r#"{"type":"HEARTBEAT","time":"t"}"#),
+            Some(StreamLine::Heartbeat { .. })
+        ));
+        assert!(parse_line("{not json").is_none());
+        assert!(parse_line(r#"{"type":"PRICE","instrument":1}"#).is_none());
+        assert!(parse_line(r#"{"type":"SOMETHING_ELSE"}"#).is_none());
+    }
+}

@@ -1,0 +1,332 @@
+//! The OANDA connector against the OANDA simulator on 127.0.0.1:0: every `Broker` call on
+//! the success path and OANDA's own refusals (client-id reuse, unknown instrument, a FOK
+//! order cancelled for margin or a halted market). The failure classes the connection
+//! manager relies on are in `broker_oanda/failures.rs`; the pricing stream (the simulator's
+//! and a hand-written chunked server) in `broker_oanda/stream.rs`. No error may ever show
+//! the token.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+#[path = "broker_oanda/failures.rs"]
+mod failures;
+#[path = "broker_oanda/stream.rs"]
+mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use brokerdesk_core::accounts::model::{BrokerKind, Environment};
+use brokerdesk_core::brokers::oanda::Oanda;
+use brokerdesk_core::brokers::{
+    Broker, BrokerError, ConnectorConfig, OrderRequest, OrderSide, OrderStatus, OrderType,
+};
+use brokerdesk_core::Secret;
+use brokerdesk_sim::oanda::{router, SimState, DEMO_ACCOUNTS, DEMO_TOKEN};
+use brokerdesk_sim::{Faults, SimServer};
+
+const ACCOUNT: &str = DEMO_ACCOUNTS[0];
+const WRONG_TOKEN: &str = "wrong-oanda-token-fedcba9876543210";
+
+/// A running simulator with short stream intervals, and its state for flipping switches.
+pub struct Sim {
+    pub server: SimServer,
+    pub state: Arc<SimState>,
+}
+
+pub async fn sim() -> Sim {
+    let faults = Faults::new();
+    let state = Arc::new(
+        SimState::demo(faults.clone())
+            .with_intervals(Duration::from_millis(50), Duration::from_millis(100)),
+    );
+    let server = SimServer::start(router(state.clone()), faults, 0)
+        .await
+        .unwrap();
+    Sim { server, state }
+}
+
+pub fn config(sim: &Sim, account: Option<&str>, token: &str) -> ConnectorConfig {
+    config_at(&sim.server.url(), account, token)
+}
+
+pub fn config_at(url: &str, account: Option<&str>, token: &str) -> ConnectorConfig {
+    ConnectorConfig::new(
+        BrokerKind::Oanda,
+        Environment::Practice,
+        account.map(str::to_string),
+        Some(url),
+        Some(url),
+    )
+    .unwrap()
+    .with_credentials(Some(Secret::new(token)), None)
+}
+
+pub fn connector(sim: &Sim) -> Oanda {
+    Oanda::new(config(sim, Some(ACCOUNT), DEMO_TOKEN)).unwrap()
+}
+
+/// Fails if a token shows in the error's `Display` or `Debug`.
+pub fn assert_clean(e: &BrokerError) {
+    for text in [e.to_string(), format!("{e:?}")] {
+        assert!(
+            !text.contains(DEMO_TOKEN) && !text.contains(WRONG_TOKEN),
+            "token leaked: {text}"
+        );
+    }
+}
+
+pub fn order(coid: &str, symbol: &str, side: OrderSide, qty: f64) -> OrderRequest {
+    OrderRequest {
+        client_order_id: coid.into(),
+        symbol: symbol.into(),
+        side,
+        quantity: qty,
+        order_type: OrderType::Market,
+        limit_price: None,
+    }
+}
+
+pub fn limit(coid: &str, symbol: &str, side: OrderSide, qty: f64, price: f64) -> OrderRequest {
+    OrderRequest {
+        order_type: OrderType::Limit,
+        limit_price: Some(price),
+        ..order(coid, symbol, side, qty)
+    }
+}
+
+#[tokio::test]
+async fn verify_returns_the_configured_accounts_summary() {
+    let sim = sim().await;
+    let s = connector(&sim).verify().await.unwrap();
+    assert_eq!(s.account_id, ACCOUNT);
+    assert_eq!(s.account_last4, "-001");
+    assert_eq!(
+        (s.currency.as_str(), s.balance, s.equity),
+        ("USD", 100_000.0, 100_000.0)
+    );
+    assert_eq!(s.buying_power, 5_000_000.0, "free margin at 50:1");
+}
+
+#[tokio::test]
+async fn verify_without_an_account_needs_one_when_the_token_reaches_several() {
+    let sim = sim().await;
+    let oanda = Oanda::new(config(&sim, None, DEMO_TOKEN)).unwrap();
+    let accounts = oanda.list_accounts().await.unwrap();
+    let ids: Vec<_> = accounts.iter().map(|a| a.account_id.as_str()).collect();
+    assert_eq!(ids, DEMO_ACCOUNTS);
+    match oanda.verify().await {
+        Err(e @ BrokerError::Config(_)) => {
+            assert!(
+                e.to_string().contains(DEMO_ACCOUNTS[0])
+                    && e.to_string().contains(DEMO_ACCOUNTS[1]),
+                "{e}"
+            );
+            assert!(!e.retryable());
+            assert_clean(&e);
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn verify_without_an_account_uses_the_tokens_only_account() {
+    let faults = Faults::new();
+    let state = SimState::new(
+        faults.clone(),
+        "single-account-token-0123456789",
+        &["101-001-7654321-001"],
+    );
+    let server = SimServer::start(router(state), faults, 0).await.unwrap();
+    let oanda = Oanda::new(config_at(
+        &server.url(),
+        None,
+        "single-account-token-0123456789",
+    ))
+    .unwrap();
+    assert_eq!(
+        oanda.verify().await.unwrap().account_id,
+        "101-001-7654321-001"
+    );
+    assert!(
+        oanda.positions().await.unwrap().is_empty(),
+        "later calls use the same account"
+    );
+}
+
+#[tokio::test]
+async fn a_market_order_fills_and_shows_in_positions() {
+    let sim = sim().await;
+    let oanda = connector(&sim);
+    let buy = oanda
+        .place_order(&order("mkt-1", "EUR_USD", OrderSide::Buy, 100.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        (buy.status, buy.broker_status.as_str()),
+        (OrderStatus::Filled, "FILLED")
+    );
+    assert_eq!((buy.quantity, buy.filled_quantity), (100.0, 100.0));
+    assert_eq!(buy.client_order_id.as_deref(), Some("mkt-1"));
+    let price = buy.avg_fill_price.expect("a fill price");
+    assert!((1.0..1.2).contains(&price), "{price}");
+
+    let got = oanda.get_order(&buy.broker_order_id).await.unwrap();
+    assert_eq!(
+        (got.status, got.side, got.symbol.as_str()),
+        (OrderStatus::Filled, OrderSide::Buy, "EUR_USD")
+    );
+    assert_eq!(
+        got.avg_fill_price,
+        Some(price),
+        "looked up in the fill transaction"
+    );
+
+    oanda
+        .place_order(&order("mkt-2", "EUR_USD", OrderSide::Sell, 40.0))
+        .await
+        .unwrap();
+    oanda
+        .place_order(&order("mkt-3", "USD_JPY", OrderSide::Sell, 50.0))
+        .await
+        .unwrap();
+    let mut positions = oanda.positions().await.unwrap();
+    positions.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+    let summary: Vec<_> = positions
+        .iter()
+        .map(|p| (p.symbol.as_str(), p.quantity))
+        .collect();
+    assert_eq!(summary, [("EUR_USD", 60.0), ("USD_JPY", -50.0)]);
+    assert_eq!(positions[0].avg_price, Some(price));
+    assert!(positions.iter().all(|p| p.unrealized_pl.is_some()));
+    assert!(
+        oanda.open_orders().await.unwrap().is_empty(),
+        "market orders never rest"
+    );
+}
+
+#[tokio::test]
+async fn a_limit_order_rests_until_cancelled() {
+    let sim = sim().await;
+    let oanda = connector(&sim);
+    let placed = oanda
+        .place_order(&limit("lmt-1", "EUR_USD", OrderSide::Buy, 1000.0, 0.5))
+        .await
+        .unwrap();
+    assert_eq!(
+        (placed.status, placed.filled_quantity),
+        (OrderStatus::Open, 0.0)
+    );
+
+    let open = oanda.open_orders().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].broker_order_id, placed.broker_order_id);
+    let by_client = oanda
+        .get_order_by_client_id("lmt-1")
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(
+        (by_client.broker_order_id, by_client.status),
+        (placed.broker_order_id.clone(), OrderStatus::Open)
+    );
+
+    oanda.cancel_order(&placed.broker_order_id).await.unwrap();
+    let got = oanda.get_order(&placed.broker_order_id).await.unwrap();
+    assert_eq!(
+        (got.status, got.broker_status.as_str()),
+        (OrderStatus::Cancelled, "CANCELLED")
+    );
+    assert!(oanda.open_orders().await.unwrap().is_empty());
+    let again = oanda
+        .cancel_order(&placed.broker_order_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(again, BrokerError::NotFound(_)), "{again:?}");
+    let missing = oanda.get_order("999999").await.unwrap_err();
+    assert!(matches!(missing, BrokerError::NotFound(_)), "{missing:?}");
+}
+
+#[tokio::test]
+async fn a_retried_submission_is_refused_and_the_original_found_by_client_id() {
+    let sim = sim().await;
+    let oanda = connector(&sim);
+    let first = oanda
+        .place_order(&order("coid-retry", "GBP_USD", OrderSide::Buy, 10.0))
+        .await
+        .unwrap();
+    // The caller did not see the answer and submits again with the same client order id.
+    let retry = oanda
+        .place_order(&order("coid-retry", "GBP_USD", OrderSide::Buy, 10.0))
+        .await
+        .unwrap_err();
+    match &retry {
+        BrokerError::Rejected {
+            status: 400, code, ..
+        } => assert_eq!(code, "CLIENT_ORDER_ID_ALREADY_EXISTS"),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert!(!retry.retryable());
+    let found = oanda
+        .get_order_by_client_id("coid-retry")
+        .await
+        .unwrap()
+        .expect("the original");
+    assert_eq!(
+        (found.broker_order_id, found.status),
+        (first.broker_order_id, OrderStatus::Filled)
+    );
+    assert_eq!(
+        oanda.positions().await.unwrap()[0].quantity,
+        10.0,
+        "filled once"
+    );
+    assert_eq!(
+        oanda.get_order_by_client_id("never-sent").await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn oanda_refusals_are_rejections() {
+    let sim = sim().await;
+    let oanda = connector(&sim);
+    let bad = oanda
+        .place_order(&order("bad-1", "XAU_XYZ", OrderSide::Buy, 1.0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&bad, BrokerError::Rejected { status: 400, message, .. } if message.contains("'instruments'")),
+        "{bad:?}"
+    );
+
+    assert!(sim.state.set_halted("USD_JPY", true));
+    let halted = oanda
+        .place_order(&order("halt-1", "USD_JPY", OrderSide::Buy, 1.0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&halted, BrokerError::Rejected { status: 201, code, .. } if code == "MARKET_HALTED"),
+        "{halted:?}"
+    );
+
+    assert!(sim.state.set_balance(ACCOUNT, 10.0));
+    let margin = oanda
+        .place_order(&order("big-1", "EUR_USD", OrderSide::Buy, 100_000.0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&margin, BrokerError::Rejected { code, .. } if code == "INSUFFICIENT_MARGIN"),
+        "{margin:?}"
+    );
+    for e in [&bad, &halted, &margin] {
+        assert!(!e.retryable());
+        assert_clean(e);
+    }
+    let cancelled = oanda
+        .get_order_by_client_id("big-1")
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert!(oanda.positions().await.unwrap().is_empty());
+}

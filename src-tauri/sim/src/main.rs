@@ -1,0 +1,47 @@
+//! `brokerdesk-sim`: runs a broker simulator by hand, for demos and manual testing.
+//!
+//! Usage: `brokerdesk-sim oanda|alpaca [--port N]`; prints the URL and the test credentials.
+
+use brokerdesk_sim::{alpaca, oanda, Faults, SimServer};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let broker = args.first().map(String::as_str).unwrap_or("");
+    let port = args
+        .iter()
+        .position(|a| a == "--port")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let faults = Faults::new();
+    let (router, hint) = match broker {
+        "oanda" => (
+            oanda::router(oanda::SimState::demo(faults.clone())),
+            oanda::DEMO_HINT,
+        ),
+        "alpaca" => (
+            alpaca::router(alpaca::SimState::demo(faults.clone())),
+            alpaca::DEMO_HINT,
+        ),
+        _ => {
+            eprintln!("usage: brokerdesk-sim oanda|alpaca [--port N]");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match SimServer::start(router, faults, port).await {
+        Ok(server) => {
+            println!(
+                "{broker} simulator on {} ({hint}); Ctrl-C stops it",
+                server.url()
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            server.shutdown().await;
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot start the simulator: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

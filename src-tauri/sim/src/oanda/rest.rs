@@ -1,0 +1,165 @@
+//! REST handlers: accounts, summary, orders, positions, transactions.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use serde_json::json;
+
+use super::book::Ctx;
+use super::orders::{self, OrderRequest, Specifier};
+use super::{wire, RequestId, SimState};
+
+type St = State<Arc<SimState>>;
+
+fn ctx(rid: RequestId) -> Ctx {
+    Ctx {
+        request_id: Some(rid.0),
+        time: wire::now(),
+    }
+}
+
+fn bad_specifier() -> Response {
+    wire::error(
+        StatusCode::BAD_REQUEST,
+        None,
+        "Invalid value specified for 'orderSpecifier'",
+    )
+}
+
+/// `GET /v3/accounts`.
+pub async fn accounts(State(st): St) -> Response {
+    let accounts: Vec<_> = st.with_book(|b| {
+        b.accounts
+            .keys()
+            .map(|id| json!({ "id": id, "tags": [] }))
+            .collect()
+    });
+    wire::reply(StatusCode::OK, json!({ "accounts": accounts }))
+}
+
+/// `GET /v3/accounts/{id}/summary`.
+pub async fn summary(State(st): St, Path(id): Path<String>) -> Response {
+    st.with_account(&id, |acct, market| {
+        wire::reply(StatusCode::OK, acct.summary(market))
+    })
+}
+
+/// `POST /v3/accounts/{id}/orders`.
+pub async fn create(
+    State(st): St,
+    Path(id): Path<String>,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+) -> Response {
+    let ctx = ctx(rid);
+    st.with_account(&id, |acct, market| {
+        let Ok(req) = serde_json::from_slice::<OrderRequest>(&body) else {
+            return wire::error(
+                StatusCode::BAD_REQUEST,
+                None,
+                "Invalid value specified for 'order'",
+            );
+        };
+        let (status, body) = orders::place(acct, market, req.order, &ctx);
+        let order_id = body["orderCreateTransaction"]["id"]
+            .as_str()
+            .map(str::to_string);
+        let mut resp = wire::reply(status, body);
+        if let Some(oid) = order_id.filter(|_| status == StatusCode::CREATED) {
+            let location = format!("/v3/accounts/{}/orders/{oid}", acct.id);
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                resp.headers_mut().insert("location", v);
+            }
+        }
+        resp
+    })
+}
+
+/// `GET /v3/accounts/{id}/orders/{orderSpecifier}`.
+pub async fn order(State(st): St, Path((id, spec)): Path<(String, String)>) -> Response {
+    let Some(spec) = Specifier::parse(&spec) else {
+        return bad_specifier();
+    };
+    st.with_account(&id, |acct, _| match orders::find(acct, &spec) {
+        Some(i) => wire::reply(
+            StatusCode::OK,
+            json!({ "order": acct.orders[i].render(), "lastTransactionID": acct.last_tx() }),
+        ),
+        None => wire::error(
+            StatusCode::NOT_FOUND,
+            Some("ORDER_DOESNT_EXIST"),
+            wire::NO_SUCH_ORDER,
+        ),
+    })
+}
+
+/// `PUT /v3/accounts/{id}/orders/{orderSpecifier}/cancel`.
+pub async fn cancel(
+    State(st): St,
+    Path((id, spec)): Path<(String, String)>,
+    Extension(rid): Extension<RequestId>,
+) -> Response {
+    let Some(spec) = Specifier::parse(&spec) else {
+        return bad_specifier();
+    };
+    let ctx = ctx(rid);
+    st.with_account(&id, |acct, _| {
+        let (status, body) = orders::cancel_request(acct, &spec, &ctx);
+        wire::reply(status, body)
+    })
+}
+
+/// `GET /v3/accounts/{id}/pendingOrders` (and `GET …/orders`, whose default is PENDING):
+/// newest first, as OANDA lists them.
+pub async fn pending(State(st): St, Path(id): Path<String>) -> Response {
+    st.with_account(&id, |acct, _| {
+        let orders: Vec<_> = acct
+            .orders
+            .iter()
+            .rev()
+            .filter(|o| o.is_pending())
+            .map(|o| o.render())
+            .collect();
+        wire::reply(
+            StatusCode::OK,
+            json!({ "orders": orders, "lastTransactionID": acct.last_tx() }),
+        )
+    })
+}
+
+/// `GET /v3/accounts/{id}/openPositions`.
+pub async fn positions(State(st): St, Path(id): Path<String>) -> Response {
+    st.with_account(&id, |acct, market| {
+        wire::reply(StatusCode::OK, acct.open_positions(market))
+    })
+}
+
+/// `GET /v3/accounts/{id}/transactions/{transactionID}`.
+pub async fn transaction(State(st): St, Path((id, tx)): Path<(String, String)>) -> Response {
+    st.with_account(&id, |acct, _| {
+        match tx.parse().ok().and_then(|t| acct.transaction(t)) {
+            Some(t) => wire::reply(
+                StatusCode::OK,
+                json!({ "transaction": t, "lastTransactionID": acct.last_tx() }),
+            ),
+            None => wire::error(
+                StatusCode::NOT_FOUND,
+                Some("NO_SUCH_TRANSACTION"),
+                "The transaction ID specified does not exist",
+            ),
+        }
+    })
+}
+
+/// Any other path.
+pub async fn not_found() -> Response {
+    wire::error(
+        StatusCode::NOT_FOUND,
+        None,
+        "The requested resource was not found",
+    )
+}
