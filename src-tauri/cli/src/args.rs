@@ -121,6 +121,13 @@ pub enum AccountCommand {
         /// Account id, unique id prefix (4+ characters) or exact name.
         id: String,
     },
+    /// Check the account's stored credentials with its broker and show what the broker
+    /// reports (account number, type, currency, balance, equity, buying power). At most 5
+    /// checks per account per minute. (The built-in paper broker has nothing to check.)
+    Verify {
+        /// Account id, unique id prefix (4+ characters) or exact name.
+        id: String,
+    },
     /// Change an account: only the flags given change; credentials not given are kept.
     #[command(after_help = SECRETS_HELP)]
     Edit(Box<EditArgs>),

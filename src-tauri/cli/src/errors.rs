@@ -23,6 +23,7 @@ pub fn exit_code(code: &str) -> u8 {
         | "twofa_not_set_up"
         | "live_needs_verified_connection" => 3,
         "not_found" | "not_initialized" => 4,
+        "broker_auth" => 5,
         "wrong_password" | "locked" | "password_missing" | "password_required" => 5,
         "step_up_required" | "wrong_code" | "code_replayed" | "twofa_locked_out" => 5,
         c if c.starts_with("keychain_") => 5,

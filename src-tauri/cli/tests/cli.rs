@@ -448,3 +448,41 @@ fn mode_switches_to_paper_and_refuses_live_without_a_verified_connection() {
     assert_eq!(p.ok("account show Fx")["mode"], "paper", "nothing changed");
     p.json("mode Fx sideways").expect_error(2, "usage");
 }
+
+#[test]
+fn account_verify_checks_credentials_with_the_broker() {
+    use brokerdesk_sim::{oanda, Faults, SimServer};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let faults = Faults::new();
+    let sim = rt
+        .block_on(SimServer::start(
+            oanda::router(oanda::SimState::demo(faults.clone())),
+            faults,
+            0,
+        ))
+        .unwrap();
+    let url = sim.url();
+    let p = Profile::new();
+    p.init();
+    p.ok(&format!(
+        "account add --name Sim --broker oanda --env practice --api-key {} --account-id 101-004-1234567-001 --rest-url {url} --stream-url {url}",
+        oanda::DEMO_TOKEN
+    ));
+    let s = p.ok("account verify Sim");
+    assert_eq!(s["accountId"], "101-004-1234567-001");
+    assert!(s["equity"].as_f64().unwrap() > 0.0);
+    let human = p.human("account verify Sim");
+    assert!(
+        human.stdout.contains("Verified: account ••••-001"),
+        "{}",
+        human.stdout
+    );
+
+    p.ok(&format!(
+        "account add --name Wrong --broker oanda --env practice --api-key wrong-token-000000000 --account-id 101-004-1234567-001 --rest-url {url}"
+    ));
+    let r = p.json("account verify Wrong");
+    r.expect_error(5, "broker_auth");
+    assert!(!r.stdout.contains("wrong-token"));
+    rt.block_on(sim.shutdown());
+}

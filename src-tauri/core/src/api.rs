@@ -12,6 +12,7 @@ use crate::accounts::catalog::{self, BrokerInfo, PropFirmPresetInfo};
 use crate::accounts::model::{Account, AccountInput, TradingMode};
 use crate::accounts::{Accounts, Credentials, PurgeReport};
 use crate::audit::{Audit, AuditEntry, AuditEvent, AuditFilter, AuditVerification};
+use crate::brokers::{self, AccountSummary, BrokerError, ConnectorConfig};
 use crate::error::{ApiError, ErrorCode};
 use crate::secret::Secret;
 use crate::settings::{self, AppSettings};
@@ -31,6 +32,9 @@ pub fn default_keystore() -> Arc<dyn KeyStore> {
         _ => Arc::new(OsKeychain),
     }
 }
+
+/// How many credential checks one account may make per minute.
+pub const VERIFY_PER_MINUTE: i64 = 5;
 
 /// The vault's state as the UI and the CLI see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -375,6 +379,75 @@ impl Brokerdesk {
                 .await;
         }
         Ok(a)
+    }
+
+    /// Checks an account's stored credentials against its broker and returns what the
+    /// broker reports (account number, type, currency, balance, equity, buying power). At most
+    /// [`VERIFY_PER_MINUTE`] checks per account per minute: brokers block clients that retry
+    /// logins too often (Tastytrade for hours).
+    pub async fn account_verify(&self, key: &str) -> Result<AccountSummary, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let account = self.accounts.get(key).await.map_err(api)?;
+        let fmt = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        let now = chrono::Utc::now();
+        let recent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM account_verifications WHERE account_id = ? AND at > ?",
+        )
+        .bind(&account.id)
+        .bind(fmt(now - chrono::Duration::seconds(60)))
+        .fetch_one(self.store.pool())
+        .await
+        .map_err(|e| api(StoreError::from(e)))?;
+        if recent >= VERIFY_PER_MINUTE {
+            return Err(ApiError {
+                code: "verify_rate_limited".into(),
+                message: format!(
+                    "{} was checked {recent} times in the last minute; wait a minute before checking again",
+                    account.name
+                ),
+                fields: Vec::new(),
+            });
+        }
+        let creds = self
+            .accounts
+            .open_credentials(&account.id)
+            .await
+            .map_err(api)?;
+        let result = async {
+            let cfg = ConnectorConfig::new(
+                account.broker,
+                account.environment,
+                account.broker_account_id.clone(),
+                account.rest_url.as_deref(),
+                account.stream_url.as_deref(),
+            )?
+            .with_credentials(creds.api_key, creds.api_secret);
+            brokers::connector(cfg)?.verify().await
+        }
+        .await;
+        let code = result.as_ref().err().map(|e| e.code());
+        sqlx::query(
+            "INSERT INTO account_verifications (account_id, at, ok, code) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&account.id)
+        .bind(fmt(now))
+        .bind(result.is_ok())
+        .bind(code)
+        .execute(self.store.pool())
+        .await
+        .map_err(|e| api(StoreError::from(e)))?;
+        if let Err(BrokerError::Auth(_)) = &result {
+            let detail = format!(
+                "{}: the broker refused the stored credentials",
+                account.name
+            );
+            self.audit
+                .record(AuditEvent::ConnectionAuthFailed, Some(&account.id), &detail)
+                .await;
+        }
+        result.map_err(api)
     }
 
     /// Emergency: deletes every stored credential and forces every account to paper mode,

@@ -8,7 +8,10 @@
 
 pub mod alpaca;
 pub mod faults;
+pub mod ibkr;
 pub mod oanda;
+pub mod tastytrade;
+pub mod tradier;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

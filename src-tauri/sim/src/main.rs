@@ -1,8 +1,8 @@
 //! `brokerdesk-sim`: runs a broker simulator by hand, for demos and manual testing.
 //!
-//! Usage: `brokerdesk-sim oanda|alpaca [--port N]`; prints the URL and the test credentials.
+//! Usage: `brokerdesk-sim oanda|alpaca|tradier|tastytrade|ibkr [--port N]`; prints the URL and the test credentials.
 
-use brokerdesk_sim::{alpaca, oanda, Faults, SimServer};
+use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Faults, SimServer};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -24,8 +24,20 @@ async fn main() -> std::process::ExitCode {
             alpaca::router(alpaca::SimState::demo(faults.clone())),
             alpaca::DEMO_HINT,
         ),
+        "tradier" => (
+            tradier::router(tradier::SimState::demo(faults.clone())),
+            tradier::DEMO_HINT,
+        ),
+        "tastytrade" => (
+            tastytrade::router(tastytrade::SimState::demo(faults.clone())),
+            tastytrade::DEMO_HINT,
+        ),
+        "ibkr" => (
+            ibkr::router(ibkr::SimState::demo(faults.clone())),
+            ibkr::DEMO_HINT,
+        ),
         _ => {
-            eprintln!("usage: brokerdesk-sim oanda|alpaca [--port N]");
+            eprintln!("usage: brokerdesk-sim oanda|alpaca|tradier|tastytrade|ibkr [--port N]");
             return std::process::ExitCode::from(2);
         }
     };

@@ -110,6 +110,19 @@ pub async fn remove(
     Ok(())
 }
 
+/// `account verify ID`: the stored credentials, checked with the broker.
+pub async fn verify(bd: &Brokerdesk, ctx: &mut Ctx, id: &str) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let s = bd.account_verify(id).await?;
+    ctx.print(&s, || {
+        format!(
+            "Verified: account ••••{} ({}, {}): balance {:.2}, equity {:.2}, buying power {:.2}\n",
+            s.account_last4, s.account_type, s.currency, s.balance, s.equity, s.buying_power
+        )
+    });
+    Ok(())
+}
+
 /// `mode ID paper|live`: live needs a step-up (and, in core, a verified connection).
 pub async fn mode(
     bd: &Brokerdesk,

@@ -167,6 +167,7 @@ async fn dispatch(bd: &Brokerdesk, command: Command, ctx: &mut Ctx) -> Result<()
             AccountCommand::Add(a) => account::add(bd, ctx, a).await,
             AccountCommand::List => account::list(bd, ctx).await,
             AccountCommand::Show { id } => account::show(bd, ctx, &id).await,
+            AccountCommand::Verify { id } => account::verify(bd, ctx, &id).await,
             AccountCommand::Edit(e) => account::edit(bd, ctx, e).await,
             AccountCommand::Remove { id, yes, step_up } => {
                 account::remove(bd, ctx, &id, yes, step_up).await

@@ -9,7 +9,10 @@
 
 pub mod alpaca;
 pub mod http;
+pub mod ibkr;
 pub mod oanda;
+pub mod tastytrade;
+pub mod tradier;
 
 use std::time::Duration;
 
@@ -280,4 +283,18 @@ pub trait Broker: Send + Sync {
 pub fn last4(id: &str) -> String {
     let n = id.chars().count();
     id.chars().skip(n.saturating_sub(4)).collect()
+}
+
+/// Builds the connector for `cfg.broker`. The built-in paper broker has no connector.
+pub fn connector(cfg: ConnectorConfig) -> Result<Box<dyn Broker>, BrokerError> {
+    match cfg.broker {
+        BrokerKind::Oanda => Ok(Box::new(oanda::Oanda::new(cfg)?)),
+        BrokerKind::Alpaca => Ok(Box::new(alpaca::Alpaca::new(cfg)?)),
+        BrokerKind::Paper => Err(BrokerError::Unsupported(
+            "checking credentials of the built-in paper broker",
+        )),
+        BrokerKind::Tradier => Ok(Box::new(tradier::Tradier::new(cfg)?)),
+        BrokerKind::Tastytrade => Ok(Box::new(tastytrade::Tastytrade::new(cfg)?)),
+        BrokerKind::Ibkr => Ok(Box::new(ibkr::Ibkr::new(cfg)?)),
+    }
 }

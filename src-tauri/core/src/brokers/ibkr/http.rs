@@ -1,0 +1,304 @@
+//! The Client Portal's REST transport: one pooled client, the session cookie, the mapping of
+//! IBKR's `{"error":…}` answers, and the two recoveries the gateway needs.
+//!
+//! **Cookie.** reqwest's cookie store is not enabled, and it is not needed: in gateway mode
+//! the gateway itself holds the login, and the one cookie a client must present is
+//! `api={"session":"<hex>"}`, whose value `/tickle` reports. So the connector re-reads the
+//! session from every `/tickle` (sent without the cookie, so a stale one can never lock it
+//! out), keeps it as a [`Secret`], and sends it, marked sensitive, on every other request and
+//! on the WebSocket handshake. A 401 forgets it: the user must log in again, and the next
+//! `/tickle` learns the new session.
+//!
+//! **Recoveries.** "Bad Request: no bridge" (the brokerage session is closed) opens it with
+//! `POST /iserver/auth/ssodh/init`, queries `/iserver/accounts` (IBKR wants that after the
+//! bridge opens) and retries once; "Please query /accounts first" queries and retries once.
+//! Both answers mean the request was not carried out, so retrying an order is safe (and the
+//! cOID guards it anyway). A second "no bridge" stays [`BrokerError::Unavailable`]
+//! (retryable).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, COOKIE};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use url::{Host, Url};
+
+use crate::brokers::http::{body_text, classify, parse_json, transport, USER_AGENT};
+use crate::brokers::{BrokerError, ConnectorConfig};
+use crate::secret::Secret;
+
+/// What a 401 tells the user (gateway mode has nothing to re-enter in Brokerdesk).
+pub(super) const LOGIN_HINT: &str =
+    "not logged in at the Client Portal gateway; log in at the gateway in a browser and retry";
+
+pub(super) struct IbkrHttp {
+    client: Client,
+    base: Url,
+    timeout: Duration,
+    /// The session id from the last `/tickle`.
+    session: Mutex<Option<Secret>>,
+}
+
+impl IbkrHttp {
+    pub(super) fn new(cfg: &ConnectorConfig) -> Result<Self, BrokerError> {
+        let base = Url::parse(&cfg.rest_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+            .ok_or_else(|| BrokerError::Config(format!("bad REST URL {:?}", cfg.rest_url)))?;
+        let local = is_loopback(&base);
+        let mut builder = Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            // The gateway on this machine (https://localhost:5000) serves a self-signed
+            // certificate that no trust store knows, so verification must be off to reach it
+            // at all. Only for a loopback host: the traffic never leaves the machine, so
+            // there is no network path for a man in the middle. Any other host (a gateway on
+            // another machine, api.ibkr.com) is verified as usual.
+            .tls_danger_accept_invalid_certs(local);
+        if local {
+            // A system proxy must never see the session cookie of a local gateway.
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| BrokerError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            client,
+            base,
+            timeout: cfg.timeout,
+            session: Mutex::new(None),
+        })
+    }
+
+    /// The URL of `segments` under the base (each segment percent-encoded).
+    pub(super) fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    pub(super) fn origin(&self) -> String {
+        self.base.origin().ascii_serialization()
+    }
+
+    /// The `api={"session":"…"}` cookie, once `/tickle` has reported a session.
+    pub(super) fn cookie(&self) -> Option<Secret> {
+        let g = self.session.lock().ok()?;
+        let s = g.as_ref()?;
+        Some(Secret::new(format!(
+            "api={{\"session\":\"{}\"}}",
+            s.expose()
+        )))
+    }
+
+    /// Keeps the session `/tickle` reported (only plain tokens, which a header can carry).
+    pub(super) fn set_session(&self, session: Option<&str>) {
+        let s = session
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()))
+            .map(Secret::new);
+        if let Ok(mut g) = self.session.lock() {
+            *g = s;
+        }
+    }
+
+    /// `POST /tickle`, without the cookie (it is how the session is learnt).
+    pub(super) async fn tickle(&self) -> Result<Value, BrokerError> {
+        self.once(Method::POST, self.url(&["tickle"]), None, false)
+            .await
+    }
+
+    /// Sends a request with the cookie, recovering once from "no bridge" and "query
+    /// /accounts first".
+    pub(super) async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Value, BrokerError> {
+        match self.once(method.clone(), url.clone(), body, true).await {
+            Err(e) if is_no_bridge(&e) => {
+                self.open_bridge().await?;
+                self.once(method, url, body, true).await
+            }
+            Err(e) if is_accounts_first(&e) => {
+                self.query_accounts().await?;
+                self.once(method, url, body, true).await
+            }
+            r => r,
+        }
+    }
+
+    /// Opens the brokerage session, then queries the accounts as IBKR requires.
+    pub(super) async fn open_bridge(&self) -> Result<(), BrokerError> {
+        let init = json!({"publish": true, "compete": true});
+        let url = self.url(&["iserver", "auth", "ssodh", "init"]);
+        self.once(Method::POST, url, Some(&init), true).await?;
+        self.query_accounts().await
+    }
+
+    async fn query_accounts(&self) -> Result<(), BrokerError> {
+        let url = self.url(&["iserver", "accounts"]);
+        self.once(Method::GET, url, None, true).await.map(|_| ())
+    }
+
+    async fn once(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        with_cookie: bool,
+    ) -> Result<Value, BrokerError> {
+        let mut headers = HeaderMap::new();
+        if let Some(c) = with_cookie.then(|| self.cookie()).flatten() {
+            if let Ok(mut v) = HeaderValue::from_str(c.expose()) {
+                v.set_sensitive(true);
+                headers.insert(COOKIE, v);
+            }
+        }
+        let mut req = self.client.request(method, url).headers(headers);
+        req = match body {
+            Some(b) => req.json(b),
+            // The gateway wants a Content-Length on every POST, even an empty one.
+            None => req.body(""),
+        };
+        let resp = req.send().await.map_err(|e| transport(e, self.timeout))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = body_text(resp, self.timeout).await?;
+        if status.is_success() {
+            let v: Value = parse_json(&text)?;
+            return match error_message(&v) {
+                Some(m) => Err(refusal(status, m)),
+                None => Ok(v),
+            };
+        }
+        let e = error_from(status, &headers, &text);
+        if matches!(e, BrokerError::Auth(_)) {
+            self.set_session(None);
+        }
+        Err(e)
+    }
+}
+
+/// Whether the host is this machine (`localhost`, 127.0.0.0/8, `::1`).
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The text of a top-level `{"error":…}` (or `[{"error":…}]`) answer.
+fn error_message(v: &Value) -> Option<String> {
+    let first = v.as_array().and_then(|a| a.first()).unwrap_or(v);
+    let e = first.get("error")?;
+    Some(match e {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+pub(super) fn is_no_bridge(e: &BrokerError) -> bool {
+    matches!(e, BrokerError::Unavailable { message, .. } if message.contains("no bridge"))
+}
+
+fn is_accounts_first(e: &BrokerError) -> bool {
+    matches!(e, BrokerError::Rejected { code, .. } if code == "accounts_first")
+}
+
+/// The error for an IBKR message, whatever the status it came with.
+fn refusal(status: StatusCode, message: String) -> BrokerError {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("no bridge") {
+        BrokerError::Unavailable {
+            status: status.as_u16(),
+            message: "the brokerage session is not open (no bridge)".into(),
+        }
+    } else if lower.contains("query /accounts first") {
+        BrokerError::Rejected {
+            status: status.as_u16(),
+            code: "accounts_first".into(),
+            message,
+        }
+    } else {
+        BrokerError::Rejected {
+            status: status.as_u16(),
+            code: "ibkr".into(),
+            message,
+        }
+    }
+}
+
+/// Classifies a non-success answer from its status and IBKR's `{"error"}` body.
+fn error_from(status: StatusCode, headers: &HeaderMap, text: &str) -> BrokerError {
+    let message = serde_json::from_str::<Value>(text)
+        .ok()
+        .as_ref()
+        .and_then(error_message);
+    match (status.as_u16(), message) {
+        (401, _) => BrokerError::Auth(LOGIN_HINT.into()),
+        // IBKR's 404s for unknown orders say so; a bare one is a wrong URL, and reading it
+        // as "no such order" could make a caller place an order twice.
+        (404, Some(m)) => BrokerError::NotFound(m),
+        (404, None) => BrokerError::Protocol(
+            "HTTP 404 without an IBKR error body; check the REST URL (…/v1/api)".into(),
+        ),
+        (s, Some(m)) if s == 429 || s >= 500 && !m.contains("query /accounts first") => {
+            classify(status, headers, "ibkr".into(), m)
+        }
+        (_, Some(m)) => refusal(status, m),
+        (_, None) => {
+            let prefix: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
+            let m = if prefix.trim().is_empty() {
+                status
+                    .canonical_reason()
+                    .unwrap_or("no message")
+                    .to_string()
+            } else {
+                prefix
+            };
+            classify(status, headers, String::new(), m)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        let lo = |u: &str| Url::parse(u).map(|u| is_loopback(&u)).unwrap_or(false);
+        assert!(lo("https://localhost:5000/v1/api"));
+        assert!(lo("https://127.0.0.1:5000/v1/api"));
+        assert!(lo("https://[::1]:5000/v1/api"));
+        assert!(!lo("https://api.ibkr.com/v1/api"));
+        assert!(!lo("https://localhost.example.com/v1/api"));
+        assert!(!lo("https://192.168.1.10:5000/v1/api"));
+    }
+
+    #[test]
+    fn no_bridge_and_accounts_first_are_recognised_whatever_the_status() {
+        let h = HeaderMap::new();
+        let no_bridge = r#"{"error":"Bad Request: no bridge","statusCode":400}"#;
+        let e = error_from(StatusCode::BAD_REQUEST, &h, no_bridge);
+        assert!(is_no_bridge(&e) && e.retryable(), "{e:?}");
+        let first = r#"{"error":"Please query /accounts first"}"#;
+        let e = error_from(StatusCode::INTERNAL_SERVER_ERROR, &h, first);
+        assert!(is_accounts_first(&e), "{e:?}");
+        let e = error_from(
+            StatusCode::UNAUTHORIZED,
+            &h,
+            r#"{"error":"not authenticated"}"#,
+        );
+        assert_eq!(e, BrokerError::Auth(LOGIN_HINT.into()));
+    }
+}

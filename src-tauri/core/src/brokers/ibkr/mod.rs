@@ -1,0 +1,420 @@
+//! Interactive Brokers connector: the Client Portal Web API through the gateway on this
+//! machine (`PROTOCOLS.md` §5), gateway mode. The user logs in at the gateway in a browser;
+//! Brokerdesk stores no IBKR credential, and the account id (`DU1234567`) comes from the
+//! account config.
+//!
+//! - `http`: the transport (TLS to the loopback gateway, the session cookie, error
+//!   mapping, recovery from "no bridge" and "query /accounts first").
+//! - `models`: the wire types and their normalised forms.
+//!
+//! The login session ends after about five idle minutes, so the connection manager calls
+//! [`Ibkr::tickle`] every ~60 s; a 401 anywhere is [`BrokerError::Auth`] ("log in at the
+//! gateway"), which nothing can retry away. Orders carry `cOID` = the client order id, which
+//! IBKR refuses to register twice. IBKR may answer an order with confirmation questions;
+//! they are confirmed, at most [`MAX_REPLIES`] rounds (the order was reviewed before it was
+//! sent; the questions are IBKR's precautionary warnings). There is no lookup by cOID, so
+//! [`Broker::get_order_by_client_id`] scans `/iserver/account/orders` for `order_ref`; that
+//! list covers the current trading day only, like IBKR's own. `get_order` reads the status
+//! endpoint, which carries no cOID (`client_order_id` is `None` there).
+
+mod http;
+mod models;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use self::http::IbkrHttp;
+use self::models::{
+    AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, OrderStatusAnswer, PlaceAnswer,
+    PortfolioAccount, Summary, Tickle,
+};
+use super::{
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
+    OrderSide, OrderState, OrderType, Position,
+};
+use crate::accounts::model::{BrokerKind, Environment};
+use crate::secret::Secret;
+
+/// Most confirmation rounds one order may take before it is given up on.
+pub const MAX_REPLIES: usize = 5;
+/// Positions per page of `/portfolio/{acct}/positions/{page}`.
+const POSITIONS_PAGE: usize = 100;
+
+/// What `/tickle` says about the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayStatus {
+    /// The brokerage session is open (orders and market data work).
+    pub authenticated: bool,
+    pub connected: bool,
+    /// Another session (TWS, another gateway) competes for the brokerage session.
+    pub competing: bool,
+    pub message: String,
+}
+
+/// The IBKR Client Portal connector.
+pub struct Ibkr {
+    http: IbkrHttp,
+    environment: Environment,
+    stream_url: String,
+    account_id: Option<String>,
+    /// Symbol → conid, from `/iserver/secdef/search`.
+    conids: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for Ibkr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hand-written so the session cookie can never reach a log.
+        f.debug_struct("Ibkr")
+            .field("environment", &self.environment)
+            .field("origin", &self.http.origin())
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ibkr {
+    /// Builds the connector; fails with [`BrokerError::Config`] for an unusable REST URL.
+    pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
+        if cfg.broker != BrokerKind::Ibkr {
+            let msg = format!("a {} account cannot use the IBKR connector", cfg.broker);
+            return Err(BrokerError::Config(msg));
+        }
+        Ok(Self {
+            http: IbkrHttp::new(&cfg)?,
+            environment: cfg.environment,
+            stream_url: cfg.stream_url.clone(),
+            account_id: cfg
+                .account_id
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty()),
+            conids: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Keeps the gateway session alive (call at least once a minute) and re-reads the
+    /// session cookie. A 401 is [`BrokerError::Auth`]: nobody is logged in at the gateway.
+    pub async fn tickle(&self) -> Result<GatewayStatus, BrokerError> {
+        let v = self.http.tickle().await?;
+        let t: Tickle = serde_json::from_value(v)
+            .map_err(|e| BrokerError::Protocol(format!("unexpected /tickle answer: {e}")))?;
+        self.http.set_session(t.session.as_deref());
+        let a = t.iserver.and_then(|i| i.auth_status).unwrap_or_default();
+        Ok(GatewayStatus {
+            authenticated: a.authenticated,
+            connected: a.connected,
+            competing: a.competing,
+            message: a.message.unwrap_or_default(),
+        })
+    }
+
+    /// The `Cookie` header value for the WebSocket (`api={"session":"…"}`), once
+    /// [`Ibkr::tickle`] has run.
+    pub fn ws_cookie(&self) -> Option<Secret> {
+        self.http.cookie()
+    }
+
+    /// The WebSocket URL (`wss://localhost:5000/v1/api/ws`).
+    pub fn stream_url(&self) -> &str {
+        &self.stream_url
+    }
+
+    /// Pre-answers confirmation questions by message id (e.g. `o163`) for this session.
+    pub async fn suppress_questions(&self, message_ids: &[&str]) -> Result<(), BrokerError> {
+        let url = self.http.url(&["iserver", "questions", "suppress"]);
+        let body = json!({ "messageIds": message_ids });
+        self.http
+            .call(Method::POST, url, Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, segs: &[&str]) -> Result<T, BrokerError> {
+        let v = self
+            .http
+            .call(Method::GET, self.http.url(segs), None)
+            .await?;
+        models::decode(v)
+    }
+
+    async fn auth_status(&self) -> Result<AuthStatus, BrokerError> {
+        let url = self.http.url(&["iserver", "auth", "status"]);
+        models::decode(self.http.call(Method::POST, url, None).await?)
+    }
+
+    /// Queries `/iserver/accounts` (which IBKR wants before orders) and returns the
+    /// configured account, checked against the list, or the selected one.
+    async fn account(&self) -> Result<String, BrokerError> {
+        let a: IserverAccounts = self.get(&["iserver", "accounts"]).await?;
+        match &self.account_id {
+            Some(want) if a.accounts.iter().any(|x| x.eq_ignore_ascii_case(want)) => {
+                Ok(want.clone())
+            }
+            Some(want) => Err(BrokerError::Config(format!(
+                "the gateway's login reaches {}, not the configured ••••{}",
+                a.accounts
+                    .iter()
+                    .map(|x| format!("••••{}", last4(x)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                last4(want)
+            ))),
+            None => a
+                .selected
+                .or_else(|| a.accounts.into_iter().next())
+                .ok_or_else(|| BrokerError::Config("the gateway's login has no account".into())),
+        }
+    }
+
+    /// The account for order and portfolio paths, without a round trip when configured.
+    async fn account_for_paths(&self) -> Result<String, BrokerError> {
+        match &self.account_id {
+            Some(a) => Ok(a.clone()),
+            None => self.account().await,
+        }
+    }
+
+    /// The conid of a symbol: digits are taken as a conid, anything else is searched.
+    async fn conid(&self, symbol: &str) -> Result<u64, BrokerError> {
+        let symbol = symbol.trim().to_ascii_uppercase();
+        if let Ok(n) = symbol.parse::<u64>() {
+            return Ok(n);
+        }
+        if let Some(c) = self
+            .conids
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&symbol).copied())
+        {
+            return Ok(c);
+        }
+        let mut url = self.http.url(&["iserver", "secdef", "search"]);
+        url.query_pairs_mut().append_pair("symbol", &symbol);
+        let v = self.http.call(Method::GET, url, None).await?;
+        let found = v.as_array().into_iter().flatten().find_map(|e| {
+            let same = e.get("symbol").and_then(Value::as_str) == Some(symbol.as_str());
+            let conid = match e.get("conid")? {
+                Value::String(s) => s.parse().ok(),
+                Value::Number(n) => n.as_u64(),
+                _ => None,
+            };
+            conid.filter(|_| same)
+        });
+        let conid = found.ok_or_else(|| BrokerError::Rejected {
+            status: 0,
+            code: "unknown_symbol".into(),
+            message: format!("IBKR lists no contract for {symbol}"),
+        })?;
+        if let Ok(mut m) = self.conids.lock() {
+            m.insert(symbol, conid);
+        }
+        Ok(conid)
+    }
+
+    async fn live_orders(&self) -> Result<Vec<OrderState>, BrokerError> {
+        let mut url = self.http.url(&["iserver", "account", "orders"]);
+        url.query_pairs_mut().append_pair("force", "true");
+        let list: LiveOrders = models::decode(self.http.call(Method::GET, url, None).await?)?;
+        let mine = |acct: &Option<String>| match (&self.account_id, acct) {
+            (Some(want), Some(a)) => a.eq_ignore_ascii_case(want),
+            _ => true,
+        };
+        list.orders
+            .into_iter()
+            .filter(|o| mine(&o.acct))
+            .map(|o| o.into_state())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Broker for Ibkr {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Ibkr
+    }
+
+    async fn verify(&self) -> Result<AccountSummary, BrokerError> {
+        self.tickle().await?;
+        if !self.auth_status().await?.authenticated {
+            self.http.open_bridge().await?;
+            if !self.auth_status().await?.authenticated {
+                return Err(BrokerError::Unavailable {
+                    status: 400,
+                    message: "the brokerage session did not open (no bridge)".into(),
+                });
+            }
+        }
+        let acct = self.account().await?;
+        let listed: Vec<PortfolioAccount> = self.get(&["portfolio", "accounts"]).await?;
+        let info = listed.iter().find(|a| a.id.eq_ignore_ascii_case(&acct));
+        let summary: Summary = self.get(&["portfolio", &acct, "summary"]).await?;
+        let amount = |key: &str| {
+            models::summary_amount(&summary, key)
+                .ok_or_else(|| BrokerError::Protocol(format!("the summary has no {key}")))
+        };
+        Ok(AccountSummary {
+            account_last4: last4(&acct),
+            account_type: info.and_then(|a| a.kind.clone()).unwrap_or_default(),
+            currency: info
+                .and_then(|a| a.currency.clone())
+                .unwrap_or_else(|| "USD".into()),
+            balance: amount("totalcashvalue")?,
+            equity: amount("netliquidation")?,
+            buying_power: amount("buyingpower")?,
+            account_id: acct,
+        })
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<BrokerAccountRef>, BrokerError> {
+        let listed: Vec<PortfolioAccount> = self.get(&["portfolio", "accounts"]).await?;
+        Ok(listed
+            .into_iter()
+            .map(|a| BrokerAccountRef {
+                label: a.title.or(a.desc).filter(|l| l != &a.id),
+                account_id: a.id,
+            })
+            .collect())
+    }
+
+    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
+        let invalid = |message: &str| BrokerError::Rejected {
+            status: 0,
+            code: "invalid_order".into(),
+            message: message.into(),
+        };
+        if !order.quantity.is_finite() || order.quantity <= 0.0 {
+            return Err(invalid("the quantity must be a positive number"));
+        }
+        let mut o = json!({
+            "conid": 0,
+            "orderType": "MKT",
+            "side": match order.side { OrderSide::Buy => "BUY", OrderSide::Sell => "SELL" },
+            "quantity": order.quantity,
+            "tif": "DAY",
+            "cOID": order.client_order_id,
+            "outsideRTH": false,
+        });
+        if order.order_type == OrderType::Limit {
+            match order.limit_price {
+                Some(p) if p.is_finite() && p > 0.0 => {
+                    o["orderType"] = json!("LMT");
+                    o["price"] = json!(p);
+                }
+                _ => return Err(invalid("a limit order needs a positive limit price")),
+            }
+        }
+        let acct = self.account().await?;
+        o["conid"] = json!(self.conid(&order.symbol).await?);
+        o["acctId"] = json!(acct);
+        let url = self.http.url(&["iserver", "account", &acct, "orders"]);
+        let body = json!({ "orders": [o] });
+        let mut answer = self.http.call(Method::POST, url, Some(&body)).await?;
+        let mut asked = Vec::new();
+        for _ in 0..=MAX_REPLIES {
+            match PlaceAnswer::parse(&answer)? {
+                PlaceAnswer::Placed { order_id, status } => {
+                    return Ok(self.placed(order, order_id, status).await);
+                }
+                PlaceAnswer::Question { reply_id, text } => {
+                    if asked.len() == MAX_REPLIES {
+                        break;
+                    }
+                    asked.push(text);
+                    let url = self.http.url(&["iserver", "reply", &reply_id]);
+                    let yes = json!({"confirmed": true});
+                    answer = self.http.call(Method::POST, url, Some(&yes)).await?;
+                }
+            }
+        }
+        Err(BrokerError::Rejected {
+            status: 0,
+            code: "too_many_questions".into(),
+            message: format!(
+                "IBKR asked more than {MAX_REPLIES} confirmation questions: {}",
+                asked.join(" / ")
+            ),
+        })
+    }
+
+    async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError> {
+        let id = models::order_id(broker_order_id)?;
+        let acct = self.account().await?;
+        let url = self.http.url(&["iserver", "account", &acct, "order", id]);
+        self.http.call(Method::DELETE, url, None).await.map(|_| ())
+    }
+
+    async fn get_order(&self, broker_order_id: &str) -> Result<OrderState, BrokerError> {
+        let id = models::order_id(broker_order_id)?;
+        let s: OrderStatusAnswer = self
+            .get(&["iserver", "account", "order", "status", id])
+            .await?;
+        s.into_state()
+    }
+
+    async fn get_order_by_client_id(
+        &self,
+        client_order_id: &str,
+    ) -> Result<Option<OrderState>, BrokerError> {
+        let list = self.live_orders().await?;
+        Ok(list
+            .into_iter()
+            .find(|o| o.client_order_id.as_deref() == Some(client_order_id)))
+    }
+
+    async fn open_orders(&self) -> Result<Vec<OrderState>, BrokerError> {
+        let list = self.live_orders().await?;
+        Ok(list
+            .into_iter()
+            .filter(|o| models::is_open(&o.broker_status))
+            .collect())
+    }
+
+    async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
+        let acct = self.account_for_paths().await?;
+        let mut all = Vec::new();
+        for page in 0..20u32 {
+            let page = page.to_string();
+            let list: Vec<IbkrPosition> =
+                self.get(&["portfolio", &acct, "positions", &page]).await?;
+            let n = list.len();
+            all.extend(
+                list.into_iter()
+                    .map(Position::from)
+                    .filter(|p| p.quantity != 0.0),
+            );
+            if n < POSITIONS_PAGE {
+                break;
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl Ibkr {
+    /// The state of a just-placed order: the status endpoint's, with what was asked for
+    /// where it says less (the placement answer alone when the lookup fails).
+    async fn placed(&self, order: &OrderRequest, id: String, status: String) -> OrderState {
+        let fallback = OrderState {
+            broker_order_id: id.clone(),
+            client_order_id: Some(order.client_order_id.clone()),
+            symbol: order.symbol.clone(),
+            side: order.side,
+            quantity: order.quantity,
+            filled_quantity: 0.0,
+            avg_fill_price: None,
+            status: models::status(&status, 0.0),
+            broker_status: status,
+        };
+        match self.get_order(&id).await {
+            Ok(s) => OrderState {
+                client_order_id: fallback.client_order_id,
+                symbol: order.symbol.clone(),
+                ..s
+            },
+            Err(_) => fallback,
+        }
+    }
+}

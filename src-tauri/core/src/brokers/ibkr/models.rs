@@ -1,0 +1,303 @@
+//! The Client Portal's JSON, as much of it as the connector reads, and its mapping to the
+//! normalised types. IBKR mixes numbers and strings for the same field across endpoints
+//! (`"order_id":"123"` vs `"orderId":123`, `"total_size":"10.0"` vs `"totalSize":10.0`), so
+//! the readers here accept either and treat `null` as absent.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+
+/// `POST /tickle`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Tickle {
+    #[serde(default)]
+    pub session: Option<String>,
+    #[serde(default)]
+    pub iserver: Option<Iserver>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Iserver {
+    #[serde(rename = "authStatus")]
+    pub auth_status: Option<AuthStatus>,
+}
+
+/// `authStatus` of `/tickle`, and `POST /iserver/auth/status` itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(super) struct AuthStatus {
+    #[serde(default)]
+    pub authenticated: bool,
+    #[serde(default)]
+    pub competing: bool,
+    #[serde(default)]
+    pub connected: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// `GET /iserver/accounts`.
+#[derive(Debug, Deserialize)]
+pub(super) struct IserverAccounts {
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default, rename = "selectedAccount")]
+    pub selected: Option<String>,
+}
+
+/// One element of `GET /portfolio/accounts`.
+#[derive(Debug, Deserialize)]
+pub(super) struct PortfolioAccount {
+    pub id: String,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub desc: Option<String>,
+    #[serde(default, rename = "accountTitle")]
+    pub title: Option<String>,
+}
+
+/// One value of `GET /portfolio/{acct}/summary` (`{amount,currency,isNull,timestamp,…}`).
+#[derive(Debug, Deserialize)]
+pub(super) struct SummaryValue {
+    #[serde(default, deserialize_with = "lenient")]
+    pub amount: Option<f64>,
+    #[serde(default, rename = "isNull")]
+    pub is_null: bool,
+}
+
+pub(super) type Summary = HashMap<String, Value>;
+
+/// Reads a money amount of the summary; `None` when missing or flagged `isNull`.
+pub(super) fn summary_amount(s: &Summary, key: &str) -> Option<f64> {
+    let v: SummaryValue = serde_json::from_value(s.get(key)?.clone()).ok()?;
+    if v.is_null {
+        return None;
+    }
+    v.amount
+}
+
+/// One element of the answer to placing an order or to a reply.
+#[derive(Debug)]
+pub(super) enum PlaceAnswer {
+    Placed { order_id: String, status: String },
+    Question { reply_id: String, text: String },
+}
+
+impl PlaceAnswer {
+    /// Reads the first element of `[…]` (an `{"error"}` body was turned into an error
+    /// before this).
+    pub(super) fn parse(v: &Value) -> Result<Self, BrokerError> {
+        let first = v.as_array().and_then(|a| a.first()).unwrap_or(v);
+        if let Some(id) = first.get("order_id").and_then(id_text) {
+            let status = first
+                .get("order_status")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            return Ok(Self::Placed {
+                order_id: id,
+                status: status.to_string(),
+            });
+        }
+        if let Some(id) = first.get("id").and_then(id_text) {
+            let text = match first.get("message") {
+                Some(Value::Array(m)) => m
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            return Ok(Self::Question { reply_id: id, text });
+        }
+        let msg = "the order answer has neither an order_id nor a question";
+        Err(BrokerError::Protocol(msg.into()))
+    }
+}
+
+/// `GET /iserver/account/order/status/{id}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct OrderStatusAnswer {
+    #[serde(deserialize_with = "id_string")]
+    pub order_id: String,
+    #[serde(default)]
+    pub symbol: Option<String>,
+    #[serde(default)]
+    pub side: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub total_size: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub cum_fill: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub average_price: Option<f64>,
+    #[serde(default)]
+    pub order_status: String,
+    #[serde(default)]
+    pub order_ref: Option<String>,
+}
+
+impl OrderStatusAnswer {
+    pub(super) fn into_state(self) -> Result<OrderState, BrokerError> {
+        let filled = self.cum_fill.unwrap_or(0.0);
+        Ok(OrderState {
+            broker_order_id: self.order_id,
+            client_order_id: self.order_ref.filter(|r| !r.is_empty()),
+            symbol: self.symbol.unwrap_or_default(),
+            side: side(&self.side)?,
+            quantity: self.total_size.unwrap_or(0.0),
+            filled_quantity: filled,
+            avg_fill_price: self.average_price.filter(|_| filled > 0.0),
+            status: status(&self.order_status, filled),
+            broker_status: self.order_status,
+        })
+    }
+}
+
+/// `GET /iserver/account/orders`.
+#[derive(Debug, Deserialize)]
+pub(super) struct LiveOrders {
+    #[serde(default)]
+    pub orders: Vec<LiveOrder>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LiveOrder {
+    #[serde(rename = "orderId", deserialize_with = "id_string")]
+    pub order_id: String,
+    #[serde(default)]
+    pub acct: Option<String>,
+    #[serde(default)]
+    pub ticker: Option<String>,
+    #[serde(default)]
+    pub description1: Option<String>,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub order_ref: Option<String>,
+    #[serde(default)]
+    pub side: String,
+    #[serde(default, rename = "totalSize", deserialize_with = "lenient")]
+    pub total_size: Option<f64>,
+    #[serde(default, rename = "filledQuantity", deserialize_with = "lenient")]
+    pub filled: Option<f64>,
+    #[serde(default, rename = "avgPrice", deserialize_with = "lenient")]
+    pub avg_price: Option<f64>,
+}
+
+impl LiveOrder {
+    pub(super) fn into_state(self) -> Result<OrderState, BrokerError> {
+        let filled = self.filled.unwrap_or(0.0);
+        Ok(OrderState {
+            broker_order_id: self.order_id,
+            client_order_id: self.order_ref.filter(|r| !r.is_empty()),
+            symbol: self.ticker.or(self.description1).unwrap_or_default(),
+            side: side(&self.side)?,
+            quantity: self.total_size.unwrap_or(0.0),
+            filled_quantity: filled,
+            avg_fill_price: self.avg_price.filter(|_| filled > 0.0),
+            status: status(&self.status, filled),
+            broker_status: self.status,
+        })
+    }
+}
+
+/// One element of `GET /portfolio/{acct}/positions/{page}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct IbkrPosition {
+    #[serde(default, rename = "contractDesc")]
+    pub contract_desc: Option<String>,
+    #[serde(default)]
+    pub ticker: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub position: Option<f64>,
+    #[serde(default, rename = "avgPrice", deserialize_with = "lenient")]
+    pub avg_price: Option<f64>,
+    #[serde(default, rename = "unrealizedPnl", deserialize_with = "lenient")]
+    pub unrealized_pnl: Option<f64>,
+}
+
+impl From<IbkrPosition> for Position {
+    fn from(p: IbkrPosition) -> Self {
+        Position {
+            symbol: p.ticker.or(p.contract_desc).unwrap_or_default(),
+            quantity: p.position.unwrap_or(0.0),
+            avg_price: p.avg_price,
+            unrealized_pl: p.unrealized_pnl,
+        }
+    }
+}
+
+/// `BUY`/`B`/`SELL`/`S` (the order list and the status endpoint differ).
+fn side(s: &str) -> Result<OrderSide, BrokerError> {
+    match s.to_ascii_uppercase().as_str() {
+        "BUY" | "B" | "BOT" => Ok(OrderSide::Buy),
+        "SELL" | "S" | "SLD" => Ok(OrderSide::Sell),
+        other => Err(BrokerError::Protocol(format!(
+            "unknown order side {other:?}"
+        ))),
+    }
+}
+
+/// Maps IBKR's order status (TWS names) to the normalised one.
+pub(super) fn status(s: &str, filled: f64) -> OrderStatus {
+    match s {
+        "Filled" => OrderStatus::Filled,
+        "Cancelled" | "ApiCancelled" => OrderStatus::Cancelled,
+        "Inactive" | "Rejected" => OrderStatus::Rejected,
+        "PreSubmitted" | "Submitted" | "PendingCancel" if filled > 0.0 => {
+            OrderStatus::PartiallyFilled
+        }
+        "PreSubmitted" | "Submitted" | "PendingCancel" => OrderStatus::Open,
+        _ => OrderStatus::Pending,
+    }
+}
+
+/// Whether an order in this IBKR status can still fill.
+pub(super) fn is_open(s: &str) -> bool {
+    matches!(
+        s,
+        "PendingSubmit" | "ApiPending" | "PreSubmitted" | "Submitted" | "PendingCancel"
+    )
+}
+
+/// An id sent as a string or a number.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = Value::deserialize(d)?;
+    id_text(&v).ok_or_else(|| serde::de::Error::custom("expected an id"))
+}
+
+/// A number sent as a number or a decimal string; `null`, `""` and junk are absent.
+fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().replace(',', "").parse().ok(),
+        _ => None,
+    }
+    .filter(|x: &f64| x.is_finite()))
+}
+
+/// Refuses order ids that are not IBKR's (digits), so an id can never change the path.
+pub(super) fn order_id(id: &str) -> Result<&str, BrokerError> {
+    let id = id.trim();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(BrokerError::NotFound("malformed IBKR order id".into()));
+    }
+    Ok(id)
+}
+
+pub(super) fn decode<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, BrokerError> {
+    serde_json::from_value(v).map_err(|e| BrokerError::Protocol(format!("unexpected answer: {e}")))
+}

@@ -1,0 +1,356 @@
+//! Tastytrade connector: the Open API over REST with OAuth2 (`PROTOCOLS.md` §4).
+//!
+//! - `http`: access tokens (refresh token + client secret → 15-minute bearer, refreshed
+//!   60 s early and once on an expired-token 401), the `{"data"}` envelope, error mapping.
+//! - `models`: the kebab-case wire types and their normalised forms.
+//!
+//! `cfg.api_key` is the OAuth refresh token and `cfg.api_secret` the client secret. A
+//! customer can own several accounts: calls use the configured account number (checked
+//! against `/customers/me/accounts` by [`Broker::verify`]), else the customer's only open
+//! account; several and none chosen is a configuration error that lists them.
+//!
+//! Orders are single Equity legs, `Day`, `Market` or `Limit` (with `price-effect` Debit for
+//! buys, Credit for sells). Tastytrade wants to know whether an order opens or closes, so
+//! the side is mapped against the current position in the symbol:
+//!
+//! | side | position      | action          |
+//! |------|---------------|-----------------|
+//! | Buy  | short         | `Buy to Close`  |
+//! | Buy  | flat or long  | `Buy to Open`   |
+//! | Sell | long          | `Sell to Close` |
+//! | Sell | flat or short | `Sell to Open`  |
+//!
+//! An order larger than the position it closes would have to close and open at once;
+//! it is refused before sending (place two orders). `external-identifier` carries the
+//! client order id. Tastytrade has no lookup by it and documents no uniqueness, so
+//! [`Broker::get_order_by_client_id`] scans `/orders/live` (working orders and today's)
+//! and then the newest page of the history, returning the newest match.
+
+mod http;
+mod models;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::Value;
+
+use self::http::TastyHttp;
+use self::models::{
+    AccountItem, Balances, Items, NewLeg, NewOrder, Order, Placed, QuoteTokenWire, TtPosition,
+};
+use super::{
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
+    OrderSide, OrderState, OrderType, Position,
+};
+use crate::accounts::model::{BrokerKind, Environment};
+use crate::secret::Secret;
+
+/// How many past orders the client-id scan reads after the live ones.
+const HISTORY_PAGE: &str = "250";
+
+/// A DXLink market-data token from `GET /api-quote-tokens` (valid 24 h).
+#[derive(Debug)]
+pub struct QuoteToken {
+    /// Sent in DXLink's `AUTH`; redacted in `Debug`.
+    pub token: Secret,
+    /// The WebSocket URL to connect to.
+    pub dxlink_url: String,
+    /// e.g. `api`.
+    pub level: Option<String>,
+}
+
+/// The Tastytrade connector. Cheap to share behind an `Arc`; requests reuse one pool and
+/// one cached access token.
+pub struct Tastytrade {
+    http: TastyHttp,
+    environment: Environment,
+    account_id: Option<String>,
+    resolved: tokio::sync::OnceCell<String>,
+}
+
+impl std::fmt::Debug for Tastytrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hand-written so no credential or token can reach a log.
+        f.debug_struct("Tastytrade")
+            .field("environment", &self.environment)
+            .field("origin", &self.http.url(&[]).origin().ascii_serialization())
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tastytrade {
+    /// Builds the connector; fails with [`BrokerError::Config`] without a refresh token and
+    /// client secret or with an unusable REST URL. Nothing is sent until the first call.
+    pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
+        if cfg.broker != BrokerKind::Tastytrade {
+            return Err(BrokerError::Config(format!(
+                "a {} account cannot use the Tastytrade connector",
+                cfg.broker
+            )));
+        }
+        let http = TastyHttp::new(&cfg)?;
+        Ok(Self {
+            http,
+            environment: cfg.environment,
+            account_id: cfg
+                .account_id
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty()),
+            resolved: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// Returns a DXLink token and URL for market data.
+    pub async fn quote_token(&self) -> Result<QuoteToken, BrokerError> {
+        let q: QuoteTokenWire = self.get(&["api-quote-tokens"]).await?;
+        Ok(QuoteToken {
+            token: q.token,
+            dxlink_url: q.dxlink_url,
+            level: q.level,
+        })
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &[&str]) -> Result<T, BrokerError> {
+        self.http.call(Method::GET, self.http.url(path), None).await
+    }
+
+    async fn accounts(&self) -> Result<Vec<models::Account>, BrokerError> {
+        let list: Items<AccountItem> = self.get(&["customers", "me", "accounts"]).await?;
+        Ok(list.items.into_iter().map(|i| i.account).collect())
+    }
+
+    /// The account calls act on: the configured one, else the customer's only open one.
+    async fn account(&self) -> Result<String, BrokerError> {
+        if let Some(id) = &self.account_id {
+            return Ok(id.clone());
+        }
+        let id = self
+            .resolved
+            .get_or_try_init(|| async {
+                let open: Vec<String> = self
+                    .accounts()
+                    .await?
+                    .into_iter()
+                    .filter(|a| !a.is_closed)
+                    .map(|a| a.account_number)
+                    .collect();
+                match open.as_slice() {
+                    [one] => Ok(one.clone()),
+                    [] => Err(BrokerError::Config(
+                        "these Tastytrade credentials reach no open account".into(),
+                    )),
+                    many => Err(BrokerError::Config(format!(
+                        "these Tastytrade credentials reach {} accounts ({}); choose one in the account settings",
+                        many.len(),
+                        many.join(", ")
+                    ))),
+                }
+            })
+            .await?;
+        Ok(id.clone())
+    }
+
+    /// The order id as a path segment (Tastytrade's are integers).
+    fn order_id(broker_order_id: &str) -> Result<&str, BrokerError> {
+        let id = broker_order_id.trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(BrokerError::NotFound(
+                "malformed Tastytrade order id".into(),
+            ));
+        }
+        Ok(id)
+    }
+
+    /// The action for `side`, from the current position in the symbol (see the module docs).
+    async fn action(&self, order: &OrderRequest) -> Result<&'static str, BrokerError> {
+        let held: f64 = self
+            .positions()
+            .await?
+            .iter()
+            .filter(|p| p.symbol == order.symbol)
+            .map(|p| p.quantity)
+            .sum();
+        let (closing, open_qty) = match order.side {
+            OrderSide::Buy => (held < 0.0, -held),
+            OrderSide::Sell => (held > 0.0, held),
+        };
+        if closing && order.quantity > open_qty + 1e-9 {
+            return Err(BrokerError::Rejected {
+                status: 0,
+                code: "invalid_order".into(),
+                message: format!(
+                    "the order would close {open_qty} and open {} {}; Tastytrade needs two orders",
+                    order.quantity - open_qty,
+                    order.symbol
+                ),
+            });
+        }
+        Ok(match (order.side, closing) {
+            (OrderSide::Buy, true) => "Buy to Close",
+            (OrderSide::Buy, false) => "Buy to Open",
+            (OrderSide::Sell, true) => "Sell to Close",
+            (OrderSide::Sell, false) => "Sell to Open",
+        })
+    }
+
+    /// The newest order carrying `client_order_id` in `orders`.
+    fn newest_match(orders: Vec<Order>, client_order_id: &str) -> Option<Order> {
+        orders
+            .into_iter()
+            .filter(|o| o.external_identifier.as_deref() == Some(client_order_id))
+            .max_by_key(|o| o.id().parse::<u64>().unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl Broker for Tastytrade {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Tastytrade
+    }
+
+    async fn verify(&self) -> Result<AccountSummary, BrokerError> {
+        let accounts = self.accounts().await?;
+        let account = match &self.account_id {
+            Some(want) => accounts
+                .iter()
+                .find(|a| a.account_number.eq_ignore_ascii_case(want))
+                .ok_or_else(|| {
+                    BrokerError::Config(format!(
+                        "these credentials do not reach Tastytrade account ••••{}",
+                        last4(want)
+                    ))
+                })?,
+            None => {
+                let id = self.account().await?;
+                accounts
+                    .iter()
+                    .find(|a| a.account_number == id)
+                    .ok_or_else(|| BrokerError::Protocol("the account list changed".into()))?
+            }
+        };
+        let number = account.account_number.clone();
+        let b: Balances = self.get(&["accounts", &number, "balances", "USD"]).await?;
+        Ok(AccountSummary {
+            account_last4: last4(&number),
+            account_type: account.kind(),
+            currency: b.currency.unwrap_or_else(|| "USD".into()),
+            balance: b.cash_balance,
+            equity: b.net_liquidating_value,
+            buying_power: b.equity_buying_power,
+            account_id: number,
+        })
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<BrokerAccountRef>, BrokerError> {
+        Ok(self
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|a| BrokerAccountRef {
+                label: a.nickname.clone().or_else(|| Some(a.kind())),
+                account_id: a.account_number,
+            })
+            .collect())
+    }
+
+    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
+        let invalid = |message: &str| BrokerError::Rejected {
+            status: 0,
+            code: "invalid_order".into(),
+            message: message.into(),
+        };
+        if !order.quantity.is_finite() || order.quantity <= 0.0 {
+            return Err(invalid("the quantity must be a positive number"));
+        }
+        if order.symbol.trim().is_empty() {
+            return Err(invalid("the symbol is empty"));
+        }
+        let (order_type, price) = match (order.order_type, order.limit_price) {
+            (OrderType::Market, _) => ("Market", None),
+            (OrderType::Limit, Some(p)) if p.is_finite() && p > 0.0 => {
+                ("Limit", Some(models::decimal_string(p)))
+            }
+            (OrderType::Limit, _) => {
+                return Err(invalid("a limit order needs a positive limit price"))
+            }
+        };
+        let account = self.account().await?;
+        let action = self.action(order).await?;
+        let body = NewOrder {
+            time_in_force: "Day",
+            order_type,
+            price_effect: price.as_ref().map(|_| match order.side {
+                OrderSide::Buy => "Debit",
+                OrderSide::Sell => "Credit",
+            }),
+            price,
+            legs: [NewLeg {
+                instrument_type: "Equity",
+                symbol: &order.symbol,
+                quantity: order.quantity,
+                action,
+            }],
+            external_identifier: &order.client_order_id,
+        };
+        let body = serde_json::to_value(&body)
+            .map_err(|e| BrokerError::Protocol(format!("cannot encode the order: {e}")))?;
+        let url = self.http.url(&["accounts", &account, "orders"]);
+        let placed: Placed = self.http.call(Method::POST, url, Some(&body)).await?;
+        placed.order.into_state()
+    }
+
+    async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError> {
+        let account = self.account().await?;
+        let url = self.http.url(&[
+            "accounts",
+            &account,
+            "orders",
+            Self::order_id(broker_order_id)?,
+        ]);
+        let _: Value = self.http.call(Method::DELETE, url, None).await?;
+        Ok(())
+    }
+
+    async fn get_order(&self, broker_order_id: &str) -> Result<OrderState, BrokerError> {
+        let account = self.account().await?;
+        let id = Self::order_id(broker_order_id)?;
+        let order: Order = self.get(&["accounts", &account, "orders", id]).await?;
+        order.into_state()
+    }
+
+    async fn get_order_by_client_id(
+        &self,
+        client_order_id: &str,
+    ) -> Result<Option<OrderState>, BrokerError> {
+        let account = self.account().await?;
+        let live: Items<Order> = self.get(&["accounts", &account, "orders", "live"]).await?;
+        if let Some(o) = Self::newest_match(live.items, client_order_id) {
+            return o.into_state().map(Some);
+        }
+        let mut url = self.http.url(&["accounts", &account, "orders"]);
+        url.query_pairs_mut()
+            .append_pair("per-page", HISTORY_PAGE)
+            .append_pair("sort", "Desc");
+        let past: Items<Order> = self.http.call(Method::GET, url, None).await?;
+        Self::newest_match(past.items, client_order_id)
+            .map(Order::into_state)
+            .transpose()
+    }
+
+    /// Returns the working orders among `/orders/live` (which also lists today's ended ones).
+    async fn open_orders(&self) -> Result<Vec<OrderState>, BrokerError> {
+        let account = self.account().await?;
+        let live: Items<Order> = self.get(&["accounts", &account, "orders", "live"]).await?;
+        live.items
+            .into_iter()
+            .filter(Order::is_working)
+            .map(Order::into_state)
+            .collect()
+    }
+
+    async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
+        let account = self.account().await?;
+        let list: Items<TtPosition> = self.get(&["accounts", &account, "positions"]).await?;
+        Ok(list.items.into_iter().map(Position::from).collect())
+    }
+}

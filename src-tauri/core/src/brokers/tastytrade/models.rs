@@ -1,0 +1,446 @@
+//! Tastytrade's JSON, as much of it as the connector reads, and its mapping to the normalised
+//! types. Keys are kebab-case; money and quantities usually come as strings (`"100000.0"`),
+//! sometimes as numbers; order ids are integers. The readers accept both and treat `null`
+//! as absent, so a format drift does not break parsing.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::secret::Secret;
+
+/// The success envelope `{"data": …, "context": …}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Envelope<T> {
+    pub data: T,
+}
+
+/// `data.items`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Items<T> {
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+}
+
+/// `POST /oauth/token`. The token is a [`Secret`]: it never prints.
+#[derive(Debug, Deserialize)]
+pub(super) struct TokenResponse {
+    pub access_token: Secret,
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+/// `GET /customers/me/accounts` item.
+#[derive(Debug, Deserialize)]
+pub(super) struct AccountItem {
+    pub account: Account,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct Account {
+    pub account_number: String,
+    #[serde(default)]
+    pub nickname: Option<String>,
+    #[serde(default)]
+    pub account_type_name: Option<String>,
+    #[serde(default)]
+    pub margin_or_cash: Option<String>,
+    #[serde(default)]
+    pub is_closed: bool,
+}
+
+impl Account {
+    /// e.g. `Individual margin`, `Roth IRA cash (closed)`.
+    pub(super) fn kind(&self) -> String {
+        let mut s = match (&self.account_type_name, &self.margin_or_cash) {
+            (Some(t), Some(m)) => format!("{t} {}", m.to_lowercase()),
+            (Some(t), None) => t.clone(),
+            (None, Some(m)) => m.to_lowercase(),
+            (None, None) => "account".into(),
+        };
+        if self.is_closed {
+            s.push_str(" (closed)");
+        }
+        s
+    }
+}
+
+/// `GET /accounts/{acct}/balances/USD`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct Balances {
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(deserialize_with = "decimal")]
+    pub cash_balance: f64,
+    #[serde(deserialize_with = "decimal")]
+    pub net_liquidating_value: f64,
+    #[serde(deserialize_with = "decimal")]
+    pub equity_buying_power: f64,
+}
+
+/// The `POST /accounts/{acct}/orders` body.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct NewOrder<'a> {
+    pub time_in_force: &'static str,
+    pub order_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_effect: Option<&'static str>,
+    pub legs: [NewLeg<'a>; 1],
+    pub external_identifier: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct NewLeg<'a> {
+    pub instrument_type: &'static str,
+    pub symbol: &'a str,
+    pub quantity: f64,
+    pub action: &'static str,
+}
+
+/// `data` of a placement: `{order, buying-power-effect, fee-calculation, warnings}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Placed {
+    pub order: Order,
+}
+
+/// An order as Tastytrade returns it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct Order {
+    pub id: Value,
+    pub status: String,
+    #[serde(default)]
+    pub external_identifier: Option<String>,
+    #[serde(default)]
+    pub underlying_symbol: Option<String>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub size: Option<f64>,
+    #[serde(default)]
+    pub legs: Vec<Leg>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct Leg {
+    #[serde(default)]
+    pub symbol: Option<String>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub quantity: Option<f64>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub remaining_quantity: Option<f64>,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub fills: Vec<Fill>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct Fill {
+    #[serde(deserialize_with = "decimal")]
+    pub quantity: f64,
+    #[serde(deserialize_with = "decimal")]
+    pub fill_price: f64,
+}
+
+impl Order {
+    /// The id as text (Tastytrade sends integers).
+    pub(super) fn id(&self) -> String {
+        match &self.id {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether the order can still fill or be cancelled.
+    pub(super) fn is_working(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "Received"
+                | "Routed"
+                | "In Flight"
+                | "Live"
+                | "Cancel Requested"
+                | "Replace Requested"
+                | "Contingent"
+        )
+    }
+
+    /// The normalised order; only single-leg orders are understood.
+    pub(super) fn into_state(self) -> Result<OrderState, BrokerError> {
+        let id = self.id();
+        let [leg] = self.legs.as_slice() else {
+            return Err(BrokerError::Protocol(format!(
+                "order {id} has {} legs; only single-leg orders are supported",
+                self.legs.len()
+            )));
+        };
+        let side = if leg.action.starts_with("Buy") {
+            OrderSide::Buy
+        } else if leg.action.starts_with("Sell") {
+            OrderSide::Sell
+        } else {
+            return Err(BrokerError::Protocol(format!(
+                "order {id} has an unknown action {:?}",
+                leg.action
+            )));
+        };
+        let quantity = leg.quantity.or(self.size).unwrap_or(0.0);
+        let from_fills: f64 = leg.fills.iter().map(|f| f.quantity).sum();
+        let filled = match (leg.fills.is_empty(), leg.remaining_quantity) {
+            (false, _) => from_fills,
+            (true, _) if self.status == "Filled" => quantity,
+            // Without fills, a live order's remaining quantity still tells what filled.
+            (true, Some(left)) if self.is_working() => (quantity - left).max(0.0),
+            (true, _) => 0.0,
+        };
+        let avg_fill_price = (from_fills > 0.0).then(|| {
+            leg.fills
+                .iter()
+                .map(|f| f.quantity * f.fill_price)
+                .sum::<f64>()
+                / from_fills
+        });
+        let mut normalised = status(&self.status);
+        if normalised == OrderStatus::Open && filled > 0.0 {
+            normalised = OrderStatus::PartiallyFilled;
+        }
+        Ok(OrderState {
+            broker_order_id: id,
+            client_order_id: self.external_identifier.filter(|x| !x.is_empty()),
+            symbol: leg
+                .symbol
+                .clone()
+                .or(self.underlying_symbol)
+                .unwrap_or_default(),
+            side,
+            quantity,
+            filled_quantity: filled,
+            avg_fill_price,
+            status: normalised,
+            broker_status: self.status,
+        })
+    }
+}
+
+/// Maps Tastytrade's order statuses. Not yet working (`Received`, `Routed`, `In Flight`,
+/// `Contingent`) is `Pending`; `Live` and the pending edits are `Open`; `Expired`,
+/// `Removed` and `Partially Removed` end the order like a cancel; an unknown status is
+/// `Pending`, so callers keep polling rather than believe a final state.
+pub(super) fn status(s: &str) -> OrderStatus {
+    match s {
+        "Live" | "Cancel Requested" | "Replace Requested" => OrderStatus::Open,
+        "Filled" => OrderStatus::Filled,
+        "Cancelled" | "Expired" | "Removed" | "Partially Removed" => OrderStatus::Cancelled,
+        "Rejected" => OrderStatus::Rejected,
+        _ => OrderStatus::Pending,
+    }
+}
+
+/// `GET /accounts/{acct}/positions` item.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct TtPosition {
+    pub symbol: String,
+    #[serde(deserialize_with = "decimal")]
+    pub quantity: f64,
+    #[serde(default)]
+    pub quantity_direction: String,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub average_open_price: Option<f64>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub mark: Option<f64>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub mark_price: Option<f64>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub close_price: Option<f64>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub multiplier: Option<f64>,
+}
+
+impl From<TtPosition> for Position {
+    fn from(p: TtPosition) -> Self {
+        let sign = if p.quantity_direction == "Short" {
+            -1.0
+        } else {
+            1.0
+        };
+        let quantity = sign * p.quantity.abs();
+        let mark = p.mark.or(p.mark_price).or(p.close_price);
+        let unrealized_pl = match (mark, p.average_open_price) {
+            (Some(m), Some(avg)) => Some((m - avg) * quantity * p.multiplier.unwrap_or(1.0)),
+            _ => None,
+        };
+        Position {
+            symbol: p.symbol,
+            quantity,
+            avg_price: p.average_open_price,
+            unrealized_pl,
+        }
+    }
+}
+
+/// `GET /api-quote-tokens`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct QuoteTokenWire {
+    pub token: Secret,
+    pub dxlink_url: String,
+    #[serde(default)]
+    pub level: Option<String>,
+}
+
+/// The API's error envelope, or the OAuth shape the token endpoint uses.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ErrorBody {
+    #[serde(default)]
+    pub error: Option<Value>,
+    #[serde(default)]
+    pub error_code: Option<String>,
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+impl ErrorBody {
+    /// (code, message): the envelope's, with its inner errors' messages appended.
+    pub(super) fn parts(&self) -> (String, Option<String>) {
+        if let Some(e) = &self.error {
+            if let Some(s) = e.as_str() {
+                // RFC 6749's `{"error": "invalid_grant"}`.
+                return (s.to_string(), self.error_description.clone());
+            }
+            let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+            let code = text(e, "code").unwrap_or_default();
+            let mut message = text(e, "message");
+            let inner: Vec<String> = e
+                .get("errors")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(|x| text(x, "message")).collect())
+                .unwrap_or_default();
+            if !inner.is_empty() {
+                let joined = inner.join("; ");
+                message = Some(match message {
+                    Some(m) => format!("{m}: {joined}"),
+                    None => joined,
+                });
+            }
+            return (code, message);
+        }
+        (
+            self.error_code.clone().unwrap_or_default(),
+            self.error_description.clone(),
+        )
+    }
+}
+
+/// Whether a 401's code says the access token expired or is no longer valid (the real codes
+/// are UNCONFIRMED; these are the plausible ones and the simulator's `token_expired`).
+pub(super) fn token_expired(code: &str) -> bool {
+    matches!(
+        code,
+        "token_expired" | "token_invalid" | "invalid_token" | "expired_token"
+    )
+}
+
+/// Formats a decimal for Tastytrade: plain notation, shortest form (`1`, `150.25`).
+pub(super) fn decimal_string(x: f64) -> String {
+    // Rust's `Display` for f64 never uses exponent notation and round-trips.
+    format!("{x}")
+}
+
+fn to_f64(v: Value) -> Result<Option<f64>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| format!("not a number: {s:?}")),
+        Value::Number(n) => Ok(n.as_f64()),
+        other => Err(format!("not a number: {other}")),
+    }
+}
+
+fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    to_f64(Value::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    opt_decimal(d)?.ok_or_else(|| serde::de::Error::custom("a required number is null"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_normalised_ones() {
+        assert_eq!(status("Received"), OrderStatus::Pending);
+        assert_eq!(status("In Flight"), OrderStatus::Pending);
+        assert_eq!(status("Live"), OrderStatus::Open);
+        assert_eq!(status("Filled"), OrderStatus::Filled);
+        assert_eq!(status("Partially Removed"), OrderStatus::Cancelled);
+        assert_eq!(status("Rejected"), OrderStatus::Rejected);
+        assert_eq!(status("Something New"), OrderStatus::Pending);
+    }
+
+    #[test]
+    fn error_bodies_of_both_shapes_are_read() {
+        let api: ErrorBody = serde_json::from_str(
+            r#"{"error":{"code":"preflight_check_failure","message":"One or more preflight checks failed","errors":[{"code":"margin_check_failed","message":"Insufficient buying power"}]}}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            api.parts(),
+            (
+                "preflight_check_failure".into(),
+                Some("One or more preflight checks failed: Insufficient buying power".into())
+            )
+        );
+        let oauth: ErrorBody = serde_json::from_str(
+            r#"{"error_code":"invalid_grant","error_description":"Invalid JWT"}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            oauth.parts(),
+            ("invalid_grant".into(), Some("Invalid JWT".into()))
+        );
+    }
+
+    #[test]
+    fn a_live_order_with_fills_is_partially_filled() {
+        let o: Result<Order, _> = serde_json::from_str(
+            r#"{"id":7,"status":"Live","external-identifier":"c1","legs":[{"symbol":"AAPL","quantity":"10.0","remaining-quantity":"6.0","action":"Sell to Close","fills":[{"quantity":"4.0","fill-price":"10.5"}]}]}"#,
+        );
+        let s = o
+            .map_err(|e| e.to_string())
+            .and_then(|o| o.into_state().map_err(|e| e.to_string()));
+        let s = s.as_ref().map(|s| {
+            (
+                s.broker_order_id.as_str(),
+                s.side,
+                s.filled_quantity,
+                s.avg_fill_price,
+                s.status,
+            )
+        });
+        assert_eq!(
+            s,
+            Ok((
+                "7",
+                OrderSide::Sell,
+                4.0,
+                Some(10.5),
+                OrderStatus::PartiallyFilled
+            ))
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! Tradier connector: the brokerage API over REST under `{rest}` (`…/v1`), and the market
+//! stream's session (`PROTOCOLS.md` §3).
+//!
+//! - `http`: bearer auth, `Accept: application/json` (Tradier answers XML without it), form
+//!   bodies, error bodies → [`BrokerError`].
+//! - `models`: the wire types (lists of one collapsed, empty lists as `"null"`).
+//!
+//! One token can reach several accounts: calls use the configured account number, else the
+//! token's only account (looked up once in the profile); several and none chosen is a
+//! configuration error that lists them. [`Broker::verify`] reads the profile and the
+//! balances, and refuses a configured account the token does not reach.
+//!
+//! Orders are equity `day` orders; the client order id travels as `tag`, sanitised to
+//! Tradier's charset by [`tradier_tag`]. Tradier neither enforces unique tags nor looks
+//! orders up by tag, so [`Broker::get_order_by_client_id`] filters the order list (which
+//! covers the day's and open orders), and [`Broker::place_order`] first looks there for an
+//! order already carrying the tag and returns it instead of placing a second one. After
+//! placing, the order is read back; if that read fails, the order is reported `Pending` under
+//! its new id rather than as an error that would invite a resubmission.
+//!
+//! Streaming: [`Tradier::stream_session`] creates the session the market WebSocket
+//! ([`Tradier::stream_url`]) needs, and [`StreamSession::payload`] builds the subscription.
+
+mod http;
+mod models;
+
+use async_trait::async_trait;
+use serde_json::json;
+use tokio::sync::OnceCell;
+
+pub use self::http::RateLimit;
+use self::http::TradierHttp;
+pub use self::models::{tradier_tag, TAG_MAX};
+use self::models::{
+    BalancesResponse, Order, OrderAck, OrderResponse, OrdersResponse, PositionsResponse,
+    ProfileAccount, ProfileResponse, SessionResponse,
+};
+use super::{
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
+    OrderSide, OrderState, OrderStatus, OrderType, Position,
+};
+use crate::accounts::model::{BrokerKind, Environment};
+use crate::secret::Secret;
+
+/// The Tradier connector. Cheap to share behind an `Arc`; requests reuse one connection pool.
+pub struct Tradier {
+    http: TradierHttp,
+    environment: Environment,
+    /// The account number the user configured, if any.
+    account_id: Option<String>,
+    /// The token's only account, when none is configured.
+    resolved: OnceCell<String>,
+    stream_url: String,
+}
+
+impl std::fmt::Debug for Tradier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hand-written so the token can never reach a log.
+        f.debug_struct("Tradier")
+            .field("environment", &self.environment)
+            .field("rest", &self.http.url(&[]).as_str())
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A market-stream session: valid for 5 minutes until a socket uses it.
+pub struct StreamSession {
+    /// The HTTP stream URL Tradier names (the WebSocket is at [`Tradier::stream_url`]).
+    pub url: String,
+    /// The session id, which carries the auth on the WebSocket.
+    pub session_id: Secret,
+}
+
+impl std::fmt::Debug for StreamSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamSession")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamSession {
+    /// The payload that (re)subscribes a socket to quotes and trades of `symbols`.
+    pub fn payload(&self, symbols: &[&str]) -> String {
+        json!({
+            "symbols": symbols, "sessionid": self.session_id.expose(),
+            "filter": ["trade", "quote"], "linebreak": true, "validOnly": true,
+            "advancedDetails": false,
+        })
+        .to_string()
+    }
+}
+
+fn invalid(message: &str) -> BrokerError {
+    BrokerError::Rejected {
+        status: 0,
+        code: "invalid_order".into(),
+        message: message.into(),
+    }
+}
+
+impl Tradier {
+    /// Builds the connector; the token is `cfg.api_key`. Fails with [`BrokerError::Config`]
+    /// without a usable token or REST URL.
+    pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
+        if cfg.broker != BrokerKind::Tradier {
+            let msg = format!("a {} account cannot use the Tradier connector", cfg.broker);
+            return Err(BrokerError::Config(msg));
+        }
+        Ok(Self {
+            http: TradierHttp::new(&cfg)?,
+            environment: cfg.environment,
+            account_id: cfg
+                .account_id
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty()),
+            resolved: OnceCell::new(),
+            stream_url: cfg.stream_url,
+        })
+    }
+
+    /// The request budget Tradier reported with its last answer.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.http.rate_limit()
+    }
+
+    /// The market WebSocket's URL (`wss://ws.tradier.com/v1/markets/events`).
+    pub fn stream_url(&self) -> &str {
+        &self.stream_url
+    }
+
+    /// Creates a market-stream session (`POST /v1/markets/events/session`).
+    pub async fn stream_session(&self) -> Result<StreamSession, BrokerError> {
+        let url = self.http.url(&["markets", "events", "session"]);
+        let s: SessionResponse = self.http.post_form(url, &[]).await?;
+        Ok(StreamSession {
+            url: s.stream.url,
+            session_id: Secret::new(s.stream.sessionid),
+        })
+    }
+
+    async fn profile_accounts(&self) -> Result<Vec<ProfileAccount>, BrokerError> {
+        let p: ProfileResponse = self.http.get(self.http.url(&["user", "profile"])).await?;
+        Ok(p.profile.account.map(|a| a.into_vec()).unwrap_or_default())
+    }
+
+    /// The account calls go to: the configured one, else the token's only one.
+    async fn account(&self) -> Result<&str, BrokerError> {
+        if let Some(a) = &self.account_id {
+            return Ok(a);
+        }
+        self.resolved
+            .get_or_try_init(|| async {
+                let accounts = self.profile_accounts().await?;
+                match accounts.as_slice() {
+                    [one] => Ok(one.account_number.clone()),
+                    [] => Err(BrokerError::Config("this token reaches no account".into())),
+                    several => Err(BrokerError::Config(format!(
+                        "this token reaches several accounts ({}); choose one",
+                        list(several)
+                    ))),
+                }
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    async fn account_url(&self, rest: &[&str]) -> Result<url::Url, BrokerError> {
+        let account = self.account().await?;
+        let mut segments = vec!["accounts", account];
+        segments.extend_from_slice(rest);
+        Ok(self.http.url(&segments))
+    }
+
+    /// The URL of one order, refusing ids that are not Tradier's (numbers).
+    async fn order_url(&self, broker_order_id: &str) -> Result<url::Url, BrokerError> {
+        let id = broker_order_id.trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(BrokerError::NotFound("malformed Tradier order id".into()));
+        }
+        self.account_url(&["orders", id]).await
+    }
+
+    async fn orders(&self) -> Result<Vec<Order>, BrokerError> {
+        let mut url = self.account_url(&["orders"]).await?;
+        url.query_pairs_mut().append_pair("includeTags", "true");
+        let r: OrdersResponse = self.http.get(url).await?;
+        Ok(r.into_vec())
+    }
+
+    async fn find_by_tag(&self, tag: &str) -> Result<Option<OrderState>, BrokerError> {
+        let found = self
+            .orders()
+            .await?
+            .into_iter()
+            .rev()
+            .find(|o| o.tag.as_deref() == Some(tag));
+        Ok(found.and_then(Order::into_state))
+    }
+}
+
+/// `••••1234, ••••5678`.
+fn list(accounts: &[ProfileAccount]) -> String {
+    let shown: Vec<String> = accounts
+        .iter()
+        .map(|a| format!("••••{}", last4(&a.account_number)))
+        .collect();
+    shown.join(", ")
+}
+
+#[async_trait]
+impl Broker for Tradier {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Tradier
+    }
+
+    async fn verify(&self) -> Result<AccountSummary, BrokerError> {
+        let accounts = self.profile_accounts().await?;
+        if let Some(want) = &self.account_id {
+            if !accounts
+                .iter()
+                .any(|a| a.account_number.eq_ignore_ascii_case(want))
+            {
+                return Err(BrokerError::Config(format!(
+                    "this token reaches {}, not the configured ••••{}",
+                    list(&accounts),
+                    last4(want)
+                )));
+            }
+        }
+        let b: BalancesResponse = self
+            .http
+            .get(self.account_url(&["balances"]).await?)
+            .await?;
+        let b = b.balances;
+        let status = accounts
+            .iter()
+            .find(|a| a.account_number == b.account_number)
+            .and_then(|a| a.status.clone())
+            .filter(|s| !s.eq_ignore_ascii_case("active"));
+        let kind = b.account_type.clone().unwrap_or_else(|| "unknown".into());
+        Ok(AccountSummary {
+            account_last4: last4(&b.account_number),
+            account_type: match status {
+                Some(s) => format!("{kind} ({s})"),
+                None => kind,
+            },
+            // Tradier accounts are in USD; balances carry no currency.
+            currency: "USD".into(),
+            balance: b.total_cash.unwrap_or(0.0),
+            equity: b.total_equity.unwrap_or(0.0),
+            buying_power: b.buying_power(),
+            account_id: b.account_number,
+        })
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<BrokerAccountRef>, BrokerError> {
+        let accounts = self.profile_accounts().await?;
+        Ok(accounts
+            .into_iter()
+            .map(|a| BrokerAccountRef {
+                label: a.kind.map(|k| format!("Tradier {k}")),
+                account_id: a.account_number,
+            })
+            .collect())
+    }
+
+    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
+        let qty = order.quantity;
+        if !qty.is_finite() || qty <= 0.0 || qty.fract() != 0.0 || qty > 1e9 {
+            return Err(invalid(
+                "Tradier equity orders need a positive whole number of shares",
+            ));
+        }
+        let symbol = order.symbol.trim().to_uppercase();
+        if symbol.is_empty() {
+            return Err(invalid("the order has no symbol"));
+        }
+        let tag = tradier_tag(&order.client_order_id);
+        if !tag.is_empty() {
+            if let Some(existing) = self.find_by_tag(&tag).await? {
+                return Ok(OrderState {
+                    client_order_id: Some(order.client_order_id.clone()),
+                    ..existing
+                });
+            }
+        }
+        let mut form = vec![
+            ("class", "equity".to_string()),
+            ("symbol", symbol.clone()),
+            (
+                "side",
+                match order.side {
+                    OrderSide::Buy => "buy",
+                    OrderSide::Sell => "sell",
+                }
+                .to_string(),
+            ),
+            // Whole shares: `{qty}` prints `10`, never `1e1`.
+            ("quantity", format!("{qty}")),
+            ("duration", "day".to_string()),
+        ];
+        match (order.order_type, order.limit_price) {
+            (OrderType::Market, _) => form.push(("type", "market".into())),
+            (OrderType::Limit, Some(p)) if p.is_finite() && p > 0.0 => {
+                form.push(("type", "limit".into()));
+                form.push(("price", format!("{p}")));
+            }
+            (OrderType::Limit, _) => {
+                return Err(invalid("a limit order needs a positive limit price"))
+            }
+        }
+        if !tag.is_empty() {
+            form.push(("tag", tag));
+        }
+        let ack: OrderAck = self
+            .http
+            .post_form(self.account_url(&["orders"]).await?, &form)
+            .await?;
+        let id = ack.order.id;
+        let read: Result<OrderState, BrokerError> = async {
+            let r: OrderResponse = self.http.get(self.order_url(&id).await?).await?;
+            r.order
+                .into_state()
+                .ok_or_else(|| BrokerError::Protocol("the placed order has an unknown side".into()))
+        }
+        .await;
+        Ok(match read {
+            Ok(state) => OrderState {
+                client_order_id: Some(order.client_order_id.clone()),
+                ..state
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, order_id = %id, "placed, but reading the order back failed");
+                OrderState {
+                    broker_order_id: id,
+                    client_order_id: Some(order.client_order_id.clone()),
+                    symbol,
+                    side: order.side,
+                    quantity: qty,
+                    filled_quantity: 0.0,
+                    avg_fill_price: None,
+                    status: OrderStatus::Pending,
+                    broker_status: ack.order.status,
+                }
+            }
+        })
+    }
+
+    async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError> {
+        let _: OrderAck = self
+            .http
+            .delete(self.order_url(broker_order_id).await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_order(&self, broker_order_id: &str) -> Result<OrderState, BrokerError> {
+        let r: OrderResponse = self
+            .http
+            .get(self.order_url(broker_order_id).await?)
+            .await?;
+        r.order.into_state().ok_or_else(|| {
+            BrokerError::Protocol("the order has a side this desk does not trade".into())
+        })
+    }
+
+    async fn get_order_by_client_id(
+        &self,
+        client_order_id: &str,
+    ) -> Result<Option<OrderState>, BrokerError> {
+        let tag = tradier_tag(client_order_id);
+        if tag.is_empty() {
+            return Ok(None);
+        }
+        Ok(self.find_by_tag(&tag).await?.map(|s| OrderState {
+            client_order_id: Some(client_order_id.to_string()),
+            ..s
+        }))
+    }
+
+    /// Returns the working orders (`open`, `partially_filled`, `pending`) among the list.
+    async fn open_orders(&self) -> Result<Vec<OrderState>, BrokerError> {
+        Ok(self
+            .orders()
+            .await?
+            .into_iter()
+            .filter_map(Order::into_state)
+            .filter(|o| {
+                matches!(
+                    o.status,
+                    OrderStatus::Open | OrderStatus::PartiallyFilled | OrderStatus::Pending
+                )
+            })
+            .collect())
+    }
+
+    async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
+        let r: PositionsResponse = self
+            .http
+            .get(self.account_url(&["positions"]).await?)
+            .await?;
+        Ok(r.into_positions())
+    }
+}

@@ -1,0 +1,365 @@
+//! Tradier's JSON, as much of it as the connector reads, and its mapping to the normalised
+//! types.
+//!
+//! Tradier's JSON is converted from XML, which shows in three ways handled here: a list of
+//! one is the element itself ([`OneOrMany`]), an empty list is the string `"null"`
+//! ([`null_or`]), and numbers may arrive as strings ([`number`]).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::brokers::{OrderSide, OrderState, OrderStatus, Position};
+
+/// Tradier's `tag` limit.
+pub const TAG_MAX: usize = 255;
+
+/// Returns the `tag` a client order id travels as: every character other than ASCII
+/// letters, digits and `-` becomes `-`, cut to 255 characters. UUIDs pass unchanged; two ids
+/// that differ only in replaced characters share a tag, so callers should use UUIDs.
+pub fn tradier_tag(client_order_id: &str) -> String {
+    client_order_id
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(TAG_MAX)
+        .collect()
+}
+
+/// One value or several.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany<T> {
+    Many(Vec<T>),
+    One(T),
+}
+
+impl<T> OneOrMany<T> {
+    pub(super) fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::Many(v) => v,
+            OneOrMany::One(t) => vec![t],
+        }
+    }
+}
+
+/// Reads a field that is `"null"` (or `null`) when empty.
+fn null_or<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::String(s) if s == "null" || s.is_empty() => Ok(None),
+        v => serde_json::from_value(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+/// A number that may arrive as a string; `null` and `""` are absent.
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_f64()),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("not a number: {s:?}"))),
+        other => Err(serde::de::Error::custom(format!("not a number: {other}"))),
+    }
+}
+
+/// An id that is a number on the wire, kept as text.
+fn id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Number(n) => Ok(n.to_string()),
+        Value::String(s) if !s.is_empty() => Ok(s),
+        other => Err(serde::de::Error::custom(format!("not an id: {other}"))),
+    }
+}
+
+/// `GET /v1/user/profile`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ProfileResponse {
+    pub profile: Profile,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Profile {
+    #[serde(default, deserialize_with = "null_or")]
+    pub account: Option<OneOrMany<ProfileAccount>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ProfileAccount {
+    pub account_number: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `GET /v1/accounts/{id}/balances`.
+#[derive(Debug, Deserialize)]
+pub(super) struct BalancesResponse {
+    pub balances: Balances,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Balances {
+    pub account_number: String,
+    #[serde(default)]
+    pub account_type: Option<String>,
+    #[serde(default, deserialize_with = "number")]
+    pub total_equity: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub total_cash: Option<f64>,
+    #[serde(default)]
+    pub margin: Option<BuyingPower>,
+    #[serde(default)]
+    pub cash: Option<BuyingPower>,
+    #[serde(default)]
+    pub pdt: Option<BuyingPower>,
+}
+
+/// The buying-power fields of the `margin`, `cash` and `pdt` sub-objects.
+#[derive(Debug, Deserialize)]
+pub(super) struct BuyingPower {
+    #[serde(default, deserialize_with = "number")]
+    pub stock_buying_power: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub cash_available: Option<f64>,
+}
+
+impl Balances {
+    /// Stock buying power for margin/PDT accounts, cash available for cash accounts.
+    pub(super) fn buying_power(&self) -> f64 {
+        [&self.margin, &self.pdt, &self.cash]
+            .into_iter()
+            .flatten()
+            .find_map(|b| b.stock_buying_power.or(b.cash_available))
+            .unwrap_or(0.0)
+    }
+}
+
+/// `{"order":{"id":…,"status":"ok"}}`, the answer to placing and cancelling.
+#[derive(Debug, Deserialize)]
+pub(super) struct OrderAck {
+    pub order: Ack,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Ack {
+    #[serde(deserialize_with = "id_text")]
+    pub id: String,
+    #[serde(default)]
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct OrderResponse {
+    pub order: Order,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct OrdersResponse {
+    #[serde(default, deserialize_with = "null_or")]
+    pub orders: Option<OrderList>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct OrderList {
+    #[serde(default, deserialize_with = "null_or")]
+    pub order: Option<OneOrMany<Order>>,
+}
+
+impl OrdersResponse {
+    pub(super) fn into_vec(self) -> Vec<Order> {
+        self.orders
+            .and_then(|l| l.order)
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default()
+    }
+}
+
+/// An order as Tradier returns it.
+#[derive(Debug, Deserialize)]
+pub(super) struct Order {
+    #[serde(deserialize_with = "id_text")]
+    pub id: String,
+    pub symbol: String,
+    pub side: String,
+    #[serde(default, deserialize_with = "number")]
+    pub quantity: Option<f64>,
+    pub status: String,
+    #[serde(default, deserialize_with = "number")]
+    pub exec_quantity: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub avg_fill_price: Option<f64>,
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+impl Order {
+    /// The normalised state; `None` for a side this desk does not trade (options sides).
+    pub(super) fn into_state(self) -> Option<OrderState> {
+        let side = match self.side.as_str() {
+            "buy" | "buy_to_cover" => OrderSide::Buy,
+            "sell" | "sell_short" => OrderSide::Sell,
+            _ => return None,
+        };
+        let filled = self.exec_quantity.unwrap_or(0.0);
+        Some(OrderState {
+            broker_order_id: self.id,
+            client_order_id: self.tag.filter(|t| !t.is_empty()),
+            symbol: self.symbol,
+            side,
+            quantity: self.quantity.unwrap_or(filled),
+            filled_quantity: filled,
+            // Tradier sends 0 before the first fill.
+            avg_fill_price: self.avg_fill_price.filter(|_| filled > 0.0),
+            status: status(&self.status),
+            broker_status: self.status,
+        })
+    }
+}
+
+/// Maps Tradier's order statuses; an unknown one is `Pending`, so callers keep polling.
+pub(super) fn status(s: &str) -> OrderStatus {
+    match s {
+        "open" => OrderStatus::Open,
+        "partially_filled" => OrderStatus::PartiallyFilled,
+        "filled" => OrderStatus::Filled,
+        "canceled" | "expired" => OrderStatus::Cancelled,
+        "rejected" | "error" => OrderStatus::Rejected,
+        _ => OrderStatus::Pending,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PositionsResponse {
+    #[serde(default, deserialize_with = "null_or")]
+    pub positions: Option<PositionList>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PositionList {
+    #[serde(default, deserialize_with = "null_or")]
+    pub position: Option<OneOrMany<TradierPosition>>,
+}
+
+/// A position: `quantity` is negative for shorts; `cost_basis` is the total cost.
+#[derive(Debug, Deserialize)]
+pub(super) struct TradierPosition {
+    pub symbol: String,
+    #[serde(deserialize_with = "number")]
+    pub quantity: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub cost_basis: Option<f64>,
+}
+
+impl PositionsResponse {
+    pub(super) fn into_positions(self) -> Vec<Position> {
+        let list = self
+            .positions
+            .and_then(|l| l.position)
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default();
+        list.into_iter()
+            .map(|p| {
+                let qty = p.quantity.unwrap_or(0.0);
+                Position {
+                    avg_price: p.cost_basis.filter(|_| qty != 0.0).map(|c| c / qty),
+                    symbol: p.symbol,
+                    quantity: qty,
+                    unrealized_pl: None,
+                }
+            })
+            .collect()
+    }
+}
+
+/// `POST /v1/markets/events/session`.
+#[derive(Debug, Deserialize)]
+pub(super) struct SessionResponse {
+    pub stream: SessionBody,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SessionBody {
+    pub url: String,
+    pub sessionid: String,
+}
+
+/// Validation errors: `{"errors":{"error":["msg",…]}}` or `{"errors":{"error":"msg"}}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ErrorsBody {
+    pub errors: ErrorList,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ErrorList {
+    pub error: OneOrMany<String>,
+}
+
+/// Apigee's fault: `{"fault":{"faultstring":…,"detail":{"errorcode":…}}}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct FaultBody {
+    pub fault: Fault,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Fault {
+    #[serde(default)]
+    pub faultstring: String,
+    #[serde(default)]
+    pub detail: Option<FaultDetail>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct FaultDetail {
+    #[serde(default)]
+    pub errorcode: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_keep_letters_digits_and_hyphens() {
+        assert_eq!(tradier_tag("coid-1"), "coid-1");
+        assert_eq!(tradier_tag(" a_b.c/d é "), "a-b-c-d--");
+        assert_eq!(tradier_tag(&"x".repeat(300)).len(), TAG_MAX);
+    }
+
+    #[test]
+    fn lists_may_be_null_one_or_many() {
+        let none: OrdersResponse =
+            serde_json::from_str(r#"{"orders":"null"}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.into_vec().is_empty());
+        let one: OrdersResponse = serde_json::from_str(
+            r#"{"orders":{"order":{"id":1,"symbol":"SPY","side":"buy","quantity":"2","status":"open"}}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(one.into_vec().len(), 1);
+        let pos: PositionsResponse =
+            serde_json::from_str(r#"{"positions":"null"}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(pos.into_positions().is_empty());
+    }
+
+    #[test]
+    fn statuses_map_to_normalised_ones() {
+        assert_eq!(status("open"), OrderStatus::Open);
+        assert_eq!(status("expired"), OrderStatus::Cancelled);
+        assert_eq!(status("error"), OrderStatus::Rejected);
+        assert_eq!(status("pending"), OrderStatus::Pending);
+        assert_eq!(status("calculated"), OrderStatus::Pending);
+    }
+}

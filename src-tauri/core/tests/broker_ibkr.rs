@@ -1,0 +1,417 @@
+//! The IBKR connector against the Client Portal gateway simulator on 127.0.0.1:0: every
+//! `Broker` call on the success path (an order that needs two confirmation replies among
+//! them), the gateway's session rules (idle timeout and `/tickle`, "no bridge" recovered with
+//! `ssodh/init`, "query /accounts first", a new login), and IBKR's refusals. The failure
+//! classes are in `broker_ibkr/failures.rs`; the WebSocket tests (a raw client against the
+//! simulator) in `broker_ibkr/stream.rs`. No error may ever show the session cookie.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+#[path = "broker_ibkr/failures.rs"]
+mod failures;
+#[path = "broker_ibkr/stream.rs"]
+mod stream;
+
+use std::time::Duration;
+
+use brokerdesk_core::accounts::model::{BrokerKind, Environment};
+use brokerdesk_core::brokers::ibkr::Ibkr;
+use brokerdesk_core::brokers::{
+    Broker, BrokerError, ConnectorConfig, OrderRequest, OrderSide, OrderState, OrderStatus,
+    OrderType,
+};
+use brokerdesk_sim::ibkr::{router, Settings, SimState};
+use brokerdesk_sim::{Faults, SimServer};
+
+const ACCOUNT: &str = "DU7654321";
+
+async fn sim() -> (SimServer, SimState) {
+    let faults = Faults::new();
+    let state = SimState::new(faults.clone(), ACCOUNT);
+    let server = SimServer::start(router(state.clone()), faults, 0)
+        .await
+        .unwrap();
+    (server, state)
+}
+
+fn config(server: &SimServer, account: Option<&str>) -> ConnectorConfig {
+    let rest = format!("{}/v1/api", server.url());
+    let ws = format!("{}/v1/api/ws", server.ws_url());
+    ConnectorConfig::new(
+        BrokerKind::Ibkr,
+        Environment::Practice,
+        account.map(str::to_string),
+        Some(&rest),
+        Some(&ws),
+    )
+    .unwrap()
+}
+
+fn connector(server: &SimServer) -> Ibkr {
+    Ibkr::new(config(server, Some(ACCOUNT))).unwrap()
+}
+
+/// Fails if the session (the cookie's value) shows in the error's `Display` or `Debug`.
+fn assert_clean(e: &BrokerError, state: &SimState) {
+    if let Some(session) = state.session() {
+        for text in [e.to_string(), format!("{e:?}")] {
+            assert!(!text.contains(&session), "session leaked: {text}");
+        }
+    }
+}
+
+/// Returns the error, checked for leaks.
+fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>, state: &SimState) -> BrokerError {
+    let e = r.expect_err("expected an error");
+    assert_clean(&e, state);
+    e
+}
+
+fn order(client_id: &str, side: OrderSide, qty: f64, limit: Option<f64>) -> OrderRequest {
+    OrderRequest {
+        client_order_id: client_id.to_string(),
+        symbol: "AAPL".to_string(),
+        side,
+        quantity: qty,
+        order_type: if limit.is_some() {
+            OrderType::Limit
+        } else {
+            OrderType::Market
+        },
+        limit_price: limit,
+    }
+}
+
+#[tokio::test]
+async fn verify_reads_the_summary_and_list_accounts_the_portfolio_accounts() {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    assert_eq!(ibkr.kind(), BrokerKind::Ibkr);
+    let summary = ibkr.verify().await.unwrap();
+    assert_eq!(summary.account_id, ACCOUNT);
+    assert_eq!(summary.account_last4, "4321");
+    assert_eq!(
+        (summary.account_type.as_str(), summary.currency.as_str()),
+        ("DEMO", "USD")
+    );
+    assert_eq!(
+        (summary.balance, summary.equity, summary.buying_power),
+        (100_000.0, 100_000.0, 400_000.0)
+    );
+    let accounts = ibkr.list_accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].account_id, ACCOUNT);
+    assert_eq!(accounts[0].label.as_deref(), Some("Brokerdesk Sim"));
+
+    // verify tickled: the cookie is the gateway's session.
+    let cookie = ibkr.ws_cookie().expect("a session after verify");
+    let session = state.session().unwrap();
+    assert_eq!(
+        cookie.expose(),
+        format!("api={{\"session\":\"{session}\"}}")
+    );
+    assert!(!format!("{ibkr:?}").contains(&session));
+}
+
+#[tokio::test]
+async fn a_market_order_confirmed_twice_fills_and_becomes_a_position() {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    state.set_questions(&[
+        (
+            "o163",
+            "The following order exceeds the price percentage limit of 3%.",
+        ),
+        ("o354", "You are submitting an order without market data."),
+    ]);
+    state.set_price("AAPL", 200.0);
+    let requests_before = server.faults().requests();
+    let placed = ibkr
+        .place_order(&order("coid-1", OrderSide::Buy, 10.0, None))
+        .await
+        .unwrap();
+    // accounts, secdef search, place, reply, reply, status.
+    assert_eq!(server.faults().requests() - requests_before, 6);
+    assert_eq!(
+        (placed.status, placed.broker_status.as_str()),
+        (OrderStatus::Filled, "Filled")
+    );
+    assert_eq!(
+        (
+            placed.quantity,
+            placed.filled_quantity,
+            placed.avg_fill_price
+        ),
+        (10.0, 10.0, Some(200.0))
+    );
+    assert_eq!(placed.client_order_id.as_deref(), Some("coid-1"));
+    assert_eq!(
+        (placed.symbol.as_str(), placed.side),
+        ("AAPL", OrderSide::Buy)
+    );
+
+    let fetched = ibkr.get_order(&placed.broker_order_id).await.unwrap();
+    assert_eq!(
+        fetched.client_order_id, None,
+        "the status endpoint has no cOID"
+    );
+    let without_coid = OrderState {
+        client_order_id: None,
+        ..placed.clone()
+    };
+    assert_eq!(fetched, without_coid, "the same order apart from the cOID");
+    let by_client = ibkr
+        .get_order_by_client_id("coid-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_client, placed);
+    assert_eq!(
+        ibkr.get_order_by_client_id("never-sent").await.unwrap(),
+        None
+    );
+
+    let positions = ibkr.positions().await.unwrap();
+    assert_eq!(positions.len(), 1);
+    assert_eq!(
+        (positions[0].symbol.as_str(), positions[0].quantity),
+        ("AAPL", 10.0)
+    );
+    assert_eq!(positions[0].avg_price, Some(200.0));
+    let summary = ibkr.verify().await.unwrap();
+    assert!((summary.balance - 98_000.0).abs() < 1e-6);
+
+    // Suppressed questions are not asked: place, status (accounts and conid are known).
+    ibkr.suppress_questions(&["o163", "o354"]).await.unwrap();
+    let sold = ibkr
+        .place_order(&order("coid-2", OrderSide::Sell, 4.0, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sold.side, sold.status),
+        (OrderSide::Sell, OrderStatus::Filled)
+    );
+    assert_eq!(ibkr.positions().await.unwrap()[0].quantity, 6.0);
+}
+
+#[tokio::test]
+async fn a_resting_limit_order_is_open_until_cancelled() {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    state.set_price("AAPL", 200.0);
+    let placed = ibkr
+        .place_order(&order("lim-1", OrderSide::Buy, 3.0, Some(150.0)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (placed.status, placed.filled_quantity),
+        (OrderStatus::Open, 0.0)
+    );
+    let open = ibkr.open_orders().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].broker_order_id, placed.broker_order_id);
+    assert_eq!(open[0].client_order_id.as_deref(), Some("lim-1"));
+
+    ibkr.cancel_order(&placed.broker_order_id).await.unwrap();
+    let after = ibkr.get_order(&placed.broker_order_id).await.unwrap();
+    assert_eq!(
+        (after.status, after.broker_status.as_str()),
+        (OrderStatus::Cancelled, "Cancelled")
+    );
+    assert!(ibkr.open_orders().await.unwrap().is_empty());
+
+    match err(ibkr.cancel_order(&placed.broker_order_id).await, &state) {
+        BrokerError::Rejected { message, .. } => assert!(message.contains("cannot be cancelled")),
+        e => panic!("expected Rejected, got {e:?}"),
+    }
+    assert!(matches!(
+        err(ibkr.cancel_order("999").await, &state),
+        BrokerError::NotFound(_)
+    ));
+    assert!(matches!(
+        err(ibkr.get_order("999").await, &state),
+        BrokerError::NotFound(_)
+    ));
+    assert!(matches!(
+        err(ibkr.get_order("../tickle").await, &state),
+        BrokerError::NotFound(_)
+    ));
+}
+
+#[tokio::test]
+async fn ibkr_refusals_are_rejections() {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    ibkr.place_order(&order("dup", OrderSide::Buy, 1.0, None))
+        .await
+        .unwrap();
+    // IBKR answers 200 with an {"error"} body.
+    let dup = err(
+        ibkr.place_order(&order("dup", OrderSide::Buy, 1.0, None))
+            .await,
+        &state,
+    );
+    assert_eq!(
+        dup,
+        BrokerError::Rejected {
+            status: 200,
+            code: "ibkr".into(),
+            message: "Order couldn't be submitted: Local order ID=dup is already registered."
+                .into()
+        }
+    );
+    assert!(!dup.retryable());
+    let unknown = OrderRequest {
+        symbol: "NOPE".into(),
+        ..order("u", OrderSide::Buy, 1.0, None)
+    };
+    assert!(matches!(
+        err(ibkr.place_order(&unknown).await, &state),
+        BrokerError::Rejected { .. }
+    ));
+    let nan = err(
+        ibkr.place_order(&order("nan", OrderSide::Buy, f64::NAN, None))
+            .await,
+        &state,
+    );
+    assert!(matches!(nan, BrokerError::Rejected { status: 0, .. }));
+    let no_price = OrderRequest {
+        order_type: OrderType::Limit,
+        ..order("np", OrderSide::Buy, 1.0, None)
+    };
+    assert!(matches!(
+        err(ibkr.place_order(&no_price).await, &state),
+        BrokerError::Rejected { status: 0, .. }
+    ));
+}
+
+#[tokio::test]
+async fn six_confirmation_questions_are_too_many() {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    let q: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("o{i}"), format!("question {i}")))
+        .collect();
+    let q: Vec<(&str, &str)> = q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    state.set_questions(&q);
+    match err(
+        ibkr.place_order(&order("q6", OrderSide::Buy, 1.0, None))
+            .await,
+        &state,
+    ) {
+        BrokerError::Rejected { code, message, .. } => {
+            assert_eq!(code, "too_many_questions");
+            assert!(message.contains("question 4"), "{message}");
+        }
+        e => panic!("expected Rejected, got {e:?}"),
+    }
+    assert_eq!(ibkr.get_order_by_client_id("q6").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn the_idle_timeout_logs_out_unless_tickled() {
+    let (server, state) = sim().await;
+    state.set_settings(Settings {
+        idle_timeout: Duration::from_millis(400),
+        ..Settings::default()
+    });
+    let ibkr = connector(&server);
+    ibkr.verify().await.unwrap();
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let s = ibkr.tickle().await.unwrap();
+        assert!(s.authenticated && s.connected && !s.competing);
+    }
+    ibkr.positions().await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let e = err(ibkr.positions().await, &state);
+    assert!(
+        matches!(&e, BrokerError::Auth(m) if m.contains("log in")),
+        "{e:?}"
+    );
+    assert!(!e.retryable());
+    assert!(matches!(
+        err(ibkr.tickle().await, &state),
+        BrokerError::Auth(_)
+    ));
+    assert!(ibkr.ws_cookie().is_none(), "a 401 forgets the session");
+
+    // The user logs in again: a new session, learnt at the next tickle.
+    state.login();
+    let s = ibkr.tickle().await.unwrap();
+    assert!(s.authenticated);
+    assert!(ibkr
+        .ws_cookie()
+        .unwrap()
+        .expose()
+        .contains(&state.session().unwrap()));
+    ibkr.verify().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stale_session_cookie_is_refused_until_the_next_tickle() {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    ibkr.verify().await.unwrap();
+    server.faults().expire_sessions();
+    assert!(matches!(
+        err(ibkr.open_orders().await, &state),
+        BrokerError::Auth(_)
+    ));
+    state.login();
+    ibkr.tickle().await.unwrap();
+    ibkr.open_orders().await.unwrap();
+    // A login in between, unseen: the old cookie is refused once, then forgotten.
+    state.login();
+    assert!(matches!(
+        err(ibkr.positions().await, &state),
+        BrokerError::Auth(_)
+    ));
+    ibkr.positions().await.unwrap();
+}
+
+#[tokio::test]
+async fn no_bridge_is_recovered_with_ssodh_init() {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    ibkr.verify().await.unwrap();
+    state.close_bridge();
+    assert!(!ibkr.tickle().await.unwrap().authenticated);
+    // /iserver/account/orders answers "no bridge": ssodh/init, /iserver/accounts, retry.
+    assert!(ibkr.open_orders().await.unwrap().is_empty());
+    assert!(ibkr.tickle().await.unwrap().authenticated);
+
+    // verify opens it too (its auth status says not authenticated).
+    state.close_bridge();
+    ibkr.verify().await.unwrap();
+    state.close_bridge();
+    let placed = ibkr
+        .place_order(&order("nb-1", OrderSide::Buy, 1.0, None))
+        .await
+        .unwrap();
+    assert_eq!(placed.status, OrderStatus::Filled);
+}
+
+#[tokio::test]
+async fn order_endpoints_before_iserver_accounts_are_recovered() {
+    let (server, _state) = sim().await;
+    let ibkr = connector(&server);
+    // A fresh bridge: /iserver/account/orders answers 500 "Please query /accounts first".
+    assert!(ibkr.open_orders().await.unwrap().is_empty());
+    assert_eq!(ibkr.get_order_by_client_id("x").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn another_account_is_a_config_error_and_none_uses_the_selected_one() {
+    let (server, state) = sim().await;
+    let other = Ibkr::new(config(&server, Some("DU9999999"))).unwrap();
+    let e = err(other.verify().await, &state);
+    assert!(
+        matches!(&e, BrokerError::Config(m) if m.contains("4321") && m.contains("9999")),
+        "{e:?}"
+    );
+    let unset = Ibkr::new(config(&server, None)).unwrap();
+    assert_eq!(unset.verify().await.unwrap().account_id, ACCOUNT);
+    assert!(unset.positions().await.unwrap().is_empty());
+}

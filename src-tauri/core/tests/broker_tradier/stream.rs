@@ -1,0 +1,217 @@
+//! The streaming session (through the connector) and the market WebSocket (a plain
+//! tokio-tungstenite client): quotes and trades for the subscribed symbols, the invalid-symbol
+//! error, resubscription, session expiry, and the faults (cut streams, half-open links).
+
+use std::time::Duration;
+
+use brokerdesk_core::brokers::tradier::{StreamSession, Tradier};
+use brokerdesk_sim::tradier::StreamSettings;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+use super::{connector, sim, Sim};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+async fn stream_sim() -> (Sim, Tradier) {
+    let sim = sim().await;
+    sim.state.set_stream(StreamSettings {
+        interval: Duration::from_millis(20),
+        ..StreamSettings::default()
+    });
+    let tradier = connector(&sim);
+    (sim, tradier)
+}
+
+async fn connect(tradier: &Tradier) -> Ws {
+    let (ws, _) = connect_async(tradier.stream_url()).await.unwrap();
+    ws
+}
+
+async fn subscribe(ws: &mut Ws, session: &StreamSession, symbols: &[&str]) {
+    ws.send(Message::text(session.payload(symbols)))
+        .await
+        .unwrap();
+}
+
+/// The next text frame (raw); `None` when the connection ends (closed or cut).
+async fn next_text(ws: &mut Ws) -> Option<String> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
+            .await
+            .expect("no frame in 3 s");
+        match msg {
+            Some(Ok(Message::Text(t))) => return Some(t.to_string()),
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+async fn next(ws: &mut Ws) -> Option<Value> {
+    next_text(ws)
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+}
+
+#[tokio::test]
+async fn a_session_streams_quotes_and_trades_line_by_line() {
+    let (_sim, tradier) = stream_sim().await;
+    let session = tradier.stream_session().await.unwrap();
+    assert!(
+        session.url.ends_with("/v1/markets/events"),
+        "{}",
+        session.url
+    );
+    assert!(!session.session_id.is_empty());
+    let mut ws = connect(&tradier).await;
+    subscribe(&mut ws, &session, &["SPY", "AAPL"]).await;
+    let (mut quotes, mut trades) = (0, 0);
+    for _ in 0..8 {
+        let text = next_text(&mut ws).await.unwrap();
+        assert!(
+            text.ends_with('\n'),
+            "linebreak: true ends each message: {text:?}"
+        );
+        let m: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            ["SPY", "AAPL"].contains(&m["symbol"].as_str().unwrap()),
+            "{m}"
+        );
+        match m["type"].as_str().unwrap() {
+            "quote" => {
+                quotes += 1;
+                assert!(
+                    m["ask"].as_f64().unwrap() > m["bid"].as_f64().unwrap(),
+                    "{m}"
+                );
+                assert!(m["bidsz"].is_u64() && m["askexch"].is_string(), "{m}");
+                assert!(m["biddate"].as_str().unwrap().parse::<u64>().is_ok(), "{m}");
+            }
+            "trade" => {
+                trades += 1;
+                // Every trade value is a string.
+                for k in ["exch", "price", "size", "cvol", "date", "last"] {
+                    assert!(m[k].is_string(), "{k} in {m}");
+                }
+                assert!(m["price"].as_str().unwrap().parse::<f64>().unwrap() > 0.0);
+            }
+            other => panic!("unexpected message type {other}"),
+        }
+    }
+    assert!(quotes > 0 && trades > 0, "{quotes} quotes, {trades} trades");
+
+    // Resending the payload replaces the subscription; a filter keeps only what it names.
+    let quotes_only = json!({"symbols": ["IBM"], "sessionid": session.session_id.expose(),
+        "filter": ["quote"], "linebreak": false});
+    ws.send(Message::text(quotes_only.to_string()))
+        .await
+        .unwrap();
+    let mut seen_ibm = 0;
+    for _ in 0..20 {
+        let text = next_text(&mut ws).await.unwrap();
+        let m: Value = serde_json::from_str(&text).unwrap();
+        if m["symbol"] == "IBM" {
+            assert!(!text.ends_with('\n'));
+            assert_eq!(m["type"], "quote");
+            seen_ibm += 1;
+            if seen_ibm == 3 {
+                break;
+            }
+        }
+    }
+    assert_eq!(seen_ibm, 3);
+}
+
+#[tokio::test]
+async fn an_invalid_symbol_is_reported_and_the_valid_ones_stream() {
+    let (_sim, tradier) = stream_sim().await;
+    let session = tradier.stream_session().await.unwrap();
+    let mut ws = connect(&tradier).await;
+    subscribe(&mut ws, &session, &["1234", "SPY"]).await;
+    assert_eq!(
+        next(&mut ws).await,
+        Some(json!({"error": "1234 is not a valid symbol"}))
+    );
+    for _ in 0..3 {
+        assert_eq!(next(&mut ws).await.unwrap()["symbol"], "SPY");
+    }
+}
+
+#[tokio::test]
+async fn unknown_unused_or_expired_sessions_are_refused() {
+    let (sim, tradier) = stream_sim().await;
+    let refused = json!({"error": "invalid session"});
+    let mut ws = connect(&tradier).await;
+    let bogus = json!({"symbols": ["SPY"], "sessionid": "not-a-session"});
+    ws.send(Message::text(bogus.to_string())).await.unwrap();
+    assert_eq!(next(&mut ws).await, Some(refused.clone()));
+    assert_eq!(next(&mut ws).await, None, "closed after the refusal");
+
+    // Unused for longer than the session's life.
+    sim.state.set_stream(StreamSettings {
+        interval: Duration::from_millis(20),
+        session_ttl: Duration::from_millis(150),
+    });
+    let stale = tradier.stream_session().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ws = connect(&tradier).await;
+    subscribe(&mut ws, &stale, &["SPY"]).await;
+    assert_eq!(next(&mut ws).await, Some(refused.clone()));
+
+    // Expired by the fault switch.
+    let fresh = tradier.stream_session().await.unwrap();
+    sim.server.faults().expire_sessions();
+    sim.state.renew_token();
+    let mut ws = connect(&tradier).await;
+    subscribe(&mut ws, &fresh, &["SPY"]).await;
+    assert_eq!(next(&mut ws).await, Some(refused));
+    assert_eq!(sim.state.stream_sessions(), 0);
+}
+
+#[tokio::test]
+async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
+    let (sim, tradier) = stream_sim().await;
+    let session = tradier.stream_session().await.unwrap();
+    let mut ws = connect(&tradier).await;
+    subscribe(&mut ws, &session, &["SPY"]).await;
+    next(&mut ws).await.unwrap();
+    sim.server.faults().cut_streams();
+    let mut frames = 0;
+    while next(&mut ws).await.is_some() {
+        frames += 1;
+        assert!(frames < 10, "still streaming after the cut");
+    }
+    // A session a socket has used stays valid for reconnecting.
+    let mut again = connect(&tradier).await;
+    subscribe(&mut again, &session, &["SPY"]).await;
+    assert_eq!(next(&mut again).await.unwrap()["symbol"], "SPY");
+}
+
+#[tokio::test]
+async fn a_half_open_stream_goes_silent_but_stays_connected() {
+    let (sim, tradier) = stream_sim().await;
+    let session = tradier.stream_session().await.unwrap();
+    let mut ws = connect(&tradier).await;
+    subscribe(&mut ws, &session, &["SPY"]).await;
+    next(&mut ws).await.unwrap();
+    sim.server.faults().set_half_open(true);
+    // Drain what was in flight, then expect silence (no frame, no close), pings unanswered.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(10), ws.next()).await {}
+    ws.send(Message::Ping(b"hb".to_vec().into())).await.unwrap();
+    let silent = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+    assert!(silent.is_err(), "expected silence, got {silent:?}");
+    sim.server.faults().set_half_open(false);
+    let resumed = loop {
+        match next(&mut ws).await {
+            Some(m) if m.get("symbol").is_some() => break m,
+            Some(_) => continue,
+            None => panic!("stream ended"),
+        }
+    };
+    assert_eq!(resumed["symbol"], "SPY");
+}
