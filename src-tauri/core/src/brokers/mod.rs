@@ -277,6 +277,12 @@ pub trait Broker: Send + Sync {
     async fn open_orders(&self) -> Result<Vec<OrderState>, BrokerError>;
 
     async fn positions(&self) -> Result<Vec<Position>, BrokerError>;
+
+    /// Keeps the session alive and proves the link still answers; the connection manager
+    /// calls it every keepalive interval. By default a [`Broker::verify`]; IBKR tickles.
+    async fn keepalive(&self) -> Result<(), BrokerError> {
+        self.verify().await.map(|_| ())
+    }
 }
 
 /// Returns the last 4 characters of an id, for display.

@@ -10,6 +10,8 @@
 
 pub mod backoff;
 pub mod breaker;
+pub mod links;
+pub mod manager;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -391,6 +391,20 @@ impl Broker for Ibkr {
         }
         Ok(all)
     }
+
+    /// Tickles the gateway: keeps the session alive. A gateway that lost its brokerage
+    /// session is retryable (reconnecting runs `verify`, which reopens the bridge).
+    async fn keepalive(&self) -> Result<(), BrokerError> {
+        let status = self.tickle().await?;
+        if status.authenticated {
+            Ok(())
+        } else {
+            Err(BrokerError::Unavailable {
+                status: 503,
+                message: "the gateway's brokerage session is not authenticated".into(),
+            })
+        }
+    }
 }
 
 impl Ibkr {

@@ -1,0 +1,121 @@
+//! What the connection manager shows: its events, snapshots and options.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::accounts::model::BrokerKind;
+use crate::connection::links::{DEFAULT_KEEPALIVE, OANDA_HEARTBEAT};
+use crate::connection::{Backoff, ConnState, StateChange};
+
+/// Which connection of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Channel {
+    /// The REST session orders go through.
+    Order,
+    /// The price stream.
+    Price,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Order => "order",
+            Channel::Price => "price",
+        }
+    }
+}
+
+/// One state change of one connection, as published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConnectionEvent {
+    pub account_id: String,
+    pub channel: Channel,
+    pub state: ConnState,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+/// One connection of an account, for the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChannelStatus {
+    pub channel: Channel,
+    pub state: ConnState,
+    /// RFC 3339: when the current session connected (only while connected).
+    pub connected_since: Option<String>,
+    pub last_message_at: Option<String>,
+    pub last_heartbeat_at: Option<String>,
+    pub latency_ms: Option<u64>,
+    pub uptime_ms: Option<u64>,
+    /// The current reconnect attempt (0 unless reconnecting).
+    pub attempt: u32,
+    pub messages: u64,
+    /// The most recent state changes, oldest first.
+    pub history: Vec<StateChange>,
+}
+
+/// An account's connections, for the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AccountConnections {
+    pub account_id: String,
+    pub name: String,
+    pub broker: BrokerKind,
+    pub channels: Vec<ChannelStatus>,
+}
+
+/// The summary the tray shows: the worst state of all connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum WorstState {
+    /// No connection is supervised.
+    Idle,
+    Connected,
+    /// Some connection is connecting or reconnecting.
+    Reconnecting,
+    /// Some connection is down for good (failed, e.g. refused credentials) or stopped.
+    Disconnected,
+}
+
+impl WorstState {
+    /// The tray state of one connection.
+    pub fn of(state: &ConnState) -> Self {
+        match state {
+            ConnState::Connected => WorstState::Connected,
+            ConnState::Connecting | ConnState::Reconnecting { .. } => WorstState::Reconnecting,
+            ConnState::Disconnected | ConnState::Failed { .. } => WorstState::Disconnected,
+        }
+    }
+}
+
+/// How the manager runs its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagerOptions {
+    pub backoff: Backoff,
+    /// The interval between keepalives of order links.
+    pub keepalive: Duration,
+    /// OANDA's pricing-stream heartbeat interval (the watchdog allows twice as much).
+    pub price_heartbeat: Duration,
+    /// How many persisted events each account keeps.
+    pub keep_events: u32,
+}
+
+impl Default for ManagerOptions {
+    fn default() -> Self {
+        Self {
+            backoff: Backoff::default(),
+            keepalive: DEFAULT_KEEPALIVE,
+            price_heartbeat: OANDA_HEARTBEAT,
+            keep_events: 1_000,
+        }
+    }
+}
