@@ -13,6 +13,7 @@ pub mod ibkr;
 pub mod oanda;
 pub mod tastytrade;
 pub mod tradier;
+pub mod wire;
 
 use std::time::Duration;
 

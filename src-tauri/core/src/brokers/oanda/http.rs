@@ -107,38 +107,7 @@ impl Oanda {
 
     /// Removes the token from an error, should a server or a proxy ever echo it back.
     pub(super) fn scrub(&self, e: BrokerError) -> BrokerError {
-        let token = self.token.expose();
-        if token.is_empty() {
-            return e;
-        }
-        let clean = |s: String| {
-            if s.contains(token) {
-                s.replace(token, "••••")
-            } else {
-                s
-            }
-        };
-        match e {
-            BrokerError::Auth(m) => BrokerError::Auth(clean(m)),
-            BrokerError::Unavailable { status, message } => BrokerError::Unavailable {
-                status,
-                message: clean(message),
-            },
-            BrokerError::Network(m) => BrokerError::Network(clean(m)),
-            BrokerError::Protocol(m) => BrokerError::Protocol(clean(m)),
-            BrokerError::Rejected {
-                status,
-                code,
-                message,
-            } => BrokerError::Rejected {
-                status,
-                code: clean(code),
-                message: clean(message),
-            },
-            BrokerError::NotFound(m) => BrokerError::NotFound(clean(m)),
-            BrokerError::Config(m) => BrokerError::Config(clean(m)),
-            other => other,
-        }
+        e.scrubbed(&[self.token.expose()])
     }
 }
 

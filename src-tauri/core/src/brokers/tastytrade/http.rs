@@ -266,35 +266,7 @@ impl TastyHttp {
         if let Some(a) = access.as_ref() {
             secrets.push(a.as_str());
         }
-        let clean = |mut s: String| {
-            for secret in &secrets {
-                if !secret.is_empty() && s.contains(secret) {
-                    s = s.replace(secret, "••••");
-                }
-            }
-            s
-        };
-        match e {
-            BrokerError::Auth(m) => BrokerError::Auth(clean(m)),
-            BrokerError::Unavailable { status, message } => BrokerError::Unavailable {
-                status,
-                message: clean(message),
-            },
-            BrokerError::Network(m) => BrokerError::Network(clean(m)),
-            BrokerError::Protocol(m) => BrokerError::Protocol(clean(m)),
-            BrokerError::Rejected {
-                status,
-                code,
-                message,
-            } => BrokerError::Rejected {
-                status,
-                code: clean(code),
-                message: clean(message),
-            },
-            BrokerError::NotFound(m) => BrokerError::NotFound(clean(m)),
-            BrokerError::Config(m) => BrokerError::Config(clean(m)),
-            other => other,
-        }
+        e.scrubbed(&secrets)
     }
 }
 

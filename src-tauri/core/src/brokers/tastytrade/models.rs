@@ -3,9 +3,11 @@
 //! sometimes as numbers; order ids are integers. The readers accept both and treat `null`
 //! as absent, so a format drift does not break parsing.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub(super) use crate::brokers::wire::decimal_string;
+use crate::brokers::wire::{decimal, opt_decimal};
 use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
 use crate::secret::Secret;
 
@@ -347,34 +349,6 @@ pub(super) fn token_expired(code: &str) -> bool {
         code,
         "token_expired" | "token_invalid" | "invalid_token" | "expired_token"
     )
-}
-
-/// Formats a decimal for Tastytrade: plain notation, shortest form (`1`, `150.25`).
-pub(super) fn decimal_string(x: f64) -> String {
-    // Rust's `Display` for f64 never uses exponent notation and round-trips.
-    format!("{x}")
-}
-
-fn to_f64(v: Value) -> Result<Option<f64>, String> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => s
-            .trim()
-            .parse::<f64>()
-            .map(Some)
-            .map_err(|_| format!("not a number: {s:?}")),
-        Value::Number(n) => Ok(n.as_f64()),
-        other => Err(format!("not a number: {other}")),
-    }
-}
-
-fn opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    to_f64(Value::deserialize(d)?).map_err(serde::de::Error::custom)
-}
-
-fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    opt_decimal(d)?.ok_or_else(|| serde::de::Error::custom("a required number is null"))
 }
 
 #[cfg(test)]
