@@ -10,6 +10,7 @@ use brokerdesk_core::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
 use brokerdesk_core::accounts::model::{Account, AccountInput};
 use brokerdesk_core::accounts::PurgeReport;
 use brokerdesk_core::audit::{AuditEntry, AuditFilter, AuditVerification};
+use brokerdesk_core::connection::manager::AccountConnections;
 use brokerdesk_core::settings::AppSettings;
 use brokerdesk_core::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
 use brokerdesk_core::{ApiError, Brokerdesk, Secret, VaultStatus};
@@ -17,6 +18,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::autolock::AutoLock;
 use crate::clipboard::SecretClipboard;
+use crate::connections::{self, Connections};
 use crate::events;
 use crate::export;
 use crate::notify::{Notice, Notifier};
@@ -50,7 +52,11 @@ pub async fn vault_init<R: Runtime>(
     state: State<'_, CoreState>,
     password: Option<Secret>,
 ) -> Res<VaultStatus> {
-    changed(&app, state.core().await?.init(password).await)
+    let result = changed(&app, state.core().await?.init(password).await);
+    if result.as_ref().is_ok_and(|s| !s.locked) {
+        connections::sync_all(&app);
+    }
+    result
 }
 
 #[tauri::command]
@@ -60,7 +66,11 @@ pub async fn vault_unlock<R: Runtime>(
     password: Option<Secret>,
 ) -> Res<VaultStatus> {
     // `None` retries the OS keychain (keychain-protected vaults that did not unlock at start).
-    changed(&app, state.core().await?.unlock(password).await)
+    let result = changed(&app, state.core().await?.unlock(password).await);
+    if result.is_ok() {
+        connections::sync_all(&app);
+    }
+    result
 }
 
 #[tauri::command]
@@ -117,22 +127,37 @@ pub async fn account_get(state: State<'_, CoreState>, id: String) -> Res<Account
 }
 
 #[tauri::command]
-pub async fn account_add(state: State<'_, CoreState>, input: AccountInput) -> Res<Account> {
-    state.core().await?.account_add(input).await
+pub async fn account_add<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+    input: AccountInput,
+) -> Res<Account> {
+    let account = state.core().await?.account_add(input).await?;
+    connections::sync_account(&app, account.id.clone());
+    Ok(account)
 }
 
 #[tauri::command]
-pub async fn account_update(
+pub async fn account_update<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, CoreState>,
     id: String,
     input: AccountInput,
 ) -> Res<Account> {
-    state.core().await?.account_update(&id, input).await
+    let account = state.core().await?.account_update(&id, input).await?;
+    connections::sync_account(&app, account.id.clone());
+    Ok(account)
 }
 
 #[tauri::command]
-pub async fn account_remove(state: State<'_, CoreState>, id: String) -> Res<()> {
-    state.core().await?.account_remove(&id).await.map(drop)
+pub async fn account_remove<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+    id: String,
+) -> Res<()> {
+    let removed = state.core().await?.account_remove(&id).await?;
+    connections::sync_account(&app, removed.id);
+    Ok(())
 }
 
 /// Sends "Brokerdesk notifications work", so a user can check their setup from Settings.
@@ -287,8 +312,14 @@ pub async fn settings_update(
 
 /// Emergency: deletes every stored credential and puts every account in paper mode.
 #[tauri::command]
-pub async fn credentials_purge(state: State<'_, CoreState>) -> Res<PurgeReport> {
-    state.core().await?.credentials_purge().await
+pub async fn credentials_purge<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+) -> Res<PurgeReport> {
+    let report = state.core().await?.credentials_purge().await?;
+    // Every credential is gone: every connection stops.
+    connections::sync_all(&app);
+    Ok(report)
 }
 
 /// Copies a secret to the OS clipboard and clears it 30 s later if it is still there.
@@ -299,4 +330,23 @@ pub async fn clipboard_write_secret<R: Runtime>(
     text: Secret,
 ) -> Res<()> {
     clipboard.write(app, text).await
+}
+
+/// Returns every account's live connections (empty until the vault was first unlocked).
+#[tauri::command]
+pub fn connections_snapshot(connections: State<'_, Connections>) -> Res<Vec<AccountConnections>> {
+    Ok(connections.snapshot())
+}
+
+/// Reconnects one account now (skipping the backoff, or retrying after refused credentials).
+#[tauri::command]
+pub fn connection_reconnect(connections: State<'_, Connections>, account_id: String) -> Res<()> {
+    connections.reconnect(&account_id)
+}
+
+/// Reconnects every connection now.
+#[tauri::command]
+pub fn connections_reconnect_all(connections: State<'_, Connections>) -> Res<()> {
+    connections.reconnect_all();
+    Ok(())
 }

@@ -31,3 +31,7 @@ pub fn twofa_changed<R: Runtime>(app: &AppHandle<R>, status: &TwoFactorStatus) {
         tracing::warn!(error = %e, "could not emit {TWOFA_STATUS}");
     }
 }
+
+/// Sent with a core `ConnectionEvent` payload (`{accountId, channel, state, at}`) after every
+/// state change of every broker connection; `connections_snapshot` returns the full picture.
+pub const CONNECTION_EVENT: &str = "connection-event";

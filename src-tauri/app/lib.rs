@@ -7,18 +7,20 @@
 //! ([`shutdown`]). If the profile cannot be opened the app still starts, and every command
 //! returns that error so the UI can explain it.
 //!
-//! Background work has owners in managed state: [`autolock::AutoLock`] (locks an idle vault)
-//! and [`clipboard::SecretClipboard`] (clears copied secrets); shutdown stops both before the
-//! store closes.
+//! Background work has owners in managed state: [`autolock::AutoLock`] (locks an idle vault),
+//! [`clipboard::SecretClipboard`] (clears copied secrets) and [`connections::Connections`]
+//! (the live broker connections); shutdown stops them before the store closes.
 
 use std::path::PathBuf;
 
 use brokerdesk_core::ApiError;
 use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime, Window, WindowEvent};
 
+pub mod alerts;
 pub mod autolock;
 pub mod clipboard;
 pub mod commands;
+pub mod connections;
 pub mod events;
 pub mod export;
 pub mod harden;
@@ -29,6 +31,7 @@ pub mod tray;
 
 use autolock::{AutoLock, CoreLock};
 use clipboard::SecretClipboard;
+use connections::Connections;
 use state::{app_error, CoreState};
 use tray::Tray;
 
@@ -79,6 +82,7 @@ pub fn app_builder<R: Runtime>(
         .manage(CoreState::new(data_dir))
         .manage(AutoLock::new())
         .manage(SecretClipboard::default())
+        .manage(Connections::default())
         .manage(shutdown::Shutdown::default())
         .invoke_handler(tauri::generate_handler![
             commands::vault_status,
@@ -109,6 +113,9 @@ pub fn app_builder<R: Runtime>(
             commands::settings_update,
             commands::credentials_purge,
             commands::clipboard_write_secret,
+            commands::connections_snapshot,
+            commands::connection_reconnect,
+            commands::connections_reconnect_all,
         ])
         .on_window_event(on_window_event)
         .setup(|app| {
@@ -119,7 +126,8 @@ pub fn app_builder<R: Runtime>(
 
 fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     // A machine without a tray host still gets a window; only the tray is missing.
-    match Tray::build(app, lock_from_tray, |app| {
+    let reconnect_all = |app: &AppHandle<R>| app.state::<Connections>().reconnect_all();
+    match Tray::build(app, lock_from_tray, reconnect_all, |app| {
         shutdown::request(app, "tray Quit")
     }) {
         Ok(tray) => {
@@ -139,6 +147,10 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 Ok(status) => {
                     if let Some(tray) = app.try_state::<Tray<R>>() {
                         tray.set_vault(&status);
+                    }
+                    // A keychain vault unlocked itself: connect the accounts now.
+                    if status.initialized && !status.locked {
+                        app.state::<Connections>().sync_all(&app, &core).await;
                     }
                 }
                 Err(e) => tracing::warn!(code = %e.code, "could not read the vault state"),

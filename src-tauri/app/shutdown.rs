@@ -2,7 +2,8 @@
 //!
 //! Closing the window only hides it, and Tauri's exit requests are refused ([`allow_exit`])
 //! unless they come from here: the one way out is [`request`], which stops the background
-//! work that uses the store or the clipboard (the auto-lock loop; the pending clipboard clear,
+//! work that uses the store or the clipboard (the auto-lock loop; the broker connections; the
+//! pending clipboard clear,
 //! which clears a copied secret at once), then closes the store (checkpointing SQLite's WAL
 //! into the database file) and exits with code 0. A second
 //! request while the first is running does nothing, so Quit followed by Ctrl-C cannot close
@@ -15,6 +16,7 @@ use tauri::{AppHandle, Manager, Runtime};
 
 use crate::autolock::AutoLock;
 use crate::clipboard::SecretClipboard;
+use crate::connections::Connections;
 use crate::state::CoreState;
 
 /// The longest the store may take to close before the app exits anyway.
@@ -49,6 +51,10 @@ pub fn request<R: Runtime>(app: &AppHandle<R>, reason: &'static str) {
         // Before the store closes: an auto-lock check must not run against a closed pool.
         if let Some(autolock) = app.try_state::<AutoLock>() {
             autolock.stop().await;
+        }
+        // Before the store closes: the connections persist their events there.
+        if let Some(connections) = app.try_state::<Connections>() {
+            connections.stop().await;
         }
         // Before exiting: the clipboard plugin lets go of the clipboard on exit.
         if let Some(clipboard) = app.try_state::<SecretClipboard>() {

@@ -11,7 +11,7 @@
 use brokerdesk_core::vault::VaultProtection;
 use brokerdesk_core::VaultStatus;
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -19,6 +19,8 @@ const TRAY_ID: &str = "main";
 const MENU_SHOW: &str = "show";
 const MENU_LOCK: &str = "lock";
 const MENU_QUIT: &str = "quit";
+const MENU_RECONNECT_ALL: &str = "reconnect_all";
+const MENU_ACCOUNT_PREFIX: &str = "account:";
 
 /// What the tray shows: the worst state across all connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,15 +75,20 @@ pub fn can_lock(status: &VaultStatus) -> bool {
 /// The tray's handles, kept as managed state so the vault and connection code can update it.
 pub struct Tray<R: Runtime> {
     icon: TrayIcon<R>,
+    show_item: MenuItem<R>,
     lock_item: MenuItem<R>,
+    quit_item: MenuItem<R>,
+    /// The account lines last shown, so an unchanged list is not rebuilt.
+    accounts: std::sync::Mutex<Option<Vec<String>>>,
 }
 
 impl<R: Runtime> Tray<R> {
-    /// Builds the tray icon and its menu. `on_quit` and `on_lock` run on the event loop and
-    /// must not block.
+    /// Builds the tray icon and its menu. `on_lock`, `on_reconnect_all` and `on_quit` run on
+    /// the event loop and must not block.
     pub fn build(
         app: &AppHandle<R>,
         on_lock: impl Fn(&AppHandle<R>) + Send + Sync + 'static,
+        on_reconnect_all: impl Fn(&AppHandle<R>) + Send + Sync + 'static,
         on_quit: impl Fn(&AppHandle<R>) + Send + Sync + 'static,
     ) -> tauri::Result<Self> {
         let show = MenuItem::with_id(app, MENU_SHOW, "Show Brokerdesk", true, None::<&str>)?;
@@ -100,6 +107,7 @@ impl<R: Runtime> Tray<R> {
             .on_menu_event(move |app, event: MenuEvent| match event.id().as_ref() {
                 MENU_SHOW => show_main_window(app),
                 MENU_LOCK => on_lock(app),
+                MENU_RECONNECT_ALL => on_reconnect_all(app),
                 MENU_QUIT => on_quit(app),
                 _ => {}
             })
@@ -114,7 +122,60 @@ impl<R: Runtime> Tray<R> {
                 }
             })
             .build(app)?;
-        Ok(Self { icon, lock_item })
+        Ok(Self {
+            icon,
+            show_item: show,
+            lock_item,
+            quit_item: quit,
+            accounts: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Shows one disabled line per connected account ("Name — state") and "Reconnect all"
+    /// (rebuilds the menu when the lines changed).
+    pub fn set_connections(&self, lines: &[String]) {
+        {
+            let mut shown = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+            if shown.as_deref() == Some(lines) {
+                return;
+            }
+            *shown = Some(lines.to_vec());
+        }
+        if let Err(e) = self.rebuild_menu(lines) {
+            tracing::warn!(error = %e, "could not update the tray menu");
+        }
+    }
+
+    fn rebuild_menu(&self, lines: &[String]) -> tauri::Result<()> {
+        let app = self.icon.app_handle();
+        let mut owned: Vec<Box<dyn IsMenuItem<R>>> = Vec::new();
+        owned.push(Box::new(self.show_item.clone()));
+        owned.push(Box::new(self.lock_item.clone()));
+        if !lines.is_empty() {
+            owned.push(Box::new(PredefinedMenuItem::separator(app)?));
+            for (i, line) in lines.iter().enumerate() {
+                let id = format!("{MENU_ACCOUNT_PREFIX}{i}");
+                owned.push(Box::new(MenuItem::with_id(
+                    app,
+                    id,
+                    line,
+                    false,
+                    None::<&str>,
+                )?));
+            }
+            owned.push(Box::new(MenuItem::with_id(
+                app,
+                MENU_RECONNECT_ALL,
+                "Reconnect all",
+                true,
+                None::<&str>,
+            )?));
+        }
+        owned.push(Box::new(PredefinedMenuItem::separator(app)?));
+        owned.push(Box::new(self.quit_item.clone()));
+        let items: Vec<&dyn IsMenuItem<R>> = owned.iter().map(|b| b.as_ref()).collect();
+        let menu = Menu::with_items(app, &items)?;
+        self.icon.set_menu(Some(menu))
     }
 
     /// Shows a connection state.

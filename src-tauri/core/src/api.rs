@@ -471,6 +471,70 @@ impl Brokerdesk {
         self.accounts.open_credentials(key).await.map_err(api)
     }
 
+    /// Returns the profile's store (the connection manager persists its events there).
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// Returns every account the app should keep connected — a real broker (not the built-in
+    /// paper broker) with stored credentials — with its connector configuration, credentials
+    /// opened (they stay inside [`ConnectorConfig`]'s [`Secret`]s). Needs the unlocked vault.
+    /// An account whose configuration is invalid is logged and left out.
+    pub async fn connection_configs(&self) -> Result<Vec<(Account, ConnectorConfig)>, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let mut out = Vec::new();
+        for account in self.accounts.list().await.map_err(api)? {
+            if let Some(cfg) = self.connector_config(&account).await? {
+                out.push((account, cfg));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Like [`Brokerdesk::connection_configs`] for one account: `None` when it should not be
+    /// connected (paper broker, no credentials, invalid configuration).
+    pub async fn connection_config(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Account, ConnectorConfig)>, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let account = self.accounts.get(key).await.map_err(api)?;
+        Ok(self
+            .connector_config(&account)
+            .await?
+            .map(|cfg| (account, cfg)))
+    }
+
+    async fn connector_config(
+        &self,
+        account: &Account,
+    ) -> Result<Option<ConnectorConfig>, ApiError> {
+        if account.broker == crate::accounts::model::BrokerKind::Paper
+            || account.credentials.is_empty()
+        {
+            return Ok(None);
+        }
+        let creds = self
+            .accounts
+            .open_credentials(&account.id)
+            .await
+            .map_err(api)?;
+        match ConnectorConfig::new(
+            account.broker,
+            account.environment,
+            account.broker_account_id.clone(),
+            account.rest_url.as_deref(),
+            account.stream_url.as_deref(),
+        ) {
+            Ok(cfg) => Ok(Some(cfg.with_credentials(creds.api_key, creds.api_secret))),
+            Err(e) => {
+                tracing::warn!(account = %account.id, code = e.code(),
+                    "the account's connector configuration is invalid; not connecting it");
+                Ok(None)
+            }
+        }
+    }
+
     /// Fails with `step_up_required` unless 2FA is off or was verified in the last 15 minutes.
     async fn step_up(&self) -> Result<(), ApiError> {
         self.twofa.require_step_up().await.map_err(api)
