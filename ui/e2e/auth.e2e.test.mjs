@@ -80,7 +80,7 @@ describe("unlock", () => {
     await page.getByLabel("Master password").fill(PASSWORD);
     await page.getByRole("button", { name: "Unlock" }).click();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
-    await page.getByText("Live connections and prices arrive in a later release.").waitFor();
+    await page.getByRole("region", { name: "Connections" }).getByText("Paper — no broker connection").first().waitFor();
     assert.equal(await page.getByTestId("stat-total").textContent(), "2");
     assert.equal(await page.getByTestId("stat-mode-paper").textContent(), "2");
     assert.equal(await page.getByTestId("stat-mode-live").textContent(), "0");

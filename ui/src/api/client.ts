@@ -1,11 +1,12 @@
 /**
  * The typed client for the Rust backend: one function per Tauri command, plus the
- * `vault-status` event. This is the only module that imports `@tauri-apps/*`, so the rest of
+ * `vault-status` and `connection-event` events. This is the only module that imports `@tauri-apps/*`, so the rest of
  * the UI can be tested against a mock of the IPC layer.
  */
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Account } from "../bindings/Account";
+import type { AccountConnections } from "../bindings/AccountConnections";
 import type { AccountInput } from "../bindings/AccountInput";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditEntry } from "../bindings/AuditEntry";
@@ -13,6 +14,7 @@ import type { AuditFilter } from "../bindings/AuditFilter";
 import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BackupCodes } from "../bindings/BackupCodes";
 import type { BrokerInfo } from "../bindings/BrokerInfo";
+import type { ConnectionEvent } from "../bindings/ConnectionEvent";
 import type { PropFirmPresetInfo } from "../bindings/PropFirmPresetInfo";
 import type { PurgeReport } from "../bindings/PurgeReport";
 import type { TwoFactorSetup } from "../bindings/TwoFactorSetup";
@@ -134,11 +136,26 @@ export const clipboardWriteSecret = (text: string) => call<null>("clipboard_writ
 /** Shows a native test notification, to check the OS lets Brokerdesk show them. */
 export const notifyTest = () => call<null>("notify_test");
 
+/** The live connections of every account that has any (paper accounts have none). */
+export const connectionsSnapshot = () => call<AccountConnections[]>("connections_snapshot");
+/** Drops and re-opens an account's connections now (also ends a `failed` state). */
+export const connectionReconnect = (accountId: string) => call<null>("connection_reconnect", { accountId });
+export const connectionsReconnectAll = () => call<null>("connections_reconnect_all");
+
 /** Subscribes to `vault-status` (e.g. the tray's "Lock"). Returns a function that unsubscribes. */
 export function onVaultStatus(callback: (status: VaultStatus) => void): () => void {
+  return subscribe<VaultStatus>("vault-status", callback);
+}
+
+/** Subscribes to `connection-event` (every state change of a connection). Returns a function that unsubscribes. */
+export function onConnectionEvent(callback: (event: ConnectionEvent) => void): () => void {
+  return subscribe<ConnectionEvent>("connection-event", callback);
+}
+
+function subscribe<T>(name: string, callback: (payload: T) => void): () => void {
   let disposed = false;
   let unlisten: (() => void) | null = null;
-  listen<VaultStatus>("vault-status", (event) => callback(event.payload))
+  listen<T>(name, (event) => callback(event.payload))
     .then((fn) => {
       if (disposed) fn();
       else unlisten = fn;

@@ -6,7 +6,9 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import type { ApiError } from "../bindings/ApiError";
+import type { Channel } from "../bindings/Channel";
 import { FakeBackend, MockApiError } from "./mockBackend";
+import type { WireConnState, WireConnectionEvent } from "./mockConnections";
 import type { FakeState, Scenario } from "./mockBackend";
 import { SCENARIOS, scenarioState } from "./scenarios";
 
@@ -33,6 +35,8 @@ export interface MockControls {
   clipboard: () => string | null;
   /** The last CSV export: its path and content. */
   lastExport: () => { path: string; csv: string } | null;
+  /** Changes a connection's state like the connection manager and emits `connection-event`. */
+  pushConnectionEvent: (accountId: string, channel: Channel, state: WireConnState) => Promise<WireConnectionEvent>;
 }
 
 declare global {
@@ -52,6 +56,7 @@ export function installMockBackend(): void {
   const backend = new FakeBackend(initialState());
   const save = () => sessionStorage.setItem(STORAGE_KEY, JSON.stringify(backend.state));
   const calls: MockControls["calls"] = [];
+  backend.onConnectionEvent = (event) => void emit("connection-event", event);
 
   mockIPC(
     async (command, args) => {
@@ -100,5 +105,10 @@ export function installMockBackend(): void {
     backupCodes: () => backend.state.twofa.backupCodes.filter((c) => !c.used).map((c) => c.code),
     clipboard: () => backend.clipboard,
     lastExport: () => backend.lastExport,
+    pushConnectionEvent: async (accountId, channel, state) => {
+      const event = backend.connections.push(accountId, channel, state);
+      save();
+      return event;
+    },
   };
 }

@@ -16,6 +16,8 @@ import { checkInput, credentialFields, describeAccount, materialize } from "./mo
 import type { StoredAccount } from "./mockAccounts";
 import { appendAudit } from "./mockAudit";
 import type { AuditRow } from "./mockAudit";
+import { MockConnections } from "./mockConnections";
+import type { WireAccountConnections, WireConnectionEvent } from "./mockConnections";
 import { MockApiError, fail } from "./mockErrors";
 import { handleSecurityCommand } from "./mockSecurity";
 import { MockTwoFactor, iso } from "./mockTwofa";
@@ -45,9 +47,11 @@ export interface FakeState {
   clockOffsetMs: number;
   /** The last user activity, on the mock's clock (auto-lock counts from here). */
   lastActivityMs: number;
+  /** The live connections (`connections` scenario); absent means none. */
+  connections?: WireAccountConnections[];
 }
 
-export type Scenario = "fresh" | "fresh-no-keychain" | "locked" | "unlocked" | "unlocked-2fa" | "keychain" | "keychain-missing";
+export type Scenario = "fresh" | "fresh-no-keychain" | "locked" | "unlocked" | "unlocked-2fa" | "keychain" | "keychain-missing" | "connections";
 
 export const MOCK_PASSWORD = "correct horse battery";
 export const MOCK_DATA_DIR = "/home/trader/.local/share/brokerdesk";
@@ -65,6 +69,12 @@ export class FakeBackend {
     stamp: (ms) => iso(ms - this.state.clockOffsetMs),
   };
   readonly twofa: MockTwoFactor;
+  /** Where the connection manager's `connection-event`s go (the installer emits them). */
+  onConnectionEvent: (event: WireConnectionEvent) => void = () => {};
+  readonly connections = new MockConnections(
+    () => (this.state.connections ??= []),
+    (event) => this.onConnectionEvent(event),
+  );
 
   constructor(
     public state: FakeState,
@@ -165,6 +175,15 @@ export class FakeBackend {
       }
       case "notify_test":
         return null;
+      case "connections_snapshot":
+        open();
+        return this.connections.snapshot();
+      case "connection_reconnect":
+        open();
+        return this.connections.reconnect(String(args.accountId));
+      case "connections_reconnect_all":
+        open();
+        return this.connections.reconnectAll();
       default:
         return handleSecurityCommand(this, command, args);
     }

@@ -5,6 +5,7 @@ import type { FakeState, Scenario } from "./mockBackend";
 import { MOCK_PASSWORD } from "./mockBackend";
 import { appendAudit } from "./mockAudit";
 import type { AuditRow } from "./mockAudit";
+import { seedConnections } from "./mockConnections";
 import { TWOFA_OFF } from "./mockTwofa";
 import type { TwofaState } from "./mockTwofa";
 
@@ -164,6 +165,21 @@ export function scenarioState(scenario: Scenario): FakeState {
         keychainUnlockError: KEYCHAIN_KEY_MISSING,
         autoUnlockError: KEYCHAIN_KEY_MISSING,
       };
+    case "connections": {
+      // Three live accounts with connections: OANDA (orders + prices), Alpaca (orders), Tradier (failed on auth).
+      const base = scenarioState("unlocked");
+      const accounts = base.accounts.map((a) => ({ ...a, account: { ...a.account, mode: "live" } as Account }));
+      const tradier: Account = {
+        ...accounts[accounts.length - 1]!.account,
+        id: "acc_tradier",
+        name: "Tradier income",
+        broker: "tradier",
+        credentials: [{ field: "api_key", label: "Access token", masked: "••••77c1", error: null }],
+        instruments: ["SPY", "QQQ"],
+      };
+      accounts.push({ account: tradier, secrets: { apiKey: "tradier-token-77c1", apiSecret: null } });
+      return { ...base, accounts, connections: seedConnections() };
+    }
     case "locked":
     case "unlocked":
     case "unlocked-2fa":
@@ -183,4 +199,4 @@ export function scenarioState(scenario: Scenario): FakeState {
   }
 }
 
-export const SCENARIOS: readonly Scenario[] = ["fresh", "fresh-no-keychain", "locked", "unlocked", "unlocked-2fa", "keychain", "keychain-missing"];
+export const SCENARIOS: readonly Scenario[] = ["fresh", "fresh-no-keychain", "locked", "unlocked", "unlocked-2fa", "keychain", "keychain-missing", "connections"];

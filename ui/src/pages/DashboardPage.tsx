@@ -6,6 +6,7 @@ import { STATUSES, STATUS_LABELS } from "../lib/labels";
 import { summarizeAccounts } from "../lib/summary";
 import { useCatalog } from "../state/CatalogProvider";
 import { useAccounts } from "../state/useAccounts";
+import { ConnectionsSection } from "./dashboard/ConnectionsSection";
 
 export function DashboardPage() {
   const { state } = useAccounts();
@@ -13,11 +14,7 @@ export function DashboardPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Dashboard" description="What is configured in this vault." />
-      <Banner tone="info" title="Live connections and prices arrive in a later release.">
-        Brokerdesk does not connect to brokers yet, so this page shows no prices, balances or connection states — only the
-        accounts you have set up.
-      </Banner>
+      <PageHeader title="Dashboard" description="Your accounts and their live broker connections." />
       {state.phase === "loading" ? <Spinner label="Loading accounts…" /> : null}
       {state.phase === "error" ? (
         <Banner tone="danger" title="The accounts could not be read">
@@ -102,6 +99,7 @@ export function DashboardPage() {
             );
           })()
         : null}
+      {state.phase === "ready" && state.accounts.length > 0 ? <ConnectionsSection accounts={state.accounts} /> : null}
     </div>
   );
 }

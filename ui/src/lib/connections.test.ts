@@ -1,0 +1,139 @@
+import { describe, expect, test } from "vitest";
+import type { AccountConnections } from "../bindings/AccountConnections";
+import type { ChannelStatus } from "../bindings/ChannelStatus";
+import type { ConnState } from "../bindings/ConnState";
+import {
+  connectionsReducer,
+  formatAge,
+  formatCountdown,
+  formatDuration,
+  retryDeadline,
+  secondsLeft,
+  uptimeMs,
+} from "./connections";
+import type { ConnectionsState } from "./connections";
+
+const T0 = Date.parse("2026-11-21T12:00:00Z");
+const iso = (ms: number) => new Date(ms).toISOString();
+
+// What crosses IPC: JSON numbers where ts-rs says bigint.
+const reconnecting = (attempt: number, nextRetryMs: number): ConnState =>
+  ({ state: "reconnecting", attempt, nextRetryMs, lastError: "stream closed" }) as unknown as ConnState;
+
+function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
+  return {
+    channel: "order",
+    state: { state: "connected" },
+    connectedSince: iso(T0 - 60_000),
+    lastMessageAt: iso(T0 - 2_000),
+    lastHeartbeatAt: null,
+    latencyMs: 40 as unknown as bigint,
+    uptimeMs: 60_000 as unknown as bigint,
+    attempt: 0,
+    messages: 10 as unknown as bigint,
+    history: [{ at: iso(T0 - 60_000), state: { state: "connected" } }],
+    ...over,
+  };
+}
+
+const ready = (channels: ChannelStatus[]): ConnectionsState => ({
+  phase: "ready",
+  receivedAt: T0,
+  accounts: [{ accountId: "a1", name: "OANDA", broker: "oanda", channels } satisfies AccountConnections],
+});
+
+describe("formatting", () => {
+  test("durations", () => {
+    expect(formatDuration(0)).toBe("0 s");
+    expect(formatDuration(1_999)).toBe("1 s");
+    expect(formatDuration(59_000)).toBe("59 s");
+    expect(formatDuration(65_000)).toBe("1 min 05 s");
+    expect(formatDuration(3_725_000)).toBe("1 h 02 min");
+    expect(formatDuration(2 * 86_400_000 + 4 * 3_600_000)).toBe("2 d 4 h");
+    expect(formatDuration(-5)).toBe("0 s");
+  });
+
+  test("ages tick with now", () => {
+    const at = iso(T0);
+    expect(formatAge(null, T0)).toBe("never");
+    expect(formatAge(at, T0 + 400)).toBe("just now");
+    expect(formatAge(at, T0 + 2_000)).toBe("2 s ago");
+    expect(formatAge(at, T0 + 3_000)).toBe("3 s ago");
+    expect(formatAge(at, T0 + 190_000)).toBe("3 min 10 s ago");
+    expect(formatAge("not a date", T0)).toBe("—");
+  });
+
+  test("countdown rounds up and stops at zero", () => {
+    const deadline = T0 + 5_000;
+    expect(secondsLeft(deadline, T0)).toBe(5);
+    expect(secondsLeft(deadline, T0 + 100)).toBe(5);
+    expect(formatCountdown(deadline, T0 + 1_000)).toBe("next try in 4 s");
+    expect(formatCountdown(deadline, T0 + 4_999)).toBe("next try in 1 s");
+    expect(formatCountdown(deadline, T0 + 5_000)).toBe("retrying now");
+    expect(formatCountdown(deadline, T0 + 9_000)).toBe("retrying now");
+  });
+
+  test("the retry deadline counts from when the state was entered", () => {
+    const c = channel({ state: reconnecting(2, 8_000), history: [{ at: iso(T0 - 3_000), state: reconnecting(2, 8_000) }] });
+    expect(retryDeadline(c, T0)).toBe(T0 + 5_000);
+    // No matching history entry: from when the snapshot arrived.
+    expect(retryDeadline({ ...c, history: [] }, T0)).toBe(T0 + 8_000);
+    expect(retryDeadline(channel(), T0)).toBeNull();
+  });
+
+  test("uptime runs from connectedSince while connected", () => {
+    expect(uptimeMs(channel(), T0 + 5_000)).toBe(65_000);
+    expect(uptimeMs(channel({ connectedSince: null }), T0)).toBe(60_000);
+    expect(uptimeMs(channel({ state: { state: "disconnected" } }), T0)).toBeNull();
+  });
+});
+
+describe("connectionsReducer", () => {
+  test("a snapshot replaces the state; an error only shows without one", () => {
+    const s = connectionsReducer({ phase: "loading" }, { type: "snapshot", accounts: [], at: T0 });
+    expect(s).toEqual({ phase: "ready", accounts: [], receivedAt: T0 });
+    expect(connectionsReducer(s, { type: "error", message: "boom" })).toBe(s);
+    expect(connectionsReducer({ phase: "loading" }, { type: "error", message: "boom" })).toEqual({ phase: "error", message: "boom" });
+  });
+
+  test("Connected → Reconnecting → Connected", () => {
+    let s = ready([channel(), channel({ channel: "price" })]);
+    const lost = iso(T0 + 1_000);
+    s = connectionsReducer(s, { type: "event", event: { accountId: "a1", channel: "order", state: reconnecting(1, 2_000), at: lost } });
+    if (s.phase !== "ready") throw new Error("not ready");
+    const order = s.accounts[0]!.channels[0]!;
+    expect(order.state.state).toBe("reconnecting");
+    expect(order.attempt).toBe(1);
+    expect(order.connectedSince).toBeNull();
+    expect(order.latencyMs).toBeNull();
+    expect(order.history.map((h) => h.state.state)).toEqual(["connected", "reconnecting"]);
+    expect(retryDeadline(order, 0)).toBe(T0 + 3_000);
+    expect(s.accounts[0]!.channels[1]!.state.state).toBe("connected"); // the price channel is untouched
+
+    const back = iso(T0 + 3_500);
+    s = connectionsReducer(s, { type: "event", event: { accountId: "a1", channel: "order", state: { state: "connected" }, at: back } });
+    if (s.phase !== "ready") throw new Error("not ready");
+    const again = s.accounts[0]!.channels[0]!;
+    expect(again.state).toEqual({ state: "connected" });
+    expect(again.attempt).toBe(0);
+    expect(again.connectedSince).toBe(back);
+    expect(again.history).toHaveLength(3);
+  });
+
+  test("ignores events it has no channel for, and events before the snapshot", () => {
+    const s = ready([channel()]);
+    const event = { accountId: "a1", channel: "price" as const, state: { state: "connected" as const }, at: iso(T0) };
+    expect(connectionsReducer(s, { type: "event", event })).toBe(s);
+    expect(connectionsReducer(s, { type: "event", event: { ...event, accountId: "nope", channel: "order" } })).toBe(s);
+    expect(connectionsReducer({ phase: "loading" }, { type: "event", event })).toEqual({ phase: "loading" });
+  });
+
+  test("keeps a bounded history", () => {
+    let s = ready([channel()]);
+    for (let i = 0; i < 80; i++) {
+      s = connectionsReducer(s, { type: "event", event: { accountId: "a1", channel: "order", state: { state: i % 2 ? "connected" : "connecting" }, at: iso(T0 + i) } });
+    }
+    if (s.phase !== "ready") throw new Error("not ready");
+    expect(s.accounts[0]!.channels[0]!.history).toHaveLength(50);
+  });
+});
