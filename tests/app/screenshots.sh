@@ -26,15 +26,23 @@ echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 export BROKERDESK_NO_KEYCHAIN="" 
 export BROKERDESK_DATA_DIR="$DATA/profile"
 "$CLI" init >/dev/null
+# Every broker account points at a local simulator: nothing here leaves 127.0.0.1.
+SIM="$(dirname "$CLI")/brokerdesk-sim"
+"$SIM" oanda --port 18081 >/dev/null 2>&1 & sims="$!"
+"$SIM" alpaca --port 18082 >/dev/null 2>&1 & sims="$sims $!"
+"$SIM" tradier --port 18083 >/dev/null 2>&1 & sims="$sims $!"
+trap 'kill $pid $sims 2>/dev/null; rm -rf "$DATA"' EXIT
+sleep 1
 "$CLI" account add --name "FTMO challenge" --broker oanda --env practice \
-    --api-key 5c1e8a0f3b7d4e21a9c6f0b2d8e4a1c7-9e3b5d7f1a2c4e6b8d0f2a4c6e8b9f3a \
-    --account-id 101-004-2718281-001 --prop-firm ftmo --pairs EUR_USD,GBP_USD,XAU_USD \
-    --timeframes M15,H1 --max-leverage 30 --require-stop-loss >/dev/null
-"$CLI" account add --name "Alpaca swing" --broker alpaca --env paper --api-key PKX7Q2M9L4R8T1W5Z3B6 \
-    --api-secret q8Jf2nV6xR1tL9pB4cZ7mH3kW5sD0gYe1aQuk2Lw --pairs AAPL,MSFT,SPY >/dev/null
-"$CLI" account add --name "Options income" --broker tradier --env live --api-key 9Fq2LmX7pZ4rT8vB1nC6 \
-    --account-id 6YA10234 --status suspended --status-reason "paused for earnings" >/dev/null
-"$CLI" account add --name "IBKR paper" --broker ibkr --env practice --account-id DU1234567 >/dev/null
+    --api-key sim-oanda-token-0123456789abcdef --account-id 101-004-1234567-001 \
+    --rest-url http://127.0.0.1:18081 --stream-url http://127.0.0.1:18081 \
+    --prop-firm ftmo --pairs EUR_USD,GBP_USD,USD_JPY --timeframes M15,H1 --max-leverage 30 --require-stop-loss >/dev/null
+"$CLI" account add --name "Alpaca swing" --broker alpaca --env paper --api-key PKSIMKEY0123456789AB \
+    --api-secret sim-alpaca-secret-0123456789abcdefghijkl --rest-url http://127.0.0.1:18082 \
+    --stream-url ws://127.0.0.1:18082/v2/iex --pairs AAPL,MSFT,SPY >/dev/null
+"$CLI" account add --name "Options income" --broker tradier --env live --api-key not-the-right-token-0000 \
+    --account-id VA00000042 --rest-url http://127.0.0.1:18083/v1 --status suspended \
+    --status-reason "paused for earnings" >/dev/null
 "$CLI" account add --name "Strategy sandbox" --broker paper --env practice >/dev/null
 
 NO_AT_BRIDGE=1 "$APP" >"$DATA/app.out" 2>&1 &
@@ -48,6 +56,7 @@ xdotool windowmove "$win" 0 0
 sleep 2
 shot() { import -window "$win" "$OUT/$1"; echo "wrote $OUT/$1"; }
 click() { xdotool mousemove --window "$win" "$1" "$2" click 1; sleep 1; }
+sleep 12   # let the "credentials refused" notification for the Tradier account pass
 shot app-dashboard.png
 click 80 129   # Accounts
 shot app-accounts.png
