@@ -7,6 +7,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+mod common;
 #[path = "broker_alpaca/failures.rs"]
 mod failures;
 #[path = "broker_alpaca/stream.rs"]
@@ -52,12 +53,7 @@ fn connector(server: &SimServer) -> Alpaca {
 
 /// Fails if the key or the secret shows in the error's `Display` or `Debug`.
 fn assert_clean(e: &BrokerError) {
-    for text in [e.to_string(), format!("{e:?}")] {
-        assert!(
-            !text.contains(KEY) && !text.contains(SECRET),
-            "credential leaked: {text}"
-        );
-    }
+    common::assert_no_secret(e, &[KEY, SECRET]);
 }
 
 /// Returns the error, checked for leaks.
@@ -67,20 +63,7 @@ fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
     e
 }
 
-fn order(client_id: &str, side: OrderSide, qty: f64, limit: Option<f64>) -> OrderRequest {
-    OrderRequest {
-        client_order_id: client_id.to_string(),
-        symbol: "AAPL".to_string(),
-        side,
-        quantity: qty,
-        order_type: if limit.is_some() {
-            OrderType::Limit
-        } else {
-            OrderType::Market
-        },
-        limit_price: limit,
-    }
-}
+use common::stock_order as order;
 
 #[tokio::test]
 async fn verify_and_list_accounts_read_the_one_account() {

@@ -7,6 +7,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+mod common;
 #[path = "broker_ibkr/failures.rs"]
 mod failures;
 #[path = "broker_ibkr/stream.rs"]
@@ -54,9 +55,7 @@ fn connector(server: &SimServer) -> Ibkr {
 /// Fails if the session (the cookie's value) shows in the error's `Display` or `Debug`.
 fn assert_clean(e: &BrokerError, state: &SimState) {
     if let Some(session) = state.session() {
-        for text in [e.to_string(), format!("{e:?}")] {
-            assert!(!text.contains(&session), "session leaked: {text}");
-        }
+        common::assert_no_secret(e, &[&session]);
     }
 }
 
@@ -67,20 +66,7 @@ fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>, state: &SimState) -> Broke
     e
 }
 
-fn order(client_id: &str, side: OrderSide, qty: f64, limit: Option<f64>) -> OrderRequest {
-    OrderRequest {
-        client_order_id: client_id.to_string(),
-        symbol: "AAPL".to_string(),
-        side,
-        quantity: qty,
-        order_type: if limit.is_some() {
-            OrderType::Limit
-        } else {
-            OrderType::Market
-        },
-        limit_price: limit,
-    }
-}
+use common::stock_order as order;
 
 #[tokio::test]
 async fn verify_reads_the_summary_and_list_accounts_the_portfolio_accounts() {

@@ -7,6 +7,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+mod common;
 #[path = "broker_tastytrade/dxlink.rs"]
 mod dxlink;
 #[path = "broker_tastytrade/failures.rs"]
@@ -57,14 +58,7 @@ fn connector(server: &SimServer) -> Tastytrade {
 /// Fails if a credential or an access token (the simulator's start `tt-access-`) shows in
 /// the error's `Display` or `Debug`.
 fn assert_clean(e: &BrokerError) {
-    for text in [e.to_string(), format!("{e:?}")] {
-        assert!(
-            !text.contains(REFRESH)
-                && !text.contains(CLIENT_SECRET)
-                && !text.contains("tt-access-"),
-            "credential leaked: {text}"
-        );
-    }
+    common::assert_no_secret(e, &[REFRESH, CLIENT_SECRET, "tt-access-"]);
 }
 
 /// Returns the error, checked for leaks.
@@ -74,20 +68,7 @@ fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
     e
 }
 
-fn order(client_id: &str, side: OrderSide, qty: f64, limit: Option<f64>) -> OrderRequest {
-    OrderRequest {
-        client_order_id: client_id.to_string(),
-        symbol: "AAPL".to_string(),
-        side,
-        quantity: qty,
-        order_type: if limit.is_some() {
-            OrderType::Limit
-        } else {
-            OrderType::Market
-        },
-        limit_price: limit,
-    }
-}
+use common::stock_order as order;
 
 #[tokio::test]
 async fn verify_and_list_accounts_read_the_account_and_its_balances() {

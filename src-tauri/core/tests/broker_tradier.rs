@@ -8,6 +8,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+mod common;
 #[path = "broker_tradier/failures.rs"]
 mod failures;
 #[path = "broker_tradier/stream.rs"]
@@ -68,9 +69,7 @@ pub fn connector(sim: &Sim) -> Tradier {
 
 /// Fails if the token shows in the error's `Display` or `Debug`.
 pub fn assert_clean(e: &BrokerError) {
-    for text in [e.to_string(), format!("{e:?}")] {
-        assert!(!text.contains(TOKEN), "token leaked: {text}");
-    }
+    common::assert_no_secret(e, &[TOKEN]);
 }
 
 /// Returns the error, checked for leaks.
@@ -80,20 +79,7 @@ pub fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
     e
 }
 
-pub fn order(client_id: &str, side: OrderSide, qty: f64, limit: Option<f64>) -> OrderRequest {
-    OrderRequest {
-        client_order_id: client_id.to_string(),
-        symbol: "AAPL".to_string(),
-        side,
-        quantity: qty,
-        order_type: if limit.is_some() {
-            OrderType::Limit
-        } else {
-            OrderType::Market
-        },
-        limit_price: limit,
-    }
-}
+pub use common::stock_order as order;
 
 fn rejected_code(e: &BrokerError) -> &str {
     match e {
