@@ -13,6 +13,7 @@ pub mod paths;
 pub mod secret;
 pub mod settings;
 pub mod store;
+pub mod stream;
 pub mod twofa;
 pub mod vault;
 

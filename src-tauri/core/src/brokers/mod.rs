@@ -14,6 +14,7 @@ pub mod oanda;
 pub mod tastytrade;
 pub mod tradier;
 pub mod wire;
+pub mod ws;
 
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::error::ErrorCode;
 use crate::secret::Secret;
+use crate::stream::{InstrumentInfo, QuoteStream};
 
 /// What a connector needs: where to connect and with what.
 #[derive(Debug, Clone)]
@@ -283,6 +285,22 @@ pub trait Broker: Send + Sync {
     /// calls it every keepalive interval. By default a [`Broker::verify`]; IBKR tickles.
     async fn keepalive(&self) -> Result<(), BrokerError> {
         self.verify().await.map(|_| ())
+    }
+
+    /// Opens the account's price stream subscribed to `instruments` (may be empty; add
+    /// more with [`QuoteStream::subscribe`]).
+    async fn open_quote_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<Box<dyn QuoteStream>, BrokerError> {
+        let _ = instruments;
+        Err(BrokerError::Unsupported("price streaming"))
+    }
+
+    /// Searches the broker's instrument list (for watchlist autocomplete).
+    async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
+        let _ = query;
+        Err(BrokerError::Unsupported("instrument search"))
     }
 }
 

@@ -1,0 +1,130 @@
+//! Live prices: one normalized [`Tick`] for every broker's stream, the [`QuoteStream`]
+//! interface each connector's stream client implements, and (in [`book`] and [`feed`]) the
+//! latest-quote book and the supervised, resubscribing feed that fans ticks out to the UI
+//! and the CLI without unbounded queues.
+//!
+//! A stream client turns one wire frame into zero or more [`StreamEvent`]s appended to a
+//! caller-owned buffer ([`QuoteStream::read`]), so a frame of 100 quotes costs one await
+//! and no per-tick allocation besides the instrument name.
+
+pub mod book;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::brokers::BrokerError;
+
+/// The largest stream message accepted; bigger ones are logged and skipped.
+pub const MAX_MESSAGE: usize = 1024 * 1024;
+
+/// One price update, the same for every broker. Fields the broker did not send are `None`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Tick {
+    /// The instrument as the user subscribed to it (`EUR_USD`, `AAPL`, `/ESZ6`).
+    pub instrument: String,
+    pub bid: Option<f64>,
+    pub ask: Option<f64>,
+    /// The last trade price.
+    pub last: Option<f64>,
+    pub bid_size: Option<f64>,
+    pub ask_size: Option<f64>,
+    pub last_size: Option<f64>,
+    /// When the exchange / broker stamped it.
+    #[ts(type = "string | null")]
+    pub exchange_time: Option<DateTime<Utc>>,
+    /// When Brokerdesk read it off the socket.
+    #[ts(type = "string")]
+    pub received_at: DateTime<Utc>,
+}
+
+impl Tick {
+    /// A tick for `instrument` received now, with no prices yet.
+    pub fn new(instrument: impl Into<String>, received_at: DateTime<Utc>) -> Self {
+        Self {
+            instrument: instrument.into(),
+            bid: None,
+            ask: None,
+            last: None,
+            bid_size: None,
+            ask_size: None,
+            last_size: None,
+            exchange_time: None,
+            received_at,
+        }
+    }
+}
+
+/// What one stream frame can carry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Tick(Tick),
+    /// A heartbeat, pong or other proof of life that carries no price.
+    Heartbeat,
+    /// The broker reported a problem that does not end the stream: an unknown instrument,
+    /// a symbol limit, a subscription it refused. `instrument` names the one concerned.
+    Notice {
+        instrument: Option<String>,
+        code: String,
+        message: String,
+    },
+}
+
+/// An open price stream of one account.
+///
+/// `read` is cancel-safe (the owner races it against a silence watchdog and a cancellation
+/// token). Errors end the stream: the owner reconnects with backoff and re-subscribes, or,
+/// for [`BrokerError::Auth`], stops and tells the user.
+#[async_trait]
+pub trait QuoteStream: Send {
+    /// Waits for the next frame and appends its events to `out` (possibly none, for a
+    /// frame that was skipped as malformed or oversized). `Ok(false)` when the server
+    /// closed the stream; that always means "reconnect", brokers never close on purpose.
+    /// WebSocket clients send their own pings while idle so that a live link always
+    /// produces something (a pong → [`StreamEvent::Heartbeat`]) within
+    /// [`QuoteStream::silence_limit`].
+    async fn read(&mut self, out: &mut Vec<StreamEvent>) -> Result<bool, BrokerError>;
+
+    /// Adds instruments to the open stream (re-opening it where the protocol needs that).
+    async fn subscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError>;
+
+    /// Removes instruments from the open stream.
+    async fn unsubscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError>;
+
+    /// The longest silence after which the link counts as dead: two heartbeat (or ping)
+    /// intervals.
+    fn silence_limit(&self) -> Duration;
+
+    /// Closes the stream politely (a WebSocket close frame); errors are ignored.
+    async fn close(&mut self);
+}
+
+/// An instrument the broker can stream, for search / autocomplete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct InstrumentInfo {
+    /// The symbol to subscribe with.
+    pub symbol: String,
+    /// A human name (`Euro/US Dollar`, `Apple Inc`), when the broker gives one.
+    pub name: Option<String>,
+    /// `currency`, `equity`, `option`, `future`, `cfd`…, when known.
+    pub kind: Option<String>,
+}
+
+/// Parses an RFC 3339 timestamp, `None` if it is not one.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A timestamp from milliseconds since the Unix epoch.
+pub fn time_from_millis(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+}
