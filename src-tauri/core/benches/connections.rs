@@ -77,7 +77,7 @@ async fn main() {
         ManagerOptions {
             backoff,
             keepalive: Duration::from_millis(100),
-            price_heartbeat: HEARTBEAT,
+            price_heartbeat: Some(HEARTBEAT),
             keep_events: 1_000,
         },
         None,

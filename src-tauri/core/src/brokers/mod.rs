@@ -43,6 +43,9 @@ pub struct ConnectorConfig {
     pub api_secret: Option<Secret>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// The stream's heartbeat / keepalive / ping interval; `None` = the broker's documented
+    /// one. Two intervals of silence mean the stream is dead. Tests shorten it.
+    pub stream_heartbeat: Option<Duration>,
 }
 
 impl ConnectorConfig {
@@ -77,6 +80,7 @@ impl ConnectorConfig {
             api_key: None,
             api_secret: None,
             timeout: Duration::from_secs(10),
+            stream_heartbeat: None,
         })
     }
 

@@ -4,8 +4,9 @@
 //!   warms the connector's pooled HTTP client); serving is a keepalive loop
 //!   ([`Broker::keepalive`]: a `verify`, or IBKR's tickle) whose every call must answer
 //!   within two keepalive intervals.
-//! - [`OandaPriceLink`]: OANDA's pricing stream. Every line (price or heartbeat) must arrive
-//!   within two heartbeat intervals, so a half-open socket is found dead in at most that.
+//! - The price stream of every broker is a [`crate::stream::feed::PriceLink`]: every
+//!   frame (price or heartbeat) must arrive within two heartbeat intervals, so a half-open
+//!   socket is found dead in at most that.
 //!
 //! Both record what the UI shows (last message, last heartbeat, latency) in a shared
 //! [`LinkMetrics`].
@@ -19,13 +20,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{within, Link};
-use crate::brokers::oanda::{Oanda, PriceStream, StreamLine};
 use crate::brokers::{Broker, BrokerError};
 
 /// The keepalive interval of order links unless configured otherwise.
 pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(30);
-/// OANDA's pricing-stream heartbeat interval.
-pub const OANDA_HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// A snapshot of a link's metrics.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -122,70 +120,5 @@ impl Link for OrderLink {
             within(self.limit(), self.broker.keepalive()).await??;
             self.metrics.round_trip(started.elapsed());
         }
-    }
-}
-
-/// OANDA's pricing stream for a set of instruments, watched by its heartbeats.
-pub struct OandaPriceLink {
-    oanda: Arc<Oanda>,
-    instruments: Vec<String>,
-    heartbeat: Duration,
-    stream: Option<PriceStream>,
-    metrics: Arc<LinkMetrics>,
-}
-
-impl OandaPriceLink {
-    /// `heartbeat` is the server's heartbeat interval (OANDA: [`OANDA_HEARTBEAT`]).
-    pub fn new(
-        oanda: Arc<Oanda>,
-        instruments: Vec<String>,
-        heartbeat: Duration,
-        metrics: Arc<LinkMetrics>,
-    ) -> Self {
-        Self {
-            oanda,
-            instruments,
-            heartbeat: heartbeat.max(Duration::from_millis(1)),
-            stream: None,
-            metrics,
-        }
-    }
-
-    fn limit(&self) -> Duration {
-        self.heartbeat.saturating_mul(2)
-    }
-}
-
-#[async_trait]
-impl Link for OandaPriceLink {
-    async fn connect(&mut self) -> Result<(), BrokerError> {
-        // A stream left over from the last session is dead: drop it before opening anew.
-        self.stream = None;
-        let limit = self.limit().max(Duration::from_secs(5));
-        let stream = within(limit, self.oanda.pricing_stream(&self.instruments)).await??;
-        self.stream = Some(stream);
-        Ok(())
-    }
-
-    async fn serve(&mut self, cancel: &CancellationToken) -> Result<(), BrokerError> {
-        let limit = self.limit();
-        let Some(stream) = self.stream.as_mut() else {
-            return Err(BrokerError::Network("the price stream is not open".into()));
-        };
-        let result = loop {
-            let next = tokio::select! {
-                _ = cancel.cancelled() => break Ok(()),
-                r = within(limit, stream.next()) => r,
-            };
-            match next {
-                Ok(Ok(Some(line))) => self
-                    .metrics
-                    .message(matches!(line, StreamLine::Heartbeat { .. })),
-                Ok(Ok(None)) => break Err(BrokerError::Network("the price stream ended".into())),
-                Ok(Err(e)) | Err(e) => break Err(e),
-            }
-        };
-        self.stream = None;
-        result
     }
 }

@@ -22,13 +22,13 @@ use self::publish::Sink;
 pub use self::types::{
     AccountConnections, Channel, ChannelStatus, ConnectionEvent, ManagerOptions, WorstState,
 };
-use super::links::{LinkMetrics, OandaPriceLink, OrderLink};
+use super::links::{LinkMetrics, OrderLink};
 use super::{spawn, ConnState, ConnectionHandle, Link};
 use crate::accounts::model::BrokerKind;
-use crate::brokers::oanda::Oanda;
 use crate::brokers::{self, Broker, BrokerError, ConnectorConfig};
 use crate::error::ErrorCode;
 use crate::store::Store;
+use crate::stream::feed::{Feed, PriceLink};
 
 /// How many events a slow subscriber may fall behind before it misses some.
 const EVENT_BUFFER: usize = 1024;
@@ -106,6 +106,8 @@ impl Conn {
 struct Account {
     name: String,
     broker: BrokerKind,
+    connector: Arc<dyn Broker>,
+    feed: Option<Arc<Feed>>,
     conns: Vec<Conn>,
 }
 
@@ -144,45 +146,39 @@ impl ConnectionManager {
         &self.options
     }
 
-    /// Starts supervising an account's connections: the order link always, and for OANDA
-    /// the price stream of `instruments` when there are any. Replaces (after stopping) the
-    /// account's previous connections.
+    /// Starts supervising an account's connections: the order link always, and the price
+    /// stream of `instruments` when there are any (more can come later through
+    /// [`ConnectionManager::set_instruments`]). Replaces (after stopping) the account's
+    /// previous connections.
     pub async fn add_account(
         &self,
         account_id: &str,
         name: &str,
-        cfg: ConnectorConfig,
+        mut cfg: ConnectorConfig,
         instruments: &[String],
     ) -> Result<(), ManagerError> {
         let kind = cfg.broker;
-        let mut links: Vec<(Channel, Box<dyn LinkBox>)> = Vec::new();
+        if cfg.stream_heartbeat.is_none() {
+            cfg.stream_heartbeat = self.options.price_heartbeat;
+        }
+        let broker: Arc<dyn Broker> = Arc::from(brokers::connector(cfg)?);
         let order_metrics = LinkMetrics::new();
-        let broker: Arc<dyn Broker> = match kind {
-            BrokerKind::Oanda => {
-                let oanda = Arc::new(Oanda::new(cfg)?);
-                if !instruments.is_empty() {
-                    let m = LinkMetrics::new();
-                    let link = OandaPriceLink::new(
-                        oanda.clone(),
-                        instruments.to_vec(),
-                        self.options.price_heartbeat,
-                        m.clone(),
-                    );
-                    links.push((Channel::Price, Box::new((link, m))));
-                }
-                oanda
-            }
-            _ => Arc::from(brokers::connector(cfg)?),
-        };
-        let order = OrderLink::new(broker, self.options.keepalive, order_metrics.clone());
-        links.insert(0, (Channel::Order, Box::new((order, order_metrics))));
-        let conns = links
-            .into_iter()
-            .map(|(channel, link)| link.start(account_id, channel, self))
-            .collect();
+        let order = OrderLink::new(
+            broker.clone(),
+            self.options.keepalive,
+            order_metrics.clone(),
+        );
+        let mut conns =
+            vec![Box::new((order, order_metrics)).start(account_id, Channel::Order, self)];
+        let feed = (!instruments.is_empty()).then(|| Feed::new(account_id, instruments));
+        if let Some(feed) = &feed {
+            conns.push(self.start_price(account_id, &broker, feed));
+        }
         let account = Account {
             name: name.to_string(),
             broker: kind,
+            connector: broker,
+            feed,
             conns,
         };
         let previous = self.lock().insert(account_id.to_string(), account);
@@ -190,6 +186,39 @@ impl ConnectionManager {
             p.shutdown().await;
         }
         Ok(())
+    }
+
+    fn start_price(&self, account_id: &str, broker: &Arc<dyn Broker>, feed: &Arc<Feed>) -> Conn {
+        let metrics = LinkMetrics::new();
+        let link = PriceLink::new(broker.clone(), feed.clone(), metrics.clone());
+        Box::new((link, metrics)).start(account_id, Channel::Price, self)
+    }
+
+    /// Sets the instruments an account streams (its watchlist): applied to the open
+    /// stream, or starts the price channel if the account had none.
+    pub fn set_instruments(
+        &self,
+        account_id: &str,
+        instruments: &[String],
+    ) -> Result<Arc<Feed>, ManagerError> {
+        let mut accounts = self.lock();
+        let account = accounts
+            .get_mut(account_id)
+            .ok_or_else(|| ManagerError::UnknownAccount(account_id.to_string()))?;
+        if let Some(feed) = &account.feed {
+            feed.set_instruments(instruments);
+            return Ok(feed.clone());
+        }
+        let feed = Feed::new(account_id, instruments);
+        let conn = self.start_price(account_id, &account.connector, &feed);
+        account.conns.push(conn);
+        account.feed = Some(feed.clone());
+        Ok(feed)
+    }
+
+    /// The price feed of an account, when it streams.
+    pub fn feed(&self, account_id: &str) -> Option<Arc<Feed>> {
+        self.lock().get(account_id).and_then(|a| a.feed.clone())
     }
 
     /// Supervises `link` as `channel` of an account already added (the streams of other

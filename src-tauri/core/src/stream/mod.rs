@@ -8,6 +8,7 @@
 //! and no per-tick allocation besides the instrument name.
 
 pub mod book;
+pub mod feed;
 
 use std::time::Duration;
 
@@ -127,4 +128,34 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 /// A timestamp from milliseconds since the Unix epoch.
 pub fn time_from_millis(ms: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
+}
+
+/// Keeps the instruments matching `query` (symbol prefix first, then symbol or name
+/// containing it, case-insensitive), at most `limit`.
+pub fn filter_instruments(
+    all: Vec<InstrumentInfo>,
+    query: &str,
+    limit: usize,
+) -> Vec<InstrumentInfo> {
+    let q = query.trim().to_ascii_lowercase();
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '/', '-', '.'], "");
+    let qn = norm(&q);
+    let mut prefix = Vec::new();
+    let mut contains = Vec::new();
+    for i in all {
+        let sym = norm(&i.symbol);
+        let name = i
+            .name
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if q.is_empty() || sym.starts_with(&qn) {
+            prefix.push(i);
+        } else if sym.contains(&qn) || name.contains(&q) {
+            contains.push(i);
+        }
+    }
+    prefix.extend(contains);
+    prefix.truncate(limit);
+    prefix
 }

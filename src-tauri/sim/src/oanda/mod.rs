@@ -162,6 +162,7 @@ pub fn router(state: impl Into<Arc<SimState>>) -> Router {
     Router::new()
         .route("/v3/accounts", get(rest::accounts))
         .route("/v3/accounts/{id}/summary", get(rest::summary))
+        .route("/v3/accounts/{id}/instruments", get(rest::instruments))
         .route(
             "/v3/accounts/{id}/orders",
             get(rest::pending).post(rest::create),

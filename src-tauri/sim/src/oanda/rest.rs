@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Extension;
@@ -46,6 +46,52 @@ pub async fn summary(State(st): St, Path(id): Path<String>) -> Response {
     st.with_account(&id, |acct, market| {
         wire::reply(StatusCode::OK, acct.summary(market))
     })
+}
+
+/// `GET /v3/accounts/{id}/instruments[?instruments=A,B]`: the tradeable instruments.
+pub async fn instruments(
+    State(st): St,
+    Path(id): Path<String>,
+    Query(q): Query<InstrumentsQuery>,
+) -> Response {
+    let wanted: Vec<&str> = q
+        .instruments
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    st.with_account(&id, |_acct, market| {
+        let list: Vec<serde_json::Value> = market
+            .instruments
+            .iter()
+            .filter(|(name, _)| wanted.is_empty() || wanted.contains(&name.as_str()))
+            .map(|(name, inst)| {
+                let pip = if inst.precision >= 5 { -4 } else { -2 };
+                json!({
+                    "name": name,
+                    "type": "CURRENCY",
+                    "displayName": name.replace('_', "/"),
+                    "pipLocation": pip,
+                    "displayPrecision": inst.precision,
+                    "tradeUnitsPrecision": 0,
+                    "minimumTradeSize": "1",
+                    "marginRate": "0.0333",
+                })
+            })
+            .collect();
+        wire::reply(
+            StatusCode::OK,
+            json!({ "instruments": list, "lastTransactionID": "1" }),
+        )
+    })
+}
+
+/// The query of `GET …/instruments`.
+#[derive(Debug, serde::Deserialize)]
+pub struct InstrumentsQuery {
+    instruments: Option<String>,
 }
 
 /// `POST /v3/accounts/{id}/orders`.

@@ -34,15 +34,17 @@ use self::models::{
     AccountsResponse, CreateOrderResponse, OrderResponse, OrdersResponse, PositionsResponse,
     SummaryResponse, TransactionResponse,
 };
-pub use self::stream::{Price, PriceBucket, PriceStream, StreamLine};
+pub use self::stream::{OandaQuoteStream, Price, PriceBucket, PriceStream, StreamLine};
 use super::{
     http as shared, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
     OrderRequest, OrderSide, OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::secret::Secret;
+use crate::stream::{InstrumentInfo, QuoteStream};
 
-/// The OANDA v20 connector.
+/// The OANDA v20 connector. Cloning is cheap (the HTTP clients are shared handles).
+#[derive(Clone)]
 pub struct Oanda {
     environment: Environment,
     rest: Url,
@@ -57,6 +59,8 @@ pub struct Oanda {
     client: Client,
     stream_client: Client,
     timeout: Duration,
+    /// The pricing stream's heartbeat interval (OANDA: 5 s).
+    heartbeat: Duration,
 }
 
 impl fmt::Debug for Oanda {
@@ -115,6 +119,7 @@ impl Oanda {
             client: shared::client(cfg.timeout)?,
             stream_client,
             timeout: cfg.timeout,
+            heartbeat: cfg.stream_heartbeat.unwrap_or(stream::HEARTBEAT),
         })
     }
 
@@ -168,6 +173,21 @@ impl Oanda {
         Err(self.error_from(status, &headers, &text))
     }
 
+    /// The account's tradeable instruments (`GET /v3/accounts/{id}/instruments`).
+    pub async fn instruments(&self) -> Result<Vec<InstrumentInfo>, BrokerError> {
+        let account = self.account().await?;
+        let r: models::InstrumentsResponse =
+            self.get(&["accounts", &account, "instruments"]).await?;
+        Ok(r.instruments
+            .into_iter()
+            .map(|i| InstrumentInfo {
+                symbol: i.name,
+                name: i.display_name,
+                kind: i.kind.map(|k| k.to_ascii_lowercase()),
+            })
+            .collect())
+    }
+
     /// The normalized order, with the fill price looked up in its fill transaction (the
     /// Order object itself carries none).
     async fn order_state(
@@ -203,6 +223,20 @@ fn decimal(v: f64) -> String {
 impl Broker for Oanda {
     fn kind(&self) -> BrokerKind {
         BrokerKind::Oanda
+    }
+
+    async fn open_quote_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<Box<dyn QuoteStream>, BrokerError> {
+        Ok(Box::new(
+            OandaQuoteStream::open(self.clone(), instruments).await?,
+        ))
+    }
+
+    async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
+        let all = self.instruments().await?;
+        Ok(crate::stream::filter_instruments(all, query, 20))
     }
 
     async fn verify(&self) -> Result<AccountSummary, BrokerError> {

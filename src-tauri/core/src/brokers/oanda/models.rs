@@ -31,6 +31,24 @@ fn opt_dec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
 }
 
+/// `GET /v3/accounts/{id}/instruments`.
+#[derive(Debug, Deserialize)]
+pub struct InstrumentsResponse {
+    #[serde(default)]
+    pub instruments: Vec<InstrumentWire>,
+}
+
+/// One instrument of an account.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstrumentWire {
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
 /// `GET /v3/accounts`.
 #[derive(Debug, Deserialize)]
 pub struct AccountsResponse {

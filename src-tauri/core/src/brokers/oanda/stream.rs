@@ -9,11 +9,20 @@
 
 use std::collections::VecDeque;
 
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::models::dec;
+use super::Oanda;
 use crate::brokers::BrokerError;
+use crate::stream::{parse_time, QuoteStream, StreamEvent, Tick};
+
+/// OANDA's pricing-stream heartbeat interval.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// The longest line accepted; a price line is a few hundred bytes.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -176,6 +185,11 @@ impl PriceStream {
         }
     }
 
+    /// Returns a line already read off the socket, without waiting.
+    pub fn ready(&mut self) -> Option<StreamLine> {
+        self.ready.pop_front()
+    }
+
     /// Returns the next PRICE or HEARTBEAT line, `Ok(None)` once the server has ended the
     /// stream, or `Network` when the connection drops mid-stream. Both ends mean the
     /// stream must be reopened: OANDA never ends one on purpose.
@@ -211,6 +225,172 @@ impl PriceStream {
                 }
             }
         }
+    }
+}
+
+impl StreamLine {
+    /// The normalized event of this line, stamped `received_at`.
+    pub fn into_event(self, received_at: chrono::DateTime<Utc>) -> StreamEvent {
+        match self {
+            StreamLine::Heartbeat { .. } => StreamEvent::Heartbeat,
+            StreamLine::Price(p) => {
+                let mut tick = Tick::new(p.instrument, received_at);
+                tick.bid = p.bids.first().map(|b| b.price);
+                tick.ask = p.asks.first().map(|b| b.price);
+                tick.bid_size = p.bids.first().map(|b| b.liquidity);
+                tick.ask_size = p.asks.first().map(|b| b.liquidity);
+                tick.exchange_time = parse_time(&p.time);
+                StreamEvent::Tick(tick)
+            }
+        }
+    }
+}
+
+/// Parses a chunk of the pricing stream's bytes into events, for fuzzing and tests: lines
+/// are reassembled by `splitter` across calls, malformed ones skipped.
+pub fn parse_chunk(splitter: &mut LineSplitter, chunk: &[u8], out: &mut Vec<StreamEvent>) {
+    let now = Utc::now();
+    for line in splitter.push(chunk) {
+        if let Some(l) = parse_line(&line) {
+            out.push(l.into_event(now));
+        }
+    }
+}
+
+/// OANDA's pricing stream as a [`QuoteStream`]. The protocol fixes the instruments when
+/// the stream opens, so subscribing re-opens it with the new list. Instruments the account
+/// does not offer (OANDA answers 400 for the whole request) are reported one by one as
+/// notices and left out, so one typo does not stop the others.
+pub struct OandaQuoteStream {
+    oanda: Oanda,
+    instruments: Vec<String>,
+    stream: Option<PriceStream>,
+    pending: Vec<StreamEvent>,
+}
+
+impl std::fmt::Debug for OandaQuoteStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OandaQuoteStream")
+            .field("instruments", &self.instruments)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OandaQuoteStream {
+    /// Opens the stream for `instruments` (none: it idles until some are subscribed).
+    pub async fn open(oanda: Oanda, instruments: &[String]) -> Result<Self, BrokerError> {
+        let mut s = Self {
+            oanda,
+            instruments: Vec::new(),
+            stream: None,
+            pending: Vec::new(),
+        };
+        for i in instruments {
+            if !s.instruments.contains(i) {
+                s.instruments.push(i.clone());
+            }
+        }
+        s.reopen().await?;
+        Ok(s)
+    }
+
+    /// The instruments currently streamed.
+    pub fn instruments(&self) -> &[String] {
+        &self.instruments
+    }
+
+    async fn reopen(&mut self) -> Result<(), BrokerError> {
+        self.stream = None;
+        if self.instruments.is_empty() {
+            return Ok(());
+        }
+        match self.oanda.pricing_stream(&self.instruments).await {
+            Ok(s) => {
+                self.stream = Some(s);
+                Ok(())
+            }
+            Err(e @ BrokerError::Rejected { status: 400, .. }) => {
+                let known: Vec<String> = match self.oanda.instruments().await {
+                    Ok(list) => list.into_iter().map(|i| i.symbol).collect(),
+                    Err(_) => return Err(e),
+                };
+                let (good, bad): (Vec<String>, Vec<String>) = std::mem::take(&mut self.instruments)
+                    .into_iter()
+                    .partition(|i| known.contains(i));
+                if bad.is_empty() {
+                    self.instruments = good;
+                    return Err(e);
+                }
+                for b in bad {
+                    self.pending.push(StreamEvent::Notice {
+                        message: format!("OANDA does not offer {b} on this account"),
+                        instrument: Some(b),
+                        code: "unknown_instrument".into(),
+                    });
+                }
+                self.instruments = good;
+                if !self.instruments.is_empty() {
+                    self.stream = Some(self.oanda.pricing_stream(&self.instruments).await?);
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl QuoteStream for OandaQuoteStream {
+    async fn read(&mut self, out: &mut Vec<StreamEvent>) -> Result<bool, BrokerError> {
+        if !self.pending.is_empty() {
+            out.append(&mut self.pending);
+            return Ok(true);
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            // Nothing subscribed: nothing can arrive, and nothing can die.
+            tokio::time::sleep(self.oanda.heartbeat).await;
+            out.push(StreamEvent::Heartbeat);
+            return Ok(true);
+        };
+        let Some(first) = stream.next().await? else {
+            return Ok(false);
+        };
+        let now = Utc::now();
+        out.push(first.into_event(now));
+        while let Some(line) = stream.ready() {
+            out.push(line.into_event(now));
+        }
+        Ok(true)
+    }
+
+    async fn subscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
+        let before = self.instruments.len();
+        for i in instruments {
+            if !self.instruments.contains(i) {
+                self.instruments.push(i.clone());
+            }
+        }
+        if self.instruments.len() == before && self.stream.is_some() {
+            return Ok(());
+        }
+        self.reopen().await
+    }
+
+    async fn unsubscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
+        let before = self.instruments.len();
+        self.instruments.retain(|i| !instruments.contains(i));
+        if self.instruments.len() == before {
+            return Ok(());
+        }
+        self.reopen().await
+    }
+
+    fn silence_limit(&self) -> Duration {
+        self.oanda.heartbeat.saturating_mul(2)
+    }
+
+    async fn close(&mut self) {
+        self.stream = None;
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::accounts::model::BrokerKind;
-use crate::connection::links::{DEFAULT_KEEPALIVE, OANDA_HEARTBEAT};
+use crate::connection::links::DEFAULT_KEEPALIVE;
 use crate::connection::{Backoff, ConnState, StateChange};
 
 /// Which connection of an account.
@@ -103,8 +103,9 @@ pub struct ManagerOptions {
     pub backoff: Backoff,
     /// The interval between keepalives of order links.
     pub keepalive: Duration,
-    /// OANDA's pricing-stream heartbeat interval (the watchdog allows twice as much).
-    pub price_heartbeat: Duration,
+    /// The price streams' heartbeat interval (the watchdog allows twice as much); `None`
+    /// = each broker's own (OANDA 5 s, DXLink keepalives, WebSocket pings).
+    pub price_heartbeat: Option<Duration>,
     /// How many persisted events each account keeps.
     pub keep_events: u32,
 }
@@ -114,7 +115,7 @@ impl Default for ManagerOptions {
         Self {
             backoff: Backoff::default(),
             keepalive: DEFAULT_KEEPALIVE,
-            price_heartbeat: OANDA_HEARTBEAT,
+            price_heartbeat: None,
             keep_events: 1_000,
         }
     }
