@@ -84,10 +84,13 @@ pub enum Command {
     /// Settings kept in the profile, shared with the desktop app.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Print live prices of an account as they arrive, one line per tick (JSON lines with
+    /// --json: instrument, bid, ask, last, sizes, time, receivedAt). Reconnects and
+    /// re-subscribes by itself; stops after --count ticks or --seconds, or on Ctrl-C.
+    Stream(StreamArgs),
     /// Switch an account between paper and live trading. Live needs a fresh two-factor
-    /// step-up (--totp) and a broker connection verified with the account's credentials, which
-    /// this release cannot make yet: live is refused until connectors arrive. Paper is always
-    /// allowed.
+    /// step-up (--totp) and the account's credentials accepted by its broker in the last
+    /// 24 hours (`account verify`). Paper is always allowed.
     Mode {
         /// Account id, unique id prefix (4+ characters) or name.
         id: String,
@@ -97,6 +100,21 @@ pub enum Command {
         #[command(flatten)]
         step_up: StepUp,
     },
+}
+
+#[derive(Args)]
+pub struct StreamArgs {
+    /// Account id, unique id prefix (4+ characters) or exact name.
+    pub id: String,
+    /// Instruments as the broker names them (EUR_USD for OANDA, AAPL for stock brokers).
+    #[arg(required = true, value_name = "SYMBOL")]
+    pub symbols: Vec<String>,
+    /// Stop after N ticks.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after S seconds (fractions allowed).
+    #[arg(long, value_name = "S")]
+    pub seconds: Option<f64>,
 }
 
 /// `--totp`, on every command that needs a fresh two-factor step-up.
@@ -111,7 +129,9 @@ pub struct StepUp {
 
 #[derive(Subcommand)]
 pub enum AccountCommand {
-    /// Add an account. Credentials are checked for form now; checking them with the broker comes later.
+    /// Add an account. The credentials are checked with the broker first: refused ones are
+    /// not saved; when the broker cannot be reached the account is saved unverified, with a
+    /// warning (live trading stays locked until `account verify` succeeds).
     #[command(after_help = SECRETS_HELP)]
     Add(Box<AddArgs>),
     /// List every account (credentials masked).
@@ -129,6 +149,7 @@ pub enum AccountCommand {
         id: String,
     },
     /// Change an account: only the flags given change; credentials not given are kept.
+    /// Changed credentials, environment or endpoints are checked with the broker first.
     #[command(after_help = SECRETS_HELP)]
     Edit(Box<EditArgs>),
     /// Remove an account and its stored credentials.
@@ -294,6 +315,9 @@ pub struct AddArgs {
     pub env: Environment,
     #[command(flatten)]
     pub fields: AccountFields,
+    /// Save without checking the credentials with the broker first.
+    #[arg(long)]
+    pub no_verify: bool,
     #[command(flatten)]
     pub step_up: StepUp,
 }
@@ -312,6 +336,9 @@ pub struct EditArgs {
     pub fields: AccountFields,
     #[command(flatten)]
     pub clear: ClearFlags,
+    /// Save without checking changed credentials or endpoints with the broker first.
+    #[arg(long)]
+    pub no_verify: bool,
     #[command(flatten)]
     pub step_up: StepUp,
 }

@@ -21,7 +21,14 @@ pub fn exit_code(code: &str) -> u8 {
         | "twofa_not_enabled"
         | "twofa_already_enabled"
         | "twofa_not_set_up"
-        | "live_needs_verified_connection" => 3,
+        | "live_needs_verified_connection"
+        | "choose_broker_account"
+        | "broker_rejected"
+        | "broker_not_found"
+        | "broker_config"
+        | "broker_unsupported"
+        | "stream_unavailable"
+        | "stream_unknown_instrument" => 3,
         "not_found" | "not_initialized" => 4,
         "broker_auth" => 5,
         "wrong_password" | "locked" | "password_missing" | "password_required" => 5,

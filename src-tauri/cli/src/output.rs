@@ -395,3 +395,16 @@ pub fn settings(s: &AppSettings) -> String {
     );
     format!("auto-lock  {auto_lock}\n")
 }
+
+/// One line on what checking with the broker found.
+pub fn check_line(c: &brokerdesk_core::api::CheckOutcome) -> String {
+    use brokerdesk_core::api::CheckOutcome;
+    match c {
+        CheckOutcome::Verified { summary: s } => format!(
+            "Verified with the broker: account ••••{} ({}, {}): balance {:.2}, equity {:.2}, buying power {:.2}\n",
+            s.account_last4, s.account_type, s.currency, s.balance, s.equity, s.buying_power
+        ),
+        CheckOutcome::Unreachable { message, .. } => format!("Not verified: {message}\n"),
+        CheckOutcome::Skipped { reason } => format!("Not checked with the broker: {reason}\n"),
+    }
+}

@@ -2,6 +2,11 @@
 //! [`Brokerdesk`]: every method returns the serializable [`ApiError`] on failure, so both
 //! surfaces report the same codes and messages.
 
+mod check;
+mod streams;
+
+pub use check::{CheckOutcome, SavedAccount};
+pub use streams::FeedSession;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -64,6 +69,7 @@ pub struct Brokerdesk {
     twofa: TwoFactor,
     keychain_error: std::sync::RwLock<Option<String>>,
     auto_unlock_error: std::sync::RwLock<Option<ApiError>>,
+    drafts: check::DraftLimiter,
 }
 
 fn api<E: ErrorCode>(e: E) -> ApiError {
@@ -98,6 +104,7 @@ impl Brokerdesk {
             accounts,
             keychain_error: std::sync::RwLock::new(None),
             auto_unlock_error: std::sync::RwLock::new(None),
+            drafts: check::DraftLimiter::default(),
         };
         bd.refresh_keychain().await;
         let state = bd.vault.state().await.map_err(api)?;

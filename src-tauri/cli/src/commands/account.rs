@@ -5,6 +5,7 @@
 use brokerdesk_core::accounts::model::{
     AccountInput, PropFirmPreset, PropFirmRules, TradingHours, TradingMode,
 };
+use brokerdesk_core::api::{CheckOutcome, SavedAccount};
 use brokerdesk_core::{ApiError, Brokerdesk, FieldError, Secret};
 
 use super::{step_up, Ctx};
@@ -32,15 +33,31 @@ pub async fn add(bd: &Brokerdesk, ctx: &mut Ctx, a: Box<AddArgs>) -> Result<(), 
     let mut input = AccountInput::new(a.name, a.broker, a.env);
     apply(&mut input, a.fields, creds)?;
     step_up(bd, code).await?;
-    let account = bd.account_add(input).await?;
-    ctx.print(&account, || {
+    let saved = bd.account_add_checked(input, !a.no_verify).await?;
+    print_saved(ctx, &saved, "Added");
+    Ok(())
+}
+
+/// Prints an account saved after a check: as JSON, the account with a `check` member.
+fn print_saved(ctx: &Ctx, saved: &SavedAccount, verb: &str) {
+    if let CheckOutcome::Unreachable { message, .. } = &saved.check {
+        eprintln!("warning: the broker could not be reached: {message}");
+    }
+    let mut doc = serde_json::to_value(&saved.account).unwrap_or_default();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert(
+            "check".into(),
+            serde_json::to_value(&saved.check).unwrap_or_default(),
+        );
+    }
+    ctx.print(&doc, || {
         format!(
-            "Added account {:?}.\n\n{}",
-            account.name,
-            output::account_show(&account)
+            "{verb} account {:?}.\n{}\n{}",
+            saved.account.name,
+            output::check_line(&saved.check),
+            output::account_show(&saved.account)
         )
     });
-    Ok(())
 }
 
 pub async fn list(bd: &Brokerdesk, ctx: &mut Ctx) -> Result<(), ApiError> {
@@ -74,14 +91,10 @@ pub async fn edit(bd: &Brokerdesk, ctx: &mut Ctx, e: Box<EditArgs>) -> Result<()
     clear(&mut input, &e.clear);
     step_up(bd, code).await?;
     // Address the account by id: the name may be what is being changed.
-    let account = bd.account_update(&current.id, input).await?;
-    ctx.print(&account, || {
-        format!(
-            "Updated account {:?}.\n\n{}",
-            account.name,
-            output::account_show(&account)
-        )
-    });
+    let saved = bd
+        .account_update_checked(&current.id, input, !e.no_verify)
+        .await?;
+    print_saved(ctx, &saved, "Updated");
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod settings;
+mod stream;
 mod twofa;
 mod vault;
 
@@ -194,6 +195,7 @@ async fn dispatch(bd: &Brokerdesk, command: Command, ctx: &mut Ctx) -> Result<()
         Command::Credentials(CredentialsCommand::Purge { yes, step_up }) => {
             account::purge(bd, ctx, yes, step_up).await
         }
+        Command::Stream(a) => stream::stream(bd, ctx, a).await,
         Command::Mode { id, mode, step_up } => account::mode(bd, ctx, &id, mode, step_up).await,
         Command::Settings(cmd) => match cmd {
             SettingsCommand::Show => settings::show(bd, ctx).await,

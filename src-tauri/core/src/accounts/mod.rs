@@ -47,7 +47,7 @@ pub enum AccountError {
     NotFound(String),
     #[error("{0:?} matches {1} accounts; use more of the id")]
     Ambiguous(String, usize),
-    #[error("switching to live trading needs a broker connection verified with this account's credentials; broker connections arrive in the next release, so accounts stay in paper mode until then")]
+    #[error("switching to live trading needs this account's credentials verified with its broker in the last 24 hours: run `brokerdesk account verify ID` (or Verify in the app) first; the built-in paper broker has no live mode")]
     LiveNeedsVerifiedConnection,
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -226,8 +226,9 @@ impl Accounts {
         Ok(creds)
     }
 
-    /// Sets an account's trading mode. Live needs a broker connection verified with the
-    /// stored credentials; until connectors can verify one, every switch to live is refused.
+    /// Sets an account's trading mode. Live needs stored credentials that the broker accepted
+    /// in the last 24 hours (the latest check in `account_verifications` succeeded); the
+    /// built-in paper broker never goes live.
     pub async fn set_mode(
         &self,
         key_or_id: &str,
@@ -237,7 +238,21 @@ impl Accounts {
         let mut tx = self.store.begin_write().await?;
         let id = resolve_one(&mut tx, key_or_id).await?;
         if mode == TradingMode::Live {
-            return Err(AccountError::LiveNeedsVerifiedConnection);
+            let since = (Utc::now() - chrono::Duration::hours(24))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let verified: Option<bool> = sqlx::query_scalar(
+                "SELECT v.ok FROM account_verifications v JOIN accounts a ON a.id = v.account_id \
+                 WHERE v.account_id = ? AND v.at > ? AND a.broker <> 'paper' \
+                 AND EXISTS (SELECT 1 FROM account_secrets s WHERE s.account_id = v.account_id) \
+                 ORDER BY v.at DESC LIMIT 1",
+            )
+            .bind(&id)
+            .bind(since)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if verified != Some(true) {
+                return Err(AccountError::LiveNeedsVerifiedConnection);
+            }
         }
         sqlx::query("UPDATE accounts SET mode = ?, updated_at = ? WHERE id = ?")
             .bind(mode.as_str())

@@ -1,0 +1,206 @@
+//! `stream ID SYMBOL...`: live prices as lines on stdout, until --count lines, --seconds,
+//! Ctrl-C or a refusal. The feed reconnects and re-subscribes by itself; reconnects and
+//! broker notices go to stderr. Lines carry each instrument's merged latest price (a
+//! trade-only update still shows the last bid and ask); an instrument is printed once both
+//! its bid and ask are known.
+
+use std::collections::HashMap;
+use std::io::{BufWriter, ErrorKind, Write};
+use std::time::Duration;
+
+use brokerdesk_core::connection::{Backoff, ConnState};
+use brokerdesk_core::stream::book::merge;
+use brokerdesk_core::stream::Tick;
+use brokerdesk_core::{ApiError, Brokerdesk};
+use chrono::SecondsFormat;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::Ctx;
+use crate::args::StreamArgs;
+use crate::errors::error;
+
+/// Ticks the printer may fall behind by before it only gets each instrument's latest.
+const QUEUE: usize = 1 << 16;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Line<'a> {
+    instrument: &'a str,
+    bid: f64,
+    ask: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bid_size: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ask_size: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_size: Option<f64>,
+    /// The exchange's time when sent, else the receive time.
+    time: String,
+    received_at: String,
+}
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn write_tick(out: &mut impl Write, t: &Tick, json: bool) -> std::io::Result<bool> {
+    let (Some(bid), Some(ask)) = (t.bid, t.ask) else {
+        return Ok(false);
+    };
+    let time = rfc3339(t.exchange_time.unwrap_or(t.received_at));
+    if json {
+        let line = Line {
+            instrument: &t.instrument,
+            bid,
+            ask,
+            last: t.last,
+            bid_size: t.bid_size,
+            ask_size: t.ask_size,
+            last_size: t.last_size,
+            time,
+            received_at: rfc3339(t.received_at),
+        };
+        serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    } else {
+        let last = t.last.map(|l| format!("  last {l}")).unwrap_or_default();
+        writeln!(out, "{time}  {:<12} bid {bid}  ask {ask}{last}", t.instrument)?;
+    }
+    Ok(true)
+}
+
+fn stderr_line(json: bool, kind: &str, value: serde_json::Value, text: String) {
+    if json {
+        eprintln!("{}", serde_json::json!({ kind: value }));
+    } else {
+        eprintln!("{text}");
+    }
+}
+
+pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(), ApiError> {
+    if a.count == Some(0) {
+        return Ok(());
+    }
+    if let Some(s) = a.seconds {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(error("usage", "--seconds must be a positive number"));
+        }
+    }
+    ctx.unlock(bd).await?;
+    let session = bd.stream_open(&a.id, &a.symbols, Backoff::default()).await?;
+    let tap = session.feed.tap(QUEUE);
+    let mut notices = session.feed.notices();
+    let mut state = session.connection.watch();
+    let wanted = session.feed.instruments();
+    let deadline = a
+        .seconds
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.min(1e9)));
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut latest: HashMap<String, Tick> = HashMap::new();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut batch: Vec<Tick> = Vec::with_capacity(1024);
+    let mut printed: u64 = 0;
+    let limit = a.count.unwrap_or(u64::MAX);
+    let result: Result<(), ApiError> = loop {
+        tokio::select! {
+            biased;
+            _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => break Ok(()),
+            _ = tokio::signal::ctrl_c() => break Ok(()),
+            changed = state.changed() => {
+                if changed.is_err() {
+                    break Ok(());
+                }
+                let now = state.borrow_and_update().clone();
+                match now {
+                    ConnState::Failed { code, reason } => break Err(error(&code, reason)),
+                    ConnState::Reconnecting { attempt, next_retry_ms, last_error } => stderr_line(
+                        ctx.json,
+                        "reconnecting",
+                        serde_json::json!({ "attempt": attempt, "nextRetryMs": next_retry_ms, "reason": last_error }),
+                        format!("reconnecting (attempt {attempt}, next try in {next_retry_ms} ms): {last_error}"),
+                    ),
+                    _ => {}
+                }
+            }
+            n = notices.recv() => {
+                let Ok(n) = n else { continue };
+                stderr_line(
+                    ctx.json,
+                    "notice",
+                    serde_json::to_value(&n).unwrap_or_default(),
+                    format!("notice{}: {}", n.instrument.as_deref().map(|i| format!(" ({i})")).unwrap_or_default(), n.message),
+                );
+                if let Some(i) = n.instrument.filter(|i| wanted.contains(i)) {
+                    if n.code == "unknown_instrument" && !unknown.contains(&i) {
+                        unknown.push(i);
+                    }
+                    if unknown.len() == wanted.len() {
+                        break Err(error(
+                            "stream_unknown_instrument",
+                            format!("the broker offers none of the instruments asked for: {}", unknown.join(", ")),
+                        ));
+                    }
+                }
+            }
+            more = tap.recv(&mut batch) => {
+                if !more {
+                    break Ok(());
+                }
+                let mut done = false;
+                let mut failed = None;
+                for t in batch.drain(..) {
+                    if done {
+                        continue;
+                    }
+                    let merged = match latest.get_mut(t.instrument.as_str()) {
+                        Some(slot) => {
+                            merge(slot, &t);
+                            &*slot
+                        }
+                        None => latest.entry(t.instrument.clone()).or_insert(t),
+                    };
+                    match write_tick(&mut out, merged, ctx.json) {
+                        Ok(true) => {
+                            printed += 1;
+                            done = printed >= limit;
+                        }
+                        Ok(false) => {}
+                        Err(e) if e.kind() == ErrorKind::BrokenPipe => done = true,
+                        Err(e) => {
+                            failed = Some(e);
+                            done = true;
+                        }
+                    }
+                }
+                if let Some(e) = failed {
+                    break Err(error("io", format!("cannot write to stdout: {e}")));
+                }
+                match out.flush() {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == ErrorKind::BrokenPipe => break Ok(()),
+                    Err(e) => break Err(error("io", format!("cannot write to stdout: {e}"))),
+                }
+                if done {
+                    break Ok(());
+                }
+            }
+        }
+    };
+    let _ = out.flush();
+    drop(out);
+    let dropped = tap.dropped();
+    session.connection.shutdown().await;
+    if dropped > 0 {
+        stderr_line(
+            ctx.json,
+            "dropped",
+            serde_json::json!({ "ticks": dropped }),
+            format!("{dropped} intermediate ticks were skipped because stdout was slower than the feed (the latest of each instrument was kept)"),
+        );
+    }
+    result
+}

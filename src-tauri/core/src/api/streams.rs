@@ -1,0 +1,101 @@
+//! Watchlists and price streams over the API: the instruments an account streams (kept in
+//! its configuration, so they survive restarts), instrument search for autocomplete, and a
+//! supervised feed for one account (what `brokerdesk stream` prints).
+
+use std::sync::Arc;
+
+use super::{api, Brokerdesk};
+use crate::accounts::model::{Account, AccountInput};
+use crate::brokers::{self, BrokerError};
+use crate::connection::links::LinkMetrics;
+use crate::connection::{spawn, Backoff, ConnectionHandle};
+use crate::error::ApiError;
+use crate::stream::feed::{Feed, PriceLink};
+use crate::stream::InstrumentInfo;
+
+/// A feed of one account and the connection that keeps it up.
+pub struct FeedSession {
+    pub feed: Arc<Feed>,
+    /// Watch it for `Failed` (refused credentials) and reconnect attempts.
+    pub connection: ConnectionHandle,
+    pub metrics: Arc<LinkMetrics>,
+}
+
+fn no_stream(account: &Account) -> ApiError {
+    ApiError {
+        code: "stream_unavailable".into(),
+        message: format!(
+            "{} has no price stream: the built-in paper broker streams nothing, and a broker account needs stored credentials",
+            account.name
+        ),
+        fields: Vec::new(),
+    }
+}
+
+impl Brokerdesk {
+    /// Sets the instruments an account streams (its watchlist). Not a sensitive change: no
+    /// step-up, credentials untouched.
+    pub async fn account_set_instruments(
+        &self,
+        key: &str,
+        instruments: Vec<String>,
+    ) -> Result<Account, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let current = self.accounts.get(key).await.map_err(api)?;
+        let mut input = AccountInput::from_account(&current);
+        let mut list: Vec<String> = Vec::new();
+        for i in instruments {
+            let i = i.trim().to_string();
+            if !i.is_empty() && !list.contains(&i) {
+                list.push(i);
+            }
+        }
+        input.instruments = list;
+        self.accounts.update(&current.id, input).await.map_err(api)
+    }
+
+    /// Searches the broker's instruments of an account (watchlist autocomplete).
+    pub async fn instruments_search(
+        &self,
+        key: &str,
+        query: &str,
+    ) -> Result<Vec<InstrumentInfo>, ApiError> {
+        let Some((account, cfg)) = self.connection_config(key).await? else {
+            let account = self.accounts.get(key).await.map_err(api)?;
+            return Err(no_stream(&account));
+        };
+        let broker = brokers::connector(cfg).map_err(api)?;
+        match broker.search_instruments(query).await {
+            Ok(list) => Ok(list),
+            Err(BrokerError::Unsupported(_)) => Err(ApiError {
+                code: "search_unsupported".into(),
+                message: format!("{}'s broker offers no instrument search; type the symbol", account.name),
+                fields: Vec::new(),
+            }),
+            Err(e) => Err(api(e)),
+        }
+    }
+
+    /// Opens a supervised price feed of `instruments` for one account: it reconnects with
+    /// backoff and re-subscribes by itself; refused credentials end in `Failed`.
+    pub async fn stream_open(
+        &self,
+        key: &str,
+        instruments: &[String],
+        backoff: Backoff,
+    ) -> Result<FeedSession, ApiError> {
+        let Some((account, cfg)) = self.connection_config(key).await? else {
+            let account = self.accounts.get(key).await.map_err(api)?;
+            return Err(no_stream(&account));
+        };
+        let broker: Arc<dyn brokers::Broker> = Arc::from(brokers::connector(cfg).map_err(api)?);
+        let feed = Feed::new(account.id.clone(), instruments);
+        let metrics = LinkMetrics::new();
+        let link = PriceLink::new(broker, feed.clone(), metrics.clone());
+        Ok(FeedSession {
+            feed,
+            connection: spawn(link, backoff),
+            metrics,
+        })
+    }
+}
