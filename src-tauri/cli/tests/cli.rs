@@ -104,14 +104,20 @@ fn adds_an_account_of_every_broker_then_lists_and_shows_them() {
         json!({"start": "08:00", "end": "17:00", "timezone": "Europe/London"})
     );
 
-    let alpaca = p.ok("account add --name Alpaca --broker alpaca --env practice \
-        --api-key PKALPACAKEY00003333 --api-secret alpaca-secret-key-4444");
+    let alpaca = p.ok(
+        "account add --no-verify --name Alpaca --broker alpaca --env practice \
+        --api-key PKALPACAKEY00003333 --api-secret alpaca-secret-key-4444",
+    );
     assert_eq!(masks(&alpaca), ["••••3333", "••••4444"]);
-    let tradier = p.ok("account add --name Tradier --broker tradier --env sandbox \
-        --api-key tradier-token-5555 --account-id VA12345678");
+    let tradier = p.ok(
+        "account add --no-verify --name Tradier --broker tradier --env sandbox \
+        --api-key tradier-token-5555 --account-id VA12345678",
+    );
     assert_eq!(masks(&tradier), ["••••5555"]);
-    let tasty = p.ok("account add --name Tasty --broker tastytrade --env live \
-        --api-key tasty-refresh-token-6666 --api-secret tasty-client-secret-7777");
+    let tasty = p.ok(
+        "account add --no-verify --name Tasty --broker tastytrade --env live \
+        --api-key tasty-refresh-token-6666 --api-secret tasty-client-secret-7777",
+    );
     assert_eq!(masks(&tasty), ["••••6666", "••••7777"]);
     assert_eq!(tasty["environment"], "live");
     let ibkr = p.ok("account add --name IBKR --broker ibkr --env practice \
@@ -172,12 +178,12 @@ fn invalid_input_is_rejected_with_field_errors() {
     let p = Profile::new();
     p.init();
     let r =
-        p.json("account add --name A --broker alpaca --env practice --api-key PKALPACAKEY00003333");
+        p.json("account add --no-verify --name A --broker alpaca --env practice --api-key PKALPACAKEY00003333");
     r.expect_error(3, "validation");
     assert_eq!(r.field_paths(), ["credentials.apiSecret"]);
 
     let r = p.json(
-        "account add --name O --broker oanda --env practice \
+        "account add --no-verify --name O --broker oanda --env practice \
         --api-key oanda-token-000011112222 --rest-url http://example.com/v3",
     );
     r.expect_error(3, "validation");
@@ -212,8 +218,10 @@ fn invalid_input_is_rejected_with_field_errors() {
 fn edit_changes_only_what_is_given_and_remove_deletes() {
     let p = Profile::new();
     p.init();
-    let a = p.ok("account add --name Oanda --broker oanda --env practice \
-        --api-key oanda-token-000011112222 --pairs EUR_USD --max-leverage 30");
+    let a = p.ok(
+        "account add --no-verify --name Oanda --broker oanda --env practice \
+        --api-key oanda-token-000011112222 --pairs EUR_USD --max-leverage 30",
+    );
     let id = a["id"].as_str().unwrap().to_string();
 
     let e = p.ok("account edit Oanda --name OandaFX --pairs GBP_USD,USD_JPY");
@@ -231,7 +239,7 @@ fn edit_changes_only_what_is_given_and_remove_deletes() {
     assert_eq!(r.field_paths(), ["credentials.apiKey"]);
 
     let e = p.ok(&format!(
-        "account edit {id} --env live --api-key oanda-live-token-9999 --max-leverage none --clear-pairs"
+        "account edit --no-verify {id} --env live --api-key oanda-live-token-9999 --max-leverage none --clear-pairs"
     ));
     assert_eq!(e["environment"], "live");
     assert_eq!(masks(&e), ["••••9999"]);
@@ -272,7 +280,8 @@ fn secrets_and_password_can_come_from_stdin() {
         Some(&format!("{PW}\n")),
     )
     .ok();
-    let add = "--json --password-stdin account add --name A --broker alpaca --env practice \
+    let add =
+        "--json --password-stdin account add --no-verify --name A --broker alpaca --env practice \
         --api-key - --api-secret -";
     let stdin = format!("{PW}\nPKSTDINKEY000001234\r\nstdin-secret-key-5678\n");
     assert_eq!(
@@ -282,12 +291,12 @@ fn secrets_and_password_can_come_from_stdin() {
 
     // Without --password-stdin the first line is the credential.
     let add =
-        "--json account add --name T --broker tradier --env practice --account-id VA1 --api-key -";
+        "--json account add --no-verify --name T --broker tradier --env practice --account-id VA1 --api-key -";
     let r = p.run_with(add, Some(PW), Some("tradier-stdin-token-4321\n"));
     assert_eq!(masks(&r.ok()), ["••••4321"]);
     // A missing line is an error, not an empty credential.
     let add =
-        "--json account add --name T2 --broker tradier --env practice --account-id VA1 --api-key -";
+        "--json account add --no-verify --name T2 --broker tradier --env practice --account-id VA1 --api-key -";
     p.run_with(add, Some(PW), Some(""))
         .expect_error(3, "validation");
 }
@@ -313,13 +322,15 @@ fn no_secret_reaches_disk_logs_or_output() {
     let [oanda, alpaca_key, alpaca_secret, tasty_refresh, tasty_client, oanda_new] = secrets;
     go("--json init", None, 0);
     go(
-        &format!("account add --name O --broker oanda --env practice --api-key {oanda}"),
+        &format!(
+            "account add --no-verify --name O --broker oanda --env practice --api-key {oanda}"
+        ),
         None,
         0,
     );
     go(
         &format!(
-            "--json account add --name A --broker alpaca --env practice \
+            "--json account add --no-verify --name A --broker alpaca --env practice \
              --api-key {alpaca_key} --api-secret {alpaca_secret}"
         ),
         None,
@@ -327,18 +338,20 @@ fn no_secret_reaches_disk_logs_or_output() {
     );
     let stdin = format!("{tasty_refresh}\n{tasty_client}\n");
     go(
-        "account add --name T --broker tastytrade --env practice --api-key - --api-secret -",
+        "account add --no-verify --name T --broker tastytrade --env practice --api-key - --api-secret -",
         Some(&stdin),
         0,
     );
     // A rejected input that carries a secret must not echo it either.
     go(
-        &format!("--json account add --name Bad --broker alpaca --env live --api-key {alpaca_key}"),
+        &format!("--json account add --no-verify --name Bad --broker alpaca --env live --api-key {alpaca_key}"),
         None,
         3,
     );
     go(
-        &format!("account add --name Bad --broker alpaca --env live --api-key {alpaca_key}"),
+        &format!(
+            "account add --no-verify --name Bad --broker alpaca --env live --api-key {alpaca_key}"
+        ),
         None,
         3,
     );
@@ -347,8 +360,8 @@ fn no_secret_reaches_disk_logs_or_output() {
         "--json account list",
         "account show A",
         "--json account show T",
-        "account edit O --name O2",
-        &format!("--json account edit O2 --api-key {oanda_new}"),
+        "account edit --no-verify O --name O2",
+        &format!("--json account edit --no-verify O2 --api-key {oanda_new}"),
         "--json vault rotate-key",
         "account list",
         "status",
@@ -388,8 +401,10 @@ fn no_secret_reaches_disk_logs_or_output() {
 fn rotate_key_keeps_masks_and_change_password_switches_passwords() {
     let p = Profile::new();
     p.init();
-    p.ok("account add --name A --broker alpaca --env practice \
-        --api-key PKALPACAKEY00003333 --api-secret alpaca-secret-key-4444");
+    p.ok(
+        "account add --no-verify --name A --broker alpaca --env practice \
+        --api-key PKALPACAKEY00003333 --api-secret alpaca-secret-key-4444",
+    );
     assert_eq!(p.ok("vault rotate-key")["keyGeneration"], 2);
     assert_eq!(masks(&p.ok("account list")[0]), ["••••3333", "••••4444"]);
 
@@ -440,7 +455,7 @@ fn two_processes_add_accounts_at_once() {
 fn mode_switches_to_paper_and_refuses_live_without_a_verified_connection() {
     let p = Profile::new();
     p.init();
-    p.ok("account add --name Fx --broker oanda --env practice --api-key oanda-token-000011112222");
+    p.ok("account add --no-verify --name Fx --broker oanda --env practice --api-key oanda-token-000011112222");
     let a = p.ok("mode Fx paper");
     assert_eq!(a["mode"], "paper");
     let r = p.json("mode Fx live");
@@ -478,9 +493,21 @@ fn account_verify_checks_credentials_with_the_broker() {
         human.stdout
     );
 
-    p.ok(&format!(
+    // A refused key is not stored, and the refusal carries the broker's reason.
+    let add_wrong = format!(
         "account add --name Wrong --broker oanda --env practice --api-key wrong-token-000000000 --account-id 101-004-1234567-001 --rest-url {url}"
-    ));
+    );
+    let r = p.json(&add_wrong);
+    r.expect_error(5, "broker_auth");
+    assert!(
+        r.stdout.contains("Insufficient authorization"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("wrong-token"));
+    assert!(!p.ok("account list").to_string().contains("Wrong"));
+    // Saved without checking, the stored key is refused by `account verify`.
+    p.ok(&add_wrong.replace("account add", "account add --no-verify"));
     let r = p.json("account verify Wrong");
     r.expect_error(5, "broker_auth");
     assert!(!r.stdout.contains("wrong-token"));

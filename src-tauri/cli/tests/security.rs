@@ -432,12 +432,14 @@ fn every_step_up_command_needs_a_fresh_code_and_no_secret_is_logged() {
     .ok();
     let fx = run(
         pw,
-        &format!("account add --name FX --broker oanda --env practice --api-key {fx_key}"),
+        &format!(
+            "account add --no-verify --name FX --broker oanda --env practice --api-key {fx_key}"
+        ),
         None,
     )
     .ok();
     let al = format!(
-        "account add --name AL --broker alpaca --env practice \
+        "account add --no-verify --name AL --broker alpaca --env practice \
          --api-key {al_key} --api-secret {al_secret}"
     );
     run(pw, &al, None).ok();
@@ -448,9 +450,10 @@ fn every_step_up_command_needs_a_fresh_code_and_no_secret_is_logged() {
     close_window(&p);
 
     // Refused without a code, and nothing changes.
-    let add_fx2 =
-        format!("account add --name FX2 --broker oanda --env practice --api-key {fx2_key}");
-    let edit_fx = format!("account edit FX --api-key {fx_new_key}");
+    let add_fx2 = format!(
+        "account add --no-verify --name FX2 --broker oanda --env practice --api-key {fx2_key}"
+    );
+    let edit_fx = format!("account edit --no-verify FX --api-key {fx_new_key}");
     let new_pw_env = Some(("BROKERDESK_NEW_PASSWORD", new_master));
     let refused: [(&str, Env); 7] = [
         (&add_fx2, None),

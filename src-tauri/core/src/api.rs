@@ -6,9 +6,9 @@ mod check;
 mod streams;
 
 pub use check::{CheckOutcome, SavedAccount};
-pub use streams::FeedSession;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+pub use streams::FeedSession;
 
 use serde::Serialize;
 use ts_rs::TS;

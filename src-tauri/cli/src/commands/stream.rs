@@ -67,7 +67,11 @@ fn write_tick(out: &mut impl Write, t: &Tick, json: bool) -> std::io::Result<boo
         out.write_all(b"\n")?;
     } else {
         let last = t.last.map(|l| format!("  last {l}")).unwrap_or_default();
-        writeln!(out, "{time}  {:<12} bid {bid}  ask {ask}{last}", t.instrument)?;
+        writeln!(
+            out,
+            "{time}  {:<12} bid {bid}  ask {ask}{last}",
+            t.instrument
+        )?;
     }
     Ok(true)
 }
@@ -90,7 +94,9 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
         }
     }
     ctx.unlock(bd).await?;
-    let session = bd.stream_open(&a.id, &a.symbols, Backoff::default()).await?;
+    let session = bd
+        .stream_open(&a.id, &a.symbols, Backoff::default())
+        .await?;
     let tap = session.feed.tap(QUEUE);
     let mut notices = session.feed.notices();
     let mut state = session.connection.watch();

@@ -132,6 +132,42 @@ impl Accounts {
         present(stored, &unlocked)
     }
 
+    /// Validates an input as `add` (`existing` = None) or `update` would, without storing
+    /// anything: field errors and a taken name come back before any broker is asked.
+    /// Returns the input normalized as it would be stored.
+    pub async fn precheck(
+        &self,
+        existing: Option<&str>,
+        mut input: AccountInput,
+    ) -> Result<AccountInput, AccountError> {
+        let mut conn = self.store.pool().acquire().await?;
+        match existing {
+            None => {
+                let checked = validate::validate(&mut input, &Context::Create);
+                let taken = repo::name_taken(&mut conn, &input.name, None).await?;
+                check_all(checked, taken, &input.name)?;
+            }
+            Some(key) => {
+                let id = resolve_one(&mut conn, key).await?;
+                let current = repo::load(&mut conn, Some(&id))
+                    .await?
+                    .pop()
+                    .ok_or_else(|| AccountError::NotFound(key.to_string()))?;
+                let stored: Vec<CredentialField> =
+                    current.secrets.iter().map(|(f, _)| *f).collect();
+                let ctx = Context::Update {
+                    broker: current.account.broker,
+                    environment: current.account.environment,
+                    stored: &stored,
+                };
+                let checked = validate::validate(&mut input, &ctx);
+                let taken = repo::name_taken(&mut conn, &input.name, Some(&id)).await?;
+                check_all(checked, taken, &input.name)?;
+            }
+        }
+        Ok(input)
+    }
+
     /// Validates and stores a new account, sealing its credentials.
     pub async fn add(&self, mut input: AccountInput) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;

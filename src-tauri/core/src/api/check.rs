@@ -32,7 +32,11 @@ use crate::store::StoreError;
 
 /// What checking credentials with the broker found.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(tag = "status", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "status",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 #[ts(export)]
 pub enum CheckOutcome {
     /// The broker accepted the credentials.
@@ -109,11 +113,18 @@ fn unreachable(e: &BrokerError) -> bool {
     )
 }
 
-fn config_for(input: &AccountInput, key: Option<Secret>, secret: Option<Secret>) -> Result<ConnectorConfig, BrokerError> {
+fn config_for(
+    input: &AccountInput,
+    key: Option<Secret>,
+    secret: Option<Secret>,
+) -> Result<ConnectorConfig, BrokerError> {
     Ok(ConnectorConfig::new(
         input.broker,
         input.environment,
-        input.broker_account_id.clone().filter(|a| !a.trim().is_empty()),
+        input
+            .broker_account_id
+            .clone()
+            .filter(|a| !a.trim().is_empty()),
         input.rest_url.as_deref(),
         input.stream_url.as_deref(),
     )?
@@ -127,12 +138,22 @@ impl Brokerdesk {
         input: &AccountInput,
     ) -> Result<Vec<BrokerAccountRef>, ApiError> {
         self.vault.unlocked().await.map_err(api)?;
-        let (key, secret) = (input.credentials.api_key.clone(), input.credentials.api_secret.clone());
-        if !self.drafts.allow(fingerprint(input.broker, key.as_ref(), secret.as_ref())) {
+        let (key, secret) = (
+            input.credentials.api_key.clone(),
+            input.credentials.api_secret.clone(),
+        );
+        if !self
+            .drafts
+            .allow(fingerprint(input.broker, key.as_ref(), secret.as_ref()))
+        {
             return Err(rate_limited("This credential"));
         }
         let cfg = config_for(input, key, secret).map_err(api)?;
-        brokers::connector(cfg).map_err(api)?.list_accounts().await.map_err(api)
+        brokers::connector(cfg)
+            .map_err(api)?
+            .list_accounts()
+            .await
+            .map_err(api)
     }
 
     /// Checks a draft's credentials with the broker (the editor's "Test connection"),
@@ -144,11 +165,15 @@ impl Brokerdesk {
         input: &AccountInput,
     ) -> Result<CheckOutcome, ApiError> {
         self.vault.unlocked().await.map_err(api)?;
-        let mut input = input.clone();
         let current = match existing {
             Some(key) => Some(self.accounts.get(key).await.map_err(api)?),
             None => None,
         };
+        let mut input = self
+            .accounts
+            .precheck(current.as_ref().map(|a| a.id.as_str()), input.clone())
+            .await
+            .map_err(api)?;
         self.check(current.as_ref(), &mut input).await
     }
 
@@ -161,6 +186,7 @@ impl Brokerdesk {
     ) -> Result<SavedAccount, ApiError> {
         self.vault.unlocked().await.map_err(api)?;
         let outcome = if check {
+            input = self.accounts.precheck(None, input).await.map_err(api)?;
             self.check(None, &mut input).await?
         } else {
             CheckOutcome::Skipped {
@@ -201,6 +227,11 @@ impl Brokerdesk {
                 reason: "nothing the broker checks has changed".into(),
             }
         } else {
+            input = self
+                .accounts
+                .precheck(Some(&current.id), input)
+                .await
+                .map_err(api)?;
             self.check(Some(&current), &mut input).await?
         };
         let account = self.account_update(&current.id, input).await?;
@@ -219,7 +250,11 @@ impl Brokerdesk {
         })
     }
 
-    async fn record_check(&self, account: &Account, outcome: &CheckOutcome) -> Result<(), ApiError> {
+    async fn record_check(
+        &self,
+        account: &Account,
+        outcome: &CheckOutcome,
+    ) -> Result<(), ApiError> {
         let (ok, code) = match outcome {
             CheckOutcome::Verified { .. } => (true, None),
             CheckOutcome::Unreachable { code, .. } => (false, Some(code.as_str())),
@@ -256,7 +291,11 @@ impl Brokerdesk {
         );
         if let Some(acct) = current {
             if key.is_none() || secret.is_none() {
-                let stored = self.accounts.open_credentials(&acct.id).await.map_err(api)?;
+                let stored = self
+                    .accounts
+                    .open_credentials(&acct.id)
+                    .await
+                    .map_err(api)?;
                 key = key.or(stored.api_key);
                 secret = secret.or(stored.api_secret);
             }
@@ -341,6 +380,8 @@ impl Brokerdesk {
 fn unreachable_outcome(e: &BrokerError) -> CheckOutcome {
     CheckOutcome::Unreachable {
         code: e.code().to_string(),
-        message: format!("{e}; saved without checking — run `account verify` once the broker can be reached"),
+        message: format!(
+            "{e}; saved without checking — run `account verify` once the broker can be reached"
+        ),
     }
 }

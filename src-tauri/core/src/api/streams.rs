@@ -69,7 +69,10 @@ impl Brokerdesk {
             Ok(list) => Ok(list),
             Err(BrokerError::Unsupported(_)) => Err(ApiError {
                 code: "search_unsupported".into(),
-                message: format!("{}'s broker offers no instrument search; type the symbol", account.name),
+                message: format!(
+                    "{}'s broker offers no instrument search; type the symbol",
+                    account.name
+                ),
                 fields: Vec::new(),
             }),
             Err(e) => Err(api(e)),

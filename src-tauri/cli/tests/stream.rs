@@ -1,0 +1,219 @@
+//! Black-box tests of `brokerdesk account add` (checked with the broker) and `brokerdesk
+//! stream`, against the OANDA simulator on 127.0.0.1.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::time::{Duration, Instant};
+
+use brokerdesk_sim::{oanda, Faults, SimServer};
+use serde_json::Value;
+
+use common::{Profile, PW};
+
+struct Sim {
+    rt: tokio::runtime::Runtime,
+    server: Option<SimServer>,
+}
+
+impl Sim {
+    fn start() -> Self {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let faults = Faults::new();
+        let state = oanda::SimState::demo(faults.clone())
+            .with_intervals(Duration::from_millis(50), Duration::from_millis(500));
+        let server = rt
+            .block_on(SimServer::start(oanda::router(state), faults, 0))
+            .unwrap();
+        Self {
+            rt,
+            server: Some(server),
+        }
+    }
+
+    fn url(&self) -> String {
+        self.server.as_ref().unwrap().url()
+    }
+
+    fn faults(&self) -> &std::sync::Arc<Faults> {
+        self.server.as_ref().unwrap().faults()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            self.rt.block_on(s.shutdown());
+        }
+    }
+}
+
+fn add(p: &Profile, sim: &Sim, name: &str, token: &str, extra: &str) -> common::Run {
+    let url = sim.url();
+    p.json(&format!(
+        "account add {extra} --name {name} --broker oanda --env practice --api-key {token} --account-id 101-004-1234567-001 --rest-url {url} --stream-url {url}"
+    ))
+}
+
+fn lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn assert_tick(v: &Value, instruments: &[&str]) {
+    let i = v["instrument"].as_str().unwrap();
+    assert!(instruments.contains(&i), "{v}");
+    let (bid, ask) = (v["bid"].as_f64().unwrap(), v["ask"].as_f64().unwrap());
+    assert!(bid > 0.0 && ask > bid, "{v}");
+    let time = v["time"].as_str().unwrap();
+    assert!(chrono_like(time), "time is not RFC 3339: {time}");
+}
+
+fn chrono_like(t: &str) -> bool {
+    t.len() >= 20 && t.as_bytes()[4] == b'-' && t.as_bytes()[10] == b'T' && t.ends_with('Z')
+}
+
+#[test]
+fn add_checks_with_the_broker_and_shows_the_account() {
+    let sim = Sim::start();
+    let p = Profile::new();
+    p.init();
+    let saved = add(&p, &sim, "Fx", oanda::DEMO_TOKEN, "").ok();
+    assert_eq!(saved["name"], "Fx");
+    assert_eq!(saved["check"]["status"], "verified");
+    assert_eq!(saved["check"]["summary"]["accountLast4"], "-001");
+    assert!(saved["check"]["summary"]["balance"].as_f64().unwrap() > 0.0);
+    assert!(!saved.to_string().contains(oanda::DEMO_TOKEN));
+
+    // A token reaching two accounts, none chosen: nothing saved, the ids listed.
+    let url = sim.url();
+    let r = p.json(&format!(
+        "account add --name Two --broker oanda --env practice --api-key {} --rest-url {url}",
+        oanda::DEMO_TOKEN
+    ));
+    let e = r.expect_error(3, "choose_broker_account");
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("101-004-1234567-002"));
+
+    // The broker down: saved unverified, with a warning; live stays locked.
+    sim.faults().go_down_for(Duration::from_secs(30));
+    let r = add(&p, &sim, "Offline", oanda::DEMO_TOKEN, "");
+    let saved = r.ok();
+    assert_eq!(saved["check"]["status"], "unreachable");
+    assert!(r.stderr.contains("could not be reached"), "{}", r.stderr);
+    p.json("mode Offline live")
+        .expect_error(3, "live_needs_verified_connection");
+    let names: Vec<String> = common::names(&p.ok("account list"));
+    assert_eq!(names, ["Fx", "Offline"]);
+}
+
+#[test]
+fn stream_prints_json_lines_until_count_and_reports_bad_input() {
+    let sim = Sim::start();
+    let p = Profile::new();
+    p.init();
+    add(&p, &sim, "Fx", oanda::DEMO_TOKEN, "").ok();
+
+    let r = p.run_with("--json stream Fx EUR_USD GBP_USD --count 6", Some(PW), None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ticks = lines(&r.stdout);
+    assert_eq!(ticks.len(), 6);
+    ticks
+        .iter()
+        .for_each(|t| assert_tick(t, &["EUR_USD", "GBP_USD"]));
+
+    // Human lines, ended by --seconds.
+    let started = Instant::now();
+    let r = p.human("stream Fx EUR_USD --seconds 1");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(r.stdout.lines().count() >= 2, "{}", r.stdout);
+    assert!(r.stdout.contains("EUR_USD") && r.stdout.contains("bid"));
+
+    // One bad instrument among good ones: a notice on stderr, the rest stream.
+    let r = p.run_with(
+        "--json stream Fx EUR_USD NOPE_XXX --count 3",
+        Some(PW),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("NOPE_XXX"), "{}", r.stderr);
+    lines(&r.stdout)
+        .iter()
+        .for_each(|t| assert_tick(t, &["EUR_USD"]));
+
+    // Only bad instruments: a clear error.
+    p.json("stream Fx NOPE_XXX --seconds 10")
+        .expect_error(3, "stream_unknown_instrument");
+
+    // The paper broker has no stream.
+    p.ok("account add --name Paper --broker paper --env practice");
+    p.json("stream Paper EUR_USD --count 1")
+        .expect_error(3, "stream_unavailable");
+    p.json("stream Fx").expect_error(2, "usage");
+}
+
+#[test]
+fn stream_with_refused_credentials_stops_with_the_reason() {
+    let sim = Sim::start();
+    let p = Profile::new();
+    p.init();
+    add(&p, &sim, "Wrong", "wrong-token-0123456789", "--no-verify").ok();
+    let r = p.json("stream Wrong EUR_USD --seconds 20");
+    let e = r.expect_error(5, "broker_auth");
+    assert!(e["message"].as_str().unwrap().contains("refused"));
+    assert!(!r.stdout.contains("wrong-token") && !r.stderr.contains("wrong-token"));
+}
+
+#[test]
+fn stream_reconnects_by_itself_after_a_cut() {
+    let sim = Sim::start();
+    let p = Profile::new();
+    p.init();
+    add(&p, &sim, "Fx", oanda::DEMO_TOKEN, "").ok();
+    let mut child = p
+        .command(
+            &["--json", "stream", "Fx", "EUR_USD", "--count", "12"],
+            Some(PW),
+        )
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = BufReader::new(stdout);
+    let mut got = Vec::new();
+    let mut line = String::new();
+    while got.len() < 3 {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "stream ended early"
+        );
+        got.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    sim.faults().cut_streams();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        got.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(got.len(), 12);
+    got.iter().for_each(|t| assert_tick(t, &["EUR_USD"]));
+    assert!(stderr.contains("reconnecting"), "{stderr}");
+}
