@@ -9,9 +9,12 @@
 use brokerdesk_core::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
 use brokerdesk_core::accounts::model::{Account, AccountInput};
 use brokerdesk_core::accounts::PurgeReport;
+use brokerdesk_core::api::{CheckOutcome, SavedAccount};
 use brokerdesk_core::audit::{AuditEntry, AuditFilter, AuditVerification};
+use brokerdesk_core::brokers::BrokerAccountRef;
 use brokerdesk_core::connection::manager::AccountConnections;
 use brokerdesk_core::settings::AppSettings;
+use brokerdesk_core::stream::{InstrumentInfo, Tick};
 use brokerdesk_core::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
 use brokerdesk_core::{ApiError, Brokerdesk, Secret, VaultStatus};
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -126,27 +129,104 @@ pub async fn account_get(state: State<'_, CoreState>, id: String) -> Res<Account
     state.core().await?.account_get(&id).await
 }
 
+/// Adds an account, checking its credentials with the broker first unless `check` is
+/// false (see core's `account_add_checked` for the policy).
 #[tauri::command]
 pub async fn account_add<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, CoreState>,
     input: AccountInput,
-) -> Res<Account> {
-    let account = state.core().await?.account_add(input).await?;
-    connections::sync_account(&app, account.id.clone());
-    Ok(account)
+    check: Option<bool>,
+) -> Res<SavedAccount> {
+    let saved = state
+        .core()
+        .await?
+        .account_add_checked(input, check.unwrap_or(true))
+        .await?;
+    connections::sync_account(&app, saved.account.id.clone());
+    Ok(saved)
 }
 
+/// Updates an account, checking changed credentials or endpoints with the broker first
+/// unless `check` is false.
 #[tauri::command]
 pub async fn account_update<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, CoreState>,
     id: String,
     input: AccountInput,
+    check: Option<bool>,
+) -> Res<SavedAccount> {
+    let saved = state
+        .core()
+        .await?
+        .account_update_checked(&id, input, check.unwrap_or(true))
+        .await?;
+    connections::sync_account(&app, saved.account.id.clone());
+    Ok(saved)
+}
+
+/// "Test connection": checks a draft (of a new account, or of `id`) with the broker,
+/// saving nothing.
+#[tauri::command]
+pub async fn account_check(
+    state: State<'_, CoreState>,
+    id: Option<String>,
+    input: AccountInput,
+) -> Res<CheckOutcome> {
+    state
+        .core()
+        .await?
+        .account_check(id.as_deref(), &input)
+        .await
+}
+
+/// The broker accounts a draft's credentials reach (the OANDA picker).
+#[tauri::command]
+pub async fn broker_accounts(
+    state: State<'_, CoreState>,
+    input: AccountInput,
+) -> Res<Vec<BrokerAccountRef>> {
+    state.core().await?.broker_accounts(&input).await
+}
+
+/// Sets an account's watchlist (the instruments it streams) and applies it live.
+#[tauri::command]
+pub async fn watchlist_set<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, CoreState>,
+    id: String,
+    instruments: Vec<String>,
 ) -> Res<Account> {
-    let account = state.core().await?.account_update(&id, input).await?;
-    connections::sync_account(&app, account.id.clone());
+    let account = state
+        .core()
+        .await?
+        .account_set_instruments(&id, instruments)
+        .await?;
+    if let Some(c) = app.try_state::<Connections>() {
+        c.set_instruments(&app, &account.id, &account.instruments);
+    }
     Ok(account)
+}
+
+/// Searches an account's broker for instruments (watchlist autocomplete).
+#[tauri::command]
+pub async fn instruments_search(
+    state: State<'_, CoreState>,
+    id: String,
+    query: String,
+) -> Res<Vec<InstrumentInfo>> {
+    state.core().await?.instruments_search(&id, &query).await
+}
+
+/// The latest price of every instrument an account streams (empty when it does not).
+#[tauri::command]
+pub fn prices_snapshot(connections: State<'_, Connections>, id: String) -> Res<Vec<Tick>> {
+    Ok(connections
+        .manager()
+        .and_then(|m| m.feed(&id))
+        .map(|f| f.book().snapshot())
+        .unwrap_or_default())
 }
 
 #[tauri::command]
@@ -300,13 +380,16 @@ pub async fn settings_get(state: State<'_, CoreState>) -> Res<AppSettings> {
 
 /// Saves the settings; a new auto-lock limit counts from now.
 #[tauri::command]
-pub async fn settings_update(
+pub async fn settings_update<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, CoreState>,
     autolock: State<'_, AutoLock>,
+    prices: State<'_, crate::prices::Prices>,
     settings: AppSettings,
 ) -> Res<AppSettings> {
     let saved = state.core().await?.settings_update(settings).await?;
     autolock.rearm();
+    prices.set_rate(&app, saved.price_updates_per_second);
     Ok(saved)
 }
 

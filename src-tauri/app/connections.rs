@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::alerts::{Alert, Debounce};
 use crate::events::CONNECTION_EVENT;
 use crate::notify::{Notice, Notifier};
+use crate::prices::Prices;
 use crate::state::CoreState;
 use crate::tray::{Tray, TrayState};
 
@@ -146,6 +147,9 @@ impl Connections {
             }
         };
         let manager = self.ensure_manager(app, core);
+        if let (Ok(settings), Some(prices)) = (core.settings().await, app.try_state::<Prices>()) {
+            prices.set_rate(app, settings.price_updates_per_second);
+        }
         let running: Vec<String> = manager
             .snapshot()
             .into_iter()
@@ -171,7 +175,10 @@ impl Connections {
                 .add_account(&account.id, &account.name, cfg, &account.instruments)
                 .await
             {
-                Ok(()) => tracing::info!(account = %account.id, "connecting"),
+                Ok(()) => {
+                    tracing::info!(account = %account.id, "connecting");
+                    attach_prices(app, &manager, &account.id);
+                }
                 Err(e) => {
                     tracing::warn!(account = %account.id, code = e.code(), "could not connect")
                 }
@@ -215,7 +222,10 @@ impl Connections {
                     .add_account(&account.id, &account.name, cfg, &account.instruments)
                     .await
                 {
-                    Ok(()) => tracing::info!(account = %account.id, "connecting"),
+                    Ok(()) => {
+                        tracing::info!(account = %account.id, "connecting");
+                        attach_prices(app, &manager, &account.id);
+                    }
                     Err(e) => {
                         tracing::warn!(account = %account.id, code = e.code(), "could not connect")
                     }
@@ -223,6 +233,9 @@ impl Connections {
             }
             None => {
                 self.meta().remove(account_id);
+                if let Some(prices) = app.try_state::<Prices>() {
+                    prices.detach(account_id);
+                }
                 if manager.remove_account(account_id).await.is_ok() {
                     tracing::info!(account = %account_id, "disconnected");
                 }
@@ -230,6 +243,23 @@ impl Connections {
         }
         drop(stopped);
         refresh_tray(app, &manager);
+    }
+
+    /// Sets the instruments an account streams (its watchlist) on its running connection,
+    /// starting its price channel if needed. Nothing to do for an account not connected.
+    pub fn set_instruments<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        account_id: &str,
+        instruments: &[String],
+    ) {
+        let Some(manager) = self.manager() else {
+            return;
+        };
+        if manager.set_instruments(account_id, instruments).is_ok() {
+            attach_prices(app, &manager, account_id);
+            refresh_tray(app, &manager);
+        }
     }
 
     /// Stops forwarding and every connection; no sync starts any afterwards.
@@ -253,6 +283,13 @@ impl Connections {
                 tracing::warn!("the connections did not stop in time");
             }
         }
+    }
+}
+
+/// Pumps the account's price feed (if it streams) to the UI.
+fn attach_prices<R: Runtime>(app: &AppHandle<R>, manager: &ConnectionManager, account_id: &str) {
+    if let (Some(feed), Some(prices)) = (manager.feed(account_id), app.try_state::<Prices>()) {
+        prices.attach(app, feed);
     }
 }
 

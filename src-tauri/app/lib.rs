@@ -25,6 +25,7 @@ pub mod events;
 pub mod export;
 pub mod harden;
 pub mod notify;
+pub mod prices;
 pub mod shutdown;
 pub mod state;
 pub mod tray;
@@ -83,6 +84,7 @@ pub fn app_builder<R: Runtime>(
         .manage(AutoLock::new())
         .manage(SecretClipboard::default())
         .manage(Connections::default())
+        .manage(prices::Prices::default())
         .manage(shutdown::Shutdown::default())
         .invoke_handler(tauri::generate_handler![
             commands::vault_status,
@@ -116,6 +118,11 @@ pub fn app_builder<R: Runtime>(
             commands::connections_snapshot,
             commands::connection_reconnect,
             commands::connections_reconnect_all,
+            commands::account_check,
+            commands::broker_accounts,
+            commands::watchlist_set,
+            commands::instruments_search,
+            commands::prices_snapshot,
         ])
         .on_window_event(on_window_event)
         .setup(|app| {

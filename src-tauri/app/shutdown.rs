@@ -53,6 +53,9 @@ pub fn request<R: Runtime>(app: &AppHandle<R>, reason: &'static str) {
             autolock.stop().await;
         }
         // Before the store closes: the connections persist their events there.
+        if let Some(prices) = app.try_state::<crate::prices::Prices>() {
+            prices.stop().await;
+        }
         if let Some(connections) = app.try_state::<Connections>() {
             connections.stop().await;
         }

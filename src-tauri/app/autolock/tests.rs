@@ -21,6 +21,7 @@ fn status(locked: bool, protection: VaultProtection) -> VaultStatus {
 fn after(minutes: Option<u32>) -> AppSettings {
     AppSettings {
         auto_lock_minutes: minutes,
+        ..AppSettings::default()
     }
 }
 

@@ -393,7 +393,10 @@ pub fn settings(s: &AppSettings) -> String {
         || "off".to_string(),
         |m| format!("after {m} idle minutes (a vault with a master password)"),
     );
-    format!("auto-lock  {auto_lock}\n")
+    format!(
+        "auto-lock      {auto_lock}\nprice updates  at most {} per instrument per second (in the app)\n",
+        s.price_updates_per_second
+    )
 }
 
 /// One line on what checking with the broker found.

@@ -632,6 +632,10 @@ impl Brokerdesk {
             Some(m) => format!("auto-lock after {m} idle minutes"),
             None => "auto-lock off".to_string(),
         };
+        let detail = format!(
+            "{detail}; at most {} price updates per instrument per second",
+            new.price_updates_per_second
+        );
         self.audit
             .record(AuditEvent::SettingsChanged, None, &detail)
             .await;

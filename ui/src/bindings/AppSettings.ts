@@ -8,4 +8,9 @@ export type AppSettings = {
  * Lock the vault after this many minutes without user activity (1–1440); `null` = never.
  * Only a vault with a master password can lock.
  */
-autoLockMinutes: number | null, };
+autoLockMinutes: number | null, 
+/**
+ * At most this many price updates per instrument per second reach the UI (1–120; the
+ * latest price always wins).
+ */
+priceUpdatesPerSecond: number, };

@@ -41,6 +41,15 @@ pub struct FeedNotice {
     pub at: String,
 }
 
+/// A batch of coalesced prices of one account, as the UI receives them.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PriceUpdate {
+    pub account_id: String,
+    pub ticks: Vec<Tick>,
+}
+
 /// Counters of a feed since it started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
