@@ -88,6 +88,8 @@ async fn only_the_killed_sims_accounts_reconnect() {
     wait_until(LONG, "10 accounts connected", || all(&m, None, connected)).await;
     assert_eq!(m.worst_state(), WorstState::Connected);
     assert_eq!(m.snapshot().len(), 10);
+    // Ten accounts on three brokers share one pooled HTTP client (a pool per host inside).
+    assert_eq!(m.client_pool().len(), 1);
     drain(&mut rx);
 
     sims[0].kill().await;

@@ -1,8 +1,10 @@
-//! The HTTP side shared by every connector: one pooled client per connector (reqwest keeps
-//! a keep-alive pool per host), timeouts, and the mapping from HTTP answers to
+//! The HTTP side shared by every connector: pooled clients (see [`ClientPool`]), timeouts,
+//! and the mapping from HTTP answers to
 //! [`BrokerError`]. Broker-specific error bodies are parsed by each connector; this module
 //! handles what is common (status classes, `Retry-After`, transport failures).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -13,8 +15,54 @@ use super::BrokerError;
 /// The User-Agent every connector sends (Tastytrade refuses requests without one).
 pub const USER_AGENT: &str = concat!("brokerdesk/", env!("CARGO_PKG_VERSION"));
 
-/// Builds a pooled client with the given request timeout.
+/// The clients of one connection manager, one per request timeout. reqwest keeps a
+/// keep-alive pool per host inside each client, so every account of a broker built under
+/// the same pool reuses the same warm connections to that host. A pool belongs to one
+/// runtime (its connections' tasks run there), which is why it is scoped to a manager
+/// rather than global.
+#[derive(Debug, Default)]
+pub struct ClientPool(Mutex<HashMap<Duration, Client>>);
+
+impl ClientPool {
+    fn get(&self, timeout: Duration) -> Result<Client, BrokerError> {
+        let mut clients = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&timeout) {
+            return Ok(c.clone());
+        }
+        let c = build_client(timeout)?;
+        clients.insert(timeout, c.clone());
+        Ok(c)
+    }
+
+    /// How many clients the pool holds.
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|c| c.len()).unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+tokio::task_local! {
+    static POOL: Arc<ClientPool>;
+}
+
+/// Runs `f` (which builds connectors) so that their clients come from `pool`.
+pub fn with_pool<T>(pool: &Arc<ClientPool>, f: impl FnOnce() -> T) -> T {
+    POOL.sync_scope(pool.clone(), f)
+}
+
+/// Returns a pooled client with the given request timeout: the scoped [`ClientPool`]'s
+/// (see [`with_pool`]), else a new one.
 pub fn client(timeout: Duration) -> Result<Client, BrokerError> {
+    match POOL.try_with(|p| p.get(timeout)) {
+        Ok(c) => c,
+        Err(_) => build_client(timeout),
+    }
+}
+
+fn build_client(timeout: Duration) -> Result<Client, BrokerError> {
     Client::builder()
         .user_agent(USER_AGENT)
         .timeout(timeout)

@@ -8,6 +8,7 @@
 //! 5xx retry with backoff. No error message ever contains a credential.
 
 pub mod alpaca;
+pub mod guard;
 pub mod http;
 pub mod ibkr;
 pub mod oanda;
@@ -314,8 +315,14 @@ pub fn last4(id: &str) -> String {
     id.chars().skip(n.saturating_sub(4)).collect()
 }
 
-/// Builds the connector for `cfg.broker`. The built-in paper broker has no connector.
+/// Builds the connector for `cfg.broker`, behind its circuit breaker ([`guard`]). The
+/// built-in paper broker has no connector.
 pub fn connector(cfg: ConnectorConfig) -> Result<Box<dyn Broker>, BrokerError> {
+    Ok(Box::new(guard::Guarded::new(bare_connector(cfg)?)))
+}
+
+/// Builds the connector for `cfg.broker` without the circuit breaker.
+pub fn bare_connector(cfg: ConnectorConfig) -> Result<Box<dyn Broker>, BrokerError> {
     match cfg.broker {
         BrokerKind::Oanda => Ok(Box::new(oanda::Oanda::new(cfg)?)),
         BrokerKind::Alpaca => Ok(Box::new(alpaca::Alpaca::new(cfg)?)),

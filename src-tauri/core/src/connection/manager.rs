@@ -122,6 +122,8 @@ impl Account {
 /// The manager. Share it behind an `Arc`; every method takes `&self`.
 pub struct ConnectionManager {
     options: ManagerOptions,
+    /// The HTTP clients every connector of this manager shares.
+    pool: Arc<brokers::http::ClientPool>,
     sink: Sink,
     // A std `Mutex`: held only to look up or swap entries, never across an `.await`.
     accounts: Mutex<HashMap<String, Account>>,
@@ -138,12 +140,18 @@ impl ConnectionManager {
                 keep: options.keep_events.max(1),
             },
             options,
+            pool: Arc::default(),
             accounts: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn options(&self) -> &ManagerOptions {
         &self.options
+    }
+
+    /// The HTTP clients shared by this manager's connectors.
+    pub fn client_pool(&self) -> &brokers::http::ClientPool {
+        &self.pool
     }
 
     /// Starts supervising an account's connections: the order link always, and the price
@@ -161,7 +169,9 @@ impl ConnectionManager {
         if cfg.stream_heartbeat.is_none() {
             cfg.stream_heartbeat = self.options.price_heartbeat;
         }
-        let broker: Arc<dyn Broker> = Arc::from(brokers::connector(cfg)?);
+        let broker: Arc<dyn Broker> = Arc::from(brokers::http::with_pool(&self.pool, || {
+            brokers::connector(cfg)
+        })?);
         let order_metrics = LinkMetrics::new();
         let order = OrderLink::new(
             broker.clone(),
