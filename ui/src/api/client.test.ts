@@ -99,18 +99,65 @@ describe("client", () => {
     await api.twofaVerify("k7m2p-x9qrt");
     await api.auditList(filter);
     await api.auditExportCsv(filter);
-    await api.settingsUpdate({ autoLockMinutes: 15 });
+    await api.settingsUpdate({ autoLockMinutes: 15, priceUpdatesPerSecond: 30 });
     await api.clipboardWriteSecret("secret");
     await api.appActivity();
+    const input = { name: "Swing" } as never;
+    await api.accountAdd(input);
+    await api.accountAdd(input, false);
+    await api.accountUpdate("acc_1", input);
+    await api.accountUpdate("acc_1", input, false);
+    await api.accountCheck(null, input);
+    await api.accountCheck("acc_1", input);
+    await api.brokerAccounts(input);
+    await api.watchlistSet("acc_1", ["EUR_USD", "GBP_USD"]);
+    await api.instrumentsSearch("acc_1", "eur");
+    await api.pricesSnapshot("acc_1");
     expect(seen).toEqual([
       ["twofa_enable", { code: "123456" }],
       ["twofa_verify", { code: "k7m2p-x9qrt" }],
       ["audit_list", { filter }],
       ["audit_export_csv", { filter }],
-      ["settings_update", { settings: { autoLockMinutes: 15 } }],
+      ["settings_update", { settings: { autoLockMinutes: 15, priceUpdatesPerSecond: 30 } }],
       ["clipboard_write_secret", { text: "secret" }],
       ["app_activity", {}],
+      // `check` defaults to true: the backend checks with the broker before saving.
+      ["account_add", { input: { name: "Swing" }, check: true }],
+      ["account_add", { input: { name: "Swing" }, check: false }],
+      ["account_update", { id: "acc_1", input: { name: "Swing" }, check: true }],
+      ["account_update", { id: "acc_1", input: { name: "Swing" }, check: false }],
+      ["account_check", { id: null, input: { name: "Swing" } }],
+      ["account_check", { id: "acc_1", input: { name: "Swing" } }],
+      ["broker_accounts", { input: { name: "Swing" } }],
+      ["watchlist_set", { id: "acc_1", instruments: ["EUR_USD", "GBP_USD"] }],
+      ["instruments_search", { id: "acc_1", query: "eur" }],
+      ["prices_snapshot", { id: "acc_1" }],
     ]);
+  });
+});
+
+describe("price events", () => {
+  it("delivers price-update and price-notice payloads until unsubscribed", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const updates: unknown[] = [];
+    const notices: unknown[] = [];
+    const stopUpdates = api.onPriceUpdate((u) => updates.push(u));
+    const stopNotices = api.onPriceNotice((n) => notices.push(n));
+    const update = { accountId: "acc_1", ticks: [{ instrument: "EUR_USD", bid: 1.1, ask: 1.2, last: null, bidSize: null, askSize: null, lastSize: null, exchangeTime: null, receivedAt: "2026-11-20T10:00:00Z" }] };
+    const notice = { accountId: "acc_1", instrument: "FOO_BAR", code: "unknown_instrument", message: "unknown", at: "2026-11-20T10:00:00Z" };
+    await vi.waitFor(async () => {
+      await emit("price-update", update);
+      await emit("price-notice", notice);
+      expect(updates.length).toBeGreaterThan(0);
+      expect(notices.length).toBeGreaterThan(0);
+    });
+    expect(updates[0]).toEqual(update);
+    expect(notices[0]).toEqual(notice);
+    stopUpdates();
+    stopNotices();
+    const before = updates.length;
+    await emit("price-update", update);
+    expect(updates.length).toBe(before);
   });
 });
 

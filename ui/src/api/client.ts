@@ -1,6 +1,6 @@
 /**
  * The typed client for the Rust backend: one function per Tauri command, plus the
- * `vault-status` and `connection-event` events. This is the only module that imports `@tauri-apps/*`, so the rest of
+ * `vault-status`, `connection-event`, `price-update` and `price-notice` events. This is the only module that imports `@tauri-apps/*`, so the rest of
  * the UI can be tested against a mock of the IPC layer.
  */
 import { invoke } from "@tauri-apps/api/core";
@@ -13,10 +13,17 @@ import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditFilter } from "../bindings/AuditFilter";
 import type { AuditVerification } from "../bindings/AuditVerification";
 import type { BackupCodes } from "../bindings/BackupCodes";
+import type { BrokerAccountRef } from "../bindings/BrokerAccountRef";
 import type { BrokerInfo } from "../bindings/BrokerInfo";
+import type { CheckOutcome } from "../bindings/CheckOutcome";
 import type { ConnectionEvent } from "../bindings/ConnectionEvent";
+import type { FeedNotice } from "../bindings/FeedNotice";
+import type { InstrumentInfo } from "../bindings/InstrumentInfo";
+import type { PriceUpdate } from "../bindings/PriceUpdate";
 import type { PropFirmPresetInfo } from "../bindings/PropFirmPresetInfo";
 import type { PurgeReport } from "../bindings/PurgeReport";
+import type { SavedAccount } from "../bindings/SavedAccount";
+import type { Tick } from "../bindings/Tick";
 import type { TwoFactorSetup } from "../bindings/TwoFactorSetup";
 import type { TwoFactorStatus } from "../bindings/TwoFactorStatus";
 import type { VaultStatus } from "../bindings/VaultStatus";
@@ -103,8 +110,22 @@ export const propFirmPresets = () => call<PropFirmPresetInfo[]>("prop_firm_prese
 
 export const accountsList = () => call<Account[]>("accounts_list");
 export const accountGet = (id: string) => call<Account>("account_get", { id });
-export const accountAdd = (input: AccountInput) => call<Account>("account_add", { input });
-export const accountUpdate = (id: string, input: AccountInput) => call<Account>("account_update", { id, input });
+/**
+ * Adds an account. With `check` (the default) the backend first checks the credentials with the
+ * broker: a refusal (`broker_auth`, `choose_broker_account`, `broker_rejected`…) rejects and
+ * saves nothing; an unreachable broker saves the account unverified (see `SavedAccount.check`).
+ */
+export const accountAdd = (input: AccountInput, check = true) => call<SavedAccount>("account_add", { input, check });
+/** Replaces an account's configuration; checked with the broker like `accountAdd` when what the broker checks changed. */
+export const accountUpdate = (id: string, input: AccountInput, check = true) =>
+  call<SavedAccount>("account_update", { id, input, check });
+/**
+ * "Test connection": checks a draft with the broker, saving nothing. For an existing account
+ * (`id`), credentials left empty are the stored ones.
+ */
+export const accountCheck = (id: string | null, input: AccountInput) => call<CheckOutcome>("account_check", { id, input });
+/** The broker accounts a draft's credentials reach (OANDA tokens may reach several). */
+export const brokerAccounts = (input: AccountInput) => call<BrokerAccountRef[]>("broker_accounts", { input });
 export const accountRemove = (id: string) => call<null>("account_remove", { id });
 
 export const twofaStatus = () => call<TwoFactorStatus>("twofa_status");
@@ -142,6 +163,13 @@ export const connectionsSnapshot = () => call<AccountConnections[]>("connections
 export const connectionReconnect = (accountId: string) => call<null>("connection_reconnect", { accountId });
 export const connectionsReconnectAll = () => call<null>("connections_reconnect_all");
 
+/** Sets an account's watchlist (`account.instruments`), applied live to its price stream. */
+export const watchlistSet = (id: string, instruments: string[]) => call<Account>("watchlist_set", { id, instruments });
+/** Searches the account's broker for instruments; rejects with `search_unsupported` when it has no search. */
+export const instrumentsSearch = (id: string, query: string) => call<InstrumentInfo[]>("instruments_search", { id, query });
+/** The latest price of every instrument an account streams (empty when it does not stream). */
+export const pricesSnapshot = (id: string) => call<Tick[]>("prices_snapshot", { id });
+
 /** Subscribes to `vault-status` (e.g. the tray's "Lock"). Returns a function that unsubscribes. */
 export function onVaultStatus(callback: (status: VaultStatus) => void): () => void {
   return subscribe<VaultStatus>("vault-status", callback);
@@ -150,6 +178,16 @@ export function onVaultStatus(callback: (status: VaultStatus) => void): () => vo
 /** Subscribes to `connection-event` (every state change of a connection). Returns a function that unsubscribes. */
 export function onConnectionEvent(callback: (event: ConnectionEvent) => void): () => void {
   return subscribe<ConnectionEvent>("connection-event", callback);
+}
+
+/** Subscribes to `price-update` (coalesced prices of one account). Returns a function that unsubscribes. */
+export function onPriceUpdate(callback: (update: PriceUpdate) => void): () => void {
+  return subscribe<PriceUpdate>("price-update", callback);
+}
+
+/** Subscribes to `price-notice` (e.g. an unknown instrument). Returns a function that unsubscribes. */
+export function onPriceNotice(callback: (notice: FeedNotice) => void): () => void {
+  return subscribe<FeedNotice>("price-notice", callback);
 }
 
 function subscribe<T>(name: string, callback: (payload: T) => void): () => void {

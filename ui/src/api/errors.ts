@@ -32,6 +32,14 @@ export const ErrorCodes = {
   twofaNotEnabled: "twofa_not_enabled",
   twofaAlreadyEnabled: "twofa_already_enabled",
   twofaNotSetUp: "twofa_not_set_up",
+  brokerAuth: "broker_auth",
+  chooseBrokerAccount: "choose_broker_account",
+  brokerRejected: "broker_rejected",
+  brokerNotFound: "broker_not_found",
+  brokerConfig: "broker_config",
+  verifyRateLimited: "verify_rate_limited",
+  searchUnsupported: "search_unsupported",
+  streamUnavailable: "stream_unavailable",
 } as const;
 
 /** Codes after which the vault state must be re-read (the app may need the unlock or first-run screen). */
