@@ -98,6 +98,10 @@ impl Broker for Guarded {
         self.probe(self.inner.keepalive()).await
     }
 
+    fn session_expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.inner.session_expires_at()
+    }
+
     async fn open_quote_stream(
         &self,
         instruments: &[String],

@@ -292,6 +292,12 @@ pub trait Broker: Send + Sync {
         self.verify().await.map(|_| ())
     }
 
+    /// When the current session / access token expires, if the broker has one that the
+    /// connector refreshes (Tastytrade's 15-minute access token, IBKR's gateway session).
+    fn session_expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        None
+    }
+
     /// Opens the account's price stream subscribed to `instruments` (may be empty; add
     /// more with [`QuoteStream::subscribe`]).
     async fn open_quote_stream(

@@ -33,6 +33,8 @@ pub struct Metrics {
     /// The last round trip (order links) in milliseconds.
     pub latency_ms: Option<u64>,
     pub messages: u64,
+    /// When the broker session / access token expires (refreshed before then).
+    pub session_expires_at: Option<DateTime<Utc>>,
 }
 
 /// Metrics shared between a link's task and the manager. A std `Mutex` is right here: it
@@ -65,6 +67,11 @@ impl LinkMetrics {
             m.last_message_at = Some(now);
             m.messages = m.messages.saturating_add(1);
         });
+    }
+
+    /// Records when the session expires.
+    pub fn session_expiry(&self, at: Option<DateTime<Utc>>) {
+        self.update(|m| m.session_expires_at = at);
     }
 
     /// Records a stream message (`heartbeat` when it was one).
@@ -107,6 +114,8 @@ impl Link for OrderLink {
         let started = Instant::now();
         within(self.limit(), self.broker.verify()).await??;
         self.metrics.round_trip(started.elapsed());
+        self.metrics
+            .session_expiry(self.broker.session_expires_at());
         Ok(())
     }
 
@@ -119,6 +128,8 @@ impl Link for OrderLink {
             let started = Instant::now();
             within(self.limit(), self.broker.keepalive()).await??;
             self.metrics.round_trip(started.elapsed());
+            self.metrics
+                .session_expiry(self.broker.session_expires_at());
         }
     }
 }

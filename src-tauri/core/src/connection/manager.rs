@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use self::publish::Sink;
 pub use self::types::{
-    AccountConnections, Channel, ChannelStatus, ConnectionEvent, ManagerOptions, WorstState,
+    AccountConnections, Channel, ChannelStatus, ConnectionEvent, LinkQuality, ManagerOptions,
+    WorstState,
 };
 use super::links::{LinkMetrics, OrderLink};
 use super::{spawn, ConnState, ConnectionHandle, Link};
@@ -88,7 +89,19 @@ impl Conn {
             _ => 0,
         };
         let rfc = |t: DateTime<Utc>| t.to_rfc3339();
+        let hour_ago = now - chrono::Duration::hours(1);
+        let drops_last_hour = history
+            .iter()
+            .filter(|c| matches!(c.state, ConnState::Reconnecting { attempt: 1, .. }))
+            .filter_map(|c| DateTime::parse_from_rfc3339(&c.at).ok())
+            .filter(|t| *t >= hour_ago)
+            .count();
+        let drops_last_hour = u32::try_from(drops_last_hour).unwrap_or(u32::MAX);
+        let quality = LinkQuality::of(&state, metrics.latency_ms, drops_last_hour);
         ChannelStatus {
+            session_expires_at: metrics.session_expires_at.map(rfc),
+            drops_last_hour,
+            quality,
             channel: self.channel,
             connected_since: connected_since.map(rfc),
             last_message_at: metrics.last_message_at.map(rfc),

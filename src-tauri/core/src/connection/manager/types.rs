@@ -57,8 +57,47 @@ pub struct ChannelStatus {
     /// The current reconnect attempt (0 unless reconnecting).
     pub attempt: u32,
     pub messages: u64,
+    /// RFC 3339: when the broker session / access token expires (the connector refreshes
+    /// it before then), for brokers that have one.
+    pub session_expires_at: Option<String>,
+    /// Times the link was lost in the last hour.
+    pub drops_last_hour: u32,
+    /// A summary of latency and stability.
+    pub quality: LinkQuality,
     /// The most recent state changes, oldest first.
     pub history: Vec<StateChange>,
+}
+
+/// How healthy a link is: `good` (connected, quick, stable), `fair` (connected, but slow
+/// — over 300 ms — or dropped in the last hour), `poor` (reconnecting, over 1 s, or 3+
+/// drops in the last hour), `down` (failed or stopped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum LinkQuality {
+    Good,
+    Fair,
+    Poor,
+    Down,
+}
+
+impl LinkQuality {
+    pub fn of(state: &ConnState, latency_ms: Option<u64>, drops_last_hour: u32) -> Self {
+        match state {
+            ConnState::Failed { .. } | ConnState::Disconnected => LinkQuality::Down,
+            ConnState::Connecting | ConnState::Reconnecting { .. } => LinkQuality::Poor,
+            ConnState::Connected => {
+                let latency = latency_ms.unwrap_or_default();
+                if latency > 1_000 || drops_last_hour >= 3 {
+                    LinkQuality::Poor
+                } else if latency > 300 || drops_last_hour >= 1 {
+                    LinkQuality::Fair
+                } else {
+                    LinkQuality::Good
+                }
+            }
+        }
+    }
 }
 
 /// An account's connections, for the UI.
@@ -118,5 +157,31 @@ impl Default for ManagerOptions {
             price_heartbeat: None,
             keep_events: 1_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_follows_state_latency_and_drops() {
+        let up = ConnState::Connected;
+        assert_eq!(LinkQuality::of(&up, Some(40), 0), LinkQuality::Good);
+        assert_eq!(LinkQuality::of(&up, Some(400), 0), LinkQuality::Fair);
+        assert_eq!(LinkQuality::of(&up, Some(40), 1), LinkQuality::Fair);
+        assert_eq!(LinkQuality::of(&up, Some(1_500), 0), LinkQuality::Poor);
+        assert_eq!(LinkQuality::of(&up, None, 3), LinkQuality::Poor);
+        let retrying = ConnState::Reconnecting {
+            attempt: 2,
+            next_retry_ms: 100,
+            last_error: "x".into(),
+        };
+        assert_eq!(LinkQuality::of(&retrying, None, 0), LinkQuality::Poor);
+        let failed = ConnState::Failed {
+            code: "broker_auth".into(),
+            reason: "refused".into(),
+        };
+        assert_eq!(LinkQuality::of(&failed, Some(1), 0), LinkQuality::Down);
     }
 }
