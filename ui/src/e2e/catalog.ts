@@ -25,10 +25,11 @@ export const MOCK_BROKERS: BrokerInfo[] = [
     credentialFields: [
       { field: "api_key", label: "Personal access token", help: "Create one under My Services → Manage API Access.", required: true },
     ],
-    accountIdRequired: true,
+    // Like the real catalog: a token reaching one account fills it in; several, the app shows a picker.
+    accountIdRequired: false,
     accountIdLabel: "v20 account ID",
     accountIdPlaceholder: "101-004-1234567-001",
-    accountIdHelp: "Shown in the OANDA hub next to the account's name.",
+    accountIdHelp: "Leave empty to pick one of the token's accounts once connected.",
   },
   {
     kind: "alpaca",

@@ -7,12 +7,30 @@ import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import type { ApiError } from "../bindings/ApiError";
 import type { Channel } from "../bindings/Channel";
+import type { PriceUpdate } from "../bindings/PriceUpdate";
+import type { Tick } from "../bindings/Tick";
 import { FakeBackend, MockApiError } from "./mockBackend";
 import type { WireConnState, WireConnectionEvent } from "./mockConnections";
 import type { FakeState, Scenario } from "./mockBackend";
 import { SCENARIOS, scenarioState } from "./scenarios";
 
 const STORAGE_KEY = "brokerdesk.mock.state";
+/** How often the fake feed sends a round of prices (ms). */
+const PRICE_INTERVAL_MS = 200;
+/** Commands that talk to the broker take this long by default, so "Checking with…" can be seen. */
+const DEFAULT_BROKER_DELAY_MS = 300;
+
+export interface MockPriceControls {
+  /** Stops the random feed (explicit `push`es still go out). */
+  pause: () => void;
+  resume: () => void;
+  /** Sends one round of the random feed now. */
+  step: () => Promise<void>;
+  /** Sets prices as given and emits them as one `price-update` (fields left out are not sent). */
+  push: (accountId: string, ticks: (Partial<Tick> & { instrument: string })[]) => Promise<PriceUpdate>;
+  /** Emits a `price-notice`. */
+  notice: (accountId: string, instrument: string | null, code: string, message: string) => Promise<void>;
+}
 
 export interface MockControls {
   /** What the tray's "Lock" does: lock, then emit `vault-status`. */
@@ -37,6 +55,10 @@ export interface MockControls {
   lastExport: () => { path: string; csv: string } | null;
   /** Changes a connection's state like the connection manager and emits `connection-event`. */
   pushConnectionEvent: (accountId: string, channel: Channel, state: WireConnState) => Promise<WireConnectionEvent>;
+  /** The fake price feed (it streams for accounts whose price channel is connected). */
+  prices: MockPriceControls;
+  /** How long broker checks, account discovery and instrument search take (ms). */
+  setBrokerDelay: (ms: number) => void;
 }
 
 declare global {
@@ -57,12 +79,41 @@ export function installMockBackend(): void {
   const save = () => sessionStorage.setItem(STORAGE_KEY, JSON.stringify(backend.state));
   const calls: MockControls["calls"] = [];
   backend.onConnectionEvent = (event) => void emit("connection-event", event);
+  let brokerDelayMs = DEFAULT_BROKER_DELAY_MS;
+  let pricesPaused = new URLSearchParams(window.location.search).get("prices") === "off";
+
+  /** Whether a command reaches the (fake) broker, and so takes its time. */
+  const reachesBroker = (command: string, args: Record<string, unknown>) => {
+    const input = args.input as { broker?: string } | undefined;
+    switch (command) {
+      case "account_add":
+      case "account_update":
+        return args.check !== false && input?.broker !== "paper";
+      case "account_check":
+      case "broker_accounts":
+      case "instruments_search":
+        return true;
+      default:
+        return false;
+    }
+  };
+
+  const emitRound = async () => {
+    const { updates, notices } = backend.priceStep();
+    for (const update of updates) await emit("price-update", update);
+    for (const notice of notices) await emit("price-notice", notice);
+  };
+  window.setInterval(() => {
+    if (!pricesPaused && !backend.state.locked) void emitRound();
+  }, PRICE_INTERVAL_MS);
 
   mockIPC(
     async (command, args) => {
       calls.push({ command, args: args ?? null });
       try {
-        return await backend.handle(command, (args ?? {}) as Record<string, unknown>);
+        const a = (args ?? {}) as Record<string, unknown>;
+        if (reachesBroker(command, a) && brokerDelayMs > 0) await new Promise((ok) => window.setTimeout(ok, brokerDelayMs));
+        return await backend.handle(command, a);
       } catch (e) {
         // Tauri rejects invoke with the command's serialized error: the ApiError object.
         throw e instanceof MockApiError ? e.body : { code: "internal", message: String(e), fields: [] };
@@ -109,6 +160,26 @@ export function installMockBackend(): void {
       const event = backend.connections.push(accountId, channel, state);
       save();
       return event;
+    },
+    prices: {
+      pause: () => {
+        pricesPaused = true;
+      },
+      resume: () => {
+        pricesPaused = false;
+      },
+      step: emitRound,
+      push: async (accountId, ticks) => {
+        const update = backend.pushPrices(accountId, ticks);
+        await emit("price-update", update);
+        return update;
+      },
+      notice: async (accountId, instrument, code, message) => {
+        await emit("price-notice", { accountId, instrument, code, message, at: new Date().toISOString() });
+      },
+    },
+    setBrokerDelay: (ms) => {
+      brokerDelayMs = ms;
     },
   };
 }

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { Account } from "../bindings/Account";
 import type { AccountInput } from "../bindings/AccountInput";
 import { emptyForm, toAccountInput } from "../lib/accountForm";
+import type { SavedAccount } from "../bindings/SavedAccount";
 import { FakeBackend, MOCK_PASSWORD, MockApiError } from "./mockBackend";
+import { MOCK_MULTI_ACCOUNTS } from "./mockCheck";
 import { KEYCHAIN_KEY_MISSING, scenarioState } from "./scenarios";
 
 const errorOf = (fn: () => unknown) => {
@@ -90,7 +92,10 @@ describe("FakeBackend", () => {
     const b = new FakeBackend(scenarioState("unlocked"));
     expect(b.handle("notify_test")).toBeNull();
     const paper = { ...oandaInput({ broker: "paper", brokerAccountId: null, instruments: [] }), credentials: { apiKey: null, apiSecret: null } };
-    expect(b.handle("account_add", { input: paper })).toMatchObject({ broker: "paper", credentials: [] });
+    expect(b.handle("account_add", { input: paper })).toMatchObject({
+      account: { broker: "paper", credentials: [] },
+      check: { status: "skipped", reason: "the built-in paper broker has no credentials to check" },
+    });
     const withUrl = errorOf(() => b.handle("account_add", { input: { ...paper, name: "Sim 2", restUrl: "https://x.test" } }));
     expect(withUrl.fields).toEqual([expect.objectContaining({ field: "restUrl", code: "not_applicable" })]);
   });
@@ -106,10 +111,10 @@ describe("FakeBackend", () => {
 
   it("masks secrets, keeps them on update when null, and asks for new ones when the environment changes", () => {
     const b = new FakeBackend(scenarioState("unlocked"), () => "2026-11-20T10:00:00Z");
-    const added = b.handle("account_add", { input: oandaInput() }) as { id: string; credentials: unknown[]; statusHistory: unknown[] };
+    const added = (b.handle("account_add", { input: oandaInput() }) as { account: { id: string; credentials: unknown[]; statusHistory: unknown[] } }).account;
     expect(added.credentials).toEqual([{ field: "api_key", label: "Personal access token", masked: "••••1234", error: null }]);
     expect(added.statusHistory).toEqual([{ status: "active", reason: null, changedAt: "2026-11-20T10:00:00Z" }]);
-    const kept = b.handle("account_update", { id: added.id, input: oandaInput({ credentials: { apiKey: null, apiSecret: null }, status: "suspended", statusReason: "news" }) }) as { credentials: unknown[]; statusHistory: unknown[] };
+    const kept = (b.handle("account_update", { id: added.id, input: oandaInput({ credentials: { apiKey: null, apiSecret: null }, status: "suspended", statusReason: "news" }) }) as { account: { credentials: unknown[]; statusHistory: unknown[] } }).account;
     expect(kept.credentials).toEqual(added.credentials);
     expect(kept.statusHistory).toHaveLength(2);
     const env = errorOf(() => b.handle("account_update", { id: added.id, input: oandaInput({ environment: "live", credentials: { apiKey: null, apiSecret: null } }) }));
@@ -118,5 +123,100 @@ describe("FakeBackend", () => {
     expect(broker.fields.map((f) => f.field)).toContain("broker");
     b.handle("account_remove", { id: added.id });
     expect(errorOf(() => b.handle("account_get", { id: added.id })).code).toBe("not_found");
+  });
+
+  it("checks with the broker before saving: verified, refused (nothing saved), unreachable (saved unverified), skipped", () => {
+    const b = new FakeBackend(scenarioState("unlocked"));
+    const before = b.state.accounts.length;
+    const verified = b.handle("account_add", { input: oandaInput() }) as SavedAccount;
+    expect(verified.check).toEqual({
+      status: "verified",
+      summary: { accountId: "101-004-1-001", accountLast4: "-001", accountType: "margin", currency: "USD", balance: 100000, equity: 100412.57, buyingPower: 97240.18 },
+    });
+
+    const refused = errorOf(() => b.handle("account_add", { input: oandaInput({ name: "Wrong", credentials: { apiKey: "wrong-token-0123456789", apiSecret: null } }) }));
+    expect(refused.code).toBe("broker_auth");
+    expect(refused.message).toMatch(/^the broker refused the credentials: .*; nothing was saved$/);
+    expect(b.state.accounts).toHaveLength(before + 1);
+
+    const offline = b.handle("account_add", { input: oandaInput({ name: "Offline", restUrl: "https://offline.invalid" }) }) as SavedAccount;
+    expect(offline.check).toMatchObject({ status: "unreachable", code: "broker_network" });
+    expect(b.state.accounts).toHaveLength(before + 2);
+
+    const unchecked = b.handle("account_add", { input: oandaInput({ name: "Unchecked", credentials: { apiKey: "wrong-but-unchecked-0001", apiSecret: null } }), check: false }) as SavedAccount;
+    expect(unchecked.check).toEqual({ status: "skipped", reason: "not checked, as asked" });
+
+    // An edit that changes nothing the broker checks is not checked.
+    const same = b.handle("account_update", { id: verified.account.id, input: oandaInput({ credentials: { apiKey: null, apiSecret: null }, status: "suspended" }) }) as SavedAccount;
+    expect(same.check).toEqual({ status: "skipped", reason: "nothing the broker checks has changed" });
+  });
+
+  it("validates before checking, and checks before asking for the step-up", () => {
+    const b = new FakeBackend(scenarioState("unlocked-2fa"));
+    expect(errorOf(() => b.handle("account_add", { input: oandaInput({ name: "" }) })).code).toBe("validation");
+    expect(errorOf(() => b.handle("account_add", { input: oandaInput({ credentials: { apiKey: "wrong-token-0123456789", apiSecret: null } }) })).code).toBe("broker_auth");
+    expect(errorOf(() => b.handle("account_add", { input: oandaInput() })).code).toBe("step_up_required");
+  });
+
+  it("asks which account a token reaching several is for, and lists them", () => {
+    const b = new FakeBackend(scenarioState("unlocked"));
+    const multi = oandaInput({ brokerAccountId: null, credentials: { apiKey: "multi-token-0123456789", apiSecret: null } });
+    const choose = errorOf(() => b.handle("account_add", { input: multi }));
+    expect(choose).toMatchObject({ code: "choose_broker_account", fields: [{ field: "brokerAccountId", code: "choose_broker_account" }] });
+    expect(b.handle("broker_accounts", { input: multi })).toEqual(MOCK_MULTI_ACCOUNTS);
+    const saved = b.handle("account_add", { input: { ...multi, brokerAccountId: MOCK_MULTI_ACCOUNTS[1]!.accountId } }) as SavedAccount;
+    expect(saved.account.brokerAccountId).toBe("101-004-5550100-002");
+    expect(saved.check).toMatchObject({ status: "verified", summary: { accountLast4: "-002" } });
+    // A token reaching one account fills its id in.
+    const single = b.handle("account_add", { input: oandaInput({ name: "Single", brokerAccountId: null }) }) as SavedAccount;
+    expect(single.account.brokerAccountId).toMatch(/^101-004-\d+-001$/);
+    expect(errorOf(() => b.handle("broker_accounts", { input: oandaInput({ credentials: { apiKey: "wrong-token-0123456789", apiSecret: null } }) })).code).toBe("broker_auth");
+  });
+
+  it("tests a connection without saving; an existing account's empty credentials are the stored ones; at most 5 checks a minute", () => {
+    const b = new FakeBackend(scenarioState("unlocked"));
+    const before = structuredClone(b.state.accounts);
+    const draft = oandaInput({ name: "Draft" });
+    expect(b.handle("account_check", { id: null, input: draft })).toMatchObject({ status: "verified" });
+    const ftmo = oandaInput({ name: "FTMO challenge", brokerAccountId: "101-004-2718281-001", credentials: { apiKey: null, apiSecret: null } });
+    expect(b.handle("account_check", { id: "acc_ftmo", input: ftmo })).toMatchObject({ status: "verified", summary: { accountId: "101-004-2718281-001" } });
+    const gateway = { ...oandaInput({ name: "Gateway", broker: "ibkr", brokerAccountId: "DU1234567", instruments: [] }), credentials: { apiKey: null, apiSecret: null } };
+    expect(b.handle("account_check", { id: null, input: gateway })).toEqual({ status: "skipped", reason: "no credentials to check" });
+    expect(errorOf(() => b.handle("account_check", { id: null, input: { ...ftmo, name: "Other" } })).code).toBe("validation");
+    expect(b.state.accounts).toEqual(before);
+    for (let i = 0; i < 4; i++) b.handle("account_check", { id: null, input: draft });
+    expect(errorOf(() => b.handle("account_check", { id: null, input: draft })).code).toBe("verify_rate_limited");
+    b.advanceClock(61);
+    expect(b.handle("account_check", { id: null, input: draft })).toMatchObject({ status: "verified" });
+  });
+
+  it("sets watchlists (deduplicated, validated), searches OANDA's instruments, and streams prices of connected price channels", () => {
+    const b = new FakeBackend(scenarioState("connections"), undefined, undefined, () => 0.5);
+    const account = b.handle("watchlist_set", { id: "acc_ftmo", instruments: ["EUR_USD", " USD_JPY ", "EUR_USD", "FOO_BAR"] }) as Account;
+    expect(account.instruments).toEqual(["EUR_USD", "USD_JPY", "FOO_BAR"]);
+    expect(errorOf(() => b.handle("watchlist_set", { id: "acc_ftmo", instruments: ["eurusd"] })).fields[0]).toMatchObject({ field: "instruments[0]" });
+    expect((b.handle("instruments_search", { id: "acc_ftmo", query: "usd_j" }) as { symbol: string }[]).map((i) => i.symbol)).toEqual(["USD_JPY"]);
+    expect((b.handle("instruments_search", { id: "acc_ftmo", query: "gold" }) as { symbol: string }[]).map((i) => i.symbol)).toEqual(["XAU_USD"]);
+    expect(errorOf(() => b.handle("instruments_search", { id: "acc_alpaca", query: "aa" })).code).toBe("search_unsupported");
+
+    const round = b.priceStep();
+    expect(round.updates.map((u) => u.accountId)).toEqual(["acc_ftmo"]);
+    expect(round.updates[0]!.ticks.map((t) => t.instrument)).toEqual(["EUR_USD", "USD_JPY"]);
+    expect(round.notices).toEqual([expect.objectContaining({ accountId: "acc_ftmo", instrument: "FOO_BAR", code: "unknown_instrument" })]);
+    expect(b.priceStep().notices).toEqual([]);
+    const snapshot = b.handle("prices_snapshot", { id: "acc_ftmo" }) as { instrument: string; bid: number }[];
+    expect(snapshot.map((t) => t.instrument)).toEqual(["EUR_USD", "USD_JPY"]);
+    expect(b.handle("prices_snapshot", { id: "acc_alpaca" })).toEqual([]);
+
+    // A dropped price channel stops the feed until it is connected again.
+    b.connections.push("acc_ftmo", "price", { state: "reconnecting", attempt: 1, nextRetryMs: 1000, lastError: "closed" });
+    expect(b.priceStep().updates).toEqual([]);
+    b.connections.push("acc_ftmo", "price", { state: "connected" });
+    expect(b.priceStep().updates).toHaveLength(1);
+
+    // A first watchlist on an account without a price channel starts one.
+    b.handle("watchlist_set", { id: "acc_alpaca", instruments: ["AAPL"] });
+    expect(b.streaming("acc_alpaca")).toBe(true);
+    expect(b.pushPrices("acc_alpaca", [{ instrument: "AAPL", bid: 229.5 }]).ticks[0]).toMatchObject({ instrument: "AAPL", bid: 229.5, ask: null });
   });
 });

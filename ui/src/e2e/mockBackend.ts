@@ -1,14 +1,21 @@
 /**
  * An in-memory stand-in for the Rust backend, for browser tests of the UI (mock builds only).
  * It implements every command of the IPC contract with the same error codes, so the UI can be
- * driven end to end without Tauri: the vault, accounts, two-factor step-up (real RFC 6238
- * codes), the hash-chained audit log, settings and the emergency purge. Secrets are kept in
- * plain objects: nothing here is sealed.
+ * driven end to end without Tauri: the vault, accounts (checked with a fake broker before they
+ * are saved, see `mockCheck`), two-factor step-up (real RFC 6238 codes), the hash-chained audit
+ * log, settings, the emergency purge, connections, watchlists and a price feed (`mockPrices`).
+ * Secrets are kept in plain objects: nothing here is sealed.
  */
+import type { Account } from "../bindings/Account";
 import type { AccountInput } from "../bindings/AccountInput";
 import type { ApiError } from "../bindings/ApiError";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditEvent } from "../bindings/AuditEvent";
+import type { CheckOutcome } from "../bindings/CheckOutcome";
+import type { FeedNotice } from "../bindings/FeedNotice";
+import type { PriceUpdate } from "../bindings/PriceUpdate";
+import type { SavedAccount } from "../bindings/SavedAccount";
+import type { Tick } from "../bindings/Tick";
 import type { VaultProtection } from "../bindings/VaultProtection";
 import type { VaultStatus } from "../bindings/VaultStatus";
 import { MOCK_BROKERS, MOCK_PRESETS } from "./catalog";
@@ -18,7 +25,10 @@ import { appendAudit } from "./mockAudit";
 import type { AuditRow } from "./mockAudit";
 import { MockConnections } from "./mockConnections";
 import type { WireAccountConnections, WireConnectionEvent } from "./mockConnections";
+import { mockBrokerAccounts, mockCheck } from "./mockCheck";
+import type { CheckTarget } from "./mockCheck";
 import { MockApiError, fail } from "./mockErrors";
+import { MockPrices, SEARCHABLE, searchInstruments } from "./mockPrices";
 import { handleSecurityCommand } from "./mockSecurity";
 import { MockTwoFactor, iso } from "./mockTwofa";
 import type { MockClock, TwofaState } from "./mockTwofa";
@@ -56,7 +66,31 @@ export type Scenario = "fresh" | "fresh-no-keychain" | "locked" | "unlocked" | "
 export const MOCK_PASSWORD = "correct horse battery";
 export const MOCK_DATA_DIR = "/home/trader/.local/share/brokerdesk";
 export const MOCK_VERSION = "0.1.0";
+/** Checks with the broker per credential (drafts) or per account per minute, like `VERIFY_PER_MINUTE`. */
+export const CHECKS_PER_MINUTE = 5;
 
+
+/** An account's configuration as a full-replacement input (credentials kept), like core's `AccountInput::from_account`. */
+export function inputFromAccount(a: Account): AccountInput {
+  return {
+    name: a.name,
+    broker: a.broker,
+    environment: a.environment,
+    brokerAccountId: a.brokerAccountId,
+    restUrl: a.restUrl,
+    streamUrl: a.streamUrl,
+    credentials: { apiKey: null, apiSecret: null },
+    propFirm: { ...a.propFirm },
+    risk: { ...a.risk },
+    instruments: [...a.instruments],
+    timeframes: [...a.timeframes],
+    tradingHours: a.tradingHours ? { ...a.tradingHours } : null,
+    weekendTrading: a.weekendTrading,
+    notifications: { ...a.notifications },
+    status: a.status,
+    statusReason: null,
+  };
+}
 
 export class FakeBackend {
   private failures = new Map<string, ApiError>();
@@ -75,12 +109,18 @@ export class FakeBackend {
     () => (this.state.connections ??= []),
     (event) => this.onConnectionEvent(event),
   );
+  /** The price feed of the accounts that stream (not persisted: a reload starts new prices). */
+  readonly prices: MockPrices;
+  /** Recent broker checks (mock-clock ms) by credential fingerprint or account id. */
+  private checks = new Map<string, number[]>();
 
   constructor(
     public state: FakeState,
     readonly now: () => string = () => new Date().toISOString(),
     readonly wallMs: () => number = () => Date.now(),
+    random: () => number = Math.random,
   ) {
+    this.prices = new MockPrices(random);
     this.twofa = new MockTwoFactor(state.twofa, this.clock, (event, detail) => this.record(event, null, detail));
     state.lastActivityMs = this.clock.now();
   }
@@ -154,17 +194,35 @@ export class FakeBackend {
       case "account_get":
         open();
         return structuredClone(this.find(String(args.id)).account);
-      case "account_add": {
-        const input = args.input as AccountInput;
-        if (input.credentials.apiKey !== null || input.credentials.apiSecret !== null) stepUp();
+      case "account_add":
         open();
-        return this.add(input);
+        return this.addChecked(args.input as AccountInput, args.check !== false);
+      case "account_update":
+        open();
+        return this.updateChecked(String(args.id), args.input as AccountInput, args.check !== false);
+      case "account_check": {
+        open();
+        const existing = typeof args.id === "string" ? this.find(args.id) : null;
+        const input = args.input as AccountInput;
+        checkInput(s.accounts, input, existing);
+        return this.check(existing, input).outcome;
       }
-      case "account_update": {
-        const input = args.input as AccountInput;
-        if (input.credentials.apiKey !== null || input.credentials.apiSecret !== null) stepUp();
+      case "broker_accounts": {
         open();
-        return this.update(String(args.id), input);
+        const target = this.target(null, args.input as AccountInput);
+        this.allowCheck(this.fingerprint(target));
+        return mockBrokerAccounts(target);
+      }
+      case "watchlist_set":
+        open();
+        return this.setWatchlist(String(args.id), (args.instruments as string[]) ?? []);
+      case "instruments_search":
+        open();
+        return this.search(String(args.id), String(args.query ?? ""));
+      case "prices_snapshot": {
+        const stored = s.accounts.find((a) => a.account.id === String(args.id));
+        if (!stored || !this.priceChannel(stored.account.id)) return [];
+        return this.prices.snapshot(stored.account.id, stored.account.instruments);
       }
       case "account_remove": {
         stepUp();
@@ -268,6 +326,140 @@ export class FakeBackend {
   }
 
   private newId = () => `acc_${(this.state.nextId++).toString(36).padStart(4, "0")}`;
+
+  /** The draft as the broker sees it: for an existing account, credentials left empty are the stored ones. */
+  private target(existing: StoredAccount | null, input: AccountInput): CheckTarget {
+    return {
+      broker: input.broker,
+      environment: input.environment,
+      brokerAccountId: input.brokerAccountId?.trim() ? input.brokerAccountId.trim() : null,
+      restUrl: input.restUrl,
+      apiKey: input.credentials.apiKey ?? existing?.secrets.apiKey ?? null,
+      apiSecret: input.credentials.apiSecret ?? existing?.secrets.apiSecret ?? null,
+    };
+  }
+
+  private fingerprint(t: CheckTarget): string {
+    return `${t.broker}\u0000${t.apiKey ?? ""}\u0000${t.apiSecret ?? ""}`;
+  }
+
+  /** Rate-limits checks: `verify_rate_limited` after CHECKS_PER_MINUTE in a minute. */
+  private allowCheck(key: string): void {
+    const now = this.clock.now();
+    const recent = (this.checks.get(key) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= CHECKS_PER_MINUTE) {
+      fail("verify_rate_limited", `This credential was checked ${CHECKS_PER_MINUTE} times in the last minute; wait a minute before checking again`);
+    }
+    recent.push(now);
+    this.checks.set(key, recent);
+  }
+
+  /** Checks a (validated) draft with the fake broker; throws its refusals. */
+  private check(existing: StoredAccount | null, input: AccountInput): { outcome: CheckOutcome; brokerAccountId: string | null } {
+    const target = this.target(existing, input);
+    if (target.broker !== "paper" && (target.apiKey !== null || target.apiSecret !== null)) {
+      this.allowCheck(existing ? existing.account.id : this.fingerprint(target));
+    }
+    return mockCheck(target);
+  }
+
+  private addChecked(input: AccountInput, check: boolean): SavedAccount {
+    let outcome: CheckOutcome = { status: "skipped", reason: "not checked, as asked" };
+    let toSave = input;
+    if (check) {
+      checkInput(this.state.accounts, input, null);
+      const result = this.check(null, input);
+      outcome = result.outcome;
+      toSave = { ...input, brokerAccountId: result.brokerAccountId };
+    }
+    // Like the backend: storing credentials needs the step-up, asked for after the check.
+    if (input.credentials.apiKey !== null || input.credentials.apiSecret !== null) this.requireStepUp();
+    return { account: this.add(toSave), check: outcome };
+  }
+
+  private updateChecked(id: string, input: AccountInput, check: boolean): SavedAccount {
+    const stored = this.find(id);
+    const current = stored.account;
+    const newCredentials = input.credentials.apiKey !== null || input.credentials.apiSecret !== null;
+    const changed =
+      newCredentials ||
+      input.environment !== current.environment ||
+      input.restUrl !== current.restUrl ||
+      input.streamUrl !== current.streamUrl ||
+      input.brokerAccountId !== current.brokerAccountId;
+    let outcome: CheckOutcome;
+    let toSave = input;
+    if (!check) outcome = { status: "skipped", reason: "not checked, as asked" };
+    else if (!changed) outcome = { status: "skipped", reason: "nothing the broker checks has changed" };
+    else {
+      checkInput(this.state.accounts, input, stored);
+      const result = this.check(stored, input);
+      outcome = result.outcome;
+      toSave = { ...input, brokerAccountId: result.brokerAccountId };
+    }
+    if (newCredentials) this.requireStepUp();
+    return { account: this.update(id, toSave), check: outcome };
+  }
+
+  /** `watchlist_set`: no step-up; applied to the running connection (a price channel starts if needed). */
+  private setWatchlist(id: string, instruments: string[]): Account {
+    const stored = this.find(id);
+    const list: string[] = [];
+    for (const raw of instruments) {
+      const symbol = String(raw).trim();
+      if (symbol !== "" && !list.includes(symbol)) list.push(symbol);
+    }
+    const input: AccountInput = { ...inputFromAccount(stored.account), instruments: list };
+    checkInput(this.state.accounts, input, stored);
+    stored.account = { ...stored.account, instruments: list, updatedAt: this.now() };
+    this.prices.retain(id, list);
+    const connected = this.state.connections?.find((c) => c.accountId === id);
+    if (connected && list.length > 0 && !this.priceChannel(id)) {
+      this.connections.addChannel(id, "price");
+      this.connections.push(id, "price", { state: "connecting" });
+      this.connections.push(id, "price", { state: "connected" });
+    }
+    return structuredClone(stored.account);
+  }
+
+  private search(id: string, query: string) {
+    const stored = this.find(id);
+    const a = stored.account;
+    if (a.broker === "paper" || a.credentials.length === 0) {
+      fail("stream_unavailable", `${a.name} has no price stream: the built-in paper broker streams nothing, and a broker account needs stored credentials`);
+    }
+    if (!SEARCHABLE.has(a.broker)) fail("search_unsupported", `${a.name}'s broker offers no instrument search; type the symbol`);
+    return searchInstruments(a.broker, query);
+  }
+
+  /** The account's price channel, if it has one. */
+  priceChannel(accountId: string) {
+    return this.state.connections?.find((c) => c.accountId === accountId)?.channels.find((c) => c.channel === "price");
+  }
+
+  /** Whether the account's prices flow now (its price channel is connected). */
+  streaming(accountId: string): boolean {
+    return this.priceChannel(accountId)?.state.state === "connected";
+  }
+
+  /** One round of the feed: a batch for every account that streams, and any notices. */
+  priceStep(): { updates: PriceUpdate[]; notices: FeedNotice[] } {
+    const updates: PriceUpdate[] = [];
+    const notices: FeedNotice[] = [];
+    const at = new Date(this.wallMs()).toISOString();
+    for (const { account } of this.state.accounts) {
+      if (!this.streaming(account.id) || account.instruments.length === 0) continue;
+      const step = this.prices.step(account.id, account.broker, account.instruments, at);
+      if (step.ticks.length > 0) updates.push({ accountId: account.id, ticks: step.ticks });
+      notices.push(...step.notices);
+    }
+    return { updates, notices };
+  }
+
+  /** Sets prices of an account as given (tests): the `price-update` to emit. */
+  pushPrices(accountId: string, ticks: (Partial<Tick> & { instrument: string })[]): PriceUpdate {
+    return { accountId, ticks: this.prices.push(accountId, ticks, new Date(this.wallMs()).toISOString()) };
+  }
 
   private add(input: AccountInput) {
     checkInput(this.state.accounts, input, null);

@@ -9,6 +9,7 @@ import type { Channel } from "../bindings/Channel";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import type { ConnState } from "../bindings/ConnState";
 import type { ConnectionEvent } from "../bindings/ConnectionEvent";
+import type { LinkQuality } from "../bindings/LinkQuality";
 import type { StateChange } from "../bindings/StateChange";
 import { fail } from "./mockErrors";
 
@@ -26,6 +27,20 @@ export type WireAccountConnections = Omit<AccountConnections, "channels"> & { ch
 export type WireConnectionEvent = Omit<ConnectionEvent, "state"> & { state: WireConnState };
 
 const ago = (now: number, ms: number) => new Date(now - ms).toISOString();
+
+/** Roughly the backend's link quality: from the state, the latency and the drops of the last hour. */
+export function qualityOf(state: WireConnState, latencyMs: number | null, drops: number): LinkQuality {
+  switch (state.state) {
+    case "connected":
+      if ((latencyMs ?? 0) > 1000 || drops >= 3) return "poor";
+      return (latencyMs ?? 0) > 300 || drops > 0 ? "fair" : "good";
+    case "connecting":
+    case "reconnecting":
+      return "poor";
+    default:
+      return "down";
+  }
+}
 
 function channel(now: number, which: Channel, state: WireConnState, opts: { upMs?: number; latencyMs?: number; lastMsgMs?: number; messages?: number } = {}): WireChannelStatus {
   const connected = state.state === "connected";
@@ -49,6 +64,9 @@ function channel(now: number, which: Channel, state: WireConnState, opts: { upMs
     uptimeMs: connected ? up : null,
     attempt: 0,
     messages: opts.messages ?? 0,
+    sessionExpiresAt: null,
+    dropsLastHour: 0,
+    quality: qualityOf(state, connected ? (opts.latencyMs ?? 42) : null, 0),
     history,
   };
 }
@@ -109,11 +127,34 @@ export class MockConnections {
       c.lastHeartbeatAt = at;
     }
     c.attempt = state.state === "reconnecting" ? state.attempt : 0;
+    if (c.state.state === "connected" && !connected) c.dropsLastHour = (c.dropsLastHour ?? 0) + 1;
+    c.quality = qualityOf(state, c.latencyMs, c.dropsLastHour ?? 0);
     c.state = state;
     c.history = [...c.history, { at, state }].slice(-50);
     const event = { accountId, channel: which, state, at };
     this.emit(structuredClone(event));
     return event;
+  }
+
+  /** Adds a (disconnected) channel to an account that has connections, e.g. a price channel for a first watchlist. */
+  addChannel(accountId: string, which: Channel): void {
+    const account = this.list().find((a) => a.accountId === accountId) ?? fail("not_found", `No connections for account ${accountId}.`);
+    if (account.channels.some((c) => c.channel === which)) return;
+    account.channels.push({
+      channel: which,
+      state: { state: "disconnected" },
+      connectedSince: null,
+      lastMessageAt: null,
+      lastHeartbeatAt: null,
+      latencyMs: null,
+      uptimeMs: null,
+      attempt: 0,
+      messages: 0,
+      sessionExpiresAt: null,
+      dropsLastHour: 0,
+      quality: "down",
+      history: [],
+    });
   }
 
   /** `connection_reconnect`: every channel of the account goes connecting, then connected. */

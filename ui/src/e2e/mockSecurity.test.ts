@@ -147,8 +147,9 @@ describe("FakeBackend two-factor", () => {
       ["twofa_disable", {}],
       ["twofa_regenerate_backup_codes", {}],
       ["vault_change_password", { current: "x", newPassword: "y" }],
-      ["account_update", { id: "acc_ftmo", input: { ...input, credentials: { apiKey: "new", apiSecret: null } } }],
-      ["account_add", { input: { ...input, credentials: { apiKey: "new", apiSecret: null } } }],
+      // Like the backend, the broker check comes first (valid new credentials), then the step-up.
+      ["account_update", { id: "acc_ftmo", input: { ...input, credentials: { apiKey: "new-token-0123456789", apiSecret: null } } }],
+      ["account_add", { input: { ...input, name: "Another", credentials: { apiKey: "new-token-0123456789", apiSecret: null } } }],
     ] as const) {
       expect((await errorOf(() => b.handle(command, args))).code, command).toBe("step_up_required");
     }
@@ -189,11 +190,12 @@ describe("FakeBackend audit, settings and purge", () => {
 
   it("validates and records settings; auto-locks a password vault after the idle minutes", async () => {
     const { b } = backend("unlocked");
-    expect((await errorOf(() => b.handle("settings_update", { settings: { autoLockMinutes: 0 } }))).fields).toEqual([
+    expect((await errorOf(() => b.handle("settings_update", { settings: { autoLockMinutes: 0, priceUpdatesPerSecond: 121 } }))).fields).toEqual([
       { field: "autoLockMinutes", code: "out_of_range", message: "Auto-lock must be between 1 and 1440 minutes (or off)." },
+      { field: "priceUpdatesPerSecond", code: "out_of_range", message: "Price updates must be between 1 and 120 per second per instrument." },
     ]);
-    expect(b.handle("settings_update", { settings: { autoLockMinutes: 5 } })).toEqual({ autoLockMinutes: 5 });
-    expect(b.handle("settings_get")).toEqual({ autoLockMinutes: 5 });
+    expect(b.handle("settings_update", { settings: { autoLockMinutes: 5, priceUpdatesPerSecond: 30 } })).toEqual({ autoLockMinutes: 5, priceUpdatesPerSecond: 30 });
+    expect(b.handle("settings_get")).toEqual({ autoLockMinutes: 5, priceUpdatesPerSecond: 30 });
     expect(b.advanceClock(4 * 60)).toBe(false);
     b.handle("app_activity");
     expect(b.advanceClock(4 * 60)).toBe(false);

@@ -54,7 +54,8 @@ export function handleSecurityCommand(b: FakeBackend, command: string, args: Rec
       return b.lastExport.path;
     }
     case "settings_get":
-      return { ...s.settings };
+      // Like serde's default for a setting saved before it existed (an old sessionStorage state).
+      return { ...s.settings, priceUpdatesPerSecond: s.settings.priceUpdatesPerSecond ?? 30 };
     case "settings_update":
       b.requireOpen();
       return updateSettings(b, args.settings as AppSettings);
@@ -85,11 +86,21 @@ function purge(b: FakeBackend): PurgeReport {
 
 function updateSettings(b: FakeBackend, settings: AppSettings): AppSettings {
   const m = settings.autoLockMinutes;
+  const rate = settings.priceUpdatesPerSecond;
+  const fields = [];
   if (m !== null && !(Number.isInteger(m) && m >= 1 && m <= 1440)) {
-    const message = "Auto-lock must be between 1 and 1440 minutes (or off).";
-    fail("validation", message, [{ field: "autoLockMinutes", code: "out_of_range", message }]);
+    fields.push({ field: "autoLockMinutes", code: "out_of_range", message: "Auto-lock must be between 1 and 1440 minutes (or off)." });
   }
-  b.state.settings = { autoLockMinutes: m };
-  b.record("settings_changed", null, m === null ? "auto-lock off" : `auto-lock after ${m} idle minutes`);
+  if (!(Number.isInteger(rate) && rate >= 1 && rate <= 120)) {
+    fields.push({ field: "priceUpdatesPerSecond", code: "out_of_range", message: "Price updates must be between 1 and 120 per second per instrument." });
+  }
+  if (fields.length > 0) fail("validation", fields.map((f) => f.message).join(" "), fields);
+  const before = b.state.settings;
+  b.state.settings = { autoLockMinutes: m, priceUpdatesPerSecond: rate };
+  const rateChanged = (before.priceUpdatesPerSecond ?? 30) !== rate;
+  if (!rateChanged || before.autoLockMinutes !== m) {
+    b.record("settings_changed", null, m === null ? "auto-lock off" : `auto-lock after ${m} idle minutes`);
+  }
+  if (rateChanged) b.record("settings_changed", null, `at most ${rate} price updates per instrument per second`);
   return { ...b.state.settings };
 }

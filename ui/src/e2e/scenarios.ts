@@ -141,7 +141,7 @@ export function scenarioState(scenario: Scenario): FakeState {
     nextId: 1,
     twofa: structuredClone(TWOFA_OFF),
     audit: [],
-    settings: { autoLockMinutes: null },
+    settings: { autoLockMinutes: null, priceUpdatesPerSecond: 30 },
     clockOffsetMs: 0,
     lastActivityMs: 0,
   };

@@ -31,6 +31,9 @@ function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
     uptimeMs: 60_000 as unknown as bigint,
     attempt: 0,
     messages: 10 as unknown as bigint,
+    sessionExpiresAt: null,
+    dropsLastHour: 0,
+    quality: "good",
     history: [{ at: iso(T0 - 60_000), state: { state: "connected" } }],
     ...over,
   };

@@ -123,6 +123,9 @@ describe("feed state", () => {
     uptimeMs: null,
     attempt: 0,
     messages: 0n,
+    sessionExpiresAt: null,
+    dropsLastHour: 0,
+    quality: "good",
     history,
   });
 
