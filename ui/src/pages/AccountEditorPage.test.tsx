@@ -2,6 +2,8 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/rea
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type * as Client from "../api/client";
 import { BrokerdeskError } from "../api/errors";
+import type { Account } from "../bindings/Account";
+import type { SavedAccount } from "../bindings/SavedAccount";
 import { MOCK_BROKERS, MOCK_PRESETS } from "../e2e/catalog";
 import { scenarioState } from "../e2e/scenarios";
 import { CatalogProvider } from "../state/CatalogProvider";
@@ -15,6 +17,8 @@ vi.mock("../api/client", async (importOriginal) => ({
   accountAdd: vi.fn(),
   accountGet: vi.fn(),
   accountUpdate: vi.fn(),
+  accountCheck: vi.fn(),
+  brokerAccounts: vi.fn(),
 }));
 
 const api = await import("../api/client");
@@ -40,6 +44,11 @@ const seeded = (id: "acc_ftmo" | "acc_alpaca") => {
   if (!found) throw new Error(`no seeded ${id}`);
   return found.account;
 };
+
+/** What account_add / account_update resolve with when the backend did not check (paper, nothing changed). */
+const skipped = (account: Account): SavedAccount => ({ account, check: { status: "skipped", reason: "nothing the broker checks has changed" } });
+
+const SUMMARY = { accountId: "101-004-7654321-001", accountLast4: "-001", accountType: "margin", currency: "USD", balance: 100000, equity: 100412.57, buyingPower: 97240.18 };
 
 /** The text of the elements an input's aria-describedby points at. */
 const description = (el: HTMLElement) =>
@@ -174,7 +183,7 @@ describe("AccountEditorPage", () => {
 
   it("asks for a status reason on create, and when editing only once the status changes", async () => {
     vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
-    vi.mocked(api.accountUpdate).mockResolvedValue(seeded("acc_ftmo"));
+    vi.mocked(api.accountUpdate).mockResolvedValue(skipped(seeded("acc_ftmo")));
     renderEditor("acc_ftmo");
     const status = await screen.findByRole("combobox", { name: "Status" });
     expect(screen.queryByLabelText(/^Reason/)).toBeNull();
@@ -193,7 +202,7 @@ describe("AccountEditorPage", () => {
   });
 
   it("offers an optional reason on create and sends it with the first status", async () => {
-    vi.mocked(api.accountAdd).mockResolvedValue(seeded("acc_ftmo"));
+    vi.mocked(api.accountAdd).mockResolvedValue(skipped(seeded("acc_ftmo")));
     renderEditor();
     fireEvent.click(await screen.findByRole("radio", { name: /Paper/ }));
     fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "Sim" } });
@@ -219,7 +228,7 @@ describe("AccountEditorPage", () => {
 
   it("calls typing a new secret for an account with stored credentials a rotation", async () => {
     vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
-    vi.mocked(api.accountUpdate).mockResolvedValue(seeded("acc_ftmo"));
+    vi.mocked(api.accountUpdate).mockResolvedValue(skipped(seeded("acc_ftmo")));
     renderEditor("acc_ftmo");
     const token = await screen.findByLabelText(/^Personal access token/);
     expect(screen.getByRole("button", { name: "Save changes" })).toBeTruthy();
@@ -233,5 +242,141 @@ describe("AccountEditorPage", () => {
     fireEvent.click(screen.getByRole("button", { name: "Save and rotate credentials" }));
     await waitFor(() => expect(api.accountUpdate).toHaveBeenCalledTimes(1));
     expect(vi.mocked(api.accountUpdate).mock.calls[0]?.[1].credentials).toEqual({ apiKey: "tok-0123456789-new-4242", apiSecret: null });
+  });
+
+  describe("checking with the broker", () => {
+    async function fillOanda(token = "tok-0123456789-abcd-7f2e", accountId = "101-004-7654321-001") {
+      fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
+      fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "OANDA swing" } });
+      fireEvent.change(screen.getByLabelText(/^v20 account ID/), { target: { value: accountId } });
+      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: token } });
+    }
+
+    it("says it is checking with the broker, then shows the verified account's summary", async () => {
+      let resolve: (v: SavedAccount) => void = () => {};
+      vi.mocked(api.accountAdd).mockReturnValue(new Promise((ok) => (resolve = ok)));
+      renderEditor();
+      await fillOanda();
+      fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+      expect(await screen.findByRole("button", { name: "Checking with OANDA…" })).toBeTruthy();
+      expect(screen.getByTestId("check-progress").textContent).toContain("Checking with OANDA…");
+      expect(vi.mocked(api.accountAdd).mock.calls[0]?.[1]).toBe(true);
+
+      resolve({ account: { ...seeded("acc_ftmo"), name: "OANDA swing" }, check: { status: "verified", summary: SUMMARY } });
+      const result = await screen.findByTestId("save-result");
+      expect(result.getAttribute("data-status")).toBe("verified");
+      expect(within(result).getByRole("heading", { name: "Verified with OANDA" })).toBeTruthy();
+      expect(screen.getByTestId("summary-account").textContent).toBe("••••-001");
+      expect(screen.getByTestId("summary-type").textContent).toBe("margin");
+      expect(screen.getByTestId("summary-currency").textContent).toBe("USD");
+      expect(screen.getByTestId("summary-balance").textContent).toBe("$100,000.00");
+      expect(screen.getByTestId("summary-equity").textContent).toBe("$100,412.57");
+      expect(screen.getByTestId("summary-buying-power").textContent).toBe("$97,240.18");
+      expect(within(result).getByRole("link", { name: "Back to accounts" }).getAttribute("href")).toBe("#/accounts");
+    });
+
+    it("keeps the form filled and says nothing was saved when the broker refuses the key", async () => {
+      vi.mocked(api.accountAdd).mockRejectedValue(
+        new BrokerdeskError("broker_auth", "the broker refused the credentials: HTTP 401: Insufficient authorization to perform request.; nothing was saved"),
+      );
+      renderEditor();
+      await fillOanda("wrong-token-0123456789");
+      fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+      const result = await screen.findByTestId("check-result");
+      expect(result.getAttribute("data-status")).toBe("refused");
+      expect(within(result).getByText("OANDA refused the credentials")).toBeTruthy();
+      expect(screen.getByTestId("check-reason").textContent).toBe("The broker refused the credentials: HTTP 401: Insufficient authorization to perform request..");
+      expect(within(result).getByText(/^Nothing was saved\./)).toBeTruthy();
+      expect(within(screen.getByTestId("error-summary")).getByText(/OANDA refused the credentials: .* Nothing was saved\./)).toBeTruthy();
+      expect((screen.getByLabelText(/^Personal access token/) as HTMLInputElement).value).toBe("wrong-token-0123456789");
+      expect((screen.getByLabelText(/^Account name/) as HTMLInputElement).value).toBe("OANDA swing");
+      // Typing another key clears the stale verdict.
+      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: "tok-0123456789-abcd-7f2e" } });
+      expect(screen.queryByTestId("check-result")).toBeNull();
+    });
+
+    it("tests the connection without saving, and offers to save unchecked when the broker is unreachable", async () => {
+      vi.mocked(api.accountCheck).mockResolvedValueOnce({ status: "verified", summary: SUMMARY });
+      renderEditor();
+      await fillOanda();
+      fireEvent.click(screen.getByRole("button", { name: "Test connection" }));
+      const verified = await screen.findByTestId("check-result");
+      expect(verified.getAttribute("data-status")).toBe("verified");
+      expect(within(verified).getByText("OANDA accepted the credentials")).toBeTruthy();
+      expect(within(verified).getByText(/Test only: nothing was saved/)).toBeTruthy();
+      expect(vi.mocked(api.accountCheck).mock.calls[0]?.[0]).toBeNull();
+      expect(api.accountAdd).not.toHaveBeenCalled();
+      expect(screen.queryByRole("button", { name: "Save without checking" })).toBeNull();
+
+      vi.mocked(api.accountCheck).mockResolvedValueOnce({
+        status: "unreachable",
+        code: "broker_network",
+        message: "network error: could not connect to offline.invalid (connection refused); saved without checking — run `account verify` once the broker can be reached",
+      });
+      fireEvent.click(screen.getByRole("button", { name: "Test connection" }));
+      await waitFor(() => expect(screen.getByTestId("check-result").getAttribute("data-status")).toBe("unreachable"));
+      expect(screen.getByText("Network error: could not connect to offline.invalid (connection refused).")).toBeTruthy();
+      vi.mocked(api.accountAdd).mockResolvedValue({
+        account: seeded("acc_ftmo"),
+        check: { status: "skipped", reason: "not checked, as asked" },
+      });
+      fireEvent.click(screen.getByRole("button", { name: "Save without checking" }));
+      await waitFor(() => expect(api.accountAdd).toHaveBeenCalledTimes(1));
+      expect(vi.mocked(api.accountAdd).mock.calls[0]?.[1]).toBe(false);
+    });
+
+    it("shows why an account was saved unverified", async () => {
+      vi.mocked(api.accountAdd).mockResolvedValue({
+        account: { ...seeded("acc_ftmo"), name: "OANDA swing" },
+        check: { status: "unreachable", code: "broker_timeout", message: "the broker did not answer within 10s; saved without checking — run `account verify` once the broker can be reached" },
+      });
+      renderEditor();
+      await fillOanda();
+      fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+      const result = await screen.findByTestId("save-result");
+      expect(result.getAttribute("data-status")).toBe("unreachable");
+      expect(within(result).getByRole("heading", { name: "Saved without verification" })).toBeTruthy();
+      expect(screen.getByTestId("unreachable-reason").textContent).toBe("The broker did not answer within 10s");
+      expect(within(result).getByText(/live trading stays locked until a check with OANDA succeeds/)).toBeTruthy();
+    });
+
+    it("OANDA: a token reaching several accounts opens the picker; choosing one fills the account id", async () => {
+      vi.mocked(api.accountAdd).mockRejectedValueOnce(
+        new BrokerdeskError("choose_broker_account", "this OANDA token reaches 2 accounts (101-004-1-001, 101-004-1-002); choose one with --account-id (the app shows a picker)", [
+          { field: "brokerAccountId", code: "choose_broker_account", message: "choose which of the token's accounts to add" },
+        ]),
+      );
+      vi.mocked(api.brokerAccounts).mockResolvedValue([
+        { accountId: "101-004-1-001", label: "Primary (USD)" },
+        { accountId: "101-004-1-002", label: null },
+      ]);
+      renderEditor();
+      await fillOanda("multi-token-0123456789", "");
+      fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+      const second = await screen.findByRole("radio", { name: /101-004-1-002/ });
+      expect(screen.getByRole("radio", { name: /101-004-1-001 Primary \(USD\)/ })).toBeTruthy();
+      expect(screen.getByText("choose which of the token's accounts to add", { selector: ".field-error span" })).toBeTruthy();
+      expect(vi.mocked(api.brokerAccounts).mock.calls[0]?.[0]).toMatchObject({ broker: "oanda", credentials: { apiKey: "multi-token-0123456789" } });
+      fireEvent.click(second);
+      expect((screen.getByLabelText(/^v20 account ID/) as HTMLInputElement).value).toBe("101-004-1-002");
+      expect(screen.queryByText("choose which of the token's accounts to add", { selector: ".field-error span" })).toBeNull();
+
+      // "Find accounts" with a token reaching one account fills it in at once.
+      vi.mocked(api.brokerAccounts).mockResolvedValue([{ accountId: "101-004-9-001", label: null }]);
+      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: "single-token-0123456789" } });
+      fireEvent.click(screen.getByRole("button", { name: "Find accounts" }));
+      await waitFor(() => expect((screen.getByLabelText(/^v20 account ID/) as HTMLInputElement).value).toBe("101-004-9-001"));
+      expect(screen.getByText(/This token reaches one account/).textContent).toContain("(filled in)");
+    });
+
+    it("does not offer Find accounts until a token is typed", async () => {
+      renderEditor();
+      fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
+      expect((screen.getByRole("button", { name: "Find accounts" }) as HTMLButtonElement).disabled).toBe(true);
+      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: "tok" } });
+      expect((screen.getByRole("button", { name: "Find accounts" }) as HTMLButtonElement).disabled).toBe(false);
+      fireEvent.click(screen.getByRole("radio", { name: /Alpaca/ }));
+      expect(screen.queryByRole("button", { name: "Find accounts" })).toBeNull();
+    });
   });
 });

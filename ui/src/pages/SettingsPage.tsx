@@ -5,9 +5,11 @@ import { Icon } from "../components/Icon";
 import { PageHeader } from "../components/PageHeader";
 import type { ThemePreference } from "../lib/theme";
 import { useTheme } from "../state/ThemeProvider";
+import { useAppSettings } from "../state/useAppSettings";
 import { useToast } from "../state/ToastProvider";
 import { useVaultStatus } from "../state/VaultProvider";
 import { AutoLockCard } from "./settings/AutoLockCard";
+import { PricesCard } from "./settings/PricesCard";
 
 const THEME_OPTIONS: { value: ThemePreference; label: string }[] = [
   { value: "system", label: "System" },
@@ -18,6 +20,7 @@ const THEME_OPTIONS: { value: ThemePreference; label: string }[] = [
 export function SettingsPage() {
   const status = useVaultStatus();
   const { preference, setPreference } = useTheme();
+  const settings = useAppSettings();
   return (
     <div className="page">
       <PageHeader title="Settings" />
@@ -38,7 +41,8 @@ export function SettingsPage() {
           <p className="field-help">System follows your operating system&apos;s light or dark setting.</p>
         </fieldset>
       </section>
-      <AutoLockCard />
+      <AutoLockCard state={settings.state} save={settings.save} />
+      <PricesCard state={settings.state} save={settings.save} />
       <NotificationsCard />
       <section className="card" aria-labelledby="set-about">
         <h2 className="card-title" id="set-about">

@@ -11,6 +11,7 @@ import type { Route } from "../state/router";
 import { Banner } from "../components/Banner";
 import { useVault, useVaultStatus } from "../state/VaultProvider";
 import { StepUpProvider } from "../state/StepUpProvider";
+import { usePriceFeed } from "../state/priceStore";
 import { useActivityReporter } from "../state/useActivityReporter";
 import { Sidebar } from "./Sidebar";
 
@@ -40,6 +41,8 @@ export function Shell() {
   const mainRef = useRef<HTMLElement>(null);
   const routeKey = JSON.stringify(route);
   useActivityReporter();
+  // Live prices flow into the price store for the whole unlocked session (sparklines span pages).
+  usePriceFeed();
 
   // On navigation, start at the top and move focus to the page for keyboard and screen-reader users.
   useEffect(() => {

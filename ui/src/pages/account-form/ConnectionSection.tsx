@@ -9,7 +9,11 @@ import { fieldDomId } from "../../lib/fieldErrors";
 import type { FormField } from "../../lib/fieldErrors";
 import { rotatesCredentials } from "../../lib/accountForm";
 import { inSentence, unreadableCredentialText } from "../../lib/labels";
+import type { CheckView } from "../../lib/accountCheck";
 import { useTwoFactor } from "../../state/StepUpProvider";
+import { BrokerAccountPicker } from "./BrokerAccountPicker";
+import type { PickerState } from "./BrokerAccountPicker";
+import { CheckResult } from "./CheckResult";
 import { Section } from "./Section";
 import type { SectionProps } from "./types";
 
@@ -19,9 +23,20 @@ interface Props extends SectionProps {
   broker: BrokerInfo;
   /** The stored account when editing. */
   account: Account | null;
+  /** The last check with the broker (Test connection, or the refused Save). */
+  check: CheckView;
+  onTest: () => void;
+  onSaveUnchecked: () => void;
+  /** OANDA's account discovery. */
+  picker: PickerState;
+  onFindAccounts: () => void;
+  onChooseAccount: (accountId: string) => void;
+  /** A save or check is running. */
+  busy: boolean;
 }
 
-export function ConnectionSection({ form, update, errors, broker, account }: Props) {
+export function ConnectionSection(props: Props) {
+  const { form, update, errors, broker, account, check, onTest, onSaveUnchecked, picker, onFindAccounts, onChooseAccount, busy } = props;
   const env = broker.environments.find((e) => e.environment === form.environment) ?? broker.environments[0];
   const environmentChanged = account !== null && account.environment !== form.environment;
   const advancedErrors = Boolean(errors.restUrl || errors.streamUrl);
@@ -108,6 +123,29 @@ export function ConnectionSection({ form, update, errors, broker, account }: Pro
             })}
           </div>
           {errors.credentials ? <Banner tone="danger">{errors.credentials}</Banner> : null}
+          {broker.kind === "oanda" ? (
+            <BrokerAccountPicker
+              broker={broker.label}
+              state={picker}
+              token={form.credentials.apiKey}
+              selected={form.brokerAccountId.trim()}
+              onFind={onFindAccounts}
+              onChoose={onChooseAccount}
+              disabled={busy}
+            />
+          ) : null}
+          <div className="check-bar">
+            <button type="button" className="button button-secondary" onClick={onTest} disabled={busy} data-testid="test-connection">
+              {check.kind === "checking" && check.action === "test" ? <span className="spinner spinner-sm" aria-hidden="true" /> : <Icon name="refresh" size={16} />}
+              Test connection
+            </button>
+            <span className="field-help">
+              Signs in to {broker.label} with {account !== null && !environmentChanged ? "these (or the stored)" : "these"} credentials and reads the account. Nothing is saved.
+            </span>
+          </div>
+          <div aria-live="polite">
+            <CheckResult view={check} broker={broker.label} onSaveUnchecked={onSaveUnchecked} busy={busy} editing={account !== null} />
+          </div>
           {rotating ? (
             <Banner tone="info" title="Rotating credentials">
               <span data-testid="rotation-note">

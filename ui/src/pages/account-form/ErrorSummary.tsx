@@ -13,10 +13,12 @@ interface ErrorSummaryProps {
   attempt: number;
   /** Labels as the form shows them, where they depend on the broker. */
   labels?: Partial<Record<FormField, string>>;
+  /** What failed: saving (default) or testing the connection. */
+  action?: "save" | "test";
 }
 
 /** Lists every problem at the top of the form; each entry moves focus to its input. */
-export function ErrorSummary({ errors, unmatched, general, attempt, labels }: ErrorSummaryProps) {
+export function ErrorSummary({ errors, unmatched, general, attempt, labels, action = "save" }: ErrorSummaryProps) {
   const ref = useRef<HTMLDivElement>(null);
   const entries = errorSummary(errors, labels);
   const count = entries.length + unmatched.length;
@@ -35,7 +37,10 @@ export function ErrorSummary({ errors, unmatched, general, attempt, labels }: Er
       <Icon name="alert" size={20} className="error-summary-icon" />
       <div>
         <p className="error-summary-title">
-          {count > 0 ? `The account was not saved: ${count === 1 ? "1 problem" : `${count} problems`} to fix` : "The account was not saved"}
+          {(() => {
+            const what = action === "test" ? "The connection was not tested" : "The account was not saved";
+            return count > 0 ? `${what}: ${count === 1 ? "1 problem" : `${count} problems`} to fix` : what;
+          })()}
         </p>
         {general ? <p className="error-summary-general">{general}</p> : null}
         {count > 0 ? (

@@ -1,39 +1,32 @@
-import { useEffect, useState } from "react";
-import * as api from "../../api/client";
+import { useState } from "react";
 import type { BrokerdeskError } from "../../api/client";
+import type { AppSettings } from "../../bindings/AppSettings";
 import { Banner, Spinner } from "../../components/Banner";
 import { SelectField } from "../../components/Field";
 import { autoLockLabel, autoLockOptions, parseAutoLock } from "../../lib/autoLock";
+import type { SettingsState } from "../../state/useAppSettings";
 import { useToast } from "../../state/ToastProvider";
 import { useVaultStatus } from "../../state/VaultProvider";
 
+interface Props {
+  state: SettingsState;
+  save: (patch: Partial<AppSettings>) => Promise<AppSettings>;
+}
+
 /** Settings → Security: lock the vault after a number of idle minutes (password vaults only). */
-export function AutoLockCard() {
+export function AutoLockCard({ state, save }: Props) {
   const status = useVaultStatus();
   const notify = useToast();
-  const [minutes, setMinutes] = useState<number | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const canLock = status.protection === "password";
-
-  useEffect(() => {
-    let live = true;
-    api
-      .settingsGet()
-      .then((s) => live && setMinutes(s.autoLockMinutes))
-      .catch((e: BrokerdeskError) => live && setError(e.message));
-    return () => {
-      live = false;
-    };
-  }, []);
+  const minutes = state.phase === "ready" ? state.settings.autoLockMinutes : undefined;
 
   const change = async (value: string) => {
-    const next = parseAutoLock(value);
     setBusy(true);
     setError(null);
     try {
-      const saved = await api.settingsUpdate({ autoLockMinutes: next });
-      setMinutes(saved.autoLockMinutes);
+      const saved = await save({ autoLockMinutes: parseAutoLock(value) });
       notify(saved.autoLockMinutes === null ? "Auto-lock turned off." : `Brokerdesk now locks after ${autoLockLabel(saved.autoLockMinutes)} without activity.`);
     } catch (e) {
       setError((e as BrokerdeskError).message);
@@ -47,7 +40,7 @@ export function AutoLockCard() {
       <h2 className="card-title" id="set-security">
         Security
       </h2>
-      {minutes === undefined && !error ? <Spinner /> : null}
+      {state.phase === "loading" ? <Spinner /> : null}
       {minutes !== undefined ? (
         <SelectField
           id="auto-lock"
@@ -64,6 +57,7 @@ export function AutoLockCard() {
           }
         />
       ) : null}
+      {state.phase === "error" ? <Banner tone="danger">{state.error.message}</Banner> : null}
       {error ? <Banner tone="danger">{error}</Banner> : null}
     </section>
   );

@@ -1,0 +1,115 @@
+/**
+ * What the account editor shows about checking credentials with the broker: on Save (the
+ * backend checks before it stores anything) and on "Test connection" (nothing is saved).
+ */
+import type { Account } from "../bindings/Account";
+import type { AccountSummary } from "../bindings/AccountSummary";
+import type { CheckOutcome } from "../bindings/CheckOutcome";
+import { ErrorCodes } from "../api/errors";
+import type { AccountFormState } from "./accountForm";
+
+export type CheckAction = "test" | "save";
+
+export type CheckView =
+  | { kind: "idle" }
+  | { kind: "checking"; action: CheckAction }
+  | { kind: "verified"; action: CheckAction; summary: AccountSummary }
+  | { kind: "unreachable"; action: CheckAction; code: string; reason: string }
+  | { kind: "skipped"; action: CheckAction; reason: string }
+  /** The broker (or the check's rate limit) refused: nothing was saved. */
+  | { kind: "refused"; action: CheckAction; code: string; reason: string };
+
+/** Errors that are the broker's (or the check's) answer rather than a problem with the form. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCodes.brokerAuth,
+  ErrorCodes.brokerRejected,
+  ErrorCodes.brokerNotFound,
+  ErrorCodes.brokerConfig,
+  ErrorCodes.verifyRateLimited,
+  ErrorCodes.chooseBrokerAccount,
+]);
+
+export function isRefusal(code: string): boolean {
+  return REFUSALS.has(code);
+}
+
+/**
+ * The broker's reason, without the policy's suffixes (the UI says what happened in its own
+ * words): "; nothing was saved" and "; saved without checking — run `account verify` …".
+ */
+export function brokerReason(message: string): string {
+  const cut = message.search(/;\s*(nothing was saved|saved without checking)/i);
+  const reason = (cut >= 0 ? message.slice(0, cut) : message).trim();
+  return reason.charAt(0).toUpperCase() + reason.slice(1);
+}
+
+export function outcomeView(outcome: CheckOutcome, action: CheckAction): CheckView {
+  switch (outcome.status) {
+    case "verified":
+      return { kind: "verified", action, summary: outcome.summary };
+    case "unreachable":
+      return { kind: "unreachable", action, code: outcome.code, reason: brokerReason(outcome.message) };
+    case "skipped":
+      return { kind: "skipped", action, reason: outcome.reason };
+  }
+}
+
+export function refusalView(error: { code: string; message: string }, action: CheckAction): CheckView {
+  return { kind: "refused", action, code: error.code, reason: brokerReason(error.message) };
+}
+
+/** The heading of a refusal, naming the broker. */
+export function refusalTitle(code: string, broker: string): string {
+  switch (code) {
+    case ErrorCodes.brokerAuth:
+      return `${broker} refused the credentials`;
+    case ErrorCodes.brokerNotFound:
+      return `${broker} does not know this account`;
+    case ErrorCodes.brokerConfig:
+      return `These settings cannot be used with ${broker}`;
+    case ErrorCodes.verifyRateLimited:
+      return "Too many checks in the last minute";
+    case ErrorCodes.chooseBrokerAccount:
+      return "Choose one of the token's accounts";
+    default:
+      return `${broker} rejected the request`;
+  }
+}
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** An amount in the account's currency ("$100,412.57", "€1,000.00"); plain with the code when the currency is unknown. */
+export function formatMoney(amount: number, currency: string): string {
+  let f = moneyFormats.get(currency);
+  if (!f) {
+    try {
+      f = new Intl.NumberFormat("en-US", { style: "currency", currency, currencyDisplay: "narrowSymbol" });
+    } catch {
+      f = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+    moneyFormats.set(currency, f);
+  }
+  const text = f.format(amount);
+  return f.resolvedOptions().style === "currency" ? text : `${text} ${currency}`;
+}
+
+/** "••••-001" for display (the backend sends only the last 4 characters). */
+export const maskedAccount = (summary: AccountSummary) => `••••${summary.accountLast4}`;
+
+/**
+ * Whether saving will make the backend check with the broker: never for the paper broker or a
+ * broker without credentials; on edit only when what the check depends on changed.
+ */
+export function saveWillCheck(account: Account | null, form: AccountFormState, credentialFields: number): boolean {
+  if (form.broker === null || form.broker === "paper" || credentialFields === 0) return false;
+  const typed = form.credentials.apiKey !== "" || form.credentials.apiSecret !== "";
+  if (account === null) return typed;
+  const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
+  return (
+    typed ||
+    form.environment !== account.environment ||
+    orNull(form.restUrl) !== account.restUrl ||
+    orNull(form.streamUrl) !== account.streamUrl ||
+    orNull(form.brokerAccountId) !== account.brokerAccountId
+  );
+}
