@@ -6,15 +6,19 @@ import { STATUSES, STATUS_LABELS } from "../lib/labels";
 import { summarizeAccounts } from "../lib/summary";
 import { useCatalog } from "../state/CatalogProvider";
 import { useAccounts } from "../state/useAccounts";
+import { useConnections } from "../state/useConnections";
 import { ConnectionsSection } from "./dashboard/ConnectionsSection";
+import { WatchlistSection } from "./dashboard/WatchlistSection";
 
 export function DashboardPage() {
   const { state } = useAccounts();
   const catalog = useCatalog();
+  // One snapshot and one event subscription for both the watchlists and the connection widgets.
+  const connections = useConnections();
 
   return (
     <div className="page">
-      <PageHeader title="Dashboard" description="Your accounts and their live broker connections." />
+      <PageHeader title="Dashboard" description="Your accounts, live prices and broker connections." />
       {state.phase === "loading" ? <Spinner label="Loading accounts…" /> : null}
       {state.phase === "error" ? (
         <Banner tone="danger" title="The accounts could not be read">
@@ -34,6 +38,7 @@ export function DashboardPage() {
           Connect a broker account, or start with the built-in paper broker, which needs no credentials.
         </EmptyState>
       ) : null}
+      {state.phase === "ready" && state.accounts.length > 0 ? <WatchlistSection accounts={state.accounts} connections={connections.state} /> : null}
       {state.phase === "ready" && state.accounts.length > 0
         ? (() => {
             const s = summarizeAccounts(state.accounts);
@@ -99,7 +104,7 @@ export function DashboardPage() {
             );
           })()
         : null}
-      {state.phase === "ready" && state.accounts.length > 0 ? <ConnectionsSection accounts={state.accounts} /> : null}
+      {state.phase === "ready" && state.accounts.length > 0 ? <ConnectionsSection accounts={state.accounts} state={connections.state} /> : null}
     </div>
   );
 }

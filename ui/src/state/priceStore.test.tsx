@@ -65,6 +65,10 @@ describe("PriceStore", () => {
     expect(after.rows.get("EUR_USD")!.direction).toBeNull();
     expect(after.rows.get("GBP_USD")).toBe(before.rows.get("GBP_USD"));
     expect(store.get("other")).toBe(store.get("other"));
+    // An older snapshot never takes back a newer price.
+    store.applyTicks("acc", [tick("GBP_USD", 5, { bid: 3.5 })]);
+    store.applyTicks("acc", [tick("GBP_USD", 2, { bid: 1 })], { live: false });
+    expect(store.get("acc").rows.get("GBP_USD")!.tick.bid).toBe(3.5);
   });
 
   it("bounds the sparkline history", () => {

@@ -120,6 +120,8 @@ export class PriceStore {
       const received = Date.parse(tick.receivedAt);
       const at = Number.isNaN(received) ? (options.now ?? Date.now()) : received;
       const prev = rows.get(tick.instrument);
+      // A snapshot read while live prices arrived must not take them back.
+      if (!live && prev && at <= prev.updatedAt) continue;
       rows.set(tick.instrument, this.nextRow(prev, tick, at, live));
       if (lastUpdateAt === null || at > lastUpdateAt) lastUpdateAt = at;
     }

@@ -21,14 +21,13 @@ import {
   stateTone,
   uptimeMs,
 } from "../../lib/connections";
+import type { ConnectionsState } from "../../lib/connections";
 import { useCatalog } from "../../state/CatalogProvider";
-import { useConnections } from "../../state/useConnections";
 import { useNow } from "../../state/useNow";
 import { useToast } from "../../state/ToastProvider";
 
 /** The Dashboard's live connections: one widget per account that has connections. */
-export function ConnectionsSection({ accounts }: { accounts: readonly Account[] }) {
-  const { state } = useConnections();
+export function ConnectionsSection({ accounts, state }: { accounts: readonly Account[]; state: ConnectionsState }) {
   const now = useNow(1000);
   const notify = useToast();
   const [busyAll, setBusyAll] = useState(false);
