@@ -545,7 +545,10 @@ impl TradierStream {
             conn,
             session,
             subs: Subscriptions::new(instruments),
-            silence: opts.ping_every.max(Duration::from_millis(10)) * 2,
+            silence: opts
+                .ping_every
+                .max(Duration::from_millis(10))
+                .saturating_mul(2),
             sandbox,
             heard: false,
         };
