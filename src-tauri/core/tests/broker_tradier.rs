@@ -3,14 +3,20 @@
 //! tags). The failure classes the connection manager relies on are in
 //! `broker_tradier/failures.rs`; the wire details seen by a plain HTTP client (XML unless
 //! JSON is asked for, form bodies, `"null"` lists) in `broker_tradier/wire.rs`; the streaming
-//! session and market WebSocket in `broker_tradier/stream.rs`. No error may ever show the
-//! token.
+//! session and market WebSocket as a plain WebSocket client sees them in
+//! `broker_tradier/stream.rs`; the connector's `QuoteStream` and instrument search in
+//! `broker_tradier/quote_stream.rs`; the stream's frame parser on recorded frames in
+//! `broker_tradier/parse.rs`. No error may ever show the token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;
 #[path = "broker_tradier/failures.rs"]
 mod failures;
+#[path = "broker_tradier/parse.rs"]
+mod parse;
+#[path = "broker_tradier/quote_stream.rs"]
+mod quote_stream;
 #[path = "broker_tradier/stream.rs"]
 mod stream;
 #[path = "broker_tradier/wire.rs"]

@@ -24,10 +24,13 @@ async fn main() -> std::process::ExitCode {
             alpaca::router(alpaca::SimState::demo(faults.clone())),
             alpaca::DEMO_HINT,
         ),
-        "tradier" => (
-            tradier::router(tradier::SimState::demo(faults.clone())),
-            tradier::DEMO_HINT,
-        ),
+        "tradier" => match tradier::SimState::demo_from_args(faults.clone(), &args) {
+            Ok(state) => (tradier::router(state), tradier::DEMO_HINT),
+            Err(e) => {
+                eprintln!("{e}; tradier takes [--rate N | --interval-ms N --batch N] [--burst]");
+                return std::process::ExitCode::from(2);
+            }
+        },
         "tastytrade" => (
             tastytrade::router(tastytrade::SimState::demo(faults.clone())),
             tastytrade::DEMO_HINT,

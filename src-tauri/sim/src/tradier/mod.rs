@@ -9,13 +9,15 @@
 //!   JSON answer as XML in one layer, so every endpoint and every error has both forms).
 //! - Every answer carries `X-Ratelimit-Allowed/Used/Available/Expiry` for its request class
 //!   (standard, trading, market data), each a per-minute window.
-//! - `rest`: profile, balances, orders, positions; `book`: the accounts and their orders;
-//!   `market`: prices; `stream`: streaming sessions and the WebSocket.
+//! - `rest`: profile, balances, orders, positions, `markets/lookup` and `markets/search`;
+//!   `book`: the accounts and their orders; `market`: prices, securities and the stream's
+//!   messages; `stream`: streaming sessions and the WebSocket (rate, batching, burst mode,
+//!   session expiry and the stream's error messages: see [`StreamSettings`]).
 //!
 //! State lives behind `std::sync::Mutex`es: every critical section is short and never awaits.
 //!
 //! Left out: options and multileg orders, the HTTP (chunked) market stream, the account-events
-//! stream, OAuth, market data REST calls, `summary`/`timesale`/`tradex` stream messages.
+//! stream, OAuth, market data REST calls other than lookup and search.
 
 mod book;
 mod market;
@@ -38,6 +40,7 @@ use serde_json::json;
 
 pub use self::book::AccountType;
 pub use self::market::Quote;
+pub use self::stream::RING_FRAMES;
 use crate::faults::{Faults, RefuseAuth};
 
 /// The demo access token.
@@ -48,20 +51,51 @@ pub const DEMO_ACCOUNT: &str = "VA00000042";
 pub const DEMO_HINT: &str = "access token sim-tradier-token-0123456789abcdef, account VA00000042; \
     REST base …/v1, stream session POST /v1/markets/events/session, WebSocket ws://…/v1/markets/events";
 
-/// How the market stream behaves; change it with [`SimState::set_stream`].
+/// How the market stream behaves; change it with [`SimState::set_stream`] (sockets read it
+/// when a payload arrives). [`StreamSettings::rate`] sets a messages-per-second rate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamSettings {
-    /// Time between messages on a subscribed socket (read when a payload arrives).
+    /// Time between frames on a subscribed socket.
     pub interval: Duration,
+    /// Messages per frame (each ended by `\n` when the payload asked for line breaks).
+    pub batch: usize,
+    /// Frames back to back with no pause: as fast as the socket takes them.
+    pub burst: bool,
     /// How long a streaming session stays valid while no socket uses it (Tradier: 5 min).
     pub session_ttl: Duration,
+    /// The error an unknown or expired session gets.
+    pub session_error: SessionError,
+    /// Whether the socket closes after the session error.
+    pub close_on_session_error: bool,
 }
 
 impl Default for StreamSettings {
     fn default() -> Self {
         Self {
             interval: Duration::from_millis(200),
+            batch: 1,
+            burst: false,
             session_ttl: Duration::from_secs(300),
+            session_error: SessionError::NotFound,
+            close_on_session_error: true,
+        }
+    }
+}
+
+/// The text of the stream's session error (UNCONFIRMED: both have been reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionError {
+    /// `{"error":"session not found"}`.
+    NotFound,
+    /// `{"error":"invalid session"}`.
+    Invalid,
+}
+
+impl SessionError {
+    pub fn text(self) -> &'static str {
+        match self {
+            SessionError::NotFound => "session not found",
+            SessionError::Invalid => "invalid session",
         }
     }
 }
@@ -81,6 +115,8 @@ struct Inner {
     sessions: Mutex<HashMap<String, stream::StreamSession>>,
     stream: Mutex<StreamSettings>,
     rate: Mutex<RateLimits>,
+    /// Frames injected into every open market socket.
+    inject: tokio::sync::broadcast::Sender<axum::extract::ws::Utf8Bytes>,
     /// Authenticated requests still to be answered with a "Datastore Error" fault.
     datastore_errors: AtomicU32,
 }
@@ -97,6 +133,14 @@ impl SimState {
     /// The demo: [`DEMO_TOKEN`] reaching the one margin account [`DEMO_ACCOUNT`].
     pub fn demo(faults: Arc<Faults>) -> Self {
         Self::new(faults, DEMO_TOKEN, &[(DEMO_ACCOUNT, AccountType::Margin)])
+    }
+
+    /// The demo, with stream settings from command-line flags (`brokerdesk-sim tradier
+    /// --rate N | --interval-ms N --batch N [--burst]`).
+    pub fn demo_from_args(faults: Arc<Faults>, args: &[String]) -> Result<Self, String> {
+        let state = Self::demo(faults);
+        state.set_stream(stream_settings_from_args(args)?);
+        Ok(state)
     }
 
     /// A token reaching the given accounts, each with $100,000 cash and no positions.
@@ -116,6 +160,7 @@ impl SimState {
                 enforce: false,
                 windows,
             }),
+            inject: tokio::sync::broadcast::channel(256).0,
             datastore_errors: AtomicU32::new(0),
         };
         Self {
@@ -200,6 +245,8 @@ pub fn router(state: SimState) -> Router {
         )
         .route("/v1/accounts/{account}/positions", get(rest::positions))
         .route("/v1/markets/events/session", post(stream::create_session))
+        .route("/v1/markets/lookup", get(rest::lookup))
+        .route("/v1/markets/search", get(rest::search))
         .route_layer(from_fn_with_state(state.clone(), require_auth));
     Router::new()
         .route("/v1/markets/events", get(stream::upgrade))
@@ -207,6 +254,32 @@ pub fn router(state: SimState) -> Router {
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn(wire::negotiate))
         .with_state(state)
+}
+
+/// Reads `--rate N` (messages per second), `--interval-ms N`, `--batch N` and `--burst`.
+pub fn stream_settings_from_args(args: &[String]) -> Result<StreamSettings, String> {
+    let value = |flag: &str| -> Result<Option<u64>, String> {
+        match args.iter().position(|a| a == flag) {
+            None => Ok(None),
+            Some(i) => args
+                .get(i + 1)
+                .and_then(|v| v.parse().ok())
+                .map(Some)
+                .ok_or_else(|| format!("{flag} needs a whole number")),
+        }
+    };
+    let mut settings = match value("--rate")? {
+        Some(rate) => StreamSettings::rate(u32::try_from(rate).unwrap_or(u32::MAX)),
+        None => StreamSettings::default(),
+    };
+    if let Some(ms) = value("--interval-ms")? {
+        settings.interval = Duration::from_millis(ms.max(1));
+    }
+    if let Some(n) = value("--batch")? {
+        settings.batch = usize::try_from(n.max(1)).unwrap_or(usize::MAX);
+    }
+    settings.burst = args.iter().any(|a| a == "--burst");
+    Ok(settings)
 }
 
 /// Tradier's (Apigee's) fault body.

@@ -14,7 +14,7 @@ use axum::Form;
 use serde_json::{json, Value};
 
 use super::book::{Account, NewOrder};
-use super::wire::{errors, json_response};
+use super::wire::{errors, json_response, one_or_many};
 use super::{lock, SimState};
 
 fn ok(body: &Value) -> Response {
@@ -171,4 +171,50 @@ fn parse(f: &HashMap<String, String>) -> Result<NewOrder, Vec<String>> {
         }),
         _ => Err(problems),
     }
+}
+
+/// `[{…}]` → `{"securities":{"security":…}}`: the element itself for one, `null` for none.
+fn securities(found: Vec<&super::market::Security>) -> Response {
+    let items: Vec<Value> = found
+        .into_iter()
+        .map(|s| {
+            json!({"symbol": s.symbol, "exchange": s.exchange, "type": s.kind,
+                "description": s.description})
+        })
+        .collect();
+    if items.is_empty() {
+        return ok(&json!({"securities": null}));
+    }
+    ok(&json!({"securities": {"security": one_or_many(items)}}))
+}
+
+/// `GET /v1/markets/lookup?q=…[&types=stock,etf,index]`: symbols starting with `q`.
+pub(crate) async fn lookup(
+    State(s): State<SimState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let types: Option<Vec<&str>> = q
+        .get("types")
+        .map(|t| t.split(',').map(str::trim).collect());
+    let book = lock(&s.inner.book);
+    let found = book
+        .market
+        .lookup(q.get("q").map_or("", String::as_str))
+        .into_iter()
+        .filter(|s| types.as_ref().is_none_or(|t| t.contains(&s.kind)))
+        .collect();
+    securities(found)
+}
+
+/// `GET /v1/markets/search?q=…[&indexes=true]`: company names containing `q`.
+pub(crate) async fn search(
+    State(s): State<SimState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let indexes = q.get("indexes").is_some_and(|v| v == "true");
+    let book = lock(&s.inner.book);
+    let found = book
+        .market
+        .search(q.get("q").map_or("", String::as_str), indexes);
+    securities(found)
 }

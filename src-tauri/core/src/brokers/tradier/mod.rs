@@ -19,10 +19,17 @@
 //! its new id rather than as an error that would invite a resubmission.
 //!
 //! Streaming: [`Tradier::stream_session`] creates the session the market WebSocket
-//! ([`Tradier::stream_url`]) needs, and [`StreamSession::payload`] builds the subscription.
+//! ([`Tradier::stream_url`]) needs, [`StreamSession::payload`] builds the subscription, and
+//! [`Tradier::open_stream`] ([`Broker::open_quote_stream`]) opens a [`TradierStream`] (see
+//! `stream`). Each stream takes a new session, so reconnecting after an expiry just opens a
+//! new stream. [`Broker::search_instruments`] asks `markets/lookup` (symbols) and
+//! `markets/search` (company names) at once and merges them, lookup first.
 
 mod http;
 mod models;
+pub mod stream;
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::json;
@@ -33,14 +40,23 @@ use self::http::TradierHttp;
 pub use self::models::{tradier_tag, TAG_MAX};
 use self::models::{
     BalancesResponse, Order, OrderAck, OrderResponse, OrdersResponse, PositionsResponse,
-    ProfileAccount, ProfileResponse, SessionResponse,
+    ProfileAccount, ProfileResponse, SecuritiesResponse, Security, SessionResponse,
 };
+pub use self::stream::{parse_frame, FrameSummary, Subscriptions, TradierStream};
+use super::ws::WsOptions;
 use super::{
     last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
     OrderSide, OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::secret::Secret;
+use crate::stream::{InstrumentInfo, QuoteStream};
+
+/// How often an idle market stream is pinged (Tradier sends no heartbeat of its own).
+pub const STREAM_PING_EVERY: Duration = Duration::from_secs(10);
+
+/// The most results [`Broker::search_instruments`] returns.
+const SEARCH_MAX: usize = 50;
 
 /// The Tradier connector. Cheap to share behind an `Arc`; requests reuse one connection pool.
 pub struct Tradier {
@@ -51,6 +67,8 @@ pub struct Tradier {
     /// The token's only account, when none is configured.
     resolved: OnceCell<String>,
     stream_url: String,
+    stream_ping: Duration,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Tradier {
@@ -117,7 +135,39 @@ impl Tradier {
                 .filter(|a| !a.is_empty()),
             resolved: OnceCell::new(),
             stream_url: cfg.stream_url,
+            stream_ping: STREAM_PING_EVERY,
+            timeout: cfg.timeout,
         })
+    }
+
+    /// Pings idle market streams every `every` instead of [`STREAM_PING_EVERY`] (their
+    /// silence limit is twice that).
+    pub fn with_stream_ping(mut self, every: Duration) -> Self {
+        self.stream_ping = every;
+        self
+    }
+
+    /// Opens the market stream subscribed to `instruments`: a new session, then the
+    /// WebSocket at [`Tradier::stream_url`].
+    pub async fn open_stream(&self, instruments: &[String]) -> Result<TradierStream, BrokerError> {
+        let session = self.stream_session().await?;
+        let opts = WsOptions {
+            headers: Vec::new(),
+            connect_timeout: self.timeout,
+            ping_every: self.stream_ping,
+        };
+        let sandbox = self.environment == Environment::Practice;
+        TradierStream::connect(&self.stream_url, session, instruments, &opts, sandbox).await
+    }
+
+    async fn securities(&self, endpoint: &str, query: &str) -> Result<Vec<Security>, BrokerError> {
+        let mut url = self.http.url(&["markets", endpoint]);
+        url.query_pairs_mut().append_pair("q", query);
+        if endpoint == "search" {
+            url.query_pairs_mut().append_pair("indexes", "true");
+        }
+        let r: SecuritiesResponse = self.http.get(url).await?;
+        Ok(r.into_vec())
     }
 
     /// The request budget Tradier reported with its last answer.
@@ -402,5 +452,44 @@ impl Broker for Tradier {
             .get(self.account_url(&["positions"]).await?)
             .await?;
         Ok(r.into_positions())
+    }
+
+    async fn open_quote_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<Box<dyn QuoteStream>, BrokerError> {
+        Ok(Box::new(self.open_stream(instruments).await?))
+    }
+
+    /// Symbols first (`markets/lookup`), then company names (`markets/search`), without
+    /// duplicates. One of the two failing (other than on auth) still returns the other's.
+    async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (lookup, search) =
+            tokio::join!(self.securities("lookup", q), self.securities("search", q));
+        let found = match (lookup, search) {
+            (Ok(mut a), Ok(b)) => {
+                a.extend(b);
+                a
+            }
+            (Err(e @ BrokerError::Auth(_)), _) | (_, Err(e @ BrokerError::Auth(_))) => {
+                return Err(e)
+            }
+            (Ok(a), Err(e)) | (Err(e), Ok(a)) => {
+                tracing::warn!(error = %e, "half of the Tradier instrument search failed");
+                a
+            }
+            (Err(e), Err(_)) => return Err(e),
+        };
+        let mut seen = std::collections::HashSet::new();
+        Ok(found
+            .into_iter()
+            .filter(|s| !s.symbol.is_empty() && seen.insert(s.symbol.clone()))
+            .take(SEARCH_MAX)
+            .map(Security::into_info)
+            .collect())
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::brokers::{OrderSide, OrderState, OrderStatus, Position};
+use crate::stream::InstrumentInfo;
 
 /// Tradier's `tag` limit.
 pub const TAG_MAX: usize = 255;
@@ -297,6 +298,56 @@ pub(super) struct SessionBody {
     pub sessionid: String,
 }
 
+/// `GET /v1/markets/lookup` and `GET /v1/markets/search`: `{"securities":{"security":[…]}}`,
+/// the element itself for one result, `null` (or `"null"`) for none.
+#[derive(Debug, Deserialize)]
+pub(super) struct SecuritiesResponse {
+    #[serde(default, deserialize_with = "null_or")]
+    pub securities: Option<SecurityList>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SecurityList {
+    #[serde(default, deserialize_with = "null_or")]
+    pub security: Option<OneOrMany<Security>>,
+}
+
+/// One security: `{"symbol":"AAPL","exchange":"Q","type":"stock","description":"Apple Inc"}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Security {
+    pub symbol: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+impl SecuritiesResponse {
+    pub(super) fn into_vec(self) -> Vec<Security> {
+        self.securities
+            .and_then(|l| l.security)
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default()
+    }
+}
+
+impl Security {
+    /// The normalised form; Tradier's `stock` is `equity`, its other types pass unchanged.
+    pub(super) fn into_info(self) -> InstrumentInfo {
+        InstrumentInfo {
+            symbol: self.symbol,
+            name: self.description.filter(|d| !d.trim().is_empty()),
+            kind: self
+                .kind
+                .filter(|k| !k.is_empty())
+                .map(|k| match k.as_str() {
+                    "stock" => "equity".to_string(),
+                    _ => k,
+                }),
+        }
+    }
+}
+
 /// Validation errors: `{"errors":{"error":["msg",…]}}` or `{"errors":{"error":"msg"}}`.
 #[derive(Debug, Deserialize)]
 pub(super) struct ErrorsBody {
@@ -352,6 +403,42 @@ mod tests {
         let pos: PositionsResponse =
             serde_json::from_str(r#"{"positions":"null"}"#).unwrap_or_else(|e| panic!("{e}"));
         assert!(pos.into_positions().is_empty());
+    }
+
+    #[test]
+    fn securities_may_be_null_one_or_many() {
+        for none in [r#"{"securities":null}"#, r#"{"securities":"null"}"#, "{}"] {
+            let r: SecuritiesResponse =
+                serde_json::from_str(none).unwrap_or_else(|e| panic!("{e}"));
+            assert!(r.into_vec().is_empty(), "{none}");
+        }
+        let one: SecuritiesResponse = serde_json::from_str(
+            r#"{"securities":{"security":{"symbol":"AAPL","exchange":"Q","type":"stock","description":"Apple Inc"}}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let infos: Vec<InstrumentInfo> = one
+            .into_vec()
+            .into_iter()
+            .map(Security::into_info)
+            .collect();
+        assert_eq!(
+            infos,
+            [InstrumentInfo {
+                symbol: "AAPL".into(),
+                name: Some("Apple Inc".into()),
+                kind: Some("equity".into())
+            }]
+        );
+        let many: SecuritiesResponse = serde_json::from_str(
+            r#"{"securities":{"security":[{"symbol":"SPY","type":"etf","description":"SPDR S&P 500"},{"symbol":"SPX","type":"index"}]}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let kinds: Vec<Option<String>> = many
+            .into_vec()
+            .into_iter()
+            .map(|s| s.into_info().kind)
+            .collect();
+        assert_eq!(kinds, [Some("etf".to_string()), Some("index".to_string())]);
     }
 
     #[test]
