@@ -637,3 +637,37 @@ async fn instrument_search_reads_symbols_and_descriptions() {
     assert!(matches!(e, BrokerError::Auth(_)));
     assert_stream_error_clean(&e);
 }
+
+#[tokio::test]
+async fn a_server_that_goes_down_cuts_the_stream_and_refuses_until_it_is_back() {
+    let (server, _state) = fast_sim().await;
+    let tt = connector(&server);
+    let mut s = tt.open_quote_stream(&syms(&["AAPL"])).await.unwrap();
+    read_until(s.as_mut(), |e| is_quote(e, "AAPL")).await;
+
+    server.faults().go_down_for(Duration::from_millis(500));
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match timeout(Duration::from_secs(3), s.read(&mut buf))
+            .await
+            .expect("the cut was not noticed")
+        {
+            Ok(true) => continue,
+            Ok(false) => break,
+            Err(e) => {
+                assert!(e.retryable(), "{e:?}");
+                break;
+            }
+        }
+    }
+    let e = open_err(tt.open_quote_stream(&syms(&["AAPL"])).await);
+    assert!(
+        matches!(e, BrokerError::Unavailable { status: 503, .. }),
+        "{e:?}"
+    );
+    assert_stream_error_clean(&e);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut back = tt.open_quote_stream(&syms(&["AAPL"])).await.unwrap();
+    read_until(back.as_mut(), |e| is_quote(e, "AAPL")).await;
+}

@@ -10,7 +10,8 @@
 //! subscriptions (other event types are accepted but produce nothing, and so do the
 //! [`DxLinkSettings::unknown_symbols`]: DXLink says nothing about symbols it does not
 //! know). Messages before `SETUP` get `ERROR INVALID_MESSAGE`, feed messages before
-//! `AUTH` get `ERROR UNAUTHORIZED`, bad channel actions `ERROR BAD_ACTION`.
+//! `AUTH` get `ERROR UNAUTHORIZED`, bad channel actions `ERROR BAD_ACTION`, a `SETUP`
+//! version whose protocol is not `0.1` `ERROR UNSUPPORTED_PROTOCOL` and the close.
 //!
 //! Data: every `interval` each channel gets one `FEED_DATA` per event type with the
 //! subscribed symbols' events concatenated (`["Quote",[v1,v2,…]]`, values in the accepted
@@ -182,6 +183,7 @@ pub(crate) async fn upgrade(
         state,
         settings,
         setup: false,
+        unsupported: false,
         token: None,
         channels: BTreeMap::new(),
         ticks: 0,
@@ -263,6 +265,8 @@ struct Session {
     /// What the server announced as its keepaliveTimeout.
     server_timeout: Duration,
     setup: bool,
+    /// The client's SETUP named a protocol version this server does not speak.
+    unsupported: bool,
     /// The quote token of an authorized session.
     token: Option<String>,
     channels: BTreeMap<u64, Channel>,
@@ -472,6 +476,10 @@ impl Session {
                 }
                 last_sent = Instant::now();
             }
+            if self.unsupported {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
         }
     }
 
@@ -533,7 +541,7 @@ impl Session {
             return Ok(vec![error("INVALID_MESSAGE", "SETUP expected first")]);
         }
         Ok(match kind {
-            "SETUP" => self.on_setup(&msg),
+            "SETUP" => return self.on_setup(&msg),
             "KEEPALIVE" => Vec::new(),
             "AUTH" => self.on_auth(&msg),
             _ if !self.authorized() => vec![error("UNAUTHORIZED", "AUTH first")],
@@ -568,7 +576,16 @@ impl Session {
         })
     }
 
-    fn on_setup(&mut self, msg: &Value) -> Vec<Value> {
+    fn on_setup(&mut self, msg: &Value) -> Result<Vec<Value>, CloseFrame> {
+        // `<protocol>-<client>`: this server speaks protocol 0.1 only.
+        let version = msg.get("version").and_then(Value::as_str);
+        if version.is_some_and(|v| v.split('-').next() != Some("0.1")) {
+            self.unsupported = true;
+            return Ok(vec![error(
+                "UNSUPPORTED_PROTOCOL",
+                "only protocol version 0.1 is supported",
+            )]);
+        }
         self.setup = true;
         let positive = |k: &str| {
             msg.get(k)
@@ -586,12 +603,12 @@ impl Session {
             None => self.settings.keepalive_timeout,
         };
         let timeout = secs(self.server_timeout);
-        vec![
+        Ok(vec![
             json!({"type": "SETUP", "channel": 0, "version": "1.0.2-brokerdesk-sim",
                 "keepaliveTimeout": timeout, "acceptKeepaliveTimeout": timeout}),
             json!({"type": "AUTH_STATE", "channel": 0, "state":
                 if self.authorized() { "AUTHORIZED" } else { "UNAUTHORIZED" }}),
-        ]
+        ])
     }
 
     fn on_auth(&mut self, msg: &Value) -> Vec<Value> {

@@ -1130,7 +1130,15 @@ impl DxLinkStream {
             };
             sink.clear();
             match self.feed.parse(text, Utc::now(), &mut sink) {
-                Ok(msg) => return Ok(msg),
+                Ok(msg) => {
+                    if let DxMessage::Setup {
+                        keepalive_timeout: Some(t),
+                    } = msg
+                    {
+                        self.server_timeout(t);
+                    }
+                    return Ok(msg);
+                }
                 Err(e) => self.warn_malformed(&e),
             }
         }
@@ -1229,8 +1237,7 @@ impl DxLinkStream {
             DxMessage::Setup {
                 keepalive_timeout: Some(t),
             } => {
-                self.keepalive_every =
-                    (t.min(self.opts.keepalive_timeout) / 2).max(Duration::from_millis(10));
+                self.server_timeout(t);
                 Ok(())
             }
             DxMessage::AuthState { authorized: false } => Err(expired("")),
@@ -1264,6 +1271,12 @@ impl DxLinkStream {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The server waits `t` for our messages: keep alive at half of it (and of ours).
+    fn server_timeout(&mut self, t: Duration) {
+        self.keepalive_every =
+            (t.min(self.opts.keepalive_timeout) / 2).max(Duration::from_millis(10));
     }
 
     /// Sends a KEEPALIVE if nothing went out for `keepalive_every`.
