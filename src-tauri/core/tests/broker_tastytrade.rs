@@ -2,7 +2,9 @@
 //! call on the success path, the open/close action mapping, preflight refusals and account
 //! selection. The failure classes (auth, token refresh, User-Agent, 429, 5xx, garbage,
 //! timeouts, down) are in `broker_tastytrade/failures.rs`; the quote token and the DXLink
-//! socket (a raw WebSocket client against the simulator) in `broker_tastytrade/dxlink.rs`.
+//! socket (a raw WebSocket client against the simulator) in `broker_tastytrade/dxlink.rs`;
+//! the DXLink parser on recorded frames in `broker_tastytrade/dxlink_parse.rs`; the quote
+//! stream (`open_quote_stream`) and instrument search in `broker_tastytrade/stream.rs`.
 //! No error may ever show the refresh token, the client secret or an access token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
@@ -10,8 +12,12 @@
 mod common;
 #[path = "broker_tastytrade/dxlink.rs"]
 mod dxlink;
+#[path = "broker_tastytrade/dxlink_parse.rs"]
+mod dxlink_parse;
 #[path = "broker_tastytrade/failures.rs"]
 mod failures;
+#[path = "broker_tastytrade/stream.rs"]
+mod stream;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tastytrade::Tastytrade;

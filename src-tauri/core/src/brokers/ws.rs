@@ -55,6 +55,8 @@ pub struct WsConn {
     inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
     ping_every: Duration,
     last_activity: Instant,
+    /// The code of the server's close frame, once one arrived.
+    close_code: Option<u16>,
 }
 
 impl std::fmt::Debug for WsConn {
@@ -128,6 +130,7 @@ impl WsConn {
             inner,
             ping_every: opts.ping_every.max(Duration::from_millis(10)),
             last_activity: Instant::now(),
+            close_code: None,
         })
     }
 
@@ -183,11 +186,18 @@ impl WsConn {
                     let _ = self.inner.flush().await;
                 }
                 Message::Close(frame) => {
+                    self.close_code = frame.as_ref().map(|f| u16::from(f.code));
                     tracing::info!(reason = ?frame.map(|f| f.reason.to_string()), "the stream server closed the socket");
                     return Ok(None);
                 }
             }
         }
+    }
+
+    /// The status code of the server's close frame (e.g. 1009 "message too big"), after
+    /// [`WsConn::next`] returned `Ok(None)` for it; `None` if it sent none.
+    pub fn close_code(&self) -> Option<u16> {
+        self.close_code
     }
 
     /// Sends a close frame and waits briefly for the server's; errors are ignored.

@@ -255,3 +255,97 @@ async fn a_missed_keepalive_times_the_client_out() {
     }
     assert!(ended, "the server closes after the timeout");
 }
+
+#[tokio::test]
+async fn trades_come_in_their_own_frames_and_unknown_symbols_stay_silent() {
+    let (server, state) = fast_sim(Duration::from_secs(60)).await;
+    state.set_dxlink(DxLinkSettings {
+        interval: Duration::from_millis(30),
+        unknown_symbols: vec!["NOSUCH".into()],
+        ..DxLinkSettings::default()
+    });
+    state.set_price("SPY", 450.0);
+    let mut ws = authorized(&server).await;
+    send(
+        &mut ws,
+        json!({"type": "CHANNEL_REQUEST", "channel": 3, "service": "FEED",
+        "parameters": {"contract": "AUTO"}}),
+    )
+    .await;
+    next_of(&mut ws, "CHANNEL_OPENED").await;
+    send(
+        &mut ws,
+        json!({"type": "FEED_SETUP", "channel": 3, "acceptDataFormat": "COMPACT",
+        "acceptEventFields": {"Trade": ["eventType", "eventSymbol", "price", "size", "time", "bogus"]}}),
+    )
+    .await;
+    let config = next_of(&mut ws, "FEED_CONFIG").await;
+    assert_eq!(
+        config["eventFields"]["Trade"],
+        json!(["eventType", "eventSymbol", "price", "size", "time"]),
+        "unknown fields are dropped"
+    );
+    send(
+        &mut ws,
+        json!({"type": "FEED_SUBSCRIPTION", "channel": 3, "add": [
+            {"type": "Trade", "symbol": "SPY"}, {"type": "Trade", "symbol": "NOSUCH"},
+            {"type": "Summary", "symbol": "SPY"}]}),
+    )
+    .await;
+    for _ in 0..3 {
+        let data = next_of(&mut ws, "FEED_DATA").await;
+        assert_eq!(data["channel"], 3);
+        assert_eq!(data["data"][0], "Trade");
+        let v = data["data"][1].as_array().unwrap();
+        assert_eq!(v.len(), 5, "one event: NOSUCH and Summary produce nothing");
+        assert_eq!(
+            (&v[0], &v[1], &v[2]),
+            (&json!("Trade"), &json!("SPY"), &json!(450.0))
+        );
+        assert!(v[3].as_f64().unwrap() > 0.0 && v[4].as_i64().unwrap() > 1_600_000_000_000);
+    }
+}
+
+#[tokio::test]
+async fn token_expiry_injection_and_protocol_errors_on_the_wire() {
+    let (server, state) = fast_sim(Duration::from_secs(60)).await;
+    let mut ws = authorized(&server).await;
+    subscribe(&mut ws, &["SPY"]).await;
+    next_of(&mut ws, "FEED_DATA").await;
+
+    // Anything injected arrives verbatim.
+    assert_eq!(state.inject_dxlink("<<garbage>>"), 1);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(3), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) if t.as_str() == "<<garbage>>" => break,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // An expired quote token de-authorizes the session: ERROR, then AUTH_STATE, no data.
+    state.expire_quote_tokens();
+    let e = next_of(&mut ws, "ERROR").await;
+    assert_eq!(e["error"], "UNAUTHORIZED");
+    assert_eq!(
+        next(&mut ws).await.unwrap(),
+        json!({"type": "AUTH_STATE", "channel": 0, "state": "UNAUTHORIZED"})
+    );
+    let quiet =
+        tokio::time::timeout(Duration::from_millis(200), next_of(&mut ws, "FEED_DATA")).await;
+    assert!(quiet.is_err(), "data after the token expired");
+
+    // At the root path too; a protocol other than 0.1 is refused and closed.
+    let (mut raw, _) = connect_async(server.ws_url()).await.unwrap();
+    send(
+        &mut raw,
+        json!({"type": "SETUP", "channel": 0, "version": "2.0-future/1.0",
+        "keepaliveTimeout": 60, "acceptKeepaliveTimeout": 60}),
+    )
+    .await;
+    assert_eq!(
+        next(&mut raw).await.unwrap()["error"],
+        "UNSUPPORTED_PROTOCOL"
+    );
+    assert!(next(&mut raw).await.is_none(), "closed after the error");
+}

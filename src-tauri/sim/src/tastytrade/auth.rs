@@ -7,8 +7,9 @@
 //! issue #281), not the API's error envelope. An access token is valid until its expiry or
 //! until [`Faults::expire_sessions`](crate::Faults::expire_sessions) moves the epoch on.
 //!
-//! `GET /api-quote-tokens` hands out a DXLink token (24 h) and the URL of this simulator's
-//! DXLink socket, built from the request's `Host`.
+//! `GET /api-quote-tokens` hands out a DXLink token (24 h unless
+//! [`SimState::set_quote_token_ttl`](super::SimState::set_quote_token_ttl) says otherwise)
+//! and the URL of this simulator's DXLink socket, built from the request's `Host`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ use super::wire::{self, ApiError};
 use super::{lock, SimState};
 use crate::faults::RefuseAuth;
 
-/// How long a quote token lasts.
+/// How long a quote token lasts by default.
 const QUOTE_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// Issued tokens.
@@ -35,6 +36,8 @@ pub(crate) struct Tokens {
     access: HashMap<String, (Instant, u64)>,
     /// Quote token → expiry.
     quote: HashMap<String, Instant>,
+    /// How long quote tokens issued from now on last.
+    pub quote_ttl: Duration,
     pub issued: u64,
 }
 
@@ -51,6 +54,7 @@ impl Tokens {
             ttl,
             access: HashMap::new(),
             quote: HashMap::new(),
+            quote_ttl: QUOTE_TOKEN_TTL,
             issued: 0,
         }
     }
@@ -80,8 +84,13 @@ impl Tokens {
         let token = format!("dxlink-{}", uuid::Uuid::new_v4().simple());
         let now = Instant::now();
         self.quote.retain(|_, exp| *exp > now);
-        self.quote.insert(token.clone(), now + QUOTE_TOKEN_TTL);
+        self.quote.insert(token.clone(), now + self.quote_ttl);
         token
+    }
+
+    /// Expires every quote token issued so far.
+    pub(crate) fn expire_quotes(&mut self) {
+        self.quote.clear();
     }
 
     pub(crate) fn quote_ok(&self, token: &str) -> bool {

@@ -8,8 +8,10 @@
 //!   `dry-run`, get, `live`, history, cancel) and positions, in the `{"data","context"}`
 //!   envelope; `book` holds the accounts, orders, positions and quotes, `orders` the order
 //!   wire form, `wire` the envelope, decimals and error bodies.
-//! - `dxlink`: the DXLink socket at `/dxlink` (SETUP, AUTH, FEED channel, COMPACT quotes,
-//!   KEEPALIVE with a timeout).
+//! - `dxlink`: the DXLink socket at `/dxlink` and `/` (SETUP, AUTH, FEED channel, COMPACT
+//!   Quote and Trade events, KEEPALIVE with a timeout, quote-token expiry, every DXLink
+//!   ERROR type, a configurable rate up to an unpaced burst of pre-encoded frames).
+//! - `GET /symbols/search/{prefix}`: symbols and descriptions from a small built-in list.
 //!
 //! Every HTTP route but `/dxlink` needs `User-Agent: product/version` (401 without);
 //! every API route needs `Authorization: Bearer <access token>` (401 `unauthorized`, or
@@ -38,6 +40,7 @@ use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use tokio::sync::broadcast;
 
 pub use self::dxlink::DxLinkSettings;
 use self::wire::ApiError;
@@ -52,7 +55,7 @@ pub const DEMO_ACCOUNT: &str = "5WT00001";
 /// What `brokerdesk-sim tastytrade` prints.
 pub const DEMO_HINT: &str = "refresh token sim-tt-refresh-0123456789abcdef, client secret \
     sim-tt-client-secret-abcdef0123456789, account 5WT00001; send User-Agent product/version; \
-    DXLink at ws://…/dxlink";
+    DXLink at ws://…/dxlink (rate: BROKERDESK_SIM_DXLINK_RATE, _BATCH, _BURST=1)";
 
 /// The simulator's state; cheap to clone (shared).
 #[derive(Clone)]
@@ -67,18 +70,22 @@ struct Inner {
     tokens: Mutex<auth::Tokens>,
     book: Mutex<book::Book>,
     dxlink: Mutex<DxLinkSettings>,
+    /// Raw frames for every open DXLink session.
+    dxlink_inject: broadcast::Sender<Arc<str>>,
 }
 
 impl SimState {
     /// The demo customer: [`DEMO_REFRESH_TOKEN`] / [`DEMO_CLIENT_SECRET`] reaching
-    /// [`DEMO_ACCOUNT`] with $100,000.
+    /// [`DEMO_ACCOUNT`] with $100,000; DXLink as [`DxLinkSettings::from_env`] says.
     pub fn demo(faults: Arc<Faults>) -> Self {
-        Self::new(
+        let s = Self::new(
             faults,
             DEMO_REFRESH_TOKEN,
             DEMO_CLIENT_SECRET,
             &[DEMO_ACCOUNT],
-        )
+        );
+        s.set_dxlink(DxLinkSettings::from_env());
+        s
     }
 
     /// A customer reached with `refresh_token` and `client_secret`, owning `accounts`
@@ -96,6 +103,7 @@ impl SimState {
             tokens: Mutex::new(auth::Tokens::new(Duration::from_secs(900))),
             book: Mutex::new(book::Book::new(accounts, 100_000.0)),
             dxlink: Mutex::new(DxLinkSettings::default()),
+            dxlink_inject: broadcast::channel(256).0,
         };
         Self {
             inner: Arc::new(inner),
@@ -143,6 +151,24 @@ impl SimState {
     pub fn dxlink_settings(&self) -> DxLinkSettings {
         lock(&self.inner.dxlink).clone()
     }
+
+    /// Sets how long quote tokens issued from now on last (24 h by default).
+    pub fn set_quote_token_ttl(&self, ttl: Duration) {
+        lock(&self.inner.tokens).quote_ttl = ttl;
+    }
+
+    /// Expires every quote token issued so far: authorized DXLink sessions get
+    /// `ERROR UNAUTHORIZED` and `AUTH_STATE UNAUTHORIZED` within 25 ms.
+    pub fn expire_quote_tokens(&self) {
+        lock(&self.inner.tokens).expire_quotes();
+    }
+
+    /// Sends `text` as a text frame, verbatim, on every open DXLink socket (garbage,
+    /// oversized messages, any DXLink message). Returns how many sockets will get it.
+    pub fn inject_dxlink(&self, text: impl Into<String>) -> usize {
+        let text: Arc<str> = Arc::from(text.into());
+        self.inner.dxlink_inject.send(text).unwrap_or(0)
+    }
 }
 
 /// Locks a mutex, recovering the data if a panicking holder poisoned it (the simulator must
@@ -168,11 +194,13 @@ pub fn router(state: SimState) -> Router {
         )
         .route("/accounts/{acct}/positions", get(rest::positions))
         .route("/api-quote-tokens", get(auth::quote_token))
+        .route("/symbols/search/{prefix}", get(rest::search))
         .route_layer(from_fn_with_state(state.clone(), require_bearer));
     let http = api
         .route("/oauth/token", post(auth::token))
         .route_layer(from_fn(require_user_agent));
     http.route("/dxlink", get(dxlink::upgrade))
+        .route("/", get(dxlink::upgrade))
         .with_state(state)
 }
 

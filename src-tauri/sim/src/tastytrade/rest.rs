@@ -1,5 +1,6 @@
 //! The REST handlers behind the bearer gate: accounts, balances, orders (place, dry run,
-//! get, live, history, cancel) and positions, each answering in the `data` envelope.
+//! get, live, history, cancel), positions and the symbol search, each answering in the
+//! `data` envelope.
 
 use std::collections::HashMap;
 
@@ -231,4 +232,48 @@ pub(crate) async fn cancel(
         Ok(o) => wire::data(&format!("/accounts/{acct}/orders/{id}"), o.to_json()),
         Err(e) => e.into_response(),
     })
+}
+
+/// What `/symbols/search` knows: (symbol, description).
+const SYMBOLS: [(&str, &str); 24] = [
+    ("AAPL", "Apple Inc. - Common Stock"),
+    ("AMD", "Advanced Micro Devices, Inc. - Common Stock"),
+    ("AMZN", "Amazon.com, Inc. - Common Stock"),
+    ("BAC", "Bank of America Corporation Common Stock"),
+    ("DIA", "SPDR Dow Jones Industrial Average ETF Trust"),
+    ("GOOG", "Alphabet Inc. - Class C Capital Stock"),
+    ("GOOGL", "Alphabet Inc. - Class A Common Stock"),
+    ("IWM", "iShares Russell 2000 ETF"),
+    ("JPM", "JP Morgan Chase & Co. Common Stock"),
+    ("META", "Meta Platforms, Inc. - Class A Common Stock"),
+    ("MSFT", "Microsoft Corporation - Common Stock"),
+    ("NFLX", "Netflix, Inc. - Common Stock"),
+    ("NVDA", "NVIDIA Corporation - Common Stock"),
+    ("QQQ", "Invesco QQQ Trust, Series 1"),
+    ("SPX", "S&P 500 Index"),
+    ("SPY", "SPDR S&P 500 ETF Trust"),
+    ("TLT", "iShares 20+ Year Treasury Bond ETF"),
+    ("TSLA", "Tesla, Inc. - Common Stock"),
+    ("V", "Visa Inc."),
+    ("VIX", "CBOE Volatility Index"),
+    ("XLE", "Energy Select Sector SPDR Fund"),
+    ("XLF", "Financial Select Sector SPDR Fund"),
+    ("/ES", "E-Mini S&P 500"),
+    ("/NQ", "E-Mini Nasdaq 100"),
+];
+
+/// `GET /symbols/search/{prefix}`: symbols starting with the phrase, then descriptions
+/// containing it (case-insensitive), at most 20, as `{symbol, description}` items.
+pub(crate) async fn search(Path(prefix): Path<String>) -> Response {
+    let q = prefix.trim().to_uppercase();
+    let by_symbol = SYMBOLS.iter().filter(|(s, _)| s.starts_with(&q));
+    let by_name = SYMBOLS
+        .iter()
+        .filter(|(s, d)| !s.starts_with(&q) && d.to_uppercase().contains(&q));
+    let items = by_symbol
+        .chain(by_name)
+        .take(20)
+        .map(|(symbol, description)| json!({"symbol": symbol, "description": description}))
+        .collect();
+    wire::items(&format!("/symbols/search/{prefix}"), items)
 }

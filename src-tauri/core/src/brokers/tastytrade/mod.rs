@@ -25,9 +25,16 @@
 //! client order id. Tastytrade has no lookup by it and documents no uniqueness, so
 //! [`Broker::get_order_by_client_id`] scans `/orders/live` (working orders and today's)
 //! and then the newest page of the history, returning the newest match.
+//!
+//! Prices stream over DXLink ([`stream`]): [`Broker::open_quote_stream`] fetches a fresh
+//! quote token from `GET /api-quote-tokens` each time (they last 24 h) and connects to its
+//! `dxlink-url`, or to the account's stream URL override when one is set (anything but the
+//! catalog's account-streamer default). [`Broker::search_instruments`] is
+//! `GET /symbols/search/{prefix}`.
 
 mod http;
 mod models;
+pub mod stream;
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -35,14 +42,18 @@ use serde_json::Value;
 
 use self::http::TastyHttp;
 use self::models::{
-    AccountItem, Balances, Items, NewLeg, NewOrder, Order, Placed, QuoteTokenWire, TtPosition,
+    AccountItem, Balances, Items, NewLeg, NewOrder, Order, Placed, QuoteTokenWire, SymbolItem,
+    TtPosition,
 };
+pub use self::stream::{DxLinkOptions, DxLinkStream};
 use super::{
     last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
     OrderSide, OrderState, OrderType, Position,
 };
+use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::secret::Secret;
+use crate::stream::{InstrumentInfo, QuoteStream};
 
 /// How many past orders the client-id scan reads after the live ones.
 const HISTORY_PAGE: &str = "250";
@@ -65,6 +76,9 @@ pub struct Tastytrade {
     environment: Environment,
     account_id: Option<String>,
     resolved: tokio::sync::OnceCell<String>,
+    /// The DXLink URL to use instead of the quote token's `dxlink-url`.
+    dxlink_override: Option<String>,
+    stream_opts: DxLinkOptions,
 }
 
 impl std::fmt::Debug for Tastytrade {
@@ -74,6 +88,7 @@ impl std::fmt::Debug for Tastytrade {
             .field("environment", &self.environment)
             .field("origin", &self.http.url(&[]).origin().ascii_serialization())
             .field("account_id", &self.account_id)
+            .field("dxlink_override", &self.dxlink_override)
             .finish_non_exhaustive()
     }
 }
@@ -89,7 +104,10 @@ impl Tastytrade {
             )));
         }
         let http = TastyHttp::new(&cfg)?;
+        let dxlink_override = dxlink_override(&cfg.stream_url);
         Ok(Self {
+            dxlink_override,
+            stream_opts: DxLinkOptions::default(),
             http,
             environment: cfg.environment,
             account_id: cfg
@@ -98,6 +116,21 @@ impl Tastytrade {
                 .filter(|a| !a.is_empty()),
             resolved: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// Sets how DXLink streams are opened (keepalive timeout, timeouts, trades).
+    pub fn with_stream_options(mut self, opts: DxLinkOptions) -> Self {
+        self.stream_opts = opts;
+        self
+    }
+
+    /// Opens a DXLink stream with a fresh quote token (see the module docs for the URL).
+    pub async fn dxlink_stream(&self, instruments: &[String]) -> Result<DxLinkStream, BrokerError> {
+        let q = self.quote_token().await?;
+        let url = self.dxlink_override.as_deref().unwrap_or(&q.dxlink_url);
+        DxLinkStream::connect(url, q.token, instruments, self.stream_opts.clone())
+            .await
+            .map_err(|e| self.http.scrub(e))
     }
 
     /// Returns a DXLink token and URL for market data.
@@ -353,4 +386,43 @@ impl Broker for Tastytrade {
         let list: Items<TtPosition> = self.get(&["accounts", &account, "positions"]).await?;
         Ok(list.items.into_iter().map(Position::from).collect())
     }
+
+    async fn open_quote_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<Box<dyn QuoteStream>, BrokerError> {
+        Ok(Box::new(self.dxlink_stream(instruments).await?))
+    }
+
+    /// `GET /symbols/search/{query}` (the query is one percent-encoded path segment, so
+    /// `/ES` works); no match is an empty list.
+    async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self
+            .get::<Items<SymbolItem>>(&["symbols", "search", query])
+            .await
+        {
+            Ok(list) => Ok(list.items.into_iter().map(InstrumentInfo::from).collect()),
+            Err(BrokerError::NotFound(_)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The account's stream URL, when it is an override for DXLink: anything but empty or the
+/// catalog's default (Tastytrade's account streamer, which is not a market-data socket).
+fn dxlink_override(stream_url: &str) -> Option<String> {
+    let url = stream_url.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return None;
+    }
+    let is_default = broker_info(BrokerKind::Tastytrade)
+        .environments
+        .iter()
+        .filter_map(|e| e.stream_url.as_deref())
+        .any(|d| d.trim_end_matches('/').eq_ignore_ascii_case(url));
+    (!is_default).then(|| url.to_string())
 }

@@ -299,6 +299,38 @@ pub(super) struct QuoteTokenWire {
     pub level: Option<String>,
 }
 
+/// `GET /symbols/search/{prefix}` item.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct SymbolItem {
+    pub symbol: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub instrument_type: Option<String>,
+}
+
+impl From<SymbolItem> for crate::stream::InstrumentInfo {
+    fn from(s: SymbolItem) -> Self {
+        let kind = s.instrument_type.map(|t| {
+            match t.as_str() {
+                "Equity" => "equity",
+                "Equity Option" | "Future Option" => "option",
+                "Future" => "future",
+                "Cryptocurrency" => "crypto",
+                "Index" => "index",
+                other => return other.to_lowercase(),
+            }
+            .to_string()
+        });
+        Self {
+            symbol: s.symbol,
+            name: s.description.filter(|d| !d.trim().is_empty()),
+            kind,
+        }
+    }
+}
+
 /// The API's error envelope, or the OAuth shape the token endpoint uses.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ErrorBody {
