@@ -85,8 +85,12 @@ describe("accounts", () => {
     await page.getByLabel(/^Account name/).fill("OANDA swing");
     await page.getByRole("button", { name: "Add account" }).click();
 
+    // Checked with the broker before it was saved: its summary is shown.
+    const result = page.getByTestId("save-result");
+    await result.getByRole("heading", { name: "Verified with OANDA" }).waitFor();
+    assert.equal((await calls(page, "account_add")).at(-1).check, true);
+    await result.getByRole("link", { name: "Back to accounts" }).click();
     await page.getByRole("heading", { name: "Accounts" }).waitFor();
-    await page.getByText("Added “OANDA swing”.").waitFor();
     const row = table.locator("tbody tr", { hasText: "OANDA swing" });
     await row.getByText("••••7f2e").waitFor();
     await row.getByText("101-004-7654321-001").waitFor();
@@ -168,7 +172,9 @@ describe("accounts", () => {
     // Replacing stored credentials is a rotation, and the form says so.
     await page.getByTestId("rotation-note").getByText("the old values are deleted from this computer").waitFor();
     await page.getByRole("button", { name: "Save and rotate credentials" }).click();
-    await page.getByText("Saved “Alpaca swing”.").waitFor();
+    // New credentials are checked with the broker before they replace the stored ones.
+    await page.getByTestId("save-result").getByRole("heading", { name: "Verified with Alpaca" }).waitFor();
+    await page.getByRole("link", { name: "Back to accounts" }).click();
     assert.deepEqual((await calls(page, "account_update")).at(-1).input.credentials, { apiKey: "AKNEWKEYID0042", apiSecret: null });
     await row.getByText("••••0042").waitFor();
     assert.equal(await table.getByTestId("credential-unreadable").count(), 0);

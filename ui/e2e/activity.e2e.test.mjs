@@ -108,7 +108,7 @@ describe("auto-lock", () => {
     assert.deepEqual(await select.locator("option").allTextContents(), ["Off", "1 minute", "5 minutes", "15 minutes", "30 minutes", "60 minutes", "4 hours"]);
     await select.selectOption("15");
     await page.getByText("Brokerdesk now locks after 15 minutes without activity.").waitFor();
-    assert.deepEqual(await calls(page, "settings_update"), [{ settings: { autoLockMinutes: 15 } }]);
+    assert.deepEqual(await calls(page, "settings_update"), [{ settings: { autoLockMinutes: 15, priceUpdatesPerSecond: 30 } }]);
     await shot(page, "settings-auto-lock");
     await page.reload();
     await page.getByLabel("Auto-lock").waitFor();

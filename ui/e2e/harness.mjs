@@ -35,9 +35,12 @@ export async function startHarness() {
   return {
     server,
     browser,
-    /** Opens the app on a fresh profile with the fake backend in `scenario`. */
-    async open(scenario, { colorScheme = "light" } = {}) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme, reducedMotion: "reduce" });
+    /**
+     * Opens the app on a fresh profile with the fake backend in `scenario` (`query` adds to the
+     * URL, e.g. `prices=off`). Motion is reduced unless a test asks for `reducedMotion: "no-preference"`.
+     */
+    async open(scenario, { colorScheme = "light", reducedMotion = "reduce", query = "" } = {}) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme, reducedMotion });
       context.setDefaultTimeout(5000);
       const page = await context.newPage();
       const problems = [];
@@ -49,7 +52,7 @@ export async function startHarness() {
       page.on("request", (r) => {
         if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) foreign.push(r.url());
       });
-      await page.goto(`${server.url}/?scenario=${scenario}`);
+      await page.goto(`${server.url}/?scenario=${scenario}${query ? `&${query}` : ""}`);
       return { context, page, problems, foreign };
     },
     async close() {

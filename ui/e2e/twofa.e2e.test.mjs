@@ -227,7 +227,8 @@ describe("two-factor authentication", () => {
     await note.getByText("You will be asked for a two-factor code.").waitFor();
     await page.getByRole("button", { name: "Save and rotate credentials" }).click();
     await enterCode(page.getByRole("dialog", { name: "Confirm with two-factor authentication" }), await totpNow(page));
-    await page.getByText("Saved “FTMO challenge”. Its credentials were replaced.").waitFor();
+    await page.getByTestId("save-result").getByRole("heading", { name: "Verified with OANDA" }).waitFor();
+    await page.getByRole("link", { name: "Back to accounts" }).click();
     await page.getByRole("table", { name: "Accounts" }).getByText("••••4242").waitFor();
     assert.equal((await calls(page, "account_update")).length, 2, "refused, then retried after the code");
     await nav(page, "Activity");

@@ -33,14 +33,24 @@ export function isRefusal(code: string): boolean {
   return REFUSALS.has(code);
 }
 
+/** Ends a text with a full stop unless it already ends with punctuation. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  if (t === "") return t;
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
+}
+
 /**
- * The broker's reason, without the policy's suffixes (the UI says what happened in its own
- * words): "; nothing was saved" and "; saved without checking — run `account verify` …".
+ * The broker's reason as one sentence, without the policy's suffixes (the UI says what happened
+ * in its own words: "; nothing was saved", "; saved without checking — run `account verify` …")
+ * and without the "the broker refused the credentials:" lead-in the heading already says.
  */
 export function brokerReason(message: string): string {
   const cut = message.search(/;\s*(nothing was saved|saved without checking)/i);
-  const reason = (cut >= 0 ? message.slice(0, cut) : message).trim();
-  return reason.charAt(0).toUpperCase() + reason.slice(1);
+  let reason = (cut >= 0 ? message.slice(0, cut) : message).trim();
+  reason = reason.replace(/^the broker refused the credentials:\s*/i, "");
+  return sentence(reason);
 }
 
 export function outcomeView(outcome: CheckOutcome, action: CheckAction): CheckView {

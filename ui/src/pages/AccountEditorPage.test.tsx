@@ -285,7 +285,7 @@ describe("AccountEditorPage", () => {
       const result = await screen.findByTestId("check-result");
       expect(result.getAttribute("data-status")).toBe("refused");
       expect(within(result).getByText("OANDA refused the credentials")).toBeTruthy();
-      expect(screen.getByTestId("check-reason").textContent).toBe("The broker refused the credentials: HTTP 401: Insufficient authorization to perform request..");
+      expect(screen.getByTestId("check-reason").textContent).toBe("HTTP 401: Insufficient authorization to perform request.");
       expect(within(result).getByText(/^Nothing was saved\./)).toBeTruthy();
       expect(within(screen.getByTestId("error-summary")).getByText(/OANDA refused the credentials: .* Nothing was saved\./)).toBeTruthy();
       expect((screen.getByLabelText(/^Personal access token/) as HTMLInputElement).value).toBe("wrong-token-0123456789");
@@ -336,7 +336,7 @@ describe("AccountEditorPage", () => {
       const result = await screen.findByTestId("save-result");
       expect(result.getAttribute("data-status")).toBe("unreachable");
       expect(within(result).getByRole("heading", { name: "Saved without verification" })).toBeTruthy();
-      expect(screen.getByTestId("unreachable-reason").textContent).toBe("The broker did not answer within 10s");
+      expect(screen.getByTestId("unreachable-reason").textContent).toBe("The broker did not answer within 10s.");
       expect(within(result).getByText(/live trading stays locked until a check with OANDA succeeds/)).toBeTruthy();
     });
 

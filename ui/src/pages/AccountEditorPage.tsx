@@ -207,7 +207,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
     }
     const refused = isRefusal(error.code) && error.code !== ErrorCodes.chooseBrokerAccount;
     const message = refused
-      ? `${refusalTitle(error.code, brokerName)}: ${brokerReason(error.message)}.${action === "save" ? " Nothing was saved." : ""}`
+      ? `${refusalTitle(error.code, brokerName)}: ${brokerReason(error.message)}${action === "save" ? " Nothing was saved." : ""}`
       : error.hasFieldErrors()
         ? null
         : [changeFailure(error), errorHint(error.code)].filter(Boolean).join(" ");

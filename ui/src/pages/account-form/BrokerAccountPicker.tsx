@@ -46,7 +46,7 @@ export function BrokerAccountPicker({ broker, state, token, selected, onFind, on
         <p className="field-error" role="alert">
           <Icon name="alert" size={14} />
           <span>
-            {refusalTitle(state.error.code, broker)}: {brokerReason(state.error.message)}.
+            {refusalTitle(state.error.code, broker)}: {brokerReason(state.error.message)}
           </span>
         </p>
       ) : null}

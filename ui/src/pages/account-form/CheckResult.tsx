@@ -1,7 +1,7 @@
 import type { AccountSummary } from "../../bindings/AccountSummary";
 import { Banner } from "../../components/Banner";
 import { Icon } from "../../components/Icon";
-import { formatMoney, maskedAccount, refusalTitle } from "../../lib/accountCheck";
+import { formatMoney, maskedAccount, refusalTitle, sentence } from "../../lib/accountCheck";
 import type { CheckView } from "../../lib/accountCheck";
 
 /** What the broker reported about the account: number (last 4), type, currency, balance, equity, buying power. */
@@ -71,7 +71,7 @@ export function CheckResult({ view, broker, onSaveUnchecked, busy, editing }: Pr
       return (
         <div data-testid="check-result" data-status="unreachable">
           <Banner tone="warning" title={`${broker} could not be reached`}>
-            <p>{view.reason}.</p>
+            <p>{view.reason}</p>
             <p>
               The credentials were not checked. You can save anyway: the account is stored unverified, and live trading stays
               locked until a check with {broker} succeeds.
@@ -88,7 +88,7 @@ export function CheckResult({ view, broker, onSaveUnchecked, busy, editing }: Pr
       return (
         <div data-testid="check-result" data-status="refused" data-code={view.code}>
           <Banner tone="danger" title={refusalTitle(view.code, broker)}>
-            <p data-testid="check-reason">{view.reason}.</p>
+            <p data-testid="check-reason">{view.reason}</p>
             <p>{view.action === "save" ? "Nothing was saved. Fix the highlighted settings and try again." : "Nothing was saved: this was only a test."}</p>
           </Banner>
         </div>
@@ -97,7 +97,7 @@ export function CheckResult({ view, broker, onSaveUnchecked, busy, editing }: Pr
       return (
         <div data-testid="check-result" data-status="skipped">
           <Banner tone="info" title="Nothing to check">
-            <p>{view.reason.charAt(0).toUpperCase() + view.reason.slice(1)}.</p>
+            <p>{sentence(view.reason)}</p>
           </Banner>
         </div>
       );

@@ -47,7 +47,7 @@ export function SaveResult({ saved, broker, editing, backLink }: Props) {
             {check.status === "unreachable" ? (
               <>
                 <p>
-                  {broker} could not be reached, so the credentials were not checked: <span data-testid="unreachable-reason">{brokerReason(check.message)}</span>.
+                  {broker} could not be reached, so the credentials were not checked. <span data-testid="unreachable-reason">{brokerReason(check.message)}</span>
                 </p>
                 <p className="muted">
                   “{account.name}” was saved unverified. It can trade on paper, but live trading stays locked until a check with {broker} succeeds.
