@@ -2,8 +2,8 @@
 # Runs every check and test Brokerdesk has, from a clean clone on a fresh machine:
 # formatting, lints, type checks, Rust unit + integration tests (vault, store, accounts,
 # CLI black-box), the real OS keychain under a private D-Bus session, TypeScript binding
-# drift, UI unit tests (Vitest), UI browser tests (Chromium), and a smoke run of the real
-# app under Xvfb. Exits non-zero on the first failure.
+# drift, fuzzing of every stream parser, UI unit tests (Vitest), UI browser tests
+# (Chromium), and the real app under Xvfb (smoke run, WebDriver). Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brokerdesk/target}"
@@ -47,6 +47,9 @@ XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
   BROKERDESK_NO_KEYCHAIN= BROKERDESK_TEST_SECRET_SERVICE=1 cargo test --locked -p brokerdesk-core --test os_keychain
 ' 2>&1 | grep -v "Failed to set fd limit"
 rm -rf "$keyring_home"
+
+stage "fuzz every stream parser briefly (cargo fuzz, libFuzzer)"
+bash src-tauri/scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
 stage "UI browser tests (Chromium, IPC mocked from the generated types)"
 (cd ui && npm run --silent test:e2e)
