@@ -37,7 +37,7 @@ describe("checking with the broker", () => {
       assert.equal(await result.getAttribute("data-status"), "verified");
       const field = (id) => result.getByTestId(`summary-${id}`).textContent();
       assert.equal(await field("account"), "••••-001");
-      assert.equal(await field("type"), "margin");
+      assert.equal(await field("type"), "Margin");
       assert.equal(await field("currency"), "USD");
       assert.equal(await field("balance"), "$100,000.00");
       assert.equal(await field("equity"), "$100,412.57");
@@ -61,7 +61,7 @@ describe("checking with the broker", () => {
     await result.getByText("OANDA refused the credentials").waitFor();
     assert.equal(await result.getAttribute("data-status"), "refused");
     assert.equal(await result.getByTestId("check-reason").textContent(), "HTTP 401: Insufficient authorization to perform request.");
-    await result.getByText("Nothing was saved. Fix the highlighted settings and try again.").waitFor();
+    await result.getByText("Nothing was saved. Check the credentials (and that they are for this environment), then try again.").waitFor();
     await page.getByTestId("error-summary").getByText(/^OANDA refused the credentials: .* Nothing was saved\.$/).waitFor();
     assert.equal(await page.getByLabel(/^Personal access token/).inputValue(), "wrong-token-0123456789", "the form stays filled");
     assert.equal(await page.getByLabel(/^Account name/).inputValue(), "OANDA swing");
@@ -112,7 +112,7 @@ describe("checking with the broker", () => {
 
     const picker = page.getByTestId("account-picker");
     await picker.getByText("This token reaches 2 accounts: choose one").waitFor();
-    await page.locator("#field-brokerAccountId-error").getByText("choose which of the token's accounts to add").waitFor();
+    await page.locator("#field-brokerAccountId-error").getByText("This token reaches several accounts: choose one below, under “Find accounts”.").waitFor();
     assert.equal(await picker.getByRole("radio").count(), 2);
     await picker.getByRole("radio", { name: /101-004-5550100-001 Primary \(USD\)/ }).waitFor();
     assert.equal(await storedAccounts(page), 2, "nothing was saved");

@@ -9,7 +9,6 @@ const mock = (page, fn, args) => page.evaluate(fn, args);
 const pushPrices = (page, accountId, ticks) => mock(page, ([a, t]) => window.__brokerdeskMock.prices.push(a, t), [accountId, ticks]);
 const pushState = (page, accountId, channel, state) =>
   mock(page, ([a, c, s]) => window.__brokerdeskMock.pushConnectionEvent(a, c, s), [accountId, channel, state]);
-const resumePrices = (page) => mock(page, () => window.__brokerdeskMock.prices.resume());
 
 const ROW = (account, symbol) => `[data-testid="wl-${account}"] [data-testid="wl-row-${symbol}"]`;
 const cellText = (page, account, symbol, cell) => page.locator(`${ROW(account, symbol)} [data-testid="wl-${cell}"]`).textContent();

@@ -8,7 +8,7 @@ import { MOCK_BROKERS, MOCK_PRESETS } from "../e2e/catalog";
 import { scenarioState } from "../e2e/scenarios";
 import { CatalogProvider } from "../state/CatalogProvider";
 import { ToastProvider } from "../state/ToastProvider";
-import { AccountEditorPage } from "./AccountEditorPage";
+import { AccountEditorPage, CHOOSE_ACCOUNT_MESSAGE } from "./AccountEditorPage";
 
 vi.mock("../api/client", async (importOriginal) => ({
   ...(await importOriginal<typeof Client>()),
@@ -267,7 +267,7 @@ describe("AccountEditorPage", () => {
       expect(result.getAttribute("data-status")).toBe("verified");
       expect(within(result).getByRole("heading", { name: "Verified with OANDA" })).toBeTruthy();
       expect(screen.getByTestId("summary-account").textContent).toBe("••••-001");
-      expect(screen.getByTestId("summary-type").textContent).toBe("margin");
+      expect(screen.getByTestId("summary-type").textContent).toBe("Margin");
       expect(screen.getByTestId("summary-currency").textContent).toBe("USD");
       expect(screen.getByTestId("summary-balance").textContent).toBe("$100,000.00");
       expect(screen.getByTestId("summary-equity").textContent).toBe("$100,412.57");
@@ -286,7 +286,7 @@ describe("AccountEditorPage", () => {
       expect(result.getAttribute("data-status")).toBe("refused");
       expect(within(result).getByText("OANDA refused the credentials")).toBeTruthy();
       expect(screen.getByTestId("check-reason").textContent).toBe("HTTP 401: Insufficient authorization to perform request.");
-      expect(within(result).getByText(/^Nothing was saved\./)).toBeTruthy();
+      expect(within(result).getByText(/^Nothing was saved\. Check the credentials/)).toBeTruthy();
       expect(within(screen.getByTestId("error-summary")).getByText(/OANDA refused the credentials: .* Nothing was saved\./)).toBeTruthy();
       expect((screen.getByLabelText(/^Personal access token/) as HTMLInputElement).value).toBe("wrong-token-0123456789");
       expect((screen.getByLabelText(/^Account name/) as HTMLInputElement).value).toBe("OANDA swing");
@@ -355,11 +355,11 @@ describe("AccountEditorPage", () => {
       fireEvent.click(screen.getByRole("button", { name: "Add account" }));
       const second = await screen.findByRole("radio", { name: /101-004-1-002/ });
       expect(screen.getByRole("radio", { name: /101-004-1-001 Primary \(USD\)/ })).toBeTruthy();
-      expect(screen.getByText("choose which of the token's accounts to add", { selector: ".field-error span" })).toBeTruthy();
+      expect(screen.getByText(CHOOSE_ACCOUNT_MESSAGE, { selector: ".field-error span" })).toBeTruthy();
       expect(vi.mocked(api.brokerAccounts).mock.calls[0]?.[0]).toMatchObject({ broker: "oanda", credentials: { apiKey: "multi-token-0123456789" } });
       fireEvent.click(second);
       expect((screen.getByLabelText(/^v20 account ID/) as HTMLInputElement).value).toBe("101-004-1-002");
-      expect(screen.queryByText("choose which of the token's accounts to add", { selector: ".field-error span" })).toBeNull();
+      expect(screen.queryByText(CHOOSE_ACCOUNT_MESSAGE, { selector: ".field-error span" })).toBeNull();
 
       // "Find accounts" with a token reaching one account fills it in at once.
       vi.mocked(api.brokerAccounts).mockResolvedValue([{ accountId: "101-004-9-001", label: null }]);

@@ -33,6 +33,9 @@ import { SaveResult } from "./account-form/SaveResult";
 import { NotificationsSection, StatusSection } from "./account-form/StatusSections";
 import type { FormUpdater } from "./account-form/types";
 
+/** Under the account ID when a token reaches several accounts and none was chosen. */
+export const CHOOSE_ACCOUNT_MESSAGE = "This token reaches several accounts: choose one below, under “Find accounts”.";
+
 type Loaded = { phase: "loading" } | { phase: "error"; error: BrokerdeskError } | { phase: "ready"; account: Account | null };
 
 const backLink = (
@@ -213,6 +216,8 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
         : [changeFailure(error), errorHint(error.code)].filter(Boolean).join(" ");
     if (error.hasFieldErrors()) {
       const mapped = mapFieldErrors(error.fields);
+      // The backend's wording is for the command line; here the picker below is the way to choose.
+      if (error.code === ErrorCodes.chooseBrokerAccount) mapped.byField.brokerAccountId = CHOOSE_ACCOUNT_MESSAGE;
       setBadInstruments(itemsWithErrors(error.fields, "instruments", input.instruments));
       fail(mapped.byField, mapped.unmatched, message, action);
     } else {

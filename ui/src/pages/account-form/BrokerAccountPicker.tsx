@@ -30,8 +30,8 @@ export function BrokerAccountPicker({ broker, state, token, selected, onFind, on
   return (
     <div className="account-picker" data-testid="account-picker">
       <div className="account-picker-bar">
-        <button type="button" className="button button-secondary button-sm" onClick={onFind} disabled={!canFind}>
-          <Icon name="search" size={14} />
+        <button type="button" className="button button-secondary" onClick={onFind} disabled={!canFind}>
+          <Icon name="search" size={16} />
           Find accounts
         </button>
         <span className="field-help" aria-live="polite">

@@ -1,15 +1,32 @@
+import { ErrorCodes } from "../../api/errors";
 import type { AccountSummary } from "../../bindings/AccountSummary";
 import { Banner } from "../../components/Banner";
 import { Icon } from "../../components/Icon";
 import { formatMoney, maskedAccount, refusalTitle, sentence } from "../../lib/accountCheck";
 import type { CheckView } from "../../lib/accountCheck";
 
+/** What to do after a refusal, and that nothing was saved. */
+function refusalAdvice(code: string, action: "test" | "save"): string {
+  const saved = action === "save" ? "Nothing was saved." : "Nothing was saved: this was only a test.";
+  switch (code) {
+    case ErrorCodes.brokerAuth:
+      return `${saved} Check the credentials (and that they are for this environment), then try again.`;
+    case ErrorCodes.verifyRateLimited:
+      return `${saved} Wait a minute before checking again.`;
+    case ErrorCodes.brokerNotFound:
+    case ErrorCodes.brokerConfig:
+      return `${saved} Check the account ID and the endpoints, then try again.`;
+    default:
+      return saved;
+  }
+}
+
 /** What the broker reported about the account: number (last 4), type, currency, balance, equity, buying power. */
 export function SummaryGrid({ summary }: { summary: AccountSummary }) {
   const money = (v: number) => formatMoney(v, summary.currency);
   const items: [string, string, string, boolean][] = [
     ["Account", maskedAccount(summary), "account", true],
-    ["Type", summary.accountType, "type", false],
+    ["Type", summary.accountType.charAt(0).toUpperCase() + summary.accountType.slice(1), "type", false],
     ["Currency", summary.currency, "currency", true],
     ["Balance", money(summary.balance), "balance", true],
     ["Equity", money(summary.equity), "equity", true],
@@ -89,7 +106,7 @@ export function CheckResult({ view, broker, onSaveUnchecked, busy, editing }: Pr
         <div data-testid="check-result" data-status="refused" data-code={view.code}>
           <Banner tone="danger" title={refusalTitle(view.code, broker)}>
             <p data-testid="check-reason">{view.reason}</p>
-            <p>{view.action === "save" ? "Nothing was saved. Fix the highlighted settings and try again." : "Nothing was saved: this was only a test."}</p>
+            <p>{refusalAdvice(view.code, view.action)}</p>
           </Banner>
         </div>
       );

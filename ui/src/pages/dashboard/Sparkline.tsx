@@ -13,7 +13,7 @@ interface Props {
 }
 
 /** The mid price of the last minutes as a small line with a faint area under it. */
-export const Sparkline = memo(function Sparkline({ history, version, tone, label, width = 96, height = 26 }: Props) {
+export const Sparkline = memo(function Sparkline({ history, version, tone, label, width = 88, height = 26 }: Props) {
   const values = history.toValues();
   const line = sparklinePath(values, width, height);
   return (

@@ -170,7 +170,7 @@ function WatchlistCard({ account, feed }: { account: Account; feed: FeedState })
           </colgroup>
           <thead>
             <tr>
-              <th scope="col">Instrument</th>
+              <th scope="col">Symbol</th>
               <th scope="col" className="wl-num">
                 Bid
               </th>
@@ -285,6 +285,7 @@ const WatchlistRow = memo(function WatchlistRow({ accountName, symbol, row, noti
   // Two identical animations, alternated, so every move restarts the flash.
   const flash = row && dir && row.moves > 0 && !stale ? ` wl-flash-${dir}-${row.moves % 2}` : "";
   const price = (v: number | null | undefined) => formatPrice(v ?? null, d);
+  const empty = (v: number | null | undefined) => (v === null || v === undefined ? " is-empty" : "");
   return (
     <>
       <tr
@@ -296,16 +297,16 @@ const WatchlistRow = memo(function WatchlistRow({ accountName, symbol, row, noti
         <th scope="row" className="wl-symbol mono">
           {symbol}
         </th>
-        <td className={`wl-num wl-price${dir ? ` is-${dir}` : ""}${flash}`} data-testid="wl-bid">
+        <td className={`wl-num wl-price${dir ? ` is-${dir}` : ""}${flash}${empty(row?.tick.bid)}`} data-testid="wl-bid">
           {price(row?.tick.bid)}
         </td>
-        <td className={`wl-num wl-price${dir ? ` is-${dir}` : ""}${flash}`} data-testid="wl-ask">
+        <td className={`wl-num wl-price${dir ? ` is-${dir}` : ""}${flash}${empty(row?.tick.ask)}`} data-testid="wl-ask">
           {price(row?.tick.ask)}
         </td>
-        <td className="wl-num wl-spread" data-testid="wl-spread">
+        <td className={`wl-num wl-spread${row ? "" : " is-empty"}`} data-testid="wl-spread">
           {row ? formatPrice(spreadOf(row.tick), d) : "—"}
         </td>
-        <td className={`wl-num wl-change is-${tone}`} data-testid="wl-change">
+        <td className={`wl-num wl-change is-${tone}${row && row.change !== null ? "" : " is-empty"}`} data-testid="wl-change">
           {row && row.change !== null ? (
             <>
               <span>{formatSigned(row.change, d)}</span>
