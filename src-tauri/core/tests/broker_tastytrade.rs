@@ -81,7 +81,14 @@ async fn verify_and_list_accounts_read_the_account_and_its_balances() {
     let (server, state) = sim().await;
     let tt = connector(&server);
     assert_eq!(tt.kind(), BrokerKind::Tastytrade);
+    assert!(tt.session_expires_at().is_none(), "no token yet");
     let s = tt.verify().await.unwrap();
+    // The access token lasts 15 minutes: the UI counts down to its expiry.
+    let left = tt.session_expires_at().unwrap() - chrono::Utc::now();
+    assert!(
+        left > chrono::Duration::minutes(14) && left <= chrono::Duration::minutes(15),
+        "{left}"
+    );
     assert_eq!(
         (s.account_id.as_str(), s.account_last4.as_str()),
         (ACCOUNT, "0042")

@@ -56,6 +56,8 @@ pub(super) struct TastyHttp {
     /// The current access token, for scrubbing errors (readable while the cache above is
     /// locked for a refresh).
     last_token: std::sync::Mutex<Option<Secret>>,
+    /// When the current access token expires (it is refreshed before then).
+    expires_at: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl TastyHttp {
@@ -85,7 +87,13 @@ impl TastyHttp {
             timeout: cfg.timeout,
             cached: Mutex::new(None),
             last_token: std::sync::Mutex::new(None),
+            expires_at: std::sync::Mutex::new(None),
         })
+    }
+
+    /// When the current access token expires, once one was obtained.
+    pub(super) fn expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.expires_at.lock().ok().and_then(|a| *a)
     }
 
     /// The URL of `segments` under the base, each segment percent-encoded (an id can never
@@ -175,6 +183,11 @@ impl TastyHttp {
             .map_err(|_| BrokerError::Protocol("the access token is not header-safe".into()))?;
         header.set_sensitive(true);
         let life = Duration::from_secs(token.expires_in.unwrap_or(900));
+        if let Ok(mut at) = self.expires_at.lock() {
+            *at = chrono::Duration::from_std(life)
+                .ok()
+                .map(|d| chrono::Utc::now() + d);
+        }
         let usable = if life > 2 * REFRESH_MARGIN {
             life - REFRESH_MARGIN
         } else {

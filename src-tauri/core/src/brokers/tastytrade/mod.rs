@@ -241,6 +241,10 @@ impl Broker for Tastytrade {
         BrokerKind::Tastytrade
     }
 
+    fn session_expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.http.expires_at()
+    }
+
     async fn verify(&self) -> Result<AccountSummary, BrokerError> {
         let accounts = self.accounts().await?;
         let account = match &self.account_id {
