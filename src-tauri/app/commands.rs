@@ -11,7 +11,7 @@ use brokerdesk_core::accounts::model::{Account, AccountInput};
 use brokerdesk_core::accounts::PurgeReport;
 use brokerdesk_core::api::{CheckOutcome, SavedAccount};
 use brokerdesk_core::audit::{AuditEntry, AuditFilter, AuditVerification};
-use brokerdesk_core::brokers::BrokerAccountRef;
+use brokerdesk_core::brokers::{AccountSummary, BrokerAccountRef};
 use brokerdesk_core::connection::manager::AccountConnections;
 use brokerdesk_core::settings::AppSettings;
 use brokerdesk_core::stream::{InstrumentInfo, Tick};
@@ -164,6 +164,13 @@ pub async fn account_update<R: Runtime>(
         .await?;
     connections::sync_account(&app, saved.account.id.clone());
     Ok(saved)
+}
+
+/// Checks a saved account's credentials with its broker (unlocks live trading when they
+/// are accepted); at most 5 checks per account per minute.
+#[tauri::command]
+pub async fn account_verify(state: State<'_, CoreState>, id: String) -> Res<AccountSummary> {
+    state.core().await?.account_verify(&id).await
 }
 
 /// "Test connection": checks a draft (of a new account, or of `id`) with the broker,

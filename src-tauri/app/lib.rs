@@ -119,6 +119,7 @@ pub fn app_builder<R: Runtime>(
             commands::connection_reconnect,
             commands::connections_reconnect_all,
             commands::account_check,
+            commands::account_verify,
             commands::broker_accounts,
             commands::watchlist_set,
             commands::instruments_search,

@@ -407,7 +407,9 @@ pub fn check_line(c: &brokerdesk_core::api::CheckOutcome) -> String {
             "Verified with the broker: account ••••{} ({}, {}): balance {:.2}, equity {:.2}, buying power {:.2}\n",
             s.account_last4, s.account_type, s.currency, s.balance, s.equity, s.buying_power
         ),
-        CheckOutcome::Unreachable { message, .. } => format!("Not verified: {message}\n"),
+        CheckOutcome::Unreachable { message, .. } => {
+            format!("Not verified (saved without checking): {message}\n")
+        }
         CheckOutcome::Skipped { reason } => format!("Not checked with the broker: {reason}\n"),
     }
 }

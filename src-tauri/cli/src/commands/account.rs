@@ -41,7 +41,10 @@ pub async fn add(bd: &Brokerdesk, ctx: &mut Ctx, a: Box<AddArgs>) -> Result<(), 
 /// Prints an account saved after a check: as JSON, the account with a `check` member.
 fn print_saved(ctx: &Ctx, saved: &SavedAccount, verb: &str) {
     if let CheckOutcome::Unreachable { message, .. } = &saved.check {
-        eprintln!("warning: the broker could not be reached: {message}");
+        eprintln!(
+            "warning: the broker could not be reached ({message}); the account was saved without checking: run `brokerdesk account verify {}` once it can be reached (live trading stays locked until then)",
+            saved.account.name
+        );
     }
     let mut doc = serde_json::to_value(&saved.account).unwrap_or_default();
     if let Some(obj) = doc.as_object_mut() {

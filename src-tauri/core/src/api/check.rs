@@ -185,6 +185,11 @@ impl Brokerdesk {
         check: bool,
     ) -> Result<SavedAccount, ApiError> {
         self.vault.unlocked().await.map_err(api)?;
+        // The step-up comes first: a retry after entering a code must not spend another of
+        // the broker checks allowed per minute.
+        if input.credentials.api_key.is_some() || input.credentials.api_secret.is_some() {
+            self.step_up().await?;
+        }
         let outcome = if check {
             input = self.accounts.precheck(None, input).await.map_err(api)?;
             self.check(None, &mut input).await?
@@ -213,6 +218,9 @@ impl Brokerdesk {
         let current = self.accounts.get(key).await.map_err(api)?;
         let new_credentials =
             input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
+        if new_credentials {
+            self.step_up().await?;
+        }
         let changed = new_credentials
             || input.environment != current.environment
             || input.rest_url != current.rest_url
