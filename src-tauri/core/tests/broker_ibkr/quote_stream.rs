@@ -208,16 +208,19 @@ async fn ticks_flow_for_subscribed_symbols_and_follow_subscribe_and_unsubscribe(
     for t in &all {
         let age = t.received_at - t.exchange_time.unwrap();
         assert!(age.num_seconds().abs() < 5, "{t:?}");
-        assert!(t.bid.is_some() && t.ask.is_some(), "bid/ask change every update: {t:?}");
+        assert!(
+            t.bid.is_some() && t.ask.is_some(),
+            "bid/ask change every update: {t:?}"
+        );
     }
-    assert!(all[1..].iter().any(|t| t.last.is_none()), "no partial update");
+    assert!(
+        all[1..].iter().any(|t| t.last.is_none()),
+        "no partial update"
+    );
     assert_eq!(count(&events, "MSFT"), 0);
 
     // More on the open stream, one of them under its conid (AMD).
-    stream
-        .subscribe(&names(&["MSFT", "4391"]))
-        .await
-        .unwrap();
+    stream.subscribe(&names(&["MSFT", "4391"])).await.unwrap();
     let events = read_until(stream.as_mut(), &state, Duration::from_secs(3), |e| {
         count(e, "MSFT") >= 2 && count(e, "4391") >= 2
     })
@@ -226,7 +229,10 @@ async fn ticks_flow_for_subscribed_symbols_and_follow_subscribe_and_unsubscribe(
 
     // Unsubscribed: after what was in flight (a few rounds), no more AAPL; the others go
     // on.
-    stream.unsubscribe(&names(&["AAPL", "NEVER"])).await.unwrap();
+    stream
+        .unsubscribe(&names(&["AAPL", "NEVER"]))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     read_until(stream.as_mut(), &state, Duration::from_secs(3), |e| {
         count(e, "MSFT") >= 15
@@ -449,7 +455,9 @@ async fn garbage_oversized_and_error_frames_do_not_end_the_stream() {
     state.push_stream_frame(format!(
         r#"{{"error":"session {session} is not valid here"}}"#
     ));
-    state.push_stream_frame(r#"{"topic":"ntf","args":[{"text":"Market data farm connection is OK"}]}"#);
+    state.push_stream_frame(
+        r#"{"topic":"ntf","args":[{"text":"Market data farm connection is OK"}]}"#,
+    );
     state.push_stream_frame(r#"{"topic":"blt","args":{"message":"Exchange notice"}}"#);
     state.push_stream_frame(r#"{"topic":"error","args":{"message":"farm broken"}}"#);
     server.faults().set(Some(Fault::Garbage));
@@ -527,10 +535,12 @@ async fn a_burst_of_pre_encoded_updates_is_read_in_full() {
     let mut out = Vec::with_capacity(8);
     while got < 20_000 {
         out.clear();
-        assert!(tokio::time::timeout(Duration::from_secs(2), stream.read(&mut out))
-            .await
-            .unwrap()
-            .unwrap());
+        assert!(
+            tokio::time::timeout(Duration::from_secs(2), stream.read(&mut out))
+                .await
+                .unwrap()
+                .unwrap()
+        );
         for e in &out {
             if let StreamEvent::Tick(t) = e {
                 assert!(t.bid.is_some() && t.ask.is_some() && t.exchange_time.is_some());

@@ -77,20 +77,37 @@ fn a_full_market_data_frame_is_one_tick_with_every_field() {
 fn a_partial_update_carries_only_the_fields_sent() {
     let t = tick(PARTIAL);
     assert_eq!((t.bid, t.ask), (Some(190.0), Some(190.02)));
-    assert_eq!((t.last, t.bid_size, t.ask_size, t.last_size), (None, None, None, None));
+    assert_eq!(
+        (t.last, t.bid_size, t.ask_size, t.last_size),
+        (None, None, None, None)
+    );
     // A trade only.
-    let t = tick(r#"{"topic":"smd+265598","conid":265598,"_updated":1782916200500,"31":"190.01","7059":"1,200"}"#);
-    assert_eq!((t.last, t.last_size, t.bid), (Some(190.01), Some(1200.0), None));
+    let t = tick(
+        r#"{"topic":"smd+265598","conid":265598,"_updated":1782916200500,"31":"190.01","7059":"1,200"}"#,
+    );
+    assert_eq!(
+        (t.last, t.last_size, t.bid),
+        (Some(190.01), Some(1200.0), None)
+    );
 }
 
 #[test]
 fn prefixed_numeric_and_odd_values_are_read_tolerantly() {
     // C = prior close, H = halted; numbers instead of strings; a conid as a string; sizes
     // with suffixes; values that are no number are absent.
-    let t = tick(r#"{"topic":"smd+265598","conid":"265598","31":"C189.50","84":"H189.40","86":189.6,"88":"1.2K","85":"N/A","7059":"","_updated":"1782916200000"}"#);
+    let t = tick(
+        r#"{"topic":"smd+265598","conid":"265598","31":"C189.50","84":"H189.40","86":189.6,"88":"1.2K","85":"N/A","7059":"","_updated":"1782916200000"}"#,
+    );
     assert_eq!(
         (t.last, t.bid, t.ask, t.bid_size, t.ask_size, t.last_size),
-        (Some(189.5), Some(189.4), Some(189.6), Some(1200.0), None, None)
+        (
+            Some(189.5),
+            Some(189.4),
+            Some(189.6),
+            Some(1200.0),
+            None,
+            None
+        )
     );
     assert_eq!(t.exchange_time.unwrap().timestamp_millis(), 1782916200000);
     // No `conid` field: the topic names it (with an exchange suffix too); no `_updated`.
@@ -162,7 +179,11 @@ fn the_greeting_heartbeats_and_session_messages() {
             &[],
             Control::NotAuthenticated,
         ),
-        (r#"{"message":"waiting for session"}"#, &[], Control::WaitingForSession),
+        (
+            r#"{"message":"waiting for session"}"#,
+            &[],
+            Control::WaitingForSession,
+        ),
         (
             r#"{"topic":"tic","alive":true,"lastAccessed":1782916200000}"#,
             &[StreamEvent::Heartbeat],
@@ -188,8 +209,7 @@ fn the_greeting_heartbeats_and_session_messages() {
 #[test]
 fn errors_of_every_shape_are_notices_on_the_right_instrument() {
     // The simulator's answer to an unknown conid, for a subscribed symbol.
-    let (instrument, code, message) =
-        notice(r#"{"topic":"smd+265598","error":"Invalid conid"}"#);
+    let (instrument, code, message) = notice(r#"{"topic":"smd+265598","error":"Invalid conid"}"#);
     assert_eq!(
         (instrument.as_deref(), code.as_str(), message.as_str()),
         (Some("AAPL"), "subscription_refused", "Invalid conid")

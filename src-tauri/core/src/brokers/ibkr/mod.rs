@@ -38,12 +38,12 @@ use self::models::{
     AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, OrderStatusAnswer, PlaceAnswer,
     PortfolioAccount, Summary, Tickle,
 };
+pub use self::parse::{parse_frame, ConidMap, Control};
+pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use super::{
     last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
     OrderSide, OrderState, OrderType, Position,
 };
-pub use self::parse::{parse_frame, ConidMap, Control};
-pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::secret::Secret;
@@ -130,7 +130,10 @@ impl Ibkr {
     /// connects with the session cookie, waits for the gateway to accept the session, and
     /// subscribes. A symbol IBKR does not know becomes a [`crate::stream::StreamEvent::Notice`]
     /// on the first read, not an error.
-    pub async fn open_stream(&self, instruments: &[String]) -> Result<IbkrQuoteStream, BrokerError> {
+    pub async fn open_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<IbkrQuoteStream, BrokerError> {
         IbkrQuoteStream::open(
             self.http.clone(),
             self.contracts.clone(),
