@@ -26,8 +26,9 @@
 //! Stream rate and frame variants: [`Settings`]; test frames: [`SimState::push_stream_frame`].
 //!
 //! Left out: OAuth mode, `/sso/validate`, ledger, market-data snapshots and history,
-//! `sor`/`spl`/`act`/`blt`/`ntf` topics, per-endpoint rate limits (the shared 429 fault
-//! stands in), order modification, the daily reset.
+//! the `sor`/`spl` subscriptions, unsolicited `blt`/`ntf` (tests push them with
+//! [`SimState::push_stream_frame`]), per-endpoint rate limits (the shared 429 fault stands
+//! in), order modification, the daily reset.
 //!
 //! State lives behind std `Mutex`es: every critical section is short and never awaits.
 
@@ -54,7 +55,8 @@ use crate::faults::{Faults, RefuseAuth};
 pub const DEMO_ACCOUNT: &str = "DU1234567";
 /// What `brokerdesk-sim ibkr` prints.
 pub const DEMO_HINT: &str = "gateway mode, already logged in; REST at /v1/api (account \
-    DU1234567), WebSocket at ws://…/v1/api/ws with cookie api={\"session\":<from /tickle>}";
+    DU1234567), WebSocket at ws://…/v1/api/ws with cookie api={\"session\":<from /tickle>}; \
+    stream rate from BROKERDESK_SIM_IBKR_INTERVAL_US / _BATCH / _BURST=1";
 
 /// How the gateway's clocks and stream behave; change with [`SimState::set_settings`].
 ///
