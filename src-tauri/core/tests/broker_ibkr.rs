@@ -2,16 +2,22 @@
 //! `Broker` call on the success path (an order that needs two confirmation replies among
 //! them), the gateway's session rules (idle timeout and `/tickle`, "no bridge" recovered with
 //! `ssodh/init`, "query /accounts first", a new login), and IBKR's refusals. The failure
-//! classes are in `broker_ibkr/failures.rs`; the WebSocket tests (a raw client against the
-//! simulator) in `broker_ibkr/stream.rs`. No error may ever show the session cookie.
+//! classes are in `broker_ibkr/failures.rs`; the simulator's WebSocket seen by a raw client in
+//! `broker_ibkr/stream.rs`; the connector's price stream against it in
+//! `broker_ibkr/quote_stream.rs`; its frame parser on recorded frames in
+//! `broker_ibkr/stream_parse.rs`. No error may ever show the session cookie.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;
 #[path = "broker_ibkr/failures.rs"]
 mod failures;
+#[path = "broker_ibkr/quote_stream.rs"]
+mod quote_stream;
 #[path = "broker_ibkr/stream.rs"]
 mod stream;
+#[path = "broker_ibkr/stream_parse.rs"]
+mod stream_parse;
 
 use std::time::Duration;
 

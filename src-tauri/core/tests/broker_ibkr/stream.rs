@@ -79,18 +79,25 @@ async fn next_data(ws: &mut Ws) -> Option<Value> {
     }
 }
 
-async fn authenticated(server: &SimServer) -> Ws {
-    let cookie = session_cookie(server).await;
-    let mut ws = connect(server, Some(&cookie)).await;
-    let hello = next(&mut ws).await.unwrap();
+/// Reads the greeting: `system` success, `act` (the account), `sts` authenticated.
+async fn greeted(ws: &mut Ws) {
+    let hello = next(ws).await.unwrap();
     assert_eq!(
         (&hello["topic"], &hello["success"]),
         (&json!("system"), &json!("simuser1"))
     );
-    assert_eq!(
-        next(&mut ws).await,
-        Some(json!({"topic": "sts", "args": {"authenticated": true}}))
-    );
+    let act = next(ws).await.unwrap();
+    assert_eq!(act["topic"], "act");
+    assert_eq!(act["args"]["selectedAccount"], ACCOUNT);
+    let sts = next(ws).await.unwrap();
+    assert_eq!(sts["topic"], "sts");
+    assert_eq!(sts["args"]["authenticated"], true);
+}
+
+async fn authenticated(server: &SimServer) -> Ws {
+    let cookie = session_cookie(server).await;
+    let mut ws = connect(server, Some(&cookie)).await;
+    greeted(&mut ws).await;
     ws
 }
 
@@ -112,6 +119,28 @@ async fn the_handshake_needs_the_session_cookie_and_heartbeats_follow() {
         next(&mut anon).await,
         Some(json!({"message": "waiting for session"}))
     );
+    // A wrong session is refused; the right one, sent as a message, authenticates.
+    anon.send(Message::text(r#"{"session":"0123abcd"}"#))
+        .await
+        .unwrap();
+    loop {
+        let v = next(&mut anon).await.unwrap();
+        if v["topic"] == "sts" {
+            assert_eq!(v["args"]["authenticated"], false);
+            break;
+        }
+    }
+    let session = state.session().unwrap();
+    anon.send(Message::text(json!({ "session": session }).to_string()))
+        .await
+        .unwrap();
+    loop {
+        let v = next(&mut anon).await.unwrap();
+        if v.get("message").is_none() {
+            assert_eq!(v["success"], "simuser1");
+            break;
+        }
+    }
 
     let mut ws = authenticated(&server).await;
     let started = std::time::Instant::now();
@@ -129,7 +158,10 @@ async fn the_handshake_needs_the_session_cookie_and_heartbeats_follow() {
     loop {
         match next(&mut ws).await {
             Some(v) if v.get("hb").is_some() => continue,
-            Some(v) => assert_eq!(v, json!({"topic": "sts", "args": {"authenticated": false}})),
+            Some(v) => assert_eq!(
+                (&v["topic"], &v["args"]["authenticated"]),
+                (&json!("sts"), &json!(false))
+            ),
             None => break,
         }
     }

@@ -304,20 +304,43 @@ impl Book {
         })
     }
 
-    pub(crate) fn search_json(&self, symbol: &str) -> Option<Value> {
-        let c = self
+    /// `/iserver/secdef/search`: contracts whose symbol starts with `query` (exact match
+    /// first), or, with `by_name`, whose name contains it; `None` when nothing matches
+    /// (the gateway then answers `{"error":"No symbol found"}`).
+    pub(crate) fn search_json(&self, query: &str, by_name: bool) -> Option<Value> {
+        let q = query.trim().to_ascii_uppercase();
+        if q.is_empty() {
+            return None;
+        }
+        let mut hits: Vec<&Contract> = self
             .contracts
             .iter()
-            .find(|c| c.symbol.eq_ignore_ascii_case(symbol))?;
-        Some(json!([{
-            "conid": c.conid.to_string(),
-            "companyHeader": format!("{} - {}", c.name, c.exchange),
-            "companyName": c.name,
-            "symbol": c.symbol,
-            "description": c.exchange,
-            "restricted": null,
-            "sections": [{"secType": "STK"}],
-        }]))
+            .filter(|c| {
+                c.symbol.starts_with(&q) || by_name && c.name.to_ascii_uppercase().contains(&q)
+            })
+            .collect();
+        if hits.is_empty() {
+            return None;
+        }
+        hits.sort_by_key(|c| (c.symbol != q, c.symbol));
+        let list: Vec<Value> = hits
+            .iter()
+            .map(|c| {
+                json!({
+                    "conid": c.conid.to_string(),
+                    "companyHeader": format!("{} - {}", c.name, c.exchange),
+                    "companyName": c.name,
+                    "symbol": c.symbol,
+                    "description": c.exchange,
+                    "restricted": null,
+                    "fop": null,
+                    "opt": null,
+                    "war": null,
+                    "sections": [{"secType": "STK"}],
+                })
+            })
+            .collect();
+        Some(Value::Array(list))
     }
 }
 

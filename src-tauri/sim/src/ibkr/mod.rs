@@ -23,9 +23,12 @@
 //!   orders (with confirmation questions), positions, contract search; `book`: the account,
 //!   contracts, orders, positions; `stream`: the WebSocket at `/v1/api/ws`.
 //!
+//! Stream rate and frame variants: [`Settings`]; test frames: [`SimState::push_stream_frame`].
+//!
 //! Left out: OAuth mode, `/sso/validate`, ledger, market-data snapshots and history,
-//! `sor`/`spl`/`act`/`blt`/`ntf` topics, per-endpoint rate limits (the shared 429 fault
-//! stands in), order modification, the daily reset.
+//! the `sor`/`spl` subscriptions, unsolicited `blt`/`ntf` (tests push them with
+//! [`SimState::push_stream_frame`]), per-endpoint rate limits (the shared 429 fault stands
+//! in), order modification, the daily reset.
 //!
 //! State lives behind std `Mutex`es: every critical section is short and never awaits.
 
@@ -52,17 +55,41 @@ use crate::faults::{Faults, RefuseAuth};
 pub const DEMO_ACCOUNT: &str = "DU1234567";
 /// What `brokerdesk-sim ibkr` prints.
 pub const DEMO_HINT: &str = "gateway mode, already logged in; REST at /v1/api (account \
-    DU1234567), WebSocket at ws://…/v1/api/ws with cookie api={\"session\":<from /tickle>}";
+    DU1234567), WebSocket at ws://…/v1/api/ws with cookie api={\"session\":<from /tickle>}; \
+    stream rate from BROKERDESK_SIM_IBKR_INTERVAL_US / _BATCH / _BURST=1";
 
 /// How the gateway's clocks and stream behave; change with [`SimState::set_settings`].
+///
+/// Stream rate: every `data_interval` (or back to back with `burst`), each subscription
+/// sends `batch` market-data updates, so one subscription carries `batch / data_interval`
+/// messages a second; `burst` with a `batch` of a few hundred reaches hundreds of thousands
+/// a second on loopback. Above one update per round the updates are pre-encoded (a cycle of
+/// 60 frames per subscription, re-encoded when it wraps after 50 ms, so
+/// `_updated` stays recent) and sent without a flush between them.
+///
+/// `brokerdesk-sim ibkr` reads these from the environment (see [`Settings::from_env`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// The login session ends after this long without `/tickle` (read at every request).
     pub idle_timeout: Duration,
     /// Time between WebSocket `{"topic":"system","hb":…}` heartbeats (read at connect).
     pub heartbeat: Duration,
-    /// Time between market-data updates on the WebSocket (read at connect).
+    /// Time between rounds of market-data updates on the WebSocket (read at connect;
+    /// at least 1 ms).
     pub data_interval: Duration,
+    /// Market-data updates per subscription per round (at least 1).
+    pub batch: usize,
+    /// Rounds back to back, with no wait between them (`data_interval` is ignored).
+    pub burst: bool,
+    /// Every server message as a binary frame holding the JSON, instead of a text frame
+    /// (which of the two the gateway uses is UNCONFIRMED; clients must read both).
+    pub binary_frames: bool,
+    /// Answers `tic` with `{"topic":"tic","alive":true,"lastAccessed":…}` (UNCONFIRMED;
+    /// by default `tic` gets no answer).
+    pub tic_reply: bool,
+    /// The upgrade's `api` cookie authenticates the socket (default). When false only the
+    /// `{"session":…}` message does, as with a client that sends no cookie.
+    pub cookie_auth: bool,
 }
 
 impl Default for Settings {
@@ -71,7 +98,39 @@ impl Default for Settings {
             idle_timeout: Duration::from_secs(300),
             heartbeat: Duration::from_secs(10),
             data_interval: Duration::from_millis(250),
+            batch: 1,
+            burst: false,
+            binary_frames: false,
+            tic_reply: false,
+            cookie_auth: true,
         }
+    }
+}
+
+impl Settings {
+    /// The defaults, overridden by the environment: `BROKERDESK_SIM_IBKR_INTERVAL_US`
+    /// (µs between rounds), `BROKERDESK_SIM_IBKR_BATCH` (updates per subscription per
+    /// round), `BROKERDESK_SIM_IBKR_BURST=1`, `BROKERDESK_SIM_IBKR_HEARTBEAT_MS`,
+    /// `BROKERDESK_SIM_IBKR_BINARY=1`, `BROKERDESK_SIM_IBKR_TIC_REPLY=1`. Values that do not
+    /// parse are ignored.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(format!("BROKERDESK_SIM_IBKR_{name}")).ok();
+        let num = |name: &str| var(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let flag = |name: &str| var(name).map(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        let mut s = Self::default();
+        if let Some(us) = num("INTERVAL_US") {
+            s.data_interval = Duration::from_micros(us);
+        }
+        if let Some(n) = num("BATCH") {
+            s.batch = usize::try_from(n).unwrap_or(usize::MAX).max(1);
+        }
+        if let Some(ms) = num("HEARTBEAT_MS") {
+            s.heartbeat = Duration::from_millis(ms);
+        }
+        s.burst = flag("BURST").unwrap_or(s.burst);
+        s.binary_frames = flag("BINARY").unwrap_or(s.binary_frames);
+        s.tic_reply = flag("TIC_REPLY").unwrap_or(s.tic_reply);
+        s
     }
 }
 
@@ -86,13 +145,18 @@ struct Inner {
     gateway: Mutex<session::Gateway>,
     book: Mutex<book::Book>,
     settings: Mutex<Settings>,
+    /// Frames pushed by tests to every open WebSocket.
+    pushed: tokio::sync::broadcast::Sender<String>,
 }
 
 impl SimState {
     /// The demo gateway: logged in, brokerage session open, account [`DEMO_ACCOUNT`] with
-    /// 100 000 USD, and one confirmation question (`o163`) asked for every order.
+    /// 100 000 USD, one confirmation question (`o163`) asked for every order, and the
+    /// stream settings of [`Settings::from_env`].
     pub fn demo(faults: Arc<Faults>) -> Self {
-        Self::new(faults, DEMO_ACCOUNT)
+        let s = Self::new(faults, DEMO_ACCOUNT);
+        s.set_settings(Settings::from_env());
+        s
     }
 
     /// A logged-in gateway for `account` (e.g. `DU1234567`).
@@ -106,6 +170,7 @@ impl SimState {
                 gateway: Mutex::new(gateway),
                 book: Mutex::new(book::Book::new(account, 100_000.0)),
                 settings: Mutex::new(settings),
+                pushed: tokio::sync::broadcast::channel(256).0,
             }),
         }
     }
@@ -158,6 +223,18 @@ impl SimState {
     /// Sets the price of a symbol (`AAPL`, `MSFT`, `AMD`, `SPY` are listed).
     pub fn set_price(&self, symbol: &str, price: f64) {
         lock(&self.inner.book).set_price(symbol, price);
+    }
+
+    /// Sends `frame`, as is, in a text frame on every open WebSocket (authenticated or
+    /// not): any message the gateway can send (`ntf`, `blt`, errors of every shape), or a
+    /// malformed or oversized one. Returns the number of sockets it went to.
+    pub fn push_stream_frame(&self, frame: impl Into<String>) -> usize {
+        self.inner.pushed.send(frame.into()).unwrap_or(0)
+    }
+
+    /// The number of WebSocket connections open now.
+    pub fn open_streams(&self) -> usize {
+        self.inner.pushed.receiver_count()
     }
 
     /// The conid of a listed symbol.

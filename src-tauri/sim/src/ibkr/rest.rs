@@ -65,7 +65,8 @@ pub(crate) async fn secdef_search(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let symbol = q.get("symbol").map_or("", String::as_str);
-    match lock(&s.inner.book).search_json(symbol) {
+    let by_name = q.get("name").is_some_and(|v| v == "true");
+    match lock(&s.inner.book).search_json(symbol, by_name) {
         Some(list) => ok(&list),
         None => error(StatusCode::OK, "No symbol found"),
     }

@@ -97,6 +97,17 @@ impl IbkrHttp {
         )))
     }
 
+    /// The session id itself, for the WebSocket's `{"session":"…"}` message.
+    pub(super) fn session(&self) -> Option<Secret> {
+        let g = self.session.lock().ok()?;
+        g.as_ref().map(|s| Secret::new(s.expose()))
+    }
+
+    /// The per-request timeout (also the stream's connect timeout).
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Keeps the session `/tickle` reported (only plain tokens, which a header can carry).
     pub(super) fn set_session(&self, session: Option<&str>) {
         let s = session
@@ -142,7 +153,8 @@ impl IbkrHttp {
         self.query_accounts().await
     }
 
-    async fn query_accounts(&self) -> Result<(), BrokerError> {
+    /// `GET /iserver/accounts`, which IBKR wants before orders and market data.
+    pub(super) async fn query_accounts(&self) -> Result<(), BrokerError> {
         let url = self.url(&["iserver", "accounts"]);
         self.once(Method::GET, url, None, true).await.map(|_| ())
     }

@@ -6,6 +6,9 @@
 //! - `http`: the transport (TLS to the loopback gateway, the session cookie, error
 //!   mapping, recovery from "no bridge" and "query /accounts first").
 //! - `models`: the wire types and their normalised forms.
+//! - `contracts`: symbol → conid (cached) and the instrument search (`/iserver/secdef/search`).
+//! - `stream`: the market-data WebSocket ([`IbkrQuoteStream`]); `parse`: its pure frame
+//!   parser ([`parse_frame`]).
 //!
 //! The login session ends after about five idle minutes, so the connection manager calls
 //! [`Ibkr::tickle`] every ~60 s; a 401 anywhere is [`BrokerError::Auth`] ("log in at the
@@ -17,27 +20,34 @@
 //! list covers the current trading day only, like IBKR's own. `get_order` reads the status
 //! endpoint, which carries no cOID (`client_order_id` is `None` there).
 
+mod contracts;
 mod http;
 mod models;
+pub mod parse;
+mod stream;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use self::contracts::Contracts;
 use self::http::IbkrHttp;
 use self::models::{
     AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, OrderStatusAnswer, PlaceAnswer,
     PortfolioAccount, Summary, Tickle,
 };
+pub use self::parse::{parse_frame, ConidMap, Control};
+pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use super::{
     last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
     OrderSide, OrderState, OrderType, Position,
 };
+use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::secret::Secret;
+use crate::stream::{InstrumentInfo, QuoteStream};
 
 /// Most confirmation rounds one order may take before it is given up on.
 pub const MAX_REPLIES: usize = 5;
@@ -57,12 +67,12 @@ pub struct GatewayStatus {
 
 /// The IBKR Client Portal connector.
 pub struct Ibkr {
-    http: IbkrHttp,
+    http: Arc<IbkrHttp>,
+    contracts: Arc<Contracts>,
     environment: Environment,
     stream_url: String,
+    stream_options: StreamOptions,
     account_id: Option<String>,
-    /// Symbol → conid, from `/iserver/secdef/search`.
-    conids: Mutex<HashMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Ibkr {
@@ -71,6 +81,7 @@ impl std::fmt::Debug for Ibkr {
         f.debug_struct("Ibkr")
             .field("environment", &self.environment)
             .field("origin", &self.http.origin())
+            .field("stream_url", &self.stream_url)
             .field("account_id", &self.account_id)
             .finish_non_exhaustive()
     }
@@ -78,37 +89,59 @@ impl std::fmt::Debug for Ibkr {
 
 impl Ibkr {
     /// Builds the connector; fails with [`BrokerError::Config`] for an unusable REST URL.
+    ///
+    /// The WebSocket URL is the account's stream URL when it was overridden (it differs
+    /// from the catalog's default), else derived from the REST URL:
+    /// `https://host:port/v1/api` → `wss://host:port/v1/api/ws`, so pointing the REST URL
+    /// at a gateway (or the simulator) is enough.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
         if cfg.broker != BrokerKind::Ibkr {
             let msg = format!("a {} account cannot use the IBKR connector", cfg.broker);
             return Err(BrokerError::Config(msg));
         }
+        let http = Arc::new(IbkrHttp::new(&cfg)?);
         Ok(Self {
-            http: IbkrHttp::new(&cfg)?,
+            contracts: Arc::new(Contracts::new(http.clone())),
+            http,
             environment: cfg.environment,
-            stream_url: cfg.stream_url.clone(),
+            stream_url: ws_url(&cfg),
+            stream_options: StreamOptions::default(),
             account_id: cfg
                 .account_id
                 .map(|a| a.trim().to_string())
                 .filter(|a| !a.is_empty()),
-            conids: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Returns the connector with other stream timings (tests use short ones).
+    pub fn with_stream_options(mut self, options: StreamOptions) -> Self {
+        self.stream_options = options;
+        self
     }
 
     /// Keeps the gateway session alive (call at least once a minute) and re-reads the
     /// session cookie. A 401 is [`BrokerError::Auth`]: nobody is logged in at the gateway.
     pub async fn tickle(&self) -> Result<GatewayStatus, BrokerError> {
-        let v = self.http.tickle().await?;
-        let t: Tickle = serde_json::from_value(v)
-            .map_err(|e| BrokerError::Protocol(format!("unexpected /tickle answer: {e}")))?;
-        self.http.set_session(t.session.as_deref());
-        let a = t.iserver.and_then(|i| i.auth_status).unwrap_or_default();
-        Ok(GatewayStatus {
-            authenticated: a.authenticated,
-            connected: a.connected,
-            competing: a.competing,
-            message: a.message.unwrap_or_default(),
-        })
+        gateway_status(&self.http).await
+    }
+
+    /// Opens the market-data WebSocket subscribed to `instruments` (symbols such as `AAPL`,
+    /// or conids): tickles the gateway (opening the brokerage session if it is closed),
+    /// connects with the session cookie, waits for the gateway to accept the session, and
+    /// subscribes. A symbol IBKR does not know becomes a [`crate::stream::StreamEvent::Notice`]
+    /// on the first read, not an error.
+    pub async fn open_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<IbkrQuoteStream, BrokerError> {
+        IbkrQuoteStream::open(
+            self.http.clone(),
+            self.contracts.clone(),
+            &self.stream_url,
+            self.stream_options.clone(),
+            instruments,
+        )
+        .await
     }
 
     /// The `Cookie` header value for the WebSocket (`api={"session":"…"}`), once
@@ -175,43 +208,6 @@ impl Ibkr {
             Some(a) => Ok(a.clone()),
             None => self.account().await,
         }
-    }
-
-    /// The conid of a symbol: digits are taken as a conid, anything else is searched.
-    async fn conid(&self, symbol: &str) -> Result<u64, BrokerError> {
-        let symbol = symbol.trim().to_ascii_uppercase();
-        if let Ok(n) = symbol.parse::<u64>() {
-            return Ok(n);
-        }
-        if let Some(c) = self
-            .conids
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&symbol).copied())
-        {
-            return Ok(c);
-        }
-        let mut url = self.http.url(&["iserver", "secdef", "search"]);
-        url.query_pairs_mut().append_pair("symbol", &symbol);
-        let v = self.http.call(Method::GET, url, None).await?;
-        let found = v.as_array().into_iter().flatten().find_map(|e| {
-            let same = e.get("symbol").and_then(Value::as_str) == Some(symbol.as_str());
-            let conid = match e.get("conid")? {
-                Value::String(s) => s.parse().ok(),
-                Value::Number(n) => n.as_u64(),
-                _ => None,
-            };
-            conid.filter(|_| same)
-        });
-        let conid = found.ok_or_else(|| BrokerError::Rejected {
-            status: 0,
-            code: "unknown_symbol".into(),
-            message: format!("IBKR lists no contract for {symbol}"),
-        })?;
-        if let Ok(mut m) = self.conids.lock() {
-            m.insert(symbol, conid);
-        }
-        Ok(conid)
     }
 
     async fn live_orders(&self) -> Result<Vec<OrderState>, BrokerError> {
@@ -307,7 +303,7 @@ impl Broker for Ibkr {
             }
         }
         let acct = self.account().await?;
-        o["conid"] = json!(self.conid(&order.symbol).await?);
+        o["conid"] = json!(self.contracts.conid(&order.symbol).await?);
         o["acctId"] = json!(acct);
         let url = self.http.url(&["iserver", "account", &acct, "orders"]);
         let body = json!({ "orders": [o] });
@@ -392,6 +388,17 @@ impl Broker for Ibkr {
         Ok(all)
     }
 
+    async fn open_quote_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<Box<dyn QuoteStream>, BrokerError> {
+        Ok(Box::new(self.open_stream(instruments).await?))
+    }
+
+    async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
+        self.contracts.search(query).await
+    }
+
     /// Tickles the gateway: keeps the session alive. A gateway that lost its brokerage
     /// session is retryable (reconnecting runs `verify`, which reopens the bridge).
     async fn keepalive(&self) -> Result<(), BrokerError> {
@@ -431,4 +438,45 @@ impl Ibkr {
             Err(_) => fallback,
         }
     }
+}
+
+/// `POST /tickle`: learns the session (for the cookie) and reads the gateway's state.
+async fn gateway_status(http: &IbkrHttp) -> Result<GatewayStatus, BrokerError> {
+    let v = http.tickle().await?;
+    let t: Tickle = serde_json::from_value(v)
+        .map_err(|e| BrokerError::Protocol(format!("unexpected /tickle answer: {e}")))?;
+    http.set_session(t.session.as_deref());
+    let a = t.iserver.and_then(|i| i.auth_status).unwrap_or_default();
+    Ok(GatewayStatus {
+        authenticated: a.authenticated,
+        connected: a.connected,
+        competing: a.competing,
+        message: a.message.unwrap_or_default(),
+    })
+}
+
+/// The WebSocket URL: an overridden stream URL, else the REST URL's scheme swapped
+/// (`http`→`ws`, `https`→`wss`) with `/ws` appended.
+fn ws_url(cfg: &ConnectorConfig) -> String {
+    let info = broker_info(BrokerKind::Ibkr);
+    let default = info
+        .environments
+        .iter()
+        .find(|e| e.environment == cfg.environment)
+        .and_then(|e| e.stream_url.as_deref())
+        .map(|u| u.trim_end_matches('/'));
+    let stream = cfg.stream_url.trim_end_matches('/');
+    if !stream.is_empty() && Some(stream) != default {
+        return stream.to_string();
+    }
+    let rest = cfg.rest_url.trim_end_matches('/');
+    let swapped = if let Some(r) = rest.strip_prefix("https://") {
+        format!("wss://{r}")
+    } else if let Some(r) = rest.strip_prefix("http://") {
+        format!("ws://{r}")
+    } else {
+        // Not an HTTP URL: `IbkrHttp::new` refuses it before this is used.
+        return stream.to_string();
+    };
+    format!("{swapped}/ws")
 }

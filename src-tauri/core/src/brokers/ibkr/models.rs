@@ -301,3 +301,71 @@ pub(super) fn order_id(id: &str) -> Result<&str, BrokerError> {
 pub(super) fn decode<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, BrokerError> {
     serde_json::from_value(v).map_err(|e| BrokerError::Protocol(format!("unexpected answer: {e}")))
 }
+
+/// One element of `GET /iserver/secdef/search` (`conid` is sent as a string or a number;
+/// `sections` lists the security types the symbol trades as, the first being the contract
+/// itself).
+#[derive(Debug, Deserialize)]
+pub(super) struct SecdefEntry {
+    #[serde(default, deserialize_with = "opt_id_string")]
+    pub conid: Option<String>,
+    #[serde(default)]
+    pub symbol: Option<String>,
+    #[serde(default, rename = "companyName")]
+    pub company_name: Option<String>,
+    #[serde(default)]
+    pub sections: Vec<SecdefSection>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SecdefSection {
+    #[serde(default, rename = "secType")]
+    pub sec_type: Option<String>,
+}
+
+impl SecdefEntry {
+    /// The entries of a search answer; anything that is not an array reads as none, and an
+    /// entry of another shape is skipped.
+    pub(super) fn list(v: Value) -> Vec<Self> {
+        match v {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|e| serde_json::from_value(e).ok())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The conid, when it is one (digits).
+    pub(super) fn conid(&self) -> Option<u64> {
+        self.conid.as_deref()?.trim().parse().ok()
+    }
+
+    /// The normalised kind of the contract's first security type.
+    pub(super) fn kind(&self) -> Option<String> {
+        let t = self.sections.first()?.sec_type.as_deref()?;
+        Some(sec_type_kind(t))
+    }
+}
+
+/// Maps IBKR's `secType` to the kinds [`crate::stream::InstrumentInfo`] uses.
+pub(super) fn sec_type_kind(sec_type: &str) -> String {
+    match sec_type.trim().to_ascii_uppercase().as_str() {
+        "STK" => "equity".into(),
+        "OPT" => "option".into(),
+        "FUT" => "future".into(),
+        "FOP" => "future_option".into(),
+        "CASH" => "currency".into(),
+        "CFD" => "cfd".into(),
+        "IND" => "index".into(),
+        "BOND" => "bond".into(),
+        "WAR" => "warrant".into(),
+        "FUND" => "fund".into(),
+        "CRYPTO" => "crypto".into(),
+        other => other.to_ascii_lowercase(),
+    }
+}
+
+fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(id_text(&Value::deserialize(d)?))
+}

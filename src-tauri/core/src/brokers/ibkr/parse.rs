@@ -1,0 +1,495 @@
+//! The Client Portal WebSocket's server frames, parsed without I/O: [`parse_frame`] turns one
+//! frame into [`StreamEvent`]s and says what it means for the session ([`Control`]).
+//!
+//! Every server message is one JSON object (sent as a text frame, or as a binary frame
+//! holding the same UTF-8 JSON). What is read (`PROTOCOLS.md` §5):
+//!
+//! | frame | events | control |
+//! |---|---|---|
+//! | `{"topic":"smd+CONID","conid":…,"_updated":ms,"31":"190.01","84":…}` | one [`Tick`] per symbol mapped to CONID (none for a conid no longer subscribed; a [`StreamEvent::Heartbeat`] when no price field is present) | — |
+//! | `{"topic":"system","hb":ms}` | Heartbeat | — |
+//! | `{"topic":"system","success":"user",…}` | Heartbeat | — (the gateway drops commands until `sts`) |
+//! | `{"topic":"sts","args":{"authenticated":true,…}}` | Heartbeat | [`Control::Authenticated`] |
+//! | `{"topic":"sts","args":{"authenticated":false,…}}` | — | [`Control::NotAuthenticated`] |
+//! | `{"message":"waiting for session"}` | — | [`Control::WaitingForSession`] |
+//! | `{"topic":"smd+CONID","error":…}`, `{"error":…}`, `{"topic":"error",…}` | a [`StreamEvent::Notice`] for the symbols of the conid named (topic or `conid`), else one without instrument | — |
+//! | `{"topic":"ntf","args":…}`, `{"topic":"blt",…}` | a Notice without instrument | — |
+//! | `act`, `tic`, other topics, other `message`s | Heartbeat | — |
+//!
+//! Market data comes as partial updates: only the fields that changed are sent, so a
+//! [`Tick`] carries `None` for the others (the latest-quote book merges them). Values are
+//! strings, sometimes prefixed (`C190.00` = the prior close, `H190.00` = halted), with
+//! thousands separators (`1,200`) or suffixes (`1.2K`); numbers are accepted too. A value
+//! that is not a number is absent. A frame that is not such JSON is logged (`warn`, without
+//! its content) and yields nothing.
+//!
+//! The hot path (a market-data frame) deserialises into a borrowed struct: no allocation
+//! besides each tick's instrument name. Fuzzing: [`parse_frame`] is pure and total; any
+//! bytes must return without panicking.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::stream::{time_from_millis, StreamEvent, Tick};
+
+/// The market-data fields subscribed: last, bid, ask size, ask, bid size, last size.
+pub const FIELDS: [&str; 6] = ["31", "84", "85", "86", "88", "7059"];
+
+/// Longest broker text kept in a notice.
+const MAX_NOTICE: usize = 300;
+
+/// Which of the user's symbols each conid stands for (usually one; a user may subscribe the
+/// same contract under its symbol and its conid).
+#[derive(Debug, Default, Clone)]
+pub struct ConidMap {
+    by_conid: HashMap<u64, Vec<String>>,
+    by_symbol: HashMap<String, u64>,
+}
+
+impl ConidMap {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Maps `symbol` (exactly as the user wrote it) to `conid`. Returns true when the conid
+    /// was not mapped before (it needs an `smd`).
+    pub fn insert(&mut self, conid: u64, symbol: &str) -> bool {
+        if self.by_symbol.contains_key(symbol) {
+            return false;
+        }
+        self.by_symbol.insert(symbol.to_string(), conid);
+        let list = self.by_conid.entry(conid).or_default();
+        list.push(symbol.to_string());
+        list.len() == 1
+    }
+
+    /// Unmaps `symbol`. Returns its conid and whether no symbol is left on it (it needs a
+    /// `umd`).
+    pub fn remove(&mut self, symbol: &str) -> Option<(u64, bool)> {
+        let conid = self.by_symbol.remove(symbol)?;
+        let last = match self.by_conid.get_mut(&conid) {
+            Some(list) => {
+                list.retain(|s| s != symbol);
+                list.is_empty()
+            }
+            None => true,
+        };
+        if last {
+            self.by_conid.remove(&conid);
+        }
+        Some((conid, last))
+    }
+
+    /// The symbols subscribed under `conid` (empty when none).
+    pub fn symbols(&self, conid: u64) -> &[String] {
+        self.by_conid.get(&conid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The conid `symbol` was mapped to.
+    pub fn conid(&self, symbol: &str) -> Option<u64> {
+        self.by_symbol.get(symbol).copied()
+    }
+
+    /// Every conid mapped, each once.
+    pub fn conids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.by_conid.keys().copied()
+    }
+
+    /// Number of symbols mapped.
+    pub fn len(&self) -> usize {
+        self.by_symbol.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_symbol.is_empty()
+    }
+}
+
+/// What a frame says about the WebSocket's session, beyond its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Nothing.
+    None,
+    /// The gateway accepted the session (`sts` authenticated): commands are heard from now
+    /// on (the gateway drops what comes before).
+    Authenticated,
+    /// The gateway waits for the session (`{"message":"waiting for session"}`): send
+    /// `{"session":"…"}`.
+    WaitingForSession,
+    /// `sts` says the session is not authenticated (logged out, expired, taken over by a
+    /// competing session).
+    NotAuthenticated,
+}
+
+/// One server frame, as much of it as is read. Borrowed where it can be; `args`, `error`
+/// and `message` are only on rare frames, so a `Value` there costs nothing on the hot path.
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(borrow, default)]
+    topic: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    conid: Option<u64>,
+    #[serde(rename = "31", default, deserialize_with = "lenient_f64")]
+    last: Option<f64>,
+    #[serde(rename = "84", default, deserialize_with = "lenient_f64")]
+    bid: Option<f64>,
+    #[serde(rename = "86", default, deserialize_with = "lenient_f64")]
+    ask: Option<f64>,
+    #[serde(rename = "88", default, deserialize_with = "lenient_f64")]
+    bid_size: Option<f64>,
+    #[serde(rename = "85", default, deserialize_with = "lenient_f64")]
+    ask_size: Option<f64>,
+    #[serde(rename = "7059", default, deserialize_with = "lenient_f64")]
+    last_size: Option<f64>,
+    #[serde(rename = "_updated", default, deserialize_with = "lenient_f64")]
+    updated: Option<f64>,
+    #[serde(default)]
+    args: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(default)]
+    message: Option<Value>,
+}
+
+/// Parses one server frame (the text of a text frame, or the bytes of a binary one) and
+/// appends its events to `out`; `conids` maps the conids in market-data topics back to the
+/// user's symbols and `received_at` stamps the ticks. Returns what the frame says about
+/// the session. Never panics and never fails: a malformed frame is logged and yields no
+/// events.
+pub fn parse_frame(
+    frame: &[u8],
+    conids: &ConidMap,
+    received_at: DateTime<Utc>,
+    out: &mut Vec<StreamEvent>,
+) -> Control {
+    let f: Frame<'_> = match serde_json::from_slice(frame) {
+        Ok(f) => f,
+        Err(e) => {
+            // The category and position only: a frame can hold account data.
+            tracing::warn!(
+                len = frame.len(),
+                line = e.line(),
+                column = e.column(),
+                kind = ?e.classify(),
+                "skipping a malformed IBKR stream frame"
+            );
+            return Control::None;
+        }
+    };
+    let topic = f.topic.as_deref().unwrap_or("");
+    let topic_conid = topic
+        .strip_prefix("smd+")
+        .and_then(|c| c.split(['+', '@']).next())
+        .and_then(|c| c.parse::<u64>().ok());
+    let conid = f.conid.or(topic_conid);
+
+    if let Some(err) = &f.error {
+        let code = if topic.starts_with("smd") {
+            "subscription_refused"
+        } else {
+            "ibkr_error"
+        };
+        notices(out, conids, conid, code, &err_text(err));
+        return Control::None;
+    }
+    match topic {
+        "" => match f.message.as_ref().and_then(Value::as_str) {
+            Some(m) if m.trim().eq_ignore_ascii_case("waiting for session") => {
+                Control::WaitingForSession
+            }
+            _ => {
+                out.push(StreamEvent::Heartbeat);
+                Control::None
+            }
+        },
+        "system" => {
+            out.push(StreamEvent::Heartbeat);
+            Control::None
+        }
+        "sts" => match f.args.as_ref().and_then(|a| a.get("authenticated")) {
+            Some(Value::Bool(false)) => Control::NotAuthenticated,
+            Some(Value::Bool(true)) => {
+                out.push(StreamEvent::Heartbeat);
+                Control::Authenticated
+            }
+            _ => {
+                out.push(StreamEvent::Heartbeat);
+                Control::None
+            }
+        },
+        "error" => {
+            let text = f
+                .args
+                .as_ref()
+                .or(f.message.as_ref())
+                .map(err_text)
+                .unwrap_or_else(|| "IBKR reported an error".into());
+            notices(out, conids, conid, "ibkr_error", &text);
+            Control::None
+        }
+        "ntf" | "blt" => {
+            let code = if topic == "ntf" {
+                "ibkr_notification"
+            } else {
+                "ibkr_bulletin"
+            };
+            let body = f.args.as_ref().or(f.message.as_ref());
+            match body.map(err_text).filter(|t| !t.is_empty()) {
+                Some(text) => out.push(notice(None, code, text)),
+                None => out.push(StreamEvent::Heartbeat),
+            }
+            Control::None
+        }
+        t if t.starts_with("smd+") => {
+            let Some(conid) = conid else {
+                tracing::warn!("skipping an IBKR market-data frame without a conid");
+                return Control::None;
+            };
+            market_data(&f, conids.symbols(conid), received_at, out);
+            Control::None
+        }
+        _ => {
+            out.push(StreamEvent::Heartbeat);
+            Control::None
+        }
+    }
+}
+
+/// Appends the ticks of one market-data frame, one per symbol (none for an unmapped conid:
+/// an update in flight after `umd`).
+fn market_data(
+    f: &Frame<'_>,
+    symbols: &[String],
+    received_at: DateTime<Utc>,
+    out: &mut Vec<StreamEvent>,
+) {
+    if symbols.is_empty() {
+        return;
+    }
+    let any = f.last.is_some()
+        || f.bid.is_some()
+        || f.ask.is_some()
+        || f.bid_size.is_some()
+        || f.ask_size.is_some()
+        || f.last_size.is_some();
+    if !any {
+        out.push(StreamEvent::Heartbeat);
+        return;
+    }
+    let exchange_time = f
+        .updated
+        .filter(|ms| ms.is_finite() && ms.abs() < 1e15)
+        .and_then(|ms| time_from_millis(ms as i64));
+    for symbol in symbols {
+        out.push(StreamEvent::Tick(Tick {
+            instrument: symbol.clone(),
+            bid: f.bid,
+            ask: f.ask,
+            last: f.last,
+            bid_size: f.bid_size,
+            ask_size: f.ask_size,
+            last_size: f.last_size,
+            exchange_time,
+            received_at,
+        }));
+    }
+}
+
+fn notice(instrument: Option<String>, code: &str, message: String) -> StreamEvent {
+    StreamEvent::Notice {
+        instrument,
+        code: code.to_string(),
+        message,
+    }
+}
+
+/// One notice per symbol of `conid`; one naming the conid when none is mapped to it; one
+/// without instrument when no conid is named.
+fn notices(
+    out: &mut Vec<StreamEvent>,
+    conids: &ConidMap,
+    conid: Option<u64>,
+    code: &str,
+    text: &str,
+) {
+    let Some(conid) = conid else {
+        out.push(notice(None, code, text.to_string()));
+        return;
+    };
+    let symbols = conids.symbols(conid);
+    if symbols.is_empty() {
+        out.push(notice(
+            Some(conid.to_string()),
+            code,
+            format!("contract {conid}: {text}"),
+        ));
+    }
+    for s in symbols {
+        out.push(notice(Some(s.clone()), code, text.to_string()));
+    }
+}
+
+/// The human text of an error / notification body: a string, or the first text field of an
+/// object (`error`, `message`, `text`, `msg`, `title`), or of an array's first element;
+/// else the compact JSON. Control characters are dropped and the length is bounded.
+fn err_text(v: &Value) -> String {
+    fn pick(v: &Value) -> Option<&str> {
+        match v {
+            Value::String(s) => Some(s),
+            Value::Object(o) => ["error", "message", "text", "msg", "title"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(pick)),
+            Value::Array(a) => a.first().and_then(pick),
+            _ => None,
+        }
+    }
+    let raw = match pick(v) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(v.to_string()),
+    };
+    raw.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NOTICE)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Parses an IBKR market-data value: `190.25`, `C190.25` (prior close), `H190.25` (halted),
+/// `1,200`, `1.2K`, `3.4M`. `None` for anything else (`""`, `N/A`, `-`).
+pub fn parse_value(s: &str) -> Option<f64> {
+    let s = s
+        .trim()
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .trim();
+    let (body, scale) = match s.as_bytes().last() {
+        Some(b'K' | b'k') => (&s[..s.len() - 1], 1e3),
+        Some(b'M') => (&s[..s.len() - 1], 1e6),
+        Some(b'B') => (&s[..s.len() - 1], 1e9),
+        _ => (s, 1.0),
+    };
+    // Only digits, sign, point and exponent reach `parse` (it would also take "inf"/"nan").
+    let plain = |b: u8| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E');
+    let v = if body.contains(',') {
+        // Thousands separators: copy the rest to a stack buffer (no allocation).
+        let mut buf = [0u8; 40];
+        let mut n = 0;
+        for &b in body.as_bytes().iter().filter(|&&b| b != b',') {
+            if n == buf.len() || !plain(b) {
+                return None;
+            }
+            buf[n] = b;
+            n += 1;
+        }
+        std::str::from_utf8(&buf[..n]).ok()?.parse::<f64>().ok()?
+    } else {
+        if body.is_empty() || !body.bytes().all(plain) {
+            return None;
+        }
+        body.parse::<f64>().ok()?
+    };
+    Some(v * scale).filter(|x| x.is_finite())
+}
+
+/// A number sent as a number or a string (see [`parse_value`]); `null` and other shapes are
+/// absent.
+fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    d.deserialize_any(Lenient)
+}
+
+fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(lenient_f64(d)?
+        .filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 2f64.powi(53))
+        .map(|x| x as u64))
+}
+
+struct Lenient;
+
+impl<'de> Visitor<'de> for Lenient {
+    type Value = Option<f64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a numeric string")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v).filter(|x| x.is_finite()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(parse_value(v))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(Lenient)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_read_tolerantly() {
+        assert_eq!(parse_value("190.25"), Some(190.25));
+        assert_eq!(parse_value("C190.25"), Some(190.25));
+        assert_eq!(parse_value("H 190.25"), Some(190.25));
+        assert_eq!(parse_value("1,200"), Some(1200.0));
+        assert_eq!(parse_value("1.2K"), Some(1200.0));
+        assert_eq!(parse_value("3M"), Some(3_000_000.0));
+        assert_eq!(parse_value("-0.5"), Some(-0.5));
+        let long = "1,".repeat(45);
+        for bad in ["", "N/A", "-", "inf", "NaN", "1e999", "1,2x", long.as_str()] {
+            assert_eq!(parse_value(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_map_counts_symbols_per_conid() {
+        let mut m = ConidMap::new();
+        assert!(m.insert(265598, "AAPL"));
+        assert!(!m.insert(265598, "265598"));
+        assert!(!m.insert(265598, "AAPL"));
+        assert_eq!(m.symbols(265598), ["AAPL", "265598"]);
+        assert_eq!(m.remove("AAPL"), Some((265598, false)));
+        assert_eq!(m.remove("265598"), Some((265598, true)));
+        assert_eq!(m.remove("AAPL"), None);
+        assert!(m.is_empty() && m.symbols(265598).is_empty());
+    }
+}

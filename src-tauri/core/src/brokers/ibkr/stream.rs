@@ -1,0 +1,363 @@
+//! The Client Portal's market-data WebSocket (`/v1/api/ws`, `PROTOCOLS.md` §5) as a
+//! [`QuoteStream`].
+//!
+//! **Opening.** `POST /tickle` learns the session (and says whether the brokerage session
+//! is open; if not, `ssodh/init` opens it, else `/iserver/accounts` is queried, as IBKR
+//! wants before market data). The socket is opened with the cookie
+//! `api={"session":"…"}`. If the gateway still answers `{"message":"waiting for session"}`
+//! (or an `sts` not authenticated), the session is sent once as `{"session":"…"}`, the
+//! other way IBKR documents. The stream is returned once the gateway says `sts`
+//! authenticated (it drops commands sent before), within
+//! [`StreamOptions::handshake_timeout`].
+//!
+//! **Subscribing.** Each symbol is resolved to a conid (`/iserver/secdef/search`, cached by
+//! the connector), then `smd+CONID+{"fields":["31","84","85","86","88","7059"]}` is sent;
+//! `umd+CONID+{}` unsubscribes. A [`ConidMap`] maps conids back to the symbols exactly as
+//! the user wrote them. A symbol IBKR does not know becomes a
+//! [`StreamEvent::Notice`] (code `unknown_instrument`), delivered by the next
+//! [`QuoteStream::read`], and the others stream on.
+//!
+//! **Keeping it alive.** `tic` is sent every [`StreamOptions::tic_every`] (IBKR: at least
+//! once a minute) whatever the traffic; [`WsConn`] pings after
+//! [`StreamOptions::ping_every`] of silence, so a live link always yields a heartbeat
+//! (IBKR's `system` `hb`, or a pong) within [`QuoteStream::silence_limit`].
+//!
+//! **Losing the session.** An `sts` not authenticated after the handshake is checked
+//! against `/tickle`: a 401 (logged out, expired) is [`BrokerError::Auth`]; a closed
+//! brokerage session is [`BrokerError::Unavailable`] (retryable: reopening the stream
+//! reopens it); a session `/tickle` still calls good is presented again once.
+//!
+//! Nothing here logs or returns the session: notices are scrubbed of it, and `Debug` shows
+//! none.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use tokio::time::Instant;
+use zeroize::Zeroize;
+
+use super::contracts::Contracts;
+use super::gateway_status;
+use super::http::IbkrHttp;
+use super::parse::{parse_frame, ConidMap, Control, FIELDS};
+use crate::brokers::http::USER_AGENT;
+use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
+use crate::brokers::BrokerError;
+use crate::stream::{QuoteStream, StreamEvent};
+
+/// The stream's timings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamOptions {
+    /// A WebSocket ping is sent after this much silence (IBKR's own heartbeat comes every
+    /// ~10 s); the silence limit is twice this.
+    pub ping_every: Duration,
+    /// Time between `tic` keepalives (IBKR: at least once a minute).
+    pub tic_every: Duration,
+    /// Time allowed, after the socket opened, for the gateway to accept the session.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        Self {
+            ping_every: Duration::from_secs(10),
+            tic_every: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An open IBKR market-data stream. Built by [`super::Ibkr::open_stream`].
+pub struct IbkrQuoteStream {
+    conn: WsConn,
+    http: Arc<IbkrHttp>,
+    contracts: Arc<Contracts>,
+    conids: ConidMap,
+    /// Notices produced outside `read` (unknown symbols), delivered by the next `read`.
+    pending: Vec<StreamEvent>,
+    options: StreamOptions,
+    last_tic: Instant,
+    /// The gateway accepted the session on this socket.
+    authed: bool,
+    /// `{"session":…}` was sent during the handshake.
+    session_sent: bool,
+    /// `{"session":…}` was sent again after a lost `sts`; a second loss ends the stream.
+    session_resent: bool,
+    /// An `sts` loss awaits its `/tickle` check (kept across a cancelled `read`).
+    check_auth: bool,
+}
+
+impl std::fmt::Debug for IbkrQuoteStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hand-written: the connection and the HTTP client hold the session.
+        f.debug_struct("IbkrQuoteStream")
+            .field("instruments", &self.conids.len())
+            .field("authenticated", &self.authed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IbkrQuoteStream {
+    /// Opens the stream at `url` and subscribes `instruments` (see the module docs).
+    pub(super) async fn open(
+        http: Arc<IbkrHttp>,
+        contracts: Arc<Contracts>,
+        url: &str,
+        options: StreamOptions,
+        instruments: &[String],
+    ) -> Result<Self, BrokerError> {
+        let status = gateway_status(&http).await?;
+        if status.authenticated {
+            http.query_accounts().await?;
+        } else {
+            http.open_bridge().await?;
+        }
+        let mut headers = vec![("User-Agent".to_string(), USER_AGENT.to_string())];
+        if let Some(cookie) = http.cookie() {
+            headers.push(("Cookie".to_string(), cookie.expose().to_string()));
+        }
+        let mut ws = WsOptions {
+            headers,
+            connect_timeout: http.timeout(),
+            ping_every: options.ping_every,
+        };
+        let conn = WsConn::connect(url, &ws).await;
+        for (_, value) in &mut ws.headers {
+            value.zeroize();
+        }
+        let mut stream = Self {
+            conn: conn?,
+            http,
+            contracts,
+            conids: ConidMap::new(),
+            pending: Vec::new(),
+            last_tic: Instant::now(),
+            options,
+            authed: false,
+            session_sent: false,
+            session_resent: false,
+            check_auth: false,
+        };
+        stream.handshake().await?;
+        stream.subscribe(instruments).await?;
+        Ok(stream)
+    }
+
+    /// Number of symbols subscribed.
+    pub fn instrument_count(&self) -> usize {
+        self.conids.len()
+    }
+
+    /// Reads frames until the gateway accepts the session (their events are dropped: the
+    /// greeting and heartbeats).
+    async fn handshake(&mut self) -> Result<(), BrokerError> {
+        let limit = self.options.handshake_timeout;
+        let deadline = Instant::now() + limit;
+        let mut scratch = Vec::new();
+        while !self.authed {
+            scratch.clear();
+            match tokio::time::timeout_at(deadline, self.read(&mut scratch)).await {
+                Ok(Ok(true)) => {}
+                Ok(Ok(false)) => {
+                    let m = "the gateway closed the stream before accepting the session";
+                    return Err(BrokerError::Network(m.into()));
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) if self.session_sent => {
+                    return Err(BrokerError::Unavailable {
+                        status: 503,
+                        message: "the gateway kept waiting for the stream's session".into(),
+                    })
+                }
+                Err(_) => return Err(BrokerError::Timeout(limit)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The next frame, sending `tic` whenever it is due. Cancel-safe.
+    async fn next_frame(&mut self) -> Result<Option<WsFrame>, BrokerError> {
+        loop {
+            let tic_at = self.last_tic + self.options.tic_every.max(Duration::from_millis(10));
+            tokio::select! {
+                biased;
+                frame = self.conn.next() => return frame,
+                () = tokio::time::sleep_until(tic_at) => {
+                    self.last_tic = Instant::now();
+                    self.conn.send_text("tic").await?;
+                }
+            }
+        }
+    }
+
+    /// Acts on what a frame said about the session.
+    async fn on_control(&mut self, control: Control) -> Result<(), BrokerError> {
+        match control {
+            Control::None => Ok(()),
+            Control::Authenticated => {
+                self.authed = true;
+                self.session_resent = false;
+                Ok(())
+            }
+            // Before the gateway accepted us: present the session once, then wait.
+            Control::WaitingForSession if !self.authed => {
+                if self.session_sent {
+                    Ok(())
+                } else {
+                    self.send_session().await
+                }
+            }
+            Control::NotAuthenticated if !self.authed && !self.session_sent => {
+                self.send_session().await
+            }
+            Control::WaitingForSession | Control::NotAuthenticated => {
+                self.check_auth = true;
+                self.recheck_auth().await
+            }
+        }
+    }
+
+    /// Asks `/tickle` why the socket lost its session (see the module docs).
+    async fn recheck_auth(&mut self) -> Result<(), BrokerError> {
+        let status = gateway_status(&self.http).await;
+        self.check_auth = false;
+        let status = status?;
+        if !status.authenticated {
+            let why = if status.competing {
+                "another session took over the gateway's brokerage session"
+            } else {
+                "the gateway's brokerage session closed"
+            };
+            return Err(BrokerError::Unavailable {
+                status: 503,
+                message: why.into(),
+            });
+        }
+        if !self.authed || self.session_resent {
+            return Err(BrokerError::Unavailable {
+                status: 503,
+                message: "the gateway refused the stream's session".into(),
+            });
+        }
+        self.session_resent = true;
+        self.send_session().await
+    }
+
+    /// Sends `{"session":"…"}` (the session `/tickle` reported last).
+    async fn send_session(&mut self) -> Result<(), BrokerError> {
+        self.session_sent = true;
+        let Some(session) = self.http.session() else {
+            return Ok(());
+        };
+        // The session is plain alphanumerics (`IbkrHttp::set_session`): no escaping needed.
+        let message = format!("{{\"session\":\"{}\"}}", session.expose());
+        self.conn.send_text(message).await
+    }
+
+    /// Removes the session from broker texts (a gateway error could echo it).
+    fn scrub(&self, events: &mut [StreamEvent]) {
+        let has_notice = events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::Notice { .. }));
+        if !has_notice {
+            return;
+        }
+        let Some(session) = self.http.session().filter(|s| !s.is_empty()) else {
+            return;
+        };
+        for e in events {
+            if let StreamEvent::Notice { message, .. } = e {
+                if message.contains(session.expose()) {
+                    *message = message.replace(session.expose(), "••••");
+                }
+            }
+        }
+    }
+}
+
+/// `smd+CONID+{"fields":[…]}`.
+fn smd(conid: u64) -> String {
+    let fields = FIELDS.map(|f| format!("\"{f}\"")).join(",");
+    format!("smd+{conid}+{{\"fields\":[{fields}]}}")
+}
+
+/// Whether a resolution error concerns the symbol alone (the stream goes on).
+fn per_instrument(e: &BrokerError) -> Option<String> {
+    match e {
+        BrokerError::Rejected { message, .. } | BrokerError::NotFound(message) => {
+            Some(message.clone())
+        }
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl QuoteStream for IbkrQuoteStream {
+    async fn read(&mut self, out: &mut Vec<StreamEvent>) -> Result<bool, BrokerError> {
+        if self.check_auth {
+            self.recheck_auth().await?;
+        }
+        if !self.pending.is_empty() {
+            out.append(&mut self.pending);
+            return Ok(true);
+        }
+        let Some(frame) = self.next_frame().await? else {
+            return Ok(false);
+        };
+        let start = out.len();
+        let control = match &frame {
+            WsFrame::Pong => {
+                out.push(StreamEvent::Heartbeat);
+                Control::None
+            }
+            WsFrame::Text(t) => parse_frame(t.as_bytes(), &self.conids, Utc::now(), out),
+            WsFrame::Binary(b) => parse_frame(b, &self.conids, Utc::now(), out),
+        };
+        self.scrub(&mut out[start..]);
+        self.on_control(control).await?;
+        Ok(true)
+    }
+
+    async fn subscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
+        for symbol in instruments {
+            if self.conids.conid(symbol).is_some() {
+                continue;
+            }
+            match self.contracts.conid(symbol).await {
+                Ok(conid) => {
+                    if self.conids.insert(conid, symbol) {
+                        self.conn.send_text(smd(conid)).await?;
+                    }
+                }
+                Err(e) => match per_instrument(&e) {
+                    Some(message) => self.pending.push(StreamEvent::Notice {
+                        instrument: Some(symbol.clone()),
+                        code: "unknown_instrument".into(),
+                        message,
+                    }),
+                    None => return Err(e),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    async fn unsubscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
+        for symbol in instruments {
+            if let Some((conid, true)) = self.conids.remove(symbol) {
+                self.conn.send_text(format!("umd+{conid}+{{}}")).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn silence_limit(&self) -> Duration {
+        self.options.ping_every.max(Duration::from_millis(10)) * 2
+    }
+
+    async fn close(&mut self) {
+        self.conn.close().await;
+    }
+}

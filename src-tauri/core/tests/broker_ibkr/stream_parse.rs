@@ -1,0 +1,333 @@
+//! `parse_frame` on recorded frames: every message the gateway (and the simulator) sends on
+//! the WebSocket — market data (full, partial, prefixed, numeric, binary), `system`
+//! greetings and heartbeats, `act`, `sts` both ways, "waiting for session", `tic`, errors
+//! of every shape, `ntf` / `blt` — and malformed input, which must yield nothing and never
+//! panic.
+
+use brokerdesk_core::brokers::ibkr::{parse_frame, ConidMap, Control};
+use brokerdesk_core::stream::{StreamEvent, Tick};
+use chrono::{DateTime, TimeZone, Utc};
+
+const AAPL: u64 = 265598;
+const MSFT: u64 = 272093;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 7, 1, 14, 30, 0).unwrap()
+}
+
+fn map() -> ConidMap {
+    let mut m = ConidMap::new();
+    m.insert(AAPL, "AAPL");
+    m.insert(MSFT, "msft");
+    m
+}
+
+fn parse(frame: &str) -> (Vec<StreamEvent>, Control) {
+    let mut out = Vec::new();
+    let c = parse_frame(frame.as_bytes(), &map(), now(), &mut out);
+    (out, c)
+}
+
+fn tick(frame: &str) -> Tick {
+    match parse(frame) {
+        (events, Control::None) if events.len() == 1 => match &events[0] {
+            StreamEvent::Tick(t) => t.clone(),
+            other => panic!("not a tick: {other:?}"),
+        },
+        other => panic!("expected one tick: {other:?}"),
+    }
+}
+
+fn notice(frame: &str) -> (Option<String>, String, String) {
+    match parse(frame) {
+        (events, Control::None) if events.len() == 1 => match &events[0] {
+            StreamEvent::Notice {
+                instrument,
+                code,
+                message,
+            } => (instrument.clone(), code.clone(), message.clone()),
+            other => panic!("not a notice: {other:?}"),
+        },
+        other => panic!("expected one notice: {other:?}"),
+    }
+}
+
+// Recorded from the simulator (the gateway's layout: server_id, conidEx, conid, _updated,
+// 6119, the fields, topic).
+const FULL: &str = r#"{"server_id":"q0","conidEx":"265598","conid":265598,"_updated":1782916200123,"6119":"q0","31":"190.00","84":"189.99","86":"190.01","85":"300","88":"200","7059":"100","topic":"smd+265598"}"#;
+const PARTIAL: &str = r#"{"server_id":"q0","conidEx":"265598","conid":265598,"_updated":1782916200373,"6119":"q0","84":"190.00","86":"190.02","topic":"smd+265598"}"#;
+
+#[test]
+fn a_full_market_data_frame_is_one_tick_with_every_field() {
+    let t = tick(FULL);
+    assert_eq!(t.instrument, "AAPL");
+    assert_eq!(
+        (t.last, t.bid, t.ask),
+        (Some(190.0), Some(189.99), Some(190.01))
+    );
+    assert_eq!(
+        (t.bid_size, t.ask_size, t.last_size),
+        (Some(200.0), Some(300.0), Some(100.0))
+    );
+    assert_eq!(t.exchange_time.unwrap().timestamp_millis(), 1782916200123);
+    assert_eq!(t.received_at, now());
+}
+
+#[test]
+fn a_partial_update_carries_only_the_fields_sent() {
+    let t = tick(PARTIAL);
+    assert_eq!((t.bid, t.ask), (Some(190.0), Some(190.02)));
+    assert_eq!(
+        (t.last, t.bid_size, t.ask_size, t.last_size),
+        (None, None, None, None)
+    );
+    // A trade only.
+    let t = tick(
+        r#"{"topic":"smd+265598","conid":265598,"_updated":1782916200500,"31":"190.01","7059":"1,200"}"#,
+    );
+    assert_eq!(
+        (t.last, t.last_size, t.bid),
+        (Some(190.01), Some(1200.0), None)
+    );
+}
+
+#[test]
+fn prefixed_numeric_and_odd_values_are_read_tolerantly() {
+    // C = prior close, H = halted; numbers instead of strings; a conid as a string; sizes
+    // with suffixes; values that are no number are absent.
+    let t = tick(
+        r#"{"topic":"smd+265598","conid":"265598","31":"C189.50","84":"H189.40","86":189.6,"88":"1.2K","85":"N/A","7059":"","_updated":"1782916200000"}"#,
+    );
+    assert_eq!(
+        (t.last, t.bid, t.ask, t.bid_size, t.ask_size, t.last_size),
+        (
+            Some(189.5),
+            Some(189.4),
+            Some(189.6),
+            Some(1200.0),
+            None,
+            None
+        )
+    );
+    assert_eq!(t.exchange_time.unwrap().timestamp_millis(), 1782916200000);
+    // No `conid` field: the topic names it (with an exchange suffix too); no `_updated`.
+    let t = tick(r#"{"topic":"smd+272093@SMART","84":"420.10","86":null}"#);
+    assert_eq!(t.instrument, "msft", "the symbol exactly as subscribed");
+    assert_eq!((t.bid, t.ask, t.exchange_time), (Some(420.1), None, None));
+    // Escaped strings are still read.
+    let t = tick(r#"{"topic":"smd+265598","84":"\u0031\u0039\u0030.5"}"#);
+    assert_eq!(t.bid, Some(190.5));
+}
+
+#[test]
+fn one_tick_per_symbol_of_the_conid_and_none_for_an_unsubscribed_one() {
+    let mut m = map();
+    m.insert(AAPL, "265598");
+    let mut out = Vec::new();
+    parse_frame(FULL.as_bytes(), &m, now(), &mut out);
+    let names: Vec<_> = out
+        .iter()
+        .map(|e| match e {
+            StreamEvent::Tick(t) => t.instrument.as_str(),
+            _ => "",
+        })
+        .collect();
+    assert_eq!(names, ["AAPL", "265598"]);
+
+    // An update in flight after `umd`.
+    let (events, c) = parse(&FULL.replace("265598", "4391"));
+    assert!(events.is_empty() && c == Control::None, "{events:?}");
+    // A market-data frame without any price field is proof of life only.
+    let (events, _) =
+        parse(r#"{"topic":"smd+265598","conid":265598,"55":"AAPL","6509":"RpB","_updated":1}"#);
+    assert_eq!(events, [StreamEvent::Heartbeat]);
+}
+
+#[test]
+fn binary_frames_hold_the_same_json() {
+    let mut out = Vec::new();
+    let c = parse_frame(FULL.as_bytes().to_vec().as_slice(), &map(), now(), &mut out);
+    assert_eq!(c, Control::None);
+    assert!(matches!(&out[..], [StreamEvent::Tick(t)] if t.bid == Some(189.99)));
+}
+
+#[test]
+fn the_greeting_heartbeats_and_session_messages() {
+    let cases: &[(&str, &[StreamEvent], Control)] = &[
+        (
+            r#"{"topic":"system","success":"simuser1","isFT":false,"isPaper":true}"#,
+            &[StreamEvent::Heartbeat],
+            Control::None,
+        ),
+        (
+            r#"{"topic":"system","hb":1782916200000}"#,
+            &[StreamEvent::Heartbeat],
+            Control::None,
+        ),
+        (
+            r#"{"topic":"act","args":{"accounts":["DU7654321"],"selectedAccount":"DU7654321","sessionId":"deadbeef","isPaper":true}}"#,
+            &[StreamEvent::Heartbeat],
+            Control::None,
+        ),
+        (
+            r#"{"topic":"sts","args":{"authenticated":true,"competing":false,"message":"","fail":"","serverName":"JifN19053","serverVersion":"Build 10.30.1s","username":"simuser1"}}"#,
+            &[StreamEvent::Heartbeat],
+            Control::Authenticated,
+        ),
+        (
+            r#"{"topic":"sts","args":{"authenticated":false,"competing":false,"message":""}}"#,
+            &[],
+            Control::NotAuthenticated,
+        ),
+        (
+            r#"{"message":"waiting for session"}"#,
+            &[],
+            Control::WaitingForSession,
+        ),
+        (
+            r#"{"topic":"tic","alive":true,"lastAccessed":1782916200000}"#,
+            &[StreamEvent::Heartbeat],
+            Control::None,
+        ),
+        (
+            r#"{"message":"Unsubscribed 123"}"#,
+            &[StreamEvent::Heartbeat],
+            Control::None,
+        ),
+        (
+            r#"{"topic":"sor","args":[{"orderId":1}]}"#,
+            &[StreamEvent::Heartbeat],
+            Control::None,
+        ),
+    ];
+    for (frame, events, control) in cases {
+        let (got, c) = parse(frame);
+        assert_eq!((got.as_slice(), c), (*events, *control), "{frame}");
+    }
+}
+
+#[test]
+fn errors_of_every_shape_are_notices_on_the_right_instrument() {
+    // The simulator's answer to an unknown conid, for a subscribed symbol.
+    let (instrument, code, message) = notice(r#"{"topic":"smd+265598","error":"Invalid conid"}"#);
+    assert_eq!(
+        (instrument.as_deref(), code.as_str(), message.as_str()),
+        (Some("AAPL"), "subscription_refused", "Invalid conid")
+    );
+    // An unknown conid subscribed by number: the notice names it.
+    let (instrument, _, message) = notice(r#"{"topic":"smd+1","error":"Invalid conid"}"#);
+    assert_eq!(instrument.as_deref(), Some("1"));
+    assert!(message.contains("Invalid conid"), "{message}");
+    // An error object with a conid, and a bare error.
+    let (instrument, code, message) = notice(
+        r#"{"error":{"code":354,"message":"Requested market data is not subscribed."},"conid":272093}"#,
+    );
+    assert_eq!(
+        (instrument.as_deref(), code.as_str(), message.as_str()),
+        (
+            Some("msft"),
+            "ibkr_error",
+            "Requested market data is not subscribed."
+        )
+    );
+    let (instrument, code, message) = notice(r#"{"error":"Bad Request: no bridge"}"#);
+    assert_eq!(
+        (instrument, code.as_str(), message.as_str()),
+        (None, "ibkr_error", "Bad Request: no bridge")
+    );
+    // The `error` topic.
+    let (instrument, code, message) =
+        notice(r#"{"topic":"error","args":{"message":"market data farm is broken"}}"#);
+    assert_eq!(
+        (instrument, code.as_str(), message.as_str()),
+        (None, "ibkr_error", "market data farm is broken")
+    );
+    // Notifications and bulletins.
+    let (instrument, code, message) = notice(
+        r#"{"topic":"ntf","args":[{"id":"1","text":"Market data farm connection is OK:usfarm","title":"Connectivity"}]}"#,
+    );
+    assert_eq!(
+        (instrument, code.as_str(), message.as_str()),
+        (
+            None,
+            "ibkr_notification",
+            "Market data farm connection is OK:usfarm"
+        )
+    );
+    let (_, code, message) =
+        notice(r#"{"topic":"blt","args":{"id":"2","message":"Trading halted on XYZ"}}"#);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ibkr_bulletin", "Trading halted on XYZ")
+    );
+    // A long error text is bounded and stripped of control characters.
+    let long = format!(r#"{{"error":"a\u0000b{}"}}"#, "x".repeat(5000));
+    let (_, _, message) = notice(&long);
+    assert!(message.starts_with("ab") && message.chars().count() <= 300);
+}
+
+#[test]
+fn malformed_frames_yield_nothing() {
+    let bad: &[&[u8]] = &[
+        b"",
+        b"<html>\0\x01not json at all",
+        b"[1,2,3]",
+        b"\"smd+265598\"",
+        b"null",
+        b"{\"topic\":\"smd+265598\",\"84\":\"1",
+        b"{\"topic\":12,\"84\":\"1\"}",
+        b"{\"topic\":\"smd+265598\",\"84\":\"1\",\"84\":\"2\"}",
+        b"{\"topic\":\"smd+abc\",\"84\":\"1\"}",
+        b"\xff\xfe{}",
+        b"{\"topic\":\"smd+265598\",\"84\":\"\xff\"}",
+    ];
+    for frame in bad {
+        let mut out = Vec::new();
+        let c = parse_frame(frame, &map(), now(), &mut out);
+        assert!(
+            out.is_empty() && c == Control::None,
+            "{:?}: {out:?}",
+            String::from_utf8_lossy(frame)
+        );
+    }
+}
+
+#[test]
+fn random_and_mutated_frames_never_panic() {
+    // A deterministic xorshift: arbitrary bytes, and recorded frames with bytes flipped,
+    // cut or repeated.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let seeds = [
+        FULL,
+        PARTIAL,
+        r#"{"topic":"sts","args":{"authenticated":false}}"#,
+        r#"{"topic":"ntf","args":[{"text":"x"}]}"#,
+        r#"{"error":{"message":"m"},"conid":272093}"#,
+    ];
+    let m = map();
+    let mut out = Vec::new();
+    for i in 0..20_000 {
+        let mut frame: Vec<u8> = if i % 4 == 0 {
+            (0..next() % 64).map(|_| next() as u8).collect()
+        } else {
+            seeds[i % seeds.len()].as_bytes().to_vec()
+        };
+        if !frame.is_empty() {
+            for _ in 0..(next() % 4) {
+                let at = (next() as usize) % frame.len();
+                frame[at] = next() as u8;
+            }
+            if next() % 3 == 0 {
+                frame.truncate((next() as usize) % frame.len());
+            }
+        }
+        out.clear();
+        let _ = parse_frame(&frame, &m, now(), &mut out);
+    }
+}
