@@ -378,3 +378,94 @@ fn malformed_msgpack_is_skipped_and_never_panics() {
     let (r, events) = msgpack(&deep);
     assert_eq!((r, events.len()), (Ok(Control::default()), 0));
 }
+
+/// Parser speed alone, without sockets (release mode):
+/// `cargo test --release -p brokerdesk-core --test broker_alpaca parse_speed -- --ignored --nocapture`.
+/// `VARIANT=value` / `VARIANT=rmpv` measure the naive baselines instead (a
+/// `serde_json::Value` / `rmpv::Value` per frame, no ticks built).
+#[test]
+#[ignore = "a measurement, not a test"]
+fn parse_speed() {
+    let quote = |i: usize| {
+        format!(
+            r#"{{"T":"q","S":"AAPL","bx":"V","bp":{:.2},"bs":2,"ax":"V","ap":{:.2},"as":3,"t":"2026-01-05T15:00:00.{:09}Z","c":["R"],"z":"C"}}"#,
+            189.0 + i as f64 / 100.0,
+            189.02 + i as f64 / 100.0,
+            i * 1000 + 7
+        )
+    };
+    let variant = std::env::var("VARIANT").unwrap_or_default();
+    for batch in [1usize, 100] {
+        let frame = format!("[{}]", (0..batch).map(quote).collect::<Vec<_>>().join(","));
+        let mp = serde_json::from_str::<serde_json::Value>(&frame).unwrap();
+        // The same frame in msgpack, `t` as a Timestamp 64.
+        let mp = Mp::Array(
+            mp.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    let mut pairs = Vec::new();
+                    for (k, v) in m.as_object().unwrap() {
+                        let v = match (k.as_str(), v) {
+                            ("t", _) => ts64(1_767_625_200, 7000),
+                            (_, serde_json::Value::String(s)) => Mp::from(s.as_str()),
+                            (_, serde_json::Value::Number(n)) if n.is_u64() => {
+                                Mp::from(n.as_u64().unwrap())
+                            }
+                            (_, serde_json::Value::Number(n)) => Mp::F64(n.as_f64().unwrap()),
+                            _ => Mp::Array(vec!["R".into()]),
+                        };
+                        pairs.push((Mp::from(k.as_str()), v));
+                    }
+                    Mp::Map(pairs)
+                })
+                .collect(),
+        );
+        let mp = encode(&mp);
+        for (encoding, bytes) in [
+            (Encoding::Json, frame.as_bytes()),
+            (Encoding::Msgpack, &mp[..]),
+        ] {
+            let mut out = Vec::with_capacity(batch);
+            let started = std::time::Instant::now();
+            let mut n = 0usize;
+            let received_at = now();
+            let cpu0 = thread_cpu_ns();
+            while started.elapsed() < std::time::Duration::from_millis(700) {
+                for _ in 0..100 {
+                    out.clear();
+                    if variant == "value" && encoding == Encoding::Json {
+                        // The naive baseline: a serde_json::Value per frame.
+                        let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                        n += v.as_array().map_or(0, Vec::len);
+                        continue;
+                    }
+                    if variant == "rmpv" && encoding == Encoding::Msgpack {
+                        let v = rmpv::decode::read_value(&mut &bytes[..]).unwrap();
+                        n += v.as_array().map_or(0, Vec::len);
+                        continue;
+                    }
+                    parse_frame(encoding, bytes, received_at, &mut out).unwrap();
+                    n += out.len();
+                }
+            }
+            let secs = started.elapsed().as_secs_f64();
+            let cpu = (thread_cpu_ns() - cpu0) as f64 / 1e9;
+            println!(
+                "parse {encoding:?} batch {batch}: {:.2} M ticks/s wall, {:.2} M ticks per CPU-second ({:.0} ns/tick)",
+                n as f64 / secs / 1e6,
+                n as f64 / cpu / 1e6,
+                cpu * 1e9 / n as f64
+            );
+        }
+    }
+}
+
+/// CPU time of this thread in nanoseconds (Linux `schedstat`), so measurements hold on a
+/// busy machine; 0 elsewhere.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}

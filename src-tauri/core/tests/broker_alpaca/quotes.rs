@@ -326,6 +326,7 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
         .unwrap_or_else(|| panic!("no 405 notice: {others:?}"));
     assert_eq!((notice.0, notice.1.as_str()), (None, "405"));
     assert!(notice.2.contains("symbol limit"), "{}", notice.2);
+    assert!(notice.2.ends_with("not subscribed: MSFT"), "{}", notice.2);
 
     // Errors without a fixed meaning are notices too; the stream continues.
     for code in [500, 407, 400] {

@@ -27,7 +27,7 @@
 //! is a hand-written zero-copy reader. Per tick, the only allocation is the instrument name.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::time::Duration;
 
@@ -744,6 +744,9 @@ pub struct AlpacaStream {
     trades: bool,
     /// Wire symbols subscribed, in subscription order.
     subscribed: Vec<String>,
+    /// Requests not answered yet, oldest first: the symbols a subscribe added, or `None` for
+    /// an unsubscribe. A refusal (400, 405) answers the oldest and rolls its symbols back.
+    outstanding: VecDeque<Option<Vec<String>>>,
     /// Events read during the handshake, handed out by the first `read`.
     pending: Vec<StreamEvent>,
 }
@@ -807,6 +810,7 @@ impl AlpacaStream {
             ping_every: opts.ping_every,
             trades: opts.trades,
             subscribed: Vec::new(),
+            outstanding: VecDeque::new(),
             pending: Vec::new(),
         };
         stream.await_control(|c| c.connected).await?;
@@ -867,6 +871,7 @@ impl AlpacaStream {
             return Ok(None);
         };
         let now = Utc::now();
+        let start = out.len();
         let control = match &frame {
             WsFrame::Text(t) => self.parser.parse(Encoding::Json, t.as_bytes(), now, out)?,
             WsFrame::Binary(b) => self.parser.parse(Encoding::Msgpack, b, now, out)?,
@@ -875,7 +880,44 @@ impl AlpacaStream {
                 Control::default()
             }
         };
+        if control.subscribed {
+            self.outstanding.pop_front();
+        }
+        if let Some(code @ (400 | 405)) = control.error {
+            if let Some(Some(refused)) = self.outstanding.pop_front() {
+                self.roll_back(&refused, code, &mut out[start..]);
+            }
+        }
         Ok(Some(control))
+    }
+
+    /// Forgets symbols whose subscribe was refused (Alpaca leaves the subscription
+    /// unchanged) and names them in the refusal's notice.
+    fn roll_back(&mut self, refused: &[String], code: u16, events: &mut [StreamEvent]) {
+        self.subscribed.retain(|s| !refused.contains(s));
+        for wire in refused {
+            self.parser.unalias(wire);
+        }
+        let code = code.to_string();
+        let notice = events.iter_mut().rev().find_map(|e| match e {
+            StreamEvent::Notice {
+                code: c, message, ..
+            } if *c == code => Some(message),
+            _ => None,
+        });
+        if let Some(message) = notice {
+            message.push_str("; not subscribed: ");
+            message.push_str(&refused.join(", "));
+        }
+    }
+
+    /// Remembers a request awaiting its answer.
+    fn expect_answer(&mut self, added: Option<Vec<String>>) {
+        // Alpaca answers every request; the bound only guards against one that does not.
+        if self.outstanding.len() >= 64 {
+            self.outstanding.pop_front();
+        }
+        self.outstanding.push_back(added);
     }
 
     /// Sends a client message in the stream's encoding (`mp` writes its msgpack form).
@@ -940,7 +982,8 @@ impl AlpacaStream {
             return Ok(false);
         }
         self.send_subscription("subscribe", &new).await?;
-        self.subscribed.extend(new);
+        self.subscribed.extend(new.iter().cloned());
+        self.expect_answer(Some(new));
         Ok(true)
     }
 
@@ -961,7 +1004,8 @@ impl QuoteStream for AlpacaStream {
     }
 
     /// Sends the subscription; the ack arrives through `read` as a heartbeat, a refusal
-    /// (405 symbol limit) as a notice.
+    /// (405 symbol limit) as a notice naming the symbols left out (they may be subscribed
+    /// again later).
     async fn subscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
         self.add(instruments).await.map(|_| ())
     }
@@ -978,6 +1022,7 @@ impl QuoteStream for AlpacaStream {
             return Ok(());
         }
         self.send_subscription("unsubscribe", &gone).await?;
+        self.expect_answer(None);
         self.subscribed.retain(|s| !gone.contains(s));
         for wire in &gone {
             self.parser.unalias(wire);
