@@ -407,7 +407,7 @@ impl Session {
         if self.msgpack {
             Message::Binary(msgpack::encode(msg).into())
         } else {
-            Message::Text(msg.to_string().into())
+            Message::Text(msgpack::json(msg).into())
         }
     }
 

@@ -98,8 +98,11 @@ pub fn stream_endpoint(base: &str) -> String {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     // `scheme://host/v2/feed` has at least four slashes; `wss://host/v2` names no feed.
-    if version == "v2" && is_feed && base.matches('/').count() >= 4 {
+    let slashes = base.matches('/').count();
+    if version == "v2" && is_feed && slashes >= 4 {
         base
+    } else if feed == "v2" && slashes >= 3 {
+        format!("{base}/{DEFAULT_FEED}")
     } else {
         format!("{base}/v2/{DEFAULT_FEED}")
     }
