@@ -2,14 +2,20 @@
 //! the success path, then each failure class the connection manager relies on (auth never
 //! retried, 429 with its delay, 5xx, garbage, timeouts, a server that is down or gone), and
 //! Alpaca's own refusals. No error may ever show the key or the secret. The failure classes
-//! are in `broker_alpaca/failures.rs`; the data-stream tests (a raw WebSocket client against
-//! the simulator) in `broker_alpaca/stream.rs`.
+//! are in `broker_alpaca/failures.rs`; the simulator's data stream seen by a raw WebSocket
+//! client in `broker_alpaca/stream.rs`; the connector's stream parser on recorded frames in
+//! `broker_alpaca/frames.rs`, and the connector's stream and instrument search against the
+//! simulator in `broker_alpaca/quotes.rs`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;
 #[path = "broker_alpaca/failures.rs"]
 mod failures;
+#[path = "broker_alpaca/frames.rs"]
+mod frames;
+#[path = "broker_alpaca/quotes.rs"]
+mod quotes;
 #[path = "broker_alpaca/stream.rs"]
 mod stream;
 

@@ -1,6 +1,7 @@
 //! `brokerdesk-sim`: runs a broker simulator by hand, for demos and manual testing.
 //!
 //! Usage: `brokerdesk-sim oanda|alpaca|tradier|tastytrade|ibkr [--port N]`; prints the URL and the test credentials.
+//! Alpaca also takes `--rate N` (data messages per second, 0 = burst) and `--batch N`.
 
 use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Faults, SimServer};
 
@@ -20,10 +21,18 @@ async fn main() -> std::process::ExitCode {
             oanda::router(oanda::SimState::demo(faults.clone())),
             oanda::DEMO_HINT,
         ),
-        "alpaca" => (
-            alpaca::router(alpaca::SimState::demo(faults.clone())),
-            alpaca::DEMO_HINT,
-        ),
+        "alpaca" => {
+            // `--rate N` (messages/s, 0 = burst) and `--batch N` (messages per frame).
+            let state = alpaca::SimState::demo(faults.clone());
+            match alpaca::StreamSettings::from_args(&args) {
+                Ok(settings) => state.set_stream(settings),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return std::process::ExitCode::from(2);
+                }
+            }
+            (alpaca::router(state), alpaca::DEMO_HINT)
+        }
         "tradier" => match tradier::SimState::demo_from_args(faults.clone(), &args) {
             Ok(state) => (tradier::router(state), tradier::DEMO_HINT),
             Err(e) => {

@@ -16,6 +16,7 @@
 //! State lives behind `std::sync::Mutex`es: every critical section is short and synchronous
 //! (no `.await` while held), which is cheaper and simpler than an async mutex.
 
+mod assets;
 mod book;
 mod market;
 mod msgpack;
@@ -36,6 +37,7 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::faults::{Faults, RefuseAuth};
+use crate::SimServer;
 pub use market::{Quote, TEST_SYMBOL};
 
 /// What `brokerdesk-sim alpaca` prints for the user.
@@ -43,17 +45,26 @@ pub const DEMO_HINT: &str =
     "key id PKSIMKEY0123456789AB, secret sim-alpaca-secret-0123456789abcdefghijkl, \
     account PA3SIM000042; trading at /v2/..., data stream at ws://…/v2/iex (or sip, test)";
 
-const DEMO_KEY: &str = "PKSIMKEY0123456789AB";
-const DEMO_SECRET: &str = "sim-alpaca-secret-0123456789abcdefghijkl";
+/// The demo key ID ([`SimState::demo`]).
+pub const DEMO_KEY: &str = "PKSIMKEY0123456789AB";
+/// The demo secret key ([`SimState::demo`]).
+pub const DEMO_SECRET: &str = "sim-alpaca-secret-0123456789abcdefghijkl";
 const DEMO_ACCOUNT: &str = "PA3SIM000042";
 
 /// How the data stream behaves; change it with [`SimState::set_stream`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamSettings {
-    /// Data messages per frame (read at every frame).
+    /// Data messages per frame (read at every frame; with a `rate`, at every subscription
+    /// change).
     pub batch: usize,
-    /// Time between data frames (read when a connection opens).
+    /// Time between data frames when `rate` is `None` (read when a connection opens).
     pub interval: Duration,
+    /// Data messages per second (read when a connection opens). `None`: one freshly
+    /// generated frame every `interval`. `Some(n)`: frames from a ring pre-encoded at each
+    /// subscription change (in the connection's encoding), paced to `n` messages per second,
+    /// or, for `Some(0)`, sent as fast as the client reads them (burst). The ring's
+    /// timestamps are those of its creation.
+    pub rate: Option<u64>,
     /// Time a client has to authenticate before error 404 (read when a connection opens).
     pub auth_timeout: Duration,
     /// Most symbols one connection may subscribe to (error 405 beyond).
@@ -69,12 +80,77 @@ impl Default for StreamSettings {
         Self {
             batch: 5,
             interval: Duration::from_millis(200),
+            rate: None,
             auth_timeout: Duration::from_secs(10),
             symbol_limit: 30,
             connection_limit: 1,
             sip: false,
         }
     }
+}
+
+impl StreamSettings {
+    /// Pre-encoded frames of `batch` messages, sent as fast as the client reads them.
+    pub fn burst(batch: usize) -> Self {
+        Self::paced(0, batch)
+    }
+
+    /// Pre-encoded frames of `batch` messages, `rate` messages per second (0 = burst).
+    pub fn paced(rate: u64, batch: usize) -> Self {
+        Self {
+            batch: batch.max(1),
+            rate: Some(rate),
+            ..Self::default()
+        }
+    }
+
+    /// Reads `--rate N` (messages per second, 0 = burst), `--batch N` (messages per frame)
+    /// and `--interval-ms N` from command-line arguments; other arguments are ignored.
+    pub fn from_args(args: &[String]) -> Result<Self, String> {
+        let mut s = Self::default();
+        let value = |flag: &str| -> Result<Option<u64>, String> {
+            match args.iter().position(|a| a == flag) {
+                None => Ok(None),
+                Some(i) => args
+                    .get(i + 1)
+                    .and_then(|v| v.parse().ok())
+                    .map(Some)
+                    .ok_or_else(|| format!("{flag} needs a whole number")),
+            }
+        };
+        if let Some(rate) = value("--rate")? {
+            s.rate = Some(rate);
+        }
+        if let Some(batch) = value("--batch")? {
+            s.batch = usize::try_from(batch.max(1)).unwrap_or(usize::MAX);
+        }
+        if let Some(ms) = value("--interval-ms")? {
+            s.interval = Duration::from_millis(ms.max(1));
+        }
+        Ok(s)
+    }
+}
+
+/// Something to send to every open data-stream connection ([`SimState::inject`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamInjection {
+    /// A text frame with exactly this content (garbage, an oversized message…).
+    Text(String),
+    /// A binary frame with exactly these bytes.
+    Binary(Vec<u8>),
+    /// `[{"T":"error","code":N,"msg":…}]` in the connection's encoding (the connection is
+    /// left open).
+    Error(u16),
+}
+
+/// Starts an Alpaca simulator on 127.0.0.1:`port` (0 = any) with the demo credentials
+/// ([`DEMO_KEY`], [`DEMO_SECRET`]) and these stream settings.
+pub async fn start(settings: StreamSettings, port: u16) -> std::io::Result<(SimServer, SimState)> {
+    let faults = Faults::new();
+    let state = SimState::demo(faults.clone());
+    state.set_stream(settings);
+    let server = SimServer::start(router(state.clone()), faults, port).await?;
+    Ok((server, state))
 }
 
 /// The simulator's state; cheap to clone (shared).
@@ -93,6 +169,7 @@ struct Inner {
     /// Authenticated stream connections per feed.
     connections: Mutex<HashMap<String, usize>>,
     rate: Mutex<RateWindow>,
+    inject: tokio::sync::broadcast::Sender<StreamInjection>,
 }
 
 /// The trading API's per-minute request window, reported in `X-Ratelimit-*` headers.
@@ -126,6 +203,7 @@ impl SimState {
                 window_start: 0,
                 used: 0,
             }),
+            inject: tokio::sync::broadcast::channel(64).0,
         };
         Self {
             inner: Arc::new(inner),
@@ -179,6 +257,12 @@ impl SimState {
         r.enforce = enforce;
     }
 
+    /// Sends `what` to every open data-stream connection (not while half-open); returns how
+    /// many connections will get it.
+    pub fn inject(&self, what: StreamInjection) -> usize {
+        self.inner.inject.send(what).unwrap_or(0)
+    }
+
     /// Authenticated data-stream connections open on `feed`.
     pub fn stream_connections(&self, feed: &str) -> usize {
         lock(&self.inner.connections)
@@ -216,6 +300,8 @@ pub fn router(state: SimState) -> Router {
             get(trading::get_order).delete(trading::cancel_order),
         )
         .route("/v2/positions", get(trading::positions))
+        .route("/v2/assets", get(assets::list))
+        .route("/v2/assets/{symbol}", get(assets::one))
         .route_layer(from_fn_with_state(state.clone(), require_auth))
         .route_layer(from_fn_with_state(state.clone(), rate_limit));
     Router::new()

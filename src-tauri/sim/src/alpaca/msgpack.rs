@@ -5,6 +5,9 @@
 //! Only what the stream needs is written by hand here (no dependency): encoding of JSON
 //! values (integers, float64, strings, arrays, maps) plus the Timestamp, and decoding of
 //! what clients send (maps of strings and arrays).
+//!
+//! Both encodings write a message's keys in Alpaca's order (`T` first, then `S`, the
+//! fields as the docs list them), not alphabetically ([`json`], [`encode`]).
 
 use chrono::DateTime;
 use serde_json::{Map, Number, Value};
@@ -15,6 +18,84 @@ pub(crate) fn encode(v: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     write(&mut out, v, false);
     out
+}
+
+/// Keys in the order Alpaca writes them; others follow alphabetically.
+const KEY_ORDER: [&str; 26] = [
+    "T",
+    "S",
+    "i",
+    "x",
+    "bx",
+    "bp",
+    "bs",
+    "ax",
+    "ap",
+    "as",
+    "p",
+    "s",
+    "t",
+    "c",
+    "z",
+    "code",
+    "msg",
+    "trades",
+    "quotes",
+    "bars",
+    "updatedBars",
+    "dailyBars",
+    "statuses",
+    "lulds",
+    "corrections",
+    "cancelErrors",
+];
+
+/// A map's entries in Alpaca's key order.
+fn ordered(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    let rank = |k: &str| {
+        KEY_ORDER
+            .iter()
+            .position(|o| *o == k)
+            .unwrap_or(KEY_ORDER.len())
+    };
+    entries.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    entries
+}
+
+/// A stream message as JSON text, keys in Alpaca's order.
+pub(crate) fn json(v: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    write_json(&mut out, v);
+    out
+}
+
+fn write_json(out: &mut String, v: &Value) {
+    match v {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in ordered(map).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_json(out, item);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 fn write(out: &mut Vec<u8>, v: &Value, is_time: bool) {
@@ -41,7 +122,7 @@ fn write(out: &mut Vec<u8>, v: &Value, is_time: bool) {
         }
         Value::Object(map) => {
             write_len(out, map.len(), 0x80, 16, 0xde, 0xdf);
-            for (k, item) in map {
+            for (k, item) in ordered(map) {
                 write_str(out, k);
                 write(out, item, k == "t");
             }
@@ -247,6 +328,19 @@ mod tests {
             decode(&[0xdd, 0xff, 0xff, 0xff, 0xff]),
             None,
             "absurd length"
+        );
+    }
+
+    #[test]
+    fn keys_come_in_alpacas_order() {
+        let msg = json!([{"z": "C", "t": "x", "S": "AAPL", "T": "t", "p": 1.5, "i": 7, "zz": 0}]);
+        assert_eq!(
+            json(&msg),
+            r#"[{"T":"t","S":"AAPL","i":7,"p":1.5,"t":"x","z":"C","zz":0}]"#
+        );
+        assert_eq!(
+            &encode(&json!({"S": "A", "T": "q"}))[..3],
+            &[0x82, 0xa1, b'T']
         );
     }
 

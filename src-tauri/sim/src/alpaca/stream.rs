@@ -3,15 +3,20 @@
 //!
 //! One task owns each socket ([`Session::run`]): it greets (`connected`), authenticates
 //! (in-band `{"action":"auth"}` or the `APCA-*` headers of the upgrade), tracks the
-//! subscription, and every `interval` sends one frame of `batch` quote/trade messages for the
-//! subscribed symbols. Errors follow Alpaca's table: 400 invalid syntax, 401 not
+//! subscription, and sends frames of `batch` quote/trade messages for the subscribed symbols:
+//! one freshly generated frame every `interval` by default, or, with a `rate`, frames taken
+//! from a ring pre-encoded at each subscription change, paced to `rate` messages per second
+//! or sent as fast as the socket takes them (`rate` 0). Frames are written in chunks and
+//! flushed once per chunk, so a burst reaches hundreds of thousands of messages per second. Errors follow Alpaca's table: 400 invalid syntax, 401 not
 //! authenticated, 402 auth failed, 403 already authenticated, 404 auth timeout, 405 symbol
 //! limit exceeded, 406 connection limit exceeded, 409 insufficient subscription. After 402,
 //! 404, 406 and 409 the server closes the connection (the real service's behaviour after 402
 //! is UNCONFIRMED; closing is what a client must survive anyway).
 //!
 //! Faults: [`Faults::stream_cut`] drops the socket without a close frame (a cut link);
-//! [`Faults::half_open`] stops reading and writing, so pings go unanswered while TCP stays up.
+//! [`Faults::half_open`] stops reading and writing, so pings go unanswered while TCP stays up;
+//! [`SimState::inject`](super::SimState::inject) sends a raw frame (garbage, an oversized
+//! message) or an error message of Alpaca's table to every open connection.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,10 +26,13 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use futures_util::SinkExt;
 use serde_json::{json, Value};
+use tokio::sync::broadcast;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{header_credentials, lock, msgpack, SimState};
+use super::{header_credentials, lock, msgpack, SimState, StreamInjection};
 use crate::faults::{Faults, RefuseAuth};
 
 /// The channels a client may subscribe to, in the order the `subscription` reply lists them.
@@ -90,10 +98,104 @@ struct Session {
     /// Binary msgpack frames instead of JSON text ones.
     msgpack: bool,
     cut: CancellationToken,
+    inject: broadcast::Receiver<StreamInjection>,
     slot: Option<Slot>,
     /// Per channel, the subscribed symbols in subscription order (`*` = all).
     subs: Vec<(&'static str, Vec<String>)>,
     cursor: usize,
+    /// Pre-encoded data frames (with a `rate`), sent round-robin.
+    ring: Vec<Message>,
+    ring_pos: usize,
+    /// Messages per frame of the ring.
+    ring_batch: usize,
+}
+
+/// The largest write chunk in burst mode: frames are queued up to about this many bytes,
+/// then flushed together.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Messages pre-encoded in a ring (at least; whole frames).
+const RING_MESSAGES: usize = 1024;
+
+/// When the next data frames are due.
+enum Pacer {
+    /// One freshly generated frame per tick.
+    Live(tokio::time::Interval),
+    /// `rate` messages per second from the ring, counted from `start`.
+    Rate {
+        rate: u64,
+        start: Instant,
+        sent: u64,
+    },
+    /// As fast as the socket takes them.
+    Burst,
+}
+
+impl Pacer {
+    fn new(settings: &super::StreamSettings) -> Self {
+        match settings.rate {
+            None => {
+                let mut ticks =
+                    tokio::time::interval(settings.interval.max(Duration::from_millis(1)));
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                Pacer::Live(ticks)
+            }
+            Some(0) => Pacer::Burst,
+            Some(rate) => Pacer::Rate {
+                rate,
+                start: Instant::now(),
+                sent: 0,
+            },
+        }
+    }
+
+    /// Restarts the count (after a pause with nothing to send), so no backlog bursts out.
+    fn restart(&mut self) {
+        if let Pacer::Rate { start, sent, .. } = self {
+            *start = Instant::now();
+            *sent = 0;
+        }
+    }
+
+    /// Waits until frames are due; returns how many to send now (at most `chunk`).
+    /// Cancel-safe: nothing changes until [`Pacer::sent`].
+    async fn ready(&mut self, batch: usize, chunk: usize) -> usize {
+        match self {
+            Pacer::Live(ticks) => {
+                ticks.tick().await;
+                1
+            }
+            Pacer::Burst => chunk,
+            Pacer::Rate { rate, start, sent } => {
+                let batch = batch.max(1) as u64;
+                let due =
+                    |now: Instant| (now.duration_since(*start).as_secs_f64() * *rate as f64) as u64;
+                let mut now = Instant::now();
+                let mut owed = due(now).saturating_sub(*sent);
+                if owed > *rate {
+                    // More than a second behind (a slow reader): drop the backlog.
+                    *sent = due(now).saturating_sub(batch);
+                    owed = batch;
+                }
+                if owed < batch {
+                    let secs = (*sent + batch) as f64 / *rate as f64;
+                    let at = *start + Duration::from_secs_f64(secs);
+                    tokio::time::sleep_until(at).await;
+                    now = Instant::now();
+                    owed = due(now).saturating_sub(*sent).max(batch);
+                }
+                usize::try_from(owed / batch)
+                    .unwrap_or(usize::MAX)
+                    .clamp(1, chunk)
+            }
+        }
+    }
+
+    fn sent(&mut self, messages: usize) {
+        if let Pacer::Rate { sent, .. } = self {
+            *sent += messages as u64;
+        }
+    }
 }
 
 impl Session {
@@ -106,6 +208,7 @@ impl Session {
     ) -> Self {
         let faults = state.faults().clone();
         let subs = CHANNELS.iter().map(|c| (*c, Vec::new())).collect();
+        let inject = state.inner.inject.subscribe();
         Self {
             state,
             faults,
@@ -113,9 +216,13 @@ impl Session {
             refuse_auth,
             msgpack,
             cut,
+            inject,
             slot: None,
             subs,
             cursor: 0,
+            ring: Vec::new(),
+            ring_pos: 0,
+            ring_batch: 1,
         }
     }
 
@@ -140,9 +247,10 @@ impl Session {
         let settings = self.state.stream_settings();
         let auth_deadline = tokio::time::sleep(settings.auth_timeout);
         tokio::pin!(auth_deadline);
-        let mut ticks = tokio::time::interval(settings.interval.max(Duration::from_millis(1)));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let fast = settings.rate.is_some();
+        let mut pacer = Pacer::new(&settings);
         let mut fault_poll = tokio::time::interval(Duration::from_millis(25));
+        let mut paused = true;
         loop {
             if self.faults.half_open() {
                 // Neither read nor write: queued pings stay unanswered, the TCP link stays up.
@@ -151,7 +259,14 @@ impl Session {
                     _ = fault_poll.tick() => continue,
                 }
             }
+            let streaming = self.slot.is_some() && (!fast || !self.ring.is_empty());
+            if streaming && paused {
+                pacer.restart();
+            }
+            paused = !streaming;
+            let chunk = self.chunk();
             tokio::select! {
+                biased;
                 () = self.cut.cancelled() => return,
                 () = &mut auth_deadline, if self.slot.is_none() => {
                     let _ = self.send(&mut socket, &error(404)).await;
@@ -170,16 +285,84 @@ impl Session {
                         let _ = socket.send(Message::Close(None)).await;
                         return;
                     }
+                    if fast {
+                        self.build_ring();
+                    }
                 }
-                _ = ticks.tick(), if self.slot.is_some() => {
-                    let frame = self.next_batch();
-                    if !frame.is_empty() && !self.send(&mut socket, &Value::Array(frame)).await {
+                injected = self.inject.recv() => {
+                    let frame = match injected {
+                        Ok(StreamInjection::Text(t)) => Message::Text(t.into()),
+                        Ok(StreamInjection::Binary(b)) => Message::Binary(b.into()),
+                        Ok(StreamInjection::Error(code)) => self.encode(&error(code)),
+                        Err(_) => continue,
+                    };
+                    if socket.send(frame).await.is_err() {
                         return;
                     }
+                }
+                frames = pacer.ready(self.ring_batch, chunk), if streaming => {
+                    let sent = if fast {
+                        self.send_ring(&mut socket, frames).await
+                    } else {
+                        let frame = self.next_batch(self.state.stream_settings().batch);
+                        if frame.is_empty() {
+                            Some(0)
+                        } else {
+                            self.send(&mut socket, &Value::Array(frame)).await.then_some(1)
+                        }
+                    };
+                    let Some(messages) = sent else { return };
+                    pacer.sent(messages);
                 }
                 _ = fault_poll.tick() => {}
             }
         }
+    }
+
+    /// Frames to write per flush: about [`CHUNK_BYTES`] worth of the ring's frames.
+    fn chunk(&self) -> usize {
+        let Some(first) = self.ring.first() else {
+            return 1;
+        };
+        let len = match first {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) => b.len(),
+            _ => 1,
+        };
+        (CHUNK_BYTES / len.max(1)).clamp(1, 256)
+    }
+
+    /// Writes `frames` frames of the ring and flushes once; returns the messages sent, or
+    /// `None` when the socket is gone.
+    async fn send_ring(&mut self, socket: &mut WebSocket, frames: usize) -> Option<usize> {
+        if self.ring.is_empty() {
+            return Some(0);
+        }
+        for _ in 0..frames {
+            let frame = self.ring[self.ring_pos].clone();
+            self.ring_pos = (self.ring_pos + 1) % self.ring.len();
+            socket.feed(frame).await.ok()?;
+        }
+        socket.flush().await.ok()?;
+        Some(frames * self.ring_batch)
+    }
+
+    /// Pre-encodes the ring of data frames for the current subscription (empty when it
+    /// streams nothing).
+    fn build_ring(&mut self) {
+        let batch = self.state.stream_settings().batch.max(1);
+        let frames = RING_MESSAGES.div_ceil(batch).max(4);
+        let mut ring = Vec::with_capacity(frames);
+        for _ in 0..frames {
+            let frame = self.next_batch(batch);
+            if frame.is_empty() {
+                break;
+            }
+            ring.push(self.encode(&Value::Array(frame)));
+        }
+        self.ring = ring;
+        self.ring_pos = 0;
+        self.ring_batch = batch;
     }
 
     async fn handle(&mut self, socket: &mut WebSocket, msg: Option<Value>) -> Next {
@@ -219,14 +402,18 @@ impl Session {
         }
     }
 
-    /// Sends one frame in the connection's encoding; returns false when the socket is gone.
-    async fn send(&self, socket: &mut WebSocket, msg: &Value) -> bool {
-        let frame = if self.msgpack {
+    /// A frame in the connection's encoding.
+    fn encode(&self, msg: &Value) -> Message {
+        if self.msgpack {
             Message::Binary(msgpack::encode(msg).into())
         } else {
-            Message::Text(msg.to_string().into())
-        };
-        socket.send(frame).await.is_ok()
+            Message::Text(msgpack::json(msg).into())
+        }
+    }
+
+    /// Sends one frame in the connection's encoding; returns false when the socket is gone.
+    async fn send(&self, socket: &mut WebSocket, msg: &Value) -> bool {
+        socket.send(self.encode(msg)).await.is_ok()
     }
 
     async fn reply(&mut self, socket: &mut WebSocket, msg: Value) -> Next {
@@ -318,8 +505,7 @@ impl Session {
     }
 
     /// The next frame's messages, round-robin over the subscribed (channel, symbol) pairs.
-    fn next_batch(&mut self) -> Vec<Value> {
-        let batch = self.state.stream_settings().batch;
+    fn next_batch(&mut self, batch: usize) -> Vec<Value> {
         let mut market = lock(&self.state.inner.market);
         let feed_symbols = market.feed_symbols(&self.feed);
         let mut pairs: Vec<(bool, String)> = Vec::new();

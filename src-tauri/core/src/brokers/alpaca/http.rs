@@ -80,6 +80,11 @@ impl AlpacaHttp {
         url
     }
 
+    /// The key ID and secret key, for the data stream's in-band auth.
+    pub(super) fn credentials(&self) -> (&Secret, &Secret) {
+        (&self.key, &self.secret)
+    }
+
     pub(super) fn rate_limit(&self) -> Option<RateLimit> {
         self.rate.lock().ok().and_then(|g| *g)
     }

@@ -15,23 +15,41 @@
 //! order id is the caller's, so a retried placement is refused by Alpaca as a duplicate
 //! (422, code 40010001) instead of placed twice. Order ids are path-encoded as given; Alpaca
 //! accepts UUIDs with or without hyphens.
+//!
+//! Prices come from the Market Data v2 stream ([`stream`]): quotes and trades over a
+//! WebSocket, JSON or msgpack. Instrument search reads the trading API's asset list
+//! (`GET /v2/assets`, kept for an hour) and matches symbol prefixes and name substrings.
 
 mod http;
 mod models;
+pub mod stream;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
 use self::http::AlpacaHttp;
 pub use self::http::RateLimit;
-use self::models::{Account, AlpacaPosition, NewOrder, Order};
+use self::models::{Account, AlpacaPosition, Asset, NewOrder, Order};
+pub use self::stream::{AlpacaStream, AlpacaStreamOptions, Encoding};
 use super::{
     last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
     OrderSide, OrderState, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
+use crate::stream::{InstrumentInfo, QuoteStream};
 
 /// Alpaca's cap on `GET /v2/orders?limit=`.
 const MAX_ORDERS: &str = "500";
+
+/// Most results of one instrument search.
+const MAX_SEARCH_RESULTS: usize = 20;
+
+/// How long the asset list is reused between searches.
+const ASSETS_TTL: Duration = Duration::from_secs(3600);
+
+type AssetCache = Mutex<Option<(Instant, Arc<Vec<InstrumentInfo>>)>>;
 
 /// The Alpaca connector. Cheap to share behind an `Arc`; requests reuse one connection pool.
 pub struct Alpaca {
@@ -39,6 +57,10 @@ pub struct Alpaca {
     environment: Environment,
     /// The account number the user configured, if any.
     account_id: Option<String>,
+    /// The full data-stream URL (`…/v2/iex`).
+    stream_url: String,
+    stream_options: AlpacaStreamOptions,
+    assets: AssetCache,
 }
 
 impl std::fmt::Debug for Alpaca {
@@ -47,6 +69,7 @@ impl std::fmt::Debug for Alpaca {
         f.debug_struct("Alpaca")
             .field("environment", &self.environment)
             .field("origin", &self.http.url(&[]).origin().ascii_serialization())
+            .field("stream_url", &self.stream_url)
             .finish_non_exhaustive()
     }
 }
@@ -61,7 +84,61 @@ impl Alpaca {
             http,
             environment: cfg.environment,
             account_id,
+            stream_url: stream::stream_endpoint(&cfg.stream_url),
+            stream_options: AlpacaStreamOptions::default(),
+            assets: Mutex::new(None),
         })
+    }
+
+    /// Sets how data streams are opened (encoding, ping interval, handshake timeout).
+    pub fn with_stream_options(mut self, options: AlpacaStreamOptions) -> Self {
+        self.stream_options = options;
+        self
+    }
+
+    /// The data-stream URL streams connect to (`wss://…/v2/iex`).
+    pub fn stream_url(&self) -> &str {
+        &self.stream_url
+    }
+
+    /// Opens the data stream subscribed to quotes and trades of `instruments`; the typed
+    /// form of [`Broker::open_quote_stream`].
+    pub async fn open_stream(&self, instruments: &[String]) -> Result<AlpacaStream, BrokerError> {
+        let (key, secret) = self.http.credentials();
+        AlpacaStream::connect(
+            &self.stream_url,
+            key,
+            secret,
+            instruments,
+            &self.stream_options,
+        )
+        .await
+    }
+
+    /// The active US-equity assets, from the cache when fresh.
+    async fn asset_list(&self) -> Result<Arc<Vec<InstrumentInfo>>, BrokerError> {
+        if let Ok(g) = self.assets.lock() {
+            if let Some((at, list)) = g.as_ref() {
+                if at.elapsed() < ASSETS_TTL {
+                    return Ok(list.clone());
+                }
+            }
+        }
+        let mut url = self.http.url(&["v2", "assets"]);
+        url.query_pairs_mut()
+            .append_pair("status", "active")
+            .append_pair("asset_class", "us_equity");
+        let rows: Vec<Asset> = self.http.get(url).await?;
+        let list: Arc<Vec<InstrumentInfo>> = Arc::new(
+            rows.into_iter()
+                .filter(|a| a.status.as_deref().is_none_or(|s| s == "active"))
+                .map(Asset::into_info)
+                .collect(),
+        );
+        if let Ok(mut g) = self.assets.lock() {
+            *g = Some((Instant::now(), list.clone()));
+        }
+        Ok(list)
     }
 
     /// The request budget Alpaca reported with its last answer.
@@ -202,4 +279,56 @@ impl Broker for Alpaca {
         let list: Vec<AlpacaPosition> = self.http.get(self.http.url(&["v2", "positions"])).await?;
         Ok(list.into_iter().map(Position::from).collect())
     }
+
+    async fn open_quote_stream(
+        &self,
+        instruments: &[String],
+    ) -> Result<Box<dyn QuoteStream>, BrokerError> {
+        Ok(Box::new(self.open_stream(instruments).await?))
+    }
+
+    /// Matches `query` (case-insensitive) against symbol prefixes and name substrings of
+    /// the active US-equity assets: the exact symbol first, then symbol prefixes (shortest
+    /// first), then names; at most 20.
+    async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
+        let q = query.trim().to_ascii_uppercase();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = self.asset_list().await?;
+        Ok(rank(&list, &q))
+    }
+}
+
+/// The best matches of the upper-cased query `q`.
+fn rank(list: &[InstrumentInfo], q: &str) -> Vec<InstrumentInfo> {
+    let mut hits: Vec<(u8, &InstrumentInfo)> = list
+        .iter()
+        .filter_map(|a| {
+            let symbol = a.symbol.to_ascii_uppercase();
+            let rank = if symbol == q {
+                0
+            } else if symbol.starts_with(q) {
+                1
+            } else if a
+                .name
+                .as_deref()
+                .is_some_and(|n| n.to_uppercase().contains(q))
+            {
+                2
+            } else {
+                return None;
+            };
+            Some((rank, a))
+        })
+        .collect();
+    hits.sort_by(|(ra, a), (rb, b)| {
+        ra.cmp(rb)
+            .then(a.symbol.len().cmp(&b.symbol.len()))
+            .then(a.symbol.cmp(&b.symbol))
+    });
+    hits.into_iter()
+        .take(MAX_SEARCH_RESULTS)
+        .map(|(_, a)| a.clone())
+        .collect()
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 pub(super) use crate::brokers::wire::decimal_string;
 use crate::brokers::wire::{decimal, opt_decimal};
 use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::stream::InstrumentInfo;
 
 /// `GET /v2/account`.
 #[derive(Debug, Deserialize)]
@@ -151,6 +152,33 @@ impl From<AlpacaPosition> for Position {
             quantity: sign * p.qty.abs(),
             avg_price: p.avg_entry_price,
             unrealized_pl: p.unrealized_pl,
+        }
+    }
+}
+
+/// An asset of `GET /v2/assets`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Asset {
+    pub symbol: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl Asset {
+    pub(super) fn into_info(self) -> InstrumentInfo {
+        let kind = match self.class.as_deref() {
+            Some("us_equity") | None => "equity".to_string(),
+            Some("us_option") => "option".to_string(),
+            Some(other) => other.to_string(),
+        };
+        InstrumentInfo {
+            symbol: self.symbol,
+            name: self.name.filter(|n| !n.trim().is_empty()),
+            kind: Some(kind),
         }
     }
 }

@@ -1,0 +1,1102 @@
+//! Alpaca's Market Data v2 stream (`PROTOCOLS.md` §2 "Market data stream"): quotes and
+//! trades for US stocks over a WebSocket at `{stream_url}/v2/{iex|sip|test}`.
+//!
+//! The handshake is `[{"T":"success","msg":"connected"}]` → `{"action":"auth",…}` →
+//! `[{"T":"success","msg":"authenticated"}]` → `{"action":"subscribe","quotes":[…],"trades":[…]}`
+//! → `[{"T":"subscription",…}]`. Data then arrives in arrays of up to hundreds of messages:
+//! a quote (`"T":"q"`: `bp`/`ap`/`bs`/`as`/`t`) becomes a [`Tick`] with bid/ask and sizes,
+//! a trade (`"T":"t"`: `p`/`s`/`t`) a [`Tick`] with `last`/`last_size`. Subscription acks and
+//! `success` messages are [`StreamEvent::Heartbeat`]s; Alpaca has no application heartbeat,
+//! so idle links are proven alive by WebSocket pings (see [`WsConn`]).
+//!
+//! Two encodings, chosen with [`AlpacaStreamOptions::encoding`]: JSON text frames (the
+//! default) or msgpack binary frames (`Content-Type: application/msgpack` on the upgrade, as
+//! Alpaca's official SDKs ask; `t` is then a msgpack Timestamp, ext type −1). Whatever was
+//! asked, a text frame is parsed as JSON and a binary one as msgpack.
+//!
+//! Errors (`{"T":"error","code":N,"msg":…}`): 401 not authenticated, 402 auth failed and
+//! 404 auth timeout end the stream with [`BrokerError::Auth`]; 406 connection limit and 409
+//! insufficient subscription with [`BrokerError::Rejected`] (code `"406"` / `"409"`); every
+//! other code (400 invalid syntax, 403, 405 symbol limit, 407 slow client, 500…) is a
+//! [`StreamEvent::Notice`] without instrument and the stream goes on. Alpaca accepts unknown
+//! symbols silently (they just never tick), so there is no per-instrument error.
+//!
+//! Parsing is pure and synchronous ([`parse_frame`], [`FrameParser`]) so it can be fuzzed
+//! and benchmarked alone. The JSON path deserializes each message straight into a flat
+//! struct of borrowed fields (no `serde_json::Value`, no intermediate `Vec`); the msgpack path
+//! is a hand-written zero-copy reader. Per tick, the only allocation is the instrument name.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
+use crate::brokers::BrokerError;
+use crate::secret::Secret;
+use crate::stream::{parse_time, QuoteStream, StreamEvent, Tick};
+
+/// The feed used when the configured stream URL names none.
+pub const DEFAULT_FEED: &str = "iex";
+
+/// How stream frames are encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// JSON text frames (Alpaca's default).
+    #[default]
+    Json,
+    /// msgpack binary frames, asked for with `Content-Type: application/msgpack`.
+    Msgpack,
+}
+
+/// How to open an Alpaca data stream.
+#[derive(Debug, Clone)]
+pub struct AlpacaStreamOptions {
+    /// The encoding asked for on the upgrade (default JSON).
+    pub encoding: Encoding,
+    /// Time allowed for connecting plus the whole connect/auth/subscribe handshake.
+    pub connect_timeout: Duration,
+    /// A WebSocket ping is sent after this much silence; the silence limit is twice this.
+    pub ping_every: Duration,
+    /// Subscribe to trades as well as quotes (default true; false for quotes only).
+    pub trades: bool,
+}
+
+impl Default for AlpacaStreamOptions {
+    fn default() -> Self {
+        Self {
+            encoding: Encoding::Json,
+            connect_timeout: Duration::from_secs(10),
+            ping_every: Duration::from_secs(10),
+            trades: true,
+        }
+    }
+}
+
+/// The full stream URL for a configured base: kept as is when its path already ends with
+/// `/v2/{feed}` (`…/v2/iex`, `…/v2/sip`, `…/v2/test`, `…/v2/delayed_sip`), else
+/// `{base}/v2/iex`. `http(s)://` is turned into `ws(s)://`.
+pub fn stream_endpoint(base: &str) -> String {
+    let base = base.trim().trim_end_matches('/');
+    let base = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_string()
+    };
+    let mut segments = base.rsplit('/');
+    let feed = segments.next().unwrap_or("");
+    let version = segments.next().unwrap_or("");
+    let is_feed = !feed.is_empty()
+        && feed
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    // `scheme://host/v2/feed` has at least four slashes; `wss://host/v2` names no feed.
+    let slashes = base.matches('/').count();
+    if version == "v2" && is_feed && slashes >= 4 {
+        base
+    } else if feed == "v2" && slashes >= 3 {
+        format!("{base}/{DEFAULT_FEED}")
+    } else {
+        format!("{base}/v2/{DEFAULT_FEED}")
+    }
+}
+
+/// What a frame said about the session, besides its events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Control {
+    /// `{"T":"success","msg":"connected"}` was seen.
+    pub connected: bool,
+    /// `{"T":"success","msg":"authenticated"}` was seen.
+    pub authenticated: bool,
+    /// A `{"T":"subscription",…}` ack was seen.
+    pub subscribed: bool,
+    /// The code of the last non-fatal error message (also reported as a Notice).
+    pub error: Option<u16>,
+}
+
+/// Turns frames into events, mapping Alpaca's symbols back to the names the user subscribed
+/// with (`aapl` is sent as `AAPL`; its ticks come back as `aapl`).
+#[derive(Debug, Default, Clone)]
+pub struct FrameParser {
+    /// Wire symbol → the user's spelling, only for symbols spelled differently.
+    aliases: HashMap<String, String>,
+}
+
+impl FrameParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Remembers that ticks for `wire` must carry `user` as their instrument.
+    pub fn alias(&mut self, wire: &str, user: &str) {
+        if wire == user {
+            self.aliases.remove(wire);
+        } else {
+            self.aliases.insert(wire.to_string(), user.to_string());
+        }
+    }
+
+    /// Forgets the alias of `wire`.
+    pub fn unalias(&mut self, wire: &str) {
+        self.aliases.remove(wire);
+    }
+
+    /// Parses one frame (`encoding` says how it is encoded: a text frame is JSON, a binary
+    /// frame msgpack) and appends its events to `out`, stamped `received_at`.
+    ///
+    /// A malformed frame appends nothing and returns `Ok` with a default [`Control`] (it is
+    /// logged at `warn`). `Err` only for Alpaca's errors that end the stream (401, 402, 404 →
+    /// [`BrokerError::Auth`]; 406, 409 → [`BrokerError::Rejected`]); events of the same frame
+    /// before the error are kept. Never panics, whatever the input.
+    pub fn parse(
+        &self,
+        encoding: Encoding,
+        frame: &[u8],
+        received_at: DateTime<Utc>,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<Control, BrokerError> {
+        let start = out.len();
+        let mut sink = Sink {
+            parser: self,
+            received_at,
+            out,
+            control: Control::default(),
+            fatal: None,
+        };
+        let parsed = match encoding {
+            Encoding::Json => parse_json(frame, &mut sink),
+            Encoding::Msgpack => parse_msgpack(frame, &mut sink),
+        };
+        match parsed {
+            Ok(()) => match sink.fatal {
+                Some(e) => Err(e),
+                None => Ok(sink.control),
+            },
+            Err(why) => {
+                if let Some(e) = sink.fatal {
+                    return Err(e);
+                }
+                sink.out.truncate(start);
+                tracing::warn!(len = frame.len(), error = %why, "skipping a malformed Alpaca stream frame");
+                Ok(Control::default())
+            }
+        }
+    }
+
+    fn instrument(&self, wire: &str) -> String {
+        if self.aliases.is_empty() {
+            return wire.to_string();
+        }
+        match self.aliases.get(wire) {
+            Some(user) => user.clone(),
+            None => wire.to_string(),
+        }
+    }
+}
+
+/// Parses one frame without symbol aliases: the pure entry point for fuzzing and benches.
+/// See [`FrameParser::parse`].
+pub fn parse_frame(
+    encoding: Encoding,
+    frame: &[u8],
+    received_at: DateTime<Utc>,
+    out: &mut Vec<StreamEvent>,
+) -> Result<Control, BrokerError> {
+    FrameParser::default().parse(encoding, frame, received_at, out)
+}
+
+/// Where decoded messages go.
+struct Sink<'p, 'o> {
+    parser: &'p FrameParser,
+    received_at: DateTime<Utc>,
+    out: &'o mut Vec<StreamEvent>,
+    control: Control,
+    fatal: Option<BrokerError>,
+}
+
+/// A string field, borrowed from the frame unless JSON escapes forced a copy.
+struct Text<'a>(Cow<'a, str>);
+
+/// A message's `t`: RFC 3339 text (JSON) or an already decoded msgpack Timestamp.
+enum Time<'a> {
+    Text(Text<'a>),
+    At(DateTime<Utc>),
+}
+
+/// The fields of one stream message the connector reads; everything else is skipped.
+#[derive(Default, Deserialize)]
+struct Msg<'a> {
+    #[serde(rename = "T", borrow, default)]
+    kind: Option<Text<'a>>,
+    #[serde(rename = "S", borrow, default)]
+    symbol: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    msg: Option<Text<'a>>,
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    bp: Option<f64>,
+    #[serde(default)]
+    ap: Option<f64>,
+    #[serde(default)]
+    bs: Option<f64>,
+    #[serde(rename = "as", default)]
+    asz: Option<f64>,
+    #[serde(default)]
+    p: Option<f64>,
+    #[serde(default)]
+    s: Option<f64>,
+    #[serde(rename = "t", borrow, default)]
+    time: Option<Time<'a>>,
+}
+
+impl Sink<'_, '_> {
+    fn message(&mut self, m: Msg<'_>) {
+        if self.fatal.is_some() {
+            return;
+        }
+        let Some(kind) = m.kind else { return };
+        match kind.0.as_ref() {
+            "q" | "t" => {
+                let Some(symbol) = m.symbol else { return };
+                let mut tick = Tick::new(self.parser.instrument(&symbol.0), self.received_at);
+                if kind.0.as_ref() == "q" {
+                    tick.bid = m.bp;
+                    tick.ask = m.ap;
+                    tick.bid_size = m.bs;
+                    tick.ask_size = m.asz;
+                } else {
+                    tick.last = m.p;
+                    tick.last_size = m.s;
+                }
+                tick.exchange_time = match m.time {
+                    Some(Time::At(t)) => Some(t),
+                    Some(Time::Text(t)) => fast_rfc3339(&t.0).or_else(|| parse_time(&t.0)),
+                    None => None,
+                };
+                self.out.push(StreamEvent::Tick(tick));
+            }
+            "success" => {
+                match m.msg.as_ref().map(|t| t.0.as_ref()) {
+                    Some("connected") => self.control.connected = true,
+                    Some("authenticated") => self.control.authenticated = true,
+                    _ => {}
+                }
+                self.out.push(StreamEvent::Heartbeat);
+            }
+            "subscription" => {
+                self.control.subscribed = true;
+                self.out.push(StreamEvent::Heartbeat);
+            }
+            "error" => {
+                let code = m.code.unwrap_or(0);
+                let text = m.msg.map(|t| t.0.into_owned()).unwrap_or_default();
+                self.error(code, text);
+            }
+            // Bars, statuses, LULDs, corrections, cancels: not subscribed to, not needed.
+            _ => {}
+        }
+    }
+
+    fn error(&mut self, code: i64, msg: String) {
+        let msg: String = msg.chars().filter(|c| !c.is_control()).take(200).collect();
+        let described = if msg.is_empty() {
+            format!("Alpaca stream error {code}")
+        } else {
+            format!("Alpaca stream error {code}: {msg}")
+        };
+        match code {
+            401 | 402 | 404 => self.fatal = Some(BrokerError::Auth(described)),
+            406 | 409 => {
+                self.fatal = Some(BrokerError::Rejected {
+                    status: u16::try_from(code).unwrap_or(0),
+                    code: code.to_string(),
+                    message: described,
+                })
+            }
+            _ => {
+                self.control.error = Some(u16::try_from(code).unwrap_or(0));
+                self.out.push(StreamEvent::Notice {
+                    instrument: None,
+                    code: code.to_string(),
+                    message: described,
+                });
+            }
+        }
+    }
+}
+
+// ---- JSON -------------------------------------------------------------------------------
+
+fn parse_json(frame: &[u8], sink: &mut Sink<'_, '_>) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_slice(frame);
+    FrameSeed(sink)
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())
+}
+
+/// Visits a frame (an array of messages, or one bare message) handing each to the sink.
+struct FrameSeed<'s, 'p, 'o>(&'s mut Sink<'p, 'o>);
+
+impl<'de> DeserializeSeed<'de> for FrameSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FrameSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of Alpaca stream messages")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(m) = seq.next_element::<Msg<'de>>()? {
+            self.0.message(m);
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let m = Msg::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        self.0.message(m);
+        Ok(())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Time<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Text::deserialize(d).map(Time::Text)
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, the only shape Alpaca sends, without the
+/// general RFC 3339 machinery; `None` for anything else (the caller falls back).
+pub(crate) fn fast_rfc3339(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let frac = &b[19..b.len() - 1];
+    let nanos = match frac.split_first() {
+        None => 0,
+        Some((b'.', digits)) if !digits.is_empty() && digits.len() <= 9 => {
+            let mut n = 0u32;
+            for &c in digits {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                n = n * 10 + u32::from(c - b'0');
+            }
+            n * 10u32.pow(9 - digits.len() as u32)
+        }
+        Some(_) => return None,
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    let secs = days * 86_400 + i64::from(hour * 3600 + min * 60 + sec);
+    // Rejects days past the month's end (Feb 30th) by checking the round trip.
+    let t = DateTime::from_timestamp(secs, nanos)?;
+    use chrono::Datelike;
+    (t.day() == day).then_some(t)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+// ---- msgpack ----------------------------------------------------------------------------
+
+fn parse_msgpack(frame: &[u8], sink: &mut Sink<'_, '_>) -> Result<(), String> {
+    let mut r = MpReader { b: frame, pos: 0 };
+    let first = r.peek().ok_or("an empty frame")?;
+    if is_map(first) {
+        let m = r.message()?;
+        sink.message(m);
+    } else {
+        let n = r.array_len()?;
+        for _ in 0..n {
+            let m = r.message()?;
+            sink.message(m);
+        }
+    }
+    if r.pos != frame.len() {
+        return Err("trailing bytes after the frame".into());
+    }
+    Ok(())
+}
+
+fn is_map(b: u8) -> bool {
+    matches!(b, 0x80..=0x8f | 0xde | 0xdf)
+}
+
+/// A zero-copy msgpack reader for the shapes the stream sends.
+struct MpReader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+type MpResult<T> = Result<T, String>;
+
+impl<'a> MpReader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn byte(&mut self) -> MpResult<u8> {
+        let v = self.peek().ok_or("truncated msgpack")?;
+        self.pos += 1;
+        Ok(v)
+    }
+
+    fn take(&mut self, n: usize) -> MpResult<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or("msgpack length overflow")?;
+        let s = self.b.get(self.pos..end).ok_or("truncated msgpack")?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn be(&mut self, n: usize) -> MpResult<u64> {
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+
+    fn len_of(&mut self, n: usize) -> MpResult<usize> {
+        usize::try_from(self.be(n)?).map_err(|_| "msgpack length overflow".to_string())
+    }
+
+    fn array_len(&mut self) -> MpResult<usize> {
+        match self.byte()? {
+            b @ 0x90..=0x9f => Ok(usize::from(b & 0x0f)),
+            0xdc => self.len_of(2),
+            0xdd => self.len_of(4),
+            b => Err(format!("expected a msgpack array, found 0x{b:02x}")),
+        }
+    }
+
+    fn map_len(&mut self) -> MpResult<usize> {
+        match self.byte()? {
+            b @ 0x80..=0x8f => Ok(usize::from(b & 0x0f)),
+            0xde => self.len_of(2),
+            0xdf => self.len_of(4),
+            b => Err(format!("expected a msgpack map, found 0x{b:02x}")),
+        }
+    }
+
+    fn str(&mut self) -> MpResult<&'a str> {
+        let len = match self.byte()? {
+            b @ 0xa0..=0xbf => usize::from(b & 0x1f),
+            0xd9 => self.len_of(1)?,
+            0xda => self.len_of(2)?,
+            0xdb => self.len_of(4)?,
+            b => return Err(format!("expected a msgpack string, found 0x{b:02x}")),
+        };
+        std::str::from_utf8(self.take(len)?).map_err(|_| "a msgpack string is not UTF-8".into())
+    }
+
+    /// Any number as f64; `nil` as `None`.
+    fn number(&mut self) -> MpResult<Option<f64>> {
+        let b = self.byte()?;
+        let v = match b {
+            0x00..=0x7f => f64::from(b),
+            0xe0..=0xff => f64::from(b as i8),
+            0xc0 => return Ok(None),
+            0xca => f64::from(f32::from_bits(self.be(4)? as u32)),
+            0xcb => f64::from_bits(self.be(8)?),
+            0xcc => self.be(1)? as f64,
+            0xcd => self.be(2)? as f64,
+            0xce => self.be(4)? as f64,
+            0xcf => self.be(8)? as f64,
+            0xd0 => f64::from(self.be(1)? as u8 as i8),
+            0xd1 => f64::from(self.be(2)? as u16 as i16),
+            0xd2 => f64::from(self.be(4)? as u32 as i32),
+            0xd3 => self.be(8)? as i64 as f64,
+            b => return Err(format!("expected a msgpack number, found 0x{b:02x}")),
+        };
+        Ok(Some(v))
+    }
+
+    /// A Timestamp (ext −1, 32/64/96-bit), or an RFC 3339 string; `nil` as `None`.
+    fn time(&mut self) -> MpResult<Option<Time<'a>>> {
+        let (len, ty) = match self.peek().ok_or("truncated msgpack")? {
+            0xc0 => {
+                self.pos += 1;
+                return Ok(None);
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                return Ok(Some(Time::Text(Text(Cow::Borrowed(self.str()?)))));
+            }
+            0xd6 => {
+                self.pos += 1;
+                (4, self.byte()?)
+            }
+            0xd7 => {
+                self.pos += 1;
+                (8, self.byte()?)
+            }
+            0xc7 => {
+                self.pos += 1;
+                let len = self.len_of(1)?;
+                (len, self.byte()?)
+            }
+            b => return Err(format!("expected a msgpack Timestamp, found 0x{b:02x}")),
+        };
+        if ty != 0xff {
+            self.take(len)?;
+            return Ok(None);
+        }
+        let (secs, nanos) = match len {
+            4 => (self.be(4)? as i64, 0u32),
+            8 => {
+                let v = self.be(8)?;
+                ((v & 0x3_ffff_ffff) as i64, (v >> 34) as u32)
+            }
+            12 => {
+                let nanos = self.be(4)? as u32;
+                (self.be(8)? as i64, nanos)
+            }
+            _ => return Err("a msgpack Timestamp of an unknown size".into()),
+        };
+        Ok(DateTime::from_timestamp(secs, nanos).map(Time::At))
+    }
+
+    fn int(&mut self) -> MpResult<Option<i64>> {
+        Ok(self.number()?.map(|f| f as i64))
+    }
+
+    /// Skips one value of any type.
+    fn skip(&mut self, depth: usize) -> MpResult<()> {
+        if depth > 32 {
+            return Err("msgpack nested too deeply".into());
+        }
+        let b = self.byte()?;
+        let (skip_bytes, items) = match b {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
+            0x80..=0x8f => (0, usize::from(b & 0x0f) * 2),
+            0x90..=0x9f => (0, usize::from(b & 0x0f)),
+            0xa0..=0xbf => (usize::from(b & 0x1f), 0),
+            0xc4 | 0xd9 => (self.len_of(1)?, 0),
+            0xc5 | 0xda => (self.len_of(2)?, 0),
+            0xc6 | 0xdb => (self.len_of(4)?, 0),
+            0xc7 => (self.len_of(1)?.saturating_add(1), 0),
+            0xc8 => (self.len_of(2)?.saturating_add(1), 0),
+            0xc9 => (self.len_of(4)?.saturating_add(1), 0),
+            0xca => (4, 0),
+            0xcb => (8, 0),
+            0xcc | 0xd0 => (1, 0),
+            0xcd | 0xd1 => (2, 0),
+            0xce | 0xd2 => (4, 0),
+            0xcf | 0xd3 => (8, 0),
+            0xd4 => (2, 0),
+            0xd5 => (3, 0),
+            0xd6 => (5, 0),
+            0xd7 => (9, 0),
+            0xd8 => (17, 0),
+            0xdc => (0, self.len_of(2)?),
+            0xdd => (0, self.len_of(4)?),
+            0xde => (0, self.len_of(2)?.saturating_mul(2)),
+            0xdf => (0, self.len_of(4)?.saturating_mul(2)),
+            _ => return Err(format!("invalid msgpack byte 0x{b:02x}")),
+        };
+        self.take(skip_bytes)?;
+        // Every item takes at least a byte: refuse counts the input cannot hold.
+        if items > self.b.len() - self.pos {
+            return Err("truncated msgpack".into());
+        }
+        for _ in 0..items {
+            self.skip(depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// One message: a map of string keys, the fields the connector reads kept.
+    fn message(&mut self) -> MpResult<Msg<'a>> {
+        let n = self.map_len()?;
+        if n > self.b.len() - self.pos {
+            return Err("truncated msgpack".into());
+        }
+        let mut m = Msg::default();
+        let text = |s: &'a str| Some(Text(Cow::Borrowed(s)));
+        for _ in 0..n {
+            match self.str()? {
+                "T" => m.kind = text(self.str()?),
+                "S" => m.symbol = text(self.str()?),
+                "msg" => m.msg = text(self.str()?),
+                "code" => m.code = self.int()?,
+                "bp" => m.bp = self.number()?,
+                "ap" => m.ap = self.number()?,
+                "bs" => m.bs = self.number()?,
+                "as" => m.asz = self.number()?,
+                "p" => m.p = self.number()?,
+                "s" => m.s = self.number()?,
+                "t" => m.time = self.time()?,
+                _ => self.skip(0)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
+// ---- client messages ----------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Auth<'a> {
+    action: &'static str,
+    key: &'a str,
+    secret: &'a str,
+}
+
+#[derive(Serialize)]
+struct Subscription<'a> {
+    action: &'static str,
+    quotes: &'a [String],
+    trades: &'a [String],
+}
+
+/// A small msgpack writer for the client's own messages (maps of strings and string lists).
+fn mp_str(out: &mut Vec<u8>, s: &str) {
+    let len = s.len();
+    if len < 32 {
+        out.push(0xa0 | len as u8);
+    } else if len <= usize::from(u8::MAX) {
+        out.extend_from_slice(&[0xd9, len as u8]);
+    } else if let Ok(l) = u16::try_from(len) {
+        out.push(0xda);
+        out.extend_from_slice(&l.to_be_bytes());
+    } else {
+        out.push(0xdb);
+        out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn mp_array_len(out: &mut Vec<u8>, len: usize) {
+    if len < 16 {
+        out.push(0x90 | len as u8);
+    } else if let Ok(l) = u16::try_from(len) {
+        out.push(0xdc);
+        out.extend_from_slice(&l.to_be_bytes());
+    } else {
+        out.push(0xdd);
+        out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes());
+    }
+}
+
+// ---- the stream -------------------------------------------------------------------------
+
+/// An open Alpaca data stream: quotes and trades of the subscribed symbols.
+pub struct AlpacaStream {
+    ws: WsConn,
+    parser: FrameParser,
+    encoding: Encoding,
+    ping_every: Duration,
+    trades: bool,
+    /// Wire symbols subscribed, in subscription order.
+    subscribed: Vec<String>,
+    /// Requests not answered yet, oldest first: the symbols a subscribe added, or `None` for
+    /// an unsubscribe. A refusal (400, 405) answers the oldest and rolls its symbols back.
+    outstanding: VecDeque<Option<Vec<String>>>,
+    /// Events read during the handshake, handed out by the first `read`.
+    pending: Vec<StreamEvent>,
+}
+
+impl fmt::Debug for AlpacaStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AlpacaStream")
+            .field("encoding", &self.encoding)
+            .field("subscribed", &self.subscribed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The symbol as Alpaca spells it: trimmed, upper case.
+fn wire_symbol(s: &str) -> String {
+    s.trim().to_ascii_uppercase()
+}
+
+impl AlpacaStream {
+    /// Connects to `url` (the full stream URL, e.g. `wss://stream.data.alpaca.markets/v2/iex`;
+    /// see [`stream_endpoint`]), authenticates with the key pair, and subscribes to quotes and
+    /// trades of `instruments` (may be empty). The whole handshake is bounded by
+    /// `opts.connect_timeout`.
+    pub async fn connect(
+        url: &str,
+        key: &Secret,
+        secret: &Secret,
+        instruments: &[String],
+        opts: &AlpacaStreamOptions,
+    ) -> Result<Self, BrokerError> {
+        let limit = opts.connect_timeout;
+        tokio::time::timeout(limit, Self::handshake(url, key, secret, instruments, opts))
+            .await
+            .map_err(|_| BrokerError::Timeout(limit))?
+    }
+
+    async fn handshake(
+        url: &str,
+        key: &Secret,
+        secret: &Secret,
+        instruments: &[String],
+        opts: &AlpacaStreamOptions,
+    ) -> Result<Self, BrokerError> {
+        let mut headers = Vec::new();
+        if opts.encoding == Encoding::Msgpack {
+            headers.push((
+                "Content-Type".to_string(),
+                "application/msgpack".to_string(),
+            ));
+        }
+        let ws_opts = WsOptions {
+            headers,
+            connect_timeout: opts.connect_timeout,
+            ping_every: opts.ping_every,
+        };
+        let ws = WsConn::connect(url, &ws_opts).await?;
+        let mut stream = Self {
+            ws,
+            parser: FrameParser::new(),
+            encoding: opts.encoding,
+            ping_every: opts.ping_every,
+            trades: opts.trades,
+            subscribed: Vec::new(),
+            outstanding: VecDeque::new(),
+            pending: Vec::new(),
+        };
+        stream.await_control(|c| c.connected).await?;
+        let auth = Auth {
+            action: "auth",
+            key: key.expose(),
+            secret: secret.expose(),
+        };
+        stream
+            .send(&auth, |out| {
+                out.push(0x83);
+                for (k, v) in [
+                    ("action", "auth"),
+                    ("key", auth.key),
+                    ("secret", auth.secret),
+                ] {
+                    mp_str(out, k);
+                    mp_str(out, v);
+                }
+            })
+            .await?;
+        stream.await_control(|c| c.authenticated).await?;
+        if stream.add(instruments).await? {
+            stream
+                .await_control(|c| c.subscribed || c.error.is_some())
+                .await?;
+        }
+        Ok(stream)
+    }
+
+    /// Reads frames (keeping their events for later) until one satisfies `done`.
+    async fn await_control(&mut self, done: impl Fn(&Control) -> bool) -> Result<(), BrokerError> {
+        let mut events = std::mem::take(&mut self.pending);
+        let result = loop {
+            match self.read_frame(&mut events).await {
+                Ok(Some(c)) if done(&c) => break Ok(()),
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    break Err(BrokerError::Network(
+                        "the Alpaca stream closed during the handshake".into(),
+                    ))
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        // Proof-of-life events of the handshake itself are not worth handing out.
+        events.retain(|e| !matches!(e, StreamEvent::Heartbeat));
+        self.pending = events;
+        result
+    }
+
+    /// Reads one frame into `out`; `None` once the server closed.
+    async fn read_frame(
+        &mut self,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<Option<Control>, BrokerError> {
+        let Some(frame) = self.ws.next().await? else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        let start = out.len();
+        let control = match &frame {
+            WsFrame::Text(t) => self.parser.parse(Encoding::Json, t.as_bytes(), now, out)?,
+            WsFrame::Binary(b) => self.parser.parse(Encoding::Msgpack, b, now, out)?,
+            WsFrame::Pong => {
+                out.push(StreamEvent::Heartbeat);
+                Control::default()
+            }
+        };
+        if control.subscribed {
+            self.outstanding.pop_front();
+        }
+        if let Some(code @ (400 | 405)) = control.error {
+            if let Some(Some(refused)) = self.outstanding.pop_front() {
+                self.roll_back(&refused, code, &mut out[start..]);
+            }
+        }
+        Ok(Some(control))
+    }
+
+    /// Forgets symbols whose subscribe was refused (Alpaca leaves the subscription
+    /// unchanged) and names them in the refusal's notice.
+    fn roll_back(&mut self, refused: &[String], code: u16, events: &mut [StreamEvent]) {
+        self.subscribed.retain(|s| !refused.contains(s));
+        for wire in refused {
+            self.parser.unalias(wire);
+        }
+        let code = code.to_string();
+        let notice = events.iter_mut().rev().find_map(|e| match e {
+            StreamEvent::Notice {
+                code: c, message, ..
+            } if *c == code => Some(message),
+            _ => None,
+        });
+        if let Some(message) = notice {
+            message.push_str("; not subscribed: ");
+            message.push_str(&refused.join(", "));
+        }
+    }
+
+    /// Remembers a request awaiting its answer.
+    fn expect_answer(&mut self, added: Option<Vec<String>>) {
+        // Alpaca answers every request; the bound only guards against one that does not.
+        if self.outstanding.len() >= 64 {
+            self.outstanding.pop_front();
+        }
+        self.outstanding.push_back(added);
+    }
+
+    /// Sends a client message in the stream's encoding (`mp` writes its msgpack form).
+    async fn send<T: Serialize>(
+        &mut self,
+        msg: &T,
+        mp: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), BrokerError> {
+        match self.encoding {
+            Encoding::Json => {
+                let text = serde_json::to_string(msg)
+                    .map_err(|e| BrokerError::Protocol(format!("cannot encode a request: {e}")))?;
+                self.ws.send_text(text).await
+            }
+            Encoding::Msgpack => {
+                let mut buf = Vec::with_capacity(64);
+                mp(&mut buf);
+                self.ws.send_binary(buf).await
+            }
+        }
+    }
+
+    /// Sends a (un)subscribe for quotes and trades of `symbols`.
+    async fn send_subscription(
+        &mut self,
+        action: &'static str,
+        symbols: &[String],
+    ) -> Result<(), BrokerError> {
+        let trades: &[String] = if self.trades { symbols } else { &[] };
+        let msg = Subscription {
+            action,
+            quotes: symbols,
+            trades,
+        };
+        self.send(&msg, |out| {
+            out.push(0x83);
+            mp_str(out, "action");
+            mp_str(out, action);
+            for (channel, list) in [("quotes", symbols), ("trades", trades)] {
+                mp_str(out, channel);
+                mp_array_len(out, list.len());
+                for s in list {
+                    mp_str(out, s);
+                }
+            }
+        })
+        .await
+    }
+
+    /// Subscribes to the symbols not yet subscribed; false when there were none.
+    async fn add(&mut self, instruments: &[String]) -> Result<bool, BrokerError> {
+        let mut new = Vec::new();
+        for user in instruments {
+            let wire = wire_symbol(user);
+            if wire.is_empty() || self.subscribed.contains(&wire) || new.contains(&wire) {
+                continue;
+            }
+            self.parser.alias(&wire, user.trim());
+            new.push(wire);
+        }
+        if new.is_empty() {
+            return Ok(false);
+        }
+        self.send_subscription("subscribe", &new).await?;
+        self.subscribed.extend(new.iter().cloned());
+        self.expect_answer(Some(new));
+        Ok(true)
+    }
+
+    /// The symbols subscribed on the wire.
+    pub fn subscribed(&self) -> &[String] {
+        &self.subscribed
+    }
+}
+
+#[async_trait]
+impl QuoteStream for AlpacaStream {
+    async fn read(&mut self, out: &mut Vec<StreamEvent>) -> Result<bool, BrokerError> {
+        if !self.pending.is_empty() {
+            out.append(&mut self.pending);
+            return Ok(true);
+        }
+        Ok(self.read_frame(out).await?.is_some())
+    }
+
+    /// Sends the subscription; the ack arrives through `read` as a heartbeat, a refusal
+    /// (405 symbol limit) as a notice naming the symbols left out (they may be subscribed
+    /// again later).
+    async fn subscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
+        self.add(instruments).await.map(|_| ())
+    }
+
+    async fn unsubscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
+        let mut gone = Vec::new();
+        for user in instruments {
+            let wire = wire_symbol(user);
+            if self.subscribed.contains(&wire) && !gone.contains(&wire) {
+                gone.push(wire);
+            }
+        }
+        if gone.is_empty() {
+            return Ok(());
+        }
+        self.send_subscription("unsubscribe", &gone).await?;
+        self.expect_answer(None);
+        self.subscribed.retain(|s| !gone.contains(s));
+        for wire in &gone {
+            self.parser.unalias(wire);
+        }
+        Ok(())
+    }
+
+    fn silence_limit(&self) -> Duration {
+        self.ping_every * 2
+    }
+
+    async fn close(&mut self) {
+        self.ws.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_get_a_feed_unless_they_have_one() {
+        let cases = [
+            (
+                "wss://stream.data.alpaca.markets/v2/iex",
+                "wss://stream.data.alpaca.markets/v2/iex",
+            ),
+            (
+                "wss://stream.data.alpaca.markets/v2/sip/",
+                "wss://stream.data.alpaca.markets/v2/sip",
+            ),
+            (
+                "wss://stream.data.alpaca.markets",
+                "wss://stream.data.alpaca.markets/v2/iex",
+            ),
+            (
+                "wss://stream.data.alpaca.markets/v2",
+                "wss://stream.data.alpaca.markets/v2/iex",
+            ),
+            ("http://127.0.0.1:9/v2/test", "ws://127.0.0.1:9/v2/test"),
+            ("ws://127.0.0.1:9", "ws://127.0.0.1:9/v2/iex"),
+            ("ws://127.0.0.1:9/proxy", "ws://127.0.0.1:9/proxy/v2/iex"),
+            ("wss://h/v2/delayed_sip", "wss://h/v2/delayed_sip"),
+        ];
+        for (given, want) in cases {
+            assert_eq!(stream_endpoint(given), want, "{given}");
+        }
+    }
+
+    #[test]
+    fn fast_time_parsing_agrees_with_chrono() {
+        for s in [
+            "2021-02-22T15:51:44.208Z",
+            "2021-02-22T15:51:44.208123456Z",
+            "2024-02-29T23:59:59Z",
+            "1999-12-31T00:00:00.1Z",
+            "2100-03-01T12:00:00.000000001Z",
+        ] {
+            assert_eq!(fast_rfc3339(s), parse_time(s), "{s}");
+            assert!(fast_rfc3339(s).is_some(), "{s}");
+        }
+        for s in [
+            "2021-02-30T15:51:44Z",
+            "2021-02-22T15:51:44+01:00",
+            "2021-02-22 15:51:44Z",
+            "2021-13-22T15:51:44Z",
+            "2021-02-22T15:51:44.Z",
+            "2021-02-22T15:51:44.1234567890Z",
+            "",
+        ] {
+            assert_eq!(fast_rfc3339(s), None, "{s}");
+        }
+    }
+}

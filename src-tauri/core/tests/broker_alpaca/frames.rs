@@ -1,0 +1,471 @@
+//! The data-stream parser on recorded frames, without sockets: every message type Alpaca
+//! (and the simulator) sends, in JSON and msgpack, every error code of Alpaca's table, and
+//! malformed input (skipped, never an error that ends the stream, never a panic).
+
+use brokerdesk_core::brokers::alpaca::stream::{parse_frame, Control, Encoding, FrameParser};
+use brokerdesk_core::brokers::BrokerError;
+use brokerdesk_core::stream::{parse_time, StreamEvent, Tick};
+use chrono::{DateTime, Utc};
+use rmpv::Value as Mp;
+
+fn now() -> DateTime<Utc> {
+    parse_time("2026-01-05T15:00:00Z").unwrap()
+}
+
+fn json(frame: &str) -> (Result<Control, BrokerError>, Vec<StreamEvent>) {
+    let mut out = Vec::new();
+    let r = parse_frame(Encoding::Json, frame.as_bytes(), now(), &mut out);
+    (r, out)
+}
+
+fn ticks(events: &[StreamEvent]) -> Vec<&Tick> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Tick(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+const QUOTE: &str = r#"[{"T":"q","S":"AMD","bx":"U","bp":87.66,"bs":1,"ax":"X","ap":87.67,"as":1,"t":"2021-02-22T15:51:45.3356677Z","c":["R"],"z":"C"}]"#;
+const TRADE: &str = r#"[{"T":"t","S":"AAPL","i":96921,"x":"D","p":126.55,"s":1,"t":"2021-02-22T15:51:44.208Z","c":["@","I"],"z":"C"}]"#;
+
+#[test]
+fn a_quote_fills_bid_ask_sizes_and_time() {
+    let (r, events) = json(QUOTE);
+    assert_eq!(r.unwrap(), Control::default());
+    let mut want = Tick::new("AMD", now());
+    want.bid = Some(87.66);
+    want.ask = Some(87.67);
+    want.bid_size = Some(1.0);
+    want.ask_size = Some(1.0);
+    want.exchange_time = parse_time("2021-02-22T15:51:45.3356677Z");
+    assert_eq!(events, vec![StreamEvent::Tick(want)]);
+}
+
+#[test]
+fn a_trade_fills_last_and_last_size() {
+    let (r, events) = json(TRADE);
+    r.unwrap();
+    let t = ticks(&events);
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        (t[0].instrument.as_str(), t[0].last, t[0].last_size),
+        ("AAPL", Some(126.55), Some(1.0))
+    );
+    assert_eq!((t[0].bid, t[0].ask), (None, None));
+    assert_eq!(t[0].exchange_time, parse_time("2021-02-22T15:51:44.208Z"));
+}
+
+#[test]
+fn a_batch_yields_every_tick_in_order_and_skips_other_types() {
+    let frame = r#"[
+      {"T":"q","S":"AAPL","bx":"V","bp":189.49,"bs":2,"ax":"V","ap":189.53,"as":3,"t":"2026-01-05T15:00:00.000000001Z","c":["R"],"z":"C"},
+      {"T":"b","S":"SPY","o":388.985,"h":389.13,"l":388.975,"c":389.12,"v":49378,"t":"2021-02-22T19:15:00Z","n":461,"vw":389.06},
+      {"T":"t","S":"MSFT","i":5,"x":"V","p":415.2,"s":100,"t":"2026-01-05T15:00:00.5Z","c":["@"],"z":"C"},
+      {"T":"s","S":"AAPL","sc":"H","sm":"Trading Halt","rc":"T12","rm":"Trading Halted; For information requested by NASDAQ","t":"2021-02-22T19:15:00Z","z":"C"},
+      {"T":"l","S":"IBM","u":175.1,"d":168.2,"i":"B","t":"2021-02-22T19:15:00Z","z":"A"},
+      {"T":"c","S":"AAPL","x":"V","oi":1,"op":1,"os":1,"oc":["@"],"ci":2,"cp":2,"cs":2,"cc":["@"],"t":"2021-02-22T19:15:00Z","z":"C"},
+      {"T":"x","S":"AAPL","i":3,"x":"V","p":1,"s":1,"a":"C","t":"2021-02-22T19:15:00Z","z":"C"},
+      {"T":"d","S":"SPY","o":1,"h":1,"l":1,"c":1,"v":1,"t":"2021-02-22T00:00:00Z"},
+      {"T":"u","S":"SPY","o":1,"h":1,"l":1,"c":1,"v":1,"t":"2021-02-22T19:15:00Z"},
+      {"T":"q","S":"AMD","bp":162.29,"ap":162.31,"t":"2026-01-05T15:00:01Z"}
+    ]"#;
+    let (r, events) = json(frame);
+    r.unwrap();
+    let t = ticks(&events);
+    assert_eq!(events.len(), 3, "only quotes and trades become events");
+    assert_eq!(
+        t.iter().map(|t| t.instrument.as_str()).collect::<Vec<_>>(),
+        ["AAPL", "MSFT", "AMD"]
+    );
+    assert_eq!(
+        t[0].exchange_time.unwrap().timestamp_subsec_nanos(),
+        1,
+        "nanoseconds kept"
+    );
+    assert_eq!((t[2].bid_size, t[2].ask_size), (None, None));
+}
+
+#[test]
+fn control_messages_are_heartbeats_and_report_the_handshake() {
+    let (r, events) = json(r#"[{"T":"success","msg":"connected"}]"#);
+    assert_eq!(
+        r.unwrap(),
+        Control {
+            connected: true,
+            ..Control::default()
+        }
+    );
+    assert_eq!(events, vec![StreamEvent::Heartbeat]);
+    let (r, _) = json(r#"[{"T":"success","msg":"authenticated"}]"#);
+    assert!(r.unwrap().authenticated);
+    let ack = r#"[{"T":"subscription","trades":["AAPL"],"quotes":["AMD","CLDR"],"bars":["*"],"updatedBars":[],"dailyBars":["VOO"],"statuses":["*"],"lulds":[],"corrections":["AAPL"],"cancelErrors":["AAPL"]}]"#;
+    let (r, events) = json(ack);
+    assert!(r.unwrap().subscribed);
+    assert_eq!(events, vec![StreamEvent::Heartbeat]);
+    // A bare object (not in an array) is understood too.
+    let (r, _) = json(r#"{"T":"success","msg":"connected"}"#);
+    assert!(r.unwrap().connected);
+}
+
+#[test]
+fn auth_errors_end_the_stream_as_auth() {
+    for (code, msg) in [
+        (401, "not authenticated"),
+        (402, "auth failed"),
+        (404, "auth timeout"),
+    ] {
+        let (r, _) = json(&format!(r#"[{{"T":"error","code":{code},"msg":"{msg}"}}]"#));
+        match r {
+            Err(BrokerError::Auth(m)) => assert!(m.contains(msg) && m.contains(&code.to_string())),
+            other => panic!("{code}: expected Auth, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn connection_limit_and_insufficient_subscription_are_rejections() {
+    for (code, msg) in [
+        (406, "connection limit exceeded"),
+        (409, "insufficient subscription"),
+    ] {
+        let (r, _) = json(&format!(r#"[{{"T":"error","code":{code},"msg":"{msg}"}}]"#));
+        match r {
+            Err(BrokerError::Rejected {
+                status,
+                code: c,
+                message,
+            }) => {
+                assert_eq!((status, c.as_str()), (code, code.to_string().as_str()));
+                assert!(message.contains(msg));
+            }
+            other => panic!("{code}: expected Rejected, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn other_errors_are_notices_and_the_stream_goes_on() {
+    for (code, msg) in [
+        (400, "invalid syntax"),
+        (403, "already authenticated"),
+        (405, "symbol limit exceeded"),
+        (407, "slow client"),
+        (408, "v2 not enabled"),
+        (410, "invalid subscribe action for this feed"),
+        (500, "internal error"),
+    ] {
+        let (r, events) = json(&format!(r#"[{{"T":"error","code":{code},"msg":"{msg}"}}]"#));
+        assert_eq!(r.unwrap().error, Some(code));
+        match &events[..] {
+            [StreamEvent::Notice {
+                instrument: None,
+                code: c,
+                message,
+            }] => {
+                assert_eq!(c, &code.to_string());
+                assert!(message.contains(msg), "{message}");
+            }
+            other => panic!("{code}: expected one notice, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn malformed_frames_are_skipped_without_events() {
+    for frame in [
+        "",
+        "not json",
+        "[",
+        r#"[{"T":"q","S":"AAPL","bp":1.0,"ap":2.0}"#,
+        r#"[{"T":"q","S":"AAPL","bp":"cheap"}]"#,
+        r#"[{"T":"q","S":12}]"#,
+        r#"[{"T":"q","S":"AAPL","bp":1.0}] trailing"#,
+        r#"[1, 2, 3]"#,
+        r#""just a string""#,
+        "\u{0}\u{1}<html>",
+    ] {
+        let (r, events) = json(frame);
+        assert_eq!(r, Ok(Control::default()), "{frame:?}");
+        assert!(events.is_empty(), "{frame:?} gave {events:?}");
+    }
+    // A good message before a bad one in the same frame is not half-delivered.
+    let (r, events) =
+        json(r#"[{"T":"q","S":"AAPL","bp":1.0,"ap":2.0},{"T":"q","S":"AMD","bp":{}}]"#);
+    assert_eq!((r, events.len()), (Ok(Control::default()), 0));
+    // Messages without a type or a symbol are ignored, the rest of the frame is kept.
+    let (_, events) = json(r#"[{"S":"AAPL"},{"T":"q","bp":1.0},{"T":"t","S":"AAPL","p":1.5}]"#);
+    assert_eq!(ticks(&events).len(), 1);
+    // Escaped strings and null prices are fine.
+    let (_, events) = json(r#"[{"T":"q","S":"BRK\u002eB","bp":null,"ap":2.5,"t":"bad time"}]"#);
+    let t = ticks(&events);
+    assert_eq!(
+        (
+            t[0].instrument.as_str(),
+            t[0].bid,
+            t[0].ask,
+            t[0].exchange_time
+        ),
+        ("BRK.B", None, Some(2.5), None)
+    );
+}
+
+#[test]
+fn aliases_map_symbols_back_to_the_users_spelling() {
+    let mut parser = FrameParser::new();
+    parser.alias("AAPL", "aapl");
+    let mut out = Vec::new();
+    parser
+        .parse(Encoding::Json, TRADE.as_bytes(), now(), &mut out)
+        .unwrap();
+    parser
+        .parse(Encoding::Json, QUOTE.as_bytes(), now(), &mut out)
+        .unwrap();
+    let names: Vec<_> = ticks(&out).iter().map(|t| t.instrument.clone()).collect();
+    assert_eq!(names, ["aapl", "AMD"]);
+}
+
+// ---- msgpack ----
+
+fn mp_map(pairs: Vec<(&str, Mp)>) -> Mp {
+    Mp::Map(pairs.into_iter().map(|(k, v)| (Mp::from(k), v)).collect())
+}
+
+fn encode(v: &Mp) -> Vec<u8> {
+    let mut buf = Vec::new();
+    rmpv::encode::write_value(&mut buf, v).unwrap();
+    buf
+}
+
+fn msgpack(frame: &[u8]) -> (Result<Control, BrokerError>, Vec<StreamEvent>) {
+    let mut out = Vec::new();
+    let r = parse_frame(Encoding::Msgpack, frame, now(), &mut out);
+    (r, out)
+}
+
+/// msgpack Timestamp 64: nanoseconds in the top 30 bits, seconds in the low 34.
+fn ts64(secs: u64, nanos: u32) -> Mp {
+    Mp::Ext(-1, ((u64::from(nanos) << 34) | secs).to_be_bytes().to_vec())
+}
+
+#[test]
+fn msgpack_quotes_and_trades_with_timestamps() {
+    let quote = mp_map(vec![
+        ("T", "q".into()),
+        ("S", "AMD".into()),
+        ("bx", "U".into()),
+        ("bp", Mp::F64(87.66)),
+        ("bs", 1.into()),
+        ("ax", "X".into()),
+        ("ap", Mp::F32(87.5)),
+        ("as", 300.into()),
+        ("t", ts64(1_614_009_105, 335_667_700)),
+        ("c", Mp::Array(vec!["R".into()])),
+        ("z", "C".into()),
+    ]);
+    let trade = mp_map(vec![
+        ("T", "t".into()),
+        ("S", "AAPL".into()),
+        ("i", 96921.into()),
+        ("x", "D".into()),
+        ("p", Mp::F64(126.55)),
+        ("s", 1.into()),
+        // Timestamp 32 (whole seconds).
+        ("t", Mp::Ext(-1, 1_614_009_104u32.to_be_bytes().to_vec())),
+        ("c", Mp::Array(vec!["@".into(), "I".into()])),
+        ("z", "C".into()),
+    ]);
+    // Timestamp 96 (nanoseconds u32, then seconds i64), plus a bin field to skip.
+    let mut t96 = 5u32.to_be_bytes().to_vec();
+    t96.extend_from_slice(&1_614_009_106i64.to_be_bytes());
+    let quote96 = mp_map(vec![
+        ("T", "q".into()),
+        ("S", "MSFT".into()),
+        ("raw", Mp::Binary(vec![1, 2, 3])),
+        ("bp", (-3).into()),
+        ("ap", Mp::from(u64::MAX)),
+        ("t", Mp::Ext(-1, t96)),
+    ]);
+    let frame = encode(&Mp::Array(vec![quote, trade, quote96]));
+    let (r, events) = msgpack(&frame);
+    r.unwrap();
+    let t = ticks(&events);
+    assert_eq!(t.len(), 3);
+    assert_eq!(
+        (t[0].bid, t[0].ask, t[0].bid_size, t[0].ask_size),
+        (Some(87.66), Some(87.5), Some(1.0), Some(300.0))
+    );
+    assert_eq!(
+        t[0].exchange_time,
+        parse_time("2021-02-22T15:51:45.3356677Z")
+    );
+    assert_eq!((t[1].last, t[1].last_size), (Some(126.55), Some(1.0)));
+    assert_eq!(t[1].exchange_time, parse_time("2021-02-22T15:51:44Z"));
+    assert_eq!(t[2].bid, Some(-3.0));
+    assert_eq!(
+        t[2].exchange_time,
+        parse_time("2021-02-22T15:51:46.000000005Z")
+    );
+}
+
+#[test]
+fn msgpack_control_and_error_messages() {
+    let one = |pairs: Vec<(&str, Mp)>| encode(&Mp::Array(vec![mp_map(pairs)]));
+    let (r, events) = msgpack(&one(vec![
+        ("T", "success".into()),
+        ("msg", "connected".into()),
+    ]));
+    assert!(r.unwrap().connected);
+    assert_eq!(events, vec![StreamEvent::Heartbeat]);
+    let (r, _) = msgpack(&one(vec![
+        ("T", "subscription".into()),
+        ("quotes", Mp::Array(vec!["AAPL".into()])),
+    ]));
+    assert!(r.unwrap().subscribed);
+    let (r, _) = msgpack(&one(vec![
+        ("T", "error".into()),
+        ("code", 402.into()),
+        ("msg", "auth failed".into()),
+    ]));
+    assert!(matches!(r, Err(BrokerError::Auth(_))), "{r:?}");
+    let (r, events) = msgpack(&one(vec![
+        ("T", "error".into()),
+        ("code", 405.into()),
+        ("msg", "symbol limit exceeded".into()),
+    ]));
+    assert_eq!(r.unwrap().error, Some(405));
+    assert!(matches!(&events[..], [StreamEvent::Notice { code, .. }] if code == "405"));
+}
+
+#[test]
+fn malformed_msgpack_is_skipped_and_never_panics() {
+    let good = encode(&Mp::Array(vec![mp_map(vec![
+        ("T", "q".into()),
+        ("S", "AAPL".into()),
+        ("bp", Mp::F64(1.0)),
+        ("t", ts64(1, 2)),
+    ])]));
+    // Every truncation and every single-byte corruption of a good frame.
+    for cut in 0..good.len() {
+        let (r, events) = msgpack(&good[..cut]);
+        assert_eq!(r, Ok(Control::default()), "cut at {cut}");
+        assert!(events.is_empty());
+    }
+    for i in 0..good.len() {
+        for b in [0x00, 0x7f, 0x80, 0x9f, 0xc1, 0xd9, 0xdd, 0xdf, 0xff] {
+            let mut bad = good.clone();
+            bad[i] = b;
+            let mut out = Vec::new();
+            let _ = parse_frame(Encoding::Msgpack, &bad, now(), &mut out);
+        }
+    }
+    for frame in [
+        &[0xdd, 0xff, 0xff, 0xff, 0xff][..],
+        &[0x91, 0xdf, 0xff, 0xff, 0xff, 0xff],
+        &[0x91, 0x81, 0xa1, b'x', 0xdd, 0xff, 0xff, 0xff, 0xff],
+        b"\x92\x01\x02",
+        b"[{\"T\":\"q\"}]",
+    ] {
+        let (r, events) = msgpack(frame);
+        assert_eq!((r, events.len()), (Ok(Control::default()), 0), "{frame:?}");
+    }
+    // Deep nesting is refused, not a stack overflow.
+    let mut deep = vec![0x91, 0x81, 0xa1, b'x'];
+    deep.extend(std::iter::repeat_n(0x91, 100_000));
+    deep.push(0xc0);
+    let (r, events) = msgpack(&deep);
+    assert_eq!((r, events.len()), (Ok(Control::default()), 0));
+}
+
+/// Parser speed alone, without sockets (release mode):
+/// `cargo test --release -p brokerdesk-core --test broker_alpaca parse_speed -- --ignored --nocapture`.
+/// `VARIANT=value` / `VARIANT=rmpv` measure the naive baselines instead (a
+/// `serde_json::Value` / `rmpv::Value` per frame, no ticks built).
+#[test]
+#[ignore = "a measurement, not a test"]
+fn parse_speed() {
+    let quote = |i: usize| {
+        format!(
+            r#"{{"T":"q","S":"AAPL","bx":"V","bp":{:.2},"bs":2,"ax":"V","ap":{:.2},"as":3,"t":"2026-01-05T15:00:00.{:09}Z","c":["R"],"z":"C"}}"#,
+            189.0 + i as f64 / 100.0,
+            189.02 + i as f64 / 100.0,
+            i * 1000 + 7
+        )
+    };
+    let variant = std::env::var("VARIANT").unwrap_or_default();
+    for batch in [1usize, 100] {
+        let frame = format!("[{}]", (0..batch).map(quote).collect::<Vec<_>>().join(","));
+        let mp = serde_json::from_str::<serde_json::Value>(&frame).unwrap();
+        // The same frame in msgpack, `t` as a Timestamp 64.
+        let mp = Mp::Array(
+            mp.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    let mut pairs = Vec::new();
+                    for (k, v) in m.as_object().unwrap() {
+                        let v = match (k.as_str(), v) {
+                            ("t", _) => ts64(1_767_625_200, 7000),
+                            (_, serde_json::Value::String(s)) => Mp::from(s.as_str()),
+                            (_, serde_json::Value::Number(n)) if n.is_u64() => {
+                                Mp::from(n.as_u64().unwrap())
+                            }
+                            (_, serde_json::Value::Number(n)) => Mp::F64(n.as_f64().unwrap()),
+                            _ => Mp::Array(vec!["R".into()]),
+                        };
+                        pairs.push((Mp::from(k.as_str()), v));
+                    }
+                    Mp::Map(pairs)
+                })
+                .collect(),
+        );
+        let mp = encode(&mp);
+        for (encoding, bytes) in [
+            (Encoding::Json, frame.as_bytes()),
+            (Encoding::Msgpack, &mp[..]),
+        ] {
+            let mut out = Vec::with_capacity(batch);
+            let started = std::time::Instant::now();
+            let mut n = 0usize;
+            let received_at = now();
+            let cpu0 = thread_cpu_ns();
+            while started.elapsed() < std::time::Duration::from_millis(700) {
+                for _ in 0..100 {
+                    out.clear();
+                    if variant == "value" && encoding == Encoding::Json {
+                        // The naive baseline: a serde_json::Value per frame.
+                        let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                        n += v.as_array().map_or(0, Vec::len);
+                        continue;
+                    }
+                    if variant == "rmpv" && encoding == Encoding::Msgpack {
+                        let v = rmpv::decode::read_value(&mut &bytes[..]).unwrap();
+                        n += v.as_array().map_or(0, Vec::len);
+                        continue;
+                    }
+                    parse_frame(encoding, bytes, received_at, &mut out).unwrap();
+                    n += out.len();
+                }
+            }
+            let secs = started.elapsed().as_secs_f64();
+            let cpu = (thread_cpu_ns() - cpu0) as f64 / 1e9;
+            println!(
+                "parse {encoding:?} batch {batch}: {:.2} M ticks/s wall, {:.2} M ticks per CPU-second ({:.0} ns/tick)",
+                n as f64 / secs / 1e6,
+                n as f64 / cpu / 1e6,
+                cpu * 1e9 / n as f64
+            );
+        }
+    }
+}
+
+/// CPU time of this thread in nanoseconds (Linux `schedstat`), so measurements hold on a
+/// busy machine; 0 elsewhere.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}

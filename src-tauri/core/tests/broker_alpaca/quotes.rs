@@ -1,0 +1,537 @@
+//! The connector's data stream (`AlpacaStream`) against the simulator over real sockets, in
+//! both encodings: ticks with bid/ask/time, subscribing and unsubscribing on the open stream,
+//! reconnecting after a cut with the same subscriptions, refused auth, a half-open link
+//! caught by the silence limit, garbage and oversized frames skipped, Alpaca's error codes,
+//! and no credential in any error or notice. Also instrument search over `/v2/assets`.
+
+use std::time::{Duration, Instant};
+
+use brokerdesk_core::brokers::alpaca::{Alpaca, AlpacaStreamOptions, Encoding};
+use brokerdesk_core::brokers::{Broker, BrokerError};
+use brokerdesk_core::stream::{QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
+use brokerdesk_sim::alpaca::{router, SimState, StreamInjection, StreamSettings};
+use brokerdesk_sim::{Fault, Faults, SimServer};
+
+use super::{assert_clean, config, KEY, SECRET};
+
+async fn sim_with(settings: StreamSettings) -> (SimServer, SimState) {
+    let faults = Faults::new();
+    let state = SimState::new(faults.clone(), KEY, SECRET);
+    state.set_stream(settings);
+    let server = SimServer::start(router(state.clone()), faults, 0)
+        .await
+        .unwrap();
+    (server, state)
+}
+
+fn fast() -> StreamSettings {
+    StreamSettings {
+        batch: 4,
+        interval: Duration::from_millis(10),
+        ..StreamSettings::default()
+    }
+}
+
+fn options(encoding: Encoding) -> AlpacaStreamOptions {
+    AlpacaStreamOptions {
+        encoding,
+        connect_timeout: Duration::from_secs(3),
+        ping_every: Duration::from_millis(150),
+        ..AlpacaStreamOptions::default()
+    }
+}
+
+fn alpaca(server: &SimServer, encoding: Encoding) -> Alpaca {
+    Alpaca::new(config(server, KEY, SECRET))
+        .unwrap()
+        .with_stream_options(options(encoding))
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Fails if a notice carries a credential.
+fn assert_clean_events(events: &[StreamEvent]) {
+    for e in events {
+        let text = format!("{e:?}");
+        assert!(
+            !text.contains(KEY) && !text.contains(SECRET),
+            "leak: {text}"
+        );
+    }
+}
+
+/// Reads until `n` ticks satisfying `want` arrived (other events are collected too).
+async fn ticks_until(
+    stream: &mut dyn QuoteStream,
+    n: usize,
+    want: impl Fn(&Tick) -> bool,
+) -> (Vec<Tick>, Vec<StreamEvent>) {
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let (mut ticks, mut others, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+    while ticks.len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "only {} ticks: {ticks:?}",
+            ticks.len()
+        );
+        buf.clear();
+        let open = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
+            .await
+            .expect("no frame within 2 s")
+            .unwrap();
+        assert!(open, "the stream closed");
+        assert_clean_events(&buf);
+        for e in buf.drain(..) {
+            match e {
+                StreamEvent::Tick(t) if want(&t) => ticks.push(t),
+                StreamEvent::Tick(_) => {}
+                other => others.push(other),
+            }
+        }
+    }
+    (ticks, others)
+}
+
+/// Reads until `n` notices arrived; returns them.
+async fn notices(stream: &mut dyn QuoteStream, n: usize) -> Vec<StreamEvent> {
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let (mut found, mut buf) = (Vec::new(), Vec::new());
+    while found.len() < n {
+        assert!(Instant::now() < deadline, "only these notices: {found:?}");
+        buf.clear();
+        let open = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
+            .await
+            .expect("no frame within 2 s")
+            .unwrap();
+        assert!(open, "the stream closed");
+        assert_clean_events(&buf);
+        found.extend(
+            buf.drain(..)
+                .filter(|e| matches!(e, StreamEvent::Notice { .. })),
+        );
+    }
+    found
+}
+
+async fn subscribe_tick_unsubscribe(encoding: Encoding) {
+    let (server, _state) = sim_with(fast()).await;
+    let connector = alpaca(&server, encoding);
+    let mut stream = connector
+        .open_quote_stream(&names(&["AAPL"]))
+        .await
+        .unwrap();
+    let (ticks, _) = ticks_until(stream.as_mut(), 6, |_| true).await;
+    assert!(ticks.iter().all(|t| t.instrument == "AAPL"));
+    let quote = ticks.iter().find(|t| t.bid.is_some()).expect("a quote");
+    assert!(quote.ask.unwrap() > quote.bid.unwrap());
+    assert!(quote.bid_size.is_some() && quote.exchange_time.is_some());
+    let age = quote.received_at - quote.exchange_time.unwrap();
+    assert!(age.num_seconds().abs() < 5, "exchange time {age} off");
+    let trade = ticks.iter().find(|t| t.last.is_some()).expect("a trade");
+    assert!(trade.last_size.unwrap() >= 1.0 && trade.exchange_time.is_some());
+
+    // More on the open stream, in the user's spelling.
+    stream.subscribe(&names(&["msft", "AAPL"])).await.unwrap();
+    let (ticks, others) = ticks_until(stream.as_mut(), 3, |t| t.instrument == "msft").await;
+    assert!(ticks.iter().all(|t| t.bid.is_some() || t.last.is_some()));
+    assert!(
+        others.contains(&StreamEvent::Heartbeat),
+        "the subscription ack"
+    );
+
+    stream.unsubscribe(&names(&["AAPL"])).await.unwrap();
+    // After the ack, only msft ticks.
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        stream.read(&mut buf).await.unwrap();
+        if buf.contains(&StreamEvent::Heartbeat) {
+            break;
+        }
+    }
+    let (ticks, _) = ticks_until(stream.as_mut(), 12, |_| true).await;
+    assert!(
+        ticks.iter().all(|t| t.instrument == "msft"),
+        "{:?}",
+        ticks.iter().map(|t| &t.instrument).collect::<Vec<_>>()
+    );
+    stream.close().await;
+}
+
+#[tokio::test]
+async fn stream_json_subscribes_ticks_and_unsubscribes() {
+    subscribe_tick_unsubscribe(Encoding::Json).await;
+}
+
+#[tokio::test]
+async fn stream_msgpack_subscribes_ticks_and_unsubscribes() {
+    subscribe_tick_unsubscribe(Encoding::Msgpack).await;
+}
+
+#[tokio::test]
+async fn stream_reconnects_after_a_cut_with_the_same_subscriptions() {
+    let (server, state) = sim_with(fast()).await;
+    let connector = alpaca(&server, Encoding::Json);
+    let instruments = names(&["AAPL", "amd"]);
+    let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
+    ticks_until(stream.as_mut(), 4, |_| true).await;
+    server.faults().cut_streams();
+    let mut buf = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(true) => continue,
+                Ok(false) => return None,
+                Err(e) => return Some(e),
+            }
+        }
+    })
+    .await
+    .expect("the cut was not noticed");
+    if let Some(e) = ended {
+        assert!(e.retryable(), "{e:?}");
+        assert_clean(&e);
+    }
+    // The owner opens a new stream with the same instruments.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(state.stream_connections("iex"), 0);
+    let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
+    let (ticks, _) = ticks_until(stream.as_mut(), 8, |_| true).await;
+    for name in ["AAPL", "amd"] {
+        assert!(ticks.iter().any(|t| t.instrument == name), "no {name} tick");
+    }
+}
+
+#[tokio::test]
+async fn refused_credentials_are_auth_errors_without_the_secret() {
+    let (server, _state) = sim_with(fast()).await;
+    for encoding in [Encoding::Json, Encoding::Msgpack] {
+        let wrong = Alpaca::new(config(&server, KEY, "not-the-secret"))
+            .unwrap()
+            .with_stream_options(options(encoding));
+        let e = wrong
+            .open_stream(&names(&["AAPL"]))
+            .await
+            .expect_err("wrong secret");
+        assert!(
+            matches!(e, BrokerError::Auth(ref m) if m.contains("402")),
+            "{e:?}"
+        );
+        common_clean(&e, "not-the-secret");
+    }
+    server.faults().set(Some(Fault::RefuseAuth));
+    let e = alpaca(&server, Encoding::Json)
+        .open_stream(&names(&["AAPL"]))
+        .await
+        .expect_err("refused");
+    assert!(matches!(e, BrokerError::Auth(_)) && !e.retryable(), "{e:?}");
+    assert_clean(&e);
+}
+
+fn common_clean(e: &BrokerError, extra: &str) {
+    super::common::assert_no_secret(e, &[KEY, SECRET, extra]);
+}
+
+#[tokio::test]
+async fn a_half_open_link_trips_the_silence_limit() {
+    let (server, _state) = sim_with(fast()).await;
+    let connector = alpaca(&server, Encoding::Json);
+    let mut stream = connector
+        .open_quote_stream(&names(&["AAPL"]))
+        .await
+        .unwrap();
+    assert_eq!(stream.silence_limit(), Duration::from_millis(300));
+    ticks_until(stream.as_mut(), 2, |_| true).await;
+    // An idle but healthy link answers pings within the limit (heartbeats, no ticks).
+    stream.unsubscribe(&names(&["AAPL"])).await.unwrap();
+    let mut buf = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(700) {
+        buf.clear();
+        tokio::time::timeout(stream.silence_limit(), stream.read(&mut buf))
+            .await
+            .expect("a healthy idle link went silent")
+            .unwrap();
+    }
+    stream.subscribe(&names(&["AAPL"])).await.unwrap();
+    server.faults().set_half_open(true);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        assert!(Instant::now() < deadline, "never went silent");
+        buf.clear();
+        match tokio::time::timeout(stream.silence_limit(), stream.read(&mut buf)).await {
+            Err(_elapsed) => break,
+            Ok(r) => assert!(r.unwrap(), "closed instead of going silent"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn garbage_and_oversized_frames_are_skipped() {
+    let (server, state) = sim_with(fast()).await;
+    for encoding in [Encoding::Json, Encoding::Msgpack] {
+        let connector = alpaca(&server, encoding);
+        let mut stream = connector
+            .open_quote_stream(&names(&["AAPL"]))
+            .await
+            .unwrap();
+        ticks_until(stream.as_mut(), 1, |_| true).await;
+        let oversized = format!("[{}]", " ".repeat(MAX_MESSAGE + 10));
+        for junk in [
+            StreamInjection::Text("<html>\u{0}not json".into()),
+            StreamInjection::Text(r#"[{"T":"q","S":"AAPL","bp":"#.into()),
+            StreamInjection::Binary(vec![0xc1, 0xff, 0x00]),
+            StreamInjection::Binary(vec![0x91, 0xdf, 0xff, 0xff, 0xff, 0xff]),
+            StreamInjection::Text(oversized),
+        ] {
+            assert_eq!(state.inject(junk), 1);
+        }
+        // The stream goes on.
+        let (ticks, _) = ticks_until(stream.as_mut(), 20, |_| true).await;
+        assert!(ticks.iter().all(|t| t.instrument == "AAPL"));
+        stream.close().await;
+        drop(stream);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() {
+    let settings = StreamSettings {
+        symbol_limit: 2,
+        ..fast()
+    };
+    let (server, state) = sim_with(settings).await;
+    let connector = alpaca(&server, Encoding::Msgpack);
+    let mut stream = connector
+        .open_quote_stream(&names(&["AAPL", "ZZZZNOTREAL"]))
+        .await
+        .unwrap();
+    ticks_until(stream.as_mut(), 2, |t| t.instrument == "AAPL").await;
+    // A third symbol is over the limit: a notice, the subscription unchanged.
+    stream.subscribe(&names(&["MSFT"])).await.unwrap();
+    let others = notices(stream.as_mut(), 1).await;
+    let notice = others
+        .iter()
+        .find_map(|e| match e {
+            StreamEvent::Notice {
+                instrument,
+                code,
+                message,
+            } => Some((instrument.clone(), code.clone(), message.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no 405 notice: {others:?}"));
+    assert_eq!((notice.0, notice.1.as_str()), (None, "405"));
+    assert!(notice.2.contains("symbol limit"), "{}", notice.2);
+    assert!(notice.2.ends_with("not subscribed: MSFT"), "{}", notice.2);
+
+    // Errors without a fixed meaning are notices too; the stream continues.
+    for code in [500, 407, 400] {
+        state.inject(StreamInjection::Error(code));
+    }
+    let others = notices(stream.as_mut(), 3).await;
+    let codes: Vec<_> = others
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Notice { code, .. } => Some(code.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, ["500", "407", "400"]);
+    let (ticks, _) = ticks_until(stream.as_mut(), 4, |_| true).await;
+    assert!(
+        ticks.iter().all(|t| t.instrument == "AAPL"),
+        "MSFT was refused"
+    );
+
+    // 406 mid-stream ends it as a rejection.
+    state.inject(StreamInjection::Error(406));
+    let mut buf = Vec::new();
+    let e = loop {
+        buf.clear();
+        match stream.read(&mut buf).await {
+            Ok(true) => continue,
+            Ok(false) => panic!("closed without the error"),
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        matches!(&e, BrokerError::Rejected { code, .. } if code == "406"),
+        "{e:?}"
+    );
+    assert_clean(&e);
+}
+
+#[tokio::test]
+async fn connection_limit_and_missing_plan_are_rejections() {
+    let (server, _state) = sim_with(fast()).await;
+    let connector = alpaca(&server, Encoding::Json);
+    let _first = connector.open_quote_stream(&[]).await.unwrap();
+    let e = connector
+        .open_stream(&names(&["AAPL"]))
+        .await
+        .expect_err("one connection per feed");
+    assert!(
+        matches!(&e, BrokerError::Rejected { status: 406, code, .. } if code == "406"),
+        "{e:?}"
+    );
+    assert!(!e.retryable());
+    assert_clean(&e);
+
+    // The demo plan has no SIP feed: 409.
+    let sip = format!("{}/v2/sip", server.ws_url());
+    let cfg = brokerdesk_core::brokers::ConnectorConfig::new(
+        brokerdesk_core::accounts::model::BrokerKind::Alpaca,
+        brokerdesk_core::accounts::model::Environment::Practice,
+        None,
+        Some(&server.url()),
+        Some(&sip),
+    )
+    .unwrap()
+    .with_credentials(
+        Some(brokerdesk_core::Secret::new(KEY)),
+        Some(brokerdesk_core::Secret::new(SECRET)),
+    );
+    let e = Alpaca::new(cfg)
+        .unwrap()
+        .open_stream(&names(&["AAPL"]))
+        .await
+        .expect_err("no SIP");
+    assert!(
+        matches!(&e, BrokerError::Rejected { code, .. } if code == "409"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_stream_url_gets_the_default_feed_when_it_names_none() {
+    let (server, _state) = sim_with(fast()).await;
+    let cfg = brokerdesk_core::brokers::ConnectorConfig::new(
+        brokerdesk_core::accounts::model::BrokerKind::Alpaca,
+        brokerdesk_core::accounts::model::Environment::Practice,
+        None,
+        Some(&server.url()),
+        Some(&server.ws_url()),
+    )
+    .unwrap()
+    .with_credentials(
+        Some(brokerdesk_core::Secret::new(KEY)),
+        Some(brokerdesk_core::Secret::new(SECRET)),
+    );
+    let connector = Alpaca::new(cfg)
+        .unwrap()
+        .with_stream_options(options(Encoding::Json));
+    assert_eq!(
+        connector.stream_url(),
+        format!("{}/v2/iex", server.ws_url())
+    );
+    let mut stream = connector
+        .open_quote_stream(&names(&["TSLA"]))
+        .await
+        .unwrap();
+    ticks_until(stream.as_mut(), 1, |t| t.instrument == "TSLA").await;
+    // The catalog's default already names the feed.
+    let default = brokerdesk_core::brokers::ConnectorConfig::new(
+        brokerdesk_core::accounts::model::BrokerKind::Alpaca,
+        brokerdesk_core::accounts::model::Environment::Live,
+        None,
+        None,
+        None,
+    )
+    .unwrap()
+    .with_credentials(
+        Some(brokerdesk_core::Secret::new(KEY)),
+        Some(brokerdesk_core::Secret::new(SECRET)),
+    );
+    assert_eq!(
+        Alpaca::new(default).unwrap().stream_url(),
+        "wss://stream.data.alpaca.markets/v2/iex"
+    );
+}
+
+#[tokio::test]
+async fn search_matches_symbol_prefixes_then_names() {
+    let (server, _state) = sim_with(fast()).await;
+    let connector = alpaca(&server, Encoding::Json);
+    let hits = connector.search_instruments("aa").await.unwrap();
+    let symbols: Vec<_> = hits.iter().map(|h| h.symbol.as_str()).collect();
+    assert_eq!(symbols, ["AAL", "AAP", "AAPL"]);
+    assert_eq!(hits[2].name.as_deref(), Some("Apple Inc. Common Stock"));
+    assert_eq!(hits[2].kind.as_deref(), Some("equity"));
+
+    let hits = connector.search_instruments(" AAPL ").await.unwrap();
+    assert_eq!(hits[0].symbol, "AAPL", "the exact symbol first");
+    let hits = connector.search_instruments("alphabet").await.unwrap();
+    let symbols: Vec<_> = hits.iter().map(|h| h.symbol.as_str()).collect();
+    assert_eq!(symbols, ["GOOG", "GOOGL"]);
+    // Inactive and crypto assets are not offered; nothing matches nothing.
+    assert!(connector
+        .search_instruments("TWTR")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(connector
+        .search_instruments("BTC")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(connector.search_instruments("  ").await.unwrap().is_empty());
+    // At most 20.
+    let all = connector.search_instruments("a").await.unwrap();
+    assert!(!all.is_empty() && all.len() <= 20);
+    assert!(all.iter().take_while(|h| h.symbol.starts_with('A')).count() >= 5);
+
+    // Wrong keys: an auth error, no secret in it.
+    let wrong = Alpaca::new(config(&server, KEY, "nope-wrong")).unwrap();
+    let e = wrong
+        .search_instruments("aapl")
+        .await
+        .expect_err("wrong key");
+    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
+    assert_clean(&e);
+}
+
+/// Throughput of the client against the burst simulator (release mode):
+/// `cargo test --release -p brokerdesk-core --test broker_alpaca throughput -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test"]
+async fn throughput_against_the_burst_sim() {
+    for encoding in [Encoding::Json, Encoding::Msgpack] {
+        for batch in [1, 100] {
+            let (server, _state) = sim_with(StreamSettings::burst(batch)).await;
+            let connector = alpaca(&server, encoding);
+            let mut stream = connector
+                .open_quote_stream(&names(&["AAPL"]))
+                .await
+                .unwrap();
+            // Quotes only, like the benchmark.
+            let mut buf = Vec::with_capacity(256);
+            let (mut n, mut frames) = (0u64, 0u64);
+            let warmup = Instant::now();
+            while warmup.elapsed() < Duration::from_millis(300) {
+                buf.clear();
+                stream.read(&mut buf).await.unwrap();
+            }
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(2) {
+                buf.clear();
+                stream.read(&mut buf).await.unwrap();
+                frames += 1;
+                n += buf
+                    .iter()
+                    .filter(|e| matches!(e, StreamEvent::Tick(_)))
+                    .count() as u64;
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "{encoding:?} batch {batch}: {:.0} ticks/s ({:.0} frames/s)",
+                n as f64 / secs,
+                frames as f64 / secs
+            );
+            stream.close().await;
+        }
+    }
+}
