@@ -167,7 +167,7 @@ async fn full_path(url: &str, quotes: u64, encoding: Encoding) -> f64 {
     }
     let secs = started.unwrap().elapsed().as_secs_f64();
     stream.close().await;
-    assert!(feed.book().len() > 0);
+    assert!(!feed.book().is_empty());
     n as f64 / secs
 }
 
@@ -247,9 +247,9 @@ fn cli(sim_url: &str, ws_url: &str, lines: u64) -> Option<f64> {
         }
         n += 1;
     }
-    let secs = started?.elapsed().as_secs_f64();
+    let elapsed = started.map(|t| t.elapsed().as_secs_f64());
     let _ = child.wait();
-    Some(n as f64 / secs)
+    Some(n as f64 / elapsed?)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
