@@ -4,11 +4,13 @@
 # Builds nothing. Usage:
 #   tests/app/e2e.sh [BINARY]
 # BINARY defaults to $CARGO_TARGET_DIR/debug/brokerdesk-app (or target/debug/brokerdesk-app),
-# built with `cargo build -p brokerdesk-app --features tauri/custom-protocol`.
+# built with `cargo build -p brokerdesk-app --features tauri/custom-protocol`. The tray test also
+# needs the CLI and the broker simulator next to it: `cargo build -p brokerdesk-cli -p brokerdesk-sim`
+# (or set BROKERDESK_CLI_BIN / BROKERDESK_SIM_BIN); its simulator listens on 127.0.0.1:18100-18199.
 # Needs: tauri-driver (`cargo install tauri-driver --locked`), /usr/bin/WebKitWebDriver
 # (webkit2gtk-driver), xvfb-run, dbus-run-session, dbus-monitor, busctl, sqlite3, python3
 # (x_clipboard.py reads the X clipboard), ImageMagick, and `npm ci` in tests/app.
-# Screenshots land in tests/app/out/e2e-*.png.
+# Screenshots land in tests/app/out/e2e-*.png (the tray test's: e2e-tray-*.png).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

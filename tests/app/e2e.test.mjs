@@ -11,11 +11,20 @@
 // (`twofa-status` events, the audit log and its CSV export, settings, the lockout
 // notification); then, left idle, a copied secret leaves the clipboard after 30 s and the
 // vault locks itself after 1 minute; the tray's Quit exits.
+//
+// A second app, on a profile seeded with the CLI, then shows the tray's connection states: two
+// OANDA accounts on a local `brokerdesk-sim` (127.0.0.1, a free port in 18100-18199), one with
+// the simulator's token and one the simulator refuses. The tray menu (one line per account,
+// "Name — state") and its icon (the PNG file the StatusNotifierItem's IconName names, matched
+// by its pixels to icons/tray-<state>.png) are read over D-Bus as the states go: locked (idle),
+// unlocked (connected + disconnected), the refused account removed (connected), the simulator
+// killed (reconnecting), restarted (connected again by itself), "Reconnect all" clicked. The
+// Dashboard is captured in each state: out/e2e-tray-*.png.
 import assert from "node:assert/strict";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createConnection } from "node:net";
+import { createHash, createHmac } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -25,6 +34,10 @@ import { remote } from "webdriverio";
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "out");
 const bin = process.env.BROKERDESK_APP_BIN;
+/** The CLI and the broker simulators, built next to the app (cargo build -p brokerdesk-cli -p brokerdesk-sim). */
+const cliBin = process.env.BROKERDESK_CLI_BIN ?? (bin ? join(dirname(bin), "brokerdesk") : "brokerdesk");
+const simBin = process.env.BROKERDESK_SIM_BIN ?? (bin ? join(dirname(bin), "brokerdesk-sim") : "brokerdesk-sim");
+const repoRoot = join(here, "..", "..");
 const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
 const nativeDriver = process.env.WEBKIT_WEBDRIVER ?? "/usr/bin/WebKitWebDriver";
 const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
@@ -41,6 +54,11 @@ let downloadsDir;
 const secretsSeen = [];
 /** Two-factor as the UI set it up: the secret, the backup codes, the account then removed. */
 const twofa = {};
+/** The tray test's own app (tauri-driver), OANDA simulator, profile and runtime dir. */
+let trayDriver;
+let sim;
+let trayDataDir;
+let runtimeDir;
 
 function portOpen(p) {
   return new Promise((resolve) => {
@@ -94,9 +112,54 @@ function trayMenu() {
       assert.ok(item, `tray item ${label}`);
       call("Event", "isvu", String(item.id), "clicked", "i", "0", "0");
     };
-    return { items, click, enabled: (label) => items().find((i) => i.label === label)?.enabled };
+    // The StatusNotifierItem the menu belongs to: appindicator exports the icon as a file
+    // (IconName, an absolute path, in IconThemePath); it has no IconPixmap.
+    const item = path.slice(0, -"/Menu".length);
+    const prop = (name) =>
+      JSON.parse(
+        execFileSync("busctl", ["--user", "--json=short", "get-property", dest, item, "org.kde.StatusNotifierItem", name], {
+          encoding: "utf8",
+        }),
+      ).data;
+    const icon = () => ({ name: prop("IconName"), themePath: prop("IconThemePath"), status: prop("Status") });
+    return { items, click, icon, enabled: (label) => items().find((i) => i.label === label)?.enabled };
   }
   throw new Error("no tray menu on the session bus");
+}
+
+/** Whether a brokerdesk-app process (any profile) is on the session bus. */
+function appOnBus() {
+  return execFileSync("busctl", ["--user", "list", "--no-legend"], { encoding: "utf8" })
+    .split("\n")
+    .some((l) => l.includes("brokerdesk-app"));
+}
+
+/** SHA-1 of a PNG's pixels as 8-bit RGBA (the tray re-encodes the icon it is given). */
+function pixelDigest(file) {
+  return createHash("sha1")
+    .update(execFileSync("convert", [file, "-depth", "8", "rgba:-"], { stdio: ["ignore", "pipe", "ignore"] }))
+    .digest("hex");
+}
+
+/** The tray's four icons (icons/tray-<state>.png), by their pixels. */
+const TRAY_ICONS = ["idle", "connected", "reconnecting", "disconnected"];
+let trayIconStates;
+
+/**
+ * The tray icon as a tray host reads it: the file IconName names, matched by its pixels to one
+ * of the tray's icons; `state` is "idle", "connected", "reconnecting", "disconnected", or
+ * "unknown". Null while the file is being replaced (each update writes a new one).
+ */
+function trayIcon(tray) {
+  trayIconStates ??= new Map(TRAY_ICONS.map((s) => [pixelDigest(join(repoRoot, "icons", `tray-${s}.png`)), s]));
+  const icon = tray.icon();
+  let digest;
+  try {
+    digest = pixelDigest(icon.name);
+  } catch {
+    return null;
+  }
+  return { ...icon, digest, state: trayIconStates.get(digest) ?? "unknown" };
 }
 
 async function until(what, fn, ms = 10_000) {
@@ -106,6 +169,85 @@ async function until(what, fn, ms = 10_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Polls `get` until `ok(value)`; on timeout, fails with the last value seen. */
+async function settle(what, get, ok, ms = 20_000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await get();
+      if (ok(last)) return last;
+    } catch (e) {
+      last = String(e);
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A port in [from, to] that nothing listens on (on 127.0.0.1). */
+async function freePort(from, to) {
+  const ports = Array.from({ length: to - from + 1 }, (_, i) => from + i).sort(() => Math.random() - 0.5);
+  for (const p of ports) {
+    const free = await new Promise((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(p, "127.0.0.1", () => s.close(() => resolve(true)));
+    });
+    if (free) return p;
+  }
+  throw new Error(`no free port in ${from}-${to}`);
+}
+
+/**
+ * Starts `brokerdesk-sim oanda --port P` (on 127.0.0.1); resolves to what it prints on start:
+ * {proc, url, token, accountId}.
+ */
+function startSim(simPort) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(simBin, ["oanda", "--port", String(simPort)], { stdio: ["ignore", "pipe", "pipe"] });
+    let printed = "";
+    let errors = "";
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`the simulator did not start within 10 s: ${errors.trim()}`));
+    }, 10_000);
+    proc.stdout.on("data", (chunk) => {
+      printed += chunk;
+      const m = printed.match(/simulator on (\S+) \(token (\S+), accounts ([^/\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1], token: m[2], accountId: m[3] });
+      }
+    });
+    proc.stderr.on("data", (chunk) => (errors += chunk));
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the simulator exited with ${code}: ${errors.trim()}`));
+    });
+  });
+}
+
+/** Kills the simulator as a crash would (SIGKILL) and waits for it to be gone. */
+async function killSim() {
+  const proc = sim?.proc;
+  sim = null;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise((r) => proc.once("exit", r));
+  proc.kill("SIGKILL");
+  await gone;
+}
+
+/** Runs the CLI on the tray test's profile; `input` feeds stdin (secrets passed as `-`). */
+function cli(args, input) {
+  return execFileSync(cliBin, args, {
+    encoding: "utf8",
+    input,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, BROKERDESK_DATA_DIR: trayDataDir, BROKERDESK_NO_KEYCHAIN: "1", BROKERDESK_PASSWORD: PASSWORD },
+  });
 }
 
 /** Decodes RFC 4648 base32 (as in otpauth URIs). */
@@ -225,6 +367,10 @@ before(async () => {
 after(async () => {
   if (browser) await browser.deleteSession().catch(() => {});
   driver?.kill("SIGTERM");
+  trayDriver?.kill("SIGTERM");
+  await killSim();
+  if (trayDataDir) rmSync(trayDataDir, { recursive: true, force: true });
+  if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   if (xdgDir) rmSync(xdgDir, { recursive: true, force: true });
 });
@@ -469,7 +615,7 @@ test("security commands: two-factor events, audit log and CSV export, settings, 
   assert.deepEqual(readdirSync(downloadsDir), [path.split("/").pop()]);
 
   // Settings: off by default; validated by the core.
-  assert.deepEqual(await invokeOk("settings_get"), { autoLockMinutes: null });
+  assert.deepEqual(await invokeOk("settings_get"), { autoLockMinutes: null, priceUpdatesPerSecond: 30 });
   const invalid = await invokeErr("settings_update", { settings: { autoLockMinutes: 0 } });
   assert.equal(invalid.code, "validation");
   assert.equal(invalid.fields[0].field, "autoLockMinutes");
@@ -496,7 +642,7 @@ test("idle: a copied secret leaves the clipboard after 30 s, and the vault locks
   secretsSeen.push(secret);
   // The idle minute counts from here: saving the settings restarts the countdown.
   const armed = Date.now();
-  assert.deepEqual(await invokeOk("settings_update", { settings: { autoLockMinutes: 1 } }), { autoLockMinutes: 1 });
+  assert.deepEqual(await invokeOk("settings_update", { settings: { autoLockMinutes: 1 } }), { autoLockMinutes: 1, priceUpdatesPerSecond: 30 });
   await invokeOk("clipboard_write_secret", { text: secret });
   const copied = Date.now();
   assert.equal(clipboardText(), secret);
@@ -522,7 +668,10 @@ test("idle: a copied secret leaves the clipboard after 30 s, and the vault locks
   await browser.$("#unlock-password").setValue(PASSWORD);
   await browser.$('button[type="submit"]').click();
   await browser.$('[data-testid="vault-protection"]').waitForDisplayed(WAIT);
-  assert.deepEqual(await invokeOk("settings_update", { settings: { autoLockMinutes: null } }), { autoLockMinutes: null });
+  assert.deepEqual(await invokeOk("settings_update", { settings: { autoLockMinutes: null } }), {
+    autoLockMinutes: null,
+    priceUpdatesPerSecond: 30,
+  });
 });
 
 test("the tray's Quit closes the store and exits", { timeout: 30_000 }, async () => {
@@ -546,4 +695,176 @@ test("the log has no secret", async () => {
   assert.ok(log.includes("profile opened"));
   assert.ok(!log.includes(PASSWORD), "the master password must never be logged");
   for (const secret of secretsSeen) assert.ok(!log.includes(secret), "no 2FA secret, backup code or copied secret is logged");
+});
+
+/** The tray's account lines ("Name — state"). */
+function accountItems(tray) {
+  return tray.items().filter((i) => typeof i.label === "string" && i.label.includes(" — "));
+}
+
+/**
+ * Waits for the tray to show exactly these account lines (in any order) and the icon of
+ * `iconState`; returns the icon.
+ */
+async function trayShows(tray, lines, iconState, ms = 20_000) {
+  const want = [...lines].sort();
+  const seen = await settle(
+    `the tray to show [${want.join(", ")}] with the ${iconState} icon`,
+    () => ({ lines: accountItems(tray).map((i) => i.label).sort(), icon: trayIcon(tray) }),
+    (v) => v.icon?.state === iconState && JSON.stringify(v.lines) === JSON.stringify(want),
+    ms,
+  );
+  return seen.icon;
+}
+
+/**
+ * Opens the Dashboard and waits for each named account's connection card to show one of the
+ * given state labels ("Connected": every channel), then scrolls the connections into view.
+ */
+async function dashboardShows(expected) {
+  await browser.$('nav[aria-label="Main"]').$("a*=Dashboard").click();
+  for (const [name, labels] of Object.entries(expected)) {
+    const want = [labels].flat();
+    await settle(
+      `the Dashboard to show ${name}: ${want.join(" or ")}`,
+      () => browser.$(`article[aria-label="${name} connections"]`).$$('[data-testid="conn-state"]').map((p) => p.getText()),
+      (pills) =>
+        pills.length > 0 && (want.includes("Connected") ? pills.every((p) => p === "Connected") : pills.some((p) => want.includes(p))),
+    );
+  }
+  for (const toast of await browser.$$('.toasts button[aria-label="Dismiss"]')) await toast.click().catch(() => {});
+  await browser.$('[data-testid="connections"]').scrollIntoView();
+}
+
+test("tray: the connection states of two accounts on a local OANDA simulator (refused, connected, reconnecting, back)", { timeout: 120_000 }, async (t) => {
+  for (const b of [cliBin, simBin]) assert.ok(existsSync(b), `no ${b}; build it with: cargo build -p brokerdesk-cli -p brokerdesk-sim`);
+
+  // The first session's app (another profile) must be gone: the app is single-instance.
+  if (browser) {
+    await browser.deleteSession().catch(() => {});
+    browser = null;
+  }
+  driver?.kill("SIGTERM");
+  driver = null;
+  await until("the previous app to leave the bus", () => !appOnBus(), 15_000);
+
+  // A simulator on a free local port, and a password vault with two accounts on it: one with
+  // the simulator's token (the CLI checks it with the simulator before saving), one with a
+  // wrong token (saved unchecked). Tokens go through stdin, not the command line.
+  const simPort = await freePort(18100, 18199);
+  sim = await startSim(simPort);
+  assert.equal(sim.url, `http://127.0.0.1:${simPort}`);
+  const token = sim.token;
+  const wrongToken = "sim-oanda-wrong-token-0000000000";
+  trayDataDir = mkdtempSync(join(tmpdir(), "brokerdesk-e2e-tray."));
+  cli(["init"]);
+  const common = ["--broker", "oanda", "--env", "practice", "--account-id", sim.accountId, "--api-key", "-"];
+  const urls = ["--rest-url", sim.url, "--stream-url", sim.url, "--pairs", "EUR_USD"];
+  assert.match(cli(["account", "add", "--name", "Sim good", ...common, ...urls], `${token}\n`), /Verified with the broker/);
+  assert.match(cli(["account", "add", "--name", "Sim refused", ...common, ...urls, "--no-verify"], `${wrongToken}\n`), /Not checked/);
+
+  // The app on that profile, through a tauri-driver of its own. A private XDG_RUNTIME_DIR: the
+  // tray writes its icon files there (not in a /tmp/tray-icon shared with other apps).
+  runtimeDir = mkdtempSync(join(tmpdir(), "brokerdesk-e2e-run."));
+  chmodSync(runtimeDir, 0o700);
+  const trayPort = port + 2;
+  trayDriver = spawn(driverBin, ["--port", String(trayPort), "--native-port", String(trayPort + 1), "--native-driver", nativeDriver], {
+    env: { ...process.env, BROKERDESK_DATA_DIR: trayDataDir, BROKERDESK_NO_KEYCHAIN: "1", XDG_RUNTIME_DIR: runtimeDir },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // The app's INFO lines (every connection state change) are in its log file; pass the rest.
+  let partial = "";
+  trayDriver.stderr.on("data", (chunk) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop();
+    for (const line of lines) if (!/^\S+Z\s+INFO /.test(line)) process.stderr.write(`${line}\n`);
+  });
+  await waitForPort(trayPort, 10_000);
+  browser = await remote({
+    hostname: "127.0.0.1",
+    port: trayPort,
+    logLevel: "warn",
+    capabilities: { "tauri:options": { application: bin } },
+  });
+
+  // Locked: nothing connects yet; the tray has no account line and the idle icon.
+  await browser.$("h1=Brokerdesk is locked").waitForDisplayed(WAIT);
+  const tray = trayMenu();
+  const idle = await trayShows(tray, [], "idle");
+  assert.equal(idle.themePath, join(runtimeDir, "tray-icon"));
+  assert.equal(dirname(idle.name), idle.themePath);
+  assert.equal(idle.status, "Active");
+  assert.equal(tray.enabled("Reconnect all"), undefined, "no Reconnect all without connections");
+
+  // Unlocked through the UI: both accounts connect; the refused one is down for good, and
+  // the icon shows the worst state.
+  await browser.$("#unlock-password").setValue(PASSWORD);
+  await browser.$('button[type="submit"]').click();
+  await browser.$('[data-testid="vault-protection"]').waitForDisplayed(WAIT);
+  const both = ["Sim good — connected", "Sim refused — disconnected"];
+  const refused = await trayShows(tray, both, "disconnected");
+  assert.notEqual(refused.digest, idle.digest);
+  assert.ok(accountItems(tray).every((i) => i.enabled === false), "account lines are information, not actions");
+  assert.equal(tray.enabled("Reconnect all"), true);
+  await dashboardShows({ "Sim good": "Connected", "Sim refused": "Failed" });
+  await shot("e2e-tray-1-refused");
+
+  // The tray's "Reconnect all" retries the refused account (new attempts in its history,
+  // refused again) and leaves the good one up.
+  const attempts = async () =>
+    Object.fromEntries((await invokeOk("connections_snapshot")).map((a) => [a.name, a.channels.reduce((n, c) => n + c.history.length, 0)]));
+  const before = await attempts();
+  tray.click("Reconnect all");
+  await settle("the refused account to be retried", attempts, (now) => now["Sim refused"] > before["Sim refused"]);
+  await trayShows(tray, both, "disconnected");
+
+  // The refused account is removed (Accounts page): its line leaves the tray, and the icon
+  // turns to connected.
+  await browser.$('nav[aria-label="Main"]').$("a*=Accounts").click();
+  await browser.$('button[aria-label="Remove Sim refused"]').click();
+  await browser.$("button=Remove account").click();
+  await browser.$("tr*=Sim refused").waitForDisplayed({ ...WAIT, reverse: true });
+  const connected = await trayShows(tray, ["Sim good — connected"], "connected");
+  assert.notEqual(connected.digest, refused.digest);
+  await dashboardShows({ "Sim good": "Connected" });
+  await shot("e2e-tray-2-connected");
+
+  // The simulator dies: the account reconnects, and the icon says so.
+  await killSim();
+  const reconnecting = await trayShows(tray, ["Sim good — reconnecting"], "reconnecting");
+  assert.notEqual(reconnecting.digest, connected.digest);
+  await dashboardShows({ "Sim good": ["Reconnecting", "Connecting"] });
+  await shot("e2e-tray-3-reconnecting");
+
+  // Back on the same port: the account reconnects by itself.
+  sim = await settle("the simulator to restart on the same port", () => startSim(simPort), (s) => Boolean(s?.proc), 10_000);
+  const back = await trayShows(tray, ["Sim good — connected"], "connected", 30_000);
+  assert.equal(back.digest, connected.digest);
+  await dashboardShows({ "Sim good": "Connected" });
+  await shot("e2e-tray-4-reconnected");
+
+  // "Reconnect all" with everything up: nothing breaks.
+  tray.click("Reconnect all");
+  await new Promise((r) => setTimeout(r, 1000));
+  await trayShows(tray, ["Sim good — connected"], "connected");
+  const snapshot = await invokeOk("connections_snapshot");
+  assert.deepEqual(
+    snapshot.map((a) => [a.name, a.channels.map((c) => c.state.state)]),
+    [["Sim good", snapshot[0].channels.map(() => "connected")]],
+  );
+  await dashboardShows({ "Sim good": "Connected" });
+  await shot("e2e-tray-5-reconnect-all");
+  const seen = [idle, refused, connected, reconnecting, back].map((i) => `${i.state} (${i.name.split("/").pop()})`);
+  t.diagnostic(`tray icons seen: ${seen.join(" → ")}`);
+
+  // Quit from the tray with the connections up: a clean shutdown, and no token in the log.
+  const logFile = join(trayDataDir, "logs", "brokerdesk.log");
+  tray.click("Quit");
+  await until("shutdown complete", () => readFileSync(logFile, "utf8").includes("shutdown complete"));
+  browser = null;
+  await until("the app to leave the bus", () => !appOnBus());
+  const log = readFileSync(logFile, "utf8");
+  assert.ok(!log.includes(token) && !log.includes(wrongToken), "no broker token is logged");
+  assert.ok(!log.includes(PASSWORD), "the master password must never be logged");
+  assert.doesNotMatch(log, /panicked/);
 });
