@@ -60,8 +60,10 @@ async fn start_sim(settings: StreamSettings) -> (SimServer, String) {
 }
 
 /// The floor: the same handshake, then data frames read and counted (the simulator sends
-/// exactly `per_frame` quotes in each), nothing parsed.
-async fn raw_loop(url: &str, quotes: u64, per_frame: u64, msgpack: bool) -> f64 {
+/// exactly `per_frame` quotes in each), nothing parsed. With `decode`, each frame is also
+/// decoded into a generic value (`serde_json::Value` / `rmpv::Value`), as a typical client
+/// does before looking at it: a second reference point.
+async fn raw_loop(url: &str, quotes: u64, per_frame: u64, msgpack: bool, decode: bool) -> f64 {
     let mut req =
         tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
             .unwrap();
@@ -80,13 +82,17 @@ async fn raw_loop(url: &str, quotes: u64, per_frame: u64, msgpack: bool) -> f64 
         }
     };
     ws.next().await.unwrap().unwrap(); // connected
-    ws.send(send(serde_json::json!({"action":"auth","key":DEMO_KEY,"secret":DEMO_SECRET})))
-        .await
-        .unwrap();
+    ws.send(send(
+        serde_json::json!({"action":"auth","key":DEMO_KEY,"secret":DEMO_SECRET}),
+    ))
+    .await
+    .unwrap();
     ws.next().await.unwrap().unwrap(); // authenticated
-    ws.send(send(serde_json::json!({"action":"subscribe","quotes":SYMBOLS})))
-        .await
-        .unwrap();
+    ws.send(send(
+        serde_json::json!({"action":"subscribe","quotes":SYMBOLS}),
+    ))
+    .await
+    .unwrap();
     ws.next().await.unwrap().unwrap(); // the subscription ack
     let mut n = 0u64;
     let mut started: Option<Instant> = None;
@@ -94,6 +100,18 @@ async fn raw_loop(url: &str, quotes: u64, per_frame: u64, msgpack: bool) -> f64 
         let msg = ws.next().await.unwrap().unwrap();
         if !matches!(msg, Message::Text(_) | Message::Binary(_)) {
             continue;
+        }
+        if decode {
+            let len = match &msg {
+                Message::Text(t) => serde_json::from_str::<serde_json::Value>(t)
+                    .ok()
+                    .and_then(|v| v.as_array().map(Vec::len)),
+                Message::Binary(b) => rmpv::decode::read_value(&mut &b[..])
+                    .ok()
+                    .and_then(|v| v.as_array().map(Vec::len)),
+                _ => None,
+            };
+            assert_eq!(len, Some(per_frame as usize));
         }
         if started.is_none() {
             // Timing starts after the first data frame, as for every reader.
@@ -174,7 +192,10 @@ async fn full_path(url: &str, quotes: u64, encoding: Encoding) -> f64 {
 /// alpaca-py reading the same feed; `None` when no Python with alpaca-py is configured.
 fn alpaca_py(url: &str, quotes: u64) -> Option<f64> {
     let python = std::env::var("BENCH_PYTHON").ok()?;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/alpaca_py_stream.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/peers/alpaca_py_stream.py"
+    );
     let out = Command::new(python)
         .args([
             script,
@@ -187,14 +208,10 @@ fn alpaca_py(url: &str, quotes: u64) -> Option<f64> {
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!(
-            "alpaca-py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        eprintln!("alpaca-py failed: {}", String::from_utf8_lossy(&out.stderr));
         return None;
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(out.stdout.trim_ascii()).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(out.stdout.trim_ascii()).ok()?;
     v["perSecond"].as_f64()
 }
 
@@ -212,13 +229,30 @@ fn cli(sim_url: &str, ws_url: &str, lines: u64) -> Option<f64> {
             .env("BROKERDESK_PASSWORD", "bench-password-0123456789")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&["init"]);
     run(&[
-        "account", "add", "--name", "Bench", "--broker", "alpaca", "--env", "practice",
-        "--api-key", DEMO_KEY, "--api-secret", DEMO_SECRET, "--rest-url", sim_url,
-        "--stream-url", ws_url,
+        "account",
+        "add",
+        "--name",
+        "Bench",
+        "--broker",
+        "alpaca",
+        "--env",
+        "practice",
+        "--api-key",
+        DEMO_KEY,
+        "--api-secret",
+        DEMO_SECRET,
+        "--rest-url",
+        sim_url,
+        "--stream-url",
+        ws_url,
     ]);
     let mut child = Command::new(&bin)
         .arg("--data-dir")
@@ -296,7 +330,11 @@ async fn latency(url: &str, seconds: u64) -> (Duration, Duration, usize) {
     }
     reader.await.unwrap();
     samples.sort();
-    (percentile(&samples, 0.5), percentile(&samples, 0.99), samples.len())
+    (
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        samples.len(),
+    )
 }
 
 fn rss_kib() -> u64 {
@@ -346,7 +384,11 @@ async fn memory(url: &str, minutes: u64) {
     reader.await.unwrap();
     ui_task.await.unwrap();
     let ticks = feed.stats().ticks;
-    let warm = samples.iter().find(|(s, _)| *s >= 30).copied().unwrap_or(samples[0]);
+    let warm = samples
+        .iter()
+        .find(|(s, _)| *s >= 30)
+        .copied()
+        .unwrap_or(samples[0]);
     let last = *samples.last().unwrap();
     let max = samples.iter().map(|(_, r)| *r).max().unwrap_or(0);
     println!(
@@ -371,18 +413,22 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         println!("stream benchmarks (Alpaca simulator, burst mode, {} symbols)", SYMBOLS.len());
-        for batch in [1usize, 100] {
+        // BENCH_ONLY=ingest or =latency runs one part.
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        let batches: &[usize] = if only.is_empty() || only == "ingest" { &[1, 100] } else { &[] };
+        for &batch in batches {
             let (server, url) = start_sim(StreamSettings::burst(batch)).await;
             let n = if batch == 1 { env_u64("BENCH_QUOTES_1", 1_000_000) } else { env_u64("BENCH_QUOTES_100", 5_000_000) };
-            let raw = raw_loop(&url, n, batch as u64, false).await;
+            let per = batch as u64;
+            let raw = raw_loop(&url, n, per, false, false).await;
+            let dec = raw_loop(&url, n, per, false, true).await;
             let full = full_path(&url, n, Encoding::Json).await;
-            let raw_mp = raw_loop(&url, n, batch as u64, true).await;
+            let raw_mp = raw_loop(&url, n, per, true, false).await;
+            let dec_mp = raw_loop(&url, n, per, true, true).await;
             let full_mp = full_path(&url, n, Encoding::Msgpack).await;
             println!("\nframes of {batch} quote(s), {n} quotes per reader:");
-            println!("  raw read loop, JSON      {raw:>12.0} quotes/s (the floor)");
-            println!("  full path, JSON          {full:>12.0} quotes/s = {:.2} of raw (target ≥ 0.50)", full / raw);
-            println!("  raw read loop, msgpack   {raw_mp:>12.0} quotes/s");
-            println!("  full path, msgpack       {full_mp:>12.0} quotes/s = {:.2} of raw", full_mp / raw_mp);
+            println!("  JSON:    raw read loop {raw:>11.0}/s | generic decode {dec:>10.0}/s | full path {full:>10.0}/s = {:.2} of raw (target ≥ 0.50), {:.2}× generic decode", full / raw, full / dec);
+            println!("  msgpack: raw read loop {raw_mp:>11.0}/s | generic decode {dec_mp:>10.0}/s | full path {full_mp:>10.0}/s = {:.2} of raw, {:.2}× generic decode", full_mp / raw_mp, full_mp / dec_mp);
             let py_n = if batch == 1 { env_u64("BENCH_PY_QUOTES_1", 100_000) } else { env_u64("BENCH_PY_QUOTES_100", 1_000_000) };
             match tokio::task::block_in_place(|| alpaca_py(&url, py_n)) {
                 Some(py) => println!(
@@ -400,6 +446,9 @@ fn main() {
             server.shutdown().await;
         }
 
+        if only == "ingest" {
+            return;
+        }
         let (server, url) = start_sim(StreamSettings::paced(10_000, 1)).await;
         let (p50, p99, n) = latency(&url, env_u64("BENCH_LATENCY_SECONDS", 10)).await;
         println!(

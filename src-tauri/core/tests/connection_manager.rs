@@ -63,29 +63,25 @@ async fn only_the_killed_sims_accounts_reconnect() {
     for (sim, n) in sims.iter().zip([4usize, 3, 3]) {
         for i in 0..n {
             let id = format!("{:?}-{i}", sim.kind).to_lowercase();
-            // Prices of the OANDA accounts only: the other brokers' streams have tests of
-            // their own, and their feeds want other symbols.
-            let wanted = if sim.kind == Kind::Oanda {
-                instruments()
-            } else {
-                Vec::new()
-            };
-            m.add_account(&id, &id, sim.config(i, false), &wanted)
+            // Every account streams prices too: two channels each.
+            m.add_account(&id, &id, sim.config(i, false), &sims::instruments(sim.kind))
                 .await
                 .unwrap();
             ids.push((id, sim.kind));
         }
     }
-    let channels = |k: Kind| match k {
-        Kind::Oanda => vec![Channel::Order, Channel::Price],
-        _ => vec![Channel::Order],
-    };
+    let channels = |_: Kind| vec![Channel::Order, Channel::Price];
     let all = |m: &ConnectionManager, k: Option<Kind>, f: fn(&ConnState) -> bool| {
         ids.iter()
             .filter(|(_, kind)| k.is_none_or(|k| k == *kind))
             .all(|(id, kind)| channels(*kind).iter().all(|c| is(m, id, *c, f)))
     };
     wait_until(LONG, "10 accounts connected", || all(&m, None, connected)).await;
+    wait_until(LONG, "prices in every account's book", || {
+        ids.iter()
+            .all(|(id, _)| m.feed(id).is_some_and(|f| !f.book().is_empty()))
+    })
+    .await;
     assert_eq!(m.worst_state(), WorstState::Connected);
     assert_eq!(m.snapshot().len(), 10);
     // Ten accounts on three brokers share one pooled HTTP client (a pool per host inside).

@@ -32,6 +32,16 @@ pub const OANDA_ACCOUNTS: [&str; 4] = [
 ];
 pub const TRADIER_ACCOUNTS: [&str; 3] = ["VA10000001", "VA10000002", "VA10000003"];
 
+/// What each broker's accounts stream in these tests.
+pub fn instruments(kind: Kind) -> Vec<String> {
+    let symbol = match kind {
+        Kind::Oanda => "EUR_USD",
+        Kind::Alpaca => "AAPL",
+        Kind::Tradier => "SPY",
+    };
+    vec![symbol.to_string()]
+}
+
 /// The OANDA simulator's heartbeat interval in these tests.
 pub const HEARTBEAT: Duration = Duration::from_millis(100);
 
@@ -65,11 +75,16 @@ impl Sim {
                 oanda::SimState::new(faults.clone(), OANDA_TOKEN, &OANDA_ACCOUNTS)
                     .with_intervals(Duration::from_millis(50), HEARTBEAT),
             )),
-            Kind::Alpaca => State::Alpaca(alpaca::SimState::new(
-                faults.clone(),
-                ALPACA_KEY,
-                ALPACA_SECRET,
-            )),
+            Kind::Alpaca => {
+                let s = alpaca::SimState::new(faults.clone(), ALPACA_KEY, ALPACA_SECRET);
+                // Three accounts share one key here; Alpaca allows one stream per key.
+                s.set_stream(alpaca::StreamSettings {
+                    connection_limit: 10,
+                    interval: Duration::from_millis(50),
+                    ..alpaca::StreamSettings::default()
+                });
+                State::Alpaca(s)
+            }
             Kind::Tradier => {
                 let accounts: Vec<(&str, tradier::AccountType)> = TRADIER_ACCOUNTS
                     .iter()
