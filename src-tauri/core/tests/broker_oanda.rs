@@ -9,6 +9,8 @@
 
 #[path = "broker_oanda/failures.rs"]
 mod failures;
+#[path = "broker_oanda/quotes.rs"]
+mod quotes;
 #[path = "broker_oanda/stream.rs"]
 mod stream;
 

@@ -17,10 +17,20 @@ async fn main() -> std::process::ExitCode {
         .unwrap_or(0);
     let faults = Faults::new();
     let (router, hint) = match broker {
-        "oanda" => (
-            oanda::router(oanda::SimState::demo(faults.clone())),
-            oanda::DEMO_HINT,
-        ),
+        "oanda" => {
+            // `--rate N`: PRICE lines per second from a pre-encoded ring (0 = burst).
+            let mut state = oanda::SimState::demo(faults.clone());
+            if let Some(i) = args.iter().position(|a| a == "--rate") {
+                match args.get(i + 1).and_then(|v| v.parse::<u64>().ok()) {
+                    Some(rate) => state = state.with_stream_rate(rate),
+                    None => {
+                        eprintln!("--rate needs a number of lines per second (0 = burst)");
+                        return std::process::ExitCode::from(2);
+                    }
+                }
+            }
+            (oanda::router(state), oanda::DEMO_HINT)
+        }
         "alpaca" => {
             // `--rate N` (messages/s, 0 = burst) and `--batch N` (messages per frame).
             let state = alpaca::SimState::demo(faults.clone());

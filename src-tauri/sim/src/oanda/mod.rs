@@ -59,6 +59,9 @@ pub struct SimState {
     pub price_interval: Duration,
     /// How often the pricing stream sends a heartbeat (OANDA: 5 s).
     pub heartbeat_interval: Duration,
+    /// PRICE lines per second from a pre-encoded ring instead of the live random walk
+    /// (`Some(0)`: as fast as the client reads), for benchmarks and load demos.
+    pub stream_rate: Option<u64>,
     request_ids: AtomicU64,
 }
 
@@ -80,6 +83,7 @@ impl SimState {
             book: Mutex::new(Book::new(accounts)),
             price_interval: market::STEP,
             heartbeat_interval: Duration::from_secs(5),
+            stream_rate: None,
             request_ids: AtomicU64::new(24_609_427_281_788_906),
         }
     }
@@ -88,6 +92,12 @@ impl SimState {
     pub fn with_intervals(mut self, price: Duration, heartbeat: Duration) -> Self {
         self.price_interval = price.max(Duration::from_millis(1));
         self.heartbeat_interval = heartbeat.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Returns the state streaming `lines_per_second` pre-encoded PRICE lines (0 = burst).
+    pub fn with_stream_rate(mut self, lines_per_second: u64) -> Self {
+        self.stream_rate = Some(lines_per_second);
         self
     }
 

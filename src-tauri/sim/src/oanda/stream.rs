@@ -96,7 +96,9 @@ pub async fn stream(
         Err(resp) => return *resp,
     };
     let cut = st.faults.stream_cut();
+    let fast = st.stream_rate.map(|rate| Fast::new(&st, &names, rate));
     let mut pump = Pump {
+        fast,
         prices: ticker(st.price_interval),
         heartbeats: ticker(st.heartbeat_interval),
         st,
@@ -124,8 +126,70 @@ fn ticker(period: Duration) -> Interval {
     t
 }
 
+/// Lines per chunk written at once in rate / burst mode (about 40 KB).
+const FAST_CHUNK: u64 = 128;
+
+/// Rate or burst mode: PRICE lines from a ring encoded when the stream opened.
+struct Fast {
+    ring: Vec<String>,
+    next: usize,
+    /// Lines per second; 0 = as fast as the client reads.
+    rate: u64,
+    start: Instant,
+    sent: u64,
+}
+
+impl Fast {
+    fn new(st: &SimState, names: &[String], rate: u64) -> Self {
+        let mut ring = Vec::new();
+        for _ in 0..16 {
+            for line in prices(st, names) {
+                if let Ok(mut s) = serde_json::to_string(&line) {
+                    s.push('\n');
+                    ring.push(s);
+                }
+            }
+        }
+        Self {
+            ring,
+            next: 0,
+            rate,
+            start: Instant::now(),
+            sent: 0,
+        }
+    }
+
+    /// Lines owed now (0: wait until [`Fast::due`]).
+    fn owed(&mut self) -> u64 {
+        if self.rate == 0 {
+            return FAST_CHUNK;
+        }
+        let due = (self.start.elapsed().as_secs_f64() * self.rate as f64) as u64;
+        if due.saturating_sub(self.sent) > self.rate {
+            // A second behind (a slow reader): drop the backlog.
+            self.sent = due.saturating_sub(1);
+        }
+        due.saturating_sub(self.sent).min(FAST_CHUNK)
+    }
+
+    fn due(&self) -> Instant {
+        self.start + Duration::from_secs_f64((self.sent + 1) as f64 / self.rate.max(1) as f64)
+    }
+
+    fn chunk(&mut self, n: u64) -> String {
+        let mut out = String::with_capacity(n as usize * 320);
+        for _ in 0..n {
+            out.push_str(&self.ring[self.next]);
+            self.next = (self.next + 1) % self.ring.len();
+        }
+        self.sent += n;
+        out
+    }
+}
+
 /// Produces the lines of one stream.
 struct Pump {
+    fast: Option<Fast>,
     st: Arc<SimState>,
     names: Vec<String>,
     /// The last (bid, ask) sent per instrument: only changes are sent.
@@ -170,6 +234,25 @@ impl Pump {
             if let Some(line) = self.queue.pop_front() {
                 if !self.st.faults.half_open() {
                     return Some((Ok(line), self));
+                }
+                continue;
+            }
+            if let Some(fast) = self.fast.as_mut().filter(|f| !f.ring.is_empty()) {
+                let owed = fast.owed();
+                if owed > 0 && !self.st.faults.half_open() {
+                    let chunk = fast.chunk(owed);
+                    return Some((Ok(chunk), self));
+                }
+                let due = fast.due().max(Instant::now() + Duration::from_micros(100));
+                tokio::select! {
+                    _ = self.cut.cancelled() => {}
+                    _ = tokio::time::sleep_until(due) => {}
+                    _ = self.heartbeats.tick() => {
+                        if !self.st.faults.half_open() {
+                            let line = format!("{{\"type\":\"HEARTBEAT\",\"time\":\"{}\"}}\n", wire::now());
+                            self.queue.push_back(line);
+                        }
+                    }
                 }
                 continue;
             }
