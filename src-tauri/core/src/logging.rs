@@ -24,11 +24,40 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Installs the global subscriber. `BROKERDESK_LOG` (e.g. `debug`) overrides the level.
-/// Returns an error message if the log file cannot be opened (logging then goes to stderr).
+/// Crates that log wire bytes (WebSocket frames, HTTP headers, TLS records) at debug or
+/// trace: a frame holds an auth message with a broker key, a header a bearer token. Capped
+/// at `info` whatever level the user asks for.
+pub const WIRE_CRATES: &[&str] = &[
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "rustls",
+    "tokio_rustls",
+    "axum",
+    "tower_http",
+];
+
+/// The log filter for `spec` (`info`, `debug`, `brokerdesk_core=trace`, …) with the
+/// [`WIRE_CRATES`] capped at `info`.
+pub fn filter(spec: &str) -> EnvFilter {
+    let mut f = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new("info"));
+    for c in WIRE_CRATES {
+        if let Ok(d) = format!("{c}=info").parse() {
+            f = f.add_directive(d);
+        }
+    }
+    f
+}
+
+/// Installs the global subscriber. `BROKERDESK_LOG` (e.g. `debug`) overrides the level;
+/// wire-level crates stay at `info` ([`WIRE_CRATES`]). Returns an error message if the log
+/// file cannot be opened (logging then goes to stderr).
 pub fn init(data_dir: &Path, also_stderr: bool) -> Result<(), String> {
-    let filter =
-        EnvFilter::try_from_env("BROKERDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let spec = std::env::var("BROKERDESK_LOG").unwrap_or_else(|_| "info".into());
+    let filter = filter(&spec);
     let path = log_file(data_dir);
     let file = path
         .parent()
