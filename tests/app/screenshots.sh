@@ -31,6 +31,7 @@ SIM="$(dirname "$CLI")/brokerdesk-sim"
 "$SIM" oanda --port 18081 >/dev/null 2>&1 & sims="$!"
 "$SIM" alpaca --port 18082 >/dev/null 2>&1 & sims="$sims $!"
 "$SIM" tradier --port 18083 >/dev/null 2>&1 & sims="$sims $!"
+"$SIM" tastytrade --port 18084 >/dev/null 2>&1 & sims="$sims $!"
 trap 'kill $pid $sims 2>/dev/null; rm -rf "$DATA"' EXIT
 sleep 1
 "$CLI" account add --name "FTMO challenge" --broker oanda --env practice \
@@ -40,7 +41,11 @@ sleep 1
 "$CLI" account add --name "Alpaca swing" --broker alpaca --env paper --api-key PKSIMKEY0123456789AB \
     --api-secret sim-alpaca-secret-0123456789abcdefghijkl --rest-url http://127.0.0.1:18082 \
     --stream-url ws://127.0.0.1:18082/v2/iex --pairs AAPL,MSFT,SPY >/dev/null
-"$CLI" account add --name "Options income" --broker tradier --env live --api-key not-the-right-token-0000 \
+"$CLI" account add --name "Tasty options" --broker tastytrade --env practice \
+    --api-key sim-tt-refresh-0123456789abcdef --api-secret sim-tt-client-secret-abcdef0123456789 \
+    --rest-url http://127.0.0.1:18084 --pairs SPY,AAPL >/dev/null
+# Refused by the broker: saved without the check, so the Dashboard shows the refusal.
+"$CLI" account add --no-verify --name "Options income" --broker tradier --env live --api-key not-the-right-token-0000 \
     --account-id VA00000042 --rest-url http://127.0.0.1:18083/v1 --status suspended \
     --status-reason "paused for earnings" >/dev/null
 "$CLI" account add --name "Strategy sandbox" --broker paper --env practice >/dev/null
