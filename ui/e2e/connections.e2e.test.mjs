@@ -12,7 +12,7 @@ describe("dashboard connections", () => {
   test("shows each account's channels, follows pushed state changes, and reconnects", async () => {
     const page = await open("connections");
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
-    assert.equal(await page.getByTestId("stat-total").textContent(), "3", "the summary cards stay");
+    assert.equal(await page.getByTestId("stat-total").textContent(), "4", "the summary cards stay");
 
     const oanda = page.getByRole("article", { name: "FTMO challenge connections" });
     const alpaca = page.getByRole("article", { name: "Alpaca swing connections" });

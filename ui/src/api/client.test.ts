@@ -110,6 +110,7 @@ describe("client", () => {
     await api.accountCheck(null, input);
     await api.accountCheck("acc_1", input);
     await api.brokerAccounts(input);
+    await api.accountVerify("acc_1");
     await api.watchlistSet("acc_1", ["EUR_USD", "GBP_USD"]);
     await api.instrumentsSearch("acc_1", "eur");
     await api.pricesSnapshot("acc_1");
@@ -129,6 +130,7 @@ describe("client", () => {
       ["account_check", { id: null, input: { name: "Swing" } }],
       ["account_check", { id: "acc_1", input: { name: "Swing" } }],
       ["broker_accounts", { input: { name: "Swing" } }],
+      ["account_verify", { id: "acc_1" }],
       ["watchlist_set", { id: "acc_1", instruments: ["EUR_USD", "GBP_USD"] }],
       ["instruments_search", { id: "acc_1", query: "eur" }],
       ["prices_snapshot", { id: "acc_1" }],

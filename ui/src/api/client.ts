@@ -8,6 +8,7 @@ import { listen } from "@tauri-apps/api/event";
 import type { Account } from "../bindings/Account";
 import type { AccountConnections } from "../bindings/AccountConnections";
 import type { AccountInput } from "../bindings/AccountInput";
+import type { AccountSummary } from "../bindings/AccountSummary";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditFilter } from "../bindings/AuditFilter";
@@ -126,6 +127,13 @@ export const accountUpdate = (id: string, input: AccountInput, check = true) =>
 export const accountCheck = (id: string | null, input: AccountInput) => call<CheckOutcome>("account_check", { id, input });
 /** The broker accounts a draft's credentials reach (OANDA tokens may reach several). */
 export const brokerAccounts = (input: AccountInput) => call<BrokerAccountRef[]>("broker_accounts", { input });
+/**
+ * "Verify with broker": checks a saved account's stored credentials with its broker and returns
+ * what the broker reports. A success is what unlocks live trading (the backend wants one within
+ * 24 hours). Rejects with `broker_auth`, `broker_network`, `broker_timeout`, `broker_unavailable`,
+ * `verify_rate_limited` (5 checks per account per minute)…
+ */
+export const accountVerify = (id: string) => call<AccountSummary>("account_verify", { id });
 export const accountRemove = (id: string) => call<null>("account_remove", { id });
 
 export const twofaStatus = () => call<TwoFactorStatus>("twofa_status");

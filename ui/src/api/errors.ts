@@ -38,6 +38,11 @@ export const ErrorCodes = {
   brokerNotFound: "broker_not_found",
   brokerConfig: "broker_config",
   verifyRateLimited: "verify_rate_limited",
+  brokerNetwork: "broker_network",
+  brokerTimeout: "broker_timeout",
+  brokerUnavailable: "broker_unavailable",
+  brokerRateLimited: "broker_rate_limited",
+  brokerUnsupported: "broker_unsupported",
   searchUnsupported: "search_unsupported",
   streamUnavailable: "stream_unavailable",
 } as const;

@@ -10,7 +10,7 @@ import type { Channel } from "../bindings/Channel";
 import type { PriceUpdate } from "../bindings/PriceUpdate";
 import type { Tick } from "../bindings/Tick";
 import { FakeBackend, MockApiError } from "./mockBackend";
-import type { WireConnState, WireConnectionEvent } from "./mockConnections";
+import type { WireChannelStatus, WireConnState, WireConnectionEvent } from "./mockConnections";
 import type { FakeState, Scenario } from "./mockBackend";
 import { SCENARIOS, scenarioState } from "./scenarios";
 
@@ -55,6 +55,8 @@ export interface MockControls {
   lastExport: () => { path: string; csv: string } | null;
   /** Changes a connection's state like the connection manager and emits `connection-event`. */
   pushConnectionEvent: (accountId: string, channel: Channel, state: WireConnState) => Promise<WireConnectionEvent>;
+  /** Changes what a channel reports without an event (latency, drops, session expiry…), like the backend's metrics. */
+  patchChannel: (accountId: string, channel: Channel, patch: Partial<Omit<WireChannelStatus, "channel" | "state" | "history">>) => void;
   /** The fake price feed (it streams for accounts whose price channel is connected). */
   prices: MockPriceControls;
   /** How long broker checks, account discovery and instrument search take (ms). */
@@ -90,6 +92,7 @@ export function installMockBackend(): void {
       case "account_update":
         return args.check !== false && input?.broker !== "paper";
       case "account_check":
+      case "account_verify":
       case "broker_accounts":
       case "instruments_search":
         return true;
@@ -160,6 +163,10 @@ export function installMockBackend(): void {
       const event = backend.connections.push(accountId, channel, state);
       save();
       return event;
+    },
+    patchChannel: (accountId, channel, patch) => {
+      backend.connections.patch(accountId, channel, patch);
+      save();
     },
     prices: {
       pause: () => {

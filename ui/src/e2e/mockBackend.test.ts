@@ -6,6 +6,8 @@ import { emptyForm, toAccountInput } from "../lib/accountForm";
 import type { SavedAccount } from "../bindings/SavedAccount";
 import { FakeBackend, MOCK_PASSWORD, MockApiError } from "./mockBackend";
 import { MOCK_MULTI_ACCOUNTS } from "./mockCheck";
+import { seedConnections } from "./mockConnections";
+import type { WireAccountConnections } from "./mockConnections";
 import { KEYCHAIN_KEY_MISSING, scenarioState } from "./scenarios";
 
 const errorOf = (fn: () => unknown) => {
@@ -200,7 +202,8 @@ describe("FakeBackend", () => {
     expect(errorOf(() => b.handle("instruments_search", { id: "acc_alpaca", query: "aa" })).code).toBe("search_unsupported");
 
     const round = b.priceStep();
-    expect(round.updates.map((u) => u.accountId)).toEqual(["acc_ftmo"]);
+    // Tastytrade streams too (its own instruments).
+    expect(round.updates.map((u) => u.accountId)).toEqual(["acc_ftmo", "acc_tasty"]);
     expect(round.updates[0]!.ticks.map((t) => t.instrument)).toEqual(["EUR_USD", "USD_JPY"]);
     expect(round.notices).toEqual([expect.objectContaining({ accountId: "acc_ftmo", instrument: "FOO_BAR", code: "unknown_instrument" })]);
     expect(b.priceStep().notices).toEqual([]);
@@ -209,14 +212,83 @@ describe("FakeBackend", () => {
     expect(b.handle("prices_snapshot", { id: "acc_alpaca" })).toEqual([]);
 
     // A dropped price channel stops the feed until it is connected again.
+    const ftmoUpdates = () => b.priceStep().updates.filter((u) => u.accountId === "acc_ftmo");
     b.connections.push("acc_ftmo", "price", { state: "reconnecting", attempt: 1, nextRetryMs: 1000, lastError: "closed" });
-    expect(b.priceStep().updates).toEqual([]);
+    expect(ftmoUpdates()).toEqual([]);
     b.connections.push("acc_ftmo", "price", { state: "connected" });
-    expect(b.priceStep().updates).toHaveLength(1);
+    expect(ftmoUpdates()).toHaveLength(1);
 
     // A first watchlist on an account without a price channel starts one.
     b.handle("watchlist_set", { id: "acc_alpaca", instruments: ["AAPL"] });
     expect(b.streaming("acc_alpaca")).toBe(true);
     expect(b.pushPrices("acc_alpaca", [{ instrument: "AAPL", bid: 229.5 }]).ticks[0]).toMatchObject({ instrument: "AAPL", bid: 229.5, ask: null });
+  });
+
+  it("verifies saved accounts with the broker: summary, refusal (audited), unreachable, unreadable, paper, rate limit", () => {
+    const b = new FakeBackend(scenarioState("connections"));
+    expect(b.handle("account_verify", { id: "acc_ftmo" })).toEqual({
+      accountId: "101-004-2718281-001",
+      accountLast4: "-001",
+      accountType: "margin",
+      currency: "USD",
+      balance: 100000,
+      equity: 100412.57,
+      buyingPower: 97240.18,
+    });
+    expect(b.handle("account_verify", { id: "acc_tasty" })).toMatchObject({ accountId: "5WT00001", accountType: "Individual Margin" });
+    // Alpaca's stored key cannot be opened: the vault's error, before the broker is asked.
+    expect(errorOf(() => b.handle("account_verify", { id: "acc_alpaca" })).code).toBe("ciphertext_tampered");
+
+    const wrong = b.handle("account_add", { input: oandaInput({ name: "Wrong", credentials: { apiKey: "wrong-token-0123456789", apiSecret: null } }), check: false }) as SavedAccount;
+    const refused = errorOf(() => b.handle("account_verify", { id: wrong.account.id }));
+    expect(refused.code).toBe("broker_auth");
+    expect(refused.message).not.toContain("nothing was saved");
+    expect(b.state.audit.at(-1)).toMatchObject({ event: "connection_auth_failed", accountId: wrong.account.id });
+
+    const offline = b.handle("account_add", { input: oandaInput({ name: "Away", restUrl: "https://offline.invalid" }), check: false }) as SavedAccount;
+    expect(errorOf(() => b.handle("account_verify", { id: offline.account.id }))).toMatchObject({
+      code: "broker_network",
+      message: "network error: could not connect to offline.invalid (connection refused)",
+    });
+
+    const paper = toAccountInput({ ...emptyForm(), name: "Sim", broker: "paper" });
+    if (!paper.ok) throw new Error("bad fixture");
+    const sim = b.handle("account_add", { input: paper.input }) as SavedAccount;
+    expect(errorOf(() => b.handle("account_verify", { id: sim.account.id })).code).toBe("broker_unsupported");
+    expect(errorOf(() => b.handle("account_verify", { id: "nope" })).code).toBe("not_found");
+
+    // Five checks per account per minute (this one was checked once above).
+    for (let i = 0; i < 4; i++) b.handle("account_verify", { id: "acc_ftmo" });
+    const limited = errorOf(() => b.handle("account_verify", { id: "acc_ftmo" }));
+    expect(limited).toMatchObject({ code: "verify_rate_limited" });
+    expect(limited.message).toMatch(/^FTMO challenge was checked 5 times in the last minute/);
+    expect(b.handle("account_verify", { id: "acc_tasty" })).toMatchObject({ accountId: "5WT00001" });
+    b.advanceClock(61);
+    expect(b.handle("account_verify", { id: "acc_ftmo" })).toMatchObject({ accountLast4: "-001" });
+  });
+
+  it("connections: quality from latency and drops, and a session renewed when it nears its expiry", () => {
+    let wall = Date.parse("2026-11-21T12:00:00Z");
+    const state = scenarioState("connections");
+    state.connections = seedConnections(wall);
+    const b = new FakeBackend(state, undefined, () => wall);
+    const channel = (account: string, which: "order" | "price") =>
+      (b.handle("connections_snapshot") as WireAccountConnections[]).find((a) => a.accountId === account)!.channels.find((c) => c.channel === which)!;
+    expect(channel("acc_ftmo", "order")).toMatchObject({ quality: "good", dropsLastHour: 0, sessionExpiresAt: null });
+    const alpaca = channel("acc_alpaca", "order");
+    expect(alpaca).toMatchObject({ quality: "fair", dropsLastHour: 1 });
+    expect(alpaca.history.map((h) => h.state.state)).toEqual(["connecting", "connected", "reconnecting", "connected"]);
+    expect(channel("acc_tradier", "order")).toMatchObject({ quality: "down" });
+    expect(channel("acc_tasty", "order").sessionExpiresAt).toBe("2026-11-21T12:12:34.000Z");
+
+    wall += 740_000; // 14 s left: the connector renews it
+    expect(channel("acc_tasty", "order").sessionExpiresAt).toBe("2026-11-21T12:27:20.000Z");
+
+    b.connections.patch("acc_ftmo", "order", { latencyMs: 450 });
+    expect(channel("acc_ftmo", "order").quality).toBe("fair");
+    b.connections.patch("acc_ftmo", "order", { dropsLastHour: 3 });
+    expect(channel("acc_ftmo", "order").quality).toBe("poor");
+    b.connections.push("acc_ftmo", "price", { state: "reconnecting", attempt: 1, nextRetryMs: 1000, lastError: "closed" });
+    expect(channel("acc_ftmo", "price")).toMatchObject({ quality: "poor", dropsLastHour: 1 });
   });
 });

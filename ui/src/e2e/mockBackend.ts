@@ -8,6 +8,7 @@
  */
 import type { Account } from "../bindings/Account";
 import type { AccountInput } from "../bindings/AccountInput";
+import type { AccountSummary } from "../bindings/AccountSummary";
 import type { ApiError } from "../bindings/ApiError";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditEvent } from "../bindings/AuditEvent";
@@ -25,7 +26,7 @@ import { appendAudit } from "./mockAudit";
 import type { AuditRow } from "./mockAudit";
 import { MockConnections } from "./mockConnections";
 import type { WireAccountConnections, WireConnectionEvent } from "./mockConnections";
-import { mockBrokerAccounts, mockCheck } from "./mockCheck";
+import { mockBrokerAccounts, mockCheck, mockVerify } from "./mockCheck";
 import type { CheckTarget } from "./mockCheck";
 import { MockApiError, fail } from "./mockErrors";
 import { MockPrices, SEARCHABLE, searchInstruments } from "./mockPrices";
@@ -108,6 +109,7 @@ export class FakeBackend {
   readonly connections = new MockConnections(
     () => (this.state.connections ??= []),
     (event) => this.onConnectionEvent(event),
+    () => this.wallMs(),
   );
   /** The price feed of the accounts that stream (not persisted: a reload starts new prices). */
   readonly prices: MockPrices;
@@ -207,6 +209,9 @@ export class FakeBackend {
         checkInput(s.accounts, input, existing);
         return this.check(existing, input).outcome;
       }
+      case "account_verify":
+        open();
+        return this.verify(String(args.id));
       case "broker_accounts": {
         open();
         const target = this.target(null, args.input as AccountInput);
@@ -344,11 +349,11 @@ export class FakeBackend {
   }
 
   /** Rate-limits checks: `verify_rate_limited` after CHECKS_PER_MINUTE in a minute. */
-  private allowCheck(key: string): void {
+  private allowCheck(key: string, what = "This credential"): void {
     const now = this.clock.now();
     const recent = (this.checks.get(key) ?? []).filter((t) => now - t < 60_000);
     if (recent.length >= CHECKS_PER_MINUTE) {
-      fail("verify_rate_limited", `This credential was checked ${CHECKS_PER_MINUTE} times in the last minute; wait a minute before checking again`);
+      fail("verify_rate_limited", `${what} was checked ${CHECKS_PER_MINUTE} times in the last minute; wait a minute before checking again`);
     }
     recent.push(now);
     this.checks.set(key, recent);
@@ -361,6 +366,26 @@ export class FakeBackend {
       this.allowCheck(existing ? existing.account.id : this.fingerprint(target));
     }
     return mockCheck(target);
+  }
+
+  /**
+   * `account_verify`: checks the stored credentials with the broker (sharing the account's check
+   * budget with `account_check`); a refusal is audited like the backend does.
+   */
+  private verify(id: string): AccountSummary {
+    const stored = this.find(id);
+    const a = stored.account;
+    if (a.broker !== "paper") this.allowCheck(a.id, a.name);
+    const unreadable = Object.values(stored.unreadable ?? {})[0];
+    if (unreadable) throw new MockApiError(structuredClone(unreadable));
+    try {
+      return mockVerify(this.target(stored, inputFromAccount(a)));
+    } catch (e) {
+      if (e instanceof MockApiError && e.body.code === "broker_auth") {
+        this.record("connection_auth_failed", a.id, `${a.name}: the broker refused the stored credentials`);
+      }
+      throw e;
+    }
   }
 
   private addChecked(input: AccountInput, check: boolean): SavedAccount {

@@ -8,6 +8,9 @@
  * - a REST URL containing `offline` → `unreachable`;
  * - an OANDA token containing `multi` reaches two accounts (`MOCK_MULTI_ACCOUNTS`): without an
  *   account id, `choose_broker_account`; any other OANDA token reaches one account.
+ *
+ * `mockVerify` is `account_verify` of a saved account: the same broker, but every failure is an
+ * error (an unreachable broker too) and nothing is saved either way.
  */
 import type { AccountSummary } from "../bindings/AccountSummary";
 import type { BrokerAccountRef } from "../bindings/BrokerAccountRef";
@@ -149,4 +152,20 @@ export function mockCheck(t: CheckTarget): CheckResult {
   }
   const id = accountId ?? defaultAccountId(t);
   return { outcome: { status: "verified", summary: summaryFor(t, id) }, brokerAccountId: accountId };
+}
+
+/**
+ * Verifies a saved account's stored credentials (`account_verify`): the broker's summary, or its
+ * refusal (`broker_auth`), `broker_network` when it cannot be reached, `broker_config` without
+ * credentials (Interactive Brokers has none: its gateway holds the session).
+ */
+export function mockVerify(t: CheckTarget): AccountSummary {
+  if (t.broker === "paper") return fail("broker_unsupported", "unsupported by this broker: the built-in paper broker has nothing to verify");
+  if (isOffline(t)) return fail("broker_network", networkMessage(t));
+  if (t.apiKey === null && t.apiSecret === null && t.broker !== "ibkr") {
+    return fail("broker_config", "configuration error: this account has no stored credentials; edit it and enter them");
+  }
+  if (isWrong(t)) return authError(false);
+  const id = t.brokerAccountId ?? (t.broker === "oanda" ? singleOandaAccount(t.apiKey ?? "").accountId : defaultAccountId(t));
+  return summaryFor(t, id);
 }

@@ -42,12 +42,37 @@ export function qualityOf(state: WireConnState, latencyMs: number | null, drops:
   }
 }
 
-function channel(now: number, which: Channel, state: WireConnState, opts: { upMs?: number; latencyMs?: number; lastMsgMs?: number; messages?: number } = {}): WireChannelStatus {
+/** How long a Tastytrade access token lasts; the mock renews it when less than SESSION_RENEW_MS is left. */
+export const SESSION_MS = 15 * 60_000;
+export const SESSION_RENEW_MS = 30_000;
+
+interface ChannelOpts {
+  upMs?: number;
+  latencyMs?: number;
+  lastMsgMs?: number;
+  messages?: number;
+  /** Drops in the last hour: the history gets a lost link (reconnecting, attempt 1) before the current session. */
+  drops?: number;
+  /** The broker session's time left (ms), for brokers with one. */
+  sessionLeftMs?: number;
+}
+
+function channel(now: number, which: Channel, state: WireConnState, opts: ChannelOpts = {}): WireChannelStatus {
   const connected = state.state === "connected";
   const up = opts.upMs ?? 3_725_000;
+  const drops = opts.drops ?? 0;
+  const earlier: WireStateChange[] = [];
+  for (let i = drops; i > 0; i--) {
+    const lost = up + i * 240_000;
+    earlier.push(
+      { at: ago(now, lost + 600_000), state: { state: "connected" } },
+      { at: ago(now, lost), state: { state: "reconnecting", attempt: 1, nextRetryMs: 1000, lastError: "stream closed by the broker (1006)" } },
+    );
+  }
   const history: WireStateChange[] = connected
     ? [
-        { at: ago(now, up + 2_000), state: { state: "connecting" } },
+        { at: ago(now, up + 2_000 + (drops > 0 ? drops * 240_000 + 602_000 : 0)), state: { state: "connecting" } },
+        ...earlier,
         { at: ago(now, up), state: { state: "connected" } },
       ]
     : [
@@ -64,14 +89,18 @@ function channel(now: number, which: Channel, state: WireConnState, opts: { upMs
     uptimeMs: connected ? up : null,
     attempt: 0,
     messages: opts.messages ?? 0,
-    sessionExpiresAt: null,
-    dropsLastHour: 0,
-    quality: qualityOf(state, connected ? (opts.latencyMs ?? 42) : null, 0),
+    sessionExpiresAt: opts.sessionLeftMs === undefined ? null : new Date(now + opts.sessionLeftMs).toISOString(),
+    dropsLastHour: drops,
+    quality: qualityOf(state, connected ? (opts.latencyMs ?? 42) : null, drops),
     history,
   };
 }
 
-/** The `connections` scenario: OANDA with orders and prices, Alpaca orders only, Tradier failed on auth. */
+/**
+ * The `connections` scenario: OANDA with orders and prices; Alpaca orders only, fair after a drop
+ * in the last hour; Tradier failed on auth; Tastytrade with orders and prices and a 15-minute
+ * access token (12:34 left).
+ */
 export function seedConnections(now = Date.now()): WireAccountConnections[] {
   return [
     {
@@ -87,7 +116,7 @@ export function seedConnections(now = Date.now()): WireAccountConnections[] {
       accountId: "acc_alpaca",
       name: "Alpaca swing",
       broker: "alpaca",
-      channels: [channel(now, "order", { state: "connected" }, { upMs: 912_000, latencyMs: 64, lastMsgMs: 4_000, messages: 57 })],
+      channels: [channel(now, "order", { state: "connected" }, { upMs: 912_000, latencyMs: 64, lastMsgMs: 4_000, messages: 57, drops: 1 })],
     },
     {
       accountId: "acc_tradier",
@@ -101,6 +130,15 @@ export function seedConnections(now = Date.now()): WireAccountConnections[] {
         }),
       ],
     },
+    {
+      accountId: "acc_tasty",
+      name: "Tasty options",
+      broker: "tastytrade",
+      channels: [
+        channel(now, "order", { state: "connected" }, { upMs: 2_400_000, latencyMs: 96, lastMsgMs: 3_000, messages: 164, sessionLeftMs: 754_000 }),
+        channel(now, "price", { state: "connected" }, { upMs: 2_398_000, latencyMs: 112, lastMsgMs: 1_000, messages: 9_318, sessionLeftMs: 754_000 }),
+      ],
+    },
   ];
 }
 
@@ -108,17 +146,39 @@ export class MockConnections {
   constructor(
     private readonly list: () => WireAccountConnections[],
     private readonly emit: (event: WireConnectionEvent) => void,
+    private readonly wallMs: () => number = () => Date.now(),
   ) {}
 
+  /** The connections now; like the connector, a connected session close to its expiry is renewed first (no event). */
   snapshot(): WireAccountConnections[] {
+    const now = this.wallMs();
+    for (const account of this.list()) {
+      for (const c of account.channels) {
+        if (c.sessionExpiresAt === null || c.state.state !== "connected") continue;
+        if (Date.parse(c.sessionExpiresAt) - now < SESSION_RENEW_MS) c.sessionExpiresAt = new Date(now + SESSION_MS).toISOString();
+      }
+    }
     return structuredClone(this.list());
+  }
+
+  /** Changes what a channel reports without a state change (metrics, session expiry); no event, like the backend. */
+  patch(accountId: string, which: Channel, patch: Partial<Omit<WireChannelStatus, "channel" | "state" | "history">>): void {
+    const c = this.find(accountId, which);
+    Object.assign(c, patch);
+    if (patch.quality === undefined) c.quality = qualityOf(c.state, c.latencyMs, c.dropsLastHour);
+  }
+
+  private find(accountId: string, which: Channel): WireChannelStatus {
+    const account = this.list().find((a) => a.accountId === accountId) ?? fail("not_found", `No connections for account ${accountId}.`);
+    return account.channels.find((x) => x.channel === which) ?? fail("not_found", `Account ${accountId} has no ${which} channel.`);
   }
 
   /** Applies a state change like the connection manager, and emits it. */
   push(accountId: string, which: Channel, state: WireConnState, at = new Date().toISOString()): WireConnectionEvent {
-    const account = this.list().find((a) => a.accountId === accountId) ?? fail("not_found", `No connections for account ${accountId}.`);
-    const c = account.channels.find((x) => x.channel === which) ?? fail("not_found", `Account ${accountId} has no ${which} channel.`);
+    const c = this.find(accountId, which);
     const connected = state.state === "connected";
+    // Connecting again signs in again: a broker with sessions starts a new one.
+    if (connected && c.state.state !== "connected" && c.sessionExpiresAt !== null) c.sessionExpiresAt = new Date(Date.parse(at) + SESSION_MS).toISOString();
     c.connectedSince = connected ? (c.state.state === "connected" ? c.connectedSince : at) : null;
     c.uptimeMs = connected ? (c.uptimeMs ?? 0) : null;
     c.latencyMs = connected ? (c.latencyMs ?? 40) : null;

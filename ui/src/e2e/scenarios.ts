@@ -166,7 +166,8 @@ export function scenarioState(scenario: Scenario): FakeState {
         autoUnlockError: KEYCHAIN_KEY_MISSING,
       };
     case "connections": {
-      // Three live accounts with connections: OANDA (orders + prices), Alpaca (orders), Tradier (failed on auth).
+      // Four live accounts with connections: OANDA (orders + prices), Alpaca (orders, a drop in the last
+      // hour), Tradier (failed on auth), Tastytrade (orders + prices, a 15-minute access token).
       const base = scenarioState("unlocked");
       const accounts = base.accounts.map((a) => ({ ...a, account: { ...a.account, mode: "live" } as Account }));
       const tradier: Account = {
@@ -178,6 +179,22 @@ export function scenarioState(scenario: Scenario): FakeState {
         instruments: ["SPY", "QQQ"],
       };
       accounts.push({ account: tradier, secrets: { apiKey: "tradier-token-77c1", apiSecret: null } });
+      const tasty: Account = {
+        ...tradier,
+        id: "acc_tasty",
+        name: "Tasty options",
+        broker: "tastytrade",
+        environment: "live",
+        brokerAccountId: "5WT00001",
+        credentials: [
+          { field: "api_key", label: "Client secret", masked: "••••c0de", error: null },
+          { field: "api_secret", label: "Refresh token", masked: "••••91ab", error: null },
+        ],
+        instruments: ["SPY", "QQQ"],
+        tradingHours: null,
+        statusHistory: [{ status: "active", reason: null, changedAt: "2026-11-02T09:15:00Z" }],
+      };
+      accounts.push({ account: tasty, secrets: { apiKey: "tasty-client-secret-c0de", apiSecret: "tasty-refresh-91ab" } });
       return { ...base, accounts, connections: seedConnections() };
     }
     case "locked":

@@ -5,10 +5,15 @@ import type { ConnState } from "../bindings/ConnState";
 import {
   connectionsReducer,
   formatAge,
+  formatClock,
   formatCountdown,
   formatDuration,
+  linkQuality,
+  nextSessionExpiry,
+  qualityReason,
   retryDeadline,
   secondsLeft,
+  sessionView,
   uptimeMs,
 } from "./connections";
 import type { ConnectionsState } from "./connections";
@@ -110,6 +115,9 @@ describe("connectionsReducer", () => {
     expect(order.connectedSince).toBeNull();
     expect(order.latencyMs).toBeNull();
     expect(order.history.map((h) => h.state.state)).toEqual(["connected", "reconnecting"]);
+    // Quality and drops follow at once (the next snapshot brings the backend's own).
+    expect(order.quality).toBe("poor");
+    expect(order.dropsLastHour).toBe(1);
     expect(retryDeadline(order, 0)).toBe(T0 + 3_000);
     expect(s.accounts[0]!.channels[1]!.state.state).toBe("connected"); // the price channel is untouched
 
@@ -121,6 +129,8 @@ describe("connectionsReducer", () => {
     expect(again.attempt).toBe(0);
     expect(again.connectedSince).toBe(back);
     expect(again.history).toHaveLength(3);
+    expect(again.quality).toBe("fair"); // a drop in the last hour
+    expect(again.dropsLastHour).toBe(1);
   });
 
   test("ignores events it has no channel for, and events before the snapshot", () => {
@@ -138,5 +148,74 @@ describe("connectionsReducer", () => {
     }
     if (s.phase !== "ready") throw new Error("not ready");
     expect(s.accounts[0]!.channels[0]!.history).toHaveLength(50);
+  });
+});
+
+describe("link quality", () => {
+  const latency = (ms: number) => ms as unknown as bigint;
+
+  test("the backend's rule", () => {
+    const up: ConnState = { state: "connected" };
+    expect(linkQuality(up, latency(40), 0)).toBe("good");
+    expect(linkQuality(up, latency(300), 0)).toBe("good");
+    expect(linkQuality(up, latency(301), 0)).toBe("fair");
+    expect(linkQuality(up, latency(40), 1)).toBe("fair");
+    expect(linkQuality(up, latency(1001), 0)).toBe("poor");
+    expect(linkQuality(up, null, 3)).toBe("poor");
+    expect(linkQuality(reconnecting(1, 1000), null, 0)).toBe("poor");
+    expect(linkQuality({ state: "connecting" }, null, 0)).toBe("poor");
+    expect(linkQuality({ state: "failed", code: "x", reason: "y" }, latency(1), 0)).toBe("down");
+    expect(linkQuality({ state: "disconnected" }, null, 0)).toBe("down");
+  });
+
+  test("explains the backend's level with the facts past its thresholds", () => {
+    expect(qualityReason(channel())).toBe("latency 40 ms, no drop in the last hour");
+    expect(qualityReason(channel({ quality: "fair", latencyMs: latency(420) }))).toBe("latency 420 ms");
+    expect(qualityReason(channel({ quality: "fair", dropsLastHour: 1 }))).toBe("1 drop in the last hour");
+    expect(qualityReason(channel({ quality: "fair", latencyMs: latency(420), dropsLastHour: 2 }))).toBe("latency 420 ms, 2 drops in the last hour");
+    expect(qualityReason(channel({ quality: "poor", latencyMs: latency(1500) }))).toBe("latency 1.5 s");
+    expect(qualityReason(channel({ quality: "poor", latencyMs: latency(1450) }))).toBe("latency 1.5 s");
+    expect(qualityReason(channel({ quality: "poor", latencyMs: latency(2000) }))).toBe("latency 2 s");
+    expect(qualityReason(channel({ quality: "poor", dropsLastHour: 3 }))).toBe("3 drops in the last hour");
+    expect(qualityReason(channel({ quality: "poor", state: reconnecting(1, 1000), latencyMs: null }))).toBe("reconnecting");
+    expect(qualityReason(channel({ quality: "down", state: { state: "failed", code: "broker_auth", reason: "401" } }))).toBe("the connection failed");
+    expect(qualityReason(channel({ quality: "down", state: { state: "disconnected" } }))).toBe("the connection is stopped");
+    // A level the facts do not explain (the backend knows more): all the facts, never nothing.
+    expect(qualityReason(channel({ quality: "fair" }))).toBe("latency 40 ms, no drop in the last hour");
+    expect(qualityReason(channel({ quality: "good", latencyMs: null }))).toBe("no drop in the last hour");
+  });
+});
+
+describe("session countdown", () => {
+  test("clock format rounds up to whole seconds", () => {
+    expect(formatClock(0)).toBe("0:00");
+    expect(formatClock(9_001)).toBe("0:10");
+    expect(formatClock(754_000)).toBe("12:34");
+    expect(formatClock(3_723_000)).toBe("1:02:03");
+    expect(formatClock(-5)).toBe("0:00");
+  });
+
+  test("counts down, says renewing just after the expiry, then expired", () => {
+    const at = iso(T0 + 754_000);
+    expect(sessionView(null, T0)).toBeNull();
+    expect(sessionView("soon", T0)).toBeNull();
+    expect(sessionView(at, T0)).toEqual({ kind: "expires", leftMs: 754_000, text: "Session expires in 12:34" });
+    expect(sessionView(at, T0 + 1_000)?.text).toBe("Session expires in 12:33");
+    expect(sessionView(at, T0 + 753_500)?.text).toBe("Session expires in 0:01");
+    expect(sessionView(at, T0 + 754_000)).toEqual({ kind: "renewing", text: "Session renewing…" });
+    expect(sessionView(at, T0 + 754_000 + 130_000)).toEqual({ kind: "expired", agoMs: 130_000, text: "Session expired 2 min 10 s ago" });
+    // A day-long session (a gateway's) reads as a duration.
+    expect(sessionView(iso(T0 + 26 * 3_600_000), T0)?.text).toBe("Session expires in 1 d 2 h");
+  });
+
+  test("the next expiry ahead of an instant, over every channel", () => {
+    const accounts: AccountConnections[] = [
+      { accountId: "a", name: "A", broker: "tastytrade", channels: [channel({ sessionExpiresAt: iso(T0 + 60_000) }), channel({ channel: "price", sessionExpiresAt: iso(T0 - 1) })] },
+      { accountId: "b", name: "B", broker: "ibkr", channels: [channel({ sessionExpiresAt: iso(T0 + 30_000) })] },
+      { accountId: "c", name: "C", broker: "oanda", channels: [channel()] },
+    ];
+    expect(nextSessionExpiry(accounts, T0)).toBe(T0 + 30_000);
+    expect(nextSessionExpiry(accounts, T0 + 40_000)).toBe(T0 + 60_000);
+    expect(nextSessionExpiry(accounts, T0 + 60_000)).toBeNull();
   });
 });

@@ -10,6 +10,7 @@ import type { Channel } from "../bindings/Channel";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import type { ConnState } from "../bindings/ConnState";
 import type { ConnectionEvent } from "../bindings/ConnectionEvent";
+import type { LinkQuality } from "../bindings/LinkQuality";
 
 /** How many history entries a channel keeps in the UI (the backend sends its most recent ones). */
 export const HISTORY_LIMIT = 50;
@@ -116,6 +117,126 @@ export function describeState(state: ConnState): string {
   }
 }
 
+export const QUALITY_LABELS: Record<LinkQuality, string> = { good: "Good", fair: "Fair", poor: "Poor", down: "Down" };
+
+/** How many of the indicator's three bars are lit. */
+export const QUALITY_BARS: Record<LinkQuality, number> = { good: 3, fair: 2, poor: 1, down: 0 };
+
+export const QUALITY_ORDER: readonly LinkQuality[] = ["good", "fair", "poor", "down"];
+
+/** The backend's rule (`LinkQuality::of`), in words, for the indicator's tooltip. */
+export const QUALITY_RULES: Record<LinkQuality, string> = {
+  good: "connected, quick (300 ms or less) and stable (no drop in the last hour)",
+  fair: "connected, but over 300 ms latency or a drop in the last hour",
+  poor: "reconnecting, over 1 s latency, or 3 or more drops in the last hour",
+  down: "failed or stopped",
+};
+
+/**
+ * The backend's rule (`LinkQuality::of`), for applying an event before the next snapshot brings
+ * the backend's own verdict: failed or stopped is down; connecting or reconnecting is poor;
+ * connected is poor over 1 s or with 3+ drops in the last hour, fair over 300 ms or after a drop.
+ */
+export function linkQuality(state: ConnState, latencyMs: bigint | number | null, dropsLastHour: number): LinkQuality {
+  switch (state.state) {
+    case "failed":
+    case "disconnected":
+      return "down";
+    case "connecting":
+    case "reconnecting":
+      return "poor";
+    case "connected": {
+      const latency = num(latencyMs) ?? 0;
+      if (latency > 1000 || dropsLastHour >= 3) return "poor";
+      return latency > 300 || dropsLastHour >= 1 ? "fair" : "good";
+    }
+  }
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** "420 ms", "1.2 s". */
+function latencyWords(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
+}
+
+/**
+ * What makes this channel's quality what the backend says, from the facts it reports:
+ * "latency 420 ms", "1 drop in the last hour", "reconnecting". The backend decides the level;
+ * this only explains it.
+ */
+export function qualityReason(status: ChannelStatus): string {
+  const latency = num(status.latencyMs);
+  const drops = status.dropsLastHour;
+  const latencyText = latency === null ? null : `latency ${latencyWords(latency)}`;
+  const dropText = drops === 0 ? "no drop in the last hour" : `${plural(drops, "drop", "drops")} in the last hour`;
+  const everything = [latencyText, dropText].filter(Boolean).join(", ");
+  /** The facts past the level's thresholds, or everything when none is (the backend knows best). */
+  const over = (latencyOver: number, dropsAtLeast: number) => {
+    const facts = [latency !== null && latency > latencyOver ? latencyText : null, drops >= dropsAtLeast ? dropText : null].filter(Boolean);
+    return facts.length > 0 ? facts.join(", ") : everything;
+  };
+  const { state } = status;
+  switch (status.quality) {
+    case "down":
+      return state.state === "failed" ? "the connection failed" : state.state === "disconnected" ? "the connection is stopped" : "not connected";
+    case "poor":
+      return state.state === "reconnecting" || state.state === "connecting" ? state.state : over(1000, 3);
+    case "fair":
+      return over(300, 1);
+    case "good":
+      return everything;
+  }
+}
+
+/** A countdown as a clock: "0:09", "12:34", "1:02:03"; whole seconds, rounded up. */
+export function formatClock(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+/** How long after the expiry the UI says "renewing…" rather than "expired" (the new expiry is being read). */
+export const SESSION_GRACE_MS = 5_000;
+
+export type SessionView =
+  | { kind: "expires"; leftMs: number; text: string }
+  | { kind: "renewing"; text: string }
+  | { kind: "expired"; agoMs: number; text: string };
+
+/**
+ * The broker session / access token's countdown: "Session expires in 12:34" (the connector
+ * renews it before then), "Session renewing…" just after, "Session expired 2 min 10 s ago" when
+ * no new expiry came. Null when the broker has no session or the instant is unreadable.
+ */
+export function sessionView(expiresAt: string | null, now: number): SessionView | null {
+  if (expiresAt === null) return null;
+  const at = Date.parse(expiresAt);
+  if (Number.isNaN(at)) return null;
+  const left = at - now;
+  if (left > 0) {
+    // Long sessions (IBKR's gateway: a day) read better as a duration than as a clock.
+    const text = left >= 86_400_000 ? formatDuration(left) : formatClock(left);
+    return { kind: "expires", leftMs: left, text: `Session expires in ${text}` };
+  }
+  if (-left < SESSION_GRACE_MS) return { kind: "renewing", text: "Session renewing…" };
+  return { kind: "expired", agoMs: -left, text: `Session expired ${formatDuration(-left)} ago` };
+}
+
+/** The earliest session expiry still ahead of `now` among the channels (ms), or null. */
+export function nextSessionExpiry(accounts: readonly AccountConnections[], now: number): number | null {
+  let next: number | null = null;
+  for (const a of accounts) {
+    for (const c of a.channels) {
+      const at = c.sessionExpiresAt === null ? NaN : Date.parse(c.sessionExpiresAt);
+      if (!Number.isNaN(at) && at > now && (next === null || at < next)) next = at;
+    }
+  }
+  return next;
+}
+
 export type ConnectionsState =
   | { phase: "loading" }
   | { phase: "error"; message: string }
@@ -130,6 +251,9 @@ function applyEvent(status: ChannelStatus, event: ConnectionEvent): ChannelStatu
   const { state, at } = event;
   const history = [...status.history, { at, state }].slice(-HISTORY_LIMIT);
   const connected = state.state === "connected";
+  // The backend counts a drop for each first reconnect attempt in the last hour.
+  const dropsLastHour = status.dropsLastHour + (state.state === "reconnecting" && state.attempt === 1 ? 1 : 0);
+  const latencyMs = connected ? status.latencyMs : null;
   return {
     ...status,
     state,
@@ -137,7 +261,9 @@ function applyEvent(status: ChannelStatus, event: ConnectionEvent): ChannelStatu
     attempt: state.state === "reconnecting" ? state.attempt : 0,
     connectedSince: connected ? (status.state.state === "connected" ? status.connectedSince : at) : null,
     uptimeMs: connected ? status.uptimeMs : null,
-    latencyMs: connected ? status.latencyMs : null,
+    latencyMs,
+    dropsLastHour,
+    quality: linkQuality(state, latencyMs, dropsLastHour),
   };
 }
 

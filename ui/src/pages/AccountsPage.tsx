@@ -8,8 +8,10 @@ import { BrokerBadge, ModePill, StatusPill } from "../components/Badges";
 import { Icon } from "../components/Icon";
 import { EmptyState, PageHeader } from "../components/PageHeader";
 import { RemoveAccountDialog } from "./RemoveAccountDialog";
+import { VerifyDialog } from "./verify/VerifyDialog";
 import { ENVIRONMENT_LABELS, unreadableCredentialText } from "../lib/labels";
 import { changeFailure } from "../lib/errorHints";
+import { canVerify } from "../lib/verify";
 import { useCatalog } from "../state/CatalogProvider";
 import { routeHref } from "../state/router";
 import { useToast } from "../state/ToastProvider";
@@ -20,6 +22,8 @@ export function AccountsPage() {
   const catalog = useCatalog();
   const notify = useToast();
   const [removing, setRemoving] = useState<Account | null>(null);
+  const [verifying, setVerifying] = useState<Account | null>(null);
+  const brokerLabel = (a: Account) => catalog.broker(a.broker)?.label ?? a.broker;
 
   // The catalog names environments per broker ("Sandbox", "Paper"); fall back to the generic name.
   const environmentLabel = (a: Account) =>
@@ -124,6 +128,17 @@ export function AccountsPage() {
                     )}
                   </td>
                   <td className="row-actions">
+                    {canVerify(a.broker) ? (
+                      <button
+                        type="button"
+                        className="icon-button"
+                        aria-label={`Verify ${a.name} with ${brokerLabel(a)}`}
+                        title="Verify with broker"
+                        onClick={() => setVerifying(a)}
+                      >
+                        <Icon name="security" size={16} />
+                      </button>
+                    ) : null}
                     <a className="icon-button" href={routeHref({ page: "account-edit", id: a.id })} aria-label={`Edit ${a.name}`} title="Edit">
                       <Icon name="edit" size={16} />
                     </a>
@@ -137,6 +152,7 @@ export function AccountsPage() {
           </table>
         </div>
       ) : null}
+      {verifying ? <VerifyDialog account={verifying} broker={brokerLabel(verifying)} onClose={() => setVerifying(null)} /> : null}
       {removing ? <RemoveAccountDialog account={removing} onCancel={() => setRemoving(null)} onConfirm={() => remove(removing)} /> : null}
     </div>
   );

@@ -104,7 +104,7 @@ export function DashboardPage() {
             );
           })()
         : null}
-      {state.phase === "ready" && state.accounts.length > 0 ? <ConnectionsSection accounts={state.accounts} state={connections.state} /> : null}
+      {state.phase === "ready" && state.accounts.length > 0 ? <ConnectionsSection accounts={state.accounts} state={connections.state} onRefresh={connections.refresh} /> : null}
     </div>
   );
 }

@@ -77,6 +77,12 @@ export function useVault(): VaultContextValue {
   return ctx;
 }
 
+/** The vault status when known (and inside a VaultProvider), else null: for nice-to-have details such as the app's version. */
+export function useOptionalVaultStatus(): VaultStatus | null {
+  const ctx = useContext(VaultContext);
+  return ctx?.state.phase === "ready" ? ctx.state.status : null;
+}
+
 /** Returns the vault status; only for screens shown once the status is known. */
 export function useVaultStatus(): VaultStatus {
   const { state } = useVault();

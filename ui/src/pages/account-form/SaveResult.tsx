@@ -4,7 +4,10 @@ import type { SavedAccount } from "../../bindings/SavedAccount";
 import { Icon } from "../../components/Icon";
 import { PageHeader } from "../../components/PageHeader";
 import { brokerReason } from "../../lib/accountCheck";
+import { liveUnlockUntil } from "../../lib/verify";
 import { routeHref } from "../../state/router";
+import { useVerify } from "../../state/useVerify";
+import { VerifyResult } from "../verify/VerifyResult";
 import { SummaryGrid } from "./CheckResult";
 
 interface Props {
@@ -14,29 +17,36 @@ interface Props {
   backLink: ReactNode;
 }
 
-/** After a checked save: the broker's account summary (verified), or why the account was saved unverified. */
+/**
+ * After a checked save: the broker's account summary (verified), or why the account was saved
+ * unverified, with "Verify with …" to check the stored credentials once the broker answers.
+ */
 export function SaveResult({ saved, broker, editing, backLink }: Props) {
   const { account, check } = saved;
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
+  const { state: verify, verify: runVerify } = useVerify(account.id);
   const verified = check.status === "verified";
+  /** Saved unverified, then verified here. */
+  const verifiedLater = check.status === "unreachable" && verify.phase === "verified";
+  const ok = verified || verifiedLater;
 
   return (
     <div className="page">
       <PageHeader back={backLink} title={account.name} description={editing ? "Changes saved." : "Account added."} />
       <section
-        className={`card save-result ${verified ? "save-result-ok" : "save-result-warn"}`}
+        className={`card save-result ${ok ? "save-result-ok" : "save-result-warn"}`}
         aria-labelledby="save-result-title"
         data-testid="save-result"
-        data-status={check.status}
+        data-status={verifiedLater ? "verified" : check.status}
       >
         <div className="save-result-head">
           <span className="save-result-icon" aria-hidden="true">
-            <Icon name={verified ? "check" : "alert"} size={22} />
+            <Icon name={ok ? "check" : "alert"} size={22} />
           </span>
           <div className="save-result-text">
             <h2 className="save-result-title" id="save-result-title" tabIndex={-1} ref={headingRef}>
-              {verified ? `Verified with ${broker}` : "Saved without verification"}
+              {ok ? `Verified with ${broker}` : "Saved without verification"}
             </h2>
             {check.status === "verified" ? (
               <p className="muted">
@@ -44,21 +54,45 @@ export function SaveResult({ saved, broker, editing, backLink }: Props) {
                 {broker} reports for it:
               </p>
             ) : null}
-            {check.status === "unreachable" ? (
+            {verifiedLater ? (
+              <p className="muted" role="status" data-testid="verified-later">
+                {broker} could not be reached when “{account.name}” was saved; it has now accepted the stored credentials, which lets the account
+                switch to live trading until {liveUnlockUntil(verify.at)}. This is what {broker} reports for it:
+              </p>
+            ) : null}
+            {check.status === "unreachable" && !verifiedLater ? (
               <>
                 <p>
                   {broker} could not be reached, so the credentials were not checked. <span data-testid="unreachable-reason">{brokerReason(check.message)}</span>
                 </p>
                 <p className="muted">
-                  “{account.name}” was saved unverified. It can trade on paper, but live trading stays locked until a check with {broker} succeeds.
+                  “{account.name}” was saved unverified. It can trade on paper, but live trading stays locked until a check with {broker} succeeds:
+                  verify once {broker} can be reached.
                 </p>
               </>
             ) : null}
           </div>
         </div>
         {check.status === "verified" ? <SummaryGrid summary={check.summary} /> : null}
+        {verifiedLater ? <SummaryGrid summary={verify.summary} /> : null}
+        {check.status === "unreachable" && verify.phase === "failed" ? <VerifyResult state={verify} broker={broker} liveNote={false} /> : null}
         <div className="card-actions">
-          <a className="button button-primary" href={routeHref({ page: "accounts" })}>
+          {check.status === "unreachable" && !verifiedLater ? (
+            <button type="button" className="button button-primary" onClick={() => void runVerify()} disabled={verify.phase === "checking"}>
+              {verify.phase === "checking" ? (
+                <>
+                  <span className="spinner spinner-sm spinner-on-accent" aria-hidden="true" />
+                  Checking with {broker}…
+                </>
+              ) : (
+                <>
+                  <Icon name="security" size={16} />
+                  {verify.phase === "failed" ? `Try again with ${broker}` : `Verify with ${broker}`}
+                </>
+              )}
+            </button>
+          ) : null}
+          <a className={check.status === "unreachable" && !verifiedLater ? "button button-secondary" : "button button-primary"} href={routeHref({ page: "accounts" })}>
             Back to accounts
           </a>
           <a className="button button-secondary" href={routeHref({ page: "dashboard" })}>

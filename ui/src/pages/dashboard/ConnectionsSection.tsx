@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useId, useState } from "react";
 import * as api from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
 import type { Account } from "../../bindings/Account";
@@ -9,28 +9,70 @@ import { BrokerBadge } from "../../components/Badges";
 import { Icon } from "../../components/Icon";
 import {
   CHANNEL_LABELS,
-  CHANNEL_ORDER,
   STATE_LABELS,
-  describeState,
   formatAge,
   formatCountdown,
   formatDuration,
   formatLatency,
+  nextSessionExpiry,
   retryDeadline,
+  sessionView,
   stateSince,
   stateTone,
   uptimeMs,
 } from "../../lib/connections";
 import type { ConnectionsState } from "../../lib/connections";
+import { sortedChannels } from "../../lib/diagnostics";
 import { useCatalog } from "../../state/CatalogProvider";
 import { useNow } from "../../state/useNow";
 import { useToast } from "../../state/ToastProvider";
+import { DIAGNOSTICS_REFRESH_MS, DiagnosticsPanel, HistoryTimeline } from "./DiagnosticsPanel";
+import { QualityIndicator } from "./QualityIndicator";
+
+/** After a session's expiry, the snapshot is read again this much later (ms), for the renewed one. */
+const SESSION_REREAD_DELAY_MS = 1_000;
+
+interface SectionProps {
+  accounts: readonly Account[];
+  state: ConnectionsState;
+  /** Reads `connections_snapshot` again now (the counters, latency and session expiry move without events). */
+  onRefresh?: () => void;
+}
 
 /** The Dashboard's live connections: one widget per account that has connections. */
-export function ConnectionsSection({ accounts, state }: { accounts: readonly Account[]; state: ConnectionsState }) {
+export function ConnectionsSection({ accounts, state, onRefresh }: SectionProps) {
   const now = useNow(1000);
   const notify = useToast();
   const [busyAll, setBusyAll] = useState(false);
+  /** The accounts whose Diagnostics are open. */
+  const [diagnostics, setDiagnostics] = useState<ReadonlySet<string>>(() => new Set());
+  const connected = state.phase === "ready" ? state.accounts : [];
+  const anyDiagnostics = connected.some((c) => diagnostics.has(c.accountId));
+
+  // Open Diagnostics show counters and ages: keep their snapshot fresh.
+  useEffect(() => {
+    if (!anyDiagnostics || !onRefresh) return;
+    const timer = window.setInterval(onRefresh, DIAGNOSTICS_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [anyDiagnostics, onRefresh]);
+
+  // A session's renewal sends no event: read the snapshot again once the shown expiry passed
+  // (counted from the snapshot, so an expiry the backend still reports after that is not re-read in a loop).
+  const nextExpiry = state.phase === "ready" ? nextSessionExpiry(state.accounts, state.receivedAt) : null;
+  useEffect(() => {
+    if (nextExpiry === null || !onRefresh) return;
+    const timer = window.setTimeout(onRefresh, Math.max(0, nextExpiry - Date.now()) + SESSION_REREAD_DELAY_MS);
+    return () => window.clearTimeout(timer);
+  }, [nextExpiry, onRefresh]);
+
+  const toggleDiagnostics = (accountId: string, open: boolean) =>
+    setDiagnostics((current) => {
+      if (current.has(accountId) === open) return current;
+      const next = new Set(current);
+      if (open) next.add(accountId);
+      else next.delete(accountId);
+      return next;
+    });
 
   const reconnectAll = async () => {
     setBusyAll(true);
@@ -44,7 +86,6 @@ export function ConnectionsSection({ accounts, state }: { accounts: readonly Acc
     }
   };
 
-  const connected = state.phase === "ready" ? state.accounts : [];
   const withConnections = new Set(connected.map((a) => a.accountId));
   const without = accounts.filter((a) => !withConnections.has(a.id));
 
@@ -70,8 +111,16 @@ export function ConnectionsSection({ accounts, state }: { accounts: readonly Acc
       ) : null}
       {connected.length > 0 ? (
         <div className="conn-grid">
-          {connected.map((account) => (
-            <AccountWidget key={account.accountId} account={account} now={now} receivedAt={state.phase === "ready" ? state.receivedAt : now} />
+          {connected.map((c) => (
+            <AccountWidget
+              key={c.accountId}
+              connections={c}
+              account={accounts.find((a) => a.id === c.accountId)}
+              now={now}
+              receivedAt={state.phase === "ready" ? state.receivedAt : now}
+              diagnosticsOpen={diagnostics.has(c.accountId)}
+              onDiagnostics={(open) => toggleDiagnostics(c.accountId, open)}
+            />
           ))}
         </div>
       ) : null}
@@ -89,45 +138,75 @@ export function ConnectionsSection({ accounts, state }: { accounts: readonly Acc
   );
 }
 
-function AccountWidget({ account, now, receivedAt }: { account: AccountConnections; now: number; receivedAt: number }) {
+interface WidgetProps {
+  connections: AccountConnections;
+  /** The saved account (its environment and endpoints), when the accounts list has it. */
+  account: Account | undefined;
+  now: number;
+  receivedAt: number;
+  diagnosticsOpen: boolean;
+  onDiagnostics: (open: boolean) => void;
+}
+
+function AccountWidget({ connections, account, now, receivedAt, diagnosticsOpen, onDiagnostics }: WidgetProps) {
   const catalog = useCatalog();
   const notify = useToast();
   const [busy, setBusy] = useState(false);
-  const channels = [...account.channels].sort((a, b) => CHANNEL_ORDER.indexOf(a.channel) - CHANNEL_ORDER.indexOf(b.channel));
+  const panelId = useId();
+  const channels = sortedChannels(connections);
 
   const reconnect = async () => {
     setBusy(true);
     try {
-      await api.connectionReconnect(account.accountId);
-      notify(`Reconnecting ${account.name}`);
+      await api.connectionReconnect(connections.accountId);
+      notify(`Reconnecting ${connections.name}`);
     } catch (e) {
-      notify(`Could not reconnect ${account.name}: ${(e as BrokerdeskError).message}`, "danger");
+      notify(`Could not reconnect ${connections.name}: ${(e as BrokerdeskError).message}`, "danger");
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <article className="card conn-card" aria-label={`${account.name} connections`} data-testid={`conn-${account.accountId}`}>
+    <article
+      className={`card conn-card${diagnosticsOpen ? " is-expanded" : ""}`}
+      aria-label={`${connections.name} connections`}
+      data-testid={`conn-${connections.accountId}`}
+    >
       <header className="conn-card-header">
         <div className="conn-card-title">
-          <h3 className="card-title">{account.name}</h3>
-          <BrokerBadge broker={account.broker} label={catalog.broker(account.broker)?.label} />
+          <h3 className="card-title">{connections.name}</h3>
+          <BrokerBadge broker={connections.broker} label={catalog.broker(connections.broker)?.label} />
         </div>
         <button
           type="button"
           className="button button-secondary button-sm"
           onClick={reconnect}
           disabled={busy}
-          aria-label={`Reconnect ${account.name}`}
+          aria-label={`Reconnect ${connections.name}`}
         >
           <Icon name="refresh" size={14} />
           Reconnect
         </button>
       </header>
-      {channels.map((c) => (
-        <ChannelRow key={c.channel} status={c} now={now} receivedAt={receivedAt} />
-      ))}
+      <div className={diagnosticsOpen ? "conn-channels is-wide" : "conn-channels"}>
+        {channels.map((c) => (
+          <ChannelRow key={c.channel} status={c} now={now} receivedAt={receivedAt} />
+        ))}
+      </div>
+      <div className="conn-diag-bar">
+        <button
+          type="button"
+          className="conn-diag-toggle"
+          aria-expanded={diagnosticsOpen}
+          aria-controls={diagnosticsOpen ? panelId : undefined}
+          onClick={() => onDiagnostics(!diagnosticsOpen)}
+        >
+          <Icon name="chevronDown" size={14} className={diagnosticsOpen ? "is-open" : undefined} />
+          Diagnostics
+        </button>
+      </div>
+      {diagnosticsOpen ? <DiagnosticsPanel id={panelId} connections={connections} account={account} now={now} receivedAt={receivedAt} /> : null}
     </article>
   );
 }
@@ -145,6 +224,7 @@ function ChannelRow({ status, now, receivedAt }: { status: ChannelStatus; now: n
     detail = `attempt ${state.attempt}, ${formatCountdown(deadline, clock)}`;
   }
   if (state.state === "failed") detail = state.reason;
+  const session = sessionView(status.sessionExpiresAt, now);
 
   return (
     <div className="conn-channel" data-testid={`channel-${status.channel}`}>
@@ -154,12 +234,13 @@ function ChannelRow({ status, now, receivedAt }: { status: ChannelStatus; now: n
           <span className="conn-dot" aria-hidden="true" />
           {STATE_LABELS[state.state]}
         </span>
-        {detail !== null ? (
-          <span className={`conn-detail${state.state === "failed" ? " is-bad" : ""}`} data-testid="conn-detail">
-            {detail}
-          </span>
-        ) : null}
+        <QualityIndicator status={status} />
       </div>
+      {detail !== null ? (
+        <p className={`conn-detail${state.state === "failed" ? " is-bad" : ""}`} data-testid="conn-detail">
+          {detail}
+        </p>
+      ) : null}
       <dl className="conn-stats">
         <div>
           <dt>Latency</dt>
@@ -174,21 +255,19 @@ function ChannelRow({ status, now, receivedAt }: { status: ChannelStatus; now: n
           <dd data-testid="conn-uptime">{up === null ? "—" : formatDuration(up)}</dd>
         </div>
       </dl>
+      {session !== null ? (
+        <p
+          className={`conn-session${session.kind === "expired" ? " is-warn" : ""}`}
+          data-testid="conn-session"
+          title={`The broker session (access token) expires at ${new Date(status.sessionExpiresAt ?? "").toLocaleTimeString()}; Brokerdesk renews it before then, without dropping the connection.`}
+        >
+          <Icon name="key" size={13} />
+          <span>{session.text}</span>
+        </p>
+      ) : null}
       <details className="conn-history">
         <summary>History ({status.history.length})</summary>
-        {status.history.length === 0 ? (
-          <p className="muted">No state changes yet.</p>
-        ) : (
-          <ol className="conn-timeline" aria-label={`${label} history`}>
-            {[...status.history].reverse().map((h, i) => (
-              <li key={`${h.at}-${i}`} className={`conn-${stateTone(h.state)}`}>
-                <span className="conn-dot" aria-hidden="true" />
-                <time dateTime={h.at}>{new Date(h.at).toLocaleTimeString()}</time>
-                <span>{describeState(h.state)}</span>
-              </li>
-            ))}
-          </ol>
-        )}
+        <HistoryTimeline history={status.history} label={`${label} history`} />
       </details>
     </div>
   );

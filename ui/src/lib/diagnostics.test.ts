@@ -1,0 +1,165 @@
+import { describe, expect, test } from "vitest";
+import type { Account } from "../bindings/Account";
+import type { AccountConnections } from "../bindings/AccountConnections";
+import type { ChannelStatus } from "../bindings/ChannelStatus";
+import type { ConnState } from "../bindings/ConnState";
+import { MOCK_BROKERS } from "../e2e/catalog";
+import { scenarioState } from "../e2e/scenarios";
+import { accountEndpoints, accountFacts, channelFacts, diagnosticsReport, redactUrl } from "./diagnostics";
+
+const T0 = Date.parse("2026-11-21T12:00:00Z");
+const iso = (ms: number) => new Date(ms).toISOString();
+const n = (v: number) => v as unknown as bigint;
+const oanda = MOCK_BROKERS.find((b) => b.kind === "oanda")!;
+const seeded = (id: string): Account => {
+  const found = scenarioState("connections").accounts.find((a) => a.account.id === id);
+  if (!found) throw new Error(`no seeded ${id}`);
+  return found.account;
+};
+
+function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
+  return {
+    channel: "order",
+    state: { state: "connected" },
+    connectedSince: iso(T0 - 3_725_000),
+    lastMessageAt: iso(T0 - 2_000),
+    lastHeartbeatAt: iso(T0 - 7_000),
+    latencyMs: n(38),
+    uptimeMs: n(3_725_000),
+    attempt: 0,
+    messages: n(18_204),
+    sessionExpiresAt: null,
+    dropsLastHour: 0,
+    quality: "good",
+    history: [
+      { at: iso(T0 - 3_727_000), state: { state: "connecting" } },
+      { at: iso(T0 - 3_725_000), state: { state: "connected" } },
+    ],
+    ...over,
+  };
+}
+
+const facts = (c: ChannelStatus, now = T0) => Object.fromEntries(channelFacts(c, now, T0).map((f) => [f.key, f.value]));
+
+describe("channel facts", () => {
+  test("a connected channel", () => {
+    expect(facts(channel())).toMatchObject({
+      state: "Connected",
+      attempt: "—",
+      nextRetry: "—",
+      latency: "38 ms",
+      messages: "18,204",
+      lastMessage: "2 s ago",
+      lastHeartbeat: "7 s ago",
+      uptime: "1 h 02 min",
+      drops: "0",
+      quality: "Good — latency 38 ms, no drop in the last hour",
+      session: "—",
+    });
+    expect(facts(channel()).connectedSince).not.toBe("—");
+  });
+
+  test("reconnecting: the attempt, the retry countdown and the last error", () => {
+    const state = { state: "reconnecting", attempt: 3, nextRetryMs: 8_000, lastError: "heartbeat timeout" } as unknown as ConnState;
+    const c = channel({ state, quality: "poor", latencyMs: null, connectedSince: null, dropsLastHour: 3, history: [{ at: iso(T0 - 3_000), state }] });
+    expect(facts(c)).toMatchObject({
+      state: "Reconnecting — last error: heartbeat timeout",
+      attempt: "3",
+      nextRetry: "in 5 s",
+      latency: "—",
+      uptime: "—",
+      connectedSince: "—",
+      drops: "3",
+      quality: "Poor — reconnecting",
+    });
+    expect(facts(c, T0 + 6_000).nextRetry).toBe("now");
+    expect(channelFacts(c, T0, T0).find((f) => f.key === "state")?.tone).toBe("warn");
+  });
+
+  test("failed: the code and the reason", () => {
+    const c = channel({ state: { state: "failed", code: "broker_auth", reason: "401 Unauthorized" }, quality: "down" });
+    expect(facts(c).state).toBe("Failed (broker_auth): 401 Unauthorized");
+    expect(channelFacts(c, T0, T0).find((f) => f.key === "state")?.tone).toBe("bad");
+  });
+
+  test("the session's expiry", () => {
+    expect(facts(channel({ sessionExpiresAt: iso(T0 + 754_000) })).session).toBe("expires in 12:34");
+    expect(facts(channel({ sessionExpiresAt: iso(T0 - 60_000) })).session).toBe("expired 1 min 00 s ago");
+  });
+});
+
+describe("endpoints", () => {
+  test("the account's own, else the catalog's for its environment", () => {
+    const ftmo = seeded("acc_ftmo");
+    expect(accountEndpoints(ftmo, oanda)).toEqual({
+      rest: { url: "https://api-fxpractice.oanda.com", source: "default" },
+      stream: { url: "https://stream-fxpractice.oanda.com", source: "default" },
+    });
+    const custom = { ...ftmo, environment: "live" as const, restUrl: "http://127.0.0.1:8080/v3" };
+    expect(accountEndpoints(custom, oanda)).toEqual({
+      rest: { url: "http://127.0.0.1:8080/v3", source: "custom" },
+      stream: { url: "https://stream-fxtrade.oanda.com", source: "default" },
+    });
+    expect(accountEndpoints(undefined, undefined).rest).toEqual({ url: null, source: "none" });
+  });
+
+  test("URLs lose user-info, query and fragment", () => {
+    expect(redactUrl("https://api.example.com/v1")).toBe("https://api.example.com/v1");
+    expect(redactUrl("https://user:hunter2@api.example.com/v1?token=abc#x")).toBe("https://api.example.com/v1?…");
+    expect(redactUrl("not a url?token=abc")).toBe("not a url");
+  });
+});
+
+describe("the copied report", () => {
+  const connections: AccountConnections = {
+    accountId: "acc_ftmo",
+    name: "FTMO challenge",
+    broker: "oanda",
+    channels: [channel({ channel: "price", messages: n(5) }), channel()],
+  };
+
+  test("names the account, its broker and endpoints, and every channel with its full history", () => {
+    const ftmo = { ...seeded("acc_ftmo"), restUrl: "https://me:pw@proxy.example.com/oanda?key=s3cret" };
+    const report = diagnosticsReport({ connections, account: ftmo, broker: oanda, now: T0, snapshotAt: T0 - 1_000, appVersion: "0.1.0" });
+    const lines = report.split("\n");
+    expect(lines.slice(0, 4)).toEqual([
+      "Brokerdesk connection diagnostics",
+      "Generated: 2026-11-21T12:00:00.000Z",
+      "Snapshot read: 2026-11-21T11:59:59.000Z",
+      "App version: 0.1.0",
+    ]);
+    expect(lines).toContain("Account: FTMO challenge (acc_ftmo)");
+    expect(lines).toContain("Broker: OANDA (oanda)");
+    expect(lines).toContain("Environment: Practice (practice)");
+    expect(lines).toContain("Broker account: 101-004-2718281-001");
+    expect(lines).toContain("Trading mode: Live · In drawdown");
+    expect(lines).toContain("REST endpoint: https://proxy.example.com/oanda?… (custom)");
+    expect(lines).toContain("Stream endpoint: https://stream-fxpractice.oanda.com (broker default)");
+    expect(lines).toContain("Credentials: Personal access token: stored");
+    // Orders first, whatever order the backend sent.
+    expect(lines.indexOf("== Orders (order) ==")).toBeLessThan(lines.indexOf("== Prices (price) =="));
+    expect(lines).toContain("Latency: 38 ms");
+    expect(lines).toContain(`Last message: 2 s ago [${iso(T0 - 2_000)}]`);
+    expect(lines).toContain("History (2, oldest first):");
+    expect(lines).toContain(`  ${iso(T0 - 3_727_000)}  Connecting`);
+    expect(report.endsWith("\n")).toBe(true);
+  });
+
+  test("carries no secret: no masked values, no URL credentials or query", () => {
+    const tampered = seeded("acc_alpaca");
+    const report = diagnosticsReport({
+      connections: { ...connections, accountId: "acc_alpaca", name: "Alpaca swing", broker: "alpaca" },
+      account: { ...tampered, streamUrl: "wss://user:hunter2@stream.example.com/?token=abc" },
+      broker: MOCK_BROKERS.find((b) => b.kind === "alpaca"),
+      now: T0,
+      snapshotAt: T0,
+    });
+    expect(report).toContain("Credentials: API key ID: unreadable (ciphertext_tampered); Secret key: stored");
+    for (const secret of ["••••", "k2Lw", "hunter2", "token=abc", "user:"]) expect(report).not.toContain(secret);
+  });
+
+  test("account facts without the saved account", () => {
+    const f = Object.fromEntries(accountFacts(connections, undefined, undefined).map((x) => [x.key, x.value]));
+    expect(f).toMatchObject({ broker: "oanda (oanda)", environment: "—", rest: "—", credentials: "—" });
+  });
+});
