@@ -25,10 +25,16 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let as_json = cli.json;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // `stream` reads the socket and writes stdout at once: give each a core. Every other
+    // command is one request at a time.
+    let mut builder = if matches!(cli.command, crate::args::Command::Stream(_)) {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             output::error(

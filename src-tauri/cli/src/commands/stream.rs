@@ -38,19 +38,39 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     last_size: Option<f64>,
     /// The exchange's time when sent, else the receive time.
-    time: String,
-    received_at: String,
+    time: &'a str,
+    received_at: &'a str,
 }
 
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+/// Formats timestamps, remembering the last few: a frame's ticks share one receive time and
+/// often one exchange time, and formatting is a good part of a line's cost.
+#[derive(Default)]
+struct Times(Vec<(chrono::DateTime<chrono::Utc>, std::rc::Rc<str>)>);
+
+impl Times {
+    fn get(&mut self, t: chrono::DateTime<chrono::Utc>) -> std::rc::Rc<str> {
+        if let Some((_, s)) = self.0.iter().find(|(k, _)| *k == t) {
+            return s.clone();
+        }
+        let s: std::rc::Rc<str> = t.to_rfc3339_opts(SecondsFormat::AutoSi, true).into();
+        if self.0.len() == 8 {
+            self.0.remove(0);
+        }
+        self.0.push((t, s.clone()));
+        s
+    }
 }
 
-fn write_tick(out: &mut impl Write, t: &Tick, json: bool) -> std::io::Result<bool> {
+fn write_tick(
+    out: &mut impl Write,
+    t: &Tick,
+    json: bool,
+    times: &mut Times,
+) -> std::io::Result<bool> {
     let (Some(bid), Some(ask)) = (t.bid, t.ask) else {
         return Ok(false);
     };
-    let time = rfc3339(t.exchange_time.unwrap_or(t.received_at));
+    let time = times.get(t.exchange_time.unwrap_or(t.received_at));
     if json {
         let line = Line {
             instrument: &t.instrument,
@@ -60,8 +80,8 @@ fn write_tick(out: &mut impl Write, t: &Tick, json: bool) -> std::io::Result<boo
             bid_size: t.bid_size,
             ask_size: t.ask_size,
             last_size: t.last_size,
-            time,
-            received_at: rfc3339(t.received_at),
+            time: &time,
+            received_at: &times.get(t.received_at),
         };
         serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::other)?;
         out.write_all(b"\n")?;
@@ -110,6 +130,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
     let mut unknown: Vec<String> = Vec::new();
     let mut batch: Vec<Tick> = Vec::with_capacity(1024);
     let mut printed: u64 = 0;
+    let mut times = Times::default();
     let limit = a.count.unwrap_or(u64::MAX);
     let result: Result<(), ApiError> = loop {
         tokio::select! {
@@ -169,7 +190,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
                         }
                         None => latest.entry(t.instrument.clone()).or_insert(t),
                     };
-                    match write_tick(&mut out, merged, ctx.json) {
+                    match write_tick(&mut out, merged, ctx.json, &mut times) {
                         Ok(true) => {
                             printed += 1;
                             done = printed >= limit;
