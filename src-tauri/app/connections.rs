@@ -454,7 +454,7 @@ async fn forward<R: Runtime>(
 #[cfg(test)]
 mod tests {
     use brokerdesk_core::accounts::model::BrokerKind;
-    use brokerdesk_core::connection::manager::{Channel, ChannelStatus};
+    use brokerdesk_core::connection::manager::{Channel, ChannelStatus, LinkQuality};
     use brokerdesk_core::connection::ConnState;
 
     use super::*;
@@ -476,6 +476,9 @@ mod tests {
                     uptime_ms: None,
                     attempt: 0,
                     messages: 0,
+                    session_expires_at: None,
+                    drops_last_hour: 0,
+                    quality: LinkQuality::of(s, None, 0),
                     history: Vec::new(),
                 })
                 .collect(),
