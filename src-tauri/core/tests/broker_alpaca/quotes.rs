@@ -404,6 +404,31 @@ async fn connection_limit_and_missing_plan_are_rejections() {
         matches!(&e, BrokerError::Rejected { code, .. } if code == "409"),
         "{e:?}"
     );
+    assert_clean(&e);
+}
+
+#[tokio::test]
+async fn a_down_server_is_retryable_and_debug_output_shows_no_credentials() {
+    let (server, _state) = sim_with(fast()).await;
+    let connector = alpaca(&server, Encoding::Json);
+    let stream = connector.open_stream(&names(&["AAPL"])).await.unwrap();
+    let shown = format!("{stream:?} {connector:?}");
+    assert!(!shown.contains(KEY) && !shown.contains(SECRET), "{shown}");
+    assert!(shown.contains("AAPL"), "{shown}");
+    drop(stream);
+    server.faults().go_down_for(Duration::from_millis(300));
+    let e = connector
+        .open_stream(&names(&["AAPL"]))
+        .await
+        .expect_err("down");
+    assert!(e.retryable(), "{e:?}");
+    assert_clean(&e);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let mut stream = connector
+        .open_quote_stream(&names(&["AAPL"]))
+        .await
+        .unwrap();
+    ticks_until(stream.as_mut(), 1, |_| true).await;
 }
 
 #[tokio::test]
