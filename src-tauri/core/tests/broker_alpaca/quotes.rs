@@ -404,6 +404,31 @@ async fn connection_limit_and_missing_plan_are_rejections() {
         matches!(&e, BrokerError::Rejected { code, .. } if code == "409"),
         "{e:?}"
     );
+    assert_clean(&e);
+}
+
+#[tokio::test]
+async fn a_down_server_is_retryable_and_debug_output_shows_no_credentials() {
+    let (server, _state) = sim_with(fast()).await;
+    let connector = alpaca(&server, Encoding::Json);
+    let stream = connector.open_stream(&names(&["AAPL"])).await.unwrap();
+    let shown = format!("{stream:?} {connector:?}");
+    assert!(!shown.contains(KEY) && !shown.contains(SECRET), "{shown}");
+    assert!(shown.contains("AAPL"), "{shown}");
+    drop(stream);
+    server.faults().go_down_for(Duration::from_millis(300));
+    let e = connector
+        .open_stream(&names(&["AAPL"]))
+        .await
+        .expect_err("down");
+    assert!(e.retryable(), "{e:?}");
+    assert_clean(&e);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let mut stream = connector
+        .open_quote_stream(&names(&["AAPL"]))
+        .await
+        .unwrap();
+    ticks_until(stream.as_mut(), 1, |_| true).await;
 }
 
 #[tokio::test]
@@ -492,6 +517,60 @@ async fn search_matches_symbol_prefixes_then_names() {
         .expect_err("wrong key");
     assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
     assert_clean(&e);
+}
+
+#[tokio::test]
+async fn burst_and_paced_sims_send_pre_encoded_batches() {
+    for encoding in [Encoding::Json, Encoding::Msgpack] {
+        let (server, _state) = sim_with(StreamSettings::burst(100)).await;
+        let mut stream = alpaca(&server, encoding)
+            .open_quote_stream(&names(&["AAPL", "NVDA"]))
+            .await
+            .unwrap();
+        let mut buf = Vec::new();
+        let mut full = 0;
+        while full < 5 {
+            buf.clear();
+            assert!(stream.read(&mut buf).await.unwrap());
+            let ticks: Vec<_> = buf
+                .iter()
+                .filter_map(|e| match e {
+                    StreamEvent::Tick(t) => Some(t),
+                    _ => None,
+                })
+                .collect();
+            if ticks.len() == 100 {
+                full += 1;
+                assert!(ticks.iter().all(|t| t.exchange_time.is_some()
+                    && (t.bid.is_some() || t.last.is_some())
+                    && ["AAPL", "NVDA"].contains(&t.instrument.as_str())));
+            }
+        }
+        stream.close().await;
+    }
+
+    // Paced: 2000 messages/s in frames of 10.
+    let (server, _state) = sim_with(StreamSettings::paced(2000, 10)).await;
+    let connector = alpaca(&server, Encoding::Json);
+    let mut stream = connector
+        .open_quote_stream(&names(&["AAPL"]))
+        .await
+        .unwrap();
+    ticks_until(stream.as_mut(), 10, |_| true).await;
+    let started = Instant::now();
+    let (mut n, mut buf) = (0, Vec::new());
+    while started.elapsed() < Duration::from_secs(1) {
+        buf.clear();
+        let left = Duration::from_secs(1).saturating_sub(started.elapsed());
+        if let Ok(r) = tokio::time::timeout(left, stream.read(&mut buf)).await {
+            assert!(r.unwrap());
+            n += buf
+                .iter()
+                .filter(|e| matches!(e, StreamEvent::Tick(_)))
+                .count();
+        }
+    }
+    assert!((1400..=2600).contains(&n), "{n} messages in a second");
 }
 
 /// Throughput of the client against the burst simulator (release mode):

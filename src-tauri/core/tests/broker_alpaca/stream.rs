@@ -384,3 +384,38 @@ async fn stream_speaks_msgpack_when_asked_like_alpacas_sdks() {
         other => panic!("expected a Timestamp, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_burst_to_a_client_that_stops_reading_still_ends_at_a_cut() {
+    let (server, state) = stream_sim(StreamSettings::burst(100)).await;
+    let mut ws = authenticated(&server, "iex").await;
+    send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
+    assert_eq!(next(&mut ws).await.unwrap()[0]["T"], "subscription");
+    let frame = next(&mut ws).await.unwrap();
+    assert_eq!(frame.as_array().map(Vec::len), Some(100));
+    // Stop reading: the simulator's writes fill the socket buffers and block.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(state.stream_connections("iex"), 1);
+    server.faults().cut_streams();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while state.stream_connections("iex") > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the blocked session lives on"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_stream_settings_come_from_command_line_flags() {
+    let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+    let s = StreamSettings::from_args(&args("alpaca --port 9 --rate 0 --batch 100")).unwrap();
+    assert_eq!(s, StreamSettings::burst(100));
+    let s = StreamSettings::from_args(&args("alpaca --rate 250000 --batch 1")).unwrap();
+    assert_eq!((s.rate, s.batch), (Some(250_000), 1));
+    let s = StreamSettings::from_args(&args("alpaca")).unwrap();
+    assert_eq!(s, StreamSettings::default());
+    assert!(StreamSettings::from_args(&args("alpaca --rate fast")).is_err());
+    assert!(StreamSettings::from_args(&args("alpaca --batch")).is_err());
+}

@@ -251,6 +251,8 @@ impl Session {
         let mut pacer = Pacer::new(&settings);
         let mut fault_poll = tokio::time::interval(Duration::from_millis(25));
         let mut paused = true;
+        // A client that stops reading blocks our writes: a cut must still end them.
+        let cut = self.cut.clone();
         loop {
             if self.faults.half_open() {
                 // Neither read nor write: queued pings stay unanswered, the TCP link stays up.
@@ -301,15 +303,21 @@ impl Session {
                     }
                 }
                 frames = pacer.ready(self.ring_batch, chunk), if streaming => {
-                    let sent = if fast {
-                        self.send_ring(&mut socket, frames).await
-                    } else {
+                    let send = async {
+                        if fast {
+                            return self.send_ring(&mut socket, frames).await;
+                        }
                         let frame = self.next_batch(self.state.stream_settings().batch);
                         if frame.is_empty() {
                             Some(0)
                         } else {
                             self.send(&mut socket, &Value::Array(frame)).await.then_some(1)
                         }
+                    };
+                    let sent = tokio::select! {
+                        biased;
+                        () = cut.cancelled() => return,
+                        sent = send => sent,
                     };
                     let Some(messages) = sent else { return };
                     pacer.sent(messages);
