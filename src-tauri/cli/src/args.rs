@@ -84,8 +84,8 @@ pub enum Command {
     /// Settings kept in the profile, shared with the desktop app.
     #[command(subcommand)]
     Settings(SettingsCommand),
-    /// Print live prices of an account as they arrive, one line per tick (JSON lines with
-    /// --json: instrument, bid, ask, last, sizes, time, receivedAt). Reconnects and
+    /// Print live prices of an account as they arrive: one JSON line per tick (instrument,
+    /// bid, ask, last, sizes, time, receivedAt), or aligned text with --text. Reconnects and
     /// re-subscribes by itself; stops after --count ticks or --seconds, or on Ctrl-C.
     Stream(StreamArgs),
     /// Switch an account between paper and live trading. Live needs a fresh two-factor
@@ -115,6 +115,9 @@ pub struct StreamArgs {
     /// Stop after S seconds (fractions allowed).
     #[arg(long, value_name = "S")]
     pub seconds: Option<f64>,
+    /// Human-readable lines instead of JSON lines.
+    #[arg(long)]
+    pub text: bool,
 }
 
 /// `--totp`, on every command that needs a fresh two-factor step-up.

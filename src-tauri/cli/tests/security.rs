@@ -635,7 +635,10 @@ fn settings_and_totp_without_two_factor() {
         .expect_error(4, "not_initialized");
     p.init();
     let s = p.run_with("--json settings show", None, None).ok();
-    assert_eq!(s, serde_json::json!({"autoLockMinutes": null}));
+    assert_eq!(
+        s,
+        serde_json::json!({"autoLockMinutes": null, "priceUpdatesPerSecond": 30})
+    );
     assert_eq!(p.ok("settings auto-lock 15")["autoLockMinutes"], 15);
     let human = p.run_with("settings show", None, None);
     assert!(

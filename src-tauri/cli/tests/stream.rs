@@ -114,6 +114,34 @@ fn add_checks_with_the_broker_and_shows_the_account() {
 }
 
 #[test]
+fn live_needs_a_recent_check_and_an_unchecked_change_goes_back_to_paper() {
+    let sim = Sim::start();
+    let p = Profile::new();
+    p.init();
+    add(&p, &sim, "Fx", oanda::DEMO_TOKEN, "").ok();
+    // Verified at add (2FA is off here, so no step-up is needed): live is allowed.
+    assert_eq!(p.ok("mode Fx live")["mode"], "live");
+    // New credentials saved without a check: the account is back in paper mode, and live
+    // is refused until a check succeeds.
+    let edited = p.ok("account edit Fx --no-verify --api-key another-token-0123456789ab");
+    assert_eq!(edited["mode"], "paper");
+    p.json("mode Fx live")
+        .expect_error(3, "live_needs_verified_connection");
+    let audit = p.ok("audit list --event mode_switched");
+    assert!(
+        audit
+            .to_string()
+            .contains("without a successful broker check"),
+        "{audit}"
+    );
+    // The stored (wrong) token is refused by the broker at the next check.
+    p.json("account verify Fx").expect_error(5, "broker_auth");
+    // Back to the right token, checked: live again.
+    p.ok(&format!("account edit Fx --api-key {}", oanda::DEMO_TOKEN));
+    assert_eq!(p.ok("mode Fx live")["mode"], "live");
+}
+
+#[test]
 fn stream_prints_json_lines_until_count_and_reports_bad_input() {
     let sim = Sim::start();
     let p = Profile::new();
@@ -128,13 +156,22 @@ fn stream_prints_json_lines_until_count_and_reports_bad_input() {
         .iter()
         .for_each(|t| assert_tick(t, &["EUR_USD", "GBP_USD"]));
 
-    // Human lines, ended by --seconds.
+    // Without --json the lines are JSON too (the contract); --text gives aligned text.
     let started = Instant::now();
     let r = p.human("stream Fx EUR_USD --seconds 1");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(r.stdout.lines().count() >= 2, "{}", r.stdout);
-    assert!(r.stdout.contains("EUR_USD") && r.stdout.contains("bid"));
+    let plain = lines(&r.stdout);
+    assert!(plain.len() >= 2, "{}", r.stdout);
+    plain.iter().for_each(|t| assert_tick(t, &["EUR_USD"]));
+    let r = p.human("stream Fx EUR_USD --count 2 --text");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("EUR_USD") && r.stdout.contains("bid "),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.trim_start().starts_with('{'));
 
     // One bad instrument among good ones: a notice on stderr, the rest stream.
     let r = p.run_with(

@@ -516,8 +516,12 @@ impl Brokerdesk {
         &self,
         account: &Account,
     ) -> Result<Option<ConnectorConfig>, ApiError> {
+        // IBKR stores nothing (the login lives at the gateway): connectable without secrets.
+        let needs_secrets = !catalog::broker_info(account.broker)
+            .credential_fields
+            .is_empty();
         if account.broker == crate::accounts::model::BrokerKind::Paper
-            || account.credentials.is_empty()
+            || (needs_secrets && account.credentials.is_empty())
         {
             return Ok(None);
         }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tracing_subscriber::fmt::writer::MakeWriterExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 /// Returns the log file's path for a data dir.
@@ -52,12 +53,40 @@ pub fn filter(spec: &str) -> EnvFilter {
     f
 }
 
+/// True for a target inside one of the [`WIRE_CRATES`].
+fn is_wire(target: &str) -> bool {
+    WIRE_CRATES.iter().any(|c| {
+        target
+            .strip_prefix(c)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
+
+/// The subscriber the app and the CLI install: `spec` as the filter, and, as a second
+/// filter no spec can override (not even `tungstenite::protocol=trace`), nothing below
+/// info from the [`WIRE_CRATES`].
+pub fn subscriber<W>(spec: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer;
+    let wire_cap = tracing_subscriber::filter::filter_fn(|m| {
+        !(is_wire(m.target()) && *m.level() > tracing::Level::INFO)
+    });
+    let layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(writer)
+        .with_filter(filter(spec))
+        .with_filter(wire_cap);
+    tracing_subscriber::registry().with(layer)
+}
+
 /// Installs the global subscriber. `BROKERDESK_LOG` (e.g. `debug`) overrides the level;
 /// wire-level crates stay at `info` ([`WIRE_CRATES`]). Returns an error message if the log
 /// file cannot be opened (logging then goes to stderr).
 pub fn init(data_dir: &Path, also_stderr: bool) -> Result<(), String> {
     let spec = std::env::var("BROKERDESK_LOG").unwrap_or_else(|_| "info".into());
-    let filter = filter(&spec);
     let path = log_file(data_dir);
     let file = path
         .parent()
@@ -72,23 +101,15 @@ pub fn init(data_dir: &Path, also_stderr: bool) -> Result<(), String> {
                 let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
             }
             let file_writer = Mutex::new(f);
-            let builder = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_ansi(false);
             let res = if also_stderr {
-                builder
-                    .with_writer(file_writer.and(std::io::stderr))
-                    .try_init()
+                subscriber(&spec, file_writer.and(std::io::stderr)).try_init()
             } else {
-                builder.with_writer(file_writer).try_init()
+                subscriber(&spec, file_writer).try_init()
             };
             res.map_err(|e| e.to_string())
         }
         Err(e) => {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::io::stderr)
-                .try_init();
+            let _ = subscriber(&spec, std::io::stderr).try_init();
             Err(format!("cannot open the log file {}: {e}", path.display()))
         }
     }

@@ -57,12 +57,13 @@ fn cfg(
 async fn no_secret_in_any_log_line() {
     let capture = Capture::default();
     let sink = capture.clone();
-    // The most verbose logging the app allows (BROKERDESK_LOG=trace).
-    tracing_subscriber::fmt()
-        .with_env_filter(brokerdesk_core::logging::filter("trace"))
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .init();
+    // The most verbose logging a user can ask for, trying to reopen the wire crates too.
+    use tracing_subscriber::util::SubscriberInitExt;
+    brokerdesk_core::logging::subscriber(
+        "trace,tungstenite::protocol=trace,hyper::proto=trace,reqwest=trace",
+        move || sink.clone(),
+    )
+    .init();
 
     let wrong = "wrong-secret-token-0123456789abcdef";
     let mut secrets: Vec<String> = vec![wrong.to_string()];

@@ -1,5 +1,5 @@
-//! `stream ID SYMBOL...`: live prices as lines on stdout, until --count lines, --seconds,
-//! Ctrl-C or a refusal. The feed reconnects and re-subscribes by itself; reconnects and
+//! `stream ID SYMBOL...`: live prices as JSON lines on stdout (the CLI contract; `--text`
+//! for aligned text), until --count lines, --seconds, Ctrl-C or a refusal. The feed reconnects and re-subscribes by itself; reconnects and
 //! broker notices go to stderr. Lines carry each instrument's merged latest price (a
 //! trade-only update still shows the last bid and ask); an instrument is printed once both
 //! its bid and ask are known.
@@ -132,11 +132,16 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
     let mut printed: u64 = 0;
     let mut times = Times::default();
     let limit = a.count.unwrap_or(u64::MAX);
+    let json_lines = !a.text;
+    // One Ctrl-C future for the whole run: a signal that lands while a batch is being
+    // written is still seen.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     let result: Result<(), ApiError> = loop {
         tokio::select! {
             biased;
             _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => break Ok(()),
-            _ = tokio::signal::ctrl_c() => break Ok(()),
+            _ = &mut interrupted => break Ok(()),
             changed = state.changed() => {
                 if changed.is_err() {
                     break Ok(());
@@ -190,7 +195,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
                         }
                         None => latest.entry(t.instrument.clone()).or_insert(t),
                     };
-                    match write_tick(&mut out, merged, ctx.json, &mut times) {
+                    match write_tick(&mut out, merged, json_lines, &mut times) {
                         Ok(true) => {
                             printed += 1;
                             done = printed >= limit;

@@ -279,8 +279,9 @@ impl Accounts {
             let verified: Option<bool> = sqlx::query_scalar(
                 "SELECT v.ok FROM account_verifications v JOIN accounts a ON a.id = v.account_id \
                  WHERE v.account_id = ? AND v.at > ? AND a.broker <> 'paper' \
-                 AND EXISTS (SELECT 1 FROM account_secrets s WHERE s.account_id = v.account_id) \
-                 ORDER BY v.at DESC LIMIT 1",
+                 AND (a.broker = 'ibkr' \
+                      OR EXISTS (SELECT 1 FROM account_secrets s WHERE s.account_id = v.account_id)) \
+                 ORDER BY v.at DESC, v.id DESC LIMIT 1",
             )
             .bind(&id)
             .bind(since)

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
 use super::{api, Brokerdesk, VERIFY_PER_MINUTE};
-use crate::accounts::model::{Account, AccountInput, BrokerKind};
+use crate::accounts::model::{Account, AccountInput, BrokerKind, TradingMode};
 use crate::audit::AuditEvent;
 use crate::brokers::{self, AccountSummary, BrokerAccountRef, BrokerError, ConnectorConfig};
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -78,13 +78,25 @@ impl DraftLimiter {
     }
 }
 
-fn fingerprint(broker: BrokerKind, key: Option<&Secret>, secret: Option<&Secret>) -> [u8; 16] {
+/// The rate-limit key of a check: the account, or for a draft the broker login it would
+/// hit (broker, key, endpoint — not the secret, so trying other secrets shares a budget).
+fn fingerprint(
+    broker: BrokerKind,
+    account: Option<&str>,
+    key: Option<&Secret>,
+    rest: Option<&str>,
+) -> [u8; 16] {
     let mut h = Sha256::new();
     h.update(broker.to_string().as_bytes());
     h.update([0]);
-    h.update(key.map(|k| k.expose()).unwrap_or_default().as_bytes());
-    h.update([0]);
-    h.update(secret.map(|k| k.expose()).unwrap_or_default().as_bytes());
+    if let Some(id) = account {
+        h.update(b"account:");
+        h.update(id.as_bytes());
+    } else {
+        h.update(key.map(|k| k.expose()).unwrap_or_default().as_bytes());
+        h.update([0]);
+        h.update(rest.unwrap_or_default().as_bytes());
+    }
     let digest = h.finalize();
     let mut out = [0u8; 16];
     out.copy_from_slice(&digest[..16]);
@@ -142,10 +154,12 @@ impl Brokerdesk {
             input.credentials.api_key.clone(),
             input.credentials.api_secret.clone(),
         );
-        if !self
-            .drafts
-            .allow(fingerprint(input.broker, key.as_ref(), secret.as_ref()))
-        {
+        if !self.drafts.allow(fingerprint(
+            input.broker,
+            None,
+            key.as_ref(),
+            input.rest_url.as_deref(),
+        )) {
             return Err(rate_limited("This credential"));
         }
         let cfg = config_for(input, key, secret).map_err(api)?;
@@ -218,14 +232,16 @@ impl Brokerdesk {
         let current = self.accounts.get(key).await.map_err(api)?;
         let new_credentials =
             input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
-        if new_credentials {
+        let moved = input.environment != current.environment
+            || input.rest_url != current.rest_url
+            || input.stream_url != current.stream_url;
+        // Pointing stored credentials at another host is as sensitive as storing new ones:
+        // the connection would send them there.
+        if new_credentials || (moved && !current.credentials.is_empty()) {
             self.step_up().await?;
         }
-        let changed = new_credentials
-            || input.environment != current.environment
-            || input.rest_url != current.rest_url
-            || input.stream_url != current.stream_url
-            || input.broker_account_id != current.broker_account_id;
+        let changed =
+            new_credentials || moved || input.broker_account_id != current.broker_account_id;
         let outcome = if !check {
             CheckOutcome::Skipped {
                 reason: "not checked, as asked".into(),
@@ -242,20 +258,46 @@ impl Brokerdesk {
                 .map_err(api)?;
             self.check(Some(&current), &mut input).await?
         };
-        let account = self.account_update(&current.id, input).await?;
-        if changed {
-            // Earlier checks vouch for what is no longer there.
-            sqlx::query("DELETE FROM account_verifications WHERE account_id = ?")
-                .bind(&account.id)
-                .execute(self.store.pool())
-                .await
-                .map_err(|e| api(StoreError::from(e)))?;
+        let mut account = self.account_update(&current.id, input).await?;
+        let verified = matches!(outcome, CheckOutcome::Verified { .. });
+        if changed && !verified {
+            // Earlier checks vouch for what is no longer there: the latest row now says
+            // "unverified", and a live account goes back to paper until a check succeeds.
+            self.record_unverified_change(&account).await?;
+            if account.mode == TradingMode::Live {
+                account = self
+                    .accounts
+                    .set_mode(&account.id, TradingMode::Paper)
+                    .await
+                    .map_err(api)?;
+                let detail = format!(
+                    "{}: live → paper (credentials or endpoints changed without a successful broker check)",
+                    account.name
+                );
+                self.audit
+                    .record(AuditEvent::ModeSwitched, Some(&account.id), &detail)
+                    .await;
+            }
         }
-        self.record_check(&account, &outcome).await?;
+        if verified || !changed {
+            self.record_check(&account, &outcome).await?;
+        }
         Ok(SavedAccount {
             account,
             check: outcome,
         })
+    }
+
+    async fn record_unverified_change(&self, account: &Account) -> Result<(), ApiError> {
+        sqlx::query(
+            "INSERT INTO account_verifications (account_id, at, ok, code) VALUES (?, ?, 0, 'changed_unverified')",
+        )
+        .bind(&account.id)
+        .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .execute(self.store.pool())
+        .await
+        .map_err(|e| api(StoreError::from(e)))?;
+        Ok(())
     }
 
     async fn record_check(
@@ -298,6 +340,14 @@ impl Brokerdesk {
             input.credentials.api_secret.clone(),
         );
         if let Some(acct) = current {
+            let moved = input.environment != acct.environment
+                || input.rest_url != acct.rest_url
+                || input.stream_url != acct.stream_url;
+            let uses_stored = (key.is_none() || secret.is_none()) && !acct.credentials.is_empty();
+            if moved && uses_stored {
+                // Stored secrets sent to an endpoint other than the stored one: step-up.
+                self.step_up().await?;
+            }
             if key.is_none() || secret.is_none() {
                 let stored = self
                     .accounts
@@ -313,13 +363,19 @@ impl Brokerdesk {
                 reason: "no credentials to check".into(),
             });
         }
-        // Stored accounts share `account verify`'s per-account budget; drafts have theirs.
-        let allowed = match current {
-            Some(acct) => self.recent_checks(&acct.id).await? < VERIFY_PER_MINUTE,
-            None => self
-                .drafts
-                .allow(fingerprint(input.broker, key.as_ref(), secret.as_ref())),
+        // Every call to the broker spends from one budget per account (per broker login
+        // for drafts), refusals included, next to `account verify`'s recorded checks.
+        let recent = match current {
+            Some(acct) => self.recent_checks(&acct.id).await?,
+            None => 0,
         };
+        let allowed = recent < VERIFY_PER_MINUTE
+            && self.drafts.allow(fingerprint(
+                input.broker,
+                current.map(|a| a.id.as_str()),
+                key.as_ref(),
+                input.rest_url.as_deref(),
+            ));
         if !allowed {
             return Err(rate_limited("This credential"));
         }

@@ -141,6 +141,17 @@ pub async fn body_text(resp: Response, timeout: Duration) -> Result<String, Brok
 /// Parses JSON, turning garbage into a protocol error that quotes a short, safe prefix.
 pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, BrokerError> {
     serde_json::from_str(text).map_err(|e| {
+        // An answer of the right endpoint but an unexpected shape may carry a token (a
+        // session, a DXLink quote token): quote nothing from one that mentions any.
+        let lower = text.to_ascii_lowercase();
+        if ["token", "session", "secret", "password", "cookie"]
+            .iter()
+            .any(|w| lower.contains(w))
+        {
+            return BrokerError::Protocol(format!(
+                "{e} (answer not quoted: it may hold a credential)"
+            ));
+        }
         let prefix: String = text.chars().take(80).filter(|c| !c.is_control()).collect();
         BrokerError::Protocol(format!("{e} (answer began {prefix:?})"))
     })

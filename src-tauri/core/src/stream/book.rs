@@ -167,7 +167,12 @@ impl TickSink for Tap {
                     st.queue.push_back(t.clone());
                 } else {
                     st.dropped += 1;
-                    st.overflow.insert(t.instrument.clone(), t.clone());
+                    match st.overflow.get_mut(t.instrument.as_str()) {
+                        Some(slot) => merge(slot, t),
+                        None => {
+                            st.overflow.insert(t.instrument.clone(), t.clone());
+                        }
+                    }
                 }
             }
         }

@@ -168,6 +168,30 @@ impl Feed {
         if ticks.is_empty() {
             return;
         }
+        // Ticks of an instrument just removed may still be in flight: drop them, so it
+        // does not come back as a frozen row.
+        let stale = {
+            let wanted = self.desired.borrow();
+            ticks.iter().any(|t| !wanted.contains(&t.instrument))
+        };
+        if stale {
+            let kept: Vec<Tick> = {
+                let wanted = self.desired.borrow();
+                ticks
+                    .iter()
+                    .filter(|t| wanted.contains(&t.instrument))
+                    .cloned()
+                    .collect()
+            };
+            if !kept.is_empty() {
+                self.publish_wanted(&kept);
+            }
+            return;
+        }
+        self.publish_wanted(ticks);
+    }
+
+    fn publish_wanted(&self, ticks: &[Tick]) {
         self.ticks.fetch_add(ticks.len() as u64, Ordering::Relaxed);
         self.book.apply(ticks);
         let sinks: Vec<Arc<dyn TickSink>> = {
