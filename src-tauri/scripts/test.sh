@@ -27,9 +27,9 @@ stage "Rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-stage "build the app (UI embedded) and the CLI"
+stage "build the app (UI embedded), the CLI and the simulators"
 cargo build --locked -p brokerdesk-app --features tauri/custom-protocol
-cargo build --locked -p brokerdesk-cli
+cargo build --locked -p brokerdesk-cli -p brokerdesk-sim   # the app tests drive both
 
 stage "Rust tests: core, CLI black-box, app"
 cargo test --workspace --locked
