@@ -22,6 +22,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use brokerdesk_core::brokers::alpaca::stream::{AlpacaStream, AlpacaStreamOptions, Encoding};
@@ -291,19 +292,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Tick-to-UI-event latency at a paced 10,000 ticks/s: the feed runs as in the app (its own
-/// reader task), the UI side is the app's coalescer. With `cap` 0 every tick is delivered
-/// (the pipeline's own latency); with the app's 30 updates per instrument per second, a tick
-/// that arrives just after an update waits for the next one by design.
-async fn latency(url: &str, seconds: u64, cap: u32) -> (Duration, Duration, usize) {
-    let feed = Feed::new("bench", &symbols());
-    let ui = feed.coalesced(cap);
+/// The app's reader task: reads the stream into `feed` for `run`, then closes both.
+async fn spawn_reader(url: &str, feed: Arc<Feed>, run: Duration) -> tokio::task::JoinHandle<()> {
     let mut stream = open(url, Encoding::Json).await;
-    let reader_feed = feed.clone();
-    let reader = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut events = Vec::with_capacity(64);
         let mut ticks = Vec::with_capacity(64);
-        let end = Instant::now() + Duration::from_secs(seconds);
+        let end = Instant::now() + run;
         while Instant::now() < end {
             if !stream.read(&mut events).await.unwrap() {
                 break;
@@ -312,12 +307,22 @@ async fn latency(url: &str, seconds: u64, cap: u32) -> (Duration, Duration, usiz
                 StreamEvent::Tick(t) => Some(t),
                 _ => None,
             }));
-            reader_feed.publish(&ticks);
+            feed.publish(&ticks);
             ticks.clear();
         }
         stream.close().await;
-        reader_feed.close();
-    });
+        feed.close();
+    })
+}
+
+/// Tick-to-UI-event latency at a paced 10,000 ticks/s: the feed runs as in the app (its own
+/// reader task), the UI side is the app's coalescer. With `cap` 0 every tick is delivered
+/// (the pipeline's own latency); with the app's 30 updates per instrument per second, a tick
+/// that arrives just after an update waits for the next one by design.
+async fn latency(url: &str, seconds: u64, cap: u32) -> (Duration, Duration, usize) {
+    let feed = Feed::new("bench", &symbols());
+    let ui = feed.coalesced(cap);
+    let reader = spawn_reader(url, feed.clone(), Duration::from_secs(seconds)).await;
     let mut samples = Vec::new();
     loop {
         let batch = ui.next_batch().await;
@@ -354,27 +359,8 @@ async fn memory(url: &str, minutes: u64) {
     let feed = Feed::new("bench", &symbols());
     let ui = feed.coalesced(30);
     let tap = feed.tap(1 << 16);
-    let mut stream = open(url, Encoding::Json).await;
-    let reader_feed = feed.clone();
     let total = Duration::from_secs(minutes * 60);
-    let reader = tokio::spawn(async move {
-        let mut events = Vec::with_capacity(64);
-        let mut ticks = Vec::with_capacity(64);
-        let end = Instant::now() + total;
-        while Instant::now() < end {
-            if !stream.read(&mut events).await.unwrap() {
-                break;
-            }
-            ticks.extend(events.drain(..).filter_map(|e| match e {
-                StreamEvent::Tick(t) => Some(t),
-                _ => None,
-            }));
-            reader_feed.publish(&ticks);
-            ticks.clear();
-        }
-        stream.close().await;
-        reader_feed.close();
-    });
+    let reader = spawn_reader(url, feed.clone(), total).await;
     // A UI consumer that keeps up, and a tap nobody reads (the worst slow consumer).
     let ui_task = tokio::spawn(async move { while !ui.next_batch().await.is_empty() {} });
     let started = Instant::now();

@@ -395,18 +395,7 @@ impl Brokerdesk {
     pub async fn account_verify(&self, key: &str) -> Result<AccountSummary, ApiError> {
         self.vault.unlocked().await.map_err(api)?;
         let account = self.accounts.get(key).await.map_err(api)?;
-        let fmt = |t: chrono::DateTime<chrono::Utc>| {
-            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        };
-        let now = chrono::Utc::now();
-        let recent: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM account_verifications WHERE account_id = ? AND at > ?",
-        )
-        .bind(&account.id)
-        .bind(fmt(now - chrono::Duration::seconds(60)))
-        .fetch_one(self.store.pool())
-        .await
-        .map_err(|e| api(StoreError::from(e)))?;
+        let recent = self.recent_checks(&account.id).await?;
         if recent >= VERIFY_PER_MINUTE {
             return Err(ApiError {
                 code: "verify_rate_limited".into(),
@@ -435,16 +424,8 @@ impl Brokerdesk {
         }
         .await;
         let code = result.as_ref().err().map(|e| e.code());
-        sqlx::query(
-            "INSERT INTO account_verifications (account_id, at, ok, code) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&account.id)
-        .bind(fmt(now))
-        .bind(result.is_ok())
-        .bind(code)
-        .execute(self.store.pool())
-        .await
-        .map_err(|e| api(StoreError::from(e)))?;
+        self.record_verification(&account.id, result.is_ok(), code)
+            .await?;
         if let Err(BrokerError::Auth(_)) = &result {
             let detail = format!(
                 "{}: the broker refused the stored credentials",

@@ -232,9 +232,7 @@ impl Brokerdesk {
         let current = self.accounts.get(key).await.map_err(api)?;
         let new_credentials =
             input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
-        let moved = input.environment != current.environment
-            || input.rest_url != current.rest_url
-            || input.stream_url != current.stream_url;
+        let moved = endpoints_moved(&input, &current);
         // Pointing stored credentials at another host is as sensitive as storing new ones:
         // the connection would send them there.
         if new_credentials || (moved && !current.credentials.is_empty()) {
@@ -289,11 +287,25 @@ impl Brokerdesk {
     }
 
     async fn record_unverified_change(&self, account: &Account) -> Result<(), ApiError> {
+        self.record_verification(&account.id, false, Some("changed_unverified"))
+            .await
+    }
+
+    /// Appends one broker check of an account (the live gate reads the latest; the rate
+    /// limit counts the last minute's).
+    pub(super) async fn record_verification(
+        &self,
+        account_id: &str,
+        ok: bool,
+        code: Option<&str>,
+    ) -> Result<(), ApiError> {
         sqlx::query(
-            "INSERT INTO account_verifications (account_id, at, ok, code) VALUES (?, ?, 0, 'changed_unverified')",
+            "INSERT INTO account_verifications (account_id, at, ok, code) VALUES (?, ?, ?, ?)",
         )
-        .bind(&account.id)
+        .bind(account_id)
         .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(ok)
+        .bind(code)
         .execute(self.store.pool())
         .await
         .map_err(|e| api(StoreError::from(e)))?;
@@ -310,17 +322,7 @@ impl Brokerdesk {
             CheckOutcome::Unreachable { code, .. } => (false, Some(code.as_str())),
             CheckOutcome::Skipped { .. } => return Ok(()),
         };
-        sqlx::query(
-            "INSERT INTO account_verifications (account_id, at, ok, code) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&account.id)
-        .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .bind(ok)
-        .bind(code)
-        .execute(self.store.pool())
-        .await
-        .map_err(|e| api(StoreError::from(e)))?;
-        Ok(())
+        self.record_verification(&account.id, ok, code).await
     }
 
     /// The check itself. Refusals are errors (nothing may be saved); unreachable is an
@@ -340,9 +342,7 @@ impl Brokerdesk {
             input.credentials.api_secret.clone(),
         );
         if let Some(acct) = current {
-            let moved = input.environment != acct.environment
-                || input.rest_url != acct.rest_url
-                || input.stream_url != acct.stream_url;
+            let moved = endpoints_moved(input, acct);
             let uses_stored = (key.is_none() || secret.is_none()) && !acct.credentials.is_empty();
             if moved && uses_stored {
                 // Stored secrets sent to an endpoint other than the stored one: step-up.
@@ -427,7 +427,8 @@ impl Brokerdesk {
         err
     }
 
-    async fn recent_checks(&self, account_id: &str) -> Result<i64, ApiError> {
+    /// Checks of an account recorded in the last minute.
+    pub(super) async fn recent_checks(&self, account_id: &str) -> Result<i64, ApiError> {
         let since = (chrono::Utc::now() - chrono::Duration::seconds(60))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         sqlx::query_scalar(
@@ -439,6 +440,14 @@ impl Brokerdesk {
         .await
         .map_err(|e| api(StoreError::from(e)))
     }
+}
+
+/// Whether a draft points an account's credentials somewhere else than where they are
+/// stored (environment or endpoints).
+fn endpoints_moved(input: &AccountInput, current: &Account) -> bool {
+    input.environment != current.environment
+        || input.rest_url != current.rest_url
+        || input.stream_url != current.stream_url
 }
 
 fn unreachable_outcome(e: &BrokerError) -> CheckOutcome {

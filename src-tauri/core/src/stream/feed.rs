@@ -170,25 +170,24 @@ impl Feed {
         }
         // Ticks of an instrument just removed may still be in flight: drop them, so it
         // does not come back as a frozen row.
-        let stale = {
+        let kept: Option<Vec<Tick>> = {
             let wanted = self.desired.borrow();
-            ticks.iter().any(|t| !wanted.contains(&t.instrument))
+            ticks
+                .iter()
+                .any(|t| !wanted.contains(&t.instrument))
+                .then(|| {
+                    ticks
+                        .iter()
+                        .filter(|t| wanted.contains(&t.instrument))
+                        .cloned()
+                        .collect()
+                })
         };
-        if stale {
-            let kept: Vec<Tick> = {
-                let wanted = self.desired.borrow();
-                ticks
-                    .iter()
-                    .filter(|t| wanted.contains(&t.instrument))
-                    .cloned()
-                    .collect()
-            };
-            if !kept.is_empty() {
-                self.publish_wanted(&kept);
-            }
-            return;
+        match kept {
+            None => self.publish_wanted(ticks),
+            Some(kept) if !kept.is_empty() => self.publish_wanted(&kept),
+            Some(_) => {}
         }
-        self.publish_wanted(ticks);
     }
 
     fn publish_wanted(&self, ticks: &[Tick]) {

@@ -220,6 +220,15 @@ impl Pump {
         }
     }
 
+    /// Queues a HEARTBEAT line (none while half-open).
+    fn queue_heartbeat(&mut self) {
+        if !self.st.faults.half_open() {
+            // Written by hand to keep OANDA's field order.
+            let line = format!("{{\"type\":\"HEARTBEAT\",\"time\":\"{}\"}}\n", wire::now());
+            self.queue.push_back(line);
+        }
+    }
+
     /// The next chunk: one line, or an error that aborts the connection on a cut.
     async fn next(mut self) -> Option<(Result<String, std::io::Error>, Self)> {
         if self.ended {
@@ -247,12 +256,7 @@ impl Pump {
                 tokio::select! {
                     _ = self.cut.cancelled() => {}
                     _ = tokio::time::sleep_until(due) => {}
-                    _ = self.heartbeats.tick() => {
-                        if !self.st.faults.half_open() {
-                            let line = format!("{{\"type\":\"HEARTBEAT\",\"time\":\"{}\"}}\n", wire::now());
-                            self.queue.push_back(line);
-                        }
-                    }
+                    _ = self.heartbeats.tick() => self.queue_heartbeat(),
                 }
                 continue;
             }
@@ -263,13 +267,7 @@ impl Pump {
                         self.queue_prices(false);
                     }
                 }
-                _ = self.heartbeats.tick() => {
-                    if !self.st.faults.half_open() {
-                        // Written by hand to keep OANDA's field order.
-                        let line = format!("{{\"type\":\"HEARTBEAT\",\"time\":\"{}\"}}\n", wire::now());
-                        self.queue.push_back(line);
-                    }
-                }
+                _ = self.heartbeats.tick() => self.queue_heartbeat(),
             }
         }
     }
