@@ -17,14 +17,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use brokerdesk_core::{ApiError, Secret};
+use brokerdesk_core::{ApiError, Code, Secret};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-use crate::state::app_error;
 
 /// How long a copied secret stays on the clipboard.
 pub const CLEAR_AFTER: Duration = Duration::from_secs(30);
@@ -103,10 +101,13 @@ impl SecretClipboard {
     /// runtime (Tauri's async commands are).
     pub async fn write<C: ClipboardIo>(&self, io: C, text: Secret) -> Result<(), ApiError> {
         if text.is_empty() {
-            return Err(app_error("validation", "there is nothing to copy"));
+            return Err(ApiError::new(Code::Validation, "there is nothing to copy"));
         }
         if self.shutdown.is_cancelled() {
-            return Err(app_error("shutting_down", "Brokerdesk is shutting down"));
+            return Err(ApiError::new(
+                Code::ShuttingDown,
+                "Brokerdesk is shutting down",
+            ));
         }
         let text = Arc::new(text);
         let _op = self.op.lock().await;
@@ -118,14 +119,14 @@ impl SecretClipboard {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "could not write to the clipboard");
-                return Err(app_error(
-                    "clipboard_failed",
+                return Err(ApiError::new(
+                    Code::ClipboardFailed,
                     format!("could not write to the clipboard: {e}"),
                 ));
             }
             Err(e) => {
-                return Err(app_error(
-                    "clipboard_failed",
+                return Err(ApiError::new(
+                    Code::ClipboardFailed,
                     format!("could not write to the clipboard: {e}"),
                 ))
             }
@@ -327,7 +328,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(1));
         assert_eq!(io.get(), None);
         let err = c.write(io.clone(), Secret::new("late")).await.unwrap_err();
-        assert_eq!(err.code, "shutting_down");
+        assert_eq!(err.code, Code::ShuttingDown);
         assert_eq!(io.get(), None);
         // Nothing pending: a second stop has nothing to do.
         assert_eq!(c.stop().await, None);
@@ -343,6 +344,6 @@ mod tests {
         sleep(31).await;
         assert_eq!(io.clears(), 0);
         let err = c.write(io.clone(), Secret::new("")).await.unwrap_err();
-        assert_eq!(err.code, "validation");
+        assert_eq!(err.code, Code::Validation);
     }
 }

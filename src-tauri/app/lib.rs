@@ -7,44 +7,51 @@
 //! ([`shutdown`]). If the profile cannot be opened the app still starts, and every command
 //! returns that error so the UI can explain it.
 //!
-//! Background work has owners in managed state: [`autolock::AutoLock`] (locks an idle vault),
-//! [`clipboard::SecretClipboard`] (clears copied secrets) and [`connections::Connections`]
-//! (the live broker connections); shutdown stops them before the store closes.
+//! Everything that runs lives in the core's [`brokerdesk_core::runtime::Runtime`] (connections,
+//! prices, auto-lock, the change watcher), started when the profile opens ([`state`]). The shell
+//! registers the core's commands by name ([`invoke`]), forwards the runtime's events to the
+//! window, the tray and notifications ([`forward`]), and owns only what is the desktop's: the
+//! tray, the clipboard ([`clipboard::SecretClipboard`]) and the lifecycle ([`shutdown`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use brokerdesk_core::ApiError;
+use brokerdesk_core::api::commands;
+use brokerdesk_core::{ApiError, Code};
+use tauri::ipc::{Invoke, InvokeBody, InvokeError};
 use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime, Window, WindowEvent};
+use tokio_util::sync::CancellationToken;
 
-pub mod alerts;
-pub mod autolock;
 pub mod clipboard;
-pub mod commands;
-pub mod connections;
-pub mod events;
-pub mod export;
+pub mod forward;
 pub mod harden;
+pub mod host;
 pub mod notify;
-pub mod prices;
 pub mod shutdown;
 pub mod state;
 pub mod tray;
 
-use autolock::{AutoLock, CoreLock};
 use clipboard::SecretClipboard;
-use connections::Connections;
-use state::{app_error, CoreState};
+use host::AppHost;
+use state::CoreState;
 use tray::Tray;
 
 /// The label of the one window (defined in `tauri.conf.json`).
 pub const MAIN_WINDOW: &str = "main";
 
+/// Stops the event forwarder at shutdown (managed state).
+#[derive(Default)]
+pub struct Forwarder {
+    pub cancel: CancellationToken,
+    pub task: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
 /// Runs the desktop app; returns only by exiting the process.
 pub fn run() {
     let hardened = harden::process();
     let data_dir = brokerdesk_core::paths::resolve_data_dir(None).ok_or_else(|| {
-        app_error(
-            "no_data_dir",
+        ApiError::new(
+            Code::NoDataDir,
             "no data directory: set BROKERDESK_DATA_DIR or HOME",
         )
     });
@@ -65,8 +72,8 @@ pub fn run() {
     }
 }
 
-/// Wires the shell onto a builder: plugins, state, commands, window and lifecycle handlers.
-/// Generic over the runtime so tests can pass `tauri::test::mock_builder()`.
+/// Wires the shell onto a builder: plugins, state, the command handler, window and lifecycle
+/// handlers. Generic over the runtime so tests can pass `tauri::test::mock_builder()`.
 pub fn app_builder<R: Runtime>(
     builder: Builder<R>,
     data_dir: Result<PathBuf, ApiError>,
@@ -81,50 +88,10 @@ pub fn app_builder<R: Runtime>(
         // Used from Rust only (`clipboard_write_secret`); the webview has no clipboard permission.
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(CoreState::new(data_dir))
-        .manage(AutoLock::new())
         .manage(SecretClipboard::default())
-        .manage(Connections::default())
-        .manage(prices::Prices::default())
+        .manage(Forwarder::default())
         .manage(shutdown::Shutdown::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::vault_status,
-            commands::vault_init,
-            commands::vault_unlock,
-            commands::vault_lock,
-            commands::vault_change_password,
-            commands::vault_rotate_key,
-            commands::broker_catalog,
-            commands::prop_firm_presets,
-            commands::accounts_list,
-            commands::account_get,
-            commands::account_add,
-            commands::account_update,
-            commands::account_remove,
-            commands::notify_test,
-            commands::app_activity,
-            commands::twofa_status,
-            commands::twofa_setup,
-            commands::twofa_enable,
-            commands::twofa_verify,
-            commands::twofa_disable,
-            commands::twofa_regenerate_backup_codes,
-            commands::audit_list,
-            commands::audit_verify,
-            commands::audit_export_csv,
-            commands::settings_get,
-            commands::settings_update,
-            commands::credentials_purge,
-            commands::clipboard_write_secret,
-            commands::connections_snapshot,
-            commands::connection_reconnect,
-            commands::connections_reconnect_all,
-            commands::account_check,
-            commands::account_verify,
-            commands::broker_accounts,
-            commands::watchlist_set,
-            commands::instruments_search,
-            commands::prices_snapshot,
-        ])
+        .invoke_handler(invoke)
         .on_window_event(on_window_event)
         .setup(|app| {
             setup(app.handle())?;
@@ -132,9 +99,42 @@ pub fn app_builder<R: Runtime>(
         })
 }
 
+/// Every command of the core's IPC contract ([`commands::COMMANDS`]), by name: the JSON
+/// arguments go to [`commands::dispatch`], its `{code, message, fields}` errors back to the
+/// window as they are. Returns false (Tauri answers "command not found") for anything else.
+fn invoke<R: Runtime>(invoke: Invoke<R>) -> bool {
+    let name = invoke.message.command().to_string();
+    if !commands::COMMANDS.contains(&name.as_str()) {
+        return false;
+    }
+    let args = match invoke.message.payload() {
+        InvokeBody::Json(v) => v.clone(),
+        InvokeBody::Raw(_) => serde_json::Value::Null,
+    };
+    let app = invoke.message.webview().app_handle().clone();
+    invoke.resolver.respond_async(async move {
+        let result = async {
+            let rt = app.state::<CoreState>().runtime().await?;
+            let host = AppHost::new(app.clone());
+            let cx = commands::Ctx {
+                runtime: &rt,
+                host: &host,
+            };
+            commands::dispatch(&cx, &name, args).await
+        }
+        .await;
+        result.map_err(|e| InvokeError(serde_json::to_value(&e).unwrap_or_default()))
+    });
+    true
+}
+
 fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     // A machine without a tray host still gets a window; only the tray is missing.
-    let reconnect_all = |app: &AppHandle<R>| app.state::<Connections>().reconnect_all();
+    let reconnect_all = |app: &AppHandle<R>| {
+        if let Some(rt) = app.state::<CoreState>().started() {
+            rt.reconnect_all();
+        }
+    };
     match Tray::build(app, lock_from_tray, reconnect_all, |app| {
         shutdown::request(app, "tray Quit")
     }) {
@@ -144,43 +144,31 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         Err(e) => tracing::warn!(error = %e, "no tray icon"),
     }
     tauri::async_runtime::spawn(shutdown::listen_for_signals(app.clone()));
-    start_auto_lock(app);
 
-    // Open the profile now rather than on the UI's first call, and bring the tray up to date.
+    // Forward the runtime's events to the window, the tray and notifications as soon as it
+    // starts; then open the profile now rather than on the UI's first call.
+    let for_forwarder = app.clone();
+    app.state::<CoreState>()
+        .on_started(move |rt: Arc<brokerdesk_core::runtime::Runtime>| {
+            let forwarder = for_forwarder.state::<Forwarder>();
+            let task = tauri::async_runtime::spawn(forward::run(
+                for_forwarder.clone(),
+                rt,
+                forwarder.cancel.clone(),
+            ));
+            *forwarder.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        });
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let state = app.state::<CoreState>();
-        if let Ok(core) = state.core().await {
-            match core.status().await {
-                Ok(status) => {
-                    if let Some(tray) = app.try_state::<Tray<R>>() {
-                        tray.set_vault(&status);
-                    }
-                    // A keychain vault unlocked itself: connect the accounts now.
-                    if status.initialized && !status.locked {
-                        app.state::<Connections>().sync_all(&app, &core).await;
-                    }
-                }
-                Err(e) => tracing::warn!(code = %e.code, "could not read the vault state"),
-            }
+        if let Err(e) = app.state::<CoreState>().runtime().await {
+            tracing::warn!(code = %e.code, "the profile did not open at start");
         }
     });
     Ok(())
 }
 
-/// Starts the auto-lock loop over the profile (once it is open); each auto-lock is told to the
-/// UI and the tray like any other lock.
-fn start_auto_lock<R: Runtime>(app: &AppHandle<R>) {
-    let (for_core, for_events) = (app.clone(), app.clone());
-    let target = CoreLock::new(
-        move || for_core.state::<CoreState>().opened(),
-        move |status: &brokerdesk_core::VaultStatus| events::vault_changed(&for_events, status),
-    );
-    app.state::<AutoLock>().start(target);
-}
-
-/// The tray's "Lock": locks the vault, then the UI (told by `vault-status`) shows its unlock
-/// screen.
+/// The tray's "Lock": locks the vault; the runtime then tells the UI (its unlock screen) and
+/// the tray.
 fn lock_from_tray<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -189,10 +177,7 @@ fn lock_from_tray<R: Runtime>(app: &AppHandle<R>) {
             Err(e) => Err(e),
         };
         match result {
-            Ok(status) => {
-                tracing::info!("vault locked from the tray");
-                events::vault_changed(&app, &status);
-            }
+            Ok(_) => tracing::info!("vault locked from the tray"),
             Err(e) => tracing::warn!(code = %e.code, error = %e.message, "tray Lock failed"),
         }
     });

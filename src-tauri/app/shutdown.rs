@@ -2,9 +2,9 @@
 //!
 //! Closing the window only hides it, and Tauri's exit requests are refused ([`allow_exit`])
 //! unless they come from here: the one way out is [`request`], which stops the background
-//! work that uses the store or the clipboard (the auto-lock loop; the broker connections; the
-//! pending clipboard clear,
-//! which clears a copied secret at once), then closes the store (checkpointing SQLite's WAL
+//! work that uses the store or the clipboard (the event forwarder; the runtime — auto-lock,
+//! connections, prices; the pending clipboard clear, which clears a copied secret at once),
+//! then closes the store (checkpointing SQLite's WAL
 //! into the database file) and exits with code 0. A second
 //! request while the first is running does nothing, so Quit followed by Ctrl-C cannot close
 //! the store twice.
@@ -14,10 +14,9 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::autolock::AutoLock;
 use crate::clipboard::SecretClipboard;
-use crate::connections::Connections;
 use crate::state::CoreState;
+use crate::Forwarder;
 
 /// The longest the store may take to close before the app exits anyway.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,23 +47,29 @@ pub fn request<R: Runtime>(app: &AppHandle<R>, reason: &'static str) {
     tracing::info!(reason, "shutting down");
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        // Before the store closes: an auto-lock check must not run against a closed pool.
-        if let Some(autolock) = app.try_state::<AutoLock>() {
-            autolock.stop().await;
+        if let Some(forwarder) = app.try_state::<Forwarder>() {
+            forwarder.cancel.cancel();
+            let task = forwarder
+                .task
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some(task) = task {
+                let _ = task.await;
+            }
         }
-        // Before the store closes: the connections persist their events there.
-        if let Some(prices) = app.try_state::<crate::prices::Prices>() {
-            prices.stop().await;
-        }
-        if let Some(connections) = app.try_state::<Connections>() {
-            connections.stop().await;
+        // Before the store closes: the auto-lock must not check a closed pool, and the
+        // connections persist their events there.
+        let runtime = app.try_state::<CoreState>().and_then(|s| s.started());
+        if let Some(rt) = &runtime {
+            rt.shutdown().await;
         }
         // Before exiting: the clipboard plugin lets go of the clipboard on exit.
         if let Some(clipboard) = app.try_state::<SecretClipboard>() {
             clipboard.stop().await;
         }
-        if let Some(core) = app.try_state::<CoreState>().and_then(|s| s.opened()) {
-            if tokio::time::timeout(CLOSE_TIMEOUT, core.close())
+        if let Some(rt) = runtime {
+            if tokio::time::timeout(CLOSE_TIMEOUT, rt.core().close())
                 .await
                 .is_err()
             {

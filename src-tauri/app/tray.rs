@@ -8,7 +8,6 @@
 //! On Linux the tray is an AppIndicator: it reports no clicks (the menu is the only way in)
 //! and shows no tooltip; both work on Windows and macOS.
 
-use brokerdesk_core::vault::VaultProtection;
 use brokerdesk_core::VaultStatus;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
@@ -69,7 +68,7 @@ impl TrayState {
 
 /// Returns whether the tray's "Lock" item should be enabled for this vault state.
 pub fn can_lock(status: &VaultStatus) -> bool {
-    status.initialized && !status.locked && status.protection == Some(VaultProtection::Password)
+    status.can_lock()
 }
 
 /// The tray's handles, kept as managed state so the vault and connection code can update it.
@@ -215,6 +214,8 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
+    use brokerdesk_core::vault::VaultProtection;
+
     use super::*;
 
     fn status(initialized: bool, locked: bool, protection: Option<VaultProtection>) -> VaultStatus {

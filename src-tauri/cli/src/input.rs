@@ -3,6 +3,7 @@
 //! next stdin line. Lines are read only when needed, and the password line is always read
 //! first, whatever order a command asks in, so the stdin layout is fixed and documented.
 
+use brokerdesk_core::Code;
 use std::io::BufRead;
 
 use brokerdesk_core::{ApiError, Secret};
@@ -35,7 +36,7 @@ impl Input {
         let p = if self.password_stdin {
             Some(
                 read_line()
-                    .map_err(|m| error("password_missing", format!("--password-stdin: {m}")))?,
+                    .map_err(|m| error(Code::PasswordMissing, format!("--password-stdin: {m}")))?,
             )
         } else {
             from_env(PASSWORD_ENV)
@@ -47,7 +48,7 @@ impl Input {
     /// Returns the next stdin line as a secret (after the password line, if any).
     pub fn next_line(&mut self, what: &str) -> Result<Secret, ApiError> {
         self.password()?;
-        read_line().map_err(|m| error("validation", format!("{what} from stdin: {m}")))
+        read_line().map_err(|m| error(Code::Validation, format!("{what} from stdin: {m}")))
     }
 
     /// Resolves a secret argument: `-` reads the next stdin line.
@@ -74,7 +75,7 @@ impl Input {
             Some(p) => Ok(p),
             None => self.password().and_then(|_| {
                 read_line().map_err(|m| {
-                    error("password_missing", format!("the new master password (${NEW_PASSWORD_ENV} or the next stdin line): {m}"))
+                    error(Code::PasswordMissing, format!("the new master password (${NEW_PASSWORD_ENV} or the next stdin line): {m}"))
                 })
             }),
         }

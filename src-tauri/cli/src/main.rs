@@ -10,6 +10,7 @@ mod input;
 mod output;
 mod values;
 
+use brokerdesk_core::Code;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -38,7 +39,10 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             output::error(
-                &error("runtime", format!("cannot start the async runtime: {e}")),
+                &error(
+                    Code::Runtime,
+                    format!("cannot start the async runtime: {e}"),
+                ),
                 as_json,
             );
             return ExitCode::FAILURE;
@@ -48,9 +52,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Error(e)) => {
             output::error(&e, as_json);
-            to_exit(&e.code)
+            to_exit(e.code)
         }
-        Err(Failure::Reported(e)) => to_exit(&e.code),
+        Err(Failure::Reported(e)) => to_exit(e.code),
     }
 }
 
@@ -73,6 +77,6 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         .unwrap_or(first)
         .trim()
         .to_string();
-    output::error(&error("usage", message), true);
+    output::error(&error(Code::Usage, message), true);
     ExitCode::from(EXIT_USAGE)
 }

@@ -1,6 +1,7 @@
 //! Printing: one JSON document on stdout with `--json`, else human text (results on stdout,
 //! errors on stderr). Only core's masked values are ever printed; no secret reaches here.
 
+use brokerdesk_core::Code;
 use std::fmt::Write as _;
 
 use brokerdesk_core::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
@@ -32,10 +33,10 @@ pub fn error(e: &ApiError, as_json: bool) {
     }
     let mut out = format!("error: {}", e.message);
     // A validation summary repeats every field; list the fields once, by their flag.
-    if e.code == "validation" && !e.fields.is_empty() {
+    if e.code == Code::Validation && !e.fields.is_empty() {
         out = "error: invalid input:".to_string();
     }
-    if e.code != "duplicate_name" {
+    if e.code != Code::DuplicateName {
         for f in &e.fields {
             let _ = write!(out, "\n  {}: {}", flag_for(&f.field), f.message);
         }

@@ -1,6 +1,7 @@
 //! Brokerdesk's engine: the vault that seals secrets, the SQLite store, account
-//! configuration, and the [`api::Brokerdesk`] facade that the Tauri shell and the CLI both
-//! call. Nothing here depends on Tauri.
+//! configuration, broker connectors, connections and price streams, the [`api::Brokerdesk`]
+//! facade that the Tauri shell, the development server and the CLI all call, and the
+//! [`runtime`] that runs while a profile is open. Nothing here depends on Tauri.
 
 pub mod accounts;
 pub mod api;
@@ -8,8 +9,10 @@ pub mod audit;
 pub mod brokers;
 pub mod connection;
 pub mod error;
+pub mod exports;
 pub mod logging;
 pub mod paths;
+pub mod runtime;
 pub mod secret;
 pub mod settings;
 pub mod store;
@@ -18,5 +21,5 @@ pub mod twofa;
 pub mod vault;
 
 pub use api::{Brokerdesk, VaultStatus};
-pub use error::{ApiError, ErrorCode, FieldError};
+pub use error::{ApiError, Code, ErrorCode, FieldCode, FieldError};
 pub use secret::Secret;

@@ -107,3 +107,17 @@ mod tests {
         assert_eq!(s.expose(), "tok-123");
     }
 }
+
+/// A secret travels from the UI as a plain string (it is never sent back).
+impl ts_rs::TS for Secret {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "string".to_string()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        <Self as ts_rs::TS>::name(cfg)
+    }
+}

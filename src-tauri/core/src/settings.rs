@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::FieldError;
+use crate::error::{FieldCode, FieldError};
 use crate::store::{Store, StoreError};
 
 /// The default cap on UI price updates per instrument per second.
@@ -45,7 +45,7 @@ impl AppSettings {
             if !(1..=1440).contains(&m) {
                 errs.push(FieldError::new(
                     "autoLockMinutes",
-                    "out_of_range",
+                    FieldCode::OutOfRange,
                     "Auto-lock must be between 1 and 1440 minutes (or off).",
                 ));
             }
@@ -53,7 +53,7 @@ impl AppSettings {
         if !(1..=120).contains(&self.price_updates_per_second) {
             errs.push(FieldError::new(
                 "priceUpdatesPerSecond",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "Price updates must be between 1 and 120 per second per instrument.",
             ));
         }

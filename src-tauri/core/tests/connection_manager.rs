@@ -219,7 +219,7 @@ async fn refused_credentials_fail_without_retrying_and_leak_nothing() {
     let Some(ConnState::Failed { code, reason }) = m.state("t", Channel::Order) else {
         panic!("failed")
     };
-    assert_eq!(code, "broker_auth");
+    assert_eq!(code, brokerdesk_core::Code::BrokerAuth);
     assert_no_secret(&reason);
     assert_eq!(m.worst_state(), WorstState::Disconnected);
     let requests = sim.faults.requests();

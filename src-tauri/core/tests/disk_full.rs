@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+use brokerdesk_core::Code;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -63,7 +64,7 @@ async fn full_disk_is_a_clear_error_and_loses_nothing() {
         }
     }
     let err = err.expect("the 1 MiB disk must fill up");
-    assert_eq!(err.code, "disk_full", "{err}");
+    assert_eq!(err.code, Code::DiskFull, "{err}");
     assert!(err.message.contains("disk is full"), "{err}");
     assert!(
         saved >= 3,

@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+use brokerdesk_core::Code;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -78,7 +79,7 @@ async fn sensitive_changes_need_a_fresh_code() {
     let backup = bd.twofa_enable(&phone_code(&secret, t())).await.unwrap();
     now.fetch_add(16 * 60, Ordering::SeqCst);
 
-    let refused = |e: brokerdesk_core::ApiError| assert_eq!(e.code, "step_up_required", "{e}");
+    let refused = |e: brokerdesk_core::ApiError| assert_eq!(e.code, Code::StepUpRequired, "{e}");
     // Storing credentials on a new account.
     refused(
         bd.account_add(oanda("FX 2", "token-refused-0123456789"))
@@ -132,7 +133,7 @@ async fn sensitive_changes_need_a_fresh_code() {
             .await
             .unwrap_err()
             .code,
-        "live_needs_verified_connection"
+        Code::LiveNeedsVerifiedConnection
     );
     assert_eq!(
         bd.account_set_mode(&fx.id, TradingMode::Paper)
@@ -222,7 +223,7 @@ async fn failed_unlocks_are_audited() {
             .await
             .unwrap_err()
             .code,
-        "wrong_password"
+        Code::WrongPassword
     );
     bd.unlock(Some(Secret::new(PASSWORD))).await.unwrap();
     let events: Vec<AuditEvent> = bd
@@ -248,6 +249,6 @@ async fn failed_unlocks_are_audited() {
             .await
             .unwrap_err()
             .code,
-        "locked"
+        Code::Locked
     );
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+use brokerdesk_core::Code;
 use std::sync::Arc;
 
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
@@ -53,7 +54,7 @@ async fn verify_reports_the_account_and_audits_refusals() {
         .await
         .unwrap();
     let err = bd.account_verify(&bad.id).await.unwrap_err();
-    assert_eq!(err.code, "broker_auth", "{err}");
+    assert_eq!(err.code, Code::BrokerAuth, "{err}");
     assert!(!err.message.contains("wrong-token"), "{err}");
     let audit = bd
         .audit_list(&AuditFilter {
@@ -70,7 +71,7 @@ async fn verify_reports_the_account_and_audits_refusals() {
         .set(Some(brokerdesk_sim::Fault::ServerError(503)));
     assert_eq!(
         bd.account_verify(&good.id).await.unwrap_err().code,
-        "broker_unavailable"
+        Code::BrokerUnavailable
     );
 }
 
@@ -84,7 +85,7 @@ async fn checks_are_rate_limited_per_account() {
     }
     let requests = sim.faults().requests();
     let err = bd.account_verify(&a.id).await.unwrap_err();
-    assert_eq!(err.code, "verify_rate_limited");
+    assert_eq!(err.code, Code::VerifyRateLimited);
     assert_eq!(
         sim.faults().requests(),
         requests,
@@ -108,6 +109,6 @@ async fn brokers_without_a_connector_say_so() {
         .unwrap();
     assert_eq!(
         bd.account_verify(&paper.id).await.unwrap_err().code,
-        "broker_unsupported"
+        Code::BrokerUnsupported
     );
 }

@@ -11,11 +11,11 @@ export type ChannelStatus = { channel: Channel, state: ConnState,
 /**
  * RFC 3339: when the current session connected (only while connected).
  */
-connectedSince: string | null, lastMessageAt: string | null, lastHeartbeatAt: string | null, latencyMs: bigint | null, uptimeMs: bigint | null, 
+connectedSince: string | null, lastMessageAt: string | null, lastHeartbeatAt: string | null, latencyMs: number | null, uptimeMs: number | null, 
 /**
  * The current reconnect attempt (0 unless reconnecting).
  */
-attempt: number, messages: bigint, 
+attempt: number, messages: number, 
 /**
  * RFC 3339: when the broker session / access token expires (the connector refreshes
  * it before then), for brokers that have one.

@@ -7,6 +7,7 @@ use brokerdesk_core::accounts::model::{
 };
 use brokerdesk_core::api::{CheckOutcome, SavedAccount};
 use brokerdesk_core::{ApiError, Brokerdesk, FieldError, Secret};
+use brokerdesk_core::{Code, FieldCode};
 
 use super::{step_up, Ctx};
 use crate::args::{AccountFields, AddArgs, ClearFlags, EditArgs, StepUp};
@@ -255,11 +256,11 @@ fn apply(input: &mut AccountInput, f: AccountFields, creds: Creds) -> Result<(),
             Some(h) => h.timezone = tz,
             None => {
                 return Err(ApiError {
-                    code: "validation".into(),
+                    code: Code::Validation,
                     message: "--timezone applies to a trading window: give --hours too".into(),
                     fields: vec![FieldError::new(
                         "tradingHours",
-                        "required",
+                        FieldCode::Required,
                         "Give --hours with --timezone.",
                     )],
                 })

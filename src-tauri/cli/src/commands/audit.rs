@@ -1,6 +1,7 @@
 //! `audit list` (table, JSON or CSV) and `audit verify` (the hash chain).
 
 use brokerdesk_core::audit::AuditFilter;
+use brokerdesk_core::Code;
 use brokerdesk_core::{ApiError, Brokerdesk};
 
 use super::{Ctx, Failure};
@@ -11,7 +12,7 @@ use crate::output;
 pub async fn list(bd: &Brokerdesk, ctx: &mut Ctx, a: AuditListArgs) -> Result<(), ApiError> {
     if a.csv && ctx.json {
         return Err(error(
-            "usage",
+            Code::Usage,
             "--csv and --json both choose the output: give one of them",
         ));
     }
@@ -22,7 +23,7 @@ pub async fn list(bd: &Brokerdesk, ctx: &mut Ctx, a: AuditListArgs) -> Result<()
         // the entries of a removed account are found.
         Some(key) => Some(match bd.account_get(&key).await {
             Ok(account) => account.id,
-            Err(e) if e.code == "not_found" => key,
+            Err(e) if e.code == Code::NotFound => key,
             Err(e) => return Err(e),
         }),
     };
@@ -61,12 +62,12 @@ pub async fn verify(bd: &Brokerdesk, ctx: &mut Ctx) -> Result<(), Failure> {
         ctx.print(&v, || format!("intact: {} entries\n", v.entries));
         return Ok(());
     }
-    let e = error("audit_tampered", v.message.clone());
+    let e = error(Code::AuditTampered, v.message.clone());
     if !ctx.json {
         return Err(Failure::Error(e));
     }
     let mut doc = serde_json::to_value(&v)
-        .map_err(|err| error("internal", format!("cannot encode the result: {err}")))?;
+        .map_err(|err| error(Code::Internal, format!("cannot encode the result: {err}")))?;
     if let Some(map) = doc.as_object_mut() {
         map.insert("error".into(), serde_json::to_value(&e).unwrap_or_default());
     }

@@ -8,6 +8,7 @@ mod stream;
 mod twofa;
 mod vault;
 
+use brokerdesk_core::Code;
 use std::io::{BufRead, IsTerminal, Write};
 
 use brokerdesk_core::accounts::catalog;
@@ -81,11 +82,11 @@ impl Ctx {
         std::io::stdin()
             .lock()
             .read_line(&mut answer)
-            .map_err(|e| error("io", format!("cannot read the answer: {e}")))?;
+            .map_err(|e| error(Code::Io, format!("cannot read the answer: {e}")))?;
         if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
             Ok(())
         } else {
-            Err(error("cancelled", "cancelled: nothing was changed"))
+            Err(error(Code::Cancelled, "cancelled: nothing was changed"))
         }
     }
 }
@@ -99,7 +100,7 @@ async fn step_up(bd: &Brokerdesk, code: Option<Secret>) -> Result<(), ApiError> 
     };
     match bd.twofa_verify(code.expose()).await {
         Ok(_) => Ok(()),
-        Err(e) if e.code == "twofa_not_enabled" => {
+        Err(e) if e.code == Code::TwofaNotEnabled => {
             eprintln!(
                 "warning: two-factor authentication is off: --totp is not needed and was ignored"
             );
@@ -115,7 +116,7 @@ async fn require_initialized(bd: &Brokerdesk) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(error(
-            "not_initialized",
+            Code::NotInitialized,
             "no vault in this data directory yet; create one with `brokerdesk init`",
         ))
     }
@@ -138,7 +139,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     }
     let data_dir = paths::resolve_data_dir(cli.data_dir).ok_or_else(|| {
         error(
-            "data_dir",
+            Code::DataDir,
             "cannot find a home directory for the data; pass --data-dir or set BROKERDESK_DATA_DIR",
         )
     })?;

@@ -4,6 +4,7 @@
 //! trade-only update still shows the last bid and ask); an instrument is printed once both
 //! its bid and ask are known.
 
+use brokerdesk_core::Code;
 use std::collections::HashMap;
 use std::io::{BufWriter, ErrorKind, Write};
 use std::time::Duration;
@@ -110,7 +111,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
     }
     if let Some(s) = a.seconds {
         if !(s.is_finite() && s > 0.0) {
-            return Err(error("usage", "--seconds must be a positive number"));
+            return Err(error(Code::Usage, "--seconds must be a positive number"));
         }
     }
     ctx.unlock(bd).await?;
@@ -148,7 +149,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
                 }
                 let now = state.borrow_and_update().clone();
                 match now {
-                    ConnState::Failed { code, reason } => break Err(error(&code, reason)),
+                    ConnState::Failed { code, reason } => break Err(error(code, reason)),
                     ConnState::Reconnecting { attempt, next_retry_ms, last_error } => stderr_line(
                         ctx.json,
                         "reconnecting",
@@ -172,7 +173,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
                     }
                     if unknown.len() == wanted.len() {
                         break Err(error(
-                            "stream_unknown_instrument",
+                            Code::StreamUnknownInstrument,
                             format!("the broker offers none of the instruments asked for: {}", unknown.join(", ")),
                         ));
                     }
@@ -209,12 +210,12 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
                     }
                 }
                 if let Some(e) = failed {
-                    break Err(error("io", format!("cannot write to stdout: {e}")));
+                    break Err(error(Code::Io, format!("cannot write to stdout: {e}")));
                 }
                 match out.flush() {
                     Ok(()) => {}
                     Err(e) if e.kind() == ErrorKind::BrokenPipe => break Ok(()),
-                    Err(e) => break Err(error("io", format!("cannot write to stdout: {e}"))),
+                    Err(e) => break Err(error(Code::Io, format!("cannot write to stdout: {e}"))),
                 }
                 if done {
                     break Ok(());

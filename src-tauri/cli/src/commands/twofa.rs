@@ -1,6 +1,7 @@
 //! `twofa …`: setup (otpauth URI, secret, optional QR PNG), enable, verify, disable and
 //! backup codes. Core enforces every rule (lockout, replay, step-up); this prints.
 
+use brokerdesk_core::Code;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
@@ -132,7 +133,7 @@ impl QrFile {
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> ApiError {
-    error("io", format!("cannot write {}: {e}", path.display()))
+    error(Code::Io, format!("cannot write {}: {e}", path.display()))
 }
 
 pub async fn enable(bd: &Brokerdesk, ctx: &mut Ctx, code: Secret) -> Result<(), ApiError> {

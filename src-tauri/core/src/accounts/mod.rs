@@ -14,7 +14,8 @@ use chrono::Utc;
 use self::catalog::broker_info;
 use self::model::{Account, AccountInput, CredentialField, MaskedCredential, TradingMode};
 use self::validate::Context;
-use crate::error::{ErrorCode, FieldError};
+use crate::api::guard::Authorized;
+use crate::error::{Code, ErrorCode, FieldCode, FieldError};
 use crate::secret::Secret;
 use crate::store::{Store, StoreError};
 use crate::vault::{account_secret_binding, Unlocked, Vault, VaultError};
@@ -49,6 +50,9 @@ pub enum AccountError {
     Ambiguous(String, usize),
     #[error("switching to live trading needs this account's credentials verified with its broker in the last 24 hours: run `brokerdesk account verify ID` (or Verify in the app) first; the built-in paper broker has no live mode")]
     LiveNeedsVerifiedConnection,
+    /// A sensitive change reached this module without the API's guard: a bug.
+    #[error("internal error: a sensitive change was attempted without the two-factor guard")]
+    Unguarded,
     #[error(transparent)]
     Vault(#[from] VaultError),
     #[error(transparent)]
@@ -76,13 +80,14 @@ impl From<sqlx::Error> for AccountError {
 }
 
 impl ErrorCode for AccountError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            AccountError::Invalid(_) => "validation",
-            AccountError::DuplicateName(_) => "duplicate_name",
-            AccountError::NotFound(_) => "not_found",
-            AccountError::Ambiguous(..) => "ambiguous",
-            AccountError::LiveNeedsVerifiedConnection => "live_needs_verified_connection",
+            AccountError::Invalid(_) => Code::Validation,
+            AccountError::DuplicateName(_) => Code::DuplicateName,
+            AccountError::NotFound(_) => Code::NotFound,
+            AccountError::Ambiguous(..) => Code::Ambiguous,
+            AccountError::LiveNeedsVerifiedConnection => Code::LiveNeedsVerifiedConnection,
+            AccountError::Unguarded => Code::Internal,
             AccountError::Vault(e) => e.code(),
             AccountError::Store(e) => e.code(),
         }
@@ -93,7 +98,7 @@ impl ErrorCode for AccountError {
             AccountError::Invalid(f) => f.clone(),
             AccountError::DuplicateName(n) => vec![FieldError::new(
                 "name",
-                "duplicate",
+                FieldCode::Duplicate,
                 format!("An account named {n:?} already exists."),
             )],
             _ => Vec::new(),
@@ -169,7 +174,12 @@ impl Accounts {
     }
 
     /// Validates and stores a new account, sealing its credentials.
-    pub async fn add(&self, mut input: AccountInput) -> Result<Account, AccountError> {
+    /// Storing credentials needs the guard's proof (`auth`).
+    pub async fn add(
+        &self,
+        mut input: AccountInput,
+        auth: Option<&Authorized>,
+    ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let checked = validate::validate(&mut input, &Context::Create);
         let id = uuid::Uuid::new_v4().to_string();
@@ -190,17 +200,19 @@ impl Accounts {
             &now,
         )
         .await?;
-        write_secrets(&mut tx, &key, &id, &input, &now).await?;
+        write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
         self.get(&id).await
     }
 
-    /// Replaces an account's configuration. Credentials left `None` keep their stored value.
+    /// Replaces an account's configuration. Credentials left `None` keep their stored value;
+    /// new ones need the guard's proof (`auth`).
     pub async fn update(
         &self,
         key_or_id: &str,
         mut input: AccountInput,
+        auth: Option<&Authorized>,
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
@@ -234,7 +246,7 @@ impl Accounts {
             )
             .await?;
         }
-        write_secrets(&mut tx, &key, &id, &input, &now).await?;
+        write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, "account updated");
         self.get(&id).await
@@ -265,15 +277,18 @@ impl Accounts {
     /// Sets an account's trading mode. Live needs stored credentials that the broker accepted
     /// in the last 24 hours (the latest check in `account_verifications` succeeded); the
     /// built-in paper broker never goes live.
+    /// Going live needs the guard's proof (`auth`).
     pub async fn set_mode(
         &self,
         key_or_id: &str,
         mode: TradingMode,
+        auth: Option<&Authorized>,
     ) -> Result<Account, AccountError> {
         self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         let id = resolve_one(&mut tx, key_or_id).await?;
         if mode == TradingMode::Live {
+            auth.ok_or(AccountError::Unguarded)?;
             let since = (Utc::now() - chrono::Duration::hours(24))
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             let verified: Option<bool> = sqlx::query_scalar(
@@ -303,7 +318,7 @@ impl Accounts {
 
     /// Deletes every stored credential and switches every account to paper mode, in one
     /// transaction. Accounts keep their configuration; their credentials must be entered again.
-    pub async fn purge_credentials(&self) -> Result<PurgeReport, AccountError> {
+    pub async fn purge_credentials(&self, _auth: &Authorized) -> Result<PurgeReport, AccountError> {
         self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         let deleted = sqlx::query("DELETE FROM account_secrets")
@@ -327,7 +342,11 @@ impl Accounts {
     }
 
     /// Removes an account and its sealed secrets.
-    pub async fn remove(&self, key_or_id: &str) -> Result<Account, AccountError> {
+    pub async fn remove(
+        &self,
+        _auth: &Authorized,
+        key_or_id: &str,
+    ) -> Result<Account, AccountError> {
         let account = self.get(key_or_id).await?;
         let mut tx = self.store.begin_write().await?;
         if repo::delete(&mut tx, &account.id).await? == 0 {
@@ -354,7 +373,7 @@ fn check_all(
                     0,
                     FieldError::new(
                         "name",
-                        "duplicate",
+                        FieldCode::Duplicate,
                         format!("An account named {name:?} already exists."),
                     ),
                 );
@@ -377,12 +396,14 @@ async fn resolve_one(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<Str
 async fn write_secrets(
     tx: &mut repo::Tx,
     key: &Unlocked,
+    auth: Option<&Authorized>,
     id: &str,
     input: &AccountInput,
     now: &str,
 ) -> Result<(), AccountError> {
     for field in CredentialField::ALL {
         if let Some(secret) = input.credentials.get(*field) {
+            auth.ok_or(AccountError::Unguarded)?;
             let sealed = key.seal(
                 &account_secret_binding(id, field.as_str()),
                 secret.expose().as_bytes(),
@@ -404,7 +425,7 @@ fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountErr
         {
             Ok(secret) => (secret.masked(), None),
             Err(e) => {
-                tracing::warn!(account = %account.id, field = field.as_str(), code = e.code(), "stored credential cannot be opened");
+                tracing::warn!(account = %account.id, field = field.as_str(), code = %e.code(), "stored credential cannot be opened");
                 ("unreadable".to_string(), Some(e.to_api_error()))
             }
         };

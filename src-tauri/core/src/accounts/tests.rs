@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use super::model::*;
 use super::*;
+use crate::error::Code;
 use crate::vault::keychain::MemoryKeyStore;
 
 async fn setup() -> (tempfile::TempDir, Accounts, Arc<Vault>) {
@@ -10,6 +11,10 @@ async fn setup() -> (tempfile::TempDir, Accounts, Arc<Vault>) {
     let vault = Arc::new(Vault::new(store.clone(), Arc::new(MemoryKeyStore::new())));
     vault.init(None).await.expect("init");
     (dir, Accounts::new(store, vault.clone()), vault)
+}
+
+fn auth() -> Authorized {
+    Authorized::for_tests(crate::api::guard::Sensitive::StoreCredentials)
 }
 
 fn alpaca(name: &str) -> AccountInput {
@@ -33,7 +38,10 @@ fn alpaca(name: &str) -> AccountInput {
 #[tokio::test]
 async fn add_get_list_round_trip_with_masked_secrets() {
     let (_dir, accts, _) = setup().await;
-    let a = accts.add(alpaca("Alpaca paper")).await.expect("add");
+    let a = accts
+        .add(alpaca("Alpaca paper"), Some(&auth()))
+        .await
+        .expect("add");
     assert_eq!(
         a.mode,
         TradingMode::Paper,
@@ -77,13 +85,19 @@ async fn add_get_list_round_trip_with_masked_secrets() {
 #[tokio::test]
 async fn duplicate_names_are_refused_case_insensitively() {
     let (_dir, accts, _) = setup().await;
-    accts.add(alpaca("Main")).await.expect("add");
-    let e = accts.add(alpaca("MAIN")).await.expect_err("dup");
-    assert_eq!(e.code(), "duplicate_name");
+    accts.add(alpaca("Main"), Some(&auth())).await.expect("add");
+    let e = accts
+        .add(alpaca("MAIN"), Some(&auth()))
+        .await
+        .expect_err("dup");
+    assert_eq!(e.code(), Code::DuplicateName);
     let mut bad = alpaca("main");
     bad.risk.max_leverage = Some(0.0);
-    let e = accts.add(bad).await.expect_err("dup + invalid");
-    assert_eq!(e.code(), "validation");
+    let e = accts
+        .add(bad, Some(&auth()))
+        .await
+        .expect_err("dup + invalid");
+    assert_eq!(e.code(), Code::Validation);
     let fields: Vec<_> = e.fields().into_iter().map(|f| f.field).collect();
     assert!(
         fields.contains(&"name".to_string()) && fields.contains(&"risk.maxLeverage".to_string()),
@@ -95,13 +109,19 @@ async fn duplicate_names_are_refused_case_insensitively() {
 #[tokio::test]
 async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
     let (_dir, accts, _) = setup().await;
-    let a = accts.add(alpaca("Stocks")).await.expect("add");
+    let a = accts
+        .add(alpaca("Stocks"), Some(&auth()))
+        .await
+        .expect("add");
     let mut input = AccountInput::from_account(&a);
     input.name = "Stocks renamed".into();
     input.instruments = vec!["SPY".into()];
     input.status = AccountStatus::Suspended;
     input.status_reason = Some("daily loss hit".into());
-    let b = accts.update(&a.id, input).await.expect("update");
+    let b = accts
+        .update(&a.id, input, Some(&auth()))
+        .await
+        .expect("update");
     assert_eq!(b.name, "Stocks renamed");
     assert_eq!(b.instruments, vec!["SPY"]);
     assert_eq!(b.credentials, a.credentials, "credentials kept");
@@ -114,7 +134,10 @@ async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
 
     let mut rotate = AccountInput::from_account(&b);
     rotate.credentials.api_key = Some(Secret::new("PKNEWKEY000000009999"));
-    let c = accts.update(&b.id, rotate).await.expect("new key");
+    let c = accts
+        .update(&b.id, rotate, Some(&auth()))
+        .await
+        .expect("new key");
     assert_eq!(c.credentials[0].masked, "••••9999");
     assert_eq!(c.credentials[1].masked, "••••5678");
 }
@@ -122,11 +145,11 @@ async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
 #[tokio::test]
 async fn remove_deletes_the_account_and_its_secrets() {
     let (dir, accts, _) = setup().await;
-    let a = accts.add(alpaca("Gone")).await.expect("add");
-    accts.remove(&a.id).await.expect("remove");
+    let a = accts.add(alpaca("Gone"), Some(&auth())).await.expect("add");
+    accts.remove(&auth(), &a.id).await.expect("remove");
     assert_eq!(
         accts.get(&a.id).await.expect_err("gone").code(),
-        "not_found"
+        Code::NotFound
     );
     let store = Store::open(dir.path()).await.expect("store");
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_secrets")
@@ -139,8 +162,8 @@ async fn remove_deletes_the_account_and_its_secrets() {
 #[tokio::test]
 async fn a_damaged_secret_is_flagged_without_hiding_other_accounts() {
     let (dir, accts, _) = setup().await;
-    let a = accts.add(alpaca("One")).await.expect("add");
-    let b = accts.add(alpaca("Two")).await.expect("add");
+    let a = accts.add(alpaca("One"), Some(&auth())).await.expect("add");
+    let b = accts.add(alpaca("Two"), Some(&auth())).await.expect("add");
     let store = Store::open(dir.path()).await.expect("store");
     sqlx::query("UPDATE account_secrets SET sealed = (SELECT sealed FROM account_secrets WHERE account_id = ?1 AND field = 'api_key') WHERE account_id = ?2 AND field = 'api_key'")
         .bind(&a.id)
@@ -152,8 +175,8 @@ async fn a_damaged_secret_is_flagged_without_hiding_other_accounts() {
     let two = list.iter().find(|x| x.id == b.id).expect("two");
     assert_eq!(two.credentials[0].masked, "unreadable");
     assert_eq!(
-        two.credentials[0].error.as_ref().map(|e| e.code.as_str()),
-        Some("ciphertext_misbound")
+        two.credentials[0].error.as_ref().map(|e| e.code),
+        Some(Code::CiphertextMisbound)
     );
     assert_eq!(
         accts
@@ -161,7 +184,7 @@ async fn a_damaged_secret_is_flagged_without_hiding_other_accounts() {
             .await
             .expect_err("strict")
             .code(),
-        "ciphertext_misbound"
+        Code::CiphertextMisbound
     );
 }
 
@@ -178,11 +201,15 @@ async fn locked_vault_refuses_account_operations() {
         .await
         .expect("init");
     let accts = Accounts::new(store, vault.clone());
-    accts.add(alpaca("x")).await.expect("add");
+    accts.add(alpaca("x"), Some(&auth())).await.expect("add");
     vault.lock().await.expect("lock");
-    assert_eq!(accts.list().await.expect_err("locked").code(), "locked");
+    assert_eq!(accts.list().await.expect_err("locked").code(), Code::Locked);
     assert_eq!(
-        accts.add(alpaca("y")).await.expect_err("locked").code(),
-        "locked"
+        accts
+            .add(alpaca("y"), Some(&auth()))
+            .await
+            .expect_err("locked")
+            .code(),
+        Code::Locked
     );
 }

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use super::{api, Brokerdesk};
+use super::{api, Brokerdesk, DomainEvent};
 use crate::accounts::model::{Account, AccountInput};
 use crate::brokers::{self, BrokerError};
 use crate::connection::links::LinkMetrics;
 use crate::connection::{spawn, Backoff, ConnectionHandle};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::stream::feed::{Feed, PriceLink};
 use crate::stream::InstrumentInfo;
 
@@ -22,14 +22,13 @@ pub struct FeedSession {
 }
 
 fn no_stream(account: &Account) -> ApiError {
-    ApiError {
-        code: "stream_unavailable".into(),
-        message: format!(
+    ApiError::new(
+        Code::StreamUnavailable,
+        format!(
             "{} has no price stream: the built-in paper broker streams nothing, and a broker account needs stored credentials",
             account.name
         ),
-        fields: Vec::new(),
-    }
+    )
 }
 
 impl Brokerdesk {
@@ -40,18 +39,28 @@ impl Brokerdesk {
         key: &str,
         instruments: Vec<String>,
     ) -> Result<Account, ApiError> {
-        self.vault.unlocked().await.map_err(api)?;
-        let current = self.accounts.get(key).await.map_err(api)?;
-        let mut input = AccountInput::from_account(&current);
-        let mut list: Vec<String> = Vec::new();
-        for i in instruments {
-            let i = i.trim().to_string();
-            if !i.is_empty() && !list.contains(&i) {
-                list.push(i);
+        self.guard(|g| async move {
+            let current = self.accounts.get(key).await.map_err(api)?;
+            let mut input = AccountInput::from_account(&current);
+            let mut list: Vec<String> = Vec::new();
+            for i in instruments {
+                let i = i.trim().to_string();
+                if !i.is_empty() && !list.contains(&i) {
+                    list.push(i);
+                }
             }
-        }
-        input.instruments = list;
-        self.accounts.update(&current.id, input).await.map_err(api)
+            input.instruments = list;
+            let a = self
+                .accounts
+                .update(&current.id, input, None)
+                .await
+                .map_err(api)?;
+            g.publish(DomainEvent::AccountChanged {
+                account_id: a.id.clone(),
+            });
+            Ok(a)
+        })
+        .await
     }
 
     /// Searches the broker's instruments of an account (watchlist autocomplete).
@@ -67,14 +76,13 @@ impl Brokerdesk {
         let broker = brokers::connector(cfg).map_err(api)?;
         match broker.search_instruments(query).await {
             Ok(list) => Ok(list),
-            Err(BrokerError::Unsupported(_)) => Err(ApiError {
-                code: "search_unsupported".into(),
-                message: format!(
+            Err(BrokerError::Unsupported(_)) => Err(ApiError::new(
+                Code::SearchUnsupported,
+                format!(
                     "{}'s broker offers no instrument search; type the symbol",
                     account.name
                 ),
-                fields: Vec::new(),
-            }),
+            )),
             Err(e) => Err(api(e)),
         }
     }

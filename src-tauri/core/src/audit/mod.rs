@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
 use ts_rs::TS;
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::store::{Store, StoreError};
 
 /// What happened. The string forms are stable (stored, filtered on, exported).
@@ -181,9 +181,9 @@ impl From<sqlx::Error> for AuditError {
 }
 
 impl ErrorCode for AuditError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            AuditError::BadFilter(_) => "validation",
+            AuditError::BadFilter(_) => Code::Validation,
             AuditError::Store(e) => e.code(),
         }
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Code;
 
 async fn audit() -> (tempfile::TempDir, Store, Audit) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -71,7 +72,7 @@ async fn filters_and_search() {
         since: Some("yesterday".into()),
         ..Default::default()
     };
-    assert_eq!(a.list(&f).await.expect_err("bad").code(), "validation");
+    assert_eq!(a.list(&f).await.expect_err("bad").code(), Code::Validation);
     let f = AuditFilter {
         limit: Some(1),
         ..Default::default()

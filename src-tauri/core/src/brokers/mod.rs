@@ -25,7 +25,7 @@ use ts_rs::TS;
 
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
 use crate::stream::{InstrumentInfo, QuoteStream};
 
@@ -146,18 +146,18 @@ impl BrokerError {
 }
 
 impl ErrorCode for BrokerError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            BrokerError::Auth(_) => "broker_auth",
-            BrokerError::RateLimited { .. } => "broker_rate_limited",
-            BrokerError::Unavailable { .. } => "broker_unavailable",
-            BrokerError::Network(_) => "broker_network",
-            BrokerError::Timeout(_) => "broker_timeout",
-            BrokerError::Protocol(_) => "broker_protocol",
-            BrokerError::Rejected { .. } => "broker_rejected",
-            BrokerError::NotFound(_) => "broker_not_found",
-            BrokerError::Config(_) => "broker_config",
-            BrokerError::Unsupported(_) => "broker_unsupported",
+            BrokerError::Auth(_) => Code::BrokerAuth,
+            BrokerError::RateLimited { .. } => Code::BrokerRateLimited,
+            BrokerError::Unavailable { .. } => Code::BrokerUnavailable,
+            BrokerError::Network(_) => Code::BrokerNetwork,
+            BrokerError::Timeout(_) => Code::BrokerTimeout,
+            BrokerError::Protocol(_) => Code::BrokerProtocol,
+            BrokerError::Rejected { .. } => Code::BrokerRejected,
+            BrokerError::NotFound(_) => Code::BrokerNotFound,
+            BrokerError::Config(_) => Code::BrokerConfig,
+            BrokerError::Unsupported(_) => Code::BrokerUnsupported,
         }
     }
 }

@@ -27,7 +27,7 @@ use super::links::{LinkMetrics, OrderLink};
 use super::{spawn, ConnState, ConnectionHandle, Link};
 use crate::accounts::model::BrokerKind;
 use crate::brokers::{self, Broker, BrokerError, ConnectorConfig};
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::store::Store;
 use crate::stream::feed::{Feed, PriceLink};
 
@@ -44,9 +44,9 @@ pub enum ManagerError {
 }
 
 impl ErrorCode for ManagerError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            ManagerError::UnknownAccount(_) => "connection_unknown_account",
+            ManagerError::UnknownAccount(_) => Code::ConnectionUnknownAccount,
             ManagerError::Broker(e) => e.code(),
         }
     }

@@ -51,7 +51,7 @@ pub enum ConnState {
         last_error: String,
     },
     Failed {
-        code: String,
+        code: crate::error::Code,
         reason: String,
     },
 }
@@ -215,9 +215,9 @@ async fn run<L: Link>(
             Err(e) => e,
         };
         if !err.retryable() {
-            tracing::warn!(code = err.code(), "connection failed; waiting for the user");
+            tracing::warn!(code = %err.code(), "connection failed; waiting for the user");
             sup.set(ConnState::Failed {
-                code: err.code().to_string(),
+                code: err.code(),
                 reason: err.to_string(),
             });
             tokio::select! {

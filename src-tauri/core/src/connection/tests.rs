@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::error::Code;
 
 /// A link driven by the test: each connect takes the next scripted result; serving ends
 /// when the test sends an error down `drops`.
@@ -158,7 +159,7 @@ async fn auth_failures_stop_retrying_until_asked() {
         .expect("send");
     let st = wait_for(&mut rx, |st| matches!(st, ConnState::Failed { .. })).await;
     assert!(
-        matches!(&st, ConnState::Failed { code, .. } if code == "broker_auth"),
+        matches!(&st, ConnState::Failed { code, .. } if *code == Code::BrokerAuth),
         "{st:?}"
     );
     tokio::time::advance(Duration::from_secs(600)).await;

@@ -14,7 +14,7 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 
 /// The schema migrations, embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -46,15 +46,15 @@ pub enum StoreError {
 }
 
 impl ErrorCode for StoreError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            StoreError::DataDir { .. } => "data_dir",
-            StoreError::NewerSchema(..) => "newer_schema",
-            StoreError::Migrate(_) => "migration_failed",
-            StoreError::DiskFull => "disk_full",
-            StoreError::Busy => "busy",
-            StoreError::Corrupt(_) => "corrupt_database",
-            StoreError::Sqlx(_) => "storage",
+            StoreError::DataDir { .. } => Code::DataDir,
+            StoreError::NewerSchema(..) => Code::NewerSchema,
+            StoreError::Migrate(_) => Code::MigrationFailed,
+            StoreError::DiskFull => Code::DiskFull,
+            StoreError::Busy => Code::Busy,
+            StoreError::Corrupt(_) => Code::CorruptDatabase,
+            StoreError::Sqlx(_) => Code::Storage,
         }
     }
 }
@@ -283,7 +283,7 @@ mod tests {
         .expect("insert");
         s.close().await;
         let err = Store::open(dir.path()).await.expect_err("must refuse");
-        assert_eq!(err.code(), "newer_schema", "{err}");
+        assert_eq!(err.code(), Code::NewerSchema, "{err}");
     }
 
     #[tokio::test]
@@ -291,7 +291,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join(DB_FILE), vec![0x42u8; 8192]).expect("write");
         let err = Store::open(dir.path()).await.expect_err("must refuse");
-        assert_eq!(err.code(), "corrupt_database", "{err}");
+        assert_eq!(err.code(), Code::CorruptDatabase, "{err}");
     }
 
     #[tokio::test]

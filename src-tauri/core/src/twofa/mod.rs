@@ -18,7 +18,7 @@ use sqlx::Row;
 use ts_rs::TS;
 
 use crate::audit::{self, AuditEvent};
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::store::{Store, StoreError};
 use crate::vault::{Unlocked, VaultError, TWOFA_SECRET_BINDING as SECRET_BINDING};
 
@@ -98,16 +98,16 @@ impl From<sqlx::Error> for TwofaError {
 }
 
 impl ErrorCode for TwofaError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            TwofaError::NotEnabled => "twofa_not_enabled",
-            TwofaError::AlreadyEnabled => "twofa_already_enabled",
-            TwofaError::NotSetUp => "twofa_not_set_up",
-            TwofaError::WrongCode { .. } => "wrong_code",
-            TwofaError::Replayed => "code_replayed",
-            TwofaError::LockedOut { .. } => "twofa_locked_out",
-            TwofaError::StepUpRequired => "step_up_required",
-            TwofaError::Qr(_) => "qr_failed",
+            TwofaError::NotEnabled => Code::TwofaNotEnabled,
+            TwofaError::AlreadyEnabled => Code::TwofaAlreadyEnabled,
+            TwofaError::NotSetUp => Code::TwofaNotSetUp,
+            TwofaError::WrongCode { .. } => Code::WrongCode,
+            TwofaError::Replayed => Code::CodeReplayed,
+            TwofaError::LockedOut { .. } => Code::TwofaLockedOut,
+            TwofaError::StepUpRequired => Code::StepUpRequired,
+            TwofaError::Qr(_) => Code::QrFailed,
             TwofaError::Vault(e) => e.code(),
             TwofaError::Store(e) => e.code(),
         }
@@ -338,7 +338,7 @@ impl TwoFactor {
     }
 
     /// Turns 2FA off (a step-up-protected change: the caller checks the window first).
-    pub async fn disable(&self) -> Result<(), TwofaError> {
+    pub async fn disable(&self, _auth: &crate::api::guard::Authorized) -> Result<(), TwofaError> {
         if !self.is_enabled().await? {
             return Err(TwofaError::NotEnabled);
         }
@@ -353,7 +353,10 @@ impl TwoFactor {
     }
 
     /// Issues 10 new backup codes; the old ones stop working.
-    pub async fn regenerate_backup_codes(&self) -> Result<BackupCodes, TwofaError> {
+    pub async fn regenerate_backup_codes(
+        &self,
+        _auth: &crate::api::guard::Authorized,
+    ) -> Result<BackupCodes, TwofaError> {
         if !self.is_enabled().await? {
             return Err(TwofaError::NotEnabled);
         }

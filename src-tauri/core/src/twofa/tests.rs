@@ -6,6 +6,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use super::*;
+use crate::error::Code;
 use crate::vault::keychain::MemoryKeyStore;
 use crate::vault::Vault;
 
@@ -160,7 +161,7 @@ async fn enable_needs_a_valid_code_and_issues_ten_backup_codes() {
             .await
             .expect_err("not set up")
             .code(),
-        "twofa_not_set_up"
+        Code::TwofaNotSetUp
     );
     let setup = e.twofa.setup(&key).await.expect("setup");
     let secret = secret_from_uri(&setup.otpauth_uri);
@@ -171,7 +172,7 @@ async fn enable_needs_a_valid_code_and_issues_ten_backup_codes() {
     };
     assert_eq!(
         e.twofa.enable(&key, wrong).await.expect_err("wrong").code(),
-        "wrong_code"
+        Code::WrongCode
     );
     assert!(!e.twofa.is_enabled().await.expect("q"));
     let codes = e
@@ -185,7 +186,7 @@ async fn enable_needs_a_valid_code_and_issues_ten_backup_codes() {
     assert_eq!(st.backup_codes_remaining, 10);
     assert_eq!(
         e.twofa.setup(&key).await.expect_err("again").code(),
-        "twofa_already_enabled"
+        Code::TwofaAlreadyEnabled
     );
     // Only salted hashes are stored.
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM twofa_backup_codes")
@@ -208,7 +209,7 @@ async fn skew_replay_and_step_up_window() {
     e.advance(15 * 60);
     assert_eq!(
         e.twofa.require_step_up().await.expect_err("expired").code(),
-        "step_up_required"
+        Code::StepUpRequired
     );
     // A code from the previous step (phone clock 30 s behind) is accepted.
     let code = phone_code(&secret, e.t() - 30);
@@ -221,7 +222,7 @@ async fn skew_replay_and_step_up_window() {
             .await
             .expect_err("replay")
             .code(),
-        "code_replayed"
+        Code::CodeReplayed
     );
     // A code two steps off is refused.
     e.advance(60);
@@ -231,7 +232,7 @@ async fn skew_replay_and_step_up_window() {
             .await
             .expect_err("far")
             .code(),
-        "wrong_code"
+        Code::WrongCode
     );
     e.twofa
         .verify(&key, &phone_code(&secret, e.t() + 30))
@@ -245,7 +246,7 @@ async fn skew_replay_and_step_up_window() {
     e.advance(61);
     assert_eq!(
         e.twofa.require_step_up().await.expect_err("expired").code(),
-        "step_up_required"
+        Code::StepUpRequired
     );
 }
 
@@ -259,9 +260,15 @@ async fn backup_codes_are_single_use_and_regeneration_invalidates() {
     assert_eq!(e.twofa.status().await.expect("s").backup_codes_remaining, 9);
     assert_eq!(
         e.twofa.verify(&key, &first).await.expect_err("used").code(),
-        "wrong_code"
+        Code::WrongCode
     );
-    let fresh = e.twofa.regenerate_backup_codes().await.expect("regenerate");
+    let fresh = e
+        .twofa
+        .regenerate_backup_codes(&crate::api::guard::Authorized::for_tests(
+            crate::api::guard::Sensitive::RegenerateBackupCodes,
+        ))
+        .await
+        .expect("regenerate");
     assert_eq!(
         e.twofa.status().await.expect("s").backup_codes_remaining,
         10
@@ -272,7 +279,7 @@ async fn backup_codes_are_single_use_and_regeneration_invalidates() {
             .await
             .expect_err("old")
             .code(),
-        "wrong_code"
+        Code::WrongCode
     );
     e.twofa
         .verify(&key, &fresh.codes[3])
@@ -298,7 +305,7 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
             .verify(&key, &wrong(e.t()))
             .await
             .expect_err("wrong");
-        assert_eq!(err.code(), "wrong_code");
+        assert_eq!(err.code(), Code::WrongCode);
         assert!(
             err.to_string()
                 .contains(&format!("{} attempts left", 5 - i)),
@@ -311,7 +318,7 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
             .await
             .expect_err("5th")
             .code(),
-        "twofa_locked_out"
+        Code::TwofaLockedOut
     );
     // Even the right code is refused while locked out.
     assert_eq!(
@@ -320,7 +327,7 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
             .await
             .expect_err("locked")
             .code(),
-        "twofa_locked_out"
+        Code::TwofaLockedOut
     );
 
     // "Restart": a new TwoFactor over the same store sees the same lockout.
@@ -339,7 +346,7 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
             .await
             .expect_err("locked")
             .code(),
-        "twofa_locked_out"
+        Code::TwofaLockedOut
     );
 
     // After the first lockout (60 s), five more failures with no success in between lock out
@@ -356,7 +363,7 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
             .await
             .expect_err("2nd lockout is longer")
             .code(),
-        "twofa_locked_out"
+        Code::TwofaLockedOut
     );
     e.advance(60);
     restarted
@@ -380,7 +387,12 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
 async fn disable_removes_the_secret_and_codes() {
     let e = env().await;
     e.enabled().await;
-    e.twofa.disable().await.expect("disable");
+    e.twofa
+        .disable(&crate::api::guard::Authorized::for_tests(
+            crate::api::guard::Sensitive::DisableTwofa,
+        ))
+        .await
+        .expect("disable");
     let st = e.twofa.status().await.expect("s");
     assert!(!st.enabled && !st.pending);
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM twofa_backup_codes")

@@ -26,7 +26,7 @@ use zeroize::Zeroizing;
 use self::crypto::{Key, OpenError, Sealer};
 use self::kdf::{KdfError, KdfParams};
 use self::keychain::{entry_name, KeyStore, KeychainError};
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
 use crate::store::{Store, StoreError};
 
@@ -107,26 +107,26 @@ impl From<getrandom::Error> for VaultError {
 }
 
 impl ErrorCode for VaultError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            VaultError::NotInitialized => "not_initialized",
-            VaultError::AlreadyInitialized => "already_initialized",
-            VaultError::Locked => "locked",
-            VaultError::WrongPassword => "wrong_password",
-            VaultError::PasswordMissing => "password_missing",
-            VaultError::WeakPassword(_) => "weak_password",
-            VaultError::PasswordRequired(_) => "password_required",
-            VaultError::NoMasterPassword => "no_master_password",
-            VaultError::KeychainKeyMissing => "keychain_key_missing",
-            VaultError::KeychainKeyMismatch => "keychain_key_mismatch",
-            VaultError::Keychain(KeychainError::Unavailable(_)) => "keychain_unavailable",
-            VaultError::Keychain(KeychainError::Failed(_)) => "keychain_failed",
-            VaultError::Open(OpenError::Tampered { .. }) => "ciphertext_tampered",
-            VaultError::Open(OpenError::Misbound { .. }) => "ciphertext_misbound",
-            VaultError::VaultChanged => "vault_changed",
-            VaultError::Damaged(_) => "vault_damaged",
-            VaultError::Kdf(_) => "kdf_failed",
-            VaultError::Random => "random_failed",
+            VaultError::NotInitialized => Code::NotInitialized,
+            VaultError::AlreadyInitialized => Code::AlreadyInitialized,
+            VaultError::Locked => Code::Locked,
+            VaultError::WrongPassword => Code::WrongPassword,
+            VaultError::PasswordMissing => Code::PasswordMissing,
+            VaultError::WeakPassword(_) => Code::WeakPassword,
+            VaultError::PasswordRequired(_) => Code::PasswordRequired,
+            VaultError::NoMasterPassword => Code::NoMasterPassword,
+            VaultError::KeychainKeyMissing => Code::KeychainKeyMissing,
+            VaultError::KeychainKeyMismatch => Code::KeychainKeyMismatch,
+            VaultError::Keychain(KeychainError::Unavailable(_)) => Code::KeychainUnavailable,
+            VaultError::Keychain(KeychainError::Failed(_)) => Code::KeychainFailed,
+            VaultError::Open(OpenError::Tampered { .. }) => Code::CiphertextTampered,
+            VaultError::Open(OpenError::Misbound { .. }) => Code::CiphertextMisbound,
+            VaultError::VaultChanged => Code::VaultChanged,
+            VaultError::Damaged(_) => Code::VaultDamaged,
+            VaultError::Kdf(_) => Code::KdfFailed,
+            VaultError::Random => Code::RandomFailed,
             VaultError::Store(e) => e.code(),
         }
     }
@@ -492,6 +492,7 @@ impl Vault {
     /// Moving from keychain to password protection removes the key from the keychain.
     pub async fn change_password(
         &self,
+        _auth: &crate::api::guard::Authorized,
         current: Option<&Secret>,
         new: &Secret,
     ) -> Result<(), VaultError> {

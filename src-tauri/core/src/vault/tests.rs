@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use super::keychain::{MemoryKeyStore, NoKeychain};
 use super::*;
+use crate::error::Code;
 
 async fn store(dir: &tempfile::TempDir) -> Store {
     Store::open(dir.path()).await.expect("open store")
@@ -81,7 +82,7 @@ async fn no_keychain_requires_a_password() {
     let dir = tempfile::tempdir().expect("tempdir");
     let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
     let err = v.init(None).await.expect_err("must require a password");
-    assert_eq!(err.code(), "password_required", "{err}");
+    assert_eq!(err.code(), Code::PasswordRequired, "{err}");
     assert!(
         !v.state().await.expect("state").initialized,
         "nothing may be stored"
@@ -107,15 +108,18 @@ async fn password_vault_starts_locked_and_refuses_wrong_password() {
 
     let v2 = Vault::new(store(&dir).await, Arc::new(NoKeychain));
     assert!(v2.state().await.expect("state").locked);
-    assert_eq!(v2.unlocked().await.err().map(|e| e.code()), Some("locked"));
+    assert_eq!(
+        v2.unlocked().await.err().map(|e| e.code()),
+        Some(Code::Locked)
+    );
     let e = v2
         .unlock(Some(&pw("wrong horse battery")))
         .await
         .expect_err("wrong");
-    assert_eq!(e.code(), "wrong_password");
+    assert_eq!(e.code(), Code::WrongPassword);
     assert_eq!(
         v2.unlock(None).await.expect_err("none").code(),
-        "password_missing"
+        Code::PasswordMissing
     );
     v2.unlock(Some(&pw("correct horse battery")))
         .await
@@ -130,7 +134,10 @@ async fn password_vault_starts_locked_and_refuses_wrong_password() {
     );
 
     v2.lock().await.expect("lock");
-    assert_eq!(v2.unlocked().await.err().map(|e| e.code()), Some("locked"));
+    assert_eq!(
+        v2.unlocked().await.err().map(|e| e.code()),
+        Some(Code::Locked)
+    );
 }
 
 #[tokio::test]
@@ -140,11 +147,11 @@ async fn keychain_vault_cannot_be_locked_and_init_twice_fails() {
     v.init(None).await.expect("init");
     assert_eq!(
         v.lock().await.expect_err("no pw").code(),
-        "no_master_password"
+        Code::NoMasterPassword
     );
     assert_eq!(
         v.init(None).await.expect_err("twice").code(),
-        "already_initialized"
+        Code::AlreadyInitialized
     );
 }
 
@@ -155,13 +162,13 @@ async fn weak_passwords_are_refused() {
     for p in ["short", "        ", ""] {
         assert_eq!(
             v.init(Some(&pw(p))).await.expect_err(p).code(),
-            "weak_password"
+            Code::WeakPassword
         );
     }
     let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
     assert_eq!(
         v.init(Some(&pw(&long))).await.expect_err("long").code(),
-        "weak_password"
+        Code::WeakPassword
     );
 }
 
@@ -182,7 +189,7 @@ async fn tampered_and_moved_ciphertexts_give_distinct_errors() {
     let e = read_secret(&v.store, &u, "a2", "api_key")
         .await
         .expect_err("moved");
-    assert_eq!(e.code(), "ciphertext_misbound", "{e}");
+    assert_eq!(e.code(), Code::CiphertextMisbound, "{e}");
     assert!(e.to_string().contains("account:a1:api_key"), "{e}");
 
     // Flip a byte in a1's ciphertext.
@@ -193,7 +200,7 @@ async fn tampered_and_moved_ciphertexts_give_distinct_errors() {
     let e = read_secret(&v.store, &u, "a1", "api_key")
         .await
         .expect_err("tampered");
-    assert_eq!(e.code(), "ciphertext_tampered", "{e}");
+    assert_eq!(e.code(), Code::CiphertextTampered, "{e}");
     assert!(
         !e.to_string().contains("tok-"),
         "no plaintext in the message"
@@ -296,7 +303,7 @@ async fn a_tampered_secret_aborts_rotation_and_changes_nothing() {
         .expect("tamper");
     let names = ks.names();
     let e = v.rotate_key().await.expect_err("must abort");
-    assert_eq!(e.code(), "ciphertext_tampered");
+    assert_eq!(e.code(), Code::CiphertextTampered);
     assert_eq!(ks.names(), names, "the new keychain entry is cleaned up");
     assert_eq!(v.state().await.expect("state").key_generation, 1);
     assert_eq!(
@@ -317,9 +324,13 @@ async fn change_password_and_move_from_keychain_to_password() {
     let u = v.unlocked().await.expect("u");
     insert_secret(&v.store, &u, "a1", "api_key", "keep-me-1234567890").await;
 
-    v.change_password(None, &pw("first password!"))
-        .await
-        .expect("set first password");
+    v.change_password(
+        &crate::api::guard::Authorized::for_tests(crate::api::guard::Sensitive::ChangePassword),
+        None,
+        &pw("first password!"),
+    )
+    .await
+    .expect("set first password");
     assert!(
         ks.names().is_empty(),
         "the keychain no longer holds the key"
@@ -330,13 +341,21 @@ async fn change_password_and_move_from_keychain_to_password() {
     );
 
     let e = v
-        .change_password(Some(&pw("not the password")), &pw("second password!"))
+        .change_password(
+            &crate::api::guard::Authorized::for_tests(crate::api::guard::Sensitive::ChangePassword),
+            Some(&pw("not the password")),
+            &pw("second password!"),
+        )
         .await
         .expect_err("wrong current");
-    assert_eq!(e.code(), "wrong_password");
-    v.change_password(Some(&pw("first password!")), &pw("second password!"))
-        .await
-        .expect("change");
+    assert_eq!(e.code(), Code::WrongPassword);
+    v.change_password(
+        &crate::api::guard::Authorized::for_tests(crate::api::guard::Sensitive::ChangePassword),
+        Some(&pw("first password!")),
+        &pw("second password!"),
+    )
+    .await
+    .expect("change");
 
     let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
     assert_eq!(
@@ -344,7 +363,7 @@ async fn change_password_and_move_from_keychain_to_password() {
             .await
             .expect_err("old")
             .code(),
-        "wrong_password"
+        Code::WrongPassword
     );
     v2.unlock(Some(&pw("second password!")))
         .await
@@ -371,13 +390,13 @@ async fn missing_or_foreign_keychain_key_is_reported() {
     let v2 = Vault::new(store(&dir).await, Arc::new(ks.clone()));
     assert_eq!(
         v2.unlock(None).await.expect_err("mismatch").code(),
-        "keychain_key_mismatch"
+        Code::KeychainKeyMismatch
     );
 
     ks.delete(&name).expect("delete");
     assert_eq!(
         v2.unlock(None).await.expect_err("missing").code(),
-        "keychain_key_missing"
+        Code::KeychainKeyMissing
     );
 }
 
@@ -398,7 +417,7 @@ async fn another_process_rotating_the_key_stops_stale_writers() {
             .await
             .expect_err("stale")
             .code(),
-        "vault_changed"
+        Code::VaultChanged
     );
     drop(tx);
     assert!(

@@ -10,7 +10,7 @@ use super::catalog::{broker_info, prop_firm_preset};
 use super::model::{
     AccountInput, BrokerKind, CredentialField, Environment, PropFirmPreset, TradingHours,
 };
-use crate::error::FieldError;
+use crate::error::{FieldCode, FieldError};
 use crate::secret::Secret;
 
 pub const MAX_NAME_CHARS: usize = 64;
@@ -43,19 +43,19 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     if n == 0 {
         errs.push(FieldError::new(
             "name",
-            "required",
+            FieldCode::Required,
             "Give the account a name.",
         ));
     } else if n > MAX_NAME_CHARS {
         errs.push(FieldError::new(
             "name",
-            "too_long",
+            FieldCode::TooLong,
             format!("Use at most {MAX_NAME_CHARS} characters."),
         ));
     } else if input.name.chars().any(char::is_control) {
         errs.push(FieldError::new(
             "name",
-            "invalid",
+            FieldCode::Invalid,
             "The name cannot contain control characters.",
         ));
     }
@@ -65,7 +65,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
         if *broker != input.broker {
             errs.push(FieldError::new(
                 "broker",
-                "immutable",
+                FieldCode::Immutable,
                 "The broker of an account cannot change; add a new account instead.",
             ));
         }
@@ -77,7 +77,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     {
         errs.push(FieldError::new(
             "environment",
-            "unsupported",
+            FieldCode::Unsupported,
             format!("{} has no {} environment.", info.label, input.environment),
         ));
     }
@@ -87,7 +87,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     match &input.broker_account_id {
         None if info.account_id_required => errs.push(FieldError::new(
             "brokerAccountId",
-            "required",
+            FieldCode::Required,
             format!(
                 "{} needs the {}.",
                 info.label,
@@ -102,7 +102,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
         {
             errs.push(FieldError::new(
                 "brokerAccountId",
-                "invalid",
+                FieldCode::Invalid,
                 "Use letters, digits, '-', '_' or '.' only (at most 64).",
             ))
         }
@@ -134,7 +134,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
                     } else {
                         format!("{} needs the {}.", info.label, spec.label.to_lowercase())
                     };
-                    errs.push(FieldError::new(path, "required", msg));
+                    errs.push(FieldError::new(path, FieldCode::Required, msg));
                 }
             }
         }
@@ -148,7 +148,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
         {
             errs.push(FieldError::new(
                 path,
-                "not_applicable",
+                FieldCode::NotApplicable,
                 format!("{} does not use this credential.", info.label),
             ));
         }
@@ -161,18 +161,18 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     {
         errs.push(FieldError::new(
             "restUrl",
-            "not_applicable",
+            FieldCode::NotApplicable,
             "The built-in paper broker has no endpoints.",
         ));
     } else {
         if let Some(u) = &input.rest_url {
             if let Err(m) = check_url(u, &["https", "http"]) {
-                errs.push(FieldError::new("restUrl", "invalid", m));
+                errs.push(FieldError::new("restUrl", FieldCode::Invalid, m));
             }
         }
         if let Some(u) = &input.stream_url {
             if let Err(m) = check_url(u, &["https", "http", "wss", "ws"]) {
-                errs.push(FieldError::new("streamUrl", "invalid", m));
+                errs.push(FieldError::new("streamUrl", FieldCode::Invalid, m));
             }
         }
     }
@@ -195,7 +195,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
         {
             errs.push(FieldError::new(
                 format!("instruments[{idx}]"),
-                "invalid",
+                FieldCode::Invalid,
                 format!("{raw:?} is not a symbol: use letters, digits and . _ / : - (at most 32)."),
             ));
             continue;
@@ -207,7 +207,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     if instruments.len() > MAX_INSTRUMENTS {
         errs.push(FieldError::new(
             "instruments",
-            "too_many",
+            FieldCode::TooMany,
             format!("At most {MAX_INSTRUMENTS} instruments."),
         ));
     }
@@ -230,7 +230,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     {
         errs.push(FieldError::new(
             "statusReason",
-            "too_long",
+            FieldCode::TooLong,
             format!("Use at most {MAX_REASON_CHARS} characters."),
         ));
     }
@@ -251,14 +251,14 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
     if v.is_empty() {
         return Some(FieldError::new(
             path,
-            "required",
+            FieldCode::Required,
             format!("The {} is empty.", label.to_lowercase()),
         ));
     }
     if v.trim() != v {
         return Some(FieldError::new(
             path,
-            "whitespace",
+            FieldCode::Whitespace,
             format!(
                 "The {} has spaces or a line break at its start or end; paste it again.",
                 label.to_lowercase()
@@ -268,7 +268,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
     if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Some(FieldError::new(
             path,
-            "invalid",
+            FieldCode::Invalid,
             format!(
                 "The {} cannot contain spaces or control characters.",
                 label.to_lowercase()
@@ -278,7 +278,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
     if !v.is_ascii() {
         return Some(FieldError::new(
             path,
-            "invalid",
+            FieldCode::Invalid,
             format!(
                 "The {} must be plain ASCII: check for a stray character from copying.",
                 label.to_lowercase()
@@ -288,7 +288,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
     if s.char_len() > MAX_SECRET_CHARS {
         return Some(FieldError::new(
             path,
-            "too_long",
+            FieldCode::TooLong,
             format!(
                 "The {} is longer than {MAX_SECRET_CHARS} characters.",
                 label.to_lowercase()
@@ -343,7 +343,7 @@ fn check_pct(errs: &mut Vec<FieldError>, path: &str, v: Option<f64>, label: &str
         if !x.is_finite() || x <= 0.0 || x > 100.0 {
             errs.push(FieldError::new(
                 path,
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("{label} must be more than 0 and at most 100 (%)."),
             ));
         }
@@ -374,7 +374,7 @@ fn check_prop_firm(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
         if d > t {
             errs.push(FieldError::new(
                 "propFirm.maxDailyLossPct",
-                "inconsistent",
+                FieldCode::Inconsistent,
                 "Max daily loss cannot exceed max total loss.",
             ));
         }
@@ -422,7 +422,7 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
         if n == 0 || n > 10_000 {
             errs.push(FieldError::new(
                 "risk.maxOpenPositions",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "Max open positions must be between 1 and 10000.",
             ));
         }
@@ -431,7 +431,7 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
         if !q.is_finite() || q <= 0.0 || q > 1e9 {
             errs.push(FieldError::new(
                 "risk.maxQty",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "Max quantity must be a positive number.",
             ));
         }
@@ -440,7 +440,7 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
         if !l.is_finite() || !(1.0..=1000.0).contains(&l) {
             errs.push(FieldError::new(
                 "risk.maxLeverage",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "Max leverage must be between 1 and 1000 (e.g. 30 for 30:1).",
             ));
         }
@@ -449,7 +449,7 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
         if !c.is_finite() || !(0.0..=1.0).contains(&c) {
             errs.push(FieldError::new(
                 "risk.maxCorrelation",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "Max correlation must be between 0 and 1.",
             ));
         }
@@ -465,28 +465,28 @@ fn check_hours(h: &mut TradingHours, errs: &mut Vec<FieldError>) {
     if start.is_none() {
         errs.push(FieldError::new(
             "tradingHours.start",
-            "invalid",
+            FieldCode::Invalid,
             "Use HH:MM, 24-hour (e.g. 08:00).",
         ));
     }
     if end.is_none() {
         errs.push(FieldError::new(
             "tradingHours.end",
-            "invalid",
+            FieldCode::Invalid,
             "Use HH:MM, 24-hour (e.g. 17:30).",
         ));
     }
     if start.is_some() && start == end {
         errs.push(FieldError::new(
             "tradingHours.end",
-            "empty_window",
+            FieldCode::EmptyWindow,
             "Start and end are equal: the window would be empty.",
         ));
     }
     if chrono_tz::Tz::from_str(&h.timezone).is_err() {
         errs.push(FieldError::new(
             "tradingHours.timezone",
-            "invalid",
+            FieldCode::Invalid,
             format!(
                 "{:?} is not an IANA time zone (e.g. America/New_York, Europe/London, UTC).",
                 h.timezone

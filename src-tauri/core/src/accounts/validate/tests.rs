@@ -10,7 +10,7 @@ fn oanda() -> AccountInput {
     a
 }
 
-fn codes(r: Result<(), Vec<FieldError>>) -> Vec<(String, String)> {
+fn codes(r: Result<(), Vec<FieldError>>) -> Vec<(String, FieldCode)> {
     r.err()
         .unwrap_or_default()
         .into_iter()
@@ -18,8 +18,8 @@ fn codes(r: Result<(), Vec<FieldError>>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn has(errs: &[(String, String)], field: &str, code: &str) -> bool {
-    errs.iter().any(|(f, c)| f == field && c == code)
+fn has(errs: &[(String, FieldCode)], field: &str, code: FieldCode) -> bool {
+    errs.iter().any(|(f, c)| f == field && *c == code)
 }
 
 #[test]
@@ -72,24 +72,24 @@ fn every_problem_is_reported_with_its_field() {
     });
     let errs = codes(validate(&mut a, &Context::Create));
     for (f, c) in [
-        ("name", "required"),
-        ("credentials.apiKey", "whitespace"),
-        ("credentials.apiSecret", "not_applicable"),
-        ("restUrl", "invalid"),
-        ("streamUrl", "invalid"),
-        ("brokerAccountId", "invalid"),
-        ("propFirm.maxDailyLossPct", "out_of_range"),
-        ("risk.maxLeverage", "out_of_range"),
-        ("risk.maxCorrelation", "out_of_range"),
-        ("risk.maxOpenPositions", "out_of_range"),
-        ("risk.maxQty", "out_of_range"),
-        ("risk.maxPositionSizePct", "out_of_range"),
-        ("instruments[0]", "invalid"),
-        ("tradingHours.start", "invalid"),
-        ("tradingHours.end", "invalid"),
-        ("tradingHours.timezone", "invalid"),
+        ("name", FieldCode::Required),
+        ("credentials.apiKey", FieldCode::Whitespace),
+        ("credentials.apiSecret", FieldCode::NotApplicable),
+        ("restUrl", FieldCode::Invalid),
+        ("streamUrl", FieldCode::Invalid),
+        ("brokerAccountId", FieldCode::Invalid),
+        ("propFirm.maxDailyLossPct", FieldCode::OutOfRange),
+        ("risk.maxLeverage", FieldCode::OutOfRange),
+        ("risk.maxCorrelation", FieldCode::OutOfRange),
+        ("risk.maxOpenPositions", FieldCode::OutOfRange),
+        ("risk.maxQty", FieldCode::OutOfRange),
+        ("risk.maxPositionSizePct", FieldCode::OutOfRange),
+        ("instruments[0]", FieldCode::Invalid),
+        ("tradingHours.start", FieldCode::Invalid),
+        ("tradingHours.end", FieldCode::Invalid),
+        ("tradingHours.timezone", FieldCode::Invalid),
     ] {
-        assert!(has(&errs, f, c), "missing {f}/{c} in {errs:?}");
+        assert!(has(&errs, f, c), "missing {f}/{c:?} in {errs:?}");
     }
 }
 
@@ -100,7 +100,7 @@ fn required_credentials_per_broker() {
     let errs = codes(validate(&mut a, &Context::Create));
     assert_eq!(
         errs,
-        vec![("credentials.apiSecret".to_string(), "required".to_string())]
+        vec![("credentials.apiSecret".to_string(), FieldCode::Required)]
     );
 
     let mut t = AccountInput::new("Tradier", BrokerKind::Tradier, Environment::Live);
@@ -108,7 +108,7 @@ fn required_credentials_per_broker() {
     assert!(has(
         &codes(validate(&mut t, &Context::Create)),
         "brokerAccountId",
-        "required"
+        FieldCode::Required
     ));
 
     let mut p = AccountInput::new("Paper", BrokerKind::Paper, Environment::Practice);
@@ -117,7 +117,7 @@ fn required_credentials_per_broker() {
     assert!(has(
         &codes(validate(&mut pl, &Context::Create)),
         "environment",
-        "unsupported"
+        FieldCode::Unsupported
     ));
 
     let mut ib = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
@@ -143,7 +143,7 @@ fn update_keeps_stored_credentials_unless_the_environment_changes() {
     assert!(has(
         &codes(validate(&mut live, &ctx)),
         "credentials.apiKey",
-        "required"
+        FieldCode::Required
     ));
 
     let mut other = a.clone();
@@ -151,7 +151,7 @@ fn update_keeps_stored_credentials_unless_the_environment_changes() {
     assert!(has(
         &codes(validate(&mut other, &ctx)),
         "broker",
-        "immutable"
+        FieldCode::Immutable
     ));
 }
 
@@ -195,7 +195,7 @@ fn presets_fill_and_adjusted_presets_become_custom() {
     assert!(has(
         &codes(validate(&mut c, &Context::Create)),
         "propFirm.maxDailyLossPct",
-        "inconsistent"
+        FieldCode::Inconsistent
     ));
 }
 

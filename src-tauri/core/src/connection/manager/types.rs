@@ -163,6 +163,7 @@ impl Default for ManagerOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
 
     #[test]
     fn quality_follows_state_latency_and_drops() {
@@ -179,7 +180,7 @@ mod tests {
         };
         assert_eq!(LinkQuality::of(&retrying, None, 0), LinkQuality::Poor);
         let failed = ConnState::Failed {
-            code: "broker_auth".into(),
+            code: Code::BrokerAuth,
             reason: "refused".into(),
         };
         assert_eq!(LinkQuality::of(&failed, Some(1), 0), LinkQuality::Down);

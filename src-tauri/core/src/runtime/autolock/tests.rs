@@ -1,6 +1,6 @@
 use super::*;
-use brokerdesk_core::vault::VaultProtection;
-use brokerdesk_core::Secret;
+use crate::secret::Secret;
+use crate::vault::VaultProtection;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -226,14 +226,14 @@ async fn cancelling_ends_the_loop_without_another_check() {
     assert!(fake.locks().is_empty());
 }
 
-#[test]
-fn the_owner_starts_once_and_stops_its_loop() {
+#[tokio::test]
+async fn the_owner_starts_once_and_stops_its_loop() {
     let owner = AutoLock::new();
     let fake = Fake::new(None, VaultProtection::Password);
     owner.start(fake.clone());
     owner.start(fake.clone()); // ignored: one loop
     assert!(owner.task.lock().unwrap().is_some());
-    tauri::async_runtime::block_on(owner.stop());
+    owner.stop().await;
     assert!(owner.task.lock().unwrap().is_none());
     assert!(owner.cancel.is_cancelled());
     owner.start(fake); // after shutdown: ignored
@@ -242,10 +242,10 @@ fn the_owner_starts_once_and_stops_its_loop() {
 
 #[tokio::test]
 async fn the_core_target_reads_the_setting_and_locks_the_real_vault() {
-    std::env::set_var(brokerdesk_core::api::NO_KEYCHAIN_ENV, "1");
+    std::env::set_var(crate::api::NO_KEYCHAIN_ENV, "1");
     let dir = tempfile::tempdir().unwrap();
     let core = Arc::new(
-        Brokerdesk::open_as(dir.path(), brokerdesk_core::api::default_keystore(), "app")
+        Brokerdesk::open_as(dir.path(), crate::api::default_keystore(), "app")
             .await
             .unwrap(),
     );

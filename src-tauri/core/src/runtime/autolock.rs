@@ -16,13 +16,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use brokerdesk_core::settings::AppSettings;
-use brokerdesk_core::{Brokerdesk, VaultStatus};
-use tauri::async_runtime::JoinHandle;
+use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::tray::can_lock;
+use crate::api::{Brokerdesk, VaultStatus};
+use crate::settings::AppSettings;
 
 /// How often the loop checks whether the vault has been idle long enough.
 pub const CHECK_EVERY: Duration = Duration::from_secs(15);
@@ -35,7 +34,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 pub fn lock_due(settings: &AppSettings, status: &VaultStatus, idle: Duration) -> bool {
     match settings.auto_lock_minutes {
         Some(minutes) if minutes > 0 => {
-            can_lock(status) && idle >= Duration::from_secs(u64::from(minutes) * 60)
+            status.can_lock() && idle >= Duration::from_secs(u64::from(minutes) * 60)
         }
         _ => false,
     }
@@ -86,7 +85,7 @@ fn idle_since(
     mono.max(wall)
 }
 
-/// What the loop needs from the vault; [`CoreLock`] in the app, a fake in tests.
+/// What the loop needs from the vault; [`CoreLock`] in the runtime, a fake in tests.
 pub trait LockTarget: Send + Sync + 'static {
     /// Returns the settings and the vault's state, or `None` while they cannot be read (the
     /// profile is not open, or failed to open).
@@ -117,7 +116,7 @@ pub async fn run<T: LockTarget>(target: T, activity: Arc<Activity>, cancel: Canc
     }
 }
 
-/// The auto-lock loop's owner (managed state).
+/// The auto-lock loop's owner (the runtime keeps one).
 pub struct AutoLock {
     activity: Arc<Activity>,
     cancel: CancellationToken,
@@ -150,12 +149,12 @@ impl AutoLock {
         self.activity.touch();
     }
 
-    /// Starts the loop on Tauri's async runtime. A second call does nothing.
+    /// Starts the loop on the current tokio runtime. A second call does nothing.
     pub fn start<T: LockTarget>(&self, target: T) {
         let mut task = self.task.lock().unwrap_or_else(PoisonError::into_inner);
         if task.is_none() && !self.cancel.is_cancelled() {
             let fut = run(target, self.activity.clone(), self.cancel.clone());
-            *task = Some(tauri::async_runtime::spawn(fut));
+            *task = Some(tokio::spawn(fut));
         }
     }
 
@@ -181,8 +180,8 @@ impl Drop for AutoLock {
     }
 }
 
-/// The real target: the open profile, and a callback told about each auto-lock (the app emits
-/// `vault-status` and updates the tray).
+/// The real target: the open profile, and a callback told about each auto-lock (the lock
+/// itself publishes the domain event that tells the UI and the tray).
 pub struct CoreLock<C, L> {
     core: C,
     on_locked: L,

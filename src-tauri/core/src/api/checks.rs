@@ -22,11 +22,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
-use super::{api, Brokerdesk, VERIFY_PER_MINUTE};
+use super::guard::{Gate, Sensitive};
+use super::{api, Brokerdesk, DomainEvent, VERIFY_PER_MINUTE};
 use crate::accounts::model::{Account, AccountInput, BrokerKind, TradingMode};
 use crate::audit::AuditEvent;
 use crate::brokers::{self, AccountSummary, BrokerAccountRef, BrokerError, ConnectorConfig};
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::error::{ApiError, Code, ErrorCode, FieldCode, FieldError};
 use crate::secret::Secret;
 use crate::store::StoreError;
 
@@ -42,7 +43,7 @@ pub enum CheckOutcome {
     /// The broker accepted the credentials.
     Verified { summary: AccountSummary },
     /// The broker could not be reached; saved unverified.
-    Unreachable { code: String, message: String },
+    Unreachable { code: Code, message: String },
     /// Not checked (asked not to, or nothing to check: the paper broker, no credentials).
     Skipped { reason: String },
 }
@@ -104,13 +105,12 @@ fn fingerprint(
 }
 
 fn rate_limited(what: &str) -> ApiError {
-    ApiError {
-        code: "verify_rate_limited".into(),
-        message: format!(
+    ApiError::new(
+        Code::VerifyRateLimited,
+        format!(
             "{what} was checked {VERIFY_PER_MINUTE} times in the last minute; wait a minute before checking again"
         ),
-        fields: Vec::new(),
-    }
+    )
 }
 
 /// Whether an error means "could not reach / could not tell", as opposed to a refusal.
@@ -178,17 +178,21 @@ impl Brokerdesk {
         existing: Option<&str>,
         input: &AccountInput,
     ) -> Result<CheckOutcome, ApiError> {
-        self.vault.unlocked().await.map_err(api)?;
-        let current = match existing {
-            Some(key) => Some(self.accounts.get(key).await.map_err(api)?),
-            None => None,
-        };
-        let mut input = self
-            .accounts
-            .precheck(current.as_ref().map(|a| a.id.as_str()), input.clone())
-            .await
-            .map_err(api)?;
-        self.check(current.as_ref(), &mut input).await
+        // Guarded though it saves nothing: sending stored credentials to an edited endpoint
+        // needs the step-up.
+        self.guard(|g| async move {
+            let current = match existing {
+                Some(key) => Some(self.accounts.get(key).await.map_err(api)?),
+                None => None,
+            };
+            let mut input = self
+                .accounts
+                .precheck(current.as_ref().map(|a| a.id.as_str()), input.clone())
+                .await
+                .map_err(api)?;
+            self.check(&g, current.as_ref(), &mut input).await
+        })
+        .await
     }
 
     /// Adds an account after checking its credentials with the broker (`check`), per the
@@ -198,26 +202,28 @@ impl Brokerdesk {
         mut input: AccountInput,
         check: bool,
     ) -> Result<SavedAccount, ApiError> {
-        self.vault.unlocked().await.map_err(api)?;
-        // The step-up comes first: a retry after entering a code must not spend another of
-        // the broker checks allowed per minute.
-        if input.credentials.api_key.is_some() || input.credentials.api_secret.is_some() {
-            self.step_up().await?;
-        }
-        let outcome = if check {
-            input = self.accounts.precheck(None, input).await.map_err(api)?;
-            self.check(None, &mut input).await?
-        } else {
-            CheckOutcome::Skipped {
-                reason: "not checked, as asked".into(),
+        self.guard(|g| async move {
+            // The step-up comes first: a retry after entering a code must not spend another
+            // of the broker checks allowed per minute.
+            if input.credentials.api_key.is_some() || input.credentials.api_secret.is_some() {
+                g.step_up(Sensitive::StoreCredentials).await?;
             }
-        };
-        let account = self.account_add(input).await?;
-        self.record_check(&account, &outcome).await?;
-        Ok(SavedAccount {
-            account,
-            check: outcome,
+            let outcome = if check {
+                input = self.accounts.precheck(None, input).await.map_err(api)?;
+                self.check(&g, None, &mut input).await?
+            } else {
+                CheckOutcome::Skipped {
+                    reason: "not checked, as asked".into(),
+                }
+            };
+            let account = self.add_in(&g, input).await?;
+            self.record_check(&account, &outcome).await?;
+            Ok(SavedAccount {
+                account,
+                check: outcome,
+            })
         })
+        .await
     }
 
     /// Updates an account, checking with the broker first when what the check depends on
@@ -228,62 +234,70 @@ impl Brokerdesk {
         mut input: AccountInput,
         check: bool,
     ) -> Result<SavedAccount, ApiError> {
-        self.vault.unlocked().await.map_err(api)?;
-        let current = self.accounts.get(key).await.map_err(api)?;
-        let new_credentials =
-            input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
-        let moved = endpoints_moved(&input, &current);
-        // Pointing stored credentials at another host is as sensitive as storing new ones:
-        // the connection would send them there.
-        if new_credentials || (moved && !current.credentials.is_empty()) {
-            self.step_up().await?;
-        }
-        let changed =
-            new_credentials || moved || input.broker_account_id != current.broker_account_id;
-        let outcome = if !check {
-            CheckOutcome::Skipped {
-                reason: "not checked, as asked".into(),
+        self.guard(|g| async move {
+            let current = self.accounts.get(key).await.map_err(api)?;
+            let new_credentials =
+                input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
+            let moved = endpoints_moved(&input, &current);
+            // Pointing stored credentials at another host is as sensitive as storing new
+            // ones: the connection would send them there. Asked before the broker check.
+            if new_credentials {
+                g.step_up(Sensitive::StoreCredentials).await?;
+            } else if moved && !current.credentials.is_empty() {
+                g.step_up(Sensitive::MoveCredentials).await?;
             }
-        } else if !changed {
-            CheckOutcome::Skipped {
-                reason: "nothing the broker checks has changed".into(),
-            }
-        } else {
-            input = self
-                .accounts
-                .precheck(Some(&current.id), input)
-                .await
-                .map_err(api)?;
-            self.check(Some(&current), &mut input).await?
-        };
-        let mut account = self.account_update(&current.id, input).await?;
-        let verified = matches!(outcome, CheckOutcome::Verified { .. });
-        if changed && !verified {
-            // Earlier checks vouch for what is no longer there: the latest row now says
-            // "unverified", and a live account goes back to paper until a check succeeds.
-            self.record_unverified_change(&account).await?;
-            if account.mode == TradingMode::Live {
-                account = self
+            let changed =
+                new_credentials || moved || input.broker_account_id != current.broker_account_id;
+            let outcome = if !check {
+                CheckOutcome::Skipped {
+                    reason: "not checked, as asked".into(),
+                }
+            } else if !changed {
+                CheckOutcome::Skipped {
+                    reason: "nothing the broker checks has changed".into(),
+                }
+            } else {
+                input = self
                     .accounts
-                    .set_mode(&account.id, TradingMode::Paper)
+                    .precheck(Some(&current.id), input)
                     .await
                     .map_err(api)?;
-                let detail = format!(
-                    "{}: live → paper (credentials or endpoints changed without a successful broker check)",
-                    account.name
-                );
-                self.audit
-                    .record(AuditEvent::ModeSwitched, Some(&account.id), &detail)
-                    .await;
+                self.check(&g, Some(&current), &mut input).await?
+            };
+            let mut account = self.update_in(&g, &current, input).await?;
+            let verified = matches!(outcome, CheckOutcome::Verified { .. });
+            if changed && !verified {
+                // Earlier checks vouch for what is no longer there: the latest row now says
+                // "unverified", and a live account goes back to paper until a check succeeds.
+                self.record_unverified_change(&account).await?;
+                if account.mode == TradingMode::Live {
+                    account = self
+                        .accounts
+                        .set_mode(&account.id, TradingMode::Paper, None)
+                        .await
+                        .map_err(api)?;
+                    g.audit(
+                        AuditEvent::ModeSwitched,
+                        Some(&account.id),
+                        format!(
+                            "{}: live → paper (credentials or endpoints changed without a successful broker check)",
+                            account.name
+                        ),
+                    );
+                    g.publish(DomainEvent::ModeChanged {
+                        account_id: account.id.clone(),
+                    });
+                }
             }
-        }
-        if verified || !changed {
-            self.record_check(&account, &outcome).await?;
-        }
-        Ok(SavedAccount {
-            account,
-            check: outcome,
+            if verified || !changed {
+                self.record_check(&account, &outcome).await?;
+            }
+            Ok(SavedAccount {
+                account,
+                check: outcome,
+            })
         })
+        .await
     }
 
     async fn record_unverified_change(&self, account: &Account) -> Result<(), ApiError> {
@@ -329,6 +343,7 @@ impl Brokerdesk {
     /// outcome. May fill in the OANDA account id.
     async fn check(
         &self,
+        g: &Gate<'_>,
         current: Option<&Account>,
         input: &mut AccountInput,
     ) -> Result<CheckOutcome, ApiError> {
@@ -346,7 +361,7 @@ impl Brokerdesk {
             let uses_stored = (key.is_none() || secret.is_none()) && !acct.credentials.is_empty();
             if moved && uses_stored {
                 // Stored secrets sent to an endpoint other than the stored one: step-up.
-                self.step_up().await?;
+                g.step_up(Sensitive::MoveCredentials).await?;
             }
             if key.is_none() || secret.is_none() {
                 let stored = self
@@ -389,7 +404,7 @@ impl Brokerdesk {
                 Ok(list) if list.len() > 1 => {
                     let ids: Vec<&str> = list.iter().map(|a| a.account_id.as_str()).collect();
                     return Err(ApiError {
-                        code: "choose_broker_account".into(),
+                        code: Code::ChooseBrokerAccount,
                         message: format!(
                             "this OANDA token reaches {} accounts ({}); choose one with --account-id (the app shows a picker)",
                             ids.len(),
@@ -397,7 +412,7 @@ impl Brokerdesk {
                         ),
                         fields: vec![FieldError::new(
                             "brokerAccountId",
-                            "choose_broker_account",
+                            FieldCode::ChooseBrokerAccount,
                             "choose which of the token's accounts to add",
                         )],
                     });
@@ -444,7 +459,7 @@ impl Brokerdesk {
 
 /// Whether a draft points an account's credentials somewhere else than where they are
 /// stored (environment or endpoints).
-fn endpoints_moved(input: &AccountInput, current: &Account) -> bool {
+pub(super) fn endpoints_moved(input: &AccountInput, current: &Account) -> bool {
     input.environment != current.environment
         || input.rest_url != current.rest_url
         || input.stream_url != current.stream_url
@@ -452,7 +467,7 @@ fn endpoints_moved(input: &AccountInput, current: &Account) -> bool {
 
 fn unreachable_outcome(e: &BrokerError) -> CheckOutcome {
     CheckOutcome::Unreachable {
-        code: e.code().to_string(),
+        code: e.code(),
         message: format!(
             "{e}; saved without checking — run `account verify` once the broker can be reached"
         ),

@@ -12,15 +12,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use brokerdesk_core::connection::manager::Channel;
-use brokerdesk_core::connection::ConnState;
 use tokio::time::Instant;
+
+use crate::connection::manager::Channel;
+use crate::connection::ConnState;
+use crate::error::Code;
 
 /// How long an account must be down before "connection lost" is shown.
 pub const LOST_AFTER: Duration = Duration::from_secs(5);
-
-/// The error code of refused credentials (the core's).
-pub const BROKER_AUTH: &str = "broker_auth";
 
 /// A notification to show for an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +73,10 @@ impl Debounce {
                 watch.down.entry(channel).or_insert(now);
                 None
             }
-            ConnState::Failed { code, .. } if code == BROKER_AUTH => {
+            ConnState::Failed {
+                code: Code::BrokerAuth,
+                ..
+            } => {
                 watch.down.entry(channel).or_insert(now);
                 let first = !watch.noticed;
                 watch.noticed = true;
@@ -150,7 +152,7 @@ mod tests {
 
     fn auth_failed() -> ConnState {
         ConnState::Failed {
-            code: BROKER_AUTH.into(),
+            code: Code::BrokerAuth,
             reason: "refused".into(),
         }
     }

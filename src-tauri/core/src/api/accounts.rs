@@ -1,0 +1,313 @@
+//! Accounts over the API: the catalog, listing, adding, editing, removing, the trading mode,
+//! checking stored credentials with the broker, the emergency purge, and what the runtime
+//! needs to connect them.
+
+use super::guard::{Gate, Sensitive};
+use super::{api, Brokerdesk, DomainEvent, VERIFY_PER_MINUTE};
+use crate::accounts::catalog::{self, BrokerInfo, PropFirmPresetInfo};
+use crate::accounts::model::{Account, AccountInput, BrokerKind, TradingMode};
+use crate::accounts::{Credentials, PurgeReport};
+use crate::audit::AuditEvent;
+use crate::brokers::{self, AccountSummary, BrokerError, ConnectorConfig};
+use crate::error::{ApiError, Code, ErrorCode};
+
+impl Brokerdesk {
+    /// Returns what each broker needs.
+    pub fn broker_catalog(&self) -> Vec<BrokerInfo> {
+        catalog::broker_catalog()
+    }
+
+    /// Returns the prop-firm presets.
+    pub fn prop_firm_presets(&self) -> Vec<PropFirmPresetInfo> {
+        catalog::prop_firm_presets()
+    }
+
+    pub async fn accounts_list(&self) -> Result<Vec<Account>, ApiError> {
+        self.accounts.list().await.map_err(api)
+    }
+
+    /// Returns an account by id, unique id prefix or exact name.
+    pub async fn account_get(&self, key: &str) -> Result<Account, ApiError> {
+        self.accounts.get(key).await.map_err(api)
+    }
+
+    /// Adds an account without asking the broker. Storing credentials is sensitive.
+    pub async fn account_add(&self, input: AccountInput) -> Result<Account, ApiError> {
+        self.guard(|g| async move { self.add_in(&g, input).await })
+            .await
+    }
+
+    /// The body of an add, inside a guard (the checked add runs its broker check first).
+    pub(super) async fn add_in(
+        &self,
+        g: &Gate<'_>,
+        input: AccountInput,
+    ) -> Result<Account, ApiError> {
+        let auth = if input.credentials.api_key.is_some() || input.credentials.api_secret.is_some()
+        {
+            Some(g.step_up(Sensitive::StoreCredentials).await?)
+        } else {
+            None
+        };
+        let a = self.accounts.add(input, auth.as_ref()).await.map_err(api)?;
+        g.audit(
+            AuditEvent::AccountCreated,
+            Some(&a.id),
+            format!("{} ({} {})", a.name, a.broker, a.environment),
+        );
+        if auth.is_some() {
+            g.audit(
+                AuditEvent::CredentialsStored,
+                Some(&a.id),
+                credential_fields(&a),
+            );
+        }
+        g.publish(DomainEvent::AccountChanged {
+            account_id: a.id.clone(),
+        });
+        Ok(a)
+    }
+
+    /// Replaces an account's configuration without asking the broker. New credentials, or
+    /// stored ones pointed at another endpoint, are sensitive.
+    pub async fn account_update(
+        &self,
+        key: &str,
+        input: AccountInput,
+    ) -> Result<Account, ApiError> {
+        self.guard(|g| async move {
+            let current = self.accounts.get(key).await.map_err(api)?;
+            self.update_in(&g, &current, input).await
+        })
+        .await
+    }
+
+    /// The body of an update, inside a guard.
+    pub(super) async fn update_in(
+        &self,
+        g: &Gate<'_>,
+        current: &Account,
+        input: AccountInput,
+    ) -> Result<Account, ApiError> {
+        let new_credentials =
+            input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
+        let auth = if new_credentials {
+            Some(g.step_up(Sensitive::StoreCredentials).await?)
+        } else if super::checks::endpoints_moved(&input, current) && !current.credentials.is_empty()
+        {
+            Some(g.step_up(Sensitive::MoveCredentials).await?)
+        } else {
+            None
+        };
+        let a = self
+            .accounts
+            .update(&current.id, input, auth.as_ref())
+            .await
+            .map_err(api)?;
+        g.audit(AuditEvent::AccountEdited, Some(&a.id), a.name.clone());
+        if new_credentials {
+            g.audit(
+                AuditEvent::CredentialsRotated,
+                Some(&a.id),
+                credential_fields(&a),
+            );
+        }
+        g.publish(DomainEvent::AccountChanged {
+            account_id: a.id.clone(),
+        });
+        Ok(a)
+    }
+
+    /// Removes an account; returns what was removed. Sensitive.
+    pub async fn account_remove(&self, key: &str) -> Result<Account, ApiError> {
+        self.guard(|g| async move {
+            let auth = g.step_up(Sensitive::RemoveAccount).await?;
+            let a = self.accounts.remove(&auth, key).await.map_err(api)?;
+            g.audit(
+                AuditEvent::AccountRemoved,
+                Some(&a.id),
+                format!("{} ({} {})", a.name, a.broker, a.environment),
+            );
+            g.publish(DomainEvent::AccountRemoved {
+                account_id: a.id.clone(),
+            });
+            Ok(a)
+        })
+        .await
+    }
+
+    /// Sets an account's trading mode. Switching to live is sensitive and needs a broker
+    /// check of the stored credentials in the last 24 hours; back to paper is always allowed.
+    pub async fn account_set_mode(
+        &self,
+        key: &str,
+        mode: TradingMode,
+    ) -> Result<Account, ApiError> {
+        self.guard(|g| async move {
+            let auth = match mode {
+                TradingMode::Live => Some(g.step_up(Sensitive::SwitchToLive).await?),
+                TradingMode::Paper => None,
+            };
+            let before = self.accounts.get(key).await.map_err(api)?;
+            let a = self
+                .accounts
+                .set_mode(&before.id, mode, auth.as_ref())
+                .await
+                .map_err(api)?;
+            if before.mode != a.mode {
+                g.audit(
+                    AuditEvent::ModeSwitched,
+                    Some(&a.id),
+                    format!("{}: {} → {}", a.name, before.mode, a.mode),
+                );
+                g.publish(DomainEvent::ModeChanged {
+                    account_id: a.id.clone(),
+                });
+            }
+            Ok(a)
+        })
+        .await
+    }
+
+    /// Checks an account's stored credentials against its broker and returns what the
+    /// broker reports (account number, type, currency, balance, equity, buying power). At most
+    /// [`VERIFY_PER_MINUTE`] checks per account per minute: brokers block clients that retry
+    /// logins too often (Tastytrade for hours).
+    pub async fn account_verify(&self, key: &str) -> Result<AccountSummary, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let account = self.accounts.get(key).await.map_err(api)?;
+        let recent = self.recent_checks(&account.id).await?;
+        if recent >= VERIFY_PER_MINUTE {
+            return Err(ApiError::new(
+                Code::VerifyRateLimited,
+                format!(
+                    "{} was checked {recent} times in the last minute; wait a minute before checking again",
+                    account.name
+                ),
+            ));
+        }
+        let creds = self
+            .accounts
+            .open_credentials(&account.id)
+            .await
+            .map_err(api)?;
+        let result = async {
+            let cfg = ConnectorConfig::new(
+                account.broker,
+                account.environment,
+                account.broker_account_id.clone(),
+                account.rest_url.as_deref(),
+                account.stream_url.as_deref(),
+            )?
+            .with_credentials(creds.api_key, creds.api_secret);
+            brokers::connector(cfg)?.verify().await
+        }
+        .await;
+        let code = result.as_ref().err().map(|e| e.code().as_str());
+        self.record_verification(&account.id, result.is_ok(), code)
+            .await?;
+        if let Err(BrokerError::Auth(_)) = &result {
+            let detail = format!(
+                "{}: the broker refused the stored credentials",
+                account.name
+            );
+            self.audit
+                .record(AuditEvent::ConnectionAuthFailed, Some(&account.id), &detail)
+                .await;
+        }
+        result.map_err(api)
+    }
+
+    /// Emergency: deletes every stored credential and forces every account to paper mode,
+    /// in one transaction. Sensitive.
+    pub async fn credentials_purge(&self) -> Result<PurgeReport, ApiError> {
+        self.guard(|g| async move {
+            let auth = g.step_up(Sensitive::PurgeCredentials).await?;
+            let report = self.accounts.purge_credentials(&auth).await.map_err(api)?;
+            g.audit(
+                AuditEvent::CredentialsPurged,
+                None,
+                format!(
+                    "{} credentials deleted from {} accounts; every account is in paper mode",
+                    report.credentials_deleted, report.accounts
+                ),
+            );
+            g.publish(DomainEvent::CredentialsPurged);
+            Ok(report)
+        })
+        .await
+    }
+
+    /// Opens an account's credentials (for connectors; never sent to the UI).
+    pub async fn account_credentials(&self, key: &str) -> Result<Credentials, ApiError> {
+        self.accounts.open_credentials(key).await.map_err(api)
+    }
+
+    /// Returns every account the app should keep connected — a real broker (not the built-in
+    /// paper broker) with stored credentials — with its connector configuration, credentials
+    /// opened (they stay inside [`ConnectorConfig`]'s secrets). Needs the unlocked vault.
+    /// An account whose configuration is invalid is logged and left out.
+    pub async fn connection_configs(&self) -> Result<Vec<(Account, ConnectorConfig)>, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let mut out = Vec::new();
+        for account in self.accounts.list().await.map_err(api)? {
+            if let Some(cfg) = self.connector_config(&account).await? {
+                out.push((account, cfg));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Like [`Brokerdesk::connection_configs`] for one account: `None` when it should not be
+    /// connected (paper broker, no credentials, invalid configuration).
+    pub async fn connection_config(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Account, ConnectorConfig)>, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        let account = self.accounts.get(key).await.map_err(api)?;
+        Ok(self
+            .connector_config(&account)
+            .await?
+            .map(|cfg| (account, cfg)))
+    }
+
+    async fn connector_config(
+        &self,
+        account: &Account,
+    ) -> Result<Option<ConnectorConfig>, ApiError> {
+        // IBKR stores nothing (the login lives at the gateway): connectable without secrets.
+        let needs_secrets = !catalog::broker_info(account.broker)
+            .credential_fields
+            .is_empty();
+        if account.broker == BrokerKind::Paper || (needs_secrets && account.credentials.is_empty())
+        {
+            return Ok(None);
+        }
+        let creds = self
+            .accounts
+            .open_credentials(&account.id)
+            .await
+            .map_err(api)?;
+        match ConnectorConfig::new(
+            account.broker,
+            account.environment,
+            account.broker_account_id.clone(),
+            account.rest_url.as_deref(),
+            account.stream_url.as_deref(),
+        ) {
+            Ok(cfg) => Ok(Some(cfg.with_credentials(creds.api_key, creds.api_secret))),
+            Err(e) => {
+                tracing::warn!(account = %account.id, code = %e.code(),
+                    "the account's connector configuration is invalid; not connecting it");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Names the credential fields an account has stored (never their values).
+fn credential_fields(a: &Account) -> String {
+    let names: Vec<&str> = a.credentials.iter().map(|c| c.field.as_str()).collect();
+    format!("fields: {}", names.join(", "))
+}

@@ -1,0 +1,59 @@
+//! The audit log over the API: listing, verifying the chain, CSV export.
+
+use super::{api, Brokerdesk};
+use crate::audit::{AuditEntry, AuditFilter, AuditVerification};
+use crate::error::{ApiError, Code};
+use crate::exports;
+
+impl Brokerdesk {
+    /// Lists audit entries, newest first.
+    pub async fn audit_list(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.audit.list(filter).await.map_err(api)
+    }
+
+    /// Checks the audit log's hash chain.
+    pub async fn audit_verify(&self) -> Result<AuditVerification, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.audit.verify().await.map_err(api)
+    }
+
+    /// Returns the matching audit entries as CSV, oldest first.
+    pub async fn audit_export_csv(&self, filter: &AuditFilter) -> Result<String, ApiError> {
+        self.vault.unlocked().await.map_err(api)?;
+        self.audit.export_csv(filter).await.map_err(api)
+    }
+}
+
+impl Brokerdesk {
+    /// Saves the matching entries as CSV in `downloads` when it is an existing folder, else
+    /// in `<data dir>/exports/` (new file, mode 0600); returns the file's path.
+    pub async fn audit_export_file(
+        &self,
+        filter: &AuditFilter,
+        downloads: Option<std::path::PathBuf>,
+    ) -> Result<String, ApiError> {
+        let csv = self.audit_export_csv(filter).await?;
+        let dir = exports::export_dir(downloads, self.data_dir());
+        let name = exports::audit_file_name(chrono::Local::now());
+        let written =
+            tokio::task::spawn_blocking(move || exports::write_new(&dir, &name, &csv)).await;
+        match written {
+            Ok(Ok(path)) => {
+                tracing::info!(path = %path.display(), "audit log exported");
+                Ok(path.display().to_string())
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not write the audit export");
+                Err(ApiError::new(
+                    Code::ExportFailed,
+                    format!("could not save the export: {e}"),
+                ))
+            }
+            Err(e) => Err(ApiError::new(
+                Code::ExportFailed,
+                format!("could not save the export: {e}"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The IPC contract: every command the window may call, declared once with its argument and
+//! result types.
+//!
+//! From this one list come
+//! - [`dispatch`]: runs a command by name with JSON arguments — the Tauri shell's invoke
+//!   handler and the development server's `POST /api/<command>` both call it, so the browser
+//!   tests exercise exactly what the app runs;
+//! - [`COMMANDS`]: the names, which the shell registers;
+//! - [`typescript_contract`]: `ui/src/bindings/contract.ts`, the `Commands` and `Events` maps
+//!   the UI's client is typed by (written by `cargo test -p brokerdesk-core export_bindings`
+//!   and checked for drift by the test command).
+//!
+//! What only the surface can do (native notifications, the clipboard, the Downloads folder)
+//! comes through [`Host`].
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use ts_rs::{Config, Dependency, TypeVisitor, TS};
+
+use crate::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
+use crate::accounts::model::{Account, AccountInput, TradingMode};
+use crate::accounts::PurgeReport;
+use crate::api::{CheckOutcome, SavedAccount, VaultStatus};
+use crate::audit::{AuditEntry, AuditFilter, AuditVerification};
+use crate::brokers::{AccountSummary, BrokerAccountRef};
+use crate::connection::manager::AccountConnections;
+use crate::error::{ApiError, Code};
+use crate::runtime::events::Notice;
+use crate::runtime::{Runtime, UiEvent};
+use crate::secret::Secret;
+use crate::settings::AppSettings;
+use crate::stream::{InstrumentInfo, Tick};
+use crate::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
+
+/// The body of the test notification sent from Settings.
+pub const TEST_NOTIFICATION: &str = "Brokerdesk notifications work";
+
+/// What a surface provides that the core cannot do itself.
+#[async_trait]
+pub trait Host: Send + Sync {
+    /// Shows a native notification.
+    fn notify(&self, notice: &Notice) -> Result<(), ApiError>;
+
+    /// Puts a secret on the clipboard, marked secret for clipboard managers, and clears it
+    /// 30 s later if it still holds it.
+    async fn clipboard_write_secret(&self, text: Secret) -> Result<(), ApiError>;
+
+    /// Returns the user's Downloads folder, if there is one.
+    fn downloads_dir(&self) -> Option<PathBuf>;
+}
+
+/// What a command runs against.
+pub struct Ctx<'a> {
+    pub runtime: &'a Arc<Runtime>,
+    pub host: &'a dyn Host,
+}
+
+/// Declares the commands once: name, arguments, result, body.
+macro_rules! commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident ( $($arg:ident : $ty:ty),* ) -> $out:ty => |$cx:ident, $a:ident| $body:expr;
+    )*) => {
+        /// Every command's name, in declaration order.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        $(
+            #[allow(non_snake_case, unused_imports)]
+            mod $name {
+                use super::*;
+                /// The command's arguments, as the window sends them (camelCase keys).
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase", deny_unknown_fields)]
+                pub struct Args { $(pub $arg: $ty),* }
+            }
+        )*
+
+        /// Runs the command `name` with `args` (a JSON object; `null` for none).
+        pub async fn dispatch(
+            cx: &Ctx<'_>,
+            name: &str,
+            args: serde_json::Value,
+        ) -> Result<serde_json::Value, ApiError> {
+            let args = if args.is_null() { serde_json::json!({}) } else { args };
+            match name {
+                $(stringify!($name) => {
+                    let $a: $name::Args = serde_json::from_value(args).map_err(|e| {
+                        ApiError::new(
+                            Code::Internal,
+                            format!("invalid arguments for {}: {e}", stringify!($name)),
+                        )
+                    })?;
+                    let $cx = cx;
+                    let out: $out = $body;
+                    serde_json::to_value(out).map_err(|e| {
+                        ApiError::new(Code::Internal, format!("cannot encode the result: {e}"))
+                    })
+                })*
+                _ => Err(ApiError::new(Code::Internal, format!("no command named {name:?}"))),
+            }
+        }
+
+        /// Returns each command's `(name, [(argument, TypeScript type)], result type)` and
+        /// the exported types they use.
+        fn typescript_commands(cfg: &Config, types: &mut BTreeSet<String>) -> Vec<(&'static str, Vec<(String, String)>, String)> {
+            vec![$(
+                {
+                    $(let _ = stringify!($arg); collect::<$ty>(cfg, types);)*
+                    collect::<$out>(cfg, types);
+                    (
+                        stringify!($name),
+                        vec![$((camel(stringify!($arg)), <$ty as TS>::name(cfg))),*],
+                        <$out as TS>::name(cfg),
+                    )
+                }
+            ),*]
+        }
+    };
+}
+
+commands! {
+    /// The vault's state (readable while locked and before the first run).
+    vault_status() -> VaultStatus => |cx, _a| cx.runtime.core().status().await?;
+    /// Creates the vault; `password` null keeps the key in the OS keychain only.
+    vault_init(password: Option<Secret>) -> VaultStatus => |cx, a| cx.runtime.core().init(a.password).await?;
+    /// Unlocks; `password` null retries the OS keychain.
+    vault_unlock(password: Option<Secret>) -> VaultStatus => |cx, a| cx.runtime.core().unlock(a.password).await?;
+    vault_lock() -> VaultStatus => |cx, _a| cx.runtime.core().lock().await?;
+    /// Sets (`current` null under keychain protection) or changes the master password.
+    vault_change_password(current: Option<Secret>, new_password: Secret) -> VaultStatus =>
+        |cx, a| cx.runtime.core().change_password(a.current, a.new_password).await?;
+    vault_rotate_key() -> VaultStatus => |cx, _a| cx.runtime.core().rotate_key().await?;
+
+    broker_catalog() -> Vec<BrokerInfo> => |cx, _a| cx.runtime.core().broker_catalog();
+    prop_firm_presets() -> Vec<PropFirmPresetInfo> => |cx, _a| cx.runtime.core().prop_firm_presets();
+
+    accounts_list() -> Vec<Account> => |cx, _a| cx.runtime.core().accounts_list().await?;
+    account_get(id: String) -> Account => |cx, a| cx.runtime.core().account_get(&a.id).await?;
+    /// Adds an account, checking its credentials with the broker first unless `check` is false.
+    account_add(input: AccountInput, check: Option<bool>) -> SavedAccount =>
+        |cx, a| cx.runtime.core().account_add_checked(a.input, a.check.unwrap_or(true)).await?;
+    /// Updates an account, checking changed credentials or endpoints with the broker first
+    /// unless `check` is false.
+    account_update(id: String, input: AccountInput, check: Option<bool>) -> SavedAccount =>
+        |cx, a| cx.runtime.core().account_update_checked(&a.id, a.input, a.check.unwrap_or(true)).await?;
+    account_remove(id: String) -> () => |cx, a| { cx.runtime.core().account_remove(&a.id).await?; };
+    /// Moves an account between paper and live trading.
+    account_set_mode(id: String, mode: TradingMode) -> Account =>
+        |cx, a| cx.runtime.core().account_set_mode(&a.id, a.mode).await?;
+    /// Checks a saved account's stored credentials with its broker.
+    account_verify(id: String) -> AccountSummary => |cx, a| cx.runtime.core().account_verify(&a.id).await?;
+    /// "Test connection": checks a draft with the broker, saving nothing.
+    account_check(id: Option<String>, input: AccountInput) -> CheckOutcome =>
+        |cx, a| cx.runtime.core().account_check(a.id.as_deref(), &a.input).await?;
+    /// The broker accounts a draft's credentials reach (the OANDA picker).
+    broker_accounts(input: AccountInput) -> Vec<BrokerAccountRef> =>
+        |cx, a| cx.runtime.core().broker_accounts(&a.input).await?;
+    /// Emergency: deletes every stored credential and puts every account in paper mode.
+    credentials_purge() -> PurgeReport => |cx, _a| cx.runtime.core().credentials_purge().await?;
+
+    /// Sets an account's watchlist; the runtime applies it to the running stream.
+    watchlist_set(id: String, instruments: Vec<String>) -> Account =>
+        |cx, a| cx.runtime.core().account_set_instruments(&a.id, a.instruments).await?;
+    /// Searches the account's broker for instruments (watchlist autocomplete).
+    instruments_search(id: String, query: String) -> Vec<InstrumentInfo> =>
+        |cx, a| cx.runtime.core().instruments_search(&a.id, &a.query).await?;
+    /// The latest price of every instrument an account streams.
+    prices_snapshot(id: String) -> Vec<Tick> => |cx, a| cx.runtime.prices_snapshot(&a.id);
+
+    /// Every account's live connections.
+    connections_snapshot() -> Vec<AccountConnections> => |cx, _a| cx.runtime.connections();
+    /// Reconnects one account now (skipping the backoff, or after refused credentials).
+    connection_reconnect(account_id: String) -> () => |cx, a| cx.runtime.reconnect(&a.account_id)?;
+    connections_reconnect_all() -> () => |cx, _a| cx.runtime.reconnect_all();
+
+    twofa_status() -> TwoFactorStatus => |cx, _a| cx.runtime.core().twofa_status().await?;
+    twofa_setup() -> TwoFactorSetup => |cx, _a| cx.runtime.core().twofa_setup().await?;
+    twofa_enable(code: Secret) -> BackupCodes => |cx, a| cx.runtime.core().twofa_enable(a.code.expose()).await?;
+    /// Verifies a TOTP or backup code, opening the 15-minute step-up window.
+    twofa_verify(code: Secret) -> TwoFactorStatus => |cx, a| cx.runtime.core().twofa_verify(a.code.expose()).await?;
+    twofa_disable() -> TwoFactorStatus => |cx, _a| cx.runtime.core().twofa_disable().await?;
+    twofa_regenerate_backup_codes() -> BackupCodes =>
+        |cx, _a| cx.runtime.core().twofa_regenerate_backup_codes().await?;
+
+    audit_list(filter: AuditFilter) -> Vec<AuditEntry> => |cx, a| cx.runtime.core().audit_list(&a.filter).await?;
+    audit_verify() -> AuditVerification => |cx, _a| cx.runtime.core().audit_verify().await?;
+    /// Saves the matching entries as CSV in Downloads (else `<data dir>/exports/`); returns the path.
+    audit_export_csv(filter: AuditFilter) -> String =>
+        |cx, a| cx.runtime.core().audit_export_file(&a.filter, cx.host.downloads_dir()).await?;
+
+    /// The settings (readable while locked).
+    settings_get() -> AppSettings => |cx, _a| cx.runtime.core().settings().await?;
+    settings_update(settings: AppSettings) -> AppSettings =>
+        |cx, a| cx.runtime.core().settings_update(a.settings).await?;
+
+    /// Records that the user did something (holds off the auto-lock).
+    app_activity() -> () => |cx, _a| cx.runtime.touch();
+    /// Shows a native test notification.
+    notify_test() -> () => |cx, _a| cx.host.notify(&Notice::new("Brokerdesk", TEST_NOTIFICATION))?;
+    /// Puts a secret on the clipboard and clears it 30 s later.
+    clipboard_write_secret(text: Secret) -> () => |cx, a| cx.host.clipboard_write_secret(a.text).await?;
+}
+
+/// Adds the exported types `T` refers to (itself included) to `types`.
+fn collect<T: TS + 'static>(cfg: &Config, types: &mut BTreeSet<String>) {
+    struct Names<'a>(&'a Config, &'a mut BTreeSet<String>);
+    impl TypeVisitor for Names<'_> {
+        fn visit<U: TS + 'static + ?Sized>(&mut self) {
+            if let Some(d) = Dependency::from_ty::<U>(self.0) {
+                self.1.insert(d.ts_name);
+            }
+        }
+    }
+    let mut names = Names(cfg, types);
+    names.visit::<T>();
+    T::visit_generics(&mut names);
+}
+
+/// `new_password` → `newPassword`.
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Returns `contract.ts`: the `Commands` map (arguments and result of each command) and the
+/// `Events` map (payload of each event).
+pub fn typescript_contract() -> String {
+    let cfg = Config::from_env();
+    let mut types = BTreeSet::new();
+    let commands = typescript_commands(&cfg, &mut types);
+    let events = UiEvent::typescript(&cfg);
+    for (_, _, deps) in &events {
+        for d in deps {
+            types.insert(d.ts_name.clone());
+        }
+    }
+    let mut events_types = BTreeSet::new();
+    for (_, ts, _) in &events {
+        events_types.insert(ts.clone());
+    }
+    // An event payload that is itself an exported type is imported too.
+    for t in events_types {
+        let bare = t
+            .trim_start_matches("Array<")
+            .trim_end_matches('>')
+            .to_string();
+        if bare.chars().next().is_some_and(char::is_uppercase) {
+            types.insert(bare);
+        }
+    }
+    let mut body = String::new();
+    body.push_str("\n/** Every command: its arguments (camelCase) and what it resolves to. */\nexport interface Commands {\n");
+    for (name, args, result) in &commands {
+        let args = if args.is_empty() {
+            "Record<string, never>".to_string()
+        } else {
+            let fields: Vec<String> = args.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+            format!("{{ {} }}", fields.join("; "))
+        };
+        body.push_str(&format!(
+            "  {name}: {{ args: {args}; result: {result} }};\n"
+        ));
+    }
+    body.push_str("}\n\n/** Every event the window receives: its name and payload. */\nexport interface Events {\n");
+    for (name, payload, _) in &events {
+        body.push_str(&format!("  \"{name}\": {payload};\n"));
+    }
+    body.push_str("}\n\n/** The command names. */\nexport const COMMANDS = [\n");
+    for (name, _, _) in &commands {
+        body.push_str(&format!("  \"{name}\",\n"));
+    }
+    body.push_str("] as const satisfies readonly (keyof Commands)[];\n\n/** The event names. */\nexport const EVENTS = [\n");
+    for (name, _, _) in &events {
+        body.push_str(&format!("  \"{name}\",\n"));
+    }
+    body.push_str("] as const satisfies readonly (keyof Events)[];\n");
+    // Import the exported types the maps name (whole words only).
+    let mut out = String::from(
+        "// Generated from src-tauri/core/src/api/commands.rs and runtime/events.rs by\n\
+         // `cargo test -p brokerdesk-core export_bindings`. Do not edit.\n",
+    );
+    for t in types.iter().filter(|t| names_word(&body, t)) {
+        out.push_str(&format!("import type {{ {t} }} from \"./{t}\";\n"));
+    }
+    out.push_str(&body);
+    out
+}
+
+/// Whether `word` occurs in `text` as a whole identifier.
+fn names_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !ident(before) && !ident(after)
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Writes the generated contract and codes next to ts-rs's bindings (named like ts-rs's
+    /// own export tests, so `cargo test export_bindings` writes everything).
+    #[test]
+    fn export_bindings_contract() {
+        let dir = Config::from_env().out_dir().to_path_buf();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("contract.ts"), typescript_contract()).unwrap();
+        std::fs::write(dir.join("codes.ts"), crate::error::typescript_codes()).unwrap();
+    }
+
+    #[test]
+    fn names_are_unique_and_snake_case() {
+        let mut seen = BTreeSet::new();
+        for c in COMMANDS {
+            assert!(seen.insert(*c), "{c} twice");
+            assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+        }
+        assert_eq!(camel("new_password"), "newPassword");
+    }
+
+    #[test]
+    fn the_contract_types_every_command_and_event() {
+        let ts = typescript_contract();
+        assert!(ts.contains(
+            "vault_change_password: { args: { current: string | null; newPassword: string }; result: VaultStatus };"
+        ));
+        assert!(ts.contains("\"connection-stats\": Array<ChannelStats>;"));
+        assert!(ts.contains("import type { ChannelStats } from \"./ChannelStats\";"));
+        assert!(ts.contains("account_remove: { args: { id: string }; result: null };"));
+    }
+}

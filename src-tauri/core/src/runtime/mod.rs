@@ -1,0 +1,333 @@
+//! The runtime: everything that runs while a profile is open, owned in one place and shared
+//! by every surface (the desktop app, the development server, a CLI command that needs live
+//! connections).
+//!
+//! It owns the connection manager ([`crate::connection::manager`]), the price pumps, the
+//! outage notifications, the auto-lock loop and the change watcher, and reacts to the API's
+//! domain events ([`crate::api::DomainEvent`]): an account added, edited, removed or purged
+//! re-syncs its connections; a vault, two-factor or settings change is told to the window.
+//! No command has to remember to do any of it. A change made by another process on the same
+//! profile (the CLI while the app runs) moves a counter in the database that the watcher
+//! polls every half second; the runtime then re-reads everything.
+//!
+//! Surfaces subscribe to [`RuntimeEvent`]s: [`UiEvent`]s go to the window by name, [`Notice`]s
+//! to the desktop's notification server. Every loop has a [`CancellationToken`];
+//! [`Runtime::shutdown`] cancels them, waits for them and stops every connection.
+
+pub mod alerts;
+pub mod autolock;
+mod connections;
+pub mod events;
+mod prices;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use self::autolock::{AutoLock, CoreLock};
+use self::connections::Connections;
+pub use self::events::{AccountsChanged, ChannelStats, Notice, RuntimeEvent, UiEvent};
+use self::prices::Prices;
+use crate::api::{Brokerdesk, DomainEvent};
+use crate::connection::manager::{
+    AccountConnections, ConnectionManager, ManagerError, ManagerOptions, WorstState,
+};
+use crate::error::{ApiError, ErrorCode};
+use crate::store::StoreError;
+use crate::stream::Tick;
+
+/// How many events a slow surface may fall behind before it misses some.
+const EVENT_BUFFER: usize = 4096;
+
+/// How long shutdown waits for the connections to stop.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the runtime can be tuned with (tests shorten the intervals).
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    pub manager: ManagerOptions,
+    /// How often the change counter is read.
+    pub watch_every: Duration,
+    /// How often the live facts of the connections are published.
+    pub stats_every: Duration,
+    /// How long an account must be down before "connection lost" is notified.
+    pub lost_after: Duration,
+    /// Whether the auto-lock loop runs (the app's; a CLI command does not need it).
+    pub auto_lock: bool,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            manager: ManagerOptions::default(),
+            watch_every: Duration::from_millis(500),
+            stats_every: Duration::from_secs(1),
+            lost_after: alerts::LOST_AFTER,
+            auto_lock: true,
+        }
+    }
+}
+
+/// The running engine of one open profile.
+pub struct Runtime {
+    core: Arc<Brokerdesk>,
+    conns: Arc<Connections>,
+    prices: Arc<Prices>,
+    autolock: AutoLock,
+    out: broadcast::Sender<RuntimeEvent>,
+    cancel: CancellationToken,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Runtime {
+    /// Starts the runtime over an open profile: connects every account that should be (if
+    /// the vault is unlocked) and starts reacting to changes. Call from within a tokio
+    /// runtime.
+    pub async fn start(core: Arc<Brokerdesk>, options: RuntimeOptions) -> Arc<Self> {
+        let (out, _) = broadcast::channel(EVENT_BUFFER);
+        let manager = Arc::new(ConnectionManager::new(
+            options.manager.clone(),
+            Some(core.store()),
+        ));
+        let rt = Arc::new(Self {
+            conns: Arc::new(Connections::new(manager)),
+            prices: Arc::new(Prices::new(out.clone())),
+            autolock: AutoLock::new(),
+            out,
+            cancel: CancellationToken::new(),
+            tasks: Mutex::new(Vec::new()),
+            core,
+        });
+        // Subscribe before the first sync, so nothing published from now on is missed.
+        let domain = rt.core.subscribe();
+        if let Ok(settings) = rt.core.settings().await {
+            rt.prices.set_rate(settings.price_updates_per_second);
+        }
+        rt.conns.sync(&rt.core, &rt.prices, None).await;
+        let tasks = vec![
+            tokio::spawn(react(rt.clone(), domain)),
+            tokio::spawn(watch(
+                rt.core.clone(),
+                options.watch_every,
+                rt.cancel.clone(),
+            )),
+            tokio::spawn(connections::forward(
+                rt.conns.clone(),
+                rt.out.clone(),
+                options.lost_after,
+                rt.cancel.clone(),
+            )),
+            tokio::spawn(connections::stats(
+                rt.conns.clone(),
+                rt.out.clone(),
+                options.stats_every,
+                rt.cancel.clone(),
+            )),
+        ];
+        *rt.tasks.lock().unwrap_or_else(|e| e.into_inner()) = tasks;
+        if options.auto_lock {
+            let core = rt.core.clone();
+            rt.autolock
+                .start(CoreLock::new(move || Some(core.clone()), |_status| {}));
+        }
+        rt
+    }
+
+    /// Returns the profile this runtime runs.
+    pub fn core(&self) -> &Arc<Brokerdesk> {
+        &self.core
+    }
+
+    /// Subscribes to everything the runtime publishes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<RuntimeEvent> {
+        self.out.subscribe()
+    }
+
+    /// Returns the connection manager (read-only uses: snapshots, feeds, the worst state).
+    pub fn manager(&self) -> &Arc<ConnectionManager> {
+        &self.conns.manager
+    }
+
+    /// Returns every account's connections.
+    pub fn connections(&self) -> Vec<AccountConnections> {
+        self.conns.manager.snapshot()
+    }
+
+    /// Returns the worst state of all connections (what the tray shows).
+    pub fn worst_state(&self) -> WorstState {
+        self.conns.manager.worst_state()
+    }
+
+    /// Reconnects one account now (skipping the backoff, or retrying refused credentials).
+    pub fn reconnect(&self, account_id: &str) -> Result<(), ApiError> {
+        self.conns
+            .manager
+            .reconnect(account_id)
+            .map_err(|e: ManagerError| e.to_api_error())
+    }
+
+    /// Reconnects every connection now.
+    pub fn reconnect_all(&self) {
+        self.conns.manager.reconnect_all();
+    }
+
+    /// Returns the latest price of every instrument an account streams (empty when it
+    /// does not).
+    pub fn prices_snapshot(&self, account_id: &str) -> Vec<Tick> {
+        self.conns
+            .manager
+            .feed(account_id)
+            .map(|f| f.book().snapshot())
+            .unwrap_or_default()
+    }
+
+    /// Records that the user did something (holds off the auto-lock).
+    pub fn touch(&self) {
+        self.autolock.touch();
+    }
+
+    /// Stops every loop and connection, waiting for them. The profile stays open (the
+    /// caller closes it).
+    pub async fn shutdown(&self) {
+        self.cancel.cancel();
+        self.autolock.stop().await;
+        let tasks: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in tasks {
+            let _ = t.await;
+        }
+        self.prices.stop().await;
+        self.conns.stop(STOP_TIMEOUT).await;
+    }
+
+    fn ui(&self, event: UiEvent) {
+        let _ = self.out.send(RuntimeEvent::Ui(event));
+    }
+
+    async fn tell_vault(&self) {
+        match self.core.status().await {
+            Ok(status) => self.ui(UiEvent::VaultStatus(status)),
+            Err(e) => tracing::warn!(code = %e.code, "could not read the vault state"),
+        }
+    }
+
+    async fn tell_twofa(&self, was_locked_out: &mut bool) {
+        match self.core.twofa_status().await {
+            Ok(status) => {
+                let locked_out = status.locked_until.is_some();
+                if locked_out && !*was_locked_out {
+                    let _ = self
+                        .out
+                        .send(RuntimeEvent::Notify(Notice::twofa_locked_out()));
+                }
+                *was_locked_out = locked_out;
+                self.ui(UiEvent::TwofaStatus(status));
+            }
+            Err(e) => tracing::warn!(code = %e.code, "could not read the two-factor state"),
+        }
+    }
+
+    async fn tell_settings(&self, rearm: bool) {
+        match self.core.settings().await {
+            Ok(settings) => {
+                self.prices.set_rate(settings.price_updates_per_second);
+                if rearm {
+                    // A new auto-lock limit counts from now.
+                    self.autolock.rearm();
+                }
+                self.ui(UiEvent::SettingsChanged(settings));
+            }
+            Err(e) => tracing::warn!(code = %e.code, "could not read the settings"),
+        }
+    }
+
+    fn tell_accounts(&self, ids: Vec<String>) {
+        self.ui(UiEvent::AccountsChanged(AccountsChanged {
+            account_ids: ids,
+        }));
+    }
+
+    async fn sync(&self, only: Option<&str>) {
+        self.conns.sync(&self.core, &self.prices, only).await;
+    }
+}
+
+/// Reacts to the API's domain events until the runtime is cancelled.
+async fn react(rt: Arc<Runtime>, mut domain: broadcast::Receiver<DomainEvent>) {
+    let mut locked_out = false;
+    loop {
+        let event = tokio::select! {
+            () = rt.cancel.cancelled() => break,
+            e = domain.recv() => match e {
+                Ok(e) => e,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "domain events were missed; re-reading everything");
+                    DomainEvent::ProfileChanged
+                }
+                Err(RecvError::Closed) => break,
+            },
+        };
+        match event {
+            DomainEvent::VaultChanged => {
+                rt.autolock.touch();
+                rt.tell_vault().await;
+                // The first unlock starts the connections; locking leaves them running.
+                rt.sync(None).await;
+            }
+            DomainEvent::AccountChanged { account_id }
+            | DomainEvent::AccountRemoved { account_id } => {
+                rt.sync(Some(&account_id)).await;
+                rt.tell_accounts(vec![account_id]);
+            }
+            DomainEvent::ModeChanged { account_id } => rt.tell_accounts(vec![account_id]),
+            DomainEvent::CredentialsPurged => {
+                rt.sync(None).await;
+                rt.tell_accounts(Vec::new());
+            }
+            DomainEvent::SettingsChanged => rt.tell_settings(true).await,
+            DomainEvent::TwofaChanged => rt.tell_twofa(&mut locked_out).await,
+            DomainEvent::ProfileChanged => {
+                rt.tell_vault().await;
+                rt.tell_twofa(&mut locked_out).await;
+                rt.tell_settings(false).await;
+                rt.sync(None).await;
+                rt.tell_accounts(Vec::new());
+            }
+        }
+    }
+}
+
+/// Reads the profile's change counter every `every`; when it moved, publishes
+/// [`DomainEvent::ProfileChanged`] (another process changed the profile — or this one did,
+/// which costs one idempotent re-sync).
+async fn watch(core: Arc<Brokerdesk>, every: Duration, cancel: CancellationToken) {
+    let read = |core: Arc<Brokerdesk>| async move {
+        sqlx::query_scalar::<_, i64>("SELECT n FROM profile_changes WHERE id = 1")
+            .fetch_one(core.store().pool())
+            .await
+            .map_err(StoreError::from)
+    };
+    let mut last = read(core.clone()).await.ok();
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        match read(core.clone()).await {
+            Ok(n) if Some(n) != last => {
+                if last.is_some() {
+                    core.publish(DomainEvent::ProfileChanged);
+                }
+                last = Some(n);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(code = %e.code(), "could not read the change counter"),
+        }
+    }
+}

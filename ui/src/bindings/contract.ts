@@ -1,0 +1,136 @@
+// Generated from src-tauri/core/src/api/commands.rs and runtime/events.rs by
+// `cargo test -p brokerdesk-core export_bindings`. Do not edit.
+import type { Account } from "./Account";
+import type { AccountConnections } from "./AccountConnections";
+import type { AccountInput } from "./AccountInput";
+import type { AccountSummary } from "./AccountSummary";
+import type { AccountsChanged } from "./AccountsChanged";
+import type { AppSettings } from "./AppSettings";
+import type { AuditEntry } from "./AuditEntry";
+import type { AuditFilter } from "./AuditFilter";
+import type { AuditVerification } from "./AuditVerification";
+import type { BackupCodes } from "./BackupCodes";
+import type { BrokerAccountRef } from "./BrokerAccountRef";
+import type { BrokerInfo } from "./BrokerInfo";
+import type { ChannelStats } from "./ChannelStats";
+import type { CheckOutcome } from "./CheckOutcome";
+import type { ConnectionEvent } from "./ConnectionEvent";
+import type { FeedNotice } from "./FeedNotice";
+import type { InstrumentInfo } from "./InstrumentInfo";
+import type { PriceUpdate } from "./PriceUpdate";
+import type { PropFirmPresetInfo } from "./PropFirmPresetInfo";
+import type { PurgeReport } from "./PurgeReport";
+import type { SavedAccount } from "./SavedAccount";
+import type { Tick } from "./Tick";
+import type { TradingMode } from "./TradingMode";
+import type { TwoFactorSetup } from "./TwoFactorSetup";
+import type { TwoFactorStatus } from "./TwoFactorStatus";
+import type { VaultStatus } from "./VaultStatus";
+
+/** Every command: its arguments (camelCase) and what it resolves to. */
+export interface Commands {
+  vault_status: { args: Record<string, never>; result: VaultStatus };
+  vault_init: { args: { password: string | null }; result: VaultStatus };
+  vault_unlock: { args: { password: string | null }; result: VaultStatus };
+  vault_lock: { args: Record<string, never>; result: VaultStatus };
+  vault_change_password: { args: { current: string | null; newPassword: string }; result: VaultStatus };
+  vault_rotate_key: { args: Record<string, never>; result: VaultStatus };
+  broker_catalog: { args: Record<string, never>; result: Array<BrokerInfo> };
+  prop_firm_presets: { args: Record<string, never>; result: Array<PropFirmPresetInfo> };
+  accounts_list: { args: Record<string, never>; result: Array<Account> };
+  account_get: { args: { id: string }; result: Account };
+  account_add: { args: { input: AccountInput; check: boolean | null }; result: SavedAccount };
+  account_update: { args: { id: string; input: AccountInput; check: boolean | null }; result: SavedAccount };
+  account_remove: { args: { id: string }; result: null };
+  account_set_mode: { args: { id: string; mode: TradingMode }; result: Account };
+  account_verify: { args: { id: string }; result: AccountSummary };
+  account_check: { args: { id: string | null; input: AccountInput }; result: CheckOutcome };
+  broker_accounts: { args: { input: AccountInput }; result: Array<BrokerAccountRef> };
+  credentials_purge: { args: Record<string, never>; result: PurgeReport };
+  watchlist_set: { args: { id: string; instruments: Array<string> }; result: Account };
+  instruments_search: { args: { id: string; query: string }; result: Array<InstrumentInfo> };
+  prices_snapshot: { args: { id: string }; result: Array<Tick> };
+  connections_snapshot: { args: Record<string, never>; result: Array<AccountConnections> };
+  connection_reconnect: { args: { accountId: string }; result: null };
+  connections_reconnect_all: { args: Record<string, never>; result: null };
+  twofa_status: { args: Record<string, never>; result: TwoFactorStatus };
+  twofa_setup: { args: Record<string, never>; result: TwoFactorSetup };
+  twofa_enable: { args: { code: string }; result: BackupCodes };
+  twofa_verify: { args: { code: string }; result: TwoFactorStatus };
+  twofa_disable: { args: Record<string, never>; result: TwoFactorStatus };
+  twofa_regenerate_backup_codes: { args: Record<string, never>; result: BackupCodes };
+  audit_list: { args: { filter: AuditFilter }; result: Array<AuditEntry> };
+  audit_verify: { args: Record<string, never>; result: AuditVerification };
+  audit_export_csv: { args: { filter: AuditFilter }; result: string };
+  settings_get: { args: Record<string, never>; result: AppSettings };
+  settings_update: { args: { settings: AppSettings }; result: AppSettings };
+  app_activity: { args: Record<string, never>; result: null };
+  notify_test: { args: Record<string, never>; result: null };
+  clipboard_write_secret: { args: { text: string }; result: null };
+}
+
+/** Every event the window receives: its name and payload. */
+export interface Events {
+  "vault-status": VaultStatus;
+  "twofa-status": TwoFactorStatus;
+  "accounts-changed": AccountsChanged;
+  "settings-changed": AppSettings;
+  "connection-event": ConnectionEvent;
+  "connection-stats": Array<ChannelStats>;
+  "price-update": PriceUpdate;
+  "price-notice": FeedNotice;
+}
+
+/** The command names. */
+export const COMMANDS = [
+  "vault_status",
+  "vault_init",
+  "vault_unlock",
+  "vault_lock",
+  "vault_change_password",
+  "vault_rotate_key",
+  "broker_catalog",
+  "prop_firm_presets",
+  "accounts_list",
+  "account_get",
+  "account_add",
+  "account_update",
+  "account_remove",
+  "account_set_mode",
+  "account_verify",
+  "account_check",
+  "broker_accounts",
+  "credentials_purge",
+  "watchlist_set",
+  "instruments_search",
+  "prices_snapshot",
+  "connections_snapshot",
+  "connection_reconnect",
+  "connections_reconnect_all",
+  "twofa_status",
+  "twofa_setup",
+  "twofa_enable",
+  "twofa_verify",
+  "twofa_disable",
+  "twofa_regenerate_backup_codes",
+  "audit_list",
+  "audit_verify",
+  "audit_export_csv",
+  "settings_get",
+  "settings_update",
+  "app_activity",
+  "notify_test",
+  "clipboard_write_secret",
+] as const satisfies readonly (keyof Commands)[];
+
+/** The event names. */
+export const EVENTS = [
+  "vault-status",
+  "twofa-status",
+  "accounts-changed",
+  "settings-changed",
+  "connection-event",
+  "connection-stats",
+  "price-update",
+  "price-notice",
+] as const satisfies readonly (keyof Events)[];
