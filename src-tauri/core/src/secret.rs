@@ -81,6 +81,20 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// A secret travels from the UI as a plain string (it is never sent back).
+impl ts_rs::TS for Secret {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "string".to_string()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        <Self as ts_rs::TS>::name(cfg)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,19 +119,5 @@ mod tests {
     fn deserializes_from_json_string() {
         let s: Secret = serde_json::from_str("\"tok-123\"").expect("valid json");
         assert_eq!(s.expose(), "tok-123");
-    }
-}
-
-/// A secret travels from the UI as a plain string (it is never sent back).
-impl ts_rs::TS for Secret {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-
-    fn name(_: &ts_rs::Config) -> String {
-        "string".to_string()
-    }
-
-    fn inline(cfg: &ts_rs::Config) -> String {
-        <Self as ts_rs::TS>::name(cfg)
     }
 }

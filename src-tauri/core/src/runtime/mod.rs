@@ -90,7 +90,7 @@ impl Runtime {
     pub async fn start(core: Arc<Brokerdesk>, options: RuntimeOptions) -> Arc<Self> {
         let (out, _) = broadcast::channel(EVENT_BUFFER);
         let manager = Arc::new(ConnectionManager::new(
-            options.manager.clone(),
+            options.manager,
             Some(core.store()),
         ));
         let rt = Arc::new(Self {

@@ -1,0 +1,180 @@
+//! Test controls (`--test-controls` only): protocol simulators started in this process, their
+//! fault switches, and what the app would have shown (notifications) or copied.
+//!
+//! - `POST /dev/sims` `{"broker": "oanda"}` → `{"id", "broker", "url"}` (a simulator on
+//!   127.0.0.1 with that broker's demo credentials, see each simulator's `DEMO_HINT`)
+//! - `GET /dev/sims/{id}` → `{"url", "requests"}`
+//! - `POST /dev/sims/{id}/fault` `{"fault": "refuse_auth" | "rate_limit" | "server_error" |
+//!   "garbage" | null, "retryAfterSecs"?, "status"?}`
+//! - `POST /dev/sims/{id}/delay` `{"ms"}`, `/down` `{"ms"}`, `/cut`, `/half_open` `{"on"}`,
+//!   `/expire`, `/stop`
+//! - `GET /dev/notifications` → every notification so far
+//! - `POST /dev/clipboard` `{"text"}` → `{"holds": bool}` (whether the app copied exactly that)
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Fault, Faults, SimServer};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::server::AppState;
+
+/// The simulators this process runs, by id.
+#[derive(Default)]
+pub struct Sims {
+    next: AtomicU32,
+    running: Mutex<HashMap<String, SimServer>>,
+}
+
+impl Sims {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SimServer>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stops every simulator.
+    pub async fn stop_all(&self) {
+        let all: Vec<SimServer> = self.lock().drain().map(|(_, s)| s).collect();
+        for s in all {
+            s.shutdown().await;
+        }
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sims", post(start))
+        .route("/sims/{id}", get(show))
+        .route("/sims/{id}/{action}", post(control))
+        .route("/notifications", get(notifications))
+        .route("/clipboard", post(clipboard))
+}
+
+fn bad(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "message": message.into() })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct StartArgs {
+    broker: String,
+    #[serde(default)]
+    port: u16,
+}
+
+async fn start(State(state): State<AppState>, Json(args): Json<StartArgs>) -> Response {
+    let faults = Faults::new();
+    let router = match args.broker.as_str() {
+        "oanda" => oanda::router(oanda::SimState::demo(faults.clone())),
+        "alpaca" => alpaca::router(alpaca::SimState::demo(faults.clone())),
+        "tradier" => tradier::router(tradier::SimState::demo(faults.clone())),
+        "tastytrade" => tastytrade::router(tastytrade::SimState::demo(faults.clone())),
+        "ibkr" => ibkr::router(ibkr::SimState::demo(faults.clone())),
+        other => return bad(format!("no simulator for {other:?}")),
+    };
+    match SimServer::start(router, faults, args.port).await {
+        Ok(server) => {
+            let id = format!(
+                "{}-{}",
+                args.broker,
+                state.sims.next.fetch_add(1, Ordering::SeqCst) + 1
+            );
+            let url = server.url();
+            state.sims.lock().insert(id.clone(), server);
+            Json(json!({ "id": id, "broker": args.broker, "url": url })).into_response()
+        }
+        Err(e) => bad(format!("cannot start the simulator: {e}")),
+    }
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.sims.lock().get(&id) {
+        Some(s) => {
+            Json(json!({ "url": s.url(), "requests": s.faults().requests() })).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such simulator").into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ControlArgs {
+    fault: Option<String>,
+    retry_after_secs: Option<u64>,
+    status: Option<u16>,
+    ms: Option<u64>,
+    on: Option<bool>,
+}
+
+async fn control(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    body: Option<Json<ControlArgs>>,
+) -> Response {
+    let args = body.map(|Json(a)| a).unwrap_or_default();
+    if action == "stop" {
+        let server = state.sims.lock().remove(&id);
+        return match server {
+            Some(s) => {
+                s.shutdown().await;
+                Json(json!({ "stopped": id })).into_response()
+            }
+            None => (StatusCode::NOT_FOUND, "no such simulator").into_response(),
+        };
+    }
+    let faults = match state.sims.lock().get(&id) {
+        Some(s) => s.faults().clone(),
+        None => return (StatusCode::NOT_FOUND, "no such simulator").into_response(),
+    };
+    match action.as_str() {
+        "fault" => {
+            let fault = match args.fault.as_deref() {
+                None => None,
+                Some("refuse_auth") => Some(Fault::RefuseAuth),
+                Some("rate_limit") => Some(Fault::RateLimit {
+                    retry_after_secs: args.retry_after_secs.unwrap_or(1),
+                }),
+                Some("server_error") => Some(Fault::ServerError(args.status.unwrap_or(500))),
+                Some("garbage") => Some(Fault::Garbage),
+                Some(other) => return bad(format!("no fault named {other:?}")),
+            };
+            faults.set(fault);
+        }
+        "delay" => faults.set_delay(Duration::from_millis(args.ms.unwrap_or(0))),
+        "down" => faults.go_down_for(Duration::from_millis(args.ms.unwrap_or(1000))),
+        "cut" => faults.cut_streams(),
+        "half_open" => faults.set_half_open(args.on.unwrap_or(true)),
+        "expire" => faults.expire_sessions(),
+        other => return bad(format!("no action named {other:?}")),
+    }
+    Json(json!({ "ok": true })).into_response()
+}
+
+async fn notifications(State(state): State<AppState>) -> Response {
+    let list: Vec<serde_json::Value> = state
+        .host
+        .notices()
+        .into_iter()
+        .map(|n| json!({ "title": n.title, "body": n.body }))
+        .collect();
+    Json(list).into_response()
+}
+
+#[derive(Deserialize)]
+struct ClipboardArgs {
+    text: String,
+}
+
+async fn clipboard(State(state): State<AppState>, Json(args): Json<ClipboardArgs>) -> Response {
+    Json(json!({ "holds": state.host.clipboard_holds(&args.text) })).into_response()
+}

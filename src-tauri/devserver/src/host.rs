@@ -1,0 +1,66 @@
+//! The development server as the commands' host: notifications and the clipboard are
+//! recorded (the browser tests read them through `/dev/…`), exports go to the profile's
+//! `exports/` folder.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use brokerdesk_core::api::commands::Host;
+use brokerdesk_core::runtime::Notice;
+use brokerdesk_core::{ApiError, Code, Secret};
+
+/// What the "desktop" was asked to show or hold.
+#[derive(Default)]
+pub struct DevHost {
+    notices: Mutex<Vec<Notice>>,
+    clipboard: Mutex<Option<Secret>>,
+}
+
+impl DevHost {
+    /// Records a notification the runtime sent.
+    pub fn record(&self, notice: Notice) {
+        tracing::info!(title = %notice.title, body = %notice.body, "notification");
+        self.notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(notice);
+    }
+
+    /// Returns every notification so far, oldest first.
+    pub fn notices(&self) -> Vec<Notice> {
+        self.notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Returns whether the clipboard holds exactly `text` (the secret itself never leaves).
+    pub fn clipboard_holds(&self, text: &str) -> bool {
+        self.clipboard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|s| s.expose() == text)
+    }
+}
+
+#[async_trait]
+impl Host for DevHost {
+    fn notify(&self, notice: &Notice) -> Result<(), ApiError> {
+        self.record(notice.clone());
+        Ok(())
+    }
+
+    async fn clipboard_write_secret(&self, text: Secret) -> Result<(), ApiError> {
+        if text.is_empty() {
+            return Err(ApiError::new(Code::Validation, "there is nothing to copy"));
+        }
+        *self.clipboard.lock().unwrap_or_else(|e| e.into_inner()) = Some(text);
+        Ok(())
+    }
+
+    fn downloads_dir(&self) -> Option<PathBuf> {
+        None
+    }
+}
