@@ -1,3 +1,4 @@
+import type { Code } from "../bindings/Code";
 import type { ApiError } from "../bindings/ApiError";
 import type { FieldError } from "../bindings/FieldError";
 
@@ -8,6 +9,6 @@ export class MockApiError extends Error {
   }
 }
 
-export const fail = (code: string, message: string, fields: FieldError[] = []): never => {
+export const fail = (code: Code, message: string, fields: FieldError[] = []): never => {
   throw new MockApiError({ code, message, fields });
 };

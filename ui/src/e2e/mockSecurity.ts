@@ -92,7 +92,7 @@ function updateSettings(b: FakeBackend, settings: AppSettings): AppSettings {
     fields.push({ field: "autoLockMinutes", code: "out_of_range", message: "Auto-lock must be between 1 and 1440 minutes (or off)." });
   }
   if (!(Number.isInteger(rate) && rate >= 1 && rate <= 120)) {
-    fields.push({ field: "priceUpdatesPerSecond", code: "out_of_range", message: "Price updates must be between 1 and 120 per second per instrument." });
+    fields.push({ field: "priceUpdatesPerSecond", code: "out_of_range" as const, message: "Price updates must be between 1 and 120 per second per instrument." });
   }
   if (fields.length > 0) fail("validation", fields.map((f) => f.message).join(" "), fields);
   const before = b.state.settings;

@@ -1,3 +1,4 @@
+import type { FieldCode } from "../bindings/FieldCode";
 import type { Account } from "../bindings/Account";
 import type { AccountInput } from "../bindings/AccountInput";
 import type { FieldError } from "../bindings/FieldError";
@@ -23,7 +24,7 @@ export function validateAccountInput(
   stored: { apiKey: string | null; apiSecret: string | null } | null,
 ): FieldError[] {
   const errors: FieldError[] = [];
-  const add = (field: string, code: string, message: string) => errors.push({ field, code, message });
+  const add = (field: string, code: FieldCode, message: string) => errors.push({ field, code, message });
   const broker = MOCK_BROKERS.find((b) => b.kind === input.broker);
 
   const name = input.name.trim();

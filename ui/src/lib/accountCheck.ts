@@ -5,7 +5,7 @@
 import type { Account } from "../bindings/Account";
 import type { AccountSummary } from "../bindings/AccountSummary";
 import type { CheckOutcome } from "../bindings/CheckOutcome";
-import { ErrorCodes } from "../api/errors";
+import { Code } from "../api/errors";
 import type { AccountFormState } from "./accountForm";
 
 export type CheckAction = "test" | "save";
@@ -21,12 +21,12 @@ export type CheckView =
 
 /** Errors that are the broker's (or the check's) answer rather than a problem with the form. */
 const REFUSALS: ReadonlySet<string> = new Set([
-  ErrorCodes.brokerAuth,
-  ErrorCodes.brokerRejected,
-  ErrorCodes.brokerNotFound,
-  ErrorCodes.brokerConfig,
-  ErrorCodes.verifyRateLimited,
-  ErrorCodes.chooseBrokerAccount,
+  Code.BrokerAuth,
+  Code.BrokerRejected,
+  Code.BrokerNotFound,
+  Code.BrokerConfig,
+  Code.VerifyRateLimited,
+  Code.ChooseBrokerAccount,
 ]);
 
 export function isRefusal(code: string): boolean {
@@ -71,15 +71,15 @@ export function refusalView(error: { code: string; message: string }, action: Ch
 /** The heading of a refusal, naming the broker. */
 export function refusalTitle(code: string, broker: string): string {
   switch (code) {
-    case ErrorCodes.brokerAuth:
+    case Code.BrokerAuth:
       return `${broker} refused the credentials`;
-    case ErrorCodes.brokerNotFound:
+    case Code.BrokerNotFound:
       return `${broker} does not know this account`;
-    case ErrorCodes.brokerConfig:
+    case Code.BrokerConfig:
       return `These settings cannot be used with ${broker}`;
-    case ErrorCodes.verifyRateLimited:
+    case Code.VerifyRateLimited:
       return "Too many checks in the last minute";
-    case ErrorCodes.chooseBrokerAccount:
+    case Code.ChooseBrokerAccount:
       return "Choose one of the token's accounts";
     default:
       return `${broker} rejected the request`;

@@ -1,4 +1,4 @@
-import { ErrorCodes } from "../api/errors";
+import { Code } from "../api/errors";
 
 /**
  * Returns a sentence of guidance for error codes whose message alone does not say what to do,
@@ -6,15 +6,15 @@ import { ErrorCodes } from "../api/errors";
  */
 export function errorHint(code: string): string | null {
   switch (code) {
-    case ErrorCodes.ciphertextTampered:
+    case Code.CiphertextTampered:
       return "A stored secret failed its integrity check, so the data file may have been changed outside Brokerdesk. Re-enter that account's credentials, or restore a backup.";
-    case ErrorCodes.ciphertextMisbound:
+    case Code.CiphertextMisbound:
       return "A stored secret belongs to a different record than the one it was found in. Re-enter that account's credentials.";
-    case ErrorCodes.storage:
+    case Code.Storage:
       return "Brokerdesk could not read or write its data folder. Check the disk has space and the folder is writable, then try again.";
-    case ErrorCodes.keychainUnavailable:
+    case Code.KeychainUnavailable:
       return "The OS keychain cannot be reached right now. Use a master password instead.";
-    case ErrorCodes.internal:
+    case Code.Internal:
       return "This is a bug in Brokerdesk. Trying again may help.";
     default:
       return null;
@@ -26,5 +26,5 @@ export function errorHint(code: string): string | null {
  * shout about: it only means nothing changed.
  */
 export function changeFailure(error: { code: string; message: string }): string {
-  return error.code === ErrorCodes.stepUpRequired ? "Nothing was changed: the two-factor check was cancelled." : error.message;
+  return error.code === Code.StepUpRequired ? "Nothing was changed: the two-factor check was cancelled." : error.message;
 }

@@ -34,17 +34,17 @@ describe("normalizeFieldPath", () => {
 describe("mapFieldErrors", () => {
   it("groups messages by form field and keeps unmatched errors apart", () => {
     const { byField, unmatched } = mapFieldErrors([
-      { field: "instruments[0]", code: "format", message: "“EURUSD” is not valid." },
-      { field: "instruments[3]", code: "format", message: "“XYZ” is not valid." },
+      { field: "instruments[0]", code: "invalid", message: "“EURUSD” is not valid." },
+      { field: "instruments[3]", code: "invalid", message: "“XYZ” is not valid." },
       { field: "credentials.api_key", code: "required", message: "Required." },
       { field: "credentials.apiKey", code: "required", message: "Required." },
-      { field: "mystery", code: "x", message: "Something else." },
+      { field: "mystery", code: "invalid", message: "Something else." },
     ]);
     expect(byField).toEqual({
       instruments: "“EURUSD” is not valid. “XYZ” is not valid.",
       "credentials.apiKey": "Required.",
     });
-    expect(unmatched).toEqual([{ field: "mystery", code: "x", message: "Something else." }]);
+    expect(unmatched).toEqual([{ field: "mystery", code: "invalid", message: "Something else." }]);
   });
 });
 

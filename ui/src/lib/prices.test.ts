@@ -122,7 +122,7 @@ describe("feed state", () => {
     latencyMs: null,
     uptimeMs: null,
     attempt: 0,
-    messages: 0n,
+    messages: 0,
     sessionExpiresAt: null,
     dropsLastHour: 0,
     quality: "good",
@@ -133,7 +133,7 @@ describe("feed state", () => {
     expect(feedState(undefined, false)).toEqual({ kind: "unknown" });
     expect(feedState(undefined, true)).toEqual({ kind: "none" });
     expect(feedState(channel({ state: "connected" }), true)).toEqual({ kind: "live" });
-    const reconnecting = { state: "reconnecting", attempt: 2, nextRetryMs: 1000n, lastError: "stream closed" } as const;
+    const reconnecting = { state: "reconnecting", attempt: 2, nextRetryMs: 1000, lastError: "stream closed" } as const;
     expect(feedState(channel(reconnecting, [{ at: "2026-11-20T10:00:00Z", state: reconnecting }]), true)).toEqual({
       kind: "stale",
       state: "reconnecting",

@@ -3,7 +3,7 @@
  * broker. A success is what lets the account trade live: the backend wants a successful check
  * within the last 24 hours before it switches an account to live mode.
  */
-import { ErrorCodes } from "../api/errors";
+import { Code } from "../api/errors";
 import type { AccountSummary } from "../bindings/AccountSummary";
 import type { BrokerKind } from "../bindings/BrokerKind";
 
@@ -21,11 +21,11 @@ export const canVerify = (broker: BrokerKind) => broker !== "paper";
 
 /** Codes after which trying again soon may well work. */
 const RETRYABLE: ReadonlySet<string> = new Set([
-  ErrorCodes.brokerNetwork,
-  ErrorCodes.brokerTimeout,
-  ErrorCodes.brokerUnavailable,
-  ErrorCodes.brokerRateLimited,
-  ErrorCodes.internal,
+  Code.BrokerNetwork,
+  Code.BrokerTimeout,
+  Code.BrokerUnavailable,
+  Code.BrokerRateLimited,
+  Code.Internal,
 ]);
 
 export interface VerifyFailure {
@@ -42,12 +42,12 @@ export interface VerifyFailure {
 
 /** Codes whose fix is editing the account. */
 const EDIT: ReadonlySet<string> = new Set([
-  ErrorCodes.brokerAuth,
-  ErrorCodes.brokerNotFound,
-  ErrorCodes.brokerConfig,
-  ErrorCodes.brokerRejected,
-  ErrorCodes.ciphertextTampered,
-  ErrorCodes.ciphertextMisbound,
+  Code.BrokerAuth,
+  Code.BrokerNotFound,
+  Code.BrokerConfig,
+  Code.BrokerRejected,
+  Code.CiphertextTampered,
+  Code.CiphertextMisbound,
 ]);
 
 /** The heading and advice for a failed verification, by error code. */
@@ -55,30 +55,30 @@ export function verifyFailure(code: string, broker: string): VerifyFailure {
   const retry = RETRYABLE.has(code);
   const f = (title: string, advice: string, refused = false): VerifyFailure => ({ title, advice, retry, refused, edit: EDIT.has(code) });
   switch (code) {
-    case ErrorCodes.brokerAuth:
+    case Code.BrokerAuth:
       return f(`${broker} refused the stored credentials`, "Edit the account and enter its credentials again (keys are issued per environment), then verify.", true);
-    case ErrorCodes.brokerNetwork:
+    case Code.BrokerNetwork:
       return f(`${broker} could not be reached`, "Check this computer's internet connection and the account's endpoints, then try again.");
-    case ErrorCodes.brokerTimeout:
+    case Code.BrokerTimeout:
       return f(`${broker} did not answer in time`, "The broker may be slow right now. Try again in a moment.");
-    case ErrorCodes.brokerUnavailable:
+    case Code.BrokerUnavailable:
       return f(`${broker} is unavailable right now`, "Brokers are sometimes down for maintenance. Try again later.");
-    case ErrorCodes.brokerRateLimited:
+    case Code.BrokerRateLimited:
       return f(`${broker} is limiting requests`, "Wait a minute, then try again.");
-    case ErrorCodes.verifyRateLimited:
+    case Code.VerifyRateLimited:
       return f("Too many checks in the last minute", "Wait a minute before verifying again: brokers lock out clients that sign in too often.", true);
-    case ErrorCodes.brokerNotFound:
+    case Code.BrokerNotFound:
       return f(`${broker} does not know this account`, "Check the account ID in the account's settings.", true);
-    case ErrorCodes.brokerConfig:
+    case Code.BrokerConfig:
       return f(`These settings cannot be used with ${broker}`, "Check the account ID, the credentials and the endpoints in the account's settings.", true);
-    case ErrorCodes.brokerRejected:
+    case Code.BrokerRejected:
       return f(`${broker} rejected the request`, "Check the account's settings, then try again.", true);
-    case ErrorCodes.brokerUnsupported:
+    case Code.BrokerUnsupported:
       return f(`${broker} accounts cannot be verified`, "This broker has nothing to check credentials against.", true);
-    case ErrorCodes.ciphertextTampered:
-    case ErrorCodes.ciphertextMisbound:
+    case Code.CiphertextTampered:
+    case Code.CiphertextMisbound:
       return f("The stored credentials cannot be read", "Edit the account and enter its credentials again.", true);
-    case ErrorCodes.notFound:
+    case Code.NotFound:
       return f("This account no longer exists", "It may have been removed from the command line.", true);
     default:
       return f("The check failed", "Try again. If it keeps failing, the message above says why.");

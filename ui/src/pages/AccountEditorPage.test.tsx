@@ -69,9 +69,9 @@ describe("AccountEditorPage", () => {
     vi.mocked(api.accountAdd).mockRejectedValue(
       new BrokerdeskError("validation", "Some fields need attention.", [
         { field: "credentials.api_key", code: "required", message: "The token is required." },
-        { field: "risk.maxLeverage", code: "range", message: "Use a leverage between 1 and 500." },
-        { field: "instruments[1]", code: "format", message: "“EURUSD” is not an instrument." },
-        { field: "somethingElse", code: "x", message: "Not tied to an input." },
+        { field: "risk.maxLeverage", code: "out_of_range", message: "Use a leverage between 1 and 500." },
+        { field: "instruments[1]", code: "invalid", message: "“EURUSD” is not an instrument." },
+        { field: "somethingElse", code: "invalid", message: "Not tied to an input." },
       ]),
     );
     renderEditor();

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import type { Account } from "../bindings/Account";
 import type { AccountInput } from "../bindings/AccountInput";
@@ -84,7 +84,7 @@ export function AccountEditorPage({ id }: { id?: string }) {
     return (
       <div className="page">
         <PageHeader title={title} back={backLink} />
-        <Banner tone="danger" title={error.code === ErrorCodes.notFound ? "This account no longer exists" : "The account could not be opened"}>
+        <Banner tone="danger" title={error.code === Code.NotFound ? "This account no longer exists" : "The account could not be opened"}>
           <ErrorText error={error} />
         </Banner>
       </div>
@@ -199,7 +199,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
 
   /** Shows what the backend refused: field errors inline, the broker's refusal beside the credentials. */
   const showFailure = (error: BrokerdeskError, input: AccountInput, action: CheckAction) => {
-    if (error.code === ErrorCodes.chooseBrokerAccount) {
+    if (error.code === Code.ChooseBrokerAccount) {
       // The picker says it better than the message (written for the command line).
       setCheck({ kind: "idle" });
       void findAccounts(input);
@@ -208,7 +208,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
     } else {
       setCheck({ kind: "idle" });
     }
-    const refused = isRefusal(error.code) && error.code !== ErrorCodes.chooseBrokerAccount;
+    const refused = isRefusal(error.code) && error.code !== Code.ChooseBrokerAccount;
     const message = refused
       ? `${refusalTitle(error.code, brokerName)}: ${brokerReason(error.message)}${action === "save" ? " Nothing was saved." : ""}`
       : error.hasFieldErrors()
@@ -217,7 +217,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
     if (error.hasFieldErrors()) {
       const mapped = mapFieldErrors(error.fields);
       // The backend's wording is for the command line; here the picker below is the way to choose.
-      if (error.code === ErrorCodes.chooseBrokerAccount) mapped.byField.brokerAccountId = CHOOSE_ACCOUNT_MESSAGE;
+      if (error.code === Code.ChooseBrokerAccount) mapped.byField.brokerAccountId = CHOOSE_ACCOUNT_MESSAGE;
       setBadInstruments(itemsWithErrors(error.fields, "instruments", input.instruments));
       fail(mapped.byField, mapped.unmatched, message, action);
     } else {

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import type { Account } from "../bindings/Account";
 import { Banner, ErrorText, Spinner } from "../components/Banner";
@@ -43,7 +43,7 @@ export function AccountsPage() {
     } catch (e) {
       const error = e as BrokerdeskError;
       // Already gone is what the user wanted; anything else is worth saying.
-      if (error.code !== ErrorCodes.notFound) notify(changeFailure(error), error.code === ErrorCodes.stepUpRequired ? "info" : "danger");
+      if (error.code !== Code.NotFound) notify(changeFailure(error), error.code === Code.StepUpRequired ? "info" : "danger");
     } finally {
       setRemoving(null);
       reload();

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import { Banner } from "../components/Banner";
 import { Dialog } from "../components/Dialog";
@@ -182,8 +182,8 @@ function PasswordCard({ hasPassword }: { hasPassword: boolean }) {
       notify(hasPassword ? "Master password changed." : "Master password set. Brokerdesk will start locked from now on.");
     } catch (err) {
       const error = err as BrokerdeskError;
-      if (error.code === ErrorCodes.wrongPassword) setErrors({ current: error.message });
-      else if (error.code === ErrorCodes.weakPassword) setErrors({ next: error.message });
+      if (error.code === Code.WrongPassword) setErrors({ current: error.message });
+      else if (error.code === Code.WeakPassword) setErrors({ next: error.message });
       else setErrors({ general: changeFailure(error) });
     } finally {
       setBusy(false);

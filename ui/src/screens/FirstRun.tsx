@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import { Banner } from "../components/Banner";
 import { PasswordField } from "../components/Field";
@@ -38,8 +38,8 @@ export function FirstRun() {
       setStatus(await api.vaultInit(choice === "password" ? password : null));
     } catch (err) {
       const error = err as BrokerdeskError;
-      if (error.code === ErrorCodes.weakPassword) setErrors({ password: error.message });
-      else if (error.code === ErrorCodes.keychainUnavailable || error.code === ErrorCodes.passwordRequired) {
+      if (error.code === Code.WeakPassword) setErrors({ password: error.message });
+      else if (error.code === Code.KeychainUnavailable || error.code === Code.PasswordRequired) {
         setChoice("password");
         setErrors({ general: error.message });
       } else setErrors({ general: error.message });

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import type { ApiError } from "../bindings/ApiError";
 import { Banner } from "../components/Banner";
@@ -13,19 +13,19 @@ import { DataDir } from "./FirstRun";
 /** What the user can do about each reason the keychain did not give up the vault's key. */
 function adviceFor(code: string | undefined): string[] {
   switch (code) {
-    case ErrorCodes.keychainKeyMissing:
+    case Code.KeychainKeyMissing:
       return [
         "If this data folder was copied or restored from another computer or user account, its key is still in that account's keychain. Open Brokerdesk there, or sign in here as that user.",
         "If you keep more than one Brokerdesk data folder, check that this is the one you meant to open.",
         "If the keychain entry was deleted, the stored credentials cannot be decrypted any more. Move the data folder aside and start Brokerdesk again to create a new vault.",
       ];
-    case ErrorCodes.keychainKeyMismatch:
+    case Code.KeychainKeyMismatch:
       return [
         "The keychain holds the key of another Brokerdesk vault, or of an older key of this one (for example after restoring an older copy of the data folder).",
         "Open the data folder that belongs to this keychain entry, or restore the copy of this folder that was in use when the key was last rotated.",
       ];
-    case ErrorCodes.keychainUnavailable:
-    case ErrorCodes.keychainFailed:
+    case Code.KeychainUnavailable:
+    case Code.KeychainFailed:
       return [
         "Make sure you are signed in to your desktop session and your keychain is unlocked. On Linux a Secret Service (GNOME Keyring or KWallet) must be running.",
         "Then choose Try again. Nothing has been changed or lost.",

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import type { FormEvent } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import type { TwoFactorStatus } from "../bindings/TwoFactorStatus";
 import { Banner } from "../components/Banner";
@@ -49,12 +49,12 @@ export function StepUpDialog({ onVerified, onCancel }: { onVerified: (status: Tw
     } catch (err) {
       const failure = err as BrokerdeskError;
       setCode("");
-      if (failure.code === ErrorCodes.twofaLockedOut) {
+      if (failure.code === Code.TwofaLockedOut) {
         setError(undefined);
         const status = await api.twofaStatus().catch(() => null);
         setLockedUntil(status?.lockedUntil ?? null);
         if (!status?.lockedUntil) setGeneral(failure.message);
-      } else if (failure.code === ErrorCodes.wrongCode || failure.code === ErrorCodes.codeReplayed) {
+      } else if (failure.code === Code.WrongCode || failure.code === Code.CodeReplayed) {
         setError(asSentence(failure.message));
       } else {
         setGeneral(failure.message);

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import { Banner } from "../components/Banner";
 import { PasswordField } from "../components/Field";
@@ -33,7 +33,7 @@ export function Unlock() {
       setStatus(next);
     } catch (err) {
       const error = err as BrokerdeskError;
-      if (error.code === ErrorCodes.wrongPassword) {
+      if (error.code === Code.WrongPassword) {
         setFieldError(error.message);
         setPassword("");
       } else setGeneralError(error.message);

@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import * as api from "../api/client";
-import { ErrorCodes } from "../api/client";
+import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import type { VaultStatus } from "../bindings/VaultStatus";
 
@@ -49,10 +49,10 @@ export function VaultProvider({ children }: { children: ReactNode }) {
       .catch((error: BrokerdeskError) => setState({ phase: "error", error }));
     const stopEvents = api.onVaultStatus(setStatus);
     const stopErrors = api.onSessionError((error) => {
-      if (error.code === ErrorCodes.vaultChanged) {
+      if (error.code === Code.VaultChanged) {
         setNotice("The vault changed outside this window (for example from the command line). Its state was reloaded.");
         setEpoch((n) => n + 1);
-      } else if (error.code === ErrorCodes.locked) {
+      } else if (error.code === Code.Locked) {
         setNotice("The vault is locked. Unlock it to continue.");
       }
       void refresh();

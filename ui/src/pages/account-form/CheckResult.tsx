@@ -1,4 +1,4 @@
-import { ErrorCodes } from "../../api/errors";
+import { Code } from "../../api/errors";
 import type { AccountSummary } from "../../bindings/AccountSummary";
 import { Banner } from "../../components/Banner";
 import { Icon } from "../../components/Icon";
@@ -9,12 +9,12 @@ import type { CheckView } from "../../lib/accountCheck";
 function refusalAdvice(code: string, action: "test" | "save"): string {
   const saved = action === "save" ? "Nothing was saved." : "Nothing was saved: this was only a test.";
   switch (code) {
-    case ErrorCodes.brokerAuth:
+    case Code.BrokerAuth:
       return `${saved} Check the credentials (and that they are for this environment), then try again.`;
-    case ErrorCodes.verifyRateLimited:
+    case Code.VerifyRateLimited:
       return `${saved} Wait a minute before checking again.`;
-    case ErrorCodes.brokerNotFound:
-    case ErrorCodes.brokerConfig:
+    case Code.BrokerNotFound:
+    case Code.BrokerConfig:
       return `${saved} Check the account ID and the endpoints, then try again.`;
     default:
       return saved;

@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from "react";
 import type { KeyboardEvent } from "react";
 import * as api from "../../api/client";
-import { ErrorCodes } from "../../api/client";
+import { Code } from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
 import type { InstrumentInfo } from "../../bindings/InstrumentInfo";
 import { Icon } from "../../components/Icon";
@@ -57,8 +57,8 @@ export function InstrumentSearch({ accountId, accountName, existing, onAdd, disa
         .then((results) => live && setSearch({ phase: "results", query: trimmed, results }))
         .catch((e: BrokerdeskError) => {
           if (!live) return;
-          if (e.code === ErrorCodes.searchUnsupported) setUnsupported(true);
-          setSearch({ phase: "free", query: trimmed, reason: e.code === ErrorCodes.searchUnsupported ? "No instrument search at this broker" : `Search failed: ${e.message}` });
+          if (e.code === Code.SearchUnsupported) setUnsupported(true);
+          setSearch({ phase: "free", query: trimmed, reason: e.code === Code.SearchUnsupported ? "No instrument search at this broker" : `Search failed: ${e.message}` });
         });
     }, SEARCH_DEBOUNCE_MS);
     return () => {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import type { FormEvent } from "react";
 import * as api from "../../api/client";
-import { ErrorCodes } from "../../api/client";
+import { Code } from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
 import type { TwoFactorSetup } from "../../bindings/TwoFactorSetup";
 import { Banner, Spinner } from "../../components/Banner";
@@ -65,7 +65,7 @@ export function TwoFactorSetupDialog({ resume, onClose }: { resume: boolean; onC
     } catch (err) {
       const error = err as BrokerdeskError;
       setCode("");
-      if (error.code === ErrorCodes.twofaLockedOut) {
+      if (error.code === Code.TwofaLockedOut) {
         setCodeError(undefined);
         setLockedUntil((await api.twofaStatus().catch(() => null))?.lockedUntil ?? null);
       } else {
