@@ -88,6 +88,12 @@ pub enum Command {
     /// bid, ask, last, sizes, time, receivedAt), or aligned text with --text. Reconnects and
     /// re-subscribes by itself; stops after --count ticks or --seconds, or on Ctrl-C.
     Stream(StreamArgs),
+    /// Run Brokerdesk's runtime in this terminal — the same one the desktop app runs: every
+    /// account's connections and price streams, kept in step with the profile (changes made
+    /// by another process included) — and print its events as JSON lines
+    /// (`{"event": "connection-event", "payload": {...}}`). Stops after --count events or
+    /// --seconds, or on Ctrl-C.
+    Watch(WatchArgs),
     /// Switch an account between paper and live trading. Live needs a fresh two-factor
     /// step-up (--totp) and the account's credentials accepted by its broker in the last
     /// 24 hours (`account verify`). Paper is always allowed.
@@ -118,6 +124,16 @@ pub struct StreamArgs {
     /// Human-readable lines instead of JSON lines.
     #[arg(long)]
     pub text: bool,
+}
+
+#[derive(Args)]
+pub struct WatchArgs {
+    /// Stop after N events.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after S seconds (fractions allowed).
+    #[arg(long, value_name = "S")]
+    pub seconds: Option<f64>,
 }
 
 /// `--totp`, on every command that needs a fresh two-factor step-up.

@@ -252,3 +252,79 @@ async fn failed_unlocks_are_audited() {
         Code::Locked
     );
 }
+
+/// Every operation the guard knows as sensitive ([`Sensitive::ALL`]) is refused without a
+/// fresh code and changes nothing. The match has no wildcard: a new sensitive operation does
+/// not compile here until it is tried.
+#[tokio::test]
+async fn every_sensitive_operation_is_guarded() {
+    use brokerdesk_core::api::guard::Sensitive;
+
+    let dir = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(1_900_000_000));
+    let n2 = now.clone();
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap()
+        .with_twofa_clock(Arc::new(move || {
+            Utc.timestamp_opt(n2.load(Ordering::SeqCst), 0).unwrap()
+        }));
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    let fx = bd
+        .account_add(oanda("FX", "token-before-2fa-0123456789"))
+        .await
+        .unwrap();
+    let setup = bd.twofa_setup().await.unwrap();
+    let secret = base32_decode(&setup.secret);
+    bd.twofa_enable(&phone_code(&secret, now.load(Ordering::SeqCst)))
+        .await
+        .unwrap();
+    now.fetch_add(16 * 60, Ordering::SeqCst);
+    let audit_before = bd.audit_list(&AuditFilter::default()).await.unwrap().len();
+
+    for op in Sensitive::ALL {
+        let result = match op {
+            Sensitive::StoreCredentials => bd
+                .account_add(oanda("FX 2", "token-refused-0123456789"))
+                .await
+                .map(drop),
+            Sensitive::MoveCredentials => {
+                let mut moved = AccountInput::from_account(&fx);
+                moved.rest_url = Some("https://elsewhere.example.com".into());
+                bd.account_update(&fx.id, moved).await.map(drop)
+            }
+            Sensitive::RemoveAccount => bd.account_remove(&fx.id).await.map(drop),
+            Sensitive::SwitchToLive => bd
+                .account_set_mode(&fx.id, TradingMode::Live)
+                .await
+                .map(drop),
+            Sensitive::ChangePassword => bd
+                .change_password(
+                    Some(Secret::new(PASSWORD)),
+                    Secret::new("another long password"),
+                )
+                .await
+                .map(drop),
+            Sensitive::PurgeCredentials => bd.credentials_purge().await.map(drop),
+            Sensitive::DisableTwofa => bd.twofa_disable().await.map(drop),
+            Sensitive::RegenerateBackupCodes => bd.twofa_regenerate_backup_codes().await.map(drop),
+        };
+        let err = result.expect_err(&format!("{op:?} went through without a code"));
+        assert_eq!(err.code, Code::StepUpRequired, "{op:?}: {err}");
+    }
+
+    // Nothing changed: the account, its credentials, 2FA, and no audit entry but failures.
+    let list = bd.accounts_list().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].credentials, fx.credentials);
+    assert_eq!(list[0].rest_url, fx.rest_url);
+    assert_eq!(list[0].mode, TradingMode::Paper);
+    assert!(bd.twofa_status().await.unwrap().enabled);
+    let audit_after = bd.audit_list(&AuditFilter::default()).await.unwrap();
+    assert_eq!(
+        audit_after.len(),
+        audit_before,
+        "a refused change was audited as done"
+    );
+    bd.close().await;
+}

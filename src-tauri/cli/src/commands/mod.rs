@@ -7,6 +7,7 @@ mod settings;
 mod stream;
 mod twofa;
 mod vault;
+mod watch;
 
 use brokerdesk_core::Code;
 use std::io::{BufRead, IsTerminal, Write};
@@ -146,7 +147,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     if let Err(m) = logging::init(&data_dir, false) {
         eprintln!("warning: {m}");
     }
-    let bd = Brokerdesk::open_as(&data_dir, default_keystore(), ACTOR).await?;
+    let bd = std::sync::Arc::new(Brokerdesk::open_as(&data_dir, default_keystore(), ACTOR).await?);
     let result = match cli.command {
         Command::Audit(AuditCommand::Verify) => audit::verify(&bd, &mut ctx).await,
         command => dispatch(&bd, command, &mut ctx)
@@ -160,7 +161,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     })
 }
 
-async fn dispatch(bd: &Brokerdesk, command: Command, ctx: &mut Ctx) -> Result<(), ApiError> {
+async fn dispatch(
+    bd: &std::sync::Arc<Brokerdesk>,
+    command: Command,
+    ctx: &mut Ctx,
+) -> Result<(), ApiError> {
     match command {
         Command::Init => vault::init(bd, ctx).await,
         Command::Status => vault::status(bd, ctx).await,
@@ -197,6 +202,7 @@ async fn dispatch(bd: &Brokerdesk, command: Command, ctx: &mut Ctx) -> Result<()
             account::purge(bd, ctx, yes, step_up).await
         }
         Command::Stream(a) => stream::stream(bd, ctx, a).await,
+        Command::Watch(a) => watch::watch(bd, ctx, a).await,
         Command::Mode { id, mode, step_up } => account::mode(bd, ctx, &id, mode, step_up).await,
         Command::Settings(cmd) => match cmd {
             SettingsCommand::Show => settings::show(bd, ctx).await,
