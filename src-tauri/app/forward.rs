@@ -57,6 +57,9 @@ pub async fn run<R: TauriRuntime>(app: AppHandle<R>, rt: Arc<Runtime>, cancel: C
                         }
                         _ => {}
                     }
+                    if !rt.window_may_see(&event) {
+                        continue;
+                    }
                     if let Err(e) = app.emit(event.name(), event.payload()) {
                         tracing::warn!(error = %e, event = event.name(), "could not emit an event");
                     }

@@ -26,6 +26,7 @@ pub mod clipboard;
 pub mod forward;
 pub mod harden;
 pub mod host;
+pub mod navigation;
 pub mod notify;
 pub mod shutdown;
 pub mod state;
@@ -87,6 +88,9 @@ pub fn app_builder<R: Runtime>(
         .plugin(tauri_plugin_notification::init())
         // Used from Rust only (`clipboard_write_secret`); the webview has no clipboard permission.
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Used from Rust only: web links open in the browser, never in the window.
+        .plugin(tauri_plugin_opener::init())
+        .plugin(navigation::guard())
         .manage(CoreState::new(data_dir))
         .manage(SecretClipboard::default())
         .manage(Forwarder::default())

@@ -116,13 +116,13 @@ async fn pump(mut socket: WebSocket, runtime: Arc<Runtime>) {
     loop {
         tokio::select! {
             event = rx.recv() => match event {
-                Ok(RuntimeEvent::Ui(e)) => {
+                Ok(RuntimeEvent::Ui(e)) if runtime.window_may_see(&e) => {
                     let text = serde_json::json!({ "event": e.name(), "payload": e.payload() }).to_string();
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         break;
                     }
                 }
-                Ok(RuntimeEvent::Notify(_)) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             },
             incoming = socket.recv() => match incoming {

@@ -53,6 +53,11 @@ pub trait Host: Send + Sync {
     fn downloads_dir(&self) -> Option<PathBuf>;
 }
 
+/// The commands the window may call while the vault is locked (or before it exists): the
+/// unlock screen's and the first run's. Every other command is refused with `locked` (or
+/// `not_initialized`) here, whatever it would do itself.
+pub const WHILE_LOCKED: &[&str] = &["vault_status", "vault_init", "vault_unlock", "app_activity"];
+
 /// What a command runs against.
 pub struct Ctx<'a> {
     pub runtime: &'a Arc<Runtime>,
@@ -86,6 +91,9 @@ macro_rules! commands {
             args: serde_json::Value,
         ) -> Result<serde_json::Value, ApiError> {
             let args = if args.is_null() { serde_json::json!({}) } else { args };
+            if !WHILE_LOCKED.contains(&name) {
+                cx.runtime.core().require_unlocked().await?;
+            }
             match name {
                 $(stringify!($name) => {
                     let $a: $name::Args = serde_json::from_value(args).map_err(|e| {

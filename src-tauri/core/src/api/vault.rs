@@ -117,6 +117,16 @@ impl Brokerdesk {
         self.status().await
     }
 
+    /// Fails with `locked` (or `not_initialized`) unless the vault is unlocked.
+    pub async fn require_unlocked(&self) -> Result<(), ApiError> {
+        self.vault.unlocked().await.map(drop).map_err(api)
+    }
+
+    /// Returns whether the vault is unlocked in this process.
+    pub fn is_unlocked(&self) -> bool {
+        self.vault.is_unlocked()
+    }
+
     /// Unlocks only if the vault is locked (the CLI calls this before every command).
     pub async fn ensure_unlocked(&self, password: Option<Secret>) -> Result<(), ApiError> {
         let s = self.status().await?;

@@ -139,6 +139,13 @@ impl Runtime {
         &self.core
     }
 
+    /// Returns whether the window may be sent `event` now: while the vault is locked it sees
+    /// only `vault-status` (the unlock screen), never prices, accounts or connections, though
+    /// the connections keep running (see the README's app lock).
+    pub fn window_may_see(&self, event: &UiEvent) -> bool {
+        matches!(event, UiEvent::VaultStatus(_)) || self.core.is_unlocked()
+    }
+
     /// Subscribes to everything the runtime publishes from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<RuntimeEvent> {
         self.out.subscribe()

@@ -270,6 +270,11 @@ impl Vault {
         }
     }
 
+    /// Returns whether the key is in memory (no database read).
+    pub fn is_unlocked(&self) -> bool {
+        self.current().is_some()
+    }
+
     fn current(&self) -> Option<Arc<Unlocked>> {
         self.unlocked.read().map(|g| g.clone()).unwrap_or(None)
     }

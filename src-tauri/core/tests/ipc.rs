@@ -1,0 +1,118 @@
+//! The IPC contract as the window sees it, through [`commands::dispatch`] (what the app's
+//! invoke handler and the development server both call): while the vault is locked every
+//! command but the unlock screen's is refused, and errors cross as `{code, message, fields}`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use brokerdesk_core::api::commands::{self, Ctx, Host, COMMANDS, WHILE_LOCKED};
+use brokerdesk_core::runtime::{Notice, Runtime, RuntimeOptions};
+use brokerdesk_core::vault::keychain::NoKeychain;
+use brokerdesk_core::{ApiError, Brokerdesk, Code, Secret};
+use serde_json::json;
+
+struct NoHost;
+
+#[async_trait]
+impl Host for NoHost {
+    fn notify(&self, _: &Notice) -> Result<(), ApiError> {
+        Ok(())
+    }
+    async fn clipboard_write_secret(&self, _: Secret) -> Result<(), ApiError> {
+        Ok(())
+    }
+    fn downloads_dir(&self) -> Option<PathBuf> {
+        None
+    }
+}
+
+async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
+    let core = Arc::new(Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap());
+    Runtime::start(
+        core,
+        RuntimeOptions {
+            auto_lock: false,
+            ..RuntimeOptions::default()
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_locked_vault_answers_only_the_unlock_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path()).await;
+    let cx = Ctx {
+        runtime: &rt,
+        host: &NoHost,
+    };
+    // Before the first run: not_initialized for everything but the first run's commands.
+    for name in COMMANDS.iter().filter(|c| !WHILE_LOCKED.contains(c)) {
+        let e = commands::dispatch(&cx, name, json!({})).await.unwrap_err();
+        assert_eq!(e.code, Code::NotInitialized, "{name}: {e}");
+    }
+    commands::dispatch(
+        &cx,
+        "vault_init",
+        json!({"password": "correct horse battery staple"}),
+    )
+    .await
+    .unwrap();
+    commands::dispatch(&cx, "accounts_list", json!({}))
+        .await
+        .unwrap();
+    commands::dispatch(&cx, "vault_lock", json!({}))
+        .await
+        .unwrap();
+    for name in COMMANDS.iter().filter(|c| !WHILE_LOCKED.contains(c)) {
+        let e = commands::dispatch(&cx, name, json!({})).await.unwrap_err();
+        assert_eq!(e.code, Code::Locked, "{name} answered while locked: {e}");
+    }
+    let status = commands::dispatch(&cx, "vault_status", json!(null))
+        .await
+        .unwrap();
+    assert_eq!(status["locked"], json!(true));
+    rt.shutdown().await;
+    rt.core().close().await;
+}
+
+#[tokio::test]
+async fn errors_cross_as_code_message_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path()).await;
+    let cx = Ctx {
+        runtime: &rt,
+        host: &NoHost,
+    };
+    commands::dispatch(
+        &cx,
+        "vault_init",
+        json!({"password": "correct horse battery staple"}),
+    )
+    .await
+    .unwrap();
+    let e = commands::dispatch(
+        &cx,
+        "account_add",
+        json!({"input": {"name": "", "broker": "paper", "environment": "practice"}, "check": false}),
+    )
+    .await
+    .unwrap_err();
+    let wire = serde_json::to_value(&e).unwrap();
+    assert_eq!(wire["code"], json!("validation"));
+    assert!(wire["message"].is_string());
+    assert_eq!(wire["fields"][0]["field"], json!("name"));
+    assert_eq!(wire["fields"][0]["code"], json!("required"));
+    let e = commands::dispatch(&cx, "no_such_command", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        json!({"code": "internal", "message": "no command named \"no_such_command\"", "fields": []})
+    );
+    rt.shutdown().await;
+    rt.core().close().await;
+}
