@@ -399,7 +399,16 @@ impl TwoFactor {
         let step =
             totp::matching_step(&t, code, unix).map(|s| i64::try_from(s).unwrap_or(i64::MAX));
 
+        // Read-modify-write of the counters in one immediate transaction: the row is read
+        // again under the write lock, so parallel wrong codes (several processes, or many
+        // calls at once) each count, and a lockout set meanwhile is honoured.
         let mut tx = self.store.begin_write().await?;
+        let row = self.load(&mut *tx).await?.ok_or(TwofaError::NotSetUp)?;
+        if let Some(until) = row.locked_until.filter(|t| *t > now) {
+            return Err(TwofaError::LockedOut {
+                until: fmt_time(until),
+            });
+        }
         let outcome = match step {
             Some(s) if s <= row.last_step => Err(TwofaError::Replayed),
             Some(s) => {

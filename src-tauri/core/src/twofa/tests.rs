@@ -414,3 +414,45 @@ async fn key_rotation_reseals_the_totp_secret() {
         .await
         .expect("still verifies");
 }
+
+/// Regression: 20 wrong codes at once used to read the failure count before taking the
+/// write lock, so updates were lost and the lockout stopped escalating. Now all count: four
+/// are wrong codes, the fifth starts the lockout, and it and every later one are refused as
+/// locked out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_codes_all_count_and_lock_out_once() {
+    let e = env().await;
+    let (secret, _) = e.enabled().await;
+    let key = e.vault.unlocked().await.expect("key");
+    let good = phone_code(&secret, e.t());
+    let wrong = if good == "000000" { "111111" } else { "000000" };
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (twofa, key) = (e.twofa.clone(), key.clone());
+            tokio::spawn(async move { twofa.verify(&key, wrong).await })
+        })
+        .collect();
+    let mut wrong_codes = 0;
+    let mut locked = 0;
+    for t in tasks {
+        match t.await.expect("join") {
+            Err(TwofaError::WrongCode { .. }) => wrong_codes += 1,
+            Err(TwofaError::LockedOut { .. }) => locked += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let max = i32::try_from(MAX_FAILURES).unwrap();
+    assert_eq!((wrong_codes, locked), (max - 1, 20 - (max - 1)));
+    let status = e.twofa.status().await.expect("status");
+    assert!(status.locked_until.is_some());
+    // The right code is refused too until the lockout ends; the next lockout is longer.
+    assert!(matches!(
+        e.twofa.verify(&key, &good).await,
+        Err(TwofaError::LockedOut { .. })
+    ));
+    let lockouts: i64 = sqlx::query_scalar("SELECT lockouts FROM twofa WHERE id = 1")
+        .fetch_one(e.store.pool())
+        .await
+        .expect("lockouts");
+    assert_eq!(lockouts, 1);
+}

@@ -34,11 +34,27 @@ impl KdfParams {
         p: 1,
     };
 
-    /// Returns true when these parameters meet OWASP's minimum (m·t at least the floor's).
+    /// The ceiling: stored parameters above it are refused too, or an edited profile could
+    /// make unlocking allocate gigabytes or run for hours (`t = 4000000000`). At most 1 GiB,
+    /// 16 passes, 8 lanes, and m·t at most 32 times the default's (a few seconds here).
+    pub const MAX: KdfParams = KdfParams {
+        m_kib: 1024 * 1024,
+        t: 16,
+        p: 8,
+    };
+
+    /// Returns true when these parameters meet OWASP's minimum (m·t at least the floor's) and
+    /// stay under [`KdfParams::MAX`].
     pub fn meets_floor(&self) -> bool {
         let cost = u64::from(self.m_kib) * u64::from(self.t);
         let floor = u64::from(Self::OWASP_MIN.m_kib) * u64::from(Self::OWASP_MIN.t);
-        self.m_kib >= 19 * 1024 && cost >= floor && self.p >= 1 && self.m_kib <= 4 * 1024 * 1024
+        let ceiling = 32 * u64::from(Self::DEFAULT.m_kib) * u64::from(Self::DEFAULT.t);
+        self.m_kib >= Self::OWASP_MIN.m_kib
+            && cost >= floor
+            && cost <= ceiling
+            && (1..=Self::MAX.p).contains(&self.p)
+            && self.m_kib <= Self::MAX.m_kib
+            && self.t <= Self::MAX.t
     }
 }
 
@@ -92,5 +108,36 @@ mod tests {
             Err(KdfError::BadParams)
         ));
         assert!(KdfParams::DEFAULT.meets_floor());
+    }
+
+    /// Regression: a stored `t = 4000000000` made unlocking hang; an edited `m` could ask
+    /// for gigabytes. Both are refused before Argon2 runs.
+    #[test]
+    fn refuses_absurd_params_at_once() {
+        for absurd in [
+            KdfParams {
+                t: 4_000_000_000,
+                ..KdfParams::DEFAULT
+            },
+            KdfParams {
+                m_kib: u32::MAX,
+                ..KdfParams::DEFAULT
+            },
+            KdfParams {
+                m_kib: 1024 * 1024,
+                t: 16,
+                p: 1,
+            },
+            KdfParams {
+                p: 1000,
+                ..KdfParams::DEFAULT
+            },
+        ] {
+            assert!(
+                matches!(derive(b"pw", b"0123456789abcdef", absurd), Err(KdfError::BadParams)),
+                "{absurd:?}"
+            );
+        }
+        assert!(KdfParams::MAX.m_kib >= KdfParams::DEFAULT.m_kib);
     }
 }
