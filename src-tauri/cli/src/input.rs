@@ -51,13 +51,24 @@ impl Input {
         read_line().map_err(|m| error(Code::Validation, format!("{what} from stdin: {m}")))
     }
 
-    /// Resolves a secret argument: `-` reads the next stdin line.
+    /// Resolves a secret argument: `-` reads the next stdin line. A credential given literally
+    /// works, with a warning: other processes can read a command line (`/proc/*/cmdline`,
+    /// `ps`), and the shell keeps it in its history.
     pub fn secret(&mut self, value: Secret, what: &str) -> Result<Secret, ApiError> {
         if value.expose() == "-" {
-            self.next_line(what)
-        } else {
-            Ok(value)
+            return self.next_line(what);
         }
+        if what.starts_with("--api-") {
+            eprintln!(
+                "warning: {what} was given on the command line, where other processes and the shell history can see it; pass `{what} -` and send it on stdin instead"
+            );
+        }
+        Ok(value)
+    }
+
+    /// Sets the master password (typed at a prompt).
+    pub fn set_password(&mut self, password: Secret) {
+        self.password = Some(Some(password));
     }
 
     /// Resolves an optional secret flag: `-` reads the next stdin line.

@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod errors;
+mod harden;
 mod input;
 mod output;
 mod values;
@@ -21,11 +22,15 @@ use crate::commands::Failure;
 use crate::errors::{error, to_exit, EXIT_USAGE};
 
 fn main() -> ExitCode {
+    let hardening = harden::process();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
     let as_json = cli.json;
+    if let Some(warning) = hardening {
+        eprintln!("warning: {warning}");
+    }
     // `stream` reads the socket and writes stdout at once: give each a core. Every other
     // command is one request at a time.
     let mut builder = if matches!(cli.command, crate::args::Command::Stream(_)) {

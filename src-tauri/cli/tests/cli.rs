@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::process::Stdio;
+
 use serde_json::{json, Value};
 
 use common::{contains, files_under, masks, names, Profile, Run, PW};
@@ -512,4 +514,35 @@ fn account_verify_checks_credentials_with_the_broker() {
     r.expect_error(5, "broker_auth");
     assert!(!r.stdout.contains("wrong-token"));
     rt.block_on(sim.shutdown());
+}
+
+/// Regression: `brokerdesk … | head` panicked ("failed printing to stdout: Broken pipe", exit
+/// 101) when the reader went away. Now the CLI ends quietly, as Unix tools do.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let p = Profile::new();
+    p.init();
+    // Enough rows that the output cannot fit in the pipe's buffer.
+    p.sqlite(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) \
+         INSERT INTO audit_log (at, actor, event, account_id, detail, prev_hash, hash) \
+         SELECT '2026-01-01T00:00:00Z', 'cli', 'settings_changed', NULL, \
+                printf('padding %d %s', i, hex(randomblob(40))), X'00', X'00' FROM n;",
+    );
+    let mut child = p
+        .command(&["--json", "audit", "list", "--limit", "5000"], Some(PW))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little, then hang up.
+    let mut first = [0u8; 16];
+    let mut out = child.stdout.take().unwrap();
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    drop(out);
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(101), "{err}");
 }

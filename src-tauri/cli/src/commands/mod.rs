@@ -58,9 +58,27 @@ impl Ctx {
         }
     }
 
-    /// Reads the master password and unlocks the vault with it (if it is locked).
+    /// Reads the master password and unlocks the vault with it (if it is locked). With no
+    /// password given and a terminal at hand, asks for it without echoing.
     async fn unlock(&mut self, bd: &Brokerdesk) -> Result<Option<Secret>, ApiError> {
-        let password = self.input.password()?;
+        let mut password = self.input.password()?;
+        if password.is_none() && crate::harden::can_prompt() {
+            let s = bd.status().await?;
+            if s.initialized
+                && s.locked
+                && s.protection == Some(brokerdesk_core::vault::VaultProtection::Password)
+            {
+                let typed = crate::harden::prompt_hidden("Master password: ").map_err(|e| {
+                    error(
+                        Code::PasswordMissing,
+                        format!("cannot read the password: {e}"),
+                    )
+                })?;
+                let typed = Secret::new(typed);
+                self.input.set_password(typed.clone());
+                password = Some(typed);
+            }
+        }
         bd.ensure_unlocked(password.clone()).await?;
         Ok(password)
     }

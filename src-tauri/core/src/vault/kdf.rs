@@ -134,7 +134,10 @@ mod tests {
             },
         ] {
             assert!(
-                matches!(derive(b"pw", b"0123456789abcdef", absurd), Err(KdfError::BadParams)),
+                matches!(
+                    derive(b"pw", b"0123456789abcdef", absurd),
+                    Err(KdfError::BadParams)
+                ),
                 "{absurd:?}"
             );
         }
