@@ -109,7 +109,23 @@ async fn only_the_killed_sims_accounts_reconnect() {
 
     sims[0].revive().await;
     wait_until(LONG, "the OANDA accounts back", || all(&m, None, connected)).await;
-    let events = drain(&mut rx);
+    // The followers publish each change after persisting it: the last `Connected` events may
+    // trail the state the manager already reports, so collect until they are all in.
+    let mut events = drain(&mut rx);
+    let oanda_back = |events: &[ConnectionEvent]| {
+        ids.iter().filter(|(_, k)| *k == Kind::Oanda).all(|(id, _)| {
+            events
+                .iter()
+                .rev()
+                .find(|e| &e.account_id == id && e.channel == Channel::Order)
+                .is_some_and(|e| e.state == ConnState::Connected)
+        })
+    };
+    let deadline = tokio::time::Instant::now() + LONG;
+    while !oanda_back(&events) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        events.extend(drain(&mut rx));
+    }
     for (id, _) in ids.iter().filter(|(_, k)| *k == Kind::Oanda) {
         let states: Vec<&ConnState> = events
             .iter()

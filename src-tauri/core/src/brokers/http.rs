@@ -21,16 +21,16 @@ pub const USER_AGENT: &str = concat!("brokerdesk/", env!("CARGO_PKG_VERSION"));
 /// runtime (its connections' tasks run there), which is why it is scoped to a manager
 /// rather than global.
 #[derive(Debug, Default)]
-pub struct ClientPool(Mutex<HashMap<Duration, Client>>);
+pub struct ClientPool(Mutex<HashMap<(Duration, bool), Client>>);
 
 impl ClientPool {
-    fn get(&self, timeout: Duration) -> Result<Client, BrokerError> {
+    fn get(&self, timeout: Duration, loopback: bool) -> Result<Client, BrokerError> {
         let mut clients = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = clients.get(&timeout) {
+        if let Some(c) = clients.get(&(timeout, loopback)) {
             return Ok(c.clone());
         }
-        let c = build_client(timeout)?;
-        clients.insert(timeout, c.clone());
+        let c = build_client(timeout, loopback)?;
+        clients.insert((timeout, loopback), c.clone());
         Ok(c)
     }
 
@@ -53,22 +53,54 @@ pub fn with_pool<T>(pool: &Arc<ClientPool>, f: impl FnOnce() -> T) -> T {
     POOL.sync_scope(pool.clone(), f)
 }
 
-/// Returns a pooled client with the given request timeout: the scoped [`ClientPool`]'s
-/// (see [`with_pool`]), else a new one.
-pub fn client(timeout: Duration) -> Result<Client, BrokerError> {
-    match POOL.try_with(|p| p.get(timeout)) {
+/// Returns a pooled client with the given request timeout for requests to `base_url`: the
+/// scoped [`ClientPool`]'s (see [`with_pool`]), else a new one.
+pub fn client(timeout: Duration, base_url: &str) -> Result<Client, BrokerError> {
+    let loopback = is_loopback_url(base_url);
+    match POOL.try_with(|p| p.get(timeout, loopback)) {
         Ok(c) => c,
-        Err(_) => build_client(timeout),
+        Err(_) => build_client(timeout, loopback),
     }
 }
 
-fn build_client(timeout: Duration) -> Result<Client, BrokerError> {
-    Client::builder()
+/// Whether `url` points at this machine (`localhost`, `127.0.0.0/8`, `::1`).
+pub fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Starts a client builder with what every broker client must have:
+/// - **no redirects**: a broker API never needs one, and following a 307 would replay the
+///   request — its credential headers (Alpaca's keys, a bearer token) or body (Tastytrade's
+///   refresh token) — to whatever host the answer names;
+/// - **no proxy towards this machine**: a loopback endpoint (a simulator, IBKR's gateway)
+///   speaks plain http, and a system proxy (`HTTP_PROXY`) would see its tokens in clear.
+///   Remote brokers are reached over TLS, through the system proxy when one is set (it sees
+///   the host name, not the traffic).
+pub fn builder(timeout: Duration, loopback: bool) -> reqwest::ClientBuilder {
+    let b = Client::builder()
         .user_agent(USER_AGENT)
-        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .tcp_nodelay(true);
+    if loopback {
+        b.no_proxy()
+    } else {
+        b
+    }
+}
+
+fn build_client(timeout: Duration, loopback: bool) -> Result<Client, BrokerError> {
+    builder(timeout, loopback)
+        .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
         .build()
         .map_err(|e| BrokerError::Config(format!("cannot build the HTTP client: {e}")))
 }
@@ -125,15 +157,23 @@ pub fn classify(
     }
 }
 
-/// Reads a body as text, bounded (a broker never needs more than a few MiB per answer).
-pub async fn body_text(resp: Response, timeout: Duration) -> Result<String, BrokerError> {
-    const MAX: usize = 8 * 1024 * 1024;
-    let bytes = resp.bytes().await.map_err(|e| transport(e, timeout))?;
-    if bytes.len() > MAX {
-        return Err(BrokerError::Protocol(format!(
-            "answer too large ({} bytes)",
-            bytes.len()
-        )));
+/// The largest answer a broker may send (none needs more than a few MiB).
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Reads a body as text, streamed with a cap: an answer larger than [`MAX_BODY`] is a
+/// protocol error as soon as it passes the cap (never buffered whole first), so a hostile
+/// endpoint cannot exhaust memory with a 300 MB answer.
+pub async fn body_text(mut resp: Response, timeout: Duration) -> Result<String, BrokerError> {
+    let too_large = || BrokerError::Protocol(format!("answer larger than {MAX_BODY} bytes"));
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    let mut bytes: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(e, timeout))? {
+        if bytes.len() + chunk.len() > MAX_BODY {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -61,7 +61,7 @@ impl AlpacaHttp {
             .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
             .ok_or_else(|| BrokerError::Config(format!("bad REST URL {:?}", cfg.rest_url)))?;
         Ok(Self {
-            client: client(cfg.timeout)?,
+            client: client(cfg.timeout, &cfg.rest_url)?,
             base,
             key,
             secret,

@@ -24,7 +24,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use url::{Host, Url};
 
-use crate::brokers::http::{body_text, classify, parse_json, transport, USER_AGENT};
+use crate::brokers::http::{body_text, classify, parse_json, transport};
 use crate::brokers::{BrokerError, ConnectorConfig};
 use crate::secret::Secret;
 
@@ -47,22 +47,15 @@ impl IbkrHttp {
             .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
             .ok_or_else(|| BrokerError::Config(format!("bad REST URL {:?}", cfg.rest_url)))?;
         let local = is_loopback(&base);
-        let mut builder = Client::builder()
-            .user_agent(USER_AGENT)
+        let builder = super::super::http::builder(cfg.timeout, local)
             .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
             // The gateway on this machine (https://localhost:5000) serves a self-signed
             // certificate that no trust store knows, so verification must be off to reach it
             // at all. Only for a loopback host: the traffic never leaves the machine, so
             // there is no network path for a man in the middle. Any other host (a gateway on
             // another machine, api.ibkr.com) is verified as usual.
             .tls_danger_accept_invalid_certs(local);
-        if local {
-            // A system proxy must never see the session cookie of a local gateway.
-            builder = builder.no_proxy();
-        }
         let client = builder
             .build()
             .map_err(|e| BrokerError::Config(format!("cannot build the HTTP client: {e}")))?;

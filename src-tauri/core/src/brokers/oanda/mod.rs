@@ -100,14 +100,18 @@ impl Oanda {
         } else {
             http::base_url(&cfg.stream_url, "stream")?
         };
-        let stream_client = Client::builder()
-            .user_agent(shared::USER_AGENT)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
-            .tcp_keepalive(Duration::from_secs(30))
-            .tcp_nodelay(true)
-            .http1_only()
-            .build()
-            .map_err(|e| BrokerError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let stream_client = shared::builder(
+            cfg.timeout,
+            shared::is_loopback_url(if cfg.stream_url.is_empty() {
+                &cfg.rest_url
+            } else {
+                &cfg.stream_url
+            }),
+        )
+        .tcp_keepalive(Duration::from_secs(30))
+        .http1_only()
+        .build()
+        .map_err(|e| BrokerError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             environment: cfg.environment,
             rest,
@@ -116,7 +120,7 @@ impl Oanda {
             resolved: OnceCell::new(),
             auth,
             token,
-            client: shared::client(cfg.timeout)?,
+            client: shared::client(cfg.timeout, &cfg.rest_url)?,
             stream_client,
             timeout: cfg.timeout,
             heartbeat: cfg.stream_heartbeat.unwrap_or(stream::HEARTBEAT),
