@@ -113,13 +113,15 @@ async fn only_the_killed_sims_accounts_reconnect() {
     // trail the state the manager already reports, so collect until they are all in.
     let mut events = drain(&mut rx);
     let oanda_back = |events: &[ConnectionEvent]| {
-        ids.iter().filter(|(_, k)| *k == Kind::Oanda).all(|(id, _)| {
-            events
-                .iter()
-                .rev()
-                .find(|e| &e.account_id == id && e.channel == Channel::Order)
-                .is_some_and(|e| e.state == ConnState::Connected)
-        })
+        ids.iter()
+            .filter(|(_, k)| *k == Kind::Oanda)
+            .all(|(id, _)| {
+                events
+                    .iter()
+                    .rev()
+                    .find(|e| &e.account_id == id && e.channel == Channel::Order)
+                    .is_some_and(|e| e.state == ConnState::Connected)
+            })
     };
     let deadline = tokio::time::Instant::now() + LONG;
     while !oanda_back(&events) && tokio::time::Instant::now() < deadline {

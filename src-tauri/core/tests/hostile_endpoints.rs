@@ -74,14 +74,17 @@ fn redirect_to(target: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Every broker with stored secrets, with the credentials it sends.
-fn brokers_with_secrets() -> Vec<(
+/// A broker with stored secrets: kind, environment, account id, key, secret.
+type Case = (
     BrokerKind,
     Environment,
     Option<&'static str>,
     &'static str,
     Option<&'static str>,
-)> {
+);
+
+/// Every broker with stored secrets, with the credentials it sends.
+fn brokers_with_secrets() -> Vec<Case> {
     vec![
         (
             BrokerKind::Oanda,

@@ -403,7 +403,7 @@ impl TwoFactor {
         // again under the write lock, so parallel wrong codes (several processes, or many
         // calls at once) each count, and a lockout set meanwhile is honoured.
         let mut tx = self.store.begin_write().await?;
-        let row = self.load(&mut *tx).await?.ok_or(TwofaError::NotSetUp)?;
+        let row = self.load(&mut tx).await?.ok_or(TwofaError::NotSetUp)?;
         if let Some(until) = row.locked_until.filter(|t| *t > now) {
             return Err(TwofaError::LockedOut {
                 until: fmt_time(until),
