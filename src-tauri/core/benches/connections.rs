@@ -146,13 +146,13 @@ async fn main() {
             t.elapsed()
         }
     };
-    let pooled = http::client(Duration::from_secs(5)).unwrap();
+    let pooled = http::client(Duration::from_secs(5), &target).unwrap();
     get(pooled.clone()).await; // warm
     let mut warm = Vec::new();
     let mut fresh = Vec::new();
     for _ in 0..200 {
         warm.push(get(pooled.clone()).await);
-        fresh.push(get(http::client(Duration::from_secs(5)).unwrap()).await);
+        fresh.push(get(http::client(Duration::from_secs(5), &target).unwrap()).await);
     }
     let (w, f) = (median(warm), median(fresh));
     println!(

@@ -141,6 +141,6 @@ mod tests {
                 "{absurd:?}"
             );
         }
-        assert!(KdfParams::MAX.m_kib >= KdfParams::DEFAULT.m_kib);
+        const { assert!(KdfParams::MAX.m_kib >= KdfParams::DEFAULT.m_kib) };
     }
 }
