@@ -176,6 +176,14 @@ fn parse(sealed: &[u8]) -> Option<(&[u8], [u8; NONCE_LEN], &[u8])> {
 mod tests {
     use super::*;
 
+    /// The cipher (and its keystream) wipes its key schedule on drop: this only compiles with
+    /// chacha20poly1305's `zeroize` feature on.
+    #[test]
+    fn the_cipher_state_is_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<XChaCha20Poly1305>();
+    }
+
     fn sealer() -> Sealer {
         Sealer::new(&Key::generate().expect("rng"))
     }
