@@ -17,6 +17,7 @@ pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod stream;
+pub mod trading;
 pub mod twofa;
 pub mod vault;
 

@@ -17,6 +17,7 @@ import type { CheckOutcome } from "./CheckOutcome";
 import type { ConnectionEvent } from "./ConnectionEvent";
 import type { FeedNotice } from "./FeedNotice";
 import type { InstrumentInfo } from "./InstrumentInfo";
+import type { Order } from "./Order";
 import type { PriceUpdate } from "./PriceUpdate";
 import type { PropFirmPresetInfo } from "./PropFirmPresetInfo";
 import type { PurgeReport } from "./PurgeReport";
@@ -79,6 +80,8 @@ export interface Events {
   "connection-stats": Array<ChannelStats>;
   "price-update": PriceUpdate;
   "price-notice": FeedNotice;
+  "order-update": Order;
+  "orders-changed": AccountsChanged;
 }
 
 /** The command names. */
@@ -133,4 +136,6 @@ export const EVENTS = [
   "connection-stats",
   "price-update",
   "price-notice",
+  "order-update",
+  "orders-changed",
 ] as const satisfies readonly (keyof Events)[];

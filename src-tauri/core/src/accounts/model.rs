@@ -8,6 +8,7 @@ use ts_rs::TS;
 use crate::error::ApiError;
 use crate::secret::Secret;
 
+/// Declares a closed string enum: serde and ts-rs forms, `ALL`, `as_str`, `Display`, `FromStr`.
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -46,6 +47,8 @@ macro_rules! string_enum {
         }
     };
 }
+
+pub(crate) use string_enum;
 
 string_enum!(
     /// The broker an account belongs to. `paper` is Brokerdesk's built-in paper broker.

@@ -122,6 +122,7 @@ fn unreachable(e: &BrokerError) -> bool {
             | BrokerError::Unavailable { .. }
             | BrokerError::RateLimited { .. }
             | BrokerError::Protocol(_)
+            | BrokerError::CircuitOpen(_)
     )
 }
 

@@ -29,6 +29,8 @@ pub enum DomainEvent {
     /// The two-factor state changed (setup, enable, verify — a wrong code too —, disable,
     /// new backup codes, a lockout).
     TwofaChanged,
+    /// Orders changed in another process (the CLI placed or cancelled one).
+    OrdersChanged,
     /// Something changed that this process did not see happen (another process wrote the
     /// profile, or events were missed): re-read everything.
     ProfileChanged,

@@ -130,6 +130,9 @@ pub enum BrokerError {
     /// The connector does not support this call.
     #[error("{0} is not supported by this broker")]
     Unsupported(&'static str),
+    /// The circuit breaker refused the call: nothing was sent (see [`guard`]).
+    #[error("the broker is unavailable: {0}")]
+    CircuitOpen(String),
 }
 
 impl BrokerError {
@@ -141,6 +144,7 @@ impl BrokerError {
                 | BrokerError::Unavailable { .. }
                 | BrokerError::Network(_)
                 | BrokerError::Timeout(_)
+                | BrokerError::CircuitOpen(_)
         )
     }
 }
@@ -158,6 +162,7 @@ impl ErrorCode for BrokerError {
             BrokerError::NotFound(_) => Code::BrokerNotFound,
             BrokerError::Config(_) => Code::BrokerConfig,
             BrokerError::Unsupported(_) => Code::BrokerUnsupported,
+            BrokerError::CircuitOpen(_) => Code::BrokerUnavailable,
         }
     }
 }

@@ -43,14 +43,11 @@ impl CircuitBreaker {
             .lock()
             .map_err(|_| BrokerError::Protocol("breaker poisoned".into()))?;
         match g.open_until {
-            Some(t) if Instant::now() < t => Err(BrokerError::Unavailable {
-                status: 503,
-                message: format!(
-                    "circuit open after {} failures in a row; next try in {} ms",
-                    g.failures,
-                    t.saturating_duration_since(Instant::now()).as_millis()
-                ),
-            }),
+            Some(t) if Instant::now() < t => Err(BrokerError::CircuitOpen(format!(
+                "circuit open after {} failures in a row; next try in {} ms",
+                g.failures,
+                t.saturating_duration_since(Instant::now()).as_millis()
+            ))),
             _ => Ok(()),
         }
     }

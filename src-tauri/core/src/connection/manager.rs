@@ -239,6 +239,11 @@ impl ConnectionManager {
         Ok(feed)
     }
 
+    /// The connector of a managed account (its session, its pooled client), for orders.
+    pub fn connector(&self, account_id: &str) -> Option<Arc<dyn Broker>> {
+        self.lock().get(account_id).map(|a| a.connector.clone())
+    }
+
     /// The price feed of an account, when it streams.
     pub fn feed(&self, account_id: &str) -> Option<Arc<Feed>> {
         self.lock().get(account_id).and_then(|a| a.feed.clone())

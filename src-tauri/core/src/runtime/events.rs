@@ -9,6 +9,7 @@ use crate::api::VaultStatus;
 use crate::connection::manager::{Channel, ConnectionEvent, LinkQuality};
 use crate::settings::AppSettings;
 use crate::stream::feed::{FeedNotice, PriceUpdate};
+use crate::trading::model::Order;
 use crate::twofa::TwoFactorStatus;
 
 /// Which accounts changed (added, edited, removed, mode switched); the UI re-reads them.
@@ -88,6 +89,10 @@ ui_events! {
     PriceUpdate = "price-update" (PriceUpdate);
     /// A broker's notice about an instrument (unknown, not entitled, a limit).
     PriceNotice = "price-notice" (FeedNotice);
+    /// An order changed (placed, filled, cancelled, rejected, unknown, needs review).
+    OrderUpdate = "order-update" (Order);
+    /// Orders changed in a way this process did not see (another process): re-read them.
+    OrdersChanged = "orders-changed" (AccountsChanged);
 }
 
 /// A native notification for the shell to show.

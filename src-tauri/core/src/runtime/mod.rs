@@ -18,6 +18,7 @@ pub mod alerts;
 pub mod autolock;
 mod connections;
 pub mod events;
+mod orders;
 mod prices;
 
 use std::sync::{Arc, Mutex};
@@ -81,6 +82,8 @@ pub struct Runtime {
     out: broadcast::Sender<RuntimeEvent>,
     cancel: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Wakes the order worker (an order changed elsewhere).
+    orders_nudge: Arc<tokio::sync::Notify>,
 }
 
 impl Runtime {
@@ -97,6 +100,7 @@ impl Runtime {
             out,
             cancel: CancellationToken::new(),
             tasks: Mutex::new(Vec::new()),
+            orders_nudge: Arc::new(tokio::sync::Notify::new()),
             core,
         });
         // Subscribe before the first sync, so nothing published from now on is missed.
@@ -124,6 +128,18 @@ impl Runtime {
                 options.stats_every,
                 rt.cancel.clone(),
             )),
+            tokio::spawn({
+                let out = rt.out.clone();
+                orders::work(
+                    rt.core.clone(),
+                    rt.conns.manager.clone(),
+                    rt.orders_nudge.clone(),
+                    move |o| {
+                        let _ = out.send(RuntimeEvent::Ui(UiEvent::OrderUpdate(o.clone())));
+                    },
+                    rt.cancel.clone(),
+                )
+            }),
         ];
         *rt.tasks.lock().unwrap_or_else(|e| e.into_inner()) = tasks;
         if options.auto_lock {
@@ -294,6 +310,12 @@ async fn react(rt: Arc<Runtime>, mut domain: broadcast::Receiver<DomainEvent>) {
             }
             DomainEvent::SettingsChanged => rt.tell_settings(true).await,
             DomainEvent::TwofaChanged => rt.tell_twofa(&mut locked_out).await,
+            DomainEvent::OrdersChanged => {
+                rt.orders_nudge.notify_one();
+                rt.ui(UiEvent::OrdersChanged(AccountsChanged {
+                    account_ids: Vec::new(),
+                }));
+            }
             DomainEvent::ProfileChanged => {
                 rt.tell_vault().await;
                 rt.tell_twofa(&mut locked_out).await;
@@ -305,15 +327,18 @@ async fn react(rt: Arc<Runtime>, mut domain: broadcast::Receiver<DomainEvent>) {
     }
 }
 
-/// Reads the profile's change counter every `every`; when it moved, publishes
-/// [`DomainEvent::ProfileChanged`] (another process changed the profile — or this one did,
-/// which costs one idempotent re-sync).
+/// Reads the profile's change counters every `every`; when the configuration counter moved,
+/// publishes [`DomainEvent::ProfileChanged`], when the orders counter moved,
+/// [`DomainEvent::OrdersChanged`] (another process changed them — or this one did, which
+/// costs one idempotent re-read).
 async fn watch(core: Arc<Brokerdesk>, every: Duration, cancel: CancellationToken) {
     let read = |core: Arc<Brokerdesk>| async move {
-        sqlx::query_scalar::<_, i64>("SELECT n FROM profile_changes WHERE id = 1")
-            .fetch_one(core.store().pool())
-            .await
-            .map_err(StoreError::from)
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT (SELECT n FROM profile_changes WHERE id = 1), (SELECT n FROM order_changes WHERE id = 1)",
+        )
+        .fetch_one(core.store().pool())
+        .await
+        .map_err(StoreError::from)
     };
     let mut last = read(core.clone()).await.ok();
     let mut ticks = tokio::time::interval(every);
@@ -324,14 +349,19 @@ async fn watch(core: Arc<Brokerdesk>, every: Duration, cancel: CancellationToken
             _ = ticks.tick() => {}
         }
         match read(core.clone()).await {
-            Ok(n) if Some(n) != last => {
-                if last.is_some() {
-                    core.publish(DomainEvent::ProfileChanged);
+            Ok(now) if Some(now) != last => {
+                if let Some((profile, orders)) = last {
+                    if now.0 != profile {
+                        core.publish(DomainEvent::ProfileChanged);
+                    }
+                    if now.1 != orders {
+                        core.publish(DomainEvent::OrdersChanged);
+                    }
                 }
-                last = Some(n);
+                last = Some(now);
             }
             Ok(_) => {}
-            Err(e) => tracing::debug!(code = %e.code(), "could not read the change counter"),
+            Err(e) => tracing::debug!(code = %e.code(), "could not read the change counters"),
         }
     }
 }

@@ -1,0 +1,96 @@
+//! The live order worker: at start it recovers what a crash left behind ([`oms::recover`]:
+//! never-sent orders sent or cancelled, sent ones looked up), then it looks up every
+//! `unknown` order when its lookup is due, whoever sent it (this process or the CLI). Order
+//! changes made elsewhere arrive through the change watcher's [`OrdersChanged`] nudge.
+//!
+//! Every state change goes through the store's compare-and-set, so this worker and a CLI
+//! command working on the same order never both move it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::Brokerdesk;
+use crate::brokers::{self, Broker};
+use crate::connection::manager::ConnectionManager;
+use crate::trading::model::Order;
+use crate::trading::oms;
+
+/// How often due lookups are checked when nothing nudges the worker.
+const TICK: Duration = Duration::from_millis(250);
+
+/// Returns the connector for an order's account: the running connection's (its session and
+/// pooled client), else a new one from the stored configuration.
+pub(super) async fn connector_for(
+    core: &Brokerdesk,
+    manager: &ConnectionManager,
+    account_id: &str,
+) -> Option<Arc<dyn Broker>> {
+    if let Some(c) = manager.connector(account_id) {
+        return Some(c);
+    }
+    match core.connection_config(account_id).await {
+        Ok(Some((_, cfg))) => brokers::connector(cfg).ok().map(Arc::from),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::debug!(code = %e.code, "no connector for the order's account");
+            None
+        }
+    }
+}
+
+/// Runs until cancelled.
+pub(super) async fn work(
+    core: Arc<Brokerdesk>,
+    manager: Arc<ConnectionManager>,
+    nudge: Arc<Notify>,
+    on_change: impl Fn(&Order) + Send + Sync,
+    cancel: CancellationToken,
+) {
+    let store = core.store();
+    match oms::recover(&store, Utc::now()).await {
+        Ok(to_send) => {
+            for order in to_send {
+                if let Some(broker) = connector_for(&core, &manager, &order.account_id).await {
+                    match oms::send(&store, &broker, order).await {
+                        Ok(o) => on_change(&o),
+                        Err(e) => tracing::warn!(error = %e, "could not send a recovered order"),
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not recover the orders"),
+    }
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = nudge.notified() => {}
+            () = tokio::time::sleep(TICK) => {}
+        }
+        if !core.is_unlocked() {
+            continue;
+        }
+        let due = match oms::due_lookups(&store, Utc::now()).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::debug!(error = %e, "could not read the orders to look up");
+                continue;
+            }
+        };
+        for order in due {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let Some(broker) = connector_for(&core, &manager, &order.account_id).await else {
+                continue;
+            };
+            match oms::look_up(&store, &broker, order).await {
+                Ok(o) => on_change(&o),
+                Err(e) => tracing::warn!(error = %e, "an order lookup failed"),
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! What an order is, as stored and as the UI and the CLI see it, and the one state machine
+//! every order moves through.
+//!
+//! ```text
+//! pending ──► open ──► partially_filled ──► filled
+//!    │  │       │            │
+//!    │  │       └──► cancelled ◄──┘
+//!    │  └──► rejected
+//!    └──► unknown ──► (found) any of the above
+//!              └──► needs_review ──► (resolved by the trader) open / filled / cancelled / rejected
+//! ```
+//!
+//! `pending`: the intent is stored, nothing known from the broker yet. `unknown`: it was sent
+//! and the answer never came (timeout, reset, a 5xx after sending, the app killed): it is
+//! looked up by its client order id, never resent blindly. `needs_review`: the broker could not
+//! say, or an operation ran out of retries; a person decides.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::accounts::model::{string_enum, TradingMode};
+
+string_enum!(
+    /// Buy or sell.
+    Side { Buy => "buy", Sell => "sell" }
+);
+string_enum!(
+    /// How an order executes.
+    OrderKind { Market => "market", Limit => "limit", Stop => "stop" }
+);
+string_enum!(
+    /// How long an order works: until the end of the trading day, or until cancelled.
+    TimeInForce { Day => "day", Gtc => "gtc" }
+);
+string_enum!(
+    /// Who placed the order: Brokerdesk, or someone else at the broker (found by
+    /// reconciliation).
+    Origin { Brokerdesk => "brokerdesk", External => "external" }
+);
+string_enum!(
+    /// Where an order is in its life (see the module docs).
+    OrderStatus {
+        Pending => "pending",
+        Open => "open",
+        PartiallyFilled => "partially_filled",
+        Filled => "filled",
+        Cancelled => "cancelled",
+        Rejected => "rejected",
+        Unknown => "unknown",
+        NeedsReview => "needs_review",
+    }
+);
+
+impl OrderStatus {
+    /// Returns true once nothing more can happen to the order.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected
+        )
+    }
+
+    /// Returns true while the order may still fill (or its fate is not known).
+    pub fn is_working(self) -> bool {
+        !self.is_final()
+    }
+
+    /// Returns whether an order in this state may move to `next`. Staying put is allowed
+    /// (a partial fill that grows, a lookup that learns nothing new).
+    pub fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        if self == next {
+            return !self.is_final() || next == Filled;
+        }
+        match self {
+            Pending => true,
+            Open | PartiallyFilled => matches!(
+                next,
+                Open | PartiallyFilled | Filled | Cancelled | Unknown | NeedsReview
+            ),
+            Unknown => true,
+            NeedsReview => matches!(next, Open | PartiallyFilled | Filled | Cancelled | Rejected),
+            Filled | Cancelled | Rejected => false,
+        }
+    }
+}
+
+/// One order (a row of `orders`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Order {
+    pub id: String,
+    pub account_id: String,
+    /// The idempotency key sent to the broker (Alpaca `client_order_id`, OANDA
+    /// `clientExtensions.id`, Tradier `tag`, Tastytrade `external-identifier`, IBKR `cOID`).
+    pub client_order_id: String,
+    pub broker_order_id: Option<String>,
+    pub mode: TradingMode,
+    pub origin: Origin,
+    pub symbol: String,
+    pub side: Side,
+    pub order_type: OrderKind,
+    #[ts(type = "string")]
+    pub quantity: Decimal,
+    #[ts(type = "string | null")]
+    pub limit_price: Option<Decimal>,
+    #[ts(type = "string | null")]
+    pub stop_price: Option<Decimal>,
+    pub time_in_force: TimeInForce,
+    #[ts(type = "string | null")]
+    pub stop_loss: Option<Decimal>,
+    #[ts(type = "string | null")]
+    pub take_profit: Option<Decimal>,
+    /// The order a stop-loss / take-profit child belongs to (the paper engine's brackets).
+    pub parent_id: Option<String>,
+    pub status: OrderStatus,
+    #[ts(type = "string")]
+    pub filled_qty: Decimal,
+    #[ts(type = "string | null")]
+    pub avg_fill_price: Option<Decimal>,
+    /// Why it was rejected or cancelled, or why it needs review.
+    pub reason: Option<String>,
+    /// The broker's own status word, when it gave one.
+    pub broker_status: Option<String>,
+    /// When it left the machine (`None`: it never did).
+    #[ts(type = "string | null")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub updated_at: DateTime<Utc>,
+    /// The compare-and-set version (every change increments it).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub version: i64,
+}
+
+/// One status change of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OrderEvent {
+    #[ts(type = "string")]
+    pub at: DateTime<Utc>,
+    pub status: OrderStatus,
+    pub detail: String,
+}
+
+/// One execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Fill {
+    /// The broker's (or the paper engine's) id of this execution.
+    pub fill_id: String,
+    #[ts(type = "string")]
+    pub quantity: Decimal,
+    #[ts(type = "string")]
+    pub price: Decimal,
+    #[ts(type = "string")]
+    pub fee: Decimal,
+    #[ts(type = "string")]
+    pub at: DateTime<Utc>,
+}
+
+/// An order with its history and fills (`order show`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    pub order: Order,
+    pub events: Vec<OrderEvent>,
+    pub fills: Vec<Fill>,
+}
+
+/// Returns a new client order id: `bd-` and 32 hex digits (128 random bits). Short, plain
+/// ASCII letters, digits and a hyphen, so every broker takes it (Tradier's tag allows only
+/// those; Alpaca's limit is 128 characters).
+pub fn new_client_order_id() -> String {
+    format!("bd-{}", uuid::Uuid::new_v4().simple())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_machine_has_no_way_out_of_a_final_state() {
+        for s in OrderStatus::ALL {
+            for n in OrderStatus::ALL {
+                if s.is_final() && s != n {
+                    assert!(!s.can_become(*n), "{s} → {n}");
+                }
+            }
+        }
+        assert!(OrderStatus::Pending.can_become(OrderStatus::Unknown));
+        assert!(OrderStatus::Unknown.can_become(OrderStatus::NeedsReview));
+        assert!(OrderStatus::NeedsReview.can_become(OrderStatus::Cancelled));
+        assert!(!OrderStatus::NeedsReview.can_become(OrderStatus::Unknown));
+        assert!(!OrderStatus::Open.can_become(OrderStatus::Pending));
+        assert!(OrderStatus::PartiallyFilled.can_become(OrderStatus::PartiallyFilled));
+    }
+
+    #[test]
+    fn client_order_ids_are_unique_and_plain() {
+        let a = new_client_order_id();
+        let b = new_client_order_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 35);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    }
+}

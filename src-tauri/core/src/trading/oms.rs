@@ -1,0 +1,388 @@
+//! Sending live orders so that none is ever sent twice or lost.
+//!
+//! 1. The intent (status `pending`, a fresh client order id) is committed before anything
+//!    else ([`super::store::insert`]).
+//! 2. Right before the network call, `sent_at` is committed by a compare-and-set: of two
+//!    processes that try to send the same order, one wins; and after a crash, an order
+//!    without `sent_at` provably never left the machine.
+//! 3. The answer decides: accepted → the broker's state; refused by the broker (a 4xx, bad
+//!    credentials, a rate limit, an open circuit: nothing was placed) → `rejected`; no usable
+//!    answer (timeout, reset, a 5xx or garbage after sending) → `unknown`. An order POST is
+//!    never retried.
+//! 4. An `unknown` order is looked up by its client order id on a backoff schedule
+//!    ([`LOOKUP_AFTER`]: 0.5, 1, 2, 4, 8 s, then the last look 15.5 s after sending —
+//!    OANDA says `NO_SUCH_ORDER` for a moment after a fill, so "not found" right away proves
+//!    nothing). Found: its state is adopted. Still not found after the last look: `needs_review`,
+//!    for a person to decide; it is never resent by itself.
+//! 5. At start ([`recover`]): an order that was never sent and is older than [`STALE_AFTER`]
+//!    is cancelled (a trader does not want a minutes-old order sent late), a younger one is
+//!    sent; one sent without an outcome becomes `unknown` and is looked up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::Decimal;
+
+use super::model::{Order, OrderKind, OrderStatus, Side};
+use super::store::{self, OrderStoreError};
+use crate::brokers::{self, Broker, BrokerError, OrderRequest, OrderState};
+use crate::store::{Store, StoreError};
+
+/// When the lookups of an `unknown` order happen, counted from when it was sent.
+pub const LOOKUP_AFTER: &[Duration] = &[
+    Duration::from_millis(500),
+    Duration::from_millis(1_500),
+    Duration::from_millis(3_500),
+    Duration::from_millis(7_500),
+    Duration::from_millis(15_500),
+];
+
+/// How old a never-sent order may be at start and still be sent.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// What the answer to an order POST means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    /// The broker has it: its state.
+    Placed(OrderState),
+    /// The broker did not place it (or it was never sent); why.
+    NotPlaced(String),
+    /// Nobody can tell yet; why.
+    Unknown(String),
+}
+
+/// Classifies the outcome of an order POST (see the module docs).
+pub fn classify(result: Result<OrderState, BrokerError>) -> Placement {
+    match result {
+        Ok(state) => Placement::Placed(state),
+        Err(e) => match &e {
+            // Refusals, and calls that never left: nothing was placed.
+            BrokerError::Auth(_)
+            | BrokerError::Rejected { .. }
+            | BrokerError::NotFound(_)
+            | BrokerError::Config(_)
+            | BrokerError::Unsupported(_)
+            | BrokerError::RateLimited { .. }
+            | BrokerError::CircuitOpen(_) => Placement::NotPlaced(e.to_string()),
+            // The request may have reached the broker and been acted on.
+            BrokerError::Timeout(_)
+            | BrokerError::Network(_)
+            | BrokerError::Unavailable { .. }
+            | BrokerError::Protocol(_) => Placement::Unknown(e.to_string()),
+        },
+    }
+}
+
+/// Returns `order` as the broker reports it: status, fills, broker id.
+pub fn adopt(order: &Order, state: &OrderState, now: DateTime<Utc>) -> Order {
+    let mut next = order.clone();
+    next.broker_order_id = Some(state.broker_order_id.clone());
+    next.status = match state.status {
+        brokers::OrderStatus::Pending | brokers::OrderStatus::Open => OrderStatus::Open,
+        brokers::OrderStatus::PartiallyFilled => OrderStatus::PartiallyFilled,
+        brokers::OrderStatus::Filled => OrderStatus::Filled,
+        brokers::OrderStatus::Cancelled => OrderStatus::Cancelled,
+        brokers::OrderStatus::Rejected => OrderStatus::Rejected,
+    };
+    if let Some(q) = Decimal::from_f64(state.filled_quantity) {
+        next.filled_qty = q.round_dp(10).normalize();
+    }
+    next.avg_fill_price = state
+        .avg_fill_price
+        .and_then(Decimal::from_f64)
+        .map(|p| p.round_dp(10).normalize());
+    next.broker_status = Some(state.broker_status.clone());
+    next.updated_at = now;
+    next
+}
+
+/// The request the connectors take.
+pub fn request(order: &Order) -> Result<OrderRequest, OmsError> {
+    use rust_decimal::prelude::ToPrimitive;
+    let order_type = match order.order_type {
+        OrderKind::Market => brokers::OrderType::Market,
+        OrderKind::Limit => brokers::OrderType::Limit,
+        OrderKind::Stop => {
+            return Err(OmsError::Unsupported(
+                "stop orders are not sent to brokers yet (the paper engine takes them)",
+            ))
+        }
+    };
+    Ok(OrderRequest {
+        client_order_id: order.client_order_id.clone(),
+        symbol: order.symbol.clone(),
+        side: match order.side {
+            Side::Buy => brokers::OrderSide::Buy,
+            Side::Sell => brokers::OrderSide::Sell,
+        },
+        quantity: order.quantity.to_f64().unwrap_or_default(),
+        order_type,
+        limit_price: order.limit_price.and_then(|p| p.to_f64()),
+    })
+}
+
+/// Why the order system could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum OmsError {
+    #[error(transparent)]
+    Store(#[from] OrderStoreError),
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
+impl From<StoreError> for OmsError {
+    fn from(e: StoreError) -> Self {
+        OmsError::Store(e.into())
+    }
+}
+
+impl From<sqlx::Error> for OmsError {
+    fn from(e: sqlx::Error) -> Self {
+        OmsError::Store(e.into())
+    }
+}
+
+/// Writes `next` if `current` is still what is stored; returns the stored order afterwards
+/// (ours, or the one another writer got in first).
+async fn write(store: &Store, next: &Order, detail: &str) -> Result<Order, OmsError> {
+    let mut tx = store.begin_write().await?;
+    let done = store::update(&mut tx, next, detail).await?;
+    let stored = store::get(&mut tx, &next.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    match stored {
+        Some(o) => Ok(o),
+        None => Ok(Order {
+            version: next.version + i64::from(done),
+            ..next.clone()
+        }),
+    }
+}
+
+/// Sends a `pending` live order (see the module docs). Returns the order as it then stands;
+/// if another process claimed it first, returns it as that process left it.
+pub async fn send(
+    store: &Store,
+    broker: &Arc<dyn Broker>,
+    order: Order,
+) -> Result<Order, OmsError> {
+    if order.status != OrderStatus::Pending || order.sent_at.is_some() {
+        return Ok(order);
+    }
+    let req = match request(&order) {
+        Ok(r) => r,
+        Err(OmsError::Unsupported(why)) => {
+            let mut next = order.clone();
+            next.status = OrderStatus::Rejected;
+            next.reason = Some(why.to_string());
+            next.updated_at = Utc::now();
+            return write(store, &next, why).await;
+        }
+        Err(e) => return Err(e),
+    };
+    // Claim it: committed before the request leaves.
+    let mut claimed = order.clone();
+    claimed.sent_at = Some(Utc::now());
+    claimed.updated_at = Utc::now();
+    let stored = write(store, &claimed, "sending").await?;
+    if stored.version != order.version + 1 || stored.sent_at != claimed.sent_at {
+        return Ok(stored);
+    }
+    let outcome = classify(broker.place_order(&req).await);
+    settle(store, stored, outcome).await
+}
+
+/// Records what an order POST came back with.
+async fn settle(store: &Store, order: Order, outcome: Placement) -> Result<Order, OmsError> {
+    let now = Utc::now();
+    match outcome {
+        Placement::Placed(state) => {
+            let next = adopt(&order, &state, now);
+            write(store, &next, "accepted by the broker").await
+        }
+        Placement::NotPlaced(why) => {
+            let mut next = order.clone();
+            next.status = OrderStatus::Rejected;
+            next.reason = Some(why.clone());
+            next.updated_at = now;
+            write(store, &next, &why).await
+        }
+        Placement::Unknown(why) => {
+            let mut next = order.clone();
+            next.status = OrderStatus::Unknown;
+            next.reason = Some(format!(
+                "no answer from the broker ({why}); looking it up by its client order id"
+            ));
+            next.updated_at = now;
+            let stored = write(store, &next, &why).await?;
+            let first = order.sent_at.unwrap_or(now) + to_chrono(LOOKUP_AFTER[0]);
+            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            store::schedule_lookup(&mut conn, &order.id, 0, Some(first)).await?;
+            Ok(stored)
+        }
+    }
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::seconds(1))
+}
+
+/// Looks an `unknown` order up once (when its lookup is due); returns it as it then stands.
+pub async fn look_up(
+    store: &Store,
+    broker: &Arc<dyn Broker>,
+    order: Order,
+) -> Result<Order, OmsError> {
+    if order.status != OrderStatus::Unknown {
+        return Ok(order);
+    }
+    let found = broker.get_order_by_client_id(&order.client_order_id).await;
+    let now = Utc::now();
+    if let Ok(Some(state)) = &found {
+        let next = adopt(&order, state, now);
+        return write(store, &next, "found at the broker by its client order id").await;
+    }
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let (done, _) = store::lookup_state(&mut conn, &order.id).await?;
+    let done = done + 1;
+    let sent = order.sent_at.unwrap_or(order.created_at);
+    match LOOKUP_AFTER.get(usize::try_from(done).unwrap_or(usize::MAX)) {
+        Some(after) => {
+            store::schedule_lookup(&mut conn, &order.id, done, Some(sent + to_chrono(*after)))
+                .await?;
+            drop(conn);
+            Ok(order)
+        }
+        None => {
+            store::schedule_lookup(&mut conn, &order.id, done, None).await?;
+            drop(conn);
+            let last = match &found {
+                Err(e) => format!("the last lookup failed: {e}"),
+                _ => "the broker does not know its client order id".to_string(),
+            };
+            let mut next = order.clone();
+            next.status = OrderStatus::NeedsReview;
+            next.reason = Some(format!(
+                "sent at {}, but after {done} lookups over {} s {last}; it may or may not be at the broker: check there, then mark it placed or not placed",
+                sent.format("%H:%M:%S"),
+                LOOKUP_AFTER.last().map(|d| d.as_secs_f64()).unwrap_or_default(),
+            ));
+            next.updated_at = now;
+            write(store, &next, "needs review").await
+        }
+    }
+}
+
+/// Orders whose lookup is due now, oldest first.
+pub async fn due_lookups(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, OmsError> {
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let unknown = store::with_status(&mut conn, OrderStatus::Unknown).await?;
+    let mut due = Vec::new();
+    for o in unknown {
+        let (_, next) = store::lookup_state(&mut conn, &o.id).await?;
+        if next.is_none_or(|t| t <= now) {
+            due.push(o);
+        }
+    }
+    Ok(due)
+}
+
+/// At start: never-sent orders are sent (young) or cancelled (stale); sent ones without an
+/// outcome become `unknown`. Returns the orders that are to be sent now.
+pub async fn recover(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, OmsError> {
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let pending = store::with_status(&mut conn, OrderStatus::Pending).await?;
+    drop(conn);
+    let mut to_send = Vec::new();
+    for o in pending {
+        if o.sent_at.is_some() {
+            let mut next = o.clone();
+            next.status = OrderStatus::Unknown;
+            next.reason = Some(
+                "Brokerdesk stopped while this order was being sent; looking it up by its client order id"
+                    .into(),
+            );
+            next.updated_at = now;
+            let stored = write(store, &next, "outcome unknown after a restart").await?;
+            if stored.status == OrderStatus::Unknown {
+                let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+                store::schedule_lookup(&mut conn, &o.id, 0, Some(now)).await?;
+            }
+        } else if now - o.created_at > to_chrono(STALE_AFTER) {
+            let mut next = o.clone();
+            next.status = OrderStatus::Cancelled;
+            next.reason = Some(format!(
+                "never sent: Brokerdesk stopped before sending it, and an order {} s old is not sent late",
+                (now - o.created_at).num_seconds()
+            ));
+            next.updated_at = now;
+            write(store, &next, "not sent").await?;
+        } else {
+            to_send.push(o);
+        }
+    }
+    Ok(to_send)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(status: brokers::OrderStatus) -> OrderState {
+        OrderState {
+            broker_order_id: "B1".into(),
+            client_order_id: Some("bd-1".into()),
+            symbol: "AAPL".into(),
+            side: brokers::OrderSide::Buy,
+            quantity: 10.0,
+            filled_quantity: 4.0,
+            avg_fill_price: Some(187.25),
+            status,
+            broker_status: "partially_filled".into(),
+        }
+    }
+
+    #[test]
+    fn an_answer_decides_placed_not_placed_or_unknown() {
+        assert!(matches!(
+            classify(Ok(state(brokers::OrderStatus::Open))),
+            Placement::Placed(_)
+        ));
+        for not_placed in [
+            BrokerError::Auth("no".into()),
+            BrokerError::Rejected {
+                status: 422,
+                code: "x".into(),
+                message: "insufficient buying power".into(),
+            },
+            BrokerError::RateLimited { retry_after: None },
+            BrokerError::CircuitOpen("open".into()),
+        ] {
+            assert!(
+                matches!(classify(Err(not_placed.clone())), Placement::NotPlaced(_)),
+                "{not_placed:?}"
+            );
+        }
+        for unknown in [
+            BrokerError::Timeout(Duration::from_secs(10)),
+            BrokerError::Network("connection reset".into()),
+            BrokerError::Unavailable {
+                status: 500,
+                message: "oops".into(),
+            },
+            BrokerError::Protocol("garbage".into()),
+        ] {
+            assert!(
+                matches!(classify(Err(unknown.clone())), Placement::Unknown(_)),
+                "{unknown:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_lookups_span_more_than_fifteen_seconds() {
+        assert!(LOOKUP_AFTER.windows(2).all(|w| w[0] < w[1]));
+        assert!(LOOKUP_AFTER.last().is_some_and(|d| d.as_secs() >= 15));
+    }
+}

@@ -1,0 +1,393 @@
+//! Orders in SQLite. Every change of an order is a compare-and-set on its `version`
+//! ([`update`]): two processes (the app and the CLI) that both try to move the same order
+//! see exactly one succeed, the other re-reads. Writes go through immediate transactions
+//! ([`Store::begin_write`]), and the intent row is committed before anything is sent.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use super::model::{Fill, Order, OrderEvent, OrderKind, OrderStatus, Origin, Side, TimeInForce};
+use crate::accounts::model::TradingMode;
+use crate::store::StoreError;
+
+/// Why a stored order could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderStoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A row holds something this version cannot read (edited by hand, or damaged).
+    #[error("order {id} is damaged in the database: {what}")]
+    Damaged { id: String, what: String },
+}
+
+impl From<sqlx::Error> for OrderStoreError {
+    fn from(e: sqlx::Error) -> Self {
+        OrderStoreError::Store(e.into())
+    }
+}
+
+pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse<T: FromStr>(id: &str, what: &str, v: &str) -> Result<T, OrderStoreError> {
+    v.parse().map_err(|_| OrderStoreError::Damaged {
+        id: id.to_string(),
+        what: format!("{what} {v:?}"),
+    })
+}
+
+fn opt<T: FromStr>(id: &str, what: &str, v: Option<String>) -> Result<Option<T>, OrderStoreError> {
+    v.map(|v| parse(id, what, &v)).transpose()
+}
+
+fn time(id: &str, what: &str, v: &str) -> Result<DateTime<Utc>, OrderStoreError> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| OrderStoreError::Damaged {
+            id: id.to_string(),
+            what: format!("{what} {v:?}"),
+        })
+}
+
+fn order_from(r: &SqliteRow) -> Result<Order, OrderStoreError> {
+    let id: String = r.try_get("id")?;
+    let s = |c: &str| -> Result<String, OrderStoreError> { Ok(r.try_get::<String, _>(c)?) };
+    let o = |c: &str| -> Result<Option<String>, OrderStoreError> {
+        Ok(r.try_get::<Option<String>, _>(c)?)
+    };
+    Ok(Order {
+        account_id: s("account_id")?,
+        client_order_id: s("client_order_id")?,
+        broker_order_id: o("broker_order_id")?,
+        mode: parse(&id, "mode", &s("mode")?)?,
+        origin: parse::<Origin>(&id, "origin", &s("origin")?)?,
+        symbol: s("symbol")?,
+        side: parse::<Side>(&id, "side", &s("side")?)?,
+        order_type: parse::<OrderKind>(&id, "type", &s("order_type")?)?,
+        quantity: parse::<Decimal>(&id, "quantity", &s("quantity")?)?,
+        limit_price: opt(&id, "limit price", o("limit_price")?)?,
+        stop_price: opt(&id, "stop price", o("stop_price")?)?,
+        time_in_force: parse::<TimeInForce>(&id, "time in force", &s("time_in_force")?)?,
+        stop_loss: opt(&id, "stop-loss", o("stop_loss")?)?,
+        take_profit: opt(&id, "take-profit", o("take_profit")?)?,
+        parent_id: o("parent_id")?,
+        status: parse::<OrderStatus>(&id, "status", &s("status")?)?,
+        filled_qty: parse::<Decimal>(&id, "filled quantity", &s("filled_qty")?)?,
+        avg_fill_price: opt(&id, "average fill price", o("avg_fill_price")?)?,
+        reason: o("reason")?,
+        broker_status: o("broker_status")?,
+        sent_at: o("sent_at")?
+            .map(|t| time(&id, "sent at", &t))
+            .transpose()?,
+        created_at: time(&id, "created at", &s("created_at")?)?,
+        updated_at: time(&id, "updated at", &s("updated_at")?)?,
+        version: r.try_get("version")?,
+        id,
+    })
+}
+
+fn dec(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.normalize().to_string())
+}
+
+/// Stores a new order (its intent) and its first event.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    o: &Order,
+    detail: &str,
+) -> Result<(), OrderStoreError> {
+    sqlx::query(
+        "INSERT INTO orders (id, account_id, client_order_id, broker_order_id, mode, origin, symbol, \
+         side, order_type, quantity, limit_price, stop_price, time_in_force, stop_loss, take_profit, \
+         parent_id, status, filled_qty, avg_fill_price, reason, broker_status, version, sent_at, \
+         created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+    )
+    .bind(&o.id)
+    .bind(&o.account_id)
+    .bind(&o.client_order_id)
+    .bind(&o.broker_order_id)
+    .bind(o.mode.as_str())
+    .bind(o.origin.as_str())
+    .bind(&o.symbol)
+    .bind(o.side.as_str())
+    .bind(o.order_type.as_str())
+    .bind(o.quantity.normalize().to_string())
+    .bind(dec(o.limit_price))
+    .bind(dec(o.stop_price))
+    .bind(o.time_in_force.as_str())
+    .bind(dec(o.stop_loss))
+    .bind(dec(o.take_profit))
+    .bind(&o.parent_id)
+    .bind(o.status.as_str())
+    .bind(o.filled_qty.normalize().to_string())
+    .bind(dec(o.avg_fill_price))
+    .bind(&o.reason)
+    .bind(&o.broker_status)
+    .bind(o.sent_at.map(fmt_time))
+    .bind(fmt_time(o.created_at))
+    .bind(fmt_time(o.updated_at))
+    .execute(&mut *conn)
+    .await?;
+    event(conn, &o.id, o.status, detail, o.created_at).await
+}
+
+async fn event(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+    status: OrderStatus,
+    detail: &str,
+    at: DateTime<Utc>,
+) -> Result<(), OrderStoreError> {
+    sqlx::query("INSERT INTO order_events (order_id, at, status, detail) VALUES (?, ?, ?, ?)")
+        .bind(order_id)
+        .bind(fmt_time(at))
+        .bind(status.as_str())
+        .bind(detail)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes `next` over the stored order if it is still at `next.version` (compare-and-set),
+/// incrementing the version and recording an event when the status changed. Returns false
+/// (and writes nothing) when another writer got there first.
+pub async fn update(
+    conn: &mut SqliteConnection,
+    next: &Order,
+    detail: &str,
+) -> Result<bool, OrderStoreError> {
+    let before: Option<String> =
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = ? AND version = ?")
+            .bind(&next.id)
+            .bind(next.version)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(before) = before else {
+        return Ok(false);
+    };
+    let done = sqlx::query(
+        "UPDATE orders SET broker_order_id = ?, status = ?, filled_qty = ?, avg_fill_price = ?, \
+         reason = ?, broker_status = ?, sent_at = ?, limit_price = ?, stop_price = ?, quantity = ?, \
+         updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+    )
+    .bind(&next.broker_order_id)
+    .bind(next.status.as_str())
+    .bind(next.filled_qty.normalize().to_string())
+    .bind(dec(next.avg_fill_price))
+    .bind(&next.reason)
+    .bind(&next.broker_status)
+    .bind(next.sent_at.map(fmt_time))
+    .bind(dec(next.limit_price))
+    .bind(dec(next.stop_price))
+    .bind(next.quantity.normalize().to_string())
+    .bind(fmt_time(next.updated_at))
+    .bind(&next.id)
+    .bind(next.version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if done && before != next.status.as_str() {
+        event(conn, &next.id, next.status, detail, next.updated_at).await?;
+    }
+    Ok(done)
+}
+
+/// Schedules the next lookup of an order whose outcome is unknown.
+pub async fn schedule_lookup(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+    lookups: i64,
+    next_at: Option<DateTime<Utc>>,
+) -> Result<(), OrderStoreError> {
+    sqlx::query("UPDATE orders SET lookups = ?, next_lookup_at = ? WHERE id = ?")
+        .bind(lookups)
+        .bind(next_at.map(fmt_time))
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Returns `(lookups done, next lookup)` of an order.
+pub async fn lookup_state(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+) -> Result<(i64, Option<DateTime<Utc>>), OrderStoreError> {
+    let row = sqlx::query("SELECT lookups, next_lookup_at FROM orders WHERE id = ?")
+        .bind(order_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(r) => {
+            let next: Option<String> = r.try_get("next_lookup_at")?;
+            Ok((
+                r.try_get("lookups")?,
+                next.map(|t| time(order_id, "next lookup", &t))
+                    .transpose()?,
+            ))
+        }
+        None => Ok((0, None)),
+    }
+}
+
+/// Records a fill once (a fill id seen again is ignored); returns whether it was new.
+pub async fn insert_fill(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+    account_id: &str,
+    f: &Fill,
+) -> Result<bool, OrderStoreError> {
+    let n = sqlx::query(
+        "INSERT OR IGNORE INTO fills (order_id, account_id, fill_id, quantity, price, fee, at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(order_id)
+    .bind(account_id)
+    .bind(&f.fill_id)
+    .bind(f.quantity.normalize().to_string())
+    .bind(f.price.normalize().to_string())
+    .bind(f.fee.normalize().to_string())
+    .bind(fmt_time(f.at))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// `SELECT * FROM orders` followed by `tail` (a static string, as sqlx wants).
+macro_rules! select {
+    ($tail:literal) => {
+        concat!("SELECT * FROM orders ", $tail)
+    };
+}
+
+/// Returns an order by id, or by client order id, or a unique id prefix (8+ characters),
+/// within an account when one is given.
+pub async fn find(
+    conn: &mut SqliteConnection,
+    account_id: Option<&str>,
+    key: &str,
+) -> Result<Vec<Order>, OrderStoreError> {
+    let rows = sqlx::query(select!(
+        "WHERE (id = ?1 OR client_order_id = ?1 OR broker_order_id = ?1 \
+         OR (length(?1) >= 8 AND id LIKE ?1 || '%')) AND (?2 IS NULL OR account_id = ?2) \
+         ORDER BY created_at LIMIT 3"
+    ))
+    .bind(key)
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(order_from).collect()
+}
+
+/// Returns one order by id.
+pub async fn get(conn: &mut SqliteConnection, id: &str) -> Result<Option<Order>, OrderStoreError> {
+    let row = sqlx::query(select!("WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(order_from).transpose()
+}
+
+/// Returns an account's orders, newest first: the working ones only with `working`.
+pub async fn list(
+    conn: &mut SqliteConnection,
+    account_id: &str,
+    working: bool,
+    limit: i64,
+) -> Result<Vec<Order>, OrderStoreError> {
+    let rows = sqlx::query(select!(
+        "WHERE account_id = ? AND (? = 0 OR status NOT IN ('filled', 'cancelled', 'rejected')) \
+         ORDER BY created_at DESC, id DESC LIMIT ?"
+    ))
+    .bind(account_id)
+    .bind(working)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(order_from).collect()
+}
+
+/// Returns every order in `status` (all accounts), oldest first.
+pub async fn with_status(
+    conn: &mut SqliteConnection,
+    status: OrderStatus,
+) -> Result<Vec<Order>, OrderStoreError> {
+    let rows = sqlx::query(select!("WHERE status = ? ORDER BY created_at"))
+        .bind(status.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(order_from).collect()
+}
+
+/// Returns an order's events, oldest first.
+pub async fn events(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+) -> Result<Vec<OrderEvent>, OrderStoreError> {
+    let rows =
+        sqlx::query("SELECT at, status, detail FROM order_events WHERE order_id = ? ORDER BY id")
+            .bind(order_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            let at: String = r.try_get("at")?;
+            let status: String = r.try_get("status")?;
+            Ok(OrderEvent {
+                at: time(order_id, "event time", &at)?,
+                status: parse(order_id, "event status", &status)?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect()
+}
+
+/// Returns an order's fills, oldest first.
+pub async fn fills(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+) -> Result<Vec<Fill>, OrderStoreError> {
+    let rows = sqlx::query(
+        "SELECT fill_id, quantity, price, fee, at FROM fills WHERE order_id = ? ORDER BY at, id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let (q, p, f, at): (String, String, String, String) = (
+                r.try_get("quantity")?,
+                r.try_get("price")?,
+                r.try_get("fee")?,
+                r.try_get("at")?,
+            );
+            Ok(Fill {
+                fill_id: r.try_get("fill_id")?,
+                quantity: parse(order_id, "fill quantity", &q)?,
+                price: parse(order_id, "fill price", &p)?,
+                fee: parse(order_id, "fee", &f)?,
+                at: time(order_id, "fill time", &at)?,
+            })
+        })
+        .collect()
+}
+
+/// Returns the mode an account's new orders go to.
+pub async fn account_mode(
+    conn: &mut SqliteConnection,
+    account_id: &str,
+) -> Result<Option<TradingMode>, OrderStoreError> {
+    let m: Option<String> = sqlx::query_scalar("SELECT mode FROM accounts WHERE id = ?")
+        .bind(account_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    m.map(|m| parse(account_id, "mode", &m)).transpose()
+}
