@@ -224,15 +224,21 @@ impl Brokerdesk {
         self.guard(|g| async move {
             let auth = g.step_up(Sensitive::PurgeCredentials).await?;
             let report = self.accounts.purge_credentials(&auth).await.map_err(api)?;
+            // The purged values must not stay readable anywhere: a new data key (the old one,
+            // in memory or wrapped in an old copy of the vault row, opens nothing new), and
+            // the WAL copied into the database and truncated.
+            let generation = self.vault.rotate_key().await.map_err(api)?;
+            self.store.checkpoint().await.map_err(api)?;
             g.audit(
                 AuditEvent::CredentialsPurged,
                 None,
                 format!(
-                    "{} credentials deleted from {} accounts; every account is in paper mode",
+                    "{} credentials deleted from {} accounts; every account is in paper mode; the data key was replaced (generation {generation})",
                     report.credentials_deleted, report.accounts
                 ),
             );
             g.publish(DomainEvent::CredentialsPurged);
+            g.publish(DomainEvent::VaultChanged);
             Ok(report)
         })
         .await

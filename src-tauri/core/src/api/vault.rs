@@ -169,10 +169,13 @@ impl Brokerdesk {
                 .change_password(&auth, current.as_ref(), &new)
                 .await
                 .map_err(api)?;
+            // A new password gets a new data key: the old password with an old copy of the
+            // vault row (or the key a keychain held) must open nothing sealed from now on.
+            let generation = self.vault.rotate_key().await.map_err(api)?;
             let detail = if first {
-                "master password set; the key left the OS keychain"
+                format!("master password set; the key left the OS keychain and was replaced (generation {generation})")
             } else {
-                ""
+                format!("the data key was replaced (generation {generation})")
             };
             g.audit(AuditEvent::MasterPasswordChanged, None, detail);
             g.publish(DomainEvent::VaultChanged);

@@ -138,6 +138,15 @@ impl MemoryKeyStore {
         v
     }
 
+    /// Returns an independent store holding a copy of the current entries (tests: what a
+    /// thief who read the keychain at this moment would have).
+    pub fn clone_entries(&self) -> Self {
+        let copy = self.entries.lock().map(|m| m.clone()).unwrap_or_default();
+        Self {
+            entries: std::sync::Arc::new(Mutex::new(copy)),
+        }
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>>, KeychainError> {
         self.entries
             .lock()
