@@ -328,3 +328,45 @@ async fn every_sensitive_operation_is_guarded() {
     );
     bd.close().await;
 }
+
+/// An IBKR account stores no secret (the session lives at the gateway), yet pointing it at
+/// another gateway redirects a logged-in session: that needs the step-up too.
+#[tokio::test]
+async fn moving_an_ibkr_gateway_needs_a_fresh_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(1_900_000_000));
+    let n2 = now.clone();
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap()
+        .with_twofa_clock(Arc::new(move || {
+            Utc.timestamp_opt(n2.load(Ordering::SeqCst), 0).unwrap()
+        }));
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    let mut ib = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
+    ib.broker_account_id = Some("DU1234567".into());
+    ib.rest_url = Some("https://localhost:5000/v1/api".into());
+    let ib = bd.account_add(ib).await.unwrap();
+    let setup = bd.twofa_setup().await.unwrap();
+    let secret = base32_decode(&setup.secret);
+    bd.twofa_enable(&phone_code(&secret, now.load(Ordering::SeqCst)))
+        .await
+        .unwrap();
+    now.fetch_add(16 * 60, Ordering::SeqCst);
+
+    let mut moved = AccountInput::from_account(&ib);
+    moved.rest_url = Some("https://gateway.example.com/v1/api".into());
+    let e = bd.account_update(&ib.id, moved.clone()).await.unwrap_err();
+    assert_eq!(e.code, Code::StepUpRequired, "{e}");
+    assert_eq!(bd.account_get(&ib.id).await.unwrap().rest_url, ib.rest_url);
+    // A change that moves nothing is not sensitive.
+    let mut renamed = AccountInput::from_account(&ib);
+    renamed.name = "IB main".into();
+    bd.account_update(&ib.id, renamed).await.unwrap();
+    bd.twofa_verify(&phone_code(&secret, now.load(Ordering::SeqCst)))
+        .await
+        .unwrap();
+    moved.name = "IB main".into();
+    bd.account_update(&ib.id, moved).await.unwrap();
+    bd.close().await;
+}

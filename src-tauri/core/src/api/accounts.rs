@@ -93,7 +93,8 @@ impl Brokerdesk {
             input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
         let auth = if new_credentials {
             Some(g.step_up(Sensitive::StoreCredentials).await?)
-        } else if super::checks::endpoints_moved(&input, current) && !current.credentials.is_empty()
+        } else if super::checks::endpoints_moved(&input, current)
+            && super::checks::guards_a_session(current)
         {
             Some(g.step_up(Sensitive::MoveCredentials).await?)
         } else {

@@ -244,7 +244,7 @@ impl Brokerdesk {
             // ones: the connection would send them there. Asked before the broker check.
             if new_credentials {
                 g.step_up(Sensitive::StoreCredentials).await?;
-            } else if moved && !current.credentials.is_empty() {
+            } else if moved && guards_a_session(&current) {
                 g.step_up(Sensitive::MoveCredentials).await?;
             }
             let changed =
@@ -359,7 +359,7 @@ impl Brokerdesk {
         );
         if let Some(acct) = current {
             let moved = endpoints_moved(input, acct);
-            let uses_stored = (key.is_none() || secret.is_none()) && !acct.credentials.is_empty();
+            let uses_stored = (key.is_none() || secret.is_none()) && guards_a_session(acct);
             if moved && uses_stored {
                 // Stored secrets sent to an endpoint other than the stored one: step-up.
                 g.step_up(Sensitive::MoveCredentials).await?;
@@ -460,6 +460,17 @@ impl Brokerdesk {
 
 /// Whether a draft points an account's credentials somewhere else than where they are
 /// stored (environment or endpoints).
+/// Whether moving `account`'s endpoints is sensitive: it has stored credentials the
+/// connection would send there, or (IBKR) no stored secret at all because its session lives
+/// at the gateway — pointing it elsewhere redirects a logged-in session's orders.
+pub(super) fn guards_a_session(account: &Account) -> bool {
+    !account.credentials.is_empty()
+        || crate::accounts::catalog::broker_info(account.broker)
+            .credential_fields
+            .is_empty()
+            && account.broker != BrokerKind::Paper
+}
+
 pub(super) fn endpoints_moved(input: &AccountInput, current: &Account) -> bool {
     input.environment != current.environment
         || input.rest_url != current.rest_url
