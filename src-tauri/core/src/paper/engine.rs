@@ -43,6 +43,7 @@ use super::{PaperError, Quote};
 use crate::error::{Code, ErrorCode, FieldCode};
 
 mod order;
+mod validate;
 
 pub use order::{
     CancelReason, Fill, NewOrder, Order, OrderChanges, OrderRole, OrderStatus, OrderType, Side,
@@ -287,7 +288,10 @@ impl PaperEngine {
         }
         ids.retain(|id| self.orders.get(id).is_some_and(|o| o.status.is_working()));
         ids.extend(activated);
-        self.working.insert(quote.instrument.clone(), ids);
+        // Put the list back in its slot (taken above), keeping its allocation.
+        if let Some(slot) = self.working.get_mut(&quote.instrument) {
+            *slot = ids;
+        }
         events
     }
 
@@ -345,8 +349,7 @@ impl PaperEngine {
             .filter_map(|r| self.orders.get(&order::child_id(id, *r)))
             .filter(|c| c.status.is_open())
             .collect();
-        let updated = order.modified(&changes, sibling, &children, MAX_QUANTITY, MAX_PRICE)?;
-        let mut updated = updated;
+        let mut updated = order.modified(&changes, sibling, &children, MAX_QUANTITY, MAX_PRICE)?;
         if at > updated.live_from {
             updated.live_from = at;
         }

@@ -316,10 +316,9 @@ impl Ledger {
                 "a fee cannot be negative",
             ));
         }
-        let pos = self
-            .positions
-            .entry(spec.symbol.clone())
-            .or_insert_with(|| Position {
+        if !self.positions.contains_key(&spec.symbol) {
+            // Only an instrument's first fill pays for its key.
+            let fresh = Position {
                 symbol: spec.symbol.clone(),
                 kind: spec.kind,
                 base_currency: spec.base_currency.clone(),
@@ -329,7 +328,12 @@ impl Ledger {
                 average_price: Decimal::ZERO,
                 realized_pnl: Decimal::ZERO,
                 updated_at: fill.time,
-            });
+            };
+            self.positions.insert(spec.symbol.clone(), fresh);
+        }
+        let Some(pos) = self.positions.get_mut(&spec.symbol) else {
+            return Err(PaperError::UnknownInstrument(spec.symbol.clone()));
+        };
         let held = pos.quantity;
         let delta = fill.quantity * fill.side.sign();
         let mut realized_quote = Decimal::ZERO;
