@@ -39,7 +39,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use rust_decimal_macros::dec;
 use serde::{Deserialize, Serialize};
 
-use super::{PaperError, Quote};
+use super::{PaperError, Quote, MAX_PRICE, MAX_QUANTITY};
 use crate::error::{Code, ErrorCode, FieldCode};
 
 mod order;
@@ -121,10 +121,6 @@ pub enum EngineEvent {
         order: Order,
     },
 }
-
-/// The largest quantity and price accepted: keeps every product within [`Decimal`]'s range.
-const MAX_QUANTITY: Decimal = dec!(1_000_000_000_000);
-const MAX_PRICE: Decimal = dec!(1_000_000_000);
 
 /// One paper account's orders.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -264,8 +260,7 @@ impl PaperEngine {
         let age = now.signed_duration_since(quote.time);
         let usable = feed == FeedStatus::Fresh
             && age <= TimeDelta::milliseconds(self.config.max_quote_age_ms)
-            && quote.bid > Decimal::ZERO
-            && quote.bid <= quote.ask;
+            && quote.is_sane();
         let mut sizes = Sizes {
             bid: quote.bid_size,
             ask: quote.ask_size,
@@ -562,7 +557,8 @@ fn market_price(side: Side, quote: &Quote, bps: Decimal) -> Decimal {
         };
     }
     let dp = quote.bid.scale().max(quote.ask.scale());
-    let factor = bps / dec!(10000);
+    // At most 100 %: a misconfigured slippage cannot overflow or price below zero.
+    let factor = bps.min(dec!(10000)) / dec!(10000);
     match side {
         Side::Buy => (quote.ask * (Decimal::ONE + factor))
             .round_dp_with_strategy(dp, RoundingStrategy::ToPositiveInfinity),

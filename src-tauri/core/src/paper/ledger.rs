@@ -26,12 +26,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Fill, InstrumentKind, InstrumentSpec, PaperError, Quote, Side};
+use super::{
+    Fill, InstrumentKind, InstrumentSpec, PaperError, Quote, Side, MAX_PRICE, MAX_QUANTITY,
+};
 use crate::error::FieldCode;
 
 /// The caller's exchange rates: the price of a pair (`GBP_USD`), if it has one.
@@ -302,11 +304,12 @@ impl Ledger {
                 format!("a fill of {} booked as {}", fill.symbol, spec.symbol),
             ));
         }
-        if fill.quantity <= Decimal::ZERO || fill.price <= Decimal::ZERO {
+        let in_range = |v: Decimal, max: Decimal| v > Decimal::ZERO && v <= max;
+        if !in_range(fill.quantity, MAX_QUANTITY) || !in_range(fill.price, MAX_PRICE) {
             return Err(PaperError::invalid(
                 "quantity",
                 FieldCode::OutOfRange,
-                "a fill needs a positive quantity and price",
+                "a fill needs a quantity and a price within the engine's limits",
             ));
         }
         if fee < Decimal::ZERO {
@@ -451,7 +454,8 @@ impl Ledger {
     /// Marks one position.
     fn view(&self, p: &Position, quote: Option<&Quote>, rates: &RateLookup) -> PositionView {
         let ccy = &self.config.currency;
-        let mark = quote.map(|q| {
+        // A broken quote (crossed, zero, absurd) marks nothing: the position shows no quote.
+        let mark = quote.filter(|q| q.is_sane()).map(|q| {
             if p.quantity.is_sign_positive() {
                 q.bid
             } else {
@@ -511,14 +515,14 @@ impl Ledger {
         price: Decimal,
         rates: &RateLookup,
     ) -> Result<OrderEstimate, PaperError> {
-        if quantity <= Decimal::ZERO || quantity > dec!(1_000_000_000_000) {
+        if quantity <= Decimal::ZERO || quantity > MAX_QUANTITY {
             return Err(PaperError::invalid(
                 "quantity",
                 FieldCode::OutOfRange,
                 "the quantity must be above 0",
             ));
         }
-        if price <= Decimal::ZERO || price > dec!(1_000_000_000) {
+        if price <= Decimal::ZERO || price > MAX_PRICE {
             return Err(PaperError::invalid(
                 "price",
                 FieldCode::OutOfRange,
@@ -557,43 +561,10 @@ impl Ledger {
     }
 }
 
-/// Converts `amount` in `quote` to `account` (see the module docs), or `None` without a rate.
-pub fn convert(
-    account: &str,
-    amount: Decimal,
-    quote: &str,
-    base: Option<&str>,
-    own_price: Decimal,
-    rates: &RateLookup,
-) -> Option<Decimal> {
-    if quote == account {
-        return Some(amount);
-    }
-    if base == Some(account) {
-        return (own_price > Decimal::ZERO).then(|| amount / own_price);
-    }
-    if let Some(r) = rates(&format!("{quote}_{account}")).filter(|r| *r > Decimal::ZERO) {
-        return Some(amount * r);
-    }
-    rates(&format!("{account}_{quote}"))
-        .filter(|r| *r > Decimal::ZERO)
-        .map(|r| amount / r)
-}
+mod money;
 
-/// Returns +1 for a long quantity, −1 for a short one.
-fn sign_of(quantity: Decimal) -> Decimal {
-    if quantity.is_sign_negative() {
-        Decimal::NEGATIVE_ONE
-    } else {
-        Decimal::ONE
-    }
-}
-
-/// Rounds to the currency's minor unit, half to even (whole units for yen).
-pub fn round_money(amount: Decimal, currency: &str) -> Decimal {
-    let dp = if currency == "JPY" { 0 } else { 2 };
-    amount.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven)
-}
+use money::sign_of;
+pub use money::{convert, round_money};
 
 #[cfg(test)]
 mod tests;

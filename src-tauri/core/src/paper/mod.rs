@@ -32,6 +32,13 @@ pub use ledger::{
 };
 pub use market::{InstrumentKind, InstrumentSpec, SimMarket};
 
+/// The largest order quantity accepted: with [`MAX_PRICE`], keeps every product of the
+/// engine and the ledger far inside [`Decimal`]'s range (about 7.9 × 10^28).
+pub const MAX_QUANTITY: Decimal = rust_decimal_macros::dec!(1_000_000_000_000);
+
+/// The largest price accepted, in orders and in quotes (larger quotes are ignored).
+pub const MAX_PRICE: Decimal = rust_decimal_macros::dec!(1_000_000_000);
+
 /// A two-sided price of one instrument at one instant: the paper engine's only input price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -79,6 +86,12 @@ impl Quote {
         self.bid_size = bid_size;
         self.ask_size = ask_size;
         self
+    }
+
+    /// Returns true when both sides are positive, within [`MAX_PRICE`] and not crossed:
+    /// anything else is a broken quote that must not price a fill or a position.
+    pub fn is_sane(&self) -> bool {
+        self.bid > Decimal::ZERO && self.bid <= self.ask && self.ask <= MAX_PRICE
     }
 
     /// Returns the mid price, `(bid + ask) / 2`.
@@ -186,5 +199,14 @@ mod tests {
         assert_eq!(q.mid(), dec!(1.16504));
         let back: Quote = serde_json::from_value(json).unwrap();
         assert_eq!(back, q);
+        assert!(q.is_sane());
+        let bad = |bid, ask| Quote::new("X", bid, ask, t);
+        assert!(!bad(dec!(1.1), dec!(1.0)).is_sane(), "crossed");
+        assert!(!bad(dec!(0), dec!(1.0)).is_sane(), "no bid");
+        assert!(
+            !bad(dec!(1), MAX_PRICE + dec!(1)).is_sane(),
+            "beyond the limit"
+        );
+        assert!(bad(dec!(1), dec!(1)).is_sane(), "a locked quote is a quote");
     }
 }

@@ -302,7 +302,11 @@ fn crossed_or_empty_quotes_are_ignored() {
     accepted(&mut e, buy("b", "1", 0.0));
     let ev = feed(
         &mut e,
-        &[(1.0, "1.10010", "1.10000"), (2.0, "0", "1.10000")],
+        &[
+            (1.0, "1.10010", "1.10000"), // crossed
+            (2.0, "0", "1.10000"),       // no bid
+            (3.0, "1.1", "2000000000"),  // beyond MAX_PRICE
+        ],
     );
     assert!(fills(&ev).is_empty());
     assert_eq!(status(&e, "b"), OrderStatus::Working);
@@ -462,4 +466,17 @@ fn a_partly_filled_day_order_expires_with_its_fills_kept() {
         (o.status, o.filled_quantity),
         (OrderStatus::Expired, d("100"))
     );
+}
+
+#[test]
+fn a_day_order_ignores_quotes_stamped_at_its_end_and_expires_even_on_a_stale_feed() {
+    let mut e = PaperEngine::default();
+    accepted(&mut e, buy("b", "1", 0.0).day(t(60.0)));
+    // A quote stamped at the close, seen while the caller's clock is just before it.
+    let q = quote(60.0, "1.10000", "1.10008");
+    assert!(e.on_quote(&q, t(59.9), FeedStatus::Fresh).is_empty());
+    assert_eq!(status(&e, "b"), OrderStatus::Working);
+    // The feed is down at the close: the order still expires.
+    let ev = e.on_quote(&quote(59.0, "1.1", "1.10008"), t(60.0), FeedStatus::Stale);
+    assert_eq!(cancels(&ev), vec![("b".into(), CancelReason::Expired)]);
 }

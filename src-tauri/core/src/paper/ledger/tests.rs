@@ -500,3 +500,42 @@ fn the_summary_serialises_camel_case_with_decimal_strings() {
     let back: Ledger = serde_json::from_str(&serde_json::to_string(&l).unwrap()).unwrap();
     assert_eq!(back, l);
 }
+
+#[test]
+fn broken_marks_rates_and_fills_are_refused_not_panicked_on() {
+    let mut l = Ledger::default();
+    book(&mut l, "EUR_GBP", Side::Buy, "1000", "0.87000");
+    book(&mut l, "AAPL", Side::Buy, "1", "230.00");
+    // A crossed AAPL quote marks nothing; an absurd GBP rate converts nothing.
+    let rates = |p: &str| (p == "GBP_USD").then(|| d("79000000000000000000000000000"));
+    let s = l.summary(
+        &marks(&[("AAPL", "231", "230"), ("EUR_GBP", "0.88", "0.88010")]),
+        &rates,
+        None,
+    );
+    let status: Vec<_> = s.positions.iter().map(|p| p.pnl_status).collect();
+    assert_eq!(status, vec![PnlStatus::NoQuote, PnlStatus::Unconverted]);
+    assert!(!s.complete);
+    let huge = fill("AAPL", Side::Buy, "10000000000000", "1");
+    let err = l.apply_fill(&huge, &spec("AAPL"), d("0"), &no_rates);
+    assert!(matches!(
+        err,
+        Err(PaperError::Invalid {
+            field: "quantity",
+            ..
+        })
+    ));
+    let err = l.apply_fill(
+        &fill("AAPL", Side::Buy, "1", "0"),
+        &spec("AAPL"),
+        d("0"),
+        &no_rates,
+    );
+    assert!(matches!(
+        err,
+        Err(PaperError::Invalid {
+            field: "quantity",
+            ..
+        })
+    ));
+}
