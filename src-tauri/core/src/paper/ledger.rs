@@ -304,13 +304,17 @@ impl Ledger {
                 format!("a fill of {} booked as {}", fill.symbol, spec.symbol),
             ));
         }
-        let in_range = |v: Decimal, max: Decimal| v > Decimal::ZERO && v <= max;
-        if !in_range(fill.quantity, MAX_QUANTITY) || !in_range(fill.price, MAX_PRICE) {
-            return Err(PaperError::invalid(
-                "quantity",
-                FieldCode::OutOfRange,
-                "a fill needs a quantity and a price within the engine's limits",
-            ));
+        for (field, value, max) in [
+            ("quantity", fill.quantity, MAX_QUANTITY),
+            ("price", fill.price, MAX_PRICE),
+        ] {
+            if value <= Decimal::ZERO || value > max {
+                return Err(PaperError::invalid(
+                    field,
+                    FieldCode::OutOfRange,
+                    format!("a fill's {field} must be above 0 and at most {max}"),
+                ));
+            }
         }
         if fee < Decimal::ZERO {
             return Err(PaperError::invalid(
@@ -359,7 +363,13 @@ impl Ledger {
                 pos.average_price = fill.price; // The rest opens a new position.
             }
         }
-        pos.quantity = held + delta;
+        // A flat position is a plain zero, never a "-0" from the subtraction.
+        let after = held + delta;
+        pos.quantity = if after.is_zero() {
+            Decimal::ZERO
+        } else {
+            after
+        };
         pos.updated_at = fill.time;
 
         let mut realized = None;

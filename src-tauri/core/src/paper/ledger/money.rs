@@ -17,7 +17,7 @@ pub fn convert(
     if quote == account {
         return Some(amount);
     }
-    // Checked arithmetic: a absurd rate from the caller gives "unconverted", not a panic.
+    // Checked arithmetic: an absurd rate from the caller gives "unconverted", not a panic.
     if base == Some(account) {
         return amount.checked_div(positive(own_price)?);
     }

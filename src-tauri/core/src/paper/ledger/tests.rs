@@ -533,9 +533,6 @@ fn broken_marks_rates_and_fills_are_refused_not_panicked_on() {
     );
     assert!(matches!(
         err,
-        Err(PaperError::Invalid {
-            field: "quantity",
-            ..
-        })
+        Err(PaperError::Invalid { field: "price", .. })
     ));
 }
