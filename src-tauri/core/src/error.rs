@@ -157,6 +157,14 @@ codes! {
     StreamUnknownInstrument = "stream_unknown_instrument", Invalid, false;
     SearchUnsupported = "search_unsupported", Invalid, false;
 
+    // Paper trading.
+    /// No price is available for the instrument right now.
+    NoQuote = "no_quote", Invalid, true;
+    /// The order is already filled, cancelled or expired.
+    OrderNotOpen = "order_not_open", Invalid, false;
+    /// An amount cannot be converted to the account currency: no rate for the pair.
+    NoConversionRate = "no_conversion_rate", Invalid, true;
+
     // The app shell and the CLI.
     ShuttingDown = "shutting_down", Runtime, false;
     ExportFailed = "export_failed", Runtime, false;

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod error;
 pub mod exports;
 pub mod logging;
+pub mod paper;
 pub mod paths;
 pub mod runtime;
 pub mod secret;
