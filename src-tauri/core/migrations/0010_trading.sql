@@ -70,28 +70,53 @@ CREATE TABLE fills (
 ) STRICT;
 CREATE INDEX fills_account ON fills (account_id, at);
 
--- The paper broker's money per account.
+-- The paper broker's money per account (the ledger of `paper::ledger`).
 CREATE TABLE paper_accounts (
     account_id        TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     currency          TEXT NOT NULL DEFAULT 'USD',
     starting_balance  TEXT NOT NULL,
+    fx_leverage       TEXT NOT NULL,
+    stock_leverage    TEXT NOT NULL,
     balance           TEXT NOT NULL,
     realized_pl       TEXT NOT NULL DEFAULT '0',
+    fees              TEXT NOT NULL DEFAULT '0',
+    -- The equity at the start of the current day (for the day's P&L), and which day.
     day_start_equity  TEXT,
     day               TEXT,
     reset_at          TEXT,
     updated_at        TEXT NOT NULL
 ) STRICT;
 
--- The paper broker's net positions.
+-- Realised P&L that could not be converted into the account currency, per currency.
+CREATE TABLE paper_unconverted (
+    account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    currency    TEXT NOT NULL,
+    amount      TEXT NOT NULL,
+    PRIMARY KEY (account_id, currency)
+) STRICT;
+
+-- The paper broker's net positions (flat ones kept for their realised P&L until a reset).
 CREATE TABLE paper_positions (
-    account_id   TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    symbol       TEXT NOT NULL,
-    quantity     TEXT NOT NULL,
-    avg_price    TEXT NOT NULL,
-    realized_pl  TEXT NOT NULL DEFAULT '0',
-    updated_at   TEXT NOT NULL,
+    account_id      TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    symbol          TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('fx', 'stock')),
+    base_currency   TEXT,
+    quote_currency  TEXT NOT NULL,
+    contract_size   TEXT NOT NULL,
+    quantity        TEXT NOT NULL,
+    avg_price       TEXT NOT NULL,
+    realized_pl     TEXT NOT NULL DEFAULT '0',
+    updated_at      TEXT NOT NULL,
     PRIMARY KEY (account_id, symbol)
+) STRICT;
+
+-- The paper engine's working state of each open paper order (its role in a bracket, the
+-- sibling, from when quotes count, how many fills), so a restart resumes exactly where it
+-- was. `orders` stays what the trader sees; a row here lives only while the order is open.
+CREATE TABLE paper_working (
+    order_id    TEXT PRIMARY KEY REFERENCES orders (id) ON DELETE CASCADE,
+    account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    state       TEXT NOT NULL
 ) STRICT;
 
 -- Broker operations that failed and are retried with backoff (cancels, lookups), surviving a

@@ -231,6 +231,14 @@ impl PaperEngine {
         events
     }
 
+    /// Takes back an open order the caller stored earlier (a restart): it works on from
+    /// where it was, with its status, fills and bracket links as they were.
+    pub fn restore(&mut self, order: Order) {
+        if order.status.is_open() && !self.orders.contains_key(&order.id) {
+            self.accept(order);
+        }
+    }
+
     /// Stores a new order and returns a copy of it.
     fn accept(&mut self, mut order: Order) -> Order {
         self.seq += 1;

@@ -258,6 +258,48 @@ impl Ledger {
         &self.config
     }
 
+    /// Rebuilds an account from what was stored (see `trading::paper_desk`).
+    pub fn restore(
+        config: LedgerConfig,
+        balance: Decimal,
+        realized_pnl: Decimal,
+        fees: Decimal,
+        unconverted: BTreeMap<String, Decimal>,
+        positions: Vec<Position>,
+    ) -> Self {
+        Self {
+            config,
+            balance,
+            realized_pnl,
+            fees,
+            unconverted,
+            positions: positions
+                .into_iter()
+                .map(|p| (p.symbol.clone(), p))
+                .collect(),
+        }
+    }
+
+    /// Realised P&L since the last reset (converted part).
+    pub fn realized_pnl(&self) -> Decimal {
+        self.realized_pnl
+    }
+
+    /// Fees paid since the last reset.
+    pub fn fees(&self) -> Decimal {
+        self.fees
+    }
+
+    /// Realised amounts that could not be converted, by currency.
+    pub fn unconverted(&self) -> &BTreeMap<String, Decimal> {
+        &self.unconverted
+    }
+
+    /// Every instrument traded since the last reset, flat ones included.
+    pub fn positions(&self) -> impl Iterator<Item = &Position> {
+        self.positions.values()
+    }
+
     pub fn balance(&self) -> Decimal {
         self.balance
     }

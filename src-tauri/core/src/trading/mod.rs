@@ -4,4 +4,5 @@
 
 pub mod model;
 pub mod oms;
+pub mod paper_desk;
 pub mod store;

@@ -292,7 +292,12 @@ pub async fn due_lookups(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>
 /// outcome become `unknown`. Returns the orders that are to be sent now.
 pub async fn recover(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, OmsError> {
     let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-    let pending = store::with_status(&mut conn, OrderStatus::Pending).await?;
+    // Paper orders are the paper desk's (a pending one is a bracket child waiting).
+    let pending: Vec<Order> = store::with_status(&mut conn, OrderStatus::Pending)
+        .await?
+        .into_iter()
+        .filter(|o| o.mode == crate::accounts::model::TradingMode::Live)
+        .collect();
     drop(conn);
     let mut to_send = Vec::new();
     for o in pending {
