@@ -43,6 +43,8 @@ pub struct ChannelStats {
 macro_rules! ui_events {
     ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal ($payload:ty); )*) => {
         /// An event for the window. Serialized as its payload, sent under [`UiEvent::name`].
+        // Events are cloned into a broadcast channel once each; their size does not matter.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone)]
         pub enum UiEvent {
             $( $(#[doc = $doc])* $variant($payload), )*
@@ -90,7 +92,7 @@ ui_events! {
     /// A broker's notice about an instrument (unknown, not entitled, a limit).
     PriceNotice = "price-notice" (FeedNotice);
     /// An order changed (placed, filled, cancelled, rejected, unknown, needs review).
-    OrderUpdate = "order-update" (Order);
+    OrderUpdate = "order-update" (Box<Order>);
     /// Orders changed in a way this process did not see (another process): re-read them.
     OrdersChanged = "orders-changed" (AccountsChanged);
 }
@@ -120,6 +122,7 @@ impl Notice {
 }
 
 /// Everything the runtime publishes.
+#[allow(clippy::large_enum_variant)] // see UiEvent
 #[derive(Debug, Clone)]
 pub enum RuntimeEvent {
     /// For the window.

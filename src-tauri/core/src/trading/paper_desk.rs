@@ -382,7 +382,7 @@ impl PaperDesk {
                 Applied::Changed(o) => {
                     tx.commit().await.map_err(StoreError::from)?;
                     changed.retain(|c| c.id != o.id);
-                    changed.push(o);
+                    changed.push(*o);
                 }
                 Applied::Nothing => {
                     tx.commit().await.map_err(StoreError::from)?;
@@ -419,7 +419,7 @@ impl PaperDesk {
                     store::insert(tx, &child, "bracket order, waiting for its parent to fill")
                         .await?;
                     self.save_working(tx, &order).await?;
-                    return Ok(Applied::Changed(child));
+                    return Ok(Applied::Changed(Box::new(child)));
                 };
                 stored.status = OrderStatus::Open;
                 stored.updated_at = now;
@@ -495,10 +495,10 @@ impl PaperDesk {
         detail: &str,
     ) -> Result<Applied, DeskError> {
         if store::update(tx, &next, detail).await? {
-            Ok(Applied::Changed(Order {
+            Ok(Applied::Changed(Box::new(Order {
                 version: next.version + 1,
                 ..next
-            }))
+            })))
         } else {
             Ok(Applied::Conflict)
         }
@@ -693,7 +693,7 @@ impl PaperDesk {
 }
 
 enum Applied {
-    Changed(Order),
+    Changed(Box<Order>),
     Nothing,
     Conflict,
 }
