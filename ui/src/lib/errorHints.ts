@@ -1,4 +1,5 @@
 import { Code } from "../api/errors";
+import { asSentence } from "./labels";
 
 /**
  * Returns a sentence of guidance for error codes whose message alone does not say what to do,
@@ -26,5 +27,5 @@ export function errorHint(code: string): string | null {
  * shout about: it only means nothing changed.
  */
 export function changeFailure(error: { code: string; message: string }): string {
-  return error.code === Code.StepUpRequired ? "Nothing was changed: the two-factor check was cancelled." : error.message;
+  return error.code === Code.StepUpRequired ? "Nothing was changed: the two-factor check was cancelled." : asSentence(error.message);
 }

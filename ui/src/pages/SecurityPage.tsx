@@ -8,6 +8,7 @@ import { Dialog } from "../components/Dialog";
 import { PasswordField } from "../components/Field";
 import { Icon } from "../components/Icon";
 import { PageHeader } from "../components/PageHeader";
+import { asSentence } from "../lib/labels";
 import { StrengthMeter } from "../components/StrengthMeter";
 import { MIN_PASSWORD_LENGTH } from "../lib/password";
 import { KEYCHAIN_LOCK_HINT } from "../screens/Sidebar";
@@ -182,8 +183,8 @@ function PasswordCard({ hasPassword }: { hasPassword: boolean }) {
       notify(hasPassword ? "Master password changed." : "Master password set. Brokerdesk will start locked from now on.");
     } catch (err) {
       const error = err as BrokerdeskError;
-      if (error.code === Code.WrongPassword) setErrors({ current: error.message });
-      else if (error.code === Code.WeakPassword) setErrors({ next: error.message });
+      if (error.code === Code.WrongPassword) setErrors({ current: asSentence(error.message) });
+      else if (error.code === Code.WeakPassword) setErrors({ next: asSentence(error.message) });
       else setErrors({ general: changeFailure(error) });
     } finally {
       setBusy(false);

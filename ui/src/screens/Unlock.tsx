@@ -4,6 +4,7 @@ import * as api from "../api/client";
 import { Code } from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import { Banner } from "../components/Banner";
+import { asSentence } from "../lib/labels";
 import { PasswordField } from "../components/Field";
 import { Icon } from "../components/Icon";
 import { useVault, useVaultStatus } from "../state/VaultProvider";
@@ -34,9 +35,9 @@ export function Unlock() {
     } catch (err) {
       const error = err as BrokerdeskError;
       if (error.code === Code.WrongPassword) {
-        setFieldError(error.message);
+        setFieldError(asSentence(error.message));
         setPassword("");
-      } else setGeneralError(error.message);
+      } else setGeneralError(asSentence(error.message));
     } finally {
       setBusy(false);
     }
