@@ -209,6 +209,11 @@ export class Backend {
     return (await fetch(`${this.url}/dev/notifications`)).json();
   }
 
+  /** Makes the desktop's notification service refuse notifications (`null`: accept again). */
+  refuseNotifications(reason) {
+    return this.dev("/notifications/refuse", { reason });
+  }
+
   /** Whether the app's clipboard holds exactly `text` (the secret itself never comes back). */
   async clipboardHolds(text) {
     return (await this.dev("/clipboard", { text })).holds;

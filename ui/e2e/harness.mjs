@@ -130,6 +130,8 @@ export function useBrowser() {
     const problems = [];
     const foreign = [];
     for (const o of all) {
+      // The last state of the page, for a test that failed (overwritten by the next test).
+      await o.page.screenshot({ path: join(OUT, "_last.png") }).catch(() => {});
       await o.context.close().catch(() => {});
       await o.bd.stop();
       await o.keyring?.stop();

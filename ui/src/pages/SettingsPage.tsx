@@ -3,6 +3,7 @@ import * as api from "../api/client";
 import type { BrokerdeskError } from "../api/client";
 import { Icon } from "../components/Icon";
 import { PageHeader } from "../components/PageHeader";
+import { asSentence } from "../lib/labels";
 import type { ThemePreference } from "../lib/theme";
 import { useTheme } from "../state/ThemeProvider";
 import { useAppSettings } from "../state/useAppSettings";
@@ -74,7 +75,8 @@ function NotificationsCard() {
       await api.notifyTest();
       notify("Test notification sent");
     } catch (e) {
-      notify(`The test notification could not be sent: ${(e as BrokerdeskError).message}`, "danger");
+      // The core says what failed ("could not send the notification: …").
+      notify(asSentence((e as BrokerdeskError).message), "danger");
     } finally {
       setBusy(false);
     }
