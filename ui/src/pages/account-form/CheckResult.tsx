@@ -88,7 +88,7 @@ export function CheckResult({ view, broker, onSaveUnchecked, busy, editing }: Pr
       return (
         <div data-testid="check-result" data-status="unreachable">
           <Banner tone="warning" title={`${broker} could not be reached`}>
-            <p>{view.reason}</p>
+            <p data-testid="check-reason">{view.reason}</p>
             <p>
               The credentials were not checked. You can save anyway: the account is stored unverified, and live trading stays
               locked until a check with {broker} succeeds.
