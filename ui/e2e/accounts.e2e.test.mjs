@@ -4,17 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { calls, nav, shot, shotTall, useBrowser } from "./harness.mjs";
-import { DEMO } from "./scenarios.mjs";
+import { DEMO, tamperSecret, unlocked } from "./scenarios.mjs";
 
 const open = useBrowser();
-
-/** Flips the last byte (part of the AEAD tag) of a stored secret, as an edit of the file would. */
-export function tamperSecret(bd, accountId, field) {
-  bd.sql(
-    `UPDATE account_secrets SET sealed = CAST(substr(sealed, 1, length(sealed) - 1) || CASE WHEN substr(sealed, -1) = X'00' THEN X'01' ELSE X'00' END AS BLOB) ` +
-      `WHERE account_id = '${accountId}' AND field = '${field}';`,
-  );
-}
 
 describe("accounts", () => {
   test("add an OANDA account: client check, backend field errors inline, duplicate name, then checked with the broker and saved", async () => {
@@ -159,7 +151,7 @@ describe("accounts", () => {
 
   test("a stored credential that cannot be read is flagged in the table and the editor, and replaced by entering it again", async () => {
     const { page, bd, s } = await open(async (bd) => {
-      const s = await (await import("./scenarios.mjs")).unlocked(bd);
+      const s = await unlocked(bd);
       // The stored key "was edited outside Brokerdesk": its seal no longer opens.
       tamperSecret(bd, s.alpaca.id, "api_key");
       return s;

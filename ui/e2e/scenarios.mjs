@@ -195,3 +195,11 @@ export async function connected(bd, ids, ms = 15_000) {
     { ms, what: `connected channels of ${ids.join(", ")}` },
   );
 }
+
+/** Flips the last byte (part of the AEAD tag) of a stored secret, as an edit of the file would. */
+export function tamperSecret(bd, accountId, field) {
+  bd.sql(
+    `UPDATE account_secrets SET sealed = CAST(substr(sealed, 1, length(sealed) - 1) || CASE WHEN substr(sealed, -1) = X'00' THEN X'01' ELSE X'00' END AS BLOB) ` +
+      `WHERE account_id = '${accountId}' AND field = '${field}';`,
+  );
+}
