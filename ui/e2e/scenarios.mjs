@@ -147,8 +147,8 @@ export async function connections(bd, options = {}) {
       name: "Tradier income",
       broker: "tradier",
       brokerAccountId: DEMO.tradier.account,
-      restUrl: tradierSim.url,
-      streamUrl: tradierSim.url,
+      restUrl: `${tradierSim.url}/v1`,
+      streamUrl: `${tradierSim.url.replace(/^http/, "ws")}/v1/markets/events`,
       credentials: { apiKey: "revoked-tradier-token-77c1", apiSecret: null },
       instruments: ["SPY", "QQQ"],
     }),
@@ -202,4 +202,32 @@ export function tamperSecret(bd, accountId, field) {
     `UPDATE account_secrets SET sealed = CAST(substr(sealed, 1, length(sealed) - 1) || CASE WHEN substr(sealed, -1) = X'00' THEN X'01' ELSE X'00' END AS BLOB) ` +
       `WHERE account_id = '${accountId}' AND field = '${field}';`,
   );
+}
+
+/**
+ * `activity`: `unlocked`, then what fills an audit log in real use — an account added and
+ * removed from the command line (actor CLI), a broker refusing Alpaca's stored key when it was
+ * verified, a lock, a wrong master password and the unlock.
+ */
+export async function activity(bd) {
+  const s = await unlocked(bd);
+  const tradier = await bd.sim("tradier");
+  const added = bd.cli([
+    "account", "add", "--name", "Tradier test", "--broker", "tradier", "--env", "practice", "--account-id", DEMO.tradier.account,
+    "--api-key", DEMO.tradier.token, "--rest-url", `${tradier.url}/v1`, "--stream-url", `${tradier.url.replace(/^http/, "ws")}/v1/markets/events`,
+  ]);
+  if (added.status !== 0) throw new Error(`brokerdesk account add: ${added.stdout} ${added.stderr}`);
+  const removedId = added.json.id;
+  const removed = bd.cli(["account", "remove", removedId]);
+  if (removed.status !== 0) throw new Error(`brokerdesk account remove: ${removed.stdout} ${removed.stderr}`);
+  await s.alpacaSim.fault("refuse_auth");
+  await bd.api("account_verify", { id: s.alpaca.id }).then(
+    () => Promise.reject(new Error("the refused verification went through")),
+    () => {},
+  );
+  await s.alpacaSim.fault(null);
+  await bd.api("vault_lock");
+  await bd.api("vault_unlock", { password: "not the password" }).catch(() => {});
+  await bd.api("vault_unlock", { password: PASSWORD });
+  return { ...s, removedId };
 }
