@@ -60,7 +60,7 @@ async function openApp(browser, scenario, { colorScheme = "light", reducedMotion
   } catch (e) {
     await bd.stop();
     await keyring?.stop();
-    throw new Error(`setting up ${typeof scenario === "function" ? "the scenario" : scenario} failed: ${e.message}\n${bd.stderr()}`);
+    throw new Error(`setting up ${typeof scenario === "function" ? "the scenario" : scenario} failed: ${e.message}\n${bd.stderr()}`, { cause: e });
   }
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme, reducedMotion });
   context.setDefaultTimeout(5000);
@@ -91,7 +91,7 @@ async function openApp(browser, scenario, { colorScheme = "light", reducedMotion
     const url = r.url();
     if (url.startsWith(`${bd.url}/api/`)) {
       const command = url.slice(`${bd.url}/api/`.length);
-      let args = null;
+      let args;
       try {
         args = JSON.parse(r.postData() ?? "null");
       } catch {

@@ -40,7 +40,8 @@ export function accountInput(fields) {
 
 /** The input that gives back `account` as it is (credentials kept), `fields` on top. */
 export function inputOf(account, fields = {}) {
-  const { id: _id, credentials: _c, statusHistory: _h, mode: _m, createdAt: _ca, updatedAt: _ua, ...rest } = account;
+  const rest = { ...account };
+  for (const key of ["id", "credentials", "statusHistory", "mode", "createdAt", "updatedAt"]) delete rest[key];
   return { ...rest, credentials: { apiKey: null, apiSecret: null }, statusReason: null, ...fields };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { Code } from "../api/errors";
 import type { AccountConnections } from "../bindings/AccountConnections";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import type { ConnState } from "../bindings/ConnState";
@@ -21,9 +22,7 @@ import type { ConnectionsState } from "./connections";
 const T0 = Date.parse("2026-11-21T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 
-// What crosses IPC: JSON numbers where ts-rs says bigint.
-const reconnecting = (attempt: number, nextRetryMs: number): ConnState =>
-  ({ state: "reconnecting", attempt, nextRetryMs, lastError: "stream closed" }) as unknown as ConnState;
+const reconnecting = (attempt: number, nextRetryMs: number): ConnState => ({ state: "reconnecting", attempt, nextRetryMs, lastError: "stream closed" });
 
 function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
   return {
@@ -32,10 +31,10 @@ function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
     connectedSince: iso(T0 - 60_000),
     lastMessageAt: iso(T0 - 2_000),
     lastHeartbeatAt: null,
-    latencyMs: 40 as unknown as bigint,
-    uptimeMs: 60_000 as unknown as bigint,
+    latencyMs: 40,
+    uptimeMs: 60_000,
     attempt: 0,
-    messages: 10 as unknown as bigint,
+    messages: 10,
     sessionExpiresAt: null,
     dropsLastHour: 0,
     quality: "good",
@@ -152,7 +151,7 @@ describe("connectionsReducer", () => {
 });
 
 describe("link quality", () => {
-  const latency = (ms: number) => ms as unknown as bigint;
+  const latency = (ms: number) => ms;
 
   test("the backend's rule", () => {
     const up: ConnState = { state: "connected" };
@@ -164,7 +163,7 @@ describe("link quality", () => {
     expect(linkQuality(up, null, 3)).toBe("poor");
     expect(linkQuality(reconnecting(1, 1000), null, 0)).toBe("poor");
     expect(linkQuality({ state: "connecting" }, null, 0)).toBe("poor");
-    expect(linkQuality({ state: "failed", code: "x", reason: "y" }, latency(1), 0)).toBe("down");
+    expect(linkQuality({ state: "failed", code: Code.BrokerAuth, reason: "y" }, latency(1), 0)).toBe("down");
     expect(linkQuality({ state: "disconnected" }, null, 0)).toBe("down");
   });
 

@@ -4,8 +4,7 @@ import type * as Client from "../api/client";
 import { BrokerdeskError } from "../api/errors";
 import type { Account } from "../bindings/Account";
 import type { SavedAccount } from "../bindings/SavedAccount";
-import { MOCK_BROKERS, MOCK_PRESETS } from "../e2e/catalog";
-import { scenarioState } from "../e2e/scenarios";
+import { ALPACA, BROKERS, FTMO, PRESETS } from "../test/fixtures";
 import { CatalogProvider } from "../state/CatalogProvider";
 import { ToastProvider } from "../state/ToastProvider";
 import { AccountEditorPage, CHOOSE_ACCOUNT_MESSAGE } from "./AccountEditorPage";
@@ -24,8 +23,8 @@ vi.mock("../api/client", async (importOriginal) => ({
 const api = await import("../api/client");
 
 beforeEach(() => {
-  vi.mocked(api.brokerCatalog).mockResolvedValue(MOCK_BROKERS);
-  vi.mocked(api.propFirmPresets).mockResolvedValue(MOCK_PRESETS);
+  vi.mocked(api.brokerCatalog).mockResolvedValue(BROKERS);
+  vi.mocked(api.propFirmPresets).mockResolvedValue(PRESETS);
 });
 
 function renderEditor(id?: string) {
@@ -38,12 +37,8 @@ function renderEditor(id?: string) {
   );
 }
 
-/** A seeded account of the fake backend (FTMO challenge: OANDA; Alpaca swing: its API key unreadable). */
-const seeded = (id: "acc_ftmo" | "acc_alpaca") => {
-  const found = scenarioState("unlocked").accounts.find((a) => a.account.id === id);
-  if (!found) throw new Error(`no seeded ${id}`);
-  return found.account;
-};
+/** A fixture account (FTMO challenge: OANDA; Alpaca swing: its API key unreadable). */
+const seeded = (id: "acc_ftmo" | "acc_alpaca") => (id === "acc_ftmo" ? FTMO : ALPACA);
 
 /** What account_add / account_update resolve with when the backend did not check (paper, nothing changed). */
 const skipped = (account: Account): SavedAccount => ({ account, check: { status: "skipped", reason: "nothing the broker checks has changed" } });
@@ -80,7 +75,7 @@ describe("AccountEditorPage", () => {
     fireEvent.change(screen.getByLabelText("Max leverage"), { target: { value: "900" } });
     fireEvent.click(screen.getByRole("button", { name: "Add account" }));
 
-    const token = screen.getByLabelText(/^Personal access token/);
+    const token = screen.getByLabelText(/^API access token/);
     await waitFor(() => expect(token.getAttribute("aria-invalid")).toBe("true"));
     expect(document.getElementById(token.getAttribute("aria-describedby")!.split(" ").at(-1)!)?.textContent).toBe("The token is required.");
     const leverage = screen.getByLabelText("Max leverage");
@@ -90,7 +85,7 @@ describe("AccountEditorPage", () => {
 
     const summary = screen.getByTestId("error-summary");
     expect(within(summary).getByText(/4 problems to fix/)).toBeTruthy();
-    expect(within(summary).getByText("Personal access token:")).toBeTruthy();
+    expect(within(summary).getByText("API access token:")).toBeTruthy();
     expect(within(summary).getByText("somethingElse:")).toBeTruthy();
 
     // Fixing a field clears its inline error; the others stay until the next save.
@@ -174,7 +169,7 @@ describe("AccountEditorPage", () => {
     expect(key.getAttribute("placeholder")).toBeNull();
     expect(key.hasAttribute("required")).toBe(true);
     // The readable secret is kept as usual.
-    const secret = screen.getByLabelText(/^Secret key/);
+    const secret = screen.getByLabelText(/^API secret key/);
     expect(description(secret)).toBe("Stored: ••••k2Lw. Leave empty to keep it.");
 
     fireEvent.change(key, { target: { value: "AKNEWKEY0042" } });
@@ -230,14 +225,14 @@ describe("AccountEditorPage", () => {
     vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
     vi.mocked(api.accountUpdate).mockResolvedValue(skipped(seeded("acc_ftmo")));
     renderEditor("acc_ftmo");
-    const token = await screen.findByLabelText(/^Personal access token/);
+    const token = await screen.findByLabelText(/^API access token/);
     expect(screen.getByRole("button", { name: "Save changes" })).toBeTruthy();
     expect(screen.queryByTestId("rotation-note")).toBeNull();
 
     fireEvent.change(token, { target: { value: "tok-0123456789-new-4242" } });
     expect(description(token)).toBe("Replaces the stored ••••9f3a when you save.");
     expect(screen.getByTestId("rotation-note").textContent).toContain(
-      "Saving replaces the stored personal access token with what you entered; the old values are deleted from this computer.",
+      "Saving replaces the stored API access token with what you entered; the old values are deleted from this computer.",
     );
     fireEvent.click(screen.getByRole("button", { name: "Save and rotate credentials" }));
     await waitFor(() => expect(api.accountUpdate).toHaveBeenCalledTimes(1));
@@ -249,7 +244,7 @@ describe("AccountEditorPage", () => {
       fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
       fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "OANDA swing" } });
       fireEvent.change(screen.getByLabelText(/^v20 account ID/), { target: { value: accountId } });
-      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: token } });
+      fireEvent.change(screen.getByLabelText(/^API access token/), { target: { value: token } });
     }
 
     it("says it is checking with the broker, then shows the verified account's summary", async () => {
@@ -288,10 +283,10 @@ describe("AccountEditorPage", () => {
       expect(screen.getByTestId("check-reason").textContent).toBe("HTTP 401: Insufficient authorization to perform request.");
       expect(within(result).getByText(/^Nothing was saved\. Check the credentials/)).toBeTruthy();
       expect(within(screen.getByTestId("error-summary")).getByText(/OANDA refused the credentials: .* Nothing was saved\./)).toBeTruthy();
-      expect((screen.getByLabelText(/^Personal access token/) as HTMLInputElement).value).toBe("wrong-token-0123456789");
+      expect((screen.getByLabelText(/^API access token/) as HTMLInputElement).value).toBe("wrong-token-0123456789");
       expect((screen.getByLabelText(/^Account name/) as HTMLInputElement).value).toBe("OANDA swing");
       // Typing another key clears the stale verdict.
-      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: "tok-0123456789-abcd-7f2e" } });
+      fireEvent.change(screen.getByLabelText(/^API access token/), { target: { value: "tok-0123456789-abcd-7f2e" } });
       expect(screen.queryByTestId("check-result")).toBeNull();
     });
 
@@ -363,7 +358,7 @@ describe("AccountEditorPage", () => {
 
       // "Find accounts" with a token reaching one account fills it in at once.
       vi.mocked(api.brokerAccounts).mockResolvedValue([{ accountId: "101-004-9-001", label: null }]);
-      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: "single-token-0123456789" } });
+      fireEvent.change(screen.getByLabelText(/^API access token/), { target: { value: "single-token-0123456789" } });
       fireEvent.click(screen.getByRole("button", { name: "Find accounts" }));
       await waitFor(() => expect((screen.getByLabelText(/^v20 account ID/) as HTMLInputElement).value).toBe("101-004-9-001"));
       expect(screen.getByText(/This token reaches one account/).textContent).toContain("(filled in)");
@@ -373,7 +368,7 @@ describe("AccountEditorPage", () => {
       renderEditor();
       fireEvent.click(await screen.findByRole("radio", { name: /OANDA/ }));
       expect((screen.getByRole("button", { name: "Find accounts" }) as HTMLButtonElement).disabled).toBe(true);
-      fireEvent.change(screen.getByLabelText(/^Personal access token/), { target: { value: "tok" } });
+      fireEvent.change(screen.getByLabelText(/^API access token/), { target: { value: "tok" } });
       expect((screen.getByRole("button", { name: "Find accounts" }) as HTMLButtonElement).disabled).toBe(false);
       fireEvent.click(screen.getByRole("radio", { name: /Alpaca/ }));
       expect(screen.queryByRole("button", { name: "Find accounts" })).toBeNull();

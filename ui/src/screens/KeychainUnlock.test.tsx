@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import type * as Client from "../api/client";
 import { BrokerdeskError } from "../api/errors";
 import type { VaultStatus } from "../bindings/VaultStatus";
-import { KEYCHAIN_KEY_MISSING } from "../e2e/scenarios";
+import { KEYCHAIN_KEY_MISSING } from "../test/fixtures";
 import { ThemeProvider } from "../state/ThemeProvider";
 import { VaultProvider, useVault } from "../state/VaultProvider";
 import { KeychainUnlock } from "./KeychainUnlock";

@@ -9,9 +9,10 @@ import { asSentence } from "../lib/labels";
 import { useVault, useVaultStatus } from "../state/VaultProvider";
 import { AuthLayout } from "./AuthLayout";
 import { DataDir } from "./FirstRun";
+import type { Code as CodeName } from "../bindings/Code";
 
 /** What the user can do about each reason the keychain did not give up the vault's key. */
-function adviceFor(code: string | undefined): string[] {
+function adviceFor(code: CodeName | undefined): string[] {
   switch (code) {
     case Code.KeychainKeyMissing:
       return [

@@ -3,9 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type * as Client from "../../api/client";
 import { BrokerdeskError } from "../../api/errors";
 import type { AccountConnections } from "../../bindings/AccountConnections";
-import { MOCK_BROKERS, MOCK_PRESETS } from "../../e2e/catalog";
-import { seedConnections } from "../../e2e/mockConnections";
-import { scenarioState } from "../../e2e/scenarios";
+import { BROKERS, LIVE_ACCOUNTS, PRESETS, connectionsFixture } from "../../test/fixtures";
 import type { ConnectionsState } from "../../lib/connections";
 import { CatalogProvider } from "../../state/CatalogProvider";
 import { ToastProvider } from "../../state/ToastProvider";
@@ -22,9 +20,9 @@ vi.mock("../../api/client", async (importOriginal) => ({
 const api = await import("../../api/client");
 
 const T0 = Date.parse("2026-11-21T12:00:00Z");
-const accounts = scenarioState("connections").accounts.map((a) => a.account);
+const accounts = LIVE_ACCOUNTS;
 /** The fake backend's connections (OANDA good, Alpaca fair after a drop, Tradier failed, Tastytrade with a session 12:34 from now). */
-const seeded = (now = Date.now()) => seedConnections(now) as unknown as AccountConnections[];
+const seeded = (now = Date.now()): AccountConnections[] => connectionsFixture(now);
 
 function renderSection(connections = seeded(), onRefresh = vi.fn()) {
   const state: ConnectionsState = { phase: "ready", accounts: connections, receivedAt: Date.now() };
@@ -42,8 +40,8 @@ const widget = (name: string) => screen.getByRole("article", { name: `${name} co
 const channelOf = (name: string, channel: "order" | "price") => within(widget(name)).getByTestId(`channel-${channel}`);
 
 beforeEach(() => {
-  vi.mocked(api.brokerCatalog).mockResolvedValue(MOCK_BROKERS);
-  vi.mocked(api.propFirmPresets).mockResolvedValue(MOCK_PRESETS);
+  vi.mocked(api.brokerCatalog).mockResolvedValue(BROKERS);
+  vi.mocked(api.propFirmPresets).mockResolvedValue(PRESETS);
 });
 
 afterEach(() => {
@@ -130,11 +128,11 @@ describe("diagnostics", () => {
     expect(toggle.getAttribute("aria-controls")).toBe(panel.id);
     const account = (key: string) => within(panel).getByTestId(`diag-account-${key}`).querySelector("dd")?.textContent;
     expect(account("broker")).toBe("OANDA (oanda)");
-    expect(account("environment")).toBe("Practice (practice)");
+    expect(account("environment")).toBe("fxTrade Practice (practice)");
     expect(account("brokerAccount")).toBe("101-004-2718281-001");
     expect(account("rest")).toBe("https://api-fxpractice.oanda.combroker default");
     expect(account("stream")).toBe("https://stream-fxpractice.oanda.combroker default");
-    expect(account("credentials")).toBe("Personal access token: stored");
+    expect(account("credentials")).toBe("API access token: stored");
 
     const cell = (channel: string, key: string) => within(panel).getByTestId(`diag-${channel}-${key}`).textContent;
     expect(within(panel).getAllByRole("columnheader").map((h) => h.textContent)).toEqual(["Detail", "Orders", "Prices"]);
@@ -163,7 +161,7 @@ describe("diagnostics", () => {
     fireEvent.click(within(tradier).getByRole("button", { name: "Diagnostics" }));
     const failed = within(tradier).getByTestId("diagnostics");
     expect(within(failed).getByTestId("diag-order-state").textContent).toBe(
-      "Failed (broker_auth): The broker rejected the credentials (401 Unauthorized). Update the API key and reconnect.",
+      "Failed (broker_auth): the broker refused the credentials: Invalid Access Token",
     );
     expect(within(failed).getByTestId("diag-order-state").className).toBe("is-bad");
     expect(within(failed).getByTestId("diag-order-quality").textContent).toBe("Down — the connection failed");
@@ -189,9 +187,9 @@ describe("diagnostics", () => {
     expect(report).toMatch(/^Brokerdesk connection diagnostics\n/);
     expect(report).toContain("Account: Tasty options (acc_tasty)");
     expect(report).toContain("Broker: Tastytrade (tastytrade)");
-    expect(report).toContain("Environment: Live (live)");
+    expect(report).toContain("Environment: Production (live)");
     expect(report).toContain("REST endpoint: https://api.tastyworks.com (broker default)");
-    expect(report).toContain("Credentials: Client secret: stored; Refresh token: stored");
+    expect(report).toContain("Credentials: Refresh token: stored; Client secret: stored");
     expect(report).toMatch(/Session expires: expires in \d+:\d\d \[/);
     expect(report).toContain("== Orders (order) ==");
     expect(report).toContain("== Prices (price) ==");

@@ -1,10 +1,9 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type * as Client from "../../api/client";
-import { BrokerdeskError } from "../../api/errors";
+import { BrokerdeskError, Code } from "../../api/errors";
 import type { AccountSummary } from "../../bindings/AccountSummary";
-import { MOCK_BROKERS, MOCK_PRESETS } from "../../e2e/catalog";
-import { scenarioState } from "../../e2e/scenarios";
+import { ACCOUNTS, BROKERS, PRESETS } from "../../test/fixtures";
 import { CatalogProvider } from "../../state/CatalogProvider";
 import { ToastProvider } from "../../state/ToastProvider";
 import { AccountsPage } from "../AccountsPage";
@@ -20,7 +19,7 @@ vi.mock("../../api/client", async (importOriginal) => ({
 
 const api = await import("../../api/client");
 
-const accounts = scenarioState("unlocked").accounts.map((a) => a.account);
+const accounts = ACCOUNTS;
 const ftmo = accounts.find((a) => a.id === "acc_ftmo")!;
 const paper = { ...ftmo, id: "acc_paper", name: "Sim", broker: "paper" as const, credentials: [] };
 const SUMMARY: AccountSummary = {
@@ -45,8 +44,8 @@ function deferred<T>() {
 }
 
 beforeEach(() => {
-  vi.mocked(api.brokerCatalog).mockResolvedValue(MOCK_BROKERS);
-  vi.mocked(api.propFirmPresets).mockResolvedValue(MOCK_PRESETS);
+  vi.mocked(api.brokerCatalog).mockResolvedValue(BROKERS);
+  vi.mocked(api.propFirmPresets).mockResolvedValue(PRESETS);
   vi.mocked(api.accountsList).mockResolvedValue([...accounts, paper]);
 });
 
@@ -148,7 +147,7 @@ describe("Verify with broker (after a save the broker could not check)", () => {
     account: ftmo,
     check: {
       status: "unreachable" as const,
-      code: "broker_network",
+      code: Code.BrokerNetwork,
       message: "network error: could not connect to offline.invalid (connection refused); saved without checking — run `account verify` once the broker can be reached",
     },
   };
