@@ -1,8 +1,11 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+// The app-wide styles first: the features' own styles (imported by their components) come
+// after them, and print.css last, so its print-only overrides win.
+import "./styles/index.css";
 import { App } from "./App";
 import { applyTheme, loadThemePreference, resolveTheme, systemPrefersDark } from "./lib/theme";
-import "./styles/index.css";
+import "./styles/print.css";
 
 function start() {
   // Apply the theme before the first paint so the window does not flash.
