@@ -43,7 +43,10 @@ describe("activity", () => {
     await page.keyboard.press("Escape");
     assert.equal(await page.getByRole("button", { name: /^Events/ }).textContent(), "Accounts");
     await rowCount(page, 5); // FTMO and Alpaca created, FTMO edited, Tradier test created and removed
-    assert.deepEqual((await lastAuditFilter(page)).events, ["account_created", "account_edited", "account_removed", "mode_switched"]);
+    // The category was asked for as its events (the window reads each filter once: back to
+    // "Accounts" only, the list it already read is shown again).
+    const accountEvents = ["account_created", "account_edited", "account_removed", "mode_switched"];
+    assert.ok((await calls(page, "audit_list")).some((c) => JSON.stringify(c.filter.events) === JSON.stringify(accountEvents)));
 
     // The search waits until typing pauses.
     const before = (await calls(page, "audit_list")).length;

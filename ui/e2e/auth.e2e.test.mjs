@@ -125,10 +125,12 @@ describe("unlock", () => {
     await page.getByRole("button", { name: "Unlock" }).click();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
 
-    // A window that missed the event (asleep, lagging) learns it from its next command.
+    // A window that missed the event (asleep, lagging) learns it from its next command: here
+    // reading the audit log, which this window has not read yet (the accounts it has read are
+    // in its cache, kept current by events).
     events.hold();
     await bd.api("vault_lock");
-    await nav(page, "Accounts");
+    await nav(page, "Activity");
     await page.getByRole("heading", { name: "Brokerdesk is locked" }).waitFor();
     await page.getByText("The vault is locked. Unlock it to continue.").waitFor();
     events.release();

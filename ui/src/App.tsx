@@ -3,6 +3,7 @@ import { FirstRun } from "./features/vault/FirstRun";
 import { KeychainUnlock } from "./features/vault/KeychainUnlock";
 import { Shell } from "./app/Shell";
 import { Unlock } from "./features/vault/Unlock";
+import { DataProvider } from "./data/DataProvider";
 import { ThemeProvider } from "./state/ThemeProvider";
 import { ToastProvider } from "./state/ToastProvider";
 import { VaultProvider, useVault } from "./features/vault/VaultProvider";
@@ -43,9 +44,11 @@ export function App() {
   return (
     <ThemeProvider>
       <ToastProvider>
-        <VaultProvider>
-          <Gate />
-        </VaultProvider>
+        <DataProvider>
+          <VaultProvider>
+            <Gate />
+          </VaultProvider>
+        </DataProvider>
       </ToastProvider>
     </ThemeProvider>
   );

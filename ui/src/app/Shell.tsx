@@ -5,7 +5,6 @@ import { ActivityPage } from "../features/activity/ActivityPage";
 import { DashboardPage } from "../features/dashboard/DashboardPage";
 import { SecurityPage } from "../features/security/SecurityPage";
 import { SettingsPage } from "../features/settings/SettingsPage";
-import { CatalogProvider } from "../state/CatalogProvider";
 import { useRoute } from "../state/router";
 import type { Route } from "../state/router";
 import { Banner } from "../components/Banner";
@@ -53,29 +52,27 @@ export function Shell() {
   }, [routeKey]);
 
   return (
-    <CatalogProvider>
-      <StepUpProvider refreshKey={routeKey}>
-        <div className="shell">
-          <a href="#main" className="skip-link" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
-            Skip to content
-          </a>
-          <Sidebar route={route} status={status} />
-          <main id="main" className="main" ref={mainRef} tabIndex={-1}>
-            {notice ? (
-              <div className="shell-notice">
-                <Banner tone="warning">
-                  {notice}{" "}
-                  <button type="button" className="link-button" onClick={clearNotice}>
-                    Dismiss
-                  </button>
-                </Banner>
-              </div>
-            ) : null}
-            {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. */}
-            <PageFor key={`${status.keyGeneration}-${epoch}`} route={route} />
-          </main>
-        </div>
-      </StepUpProvider>
-    </CatalogProvider>
+    <StepUpProvider>
+      <div className="shell">
+        <a href="#main" className="skip-link" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+          Skip to content
+        </a>
+        <Sidebar route={route} status={status} />
+        <main id="main" className="main" ref={mainRef} tabIndex={-1}>
+          {notice ? (
+            <div className="shell-notice">
+              <Banner tone="warning">
+                {notice}{" "}
+                <button type="button" className="link-button" onClick={clearNotice}>
+                  Dismiss
+                </button>
+              </Banner>
+            </div>
+          ) : null}
+          {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. */}
+          <PageFor key={`${status.keyGeneration}-${epoch}`} route={route} />
+        </main>
+      </div>
+    </StepUpProvider>
   );
 }

@@ -5,7 +5,7 @@ import { BrokerdeskError } from "../../api/errors";
 import type { Account } from "../../bindings/Account";
 import type { SavedAccount } from "../../bindings/SavedAccount";
 import { ALPACA, BROKERS, FTMO, PRESETS } from "../../test/fixtures";
-import { CatalogProvider } from "../../state/CatalogProvider";
+import { TestData } from "../../test/render";
 import { ToastProvider } from "../../state/ToastProvider";
 import { AccountEditorPage, CHOOSE_ACCOUNT_MESSAGE } from "./AccountEditorPage";
 
@@ -30,9 +30,9 @@ beforeEach(() => {
 function renderEditor(id?: string) {
   return render(
     <ToastProvider>
-      <CatalogProvider>
+      <TestData>
         <AccountEditorPage id={id} />
-      </CatalogProvider>
+      </TestData>
     </ToastProvider>,
   );
 }

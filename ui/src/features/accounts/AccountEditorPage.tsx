@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import type { FormEvent } from "react";
 import * as api from "../../api/client";
 import { Code } from "../../api/client";
@@ -20,7 +20,7 @@ import { itemsWithErrors, mapFieldErrors } from "../../lib/fieldErrors";
 import { changeFailure, errorHint } from "../../lib/errorHints";
 import { formatDateTime } from "../../lib/labels";
 import type { FieldErrorMap, FormField } from "../../lib/fieldErrors";
-import { useCatalog } from "../../state/CatalogProvider";
+import { useAccount, useCatalog } from "../../data/resources";
 import { navigate } from "../../state/router";
 import { useToast } from "../../state/ToastProvider";
 import { BrokerSection } from "./form/BrokerSection";
@@ -61,24 +61,19 @@ function brokerLabels(broker: BrokerInfo | undefined): Partial<Record<FormField,
 /** Add (no id) or edit (id) an account. */
 export function AccountEditorPage({ id }: { id?: string }) {
   const catalog = useCatalog();
-  const [loaded, setLoaded] = useState<Loaded>(id ? { phase: "loading" } : { phase: "ready", account: null });
+  const stored = useAccount(id);
   const [form, setForm] = useState<AccountFormState>(emptyForm);
-
-  useEffect(() => {
-    if (!id) return;
-    let live = true;
-    api
-      .accountGet(id)
-      .then((account) => {
-        if (!live) return;
-        setForm(formFromAccount(account));
-        setLoaded({ phase: "ready", account });
-      })
-      .catch((error: BrokerdeskError) => live && setLoaded({ phase: "error", error }));
-    return () => {
-      live = false;
-    };
-  }, [id]);
+  /** The form is filled from the stored account once: later reads (another window's change) keep what is being typed. */
+  const [filledFrom, setFilledFrom] = useState<string | null>(null);
+  if (id && stored.data && filledFrom !== id) {
+    setFilledFrom(id);
+    setForm(formFromAccount(stored.data));
+  }
+  let loaded: Loaded;
+  if (!id) loaded = { phase: "ready", account: null };
+  else if (stored.data && filledFrom === id) loaded = { phase: "ready", account: stored.data };
+  else if (stored.error) loaded = { phase: "error", error: stored.error as BrokerdeskError };
+  else loaded = { phase: "loading" };
 
   const title = id ? "Edit account" : "Add account";
   if (catalog.state.phase === "error" || loaded.phase === "error") {

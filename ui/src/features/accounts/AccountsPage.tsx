@@ -12,10 +12,10 @@ import { VerifyDialog } from "./verify/VerifyDialog";
 import { ENVIRONMENT_LABELS, unreadableCredentialText } from "../../lib/labels";
 import { changeFailure } from "../../lib/errorHints";
 import { canVerify } from "../../lib/verify";
-import { useCatalog } from "../../state/CatalogProvider";
+import { useCatalog } from "../../data/resources";
 import { routeHref } from "../../state/router";
 import { useToast } from "../../state/ToastProvider";
-import { useAccounts } from "../../state/useAccounts";
+import { useAccounts } from "../../data/resources";
 import "./checks.css";
 
 export function AccountsPage() {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import * as api from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
-import type { Account } from "../../bindings/Account";
+import { useAccounts, useAuditChain, useAuditList } from "../../data/resources";
 import type { AuditEntry } from "../../bindings/AuditEntry";
 import type { AuditVerification } from "../../bindings/AuditVerification";
 import { Banner, ErrorText, Spinner } from "../../components/Banner";
@@ -17,58 +17,34 @@ import "./activity.css";
 
 const SEARCH_DELAY_MS = 300;
 
-type Loaded = { key: string; entries: AuditEntry[] } | { key: string; error: BrokerdeskError };
+type Loaded = { entries: AuditEntry[] } | { error: BrokerdeskError };
 
+/**
+ * The audit log. Its queries are the resource cache's: whatever writes the log (an account
+ * changed, the vault, two-factor, settings — from this window, another one or the CLI) makes
+ * the cache read them again, so the page follows without being reopened.
+ */
 export function ActivityPage() {
   const notify = useToast();
   const [form, setForm] = useState<AuditFilterForm>(emptyAuditFilter);
   const [search, setSearch] = useState("");
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [accounts, setAccounts] = useState<Account[]>([]);
-  const [chain, setChain] = useState<AuditVerification | BrokerdeskError | null>(null);
-  const [check, setCheck] = useState(0);
   const [exporting, setExporting] = useState(false);
   const rangeError = dateRangeError(form);
   const filter = useMemo(() => toAuditFilter(form), [form]);
-  const key = JSON.stringify(filter);
+  const list = useAuditList(filter, !rangeError);
+  const chainQuery = useAuditChain();
+  const accountsQuery = useAccounts();
+  // Names are a nicety: without them the table shows short ids, so a failed read is not reported.
+  const accounts = useMemo(() => (accountsQuery.state.phase === "ready" ? accountsQuery.state.accounts : []), [accountsQuery.state]);
+  const loaded: Loaded | null = list.data ? { entries: list.data } : list.error ? { error: list.error as BrokerdeskError } : null;
+  const chain: AuditVerification | BrokerdeskError | null = chainQuery.data ?? ((chainQuery.error as BrokerdeskError | null) || null);
+  const { refetch: checkAgain } = chainQuery;
 
   // The search applies once typing pauses; a new search starts from the first page again.
   useEffect(() => {
     const timer = window.setTimeout(() => setForm((f) => (f.search === search ? f : { ...f, search, limit: PAGE_SIZE })), SEARCH_DELAY_MS);
     return () => window.clearTimeout(timer);
   }, [search]);
-
-  useEffect(() => {
-    if (rangeError) return;
-    let live = true;
-    api
-      .auditList(filter)
-      .then((entries) => live && setLoaded({ key, entries }))
-      .catch((error: BrokerdeskError) => live && setLoaded({ key, error }));
-    return () => {
-      live = false;
-    };
-  }, [filter, key, rangeError]);
-
-  useEffect(() => {
-    let live = true;
-    api
-      .auditVerify()
-      .then((v) => live && setChain(v))
-      .catch((e: BrokerdeskError) => live && setChain(e));
-    return () => {
-      live = false;
-    };
-  }, [check]);
-
-  useEffect(() => {
-    api
-      .accountsList()
-      .then(setAccounts)
-      .catch(() => {
-        // Names are a nicety: without them the table shows short ids.
-      });
-  }, []);
 
   const update = useCallback((patch: Partial<AuditFilterForm>) => setForm((f) => ({ ...f, ...patch, limit: PAGE_SIZE })), []);
   const clear = () => {
@@ -96,7 +72,8 @@ export function ActivityPage() {
     const ids = (entries ?? []).map((e) => e.accountId).concat(form.accountId || null);
     return [...new Set(ids.filter((id): id is string => id !== null && !names.has(id)))];
   }, [entries, names, form.accountId]);
-  const stale = loaded !== null && loaded.key !== key;
+  // The entries on screen are the previous filter's while the new one is read.
+  const stale = list.isPlaceholderData;
   const brokenId = chain && "ok" in chain && !chain.ok && chain.firstBrokenId !== null ? Number(chain.firstBrokenId) : null;
 
   return (
@@ -111,7 +88,7 @@ export function ActivityPage() {
           </button>
         }
       />
-      <ChainBanner chain={chain} onCheck={() => setCheck((n) => n + 1)} />
+      <ChainBanner chain={chain} onCheck={() => void checkAgain()} />
       <AuditFilters
         form={form}
         search={search}

@@ -5,7 +5,7 @@ import { BrokerdeskError } from "../../api/errors";
 import type { AccountConnections } from "../../bindings/AccountConnections";
 import { BROKERS, LIVE_ACCOUNTS, PRESETS, connectionsFixture } from "../../test/fixtures";
 import type { ConnectionsState } from "../../lib/connections";
-import { CatalogProvider } from "../../state/CatalogProvider";
+import { TestData } from "../../test/render";
 import { ToastProvider } from "../../state/ToastProvider";
 import { ConnectionsSection } from "./ConnectionsSection";
 
@@ -24,16 +24,22 @@ const accounts = LIVE_ACCOUNTS;
 /** The fake backend's connections (OANDA good, Alpaca fair after a drop, Tradier failed, Tastytrade with a session 12:34 from now). */
 const seeded = (now = Date.now()): AccountConnections[] => connectionsFixture(now);
 
-function renderSection(connections = seeded(), onRefresh = vi.fn()) {
+function section(connections: AccountConnections[]) {
   const state: ConnectionsState = { phase: "ready", accounts: connections, receivedAt: Date.now() };
-  const view = render(
+  return (
     <ToastProvider>
-      <CatalogProvider>
-        <ConnectionsSection accounts={accounts} state={state} onRefresh={onRefresh} />
-      </CatalogProvider>
-    </ToastProvider>,
+      <TestData>
+        <ConnectionsSection accounts={accounts} state={state} />
+      </TestData>
+    </ToastProvider>
   );
-  return { ...view, onRefresh };
+}
+
+function renderSection(connections = seeded()) {
+  const view = render(section(connections));
+  /** What the resource cache does with each second's `connection-stats`: the section gets the folded list. */
+  const update = (next: AccountConnections[]) => view.rerender(section(next));
+  return { ...view, update };
 }
 
 const widget = (name: string) => screen.getByRole("article", { name: `${name} connections` });
@@ -82,10 +88,10 @@ describe("link quality", () => {
 });
 
 describe("session countdown", () => {
-  it("counts down every second, and reads the snapshot again once the expiry passed", async () => {
+  it("counts down every second; a renewed expiry (from the stats) restarts it; none says expired", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout", "Date"] });
     vi.setSystemTime(T0);
-    const { onRefresh } = renderSection();
+    const { update } = renderSection();
     await act(async () => {});
     const session = () => within(channelOf("Tasty options", "order")).getByTestId("conn-session").textContent;
     expect(session()).toBe("Session expires in 12:34");
@@ -95,26 +101,24 @@ describe("session countdown", () => {
     expect(session()).toBe("Session expires in 12:33");
     act(() => vi.advanceTimersByTime(60_000));
     expect(session()).toBe("Session expires in 11:33");
-    expect(onRefresh).not.toHaveBeenCalled();
 
-    // The renewal sends no event: at the expiry (plus a second) the snapshot is read again.
+    // At the expiry the connector is renewing it; until the stats bring the new expiry, it says so.
     act(() => vi.advanceTimersByTime(693_000));
     expect(session()).toBe("Session renewing…");
-    expect(onRefresh).not.toHaveBeenCalled();
-    act(() => vi.advanceTimersByTime(1_000));
-    expect(onRefresh).toHaveBeenCalledTimes(1);
-    // No new expiry came: it says so, and does not re-read in a loop.
-    act(() => vi.advanceTimersByTime(30_000));
+    act(() => update(seeded(Date.now() - 754_000 + 900_000)));
+    expect(session()).toBe("Session expires in 15:00");
+    // No new expiry came: it says so.
+    act(() => update(seeded(Date.now() - 754_000 - 31_000)));
     expect(session()).toBe("Session expired 31 s ago");
-    expect(onRefresh).toHaveBeenCalledTimes(1);
   });
 });
 
 describe("diagnostics", () => {
-  it("opens per widget with the account, its endpoints and every channel's facts, and re-reads the snapshot while open", async () => {
+  it("opens per widget with the account, its endpoints and every channel's facts, which follow the stats", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout", "Date"] });
     vi.setSystemTime(T0);
-    const { onRefresh } = renderSection(seeded().filter((a) => a.accountId !== "acc_tasty"));
+    const withoutTasty = (now: number) => seeded(now).filter((a) => a.accountId !== "acc_tasty");
+    const { update } = renderSection(withoutTasty(T0));
     await act(async () => {});
     const ftmo = widget("FTMO challenge");
     const toggle = within(ftmo).getByRole("button", { name: "Diagnostics" });
@@ -149,12 +153,16 @@ describe("diagnostics", () => {
     expect(cell("order", "connectedSince")).not.toBe("—");
     expect(within(panel).getByRole("list", { name: "Orders full history" }).querySelectorAll("li")).toHaveLength(2);
 
-    // Ages tick with the clock; the snapshot is read again every 5 s while a panel is open.
+    // Ages tick with the clock; the stats of each second bring new facts.
     act(() => vi.advanceTimersByTime(5_000));
     expect(cell("order", "lastMessage")).toBe("7 s ago");
-    expect(onRefresh).toHaveBeenCalledTimes(1);
-    act(() => vi.advanceTimersByTime(5_000));
-    expect(onRefresh).toHaveBeenCalledTimes(2);
+    const next = withoutTasty(T0);
+    const order = next[0]!.channels[0]!;
+    next[0]!.channels[0] = { ...order, lastMessageAt: new Date(Date.now() - 500).toISOString(), messages: 420, latencyMs: 1450, quality: "poor" };
+    act(() => update(next));
+    expect(cell("order", "lastMessage")).toBe("just now");
+    expect(cell("order", "messages")).toBe("420");
+    expect(cell("order", "quality")).toBe("Poor — latency 1.5 s");
 
     // A failed channel: its code and reason, the quality down.
     const tradier = widget("Tradier income");
@@ -167,12 +175,9 @@ describe("diagnostics", () => {
     expect(within(failed).getByTestId("diag-order-quality").textContent).toBe("Down — the connection failed");
     expect(within(failed).getByTestId("diag-order-lastMessage").textContent).toBe("never");
 
-    // Closing both stops the polling.
     fireEvent.click(within(ftmo).getByRole("button", { name: "Diagnostics" }));
     fireEvent.click(within(tradier).getByRole("button", { name: "Diagnostics" }));
     expect(screen.queryByTestId("diagnostics")).toBeNull();
-    act(() => vi.advanceTimersByTime(20_000));
-    expect(onRefresh).toHaveBeenCalledTimes(2);
   });
 
   it("copies a plain-text report through the shell, without secrets", async () => {

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import * as api from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
 import type { Account } from "../../bindings/Account";
@@ -14,7 +14,6 @@ import {
   formatCountdown,
   formatDuration,
   formatLatency,
-  nextSessionExpiry,
   retryDeadline,
   sessionView,
   stateSince,
@@ -23,48 +22,31 @@ import {
 } from "../../lib/connections";
 import type { ConnectionsState } from "../../lib/connections";
 import { sortedChannels } from "../../lib/diagnostics";
-import { useCatalog } from "../../state/CatalogProvider";
+import { useCatalog } from "../../data/resources";
 import { useNow } from "../../state/useNow";
 import { useToast } from "../../state/ToastProvider";
-import { DIAGNOSTICS_REFRESH_MS, DiagnosticsPanel, HistoryTimeline } from "./DiagnosticsPanel";
+import { DiagnosticsPanel, HistoryTimeline } from "./DiagnosticsPanel";
 import { QualityIndicator } from "./QualityIndicator";
 import "./connections.css";
 
-/** After a session's expiry, the snapshot is read again this much later (ms), for the renewed one. */
-const SESSION_REREAD_DELAY_MS = 1_000;
-
 interface SectionProps {
   accounts: readonly Account[];
+  /**
+   * Every account's connections, kept current by the resource cache: state changes at once
+   * (`connection-event`), the live facts — last message, latency, counters, quality, session
+   * expiry — every second (`connection-stats`).
+   */
   state: ConnectionsState;
-  /** Reads `connections_snapshot` again now (the counters, latency and session expiry move without events). */
-  onRefresh?: () => void;
 }
 
 /** The Dashboard's live connections: one widget per account that has connections. */
-export function ConnectionsSection({ accounts, state, onRefresh }: SectionProps) {
+export function ConnectionsSection({ accounts, state }: SectionProps) {
   const now = useNow(1000);
   const notify = useToast();
   const [busyAll, setBusyAll] = useState(false);
   /** The accounts whose Diagnostics are open. */
   const [diagnostics, setDiagnostics] = useState<ReadonlySet<string>>(() => new Set());
   const connected = state.phase === "ready" ? state.accounts : [];
-  const anyDiagnostics = connected.some((c) => diagnostics.has(c.accountId));
-
-  // Open Diagnostics show counters and ages: keep their snapshot fresh.
-  useEffect(() => {
-    if (!anyDiagnostics || !onRefresh) return;
-    const timer = window.setInterval(onRefresh, DIAGNOSTICS_REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [anyDiagnostics, onRefresh]);
-
-  // A session's renewal sends no event: read the snapshot again once the shown expiry passed
-  // (counted from the snapshot, so an expiry the backend still reports after that is not re-read in a loop).
-  const nextExpiry = state.phase === "ready" ? nextSessionExpiry(state.accounts, state.receivedAt) : null;
-  useEffect(() => {
-    if (nextExpiry === null || !onRefresh) return;
-    const timer = window.setTimeout(onRefresh, Math.max(0, nextExpiry - Date.now()) + SESSION_REREAD_DELAY_MS);
-    return () => window.clearTimeout(timer);
-  }, [nextExpiry, onRefresh]);
 
   const toggleDiagnostics = (accountId: string, open: boolean) =>
     setDiagnostics((current) => {

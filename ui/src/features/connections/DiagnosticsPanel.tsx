@@ -8,12 +8,9 @@ import { copyText } from "../../lib/clipboard";
 import { CHANNEL_LABELS, describeState, stateTone } from "../../lib/connections";
 import { accountFacts, channelFacts, diagnosticsReport, sortedChannels } from "../../lib/diagnostics";
 import type { FactKey } from "../../lib/diagnostics";
-import { useCatalog } from "../../state/CatalogProvider";
+import { useCatalog } from "../../data/resources";
 import { useOptionalVaultStatus } from "../vault/VaultProvider";
 import { SignalBars } from "./QualityIndicator";
-
-/** While a Diagnostics panel is open, the snapshot is read again this often (ms). */
-export const DIAGNOSTICS_REFRESH_MS = 5_000;
 
 /** A channel's state changes, newest first. */
 export function HistoryTimeline({ history, label, full = false }: { history: readonly StateChange[]; label: string; full?: boolean }) {
@@ -89,8 +86,8 @@ export function DiagnosticsPanel({ id, connections, account, now, receivedAt }: 
     <section id={id} className="diag" aria-label={`Diagnostics for ${connections.name}`} data-testid="diagnostics">
       <div className="diag-head">
         <p className="diag-asof muted">
-          Snapshot read at <time dateTime={new Date(receivedAt).toISOString()}>{new Date(receivedAt).toLocaleTimeString()}</time> · refreshed every{" "}
-          {DIAGNOSTICS_REFRESH_MS / 1000} s while open
+          As of <time dateTime={new Date(receivedAt).toISOString()}>{new Date(receivedAt).toLocaleTimeString()}</time> · the backend
+          sends these facts every second
         </p>
         <div className="diag-copy">
           <span className={`diag-copy-status${copy?.tone === "danger" ? " is-bad" : ""}`} role="status" data-testid="diag-copy-status">

@@ -4,9 +4,9 @@ import { Icon } from "../../components/Icon";
 import { EmptyState, PageHeader } from "../../components/PageHeader";
 import { STATUSES, STATUS_LABELS } from "../../lib/labels";
 import { summarizeAccounts } from "../../lib/summary";
-import { useCatalog } from "../../state/CatalogProvider";
-import { useAccounts } from "../../state/useAccounts";
-import { useConnections } from "../../state/useConnections";
+import { useCatalog } from "../../data/resources";
+import { useAccounts } from "../../data/resources";
+import { useConnections } from "../../data/resources";
 import { ConnectionsSection } from "../connections/ConnectionsSection";
 import { WatchlistSection } from "../watchlist/WatchlistSection";
 
@@ -104,7 +104,7 @@ export function DashboardPage() {
             );
           })()
         : null}
-      {state.phase === "ready" && state.accounts.length > 0 ? <ConnectionsSection accounts={state.accounts} state={connections.state} onRefresh={connections.refresh} /> : null}
+      {state.phase === "ready" && state.accounts.length > 0 ? <ConnectionsSection accounts={state.accounts} state={connections.state} /> : null}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as api from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
 import type { TwoFactorStatus } from "../../bindings/TwoFactorStatus";
+import { TestData } from "../../test/render";
 import { StepUpProvider } from "./StepUpProvider";
 
 const STATUS: TwoFactorStatus = { enabled: true, pending: false, backupCodesRemaining: 10, stepUpUntil: null, lockedUntil: null, failedAttempts: 0 };
@@ -50,9 +51,11 @@ function RemoveButton() {
 
 const renderApp = () =>
   render(
-    <StepUpProvider>
-      <RemoveButton />
-    </StepUpProvider>,
+    <TestData>
+      <StepUpProvider>
+        <RemoveButton />
+      </StepUpProvider>
+    </TestData>,
   );
 
 const submitCode = (code: string) => {

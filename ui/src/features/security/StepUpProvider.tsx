@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { ReactNode } from "react";
 import * as api from "../../api/client";
 import type { TwoFactorStatus } from "../../bindings/TwoFactorStatus";
+import { useTwofaStatus } from "../../data/resources";
 import { StepUpDialog } from "./StepUpDialog";
 import "./security.css";
 
@@ -19,33 +20,14 @@ const TwoFactorContext = createContext<TwoFactorContextValue | null>(null);
  * The one place that handles `step_up_required`: it registers with the client, which calls it
  * when a command needs a fresh two-factor code. It shows the prompt, and the client retries
  * the command once the code is verified (or rejects with the original error on Cancel).
- * Requests that arrive while the prompt is open share it. It also keeps the two-factor status
- * for the sidebar's "Verified" indicator and the Security page.
+ * Requests that arrive while the prompt is open share it. It also hands out the two-factor
+ * status (the resource cache's, kept current by `twofa-status` events: a change from the CLI,
+ * a lockout) for the sidebar's "Verified" indicator and the Security page.
  */
-export function StepUpProvider({ children, refreshKey }: { children: ReactNode; refreshKey?: string }) {
-  const [status, setStatus] = useState<TwoFactorStatus | null>(null);
+export function StepUpProvider({ children }: { children: ReactNode }) {
+  const { status, refresh, setStatus } = useTwofaStatus();
   const [prompting, setPrompting] = useState(false);
   const waiting = useRef<((verified: boolean) => void)[]>([]);
-
-  const refresh = useCallback(async () => {
-    try {
-      setStatus(await api.twofaStatus());
-    } catch {
-      // Keep what is shown; the pages report their own errors.
-    }
-  }, []);
-
-  // Read again on every navigation: the CLI may have changed it, and the window may have closed.
-  useEffect(() => {
-    let live = true;
-    api
-      .twofaStatus()
-      .then((s) => live && setStatus(s))
-      .catch(() => {});
-    return () => {
-      live = false;
-    };
-  }, [refreshKey]);
 
   useEffect(() => {
     const stop = api.onStepUpRequired(
@@ -73,7 +55,7 @@ export function StepUpProvider({ children, refreshKey }: { children: ReactNode; 
     pending.forEach((resolve) => resolve(verified));
   }, []);
 
-  const value = useMemo(() => ({ status, refresh, setStatus }), [status, refresh]);
+  const value = useMemo(() => ({ status, refresh, setStatus }), [status, refresh, setStatus]);
   return (
     <TwoFactorContext.Provider value={value}>
       {children}

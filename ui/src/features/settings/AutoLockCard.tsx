@@ -4,7 +4,7 @@ import type { AppSettings } from "../../bindings/AppSettings";
 import { Banner, Spinner } from "../../components/Banner";
 import { SelectField } from "../../components/Field";
 import { autoLockLabel, autoLockOptions, parseAutoLock } from "../../lib/autoLock";
-import type { SettingsState } from "../../state/useAppSettings";
+import type { SettingsState } from "../../data/resources";
 import { useToast } from "../../state/ToastProvider";
 import { useVaultStatus } from "../vault/VaultProvider";
 

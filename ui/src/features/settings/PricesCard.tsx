@@ -5,7 +5,7 @@ import type { AppSettings } from "../../bindings/AppSettings";
 import { Banner, Spinner } from "../../components/Banner";
 import { TextField } from "../../components/Field";
 import { Icon } from "../../components/Icon";
-import type { SettingsState } from "../../state/useAppSettings";
+import type { SettingsState } from "../../data/resources";
 import { useToast } from "../../state/ToastProvider";
 
 export const MIN_PRICE_RATE = 1;

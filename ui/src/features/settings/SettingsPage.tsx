@@ -6,7 +6,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { asSentence } from "../../lib/labels";
 import type { ThemePreference } from "../../lib/theme";
 import { useTheme } from "../../state/ThemeProvider";
-import { useAppSettings } from "../../state/useAppSettings";
+import { useSettings } from "../../data/resources";
 import { useToast } from "../../state/ToastProvider";
 import { useVaultStatus } from "../vault/VaultProvider";
 import { AutoLockCard } from "./AutoLockCard";
@@ -21,7 +21,7 @@ const THEME_OPTIONS: { value: ThemePreference; label: string }[] = [
 export function SettingsPage() {
   const status = useVaultStatus();
   const { preference, setPreference } = useTheme();
-  const settings = useAppSettings();
+  const settings = useSettings();
   return (
     <div className="page">
       <PageHeader title="Settings" />

@@ -7,6 +7,7 @@ import { KEYCHAIN_KEY_MISSING } from "../../test/fixtures";
 import { ThemeProvider } from "../../state/ThemeProvider";
 import { VaultProvider, useVault } from "./VaultProvider";
 import { KeychainUnlock } from "./KeychainUnlock";
+import { TestData } from "../../test/render";
 
 vi.mock("../../api/client", async (importOriginal) => ({
   ...(await importOriginal<typeof Client>()),
@@ -38,9 +39,11 @@ function Probe() {
 const renderScreen = () =>
   render(
     <ThemeProvider>
-      <VaultProvider>
-        <Probe />
-      </VaultProvider>
+      <TestData>
+        <VaultProvider>
+          <Probe />
+        </VaultProvider>
+      </TestData>
     </ThemeProvider>,
   );
 

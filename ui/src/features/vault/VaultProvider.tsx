@@ -1,9 +1,12 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import * as api from "../../api/client";
 import { Code } from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
 import type { VaultStatus } from "../../bindings/VaultStatus";
+import { setVaultStatus } from "../../data/events";
+import { keys } from "../../data/keys";
 
 type VaultState =
   | { phase: "loading" }
@@ -26,42 +29,41 @@ interface VaultContextValue {
 const VaultContext = createContext<VaultContextValue | null>(null);
 
 export function VaultProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<VaultState>({ phase: "loading" });
+  const qc = useQueryClient();
+  // The vault's state lives in the resource cache: `vault-status` events (the tray's Lock,
+  // auto-lock, the CLI) write it there, and so do the commands that return it (`setStatus`).
+  const query = useQuery({ queryKey: keys.vault, queryFn: api.vaultStatus });
   const [notice, setNotice] = useState<string | null>(null);
   const [epoch, setEpoch] = useState(0);
+  const { refetch } = query;
 
   const refresh = useCallback(async () => {
-    try {
-      const status = await api.vaultStatus();
-      setState({ phase: "ready", status });
-    } catch (e) {
-      setState({ phase: "error", error: e as BrokerdeskError });
-    }
-  }, []);
+    await refetch();
+  }, [refetch]);
 
-  const setStatus = useCallback((status: VaultStatus) => setState({ phase: "ready", status }), []);
+  const setStatus = useCallback((status: VaultStatus) => setVaultStatus(qc, status), [qc]);
 
   useEffect(() => {
-    // The first read of the vault; later changes arrive as events or session errors.
-    api
-      .vaultStatus()
-      .then(setStatus)
-      .catch((error: BrokerdeskError) => setState({ phase: "error", error }));
-    const stopEvents = api.onVaultStatus(setStatus);
     const stopErrors = api.onSessionError((error) => {
       if (error.code === Code.VaultChanged) {
         setNotice("The vault changed outside this window (for example from the command line). Its state was reloaded.");
         setEpoch((n) => n + 1);
+        // Whatever the window read may be stale: read it again.
+        void qc.invalidateQueries();
       } else if (error.code === Code.Locked) {
         setNotice("The vault is locked. Unlock it to continue.");
       }
-      void refresh();
+      void refetch();
     });
-    return () => {
-      stopEvents();
-      stopErrors();
-    };
-  }, [refresh, setStatus]);
+    return stopErrors;
+  }, [qc, refetch]);
+
+  const { data, error } = query;
+  const state = useMemo<VaultState>(() => {
+    if (data !== undefined) return { phase: "ready", status: data };
+    if (error) return { phase: "error", error: error as BrokerdeskError };
+    return { phase: "loading" };
+  }, [data, error]);
 
   const clearNotice = useCallback(() => setNotice(null), []);
   const value = useMemo(

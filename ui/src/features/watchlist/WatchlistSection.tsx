@@ -9,7 +9,7 @@ import { Icon } from "../../components/Icon";
 import type { ConnectionsState } from "../../lib/connections";
 import { changeTone, feedState, formatPercent, formatPrice, formatSigned, lastUpdateText, spreadOf } from "../../lib/prices";
 import type { FeedState } from "../../lib/prices";
-import { useCatalog } from "../../state/CatalogProvider";
+import { useCatalog } from "../../data/resources";
 import { priceStore, useAccountPrices } from "../../data/priceStore";
 import type { InstrumentPrices } from "../../data/priceStore";
 import { useNow } from "../../state/useNow";

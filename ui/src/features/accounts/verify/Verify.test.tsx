@@ -4,7 +4,7 @@ import type * as Client from "../../../api/client";
 import { BrokerdeskError, Code } from "../../../api/errors";
 import type { AccountSummary } from "../../../bindings/AccountSummary";
 import { ACCOUNTS, BROKERS, PRESETS } from "../../../test/fixtures";
-import { CatalogProvider } from "../../../state/CatalogProvider";
+import { TestData } from "../../../test/render";
 import { ToastProvider } from "../../../state/ToastProvider";
 import { AccountsPage } from "../AccountsPage";
 import { SaveResult } from "../form/SaveResult";
@@ -52,9 +52,9 @@ beforeEach(() => {
 function renderAccounts() {
   return render(
     <ToastProvider>
-      <CatalogProvider>
+      <TestData>
         <AccountsPage />
-      </CatalogProvider>
+      </TestData>
     </ToastProvider>,
   );
 }
