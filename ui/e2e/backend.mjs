@@ -124,14 +124,16 @@ export async function startKeyring() {
 /**
  * Starts `brokerdesk-devserver` on `dataDir` (a fresh temp dir by default) and returns its
  * handle. `keyring` (from `startKeyring`) gives it an OS keychain; without it the keychain is
- * off (`BROKERDESK_NO_KEYCHAIN=1`), as on a headless machine.
+ * off (`BROKERDESK_NO_KEYCHAIN=1`), as on a headless machine. `keepaliveMs` checks order
+ * connections that often instead of every 30 s (a test of latency need not wait).
  */
-export async function startBackend({ dataDir, keyring = null } = {}) {
+export async function startBackend({ dataDir, keyring = null, keepaliveMs = null } = {}) {
   const ownDir = !dataDir;
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "bd-e2e-"));
   const env = { ...process.env, ...(keyring ? keyring.env : {}), BROKERDESK_NO_KEYCHAIN: keyring ? "0" : "1" };
   delete env.BROKERDESK_DATA_DIR;
-  const child = spawn(DEVSERVER_BIN, ["--data-dir", dir, "--ui", UI_DIST, "--test-controls"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const args = ["--data-dir", dir, "--ui", UI_DIST, "--test-controls", ...(keepaliveMs ? ["--keepalive-ms", String(keepaliveMs)] : [])];
+  const child = spawn(DEVSERVER_BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => {
     stderr = (stderr + d).slice(-20_000);

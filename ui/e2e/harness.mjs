@@ -43,18 +43,18 @@ const sent = new WeakMap();
 /**
  * Opens the app on a real backend in a fresh profile. `scenario` names a starting state of
  * scenarios.mjs (or is a function `(bd) => context` of its own); `keychain: true` gives the
- * backend a private OS keychain. Resolves `{ page, bd, s }`: the page, the backend handle and
+ * backend a private OS keychain; `keepaliveMs` shortens the order connections' keepalive. Resolves `{ page, bd, s }`: the page, the backend handle and
  * what the scenario returned (ids, simulators, the 2FA secret…). Motion is reduced unless a
  * test asks for `reducedMotion: "no-preference"`.
  */
-async function openApp(browser, scenario, { colorScheme = "light", reducedMotion = "reduce", keychain = false } = {}) {
+async function openApp(browser, scenario, { colorScheme = "light", reducedMotion = "reduce", keychain = false, keepaliveMs = null } = {}) {
   const keyring = keychain ? await startKeyring() : null;
-  let bd = await startBackend({ keyring });
+  let bd = await startBackend({ keyring, keepaliveMs });
   const setup = typeof scenario === "function" ? scenario : SCENARIOS[scenario];
   if (!setup) throw new Error(`no scenario named ${scenario}`);
   let s;
   try {
-    s = (await (typeof scenario === "function" ? setup(bd, keyring) : setup(bd))) ?? {};
+    s = (await (typeof scenario === "function" ? setup(bd, keyring ?? undefined) : setup(bd))) ?? {};
     // A scenario that restarted the backend (a new start of the app) hands over the new one.
     if (s.bd) bd = s.bd;
   } catch (e) {

@@ -161,7 +161,7 @@ export async function connections(bd, options = {}) {
       environment: "live",
       brokerAccountId: DEMO.tastytrade.account,
       restUrl: tastySim.url,
-      streamUrl: tastySim.url,
+      streamUrl: `${tastySim.url.replace(/^http/, "ws")}/dxlink`,
       credentials: { apiKey: DEMO.tastytrade.refreshToken, apiSecret: DEMO.tastytrade.clientSecret },
       instruments: ["SPY", "QQQ"],
     }),
