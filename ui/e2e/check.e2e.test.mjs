@@ -4,7 +4,7 @@
 // one, and tokens reaching one or two accounts.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { calls, nav, shotTall, useBrowser } from "./harness.mjs";
+import { calls, nav, shot, shotTall, useBrowser } from "./harness.mjs";
 import { DEMO } from "./scenarios.mjs";
 
 const open = useBrowser();
@@ -54,7 +54,8 @@ describe("checking with the broker", () => {
       assert.equal(await field("equity"), "$100,000.00");
       assert.equal(await field("buying-power"), "$5,000,000.00");
       assert.equal(await page.evaluate(() => document.activeElement?.id), "save-result-title", "focus moves to the result");
-      await shotTall(page, `account-verified-${colorScheme}`, colorScheme === "light" ? { docs: "account-verified" } : {});
+      await shotTall(page, `account-verified-${colorScheme}`);
+      if (colorScheme === "light") await shot(page, "account-verified", { docs: "account-verified" });
       await s.oanda.delay(0);
 
       await result.getByRole("link", { name: "Back to accounts" }).click();

@@ -153,6 +153,21 @@ export async function shot(page, name, { docs } = {}) {
   keepForDocs(name, docs);
 }
 
+/** Screenshots one element (a card), the window grown to show all of it. */
+export async function shotElement(locator, name, { docs } = {}) {
+  const page = locator.page();
+  const size = page.viewportSize();
+  const height = await page.evaluate(() => {
+    const main = document.querySelector("main");
+    return Math.max(main ? main.scrollHeight : 0, document.documentElement.scrollHeight);
+  });
+  await page.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 6000) });
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+  await locator.screenshot({ path: join(OUT, `${name}.png`) });
+  await page.setViewportSize(size);
+  keepForDocs(name, docs);
+}
+
 export async function shotFull(page, name) {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }

@@ -256,4 +256,27 @@ describe("two-factor authentication", () => {
     await nav(page, "Activity");
     await page.getByRole("table", { name: "Audit log" }).locator("tbody tr").first().getByText("Credentials rotated").waitFor();
   });
+
+  test("the Security page's two-factor card follows changes made elsewhere: a lockout, 2FA turned off from the CLI", async () => {
+    const { page, bd, s } = await open("unlocked-2fa");
+    await nav(page, "Security");
+    const card = page.getByRole("region", { name: "Two-factor authentication" });
+    await card.getByTestId("twofa-state").getByText("On").waitFor();
+    assert.equal(await card.getByTestId("lockout-countdown").count(), 0);
+
+    // Five wrong codes somewhere else (another window, a script): the card shows the lockout at
+    // once, without being reopened (the core's twofa-status event).
+    for (let i = 0; i < 5; i++) await bd.api("twofa_verify", { code: "000000" }).catch(() => {});
+    await card.getByTestId("lockout-countdown").waitFor();
+    assert.match(await card.getByTestId("lockout-countdown").textContent(), /^Codes are refused for (1:00|0:5\d)/);
+    await shot(page, "security-twofa-locked-out");
+    await until(() => bd.api("twofa_status"), (st) => st.lockedUntil === null, { ms: 75_000, every: 1000, what: "the end of the lockout" });
+
+    // Turned off from the command line (another process on the same profile): the card follows.
+    const off = bd.cli(["twofa", "disable", "--totp", await codeFor(s.secret)]);
+    assert.equal(off.status, 0, off.stdout + off.stderr);
+    await card.getByTestId("twofa-state").getByText("Off").waitFor();
+    await card.getByRole("button", { name: "Turn on" }).waitFor();
+    assert.equal((await calls(page, "twofa_status")).length, 1, "followed through events, not by reading again");
+  });
 });

@@ -167,7 +167,13 @@ mod tests {
             "500".into(),
         ]);
         assert!(fast.is_ok_and(|a| a.keepalive == Some(Duration::from_millis(500))));
-        assert!(parse(&["--data-dir".into(), "/tmp/x".into(), "--keepalive-ms".into(), "0".into()]).is_err());
+        assert!(parse(&[
+            "--data-dir".into(),
+            "/tmp/x".into(),
+            "--keepalive-ms".into(),
+            "0".into()
+        ])
+        .is_err());
         assert!(parse(&[]).is_err());
         assert!(parse(&["--bogus".into()]).is_err());
     }

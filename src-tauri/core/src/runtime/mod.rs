@@ -89,10 +89,7 @@ impl Runtime {
     /// runtime.
     pub async fn start(core: Arc<Brokerdesk>, options: RuntimeOptions) -> Arc<Self> {
         let (out, _) = broadcast::channel(EVENT_BUFFER);
-        let manager = Arc::new(ConnectionManager::new(
-            options.manager,
-            Some(core.store()),
-        ));
+        let manager = Arc::new(ConnectionManager::new(options.manager, Some(core.store())));
         let rt = Arc::new(Self {
             conns: Arc::new(Connections::new(manager)),
             prices: Arc::new(Prices::new(out.clone())),

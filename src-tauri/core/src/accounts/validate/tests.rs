@@ -216,6 +216,13 @@ fn labels_read_as_words_inside_messages_acronyms_kept() {
     let mut a = oanda();
     a.credentials.api_key = Some(Secret::new("has a space"));
     let errs = validate(&mut a, &Context::Create).expect_err("invalid");
-    let msg = &errs.iter().find(|e| e.field == "credentials.apiKey").expect("key error").message;
-    assert_eq!(msg, "The API access token cannot contain spaces or control characters.");
+    let msg = &errs
+        .iter()
+        .find(|e| e.field == "credentials.apiKey")
+        .expect("key error")
+        .message;
+    assert_eq!(
+        msg,
+        "The API access token cannot contain spaces or control characters."
+    );
 }
