@@ -3,11 +3,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type * as Client from "../../api/client";
 import { BrokerdeskError } from "../../api/errors";
 import type { AccountConnections } from "../../bindings/AccountConnections";
-import { BROKERS, LIVE_ACCOUNTS, PRESETS, connectionsFixture } from "../../test/fixtures";
+import { ALPACA, BROKERS, FTMO, LIVE_ACCOUNTS, PRESETS, connectionsFixture } from "../../test/fixtures";
 import type { ConnectionsState } from "../../lib/connections";
 import { TestData } from "../../test/render";
 import { ToastProvider } from "../../state/ToastProvider";
-import { ConnectionsSection } from "./ConnectionsSection";
+import { ConnectionsSection, idleReason } from "./ConnectionsSection";
 
 vi.mock("../../api/client", async (importOriginal) => ({
   ...(await importOriginal<typeof Client>()),
@@ -219,5 +219,14 @@ describe("diagnostics", () => {
     } finally {
       Reflect.deleteProperty(navigator, "clipboard");
     }
+  });
+});
+
+describe("accounts without a connection", () => {
+  it("say why: the paper broker needs none, unreadable or missing credentials keep one from starting", () => {
+    expect(idleReason({ ...FTMO, broker: "paper", credentials: [] })).toBe("Built-in paper broker — no connection needed");
+    expect(idleReason(ALPACA)).toBe("Not connected — its stored credentials cannot be read");
+    expect(idleReason({ ...FTMO, credentials: [] })).toBe("Not connected — no stored credentials");
+    expect(idleReason(FTMO)).toBe("Not connected");
   });
 });

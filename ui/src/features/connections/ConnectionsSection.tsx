@@ -112,13 +112,24 @@ export function ConnectionsSection({ accounts, state }: SectionProps) {
           {without.map((a) => (
             <li key={a.id}>
               <span className="conn-idle-name">{a.name}</span>
-              <span className="muted">{a.mode === "paper" ? "Paper — no broker connection" : "Not connected"}</span>
+              <span className="muted">{idleReason(a)}</span>
             </li>
           ))}
         </ul>
       ) : null}
     </section>
   );
+}
+
+/**
+ * Why an account has no connection. The core connects every account of a real broker that
+ * has readable credentials, paper or live; the rest say which of those it lacks.
+ */
+export function idleReason(account: Account): string {
+  if (account.broker === "paper") return "Built-in paper broker — no connection needed";
+  if (account.credentials.some((c) => c.error !== null)) return "Not connected — its stored credentials cannot be read";
+  if (account.credentials.length === 0 && account.broker !== "ibkr") return "Not connected — no stored credentials";
+  return "Not connected";
 }
 
 interface WidgetProps {
