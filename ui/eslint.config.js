@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   // src/bindings is generated from Rust by ts-rs.
-  { ignores: ["dist", "dist-e2e", "e2e/out", "node_modules", "src/bindings"] },
+  { ignores: ["dist", "e2e/out", "node_modules", "src/bindings"] },
   {
     files: ["**/*.{ts,tsx}"],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -15,7 +15,7 @@ export default tseslint.config(
       ...reactHooks.configs.flat.recommended.rules,
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
-      // Only the typed client talks to Tauri; everything else goes through it (and so can be mocked).
+      // Only the transport talks to Tauri; everything else goes through the typed client (and so can be mocked).
       "no-restricted-imports": [
         "error",
         { patterns: [{ group: ["@tauri-apps/*"], message: "Import the typed client from src/api/client instead." }] },
@@ -23,8 +23,8 @@ export default tseslint.config(
     },
   },
   {
-    // The client itself, the e2e mock installer (mock builds only) and tests that mock the IPC layer.
-    files: ["src/api/client.ts", "src/e2e/installMock.ts", "src/**/*.test.{ts,tsx}"],
+    // The transport itself and tests that mock the IPC layer.
+    files: ["src/api/transport.ts", "src/**/*.test.{ts,tsx}"],
     rules: { "no-restricted-imports": "off" },
   },
   {

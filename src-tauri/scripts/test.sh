@@ -3,7 +3,8 @@
 # formatting, lints, type checks, Rust unit + integration tests (vault, store, accounts,
 # CLI black-box), the real OS keychain under a private D-Bus session, TypeScript binding
 # drift, fuzzing of every stream parser, UI unit tests (Vitest), UI browser tests
-# (Chromium), and the real app under Xvfb (smoke run, WebDriver). Exits non-zero on the first failure.
+# (Chromium against the real core through brokerdesk-devserver), and the real app under Xvfb
+# (smoke run, WebDriver). Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brokerdesk/target}"
@@ -27,9 +28,11 @@ stage "Rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-stage "build the app (UI embedded), the CLI and the simulators"
+stage "build the app (UI embedded), the CLI, the simulators and the development server"
 cargo build --locked -p brokerdesk-app --features tauri/custom-protocol
-cargo build --locked -p brokerdesk-cli -p brokerdesk-sim   # the app tests drive both
+# The app tests drive the CLI and the simulators; the browser tests run the UI against
+# brokerdesk-devserver (and the CLI, as another process on the same profile).
+cargo build --locked -p brokerdesk-cli -p brokerdesk-sim -p brokerdesk-devserver
 
 stage "Rust tests: core, CLI black-box, app"
 cargo test --workspace --locked
@@ -51,7 +54,9 @@ rm -rf "$keyring_home"
 stage "fuzz every stream parser briefly (cargo fuzz, libFuzzer)"
 bash src-tauri/scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
-stage "UI browser tests (Chromium, IPC mocked from the generated types)"
+stage "UI browser tests (Chromium; the real core through brokerdesk-devserver, brokers simulated)"
+# Each test starts brokerdesk-devserver on a fresh profile ($CARGO_TARGET_DIR/debug, built
+# above) serving ui/dist, and sets its scenario up through the same API the window uses.
 (cd ui && npm run --silent test:e2e)
 
 stage "the real app under Xvfb: smoke run (window, tray menu, hide to tray, clean exit)"

@@ -1,13 +1,16 @@
-// Browser tests of the UI against the in-memory fake backend (build: npm run build:e2e).
+// Browser tests of the Accounts list and the account editor against the real core: its
+// validation, its duplicate-name rule, credentials checked with the OANDA and Alpaca
+// simulators before they are saved, and stored credentials that can no longer be read.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { calls, nav, shot, shotTall, useBrowser } from "./harness.mjs";
+import { DEMO, tamperSecret, unlocked } from "./scenarios.mjs";
 
 const open = useBrowser();
 
 describe("accounts", () => {
-  test("add an OANDA account: client check, backend field errors inline, duplicate name, then saved", async () => {
-    const page = await open("unlocked");
+  test("add an OANDA account: client check, backend field errors inline, duplicate name, then checked with the broker and saved", async () => {
+    const { page, s } = await open("unlocked");
     await nav(page, "Accounts");
     const table = page.getByRole("table", { name: "Accounts" });
     await table.waitFor();
@@ -29,10 +32,13 @@ describe("accounts", () => {
     await page.getByText("api-fxpractice.oanda.com").waitFor();
     await page.getByLabel(/^Account name/).fill("FTMO challenge");
     assert.equal(await summary.getByText("Account name:").count(), 0, "editing a field clears its error");
-    await page.getByLabel(/^v20 account ID/).fill("12345");
-    await page.getByLabel(/^Personal access token/).fill("short");
+    await page.getByLabel(/^v20 account ID/).fill("101 004 7654321 001");
+    await page.getByLabel(/^API access token/).fill("sim oanda token");
     await page.getByText("Advanced: endpoint overrides").click();
     assert.equal(await page.getByLabel("REST URL").getAttribute("placeholder"), "https://api-fxpractice.oanda.com");
+    // The simulator stands in for OANDA (plain http is accepted towards this machine only).
+    await page.getByLabel("REST URL").fill(s.oanda.url);
+    await page.getByLabel("Stream URL").fill(s.oanda.url);
 
     // Choosing a preset fills the rules; editing one makes it custom.
     const preset = page.getByLabel("Preset");
@@ -44,44 +50,45 @@ describe("accounts", () => {
 
     await page.getByLabel("Max leverage").fill("30");
     const instruments = page.getByRole("textbox", { name: "Instruments" });
-    await instruments.fill("eurusd, gbp_usd, GBP_USD,");
-    await page.getByRole("button", { name: "Remove EURUSD" }).waitFor();
+    await instruments.fill("eur$usd, gbp_usd, GBP_USD,");
+    await page.getByRole("button", { name: "Remove EUR$USD" }).waitFor();
     assert.equal(await page.getByRole("button", { name: /^Remove GBP_USD/ }).count(), 1, "duplicates dropped");
     await page.getByRole("button", { name: "H1", exact: true }).click();
     await page.getByRole("button", { name: "M15", exact: true }).click();
     assert.equal(await page.getByRole("button", { name: "H1", exact: true }).getAttribute("aria-pressed"), "true");
 
     await page.getByRole("button", { name: "Add account" }).click();
-    // The taken name comes inside the `validation` error, as one more field error.
+    // The core's validation, every problem at once; the taken name comes inside the
+    // `validation` error as one more field error.
     await summary.getByText("4 problems to fix").waitFor();
-    await page.locator("#field-name-error").getByText("Another account is already called “FTMO challenge”.").waitFor();
-    await page.locator("#field-brokerAccountId-error").getByText("Use the form 101-004-1234567-001.").waitFor();
-    await page.locator("#field-credentials-apiKey-error").getByText("That is too short for an OANDA access token.").waitFor();
-    await summary.getByText("v20 account ID: Use the form 101-004-1234567-001.").waitFor();
-    // The backend says `instruments[0]`; the message lands under the instruments input.
+    await page.locator("#field-name-error").getByText('An account named "FTMO challenge" already exists.').waitFor();
+    await page.locator("#field-brokerAccountId-error").getByText("Use letters, digits, '-', '_' or '.' only (at most 64).").waitFor();
+    await page.locator("#field-credentials-apiKey-error").getByText("The API access token cannot contain spaces or control characters.").waitFor();
+    await summary.getByText("v20 account ID: Use letters, digits, '-', '_' or '.' only (at most 64).").waitFor();
+    // The core says `instruments[0]`; the message lands under the instruments input.
     const instrumentsError = page.locator("#field-instruments-error");
-    assert.match(await instrumentsError.textContent(), /“EURUSD” is not an OANDA instrument name/);
+    assert.match(await instrumentsError.textContent(), /"EUR\$USD" is not a symbol/);
     assert.equal(await page.getByLabel(/^v20 account ID/).getAttribute("aria-invalid"), "true");
     await shotTall(page, "account-form-errors-light");
 
     const sent = (await calls(page, "account_add"))[0].input;
     assert.equal(sent.broker, "oanda");
-    assert.deepEqual(sent.instruments, ["EURUSD", "GBP_USD"]);
+    assert.deepEqual(sent.instruments, ["EUR$USD", "GBP_USD"]);
     assert.deepEqual(sent.timeframes, ["M15", "H1"]);
     assert.deepEqual(sent.propFirm, { preset: "custom", maxDailyLossPct: 4, maxTotalLossPct: 10, profitTargetPct: 10 });
     assert.equal(sent.risk.maxLeverage, 30);
     assert.equal(sent.risk.maxQty, null, "an empty limit is sent as null");
 
-    await page.getByLabel(/^v20 account ID/).fill("101-004-7654321-001");
-    await page.getByLabel(/^Personal access token/).fill("tok-0123456789-abcd-7f2e");
-    await page.getByRole("button", { name: "Remove EURUSD" }).click();
+    await page.getByLabel(/^v20 account ID/).fill(DEMO.oanda.accounts[1]);
+    await page.getByLabel(/^API access token/).fill(DEMO.oanda.token);
+    await page.getByRole("button", { name: "Remove EUR$USD" }).click();
     await instruments.fill("EUR_USD");
     await instruments.press("Enter");
 
     await page.getByRole("button", { name: "Add account" }).click();
     // Now the only problem: `duplicate_name`, still shown under the name.
     await summary.getByText("1 problem to fix").waitFor();
-    await page.locator("#field-name-error").getByText("Another account is already called “FTMO challenge”.").waitFor();
+    await page.locator("#field-name-error").getByText('An account named "FTMO challenge" already exists.').waitFor();
     await page.getByLabel(/^Account name/).fill("OANDA swing");
     await page.getByRole("button", { name: "Add account" }).click();
 
@@ -92,36 +99,36 @@ describe("accounts", () => {
     await result.getByRole("link", { name: "Back to accounts" }).click();
     await page.getByRole("heading", { name: "Accounts" }).waitFor();
     const row = table.locator("tbody tr", { hasText: "OANDA swing" });
-    await row.getByText("••••7f2e").waitFor();
-    await row.getByText("101-004-7654321-001").waitFor();
+    await row.getByText("••••cdef").waitFor();
+    await row.getByText(DEMO.oanda.accounts[1]).waitFor();
     assert.equal(await row.locator(".pill-mode-paper").textContent(), "PAPER");
     assert.equal(await row.locator(".pill-status-active").textContent(), "Active");
     assert.equal(await table.locator("tbody tr").count(), 3);
   });
 
   test("edit keeps stored credentials, records the status history, and changing environment needs new keys", async () => {
-    const page = await open("unlocked");
+    const { page, s } = await open("unlocked");
     await nav(page, "Accounts");
     await page.getByRole("link", { name: "Edit FTMO challenge" }).click();
     await page.getByRole("heading", { name: "FTMO challenge" }).waitFor();
     const history = page.getByRole("list", { name: "Status history" });
     assert.equal(await history.locator("li").count(), 2);
     await history.getByText("Down 4.1% on the day").waitFor();
-    const token = page.getByLabel(/^Personal access token/);
-    assert.equal(await token.getAttribute("placeholder"), "••••9f3a");
-    await page.getByText("Stored: ••••9f3a. Leave empty to keep it.").waitFor();
+    const token = page.getByLabel(/^API access token/);
+    assert.equal(await token.getAttribute("placeholder"), "••••cdef");
+    await page.getByText("Stored: ••••cdef. Leave empty to keep it.").waitFor();
     assert.equal(await page.getByRole("radio", { name: /Alpaca/ }).isDisabled(), true, "the broker cannot change");
     assert.equal(await page.getByLabel("Preset").inputValue(), "ftmo");
     await shotTall(page, "account-edit-light");
 
-    // Switching to live asks for new credentials; the backend's field error shows under the token.
-    await page.getByRole("radio", { name: /^Live/ }).check({ force: true });
+    // Switching to live asks for new credentials; the core's field error shows under the token.
+    await page.getByRole("radio", { name: /^fxTrade Live/ }).check({ force: true });
     await page.getByText("New credentials needed").waitFor();
     await page.getByRole("button", { name: "Save changes" }).click();
-    await page.locator("#field-credentials-apiKey-error").getByText("Enter the personal access token for the live environment.").waitFor();
-    await page.getByTestId("error-summary").getByText("Personal access token:").waitFor();
+    await page.locator("#field-credentials-apiKey-error").getByText("Enter the API access token for the new environment: practice and live credentials differ.").waitFor();
+    await page.getByTestId("error-summary").getByText("API access token:").waitFor();
     assert.equal(await token.getAttribute("aria-invalid"), "true");
-    await page.getByRole("radio", { name: /^Practice/ }).check({ force: true });
+    await page.getByRole("radio", { name: /^fxTrade Practice/ }).check({ force: true });
 
     // A reason is recorded only with a change of status.
     assert.equal(await page.getByLabel(/^Reason/).count(), 0);
@@ -130,28 +137,34 @@ describe("accounts", () => {
     await page.getByRole("button", { name: "Save changes" }).click();
     await page.getByText("Saved “FTMO challenge”.").waitFor();
     const update = (await calls(page, "account_update")).at(-1);
-    assert.equal(update.id, "acc_ftmo");
+    assert.equal(update.id, s.ftmo.id);
     assert.deepEqual(update.input.credentials, { apiKey: null, apiSecret: null }, "empty means keep");
     assert.equal(update.input.statusReason, "Paused for NFP week");
 
     const row = page.getByRole("table", { name: "Accounts" }).locator("tbody tr", { hasText: "FTMO challenge" });
     assert.equal(await row.locator(".pill-status-suspended").textContent(), "Suspended");
-    await row.getByText("••••9f3a").waitFor();
+    await row.getByText("••••cdef").waitFor();
     await page.getByRole("link", { name: "Edit FTMO challenge" }).click();
     await page.getByRole("list", { name: "Status history" }).getByText("Paused for NFP week").waitFor();
     assert.equal(await page.getByRole("list", { name: "Status history" }).locator("li").count(), 3);
   });
 
   test("a stored credential that cannot be read is flagged in the table and the editor, and replaced by entering it again", async () => {
-    const page = await open("unlocked");
+    const { page, bd, s } = await open(async (bd) => {
+      const s = await unlocked(bd);
+      // The stored key "was edited outside Brokerdesk": its seal no longer opens.
+      tamperSecret(bd, s.alpaca.id, "api_key");
+      return s;
+    });
     await nav(page, "Accounts");
     const table = page.getByRole("table", { name: "Accounts" });
     const row = table.locator("tbody tr", { hasText: "Alpaca swing" });
     const badge = row.getByTestId("credential-unreadable");
     await badge.waitFor();
     assert.equal(await badge.getAttribute("data-code"), "ciphertext_tampered");
-    assert.match(await badge.textContent(), /Unreadable: This stored API key ID cannot be read: the sealed value for account:acc_alpaca:api_key has been tampered with or corrupted\. Enter it again to replace it\./);
-    await row.getByText("••••k2Lw").waitFor();
+    const reason = `This stored API key ID cannot be read: the sealed value for account:${s.alpaca.id}:api_key has been tampered with or corrupted. Enter it again to replace it.`;
+    assert.equal((await badge.textContent()).replace(/^Unreadable: /, ""), reason);
+    await row.getByText("••••ijkl").waitFor();
     assert.equal(await table.getByTestId("credential-unreadable").count(), 1, "only that one credential");
     await shot(page, "accounts-unreadable-credential");
 
@@ -159,15 +172,12 @@ describe("accounts", () => {
     await page.getByRole("heading", { name: "Alpaca swing" }).waitFor();
     const key = page.getByLabel(/^API key ID/);
     const warning = page.locator("#field-credentials-apiKey-warning");
-    assert.equal(
-      await warning.textContent(),
-      "This stored API key ID cannot be read: the sealed value for account:acc_alpaca:api_key has been tampered with or corrupted. Enter it again to replace it.",
-    );
+    assert.equal(await warning.textContent(), reason);
     assert.match(await key.getAttribute("aria-describedby"), /field-credentials-apiKey-warning/);
-    await page.getByText("Stored: ••••k2Lw. Leave empty to keep it.").waitFor();
+    await page.getByText("Stored: ••••ijkl. Leave empty to keep it.").waitFor();
     await shotTall(page, "account-edit-unreadable-credential");
 
-    await key.fill("AKNEWKEYID0042");
+    await key.fill(DEMO.alpaca.key);
     await warning.waitFor({ state: "detached" });
     // Replacing stored credentials is a rotation, and the form says so.
     await page.getByTestId("rotation-note").getByText("the old values are deleted from this computer").waitFor();
@@ -175,13 +185,14 @@ describe("accounts", () => {
     // New credentials are checked with the broker before they replace the stored ones.
     await page.getByTestId("save-result").getByRole("heading", { name: "Verified with Alpaca" }).waitFor();
     await page.getByRole("link", { name: "Back to accounts" }).click();
-    assert.deepEqual((await calls(page, "account_update")).at(-1).input.credentials, { apiKey: "AKNEWKEYID0042", apiSecret: null });
-    await row.getByText("••••0042").waitFor();
+    assert.deepEqual((await calls(page, "account_update")).at(-1).input.credentials, { apiKey: DEMO.alpaca.key, apiSecret: null });
+    await row.getByText("••••89AB").waitFor();
     assert.equal(await table.getByTestId("credential-unreadable").count(), 0);
+    assert.equal((await bd.api("accounts_list")).find((a) => a.id === s.alpaca.id).credentials[0].error, null);
   });
 
   test("remove asks for confirmation naming the account; Escape cancels", async () => {
-    const page = await open("unlocked");
+    const { page, s } = await open("unlocked");
     await nav(page, "Accounts");
     const rows = page.getByRole("table", { name: "Accounts" }).locator("tbody tr");
     await rows.first().waitFor();
@@ -200,7 +211,7 @@ describe("accounts", () => {
     await dialog.getByRole("button", { name: "Remove account" }).click();
     await page.getByText("Removed “Alpaca swing”.").waitFor();
     await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length === 1);
-    assert.deepEqual(await calls(page, "account_remove"), [{ id: "acc_alpaca" }]);
+    assert.deepEqual(await calls(page, "account_remove"), [{ id: s.alpaca.id }]);
 
     await page.getByRole("button", { name: "Remove FTMO challenge" }).click();
     await page.getByRole("button", { name: "Remove account" }).click();

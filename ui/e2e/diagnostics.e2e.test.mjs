@@ -1,24 +1,27 @@
-// Browser tests of the connection widgets' link quality, session countdown and Diagnostics panel
-// against the fake backend (`connections`: OANDA good, Alpaca fair after a drop, Tradier failed,
-// Tastytrade with a 15-minute access token).
+// Browser tests of the connection widgets' link quality, session countdown and Diagnostics
+// panel against the real core and the simulators (`connections`: OANDA, Alpaca, Tradier
+// refusing its token, Tastytrade with a 15-minute access token). Drops and slow answers come
+// from the simulators' switches; every fact shown is the core's (connection-event at once,
+// connection-stats every second).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { calls, shotTall, useBrowser } from "./harness.mjs";
+import { calls, shotElement, shotTall, useBrowser, waitText } from "./harness.mjs";
+import { DEMO, channelOf, connections, until } from "./scenarios.mjs";
 
 const open = useBrowser();
 
-const push = (page, accountId, channel, state) =>
-  page.evaluate(([a, c, s]) => window.__brokerdeskMock.pushConnectionEvent(a, c, s), [accountId, channel, state]);
-const clipboard = (page) => page.evaluate(() => window.__brokerdeskMock.clipboard());
-
 describe("connection diagnostics", () => {
   test("quality per channel with its rule on hover, and the session's countdown ticking", async () => {
-    const page = await open("connections", { query: "prices=off" });
+    const { page, bd, s } = await open(connections);
     const alpaca = page.getByRole("article", { name: "Alpaca swing connections" });
-    const quality = alpaca.getByRole("button", { name: "Link quality: Fair" });
+    await alpaca.getByTestId("channel-price").getByTestId("conn-state").getByText("Connected").waitFor();
+    // Alpaca's price stream is cut once: it reconnects at once, and the drop is counted.
+    await s.alpacaSim.cut();
+    await until(() => bd.api("connections_snapshot"), (snap) => channelOf(snap, s.alpaca.id, "price")?.dropsLastHour === 1 && channelOf(snap, s.alpaca.id, "price")?.state.state === "connected", { what: "Alpaca's price stream back after a drop" });
+    const quality = alpaca.getByTestId("channel-price").getByRole("button", { name: "Link quality: Fair" });
     await quality.waitFor();
     assert.equal(await page.getByRole("article", { name: "FTMO challenge connections" }).getByTestId("channel-order").getByTestId("conn-quality").textContent(), "Good");
-    assert.equal(await page.getByRole("article", { name: "Tradier income connections" }).getByTestId("conn-quality").textContent(), "Down");
+    assert.equal(await page.getByRole("article", { name: "Tradier income connections" }).getByTestId("conn-quality").first().textContent(), "Down");
 
     await quality.hover();
     const tip = alpaca.getByRole("tooltip");
@@ -32,19 +35,22 @@ describe("connection diagnostics", () => {
     await page.keyboard.press("Escape");
     await tip.waitFor({ state: "detached" });
 
+    // Tastytrade's access token lasts 15 minutes (the connector renews it before then).
     const session = page.getByRole("article", { name: "Tasty options connections" }).getByTestId("channel-order").getByTestId("conn-session");
     const first = await session.textContent();
-    assert.match(first, /^Session expires in 12:3\d$/);
+    assert.match(first, /^Session expires in 1[45]:\d\d$/);
     await page.waitForFunction(
       ([sel, before]) => document.querySelector(sel)?.textContent !== before,
-      ['[data-testid="conn-acc_tasty"] [data-testid="channel-order"] [data-testid="conn-session"]', first],
+      [`[data-testid="conn-${s.tasty.id}"] [data-testid="channel-order"] [data-testid="conn-session"]`, first],
     );
     assert.equal(await page.getByRole("article", { name: "FTMO challenge connections" }).getByTestId("conn-session").count(), 0, "OANDA has no session");
   });
 
   test("the Diagnostics panel: the account, its endpoints, every channel's facts and history; live updates; copy", async () => {
-    const page = await open("connections", { query: "prices=off" });
+    // Order connections checked every second: the slow-broker step sees its round trip at once.
+    const { page, bd, s } = await open(connections, { keepaliveMs: 1000 });
     const ftmo = page.getByRole("article", { name: "FTMO challenge connections" });
+    await ftmo.getByTestId("channel-price").getByTestId("conn-state").getByText("Connected").waitFor();
     const toggle = ftmo.getByRole("button", { name: "Diagnostics", exact: true });
     await toggle.click();
     assert.equal(await toggle.getAttribute("aria-expanded"), "true");
@@ -53,67 +59,78 @@ describe("connection diagnostics", () => {
 
     const account = (key) => panel.getByTestId(`diag-account-${key}`).locator("dd").textContent();
     assert.equal(await account("broker"), "OANDA (oanda)");
-    assert.equal(await account("environment"), "Practice (practice)");
-    assert.equal(await account("brokerAccount"), "101-004-2718281-001");
+    assert.equal(await account("environment"), "fxTrade Practice (practice)");
+    assert.equal(await account("brokerAccount"), "101-004-1234567-001");
     assert.equal(await account("mode"), "Live · In drawdown");
-    assert.equal(await account("rest"), "https://api-fxpractice.oanda.combroker default");
-    assert.equal(await account("stream"), "https://stream-fxpractice.oanda.combroker default");
+    // Its own endpoints (the simulator), not the broker's defaults.
+    assert.equal(await account("rest"), `${s.oanda.url}custom`);
+    assert.equal(await account("stream"), `${s.oanda.url}custom`);
     const cell = (channel, key) => panel.getByTestId(`diag-${channel}-${key}`).textContent();
     assert.equal(await cell("order", "state"), "Connected");
-    assert.equal(await cell("order", "latency"), "38 ms");
-    assert.equal(await cell("order", "messages"), "412");
-    assert.equal(await cell("price", "messages"), "18,204");
-    assert.equal(await cell("order", "quality"), "Good — latency 38 ms, no drop in the last hour");
+    assert.match(await cell("order", "latency"), /^\d+ ms$/);
+    assert.match(await cell("order", "messages"), /^[\d,]+$/);
+    assert.match(await cell("order", "quality"), /^Good — latency \d+ ms, no drop in the last hour$/);
     assert.equal(await cell("order", "session"), "—");
     assert.equal(await panel.getByRole("list", { name: "Orders full history" }).locator("li").count(), 2);
 
-    // The widget follows a drop at once: state with its last error, attempt, next retry, quality.
-    await push(page, "acc_ftmo", "order", { state: "reconnecting", attempt: 2, nextRetryMs: 8000, lastError: "stream closed by peer" });
-    await panel.getByTestId("diag-order-state").getByText("Reconnecting — last error: stream closed by peer").waitFor();
-    assert.equal(await cell("order", "attempt"), "2");
-    assert.match(await cell("order", "nextRetry"), /^in [78] s$/);
-    await panel.getByTestId("diag-order-quality").getByText("Poor — reconnecting").waitFor();
-    await panel.getByTestId("diag-order-drops").getByText("1").waitFor();
-    assert.equal(await panel.getByRole("list", { name: "Orders full history" }).locator("li").count(), 3);
-    await push(page, "acc_ftmo", "order", { state: "connected" });
-    await panel.getByTestId("diag-order-quality").getByText("Fair — 1 drop in the last hour").waitFor();
+    // While open, the counters move every second (connection-stats), without reading the snapshot again.
+    const snapshots = (await calls(page, "connections_snapshot")).length;
+    const count = async () => Number((await cell("price", "messages")).replaceAll(",", ""));
+    const before = await count();
+    await page.waitForFunction(
+      ([sel, n]) => Number((document.querySelector(sel)?.textContent ?? "0").replaceAll(",", "")) > n,
+      [`[data-testid="conn-${s.ftmo.id}"] [data-testid="diag-price-messages"]`, before],
+    );
+    assert.equal((await calls(page, "connections_snapshot")).length, snapshots);
 
-    // While open, the snapshot is read again (counters move without events).
-    const before = (await calls(page, "connections_snapshot")).length;
-    await page.evaluate(() => window.__brokerdeskMock.patchChannel("acc_ftmo", "price", { messages: 20000, latencyMs: 1450 }));
-    await panel.getByTestId("diag-price-messages").getByText("20,000").waitFor({ timeout: 8000 });
-    assert.equal(await cell("price", "quality"), "Poor — latency 1.5 s");
-    assert.ok((await calls(page, "connections_snapshot")).length > before);
+    // The widget follows a drop at once: state with its last error, attempt, next retry, quality.
+    await s.oanda.down(5000);
+    await panel.getByTestId("diag-price-state").getByText(/^Reconnecting — last error: /).waitFor();
+    assert.match(await cell("price", "attempt"), /^\d+$/);
+    assert.match(await cell("price", "nextRetry"), /^(in \d+ s|now)$/);
+    await panel.getByTestId("diag-price-quality").getByText("Poor — reconnecting").waitFor();
+    await panel.getByTestId("diag-price-drops").getByText("1").waitFor();
+    await panel.getByTestId("diag-price-quality").getByText("Fair — 1 drop in the last hour").waitFor({ timeout: 20_000 });
+    assert.equal(await cell("price", "state"), "Connected");
+
+    // A slow broker: the order channel's keepalive round trip is 1.5 s.
+    await s.oanda.delay(1500);
+    await panel.getByTestId("diag-order-quality").getByText(/^Poor — latency 1\.\d s$/).waitFor({ timeout: 15_000 });
+    await s.oanda.delay(0);
 
     await panel.getByRole("button", { name: "Copy diagnostics" }).click();
     await panel.getByTestId("diag-copy-status").getByText("Copied. The clipboard is cleared in 30 s.").waitFor();
-    const report = await clipboard(page);
+    // The report went to the app's clipboard (what the page sent, and what the devserver holds).
+    const [{ text: report }] = await calls(page, "clipboard_write_secret");
+    assert.equal(await bd.clipboardHolds(report), true);
     assert.match(report, /^Brokerdesk connection diagnostics\nGenerated: \d{4}-/);
     assert.match(report, /\nApp version: 0\.1\.0\n/);
-    assert.match(report, /\nAccount: FTMO challenge \(acc_ftmo\)\n/);
-    assert.match(report, /\nREST endpoint: https:\/\/api-fxpractice\.oanda\.com \(broker default\)\n/);
-    assert.match(report, /\nCredentials: Personal access token: stored\n/);
+    assert.ok(report.includes(`\nAccount: FTMO challenge (${s.ftmo.id})\n`));
+    assert.ok(report.includes(`\nREST endpoint: ${s.oanda.url} (custom)\n`));
+    assert.match(report, /\nCredentials: API access token: stored\n/);
     assert.match(report, /\n== Orders \(order\) ==\nState: Connected\n/);
     assert.match(report, /\nDrops in the last hour: 1\n/);
-    assert.match(report, /\nHistory \(4, oldest first\):\n/);
-    assert.match(report, /Reconnecting \(attempt 2, retry after 8 s\): stream closed by peer/);
+    assert.match(report, /\nHistory \(\d+, oldest first\):\n/);
+    assert.match(report, /Reconnecting \(attempt 1, retry after [^)]+\): /);
     assert.match(report, /\n== Prices \(price\) ==\n/);
-    assert.ok(!report.includes("0123456789abcdef") && !report.includes("9f3a") && !report.includes("••••"), "no secret, not even masked");
-
+    assert.ok(!report.includes(DEMO.oanda.token) && !report.includes("cdef") && !report.includes("••••"), "no secret, not even masked");
     await toggle.click();
     await panel.waitFor({ state: "detached" });
   });
 
   test("screenshots with the panel open, light and dark, at 1280 and 960 px", async () => {
     for (const colorScheme of ["light", "dark"]) {
-      const page = await open("connections", { colorScheme, query: "prices=off" });
+      const { page, s } = await open(connections, { colorScheme });
       const ftmo = page.getByRole("article", { name: "FTMO challenge connections" });
+      await ftmo.getByTestId("channel-price").getByTestId("conn-state").getByText("Connected").waitFor();
       await ftmo.getByRole("button", { name: "Diagnostics", exact: true }).click();
       await ftmo.getByTestId("diagnostics").waitFor();
-      await push(page, "acc_alpaca", "order", { state: "reconnecting", attempt: 1, nextRetryMs: 30000, lastError: "heartbeat timeout" });
+      await s.alpacaSim.down(30_000);
+      await page.getByRole("article", { name: "Alpaca swing connections" }).getByTestId("channel-price").getByTestId("conn-state").getByText("Reconnecting").waitFor();
       const tradier = page.getByRole("article", { name: "Tradier income connections" });
       await tradier.getByRole("button", { name: "Diagnostics", exact: true }).click();
       await tradier.getByTestId("diagnostics").waitFor();
+      await waitText(page, `[data-testid="conn-${s.ftmo.id}"] [data-testid="diag-price-lastMessage"]`, /^(just now|1 s ago)$/);
       // Nothing sticks out of its card at either width.
       for (const width of [1280, 960]) {
         await page.setViewportSize({ width, height: 800 });
@@ -128,8 +145,8 @@ describe("connection diagnostics", () => {
         );
         assert.deepEqual(overflow, [], `nothing overflows its card at ${width} px`);
         await shotTall(page, `dashboard-diagnostics-${colorScheme}-${width}`);
+        if (colorScheme === "light" && width === 1280) await shotElement(ftmo, "diagnostics", { docs: "diagnostics" });
       }
-      await page.context().close();
     }
   });
 });

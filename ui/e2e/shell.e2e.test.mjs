@@ -1,4 +1,5 @@
-// Browser tests of the UI against the in-memory fake backend (build: npm run build:e2e).
+// Browser tests of the app's shell (theme, navigation, Security, Settings) against the real
+// core (brokerdesk-devserver on a fresh profile).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { calls, nav, shot, shotTall, theme, useBrowser } from "./harness.mjs";
@@ -7,7 +8,7 @@ const open = useBrowser();
 
 describe("theme and navigation", () => {
   test("follows the OS preference, the toggle persists across a reload, Settings can go back to System", async () => {
-    const page = await open("unlocked", { colorScheme: "dark" });
+    const { page } = await open("unlocked", { colorScheme: "dark" });
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     assert.equal(await theme(page), "dark");
     await shot(page, "dashboard-dark");
@@ -18,7 +19,7 @@ describe("theme and navigation", () => {
     await page.getByRole("radio", { name: /OANDA/ }).check({ force: true });
     await page.getByRole("button", { name: "Add account" }).click();
     await page.getByTestId("error-summary").waitFor();
-    await shotTall(page, "account-form-dark");
+    await shotTall(page, "account-form-dark", { docs: "form-dark" });
 
     await page.getByRole("button", { name: "Switch to light theme" }).click();
     assert.equal(await theme(page), "light");
@@ -36,7 +37,7 @@ describe("theme and navigation", () => {
   });
 
   test("Security changes the password and rotates the key; Settings shows the data folder and version", async () => {
-    const page = await open("unlocked");
+    const { page, bd } = await open("unlocked");
     await nav(page, "Activity");
     await page.getByRole("table", { name: "Audit log" }).waitFor();
     assert.equal(await page.getByRole("link", { name: "Activity" }).getAttribute("aria-current"), "page");
@@ -44,20 +45,23 @@ describe("theme and navigation", () => {
     await nav(page, "Security");
     await page.getByTestId("twofa-state").getByText("Off").waitFor();
     await page.getByTestId("protection-title").getByText("Master password").waitFor();
-    assert.equal(await page.getByTestId("key-generation").textContent(), "3");
+    assert.equal(await page.getByTestId("key-generation").textContent(), "1");
     await page.getByLabel(/^Current master password/).fill("wrong one");
     await page.getByLabel(/^New master password/).fill("another long passphrase");
     await page.getByLabel(/^Confirm new master password/).fill("another long passphrase");
     await page.getByRole("button", { name: "Change password" }).click();
-    await page.getByText("The current master password is not correct.").waitFor();
+    await page.getByText("Wrong master password.").waitFor();
     await page.getByRole("button", { name: "Rotate data key…" }).click();
     await page.getByRole("dialog", { name: "Rotate the data key?" }).getByRole("button", { name: "Rotate key" }).click();
-    await page.getByText("Data key rotated. Now on generation 4.").waitFor();
-    assert.equal(await page.getByTestId("key-generation").textContent(), "4");
+    await page.getByText("Data key rotated. Now on generation 2.").waitFor();
+    assert.equal(await page.getByTestId("key-generation").textContent(), "2");
+    // Every stored credential was re-sealed under the new key and still opens.
+    const masked = (await bd.api("accounts_list")).flatMap((a) => a.credentials.map((c) => c.masked));
+    assert.deepEqual(masked.sort(), ["••••89AB", "••••cdef", "••••ijkl"]);
     await shot(page, "security");
 
     await nav(page, "Settings");
-    assert.equal(await page.getByTestId("data-dir").textContent(), "/home/trader/.local/share/brokerdesk");
+    assert.equal(await page.getByTestId("data-dir").textContent(), bd.dataDir);
     assert.equal(await page.getByTestId("version").textContent(), "0.1.0");
     await shot(page, "settings");
     await nav(page, "Dashboard");
@@ -65,7 +69,7 @@ describe("theme and navigation", () => {
   });
 
   test("Settings sends a test notification and reports the result", async () => {
-    const page = await open("unlocked");
+    const { page, bd } = await open("unlocked");
     await nav(page, "Settings");
     const notifications = page.getByRole("region", { name: "Notifications" });
     await notifications.getByText("native desktop notifications for connection and order events").waitFor();
@@ -73,13 +77,13 @@ describe("theme and navigation", () => {
     await button.click();
     await page.locator(".toast-success").getByText("Test notification sent").waitFor();
     assert.deepEqual(await calls(page, "notify_test"), [{}], "no arguments");
+    assert.deepEqual(await bd.notifications(), [{ title: "Brokerdesk", body: "Brokerdesk notifications work" }], "the desktop was asked to show it");
     await shot(page, "settings-notifications");
 
-    await page.evaluate(() =>
-      window.__brokerdeskMock.failNext("notify_test", { code: "notification_failed", message: "the notification service refused it", fields: [] }),
-    );
+    // The desktop's notification service refuses (no daemon, notifications blocked).
+    await bd.refuseNotifications("the notification service refused it");
     await button.click();
-    await page.locator(".toast-danger").getByText("The test notification could not be sent: the notification service refused it").waitFor();
+    await page.locator(".toast-danger").getByText("Could not send the notification: the notification service refused it.").waitFor();
     assert.equal((await calls(page, "notify_test")).length, 2);
   });
 });

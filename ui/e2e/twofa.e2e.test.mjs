@@ -1,13 +1,15 @@
-// Browser tests of two-factor step-up against the fake backend (build: npm run build:e2e).
+// Browser tests of two-factor step-up against the real core: codes are computed in Node from
+// the secret the wizard shows (RFC 6238, as an authenticator app would), the lockout and the
+// 15-minute window are the core's. "Later, once the window has closed" is reproduced the way
+// the core closes it: locking the vault ends a fresh verification.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { calls, nav, shot, useBrowser } from "./harness.mjs";
+import { DEMO, addAlpaca, addFtmo, closeStepUp, enableTwofa, until } from "./scenarios.mjs";
+import { PASSWORD } from "./backend.mjs";
+import { codeFor } from "./totp.mjs";
 
 const open = useBrowser();
-
-const totpNow = (page) => page.evaluate(() => window.__brokerdeskMock.totpNow());
-const advanceClock = (page, seconds) => page.evaluate((s) => window.__brokerdeskMock.advanceClock(s), seconds);
-const BACKUP_CODE = "k7m2p-x9qrt"; // MOCK_BACKUP_CODES[0] of the unlocked-2fa scenario
 
 /** Starts removing an account from the Accounts page; returns the step-up dialog. */
 async function removeAccount(page, name) {
@@ -24,9 +26,15 @@ async function enterCode(dialog, code) {
   await dialog.getByRole("button", { name: "Confirm" }).click();
 }
 
+/** Closes the step-up window (lock and unlock, as after a break) and waits for the window to be back. */
+async function later(page, bd) {
+  await closeStepUp(bd);
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
+}
+
 describe("two-factor authentication", () => {
   test("turn it on end to end; then removing an account asks for a code, a wrong one says how many attempts are left", async () => {
-    const page = await open("unlocked");
+    const { page, bd, s } = await open("unlocked");
     await nav(page, "Security");
     const card = page.getByRole("region", { name: "Two-factor authentication" });
     await card.getByTestId("twofa-state").getByText("Off").waitFor();
@@ -44,7 +52,7 @@ describe("two-factor authentication", () => {
     await wizard.getByText("Google Authenticator, Authy, 1Password").waitFor();
     await wizard.getByRole("button", { name: "Copy key" }).click();
     await wizard.getByText("Copied. The clipboard is cleared in 30 s.").waitFor();
-    assert.equal(await page.evaluate(() => window.__brokerdeskMock.clipboard()), grouped.replaceAll(" ", ""));
+    assert.equal(await bd.clipboardHolds(grouped.replaceAll(" ", "")), true, "the app put the secret on the clipboard");
     await shot(page, "twofa-setup-qr");
 
     // Closed half-way, setup stays pending; "Continue setup" goes straight to the code (the
@@ -55,7 +63,9 @@ describe("two-factor authentication", () => {
     await wizard.getByText("Step 2 of 3 · Enter the code your app shows").waitFor();
     await wizard.getByRole("button", { name: "Show a new QR code" }).click();
     await qr.waitFor();
-    assert.notEqual(await wizard.getByTestId("twofa-secret").textContent(), grouped, "a new secret");
+    const fresh = await wizard.getByTestId("twofa-secret").textContent();
+    assert.notEqual(fresh, grouped, "a new secret");
+    const secret = fresh.replaceAll(" ", "");
 
     // Step 2: the code the app shows.
     await wizard.getByRole("button", { name: "Next" }).click();
@@ -63,7 +73,7 @@ describe("two-factor authentication", () => {
     await wizard.getByLabel("6-digit code").fill("000000");
     await wizard.getByRole("button", { name: "Turn on" }).click();
     await wizard.getByText("Wrong two-factor code (4 attempts left before a lockout).").waitFor();
-    await wizard.getByLabel("6-digit code").fill(await totpNow(page));
+    await wizard.getByLabel("6-digit code").fill(await codeFor(secret));
     await wizard.getByRole("button", { name: "Turn on" }).click();
 
     // Step 3: ten backup codes, shown once; Done needs the tick, Escape does not close.
@@ -75,7 +85,7 @@ describe("two-factor authentication", () => {
     assert.equal(await wizard.getByRole("button", { name: "Done" }).isDisabled(), true);
     await wizard.getByRole("button", { name: "Copy" }).click();
     await wizard.getByText("Copied. The clipboard is cleared in 30 s.").waitFor();
-    assert.equal(await page.evaluate(() => window.__brokerdeskMock.clipboard()), codes.join("\n"));
+    assert.equal(await bd.clipboardHolds(codes.join("\n")), true);
     await page.evaluate(() => {
       window.printed = 0;
       window.print = () => (window.printed += 1);
@@ -102,8 +112,8 @@ describe("two-factor authentication", () => {
     assert.equal(enables.length, 2);
     assert.match(enables[1].code, /^\d{6}$/);
 
-    // 16 minutes later the window has closed: removing an account asks for a code.
-    await advanceClock(page, 16 * 60);
+    // Later the window has closed: removing an account asks for a code.
+    await later(page, bd);
     const stepUp = await removeAccount(page, "Alpaca swing");
     const input = stepUp.getByLabel("6-digit code");
     assert.equal(await input.getAttribute("autocomplete"), "one-time-code");
@@ -113,16 +123,16 @@ describe("two-factor authentication", () => {
     await enterCode(stepUp, "000000");
     await stepUp.getByText("Wrong two-factor code (4 attempts left before a lockout).").waitFor();
     await shot(page, "step-up-wrong-code");
-    await enterCode(stepUp, await totpNow(page));
+    await enterCode(stepUp, await codeFor(secret));
     await page.getByText("Removed “Alpaca swing”.").waitFor();
     await stepUp.waitFor({ state: "detached" });
-    assert.deepEqual(await calls(page, "account_remove"), [{ id: "acc_alpaca" }, { id: "acc_alpaca" }], "retried after the code");
+    assert.deepEqual(await calls(page, "account_remove"), [{ id: s.alpaca.id }, { id: s.alpaca.id }], "retried after the code");
     assert.equal(await page.getByRole("table", { name: "Accounts" }).locator("tbody tr").count(), 1);
     await page.getByTestId("step-up-indicator").getByText("Verified · 15 min left").waitFor();
   });
 
   test("five wrong codes lock verification out with a countdown; a backup code works once", async () => {
-    const page = await open("unlocked-2fa");
+    const { page, bd, s } = await open("unlocked-2fa");
     let stepUp = await removeAccount(page, "FTMO challenge");
     for (const left of [4, 3, 2, 1]) {
       await enterCode(stepUp, "000000");
@@ -137,39 +147,43 @@ describe("two-factor authentication", () => {
     await stepUp.getByRole("button", { name: "Cancel" }).click();
     await page.getByText("Nothing was changed: the two-factor check was cancelled.").waitFor();
     assert.equal(await page.getByRole("table", { name: "Accounts" }).locator("tbody tr").count(), 2);
+    // The desktop was told (the lockout is a security event).
+    assert.ok((await bd.notifications()).some((n) => n.body === "Two-factor locked: too many wrong codes"));
 
-    // After the lockout, a backup code works instead of the app's code…
-    await advanceClock(page, 61);
+    // After the lockout (the core's first one lasts a minute, in real time here), a backup
+    // code works instead of the app's code…
+    await until(() => bd.api("twofa_status"), (st) => st.lockedUntil === null, { ms: 75_000, every: 1000, what: "the end of the lockout" });
     stepUp = await removeAccount(page, "FTMO challenge");
     assert.equal(await stepUp.getByTestId("lockout-countdown").count(), 0);
     await stepUp.getByRole("button", { name: "Use a backup code" }).click();
     assert.equal(await stepUp.getByLabel("Backup code").getAttribute("autocomplete"), "off");
-    await enterCode(stepUp, BACKUP_CODE.toUpperCase());
+    await enterCode(stepUp, s.backupCodes[0].toUpperCase());
     await page.getByText("Removed “FTMO challenge”.").waitFor();
 
     // …but only once.
-    await advanceClock(page, 16 * 60);
+    await later(page, bd);
     stepUp = await removeAccount(page, "Alpaca swing");
     await stepUp.getByRole("button", { name: "Use a backup code" }).click();
-    await enterCode(stepUp, BACKUP_CODE);
+    await enterCode(stepUp, s.backupCodes[0]);
     await stepUp.getByText("Wrong two-factor code (4 attempts left before a lockout).").waitFor();
     await stepUp.getByRole("button", { name: "Use the code from your app instead" }).click();
-    await enterCode(stepUp, await totpNow(page));
+    await enterCode(stepUp, await codeFor(s.secret));
     await page.getByText("Removed “Alpaca swing”.").waitFor();
     await nav(page, "Security");
     assert.equal(await page.getByTestId("backup-codes-remaining").textContent(), "9 of 10 left");
   });
 
   test("regenerating backup codes and turning 2FA off are step-up protected; purge needs PURGE typed and a code", async () => {
-    const page = await open("unlocked-2fa");
+    const { page, bd, s } = await open("unlocked-2fa");
     await nav(page, "Security");
     const card = page.getByRole("region", { name: "Two-factor authentication" });
     await card.getByRole("button", { name: "Regenerate backup codes…" }).click();
     await page.getByRole("dialog", { name: "Regenerate backup codes?" }).getByRole("button", { name: "Regenerate" }).click();
-    await enterCode(page.getByRole("dialog", { name: "Confirm with two-factor authentication" }), await totpNow(page));
+    await enterCode(page.getByRole("dialog", { name: "Confirm with two-factor authentication" }), await codeFor(s.secret));
     const fresh = page.getByRole("dialog", { name: "New backup codes" });
+    await fresh.getByRole("list", { name: "Backup codes" }).waitFor();
     assert.equal(await fresh.getByRole("list", { name: "Backup codes" }).locator("li").count(), 10);
-    assert.equal(await fresh.getByText(BACKUP_CODE).count(), 0);
+    assert.equal(await fresh.getByText(s.backupCodes[0]).count(), 0);
     await fresh.getByLabel("I saved these codes").check();
     await fresh.getByRole("button", { name: "Done" }).click();
 
@@ -177,7 +191,7 @@ describe("two-factor authentication", () => {
 
     // Later (the window has closed): purge needs the word typed, then a code, asked over the dialog.
     // Escape closes only the prompt.
-    await advanceClock(page, 16 * 60);
+    await later(page, bd);
     await nav(page, "Dashboard");
     await nav(page, "Security");
     await page.getByTestId("step-up-indicator").waitFor({ state: "detached" });
@@ -198,7 +212,7 @@ describe("two-factor authentication", () => {
     await stepUp.waitFor({ state: "detached" });
     await purge.getByText("Nothing was changed: the two-factor check was cancelled.").waitFor();
     await button.click();
-    await enterCode(stepUp, await totpNow(page));
+    await enterCode(stepUp, await codeFor(s.secret));
     const done = page.getByRole("dialog", { name: "Credentials purged" });
     await done.getByText("3 credentials deleted").waitFor();
     assert.equal(await done.getByTestId("purge-report").textContent(), "All 2 accounts are now in paper mode, with their settings kept.");
@@ -207,6 +221,7 @@ describe("two-factor authentication", () => {
     await nav(page, "Accounts");
     await page.getByRole("table", { name: "Accounts" }).waitFor();
     assert.equal(await page.locator(".cred-list li").count(), 0, "no stored credentials left");
+    assert.deepEqual((await bd.api("accounts_list")).map((a) => a.credentials.length), [0, 0]);
 
     // Within the window, turning 2FA off asks for no code.
     await nav(page, "Security");
@@ -218,20 +233,50 @@ describe("two-factor authentication", () => {
   });
 
   test("entering new credentials is a rotation: the editor says so, and saving asks for a code", async () => {
-    const page = await open("unlocked-2fa");
+    // The stored OANDA token was revoked at the broker (saved unchecked); the new one is good.
+    const { page, s } = await open(async (bd) => {
+      await bd.api("vault_init", { password: PASSWORD });
+      const oanda = await bd.sim("oanda");
+      const ftmo = await addFtmo(bd, oanda, { check: false, token: "revoked-oanda-token-0123-9f3a" });
+      await addAlpaca(bd, await bd.sim("alpaca"));
+      return { ftmo, ...(await enableTwofa(bd)) };
+    });
     await nav(page, "Accounts");
     await page.getByRole("link", { name: "Edit FTMO challenge" }).click();
-    await page.getByLabel(/^Personal access token/).fill("tok-0123456789-rot-4242");
+    await page.getByLabel(/^API access token/).fill(DEMO.oanda.token);
     await page.getByText("Replaces the stored ••••9f3a when you save.").waitFor();
     const note = page.getByTestId("rotation-note");
     await note.getByText("You will be asked for a two-factor code.").waitFor();
     await page.getByRole("button", { name: "Save and rotate credentials" }).click();
-    await enterCode(page.getByRole("dialog", { name: "Confirm with two-factor authentication" }), await totpNow(page));
+    await enterCode(page.getByRole("dialog", { name: "Confirm with two-factor authentication" }), await codeFor(s.secret));
     await page.getByTestId("save-result").getByRole("heading", { name: "Verified with OANDA" }).waitFor();
     await page.getByRole("link", { name: "Back to accounts" }).click();
-    await page.getByRole("table", { name: "Accounts" }).getByText("••••4242").waitFor();
+    await page.getByRole("table", { name: "Accounts" }).getByText("••••cdef").waitFor();
     assert.equal((await calls(page, "account_update")).length, 2, "refused, then retried after the code");
     await nav(page, "Activity");
     await page.getByRole("table", { name: "Audit log" }).locator("tbody tr").first().getByText("Credentials rotated").waitFor();
+  });
+
+  test("the Security page's two-factor card follows changes made elsewhere: a lockout, 2FA turned off from the CLI", async () => {
+    const { page, bd, s } = await open("unlocked-2fa");
+    await nav(page, "Security");
+    const card = page.getByRole("region", { name: "Two-factor authentication" });
+    await card.getByTestId("twofa-state").getByText("On").waitFor();
+    assert.equal(await card.getByTestId("lockout-countdown").count(), 0);
+
+    // Five wrong codes somewhere else (another window, a script): the card shows the lockout at
+    // once, without being reopened (the core's twofa-status event).
+    for (let i = 0; i < 5; i++) await bd.api("twofa_verify", { code: "000000" }).catch(() => {});
+    await card.getByTestId("lockout-countdown").waitFor();
+    assert.match(await card.getByTestId("lockout-countdown").textContent(), /^Codes are refused for (1:00|0:5\d)/);
+    await shot(page, "security-twofa-locked-out");
+    await until(() => bd.api("twofa_status"), (st) => st.lockedUntil === null, { ms: 75_000, every: 1000, what: "the end of the lockout" });
+
+    // Turned off from the command line (another process on the same profile): the card follows.
+    const off = bd.cli(["twofa", "disable", "--totp", await codeFor(s.secret)]);
+    assert.equal(off.status, 0, off.stdout + off.stderr);
+    await card.getByTestId("twofa-state").getByText("Off").waitFor();
+    await card.getByRole("button", { name: "Turn on" }).waitFor();
+    assert.equal((await calls(page, "twofa_status")).length, 1, "followed through events, not by reading again");
   });
 });

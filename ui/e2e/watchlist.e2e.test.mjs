@@ -1,93 +1,94 @@
-// Browser tests of the Dashboard's watchlists against the fake backend's price feed.
+// Browser tests of the Dashboard's watchlists against the real core's price feeds and the
+// simulators' streams (OANDA: a random walk of its five instruments every 250 ms; Alpaca and
+// Tastytrade: quotes of the symbols asked for). Prices are the simulators' own, so the tests
+// check how every price is shown rather than given numbers.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { calls, nav, shotTall, useBrowser } from "./harness.mjs";
+import { calls, nav, shot, shotTall, useBrowser, waitText } from "./harness.mjs";
+import { connections, until } from "./scenarios.mjs";
 
 const open = useBrowser();
 
-const mock = (page, fn, args) => page.evaluate(fn, args);
-const pushPrices = (page, accountId, ticks) => mock(page, ([a, t]) => window.__brokerdeskMock.prices.push(a, t), [accountId, ticks]);
-const pushState = (page, accountId, channel, state) =>
-  mock(page, ([a, c, s]) => window.__brokerdeskMock.pushConnectionEvent(a, c, s), [accountId, channel, state]);
+/** `connections` with Alpaca's watchlist empty (its price stream starts with the first instrument). */
+const emptyAlpaca = (bd) => connections(bd, { alpaca: { instruments: [] } });
 
-const ROW = (account, symbol) => `[data-testid="wl-${account}"] [data-testid="wl-row-${symbol}"]`;
-const cellText = (page, account, symbol, cell) => page.locator(`${ROW(account, symbol)} [data-testid="wl-${cell}"]`).textContent();
-const waitCell = (page, account, symbol, cell, text) =>
-  page.waitForFunction(([sel, t]) => document.querySelector(sel)?.textContent === t, [`${ROW(account, symbol)} [data-testid="wl-${cell}"]`, text]);
+const ROW = (accountId, symbol) => `[data-testid="wl-${accountId}"] [data-testid="wl-row-${symbol}"]`;
+const cellText = (page, accountId, symbol, cell) => page.locator(`${ROW(accountId, symbol)} [data-testid="wl-${cell}"]`).textContent();
+const number = (text) => Number(text.replaceAll(",", ""));
+/** Waits until a row's mid price moved at least `n` times. */
+const moves = (page, accountId, symbol, n, timeout = 15_000) =>
+  page.waitForFunction(([sel, k]) => Number(document.querySelector(sel)?.dataset.moves ?? 0) >= k, [ROW(accountId, symbol), n], { timeout });
 
 describe("watchlists", () => {
-  test("prices update field by field, with change since the first price and a flash on every move", async () => {
-    // The random feed is off: every price comes from the test.
-    const page = await open("connections", { reducedMotion: "no-preference", query: "prices=off" });
+  test("prices update as they stream: decimals as quoted, spread, change since the first price, a flash on every move", async () => {
+    const { page, s } = await open(emptyAlpaca, { reducedMotion: "no-preference" });
+    const id = s.ftmo.id;
     const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
     await card.getByTestId("wl-feed").getByText("Live").waitFor();
-    assert.deepEqual(await card.locator("tbody th").allTextContents(), ["EUR_USD", "GBP_USD", "XAU_USD"]);
-    assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "bid"), "—");
+    assert.deepEqual(await card.locator("tbody th").allTextContents(), ["EUR_USD", "GBP_USD", "USD_JPY"]);
+    await moves(page, id, "EUR_USD", 2);
 
-    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", bid: 1.08412, ask: 1.08425 }, { instrument: "XAU_USD", bid: 2650.1, ask: 2650.45 }]);
-    await waitCell(page, "acc_ftmo", "EUR_USD", "bid", "1.08412");
-    assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "ask"), "1.08425");
-    assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "spread"), "0.00013");
-    assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "change"), "0.000000.00%");
-    // Two decimals for gold, as it is quoted (2650.1 was sent without its trailing zero).
-    assert.equal(await cellText(page, "acc_ftmo", "XAU_USD", "bid"), "2,650.10");
-
-    // Up: the mid moved up, the row flashes green and the change is positive.
-    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", bid: 1.0843, ask: 1.08441 }]);
-    await waitCell(page, "acc_ftmo", "EUR_USD", "bid", "1.08430");
-    const row = page.locator(ROW("acc_ftmo", "EUR_USD"));
-    assert.equal(await row.getAttribute("data-tick"), "up");
-    assert.match(await row.getByTestId("wl-bid").getAttribute("class"), /wl-flash-up-1/);
-    assert.match(await row.getByTestId("wl-bid").evaluate((el) => getComputedStyle(el).animationName), /^wl-flash-up-1$/);
-    assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "change"), "+0.00017+0.02%");
-    assert.match(await row.getByTestId("wl-change").getAttribute("class"), /is-up/);
-
-    // A partial update (ask only) keeps the bid; the mid moved down: a red flash.
-    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", ask: 1.08401 }]);
-    await waitCell(page, "acc_ftmo", "EUR_USD", "ask", "1.08401");
-    assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "bid"), "1.08430", "the bid is kept");
-    assert.equal(await row.getAttribute("data-tick"), "down");
-    assert.match(await row.getByTestId("wl-bid").getAttribute("class"), /wl-flash-down-0/);
-    assert.equal(await row.getAttribute("data-moves"), "2");
+    // Five decimals for EUR/USD, three for USD/JPY, as OANDA quotes them.
+    const bid = await cellText(page, id, "EUR_USD", "bid");
+    const ask = await cellText(page, id, "EUR_USD", "ask");
+    assert.match(bid, /^1\.\d{5}$/);
+    assert.match(ask, /^1\.\d{5}$/);
+    assert.match(await cellText(page, id, "USD_JPY", "bid"), /^1\d\d\.\d{3}$/);
+    // The spread is ask − bid, in the instrument's decimals (read in one go: prices move).
+    const row = page.locator(ROW(id, "EUR_USD"));
+    const same = await row.evaluate((r) => {
+      const t = (k) => r.querySelector(`[data-testid="wl-${k}"]`).textContent;
+      return { bid: t("bid"), ask: t("ask"), spread: t("spread"), change: t("change"), tick: r.dataset.tick, bidClass: r.querySelector('[data-testid="wl-bid"]').className, changeClass: r.querySelector('[data-testid="wl-change"]').className, animation: getComputedStyle(r.querySelector('[data-testid="wl-bid"]')).animationName };
+    });
+    assert.equal(same.spread, (number(same.ask) - number(same.bid)).toFixed(5));
+    // Up or down: the flash and the colour follow the last move of the mid price.
+    assert.ok(["up", "down"].includes(same.tick), `moved: ${same.tick}`);
+    assert.match(same.bidClass, new RegExp(`wl-flash-${same.tick}-[01]`));
+    assert.match(same.animation, new RegExp(`^wl-flash-${same.tick}-[01]$`));
+    // The change since the first price, signed, with its percentage and colour.
+    assert.match(same.change, /^(0\.00000|[+−]0\.\d{5})([+−]?\d+\.\d\d%)$/);
+    if (same.change.startsWith("+")) assert.match(same.changeClass, /is-up/);
+    if (same.change.startsWith("−")) assert.match(same.changeClass, /is-down/);
     // The sparkline has points to draw.
     assert.ok(Number(await row.locator("svg.wl-spark").getAttribute("data-points")) >= 1);
+    // Not reproduced here: "a partial update (ask only) keeps the bid". OANDA, like the other
+    // simulators, always sends both sides; the merge is covered by the price store's unit tests.
   });
 
   test("the flash is off with reduced motion; the price's colour still shows the direction", async () => {
-    const page = await open("connections", { query: "prices=off" });
+    const { page, s } = await open(emptyAlpaca);
     await page.getByRole("article", { name: "FTMO challenge watchlist" }).getByTestId("wl-feed").getByText("Live").waitFor();
-    await pushPrices(page, "acc_ftmo", [{ instrument: "GBP_USD", bid: 1.2647, ask: 1.26481 }]);
-    await waitCell(page, "acc_ftmo", "GBP_USD", "bid", "1.26470");
-    await pushPrices(page, "acc_ftmo", [{ instrument: "GBP_USD", bid: 1.265, ask: 1.26511 }]);
-    await waitCell(page, "acc_ftmo", "GBP_USD", "bid", "1.26500");
-    const bid = page.locator(`${ROW("acc_ftmo", "GBP_USD")} [data-testid="wl-bid"]`);
+    await moves(page, s.ftmo.id, "GBP_USD", 2);
+    const bid = page.locator(`${ROW(s.ftmo.id, "GBP_USD")} [data-testid="wl-bid"]`);
     assert.equal(await bid.evaluate((el) => getComputedStyle(el).animationName), "none");
-    assert.match(await bid.getAttribute("class"), /is-up/);
+    assert.match(await bid.getAttribute("class"), /is-(up|down)/);
   });
 
   test("add with autocomplete (debounced, keyboard), remove, persisted with watchlist_set", async () => {
-    const page = await open("connections");
+    const { page, bd, s } = await open(emptyAlpaca);
     const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
     await card.getByTestId("wl-feed").getByText("Live").waitFor();
     const box = page.getByRole("combobox", { name: "Add instrument to FTMO challenge" });
     await box.click();
-    await page.keyboard.type("jpy", { delay: 40 });
+    await page.keyboard.type("usd", { delay: 40 });
     const list = page.getByRole("listbox", { name: "Instruments to add to FTMO challenge" });
-    await list.getByRole("option", { name: /USD_JPY/ }).waitFor();
-    assert.deepEqual(await calls(page, "instruments_search"), [{ id: "acc_ftmo", query: "jpy" }], "one search once typing paused");
-    assert.deepEqual(await list.getByRole("option").allTextContents(), ["USD_JPYUSD/JPYcurrency", "EUR_JPYEUR/JPYcurrency", "GBP_JPYGBP/JPYcurrency"]);
+    await list.getByRole("option", { name: /AUD_USD/ }).waitFor();
+    assert.deepEqual(await calls(page, "instruments_search"), [{ id: s.ftmo.id, query: "usd" }], "one search once typing paused");
+    // The simulator's instruments, as OANDA describes them.
+    const options = await list.getByRole("option").allTextContents();
+    assert.deepEqual(options.map((o) => o.slice(0, 7)).sort(), ["AUD_USD", "EUR_USD", "GBP_USD", "USD_CHF", "USD_JPY"]);
     assert.equal(await box.getAttribute("aria-expanded"), "true");
-    await page.keyboard.press("ArrowDown");
-    assert.equal(await list.getByRole("option", { selected: true }).textContent(), "EUR_JPYEUR/JPYcurrency");
+    // Arrow down to AUD_USD (the others but USD_CHF are already on the list).
+    while (!(await list.getByRole("option", { selected: true }).textContent()).startsWith("AUD_USD")) await page.keyboard.press("ArrowDown");
     assert.equal(await box.getAttribute("aria-activedescendant"), await list.getByRole("option", { selected: true }).getAttribute("id"));
     await shotTall(page, "dashboard-watchlist-search");
     await page.keyboard.press("Enter");
 
-    await card.getByTestId("wl-row-EUR_JPY").waitFor();
-    assert.deepEqual(await calls(page, "watchlist_set"), [{ id: "acc_ftmo", instruments: ["EUR_USD", "GBP_USD", "XAU_USD", "EUR_JPY"] }]);
+    await card.getByTestId("wl-row-AUD_USD").waitFor();
+    assert.deepEqual(await calls(page, "watchlist_set"), [{ id: s.ftmo.id, instruments: ["EUR_USD", "GBP_USD", "USD_JPY", "AUD_USD"] }]);
     assert.equal(await box.inputValue(), "", "ready for the next one");
     // The new instrument streams.
-    await page.waitForFunction((sel) => /^\d+\.\d{3}$/.test(document.querySelector(sel)?.textContent ?? ""), `${ROW("acc_ftmo", "EUR_JPY")} [data-testid="wl-bid"]`);
+    await waitText(page, `${ROW(s.ftmo.id, "AUD_USD")} [data-testid="wl-bid"]`, /^0\.\d{5}$/, { timeout: 15_000 });
 
     // Already on the list: offered, but marked.
     await box.fill("eur_u");
@@ -100,93 +101,110 @@ describe("watchlists", () => {
 
     await card.getByRole("button", { name: "Remove GBP_USD from FTMO challenge" }).click();
     await card.getByTestId("wl-row-GBP_USD").waitFor({ state: "detached" });
-    assert.deepEqual((await calls(page, "watchlist_set")).at(-1), { id: "acc_ftmo", instruments: ["EUR_USD", "XAU_USD", "EUR_JPY"] });
+    assert.deepEqual((await calls(page, "watchlist_set")).at(-1), { id: s.ftmo.id, instruments: ["EUR_USD", "USD_JPY", "AUD_USD"] });
 
-    // It was saved: a fresh Dashboard shows the same list.
+    // It was saved: the core has it, and the Dashboard shows it again after other pages.
+    await until(() => bd.api("account_get", { id: s.ftmo.id }), (a) => a.instruments.join() === "EUR_USD,USD_JPY,AUD_USD", { what: "the saved watchlist" });
     await nav(page, "Accounts");
     await nav(page, "Dashboard");
-    await card.getByTestId("wl-row-EUR_JPY").waitFor();
-    assert.deepEqual(await card.locator("tbody th").allTextContents(), ["EUR_USD", "XAU_USD", "EUR_JPY"]);
+    await card.getByTestId("wl-row-AUD_USD").waitFor();
+    assert.deepEqual(await card.locator("tbody th").allTextContents(), ["EUR_USD", "USD_JPY", "AUD_USD"]);
   });
 
-  test("free text where the broker has no search; unknown instruments get a notice on their row, which can be dismissed", async () => {
-    const page = await open("connections");
-    const card = page.getByRole("article", { name: "Alpaca swing watchlist" });
-    await card.getByTestId("wl-feed").getByText("Not streaming").waitFor();
-    const box = page.getByRole("combobox", { name: "Add instrument to Alpaca swing" });
-    await box.fill("nvda");
-    await page.getByText("No instrument search at this broker: press Enter to add the symbol as typed.").waitFor();
-    await page.getByRole("option", { name: /NVDA.*Add as typed/ }).waitFor();
+  test("the first instrument starts a price stream; free text when the broker's search fails; unknown instruments get a notice on their row", async () => {
+    const { page, s } = await open(emptyAlpaca);
+    const alpaca = page.getByRole("article", { name: "Alpaca swing watchlist" });
+    await alpaca.getByTestId("wl-feed").getByText("Not streaming").waitFor();
+    const alpacaBox = page.getByRole("combobox", { name: "Add instrument to Alpaca swing" });
+    await alpacaBox.fill("nvda");
+    await page.getByRole("option", { name: /^NVDA/ }).waitFor();
     await page.keyboard.press("Enter");
-    await card.getByTestId("wl-row-NVDA").waitFor();
-    assert.deepEqual((await calls(page, "watchlist_set")).at(-1), { id: "acc_alpaca", instruments: ["AAPL", "SPY", "NVDA"] });
-    // Its first watchlist change started the account's price stream.
-    await card.getByTestId("wl-feed").getByText("Live").waitFor();
-    await page.waitForFunction((sel) => /^\d+\.\d{2}$/.test(document.querySelector(sel)?.textContent ?? ""), `${ROW("acc_alpaca", "NVDA")} [data-testid="wl-bid"]`);
+    await alpaca.getByTestId("wl-row-NVDA").waitFor();
+    assert.deepEqual((await calls(page, "watchlist_set")).at(-1), { id: s.alpaca.id, instruments: ["NVDA"] });
+    // Its first watchlist entry started the account's price stream.
+    await alpaca.getByTestId("wl-feed").getByText("Live").waitFor({ timeout: 15_000 });
+    await waitText(page, `${ROW(s.alpaca.id, "NVDA")} [data-testid="wl-bid"]`, /^\d+\.\d{2}$/, { timeout: 15_000 });
 
-    // A symbol the broker does not know: the feed's notice lands on its row.
-    await box.fill("zzzz");
+    // OANDA's search fails (it answers garbage): what is typed can be added as is.
+    const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
+    await card.getByTestId("wl-feed").getByText("Live").waitFor();
+    const box = page.getByRole("combobox", { name: "Add instrument to FTMO challenge" });
+    await s.oanda.fault("garbage");
+    await box.fill("zzz_zzz");
+    await page.getByText(/^Search failed: .*: press Enter to add the symbol as typed\.$/).waitFor();
+    await page.getByRole("option", { name: /ZZZ_ZZZ.*Add as typed/ }).waitFor();
+    await s.oanda.fault(null);
     await page.keyboard.press("Enter");
-    const notice = card.getByTestId("wl-notice-ZZZZ");
-    await notice.getByText("Unknown instrument:").waitFor();
-    await notice.getByText("The broker does not know the instrument ZZZZ").waitFor();
+    await card.getByTestId("wl-row-ZZZ_ZZZ").waitFor();
+
+    // A symbol the broker does not know: the feed's notice lands on its row; the rest stream on.
+    const notice = card.getByTestId("wl-notice-ZZZ_ZZZ");
+    await notice.getByText("Unknown instrument:").waitFor({ timeout: 15_000 });
+    assert.match(await notice.textContent(), /ZZZ_ZZZ/);
     await shotTall(page, "dashboard-watchlist-notice");
-    await notice.getByRole("button", { name: "Dismiss the notice about ZZZZ" }).click();
+    await notice.getByRole("button", { name: "Dismiss the notice about ZZZ_ZZZ" }).click();
     await notice.waitFor({ state: "detached" });
-    await card.getByTestId("wl-row-ZZZZ").waitFor();
+    await card.getByTestId("wl-row-ZZZ_ZZZ").waitFor();
+    await card.getByTestId("wl-feed").getByText("Live").waitFor();
   });
 
   test("stale when the price channel drops: greyed, 'last update N s ago' ticking, reconnecting…; recovers by itself", async () => {
     for (const colorScheme of ["light", "dark"]) {
-      const page = await open("connections", { colorScheme });
+      const { page, s } = await open(emptyAlpaca, { colorScheme });
+      const id = s.ftmo.id;
       const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
       await card.getByTestId("wl-feed").getByText("Live").waitFor();
-      await page.waitForFunction((sel) => Number(document.querySelector(sel)?.dataset.moves ?? 0) >= 2, ROW("acc_ftmo", "EUR_USD"));
+      await moves(page, id, "EUR_USD", 2);
       await page.waitForTimeout(1500); // a little history for the sparklines
       await shotTall(page, `dashboard-watchlist-${colorScheme}`);
 
-      await pushState(page, "acc_ftmo", "price", { state: "reconnecting", attempt: 1, nextRetryMs: 5000, lastError: "stream closed by peer" });
+      // OANDA is down for 5 s: its price stream is cut and cannot come back until then.
+      await s.oanda.down(5000);
       await card.getByTestId("wl-feed").getByText("Stale").waitFor();
       assert.equal(await card.getAttribute("data-feed"), "stale");
       assert.match(await card.getAttribute("class"), /is-stale/);
-      assert.equal(await card.getByTestId("wl-hint").textContent(), "reconnecting…");
+      await card.getByTestId("wl-hint").getByText("reconnecting…").waitFor();
       const age = card.getByTestId("wl-age");
-      assert.match(await age.textContent(), /^last update [01] s ago$/);
-      const frozen = await cellText(page, "acc_ftmo", "EUR_USD", "bid");
-      await page.waitForFunction((sel) => /^last update [2-9] s ago$/.test(document.querySelector(sel)?.textContent ?? ""), '[data-testid="wl-acc_ftmo"] [data-testid="wl-age"]');
-      assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "bid"), frozen, "no prices while the channel is down");
+      assert.match(await age.textContent(), /^last update [0-2] s ago$/);
+      const frozen = await cellText(page, id, "EUR_USD", "bid");
+      await waitText(page, `[data-testid="wl-${id}"] [data-testid="wl-age"]`, /^last update [3-4] s ago$/);
+      assert.equal(await cellText(page, id, "EUR_USD", "bid"), frozen, "no prices while the channel is down");
       assert.equal(
-        await page.locator(`${ROW("acc_ftmo", "EUR_USD")} [data-testid="wl-bid"]`).evaluate((el) => getComputedStyle(el).color),
-        await page.locator(`${ROW("acc_ftmo", "EUR_USD")} [data-testid="wl-spread"]`).evaluate((el) => getComputedStyle(el).color),
+        await page.locator(`${ROW(id, "EUR_USD")} [data-testid="wl-bid"]`).evaluate((el) => getComputedStyle(el).color),
+        await page.locator(`${ROW(id, "EUR_USD")} [data-testid="wl-spread"]`).evaluate((el) => getComputedStyle(el).color),
         "greyed",
       );
       await shotTall(page, `dashboard-watchlist-stale-${colorScheme}`);
+      if (colorScheme === "light") await shot(page, "watchlist-stale", { docs: "watchlist-stale" });
 
-      await pushState(page, "acc_ftmo", "price", { state: "connected" });
-      await card.getByTestId("wl-feed").getByText("Live").waitFor();
+      // Back by itself, within the connection's backoff (jittered, doubling from 250 ms).
+      await card.getByTestId("wl-feed").getByText("Live").waitFor({ timeout: 30_000 });
       assert.equal(await card.getByTestId("wl-stale").count(), 0);
-      const moves = Number(await page.locator(ROW("acc_ftmo", "EUR_USD")).getAttribute("data-moves"));
-      await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel)?.dataset.moves ?? 0) > n, [ROW("acc_ftmo", "EUR_USD"), moves]);
-      await page.context().close();
+      const n = Number(await page.locator(ROW(id, "EUR_USD")).getAttribute("data-moves"));
+      await moves(page, id, "EUR_USD", n + 1);
     }
   });
 
   test("notices from the feed itself, and a failed price channel", async () => {
-    const page = await open("connections", { query: "prices=off" });
-    const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
+    const { page, bd, s } = await open(connections);
+    const card = page.getByRole("article", { name: "Alpaca swing watchlist" });
     await card.getByTestId("wl-feed").getByText("Live").waitFor();
-    await mock(page, () => window.__brokerdeskMock.prices.notice("acc_ftmo", null, "subscription_limit", "At most 20 instruments per stream"));
-    await card.getByText("At most 20 instruments per stream").waitFor();
+    // More symbols than Alpaca's stream allows (30): the broker says so about the whole feed.
+    const many = Array.from({ length: 31 }, (_, i) => `SYM${i}`);
+    await bd.api("watchlist_set", { id: s.alpaca.id, instruments: many });
+    await card.getByText(/symbol limit/i).waitFor({ timeout: 15_000 });
     await card.getByRole("button", { name: "Dismiss" }).click();
-    await card.getByText("At most 20 instruments per stream").waitFor({ state: "detached" });
-    await pushState(page, "acc_ftmo", "price", { state: "failed", code: "broker_auth", reason: "The broker rejected the token." });
-    await card.getByTestId("wl-hint").getByText("price feed failed").waitFor();
-    assert.equal(await card.getByTestId("wl-hint").getAttribute("title"), "The broker rejected the token.");
-    assert.equal(await card.getByTestId("wl-age").textContent(), "no price received yet");
+    await card.getByText(/symbol limit/i).waitFor({ state: "detached" });
+
+    // Tradier refused the token: its price channel failed before any price came.
+    const tradier = page.getByRole("article", { name: "Tradier income watchlist" });
+    await tradier.getByTestId("wl-hint").getByText("price feed failed").waitFor();
+    assert.equal(await tradier.getByTestId("wl-hint").getAttribute("title"), "the broker refused the credentials: Invalid Access Token");
+    assert.equal(await tradier.getByTestId("wl-age").textContent(), "no price received yet");
   });
 
   test("Settings: price updates per second, validated (1–120) and saved with the other settings", async () => {
-    const page = await open("unlocked");
+    const { page } = await open("unlocked");
     await nav(page, "Settings");
     const rate = page.getByLabel("Price updates per second");
     assert.equal(await rate.inputValue(), "30");

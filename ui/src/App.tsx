@@ -1,12 +1,13 @@
 import { Banner, ErrorText, Spinner } from "./components/Banner";
-import { FirstRun } from "./screens/FirstRun";
-import { KeychainUnlock } from "./screens/KeychainUnlock";
-import { Shell } from "./screens/Shell";
-import { Unlock } from "./screens/Unlock";
+import { FirstRun } from "./features/vault/FirstRun";
+import { KeychainUnlock } from "./features/vault/KeychainUnlock";
+import { Shell } from "./app/Shell";
+import { Unlock } from "./features/vault/Unlock";
+import { DataProvider } from "./data/DataProvider";
 import { ThemeProvider } from "./state/ThemeProvider";
 import { ToastProvider } from "./state/ToastProvider";
-import { VaultProvider, useVault } from "./state/VaultProvider";
-import { AuthLayout } from "./screens/AuthLayout";
+import { VaultProvider, useVault } from "./features/vault/VaultProvider";
+import { AuthLayout } from "./features/vault/AuthLayout";
 
 function Gate() {
   const { state, refresh } = useVault();
@@ -43,9 +44,11 @@ export function App() {
   return (
     <ThemeProvider>
       <ToastProvider>
-        <VaultProvider>
-          <Gate />
-        </VaultProvider>
+        <DataProvider>
+          <VaultProvider>
+            <Gate />
+          </VaultProvider>
+        </DataProvider>
       </ToastProvider>
     </ThemeProvider>
   );

@@ -1,16 +1,13 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+// The app-wide styles first: the features' own styles (imported by their components) come
+// after them, and print.css last, so its print-only overrides win.
+import "./styles/index.css";
 import { App } from "./App";
 import { applyTheme, loadThemePreference, resolveTheme, systemPrefersDark } from "./lib/theme";
-import "./styles/index.css";
+import "./styles/print.css";
 
-async function start() {
-  // Browser tests only: an in-memory backend behind Tauri's IPC mock. Vite replaces the
-  // condition at build time, so normal builds contain none of this code.
-  if (import.meta.env.VITE_E2E_MOCK === "1") {
-    const { installMockBackend } = await import("./e2e/installMock");
-    installMockBackend();
-  }
+function start() {
   // Apply the theme before the first paint so the window does not flash.
   applyTheme(resolveTheme(loadThemePreference(), systemPrefersDark()));
   const root = document.getElementById("root");
@@ -22,4 +19,4 @@ async function start() {
   );
 }
 
-void start();
+start();

@@ -112,3 +112,52 @@ async fn brokers_without_a_connector_say_so() {
         Code::BrokerUnsupported
     );
 }
+
+/// A stored key that no longer opens (edited in the file, copied from another profile) is
+/// flagged on its account, keeps none of the other accounts from connecting, and is replaced
+/// by entering it again: the broker check does not try to open the field being replaced.
+#[tokio::test]
+async fn a_tampered_stored_key_is_replaced_by_entering_it_again() {
+    let (_dir, bd, sim) = setup().await;
+    let good = bd.account_add(account("Good", TOKEN, &sim)).await.unwrap();
+    let hurt = bd.account_add(account("Hurt", TOKEN, &sim)).await.unwrap();
+    sqlx::query(
+        "UPDATE account_secrets SET sealed = zeroblob(length(sealed)) WHERE account_id = ?",
+    )
+    .bind(&hurt.id)
+    .execute(bd.store().pool())
+    .await
+    .unwrap();
+
+    let listed = bd.accounts_list().await.unwrap();
+    let flagged = |id: &str| {
+        listed.iter().find(|a| a.id == id).unwrap().credentials[0]
+            .error
+            .is_some()
+    };
+    assert!(flagged(&hurt.id) && !flagged(&good.id));
+    let connectable: Vec<String> = bd
+        .connection_configs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(a, _)| a.id)
+        .collect();
+    assert_eq!(
+        connectable,
+        vec![good.id.clone()],
+        "the others still connect"
+    );
+
+    let saved = bd
+        .account_update_checked(&hurt.id, account("Hurt", TOKEN, &sim), true)
+        .await
+        .expect("a new key replaces the unreadable one, checked with the broker");
+    assert!(matches!(
+        saved.check,
+        brokerdesk_core::api::CheckOutcome::Verified { .. }
+    ));
+    let again = bd.account_get(&hurt.id).await.unwrap();
+    assert!(again.credentials[0].error.is_none());
+    assert_eq!(again.credentials[0].masked, "••••cdef");
+}

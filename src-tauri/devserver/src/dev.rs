@@ -2,13 +2,17 @@
 //! fault switches, and what the app would have shown (notifications) or copied.
 //!
 //! - `POST /dev/sims` `{"broker": "oanda"}` → `{"id", "broker", "url"}` (a simulator on
-//!   127.0.0.1 with that broker's demo credentials, see each simulator's `DEMO_HINT`)
+//!   127.0.0.1 with that broker's demo credentials, see each simulator's `DEMO_HINT`);
+//!   for OANDA, `"accounts": ["101-004-…", …]` chooses the accounts the demo token reaches
+//!   (a token reaching one account, or three)
 //! - `GET /dev/sims/{id}` → `{"url", "requests"}`
 //! - `POST /dev/sims/{id}/fault` `{"fault": "refuse_auth" | "rate_limit" | "server_error" |
 //!   "garbage" | null, "retryAfterSecs"?, "status"?}`
 //! - `POST /dev/sims/{id}/delay` `{"ms"}`, `/down` `{"ms"}`, `/cut`, `/half_open` `{"on"}`,
 //!   `/expire`, `/stop`
 //! - `GET /dev/notifications` → every notification so far
+//! - `POST /dev/notifications/refuse` `{"reason": "…" | null}` → the notification service
+//!   refuses notifications with that reason (null: accepts them again)
 //! - `POST /dev/clipboard` `{"text"}` → `{"holds": bool}` (whether the app copied exactly that)
 
 use std::collections::HashMap;
@@ -54,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sims/{id}", get(show))
         .route("/sims/{id}/{action}", post(control))
         .route("/notifications", get(notifications))
+        .route("/notifications/refuse", post(refuse_notifications))
         .route("/clipboard", post(clipboard))
 }
 
@@ -70,12 +75,24 @@ struct StartArgs {
     broker: String,
     #[serde(default)]
     port: u16,
+    /// OANDA only: the accounts the demo token reaches (default: the two demo accounts).
+    accounts: Option<Vec<String>>,
 }
 
 async fn start(State(state): State<AppState>, Json(args): Json<StartArgs>) -> Response {
     let faults = Faults::new();
     let router = match args.broker.as_str() {
-        "oanda" => oanda::router(oanda::SimState::demo(faults.clone())),
+        "oanda" => match &args.accounts {
+            Some(ids) if !ids.is_empty() => {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                oanda::router(oanda::SimState::new(
+                    faults.clone(),
+                    oanda::DEMO_TOKEN,
+                    &ids,
+                ))
+            }
+            _ => oanda::router(oanda::SimState::demo(faults.clone())),
+        },
         "alpaca" => alpaca::router(alpaca::SimState::demo(faults.clone())),
         "tradier" => tradier::router(tradier::SimState::demo(faults.clone())),
         "tastytrade" => tastytrade::router(tastytrade::SimState::demo(faults.clone())),
@@ -168,6 +185,19 @@ async fn notifications(State(state): State<AppState>) -> Response {
         .map(|n| json!({ "title": n.title, "body": n.body }))
         .collect();
     Json(list).into_response()
+}
+
+#[derive(Deserialize)]
+struct RefuseArgs {
+    reason: Option<String>,
+}
+
+async fn refuse_notifications(
+    State(state): State<AppState>,
+    Json(args): Json<RefuseArgs>,
+) -> Response {
+    state.host.refuse_notifications(args.reason);
+    Json(json!({ "ok": true })).into_response()
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,9 @@ use brokerdesk_core::{ApiError, Code, Secret};
 pub struct DevHost {
     notices: Mutex<Vec<Notice>>,
     clipboard: Mutex<Option<Secret>>,
+    /// While set, the "notification service" refuses every notification with this reason
+    /// (what a desktop without a notification daemon answers).
+    refuse_notifications: Mutex<Option<String>>,
 }
 
 impl DevHost {
@@ -35,6 +38,14 @@ impl DevHost {
             .clone()
     }
 
+    /// Makes the notification service refuse notifications with `reason` (`None`: accept).
+    pub fn refuse_notifications(&self, reason: Option<String>) {
+        *self
+            .refuse_notifications
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = reason;
+    }
+
     /// Returns whether the clipboard holds exactly `text` (the secret itself never leaves).
     pub fn clipboard_holds(&self, text: &str) -> bool {
         self.clipboard
@@ -48,6 +59,17 @@ impl DevHost {
 #[async_trait]
 impl Host for DevHost {
     fn notify(&self, notice: &Notice) -> Result<(), ApiError> {
+        let refused = self
+            .refuse_notifications
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(reason) = refused {
+            return Err(ApiError::new(
+                Code::NotificationFailed,
+                format!("could not send the notification: {reason}"),
+            ));
+        }
         self.record(notice.clone());
         Ok(())
     }

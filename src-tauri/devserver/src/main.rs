@@ -4,7 +4,7 @@
 //! developed in a browser with it.
 //!
 //! ```text
-//! brokerdesk-devserver --data-dir DIR [--port N] [--ui DIR] [--test-controls]
+//! brokerdesk-devserver --data-dir DIR [--port N] [--ui DIR] [--test-controls] [--keepalive-ms N]
 //! ```
 //!
 //! - `POST /api/<command>` with the command's arguments as a JSON object runs
@@ -17,6 +17,8 @@
 //!   Content-Security-Policy.
 //! - With `--test-controls`, `/dev/…` starts protocol simulators in this process and flips
 //!   their fault switches, and shows what the app would have notified or copied ([`dev`]).
+//! - `--keepalive-ms N` checks order connections every N ms instead of every 30 s, so a test
+//!   sees a slower broker's round trip (latency, link quality) within seconds.
 //!
 //! The first line on stdout is `{"url": "http://127.0.0.1:PORT"}`. It listens on 127.0.0.1
 //! only and asks for no credentials: it is a development tool, never to be pointed at a real
@@ -29,6 +31,7 @@ mod server;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
 use brokerdesk_core::Brokerdesk;
@@ -39,6 +42,7 @@ struct Args {
     port: u16,
     ui: Option<PathBuf>,
     test_controls: bool,
+    keepalive: Option<Duration>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -46,6 +50,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
     let mut port = 0;
     let mut ui = None;
     let mut test_controls = false;
+    let mut keepalive = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -58,6 +63,14 @@ fn parse(args: &[String]) -> Result<Args, String> {
             }
             "--ui" => ui = it.next().map(PathBuf::from),
             "--test-controls" => test_controls = true,
+            "--keepalive-ms" => {
+                let ms: u64 = it
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .filter(|ms| *ms > 0)
+                    .ok_or("--keepalive-ms needs a number of milliseconds")?;
+                keepalive = Some(Duration::from_millis(ms));
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -66,6 +79,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         port,
         ui,
         test_controls,
+        keepalive,
     })
 }
 
@@ -82,7 +96,7 @@ async fn main() -> ExitCode {
     let args = match parse(&raw) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: brokerdesk-devserver --data-dir DIR [--port N] [--ui DIR] [--test-controls]");
+            eprintln!("{e}\nusage: brokerdesk-devserver --data-dir DIR [--port N] [--ui DIR] [--test-controls] [--keepalive-ms N]");
             return ExitCode::from(2);
         }
     };
@@ -94,7 +108,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let runtime = Runtime::start(core, RuntimeOptions::default()).await;
+    let mut options = RuntimeOptions::default();
+    if let Some(keepalive) = args.keepalive {
+        options.manager.keepalive = keepalive;
+    }
+    let runtime = Runtime::start(core, options).await;
     let state = server::AppState::new(runtime.clone(), args.ui, args.test_controls);
     let served = server::serve(state, args.port, shutdown_signal()).await;
     runtime.shutdown().await;
@@ -141,7 +159,21 @@ mod tests {
             "/tmp/x".into(),
             "--test-controls".into(),
         ]);
-        assert!(ok.is_ok_and(|a| a.test_controls && a.port == 0));
+        assert!(ok.is_ok_and(|a| a.test_controls && a.port == 0 && a.keepalive.is_none()));
+        let fast = parse(&[
+            "--data-dir".into(),
+            "/tmp/x".into(),
+            "--keepalive-ms".into(),
+            "500".into(),
+        ]);
+        assert!(fast.is_ok_and(|a| a.keepalive == Some(Duration::from_millis(500))));
+        assert!(parse(&[
+            "--data-dir".into(),
+            "/tmp/x".into(),
+            "--keepalive-ms".into(),
+            "0".into()
+        ])
+        .is_err());
         assert!(parse(&[]).is_err());
         assert!(parse(&["--bogus".into()]).is_err());
     }

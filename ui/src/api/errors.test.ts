@@ -19,7 +19,7 @@ describe("toBrokerdeskError", () => {
   it("treats a missing fields array as no field errors and drops malformed entries", () => {
     expect(toBrokerdeskError({ code: "locked", message: "Locked." }).fields).toEqual([]);
     const e = toBrokerdeskError({ code: "validation", message: "x", fields: [null, { field: "name" }, { field: "name", message: "Required." }] });
-    expect(e.fields).toEqual([{ field: "name", code: "", message: "Required." }]);
+    expect(e.fields).toEqual([{ field: "name", code: "invalid", message: "Required." }]);
   });
 
   it("maps Tauri's plain-string rejections (unknown command, bad args) to code internal", () => {

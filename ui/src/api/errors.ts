@@ -1,6 +1,6 @@
 import type { ApiError } from "../bindings/ApiError";
 import type { Code as CodeName } from "../bindings/Code";
-import { Code } from "../bindings/codes";
+import { Code, FieldCode } from "../bindings/codes";
 import type { FieldCode as FieldCodeName } from "../bindings/FieldCode";
 import type { FieldError } from "../bindings/FieldError";
 
@@ -49,7 +49,12 @@ export function toBrokerdeskError(raw: unknown): BrokerdeskError {
   if (raw instanceof BrokerdeskError) return raw;
   if (isApiError(raw)) {
     const fields = Array.isArray(raw.fields)
-      ? raw.fields.filter(isFieldError).map((f) => ({ field: f.field, code: f.code as FieldCodeName, message: f.message }))
+      ? raw.fields.filter(isFieldError).map((f) => ({
+          field: f.field,
+          // A field error always has its code; one that came without is still a problem with that field.
+          code: typeof f.code === "string" ? (f.code as FieldCodeName) : FieldCode.Invalid,
+          message: f.message,
+        }))
       : [];
     return new BrokerdeskError(raw.code, raw.message, fields);
   }

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import type { BrokerdeskError } from "../api/errors";
 import { errorHint } from "../lib/errorHints";
+import { asSentence } from "../lib/labels";
 import { Icon } from "./Icon";
 
 /** An inline message box. Danger banners are announced immediately (role="alert"). */
@@ -30,7 +31,7 @@ export function ErrorText({ error }: { error: BrokerdeskError }) {
   const hint = errorHint(error.code);
   return (
     <>
-      <p>{error.message}</p>
+      <p>{asSentence(error.message)}</p>
       {hint ? <p className="muted">{hint}</p> : null}
     </>
   );

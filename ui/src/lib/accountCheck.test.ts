@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { scenarioState } from "../e2e/scenarios";
 import { brokerReason, formatMoney, isRefusal, outcomeView, refusalTitle, saveWillCheck, sentence } from "./accountCheck";
 import { emptyForm, formFromAccount } from "./accountForm";
+import { FTMO } from "../test/fixtures";
 
-const ftmo = scenarioState("unlocked").accounts.find((a) => a.account.id === "acc_ftmo")!.account;
+const ftmo = FTMO;
 
 describe("account check wording", () => {
   it("keeps the broker's reason and drops what the UI says in its own words", () => {

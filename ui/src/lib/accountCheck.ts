@@ -7,6 +7,7 @@ import type { AccountSummary } from "../bindings/AccountSummary";
 import type { CheckOutcome } from "../bindings/CheckOutcome";
 import { Code } from "../api/errors";
 import type { AccountFormState } from "./accountForm";
+import type { Code as CodeName } from "../bindings/Code";
 
 export type CheckAction = "test" | "save";
 
@@ -14,13 +15,13 @@ export type CheckView =
   | { kind: "idle" }
   | { kind: "checking"; action: CheckAction }
   | { kind: "verified"; action: CheckAction; summary: AccountSummary }
-  | { kind: "unreachable"; action: CheckAction; code: string; reason: string }
+  | { kind: "unreachable"; action: CheckAction; code: CodeName; reason: string }
   | { kind: "skipped"; action: CheckAction; reason: string }
   /** The broker (or the check's rate limit) refused: nothing was saved. */
-  | { kind: "refused"; action: CheckAction; code: string; reason: string };
+  | { kind: "refused"; action: CheckAction; code: CodeName; reason: string };
 
 /** Errors that are the broker's (or the check's) answer rather than a problem with the form. */
-const REFUSALS: ReadonlySet<string> = new Set([
+const REFUSALS: ReadonlySet<CodeName> = new Set<CodeName>([
   Code.BrokerAuth,
   Code.BrokerRejected,
   Code.BrokerNotFound,
@@ -29,7 +30,7 @@ const REFUSALS: ReadonlySet<string> = new Set([
   Code.ChooseBrokerAccount,
 ]);
 
-export function isRefusal(code: string): boolean {
+export function isRefusal(code: CodeName): boolean {
   return REFUSALS.has(code);
 }
 
@@ -64,12 +65,12 @@ export function outcomeView(outcome: CheckOutcome, action: CheckAction): CheckVi
   }
 }
 
-export function refusalView(error: { code: string; message: string }, action: CheckAction): CheckView {
+export function refusalView(error: { code: CodeName; message: string }, action: CheckAction): CheckView {
   return { kind: "refused", action, code: error.code, reason: brokerReason(error.message) };
 }
 
 /** The heading of a refusal, naming the broker. */
-export function refusalTitle(code: string, broker: string): string {
+export function refusalTitle(code: CodeName, broker: string): string {
   switch (code) {
     case Code.BrokerAuth:
       return `${broker} refused the credentials`;

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { Code } from "../api/errors";
 import type { AccountConnections } from "../bindings/AccountConnections";
+import type { ChannelStats } from "../bindings/ChannelStats";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import type { ConnState } from "../bindings/ConnState";
 import {
@@ -9,7 +11,8 @@ import {
   formatCountdown,
   formatDuration,
   linkQuality,
-  nextSessionExpiry,
+  foldEvent,
+  foldStats,
   qualityReason,
   retryDeadline,
   secondsLeft,
@@ -21,9 +24,7 @@ import type { ConnectionsState } from "./connections";
 const T0 = Date.parse("2026-11-21T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 
-// What crosses IPC: JSON numbers where ts-rs says bigint.
-const reconnecting = (attempt: number, nextRetryMs: number): ConnState =>
-  ({ state: "reconnecting", attempt, nextRetryMs, lastError: "stream closed" }) as unknown as ConnState;
+const reconnecting = (attempt: number, nextRetryMs: number): ConnState => ({ state: "reconnecting", attempt, nextRetryMs, lastError: "stream closed" });
 
 function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
   return {
@@ -32,10 +33,10 @@ function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
     connectedSince: iso(T0 - 60_000),
     lastMessageAt: iso(T0 - 2_000),
     lastHeartbeatAt: null,
-    latencyMs: 40 as unknown as bigint,
-    uptimeMs: 60_000 as unknown as bigint,
+    latencyMs: 40,
+    uptimeMs: 60_000,
     attempt: 0,
-    messages: 10 as unknown as bigint,
+    messages: 10,
     sessionExpiresAt: null,
     dropsLastHour: 0,
     quality: "good",
@@ -152,7 +153,7 @@ describe("connectionsReducer", () => {
 });
 
 describe("link quality", () => {
-  const latency = (ms: number) => ms as unknown as bigint;
+  const latency = (ms: number) => ms;
 
   test("the backend's rule", () => {
     const up: ConnState = { state: "connected" };
@@ -164,7 +165,7 @@ describe("link quality", () => {
     expect(linkQuality(up, null, 3)).toBe("poor");
     expect(linkQuality(reconnecting(1, 1000), null, 0)).toBe("poor");
     expect(linkQuality({ state: "connecting" }, null, 0)).toBe("poor");
-    expect(linkQuality({ state: "failed", code: "x", reason: "y" }, latency(1), 0)).toBe("down");
+    expect(linkQuality({ state: "failed", code: Code.BrokerAuth, reason: "y" }, latency(1), 0)).toBe("down");
     expect(linkQuality({ state: "disconnected" }, null, 0)).toBe("down");
   });
 
@@ -208,14 +209,44 @@ describe("session countdown", () => {
     expect(sessionView(iso(T0 + 26 * 3_600_000), T0)?.text).toBe("Session expires in 1 d 2 h");
   });
 
-  test("the next expiry ahead of an instant, over every channel", () => {
-    const accounts: AccountConnections[] = [
-      { accountId: "a", name: "A", broker: "tastytrade", channels: [channel({ sessionExpiresAt: iso(T0 + 60_000) }), channel({ channel: "price", sessionExpiresAt: iso(T0 - 1) })] },
-      { accountId: "b", name: "B", broker: "ibkr", channels: [channel({ sessionExpiresAt: iso(T0 + 30_000) })] },
-      { accountId: "c", name: "C", broker: "oanda", channels: [channel()] },
-    ];
-    expect(nextSessionExpiry(accounts, T0)).toBe(T0 + 30_000);
-    expect(nextSessionExpiry(accounts, T0 + 40_000)).toBe(T0 + 60_000);
-    expect(nextSessionExpiry(accounts, T0 + 60_000)).toBeNull();
+});
+
+describe("connection-stats", () => {
+  const accounts: AccountConnections[] = [
+    { accountId: "a", name: "A", broker: "tastytrade", channels: [channel(), channel({ channel: "price", lastMessageAt: iso(T0 - 29_000), latencyMs: null })] },
+    { accountId: "b", name: "B", broker: "oanda", channels: [channel()] },
+  ];
+  const stat = (over: Partial<ChannelStats> = {}): ChannelStats => ({
+    accountId: "a",
+    channel: "price",
+    lastMessageAt: iso(T0 - 40),
+    lastHeartbeatAt: iso(T0 - 900),
+    latencyMs: 12,
+    uptimeMs: 61_000,
+    messages: 1_234,
+    dropsLastHour: 1,
+    quality: "fair",
+    sessionExpiresAt: iso(T0 + 900_000),
+    ...over,
+  });
+
+  test("bring every live fact of the channels they name; the others keep theirs", () => {
+    const { accounts: next, known } = foldStats(accounts, [stat()]);
+    expect(known).toBe(true);
+    const price = next[0]!.channels[1]!;
+    expect(price).toMatchObject({ lastMessageAt: iso(T0 - 40), lastHeartbeatAt: iso(T0 - 900), latencyMs: 12, messages: 1_234, dropsLastHour: 1, quality: "fair", sessionExpiresAt: iso(T0 + 900_000) });
+    // State and history are the events' business.
+    expect(price.state).toEqual({ state: "connected" });
+    expect(price.history).toBe(accounts[0]!.channels[1]!.history);
+    expect(next[0]!.channels[0]).toBe(accounts[0]!.channels[0]);
+    expect(next[1]).toBe(accounts[1]);
+    expect(formatAge(price.lastMessageAt, T0)).toBe("just now");
+  });
+
+  test("name an account or channel the list lacks: not known (the snapshot is read again)", () => {
+    expect(foldStats(accounts, [stat({ accountId: "new" })])).toEqual({ accounts, known: false });
+    expect(foldStats(accounts, [stat(), stat({ accountId: "b", channel: "price" })]).known).toBe(false);
+    expect(foldEvent(accounts, { accountId: "zz", channel: "order", state: { state: "connected" }, at: iso(T0) })).toEqual({ accounts, known: false });
+    expect(foldEvent(accounts, { accountId: "b", channel: "order", state: { state: "failed", code: Code.BrokerAuth, reason: "refused" }, at: iso(T0) }).accounts[1]!.channels[0]!.quality).toBe("down");
   });
 });

@@ -1,12 +1,12 @@
 /**
- * Live connection state for the Dashboard: formatting of ages, countdowns and uptimes, and the
- * reducer that folds `connection-event`s into the last `connections_snapshot`.
- *
- * ts-rs types the u64/i64 fields as `bigint`, but serde_json sends plain JSON numbers; `num`
- * works for either.
+ * Live connection state for the Dashboard: formatting of ages, countdowns and uptimes, and how
+ * the window events are folded into the last `connections_snapshot`: each `connection-event`
+ * (a state change, at once) and each second's `connection-stats` (last message, heartbeat,
+ * latency, counters, quality, session expiry of every running channel).
  */
 import type { AccountConnections } from "../bindings/AccountConnections";
 import type { Channel } from "../bindings/Channel";
+import type { ChannelStats } from "../bindings/ChannelStats";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import type { ConnState } from "../bindings/ConnState";
 import type { ConnectionEvent } from "../bindings/ConnectionEvent";
@@ -18,9 +18,8 @@ export const HISTORY_LIMIT = 50;
 export const CHANNEL_LABELS: Record<Channel, string> = { order: "Orders", price: "Prices" };
 export const CHANNEL_ORDER: readonly Channel[] = ["order", "price"];
 
-export function num(value: bigint | number | null | undefined): number | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === "bigint" ? Number(value) : value;
+export function num(value: number | null | undefined): number | null {
+  return value === null || value === undefined ? null : value;
 }
 
 /** "2 s", "4 min 05 s", "3 h 12 min", "2 d 4 h". */
@@ -55,7 +54,7 @@ export function formatCountdown(deadline: number, now: number): string {
   return left === 0 ? "retrying now" : `next try in ${left} s`;
 }
 
-export function formatLatency(ms: bigint | number | null): string {
+export function formatLatency(ms: number | null): string {
   const v = num(ms);
   return v === null ? "—" : `${v} ms`;
 }
@@ -137,7 +136,7 @@ export const QUALITY_RULES: Record<LinkQuality, string> = {
  * the backend's own verdict: failed or stopped is down; connecting or reconnecting is poor;
  * connected is poor over 1 s or with 3+ drops in the last hour, fair over 300 ms or after a drop.
  */
-export function linkQuality(state: ConnState, latencyMs: bigint | number | null, dropsLastHour: number): LinkQuality {
+export function linkQuality(state: ConnState, latencyMs: number | null, dropsLastHour: number): LinkQuality {
   switch (state.state) {
     case "failed":
     case "disconnected":
@@ -225,18 +224,6 @@ export function sessionView(expiresAt: string | null, now: number): SessionView 
   return { kind: "expired", agoMs: -left, text: `Session expired ${formatDuration(-left)} ago` };
 }
 
-/** The earliest session expiry still ahead of `now` among the channels (ms), or null. */
-export function nextSessionExpiry(accounts: readonly AccountConnections[], now: number): number | null {
-  let next: number | null = null;
-  for (const a of accounts) {
-    for (const c of a.channels) {
-      const at = c.sessionExpiresAt === null ? NaN : Date.parse(c.sessionExpiresAt);
-      if (!Number.isNaN(at) && at > now && (next === null || at < next)) next = at;
-    }
-  }
-  return next;
-}
-
 export type ConnectionsState =
   | { phase: "loading" }
   | { phase: "error"; message: string }
@@ -245,7 +232,8 @@ export type ConnectionsState =
 export type ConnectionsAction =
   | { type: "snapshot"; accounts: AccountConnections[]; at: number }
   | { type: "error"; message: string }
-  | { type: "event"; event: ConnectionEvent };
+  | { type: "event"; event: ConnectionEvent }
+  | { type: "stats"; stats: readonly ChannelStats[] };
 
 function applyEvent(status: ChannelStatus, event: ConnectionEvent): ChannelStatus {
   const { state, at } = event;
@@ -267,9 +255,65 @@ function applyEvent(status: ChannelStatus, event: ConnectionEvent): ChannelStatu
   };
 }
 
+/** The live facts of one second's `connection-stats`, over what the channel had. */
+function applyStat(status: ChannelStatus, s: ChannelStats): ChannelStatus {
+  return {
+    ...status,
+    lastMessageAt: s.lastMessageAt,
+    lastHeartbeatAt: s.lastHeartbeatAt,
+    latencyMs: s.latencyMs,
+    uptimeMs: s.uptimeMs,
+    messages: s.messages,
+    dropsLastHour: s.dropsLastHour,
+    quality: s.quality,
+    sessionExpiresAt: s.sessionExpiresAt,
+  };
+}
+
+/** What folding an event or stats into the accounts gave: the new list, and whether all of it was known. */
+export interface Folded {
+  accounts: AccountConnections[];
+  /** False when the event or stats named an account or channel the list does not have (re-read the snapshot). */
+  known: boolean;
+}
+
+/** Applies a `connection-event` to the channel it names. */
+export function foldEvent(accounts: AccountConnections[], event: ConnectionEvent): Folded {
+  let known = false;
+  const next = accounts.map((account) => {
+    if (account.accountId !== event.accountId) return account;
+    const channels = account.channels.map((c) => {
+      if (c.channel !== event.channel) return c;
+      known = true;
+      return applyEvent(c, event);
+    });
+    return { ...account, channels };
+  });
+  return { accounts: known ? next : accounts, known };
+}
+
+/** Applies one second's `connection-stats` to the channels they name; channels not named keep theirs. */
+export function foldStats(accounts: AccountConnections[], stats: readonly ChannelStats[]): Folded {
+  const byChannel = new Map(stats.map((s) => [`${s.accountId}\u0000${s.channel}`, s]));
+  let matched = 0;
+  const next = accounts.map((account) => {
+    let touched = false;
+    const channels = account.channels.map((c) => {
+      const s = byChannel.get(`${account.accountId}\u0000${c.channel}`);
+      if (!s) return c;
+      matched += 1;
+      touched = true;
+      return applyStat(c, s);
+    });
+    return touched ? { ...account, channels } : account;
+  });
+  return { accounts: matched > 0 ? next : accounts, known: matched === byChannel.size };
+}
+
 /**
- * Folds actions into the state. An event for an account or channel the snapshot does not have
- * is ignored (the throttled snapshot that follows brings it); an error keeps the last snapshot.
+ * Folds actions into the state. An event or stats for an account or channel the snapshot does
+ * not have are ignored (the snapshot read that follows brings it); an error keeps the last
+ * snapshot.
  */
 export function connectionsReducer(state: ConnectionsState, action: ConnectionsAction): ConnectionsState {
   switch (action.type) {
@@ -279,18 +323,13 @@ export function connectionsReducer(state: ConnectionsState, action: ConnectionsA
       return state.phase === "ready" ? state : { phase: "error", message: action.message };
     case "event": {
       if (state.phase !== "ready") return state;
-      const { event } = action;
-      let changed = false;
-      const accounts = state.accounts.map((account) => {
-        if (account.accountId !== event.accountId) return account;
-        const channels = account.channels.map((c) => {
-          if (c.channel !== event.channel) return c;
-          changed = true;
-          return applyEvent(c, event);
-        });
-        return { ...account, channels };
-      });
-      return changed ? { ...state, accounts } : state;
+      const { accounts, known } = foldEvent(state.accounts, action.event);
+      return known ? { ...state, accounts } : state;
+    }
+    case "stats": {
+      if (state.phase !== "ready") return state;
+      const { accounts } = foldStats(state.accounts, action.stats);
+      return accounts === state.accounts ? state : { ...state, accounts };
     }
   }
 }

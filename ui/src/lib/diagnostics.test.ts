@@ -3,18 +3,16 @@ import type { Account } from "../bindings/Account";
 import type { AccountConnections } from "../bindings/AccountConnections";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import type { ConnState } from "../bindings/ConnState";
-import { MOCK_BROKERS } from "../e2e/catalog";
-import { scenarioState } from "../e2e/scenarios";
+import { LIVE_ACCOUNTS, broker } from "../test/fixtures";
 import { accountEndpoints, accountFacts, channelFacts, diagnosticsReport, redactUrl } from "./diagnostics";
 
 const T0 = Date.parse("2026-11-21T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
-const n = (v: number) => v as unknown as bigint;
-const oanda = MOCK_BROKERS.find((b) => b.kind === "oanda")!;
+const oanda = broker("oanda");
 const seeded = (id: string): Account => {
-  const found = scenarioState("connections").accounts.find((a) => a.account.id === id);
+  const found = LIVE_ACCOUNTS.find((a) => a.id === id);
   if (!found) throw new Error(`no seeded ${id}`);
-  return found.account;
+  return found;
 };
 
 function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
@@ -24,10 +22,10 @@ function channel(over: Partial<ChannelStatus> = {}): ChannelStatus {
     connectedSince: iso(T0 - 3_725_000),
     lastMessageAt: iso(T0 - 2_000),
     lastHeartbeatAt: iso(T0 - 7_000),
-    latencyMs: n(38),
-    uptimeMs: n(3_725_000),
+    latencyMs: 38,
+    uptimeMs: 3_725_000,
     attempt: 0,
-    messages: n(18_204),
+    messages: 18_204,
     sessionExpiresAt: null,
     dropsLastHour: 0,
     quality: "good",
@@ -115,7 +113,7 @@ describe("the copied report", () => {
     accountId: "acc_ftmo",
     name: "FTMO challenge",
     broker: "oanda",
-    channels: [channel({ channel: "price", messages: n(5) }), channel()],
+    channels: [channel({ channel: "price", messages: 5 }), channel()],
   };
 
   test("names the account, its broker and endpoints, and every channel with its full history", () => {
@@ -130,12 +128,12 @@ describe("the copied report", () => {
     ]);
     expect(lines).toContain("Account: FTMO challenge (acc_ftmo)");
     expect(lines).toContain("Broker: OANDA (oanda)");
-    expect(lines).toContain("Environment: Practice (practice)");
+    expect(lines).toContain("Environment: fxTrade Practice (practice)");
     expect(lines).toContain("Broker account: 101-004-2718281-001");
     expect(lines).toContain("Trading mode: Live · In drawdown");
     expect(lines).toContain("REST endpoint: https://proxy.example.com/oanda?… (custom)");
     expect(lines).toContain("Stream endpoint: https://stream-fxpractice.oanda.com (broker default)");
-    expect(lines).toContain("Credentials: Personal access token: stored");
+    expect(lines).toContain("Credentials: API access token: stored");
     // Orders first, whatever order the backend sent.
     expect(lines.indexOf("== Orders (order) ==")).toBeLessThan(lines.indexOf("== Prices (price) =="));
     expect(lines).toContain("Latency: 38 ms");
@@ -150,11 +148,11 @@ describe("the copied report", () => {
     const report = diagnosticsReport({
       connections: { ...connections, accountId: "acc_alpaca", name: "Alpaca swing", broker: "alpaca" },
       account: { ...tampered, streamUrl: "wss://user:hunter2@stream.example.com/?token=abc" },
-      broker: MOCK_BROKERS.find((b) => b.kind === "alpaca"),
+      broker: broker("alpaca"),
       now: T0,
       snapshotAt: T0,
     });
-    expect(report).toContain("Credentials: API key ID: unreadable (ciphertext_tampered); Secret key: stored");
+    expect(report).toContain("Credentials: API key ID: unreadable (ciphertext_tampered); API secret key: stored");
     for (const secret of ["••••", "k2Lw", "hunter2", "token=abc", "user:"]) expect(report).not.toContain(secret);
   });
 

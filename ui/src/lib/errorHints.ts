@@ -1,10 +1,12 @@
 import { Code } from "../api/errors";
+import { asSentence } from "./labels";
+import type { Code as CodeName } from "../bindings/Code";
 
 /**
  * Returns a sentence of guidance for error codes whose message alone does not say what to do,
  * or null. The message itself always comes from the backend.
  */
-export function errorHint(code: string): string | null {
+export function errorHint(code: CodeName): string | null {
   switch (code) {
     case Code.CiphertextTampered:
       return "A stored secret failed its integrity check, so the data file may have been changed outside Brokerdesk. Re-enter that account's credentials, or restore a backup.";
@@ -25,6 +27,6 @@ export function errorHint(code: string): string | null {
  * What to say when a change failed. A two-factor prompt the user cancelled is not a failure to
  * shout about: it only means nothing changed.
  */
-export function changeFailure(error: { code: string; message: string }): string {
-  return error.code === Code.StepUpRequired ? "Nothing was changed: the two-factor check was cancelled." : error.message;
+export function changeFailure(error: { code: CodeName; message: string }): string {
+  return error.code === Code.StepUpRequired ? "Nothing was changed: the two-factor check was cancelled." : asSentence(error.message);
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { FieldCode } from "../api/errors";
+import type { FieldError } from "../bindings/FieldError";
 import { errorSummary, fieldDomId, fieldErrorId, itemsWithErrors, mapFieldErrors, normalizeFieldPath } from "./fieldErrors";
 
 describe("normalizeFieldPath", () => {
@@ -70,13 +72,13 @@ describe("errorSummary and ids", () => {
 describe("itemsWithErrors", () => {
   it("returns the sent items that indexed field errors point at, once each, ignoring other paths", () => {
     const sent = ["EUR_USD", "EUR$USD", "GBP/USD"];
-    const fields = [
-      { field: "name", code: "duplicate", message: "Taken." },
-      { field: "instruments[2]", code: "invalid", message: "x" },
-      { field: "instruments[1]", code: "invalid", message: "y" },
-      { field: "instruments[1]", code: "other", message: "z" },
-      { field: "instruments[9]", code: "invalid", message: "out of range" },
-      { field: "instruments", code: "too_many", message: "At most 200." },
+    const fields: FieldError[] = [
+      { field: "name", code: FieldCode.Duplicate, message: "Taken." },
+      { field: "instruments[2]", code: FieldCode.Invalid, message: "x" },
+      { field: "instruments[1]", code: FieldCode.Invalid, message: "y" },
+      { field: "instruments[1]", code: FieldCode.TooLong, message: "z" },
+      { field: "instruments[9]", code: FieldCode.Invalid, message: "out of range" },
+      { field: "instruments", code: FieldCode.TooMany, message: "At most 200." },
     ];
     expect(itemsWithErrors(fields, "instruments", sent)).toEqual(["GBP/USD", "EUR$USD"]);
   });

@@ -6,6 +6,7 @@
 import { Code } from "../api/errors";
 import type { AccountSummary } from "../bindings/AccountSummary";
 import type { BrokerKind } from "../bindings/BrokerKind";
+import type { Code as CodeName } from "../bindings/Code";
 
 /** How long a successful check counts for the switch to live trading. */
 export const LIVE_UNLOCK_MS = 24 * 60 * 60 * 1000;
@@ -14,13 +15,13 @@ export type VerifyState =
   | { phase: "idle" }
   | { phase: "checking" }
   | { phase: "verified"; summary: AccountSummary; at: number }
-  | { phase: "failed"; code: string; message: string };
+  | { phase: "failed"; code: CodeName; message: string };
 
 /** Whether a broker has anything to verify (the built-in paper broker does not). */
 export const canVerify = (broker: BrokerKind) => broker !== "paper";
 
 /** Codes after which trying again soon may well work. */
-const RETRYABLE: ReadonlySet<string> = new Set([
+const RETRYABLE: ReadonlySet<CodeName> = new Set<CodeName>([
   Code.BrokerNetwork,
   Code.BrokerTimeout,
   Code.BrokerUnavailable,
@@ -41,7 +42,7 @@ export interface VerifyFailure {
 }
 
 /** Codes whose fix is editing the account. */
-const EDIT: ReadonlySet<string> = new Set([
+const EDIT: ReadonlySet<CodeName> = new Set<CodeName>([
   Code.BrokerAuth,
   Code.BrokerNotFound,
   Code.BrokerConfig,
@@ -51,7 +52,7 @@ const EDIT: ReadonlySet<string> = new Set([
 ]);
 
 /** The heading and advice for a failed verification, by error code. */
-export function verifyFailure(code: string, broker: string): VerifyFailure {
+export function verifyFailure(code: CodeName, broker: string): VerifyFailure {
   const retry = RETRYABLE.has(code);
   const f = (title: string, advice: string, refused = false): VerifyFailure => ({ title, advice, retry, refused, edit: EDIT.has(code) });
   switch (code) {

@@ -256,6 +256,17 @@ impl Accounts {
     /// vault's distinct errors (`ciphertext_tampered`, `ciphertext_misbound`) when a stored
     /// value was altered or moved.
     pub async fn open_credentials(&self, key_or_id: &str) -> Result<Credentials, AccountError> {
+        self.open_credentials_where(key_or_id, |_| true).await
+    }
+
+    /// Like [`Accounts::open_credentials`], opening only the stored fields `wanted` selects:
+    /// a field about to be replaced is not opened, since it may be the one that no longer
+    /// opens (a tampered value is replaced by entering it again).
+    pub async fn open_credentials_where(
+        &self,
+        key_or_id: &str,
+        wanted: impl Fn(CredentialField) -> bool,
+    ) -> Result<Credentials, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut conn = self.store.pool().acquire().await?;
         let id = resolve_one(&mut conn, key_or_id).await?;
@@ -264,7 +275,7 @@ impl Accounts {
             .pop()
             .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
         let mut creds = Credentials::default();
-        for (field, sealed) in &stored.secrets {
+        for (field, sealed) in stored.secrets.iter().filter(|(f, _)| wanted(*f)) {
             let secret = key.open(&account_secret_binding(&id, field.as_str()), sealed)?;
             match field {
                 CredentialField::ApiKey => creds.api_key = Some(secret),

@@ -258,8 +258,14 @@ impl Brokerdesk {
         self.vault.unlocked().await.map_err(api)?;
         let mut out = Vec::new();
         for account in self.accounts.list().await.map_err(api)? {
-            if let Some(cfg) = self.connector_config(&account).await? {
-                out.push((account, cfg));
+            match self.connector_config(&account).await {
+                Ok(Some(cfg)) => out.push((account, cfg)),
+                Ok(None) => {}
+                // One account whose stored credentials no longer open (tampered, copied from
+                // another profile) is left out; the others still connect. Its list entry
+                // flags the unreadable credential.
+                Err(e) => tracing::warn!(account = %account.id, code = %e.code,
+                    "the account's credentials cannot be opened; not connecting it"),
             }
         }
         Ok(out)

@@ -24,7 +24,7 @@ use ts_rs::TS;
 
 use super::guard::{Gate, Sensitive};
 use super::{api, Brokerdesk, DomainEvent, VERIFY_PER_MINUTE};
-use crate::accounts::model::{Account, AccountInput, BrokerKind, TradingMode};
+use crate::accounts::model::{Account, AccountInput, BrokerKind, CredentialField, TradingMode};
 use crate::audit::AuditEvent;
 use crate::brokers::{self, AccountSummary, BrokerAccountRef, BrokerError, ConnectorConfig};
 use crate::error::{ApiError, Code, ErrorCode, FieldCode, FieldError};
@@ -365,9 +365,14 @@ impl Brokerdesk {
                 g.step_up(Sensitive::MoveCredentials).await?;
             }
             if key.is_none() || secret.is_none() {
+                // Only what the draft leaves empty: a field it replaces may be unreadable.
+                let (need_key, need_secret) = (key.is_none(), secret.is_none());
                 let stored = self
                     .accounts
-                    .open_credentials(&acct.id)
+                    .open_credentials_where(&acct.id, |f| match f {
+                        CredentialField::ApiKey => need_key,
+                        CredentialField::ApiSecret => need_secret,
+                    })
                     .await
                     .map_err(api)?;
                 key = key.or(stored.api_key);

@@ -334,6 +334,22 @@ mod tests {
         std::fs::write(dir.join("codes.ts"), crate::error::typescript_codes()).unwrap();
     }
 
+    /// Writes the real broker catalog and prop-firm presets to `catalog.json` next to the
+    /// bindings: the UI's unit tests take them as fixtures, so they test the forms against
+    /// what the core serves (named `export_bindings_*` so `cargo test export_bindings` writes
+    /// it with the rest, and the test command's drift check covers it).
+    #[test]
+    fn export_bindings_catalog() {
+        let dir = Config::from_env().out_dir().to_path_buf();
+        std::fs::create_dir_all(&dir).unwrap();
+        let catalog = serde_json::json!({
+            "brokers": crate::accounts::catalog::broker_catalog(),
+            "presets": crate::accounts::catalog::prop_firm_presets(),
+        });
+        let text = serde_json::to_string_pretty(&catalog).unwrap() + "\n";
+        std::fs::write(dir.join("catalog.json"), text).unwrap();
+    }
+
     #[test]
     fn names_are_unique_and_snake_case() {
         let mut seen = BTreeSet::new();

@@ -117,10 +117,23 @@ pub fn transport(e: reqwest::Error, timeout: Duration) -> BrokerError {
 }
 
 /// reqwest errors print the URL; ours carry no secret in URLs, but keep messages short.
+/// The innermost cause is added: reqwest's own text ("error sending request") does not say
+/// what went wrong ("Connection refused", "failed to lookup address").
 fn strip_url(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
     if let Some(u) = e.url() {
         s = s.replace(u.as_str(), u.path());
+    }
+    let mut root: Option<&dyn std::error::Error> = None;
+    let mut next = std::error::Error::source(e);
+    while let Some(cause) = next {
+        root = Some(cause);
+        next = cause.source();
+    }
+    if let Some(cause) = root.map(ToString::to_string) {
+        if !cause.is_empty() && !s.contains(&cause) {
+            s = format!("{s}: {cause}");
+        }
     }
     s
 }

@@ -91,7 +91,7 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
             format!(
                 "{} needs the {}.",
                 info.label,
-                info.account_id_label.to_lowercase()
+                in_sentence(&info.account_id_label)
             ),
         )),
         Some(id)
@@ -130,9 +130,9 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
                 };
                 if spec.required && (!stored || env_changed) {
                     let msg = if env_changed && stored {
-                        format!("Enter the {} for the new environment: practice and live credentials differ.", spec.label.to_lowercase())
+                        format!("Enter the {} for the new environment: practice and live credentials differ.", in_sentence(&spec.label))
                     } else {
-                        format!("{} needs the {}.", info.label, spec.label.to_lowercase())
+                        format!("{} needs the {}.", info.label, in_sentence(&spec.label))
                     };
                     errs.push(FieldError::new(path, FieldCode::Required, msg));
                 }
@@ -242,6 +242,18 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
     }
 }
 
+/// A label as it reads inside a sentence: "Account number" → "account number", while
+/// acronyms stay as they are ("API access token", "v20 account ID").
+pub fn in_sentence(label: &str) -> String {
+    let mut chars = label.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
+            first.to_lowercase().chain(label.chars().skip(1)).collect()
+        }
+        _ => label.to_string(),
+    }
+}
+
 fn normalise_opt(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -252,7 +264,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
         return Some(FieldError::new(
             path,
             FieldCode::Required,
-            format!("The {} is empty.", label.to_lowercase()),
+            format!("The {} is empty.", in_sentence(label)),
         ));
     }
     if v.trim() != v {
@@ -261,7 +273,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
             FieldCode::Whitespace,
             format!(
                 "The {} has spaces or a line break at its start or end; paste it again.",
-                label.to_lowercase()
+                in_sentence(label)
             ),
         ));
     }
@@ -271,7 +283,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
             FieldCode::Invalid,
             format!(
                 "The {} cannot contain spaces or control characters.",
-                label.to_lowercase()
+                in_sentence(label)
             ),
         ));
     }
@@ -281,7 +293,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
             FieldCode::Invalid,
             format!(
                 "The {} must be plain ASCII: check for a stray character from copying.",
-                label.to_lowercase()
+                in_sentence(label)
             ),
         ));
     }
@@ -291,7 +303,7 @@ fn check_secret(path: &str, label: &str, s: &Secret) -> Option<FieldError> {
             FieldCode::TooLong,
             format!(
                 "The {} is longer than {MAX_SECRET_CHARS} characters.",
-                label.to_lowercase()
+                in_sentence(label)
             ),
         ));
     }

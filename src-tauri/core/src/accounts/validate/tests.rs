@@ -207,3 +207,22 @@ fn hhmm_parsing() {
         assert_eq!(parse_hhmm(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn labels_read_as_words_inside_messages_acronyms_kept() {
+    assert_eq!(in_sentence("Account number"), "account number");
+    assert_eq!(in_sentence("API access token"), "API access token");
+    assert_eq!(in_sentence("v20 account ID"), "v20 account ID");
+    let mut a = oanda();
+    a.credentials.api_key = Some(Secret::new("has a space"));
+    let errs = validate(&mut a, &Context::Create).expect_err("invalid");
+    let msg = &errs
+        .iter()
+        .find(|e| e.field == "credentials.apiKey")
+        .expect("key error")
+        .message;
+    assert_eq!(
+        msg,
+        "The API access token cannot contain spaces or control characters."
+    );
+}

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { setTransport } from "../api/transport";
+import type { Transport } from "../api/transport";
+import type { AccountConnections } from "../bindings/AccountConnections";
+import type { ChannelStats } from "../bindings/ChannelStats";
+import type { TwoFactorStatus } from "../bindings/TwoFactorStatus";
+import type { VaultStatus } from "../bindings/VaultStatus";
+import { connectionsFixture } from "../test/fixtures";
+import { connectCacheToEvents } from "./events";
+import { keys } from "./keys";
+import { createQueryClient } from "./queryClient";
+
+/** A transport whose events the test sends, and whose commands answer from `answers`. */
+function fakeTransport(answers: Record<string, () => unknown> = {}) {
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  const invoked: string[] = [];
+  const transport: Transport = {
+    invoke: async (command) => {
+      invoked.push(command);
+      const answer = answers[command];
+      if (!answer) throw { code: "internal", message: `no answer for ${command}`, fields: [] };
+      return answer();
+    },
+    listen: (event, cb) => {
+      const set = listeners.get(event) ?? new Set();
+      listeners.set(event, set);
+      set.add(cb);
+      return () => set.delete(cb);
+    },
+  };
+  const emit = (event: string, payload: unknown) => listeners.get(event)?.forEach((cb) => cb(payload));
+  return { transport, emit, invoked };
+}
+
+const T0 = Date.parse("2026-11-21T12:00:00Z");
+const settle = () => new Promise((ok) => setTimeout(ok, 0));
+
+afterEach(() => {
+  setTransport(null);
+  vi.useRealTimers();
+});
+
+describe("the resource cache follows the backend's events", () => {
+  it("two-factor, settings and vault events carry the new value", async () => {
+    const fake = fakeTransport();
+    setTransport(fake.transport);
+    const qc = createQueryClient();
+    const stop = connectCacheToEvents(qc);
+    const twofa: TwoFactorStatus = { enabled: true, pending: false, backupCodesRemaining: 10, stepUpUntil: null, lockedUntil: "2026-11-21T12:01:00Z", failedAttempts: 5 };
+    fake.emit("twofa-status", twofa);
+    expect(qc.getQueryData(keys.twofa)).toEqual(twofa);
+    fake.emit("settings-changed", { autoLockMinutes: 5, priceUpdatesPerSecond: 30 });
+    expect(qc.getQueryData(keys.settings)).toEqual({ autoLockMinutes: 5, priceUpdatesPerSecond: 30 });
+
+    // Locking forgets the profile's data; it is read again after the next unlock.
+    qc.setQueryData(keys.accountList, []);
+    qc.setQueryData(keys.connections, []);
+    const locked = { locked: true, initialized: true } as VaultStatus;
+    fake.emit("vault-status", locked);
+    expect(qc.getQueryData(keys.vault)).toEqual(locked);
+    expect(qc.getQueryData(keys.accountList)).toBeUndefined();
+    expect(qc.getQueryData(keys.connections)).toBeUndefined();
+    expect(qc.getQueryData(keys.twofa)).toBeUndefined();
+    expect(qc.getQueryData(keys.settings)).toEqual({ autoLockMinutes: 5, priceUpdatesPerSecond: 30 });
+    stop();
+  });
+
+  it("accounts-changed re-reads the accounts it names, or all of them", async () => {
+    const fake = fakeTransport({ connections_snapshot: () => [] });
+    setTransport(fake.transport);
+    const qc = createQueryClient();
+    const stop = connectCacheToEvents(qc);
+    for (const key of [keys.accountList, keys.account("a"), keys.account("b")]) qc.setQueryData(key, []);
+    fake.emit("accounts-changed", { accountIds: ["a"] });
+    expect(qc.getQueryState(keys.accountList)?.isInvalidated).toBe(true);
+    expect(qc.getQueryState(keys.account("a"))?.isInvalidated).toBe(true);
+    expect(qc.getQueryState(keys.account("b"))?.isInvalidated).toBe(false);
+    fake.emit("accounts-changed", { accountIds: [] });
+    expect(qc.getQueryState(keys.account("b"))?.isInvalidated).toBe(true);
+    stop();
+  });
+
+  it("connection-stats bring the live facts every second; something unknown re-reads the snapshot", async () => {
+    const snapshot = connectionsFixture(T0);
+    const fake = fakeTransport({ connections_snapshot: () => snapshot });
+    setTransport(fake.transport);
+    const qc = createQueryClient();
+    const stop = connectCacheToEvents(qc);
+    await qc.fetchQuery({ queryKey: keys.connections, queryFn: () => fake.transport.invoke("connections_snapshot", {}) });
+    const stat: ChannelStats = {
+      accountId: "acc_ftmo",
+      channel: "price",
+      lastMessageAt: new Date(T0 + 5_000).toISOString(),
+      lastHeartbeatAt: null,
+      latencyMs: 9,
+      uptimeMs: 3_727_000,
+      messages: 18_300,
+      dropsLastHour: 0,
+      quality: "good",
+      sessionExpiresAt: null,
+    };
+    fake.emit("connection-stats", [stat]);
+    const price = qc.getQueryData<AccountConnections[]>(keys.connections)![0]!.channels[1]!;
+    expect(price).toMatchObject({ lastMessageAt: stat.lastMessageAt, latencyMs: 9, messages: 18_300 });
+    expect(fake.invoked.filter((c) => c === "connections_snapshot")).toHaveLength(1);
+
+    fake.emit("connection-stats", [{ ...stat, accountId: "acc_new" }]);
+    await settle();
+    expect(qc.getQueryState(keys.connections)?.isInvalidated).toBe(true);
+    stop();
+  });
+});

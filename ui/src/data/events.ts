@@ -1,0 +1,105 @@
+/**
+ * Keeps the resource cache in step with the backend: every window event either carries the new
+ * value (written into the cache) or says what changed (those queries are read again). This is
+ * the only place that listens to them for the cache; components just read queries.
+ *
+ * - `vault-status` → the vault (a lock forgets the profile's data: it is read again after the
+ *   next unlock)
+ * - `twofa-status` → the two-factor state (changes from the CLI, a lockout, the window closing)
+ * - `settings-changed` → the settings
+ * - `accounts-changed` → those accounts and the list (all of them when `accountIds` is empty),
+ *   and the connections (an account added or removed starts or stops some)
+ * - `connection-event` → the channel's state, history and quality, at once
+ * - `connection-stats` → every running channel's live facts, once a second
+ * - anything that writes the audit log → the Activity queries
+ *
+ * Prices (`price-update`, `price-notice`) go to the price store (`priceStore.ts`), not here:
+ * tens of batches a second are better kept outside React's state.
+ */
+import type { QueryClient } from "@tanstack/react-query";
+import * as api from "../api/client";
+import type { AccountConnections } from "../bindings/AccountConnections";
+import type { VaultStatus } from "../bindings/VaultStatus";
+import { foldEvent, foldStats } from "../lib/connections";
+import { PROFILE_KEYS, keys } from "./keys";
+
+/** At most one `connections_snapshot` per this many ms when events name something unknown. */
+export const SNAPSHOT_THROTTLE_MS = 1000;
+
+/** Reads the connections snapshot again, at most once per `SNAPSHOT_THROTTLE_MS` (leading and trailing). */
+export function snapshotRefresher(qc: QueryClient, throttleMs = SNAPSHOT_THROTTLE_MS): { request: () => void; stop: () => void } {
+  let last = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const run = () => {
+    last = Date.now();
+    void qc.invalidateQueries({ queryKey: keys.connections });
+  };
+  return {
+    request() {
+      if (timer !== null) return;
+      const wait = last + throttleMs - Date.now();
+      if (wait <= 0) run();
+      else
+        timer = setTimeout(() => {
+          timer = null;
+          run();
+        }, wait);
+    },
+    stop() {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
+
+/** Writes a vault status into the cache; a locked vault forgets the profile's data. */
+export function setVaultStatus(qc: QueryClient, status: VaultStatus): void {
+  qc.setQueryData(keys.vault, status);
+  if (status.locked) {
+    for (const queryKey of PROFILE_KEYS) qc.removeQueries({ queryKey });
+  }
+}
+
+/** Subscribes the cache to the backend's events. Returns a function that unsubscribes. */
+export function connectCacheToEvents(qc: QueryClient): () => void {
+  const snapshot = snapshotRefresher(qc);
+  const auditChanged = () => void qc.invalidateQueries({ queryKey: keys.audit });
+  /** Folds into the cached connections; re-reads the snapshot when something is unknown. */
+  const foldConnections = (fold: (accounts: AccountConnections[]) => { accounts: AccountConnections[]; known: boolean }) => {
+    const current = qc.getQueryData<AccountConnections[]>(keys.connections);
+    if (current === undefined) return; // nobody shows connections, or the first read is under way
+    const { accounts, known } = fold(current);
+    if (accounts !== current) qc.setQueryData(keys.connections, accounts);
+    if (!known) snapshot.request();
+  };
+
+  const stops = [
+    api.onVaultStatus((status) => {
+      setVaultStatus(qc, status);
+      auditChanged();
+    }),
+    api.onTwofaStatus((status) => {
+      qc.setQueryData(keys.twofa, status);
+      auditChanged();
+    }),
+    api.onSettingsChanged((settings) => {
+      qc.setQueryData(keys.settings, settings);
+      auditChanged();
+    }),
+    api.onAccountsChanged(({ accountIds }) => {
+      if (accountIds.length === 0) void qc.invalidateQueries({ queryKey: keys.accounts });
+      else {
+        void qc.invalidateQueries({ queryKey: keys.accountList });
+        for (const id of accountIds) void qc.invalidateQueries({ queryKey: keys.account(id) });
+      }
+      snapshot.request();
+      auditChanged();
+    }),
+    api.onConnectionEvent((event) => foldConnections((accounts) => foldEvent(accounts, event))),
+    api.onConnectionStats((stats) => foldConnections((accounts) => foldStats(accounts, stats))),
+  ];
+  return () => {
+    snapshot.stop();
+    stops.forEach((stop) => stop());
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The keys of the resource cache (TanStack Query). One key per backend resource; the
+ * event wiring (`events.ts`) invalidates or updates them when the backend says they changed.
+ */
+import type { AuditFilter } from "../bindings/AuditFilter";
+
+export const keys = {
+  vault: ["vault"] as const,
+  twofa: ["twofa"] as const,
+  settings: ["settings"] as const,
+  catalog: ["catalog"] as const,
+  /** Every accounts query: the list and each account. */
+  accounts: ["accounts"] as const,
+  accountList: ["accounts", "list"] as const,
+  account: (id: string) => ["accounts", "detail", id] as const,
+  /** Every account's connections (`connections_snapshot`, kept current by events). */
+  connections: ["connections"] as const,
+  /** Every audit query: lists by filter and the chain check. */
+  audit: ["audit"] as const,
+  auditList: (filter: AuditFilter) => ["audit", "list", filter] as const,
+  auditChain: ["audit", "chain"] as const,
+};
+
+/** What belongs to the open profile, forgotten when the vault locks (re-read at the next unlock). */
+export const PROFILE_KEYS: readonly (readonly string[])[] = [keys.accounts, keys.connections, keys.audit, keys.twofa];
