@@ -44,7 +44,7 @@ stage "real OS keychain (Secret Service in a private D-Bus session)"
 keyring_home="$(mktemp -d)"   # a throwaway keyring, never the user's login keyring
 XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
   echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  BROKERDESK_NO_KEYCHAIN= BROKERDESK_TEST_SECRET_SERVICE=1 cargo test --locked -p brokerdesk-core --test os_keychain
+  BROKERDESK_NO_KEYCHAIN= BROKERDESK_TEST_SECRET_SERVICE=1 cargo test --locked -p brokerdesk-core --test it os_keychain::
 ' 2>&1 | grep -v "Failed to set fd limit"
 rm -rf "$keyring_home"
 
