@@ -41,11 +41,20 @@ if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git ls-files --ot
 fi
 
 stage "real OS keychain (Secret Service in a private D-Bus session)"
-keyring_home="$(mktemp -d)"   # a throwaway keyring, never the user's login keyring
+# The keychain test is #[ignore]d in the ordinary run (it fails without a Secret Service);
+# here it runs explicitly, against a throwaway keyring (never the user's login keyring),
+# and the stage fails unless it ran and passed.
+keyring_home="$(mktemp -d)"
+keychain_test=os_keychain::keychain_protected_vault_survives_a_restart
 XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
   echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  BROKERDESK_NO_KEYCHAIN= BROKERDESK_TEST_SECRET_SERVICE=1 cargo test --locked -p brokerdesk-core --test it os_keychain::
-' 2>&1 | grep -v "Failed to set fd limit"
+  BROKERDESK_NO_KEYCHAIN= cargo test "$@"
+' bash --locked -p brokerdesk-core --test it -- --ignored --exact "$keychain_test" 2>&1 \
+  | grep -v "Failed to set fd limit" | tee "$keyring_home/test.log"
+if ! grep -q "^test $keychain_test ... ok$" "$keyring_home/test.log"; then
+  echo "the OS keychain test did not run and pass" >&2
+  exit 1
+fi
 rm -rf "$keyring_home"
 
 stage "fuzz every stream parser briefly (cargo fuzz, libFuzzer)"
