@@ -8,6 +8,7 @@ pub mod audit;
 pub mod brokers;
 pub mod connection;
 pub mod error;
+pub mod fuzz;
 pub mod logging;
 pub mod paths;
 pub mod secret;

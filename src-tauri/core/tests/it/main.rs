@@ -17,6 +17,7 @@ mod broker_tradier;
 mod connection_manager;
 mod crash_safety;
 mod disk_full;
+mod fuzz_seeds;
 mod no_plaintext;
 mod os_keychain;
 mod step_up;
