@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check and test Brokerdesk has, from a clean clone on a fresh machine:
 # formatting, lints, type checks, Rust unit + integration tests (vault, store, accounts,
-# CLI black-box), a replay of every fuzz seed through the stream parsers, the real OS
-# keychain under a private D-Bus session, TypeScript binding drift, UI unit tests (Vitest),
-# UI browser tests (Chromium), and the real app under Xvfb (smoke run, WebDriver). Exits
-# non-zero on the first failure. Longer, coverage-guided fuzzing is src-tauri/scripts/fuzz.sh.
+# CLI black-box; one integration-test binary per crate), a replay of every fuzz seed through
+# the stream parsers, the real OS keychain under a private D-Bus session, TypeScript binding
+# drift, UI unit tests (Vitest), UI browser tests (Chromium), and the real app under Xvfb
+# (smoke run, WebDriver). Exits non-zero on the first failure. Longer, coverage-guided
+# fuzzing is src-tauri/scripts/fuzz.sh; measurements are `cargo bench` (README).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brokerdesk/target}"
@@ -20,20 +21,29 @@ stage() {
 stage "setup: system packages, npm packages"
 bash src-tauri/scripts/setup.sh
 
+# One package selection and one feature set for every cargo call below (clippy, build,
+# test), so each crate compiles once per profile: features are unified over the selected
+# packages, so `-p` or a different `--features` would build a second variant of tokio,
+# tauri and everything above them. Each call includes test targets, so dev-dependency
+# features (tokio's test-util) are the same in all of them too. The app embeds the UI
+# (custom-protocol): the binary the app tests run is the one built here.
+CARGO_ARGS=(--workspace --locked --features brokerdesk-app/custom-protocol)
+
 stage "UI: lint, type check, unit tests (Vitest), production build"
 # First: the app crate embeds ui/dist at compile time, so even clippy needs it.
 (cd ui && npm run --silent lint && npm run --silent typecheck && npm test --silent && npm run --silent build)
 
 stage "Rust: format and lints"
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy "${CARGO_ARGS[@]}" --all-targets -- -D warnings
 
-stage "build the app (UI embedded), the CLI and the simulators"
-cargo build --locked -p brokerdesk-app --features tauri/custom-protocol
-cargo build --locked -p brokerdesk-cli -p brokerdesk-sim   # the app tests drive both
+stage "build the app (UI embedded), the CLI, the simulators and the test binaries"
+# The app tests drive all three binaries; building the tests in the same call keeps one
+# feature set (see CARGO_ARGS).
+cargo build "${CARGO_ARGS[@]}" --bins --tests
 
-stage "Rust tests: core, CLI black-box, app; fuzz seed replay"
-cargo test --workspace --locked
+stage "Rust tests: core (one binary, plus the log capture), CLI black-box, app; fuzz seed replay"
+cargo test "${CARGO_ARGS[@]}"
 
 stage "TypeScript bindings match the Rust types"
 if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
@@ -44,13 +54,14 @@ fi
 stage "real OS keychain (Secret Service in a private D-Bus session)"
 # The keychain test is #[ignore]d in the ordinary run (it fails without a Secret Service);
 # here it runs explicitly, against a throwaway keyring (never the user's login keyring),
-# and the stage fails unless it ran and passed.
+# and the stage fails unless it ran and passed. (`--test it` also starts the CLI's `it`
+# binary, where nothing matches: selecting the core alone would change the feature set.)
 keyring_home="$(mktemp -d)"
 keychain_test=os_keychain::keychain_protected_vault_survives_a_restart
 XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
   echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   BROKERDESK_NO_KEYCHAIN= cargo test "$@"
-' bash --locked -p brokerdesk-core --test it -- --ignored --exact "$keychain_test" 2>&1 \
+' bash "${CARGO_ARGS[@]}" --test it -- --ignored --exact "$keychain_test" 2>&1 \
   | grep -v "Failed to set fd limit" | tee "$keyring_home/test.log"
 if ! grep -q "^test $keychain_test ... ok$" "$keyring_home/test.log"; then
   echo "the OS keychain test did not run and pass" >&2
