@@ -13,7 +13,8 @@
 # BINARY defaults to $CARGO_TARGET_DIR/debug/brokerdesk-app (or target/debug/brokerdesk-app);
 # build it as test.sh does, so it embeds ui/dist:
 # `cargo build --workspace --features brokerdesk-app/custom-protocol --bins --tests`.
-# Needs xvfb-run, dbus-run-session, busctl, xwininfo (x11-utils), ImageMagick and python3. Writes tests/app/out/smoke.png and smoke-app.log. Exit status 0 = all passed.
+# Needs xvfb-run, dbus-run-session, busctl, xwininfo (x11-utils), ImageMagick and python3.
+# Writes tests/app/out/smoke.png and smoke-app.log. Exit status 0 = all passed.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
