@@ -65,14 +65,16 @@ fi
 stage "real OS keychain (Secret Service in a private D-Bus session)"
 # The keychain test is #[ignore]d in the ordinary run (it fails without a Secret Service);
 # here it runs explicitly, against a throwaway keyring (never the user's login keyring),
-# and the stage fails unless it ran and passed. (`--test it` also starts the CLI's `it`
-# binary, where nothing matches: selecting the core alone would change the feature set.)
+# and the stage fails unless it ran and passed. Every test binary starts and only this test
+# matches: selecting fewer (`-p brokerdesk-core`, or `--test it`, which leaves out the
+# packages without such a target) would resolve features over fewer packages and compile
+# a second variant of the core and its dependencies.
 keyring_home="$(mktemp -d)"
 keychain_test=os_keychain::keychain_protected_vault_survives_a_restart
 XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash -c '
   echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   BROKERDESK_NO_KEYCHAIN= cargo test "$@"
-' bash "${CARGO_ARGS[@]}" --test it -- --ignored --exact "$keychain_test" 2>&1 \
+' bash "${CARGO_ARGS[@]}" --tests -- --ignored --exact "$keychain_test" 2>&1 \
   | grep -v "Failed to set fd limit" | tee "$keyring_home/test.log"
 if ! grep -q "^test $keychain_test ... ok$" "$keyring_home/test.log"; then
   echo "the OS keychain test did not run and pass" >&2
