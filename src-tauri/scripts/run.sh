@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/brokerdesk/target}"
 bash src-tauri/scripts/setup.sh --app-only
 (cd ui && npm run build --silent)
 # custom-protocol embeds ui/dist into the binary (a plain build would wait for a dev server).
-cargo build --release -p brokerdesk-app --features tauri/custom-protocol
+cargo build --release -p brokerdesk-app --features custom-protocol
 cargo build --release -p brokerdesk-cli
 echo "run: starting Brokerdesk (the CLI is at $CARGO_TARGET_DIR/release/brokerdesk)"
 exec "$CARGO_TARGET_DIR/release/brokerdesk-app" "$@"

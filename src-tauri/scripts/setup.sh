@@ -47,10 +47,5 @@ if [ "${1:-}" != "--app-only" ]; then
     echo "setup: installing tauri-driver"
     cargo install tauri-driver --locked --quiet
   fi
-  # Coverage-guided fuzzing of the stream parsers (src-tauri/scripts/fuzz.sh).
-  if ! command -v cargo-fuzz >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo-fuzz" ]; then
-    echo "setup: installing cargo-fuzz"
-    cargo install cargo-fuzz --locked --quiet
-  fi
 fi
 echo "setup: ok"

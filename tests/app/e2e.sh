@@ -4,8 +4,8 @@
 # Builds nothing. Usage:
 #   tests/app/e2e.sh [BINARY]
 # BINARY defaults to $CARGO_TARGET_DIR/debug/brokerdesk-app (or target/debug/brokerdesk-app),
-# built with `cargo build -p brokerdesk-app --features tauri/custom-protocol`. The tray test also
-# needs the CLI and the broker simulator next to it: `cargo build -p brokerdesk-cli -p brokerdesk-sim`
+# built as test.sh builds it, next to the CLI and the broker simulator that the tray test also
+# needs: `cargo build --workspace --features brokerdesk-app/custom-protocol --bins --tests`
 # (or set BROKERDESK_CLI_BIN / BROKERDESK_SIM_BIN); its simulator listens on 127.0.0.1:18100-18199.
 # Needs: tauri-driver (`cargo install tauri-driver --locked`), /usr/bin/WebKitWebDriver
 # (webkit2gtk-driver), xvfb-run, dbus-run-session, dbus-monitor, busctl, sqlite3, python3
@@ -23,7 +23,7 @@ fail() {
     echo "0 passed, 1 failed"
     exit 1
 }
-[[ -x "$bin" ]] || fail "no app binary at $bin; build it with: cargo build -p brokerdesk-app --features tauri/custom-protocol"
+[[ -x "$bin" ]] || fail "no app binary at $bin; build it with: cargo build --workspace --features brokerdesk-app/custom-protocol --bins --tests"
 driver="${TAURI_DRIVER:-$(command -v tauri-driver || echo "$HOME/.cargo/bin/tauri-driver")}"
 [[ -x "$driver" ]] || fail "no tauri-driver; install it with: cargo install tauri-driver --locked"
 [[ -x "${WEBKIT_WEBDRIVER:-/usr/bin/WebKitWebDriver}" ]] || fail "no WebKitWebDriver (apt-get install webkit2gtk-driver)"

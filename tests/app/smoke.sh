@@ -11,9 +11,10 @@
 # Builds nothing. Usage:
 #   tests/app/smoke.sh [BINARY]
 # BINARY defaults to $CARGO_TARGET_DIR/debug/brokerdesk-app (or target/debug/brokerdesk-app);
-# build it with `cargo build -p brokerdesk-app --features tauri/custom-protocol` so it embeds
-# ui/dist. Needs xvfb-run, dbus-run-session, busctl, xwininfo (x11-utils), ImageMagick and
-# python3. Writes tests/app/out/smoke.png and smoke-app.log. Exit status 0 = all passed.
+# build it as test.sh does, so it embeds ui/dist:
+# `cargo build --workspace --features brokerdesk-app/custom-protocol --bins --tests`.
+# Needs xvfb-run, dbus-run-session, busctl, xwininfo (x11-utils), ImageMagick and python3.
+# Writes tests/app/out/smoke.png and smoke-app.log. Exit status 0 = all passed.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -160,7 +161,7 @@ fi
 # --- outside: check the tools, prepare, and re-run this script inside Xvfb ---------------------
 bin="${1:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/brokerdesk-app}"
 if [[ ! -x "$bin" ]]; then
-    echo "no app binary at $bin; build it with: cargo build -p brokerdesk-app --features tauri/custom-protocol" >&2
+    echo "no app binary at $bin; build it with: cargo build --workspace --features brokerdesk-app/custom-protocol --bins --tests" >&2
     echo "0 passed, 1 failed"
     exit 1
 fi

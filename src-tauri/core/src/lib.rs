@@ -10,6 +10,7 @@ pub mod brokers;
 pub mod connection;
 pub mod error;
 pub mod exports;
+pub mod fuzz;
 pub mod logging;
 pub mod paper;
 pub mod paths;

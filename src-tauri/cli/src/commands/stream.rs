@@ -119,7 +119,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
         .stream_open(&a.id, &a.symbols, Backoff::default())
         .await?;
     let tap = session.feed.tap(QUEUE);
-    let mut notices = session.feed.notices();
+    let mut notices = session.notices;
     let mut state = session.connection.watch();
     let wanted = session.feed.instruments();
     let deadline = a

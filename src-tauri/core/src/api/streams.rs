@@ -10,12 +10,17 @@ use crate::brokers::{self, BrokerError};
 use crate::connection::links::LinkMetrics;
 use crate::connection::{spawn, Backoff, ConnectionHandle};
 use crate::error::{ApiError, Code};
-use crate::stream::feed::{Feed, PriceLink};
+use crate::stream::feed::{Feed, FeedNotice, PriceLink};
 use crate::stream::InstrumentInfo;
+use tokio::sync::broadcast;
 
 /// A feed of one account and the connection that keeps it up.
 pub struct FeedSession {
     pub feed: Arc<Feed>,
+    /// The feed's notices from before the connection started: one subscribed afterwards
+    /// (`feed.notices()`) can miss what the first connect reports, such as an instrument the
+    /// broker does not offer, whenever the connection task runs first.
+    pub notices: broadcast::Receiver<FeedNotice>,
     /// Watch it for `Failed` (refused credentials) and reconnect attempts.
     pub connection: ConnectionHandle,
     pub metrics: Arc<LinkMetrics>,
@@ -102,9 +107,11 @@ impl Brokerdesk {
         let broker: Arc<dyn brokers::Broker> = Arc::from(brokers::connector(cfg).map_err(api)?);
         let feed = Feed::new(account.id.clone(), instruments);
         let metrics = LinkMetrics::new();
+        let notices = feed.notices();
         let link = PriceLink::new(broker, feed.clone(), metrics.clone());
         Ok(FeedSession {
             feed,
+            notices,
             connection: spawn(link, backoff),
             metrics,
         })

@@ -135,7 +135,8 @@ impl Runtime {
                     rt.conns.manager.clone(),
                     rt.orders_nudge.clone(),
                     move |o| {
-                        let _ = out.send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
+                        let _ =
+                            out.send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
                     },
                     rt.cancel.clone(),
                 )

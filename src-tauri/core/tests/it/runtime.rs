@@ -3,8 +3,6 @@
 //! same profile (the CLI while the app runs) reaches the running app through the change
 //! watcher. Waits poll with generous limits (a loaded CI machine), never sleep blindly.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
-
 use std::sync::Arc;
 use std::time::Duration;
 

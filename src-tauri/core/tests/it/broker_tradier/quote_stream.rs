@@ -475,39 +475,3 @@ async fn search_reads_lookup_and_search_in_all_their_shapes() {
     let e = err(tradier.search_instruments("sp").await);
     assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
 }
-
-/// Not a timed test: prints how many ticks a second the connector ingests from the simulator
-/// in burst mode (`cargo test … --test broker_tradier burst_ingest_rate -- --ignored
-/// --nocapture`, best in release).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, not a test"]
-async fn burst_ingest_rate() {
-    let (sim, tradier) = stream_sim().await;
-    for batch in [1, 20, 100] {
-        sim.state.set_stream(StreamSettings {
-            batch,
-            burst: true,
-            ..StreamSettings::default()
-        });
-        let mut stream = tradier
-            .open_stream(&names(&["SPY", "AAPL", "MSFT", "TSLA"]))
-            .await
-            .unwrap();
-        let mut out = Vec::with_capacity(256);
-        let (mut ticks, mut frames) = (0u64, 0u64);
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(2) {
-            out.clear();
-            assert!(stream.read(&mut out).await.unwrap());
-            frames += 1;
-            ticks += out.len() as u64;
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "batch {batch:>3}: {:>9.0} ticks/s, {:>8.0} frames/s",
-            ticks as f64 / secs,
-            frames as f64 / secs
-        );
-        stream.close().await;
-    }
-}

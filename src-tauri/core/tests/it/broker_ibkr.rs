@@ -9,14 +9,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-mod common;
-#[path = "broker_ibkr/failures.rs"]
+use crate::common;
 mod failures;
-#[path = "broker_ibkr/quote_stream.rs"]
 mod quote_stream;
-#[path = "broker_ibkr/stream.rs"]
 mod stream;
-#[path = "broker_ibkr/stream_parse.rs"]
 mod stream_parse;
 
 use std::time::Duration;

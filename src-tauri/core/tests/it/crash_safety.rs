@@ -68,9 +68,16 @@ async fn kill_during_writes_leaves_a_consistent_store() {
     bd.close().await;
 
     let exe = std::env::current_exe().expect("test binary");
+    // The child is this test binary running only `crash_child_writer`, named by its path
+    // inside the binary (`crash_safety::crash_child_writer` in the shared `it` binary):
+    // the module path without the crate's name.
+    let child_test = match module_path!().split_once("::") {
+        Some((_crate, module)) => format!("{module}::crash_child_writer"),
+        None => "crash_child_writer".to_string(),
+    };
     for (round, delay_ms) in [150u64, 400, 900].into_iter().enumerate() {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child_writer", "--nocapture"])
+            .args(["--exact", &child_test, "--nocapture"])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

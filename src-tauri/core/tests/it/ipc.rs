@@ -2,8 +2,6 @@
 //! invoke handler and the development server both call): while the vault is locked every
 //! command but the unlock screen's is refused, and errors cross as `{code, message, fields}`.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
-
 use std::path::PathBuf;
 use std::sync::Arc;
 

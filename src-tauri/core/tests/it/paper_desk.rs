@@ -2,8 +2,6 @@
 //! one transaction), a restart resumes open orders and brackets where they were, and two
 //! desks on one profile (the app and the CLI) never both fill the same order.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
-
 use std::sync::Arc;
 
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment, TradingMode};

@@ -9,14 +9,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-mod common;
-#[path = "broker_alpaca/failures.rs"]
+use crate::common;
 mod failures;
-#[path = "broker_alpaca/frames.rs"]
 mod frames;
-#[path = "broker_alpaca/quotes.rs"]
 mod quotes;
-#[path = "broker_alpaca/stream.rs"]
 mod stream;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};

@@ -3,8 +3,6 @@
 //! or the key the keychain held — opens nothing sealed afterwards, and a purged credential
 //! is in neither the database nor its WAL.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
-
 use std::path::Path;
 use std::sync::Arc;
 

@@ -578,36 +578,3 @@ async fn the_instrument_search_maps_secdef_results() {
 fn concrete_type_is_a_quote_stream(s: IbkrQuoteStream) -> Box<dyn QuoteStream> {
     Box::new(s)
 }
-
-/// Ingest throughput against the simulator's burst mode (not a timed test; run with
-/// `cargo test -p brokerdesk-core --release --test broker_ibkr -- --ignored
-/// stream_ingest_throughput --nocapture`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, run by hand in release"]
-async fn stream_ingest_throughput() {
-    let (server, _state) = sim_with(Settings {
-        burst: true,
-        batch: 256,
-        ..fast()
-    })
-    .await;
-    let ibkr = ibkr(&server);
-    let mut stream = ibkr
-        .open_quote_stream(&names(&["AAPL", "MSFT", "AMD", "SPY"]))
-        .await
-        .unwrap();
-    let mut out = Vec::with_capacity(8);
-    let mut ticks = 0u64;
-    let started = std::time::Instant::now();
-    while started.elapsed() < Duration::from_secs(3) {
-        out.clear();
-        stream.read(&mut out).await.unwrap();
-        ticks += out
-            .iter()
-            .filter(|e| matches!(e, StreamEvent::Tick(_)))
-            .count() as u64;
-    }
-    let rate = ticks as f64 / started.elapsed().as_secs_f64();
-    println!("IBKR stream ingest: {ticks} ticks in 3 s = {rate:.0} ticks/s");
-    assert!(ticks > 0);
-}

@@ -7,11 +7,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-#[path = "broker_oanda/failures.rs"]
 mod failures;
-#[path = "broker_oanda/quotes.rs"]
 mod quotes;
-#[path = "broker_oanda/stream.rs"]
 mod stream;
 
 use std::sync::Arc;

@@ -9,14 +9,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-mod common;
-#[path = "broker_tastytrade/dxlink.rs"]
+use crate::common;
 mod dxlink;
-#[path = "broker_tastytrade/dxlink_parse.rs"]
 mod dxlink_parse;
-#[path = "broker_tastytrade/failures.rs"]
 mod failures;
-#[path = "broker_tastytrade/stream.rs"]
 mod stream;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};

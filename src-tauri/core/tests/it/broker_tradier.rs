@@ -10,16 +10,11 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-mod common;
-#[path = "broker_tradier/failures.rs"]
+use crate::common;
 mod failures;
-#[path = "broker_tradier/parse.rs"]
 mod parse;
-#[path = "broker_tradier/quote_stream.rs"]
 mod quote_stream;
-#[path = "broker_tradier/stream.rs"]
 mod stream;
-#[path = "broker_tradier/wire.rs"]
 mod wire;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};

@@ -6,7 +6,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-#[path = "connection_manager/sims.rs"]
 mod sims;
 
 use std::time::Duration;

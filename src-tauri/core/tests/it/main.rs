@@ -1,0 +1,28 @@
+//! The core's integration tests, one test binary: each module below used to be a binary of
+//! its own, and linking twelve binaries against the core, the simulators and their
+//! dependencies cost more than running every test in them. Tests share this process, so
+//! none may change process-wide state (environment variables, a global log subscriber);
+//! the one that must, `no_secret_in_logs`, stays a binary of its own (see Cargo.toml).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod broker_alpaca;
+mod broker_ibkr;
+mod broker_oanda;
+mod broker_tastytrade;
+mod broker_tradier;
+mod connection_manager;
+mod crash_safety;
+mod disk_full;
+mod fuzz_seeds;
+mod ipc;
+mod key_changes;
+mod no_plaintext;
+mod os_keychain;
+mod paper_desk;
+mod runtime;
+mod step_up;
+mod verify;
