@@ -9,14 +9,17 @@ pub mod brokers;
 pub mod connection;
 pub mod error;
 pub mod logging;
+pub mod money;
 pub mod paths;
 pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod stream;
+pub mod trading;
 pub mod twofa;
 pub mod vault;
 
 pub use api::{Brokerdesk, VaultStatus};
 pub use error::{ApiError, ErrorCode, FieldError};
+pub use money::Decimal;
 pub use secret::Secret;
