@@ -99,11 +99,22 @@ pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     opt_decimal(d)?.ok_or_else(|| serde::de::Error::custom("a required number is null"))
 }
 
-/// `deserialize_with` for a stream field: the text borrowed from the frame; anything that
-/// is not a number (`"NaN"`, `true`, an object) is absent rather than an error.
+/// Reads the JSON text of a stream value leniently: anything that is not a number (`"NaN"`,
+/// `true`, an object) is absent rather than an error, but a JSON number a [`Decimal`] cannot
+/// hold (`1e400`, `1e308`) is an error, as serde_json makes of a number out of `f64`'s range:
+/// the message is malformed.
+pub fn lenient_from_json(raw: &str) -> Result<Option<Decimal>, &'static str> {
+    match raw.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => number(raw).map(Some).ok_or("a number out of range"),
+        _ => Ok(decimal_from_json(raw).ok().flatten()),
+    }
+}
+
+/// `deserialize_with` for a stream field: the text borrowed from the frame, read by
+/// [`lenient_from_json`].
 pub fn lenient_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
     let raw = <&'de RawValue>::deserialize(d)?;
-    Ok(decimal_from_json(raw.get()).ok().flatten())
+    lenient_from_json(raw.get()).map_err(serde::de::Error::custom)
 }
 
 /// `deserialize_with` for a stream field: the text borrowed from the frame; a value that is
@@ -294,6 +305,9 @@ mod tests {
         let m: Msg =
             serde_json::from_str(r#"{"p": "NaN", "s": null}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((m.p, m.s), (None, None));
+        // A number no decimal holds is malformed, not absent (serde_json refuses 1e400 too).
+        assert!(serde_json::from_str::<Msg>(r#"{"p": 1e400}"#).is_err());
+        assert!(serde_json::from_str::<Msg>(r#"{"p": 1e30}"#).is_err());
         assert!(serde_json::from_str::<Msg>(r#"{"s": [1]}"#).is_err());
     }
 

@@ -24,9 +24,10 @@ use crate::money::{self, Decimal, MoneyError};
 /// The longest symbol accepted (OCC option symbols are 21 characters, futures fewer).
 pub const MAX_SYMBOL_CHARS: usize = 64;
 
-/// The longest client order id accepted (Alpaca allows 128, OANDA's client id 128, Tradier's
-/// tag 255; a UUID is 36).
-pub const MAX_CLIENT_ID_CHARS: usize = 64;
+/// The longest client order id accepted: a bound against absurd input only. Each broker
+/// applies its own limit (Alpaca refuses more than 128, Tradier's tag is cut to 255); the
+/// generated ones are UUIDs (36).
+pub const MAX_CLIENT_ID_CHARS: usize = 512;
 
 /// How long an order stays working.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -411,7 +411,11 @@ fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error>
         Some(b'"') => serde_json::from_str::<String>(raw)
             .ok()
             .and_then(|s| parse_value(&s)),
-        Some(b'-' | b'0'..=b'9') => number(raw),
+        // A number no decimal holds is malformed, as serde_json makes of one out of f64's
+        // range.
+        Some(b'-' | b'0'..=b'9') => {
+            Some(number(raw).ok_or_else(|| serde::de::Error::custom("a number out of range"))?)
+        }
         _ => None,
     })
 }

@@ -60,12 +60,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::brokers::wire::lenient_decimal;
+use crate::brokers::wire::lenient_from_json;
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
 use crate::money::Decimal;
@@ -438,7 +439,17 @@ struct Amount(Option<Decimal>);
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        lenient_decimal(d).map(Amount)
+        let raw = <&'de RawValue>::deserialize(d)?.get();
+        // An array or object where a value belongs: the event's layout is not what
+        // FEED_CONFIG said, and the frame is refused.
+        if raw.starts_with(['[', '{']) {
+            return Err(de::Error::custom(
+                "expected a number, a numeric string or null",
+            ));
+        }
+        lenient_from_json(raw)
+            .map(Amount)
+            .map_err(de::Error::custom)
     }
 }
 
