@@ -238,3 +238,42 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Option<Decimal> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn json_lines_carry_the_decimals_exact_digits_as_numbers() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-05T15:00:00.123Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        let mut t = Tick::new("EUR_\"USD", at);
+        (t.bid, t.ask, t.bid_size) = (d("1.08230"), d("1.082351"), d("1000000"));
+        let mut out = Vec::new();
+        let mut times = Times::default();
+        assert!(matches!(
+            write_tick(&mut out, &t, true, &mut times),
+            Ok(true)
+        ));
+        let line = String::from_utf8(out).unwrap_or_default();
+        assert_eq!(
+            line,
+            "{\"instrument\":\"EUR_\\\"USD\",\"bid\":1.08230,\"ask\":1.082351,\"bidSize\":1000000,\"time\":\"2026-01-05T15:00:00.123Z\",\"receivedAt\":\"2026-01-05T15:00:00.123Z\"}\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert!(v["bid"].is_number() && v["bidSize"].is_number(), "{v}");
+        // Without both sides there is no line.
+        t.ask = None;
+        let mut out = Vec::new();
+        assert!(matches!(
+            write_tick(&mut out, &t, true, &mut times),
+            Ok(false)
+        ));
+        assert!(out.is_empty());
+    }
+}
