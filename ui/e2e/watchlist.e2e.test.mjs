@@ -24,7 +24,7 @@ describe("watchlists", () => {
     assert.deepEqual(await card.locator("tbody th").allTextContents(), ["EUR_USD", "GBP_USD", "XAU_USD"]);
     assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "bid"), "—");
 
-    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", bid: 1.08412, ask: 1.08425 }, { instrument: "XAU_USD", bid: 2650.1, ask: 2650.45 }]);
+    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", bid: "1.08412", ask: "1.08425" }, { instrument: "XAU_USD", bid: "2650.1", ask: "2650.45" }]);
     await waitCell(page, "acc_ftmo", "EUR_USD", "bid", "1.08412");
     assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "ask"), "1.08425");
     assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "spread"), "0.00013");
@@ -33,7 +33,7 @@ describe("watchlists", () => {
     assert.equal(await cellText(page, "acc_ftmo", "XAU_USD", "bid"), "2,650.10");
 
     // Up: the mid moved up, the row flashes green and the change is positive.
-    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", bid: 1.0843, ask: 1.08441 }]);
+    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", bid: "1.0843", ask: "1.08441" }]);
     await waitCell(page, "acc_ftmo", "EUR_USD", "bid", "1.08430");
     const row = page.locator(ROW("acc_ftmo", "EUR_USD"));
     assert.equal(await row.getAttribute("data-tick"), "up");
@@ -43,7 +43,7 @@ describe("watchlists", () => {
     assert.match(await row.getByTestId("wl-change").getAttribute("class"), /is-up/);
 
     // A partial update (ask only) keeps the bid; the mid moved down: a red flash.
-    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", ask: 1.08401 }]);
+    await pushPrices(page, "acc_ftmo", [{ instrument: "EUR_USD", ask: "1.08401" }]);
     await waitCell(page, "acc_ftmo", "EUR_USD", "ask", "1.08401");
     assert.equal(await cellText(page, "acc_ftmo", "EUR_USD", "bid"), "1.08430", "the bid is kept");
     assert.equal(await row.getAttribute("data-tick"), "down");
@@ -56,9 +56,9 @@ describe("watchlists", () => {
   test("the flash is off with reduced motion; the price's colour still shows the direction", async () => {
     const page = await open("connections", { query: "prices=off" });
     await page.getByRole("article", { name: "FTMO challenge watchlist" }).getByTestId("wl-feed").getByText("Live").waitFor();
-    await pushPrices(page, "acc_ftmo", [{ instrument: "GBP_USD", bid: 1.2647, ask: 1.26481 }]);
+    await pushPrices(page, "acc_ftmo", [{ instrument: "GBP_USD", bid: "1.2647", ask: "1.26481" }]);
     await waitCell(page, "acc_ftmo", "GBP_USD", "bid", "1.26470");
-    await pushPrices(page, "acc_ftmo", [{ instrument: "GBP_USD", bid: 1.265, ask: 1.26511 }]);
+    await pushPrices(page, "acc_ftmo", [{ instrument: "GBP_USD", bid: "1.265", ask: "1.26511" }]);
     await waitCell(page, "acc_ftmo", "GBP_USD", "bid", "1.26500");
     const bid = page.locator(`${ROW("acc_ftmo", "GBP_USD")} [data-testid="wl-bid"]`);
     assert.equal(await bid.evaluate((el) => getComputedStyle(el).animationName), "none");

@@ -97,8 +97,8 @@ export const MOCK_BROKERS: BrokerInfo[] = [
 
 export const MOCK_PRESETS: PropFirmPresetInfo[] = [
   { preset: "none", label: "None", maxDailyLossPct: null, maxTotalLossPct: null, profitTargetPct: null },
-  { preset: "ftmo", label: "FTMO", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: 10 },
-  { preset: "funded_next", label: "FundedNext", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: 8 },
-  { preset: "the5ers", label: "The5ers", maxDailyLossPct: 5, maxTotalLossPct: 6, profitTargetPct: 8 },
+  { preset: "ftmo", label: "FTMO", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: "10" },
+  { preset: "funded_next", label: "FundedNext", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: "8" },
+  { preset: "the5ers", label: "The5ers", maxDailyLossPct: "5", maxTotalLossPct: "6", profitTargetPct: "8" },
   { preset: "custom", label: "Custom", maxDailyLossPct: null, maxTotalLossPct: null, profitTargetPct: null },
 ];

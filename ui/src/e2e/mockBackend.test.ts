@@ -133,7 +133,7 @@ describe("FakeBackend", () => {
     const verified = b.handle("account_add", { input: oandaInput() }) as SavedAccount;
     expect(verified.check).toEqual({
       status: "verified",
-      summary: { accountId: "101-004-1-001", accountLast4: "-001", accountType: "margin", currency: "USD", balance: 100000, equity: 100412.57, buyingPower: 97240.18 },
+      summary: { accountId: "101-004-1-001", accountLast4: "-001", accountType: "margin", currency: "USD", balance: "100000", equity: "100412.57", buyingPower: "97240.18" },
     });
 
     const refused = errorOf(() => b.handle("account_add", { input: oandaInput({ name: "Wrong", credentials: { apiKey: "wrong-token-0123456789", apiSecret: null } }) }));
@@ -221,7 +221,7 @@ describe("FakeBackend", () => {
     // A first watchlist on an account without a price channel starts one.
     b.handle("watchlist_set", { id: "acc_alpaca", instruments: ["AAPL"] });
     expect(b.streaming("acc_alpaca")).toBe(true);
-    expect(b.pushPrices("acc_alpaca", [{ instrument: "AAPL", bid: 229.5 }]).ticks[0]).toMatchObject({ instrument: "AAPL", bid: 229.5, ask: null });
+    expect(b.pushPrices("acc_alpaca", [{ instrument: "AAPL", bid: "229.5" }]).ticks[0]).toMatchObject({ instrument: "AAPL", bid: "229.5", ask: null });
   });
 
   it("verifies saved accounts with the broker: summary, refusal (audited), unreachable, unreadable, paper, rate limit", () => {
@@ -231,9 +231,9 @@ describe("FakeBackend", () => {
       accountLast4: "-001",
       accountType: "margin",
       currency: "USD",
-      balance: 100000,
-      equity: 100412.57,
-      buyingPower: 97240.18,
+      balance: "100000",
+      equity: "100412.57",
+      buyingPower: "97240.18",
     });
     expect(b.handle("account_verify", { id: "acc_tasty" })).toMatchObject({ accountId: "5WT00001", accountType: "Individual Margin" });
     // Alpaca's stored key cannot be opened: the vault's error, before the broker is asked.

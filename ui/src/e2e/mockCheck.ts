@@ -101,13 +101,13 @@ const last4 = (id: string) => id.slice(-4);
 function summaryFor(t: CheckTarget, accountId: string): AccountSummary {
   switch (t.broker) {
     case "oanda":
-      return { accountId, accountLast4: last4(accountId), accountType: "margin", currency: "USD", balance: 100000, equity: 100412.57, buyingPower: 97240.18 };
+      return { accountId, accountLast4: last4(accountId), accountType: "margin", currency: "USD", balance: "100000", equity: "100412.57", buyingPower: "97240.18" };
     case "alpaca":
-      return { accountId, accountLast4: last4(accountId), accountType: "margin", currency: "USD", balance: 25000, equity: 25318.4, buyingPower: 101273.6 };
+      return { accountId, accountLast4: last4(accountId), accountType: "margin", currency: "USD", balance: "25000", equity: "25318.4", buyingPower: "101273.6" };
     case "tastytrade":
-      return { accountId, accountLast4: last4(accountId), accountType: "Individual Margin", currency: "USD", balance: 15000, equity: 15120.75, buyingPower: 30241.5 };
+      return { accountId, accountLast4: last4(accountId), accountType: "Individual Margin", currency: "USD", balance: "15000", equity: "15120.75", buyingPower: "30241.5" };
     default:
-      return { accountId, accountLast4: last4(accountId), accountType: "cash", currency: "USD", balance: 10000, equity: 10250.5, buyingPower: 10250.5 };
+      return { accountId, accountLast4: last4(accountId), accountType: "cash", currency: "USD", balance: "10000", equity: "10250.5", buyingPower: "10250.5" };
   }
 }
 

@@ -80,7 +80,8 @@ export function searchInstruments(broker: BrokerKind, query: string): Instrument
   return [...prefix, ...contains].slice(0, 20);
 }
 
-const round = (v: number, decimals: number) => Number(v.toFixed(decimals));
+/** A price as the backend sends it: exact decimal text with the instrument's decimals. */
+const round = (v: number, decimals: number) => v.toFixed(decimals);
 
 export interface StepResult {
   ticks: Tick[];
@@ -147,8 +148,8 @@ export class MockPrices {
         bid: round(mid - halfSpread, spec.decimals),
         ask: round(mid + halfSpread, spec.decimals),
         last: null,
-        bidSize: spec.kind === "equity" ? 100 * Math.ceil(this.random() * 9) : 1_000_000,
-        askSize: spec.kind === "equity" ? 100 * Math.ceil(this.random() * 9) : 1_000_000,
+        bidSize: String(spec.kind === "equity" ? 100 * Math.ceil(this.random() * 9) : 1_000_000),
+        askSize: String(spec.kind === "equity" ? 100 * Math.ceil(this.random() * 9) : 1_000_000),
         lastSize: null,
         exchangeTime: receivedAt,
         receivedAt,
@@ -179,7 +180,8 @@ export class MockPrices {
         ? Object.fromEntries(Object.entries(wire).map(([k, v]) => [k, v ?? prev[k as keyof Tick]])) as Tick
         : wire;
       quotes.set(p.instrument, merged);
-      if (merged.bid !== null && merged.ask !== null) this.mids.set(`${accountId}\u0000${p.instrument}`, (merged.bid + merged.ask) / 2);
+      // The random walk's own state is a number; what goes on the wire is decimal text.
+      if (merged.bid !== null && merged.ask !== null) this.mids.set(`${accountId}\u0000${p.instrument}`, (Number(merged.bid) + Number(merged.ask)) / 2);
       return wire;
     });
   }

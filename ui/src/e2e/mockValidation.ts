@@ -66,7 +66,10 @@ export function validateAccountInput(
     }
   }
 
-  const pct = (field: string, v: number | null) => {
+  // Limits arrive as decimal text; the ranges are checked on their values.
+  const num = (v: string | null) => (v === null ? null : Number(v));
+  const pct = (field: string, text: string | null) => {
+    const v = num(text);
     if (v !== null && !(v > 0 && v <= 100)) add(field, "range", "Use a percentage above 0 and at most 100.");
   };
   pct("propFirm.maxDailyLossPct", input.propFirm.maxDailyLossPct);
@@ -78,9 +81,10 @@ export function validateAccountInput(
   if (r.maxOpenPositions !== null && !(Number.isInteger(r.maxOpenPositions) && r.maxOpenPositions >= 1)) {
     add("risk.maxOpenPositions", "range", "Use a whole number of at least 1.");
   }
-  if (r.maxQty !== null && !(r.maxQty > 0)) add("risk.maxQty", "range", "Use a quantity above 0.");
-  if (r.maxLeverage !== null && !(r.maxLeverage >= 1 && r.maxLeverage <= 500)) add("risk.maxLeverage", "range", "Use a leverage between 1 and 500.");
-  if (r.maxCorrelation !== null && !(r.maxCorrelation >= 0 && r.maxCorrelation <= 1)) {
+  const [maxQty, maxLeverage, maxCorrelation] = [num(r.maxQty), num(r.maxLeverage), num(r.maxCorrelation)];
+  if (maxQty !== null && !(maxQty > 0)) add("risk.maxQty", "range", "Use a quantity above 0.");
+  if (maxLeverage !== null && !(maxLeverage >= 1 && maxLeverage <= 500)) add("risk.maxLeverage", "range", "Use a leverage between 1 and 500.");
+  if (maxCorrelation !== null && !(maxCorrelation >= 0 && maxCorrelation <= 1)) {
     add("risk.maxCorrelation", "range", "Use a value between 0 and 1.");
   }
 
