@@ -442,6 +442,7 @@ impl<'de> Deserialize<'de> for Flag {
 /// A JSON scalar as seen by a lenient field (times and flags; prices are [`Num`]s, read
 /// from their text).
 enum Scalar<'s> {
+    /// A float: only ever a time in milliseconds (`1.5577571890e12`), never a price.
     F64(f64),
     I64(i64),
     U64(u64),
