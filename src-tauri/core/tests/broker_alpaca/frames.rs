@@ -5,6 +5,7 @@
 use brokerdesk_core::brokers::alpaca::stream::{parse_frame, Control, Encoding, FrameParser};
 use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_core::stream::{parse_time, StreamEvent, Tick};
+use brokerdesk_core::Decimal;
 use chrono::{DateTime, Utc};
 use rmpv::Value as Mp;
 use rust_decimal_macros::dec;
@@ -477,4 +478,44 @@ fn thread_cpu_ns() -> u64 {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+// ---- exact decimals ----
+
+#[test]
+fn json_prices_arrive_with_their_exact_digits() {
+    let (r, events) =
+        json(r#"[{"T":"q","S":"EURUSD","bp":1.082351,"ap":1.08240,"bs":100,"as":2.5}]"#);
+    r.unwrap();
+    let t = ticks(&events);
+    let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+    assert_eq!(text(t[0].bid).as_deref(), Some("1.082351"));
+    // The scale as sent: a float would have dropped the zero.
+    assert_eq!(text(t[0].ask).as_deref(), Some("1.08240"));
+    assert_eq!(text(t[0].ask_size).as_deref(), Some("2.5"));
+    // Over IPC, the same digits as strings.
+    let ipc = serde_json::to_value(t[0]).unwrap();
+    assert_eq!(
+        (ipc["bid"].as_str(), ipc["ask"].as_str()),
+        (Some("1.082351"), Some("1.08240"))
+    );
+}
+
+#[test]
+fn msgpack_floats_become_their_shortest_decimal() {
+    let quote = mp_map(vec![
+        ("T", "q".into()),
+        ("S", "EURUSD".into()),
+        ("bp", Mp::F64(1.08235)),
+        ("ap", Mp::F32(1.1)),
+        ("bs", 7.into()),
+    ]);
+    let (r, events) = msgpack(&encode(&Mp::Array(vec![quote])));
+    r.unwrap();
+    let t = ticks(&events);
+    let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+    // Not 1.0823499999999999 (the f64's exact value) nor 1.100000023841858 (the f32's).
+    assert_eq!(text(t[0].bid).as_deref(), Some("1.08235"));
+    assert_eq!(text(t[0].ask).as_deref(), Some("1.1"));
+    assert_eq!(text(t[0].bid_size).as_deref(), Some("7"));
 }

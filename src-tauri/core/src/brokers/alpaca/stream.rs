@@ -1084,62 +1084,6 @@ mod tests {
         }
     }
 
-    fn ticks(encoding: Encoding, frame: &[u8]) -> Vec<Tick> {
-        let mut out = Vec::new();
-        let r = parse_frame(encoding, frame, Utc::now(), &mut out);
-        assert!(r.is_ok(), "{r:?}");
-        out.into_iter()
-            .filter_map(|e| match e {
-                StreamEvent::Tick(t) => Some(t),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn json_prices_arrive_with_their_exact_digits() {
-        let t = ticks(
-            Encoding::Json,
-            br#"[{"T":"q","S":"EURUSD","bp":1.082351,"ap":1.08240,"bs":100,"as":2.5}]"#,
-        );
-        let text = |d: Option<Decimal>| d.map(|d| d.to_string());
-        assert_eq!(text(t[0].bid).as_deref(), Some("1.082351"));
-        // The scale as sent: a float would have dropped the zero.
-        assert_eq!(text(t[0].ask).as_deref(), Some("1.08240"));
-        assert_eq!(text(t[0].ask_size).as_deref(), Some("2.5"));
-        let ipc = serde_json::to_value(&t[0]).unwrap_or_default();
-        assert_eq!(
-            (&ipc["bid"], &ipc["ask"]),
-            (
-                &serde_json::json!("1.082351"),
-                &serde_json::json!("1.08240")
-            )
-        );
-    }
-
-    #[test]
-    fn msgpack_floats_become_their_shortest_decimal() {
-        // {"T":"q","S":"X","bp":<f64 1.08235>,"ap":<f32 1.5>,"bs":<uint 7>}
-        let mut frame = vec![0x85];
-        for (k, v) in [("T", "q"), ("S", "X")] {
-            mp_str(&mut frame, k);
-            mp_str(&mut frame, v);
-        }
-        mp_str(&mut frame, "bp");
-        frame.push(0xcb);
-        frame.extend_from_slice(&1.08235f64.to_bits().to_be_bytes());
-        mp_str(&mut frame, "ap");
-        frame.push(0xca);
-        frame.extend_from_slice(&1.1f32.to_bits().to_be_bytes());
-        mp_str(&mut frame, "bs");
-        frame.push(0x07);
-        let t = ticks(Encoding::Msgpack, &frame);
-        let text = |d: Option<Decimal>| d.map(|d| d.to_string());
-        assert_eq!(text(t[0].bid).as_deref(), Some("1.08235"));
-        assert_eq!(text(t[0].ask).as_deref(), Some("1.1"));
-        assert_eq!(text(t[0].bid_size).as_deref(), Some("7"));
-    }
-
     #[test]
     fn fast_time_parsing_agrees_with_chrono() {
         for s in [
