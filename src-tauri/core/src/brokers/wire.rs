@@ -49,11 +49,52 @@ pub fn as_number<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
 /// (`1.5e-7`, what JSON allows and some encoders write). Digits beyond the 28 a [`Decimal`]
 /// holds are rounded; `None` when it is not a number or out of range.
 pub fn number(text: &str) -> Option<Decimal> {
+    if let Some(d) = plain_number(text.as_bytes()) {
+        return Some(d);
+    }
     if text.bytes().any(|b| b == b'e' || b == b'E') {
         Decimal::from_scientific(text).ok()
     } else {
         Decimal::from_str(text).ok()
     }
+}
+
+/// Plain decimal text of at most 18 digits (`1.08235`, `-2`, `189.1200`), which is nearly
+/// every price and size on the wire: read into one integer and a scale, without the general
+/// parser's rounding and separator handling (the stream parsers' hot path). `None` for
+/// anything else, which the general parser then reads.
+fn plain_number(text: &[u8]) -> Option<Decimal> {
+    let (negative, body) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, text),
+    };
+    if body.is_empty() || body.len() > 19 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut digits = 0u32;
+    let mut scale: Option<u32> = None;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 18 {
+                    return None;
+                }
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                if let Some(s) = scale.as_mut() {
+                    *s += 1;
+                }
+            }
+            b'.' if scale.is_none() => scale = Some(0),
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let signed = if negative { -mantissa } else { mantissa };
+    Decimal::try_new(signed, scale.unwrap_or(0)).ok()
 }
 
 /// Reads the JSON text of one value as a decimal: a number, a string holding one
@@ -131,20 +172,31 @@ pub fn decimal_from_f64(f: f64) -> Option<Decimal> {
     if !f.is_finite() {
         return None;
     }
-    // Fast path, for prices with few decimals: the smallest scale whose integer mantissa
-    // divides back to exactly `f`. Both operands are exact (m < 2^53, 10^s for s ≤ 15), and
-    // IEEE division rounds correctly, so `m / 10^s == f` means "the decimal m·10^-s reads
-    // as f", and the smallest such scale gives the shortest form.
-    let mut pow = 1.0f64;
-    for scale in 0..=15u32 {
+    // Fast path, for up to 15 significant digits (every price in practice): the largest
+    // scale s that keeps |f|·10^s below 10^15. There the product's rounding error is far
+    // below 0.5, so m = round(f·10^s) is the shortest decimal's digits padded with zeros
+    // whenever that decimal has at most 15 digits; both operands of m / 10^s are exact and
+    // IEEE division rounds correctly, so `m / 10^s == f` means "m·10^-s reads back as f".
+    // Dropping m's trailing zeros then gives the shortest form.
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let a = f.abs();
+    if let Some(scale) = POW10.iter().rposition(|p| a * p < 1e15) {
+        let pow = POW10[scale];
         let m = (f * pow).round();
-        if m.abs() >= 9_007_199_254_740_992.0 {
-            break;
-        }
         if m / pow == f {
-            return Some(Decimal::new(m as i64, scale));
+            // At most 15 trailing zeros: dropped 8, 4, 2, 1 and 1 at a time (five steps,
+            // where one at a time would take up to fifteen on this hot path).
+            let (mut m, mut scale) = (m as i64, scale as u32);
+            for (div, k) in [(100_000_000, 8), (10_000, 4), (100, 2), (10, 1), (10, 1)] {
+                if scale >= k && m % div == 0 {
+                    m /= div;
+                    scale -= k;
+                }
+            }
+            return Decimal::try_new(m, scale).ok();
         }
-        pow *= 10.0;
     }
     // Rust's `Display` for floats writes the shortest round-trip digits, never an exponent.
     let mut buf = StackText::<64>::default();
@@ -286,6 +338,40 @@ mod tests {
         // Exponents (JSON allows them) and escapes.
         assert_eq!(decimal_from_json("1.5e-7"), Ok(Some(dec!(0.00000015))));
         assert_eq!(decimal_from_json("\"\\u0031.5\""), Ok(Some(dec!(1.5))));
+        // The hot path and the general parser agree.
+        for t in [
+            "1.08235",
+            "-2",
+            "189.1200",
+            "0.000001",
+            "123456789012345678",
+            "1.",
+        ] {
+            assert_eq!(
+                plain_number(t.as_bytes()).map(|d| d.to_string()),
+                Decimal::from_str(t).ok().map(|d| d.to_string()),
+                "{t}"
+            );
+        }
+        for t in [
+            "",
+            "-",
+            ".",
+            "1.2.3",
+            "1e5",
+            "+1",
+            "1_0",
+            "1234567890123456789",
+            "0.0000000000000000001",
+        ] {
+            assert_eq!(plain_number(t.as_bytes()), None, "{t}");
+        }
+        assert_eq!(
+            number("1234567890123456789.5")
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("1234567890123456789.5")
+        );
         // 0.1 + 0.2 as text stays what it says.
         assert_eq!(decimal_from_json("0.3"), Ok(Some(dec!(0.1) + dec!(0.2))));
     }
@@ -322,6 +408,11 @@ mod tests {
             (1e-7, "0.0000001"),
             (123_456_789.123_456_78, "123456789.12345678"),
             (1e20, "100000000000000000000"),
+            (0.0001, "0.0001"),
+            (999_999_999_999_999.0, "999999999999999"),
+            (1e-20, "0.00000000000000000001"),
+            (-0.0, "0"),
+            (0.1, "0.1"),
         ] {
             let d = decimal_from_f64(f).unwrap_or_else(|| panic!("{f}"));
             assert_eq!(d.to_string(), want, "{f}");

@@ -341,7 +341,11 @@ impl Sink<'_, '_> {
 // ---- JSON -------------------------------------------------------------------------------
 
 fn parse_json(frame: &[u8], sink: &mut Sink<'_, '_>) -> Result<(), String> {
-    let mut de = serde_json::Deserializer::from_slice(frame);
+    // One UTF-8 check for the whole frame (a text frame always passes), then the `str`
+    // reader: it need not check every string again, nor the raw text of every price
+    // ([`strict_decimal`] borrows it), which the byte-slice reader would.
+    let text = std::str::from_utf8(frame).map_err(|e| format!("a frame that is not UTF-8: {e}"))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     FrameSeed(sink)
         .deserialize(&mut de)
         .map_err(|e| e.to_string())?;
