@@ -171,7 +171,16 @@ pub fn parse_frame(
     received_at: DateTime<Utc>,
     out: &mut Vec<StreamEvent>,
 ) -> Control {
-    let f: Frame<'_> = match serde_json::from_slice(frame) {
+    // One UTF-8 check for the whole frame, then the `str` reader, which need not check the
+    // borrowed text of every value again (the byte-slice reader would).
+    let Ok(text) = std::str::from_utf8(frame) else {
+        tracing::warn!(
+            len = frame.len(),
+            "skipping an IBKR stream frame that is not UTF-8"
+        );
+        return Control::None;
+    };
+    let f: Frame<'_> = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
             // The category and position only: a frame can hold account data.
