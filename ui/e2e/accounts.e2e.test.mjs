@@ -75,8 +75,8 @@ describe("accounts", () => {
     assert.equal(sent.broker, "oanda");
     assert.deepEqual(sent.instruments, ["EUR$USD", "GBP_USD"]);
     assert.deepEqual(sent.timeframes, ["M15", "H1"]);
-    assert.deepEqual(sent.propFirm, { preset: "custom", maxDailyLossPct: 4, maxTotalLossPct: 10, profitTargetPct: 10 });
-    assert.equal(sent.risk.maxLeverage, 30);
+    assert.deepEqual(sent.propFirm, { preset: "custom", maxDailyLossPct: "4", maxTotalLossPct: "10", profitTargetPct: "10" });
+    assert.equal(sent.risk.maxLeverage, "30", "decimals travel as exact strings");
     assert.equal(sent.risk.maxQty, null, "an empty limit is sent as null");
 
     await page.getByLabel(/^v20 account ID/).fill(DEMO.oanda.accounts[1]);

@@ -6,12 +6,12 @@ use brokerdesk_core::accounts::model::{
     AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe, TradingMode,
 };
 use brokerdesk_core::audit::AuditEvent;
-use brokerdesk_core::Secret;
+use brokerdesk_core::{Decimal, Secret};
 use clap::{Args, Parser, Subcommand};
 
 use crate::values::{
-    audit_event_parser, broker_parser, env_parser, limit_f64, limit_u32, mode_parser, parse_hours,
-    prop_firm_parser, secret_parser, status_parser, timeframe_parser, Hours, Limit,
+    audit_event_parser, broker_parser, env_parser, limit_decimal, limit_u32, mode_parser,
+    parse_hours, prop_firm_parser, secret_parser, status_parser, timeframe_parser, Hours, Limit,
 };
 
 const EXIT_CODES: &str = "\
@@ -390,32 +390,32 @@ pub struct AccountFields {
     #[arg(long, value_name = "M5,H1", value_delimiter = ',', value_parser = timeframe_parser(), ignore_case = true)]
     pub timeframes: Option<Vec<Timeframe>>,
     /// Prop-firm max daily loss, % (`none` removes it).
-    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
-    pub max_daily_loss: Option<Limit<f64>>,
+    #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
+    pub max_daily_loss: Option<Limit<Decimal>>,
     /// Prop-firm max total loss, % (`none` removes it).
-    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
-    pub max_total_loss: Option<Limit<f64>>,
+    #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
+    pub max_total_loss: Option<Limit<Decimal>>,
     /// Prop-firm profit target, % (`none` removes it).
-    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
-    pub profit_target: Option<Limit<f64>>,
+    #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
+    pub profit_target: Option<Limit<Decimal>>,
     /// Largest position, % of equity (`none` removes it).
-    #[arg(long, value_name = "PCT", value_parser = limit_f64)]
-    pub max_position_size: Option<Limit<f64>>,
+    #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
+    pub max_position_size: Option<Limit<Decimal>>,
     /// Most positions open at once (`none` removes it).
     #[arg(long, value_name = "N", value_parser = limit_u32)]
     pub max_open_positions: Option<Limit<u32>>,
     /// Largest order size in lots or shares (`none` removes it).
-    #[arg(long, value_name = "Q", value_parser = limit_f64)]
-    pub max_qty: Option<Limit<f64>>,
+    #[arg(long, value_name = "Q", value_parser = limit_decimal)]
+    pub max_qty: Option<Limit<Decimal>>,
     /// Highest leverage, e.g. 30 for 30:1 (`none` removes it).
-    #[arg(long, value_name = "L", value_parser = limit_f64)]
-    pub max_leverage: Option<Limit<f64>>,
+    #[arg(long, value_name = "L", value_parser = limit_decimal)]
+    pub max_leverage: Option<Limit<Decimal>>,
     /// Require a stop loss on every order.
     #[arg(long)]
     pub require_stop_loss: bool,
     /// Highest correlation (0-1) between open positions (`none` removes it).
-    #[arg(long, value_name = "C", value_parser = limit_f64)]
-    pub max_correlation: Option<Limit<f64>>,
+    #[arg(long, value_name = "C", value_parser = limit_decimal)]
+    pub max_correlation: Option<Limit<Decimal>>,
     /// Daily trading window, 24-hour (an end before the start crosses midnight).
     #[arg(long, value_name = "HH:MM-HH:MM", value_parser = parse_hours)]
     pub hours: Option<Hours>,

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use brokerdesk_core::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
 use brokerdesk_core::accounts::model::{Account, MaskedCredential};
 use brokerdesk_core::audit::AuditEntry;
+use brokerdesk_core::money::{self, Decimal};
 use brokerdesk_core::settings::AppSettings;
 use brokerdesk_core::twofa::TwoFactorStatus;
 use brokerdesk_core::vault::VaultProtection;
@@ -14,8 +15,10 @@ use brokerdesk_core::{ApiError, VaultStatus};
 use serde::Serialize;
 
 /// Prints one JSON document on stdout.
+/// Prints one JSON document. Decimals are JSON numbers with their exact digits (the CLI's
+/// contract; over the app's IPC they are strings).
 pub fn json<T: Serialize + ?Sized>(value: &T) {
-    match serde_json::to_string_pretty(value) {
+    match money::with_json_numbers(|| serde_json::to_string_pretty(value)) {
         Ok(s) => println!("{s}"),
         // Our types always serialize; keep the one-document promise even if one did not.
         Err(e) => println!(
@@ -144,7 +147,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
         .map_or_else(|| "-".to_string(), ToString::to_string)
 }
 
-fn pct(v: Option<f64>) -> String {
+fn pct(v: Option<Decimal>) -> String {
     v.map_or_else(|| "-".to_string(), |x| format!("{x}%"))
 }
 

@@ -7,7 +7,7 @@ use brokerdesk_core::accounts::model::{
     AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe, TradingMode,
 };
 use brokerdesk_core::audit::AuditEvent;
-use brokerdesk_core::Secret;
+use brokerdesk_core::{Decimal, Secret};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 /// A numeric limit flag: a value, or `none` to remove the limit.
@@ -39,8 +39,18 @@ fn limit<T: std::str::FromStr>(s: &str) -> Result<Limit<T>, String> {
         .map_err(|_| format!("{s:?} is not a number (or `none`)"))
 }
 
-pub fn limit_f64(s: &str) -> Result<Limit<f64>, String> {
-    limit(s)
+/// A decimal limit, exactly as typed (`0.75`, `30`); `none` removes it.
+pub fn limit_decimal(s: &str) -> Result<Limit<Decimal>, String> {
+    let t = s.trim();
+    if ["none", "off", "clear"]
+        .iter()
+        .any(|w| t.eq_ignore_ascii_case(w))
+    {
+        return Ok(Limit::Clear);
+    }
+    brokerdesk_core::money::parse(t)
+        .map(Limit::Set)
+        .map_err(|_| format!("{s:?} is not a number (or `none`)"))
 }
 
 pub fn limit_u32(s: &str) -> Result<Limit<u32>, String> {

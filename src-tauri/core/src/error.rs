@@ -200,9 +200,34 @@ pub enum FieldCode {
     Unsupported,
     EmptyWindow,
     ChooseBrokerAccount,
+    NotAllowed,
+    TooPrecise,
+    WrongSide,
 }
 
 impl FieldCode {
+    /// Returns the stable wire string (`out_of_range`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldCode::Required => "required",
+            FieldCode::Invalid => "invalid",
+            FieldCode::OutOfRange => "out_of_range",
+            FieldCode::TooLong => "too_long",
+            FieldCode::TooMany => "too_many",
+            FieldCode::Duplicate => "duplicate",
+            FieldCode::Whitespace => "whitespace",
+            FieldCode::Inconsistent => "inconsistent",
+            FieldCode::Immutable => "immutable",
+            FieldCode::NotApplicable => "not_applicable",
+            FieldCode::Unsupported => "unsupported",
+            FieldCode::EmptyWindow => "empty_window",
+            FieldCode::ChooseBrokerAccount => "choose_broker_account",
+            FieldCode::NotAllowed => "not_allowed",
+            FieldCode::TooPrecise => "too_precise",
+            FieldCode::WrongSide => "wrong_side",
+        }
+    }
+
     /// Every field code, in declaration order.
     pub const ALL: &'static [FieldCode] = &[
         FieldCode::Required,
@@ -218,6 +243,9 @@ impl FieldCode {
         FieldCode::Unsupported,
         FieldCode::EmptyWindow,
         FieldCode::ChooseBrokerAccount,
+        FieldCode::NotAllowed,
+        FieldCode::TooPrecise,
+        FieldCode::WrongSide,
     ];
 }
 
@@ -381,6 +409,16 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", c.as_str()));
             assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), *c);
             assert!(seen.insert(c.as_str()), "{c} twice");
+        }
+    }
+
+    #[test]
+    fn every_field_code_serializes_as_its_wire_string() {
+        for c in FieldCode::ALL {
+            assert_eq!(
+                serde_json::to_string(c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
         }
     }
 

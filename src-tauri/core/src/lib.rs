@@ -12,6 +12,7 @@ pub mod error;
 pub mod exports;
 pub mod fuzz;
 pub mod logging;
+pub mod money;
 pub mod paper;
 pub mod paths;
 pub mod runtime;
@@ -25,4 +26,5 @@ pub mod vault;
 
 pub use api::{Brokerdesk, VaultStatus};
 pub use error::{ApiError, Code, ErrorCode, FieldCode, FieldError};
+pub use money::Decimal;
 pub use secret::Secret;

@@ -11,4 +11,4 @@ accountLast4: string,
 /**
  * e.g. `margin`, `cash`, `DEMO`, `ACTIVE`.
  */
-accountType: string, currency: string, balance: number, equity: number, buyingPower: number, };
+accountType: string, currency: string, balance: string, equity: string, buyingPower: string, };

@@ -3,4 +3,4 @@
 /**
  * What is wrong with one input field (a closed set, like [`Code`]).
  */
-export type FieldCode = "required" | "invalid" | "out_of_range" | "too_long" | "too_many" | "duplicate" | "whitespace" | "inconsistent" | "immutable" | "not_applicable" | "unsupported" | "empty_window" | "choose_broker_account";
+export type FieldCode = "required" | "invalid" | "out_of_range" | "too_long" | "too_many" | "duplicate" | "whitespace" | "inconsistent" | "immutable" | "not_applicable" | "unsupported" | "empty_window" | "choose_broker_account" | "not_allowed" | "too_precise" | "wrong_side";

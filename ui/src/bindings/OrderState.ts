@@ -5,7 +5,7 @@ import type { OrderStatus } from "./OrderStatus";
 /**
  * An order as the broker reports it.
  */
-export type OrderState = { brokerOrderId: string, clientOrderId: string | null, symbol: string, side: OrderSide, quantity: number, filledQuantity: number, avgFillPrice: number | null, status: OrderStatus, 
+export type OrderState = { brokerOrderId: string, clientOrderId: string | null, symbol: string, side: OrderSide, quantity: string, filledQuantity: string, avgFillPrice: string | null, status: OrderStatus, 
 /**
  * The broker's own status string.
  */

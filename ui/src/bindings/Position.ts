@@ -7,4 +7,4 @@ export type Position = { symbol: string,
 /**
  * Positive long, negative short.
  */
-quantity: number, avgPrice: number | null, unrealizedPl: number | null, };
+quantity: string, avgPrice: string | null, unrealizedPl: string | null, };

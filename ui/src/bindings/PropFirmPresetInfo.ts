@@ -4,4 +4,4 @@ import type { PropFirmPreset } from "./PropFirmPreset";
 /**
  * A prop-firm preset's rules, in percent.
  */
-export type PropFirmPresetInfo = { preset: PropFirmPreset, label: string, maxDailyLossPct: number | null, maxTotalLossPct: number | null, profitTargetPct: number | null, };
+export type PropFirmPresetInfo = { preset: PropFirmPreset, label: string, maxDailyLossPct: string | null, maxTotalLossPct: string | null, profitTargetPct: string | null, };

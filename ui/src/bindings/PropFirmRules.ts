@@ -2,6 +2,7 @@
 import type { PropFirmPreset } from "./PropFirmPreset";
 
 /**
- * Prop-firm drawdown and target rules, in percent of the starting balance.
+ * Prop-firm drawdown and target rules, in percent of the starting balance. Exact decimals
+ * (strings over IPC, TEXT in the store).
  */
-export type PropFirmRules = { preset: PropFirmPreset, maxDailyLossPct: number | null, maxTotalLossPct: number | null, profitTargetPct: number | null, };
+export type PropFirmRules = { preset: PropFirmPreset, maxDailyLossPct: string | null, maxTotalLossPct: string | null, profitTargetPct: string | null, };

@@ -2,16 +2,17 @@
 
 /**
  * One price update, the same for every broker. Fields the broker did not send are `None`.
+ * Prices and sizes are exact decimals as the broker wrote them (JSON strings over IPC).
  */
 export type Tick = { 
 /**
  * The instrument as the user subscribed to it (`EUR_USD`, `AAPL`, `/ESZ6`).
  */
-instrument: string, bid: number | null, ask: number | null, 
+instrument: string, bid: string | null, ask: string | null, 
 /**
  * The last trade price.
  */
-last: number | null, bidSize: number | null, askSize: number | null, lastSize: number | null, 
+last: string | null, bidSize: string | null, askSize: string | null, lastSize: string | null, 
 /**
  * When the exchange / broker stamped it.
  */

@@ -162,4 +162,7 @@ export const FieldCode = {
   Unsupported: "unsupported",
   EmptyWindow: "empty_window",
   ChooseBrokerAccount: "choose_broker_account",
+  NotAllowed: "not_allowed",
+  TooPrecise: "too_precise",
+  WrongSide: "wrong_side",
 } as const satisfies Record<string, FieldCodeName>;

@@ -9,7 +9,8 @@ import { useCallback, useEffect, useSyncExternalStore } from "react";
 import * as api from "../api/client";
 import type { FeedNotice } from "../bindings/FeedNotice";
 import type { Tick } from "../bindings/Tick";
-import { RingBuffer, SPARK_POINTS, SPARK_SAMPLE_MS, mergeTick, midOf, recordMid, tickDecimals } from "../lib/prices";
+import { compareDecimal, subDecimal } from "../lib/decimal";
+import { RingBuffer, SPARK_POINTS, SPARK_SAMPLE_MS, mergeTick, midOf, percentChange, recordMid, tickDecimals } from "../lib/prices";
 
 /** One instrument of one account. A new object on every change, except `history` (a ring, see `historyVersion`). */
 export interface InstrumentPrices {
@@ -18,10 +19,13 @@ export interface InstrumentPrices {
   tick: Tick;
   /** The most decimals its prices were sent with. */
   decimals: number;
-  mid: number | null;
+  /** Exact decimal text, like every price (see `lib/decimal`). */
+  mid: string | null;
   /** The first mid price seen this session: the change is counted from it. */
-  firstMid: number | null;
-  change: number | null;
+  firstMid: string | null;
+  /** mid − firstMid, exactly. */
+  change: string | null;
+  /** The change in percent: a ratio, so a number. */
   changePct: number | null;
   /** Which way the mid price last moved. */
   direction: "up" | "down" | null;
@@ -29,7 +33,7 @@ export interface InstrumentPrices {
   moves: number;
   /** When the last price arrived (ms since the epoch). */
   updatedAt: number;
-  /** The mid prices of the last minutes, one point per second. */
+  /** The mid prices of the last minutes, one point per second (numbers: for drawing only). */
   history: RingBuffer;
   historyVersion: number;
 }
@@ -134,15 +138,16 @@ export class PriceStore {
     const decimals = Math.max(prev?.decimals ?? 0, tickDecimals(incoming));
     const firstMid = prev?.firstMid ?? mid;
     const history = prev?.history ?? new RingBuffer(this.historyPoints);
-    if (mid !== null) recordMid(history, at, mid, this.sampleMs);
+    if (mid !== null) recordMid(history, at, Number(mid), this.sampleMs);
     let direction = prev?.direction ?? null;
     let moves = prev?.moves ?? 0;
     const prevMid = prev?.mid ?? null;
-    if (live && prevMid !== null && mid !== null && mid !== prevMid) {
-      direction = mid > prevMid ? "up" : "down";
+    const moved = prevMid !== null && mid !== null ? compareDecimal(mid, prevMid) : 0;
+    if (live && moved !== 0) {
+      direction = moved > 0 ? "up" : "down";
       moves += 1;
     }
-    const change = mid !== null && firstMid !== null ? mid - firstMid : null;
+    const change = mid !== null && firstMid !== null ? subDecimal(mid, firstMid) : null;
     return {
       instrument: tick.instrument,
       tick,
@@ -150,7 +155,7 @@ export class PriceStore {
       mid,
       firstMid,
       change,
-      changePct: change !== null && firstMid ? (change / firstMid) * 100 : null,
+      changePct: percentChange(change, firstMid),
       direction,
       moves,
       updatedAt: Math.max(prev?.updatedAt ?? 0, at),

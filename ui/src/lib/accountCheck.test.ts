@@ -29,9 +29,12 @@ describe("account check wording", () => {
   });
 
   it("formats amounts in the account's currency", () => {
-    expect(formatMoney(100412.57, "USD")).toBe("$100,412.57");
-    expect(formatMoney(1000, "EUR")).toBe("€1,000.00");
-    expect(formatMoney(5, "XYZ")).toMatch(/5\.00/);
+    expect(formatMoney("100412.57", "USD")).toBe("$100,412.57");
+    expect(formatMoney("1000", "EUR")).toBe("€1,000.00");
+    expect(formatMoney("5", "XYZ")).toMatch(/5\.00/);
+    // Exact: digits past a float's 17 survive, and rounding is decimal (…0.125 → …0.13).
+    expect(formatMoney("123456789012345678.125", "USD")).toBe("$123,456,789,012,345,678.13");
+    expect(formatMoney("-2.5", "USD")).toBe("-$2.50");
   });
 
   it("knows when saving makes the backend check with the broker", () => {

@@ -8,6 +8,7 @@ import type { CheckOutcome } from "../bindings/CheckOutcome";
 import { Code } from "../api/errors";
 import type { AccountFormState } from "./accountForm";
 import type { Code as CodeName } from "../bindings/Code";
+import { absDecimal, formatDecimal, roundDecimal, signOf } from "./decimal";
 
 export type CheckAction = "test" | "save";
 
@@ -89,8 +90,12 @@ export function refusalTitle(code: CodeName, broker: string): string {
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
-/** An amount in the account's currency ("$100,412.57", "€1,000.00"); plain with the code when the currency is unknown. */
-export function formatMoney(amount: number, currency: string): string {
+/**
+ * An amount in the account's currency ("$100,412.57", "€1,000.00"); plain with the code when the
+ * currency is unknown. `amount` is the exact decimal text the backend sends: it is rounded to
+ * the currency's digits as a decimal, and only the symbol's placement comes from `Intl`.
+ */
+export function formatMoney(amount: string, currency: string): string {
   let f = moneyFormats.get(currency);
   if (!f) {
     try {
@@ -100,8 +105,22 @@ export function formatMoney(amount: number, currency: string): string {
     }
     moneyFormats.set(currency, f);
   }
-  const text = f.format(amount);
-  return f.resolvedOptions().style === "currency" ? text : `${text} ${currency}`;
+  const options = f.resolvedOptions();
+  const digits = formatDecimal(absDecimal(amount), options.maximumFractionDigits ?? 2);
+  if (digits === null) return `${amount} ${currency}`;
+  const negative = signOf(roundDecimal(amount, options.maximumFractionDigits ?? 2) ?? "0") < 0;
+  // The layout of a formatted 1 (or −1), with the exact digits in place of its number.
+  let placed = false;
+  const text = f
+    .formatToParts(negative ? -1 : 1)
+    .map((part) => {
+      if (!["integer", "group", "decimal", "fraction"].includes(part.type)) return part.value;
+      if (placed) return "";
+      placed = true;
+      return digits;
+    })
+    .join("");
+  return options.style === "currency" ? text : `${text} ${currency}`;
 }
 
 /** "••••-001" for display (the backend sends only the last 4 characters). */

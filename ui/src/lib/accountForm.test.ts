@@ -68,8 +68,9 @@ describe("toAccountInput", () => {
     expect(input.streamUrl).toBeNull();
     // Secrets are not trimmed: a key is sent exactly as pasted; empty means none / keep.
     expect(input.credentials).toEqual({ apiKey: " token with spaces ", apiSecret: null });
-    expect(input.risk).toEqual({ maxPositionSizePct: null, maxOpenPositions: 3, maxQty: null, maxLeverage: 30, requireStopLoss: true, maxCorrelation: null });
-    expect(input.propFirm).toEqual({ preset: "ftmo", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: null });
+    // Decimals are sent as the exact text typed (trimmed); the count of positions as a number.
+    expect(input.risk).toEqual({ maxPositionSizePct: null, maxOpenPositions: 3, maxQty: null, maxLeverage: "30", requireStopLoss: true, maxCorrelation: null });
+    expect(input.propFirm).toEqual({ preset: "ftmo", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: null });
     expect(input.instruments).toEqual(["EUR_USD", "GBP_USD"]);
     expect(input.timeframes).toEqual(["H1", "M15"]);
     expect(input.tradingHours).toBeNull();
@@ -88,6 +89,22 @@ describe("toAccountInput", () => {
     if (result.ok) return;
     expect(Object.keys(result.errors).sort()).toEqual(["broker", "name", "risk.maxLeverage", "risk.maxOpenPositions"]);
   });
+
+  it("sends decimal limits as the exact text typed, and refuses what the backend would not read", () => {
+    const exact = toAccountInput(filled({ risk: { ...emptyForm().risk, maxCorrelation: " 0.123456789012345678 ", maxQty: "1000.50" } }));
+    expect(exact.ok && exact.input.risk.maxCorrelation).toBe("0.123456789012345678");
+    expect(exact.ok && exact.input.risk.maxQty).toBe("1000.50");
+    for (const [text, message] of [
+      ["1e3", /Enter a number/],
+      ["Infinity", /Enter a number/],
+      ["1_000", /Enter a number/],
+      ["0.12345678901234567890123456789", /at most 28 digits/],
+    ] as const) {
+      const r = toAccountInput(filled({ risk: { ...emptyForm().risk, maxQty: text } }));
+      expect(r.ok, text).toBe(false);
+      if (!r.ok) expect(r.errors["risk.maxQty"], text).toMatch(message);
+    }
+  });
 });
 
 describe("formFromAccount", () => {
@@ -100,8 +117,8 @@ describe("formFromAccount", () => {
     restUrl: "http://127.0.0.1:9000",
     streamUrl: null,
     credentials: [{ field: "api_key", label: "Token", masked: "••••1234", error: null }],
-    propFirm: { preset: "ftmo", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: null },
-    risk: { maxPositionSizePct: null, maxOpenPositions: 2, maxQty: null, maxLeverage: 20, requireStopLoss: true, maxCorrelation: 0.7 },
+    propFirm: { preset: "ftmo", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: null },
+    risk: { maxPositionSizePct: null, maxOpenPositions: 2, maxQty: null, maxLeverage: "20", requireStopLoss: true, maxCorrelation: "0.7" },
     instruments: ["EUR_USD"],
     timeframes: ["H4"],
     tradingHours: { start: "07:00", end: "21:00", timezone: "UTC" },

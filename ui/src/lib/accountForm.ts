@@ -5,6 +5,7 @@ import type { BrokerKind } from "../bindings/BrokerKind";
 import type { Environment } from "../bindings/Environment";
 import type { NotificationSettings } from "../bindings/NotificationSettings";
 import type { Timeframe } from "../bindings/Timeframe";
+import { MAX_DIGITS, checkDecimal } from "./decimal";
 import type { FieldErrorMap, FormField } from "./fieldErrors";
 import type { PropFirmFormState } from "./propFirm";
 
@@ -79,7 +80,8 @@ export function emptyForm(): AccountFormState {
   };
 }
 
-const numText = (n: number | null) => (n === null ? "" : String(n));
+/** A limit as editable text: decimals arrive as exact strings, the count as a number. */
+const numText = (n: string | number | null) => (n === null ? "" : String(n));
 
 /** Returns the form state for editing an existing account. Credentials start empty (= keep). */
 export function formFromAccount(account: Account): AccountFormState {
@@ -144,6 +146,26 @@ export function parseOptionalNumber(text: string, integer = false): Parsed {
   return { value: n };
 }
 
+type ParsedDecimal = { value: string | null; error?: string };
+
+/**
+ * Parses an optional decimal input the way the backend reads it: the text typed, trimmed, in
+ * plain notation ("0.75", "30"), sent as a string so no digit is lost; empty means "no limit".
+ */
+export function parseOptionalDecimal(text: string): ParsedDecimal {
+  const t = text.trim();
+  if (t === "") return { value: null };
+  const checked = checkDecimal(t);
+  if (checked.ok) return { value: checked.value };
+  return {
+    value: null,
+    error:
+      checked.reason === "too_many_digits"
+        ? `Use at most ${MAX_DIGITS} digits.`
+        : "Enter a number (digits and one '.', e.g. 0.75), or leave empty for no limit.",
+  };
+}
+
 const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
 
 /**
@@ -164,20 +186,25 @@ export function toAccountInput(
     if (parsed.error) errors[field] = parsed.error;
     return parsed.value;
   };
+  const dec = (field: FormField, text: string) => {
+    const parsed = parseOptionalDecimal(text);
+    if (parsed.error) errors[field] = parsed.error;
+    return parsed.value;
+  };
 
   const propFirm = {
     preset: form.propFirm.preset,
-    maxDailyLossPct: num("propFirm.maxDailyLossPct", form.propFirm.maxDailyLossPct),
-    maxTotalLossPct: num("propFirm.maxTotalLossPct", form.propFirm.maxTotalLossPct),
-    profitTargetPct: num("propFirm.profitTargetPct", form.propFirm.profitTargetPct),
+    maxDailyLossPct: dec("propFirm.maxDailyLossPct", form.propFirm.maxDailyLossPct),
+    maxTotalLossPct: dec("propFirm.maxTotalLossPct", form.propFirm.maxTotalLossPct),
+    profitTargetPct: dec("propFirm.profitTargetPct", form.propFirm.profitTargetPct),
   };
   const risk = {
-    maxPositionSizePct: num("risk.maxPositionSizePct", form.risk.maxPositionSizePct),
+    maxPositionSizePct: dec("risk.maxPositionSizePct", form.risk.maxPositionSizePct),
     maxOpenPositions: num("risk.maxOpenPositions", form.risk.maxOpenPositions, INTEGER_KEYS.has("maxOpenPositions")),
-    maxQty: num("risk.maxQty", form.risk.maxQty),
-    maxLeverage: num("risk.maxLeverage", form.risk.maxLeverage),
+    maxQty: dec("risk.maxQty", form.risk.maxQty),
+    maxLeverage: dec("risk.maxLeverage", form.risk.maxLeverage),
     requireStopLoss: form.risk.requireStopLoss,
-    maxCorrelation: num("risk.maxCorrelation", form.risk.maxCorrelation),
+    maxCorrelation: dec("risk.maxCorrelation", form.risk.maxCorrelation),
   };
 
   if (form.broker === null || Object.keys(errors).length > 0) return { ok: false, errors };

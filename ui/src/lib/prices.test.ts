@@ -32,50 +32,56 @@ const tick = (patch: Partial<Tick> & { instrument?: string } = {}): Tick => ({
 
 describe("mergeTick", () => {
   it("keeps the previous value of every field the new tick leaves null", () => {
-    const prev = tick({ bid: 1.1, ask: 1.2, bidSize: 1_000_000, exchangeTime: "2026-11-20T09:59:59Z" });
-    const merged = mergeTick(prev, tick({ ask: 1.25, receivedAt: "2026-11-20T10:00:01.000Z" }));
-    expect(merged).toEqual({ ...prev, ask: 1.25, receivedAt: "2026-11-20T10:00:01.000Z" });
+    const prev = tick({ bid: "1.1", ask: "1.2", bidSize: "1000000", exchangeTime: "2026-11-20T09:59:59Z" });
+    const merged = mergeTick(prev, tick({ ask: "1.25", receivedAt: "2026-11-20T10:00:01.000Z" }));
+    expect(merged).toEqual({ ...prev, ask: "1.25", receivedAt: "2026-11-20T10:00:01.000Z" });
     expect(mergeTick(undefined, prev)).toBe(prev);
   });
 
   it("takes zero as a value, not as missing", () => {
-    expect(mergeTick(tick({ bidSize: 5 }), tick({ bidSize: 0 })).bidSize).toBe(0);
+    expect(mergeTick(tick({ bidSize: "5" }), tick({ bidSize: "0" })).bidSize).toBe("0");
   });
 });
 
 describe("precision and formatting", () => {
   it("infers the decimals a price was sent with", () => {
-    expect(decimalsOf(1.08412)).toBe(5);
-    expect(decimalsOf(151.2)).toBe(1);
-    expect(decimalsOf(2650)).toBe(0);
-    expect(decimalsOf(-0.5)).toBe(1);
-    expect(decimalsOf(1e-7)).toBe(7);
-    expect(decimalsOf(1.5e-7)).toBe(8);
-    expect(decimalsOf(0.1 + 0.2)).toBe(8); // float noise is capped
+    expect(decimalsOf("1.08412")).toBe(5);
+    expect(decimalsOf("151.2")).toBe(1);
+    expect(decimalsOf("2650")).toBe(0);
+    expect(decimalsOf("-0.5")).toBe(1);
+    expect(decimalsOf("0.0000001")).toBe(7);
+    expect(decimalsOf("0.00000015")).toBe(8);
+    expect(decimalsOf("0.30000000000000004")).toBe(8); // more than a board shows is capped
     expect(decimalsOf(null)).toBe(0);
+    // Exact text keeps the scale a float would drop: a 5-decimal quote ending in 0.
+    expect(decimalsOf("1.08230")).toBe(5);
   });
 
   it("formats prices, signed changes and percentages", () => {
-    expect(formatPrice(1.0841, 5)).toBe("1.08410");
-    expect(formatPrice(2650.4, 2)).toBe("2,650.40");
+    expect(formatPrice("1.0841", 5)).toBe("1.08410");
+    expect(formatPrice("2650.4", 2)).toBe("2,650.40");
     expect(formatPrice(null, 2)).toBe("—");
-    expect(formatSigned(0.00021, 5)).toBe("+0.00021");
-    expect(formatSigned(-1.25, 3)).toBe("\u22121.250");
-    expect(formatSigned(0.000001, 5)).toBe("0.00000");
+    expect(formatSigned("0.00021", 5)).toBe("+0.00021");
+    expect(formatSigned("-1.25", 3)).toBe("\u22121.250");
+    expect(formatSigned("0.000001", 5)).toBe("0.00000");
+    expect(formatSigned("-0.000001", 5)).toBe("0.00000");
     expect(formatPercent(0.0194)).toBe("+0.02%");
     expect(formatPercent(-1.254)).toBe("\u22121.25%");
     expect(formatPercent(0.001)).toBe("0.00%");
-    expect(changeTone(0.000004, 5)).toBe("flat");
-    expect(changeTone(-0.00002, 5)).toBe("down");
+    expect(changeTone("0.000004", 5)).toBe("flat");
+    expect(changeTone("-0.00002", 5)).toBe("down");
+    // Digits beyond what a float holds are shown as sent, never rounded by binary.
+    expect(formatPrice("123456789012.123456", 6)).toBe("123,456,789,012.123456");
   });
 
   it("computes mid and spread from what is known", () => {
-    expect(midOf(tick({ bid: 1, ask: 2 }))).toBe(1.5);
-    expect(midOf(tick({ last: 3, bid: 1 }))).toBe(3);
-    expect(midOf(tick({ ask: 2 }))).toBe(2);
+    expect(midOf(tick({ bid: "1", ask: "2" }))).toBe("1.5");
+    expect(midOf(tick({ last: "3", bid: "1" }))).toBe("3");
+    expect(midOf(tick({ ask: "2" }))).toBe("2");
     expect(midOf(tick())).toBeNull();
-    expect(spreadOf(tick({ bid: 1.0841, ask: 1.08425 }))).toBeCloseTo(0.00015, 10);
-    expect(spreadOf(tick({ bid: 1 }))).toBeNull();
+    // Exact, where floats give 0.00014999999999987246.
+    expect(spreadOf(tick({ bid: "1.0841", ask: "1.08425" }))).toBe("0.00015");
+    expect(spreadOf(tick({ bid: "1" }))).toBeNull();
   });
 });
 

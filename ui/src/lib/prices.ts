@@ -2,12 +2,17 @@
  * Live prices for the Dashboard's watchlists: merging coalesced ticks, the precision an
  * instrument is quoted with, change since the first price of the session, a bounded history of
  * mid prices for the sparkline, and whether an account's feed is stale.
+ *
+ * Prices are exact decimal strings (see `./decimal`): mid, spread and change are computed on
+ * them exactly, and formatted without passing through a float. Only the sparkline draws
+ * `Number(mid)`.
  */
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import type { Tick } from "../bindings/Tick";
 import { stateSince } from "./connections";
+import { absDecimal, formatDecimal, midDecimal, placesOf, roundDecimal, signOf, subDecimal } from "./decimal";
 
-/** The most decimals shown for a price (brokers quote at most 5–6; guards against float noise). */
+/** The most decimals shown for a price (brokers quote at most 5–6). */
 export const MAX_DECIMALS = 8;
 
 /**
@@ -30,20 +35,13 @@ export function mergeTick(prev: Tick | undefined, next: Tick): Tick {
 }
 
 /**
- * The decimals a price was sent with (`1.08412` → 5, `151.2` → 1, `2650` → 0). JSON numbers
- * drop trailing zeros, so callers keep the most seen for an instrument.
+ * The decimals a price was sent with (`"1.08412"` → 5, `"151.20"` → 2, `"2650"` → 0), capped at
+ * `MAX_DECIMALS`. A broker may drop trailing zeros now and then, so callers keep the most seen
+ * for an instrument.
  */
-export function decimalsOf(value: number | null | undefined): number {
-  if (value === null || value === undefined || !Number.isFinite(value)) return 0;
-  const text = String(Math.abs(value));
-  const exp = /e-(\d+)$/.exec(text);
-  if (exp) {
-    const mantissa = text.slice(0, text.indexOf("e"));
-    const dot = mantissa.indexOf(".");
-    return Math.min(MAX_DECIMALS, Number(exp[1]) + (dot < 0 ? 0 : mantissa.length - dot - 1));
-  }
-  const dot = text.indexOf(".");
-  return dot < 0 ? 0 : Math.min(MAX_DECIMALS, text.length - dot - 1);
+export function decimalsOf(value: string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return Math.min(MAX_DECIMALS, placesOf(value));
 }
 
 /** The precision of a tick: the most decimals among its prices. */
@@ -51,45 +49,37 @@ export function tickDecimals(tick: Tick): number {
   return Math.max(decimalsOf(tick.bid), decimalsOf(tick.ask), decimalsOf(tick.last));
 }
 
-/** The mid price (bid and ask), else the last trade, else whichever side is known. */
-export function midOf(tick: Tick): number | null {
-  if (tick.bid !== null && tick.ask !== null) return (tick.bid + tick.ask) / 2;
+/** The mid price (bid and ask, exactly), else the last trade, else whichever side is known. */
+export function midOf(tick: Tick): string | null {
+  if (tick.bid !== null && tick.ask !== null) return midDecimal(tick.bid, tick.ask);
   return tick.last ?? tick.bid ?? tick.ask;
 }
 
-/** The spread (ask − bid), or null unless both sides are known. */
-export function spreadOf(tick: Tick): number | null {
-  return tick.bid !== null && tick.ask !== null ? tick.ask - tick.bid : null;
-}
-
-const formatters = new Map<number, Intl.NumberFormat>();
-
-function formatter(decimals: number): Intl.NumberFormat {
-  let f = formatters.get(decimals);
-  if (!f) {
-    f = new Intl.NumberFormat("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-    formatters.set(decimals, f);
-  }
-  return f;
+/** The spread (ask − bid, exactly), or null unless both sides are known. */
+export function spreadOf(tick: Tick): string | null {
+  return tick.bid !== null && tick.ask !== null ? subDecimal(tick.ask, tick.bid) : null;
 }
 
 /** A price with the instrument's decimals ("1.08412", "2,650.45"); "—" when unknown. */
-export function formatPrice(value: number | null | undefined, decimals: number): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  return formatter(decimals).format(value);
+export function formatPrice(value: string | null | undefined, decimals: number): string {
+  if (value === null || value === undefined) return "—";
+  return formatDecimal(value, decimals) ?? "—";
 }
 
 const MINUS = "\u2212";
 
 /** A signed difference with the instrument's decimals: "+0.00021", "−1.250", "0.00000". */
-export function formatSigned(value: number | null, decimals: number): string {
-  if (value === null || !Number.isFinite(value)) return "—";
-  const text = formatter(decimals).format(Math.abs(value));
-  if (Number(text.replace(/,/g, "")) === 0) return text;
-  return `${value > 0 ? "+" : MINUS}${text}`;
+export function formatSigned(value: string | null, decimals: number): string {
+  if (value === null) return "—";
+  const text = formatDecimal(absDecimal(value), decimals);
+  if (text === null) return "—";
+  const rounded = roundDecimal(value, decimals);
+  const sign = rounded === null ? 0 : signOf(rounded);
+  if (sign === 0) return text;
+  return `${sign > 0 ? "+" : MINUS}${text}`;
 }
 
-/** A signed percentage with 2 decimals: "+0.02%", "−1.25%", "0.00%". */
+/** A signed percentage with 2 decimals: "+0.02%", "−1.25%", "0.00%" (a ratio, not money: a number). */
 export function formatPercent(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return "—";
   const text = Math.abs(value).toFixed(2);
@@ -98,10 +88,17 @@ export function formatPercent(value: number | null): string {
 }
 
 /** The sign of a change once rounded to what is shown: a move too small to display is flat. */
-export function changeTone(value: number | null, decimals: number): "up" | "down" | "flat" {
+export function changeTone(value: string | null, decimals: number): "up" | "down" | "flat" {
   if (value === null) return "flat";
-  const rounded = Number(value.toFixed(decimals));
-  return rounded > 0 ? "up" : rounded < 0 ? "down" : "flat";
+  const rounded = roundDecimal(value, decimals);
+  const sign = rounded === null ? 0 : signOf(rounded);
+  return sign > 0 ? "up" : sign < 0 ? "down" : "flat";
+}
+
+/** The change from `first` to `now` in percent of `first`: a ratio, computed as a number. */
+export function percentChange(change: string | null, first: string | null): number | null {
+  if (change === null || first === null || signOf(first) === 0) return null;
+  return (Number(change) / Number(first)) * 100;
 }
 
 /**

@@ -5,8 +5,8 @@ import type { PropFirmFormState } from "./propFirm";
 
 const presets: PropFirmPresetInfo[] = [
   { preset: "none", label: "None", maxDailyLossPct: null, maxTotalLossPct: null, profitTargetPct: null },
-  { preset: "ftmo", label: "FTMO", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: 10 },
-  { preset: "the5ers", label: "The5ers", maxDailyLossPct: 4.5, maxTotalLossPct: 6, profitTargetPct: null },
+  { preset: "ftmo", label: "FTMO", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: "10" },
+  { preset: "the5ers", label: "The5ers", maxDailyLossPct: "4.5", maxTotalLossPct: "6", profitTargetPct: null },
   { preset: "custom", label: "Custom", maxDailyLossPct: null, maxTotalLossPct: null, profitTargetPct: null },
 ];
 

@@ -13,7 +13,7 @@ export interface PropFirmFormState {
   profitTargetPct: string;
 }
 
-const toText = (n: number | null) => (n === null ? "" : String(n));
+const toText = (n: string | null) => n ?? "";
 
 /**
  * Returns the state after choosing a preset: a named preset (and "none") fills the three

@@ -47,13 +47,17 @@ fn print_saved(ctx: &Ctx, saved: &SavedAccount, verb: &str) {
             saved.account.name
         );
     }
-    let mut doc = serde_json::to_value(&saved.account).unwrap_or_default();
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert(
-            "check".into(),
-            serde_json::to_value(&saved.check).unwrap_or_default(),
-        );
+    // Serialized in one pass (not through a `Value`), so decimals keep their digits.
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        #[serde(flatten)]
+        account: &'a brokerdesk_core::accounts::model::Account,
+        check: &'a CheckOutcome,
     }
+    let doc = Doc {
+        account: &saved.account,
+        check: &saved.check,
+    };
     ctx.print(&doc, || {
         format!(
             "{verb} account {:?}.\n{}\n{}",
@@ -121,7 +125,11 @@ pub async fn remove(
     )?;
     step_up(bd, code).await?;
     let removed = bd.account_remove(&account.id).await?;
-    ctx.print(&serde_json::json!({ "removed": removed }), || {
+    #[derive(serde::Serialize)]
+    struct Removed<'a> {
+        removed: &'a brokerdesk_core::accounts::model::Account,
+    }
+    ctx.print(&Removed { removed: &removed }, || {
         format!("Removed account {:?} ({}).\n", removed.name, removed.id)
     });
     Ok(())

@@ -150,8 +150,18 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Brokers = cli.command {
         // Static information: no need to create or open a data dir for it.
         let (brokers, presets) = (catalog::broker_catalog(), catalog::prop_firm_presets());
+        // A struct, not `json!`: through a `Value` the presets' decimals would be strings.
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Catalog<'a> {
+            brokers: &'a [catalog::BrokerInfo],
+            prop_firm_presets: &'a [catalog::PropFirmPresetInfo],
+        }
         ctx.print(
-            &serde_json::json!({ "brokers": brokers, "propFirmPresets": presets }),
+            &Catalog {
+                brokers: &brokers,
+                prop_firm_presets: &presets,
+            },
             || output::brokers(&brokers, &presets),
         );
         return Ok(());

@@ -12,9 +12,8 @@ use std::time::Duration;
 use brokerdesk_core::connection::{Backoff, ConnState};
 use brokerdesk_core::stream::book::merge;
 use brokerdesk_core::stream::Tick;
-use brokerdesk_core::{ApiError, Brokerdesk};
+use brokerdesk_core::{ApiError, Brokerdesk, Decimal};
 use chrono::SecondsFormat;
-use serde::Serialize;
 use tokio::time::Instant;
 
 use super::Ctx;
@@ -23,25 +22,6 @@ use crate::errors::error;
 
 /// Ticks the printer may fall behind by before it only gets each instrument's latest.
 const QUEUE: usize = 1 << 16;
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Line<'a> {
-    instrument: &'a str,
-    bid: f64,
-    ask: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bid_size: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ask_size: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_size: Option<f64>,
-    /// The exchange's time when sent, else the receive time.
-    time: &'a str,
-    received_at: &'a str,
-}
 
 /// Formats timestamps, remembering the last few: a frame's ticks share one receive time and
 /// often one exchange time, and formatting is a good part of a line's cost.
@@ -62,6 +42,39 @@ impl Times {
     }
 }
 
+/// Writes one JSON line by hand: prices and sizes are JSON numbers written with the decimal's
+/// own digits (`1.08235`, never a float's rounding), straight into the buffer, with no
+/// allocation per tick. Keys and order are the CLI's contract:
+/// `{"instrument","bid","ask","last"?,"bidSize"?,"askSize"?,"lastSize"?,"time","receivedAt"}`.
+fn write_json_line(
+    out: &mut impl Write,
+    t: &Tick,
+    bid: Decimal,
+    ask: Decimal,
+    time: &str,
+    received_at: &str,
+) -> std::io::Result<()> {
+    out.write_all(b"{\"instrument\":")?;
+    serde_json::to_writer(&mut *out, t.instrument.as_str()).map_err(std::io::Error::other)?;
+    // `Display` for a decimal is plain notation (no exponent): a valid JSON number.
+    write!(out, ",\"bid\":{bid},\"ask\":{ask}")?;
+    for (key, value) in [
+        ("last", t.last),
+        ("bidSize", t.bid_size),
+        ("askSize", t.ask_size),
+        ("lastSize", t.last_size),
+    ] {
+        if let Some(v) = value {
+            write!(out, ",\"{key}\":{v}")?;
+        }
+    }
+    // RFC 3339 timestamps hold nothing JSON would escape.
+    writeln!(
+        out,
+        ",\"time\":\"{time}\",\"receivedAt\":\"{received_at}\"}}"
+    )
+}
+
 fn write_tick(
     out: &mut impl Write,
     t: &Tick,
@@ -73,19 +86,8 @@ fn write_tick(
     };
     let time = times.get(t.exchange_time.unwrap_or(t.received_at));
     if json {
-        let line = Line {
-            instrument: &t.instrument,
-            bid,
-            ask,
-            last: t.last,
-            bid_size: t.bid_size,
-            ask_size: t.ask_size,
-            last_size: t.last_size,
-            time: &time,
-            received_at: &times.get(t.received_at),
-        };
-        serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::other)?;
-        out.write_all(b"\n")?;
+        let received_at = times.get(t.received_at);
+        write_json_line(out, t, bid, ask, &time, &received_at)?;
     } else {
         let last = t.last.map(|l| format!("  last {l}")).unwrap_or_default();
         writeln!(
@@ -236,4 +238,43 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
         );
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Option<Decimal> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn json_lines_carry_the_decimals_exact_digits_as_numbers() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-05T15:00:00.123Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        let mut t = Tick::new("EUR_\"USD", at);
+        (t.bid, t.ask, t.bid_size) = (d("1.08230"), d("1.082351"), d("1000000"));
+        let mut out = Vec::new();
+        let mut times = Times::default();
+        assert!(matches!(
+            write_tick(&mut out, &t, true, &mut times),
+            Ok(true)
+        ));
+        let line = String::from_utf8(out).unwrap_or_default();
+        assert_eq!(
+            line,
+            "{\"instrument\":\"EUR_\\\"USD\",\"bid\":1.08230,\"ask\":1.082351,\"bidSize\":1000000,\"time\":\"2026-01-05T15:00:00.123Z\",\"receivedAt\":\"2026-01-05T15:00:00.123Z\"}\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert!(v["bid"].is_number() && v["bidSize"].is_number(), "{v}");
+        // Without both sides there is no line.
+        t.ask = None;
+        let mut out = Vec::new();
+        assert!(matches!(
+            write_tick(&mut out, &t, true, &mut times),
+            Ok(false)
+        ));
+        assert!(out.is_empty());
+    }
 }

@@ -257,6 +257,43 @@ fn edit_changes_only_what_is_given_and_remove_deletes() {
 }
 
 #[test]
+fn risk_limits_are_json_numbers_with_the_exact_digits_typed() {
+    let p = Profile::new();
+    p.init();
+    p.ok(
+        "account add --no-verify --name Exact --broker paper --env practice \
+        --max-correlation 0.123456789012345678 --max-leverage 30.50 --max-daily-loss 4.85 \
+        --max-qty 1000000",
+    );
+    let r = p.json("account show Exact");
+    let v = r.ok();
+    assert!(v["risk"]["maxCorrelation"].is_number(), "{v}");
+    assert_eq!(v["risk"]["maxLeverage"], 30.5);
+    assert_eq!(v["propFirm"]["maxDailyLossPct"], 4.85);
+    // The text itself: 18 significant digits (an f64 would print 0.12345678901234568) and
+    // the scale typed (30.50).
+    for exact in [
+        "\"maxCorrelation\": 0.123456789012345678",
+        "\"maxLeverage\": 30.50",
+        "\"maxDailyLossPct\": 4.85",
+        "\"maxQty\": 1000000",
+    ] {
+        assert!(r.stdout.contains(exact), "{exact} in {}", r.stdout);
+    }
+    // More digits than a decimal holds, or not a number: a usage error, nothing saved.
+    p.json("account edit Exact --max-qty 1e6")
+        .expect_error(2, "usage");
+    p.json("account edit Exact --max-qty 0.12345678901234567890123456789")
+        .expect_error(2, "usage");
+    // `brokers` prints the presets' limits as numbers too.
+    let b = p.ok("brokers");
+    assert!(
+        b["propFirmPresets"][1]["maxDailyLossPct"].is_number(),
+        "{b}"
+    );
+}
+
+#[test]
 fn wrong_or_missing_password_is_refused() {
     let p = Profile::new();
     p.init();

@@ -155,6 +155,26 @@ fn stream_prints_json_lines_until_count_and_reports_bad_input() {
     ticks
         .iter()
         .for_each(|t| assert_tick(t, &["EUR_USD", "GBP_USD"]));
+    // Prices are JSON numbers written with the wire's own digits: the simulator quotes both
+    // pairs to 5 decimals ("1.08230"), and the line keeps all five, trailing zeros included
+    // (a float would print 1.0823, or 1.0822999999999998).
+    for line in r.stdout.lines() {
+        for key in ["\"bid\":", "\"ask\":"] {
+            let at = line
+                .find(key)
+                .unwrap_or_else(|| panic!("no {key} in {line}"))
+                + key.len();
+            let token: String = line[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let (int, frac) = token.split_once('.').unwrap_or((&token, ""));
+            assert!(
+                !int.is_empty() && frac.len() == 5,
+                "{key} {token} in {line}"
+            );
+        }
+    }
 
     // Without --json the lines are JSON too (the contract); --text gives aligned text.
     let started = Instant::now();

@@ -6,6 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::model::{BrokerKind, CredentialField, Environment, PropFirmPreset};
+use crate::money::Decimal;
 
 /// One credential field a broker needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -52,9 +53,15 @@ pub struct BrokerInfo {
 pub struct PropFirmPresetInfo {
     pub preset: PropFirmPreset,
     pub label: String,
-    pub max_daily_loss_pct: Option<f64>,
-    pub max_total_loss_pct: Option<f64>,
-    pub profit_target_pct: Option<f64>,
+    #[serde(with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_daily_loss_pct: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_total_loss_pct: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub profit_target_pct: Option<Decimal>,
 }
 
 fn env(
@@ -182,23 +189,23 @@ pub fn prop_firm_presets() -> Vec<PropFirmPresetInfo> {
         p(
             PropFirmPreset::Ftmo,
             "FTMO",
-            Some(5.0),
-            Some(10.0),
-            Some(10.0),
+            Some(Decimal::from(5)),
+            Some(Decimal::from(10)),
+            Some(Decimal::from(10)),
         ),
         p(
             PropFirmPreset::FundedNext,
             "FundedNext",
-            Some(5.0),
-            Some(10.0),
-            Some(8.0),
+            Some(Decimal::from(5)),
+            Some(Decimal::from(10)),
+            Some(Decimal::from(8)),
         ),
         p(
             PropFirmPreset::The5ers,
             "The5ers",
-            Some(5.0),
-            Some(10.0),
-            Some(8.0),
+            Some(Decimal::from(5)),
+            Some(Decimal::from(10)),
+            Some(Decimal::from(8)),
         ),
         p(PropFirmPreset::Custom, "Custom", None, None, None),
     ]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::ApiError;
+use crate::money::Decimal;
 use crate::secret::Secret;
 
 /// Declares a closed string enum: serde and ts-rs forms, `ALL`, `as_str`, `Display`, `FromStr`.
@@ -79,15 +80,22 @@ string_enum!(
     CredentialField { ApiKey => "api_key", ApiSecret => "api_secret" }
 );
 
-/// Prop-firm drawdown and target rules, in percent of the starting balance.
+/// Prop-firm drawdown and target rules, in percent of the starting balance. Exact decimals
+/// (strings over IPC, TEXT in the store).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct PropFirmRules {
     pub preset: PropFirmPreset,
-    pub max_daily_loss_pct: Option<f64>,
-    pub max_total_loss_pct: Option<f64>,
-    pub profit_target_pct: Option<f64>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_daily_loss_pct: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_total_loss_pct: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub profit_target_pct: Option<Decimal>,
 }
 
 impl Default for PropFirmRules {
@@ -101,20 +109,29 @@ impl Default for PropFirmRules {
     }
 }
 
-/// Pre-trade risk limits. `None` means no limit.
+/// Pre-trade risk limits. `None` means no limit. Exact decimals (strings over IPC, TEXT in the
+/// store).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct RiskLimits {
     /// Largest position as a percentage of equity.
-    pub max_position_size_pct: Option<f64>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_position_size_pct: Option<Decimal>,
     pub max_open_positions: Option<u32>,
     /// Largest order size in lots (FX) or shares/contracts.
-    pub max_qty: Option<f64>,
-    pub max_leverage: Option<f64>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_qty: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_leverage: Option<Decimal>,
     pub require_stop_loss: bool,
     /// Highest allowed correlation (0–1) between open positions.
-    pub max_correlation: Option<f64>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_correlation: Option<Decimal>,
 }
 
 /// The daily window in which trading is allowed, in a named time zone.

@@ -1,10 +1,13 @@
 //! SQL for accounts. Plain runtime queries (no compile-time `DATABASE_URL` needed); the
-//! schema lives in `migrations/0002_accounts.sql`.
+//! schema lives in `migrations/0002_accounts.sql`, its limits as decimal TEXT since
+//! `0008_decimal_limits.sql`.
 
 use std::collections::HashMap;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, SqliteConnection};
+
+use crate::money::{self, Decimal};
 
 use super::model::{
     Account, AccountInput, AccountStatus, CredentialField, NotificationSettings, PropFirmPreset,
@@ -21,6 +24,18 @@ pub struct StoredAccount {
 fn parse<T: std::str::FromStr<Err = String>>(row: &SqliteRow, col: &str) -> Result<T, sqlx::Error> {
     let s: String = row.try_get(col)?;
     s.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))
+}
+
+/// Reads a decimal stored as TEXT (see `migrations/0008_decimal_limits.sql`).
+fn decimal(row: &SqliteRow, col: &str) -> Result<Option<Decimal>, sqlx::Error> {
+    let text: Option<String> = row.try_get(col)?;
+    text.map(|t| money::from_stored(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .transpose()
+}
+
+/// The TEXT a decimal is stored as.
+fn text(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.to_string())
 }
 
 fn from_row(row: &SqliteRow) -> Result<Account, sqlx::Error> {
@@ -48,17 +63,17 @@ fn from_row(row: &SqliteRow) -> Result<Account, sqlx::Error> {
         credentials: Vec::new(),
         prop_firm: PropFirmRules {
             preset: parse::<PropFirmPreset>(row, "prop_firm")?,
-            max_daily_loss_pct: row.try_get("max_daily_loss_pct")?,
-            max_total_loss_pct: row.try_get("max_total_loss_pct")?,
-            profit_target_pct: row.try_get("profit_target_pct")?,
+            max_daily_loss_pct: decimal(row, "max_daily_loss_pct")?,
+            max_total_loss_pct: decimal(row, "max_total_loss_pct")?,
+            profit_target_pct: decimal(row, "profit_target_pct")?,
         },
         risk: RiskLimits {
-            max_position_size_pct: row.try_get("max_position_size_pct")?,
+            max_position_size_pct: decimal(row, "max_position_size_pct")?,
             max_open_positions: max_open.and_then(|v| u32::try_from(v).ok()),
-            max_qty: row.try_get("max_qty")?,
-            max_leverage: row.try_get("max_leverage")?,
+            max_qty: decimal(row, "max_qty")?,
+            max_leverage: decimal(row, "max_leverage")?,
             require_stop_loss: row.try_get("require_stop_loss")?,
-            max_correlation: row.try_get("max_correlation")?,
+            max_correlation: decimal(row, "max_correlation")?,
         },
         instruments: Vec::new(),
         timeframes: Vec::new(),
@@ -241,15 +256,15 @@ pub async fn upsert(
         .bind(&input.rest_url)
         .bind(&input.stream_url)
         .bind(input.prop_firm.preset.as_str())
-        .bind(input.prop_firm.max_daily_loss_pct)
-        .bind(input.prop_firm.max_total_loss_pct)
-        .bind(input.prop_firm.profit_target_pct)
-        .bind(input.risk.max_position_size_pct)
+        .bind(text(input.prop_firm.max_daily_loss_pct))
+        .bind(text(input.prop_firm.max_total_loss_pct))
+        .bind(text(input.prop_firm.profit_target_pct))
+        .bind(text(input.risk.max_position_size_pct))
         .bind(input.risk.max_open_positions.map(i64::from))
-        .bind(input.risk.max_qty)
-        .bind(input.risk.max_leverage)
+        .bind(text(input.risk.max_qty))
+        .bind(text(input.risk.max_leverage))
         .bind(input.risk.require_stop_loss)
-        .bind(input.risk.max_correlation)
+        .bind(text(input.risk.max_correlation))
         .bind(h.map(|h| h.start.clone()))
         .bind(h.map(|h| h.end.clone()))
         .bind(h.map(|h| h.timezone.clone()))

@@ -1,8 +1,10 @@
+use rust_decimal_macros::dec;
 use std::sync::Arc;
 
 use super::model::*;
 use super::*;
 use crate::error::Code;
+use crate::money::Decimal;
 use crate::vault::keychain::MemoryKeyStore;
 
 async fn setup() -> (tempfile::TempDir, Accounts, Arc<Vault>) {
@@ -29,7 +31,7 @@ fn alpaca(name: &str) -> AccountInput {
         timezone: "America/New_York".into(),
     });
     a.prop_firm.preset = PropFirmPreset::The5ers;
-    a.risk.max_leverage = Some(4.0);
+    a.risk.max_leverage = Some(dec!(4.0));
     a.risk.require_stop_loss = true;
     a.notifications.order_filled = false;
     a
@@ -50,8 +52,8 @@ async fn add_get_list_round_trip_with_masked_secrets() {
     assert_eq!(a.status, AccountStatus::Active);
     assert_eq!(a.instruments, vec!["AAPL", "MSFT"]);
     assert_eq!(a.timeframes, vec![Timeframe::M15, Timeframe::D1]);
-    assert_eq!(a.prop_firm.profit_target_pct, Some(8.0));
-    assert_eq!(a.risk.max_leverage, Some(4.0));
+    assert_eq!(a.prop_firm.profit_target_pct, Some(dec!(8.0)));
+    assert_eq!(a.risk.max_leverage, Some(dec!(4.0)));
     assert!(!a.notifications.order_filled);
     let masks: Vec<_> = a
         .credentials
@@ -92,7 +94,7 @@ async fn duplicate_names_are_refused_case_insensitively() {
         .expect_err("dup");
     assert_eq!(e.code(), Code::DuplicateName);
     let mut bad = alpaca("main");
-    bad.risk.max_leverage = Some(0.0);
+    bad.risk.max_leverage = Some(dec!(0.0));
     let e = accts
         .add(bad, Some(&auth()))
         .await
@@ -212,4 +214,126 @@ async fn locked_vault_refuses_account_operations() {
             .code(),
         Code::Locked
     );
+}
+
+#[tokio::test]
+async fn decimal_limits_are_stored_and_read_back_exactly() {
+    let (_dir, accts, _) = setup().await;
+    let mut input = alpaca("Exact");
+    input.prop_firm.preset = PropFirmPreset::Custom;
+    input.prop_firm.max_daily_loss_pct = Some(dec!(4.85));
+    input.prop_firm.max_total_loss_pct = Some(dec!(9.999999999999999999));
+    input.prop_firm.profit_target_pct = Some(dec!(0.1));
+    input.risk.max_position_size_pct = Some(dec!(2.50));
+    input.risk.max_qty = Some(dec!(123456.000001));
+    input.risk.max_leverage = Some(dec!(30));
+    input.risk.max_correlation = Some(dec!(0.3));
+    let added = accts.add(input, Some(&auth())).await.expect("add");
+    let read = accts.get(&added.id).await.expect("get");
+    let p = &read.prop_firm;
+    assert_eq!(p.max_daily_loss_pct, Some(dec!(4.85)));
+    // 19 significant digits: more than an f64 holds.
+    assert_eq!(
+        p.max_total_loss_pct.map(|d| d.to_string()).as_deref(),
+        Some("9.999999999999999999")
+    );
+    assert_eq!(p.profit_target_pct, Some(dec!(0.1)));
+    let r = &read.risk;
+    // The scale as typed survives too.
+    assert_eq!(
+        r.max_position_size_pct.map(|d| d.to_string()).as_deref(),
+        Some("2.50")
+    );
+    assert_eq!(r.max_qty, Some(dec!(123456.000001)));
+    assert_eq!(r.max_leverage, Some(dec!(30)));
+    assert_eq!(r.max_correlation, Some(dec!(0.3)));
+    // Stored as TEXT, the decimal's own digits.
+    let stored: (String, String) =
+        sqlx::query_as("SELECT typeof(max_correlation), max_total_loss_pct FROM accounts")
+            .fetch_one(accts.store.pool())
+            .await
+            .expect("q");
+    assert_eq!(stored, ("text".into(), "9.999999999999999999".into()));
+    // And over IPC as strings.
+    let ipc = serde_json::to_value(&read).expect("json");
+    assert_eq!(ipc["risk"]["maxCorrelation"], "0.3");
+    assert_eq!(ipc["propFirm"]["maxTotalLossPct"], "9.999999999999999999");
+}
+
+#[tokio::test]
+async fn an_old_profiles_real_limits_migrate_to_the_exact_decimals_typed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The schema before decimals (migration 6): limits were REAL columns.
+    let old = Store::open_at_version(dir.path(), 6)
+        .await
+        .expect("open v6");
+    sqlx::query(
+        "INSERT INTO accounts (id, name, broker, environment, prop_firm, max_daily_loss_pct,
+            max_total_loss_pct, profit_target_pct, max_position_size_pct, max_qty, max_leverage,
+            max_correlation, created_at, updated_at)
+         VALUES ('a1', 'Old FX', 'paper', 'practice', 'custom', ?, ?, ?, ?, ?, ?, ?, 'then', 'then')",
+    )
+    // What the old version bound: f64s parsed from what the user typed.
+    .bind(4.8f64)
+    .bind(None::<f64>)
+    .bind(0.1f64 + 0.2f64)
+    .bind(33.333333333333336f64)
+    .bind(1e9f64)
+    .bind(30.0f64)
+    .bind(0.00001f64)
+    .execute(old.pool())
+    .await
+    .expect("insert");
+    sqlx::query(
+        "INSERT INTO accounts (id, name, broker, environment, created_at, updated_at)
+         VALUES ('a2', 'No limits', 'paper', 'practice', 'then', 'then')",
+    )
+    .execute(old.pool())
+    .await
+    .expect("insert");
+    old.close().await;
+
+    let store = Store::open(dir.path()).await.expect("migrate");
+    let mut conn = store.pool().acquire().await.expect("conn");
+    let loaded = repo::load(&mut conn, None).await.expect("load");
+    let by_id = |id: &str| {
+        loaded
+            .iter()
+            .find(|a| a.account.id == id)
+            .map(|a| a.account.clone())
+            .expect("account")
+    };
+    let a = by_id("a1");
+    let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+    assert_eq!(text(a.prop_firm.max_daily_loss_pct).as_deref(), Some("4.8"));
+    assert_eq!(a.prop_firm.max_total_loss_pct, None);
+    // 0.1 + 0.2 in binary is 0.30000000000000004; 15 digits give back the 0.3 meant.
+    assert_eq!(text(a.prop_firm.profit_target_pct).as_deref(), Some("0.3"));
+    assert_eq!(
+        text(a.risk.max_position_size_pct).as_deref(),
+        Some("33.3333333333333")
+    );
+    assert_eq!(text(a.risk.max_qty).as_deref(), Some("1000000000"));
+    assert_eq!(text(a.risk.max_leverage).as_deref(), Some("30"));
+    assert_eq!(a.risk.max_correlation, Some(dec!(0.00001)));
+    let b = by_id("a2");
+    assert_eq!(b.risk, RiskLimits::default());
+    assert_eq!(b.prop_firm.max_daily_loss_pct, None);
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT typeof(max_leverage) FROM accounts WHERE max_leverage IS NOT NULL",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("q");
+    assert_eq!(kinds, ["text"]);
+    // The migrated account saves again (as TEXT) and reads back the same.
+    drop(conn);
+    let vault = Arc::new(Vault::new(store.clone(), Arc::new(MemoryKeyStore::new())));
+    vault.init(None).await.expect("init");
+    let accts = Accounts::new(store, vault);
+    let mut input = AccountInput::from_account(&a);
+    input.name = "Old FX edited".into();
+    let edited = accts.update("a1", input, None).await.expect("update");
+    assert_eq!(edited.risk, a.risk);
+    assert_eq!(edited.prop_firm, a.prop_firm);
 }

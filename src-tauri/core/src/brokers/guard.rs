@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{
-    AccountSummary, Broker, BrokerAccountRef, BrokerError, OrderRequest, OrderState, Position,
-};
+use super::{AccountSummary, Broker, BrokerAccountRef, BrokerError, OrderState, Position};
 use crate::accounts::model::BrokerKind;
 use crate::connection::CircuitBreaker;
 use crate::stream::{InstrumentInfo, QuoteStream};
+use crate::trading::OrderIntent;
 
 /// Retryable failures in a row that open the circuit.
 pub const FAILURES: u32 = 5;
@@ -61,7 +60,7 @@ impl Broker for Guarded {
         self.probe(self.inner.list_accounts()).await
     }
 
-    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
+    async fn place_order(&self, order: &OrderIntent) -> Result<OrderState, BrokerError> {
         self.breaker.call(self.inner.place_order(order)).await
     }
 
@@ -119,7 +118,8 @@ impl Broker for Guarded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::brokers::{OrderSide, OrderType};
+    use crate::brokers::OrderSide;
+    use crate::trading::OrderDraft;
 
     /// A broker that is down, counting the calls that reach it.
     struct Down(std::sync::Arc<std::sync::atomic::AtomicU32>);
@@ -136,7 +136,7 @@ mod tests {
         async fn list_accounts(&self) -> Result<Vec<BrokerAccountRef>, BrokerError> {
             Ok(Vec::new())
         }
-        async fn place_order(&self, _: &OrderRequest) -> Result<OrderState, BrokerError> {
+        async fn place_order(&self, _: &OrderIntent) -> Result<OrderState, BrokerError> {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Err(BrokerError::Unavailable {
                 status: 502,
@@ -164,14 +164,10 @@ mod tests {
     async fn orders_fail_fast_while_open_but_probes_always_reach_the_broker() {
         let count = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let g = Guarded::new(Box::new(Down(count.clone())));
-        let order = OrderRequest {
-            client_order_id: "c1".into(),
-            symbol: "AAPL".into(),
-            side: OrderSide::Buy,
-            quantity: 1.0,
-            order_type: OrderType::Market,
-            limit_price: None,
-        };
+        let order = OrderIntent::check(
+            &OrderDraft::market("AAPL", OrderSide::Buy, "1").with_client_id("c1"),
+        )
+        .unwrap();
         for _ in 0..FAILURES {
             assert!(g.place_order(&order).await.is_err());
         }

@@ -26,8 +26,10 @@ use ts_rs::TS;
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::error::{Code, ErrorCode};
+use crate::money::Decimal;
 use crate::secret::Secret;
 use crate::stream::{InstrumentInfo, QuoteStream};
+use crate::trading::OrderIntent;
 
 /// What a connector needs: where to connect and with what.
 #[derive(Debug, Clone)]
@@ -178,9 +180,15 @@ pub struct AccountSummary {
     /// e.g. `margin`, `cash`, `DEMO`, `ACTIVE`.
     pub account_type: String,
     pub currency: String,
-    pub balance: f64,
-    pub equity: f64,
-    pub buying_power: f64,
+    #[serde(with = "crate::money::json")]
+    #[ts(type = "string")]
+    pub balance: Decimal,
+    #[serde(with = "crate::money::json")]
+    #[ts(type = "string")]
+    pub equity: Decimal,
+    #[serde(with = "crate::money::json")]
+    #[ts(type = "string")]
+    pub buying_power: Decimal,
 }
 
 /// One account a credential can reach (OANDA tokens reach several).
@@ -192,35 +200,14 @@ pub struct BrokerAccountRef {
     pub label: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum OrderSide {
-    Buy,
-    Sell,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum OrderType {
-    Market,
-    Limit,
-}
-
-/// An order to place. `client_order_id` is generated and persisted before the call so a
-/// retry can never double-submit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct OrderRequest {
-    pub client_order_id: String,
-    pub symbol: String,
-    pub side: OrderSide,
-    pub quantity: f64,
-    pub order_type: OrderType,
-    pub limit_price: Option<f64>,
-}
+crate::accounts::model::string_enum!(
+    /// Buy or sell.
+    OrderSide { Buy => "buy", Sell => "sell" }
+);
+crate::accounts::model::string_enum!(
+    /// How an order executes.
+    OrderType { Market => "market", Limit => "limit", Stop => "stop" }
+);
 
 /// Normalised order status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -244,9 +231,15 @@ pub struct OrderState {
     pub client_order_id: Option<String>,
     pub symbol: String,
     pub side: OrderSide,
-    pub quantity: f64,
-    pub filled_quantity: f64,
-    pub avg_fill_price: Option<f64>,
+    #[serde(with = "crate::money::json")]
+    #[ts(type = "string")]
+    pub quantity: Decimal,
+    #[serde(with = "crate::money::json")]
+    #[ts(type = "string")]
+    pub filled_quantity: Decimal,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub avg_fill_price: Option<Decimal>,
     pub status: OrderStatus,
     /// The broker's own status string.
     pub broker_status: String,
@@ -259,9 +252,15 @@ pub struct OrderState {
 pub struct Position {
     pub symbol: String,
     /// Positive long, negative short.
-    pub quantity: f64,
-    pub avg_price: Option<f64>,
-    pub unrealized_pl: Option<f64>,
+    #[serde(with = "crate::money::json")]
+    #[ts(type = "string")]
+    pub quantity: Decimal,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub avg_price: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub unrealized_pl: Option<Decimal>,
 }
 
 /// The one interface every broker connector implements.
@@ -275,7 +274,10 @@ pub trait Broker: Send + Sync {
     /// Lists the accounts these credentials reach.
     async fn list_accounts(&self) -> Result<Vec<BrokerAccountRef>, BrokerError>;
 
-    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError>;
+    /// Places an order that [`OrderIntent`] already validated (quantity, prices, symbol);
+    /// the connector maps it to its wire format and refuses what its broker cannot do
+    /// (a stop-loss it cannot attach is refused, never dropped).
+    async fn place_order(&self, order: &OrderIntent) -> Result<OrderState, BrokerError>;
 
     async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError>;
 

@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Tick;
+use crate::money::Decimal;
 
 /// Something a feed hands every batch of ticks to. `push` must not block.
 pub trait TickSink: Send + Sync {
@@ -34,7 +35,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Copies the fields `t` carries onto `slot`.
 pub fn merge(slot: &mut Tick, t: &Tick) {
-    fn set(dst: &mut Option<f64>, src: Option<f64>) {
+    fn set(dst: &mut Option<Decimal>, src: Option<Decimal>) {
         if src.is_some() {
             *dst = src;
         }
@@ -300,10 +301,11 @@ impl TickSink for Coalescer {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
+    use rust_decimal_macros::dec;
 
     use super::*;
 
-    fn tick(i: &str, bid: Option<f64>, last: Option<f64>) -> Tick {
+    fn tick(i: &str, bid: Option<Decimal>, last: Option<Decimal>) -> Tick {
         let mut t = Tick::new(i, Utc::now());
         t.bid = bid;
         t.last = last;
@@ -313,10 +315,10 @@ mod tests {
     #[test]
     fn the_book_merges_fields() {
         let book = QuoteBook::new();
-        book.apply(&[tick("AAPL", Some(1.0), None)]);
-        book.apply(&[tick("AAPL", None, Some(2.0))]);
+        book.apply(&[tick("AAPL", Some(dec!(1.0)), None)]);
+        book.apply(&[tick("AAPL", None, Some(dec!(2.0)))]);
         let t = book.get("AAPL").unwrap();
-        assert_eq!((t.bid, t.last), (Some(1.0), Some(2.0)));
+        assert_eq!((t.bid, t.last), (Some(dec!(1.0)), Some(dec!(2.0))));
         book.retain(&[]);
         assert!(book.is_empty());
     }
@@ -325,13 +327,13 @@ mod tests {
     async fn a_full_tap_keeps_the_latest_and_counts_the_rest() {
         let tap = Tap::new(2);
         let ticks: Vec<Tick> = (0..10)
-            .map(|i| tick("EUR_USD", Some(f64::from(i)), None))
+            .map(|i| tick("EUR_USD", Some(Decimal::from(i)), None))
             .collect();
         tap.push(&ticks);
         let mut out = Vec::new();
         assert!(tap.recv(&mut out).await);
         assert_eq!(out.len(), 3);
-        assert_eq!(out.last().unwrap().bid, Some(9.0));
+        assert_eq!(out.last().unwrap().bid, Some(dec!(9.0)));
         assert_eq!(tap.dropped(), 8);
         tap.close();
         out.clear();
@@ -341,15 +343,21 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_coalescer_limits_each_instrument_and_keeps_the_latest() {
         let c = Coalescer::new(30);
-        c.push(&[tick("A", Some(1.0), None)]);
+        c.push(&[tick("A", Some(dec!(1.0)), None)]);
         let first = c.next_batch().await;
         assert_eq!(first.len(), 1);
         // Within the interval: held back, merged, delivered once when due.
-        c.push(&[tick("A", Some(2.0), None), tick("A", None, Some(5.0))]);
+        c.push(&[
+            tick("A", Some(dec!(2.0)), None),
+            tick("A", None, Some(dec!(5.0))),
+        ]);
         let started = Instant::now();
         let second = c.next_batch().await;
         assert!(started.elapsed() >= Duration::from_millis(30));
-        assert_eq!((second[0].bid, second[0].last), (Some(2.0), Some(5.0)));
+        assert_eq!(
+            (second[0].bid, second[0].last),
+            (Some(dec!(2.0)), Some(dec!(5.0)))
+        );
         assert_eq!(c.dropped(), 1);
         c.close();
         assert!(c.next_batch().await.is_empty());

@@ -18,24 +18,38 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::brokers::BrokerError;
+use crate::money::Decimal;
 
 /// The largest stream message accepted; bigger ones are logged and skipped.
 pub const MAX_MESSAGE: usize = 1024 * 1024;
 
 /// One price update, the same for every broker. Fields the broker did not send are `None`.
+/// Prices and sizes are exact decimals as the broker wrote them (JSON strings over IPC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Tick {
     /// The instrument as the user subscribed to it (`EUR_USD`, `AAPL`, `/ESZ6`).
     pub instrument: String,
-    pub bid: Option<f64>,
-    pub ask: Option<f64>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub bid: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub ask: Option<Decimal>,
     /// The last trade price.
-    pub last: Option<f64>,
-    pub bid_size: Option<f64>,
-    pub ask_size: Option<f64>,
-    pub last_size: Option<f64>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub last: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub bid_size: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub ask_size: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub last_size: Option<Decimal>,
     /// When the exchange / broker stamped it.
     #[ts(type = "string | null")]
     pub exchange_time: Option<DateTime<Utc>>,

@@ -22,18 +22,9 @@ use ts_rs::TS;
 
 use crate::accounts::model::{string_enum, TradingMode};
 
-string_enum!(
-    /// Buy or sell.
-    Side { Buy => "buy", Sell => "sell" }
-);
-string_enum!(
-    /// How an order executes.
-    OrderKind { Market => "market", Limit => "limit", Stop => "stop" }
-);
-string_enum!(
-    /// How long an order works: until the end of the trading day, or until cancelled.
-    TimeInForce { Day => "day", Gtc => "gtc" }
-);
+pub use super::intent::TimeInForce;
+pub use crate::brokers::{OrderSide as Side, OrderType as OrderKind};
+
 string_enum!(
     /// Who placed the order: Brokerdesk, or someone else at the broker (found by
     /// reconciliation).

@@ -21,14 +21,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use rust_decimal::prelude::FromPrimitive;
-use rust_decimal::Decimal;
-
-use super::model::{Order, OrderKind, OrderStatus, Side};
+use super::intent::{OrderDraft, OrderIntent};
+use super::model::{Order, OrderStatus};
 use super::store::{self, OrderStoreError};
-use crate::brokers::{self, Broker, BrokerError, OrderRequest, OrderState};
+use crate::brokers::{self, Broker, BrokerError, OrderState};
 use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
 
 /// When the lookups of an `unknown` order happen, counted from when it was sent.
 pub const LOOKUP_AFTER: &[Duration] = &[
@@ -86,40 +84,36 @@ pub fn adopt(order: &Order, state: &OrderState, now: DateTime<Utc>) -> Order {
         brokers::OrderStatus::Cancelled => OrderStatus::Cancelled,
         brokers::OrderStatus::Rejected => OrderStatus::Rejected,
     };
-    if let Some(q) = Decimal::from_f64(state.filled_quantity) {
-        next.filled_qty = q.round_dp(10).normalize();
-    }
-    next.avg_fill_price = state
-        .avg_fill_price
-        .and_then(Decimal::from_f64)
-        .map(|p| p.round_dp(10).normalize());
+    next.filled_qty = state.filled_quantity.normalize();
+    next.avg_fill_price = state.avg_fill_price.map(|p| p.normalize());
     next.broker_status = Some(state.broker_status.clone());
     next.updated_at = now;
     next
 }
 
-/// The request the connectors take.
-pub fn request(order: &Order) -> Result<OrderRequest, OmsError> {
-    use rust_decimal::prelude::ToPrimitive;
-    let order_type = match order.order_type {
-        OrderKind::Market => brokers::OrderType::Market,
-        OrderKind::Limit => brokers::OrderType::Limit,
-        OrderKind::Stop => {
-            return Err(OmsError::Unsupported(
-                "stop orders are not sent to brokers yet (the paper engine takes them)",
-            ))
-        }
-    };
-    Ok(OrderRequest {
-        client_order_id: order.client_order_id.clone(),
+/// The validated intent the connectors take, rebuilt from the stored order (it was checked
+/// when it was placed; a row edited since into something invalid is refused here).
+pub fn request(order: &Order) -> Result<OrderIntent, OmsError> {
+    let price = order.limit_price.or(order.stop_price);
+    let draft = OrderDraft {
         symbol: order.symbol.clone(),
-        side: match order.side {
-            Side::Buy => brokers::OrderSide::Buy,
-            Side::Sell => brokers::OrderSide::Sell,
-        },
-        quantity: order.quantity.to_f64().unwrap_or_default(),
-        order_type,
-        limit_price: order.limit_price.and_then(|p| p.to_f64()),
+        side: order.side,
+        quantity: order.quantity.to_string(),
+        order_type: order.order_type,
+        price: price.map(|p| p.to_string()),
+        time_in_force: order.time_in_force,
+        stop_loss: order.stop_loss.map(|p| p.to_string()),
+        take_profit: order.take_profit.map(|p| p.to_string()),
+        client_order_id: Some(order.client_order_id.clone()),
+    };
+    OrderIntent::check(&draft).map_err(|fields| {
+        OmsError::Invalid(
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })
 }
 
@@ -130,6 +124,8 @@ pub enum OmsError {
     Store(#[from] OrderStoreError),
     #[error("{0}")]
     Unsupported(&'static str),
+    #[error("the stored order is not valid: {0}")]
+    Invalid(String),
 }
 
 impl From<StoreError> for OmsError {
@@ -172,12 +168,13 @@ pub async fn send(
     }
     let req = match request(&order) {
         Ok(r) => r,
-        Err(OmsError::Unsupported(why)) => {
+        Err(e @ (OmsError::Unsupported(_) | OmsError::Invalid(_))) => {
+            let why = e.to_string();
             let mut next = order.clone();
             next.status = OrderStatus::Rejected;
-            next.reason = Some(why.to_string());
+            next.reason = Some(why.clone());
             next.updated_at = Utc::now();
-            return write(store, &next, why).await;
+            return write(store, &next, &why).await;
         }
         Err(e) => return Err(e),
     };
@@ -340,9 +337,9 @@ mod tests {
             client_order_id: Some("bd-1".into()),
             symbol: "AAPL".into(),
             side: brokers::OrderSide::Buy,
-            quantity: 10.0,
-            filled_quantity: 4.0,
-            avg_fill_price: Some(187.25),
+            quantity: rust_decimal_macros::dec!(10),
+            filled_quantity: rust_decimal_macros::dec!(4),
+            avg_fill_price: Some(rust_decimal_macros::dec!(187.25)),
             status,
             broker_status: "partially_filled".into(),
         }

@@ -2,7 +2,9 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
-use brokerdesk_core::brokers::{BrokerError, OrderRequest, OrderSide, OrderType};
+use brokerdesk_core::brokers::{BrokerError, OrderSide};
+use brokerdesk_core::trading::{OrderDraft, OrderIntent};
+use brokerdesk_core::Decimal;
 
 /// Fails if any of `secrets` shows in the error's `Display` or `Debug`.
 pub fn assert_no_secret(e: &BrokerError, secrets: &[&str]) {
@@ -14,17 +16,33 @@ pub fn assert_no_secret(e: &BrokerError, secrets: &[&str]) {
 }
 
 /// An AAPL order: a market order, or a limit order when `limit` is given.
-pub fn stock_order(client_id: &str, side: OrderSide, qty: f64, limit: Option<f64>) -> OrderRequest {
-    OrderRequest {
-        client_order_id: client_id.to_string(),
-        symbol: "AAPL".to_string(),
-        side,
-        quantity: qty,
-        order_type: if limit.is_some() {
-            OrderType::Limit
-        } else {
-            OrderType::Market
-        },
-        limit_price: limit,
-    }
+pub fn stock_order(
+    client_id: &str,
+    side: OrderSide,
+    qty: Decimal,
+    limit: Option<Decimal>,
+) -> OrderIntent {
+    let qty = qty.to_string();
+    let draft = match limit {
+        Some(p) => OrderDraft::limit("AAPL", side, &qty, &p.to_string()),
+        None => OrderDraft::market("AAPL", side, &qty),
+    };
+    OrderIntent::check(&draft.with_client_id(client_id)).expect("a valid order")
+}
+
+/// An order draft's problems, as (field, code) pairs: what `OrderIntent` refuses before any
+/// broker is called.
+pub fn refused(draft: &OrderDraft) -> Vec<(String, String)> {
+    OrderIntent::check(draft)
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| (e.field, e.code.as_str().to_string()))
+        .collect()
+}
+
+/// A simulator's price (an `f64` inside the simulator) as the decimal its wire carries: the
+/// simulators write the shortest digits that read back as the same float.
+pub fn sim_price(x: f64) -> Decimal {
+    x.to_string().parse().expect("a finite price")
 }

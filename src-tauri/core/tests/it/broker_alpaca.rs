@@ -17,12 +17,12 @@ mod stream;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::alpaca::Alpaca;
-use brokerdesk_core::brokers::{
-    Broker, BrokerError, ConnectorConfig, OrderRequest, OrderSide, OrderStatus, OrderType,
-};
+use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide, OrderStatus};
+use brokerdesk_core::trading::OrderDraft;
 use brokerdesk_core::Secret;
 use brokerdesk_sim::alpaca::{router, SimState};
 use brokerdesk_sim::{Faults, SimServer};
+use rust_decimal_macros::dec;
 
 const KEY: &str = "PKTESTKEY9876543210ZZ";
 const SECRET: &str = "test-alpaca-secret-abcdefghijklmnopqrstuvwxyz";
@@ -81,7 +81,7 @@ async fn verify_and_list_accounts_read_the_one_account() {
     );
     assert_eq!(
         (summary.balance, summary.equity, summary.buying_power),
-        (100_000.0, 100_000.0, 100_000.0)
+        (dec!(100_000.0), dec!(100_000.0), dec!(100_000.0))
     );
     let accounts = alpaca.list_accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
@@ -97,9 +97,9 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
     let (server, state) = sim().await;
     let alpaca = connector(&server);
     state.set_price("AAPL", 200.0);
-    let ask = state.quote("AAPL").unwrap().ask;
+    let ask = common::sim_price(state.quote("AAPL").unwrap().ask);
     let placed = alpaca
-        .place_order(&order("coid-1", OrderSide::Buy, 10.0, None))
+        .place_order(&order("coid-1", OrderSide::Buy, dec!(10.0), None))
         .await
         .unwrap();
     assert_eq!(placed.status, OrderStatus::Filled);
@@ -109,7 +109,7 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
             placed.filled_quantity,
             placed.avg_fill_price
         ),
-        (10.0, 10.0, Some(ask))
+        (dec!(10.0), dec!(10.0), Some(ask))
     );
     assert_eq!(placed.client_order_id.as_deref(), Some("coid-1"));
     assert_eq!(placed.broker_status, "filled");
@@ -127,21 +127,21 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
     assert_eq!(positions.len(), 1);
     assert_eq!(
         (positions[0].symbol.as_str(), positions[0].quantity),
-        ("AAPL", 10.0)
+        ("AAPL", dec!(10.0))
     );
     assert_eq!(positions[0].avg_price, Some(ask));
     let summary = alpaca.verify().await.unwrap();
-    assert!((summary.balance - (100_000.0 - 10.0 * ask)).abs() < 1e-6);
+    assert!((summary.balance - (dec!(100_000.0) - dec!(10.0) * ask)).abs() < dec!(0.000001));
 
     let sold = alpaca
-        .place_order(&order("coid-2", OrderSide::Sell, 4.0, None))
+        .place_order(&order("coid-2", OrderSide::Sell, dec!(4.0), None))
         .await
         .unwrap();
     assert_eq!(
         (sold.side, sold.status),
         (OrderSide::Sell, OrderStatus::Filled)
     );
-    assert_eq!(alpaca.positions().await.unwrap()[0].quantity, 6.0);
+    assert_eq!(alpaca.positions().await.unwrap()[0].quantity, dec!(6.0));
 }
 
 #[tokio::test]
@@ -150,14 +150,19 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
     let alpaca = connector(&server);
     state.set_price("AAPL", 200.0);
     let placed = alpaca
-        .place_order(&order("lim-1", OrderSide::Buy, 2.5, Some(150.0)))
+        .place_order(&order(
+            "lim-1",
+            OrderSide::Buy,
+            dec!(2.5),
+            Some(dec!(150.0)),
+        ))
         .await
         .unwrap();
     assert_eq!(
         (placed.status, placed.filled_quantity),
-        (OrderStatus::Open, 0.0)
+        (OrderStatus::Open, dec!(0.0))
     );
-    assert_eq!(placed.quantity, 2.5);
+    assert_eq!(placed.quantity, dec!(2.5));
     let open = alpaca.open_orders().await.unwrap();
     assert_eq!(
         open.iter()
@@ -197,7 +202,7 @@ async fn order_ids_work_without_hyphens_and_malformed_ones_are_refused() {
     let (server, _state) = sim().await;
     let alpaca = connector(&server);
     let placed = alpaca
-        .place_order(&order("hy-1", OrderSide::Buy, 1.0, Some(1.0)))
+        .place_order(&order("hy-1", OrderSide::Buy, dec!(1.0), Some(dec!(1.0))))
         .await
         .unwrap();
     let simple = placed.broker_order_id.replace('-', "");
@@ -226,11 +231,11 @@ async fn alpaca_refusals_are_rejections_with_their_codes() {
     let alpaca = connector(&server);
     state.set_price("AAPL", 200.0);
     alpaca
-        .place_order(&order("dup", OrderSide::Buy, 1.0, None))
+        .place_order(&order("dup", OrderSide::Buy, dec!(1.0), None))
         .await
         .unwrap();
     let dup = err(alpaca
-        .place_order(&order("dup", OrderSide::Buy, 1.0, None))
+        .place_order(&order("dup", OrderSide::Buy, dec!(1.0), None))
         .await);
     assert_eq!(
         dup,
@@ -244,7 +249,7 @@ async fn alpaca_refusals_are_rejections_with_their_codes() {
 
     // $200 × 1000 > $100,000: a 403 with a code is a rejection, not an auth failure.
     match err(alpaca
-        .place_order(&order("big", OrderSide::Buy, 1000.0, None))
+        .place_order(&order("big", OrderSide::Buy, dec!(1000.0), None))
         .await)
     {
         BrokerError::Rejected {
@@ -260,7 +265,7 @@ async fn alpaca_refusals_are_rejections_with_their_codes() {
         e => panic!("expected Rejected, got {e:?}"),
     }
     match err(alpaca
-        .place_order(&order("short", OrderSide::Sell, 5.0, None))
+        .place_order(&order("short", OrderSide::Sell, dec!(5.0), None))
         .await)
     {
         BrokerError::Rejected {
@@ -278,7 +283,7 @@ async fn alpaca_refusals_are_rejections_with_their_codes() {
     }
     let long_id = "x".repeat(129);
     match err(alpaca
-        .place_order(&order(&long_id, OrderSide::Buy, 1.0, None))
+        .place_order(&order(&long_id, OrderSide::Buy, dec!(1.0), None))
         .await)
     {
         BrokerError::Rejected {
@@ -288,19 +293,15 @@ async fn alpaca_refusals_are_rejections_with_their_codes() {
         } => assert!(message.contains("128"), "{message}"),
         e => panic!("expected Rejected, got {e:?}"),
     }
-    // Refused before sending: nothing a broker could accept.
-    let bad = err(alpaca
-        .place_order(&order("nan", OrderSide::Buy, f64::NAN, None))
-        .await);
-    assert!(matches!(bad, BrokerError::Rejected { status: 0, .. }));
-    let no_price = OrderRequest {
-        order_type: OrderType::Limit,
-        ..order("np", OrderSide::Buy, 1.0, None)
-    };
-    assert!(matches!(
-        err(alpaca.place_order(&no_price).await),
-        BrokerError::Rejected { status: 0, .. }
-    ));
+    // Refused before any broker is called: an `OrderIntent` cannot hold them.
+    assert_eq!(
+        common::refused(&OrderDraft::market("AAPL", OrderSide::Buy, "NaN")),
+        [("quantity".to_string(), "invalid".to_string())]
+    );
+    assert_eq!(
+        common::refused(&OrderDraft::limit("AAPL", OrderSide::Buy, "1", "")),
+        [("price".to_string(), "required".to_string())]
+    );
 }
 
 #[tokio::test]
@@ -313,7 +314,7 @@ async fn a_blocked_account_verifies_but_cannot_trade() {
         "cash (trading blocked)"
     );
     match err(alpaca
-        .place_order(&order("blocked", OrderSide::Buy, 1.0, None))
+        .place_order(&order("blocked", OrderSide::Buy, dec!(1.0), None))
         .await)
     {
         BrokerError::Rejected {

@@ -15,14 +15,15 @@ mod quote_stream;
 mod stream;
 mod stream_parse;
 
+use rust_decimal_macros::dec;
 use std::time::Duration;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::ibkr::Ibkr;
 use brokerdesk_core::brokers::{
-    Broker, BrokerError, ConnectorConfig, OrderRequest, OrderSide, OrderState, OrderStatus,
-    OrderType,
+    Broker, BrokerError, ConnectorConfig, OrderSide, OrderState, OrderStatus,
 };
+use brokerdesk_core::trading::{OrderDraft, OrderIntent};
 use brokerdesk_sim::ibkr::{router, Settings, SimState};
 use brokerdesk_sim::{Faults, SimServer};
 
@@ -84,7 +85,7 @@ async fn verify_reads_the_summary_and_list_accounts_the_portfolio_accounts() {
     );
     assert_eq!(
         (summary.balance, summary.equity, summary.buying_power),
-        (100_000.0, 100_000.0, 400_000.0)
+        (dec!(100_000.0), dec!(100_000.0), dec!(400_000.0))
     );
     let accounts = ibkr.list_accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
@@ -115,7 +116,7 @@ async fn a_market_order_confirmed_twice_fills_and_becomes_a_position() {
     state.set_price("AAPL", 200.0);
     let requests_before = server.faults().requests();
     let placed = ibkr
-        .place_order(&order("coid-1", OrderSide::Buy, 10.0, None))
+        .place_order(&order("coid-1", OrderSide::Buy, dec!(10.0), None))
         .await
         .unwrap();
     // accounts, secdef search, place, reply, reply, status.
@@ -130,7 +131,7 @@ async fn a_market_order_confirmed_twice_fills_and_becomes_a_position() {
             placed.filled_quantity,
             placed.avg_fill_price
         ),
-        (10.0, 10.0, Some(200.0))
+        (dec!(10.0), dec!(10.0), Some(dec!(200.0)))
     );
     assert_eq!(placed.client_order_id.as_deref(), Some("coid-1"));
     assert_eq!(
@@ -163,23 +164,23 @@ async fn a_market_order_confirmed_twice_fills_and_becomes_a_position() {
     assert_eq!(positions.len(), 1);
     assert_eq!(
         (positions[0].symbol.as_str(), positions[0].quantity),
-        ("AAPL", 10.0)
+        ("AAPL", dec!(10.0))
     );
-    assert_eq!(positions[0].avg_price, Some(200.0));
+    assert_eq!(positions[0].avg_price, Some(dec!(200.0)));
     let summary = ibkr.verify().await.unwrap();
-    assert!((summary.balance - 98_000.0).abs() < 1e-6);
+    assert!((summary.balance - dec!(98_000.0)).abs() < dec!(0.000001));
 
     // Suppressed questions are not asked: place, status (accounts and conid are known).
     ibkr.suppress_questions(&["o163", "o354"]).await.unwrap();
     let sold = ibkr
-        .place_order(&order("coid-2", OrderSide::Sell, 4.0, None))
+        .place_order(&order("coid-2", OrderSide::Sell, dec!(4.0), None))
         .await
         .unwrap();
     assert_eq!(
         (sold.side, sold.status),
         (OrderSide::Sell, OrderStatus::Filled)
     );
-    assert_eq!(ibkr.positions().await.unwrap()[0].quantity, 6.0);
+    assert_eq!(ibkr.positions().await.unwrap()[0].quantity, dec!(6.0));
 }
 
 #[tokio::test]
@@ -188,12 +189,17 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
     let ibkr = connector(&server);
     state.set_price("AAPL", 200.0);
     let placed = ibkr
-        .place_order(&order("lim-1", OrderSide::Buy, 3.0, Some(150.0)))
+        .place_order(&order(
+            "lim-1",
+            OrderSide::Buy,
+            dec!(3.0),
+            Some(dec!(150.0)),
+        ))
         .await
         .unwrap();
     assert_eq!(
         (placed.status, placed.filled_quantity),
-        (OrderStatus::Open, 0.0)
+        (OrderStatus::Open, dec!(0.0))
     );
     let open = ibkr.open_orders().await.unwrap();
     assert_eq!(open.len(), 1);
@@ -230,12 +236,12 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
 async fn ibkr_refusals_are_rejections() {
     let (server, state) = sim().await;
     let ibkr = connector(&server);
-    ibkr.place_order(&order("dup", OrderSide::Buy, 1.0, None))
+    ibkr.place_order(&order("dup", OrderSide::Buy, dec!(1.0), None))
         .await
         .unwrap();
     // IBKR answers 200 with an {"error"} body.
     let dup = err(
-        ibkr.place_order(&order("dup", OrderSide::Buy, 1.0, None))
+        ibkr.place_order(&order("dup", OrderSide::Buy, dec!(1.0), None))
             .await,
         &state,
     );
@@ -249,28 +255,22 @@ async fn ibkr_refusals_are_rejections() {
         }
     );
     assert!(!dup.retryable());
-    let unknown = OrderRequest {
-        symbol: "NOPE".into(),
-        ..order("u", OrderSide::Buy, 1.0, None)
-    };
+    let unknown =
+        OrderIntent::check(&OrderDraft::market("NOPE", OrderSide::Buy, "1").with_client_id("u"))
+            .unwrap();
     assert!(matches!(
         err(ibkr.place_order(&unknown).await, &state),
         BrokerError::Rejected { .. }
     ));
-    let nan = err(
-        ibkr.place_order(&order("nan", OrderSide::Buy, f64::NAN, None))
-            .await,
-        &state,
+    // Refused before any broker is called: an `OrderIntent` cannot hold them.
+    assert_eq!(
+        common::refused(&OrderDraft::market("AAPL", OrderSide::Buy, "NaN")),
+        [("quantity".to_string(), "invalid".to_string())]
     );
-    assert!(matches!(nan, BrokerError::Rejected { status: 0, .. }));
-    let no_price = OrderRequest {
-        order_type: OrderType::Limit,
-        ..order("np", OrderSide::Buy, 1.0, None)
-    };
-    assert!(matches!(
-        err(ibkr.place_order(&no_price).await, &state),
-        BrokerError::Rejected { status: 0, .. }
-    ));
+    assert_eq!(
+        common::refused(&OrderDraft::limit("AAPL", OrderSide::Buy, "1", "")),
+        [("price".to_string(), "required".to_string())]
+    );
 }
 
 #[tokio::test]
@@ -283,7 +283,7 @@ async fn six_confirmation_questions_are_too_many() {
     let q: Vec<(&str, &str)> = q.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     state.set_questions(&q);
     match err(
-        ibkr.place_order(&order("q6", OrderSide::Buy, 1.0, None))
+        ibkr.place_order(&order("q6", OrderSide::Buy, dec!(1.0), None))
             .await,
         &state,
     ) {
@@ -375,7 +375,7 @@ async fn no_bridge_is_recovered_with_ssodh_init() {
     ibkr.verify().await.unwrap();
     state.close_bridge();
     let placed = ibkr
-        .place_order(&order("nb-1", OrderSide::Buy, 1.0, None))
+        .place_order(&order("nb-1", OrderSide::Buy, dec!(1.0), None))
         .await
         .unwrap();
     assert_eq!(placed.status, OrderStatus::Filled);

@@ -11,14 +11,15 @@ mod failures;
 mod quotes;
 mod stream;
 
+use rust_decimal_macros::dec;
 use std::sync::Arc;
 use std::time::Duration;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::oanda::Oanda;
-use brokerdesk_core::brokers::{
-    Broker, BrokerError, ConnectorConfig, OrderRequest, OrderSide, OrderStatus, OrderType,
-};
+use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide, OrderStatus};
+use brokerdesk_core::trading::{OrderDraft, OrderIntent, TimeInForce};
+use brokerdesk_core::Decimal;
 use brokerdesk_core::Secret;
 use brokerdesk_sim::oanda::{router, SimState, DEMO_ACCOUNTS, DEMO_TOKEN};
 use brokerdesk_sim::{Faults, SimServer};
@@ -74,23 +75,23 @@ pub fn assert_clean(e: &BrokerError) {
     }
 }
 
-pub fn order(coid: &str, symbol: &str, side: OrderSide, qty: f64) -> OrderRequest {
-    OrderRequest {
-        client_order_id: coid.into(),
-        symbol: symbol.into(),
-        side,
-        quantity: qty,
-        order_type: OrderType::Market,
-        limit_price: None,
-    }
+pub fn order(coid: &str, symbol: &str, side: OrderSide, qty: Decimal) -> OrderIntent {
+    let draft = OrderDraft::market(symbol, side, &qty.to_string()).with_client_id(coid);
+    OrderIntent::check(&draft).unwrap()
 }
 
-pub fn limit(coid: &str, symbol: &str, side: OrderSide, qty: f64, price: f64) -> OrderRequest {
-    OrderRequest {
-        order_type: OrderType::Limit,
-        limit_price: Some(price),
-        ..order(coid, symbol, side, qty)
-    }
+/// A limit order, good till cancelled (OANDA's usual for pending orders).
+pub fn limit(
+    coid: &str,
+    symbol: &str,
+    side: OrderSide,
+    qty: Decimal,
+    price: Decimal,
+) -> OrderIntent {
+    let mut draft =
+        OrderDraft::limit(symbol, side, &qty.to_string(), &price.to_string()).with_client_id(coid);
+    draft.time_in_force = TimeInForce::Gtc;
+    OrderIntent::check(&draft).unwrap()
 }
 
 #[tokio::test]
@@ -101,9 +102,9 @@ async fn verify_returns_the_configured_accounts_summary() {
     assert_eq!(s.account_last4, "-001");
     assert_eq!(
         (s.currency.as_str(), s.balance, s.equity),
-        ("USD", 100_000.0, 100_000.0)
+        ("USD", dec!(100_000.0), dec!(100_000.0))
     );
-    assert_eq!(s.buying_power, 5_000_000.0, "free margin at 50:1");
+    assert_eq!(s.buying_power, dec!(5_000_000.0), "free margin at 50:1");
 }
 
 #[tokio::test]
@@ -157,17 +158,20 @@ async fn a_market_order_fills_and_shows_in_positions() {
     let sim = sim().await;
     let oanda = connector(&sim);
     let buy = oanda
-        .place_order(&order("mkt-1", "EUR_USD", OrderSide::Buy, 100.0))
+        .place_order(&order("mkt-1", "EUR_USD", OrderSide::Buy, dec!(100.0)))
         .await
         .unwrap();
     assert_eq!(
         (buy.status, buy.broker_status.as_str()),
         (OrderStatus::Filled, "FILLED")
     );
-    assert_eq!((buy.quantity, buy.filled_quantity), (100.0, 100.0));
+    assert_eq!(
+        (buy.quantity, buy.filled_quantity),
+        (dec!(100.0), dec!(100.0))
+    );
     assert_eq!(buy.client_order_id.as_deref(), Some("mkt-1"));
     let price = buy.avg_fill_price.expect("a fill price");
-    assert!((1.0..1.2).contains(&price), "{price}");
+    assert!((dec!(1.0)..dec!(1.2)).contains(&price), "{price}");
 
     let got = oanda.get_order(&buy.broker_order_id).await.unwrap();
     assert_eq!(
@@ -181,11 +185,11 @@ async fn a_market_order_fills_and_shows_in_positions() {
     );
 
     oanda
-        .place_order(&order("mkt-2", "EUR_USD", OrderSide::Sell, 40.0))
+        .place_order(&order("mkt-2", "EUR_USD", OrderSide::Sell, dec!(40.0)))
         .await
         .unwrap();
     oanda
-        .place_order(&order("mkt-3", "USD_JPY", OrderSide::Sell, 50.0))
+        .place_order(&order("mkt-3", "USD_JPY", OrderSide::Sell, dec!(50.0)))
         .await
         .unwrap();
     let mut positions = oanda.positions().await.unwrap();
@@ -194,7 +198,7 @@ async fn a_market_order_fills_and_shows_in_positions() {
         .iter()
         .map(|p| (p.symbol.as_str(), p.quantity))
         .collect();
-    assert_eq!(summary, [("EUR_USD", 60.0), ("USD_JPY", -50.0)]);
+    assert_eq!(summary, [("EUR_USD", dec!(60.0)), ("USD_JPY", -dec!(50.0))]);
     assert_eq!(positions[0].avg_price, Some(price));
     assert!(positions.iter().all(|p| p.unrealized_pl.is_some()));
     assert!(
@@ -208,12 +212,18 @@ async fn a_limit_order_rests_until_cancelled() {
     let sim = sim().await;
     let oanda = connector(&sim);
     let placed = oanda
-        .place_order(&limit("lmt-1", "EUR_USD", OrderSide::Buy, 1000.0, 0.5))
+        .place_order(&limit(
+            "lmt-1",
+            "EUR_USD",
+            OrderSide::Buy,
+            dec!(1000.0),
+            dec!(0.5),
+        ))
         .await
         .unwrap();
     assert_eq!(
         (placed.status, placed.filled_quantity),
-        (OrderStatus::Open, 0.0)
+        (OrderStatus::Open, dec!(0.0))
     );
 
     let open = oanda.open_orders().await.unwrap();
@@ -250,12 +260,12 @@ async fn a_retried_submission_is_refused_and_the_original_found_by_client_id() {
     let sim = sim().await;
     let oanda = connector(&sim);
     let first = oanda
-        .place_order(&order("coid-retry", "GBP_USD", OrderSide::Buy, 10.0))
+        .place_order(&order("coid-retry", "GBP_USD", OrderSide::Buy, dec!(10.0)))
         .await
         .unwrap();
     // The caller did not see the answer and submits again with the same client order id.
     let retry = oanda
-        .place_order(&order("coid-retry", "GBP_USD", OrderSide::Buy, 10.0))
+        .place_order(&order("coid-retry", "GBP_USD", OrderSide::Buy, dec!(10.0)))
         .await
         .unwrap_err();
     match &retry {
@@ -276,7 +286,7 @@ async fn a_retried_submission_is_refused_and_the_original_found_by_client_id() {
     );
     assert_eq!(
         oanda.positions().await.unwrap()[0].quantity,
-        10.0,
+        dec!(10.0),
         "filled once"
     );
     assert_eq!(
@@ -290,7 +300,7 @@ async fn oanda_refusals_are_rejections() {
     let sim = sim().await;
     let oanda = connector(&sim);
     let bad = oanda
-        .place_order(&order("bad-1", "XAU_XYZ", OrderSide::Buy, 1.0))
+        .place_order(&order("bad-1", "XAU_XYZ", OrderSide::Buy, dec!(1.0)))
         .await
         .unwrap_err();
     assert!(
@@ -300,7 +310,7 @@ async fn oanda_refusals_are_rejections() {
 
     assert!(sim.state.set_halted("USD_JPY", true));
     let halted = oanda
-        .place_order(&order("halt-1", "USD_JPY", OrderSide::Buy, 1.0))
+        .place_order(&order("halt-1", "USD_JPY", OrderSide::Buy, dec!(1.0)))
         .await
         .unwrap_err();
     assert!(
@@ -310,7 +320,7 @@ async fn oanda_refusals_are_rejections() {
 
     assert!(sim.state.set_balance(ACCOUNT, 10.0));
     let margin = oanda
-        .place_order(&order("big-1", "EUR_USD", OrderSide::Buy, 100_000.0))
+        .place_order(&order("big-1", "EUR_USD", OrderSide::Buy, dec!(100_000.0)))
         .await
         .unwrap_err();
     assert!(

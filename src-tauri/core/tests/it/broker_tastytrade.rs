@@ -17,12 +17,12 @@ mod stream;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tastytrade::Tastytrade;
-use brokerdesk_core::brokers::{
-    Broker, BrokerError, ConnectorConfig, OrderRequest, OrderSide, OrderStatus, OrderType,
-};
+use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide, OrderStatus};
+use brokerdesk_core::trading::OrderDraft;
 use brokerdesk_core::Secret;
 use brokerdesk_sim::tastytrade::{router, SimState};
 use brokerdesk_sim::{Faults, SimServer};
+use rust_decimal_macros::dec;
 
 const REFRESH: &str = "tt-test-refresh-token-0123456789abcdef";
 const CLIENT_SECRET: &str = "tt-test-client-secret-fedcba9876543210";
@@ -95,7 +95,7 @@ async fn verify_and_list_accounts_read_the_account_and_its_balances() {
     );
     assert_eq!(
         (s.balance, s.equity, s.buying_power),
-        (100_000.0, 100_000.0, 100_000.0)
+        (dec!(100_000.0), dec!(100_000.0), dec!(100_000.0))
     );
     let accounts = tt.list_accounts().await.unwrap();
     assert_eq!(accounts.len(), 1);
@@ -114,8 +114,9 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
     let tt = connector(&server);
     state.set_price("AAPL", 200.0);
     let (bid, ask) = state.quote("AAPL");
+    let (bid, ask) = (common::sim_price(bid), common::sim_price(ask));
     let placed = tt
-        .place_order(&order("coid-1", OrderSide::Buy, 10.0, None))
+        .place_order(&order("coid-1", OrderSide::Buy, dec!(10.0), None))
         .await
         .unwrap();
     assert_eq!(
@@ -128,7 +129,7 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
             placed.filled_quantity,
             placed.avg_fill_price
         ),
-        (10.0, 10.0, Some(ask))
+        (dec!(10.0), dec!(10.0), Some(ask))
     );
     assert_eq!(placed.client_order_id.as_deref(), Some("coid-1"));
     assert!(placed.broker_order_id.parse::<u64>().is_ok());
@@ -148,23 +149,26 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
             positions[0].quantity,
             positions[0].avg_price
         ),
-        ("AAPL", 10.0, Some(ask))
+        ("AAPL", dec!(10.0), Some(ask))
     );
     let pl = positions[0].unrealized_pl.unwrap();
-    assert!((pl - (200.0 - ask) * 10.0).abs() < 1e-6, "{pl}");
+    assert!(
+        (pl - (dec!(200.0) - ask) * dec!(10.0)).abs() < dec!(0.000001),
+        "{pl}"
+    );
     let s = tt.verify().await.unwrap();
-    assert!((s.balance - (100_000.0 - 10.0 * ask)).abs() < 1e-6);
+    assert!((s.balance - (dec!(100_000.0) - dec!(10.0) * ask)).abs() < dec!(0.000001));
 
     // Selling part of a long closes it ("Sell to Close"), at the bid.
     let sold = tt
-        .place_order(&order("coid-2", OrderSide::Sell, 4.0, None))
+        .place_order(&order("coid-2", OrderSide::Sell, dec!(4.0), None))
         .await
         .unwrap();
     assert_eq!(
         (sold.side, sold.status, sold.avg_fill_price),
         (OrderSide::Sell, OrderStatus::Filled, Some(bid))
     );
-    assert_eq!(tt.positions().await.unwrap()[0].quantity, 6.0);
+    assert_eq!(tt.positions().await.unwrap()[0].quantity, dec!(6.0));
     // Filled orders are not open ones, though `/orders/live` lists them for the day.
     assert!(tt.open_orders().await.unwrap().is_empty());
 }
@@ -175,7 +179,12 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
     let tt = connector(&server);
     state.set_price("AAPL", 200.0);
     let placed = tt
-        .place_order(&order("lim-1", OrderSide::Buy, 3.0, Some(150.0)))
+        .place_order(&order(
+            "lim-1",
+            OrderSide::Buy,
+            dec!(3.0),
+            Some(dec!(150.0)),
+        ))
         .await
         .unwrap();
     assert_eq!(
@@ -184,12 +193,15 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
             placed.broker_status.as_str(),
             placed.filled_quantity
         ),
-        (OrderStatus::Open, "Live", 0.0)
+        (OrderStatus::Open, "Live", dec!(0.0))
     );
     let open = tt.open_orders().await.unwrap();
     assert_eq!(open, vec![placed.clone()]);
     // 3 × 150 is reserved from buying power.
-    assert_eq!(tt.verify().await.unwrap().buying_power, 100_000.0 - 450.0);
+    assert_eq!(
+        tt.verify().await.unwrap().buying_power,
+        dec!(100_000.0) - dec!(450.0)
+    );
 
     tt.cancel_order(&placed.broker_order_id).await.unwrap();
     let after = tt.get_order(&placed.broker_order_id).await.unwrap();
@@ -229,7 +241,7 @@ async fn preflight_failures_are_rejections_and_actions_follow_the_position() {
     state.set_price("AAPL", 200.0);
     // $200 × 1000 > $100,000.
     let e = err(tt
-        .place_order(&order("big", OrderSide::Buy, 1000.0, None))
+        .place_order(&order("big", OrderSide::Buy, dec!(1000.0), None))
         .await);
     match &e {
         BrokerError::Rejected {
@@ -246,34 +258,33 @@ async fn preflight_failures_are_rejections_and_actions_follow_the_position() {
 
     // Flat, then sell: a short sale ("Sell to Open"); buying back closes it.
     let short = tt
-        .place_order(&order("s1", OrderSide::Sell, 5.0, None))
+        .place_order(&order("s1", OrderSide::Sell, dec!(5.0), None))
         .await
         .unwrap();
     assert_eq!(short.status, OrderStatus::Filled);
-    assert_eq!(tt.positions().await.unwrap()[0].quantity, -5.0);
+    assert_eq!(tt.positions().await.unwrap()[0].quantity, -dec!(5.0));
     // Buying 8 would close 5 and open 3: refused before sending.
-    let cross = err(tt.place_order(&order("x", OrderSide::Buy, 8.0, None)).await);
+    let cross = err(tt
+        .place_order(&order("x", OrderSide::Buy, dec!(8.0), None))
+        .await);
     assert!(
         matches!(&cross, BrokerError::Rejected { status: 0, message, .. } if message.contains("two orders")),
         "{cross:?}"
     );
-    tt.place_order(&order("b1", OrderSide::Buy, 5.0, None))
+    tt.place_order(&order("b1", OrderSide::Buy, dec!(5.0), None))
         .await
         .unwrap();
     assert!(tt.positions().await.unwrap().is_empty());
 
-    let bad = err(tt
-        .place_order(&order("nan", OrderSide::Buy, f64::NAN, None))
-        .await);
-    assert!(matches!(bad, BrokerError::Rejected { status: 0, .. }));
-    let no_price = OrderRequest {
-        order_type: OrderType::Limit,
-        ..order("np", OrderSide::Buy, 1.0, None)
-    };
-    assert!(matches!(
-        err(tt.place_order(&no_price).await),
-        BrokerError::Rejected { status: 0, .. }
-    ));
+    // Refused before any broker is called: an `OrderIntent` cannot hold them.
+    assert_eq!(
+        common::refused(&OrderDraft::market("AAPL", OrderSide::Buy, "NaN")),
+        [("quantity".to_string(), "invalid".to_string())]
+    );
+    assert_eq!(
+        common::refused(&OrderDraft::limit("AAPL", OrderSide::Buy, "1", "")),
+        [("price".to_string(), "required".to_string())]
+    );
 }
 
 #[tokio::test]

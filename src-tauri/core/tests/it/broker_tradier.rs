@@ -19,12 +19,12 @@ mod wire;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tradier::Tradier;
-use brokerdesk_core::brokers::{
-    Broker, BrokerError, ConnectorConfig, OrderRequest, OrderSide, OrderStatus, OrderType,
-};
+use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide, OrderStatus};
+use brokerdesk_core::trading::{OrderDraft, OrderIntent};
 use brokerdesk_core::Secret;
 use brokerdesk_sim::tradier::{router, AccountType, SimState};
 use brokerdesk_sim::{Faults, SimServer};
+use rust_decimal_macros::dec;
 
 const TOKEN: &str = "test-tradier-token-0123456789abcdefXYZ";
 const ACCOUNT: &str = "VA11112222";
@@ -105,7 +105,7 @@ async fn verify_and_list_accounts_read_the_profile_and_balances() {
     );
     assert_eq!(
         (s.balance, s.equity, s.buying_power),
-        (100_000.0, 100_000.0, 200_000.0)
+        (dec!(100_000.0), dec!(100_000.0), dec!(200_000.0))
     );
     // One account: the profile's `account` is an object.
     let accounts = tradier.list_accounts().await.unwrap();
@@ -145,7 +145,7 @@ async fn a_token_with_several_accounts_needs_one_chosen() {
     let s = cash.verify().await.unwrap();
     assert_eq!(
         (s.account_type.as_str(), s.buying_power),
-        ("cash", 100_000.0)
+        ("cash", dec!(100_000.0))
     );
     let other = Tradier::new(config(&sim, Some("VA99998888"), TOKEN)).unwrap();
     match err(other.verify().await) {
@@ -173,9 +173,9 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
     );
 
     sim.state.set_price("AAPL", 200.0);
-    let ask = sim.state.quote("AAPL").unwrap().ask;
+    let ask = common::sim_price(sim.state.quote("AAPL").unwrap().ask);
     let placed = tradier
-        .place_order(&order("coid-1", OrderSide::Buy, 10.0, None))
+        .place_order(&order("coid-1", OrderSide::Buy, dec!(10.0), None))
         .await
         .unwrap();
     assert_eq!(
@@ -188,7 +188,7 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
             placed.filled_quantity,
             placed.avg_fill_price
         ),
-        (10.0, 10.0, Some(ask))
+        (dec!(10.0), dec!(10.0), Some(ask))
     );
     assert_eq!(placed.client_order_id.as_deref(), Some("coid-1"));
 
@@ -205,21 +205,21 @@ async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
     assert_eq!(positions.len(), 1);
     assert_eq!(
         (positions[0].symbol.as_str(), positions[0].quantity),
-        ("AAPL", 10.0)
+        ("AAPL", dec!(10.0))
     );
-    assert!((positions[0].avg_price.unwrap() - ask).abs() < 1e-9);
+    assert!((positions[0].avg_price.unwrap() - ask).abs() < dec!(0.000000001));
     let s = tradier.verify().await.unwrap();
-    assert!((s.balance - (100_000.0 - 10.0 * ask)).abs() < 1e-6);
+    assert!((s.balance - (dec!(100_000.0) - dec!(10.0) * ask)).abs() < dec!(0.000001));
 
     let sold = tradier
-        .place_order(&order("coid-2", OrderSide::Sell, 4.0, None))
+        .place_order(&order("coid-2", OrderSide::Sell, dec!(4.0), None))
         .await
         .unwrap();
     assert_eq!(
         (sold.side, sold.status),
         (OrderSide::Sell, OrderStatus::Filled)
     );
-    assert_eq!(tradier.positions().await.unwrap()[0].quantity, 6.0);
+    assert_eq!(tradier.positions().await.unwrap()[0].quantity, dec!(6.0));
     // Filled orders are not open ones.
     assert!(tradier.open_orders().await.unwrap().is_empty());
 }
@@ -230,12 +230,17 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
     let tradier = connector(&sim);
     sim.state.set_price("AAPL", 200.0);
     let placed = tradier
-        .place_order(&order("lim-1", OrderSide::Buy, 3.0, Some(150.0)))
+        .place_order(&order(
+            "lim-1",
+            OrderSide::Buy,
+            dec!(3.0),
+            Some(dec!(150.0)),
+        ))
         .await
         .unwrap();
     assert_eq!(
         (placed.status, placed.filled_quantity),
-        (OrderStatus::Open, 0.0)
+        (OrderStatus::Open, dec!(0.0))
     );
     assert_eq!(
         placed.avg_fill_price, None,
@@ -260,7 +265,7 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
     assert!(e.to_string().contains("finalized state: canceled"), "{e}");
     assert!(!e.retryable());
     let filled = tradier
-        .place_order(&order("mkt", OrderSide::Buy, 1.0, None))
+        .place_order(&order("mkt", OrderSide::Buy, dec!(1.0), None))
         .await
         .unwrap();
     let e = err(tradier.cancel_order(&filled.broker_order_id).await);
@@ -284,7 +289,7 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
 async fn a_retried_placement_returns_the_order_already_placed() {
     let sim = sim().await;
     let tradier = connector(&sim);
-    let req = order("retry-1", OrderSide::Buy, 2.0, Some(100.0));
+    let req = order("retry-1", OrderSide::Buy, dec!(2.0), Some(dec!(100.0)));
     let first = tradier.place_order(&req).await.unwrap();
     let again = tradier.place_order(&req).await.unwrap();
     assert_eq!(again, first);
@@ -296,7 +301,12 @@ async fn client_order_ids_travel_as_sanitised_tags() {
     let sim = sim().await;
     let tradier = connector(&sim);
     let placed = tradier
-        .place_order(&order("desk/order_1.a", OrderSide::Buy, 1.0, Some(1.0)))
+        .place_order(&order(
+            "desk/order_1.a",
+            OrderSide::Buy,
+            dec!(1.0),
+            Some(dec!(1.0)),
+        ))
         .await
         .unwrap();
     assert_eq!(placed.client_order_id.as_deref(), Some("desk/order_1.a"));
@@ -313,7 +323,7 @@ async fn client_order_ids_travel_as_sanitised_tags() {
     // Tags are cut to 255 characters.
     let long = "L".repeat(300);
     let placed = tradier
-        .place_order(&order(&long, OrderSide::Buy, 1.0, Some(1.0)))
+        .place_order(&order(&long, OrderSide::Buy, dec!(1.0), Some(dec!(1.0))))
         .await
         .unwrap();
     let fetched = tradier.get_order(&placed.broker_order_id).await.unwrap();
@@ -327,7 +337,7 @@ async fn tradier_refusals_are_rejections() {
     sim.state.set_price("AAPL", 200.0);
     // $200 × 1,001 > $200,000 of buying power.
     let e = err(tradier
-        .place_order(&order("big", OrderSide::Buy, 1001.0, None))
+        .place_order(&order("big", OrderSide::Buy, dec!(1001.0), None))
         .await);
     assert!(
         matches!(&e, BrokerError::Rejected { status: 400, code, .. } if code == "validation"),
@@ -335,33 +345,34 @@ async fn tradier_refusals_are_rejections() {
     );
     assert!(e.to_string().contains("buying power"), "{e}");
     let e = err(tradier
-        .place_order(&order("naked", OrderSide::Sell, 1.0, None))
+        .place_order(&order("naked", OrderSide::Sell, dec!(1.0), None))
         .await);
     assert!(
         matches!(e, BrokerError::Rejected { status: 400, .. }),
         "{e:?}"
     );
-    let unknown = OrderRequest {
-        symbol: "NOPE".into(),
-        ..order("sym", OrderSide::Buy, 1.0, None)
-    };
+    let unknown =
+        OrderIntent::check(&OrderDraft::market("NOPE", OrderSide::Buy, "1").with_client_id("sym"))
+            .unwrap();
     let e = err(tradier.place_order(&unknown).await);
     assert!(e.to_string().contains("NOPE"), "{e}");
 
-    // Refused before sending.
-    for bad in [
-        order("frac", OrderSide::Buy, 1.5, None),
-        order("nan", OrderSide::Buy, f64::NAN, None),
-        OrderRequest {
-            order_type: OrderType::Limit,
-            ..order("np", OrderSide::Buy, 1.0, None)
-        },
-    ] {
-        let e = err(tradier.place_order(&bad).await);
-        assert!(
-            matches!(e, BrokerError::Rejected { status: 0, .. }),
-            "{e:?}"
-        );
-    }
+    // Refused before sending: Tradier trades whole shares.
+    let e = err(tradier
+        .place_order(&order("frac", OrderSide::Buy, dec!(1.5), None))
+        .await);
+    assert!(
+        matches!(e, BrokerError::Rejected { status: 0, .. }),
+        "{e:?}"
+    );
+    // Refused before any broker is called: an `OrderIntent` cannot hold them.
+    assert_eq!(
+        common::refused(&OrderDraft::market("AAPL", OrderSide::Buy, "NaN")),
+        [("quantity".to_string(), "invalid".to_string())]
+    );
+    assert_eq!(
+        common::refused(&OrderDraft::limit("AAPL", OrderSide::Buy, "1", "")),
+        [("price".to_string(), "required".to_string())]
+    );
     assert!(tradier.open_orders().await.unwrap().is_empty());
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
 use brokerdesk_core::audit::{AuditEvent, AuditFilter};
 use brokerdesk_core::vault::keychain::MemoryKeyStore;
-use brokerdesk_core::{Brokerdesk, Secret};
+use brokerdesk_core::{Brokerdesk, Decimal, Secret};
 use brokerdesk_sim::{oanda, Faults, SimServer};
 
 const TOKEN: &str = "sim-oanda-token-0123456789abcdef";
@@ -47,7 +47,7 @@ async fn verify_reports_the_account_and_audits_refusals() {
     let summary = bd.account_verify(&good.id).await.unwrap();
     assert_eq!(summary.account_id, "101-004-1234567-001");
     assert_eq!(summary.account_last4, "-001");
-    assert!(summary.balance > 0.0 && summary.equity > 0.0);
+    assert!(summary.balance > Decimal::ZERO && summary.equity > Decimal::ZERO);
 
     let bad = bd
         .account_add(account("Bad", "wrong-token-0123456789", &sim))

@@ -43,7 +43,7 @@ const seeded = (id: "acc_ftmo" | "acc_alpaca") => (id === "acc_ftmo" ? FTMO : AL
 /** What account_add / account_update resolve with when the backend did not check (paper, nothing changed). */
 const skipped = (account: Account): SavedAccount => ({ account, check: { status: "skipped", reason: "nothing the broker checks has changed" } });
 
-const SUMMARY = { accountId: "101-004-7654321-001", accountLast4: "-001", accountType: "margin", currency: "USD", balance: 100000, equity: 100412.57, buyingPower: 97240.18 };
+const SUMMARY = { accountId: "101-004-7654321-001", accountLast4: "-001", accountType: "margin", currency: "USD", balance: "100000", equity: "100412.57", buyingPower: "97240.18" };
 
 /** The text of the elements an input's aria-describedby points at. */
 const description = (el: HTMLElement) =>

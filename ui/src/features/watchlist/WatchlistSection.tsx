@@ -285,8 +285,8 @@ const WatchlistRow = memo(function WatchlistRow({ accountName, symbol, row, noti
   const dir = row?.direction ?? null;
   // Two identical animations, alternated, so every move restarts the flash.
   const flash = row && dir && row.moves > 0 && !stale ? ` wl-flash-${dir}-${row.moves % 2}` : "";
-  const price = (v: number | null | undefined) => formatPrice(v ?? null, d);
-  const empty = (v: number | null | undefined) => (v === null || v === undefined ? " is-empty" : "");
+  const price = (v: string | null | undefined) => formatPrice(v ?? null, d);
+  const empty = (v: string | null | undefined) => (v === null || v === undefined ? " is-empty" : "");
   return (
     <>
       <tr

@@ -11,6 +11,7 @@ use super::model::{
     AccountInput, BrokerKind, CredentialField, Environment, PropFirmPreset, TradingHours,
 };
 use crate::error::{FieldCode, FieldError};
+use crate::money::Decimal;
 use crate::secret::Secret;
 
 pub const MAX_NAME_CHARS: usize = 64;
@@ -350,9 +351,9 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn check_pct(errs: &mut Vec<FieldError>, path: &str, v: Option<f64>, label: &str) {
+fn check_pct(errs: &mut Vec<FieldError>, path: &str, v: Option<Decimal>, label: &str) {
     if let Some(x) = v {
-        if !x.is_finite() || x <= 0.0 || x > 100.0 {
+        if x <= Decimal::ZERO || x > Decimal::ONE_HUNDRED {
             errs.push(FieldError::new(
                 path,
                 FieldCode::OutOfRange,
@@ -440,7 +441,7 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
         }
     }
     if let Some(q) = r.max_qty {
-        if !q.is_finite() || q <= 0.0 || q > 1e9 {
+        if q <= Decimal::ZERO || q > Decimal::from(1_000_000_000) {
             errs.push(FieldError::new(
                 "risk.maxQty",
                 FieldCode::OutOfRange,
@@ -449,7 +450,7 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
         }
     }
     if let Some(l) = r.max_leverage {
-        if !l.is_finite() || !(1.0..=1000.0).contains(&l) {
+        if !(Decimal::ONE..=Decimal::ONE_THOUSAND).contains(&l) {
             errs.push(FieldError::new(
                 "risk.maxLeverage",
                 FieldCode::OutOfRange,
@@ -458,7 +459,7 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
         }
     }
     if let Some(c) = r.max_correlation {
-        if !c.is_finite() || !(0.0..=1.0).contains(&c) {
+        if !(Decimal::ZERO..=Decimal::ONE).contains(&c) {
             errs.push(FieldError::new(
                 "risk.maxCorrelation",
                 FieldCode::OutOfRange,

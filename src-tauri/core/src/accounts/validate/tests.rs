@@ -1,5 +1,6 @@
 use super::*;
 use crate::accounts::model::{CredentialsInput, RiskLimits, Timeframe};
+use rust_decimal_macros::dec;
 
 fn oanda() -> AccountInput {
     let mut a = AccountInput::new("FX main", BrokerKind::Oanda, Environment::Practice);
@@ -55,13 +56,13 @@ fn every_problem_is_reported_with_its_field() {
     a.rest_url = Some("http://broker.example.com".into());
     a.stream_url = Some("ftp://x".into());
     a.broker_account_id = Some("bad id!".into());
-    a.prop_firm.max_daily_loss_pct = Some(150.0);
+    a.prop_firm.max_daily_loss_pct = Some(dec!(150.0));
     a.risk = RiskLimits {
-        max_leverage: Some(0.5),
-        max_correlation: Some(1.5),
+        max_leverage: Some(dec!(0.5)),
+        max_correlation: Some(dec!(1.5)),
         max_open_positions: Some(0),
-        max_qty: Some(-1.0),
-        max_position_size_pct: Some(0.0),
+        max_qty: Some(dec!(-1.0)),
+        max_position_size_pct: Some(dec!(0.0)),
         require_stop_loss: true,
     };
     a.instruments = vec!["EUR USD".into()];
@@ -178,20 +179,20 @@ fn presets_fill_and_adjusted_presets_become_custom() {
             a.prop_firm.max_total_loss_pct,
             a.prop_firm.profit_target_pct
         ),
-        (Some(5.0), Some(10.0), Some(10.0))
+        (Some(dec!(5.0)), Some(dec!(10.0)), Some(dec!(10.0)))
     );
 
     let mut b = oanda();
     b.prop_firm.preset = PropFirmPreset::Ftmo;
-    b.prop_firm.max_daily_loss_pct = Some(4.0);
-    b.prop_firm.max_total_loss_pct = Some(10.0);
-    b.prop_firm.profit_target_pct = Some(10.0);
+    b.prop_firm.max_daily_loss_pct = Some(dec!(4.0));
+    b.prop_firm.max_total_loss_pct = Some(dec!(10.0));
+    b.prop_firm.profit_target_pct = Some(dec!(10.0));
     validate(&mut b, &Context::Create).expect("valid");
     assert_eq!(b.prop_firm.preset, PropFirmPreset::Custom);
 
     let mut c = oanda();
-    c.prop_firm.max_daily_loss_pct = Some(12.0);
-    c.prop_firm.max_total_loss_pct = Some(10.0);
+    c.prop_firm.max_daily_loss_pct = Some(dec!(12.0));
+    c.prop_firm.max_total_loss_pct = Some(dec!(10.0));
     assert!(has(
         &codes(validate(&mut c, &Context::Create)),
         "propFirm.maxDailyLossPct",

@@ -32,13 +32,15 @@ use async_trait::async_trait;
 use self::http::AlpacaHttp;
 pub use self::http::RateLimit;
 use self::models::{Account, AlpacaPosition, Asset, NewOrder, Order};
+use self::models::{ExitPrice, StopPrice};
 pub use self::stream::{AlpacaStream, AlpacaStreamOptions, Encoding};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
-    OrderSide, OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
+    OrderState, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::stream::{InstrumentInfo, QuoteStream};
+use crate::trading::{OrderIntent, TimeInForce};
 
 /// Alpaca's cap on `GET /v2/orders?limit=`.
 const MAX_ORDERS: &str = "500";
@@ -201,38 +203,35 @@ impl Broker for Alpaca {
         }])
     }
 
-    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
-        let invalid = |message: &str| BrokerError::Rejected {
-            status: 0,
-            code: "invalid_order".into(),
-            message: message.into(),
-        };
-        if !order.quantity.is_finite() || order.quantity <= 0.0 {
-            return Err(invalid("the quantity must be a positive number"));
-        }
-        let limit_price = match (order.order_type, order.limit_price) {
-            (OrderType::Market, _) => None,
-            (OrderType::Limit, Some(p)) if p.is_finite() && p > 0.0 => {
-                Some(models::decimal_string(p))
-            }
-            (OrderType::Limit, _) => {
-                return Err(invalid("a limit order needs a positive limit price"))
-            }
+    async fn place_order(&self, order: &OrderIntent) -> Result<OrderState, BrokerError> {
+        let price = |p: Option<crate::money::Decimal>| p.map(models::decimal_string);
+        let order_class = match (order.stop_loss(), order.take_profit()) {
+            (Some(_), Some(_)) => Some("bracket"),
+            (Some(_), None) | (None, Some(_)) => Some("oto"),
+            (None, None) => None,
         };
         let body = NewOrder {
-            symbol: &order.symbol,
-            qty: models::decimal_string(order.quantity),
-            side: match order.side {
+            symbol: order.symbol(),
+            qty: models::decimal_string(order.quantity()),
+            side: match order.side() {
                 OrderSide::Buy => "buy",
                 OrderSide::Sell => "sell",
             },
-            kind: match order.order_type {
+            kind: match order.order_type() {
                 OrderType::Market => "market",
                 OrderType::Limit => "limit",
+                OrderType::Stop => "stop",
             },
-            time_in_force: "day",
-            client_order_id: &order.client_order_id,
-            limit_price,
+            time_in_force: match order.time_in_force() {
+                TimeInForce::Day => "day",
+                TimeInForce::Gtc => "gtc",
+            },
+            client_order_id: order.client_order_id(),
+            limit_price: price(order.limit_price()),
+            stop_price: price(order.stop_price()),
+            order_class,
+            take_profit: price(order.take_profit()).map(|limit_price| ExitPrice { limit_price }),
+            stop_loss: price(order.stop_loss()).map(|stop_price| StopPrice { stop_price }),
         };
         let placed: Order = self
             .http

@@ -8,6 +8,7 @@ use serde_json::Value;
 pub(super) use crate::brokers::wire::decimal_string;
 use crate::brokers::wire::{decimal, opt_decimal};
 use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::money::Decimal;
 use crate::stream::InstrumentInfo;
 
 /// `GET /v2/account`.
@@ -19,13 +20,13 @@ pub(super) struct Account {
     #[serde(default)]
     pub currency: String,
     #[serde(deserialize_with = "decimal")]
-    pub cash: f64,
+    pub cash: Decimal,
     #[serde(deserialize_with = "decimal")]
-    pub equity: f64,
+    pub equity: Decimal,
     #[serde(deserialize_with = "decimal")]
-    pub buying_power: f64,
+    pub buying_power: Decimal,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub multiplier: Option<f64>,
+    pub multiplier: Option<Decimal>,
     #[serde(default)]
     pub trading_blocked: bool,
     #[serde(default)]
@@ -36,7 +37,7 @@ impl Account {
     /// `margin` or `cash`, with why the account cannot trade when it cannot:
     /// `margin`, `cash (trading blocked)`, `margin (ACCOUNT_CLOSED)`.
     pub(super) fn account_type(&self) -> String {
-        let kind = if self.multiplier.unwrap_or(1.0) > 1.0 {
+        let kind = if self.multiplier.unwrap_or(Decimal::ONE) > Decimal::ONE {
             "margin"
         } else {
             "cash"
@@ -69,6 +70,28 @@ pub(super) struct NewOrder<'a> {
     pub client_order_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<String>,
+    /// `bracket` (stop-loss and take-profit) or `oto` (one of them); absent for a simple
+    /// order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_class: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub take_profit: Option<ExitPrice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_loss: Option<StopPrice>,
+}
+
+/// A bracket's take-profit leg.
+#[derive(Debug, Serialize)]
+pub(super) struct ExitPrice {
+    pub limit_price: String,
+}
+
+/// A bracket's stop-loss leg.
+#[derive(Debug, Serialize)]
+pub(super) struct StopPrice {
+    pub stop_price: String,
 }
 
 /// An order as Alpaca returns it.
@@ -79,11 +102,11 @@ pub(super) struct Order {
     pub client_order_id: Option<String>,
     pub symbol: String,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub qty: Option<f64>,
+    pub qty: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub filled_qty: Option<f64>,
+    pub filled_qty: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub filled_avg_price: Option<f64>,
+    pub filled_avg_price: Option<Decimal>,
     pub side: String,
     pub status: String,
 }
@@ -99,7 +122,7 @@ impl Order {
                 )))
             }
         };
-        let filled = self.filled_qty.unwrap_or(0.0);
+        let filled = self.filled_qty.unwrap_or(Decimal::ZERO);
         Ok(OrderState {
             broker_order_id: self.id,
             client_order_id: self.client_order_id.filter(|c| !c.is_empty()),
@@ -135,21 +158,21 @@ pub(super) fn status(s: &str) -> OrderStatus {
 pub(super) struct AlpacaPosition {
     pub symbol: String,
     #[serde(deserialize_with = "decimal")]
-    pub qty: f64,
+    pub qty: Decimal,
     #[serde(default)]
     pub side: String,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub avg_entry_price: Option<f64>,
+    pub avg_entry_price: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub unrealized_pl: Option<f64>,
+    pub unrealized_pl: Option<Decimal>,
 }
 
 impl From<AlpacaPosition> for Position {
     fn from(p: AlpacaPosition) -> Self {
-        let sign = if p.side == "short" { -1.0 } else { 1.0 };
+        let qty = p.qty.abs();
         Position {
             symbol: p.symbol,
-            quantity: sign * p.qty.abs(),
+            quantity: if p.side == "short" { -qty } else { qty },
             avg_price: p.avg_entry_price,
             unrealized_pl: p.unrealized_pl,
         }
@@ -205,6 +228,8 @@ impl ErrorBody {
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal_macros::dec;
+
     use super::*;
 
     #[test]
@@ -220,10 +245,10 @@ mod tests {
 
     #[test]
     fn decimals_are_plain() {
-        assert_eq!(decimal_string(1.0), "1");
-        assert_eq!(decimal_string(0.5), "0.5");
-        assert_eq!(decimal_string(0.000_000_1), "0.0000001");
-        assert_eq!(decimal_string(189.12), "189.12");
+        assert_eq!(decimal_string(dec!(1.0)), "1");
+        assert_eq!(decimal_string(dec!(0.5)), "0.5");
+        assert_eq!(decimal_string(dec!(0.000_000_1)), "0.0000001");
+        assert_eq!(decimal_string(dec!(189.12)), "189.12");
     }
 
     #[test]
@@ -232,7 +257,10 @@ mod tests {
             r#"{"account_number":"PA1","cash":"10.5","equity":11,"buying_power":"0","multiplier":"4"}"#,
         );
         let a = a.map_err(|e| e.to_string());
-        assert_eq!(a.as_ref().map(|a| (a.cash, a.equity)), Ok((10.5, 11.0)));
+        assert_eq!(
+            a.as_ref().map(|a| (a.cash, a.equity)),
+            Ok((dec!(10.5), dec!(11.0)))
+        );
         assert_eq!(a.map(|a| a.account_type()), Ok("margin".to_string()));
     }
 }

@@ -23,8 +23,11 @@
 //!
 //! Parsing is pure and synchronous ([`parse_frame`], [`FrameParser`]) so it can be fuzzed
 //! and benchmarked alone. The JSON path deserializes each message straight into a flat
-//! struct of borrowed fields (no `serde_json::Value`, no intermediate `Vec`); the msgpack path
-//! is a hand-written zero-copy reader. Per tick, the only allocation is the instrument name.
+//! struct of borrowed fields (no `serde_json::Value`, no intermediate `Vec`); prices and sizes
+//! are parsed from their JSON text, exactly as sent (see [`crate::brokers::wire`]). The
+//! msgpack path is a hand-written zero-copy reader; msgpack carries prices as IEEE floats,
+//! which become the shortest decimal that reads back as the same float (`1.08235`), the
+//! closest a binary encoding allows. Per tick, the only allocation is the instrument name.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -36,8 +39,10 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::brokers::wire::{decimal_from_f32, decimal_from_f64, strict_decimal};
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
+use crate::money::Decimal;
 use crate::secret::Secret;
 use crate::stream::{parse_time, QuoteStream, StreamEvent, Tick};
 
@@ -241,18 +246,18 @@ struct Msg<'a> {
     msg: Option<Text<'a>>,
     #[serde(default)]
     code: Option<i64>,
-    #[serde(default)]
-    bp: Option<f64>,
-    #[serde(default)]
-    ap: Option<f64>,
-    #[serde(default)]
-    bs: Option<f64>,
-    #[serde(rename = "as", default)]
-    asz: Option<f64>,
-    #[serde(default)]
-    p: Option<f64>,
-    #[serde(default)]
-    s: Option<f64>,
+    #[serde(default, deserialize_with = "strict_decimal")]
+    bp: Option<Decimal>,
+    #[serde(default, deserialize_with = "strict_decimal")]
+    ap: Option<Decimal>,
+    #[serde(default, deserialize_with = "strict_decimal")]
+    bs: Option<Decimal>,
+    #[serde(rename = "as", default, deserialize_with = "strict_decimal")]
+    asz: Option<Decimal>,
+    #[serde(default, deserialize_with = "strict_decimal")]
+    p: Option<Decimal>,
+    #[serde(default, deserialize_with = "strict_decimal")]
+    s: Option<Decimal>,
     #[serde(rename = "t", borrow, default)]
     time: Option<Time<'a>>,
 }
@@ -336,7 +341,11 @@ impl Sink<'_, '_> {
 // ---- JSON -------------------------------------------------------------------------------
 
 fn parse_json(frame: &[u8], sink: &mut Sink<'_, '_>) -> Result<(), String> {
-    let mut de = serde_json::Deserializer::from_slice(frame);
+    // One UTF-8 check for the whole frame (a text frame always passes), then the `str`
+    // reader: it need not check every string again, nor the raw text of every price
+    // ([`strict_decimal`] borrows it), which the byte-slice reader would.
+    let text = std::str::from_utf8(frame).map_err(|e| format!("a frame that is not UTF-8: {e}"))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     FrameSeed(sink)
         .deserialize(&mut de)
         .map_err(|e| e.to_string())?;
@@ -548,23 +557,26 @@ impl<'a> MpReader<'a> {
         std::str::from_utf8(self.take(len)?).map_err(|_| "a msgpack string is not UTF-8".into())
     }
 
-    /// Any number as f64; `nil` as `None`.
-    fn number(&mut self) -> MpResult<Option<f64>> {
+    /// Any number as a decimal; `nil` as `None`. Integers are exact; floats (what Alpaca
+    /// sends for prices) become their shortest round-trip decimal ([`decimal_from_f64`]):
+    /// the binary encoding has no decimal text to keep, so this is the one unavoidable
+    /// conversion from a float. A NaN or infinity is absent.
+    fn number(&mut self) -> MpResult<Option<Decimal>> {
         let b = self.byte()?;
         let v = match b {
-            0x00..=0x7f => f64::from(b),
-            0xe0..=0xff => f64::from(b as i8),
+            0x00..=0x7f => Decimal::from(b),
+            0xe0..=0xff => Decimal::from(b as i8),
             0xc0 => return Ok(None),
-            0xca => f64::from(f32::from_bits(self.be(4)? as u32)),
-            0xcb => f64::from_bits(self.be(8)?),
-            0xcc => self.be(1)? as f64,
-            0xcd => self.be(2)? as f64,
-            0xce => self.be(4)? as f64,
-            0xcf => self.be(8)? as f64,
-            0xd0 => f64::from(self.be(1)? as u8 as i8),
-            0xd1 => f64::from(self.be(2)? as u16 as i16),
-            0xd2 => f64::from(self.be(4)? as u32 as i32),
-            0xd3 => self.be(8)? as i64 as f64,
+            0xca => return Ok(decimal_from_f32(f32::from_bits(self.be(4)? as u32))),
+            0xcb => return Ok(decimal_from_f64(f64::from_bits(self.be(8)?))),
+            0xcc => Decimal::from(self.be(1)?),
+            0xcd => Decimal::from(self.be(2)?),
+            0xce => Decimal::from(self.be(4)?),
+            0xcf => Decimal::from(self.be(8)?),
+            0xd0 => Decimal::from(self.be(1)? as u8 as i8),
+            0xd1 => Decimal::from(self.be(2)? as u16 as i16),
+            0xd2 => Decimal::from(self.be(4)? as u32 as i32),
+            0xd3 => Decimal::from(self.be(8)? as i64),
             b => return Err(format!("expected a msgpack number, found 0x{b:02x}")),
         };
         Ok(Some(v))
@@ -615,7 +627,8 @@ impl<'a> MpReader<'a> {
     }
 
     fn int(&mut self) -> MpResult<Option<i64>> {
-        Ok(self.number()?.map(|f| f as i64))
+        use rust_decimal::prelude::ToPrimitive;
+        Ok(self.number()?.and_then(|d| d.trunc().to_i64()))
     }
 
     /// Skips one value of any type.

@@ -99,7 +99,7 @@ impl Contracts {
         let mut url = self.http.url(&["iserver", "secdef", "search"]);
         url.query_pairs_mut().append_pair("symbol", symbol);
         let v = self.http.call(Method::GET, url, None).await?;
-        Ok(SecdefEntry::list(v))
+        Ok(SecdefEntry::list(v.value().clone()))
     }
 }
 

@@ -21,12 +21,42 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE};
 use reqwest::{Client, Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use url::{Host, Url};
 
 use crate::brokers::http::{body_text, classify, parse_json, transport};
 use crate::brokers::{BrokerError, ConnectorConfig};
 use crate::secret::Secret;
+
+/// A successful answer. Its text is kept, so typed readers parse decimals from their digits
+/// ([`Answer::decode`]); [`Answer::value`] is the generic view for the protocol's own checks.
+#[derive(Debug)]
+pub(super) struct Answer {
+    text: String,
+    value: Value,
+}
+
+impl Answer {
+    /// The answer as `T`, read from its text.
+    pub(super) fn decode<T: DeserializeOwned>(&self) -> Result<T, BrokerError> {
+        serde_json::from_str(&self.text)
+            .map_err(|e| BrokerError::Protocol(format!("unexpected answer: {e}")))
+    }
+
+    /// The answer as a generic JSON value (numbers there are floats: never read money from it).
+    pub(super) fn value(&self) -> &Value {
+        &self.value
+    }
+}
+
+/// Encodes a request body to its JSON text (so numbers written by
+/// [`crate::brokers::wire::as_number`] keep their digits).
+pub(super) fn body(v: &impl serde::Serialize) -> Result<Box<RawValue>, BrokerError> {
+    serde_json::value::to_raw_value(v)
+        .map_err(|e| BrokerError::Protocol(format!("cannot encode a request: {e}")))
+}
 
 /// What a 401 tells the user (gateway mode has nothing to re-enter in Brokerdesk).
 pub(super) const LOGIN_HINT: &str =
@@ -112,7 +142,7 @@ impl IbkrHttp {
     }
 
     /// `POST /tickle`, without the cookie (it is how the session is learnt).
-    pub(super) async fn tickle(&self) -> Result<Value, BrokerError> {
+    pub(super) async fn tickle(&self) -> Result<Answer, BrokerError> {
         self.once(Method::POST, self.url(&["tickle"]), None, false)
             .await
     }
@@ -123,8 +153,8 @@ impl IbkrHttp {
         &self,
         method: Method,
         url: Url,
-        body: Option<&Value>,
-    ) -> Result<Value, BrokerError> {
+        body: Option<&RawValue>,
+    ) -> Result<Answer, BrokerError> {
         match self.once(method.clone(), url.clone(), body, true).await {
             Err(e) if is_no_bridge(&e) => {
                 self.open_bridge().await?;
@@ -140,7 +170,7 @@ impl IbkrHttp {
 
     /// Opens the brokerage session, then queries the accounts as IBKR requires.
     pub(super) async fn open_bridge(&self) -> Result<(), BrokerError> {
-        let init = json!({"publish": true, "compete": true});
+        let init = body(&json!({"publish": true, "compete": true}))?;
         let url = self.url(&["iserver", "auth", "ssodh", "init"]);
         self.once(Method::POST, url, Some(&init), true).await?;
         self.query_accounts().await
@@ -156,9 +186,9 @@ impl IbkrHttp {
         &self,
         method: Method,
         url: Url,
-        body: Option<&Value>,
+        body: Option<&RawValue>,
         with_cookie: bool,
-    ) -> Result<Value, BrokerError> {
+    ) -> Result<Answer, BrokerError> {
         let mut headers = HeaderMap::new();
         if let Some(c) = with_cookie.then(|| self.cookie()).flatten() {
             if let Ok(mut v) = HeaderValue::from_str(c.expose()) {
@@ -177,10 +207,10 @@ impl IbkrHttp {
         let headers = resp.headers().clone();
         let text = body_text(resp, self.timeout).await?;
         if status.is_success() {
-            let v: Value = parse_json(&text)?;
-            return match error_message(&v) {
+            let value: Value = parse_json(&text)?;
+            return match error_message(&value) {
                 Some(m) => Err(refusal(status, m)),
-                None => Ok(v),
+                None => Ok(Answer { text, value }),
             };
         }
         let e = error_from(status, &headers, &text);

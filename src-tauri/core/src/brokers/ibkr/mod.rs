@@ -33,21 +33,23 @@ use reqwest::Method;
 use serde_json::json;
 
 use self::contracts::Contracts;
-use self::http::IbkrHttp;
+use self::http::{body, IbkrHttp};
 use self::models::{
-    AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, OrderStatusAnswer, PlaceAnswer,
-    PortfolioAccount, Summary, Tickle,
+    AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, NewOrder, NewOrders, OrderStatusAnswer,
+    PlaceAnswer, PortfolioAccount, Summary, Tickle,
 };
 pub use self::parse::{parse_frame, ConidMap, Control};
 pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
-    OrderSide, OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
+    OrderState, OrderType, Position,
 };
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
+use crate::money::Decimal;
 use crate::secret::Secret;
 use crate::stream::{InstrumentInfo, QuoteStream};
+use crate::trading::{OrderIntent, TimeInForce};
 
 /// Most confirmation rounds one order may take before it is given up on.
 pub const MAX_REPLIES: usize = 5;
@@ -158,7 +160,7 @@ impl Ibkr {
     /// Pre-answers confirmation questions by message id (e.g. `o163`) for this session.
     pub async fn suppress_questions(&self, message_ids: &[&str]) -> Result<(), BrokerError> {
         let url = self.http.url(&["iserver", "questions", "suppress"]);
-        let body = json!({ "messageIds": message_ids });
+        let body = body(&json!({ "messageIds": message_ids }))?;
         self.http
             .call(Method::POST, url, Some(&body))
             .await
@@ -166,16 +168,15 @@ impl Ibkr {
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, segs: &[&str]) -> Result<T, BrokerError> {
-        let v = self
-            .http
+        self.http
             .call(Method::GET, self.http.url(segs), None)
-            .await?;
-        models::decode(v)
+            .await?
+            .decode()
     }
 
     async fn auth_status(&self) -> Result<AuthStatus, BrokerError> {
         let url = self.http.url(&["iserver", "auth", "status"]);
-        models::decode(self.http.call(Method::POST, url, None).await?)
+        self.http.call(Method::POST, url, None).await?.decode()
     }
 
     /// Queries `/iserver/accounts` (which IBKR wants before orders) and returns the
@@ -213,7 +214,7 @@ impl Ibkr {
     async fn live_orders(&self) -> Result<Vec<OrderState>, BrokerError> {
         let mut url = self.http.url(&["iserver", "account", "orders"]);
         url.query_pairs_mut().append_pair("force", "true");
-        let list: LiveOrders = models::decode(self.http.call(Method::GET, url, None).await?)?;
+        let list: LiveOrders = self.http.call(Method::GET, url, None).await?.decode()?;
         let mine = |acct: &Option<String>| match (&self.account_id, acct) {
             (Some(want), Some(a)) => a.eq_ignore_ascii_case(want),
             _ => true,
@@ -275,42 +276,46 @@ impl Broker for Ibkr {
             .collect())
     }
 
-    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
-        let invalid = |message: &str| BrokerError::Rejected {
-            status: 0,
-            code: "invalid_order".into(),
-            message: message.into(),
-        };
-        if !order.quantity.is_finite() || order.quantity <= 0.0 {
-            return Err(invalid("the quantity must be a positive number"));
+    async fn place_order(&self, order: &OrderIntent) -> Result<OrderState, BrokerError> {
+        if order.has_exits() {
+            // Exits are child orders (a bracket) at IBKR, which this desk does not send
+            // yet: refused rather than placed without the stop-loss.
+            return Err(BrokerError::Unsupported(
+                "attaching a stop-loss or take-profit",
+            ));
         }
-        let mut o = json!({
-            "conid": 0,
-            "orderType": "MKT",
-            "side": match order.side { OrderSide::Buy => "BUY", OrderSide::Sell => "SELL" },
-            "quantity": order.quantity,
-            "tif": "DAY",
-            "cOID": order.client_order_id,
-            "outsideRTH": false,
-        });
-        if order.order_type == OrderType::Limit {
-            match order.limit_price {
-                Some(p) if p.is_finite() && p > 0.0 => {
-                    o["orderType"] = json!("LMT");
-                    o["price"] = json!(p);
-                }
-                _ => return Err(invalid("a limit order needs a positive limit price")),
-            }
-        }
+        let (order_type, price) =
+            match (order.order_type(), order.limit_price(), order.stop_price()) {
+                (OrderType::Limit, Some(p), _) => ("LMT", Some(p)),
+                (OrderType::Stop, _, Some(p)) => ("STP", Some(p)),
+                _ => ("MKT", None),
+            };
         let acct = self.account().await?;
-        o["conid"] = json!(self.contracts.conid(&order.symbol).await?);
-        o["acctId"] = json!(acct);
+        let conid = self.contracts.conid(order.symbol()).await?;
+        let order_body = body(&NewOrders {
+            orders: [NewOrder {
+                acct_id: &acct,
+                conid,
+                order_type,
+                side: match order.side() {
+                    OrderSide::Buy => "BUY",
+                    OrderSide::Sell => "SELL",
+                },
+                quantity: order.quantity(),
+                price,
+                tif: match order.time_in_force() {
+                    TimeInForce::Day => "DAY",
+                    TimeInForce::Gtc => "GTC",
+                },
+                c_oid: order.client_order_id(),
+                outside_rth: false,
+            }],
+        })?;
         let url = self.http.url(&["iserver", "account", &acct, "orders"]);
-        let body = json!({ "orders": [o] });
-        let mut answer = self.http.call(Method::POST, url, Some(&body)).await?;
+        let mut answer = self.http.call(Method::POST, url, Some(&order_body)).await?;
         let mut asked = Vec::new();
         for _ in 0..=MAX_REPLIES {
-            match PlaceAnswer::parse(&answer)? {
+            match PlaceAnswer::parse(answer.value())? {
                 PlaceAnswer::Placed { order_id, status } => {
                     return Ok(self.placed(order, order_id, status).await);
                 }
@@ -320,7 +325,7 @@ impl Broker for Ibkr {
                     }
                     asked.push(text);
                     let url = self.http.url(&["iserver", "reply", &reply_id]);
-                    let yes = json!({"confirmed": true});
+                    let yes = body(&json!({"confirmed": true}))?;
                     answer = self.http.call(Method::POST, url, Some(&yes)).await?;
                 }
             }
@@ -379,7 +384,7 @@ impl Broker for Ibkr {
             all.extend(
                 list.into_iter()
                     .map(Position::from)
-                    .filter(|p| p.quantity != 0.0),
+                    .filter(|p| !p.quantity.is_zero()),
             );
             if n < POSITIONS_PAGE {
                 break;
@@ -417,22 +422,22 @@ impl Broker for Ibkr {
 impl Ibkr {
     /// The state of a just-placed order: the status endpoint's, with what was asked for
     /// where it says less (the placement answer alone when the lookup fails).
-    async fn placed(&self, order: &OrderRequest, id: String, status: String) -> OrderState {
+    async fn placed(&self, order: &OrderIntent, id: String, status: String) -> OrderState {
         let fallback = OrderState {
             broker_order_id: id.clone(),
-            client_order_id: Some(order.client_order_id.clone()),
-            symbol: order.symbol.clone(),
-            side: order.side,
-            quantity: order.quantity,
-            filled_quantity: 0.0,
+            client_order_id: Some(order.client_order_id().to_string()),
+            symbol: order.symbol().to_string(),
+            side: order.side(),
+            quantity: order.quantity(),
+            filled_quantity: Decimal::ZERO,
             avg_fill_price: None,
-            status: models::status(&status, 0.0),
+            status: models::status(&status, Decimal::ZERO),
             broker_status: status,
         };
         match self.get_order(&id).await {
             Ok(s) => OrderState {
                 client_order_id: fallback.client_order_id,
-                symbol: order.symbol.clone(),
+                symbol: order.symbol().to_string(),
                 ..s
             },
             Err(_) => fallback,
@@ -442,8 +447,10 @@ impl Ibkr {
 
 /// `POST /tickle`: learns the session (for the cookie) and reads the gateway's state.
 async fn gateway_status(http: &IbkrHttp) -> Result<GatewayStatus, BrokerError> {
-    let v = http.tickle().await?;
-    let t: Tickle = serde_json::from_value(v)
+    let t: Tickle = http
+        .tickle()
+        .await?
+        .decode()
         .map_err(|e| BrokerError::Protocol(format!("unexpected /tickle answer: {e}")))?;
     http.set_session(t.session.as_deref());
     let a = t.iserver.and_then(|i| i.auth_status).unwrap_or_default();

@@ -5,10 +5,13 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::brokers::wire::{as_number, number};
 use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::money::Decimal;
 
 /// `POST /tickle`.
 #[derive(Debug, Deserialize)]
@@ -65,7 +68,7 @@ pub(super) struct PortfolioAccount {
 #[derive(Debug, Deserialize)]
 pub(super) struct SummaryValue {
     #[serde(default, deserialize_with = "lenient")]
-    pub amount: Option<f64>,
+    pub amount: Option<Decimal>,
     #[serde(default, rename = "isNull")]
     pub is_null: bool,
 }
@@ -73,7 +76,7 @@ pub(super) struct SummaryValue {
 pub(super) type Summary = HashMap<String, Value>;
 
 /// Reads a money amount of the summary; `None` when missing or flagged `isNull`.
-pub(super) fn summary_amount(s: &Summary, key: &str) -> Option<f64> {
+pub(super) fn summary_amount(s: &Summary, key: &str) -> Option<Decimal> {
     let v: SummaryValue = serde_json::from_value(s.get(key)?.clone()).ok()?;
     if v.is_null {
         return None;
@@ -130,11 +133,11 @@ pub(super) struct OrderStatusAnswer {
     #[serde(default)]
     pub side: String,
     #[serde(default, deserialize_with = "lenient")]
-    pub total_size: Option<f64>,
+    pub total_size: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient")]
-    pub cum_fill: Option<f64>,
+    pub cum_fill: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient")]
-    pub average_price: Option<f64>,
+    pub average_price: Option<Decimal>,
     #[serde(default)]
     pub order_status: String,
     #[serde(default)]
@@ -143,15 +146,15 @@ pub(super) struct OrderStatusAnswer {
 
 impl OrderStatusAnswer {
     pub(super) fn into_state(self) -> Result<OrderState, BrokerError> {
-        let filled = self.cum_fill.unwrap_or(0.0);
+        let filled = self.cum_fill.unwrap_or(Decimal::ZERO);
         Ok(OrderState {
             broker_order_id: self.order_id,
             client_order_id: self.order_ref.filter(|r| !r.is_empty()),
             symbol: self.symbol.unwrap_or_default(),
             side: side(&self.side)?,
-            quantity: self.total_size.unwrap_or(0.0),
+            quantity: self.total_size.unwrap_or(Decimal::ZERO),
             filled_quantity: filled,
-            avg_fill_price: self.average_price.filter(|_| filled > 0.0),
+            avg_fill_price: self.average_price.filter(|_| filled > Decimal::ZERO),
             status: status(&self.order_status, filled),
             broker_status: self.order_status,
         })
@@ -182,24 +185,24 @@ pub(super) struct LiveOrder {
     #[serde(default)]
     pub side: String,
     #[serde(default, rename = "totalSize", deserialize_with = "lenient")]
-    pub total_size: Option<f64>,
+    pub total_size: Option<Decimal>,
     #[serde(default, rename = "filledQuantity", deserialize_with = "lenient")]
-    pub filled: Option<f64>,
+    pub filled: Option<Decimal>,
     #[serde(default, rename = "avgPrice", deserialize_with = "lenient")]
-    pub avg_price: Option<f64>,
+    pub avg_price: Option<Decimal>,
 }
 
 impl LiveOrder {
     pub(super) fn into_state(self) -> Result<OrderState, BrokerError> {
-        let filled = self.filled.unwrap_or(0.0);
+        let filled = self.filled.unwrap_or(Decimal::ZERO);
         Ok(OrderState {
             broker_order_id: self.order_id,
             client_order_id: self.order_ref.filter(|r| !r.is_empty()),
             symbol: self.ticker.or(self.description1).unwrap_or_default(),
             side: side(&self.side)?,
-            quantity: self.total_size.unwrap_or(0.0),
+            quantity: self.total_size.unwrap_or(Decimal::ZERO),
             filled_quantity: filled,
-            avg_fill_price: self.avg_price.filter(|_| filled > 0.0),
+            avg_fill_price: self.avg_price.filter(|_| filled > Decimal::ZERO),
             status: status(&self.status, filled),
             broker_status: self.status,
         })
@@ -214,18 +217,18 @@ pub(super) struct IbkrPosition {
     #[serde(default)]
     pub ticker: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
-    pub position: Option<f64>,
+    pub position: Option<Decimal>,
     #[serde(default, rename = "avgPrice", deserialize_with = "lenient")]
-    pub avg_price: Option<f64>,
+    pub avg_price: Option<Decimal>,
     #[serde(default, rename = "unrealizedPnl", deserialize_with = "lenient")]
-    pub unrealized_pnl: Option<f64>,
+    pub unrealized_pnl: Option<Decimal>,
 }
 
 impl From<IbkrPosition> for Position {
     fn from(p: IbkrPosition) -> Self {
         Position {
             symbol: p.ticker.or(p.contract_desc).unwrap_or_default(),
-            quantity: p.position.unwrap_or(0.0),
+            quantity: p.position.unwrap_or(Decimal::ZERO),
             avg_price: p.avg_price,
             unrealized_pl: p.unrealized_pnl,
         }
@@ -244,17 +247,51 @@ fn side(s: &str) -> Result<OrderSide, BrokerError> {
 }
 
 /// Maps IBKR's order status (TWS names) to the normalised one.
-pub(super) fn status(s: &str, filled: f64) -> OrderStatus {
+pub(super) fn status(s: &str, filled: Decimal) -> OrderStatus {
     match s {
         "Filled" => OrderStatus::Filled,
         "Cancelled" | "ApiCancelled" => OrderStatus::Cancelled,
         "Inactive" | "Rejected" => OrderStatus::Rejected,
-        "PreSubmitted" | "Submitted" | "PendingCancel" if filled > 0.0 => {
+        "PreSubmitted" | "Submitted" | "PendingCancel" if filled > Decimal::ZERO => {
             OrderStatus::PartiallyFilled
         }
         "PreSubmitted" | "Submitted" | "PendingCancel" => OrderStatus::Open,
         _ => OrderStatus::Pending,
     }
+}
+
+/// One order of `POST /iserver/account/{acct}/orders`. Quantities and prices are JSON
+/// numbers, written with their exact digits.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct NewOrder<'a> {
+    pub acct_id: &'a str,
+    pub conid: u64,
+    pub order_type: &'static str,
+    pub side: &'static str,
+    #[serde(serialize_with = "as_number")]
+    pub quantity: Decimal,
+    /// The limit price (`LMT`) or the trigger price (`STP`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_number")]
+    pub price: Option<Decimal>,
+    pub tif: &'static str,
+    #[serde(rename = "cOID")]
+    pub c_oid: &'a str,
+    #[serde(rename = "outsideRTH")]
+    pub outside_rth: bool,
+}
+
+fn opt_number<S: serde::Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => as_number(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// The body of a placement: `{"orders":[…]}`.
+#[derive(Debug, Serialize)]
+pub(super) struct NewOrders<'a> {
+    pub orders: [NewOrder<'a>; 1],
 }
 
 /// Whether an order in this IBKR status can still fill.
@@ -279,14 +316,18 @@ fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     id_text(&v).ok_or_else(|| serde::de::Error::custom("expected an id"))
 }
 
-/// A number sent as a number or a decimal string; `null`, `""` and junk are absent.
-fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().replace(',', "").parse().ok(),
+/// A number sent as a number or a decimal string (`"1,234.50"`), read from its JSON text;
+/// `null`, `""` and junk are absent.
+fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let raw = Box::<RawValue>::deserialize(d)?;
+    let raw = raw.get();
+    Ok(match raw.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(raw)
+            .ok()
+            .and_then(|s| number(&s.trim().replace(',', ""))),
+        Some(b'-' | b'0'..=b'9') => number(raw),
         _ => None,
-    }
-    .filter(|x: &f64| x.is_finite()))
+    })
 }
 
 /// Refuses order ids that are not IBKR's (digits), so an id can never change the path.
@@ -296,10 +337,6 @@ pub(super) fn order_id(id: &str) -> Result<&str, BrokerError> {
         return Err(BrokerError::NotFound("malformed IBKR order id".into()));
     }
     Ok(id)
-}
-
-pub(super) fn decode<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, BrokerError> {
-    serde_json::from_value(v).map_err(|e| BrokerError::Protocol(format!("unexpected answer: {e}")))
 }
 
 /// One element of `GET /iserver/secdef/search` (`conid` is sent as a string or a number;

@@ -29,13 +29,15 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::brokers::wire::number;
+use crate::money::Decimal;
 use crate::stream::{time_from_millis, StreamEvent, Tick};
 
 /// The market-data fields subscribed: last, bid, ask size, ask, bid size, last size.
@@ -135,20 +137,21 @@ struct Frame<'a> {
     topic: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "lenient_u64")]
     conid: Option<u64>,
-    #[serde(rename = "31", default, deserialize_with = "lenient_f64")]
-    last: Option<f64>,
-    #[serde(rename = "84", default, deserialize_with = "lenient_f64")]
-    bid: Option<f64>,
-    #[serde(rename = "86", default, deserialize_with = "lenient_f64")]
-    ask: Option<f64>,
-    #[serde(rename = "88", default, deserialize_with = "lenient_f64")]
-    bid_size: Option<f64>,
-    #[serde(rename = "85", default, deserialize_with = "lenient_f64")]
-    ask_size: Option<f64>,
-    #[serde(rename = "7059", default, deserialize_with = "lenient_f64")]
-    last_size: Option<f64>,
-    #[serde(rename = "_updated", default, deserialize_with = "lenient_f64")]
-    updated: Option<f64>,
+    #[serde(rename = "31", default, deserialize_with = "lenient")]
+    last: Option<Decimal>,
+    #[serde(rename = "84", default, deserialize_with = "lenient")]
+    bid: Option<Decimal>,
+    #[serde(rename = "86", default, deserialize_with = "lenient")]
+    ask: Option<Decimal>,
+    #[serde(rename = "88", default, deserialize_with = "lenient")]
+    bid_size: Option<Decimal>,
+    #[serde(rename = "85", default, deserialize_with = "lenient")]
+    ask_size: Option<Decimal>,
+    #[serde(rename = "7059", default, deserialize_with = "lenient")]
+    last_size: Option<Decimal>,
+    /// Epoch milliseconds.
+    #[serde(rename = "_updated", default, deserialize_with = "lenient_i64")]
+    updated: Option<i64>,
     #[serde(default)]
     args: Option<Value>,
     #[serde(default)]
@@ -168,7 +171,16 @@ pub fn parse_frame(
     received_at: DateTime<Utc>,
     out: &mut Vec<StreamEvent>,
 ) -> Control {
-    let f: Frame<'_> = match serde_json::from_slice(frame) {
+    // One UTF-8 check for the whole frame, then the `str` reader, which need not check the
+    // borrowed text of every value again (the byte-slice reader would).
+    let Ok(text) = std::str::from_utf8(frame) else {
+        tracing::warn!(
+            len = frame.len(),
+            "skipping an IBKR stream frame that is not UTF-8"
+        );
+        return Control::None;
+    };
+    let f: Frame<'_> = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
             // The category and position only: a frame can hold account data.
@@ -284,8 +296,8 @@ fn market_data(
     }
     let exchange_time = f
         .updated
-        .filter(|ms| ms.is_finite() && ms.abs() < 1e15)
-        .and_then(|ms| time_from_millis(ms as i64));
+        .filter(|ms| ms.abs() < 1_000_000_000_000_000)
+        .and_then(time_from_millis);
     for symbol in symbols {
         out.push(StreamEvent::Tick(Tick {
             instrument: symbol.clone(),
@@ -362,19 +374,20 @@ fn err_text(v: &Value) -> String {
 }
 
 /// Parses an IBKR market-data value: `190.25`, `C190.25` (prior close), `H190.25` (halted),
-/// `1,200`, `1.2K`, `3.4M`. `None` for anything else (`""`, `N/A`, `-`).
-pub fn parse_value(s: &str) -> Option<f64> {
+/// `1,200`, `1.2K`, `3.4M`. `None` for anything else (`""`, `N/A`, `-`). Exact: the digits
+/// are read as a decimal, and the suffixes scale it by powers of ten.
+pub fn parse_value(s: &str) -> Option<Decimal> {
     let s = s
         .trim()
         .trim_start_matches(|c: char| c.is_ascii_alphabetic())
         .trim();
     let (body, scale) = match s.as_bytes().last() {
-        Some(b'K' | b'k') => (&s[..s.len() - 1], 1e3),
-        Some(b'M') => (&s[..s.len() - 1], 1e6),
-        Some(b'B') => (&s[..s.len() - 1], 1e9),
-        _ => (s, 1.0),
+        Some(b'K' | b'k') => (&s[..s.len() - 1], 1_000u32),
+        Some(b'M') => (&s[..s.len() - 1], 1_000_000),
+        Some(b'B') => (&s[..s.len() - 1], 1_000_000_000),
+        _ => (s, 1),
     };
-    // Only digits, sign, point and exponent reach `parse` (it would also take "inf"/"nan").
+    // Only digits, sign, point and exponent reach the parser.
     let plain = |b: u8| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E');
     let v = if body.contains(',') {
         // Thousands separators: copy the rest to a stack buffer (no allocation).
@@ -387,93 +400,66 @@ pub fn parse_value(s: &str) -> Option<f64> {
             buf[n] = b;
             n += 1;
         }
-        std::str::from_utf8(&buf[..n]).ok()?.parse::<f64>().ok()?
+        number(std::str::from_utf8(&buf[..n]).ok()?)?
     } else {
         if body.is_empty() || !body.bytes().all(plain) {
             return None;
         }
-        body.parse::<f64>().ok()?
+        number(body)?
     };
-    Some(v * scale).filter(|x| x.is_finite())
+    v.checked_mul(Decimal::from(scale))
 }
 
-/// A number sent as a number or a string (see [`parse_value`]); `null` and other shapes are
-/// absent.
-fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    d.deserialize_any(Lenient)
+/// A value sent as a number or a string (see [`parse_value`]), read from its JSON text
+/// (borrowed from the frame); `null` and other shapes are absent.
+fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let raw = <&'de RawValue>::deserialize(d)?.get();
+    Ok(match raw.as_bytes().first() {
+        Some(b'"') if !raw.contains('\\') => raw.get(1..raw.len() - 1).and_then(parse_value),
+        // Escapes in a number are odd but legal JSON: unescape, then read.
+        Some(b'"') => serde_json::from_str::<String>(raw)
+            .ok()
+            .and_then(|s| parse_value(&s)),
+        // A number no decimal holds is malformed, as serde_json makes of one out of f64's
+        // range.
+        Some(b'-' | b'0'..=b'9') => {
+            Some(number(raw).ok_or_else(|| serde::de::Error::custom("a number out of range"))?)
+        }
+        _ => None,
+    })
 }
 
+/// A conid: a whole non-negative number, sent as a number or a string.
 fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(lenient_f64(d)?
-        .filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 2f64.powi(53))
-        .map(|x| x as u64))
+    Ok(lenient(d)?
+        .filter(|x| !x.is_sign_negative() && x.fract().is_zero())
+        .and_then(|x| x.to_u64()))
 }
 
-struct Lenient;
-
-impl<'de> Visitor<'de> for Lenient {
-    type Value = Option<f64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number or a numeric string")
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(v).filter(|x| x.is_finite()))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v as f64))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(v as f64))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(parse_value(v))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(Lenient)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
+/// Epoch milliseconds, sent as a number or a string.
+fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(lenient(d)?.and_then(|x| x.trunc().to_i64()))
 }
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal_macros::dec;
+
     use super::*;
 
     #[test]
     fn values_are_read_tolerantly() {
-        assert_eq!(parse_value("190.25"), Some(190.25));
-        assert_eq!(parse_value("C190.25"), Some(190.25));
-        assert_eq!(parse_value("H 190.25"), Some(190.25));
-        assert_eq!(parse_value("1,200"), Some(1200.0));
-        assert_eq!(parse_value("1.2K"), Some(1200.0));
-        assert_eq!(parse_value("3M"), Some(3_000_000.0));
-        assert_eq!(parse_value("-0.5"), Some(-0.5));
+        assert_eq!(parse_value("190.25"), Some(dec!(190.25)));
+        assert_eq!(parse_value("C190.25"), Some(dec!(190.25)));
+        assert_eq!(parse_value("H 190.25"), Some(dec!(190.25)));
+        assert_eq!(parse_value("1,200"), Some(dec!(1200.0)));
+        assert_eq!(parse_value("1.2K"), Some(dec!(1200.0)));
+        assert_eq!(parse_value("3M"), Some(dec!(3_000_000.0)));
+        assert_eq!(parse_value("-0.5"), Some(dec!(-0.5)));
+        assert_eq!(
+            parse_value("1.08235").map(|d| d.to_string()).as_deref(),
+            Some("1.08235")
+        );
         let long = "1,".repeat(45);
         for bad in ["", "N/A", "-", "inf", "NaN", "1e999", "1,2x", long.as_str()] {
             assert_eq!(parse_value(bad), None, "{bad:?}");

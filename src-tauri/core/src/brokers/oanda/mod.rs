@@ -36,12 +36,14 @@ use self::models::{
 };
 pub use self::stream::{OandaQuoteStream, Price, PriceBucket, PriceStream, StreamLine};
 use super::{
-    http as shared, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
-    OrderRequest, OrderSide, OrderState, OrderStatus, OrderType, Position,
+    http as shared, wire, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
+    OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
+use crate::money::Decimal;
 use crate::secret::Secret;
 use crate::stream::{InstrumentInfo, QuoteStream};
+use crate::trading::{OrderIntent, TimeInForce};
 
 /// The OANDA v20 connector. Cloning is cheap (the HTTP clients are shared handles).
 #[derive(Clone)]
@@ -215,12 +217,8 @@ impl Oanda {
 }
 
 /// Formats a decimal the way OANDA expects it: a string, whole numbers without decimals.
-fn decimal(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
-    }
+fn decimal(v: Decimal) -> String {
+    wire::decimal_string(v)
 }
 
 #[async_trait]
@@ -254,26 +252,40 @@ impl Broker for Oanda {
         Ok(r.accounts.iter().map(|a| a.to_ref()).collect())
     }
 
-    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
+    async fn place_order(&self, order: &OrderIntent) -> Result<OrderState, BrokerError> {
         let account = self.account().await?;
-        let units = match order.side {
-            OrderSide::Buy => order.quantity,
-            OrderSide::Sell => -order.quantity,
-        };
         let mut body = json!({
             "type": "MARKET",
-            "instrument": order.symbol,
-            "units": decimal(units),
+            "instrument": order.symbol(),
+            "units": decimal(order.signed_quantity()),
+            // OANDA fills market orders at once or not at all (FOK or IOC only).
             "timeInForce": "FOK",
             "positionFill": "DEFAULT",
-            "clientExtensions": { "id": order.client_order_id },
+            "clientExtensions": { "id": order.client_order_id() },
         });
-        if order.order_type == OrderType::Limit {
-            body["type"] = json!("LIMIT");
-            body["timeInForce"] = json!("GTC");
-            if let Some(p) = order.limit_price {
+        let pending_tif = match order.time_in_force() {
+            TimeInForce::Gtc => "GTC",
+            TimeInForce::Day => "GFD",
+        };
+        match (order.order_type(), order.limit_price(), order.stop_price()) {
+            (OrderType::Limit, Some(p), _) => {
+                body["type"] = json!("LIMIT");
+                body["timeInForce"] = json!(pending_tif);
                 body["price"] = json!(decimal(p));
             }
+            (OrderType::Stop, _, Some(p)) => {
+                body["type"] = json!("STOP");
+                body["timeInForce"] = json!(pending_tif);
+                body["price"] = json!(decimal(p));
+            }
+            _ => {}
+        }
+        // The exits become trades' stop-loss / take-profit orders when the order fills.
+        if let Some(sl) = order.stop_loss() {
+            body["stopLossOnFill"] = json!({ "price": decimal(sl), "timeInForce": "GTC" });
+        }
+        if let Some(tp) = order.take_profit() {
+            body["takeProfitOnFill"] = json!({ "price": decimal(tp), "timeInForce": "GTC" });
         }
         let body = json!({ "order": body });
         let r: CreateOrderResponse = self
@@ -291,13 +303,18 @@ impl Broker for Oanda {
             BrokerError::Protocol("the order answer has no orderCreateTransaction".into())
         })?;
         let fill = r.order_fill_transaction;
-        let filled_quantity = fill.as_ref().and_then(|f| f.units).map_or(0.0, f64::abs);
+        let filled_quantity = fill
+            .as_ref()
+            .and_then(|f| f.units)
+            .map_or(Decimal::ZERO, |u| u.abs());
         Ok(OrderState {
             broker_order_id: create.id,
-            client_order_id: Some(order.client_order_id.clone()),
-            symbol: create.instrument.unwrap_or_else(|| order.symbol.clone()),
-            side: order.side,
-            quantity: create.units.map_or(order.quantity, f64::abs),
+            client_order_id: Some(order.client_order_id().to_string()),
+            symbol: create
+                .instrument
+                .unwrap_or_else(|| order.symbol().to_string()),
+            side: order.side(),
+            quantity: create.units.map_or(order.quantity(), |u| u.abs()),
             filled_quantity,
             avg_fill_price: fill.as_ref().and_then(|f| f.fill_price()),
             status: if fill.is_some() {

@@ -1,35 +1,15 @@
 //! OANDA v20 wire types (only the fields the connector reads; everything else is ignored)
 //! and their mapping to the normalized broker types. Decimals arrive as JSON strings; the
-//! deserializers also accept numbers so a quirky answer is not a protocol error.
+//! deserializers also accept numbers so a quirky answer is not a protocol error, and read
+//! either from its text, exactly (see [`crate::brokers::wire`]).
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
+use crate::brokers::wire::{decimal as dec, opt_decimal as opt_dec};
 use crate::brokers::{
     last4, AccountSummary, BrokerAccountRef, OrderSide, OrderState, OrderStatus, Position,
 };
-
-/// A decimal sent as a string (`"100.5"`) or a number.
-pub(super) fn dec<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrNum {
-        Str(String),
-        Num(f64),
-    }
-    match StrOrNum::deserialize(d)? {
-        StrOrNum::Num(n) => Ok(n),
-        StrOrNum::Str(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a decimal"))),
-    }
-}
-
-fn opt_dec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    struct Wrap(#[serde(deserialize_with = "dec")] f64);
-    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
-}
+use crate::money::Decimal;
 
 /// `GET /v3/accounts/{id}/instruments`.
 #[derive(Debug, Deserialize)]
@@ -81,21 +61,27 @@ pub struct AccountSummaryWire {
     pub id: String,
     pub currency: String,
     #[serde(deserialize_with = "dec")]
-    pub balance: f64,
+    pub balance: Decimal,
     #[serde(rename = "NAV", deserialize_with = "dec")]
-    pub nav: f64,
+    pub nav: Decimal,
     #[serde(deserialize_with = "dec")]
-    pub margin_available: f64,
+    pub margin_available: Decimal,
     #[serde(default, deserialize_with = "opt_dec")]
-    pub margin_rate: Option<f64>,
+    pub margin_rate: Option<Decimal>,
 }
 
 impl AccountSummaryWire {
     /// Buying power is the notional the free margin supports (`marginAvailable / marginRate`),
     /// comparable with a stock broker's buying power; the free margin itself without a rate.
+    /// The quotient is cut to cents (rounded towards zero, never overstating it): a rate like
+    /// 0.0333 would otherwise give 28 digits of noise.
     pub fn to_summary(&self) -> AccountSummary {
         let buying_power = match self.margin_rate {
-            Some(rate) if rate > 0.0 => self.margin_available / rate,
+            Some(rate) if rate > Decimal::ZERO => self
+                .margin_available
+                .checked_div(rate)
+                .map(|bp| bp.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero))
+                .unwrap_or(self.margin_available),
             _ => self.margin_available,
         };
         AccountSummary {
@@ -122,7 +108,7 @@ pub struct OrderWire {
     pub id: String,
     pub instrument: Option<String>,
     #[serde(default, deserialize_with = "opt_dec")]
-    pub units: Option<f64>,
+    pub units: Option<Decimal>,
     pub state: String,
     pub client_extensions: Option<ClientExtensions>,
     #[serde(rename = "fillingTransactionID")]
@@ -132,7 +118,7 @@ pub struct OrderWire {
 impl OrderWire {
     /// Returns the normalized order, or `None` for orders on a trade (take profit, stop
     /// loss…), which carry no instrument or units of their own.
-    pub fn to_state(&self, fill_price: Option<f64>) -> Option<OrderState> {
+    pub fn to_state(&self, fill_price: Option<Decimal>) -> Option<OrderState> {
         let (symbol, units) = (self.instrument.clone()?, self.units?);
         let status = match self.state.as_str() {
             "PENDING" => OrderStatus::Open,
@@ -149,7 +135,7 @@ impl OrderWire {
             filled_quantity: if status == OrderStatus::Filled {
                 units.abs()
             } else {
-                0.0
+                Decimal::ZERO
             },
             avg_fill_price: fill_price,
             status,
@@ -158,8 +144,8 @@ impl OrderWire {
     }
 }
 
-fn side(units: f64) -> OrderSide {
-    if units < 0.0 {
+fn side(units: Decimal) -> OrderSide {
+    if units < Decimal::ZERO {
         OrderSide::Sell
     } else {
         OrderSide::Buy
@@ -185,18 +171,18 @@ pub struct TransactionWire {
     pub id: String,
     pub instrument: Option<String>,
     #[serde(default, deserialize_with = "opt_dec")]
-    pub units: Option<f64>,
+    pub units: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_dec")]
-    pub price: Option<f64>,
+    pub price: Option<Decimal>,
     #[serde(rename = "fullVWAP", default, deserialize_with = "opt_dec")]
-    pub full_vwap: Option<f64>,
+    pub full_vwap: Option<Decimal>,
     pub reason: Option<String>,
     pub reject_reason: Option<String>,
 }
 
 impl TransactionWire {
     /// The fill price (`price` is deprecated in favour of `fullVWAP`; accept both).
-    pub fn fill_price(&self) -> Option<f64> {
+    pub fn fill_price(&self) -> Option<Decimal> {
         self.full_vwap.or(self.price)
     }
 }
@@ -262,11 +248,11 @@ pub struct PositionWire {
 #[serde(rename_all = "camelCase")]
 pub struct PositionSide {
     #[serde(deserialize_with = "dec")]
-    pub units: f64,
+    pub units: Decimal,
     #[serde(default, deserialize_with = "opt_dec")]
-    pub average_price: Option<f64>,
+    pub average_price: Option<Decimal>,
     #[serde(rename = "unrealizedPL", default, deserialize_with = "opt_dec")]
-    pub unrealized_pl: Option<f64>,
+    pub unrealized_pl: Option<Decimal>,
 }
 
 impl PositionWire {
@@ -274,7 +260,7 @@ impl PositionWire {
     pub fn to_positions(&self) -> Vec<Position> {
         [&self.long, &self.short]
             .into_iter()
-            .filter(|s| s.units != 0.0)
+            .filter(|s| !s.units.is_zero())
             .map(|s| Position {
                 symbol: self.instrument.clone(),
                 quantity: s.units,

@@ -13,12 +13,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Deserializer};
 
-use super::models::dec;
 use super::Oanda;
-use crate::brokers::BrokerError;
+use crate::brokers::{wire, BrokerError};
+use crate::money::Decimal;
 use crate::stream::{parse_time, QuoteStream, StreamEvent, Tick};
 
 /// OANDA's pricing-stream heartbeat interval.
@@ -27,42 +26,64 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// The longest line accepted; a price line is a few hundred bytes.
 pub const MAX_LINE: usize = 64 * 1024;
 
+/// A decimal of a stream line (OANDA sends strings, `"1.08235"`; a number is accepted too),
+/// read from the line's text: exactly as sent, never through `f64`.
+fn exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    wire::strict_decimal(d)?.ok_or_else(|| serde::de::Error::custom("a price is null"))
+}
+
 /// One price level.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PriceBucket {
-    #[serde(deserialize_with = "dec")]
-    pub price: f64,
-    #[serde(deserialize_with = "dec")]
-    pub liquidity: f64,
+    #[serde(deserialize_with = "exact")]
+    pub price: Decimal,
+    #[serde(deserialize_with = "exact")]
+    pub liquidity: Decimal,
 }
 
 /// A PRICE line.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Price {
     pub instrument: String,
     /// RFC 3339 with nanoseconds, as sent.
     pub time: String,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub tradeable: bool,
-    #[serde(default)]
     pub bids: Vec<PriceBucket>,
-    #[serde(default)]
     pub asks: Vec<PriceBucket>,
 }
 
 impl Price {
     /// The best bid.
-    pub fn bid(&self) -> Option<f64> {
+    pub fn bid(&self) -> Option<Decimal> {
         self.bids.first().map(|b| b.price)
     }
 
     /// The best ask.
-    pub fn ask(&self) -> Option<f64> {
+    pub fn ask(&self) -> Option<Decimal> {
         self.asks.first().map(|b| b.price)
     }
+}
+
+/// A line as read in one pass straight from its text (the decimals borrow it): the fields
+/// of PRICE and HEARTBEAT lines; every other field is skipped unparsed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Line {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    instrument: Option<String>,
+    #[serde(default)]
+    time: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    tradeable: bool,
+    #[serde(default)]
+    bids: Vec<PriceBucket>,
+    #[serde(default)]
+    asks: Vec<PriceBucket>,
 }
 
 /// One useful line of the stream.
@@ -74,26 +95,28 @@ pub enum StreamLine {
 
 /// Parses one line; `None` (with a log) for anything that is not a PRICE or HEARTBEAT.
 pub fn parse_line(line: &str) -> Option<StreamLine> {
-    let value: Value = match serde_json::from_str(line) {
-        Ok(v) => v,
+    let l: Line = match serde_json::from_str(line) {
+        Ok(l) => l,
         Err(e) => {
             tracing::warn!(error = %e, len = line.len(), "skipping a malformed pricing-stream line");
             return None;
         }
     };
-    match value.get("type").and_then(Value::as_str) {
-        Some("HEARTBEAT") => {
-            let time = value
-                .get("time")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            Some(StreamLine::Heartbeat { time })
-        }
-        Some("PRICE") => match serde_json::from_value::<Price>(value) {
-            Ok(p) => Some(StreamLine::Price(p)),
-            Err(e) => {
-                tracing::warn!(error = %e, "skipping a PRICE line of unexpected shape");
+    match l.kind.as_deref() {
+        Some("HEARTBEAT") => Some(StreamLine::Heartbeat {
+            time: l.time.unwrap_or_default(),
+        }),
+        Some("PRICE") => match (l.instrument, l.time) {
+            (Some(instrument), Some(time)) => Some(StreamLine::Price(Price {
+                instrument,
+                time,
+                status: l.status,
+                tradeable: l.tradeable,
+                bids: l.bids,
+                asks: l.asks,
+            })),
+            _ => {
+                tracing::warn!("skipping a PRICE line without instrument or time");
                 None
             }
         },
@@ -396,6 +419,8 @@ impl QuoteStream for OandaQuoteStream {
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal_macros::dec;
+
     use super::*;
 
     #[test]
@@ -423,7 +448,10 @@ mod tests {
         let Some(StreamLine::Price(p)) = parse_line(price) else {
             panic!("a price")
         };
-        assert_eq!((p.bid(), p.ask()), (Some(114.295), Some(114.316)));
+        assert_eq!(
+            (p.bid(), p.ask()),
+            (Some(dec!(114.295)), Some(dec!(114.316)))
+        );
         assert!(p.tradeable);
         assert!(matches!(
             parse_line(r#"{"type":"HEARTBEAT","time":"t"}"#),
@@ -432,5 +460,23 @@ mod tests {
         assert!(parse_line("{not json").is_none());
         assert!(parse_line(r#"{"type":"PRICE","instrument":1}"#).is_none());
         assert!(parse_line(r#"{"type":"SOMETHING_ELSE"}"#).is_none());
+    }
+
+    #[test]
+    fn prices_arrive_exact_as_strings_or_numbers() {
+        let line = r#"{"type":"PRICE","instrument":"EUR_USD","time":"2016-10-27T08:38:43.094548890Z","bids":[{"price":"1.082351","liquidity":10000000}],"asks":[{"price":1.08237,"liquidity":"250000.5"}]}"#;
+        let Some(l) = parse_line(line) else {
+            panic!("a price")
+        };
+        let StreamEvent::Tick(t) = l.into_event(Utc::now()) else {
+            panic!("a tick")
+        };
+        assert_eq!(t.bid.map(|d| d.to_string()).as_deref(), Some("1.082351"));
+        assert_eq!(t.ask.map(|d| d.to_string()).as_deref(), Some("1.08237"));
+        assert_eq!(t.bid_size, Some(dec!(10000000)));
+        assert_eq!(t.ask_size, Some(dec!(250000.5)));
+        let ipc = serde_json::to_value(&t).unwrap_or_default();
+        assert_eq!(ipc["bid"], "1.082351");
+        assert_eq!(ipc["ask"], "1.08237");
     }
 }

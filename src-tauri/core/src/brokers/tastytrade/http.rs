@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Client, Method, StatusCode};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::value::RawValue;
 use tokio::sync::Mutex;
 use url::Url;
 use zeroize::Zeroizing;
@@ -207,7 +208,7 @@ impl TastyHttp {
         &self,
         method: Method,
         url: Url,
-        body: Option<&Value>,
+        body: Option<&RawValue>,
     ) -> Result<T, BrokerError> {
         let mut retried = false;
         loop {

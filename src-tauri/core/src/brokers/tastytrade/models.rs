@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub(super) use crate::brokers::wire::decimal_string;
-use crate::brokers::wire::{decimal, opt_decimal};
+use crate::brokers::wire::{as_number, decimal, opt_decimal};
 use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::money::Decimal;
 use crate::secret::Secret;
 
 /// The success envelope `{"data": …, "context": …}`.
@@ -75,11 +76,11 @@ pub(super) struct Balances {
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(deserialize_with = "decimal")]
-    pub cash_balance: f64,
+    pub cash_balance: Decimal,
     #[serde(deserialize_with = "decimal")]
-    pub net_liquidating_value: f64,
+    pub net_liquidating_value: Decimal,
     #[serde(deserialize_with = "decimal")]
-    pub equity_buying_power: f64,
+    pub equity_buying_power: Decimal,
 }
 
 /// The `POST /accounts/{acct}/orders` body.
@@ -92,6 +93,8 @@ pub(super) struct NewOrder<'a> {
     pub price: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_effect: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_trigger: Option<String>,
     pub legs: [NewLeg<'a>; 1],
     pub external_identifier: &'a str,
 }
@@ -101,7 +104,9 @@ pub(super) struct NewOrder<'a> {
 pub(super) struct NewLeg<'a> {
     pub instrument_type: &'static str,
     pub symbol: &'a str,
-    pub quantity: f64,
+    /// A JSON number, its digits exactly as validated.
+    #[serde(serialize_with = "as_number")]
+    pub quantity: Decimal,
     pub action: &'static str,
 }
 
@@ -122,7 +127,7 @@ pub(super) struct Order {
     #[serde(default)]
     pub underlying_symbol: Option<String>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub size: Option<f64>,
+    pub size: Option<Decimal>,
     #[serde(default)]
     pub legs: Vec<Leg>,
 }
@@ -133,9 +138,9 @@ pub(super) struct Leg {
     #[serde(default)]
     pub symbol: Option<String>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub quantity: Option<f64>,
+    pub quantity: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub remaining_quantity: Option<f64>,
+    pub remaining_quantity: Option<Decimal>,
     #[serde(default)]
     pub action: String,
     #[serde(default)]
@@ -146,9 +151,9 @@ pub(super) struct Leg {
 #[serde(rename_all = "kebab-case")]
 pub(super) struct Fill {
     #[serde(deserialize_with = "decimal")]
-    pub quantity: f64,
+    pub quantity: Decimal,
     #[serde(deserialize_with = "decimal")]
-    pub fill_price: f64,
+    pub fill_price: Decimal,
 }
 
 impl Order {
@@ -194,24 +199,32 @@ impl Order {
                 leg.action
             )));
         };
-        let quantity = leg.quantity.or(self.size).unwrap_or(0.0);
-        let from_fills: f64 = leg.fills.iter().map(|f| f.quantity).sum();
+        let quantity = leg.quantity.or(self.size).unwrap_or(Decimal::ZERO);
+        // Checked sums: a broker's figures never panic the desk, an absurd one just drops.
+        let from_fills = leg
+            .fills
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, f| acc.checked_add(f.quantity));
         let filled = match (leg.fills.is_empty(), leg.remaining_quantity) {
-            (false, _) => from_fills,
+            (false, _) => from_fills.unwrap_or(Decimal::ZERO),
             (true, _) if self.status == "Filled" => quantity,
             // Without fills, a live order's remaining quantity still tells what filled.
-            (true, Some(left)) if self.is_working() => (quantity - left).max(0.0),
-            (true, _) => 0.0,
+            (true, Some(left)) if self.is_working() => quantity
+                .checked_sub(left)
+                .unwrap_or(Decimal::ZERO)
+                .max(Decimal::ZERO),
+            (true, _) => Decimal::ZERO,
         };
-        let avg_fill_price = (from_fills > 0.0).then(|| {
+        let avg_fill_price = from_fills.filter(|q| *q > Decimal::ZERO).and_then(|q| {
             leg.fills
                 .iter()
-                .map(|f| f.quantity * f.fill_price)
-                .sum::<f64>()
-                / from_fills
+                .try_fold(Decimal::ZERO, |acc, f| {
+                    acc.checked_add(f.quantity.checked_mul(f.fill_price)?)
+                })?
+                .checked_div(q)
         });
         let mut normalised = status(&self.status);
-        if normalised == OrderStatus::Open && filled > 0.0 {
+        if normalised == OrderStatus::Open && filled > Decimal::ZERO {
             normalised = OrderStatus::PartiallyFilled;
         }
         Ok(OrderState {
@@ -252,32 +265,34 @@ pub(super) fn status(s: &str) -> OrderStatus {
 pub(super) struct TtPosition {
     pub symbol: String,
     #[serde(deserialize_with = "decimal")]
-    pub quantity: f64,
+    pub quantity: Decimal,
     #[serde(default)]
     pub quantity_direction: String,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub average_open_price: Option<f64>,
+    pub average_open_price: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub mark: Option<f64>,
+    pub mark: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub mark_price: Option<f64>,
+    pub mark_price: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub close_price: Option<f64>,
+    pub close_price: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
-    pub multiplier: Option<f64>,
+    pub multiplier: Option<Decimal>,
 }
 
 impl From<TtPosition> for Position {
     fn from(p: TtPosition) -> Self {
-        let sign = if p.quantity_direction == "Short" {
-            -1.0
+        let quantity = if p.quantity_direction == "Short" {
+            -p.quantity.abs()
         } else {
-            1.0
+            p.quantity.abs()
         };
-        let quantity = sign * p.quantity.abs();
         let mark = p.mark.or(p.mark_price).or(p.close_price);
         let unrealized_pl = match (mark, p.average_open_price) {
-            (Some(m), Some(avg)) => Some((m - avg) * quantity * p.multiplier.unwrap_or(1.0)),
+            (Some(m), Some(avg)) => m
+                .checked_sub(avg)
+                .and_then(|d| d.checked_mul(quantity))
+                .and_then(|d| d.checked_mul(p.multiplier.unwrap_or(Decimal::ONE))),
             _ => None,
         };
         Position {
@@ -385,6 +400,8 @@ pub(super) fn token_expired(code: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal_macros::dec;
+
     use super::*;
 
     #[test]
@@ -443,8 +460,8 @@ mod tests {
             Ok((
                 "7",
                 OrderSide::Sell,
-                4.0,
-                Some(10.5),
+                dec!(4.0),
+                Some(dec!(10.5)),
                 OrderStatus::PartiallyFilled
             ))
         );

@@ -60,11 +60,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::brokers::wire::lenient_from_json;
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
+use crate::money::Decimal;
 use crate::secret::Secret;
 use crate::stream::{time_from_millis, QuoteStream, StreamEvent, Tick};
 
@@ -339,20 +344,21 @@ enum Sym<'de> {
 struct Acc<'de> {
     sym: Sym<'de>,
     kind: Option<EventKind>,
-    bid: Option<f64>,
-    ask: Option<f64>,
-    bid_size: Option<f64>,
-    ask_size: Option<f64>,
-    price: Option<f64>,
-    size: Option<f64>,
-    time: Option<f64>,
-    bid_time: Option<f64>,
-    ask_time: Option<f64>,
-    event_time: Option<f64>,
+    bid: Option<Decimal>,
+    ask: Option<Decimal>,
+    bid_size: Option<Decimal>,
+    ask_size: Option<Decimal>,
+    price: Option<Decimal>,
+    size: Option<Decimal>,
+    /// Epoch milliseconds.
+    time: Option<i64>,
+    bid_time: Option<i64>,
+    ask_time: Option<i64>,
+    event_time: Option<i64>,
 }
 
 impl Acc<'_> {
-    fn set(&mut self, field: Field, v: Option<f64>) {
+    fn set(&mut self, field: Field, v: Option<Decimal>) {
         let slot = match field {
             Field::BidPrice => &mut self.bid,
             Field::AskPrice => &mut self.ask,
@@ -360,10 +366,17 @@ impl Acc<'_> {
             Field::AskSize => &mut self.ask_size,
             Field::Price => &mut self.price,
             Field::Size => &mut self.size,
-            Field::Time => &mut self.time,
-            Field::BidTime => &mut self.bid_time,
-            Field::AskTime => &mut self.ask_time,
-            Field::EventTime => &mut self.event_time,
+            Field::Time | Field::BidTime | Field::AskTime | Field::EventTime => {
+                // A time read as a decimal is cut to whole milliseconds; nonsense is absent.
+                let ms = v.and_then(|d| d.trunc().to_i64());
+                match field {
+                    Field::Time => self.time = ms,
+                    Field::BidTime => self.bid_time = ms,
+                    Field::AskTime => self.ask_time = ms,
+                    _ => self.event_time = ms,
+                }
+                return;
+            }
             Field::Skip | Field::Symbol => return,
         };
         *slot = v;
@@ -386,7 +399,7 @@ impl Acc<'_> {
         let Some(instrument) = symbols.get(sym) else {
             return;
         };
-        let stamp = |x: Option<f64>| x.filter(|v| *v > 0.0);
+        let stamp = |x: Option<i64>| x.filter(|v| *v > 0);
         let (bid, ask, last, time) = match kind {
             EventKind::Quote => {
                 let side = match (stamp(self.bid_time), stamp(self.ask_time)) {
@@ -415,13 +428,33 @@ impl Acc<'_> {
         } else {
             tick.last_size = self.size;
         }
-        // Epoch milliseconds fit an f64 exactly; the cast saturates on nonsense.
-        tick.exchange_time = time.and_then(|ms| time_from_millis(ms as i64));
+        tick.exchange_time = time.and_then(time_from_millis);
         out.push(StreamEvent::Tick(tick));
     }
 }
 
-/// A number, a numeric string, `"NaN"`/`"Infinity"` (→ `None`) or null/bool (→ `None`).
+/// An event's price, size or time: a number or a numeric string, read from its text (exact,
+/// borrowed from the frame); `"NaN"`/`"Infinity"`, null and bools are absent.
+struct Amount(Option<Decimal>);
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?.get();
+        // An array or object where a value belongs: the event's layout is not what
+        // FEED_CONFIG said, and the frame is refused.
+        if raw.starts_with(['[', '{']) {
+            return Err(de::Error::custom(
+                "expected a number, a numeric string or null",
+            ));
+        }
+        lenient_from_json(raw)
+            .map(Amount)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A control number of the protocol (a channel id, keepalive seconds), not money: a number,
+/// a numeric string, `"NaN"`/`"Infinity"` (→ `None`) or null/bool (→ `None`).
 struct Num(Option<f64>);
 
 impl<'de> Deserialize<'de> for Num {
@@ -861,7 +894,7 @@ impl<'de> Visitor<'de> for HeadSeed<'_> {
                     Field::Skip => {
                         map.next_value::<IgnoredAny>()?;
                     }
-                    f => acc.set(f, map.next_value::<Num>()?.0),
+                    f => acc.set(f, map.next_value::<Amount>()?.0),
                 },
             }
         }
@@ -923,8 +956,8 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
                     None => false,
                 },
                 Field::Skip => seq.next_element::<IgnoredAny>()?.is_some(),
-                f => match seq.next_element::<Num>()? {
-                    Some(Num(v)) => {
+                f => match seq.next_element::<Amount>()? {
+                    Some(Amount(v)) => {
                         acc.set(f, v);
                         true
                     }
@@ -1384,6 +1417,8 @@ impl QuoteStream for DxLinkStream {
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal_macros::dec;
+
     use super::*;
 
     fn at() -> DateTime<Utc> {
@@ -1424,7 +1459,13 @@ mod tests {
                 t[0].bid_size,
                 t[0].ask_size
             ),
-            ("AAPL", Some(189.5), Some(189.52), Some(300.0), None)
+            (
+                "AAPL",
+                Some(dec!(189.5)),
+                Some(dec!(189.52)),
+                Some(dec!(300.0)),
+                None
+            )
         );
         assert_eq!(
             t[0].exchange_time.map(|t| t.timestamp_millis()),
@@ -1432,7 +1473,7 @@ mod tests {
         );
         assert_eq!(
             (t[1].bid, t[1].ask, t[1].exchange_time),
-            (Some(410.1), Some(410.3), None)
+            (Some(dec!(410.1)), Some(dec!(410.3)), None)
         );
         assert_eq!(t[1].received_at, at());
     }

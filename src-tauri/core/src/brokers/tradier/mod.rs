@@ -45,12 +45,14 @@ use self::models::{
 pub use self::stream::{parse_frame, FrameSummary, Subscriptions, TradierStream};
 use super::ws::WsOptions;
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderRequest,
-    OrderSide, OrderState, OrderStatus, OrderType, Position,
+    last4, wire, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
+    OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
+use crate::money::Decimal;
 use crate::secret::Secret;
 use crate::stream::{InstrumentInfo, QuoteStream};
+use crate::trading::{OrderIntent, TimeInForce};
 
 /// How often an idle market stream is pinged (Tradier sends no heartbeat of its own).
 pub const STREAM_PING_EVERY: Duration = Duration::from_secs(10);
@@ -298,8 +300,8 @@ impl Broker for Tradier {
             },
             // Tradier accounts are in USD; balances carry no currency.
             currency: "USD".into(),
-            balance: b.total_cash.unwrap_or(0.0),
-            equity: b.total_equity.unwrap_or(0.0),
+            balance: b.total_cash.unwrap_or(Decimal::ZERO),
+            equity: b.total_equity.unwrap_or(Decimal::ZERO),
             buying_power: b.buying_power(),
             account_id: b.account_number,
         })
@@ -316,22 +318,26 @@ impl Broker for Tradier {
             .collect())
     }
 
-    async fn place_order(&self, order: &OrderRequest) -> Result<OrderState, BrokerError> {
-        let qty = order.quantity;
-        if !qty.is_finite() || qty <= 0.0 || qty.fract() != 0.0 || qty > 1e9 {
+    async fn place_order(&self, order: &OrderIntent) -> Result<OrderState, BrokerError> {
+        let qty = order.quantity();
+        if !qty.fract().is_zero() || qty > Decimal::from(1_000_000_000) {
             return Err(invalid(
                 "Tradier equity orders need a positive whole number of shares",
             ));
         }
-        let symbol = order.symbol.trim().to_uppercase();
-        if symbol.is_empty() {
-            return Err(invalid("the order has no symbol"));
+        if order.has_exits() {
+            // Tradier attaches exits only through OTOCO orders, which this desk does not
+            // send yet: refused rather than placed without the stop-loss.
+            return Err(BrokerError::Unsupported(
+                "attaching a stop-loss or take-profit",
+            ));
         }
-        let tag = tradier_tag(&order.client_order_id);
+        let symbol = order.symbol().to_uppercase();
+        let tag = tradier_tag(order.client_order_id());
         if !tag.is_empty() {
             if let Some(existing) = self.find_by_tag(&tag).await? {
                 return Ok(OrderState {
-                    client_order_id: Some(order.client_order_id.clone()),
+                    client_order_id: Some(order.client_order_id().to_string()),
                     ..existing
                 });
             }
@@ -341,25 +347,33 @@ impl Broker for Tradier {
             ("symbol", symbol.clone()),
             (
                 "side",
-                match order.side {
+                match order.side() {
                     OrderSide::Buy => "buy",
                     OrderSide::Sell => "sell",
                 }
                 .to_string(),
             ),
-            // Whole shares: `{qty}` prints `10`, never `1e1`.
-            ("quantity", format!("{qty}")),
-            ("duration", "day".to_string()),
+            // Whole shares: `10`, never `10.0` or `1e1`.
+            ("quantity", wire::decimal_string(qty)),
+            (
+                "duration",
+                match order.time_in_force() {
+                    TimeInForce::Day => "day",
+                    TimeInForce::Gtc => "gtc",
+                }
+                .to_string(),
+            ),
         ];
-        match (order.order_type, order.limit_price) {
-            (OrderType::Market, _) => form.push(("type", "market".into())),
-            (OrderType::Limit, Some(p)) if p.is_finite() && p > 0.0 => {
+        match (order.order_type(), order.limit_price(), order.stop_price()) {
+            (OrderType::Limit, Some(p), _) => {
                 form.push(("type", "limit".into()));
-                form.push(("price", format!("{p}")));
+                form.push(("price", wire::decimal_string(p)));
             }
-            (OrderType::Limit, _) => {
-                return Err(invalid("a limit order needs a positive limit price"))
+            (OrderType::Stop, _, Some(p)) => {
+                form.push(("type", "stop".into()));
+                form.push(("stop", wire::decimal_string(p)));
             }
+            _ => form.push(("type", "market".into())),
         }
         if !tag.is_empty() {
             form.push(("tag", tag));
@@ -378,18 +392,18 @@ impl Broker for Tradier {
         .await;
         Ok(match read {
             Ok(state) => OrderState {
-                client_order_id: Some(order.client_order_id.clone()),
+                client_order_id: Some(order.client_order_id().to_string()),
                 ..state
             },
             Err(e) => {
                 tracing::warn!(error = %e, order_id = %id, "placed, but reading the order back failed");
                 OrderState {
                     broker_order_id: id,
-                    client_order_id: Some(order.client_order_id.clone()),
+                    client_order_id: Some(order.client_order_id().to_string()),
                     symbol,
-                    side: order.side,
+                    side: order.side(),
                     quantity: qty,
-                    filled_quantity: 0.0,
+                    filled_quantity: Decimal::ZERO,
                     avg_fill_price: None,
                     status: OrderStatus::Pending,
                     broker_status: ack.order.status,

@@ -3,13 +3,21 @@
 //!
 //! Tradier's JSON is converted from XML, which shows in three ways handled here: a list of
 //! one is the element itself ([`OneOrMany`]), an empty list is the string `"null"`
-//! ([`null_or`]), and numbers may arrive as strings ([`number`]).
+//! ([`null_or`]), and numbers may arrive as strings ([`number`]). Both wrappers visit the
+//! value in place (no `serde_json::Value` or untagged buffering in between), so decimals are
+//! still read from their JSON text, exactly.
 
-use serde::de::DeserializeOwned;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, IntoDeserializer, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use crate::brokers::wire::opt_decimal as number;
 use crate::brokers::{OrderSide, OrderState, OrderStatus, Position};
+use crate::money::Decimal;
 use crate::stream::InstrumentInfo;
 
 /// Tradier's `tag` limit.
@@ -34,8 +42,7 @@ pub fn tradier_tag(client_order_id: &str) -> String {
 }
 
 /// One value or several.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub(super) enum OneOrMany<T> {
     Many(Vec<T>),
     One(T),
@@ -50,30 +57,85 @@ impl<T> OneOrMany<T> {
     }
 }
 
-/// Reads a field that is `"null"` (or `null`) when empty.
-fn null_or<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(None),
-        Value::String(s) if s == "null" || s.is_empty() => Ok(None),
-        v => serde_json::from_value(v)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
+/// Hands an array to `Vec<T>` and anything else to `T`, without buffering the value.
+struct OneOrManyVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for OneOrManyVisitor<T> {
+    type Value = OneOrMany<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("one value or an array of them")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Vec::<T>::deserialize(SeqAccessDeserializer::new(seq)).map(OneOrMany::Many)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(OneOrMany::One)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        T::deserialize(v.into_deserializer()).map(OneOrMany::One)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        T::deserialize(v.into_deserializer()).map(OneOrMany::One)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        T::deserialize(v.into_deserializer()).map(OneOrMany::One)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        T::deserialize(v.into_deserializer()).map(OneOrMany::One)
     }
 }
 
-/// A number that may arrive as a string; `null` and `""` are absent.
-fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(None),
-        Value::Number(n) => Ok(n.as_f64()),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("not a number: {s:?}"))),
-        other => Err(serde::de::Error::custom(format!("not a number: {other}"))),
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(OneOrManyVisitor(PhantomData))
     }
+}
+
+/// Reads a field that is `"null"` (or `null`, or `""`) when empty.
+fn null_or<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a value, or \"null\" when empty")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if v == "null" || v.is_empty() {
+                return Ok(None);
+            }
+            T::deserialize(v.into_deserializer()).map(Some)
+        }
+
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map)).map(Some)
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(SeqAccessDeserializer::new(seq)).map(Some)
+        }
+    }
+    d.deserialize_any(V(PhantomData))
 }
 
 /// An id that is a number on the wire, kept as text.
@@ -118,9 +180,9 @@ pub(super) struct Balances {
     #[serde(default)]
     pub account_type: Option<String>,
     #[serde(default, deserialize_with = "number")]
-    pub total_equity: Option<f64>,
+    pub total_equity: Option<Decimal>,
     #[serde(default, deserialize_with = "number")]
-    pub total_cash: Option<f64>,
+    pub total_cash: Option<Decimal>,
     #[serde(default)]
     pub margin: Option<BuyingPower>,
     #[serde(default)]
@@ -133,19 +195,19 @@ pub(super) struct Balances {
 #[derive(Debug, Deserialize)]
 pub(super) struct BuyingPower {
     #[serde(default, deserialize_with = "number")]
-    pub stock_buying_power: Option<f64>,
+    pub stock_buying_power: Option<Decimal>,
     #[serde(default, deserialize_with = "number")]
-    pub cash_available: Option<f64>,
+    pub cash_available: Option<Decimal>,
 }
 
 impl Balances {
     /// Stock buying power for margin/PDT accounts, cash available for cash accounts.
-    pub(super) fn buying_power(&self) -> f64 {
+    pub(super) fn buying_power(&self) -> Decimal {
         [&self.margin, &self.pdt, &self.cash]
             .into_iter()
             .flatten()
             .find_map(|b| b.stock_buying_power.or(b.cash_available))
-            .unwrap_or(0.0)
+            .unwrap_or(Decimal::ZERO)
     }
 }
 
@@ -197,12 +259,12 @@ pub(super) struct Order {
     pub symbol: String,
     pub side: String,
     #[serde(default, deserialize_with = "number")]
-    pub quantity: Option<f64>,
+    pub quantity: Option<Decimal>,
     pub status: String,
     #[serde(default, deserialize_with = "number")]
-    pub exec_quantity: Option<f64>,
+    pub exec_quantity: Option<Decimal>,
     #[serde(default, deserialize_with = "number")]
-    pub avg_fill_price: Option<f64>,
+    pub avg_fill_price: Option<Decimal>,
     #[serde(default)]
     pub tag: Option<String>,
 }
@@ -215,7 +277,7 @@ impl Order {
             "sell" | "sell_short" => OrderSide::Sell,
             _ => return None,
         };
-        let filled = self.exec_quantity.unwrap_or(0.0);
+        let filled = self.exec_quantity.unwrap_or(Decimal::ZERO);
         Some(OrderState {
             broker_order_id: self.id,
             client_order_id: self.tag.filter(|t| !t.is_empty()),
@@ -224,7 +286,7 @@ impl Order {
             quantity: self.quantity.unwrap_or(filled),
             filled_quantity: filled,
             // Tradier sends 0 before the first fill.
-            avg_fill_price: self.avg_fill_price.filter(|_| filled > 0.0),
+            avg_fill_price: self.avg_fill_price.filter(|_| filled > Decimal::ZERO),
             status: status(&self.status),
             broker_status: self.status,
         })
@@ -260,9 +322,9 @@ pub(super) struct PositionList {
 pub(super) struct TradierPosition {
     pub symbol: String,
     #[serde(deserialize_with = "number")]
-    pub quantity: Option<f64>,
+    pub quantity: Option<Decimal>,
     #[serde(default, deserialize_with = "number")]
-    pub cost_basis: Option<f64>,
+    pub cost_basis: Option<Decimal>,
 }
 
 impl PositionsResponse {
@@ -274,9 +336,9 @@ impl PositionsResponse {
             .unwrap_or_default();
         list.into_iter()
             .map(|p| {
-                let qty = p.quantity.unwrap_or(0.0);
+                let qty = p.quantity.unwrap_or(Decimal::ZERO);
                 Position {
-                    avg_price: p.cost_basis.filter(|_| qty != 0.0).map(|c| c / qty),
+                    avg_price: p.cost_basis.and_then(|c| c.checked_div(qty)),
                     symbol: p.symbol,
                     quantity: qty,
                     unrealized_pl: None,

@@ -42,8 +42,10 @@ use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 
 use super::StreamSession;
+use crate::brokers::wire::lenient_decimal;
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
+use crate::money::Decimal;
 use crate::stream::{time_from_millis, QuoteStream, StreamEvent, Tick};
 
 /// What an empty subscription is sent as (Tradier expects at least one symbol).
@@ -387,21 +389,14 @@ impl ErrorText<'_> {
     }
 }
 
-/// A number sent as a JSON number or a string (`"281.1"`); `null`, `""`, non-numbers and
-/// non-finite values are absent.
+/// A price or size sent as a JSON number or a string (`"281.1"`), read from its text
+/// (exact, borrowed from the frame); `null`, `""` and non-numbers are absent.
 #[derive(Default, Clone, Copy)]
-struct Num(Option<f64>);
+struct Num(Option<Decimal>);
 
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Lenient(|v: Scalar<'_>| match v {
-            Scalar::F64(f) => Some(f),
-            Scalar::I64(i) => Some(i as f64),
-            Scalar::U64(u) => Some(u as f64),
-            Scalar::Str(s) => s.trim().parse::<f64>().ok(),
-            Scalar::Bool(_) | Scalar::None => None,
-        }))
-        .map(|v| Num(v.filter(|f| f.is_finite())))
+        lenient_decimal(d).map(Num)
     }
 }
 
@@ -444,8 +439,10 @@ impl<'de> Deserialize<'de> for Flag {
     }
 }
 
-/// A JSON scalar as seen by a lenient field.
+/// A JSON scalar as seen by a lenient field (times and flags; prices are [`Num`]s, read
+/// from their text).
 enum Scalar<'s> {
+    /// A float: only ever a time in milliseconds (`1.5577571890e12`), never a price.
     F64(f64),
     I64(i64),
     U64(u64),

@@ -5,8 +5,10 @@
 use brokerdesk_core::brokers::alpaca::stream::{parse_frame, Control, Encoding, FrameParser};
 use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_core::stream::{parse_time, StreamEvent, Tick};
+use brokerdesk_core::Decimal;
 use chrono::{DateTime, Utc};
 use rmpv::Value as Mp;
+use rust_decimal_macros::dec;
 
 fn now() -> DateTime<Utc> {
     parse_time("2026-01-05T15:00:00Z").unwrap()
@@ -36,10 +38,10 @@ fn a_quote_fills_bid_ask_sizes_and_time() {
     let (r, events) = json(QUOTE);
     assert_eq!(r.unwrap(), Control::default());
     let mut want = Tick::new("AMD", now());
-    want.bid = Some(87.66);
-    want.ask = Some(87.67);
-    want.bid_size = Some(1.0);
-    want.ask_size = Some(1.0);
+    want.bid = Some(dec!(87.66));
+    want.ask = Some(dec!(87.67));
+    want.bid_size = Some(dec!(1.0));
+    want.ask_size = Some(dec!(1.0));
     want.exchange_time = parse_time("2021-02-22T15:51:45.3356677Z");
     assert_eq!(events, vec![StreamEvent::Tick(want)]);
 }
@@ -52,7 +54,7 @@ fn a_trade_fills_last_and_last_size() {
     assert_eq!(t.len(), 1);
     assert_eq!(
         (t[0].instrument.as_str(), t[0].last, t[0].last_size),
-        ("AAPL", Some(126.55), Some(1.0))
+        ("AAPL", Some(dec!(126.55)), Some(dec!(1.0)))
     );
     assert_eq!((t[0].bid, t[0].ask), (None, None));
     assert_eq!(t[0].exchange_time, parse_time("2021-02-22T15:51:44.208Z"));
@@ -208,7 +210,7 @@ fn malformed_frames_are_skipped_without_events() {
             t[0].ask,
             t[0].exchange_time
         ),
-        ("BRK.B", None, Some(2.5), None)
+        ("BRK.B", None, Some(dec!(2.5)), None)
     );
 }
 
@@ -295,15 +297,23 @@ fn msgpack_quotes_and_trades_with_timestamps() {
     assert_eq!(t.len(), 3);
     assert_eq!(
         (t[0].bid, t[0].ask, t[0].bid_size, t[0].ask_size),
-        (Some(87.66), Some(87.5), Some(1.0), Some(300.0))
+        (
+            Some(dec!(87.66)),
+            Some(dec!(87.5)),
+            Some(dec!(1.0)),
+            Some(dec!(300.0))
+        )
     );
     assert_eq!(
         t[0].exchange_time,
         parse_time("2021-02-22T15:51:45.3356677Z")
     );
-    assert_eq!((t[1].last, t[1].last_size), (Some(126.55), Some(1.0)));
+    assert_eq!(
+        (t[1].last, t[1].last_size),
+        (Some(dec!(126.55)), Some(dec!(1.0)))
+    );
     assert_eq!(t[1].exchange_time, parse_time("2021-02-22T15:51:44Z"));
-    assert_eq!(t[2].bid, Some(-3.0));
+    assert_eq!(t[2].bid, Some(-dec!(3.0)));
     assert_eq!(
         t[2].exchange_time,
         parse_time("2021-02-22T15:51:46.000000005Z")
@@ -377,4 +387,41 @@ fn malformed_msgpack_is_skipped_and_never_panics() {
     deep.push(0xc0);
     let (r, events) = msgpack(&deep);
     assert_eq!((r, events.len()), (Ok(Control::default()), 0));
+}
+#[test]
+fn json_prices_arrive_with_their_exact_digits() {
+    let (r, events) =
+        json(r#"[{"T":"q","S":"EURUSD","bp":1.082351,"ap":1.08240,"bs":100,"as":2.5}]"#);
+    r.unwrap();
+    let t = ticks(&events);
+    let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+    assert_eq!(text(t[0].bid).as_deref(), Some("1.082351"));
+    // The scale as sent: a float would have dropped the zero.
+    assert_eq!(text(t[0].ask).as_deref(), Some("1.08240"));
+    assert_eq!(text(t[0].ask_size).as_deref(), Some("2.5"));
+    // Over IPC, the same digits as strings.
+    let ipc = serde_json::to_value(t[0]).unwrap();
+    assert_eq!(
+        (ipc["bid"].as_str(), ipc["ask"].as_str()),
+        (Some("1.082351"), Some("1.08240"))
+    );
+}
+
+#[test]
+fn msgpack_floats_become_their_shortest_decimal() {
+    let quote = mp_map(vec![
+        ("T", "q".into()),
+        ("S", "EURUSD".into()),
+        ("bp", Mp::F64(1.08235)),
+        ("ap", Mp::F32(1.1)),
+        ("bs", 7.into()),
+    ]);
+    let (r, events) = msgpack(&encode(&Mp::Array(vec![quote])));
+    r.unwrap();
+    let t = ticks(&events);
+    let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+    // Not 1.0823499999999999 (the f64's exact value) nor 1.100000023841858 (the f32's).
+    assert_eq!(text(t[0].bid).as_deref(), Some("1.08235"));
+    assert_eq!(text(t[0].ask).as_deref(), Some("1.1"));
+    assert_eq!(text(t[0].bid_size).as_deref(), Some("7"));
 }

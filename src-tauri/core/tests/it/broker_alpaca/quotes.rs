@@ -4,6 +4,7 @@
 //! caught by the silence limit, garbage and oversized frames skipped, Alpaca's error codes,
 //! and no credential in any error or notice. Also instrument search over `/v2/assets`.
 
+use rust_decimal_macros::dec;
 use std::time::{Duration, Instant};
 
 use brokerdesk_core::brokers::alpaca::{Alpaca, AlpacaStreamOptions, Encoding};
@@ -130,7 +131,7 @@ async fn subscribe_tick_unsubscribe(encoding: Encoding) {
     let age = quote.received_at - quote.exchange_time.unwrap();
     assert!(age.num_seconds().abs() < 5, "exchange time {age} off");
     let trade = ticks.iter().find(|t| t.last.is_some()).expect("a trade");
-    assert!(trade.last_size.unwrap() >= 1.0 && trade.exchange_time.is_some());
+    assert!(trade.last_size.unwrap() >= dec!(1.0) && trade.exchange_time.is_some());
 
     // More on the open stream, in the user's spelling.
     stream.subscribe(&names(&["msft", "AAPL"])).await.unwrap();

@@ -6,6 +6,7 @@
 //! silence limit, garbage / oversized / error frames, unknown symbols as notices, a burst,
 //! the instrument search — and never the session in an error, a notice or `Debug`.
 
+use rust_decimal_macros::dec;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -202,7 +203,7 @@ async fn ticks_flow_for_subscribed_symbols_and_follow_subscribe_and_unsubscribe(
     let first = all[0];
     assert_eq!(
         (first.last, first.bid, first.ask),
-        (Some(190.0), Some(189.99), Some(190.01))
+        (Some(dec!(190.0)), Some(dec!(189.99)), Some(dec!(190.01)))
     );
     assert!(first.bid_size.is_some() && first.ask_size.is_some() && first.last_size.is_some());
     for t in &all {
@@ -225,7 +226,7 @@ async fn ticks_flow_for_subscribed_symbols_and_follow_subscribe_and_unsubscribe(
         count(e, "MSFT") >= 2 && count(e, "4391") >= 2
     })
     .await;
-    assert!(ticks(&events, "MSFT").any(|t| t.bid.is_some_and(|b| b > 400.0)));
+    assert!(ticks(&events, "MSFT").any(|t| t.bid.is_some_and(|b| b > dec!(400.0))));
 
     // Unsubscribed: after what was in flight (a few rounds), no more AAPL; the others go
     // on.
@@ -487,7 +488,7 @@ async fn garbage_oversized_and_error_frames_do_not_end_the_stream() {
         ]
     );
     // The oversized frame (bid 1234.5) was skipped, not read.
-    assert!(ticks(&events, "AAPL").all(|t| t.bid.is_none_or(|b| b < 1000.0)));
+    assert!(ticks(&events, "AAPL").all(|t| t.bid.is_none_or(|b| b < dec!(1000.0))));
 }
 
 #[tokio::test]

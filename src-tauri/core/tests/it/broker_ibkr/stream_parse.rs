@@ -7,6 +7,7 @@
 use brokerdesk_core::brokers::ibkr::{parse_frame, ConidMap, Control};
 use brokerdesk_core::stream::{StreamEvent, Tick};
 use chrono::{DateTime, TimeZone, Utc};
+use rust_decimal_macros::dec;
 
 const AAPL: u64 = 265598;
 const MSFT: u64 = 272093;
@@ -63,11 +64,11 @@ fn a_full_market_data_frame_is_one_tick_with_every_field() {
     assert_eq!(t.instrument, "AAPL");
     assert_eq!(
         (t.last, t.bid, t.ask),
-        (Some(190.0), Some(189.99), Some(190.01))
+        (Some(dec!(190.0)), Some(dec!(189.99)), Some(dec!(190.01)))
     );
     assert_eq!(
         (t.bid_size, t.ask_size, t.last_size),
-        (Some(200.0), Some(300.0), Some(100.0))
+        (Some(dec!(200.0)), Some(dec!(300.0)), Some(dec!(100.0)))
     );
     assert_eq!(t.exchange_time.unwrap().timestamp_millis(), 1782916200123);
     assert_eq!(t.received_at, now());
@@ -76,7 +77,7 @@ fn a_full_market_data_frame_is_one_tick_with_every_field() {
 #[test]
 fn a_partial_update_carries_only_the_fields_sent() {
     let t = tick(PARTIAL);
-    assert_eq!((t.bid, t.ask), (Some(190.0), Some(190.02)));
+    assert_eq!((t.bid, t.ask), (Some(dec!(190.0)), Some(dec!(190.02))));
     assert_eq!(
         (t.last, t.bid_size, t.ask_size, t.last_size),
         (None, None, None, None)
@@ -87,7 +88,7 @@ fn a_partial_update_carries_only_the_fields_sent() {
     );
     assert_eq!(
         (t.last, t.last_size, t.bid),
-        (Some(190.01), Some(1200.0), None)
+        (Some(dec!(190.01)), Some(dec!(1200.0)), None)
     );
 }
 
@@ -101,10 +102,10 @@ fn prefixed_numeric_and_odd_values_are_read_tolerantly() {
     assert_eq!(
         (t.last, t.bid, t.ask, t.bid_size, t.ask_size, t.last_size),
         (
-            Some(189.5),
-            Some(189.4),
-            Some(189.6),
-            Some(1200.0),
+            Some(dec!(189.5)),
+            Some(dec!(189.4)),
+            Some(dec!(189.6)),
+            Some(dec!(1200.0)),
             None,
             None
         )
@@ -113,10 +114,13 @@ fn prefixed_numeric_and_odd_values_are_read_tolerantly() {
     // No `conid` field: the topic names it (with an exchange suffix too); no `_updated`.
     let t = tick(r#"{"topic":"smd+272093@SMART","84":"420.10","86":null}"#);
     assert_eq!(t.instrument, "msft", "the symbol exactly as subscribed");
-    assert_eq!((t.bid, t.ask, t.exchange_time), (Some(420.1), None, None));
+    assert_eq!(
+        (t.bid, t.ask, t.exchange_time),
+        (Some(dec!(420.1)), None, None)
+    );
     // Escaped strings are still read.
     let t = tick(r#"{"topic":"smd+265598","84":"\u0031\u0039\u0030.5"}"#);
-    assert_eq!(t.bid, Some(190.5));
+    assert_eq!(t.bid, Some(dec!(190.5)));
 }
 
 #[test]
@@ -148,7 +152,7 @@ fn binary_frames_hold_the_same_json() {
     let mut out = Vec::new();
     let c = parse_frame(FULL.as_bytes().to_vec().as_slice(), &map(), now(), &mut out);
     assert_eq!(c, Control::None);
-    assert!(matches!(&out[..], [StreamEvent::Tick(t)] if t.bid == Some(189.99)));
+    assert!(matches!(&out[..], [StreamEvent::Tick(t)] if t.bid == Some(dec!(189.99))));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! stream starts, and a hand-written chunked server that splits lines across chunks and
 //! sends junk.
 
+use rust_decimal_macros::dec;
 use std::time::Duration;
 
 use brokerdesk_core::brokers::oanda::{Oanda, StreamLine};
@@ -183,7 +184,7 @@ async fn lines_split_across_chunks_are_reassembled_and_junk_is_skipped() {
         Some(StreamLine::Price(p)) => {
             assert_eq!(
                 (p.instrument.as_str(), p.bid(), p.ask()),
-                ("EUR_USD", Some(1.08501), Some(1.08515))
+                ("EUR_USD", Some(dec!(1.08501)), Some(dec!(1.08515)))
             );
         }
         other => panic!("expected the price, got {other:?}"),

@@ -4,6 +4,8 @@
 //! symbols mapped back to the instrument as subscribed, and malformed input that must be
 //! refused without appending anything or panicking.
 
+use brokerdesk_core::Decimal;
+use rust_decimal_macros::dec;
 use std::time::Duration;
 
 use brokerdesk_core::brokers::tastytrade::stream::{
@@ -172,7 +174,13 @@ fn compact_quotes_and_trades_with_the_requested_fields() {
     assert_eq!(t[0].instrument, "AAPL");
     assert_eq!(
         (t[0].bid, t[0].ask, t[0].bid_size, t[0].ask_size, t[0].last),
-        (Some(189.5), Some(189.52), Some(300.0), None, None)
+        (
+            Some(dec!(189.5)),
+            Some(dec!(189.52)),
+            Some(dec!(300.0)),
+            None,
+            None
+        )
     );
     assert_eq!(
         millis(&t[0]),
@@ -188,7 +196,13 @@ fn compact_quotes_and_trades_with_the_requested_fields() {
             t[1].bid_size,
             t[1].ask_size
         ),
-        ("SPY", Some(450.01), Some(450.03), Some(150.0), Some(200.0))
+        (
+            "SPY",
+            Some(dec!(450.01)),
+            Some(dec!(450.03)),
+            Some(dec!(150.0)),
+            Some(dec!(200.0))
+        )
     );
     assert_eq!(millis(&t[1]), None, "0 and NaN are no time");
 
@@ -205,9 +219,18 @@ fn compact_quotes_and_trades_with_the_requested_fields() {
             t[0].bid,
             millis(&t[0])
         ),
-        ("SPY", Some(450.02), None, None, Some(1_750_000_000_999))
+        (
+            "SPY",
+            Some(dec!(450.02)),
+            None,
+            None,
+            Some(1_750_000_000_999)
+        )
     );
-    assert_eq!((t[1].last, t[1].last_size), (Some(189.51), Some(25.0)));
+    assert_eq!(
+        (t[1].last, t[1].last_size),
+        (Some(dec!(189.51)), Some(dec!(25.0)))
+    );
 }
 
 #[test]
@@ -233,10 +256,10 @@ fn the_field_order_follows_feed_config_and_unknown_fields_are_skipped() {
             millis(&t[0])
         ),
         (
-            Some(189.99),
-            Some(190.01),
-            Some(100.0),
-            Some(200.0),
+            Some(dec!(189.99)),
+            Some(dec!(190.01)),
+            Some(dec!(100.0)),
+            Some(dec!(200.0)),
             Some(1_750_000_000_003)
         )
     );
@@ -248,7 +271,7 @@ fn the_field_order_follows_feed_config_and_unknown_fields_are_skipped() {
     let t = ticks(events);
     assert_eq!(
         t.iter().map(|t| t.last).collect::<Vec<_>>(),
-        [Some(190.0), Some(190.5)]
+        [Some(dec!(190.0)), Some(dec!(190.5))]
     );
     assert_eq!(t[0].exchange_time, None);
     // `time` wins over the sides' times, `eventTime` is the last resort.
@@ -281,8 +304,8 @@ fn legacy_headers_full_events_and_several_types_in_one_frame() {
             .map(|t| (t.instrument.as_str(), t.bid, t.ask))
             .collect::<Vec<_>>(),
         [
-            ("AAPL", Some(1.0), Some(2.0)),
-            ("MSFT", Some(3.0), Some(4.0))
+            ("AAPL", Some(dec!(1.0)), Some(dec!(2.0))),
+            ("MSFT", Some(dec!(3.0)), Some(dec!(4.0)))
         ]
     );
     // …and holds for the next frames.
@@ -290,7 +313,7 @@ fn legacy_headers_full_events_and_several_types_in_one_frame() {
         &mut st,
         r#"{"type":"FEED_DATA","channel":1,"data":["Quote",["AAPL",6.0,5.0]]}"#,
     );
-    assert_eq!(ticks(events)[0].bid, Some(5.0));
+    assert_eq!(ticks(events)[0].bid, Some(dec!(5.0)));
     // Two types in one frame; an unknown type is skipped whole.
     st.set_fields("Quote", &QUOTE_FIELDS);
     let (_, events) = parse(
@@ -302,7 +325,10 @@ fn legacy_headers_full_events_and_several_types_in_one_frame() {
         t.iter()
             .map(|t| (t.instrument.as_str(), t.last, t.bid))
             .collect::<Vec<_>>(),
-        [("MSFT", Some(410.5), None), ("AAPL", None, Some(1.0))]
+        [
+            ("MSFT", Some(dec!(410.5)), None),
+            ("AAPL", None, Some(dec!(1.0)))
+        ]
     );
     // FULL: one object per event, any key order.
     let (_, events) = parse(
@@ -320,8 +346,8 @@ fn legacy_headers_full_events_and_several_types_in_one_frame() {
         ),
         (
             "MSFT",
-            Some(409.9),
-            Some(410.1),
+            Some(dec!(409.9)),
+            Some(dec!(410.1)),
             None,
             Some(1_750_000_000_000)
         )
@@ -333,7 +359,12 @@ fn legacy_headers_full_events_and_several_types_in_one_frame() {
             t[1].last_size,
             millis(&t[1])
         ),
-        ("AAPL", Some(190.0), Some(7.0), Some(1_750_000_000_500))
+        (
+            "AAPL",
+            Some(dec!(190.0)),
+            Some(dec!(7.0)),
+            Some(1_750_000_000_500)
+        )
     );
     // `data` before `type` is still read.
     let (msg, events) = parse(
@@ -342,7 +373,7 @@ fn legacy_headers_full_events_and_several_types_in_one_frame() {
     );
     assert_eq!(
         (msg, ticks(events)[0].last),
-        (DxMessage::FeedData { channel: 1 }, Some(191.0))
+        (DxMessage::FeedData { channel: 1 }, Some(dec!(191.0)))
     );
 }
 
@@ -388,7 +419,7 @@ fn events_without_any_price_are_not_ticks() {
         &mut st,
         r#"{"type":"FEED_DATA","channel":1,"data":["Quote",["Quote","AAPL",0,0.05,0,10,0,0]]}"#,
     );
-    assert_eq!(ticks(events)[0].bid, Some(0.0));
+    assert_eq!(ticks(events)[0].bid, Some(dec!(0.0)));
 }
 
 #[test]
@@ -426,12 +457,20 @@ fn malformed_frames_are_refused_without_appending_anything() {
         "[".repeat(5000)
     );
     assert!(parse_frame(&deep, &mut st, at(), &mut Vec::new()).is_err());
+    // Numbers no decimal can hold (±1e308) are malformed, like 1e400 above: refused whole.
+    let mut out = Vec::new();
+    let absurd = r#"{"type":"FEED_DATA","channel":1e300,"data":["Quote",["Quote","AAPL",1e308,-1e308,"1e400",-0.0,1e300,-5]]}"#;
+    assert!(parse_frame(absurd, &mut st, at(), &mut out).is_err());
+    assert!(out.is_empty());
     let (_, events) = parse(
         &mut st,
-        r#"{"type":"FEED_DATA","channel":1e300,"data":["Quote",["Quote","AAPL",1e308,-1e308,"1e400",-0.0,1e300,-5]]}"#,
+        r#"{"type":"FEED_DATA","channel":1e300,"data":["Quote",["Quote","AAPL",1e27,-1e27,"1e400",-0.0,1e27,-5]]}"#,
     );
     let t = ticks(events);
-    assert_eq!((t[0].bid, t[0].bid_size), (Some(1e308), None));
+    assert_eq!(
+        (t[0].bid, t[0].bid_size),
+        (Decimal::from_scientific("1e27").ok(), None)
+    );
     assert_eq!(t[0].exchange_time, None, "an absurd time is no time");
     // The state is intact afterwards.
     let (_, events) = parse(

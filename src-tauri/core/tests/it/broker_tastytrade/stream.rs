@@ -5,6 +5,7 @@
 //! skipped, every DXLink ERROR type, impossible symbols, the 1009 close, the burst and
 //! paced rates, and instrument search. No token or credential in any error or notice.
 
+use rust_decimal_macros::dec;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -161,12 +162,13 @@ async fn quotes_and_trades_flow_and_subscriptions_change_on_the_open_stream() {
     })
     .await;
     let (bid, ask) = state.quote("AAPL");
+    let (bid, ask) = (super::common::sim_price(bid), super::common::sim_price(ask));
     let quote = events
         .iter()
         .find_map(|e| tick_of(e, "AAPL").filter(|t| t.bid.is_some()))
         .unwrap();
     assert_eq!((quote.bid, quote.ask), (Some(bid), Some(ask)));
-    assert!(quote.bid_size.unwrap() > 0.0 && quote.ask_size.unwrap() > 0.0);
+    assert!(quote.bid_size.unwrap() > dec!(0.0) && quote.ask_size.unwrap() > dec!(0.0));
     let age = quote.received_at - quote.exchange_time.unwrap();
     assert!(
         age.num_seconds().abs() < 5,
@@ -176,8 +178,8 @@ async fn quotes_and_trades_flow_and_subscriptions_change_on_the_open_stream() {
         .iter()
         .find_map(|e| tick_of(e, "SPY").filter(|t| t.last.is_some()))
         .unwrap();
-    assert_eq!(trade.last, Some(450.0));
-    assert!(trade.last_size.unwrap() > 0.0 && trade.bid.is_none());
+    assert_eq!(trade.last, Some(dec!(450.0)));
+    assert!(trade.last_size.unwrap() > dec!(0.0) && trade.bid.is_none());
     assert!(trade.exchange_time.is_some());
 
     // Unsubscribe SPY: after what was in flight, only AAPL ticks.

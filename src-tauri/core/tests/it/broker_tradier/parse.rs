@@ -9,6 +9,7 @@ use brokerdesk_core::brokers::tradier::{FrameSummary, Subscriptions};
 use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_core::stream::{time_from_millis, StreamEvent, Tick};
 use chrono::{DateTime, Utc};
+use rust_decimal_macros::dec;
 
 // Recorded from Tradier's documentation and public clients (PROTOCOLS.md §3).
 const QUOTE: &str = r#"{"type":"quote","symbol":"SPY","bid":281.84,"bidsz":60,"bidexch":"M","biddate":"1557757189000","ask":281.85,"asksz":6,"askexch":"Z","askdate":"1557757190000"}"#;
@@ -58,8 +59,11 @@ fn one_tick(frame: &str) -> Tick {
 fn a_quote_is_a_tick_with_bid_ask_sizes_and_the_later_date() {
     let t = one_tick(QUOTE);
     assert_eq!(t.instrument, "SPY");
-    assert_eq!((t.bid, t.ask), (Some(281.84), Some(281.85)));
-    assert_eq!((t.bid_size, t.ask_size), (Some(60.0), Some(6.0)));
+    assert_eq!((t.bid, t.ask), (Some(dec!(281.84)), Some(dec!(281.85))));
+    assert_eq!(
+        (t.bid_size, t.ask_size),
+        (Some(dec!(60.0)), Some(dec!(6.0)))
+    );
     assert_eq!((t.last, t.last_size), (None, None));
     assert_eq!(t.exchange_time, time_from_millis(1_557_757_190_000));
     assert_eq!(t.received_at, now());
@@ -67,9 +71,13 @@ fn a_quote_is_a_tick_with_bid_ask_sizes_and_the_later_date() {
 
 #[test]
 fn trades_and_tradex_carry_the_last_price_and_size() {
-    for (frame, price) in [(TRADE, 281.12), (TRADEX, 281.10)] {
+    for (frame, price) in [(TRADE, dec!(281.12)), (TRADEX, dec!(281.10))] {
         let t = one_tick(frame);
-        assert_eq!((t.last, t.last_size), (Some(price), Some(100.0)), "{frame}");
+        assert_eq!(
+            (t.last, t.last_size),
+            (Some(price), Some(dec!(100.0))),
+            "{frame}"
+        );
         assert_eq!((t.bid, t.ask), (None, None));
         assert_eq!(t.exchange_time, time_from_millis(1_557_757_204_760));
     }
@@ -80,18 +88,23 @@ fn timesales_carry_bid_ask_and_last_but_a_cancel_no_last() {
     let t = one_tick(TIMESALE);
     assert_eq!(
         (t.bid, t.ask, t.last, t.last_size),
-        (Some(282.08), Some(282.09), Some(282.09), Some(100.0))
+        (
+            Some(dec!(282.08)),
+            Some(dec!(282.09)),
+            Some(dec!(282.09)),
+            Some(dec!(100.0))
+        )
     );
     assert_eq!(t.exchange_time, time_from_millis(1_557_758_874_355));
     let t = one_tick(TIMESALE_SHORT);
     assert_eq!(
         (t.bid, t.ask, t.last),
-        (Some(407.14), Some(407.17), Some(407.15))
+        (Some(dec!(407.14)), Some(dec!(407.17)), Some(dec!(407.15)))
     );
     let t = one_tick(TIMESALE_CANCEL);
     assert_eq!(
         (t.bid, t.ask, t.last, t.last_size),
-        (Some(282.08), Some(282.09), None, None)
+        (Some(dec!(282.08)), Some(dec!(282.09)), None, None)
     );
 }
 
@@ -267,10 +280,14 @@ fn odd_values_are_absent_rather_than_errors() {
     let t = one_tick(
         r#"{"type":"trade","symbol":"SPY","price":281.5,"size":0,"date":1557757204760,"cancel":"true"}"#,
     );
-    assert_eq!((t.last, t.last_size), (Some(281.5), Some(0.0)));
+    assert_eq!((t.last, t.last_size), (Some(dec!(281.5)), Some(dec!(0.0))));
     assert_eq!(t.exchange_time, time_from_millis(1_557_757_204_760));
     let t = one_tick(r#"{"type":"trade","symbol":"S\u0050Y","price":"1e400","last":"2.5"}"#);
-    assert_eq!(t.last, Some(2.5), "an overflowing price falls back to last");
+    assert_eq!(
+        t.last,
+        Some(dec!(2.5)),
+        "an overflowing price falls back to last"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! symbols as notices, session expiry, and no token or session id in any error, notice or
 //! `Debug` output. Also `search_instruments`.
 
+use rust_decimal_macros::dec;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -107,7 +108,7 @@ async fn ticks_flow_and_the_subscription_changes_on_the_open_stream() {
 
     let t = quote(stream.as_mut(), "SPY").await;
     let (bid, ask) = (t.bid.unwrap(), t.ask.unwrap());
-    assert!(bid > 0.0 && ask > bid, "{t:?}");
+    assert!(bid > dec!(0.0) && ask > bid, "{t:?}");
     assert!(t.bid_size.is_some() && t.ask_size.is_some(), "{t:?}");
     let age = t.received_at - t.exchange_time.expect("an exchange time");
     assert!(age.num_seconds().abs() < 5, "{t:?}");
@@ -120,7 +121,7 @@ async fn ticks_flow_and_the_subscription_changes_on_the_open_stream() {
     // More on the open stream, in the user's spelling.
     stream.subscribe(&names(&["aapl"])).await.unwrap();
     let t = quote(stream.as_mut(), "aapl").await;
-    assert!(t.ask.unwrap() > 100.0, "{t:?}");
+    assert!(t.ask.unwrap() > dec!(100.0), "{t:?}");
 
     // Unsubscribing SPY: after what was in flight, only aapl.
     stream.unsubscribe(&names(&["SPY"])).await.unwrap();
@@ -258,7 +259,7 @@ async fn garbage_and_oversized_frames_are_skipped() {
         }
         for e in &out {
             if let Some(t) = tick_of(e, "SPY") {
-                assert_ne!(t.bid, Some(1.0), "the oversized frame was parsed");
+                assert_ne!(t.bid, Some(dec!(1.0)), "the oversized frame was parsed");
                 ticks += 1;
             }
         }

@@ -5,6 +5,7 @@
 use brokerdesk_core::brokers::Broker;
 use brokerdesk_core::brokers::OrderSide;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
 use super::{connector, order, sim, Sim, ACCOUNT, TOKEN};
@@ -178,7 +179,7 @@ async fn lists_are_null_one_object_or_an_array() {
     assert_eq!(get_json(&sim, &orders).await, json!({"orders": "null"}));
     let tradier = connector(&sim);
     tradier
-        .place_order(&order("one", OrderSide::Buy, 1.0, None))
+        .place_order(&order("one", OrderSide::Buy, dec!(1.0), None))
         .await
         .unwrap();
     let one = get_json(&sim, &orders).await;
@@ -191,7 +192,7 @@ async fn lists_are_null_one_object_or_an_array() {
     assert_eq!(tagged["orders"]["order"]["tag"], "one");
     assert!(get_json(&sim, &positions).await["positions"]["position"].is_object());
     tradier
-        .place_order(&order("two", OrderSide::Buy, 1.0, None))
+        .place_order(&order("two", OrderSide::Buy, dec!(1.0), None))
         .await
         .unwrap();
     let two = get_json(&sim, &orders).await;

@@ -23,7 +23,7 @@ function refusalAdvice(code: string, action: "test" | "save"): string {
 
 /** What the broker reported about the account: number (last 4), type, currency, balance, equity, buying power. */
 export function SummaryGrid({ summary }: { summary: AccountSummary }) {
-  const money = (v: number) => formatMoney(v, summary.currency);
+  const money = (v: string) => formatMoney(v, summary.currency);
   const items: [string, string, string, boolean][] = [
     ["Account", maskedAccount(summary), "account", true],
     ["Type", summary.accountType.charAt(0).toUpperCase() + summary.accountType.slice(1), "type", false],

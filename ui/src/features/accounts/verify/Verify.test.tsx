@@ -27,9 +27,9 @@ const SUMMARY: AccountSummary = {
   accountLast4: "-001",
   accountType: "margin",
   currency: "USD",
-  balance: 100000,
-  equity: 100412.57,
-  buyingPower: 97240.18,
+  balance: "100000",
+  equity: "100412.57",
+  buyingPower: "97240.18",
 };
 
 /** A promise to settle by hand, to see the state while the broker is asked. */
