@@ -3,6 +3,7 @@
 import type { Account } from "./Account";
 import type { AccountConnections } from "./AccountConnections";
 import type { AccountInput } from "./AccountInput";
+import type { AccountMoney } from "./AccountMoney";
 import type { AccountSummary } from "./AccountSummary";
 import type { AccountsChanged } from "./AccountsChanged";
 import type { AppSettings } from "./AppSettings";
@@ -18,6 +19,10 @@ import type { ConnectionEvent } from "./ConnectionEvent";
 import type { FeedNotice } from "./FeedNotice";
 import type { InstrumentInfo } from "./InstrumentInfo";
 import type { Order } from "./Order";
+import type { OrderDetail } from "./OrderDetail";
+import type { OrderDraft } from "./OrderDraft";
+import type { OrderEstimate } from "./OrderEstimate";
+import type { OrderSide } from "./OrderSide";
 import type { PriceUpdate } from "./PriceUpdate";
 import type { PropFirmPresetInfo } from "./PropFirmPresetInfo";
 import type { PurgeReport } from "./PurgeReport";
@@ -65,6 +70,16 @@ export interface Commands {
   audit_export_csv: { args: { filter: AuditFilter }; result: string };
   settings_get: { args: Record<string, never>; result: AppSettings };
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
+  order_place: { args: { accountId: string; draft: OrderDraft }; result: Order };
+  order_cancel: { args: { accountId: string; orderId: string }; result: Order };
+  orders_list: { args: { accountId: string; open: boolean | null }; result: Array<Order> };
+  order_show: { args: { accountId: string; orderId: string }; result: OrderDetail };
+  order_estimate: { args: { accountId: string; symbol: string; side: OrderSide; quantity: string; price: string | null }; result: OrderEstimate };
+  account_money: { args: { accountId: string }; result: AccountMoney };
+  position_close: { args: { accountId: string; symbol: string }; result: Order };
+  paper_reset: { args: { accountId: string; balance: string | null }; result: AccountMoney };
+  orders_review: { args: Record<string, never>; result: Array<Order> };
+  order_review_resolve: { args: { orderId: string; placedBrokerId: string | null }; result: Order };
   app_activity: { args: Record<string, never>; result: null };
   notify_test: { args: Record<string, never>; result: null };
   clipboard_write_secret: { args: { text: string }; result: null };
@@ -82,6 +97,7 @@ export interface Events {
   "price-notice": FeedNotice;
   "order-update": Order;
   "orders-changed": AccountsChanged;
+  "account-money": AccountMoney;
 }
 
 /** The command names. */
@@ -121,6 +137,16 @@ export const COMMANDS = [
   "audit_export_csv",
   "settings_get",
   "settings_update",
+  "order_place",
+  "order_cancel",
+  "orders_list",
+  "order_show",
+  "order_estimate",
+  "account_money",
+  "position_close",
+  "paper_reset",
+  "orders_review",
+  "order_review_resolve",
   "app_activity",
   "notify_test",
   "clipboard_write_secret",
@@ -138,4 +164,5 @@ export const EVENTS = [
   "price-notice",
   "order-update",
   "orders-changed",
+  "account-money",
 ] as const satisfies readonly (keyof Events)[];

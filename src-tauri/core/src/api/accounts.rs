@@ -41,8 +41,16 @@ impl Brokerdesk {
     pub(super) async fn add_in(
         &self,
         g: &Gate<'_>,
-        input: AccountInput,
+        mut input: AccountInput,
     ) -> Result<Account, ApiError> {
+        // A new built-in paper account watches a few instruments of the simulated market, so
+        // prices stream at once.
+        if input.broker == BrokerKind::Paper && input.instruments.is_empty() {
+            input.instruments = brokers::paper::DEFAULT_WATCHLIST
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        }
         let auth = if input.credentials.api_key.is_some() || input.credentials.api_secret.is_some()
         {
             Some(g.step_up(Sensitive::StoreCredentials).await?)
@@ -293,8 +301,13 @@ impl Brokerdesk {
         let needs_secrets = !catalog::broker_info(account.broker)
             .credential_fields
             .is_empty();
-        if account.broker == BrokerKind::Paper || (needs_secrets && account.credentials.is_empty())
-        {
+        if account.broker == BrokerKind::Paper {
+            // The simulated market: a price channel, no credentials.
+            return Ok(
+                ConnectorConfig::new(account.broker, account.environment, None, None, None).ok(),
+            );
+        }
+        if needs_secrets && account.credentials.is_empty() {
             return Ok(None);
         }
         let creds = self

@@ -26,14 +26,18 @@ use crate::accounts::model::{Account, AccountInput, TradingMode};
 use crate::accounts::PurgeReport;
 use crate::api::{CheckOutcome, SavedAccount, VaultStatus};
 use crate::audit::{AuditEntry, AuditFilter, AuditVerification};
+use crate::brokers::OrderSide;
 use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
 use crate::runtime::events::Notice;
+use crate::runtime::{AccountMoney, OrderEstimate};
 use crate::runtime::{Runtime, UiEvent};
 use crate::secret::Secret;
 use crate::settings::AppSettings;
 use crate::stream::{InstrumentInfo, Tick};
+use crate::trading::model::{Order, OrderDetail};
+use crate::trading::OrderDraft;
 use crate::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
 
 /// The body of the test notification sent from Settings.
@@ -205,12 +209,60 @@ commands! {
     settings_update(settings: AppSettings) -> AppSettings =>
         |cx, a| cx.runtime.core().settings_update(a.settings).await?;
 
+    /// Places an order: paper (the paper desk, against the account's quotes) or live (the
+    /// broker), per the account's mode.
+    order_place(account_id: String, draft: OrderDraft) -> Order =>
+        |cx, a| cx.runtime.order_place(&a.account_id, a.draft).await?;
+    /// Cancels an open order.
+    order_cancel(account_id: String, order_id: String) -> Order =>
+        |cx, a| cx.runtime.order_cancel(&a.account_id, &a.order_id).await?;
+    /// An account's orders, newest first (`open`: only the working ones).
+    orders_list(account_id: String, open: Option<bool>) -> Vec<Order> =>
+        |cx, a| cx.runtime.orders_list(&a.account_id, a.open.unwrap_or(false)).await?;
+    /// One order with its history and fills.
+    order_show(account_id: String, order_id: String) -> OrderDetail =>
+        |cx, a| cx.runtime.order_show(&a.account_id, &a.order_id).await?;
+    /// An order ticket's estimate: the current quote, the fill price, cost and margin.
+    order_estimate(account_id: String, symbol: String, side: OrderSide, quantity: String, price: Option<String>) -> OrderEstimate =>
+        |cx, a| {
+            let qty = decimal_arg("quantity", &a.quantity)?;
+            let price = a.price.as_deref().filter(|p| !p.trim().is_empty()).map(|p| decimal_arg("price", p)).transpose()?;
+            cx.runtime.order_estimate(&a.account_id, &a.symbol, a.side, qty, price).await?
+        };
+    /// An account's money and positions (paper desk, or the broker's report when live).
+    account_money(account_id: String) -> AccountMoney => |cx, a| cx.runtime.account_money(&a.account_id).await?;
+    /// Closes a position with a market order.
+    position_close(account_id: String, symbol: String) -> Order =>
+        |cx, a| cx.runtime.position_close(&a.account_id, &a.symbol).await?;
+    /// Starts a paper account over (`balance`: the new starting balance; the current one if null).
+    paper_reset(account_id: String, balance: Option<String>) -> AccountMoney =>
+        |cx, a| {
+            let balance = a.balance.as_deref().filter(|b| !b.trim().is_empty()).map(|b| decimal_arg("balance", b)).transpose()?;
+            cx.runtime.paper_reset(&a.account_id, balance).await?
+        };
+    /// Every order that needs a person to decide (Needs review).
+    orders_review() -> Vec<Order> => |cx, _a| cx.runtime.review_list().await?;
+    /// Resolves an order in Needs review: placed at the broker (its order id) or not placed.
+    order_review_resolve(order_id: String, placed_broker_id: Option<String>) -> Order =>
+        |cx, a| cx.runtime.review_resolve(&a.order_id, a.placed_broker_id).await?;
+
     /// Records that the user did something (holds off the auto-lock).
     app_activity() -> () => |cx, _a| cx.runtime.touch();
     /// Shows a native test notification.
     notify_test() -> () => |cx, _a| cx.host.notify(&Notice::new("Brokerdesk", TEST_NOTIFICATION))?;
     /// Puts a secret on the clipboard and clears it 30 s later.
     clipboard_write_secret(text: Secret) -> () => |cx, a| cx.host.clipboard_write_secret(a.text).await?;
+}
+
+/// Parses a decimal argument the window sent as text.
+fn decimal_arg(field: &str, v: &str) -> Result<rust_decimal::Decimal, ApiError> {
+    v.trim().parse().map_err(|_| {
+        ApiError::invalid(vec![crate::error::FieldError::new(
+            field,
+            crate::error::FieldCode::Invalid,
+            format!("{v:?} is not a number"),
+        )])
+    })
 }
 
 /// Adds the exported types `T` refers to (itself included) to `types`.

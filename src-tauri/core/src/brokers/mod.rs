@@ -12,6 +12,7 @@ pub mod guard;
 pub mod http;
 pub mod ibkr;
 pub mod oanda;
+pub mod paper;
 pub mod tastytrade;
 pub mod tradier;
 pub mod wire;
@@ -339,9 +340,7 @@ pub fn bare_connector(cfg: ConnectorConfig) -> Result<Box<dyn Broker>, BrokerErr
     match cfg.broker {
         BrokerKind::Oanda => Ok(Box::new(oanda::Oanda::new(cfg)?)),
         BrokerKind::Alpaca => Ok(Box::new(alpaca::Alpaca::new(cfg)?)),
-        BrokerKind::Paper => Err(BrokerError::Unsupported(
-            "checking credentials of the built-in paper broker",
-        )),
+        BrokerKind::Paper => Ok(Box::new(paper::PaperBroker::new())),
         BrokerKind::Tradier => Ok(Box::new(tradier::Tradier::new(cfg)?)),
         BrokerKind::Tastytrade => Ok(Box::new(tastytrade::Tastytrade::new(cfg)?)),
         BrokerKind::Ibkr => Ok(Box::new(ibkr::Ibkr::new(cfg)?)),

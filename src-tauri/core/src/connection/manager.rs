@@ -185,14 +185,17 @@ impl ConnectionManager {
         let broker: Arc<dyn Broker> = Arc::from(brokers::http::with_pool(&self.pool, || {
             brokers::connector(cfg)
         })?);
-        let order_metrics = LinkMetrics::new();
-        let order = OrderLink::new(
-            broker.clone(),
-            self.options.keepalive,
-            order_metrics.clone(),
-        );
-        let mut conns =
-            vec![Box::new((order, order_metrics)).start(account_id, Channel::Order, self)];
+        let mut conns = Vec::new();
+        // The built-in paper broker has no session to keep: only its price channel runs.
+        if kind != BrokerKind::Paper {
+            let order_metrics = LinkMetrics::new();
+            let order = OrderLink::new(
+                broker.clone(),
+                self.options.keepalive,
+                order_metrics.clone(),
+            );
+            conns.push(Box::new((order, order_metrics)).start(account_id, Channel::Order, self));
+        }
         let feed = (!instruments.is_empty()).then(|| Feed::new(account_id, instruments));
         if let Some(feed) = &feed {
             conns.push(self.start_price(account_id, &broker, feed));

@@ -30,7 +30,7 @@ pub use ledger::{
     AccountSummary, FillOutcome, Ledger, LedgerConfig, Money, OrderEstimate, PnlStatus, Position,
     PositionView,
 };
-pub use market::{InstrumentKind, InstrumentSpec, SimMarket};
+pub use market::{InstrumentKind, InstrumentSpec, SimMarket, STEP_MS};
 
 /// The largest order quantity accepted: with [`MAX_PRICE`], keeps every product of the
 /// engine and the ledger far inside [`Decimal`]'s range (about 7.9 × 10^28).

@@ -45,6 +45,9 @@ pub(super) struct Connections {
     running: Mutex<HashMap<String, Running>>,
     /// Serialises syncs; `true` once stopped (no sync starts anything afterwards).
     gate: tokio::sync::Mutex<bool>,
+    /// Symbols an account must stream beyond its watchlist (its paper desk's open orders
+    /// and positions), by account.
+    pub(super) extra: std::sync::Mutex<HashMap<String, Vec<String>>>,
 }
 
 fn fingerprint(cfg: &ConnectorConfig) -> [u8; 32] {
@@ -73,6 +76,7 @@ impl Connections {
             manager,
             running: Mutex::new(HashMap::new()),
             gate: tokio::sync::Mutex::new(false),
+            extra: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,7 +128,19 @@ impl Connections {
                 tracing::info!(account = %id, "disconnected");
             }
         }
-        for (account, cfg) in wanted {
+        for (mut account, cfg) in wanted {
+            if let Some(extra) = self
+                .extra
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&account.id)
+            {
+                for s in extra {
+                    if !account.instruments.contains(s) {
+                        account.instruments.push(s.clone());
+                    }
+                }
+            }
             let print = fingerprint(&cfg);
             let current = self.running().get(&account.id).cloned();
             let entry = Running {

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::trading::AccountMoney;
 use crate::api::VaultStatus;
 use crate::connection::manager::{Channel, ConnectionEvent, LinkQuality};
 use crate::settings::AppSettings;
@@ -95,6 +96,9 @@ ui_events! {
     OrderUpdate = "order-update" (Box<Order>);
     /// Orders changed in a way this process did not see (another process): re-read them.
     OrdersChanged = "orders-changed" (AccountsChanged);
+    /// A paper account's money and positions, marked to the latest quotes (at most twice a
+    /// second while it holds positions).
+    AccountMoney = "account-money" (Box<AccountMoney>);
 }
 
 /// A native notification for the shell to show.

@@ -20,6 +20,7 @@ mod connections;
 pub mod events;
 mod orders;
 mod prices;
+pub mod trading;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,6 +34,7 @@ use self::autolock::{AutoLock, CoreLock};
 use self::connections::Connections;
 pub use self::events::{AccountsChanged, ChannelStats, Notice, RuntimeEvent, UiEvent};
 use self::prices::Prices;
+pub use self::trading::{AccountMoney, OrderEstimate, PositionRow};
 use crate::api::{Brokerdesk, DomainEvent};
 use crate::connection::manager::{
     AccountConnections, ConnectionManager, ManagerError, ManagerOptions, WorstState,
@@ -84,6 +86,7 @@ pub struct Runtime {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Wakes the order worker (an order changed elsewhere).
     orders_nudge: Arc<tokio::sync::Notify>,
+    trading: trading::Trading,
 }
 
 impl Runtime {
@@ -101,6 +104,7 @@ impl Runtime {
             cancel: CancellationToken::new(),
             tasks: Mutex::new(Vec::new()),
             orders_nudge: Arc::new(tokio::sync::Notify::new()),
+            trading: trading::Trading::default(),
             core,
         });
         // Subscribe before the first sync, so nothing published from now on is missed.
@@ -109,6 +113,7 @@ impl Runtime {
             rt.prices.set_rate(settings.price_updates_per_second);
         }
         rt.conns.sync(&rt.core, &rt.prices, None).await;
+        rt.start_desks().await;
         let tasks = vec![
             tokio::spawn(react(rt.clone(), domain)),
             tokio::spawn(watch(
@@ -221,6 +226,7 @@ impl Runtime {
         for t in tasks {
             let _ = t.await;
         }
+        self.stop_trading().await;
         self.prices.stop().await;
         self.conns.stop(STOP_TIMEOUT).await;
     }
@@ -313,6 +319,7 @@ async fn react(rt: Arc<Runtime>, mut domain: broadcast::Receiver<DomainEvent>) {
             DomainEvent::TwofaChanged => rt.tell_twofa(&mut locked_out).await,
             DomainEvent::OrdersChanged => {
                 rt.orders_nudge.notify_one();
+                rt.reload_desks().await;
                 rt.ui(UiEvent::OrdersChanged(AccountsChanged {
                     account_ids: Vec::new(),
                 }));

@@ -128,6 +128,16 @@ pub enum OmsError {
     Invalid(String),
 }
 
+impl crate::error::ErrorCode for OmsError {
+    fn code(&self) -> crate::error::Code {
+        match self {
+            OmsError::Store(e) => e.code(),
+            OmsError::Unsupported(_) => crate::error::Code::BrokerUnsupported,
+            OmsError::Invalid(_) => crate::error::Code::Validation,
+        }
+    }
+}
+
 impl From<StoreError> for OmsError {
     fn from(e: StoreError) -> Self {
         OmsError::Store(e.into())
@@ -140,20 +150,23 @@ impl From<sqlx::Error> for OmsError {
     }
 }
 
-/// Writes `next` if `current` is still what is stored; returns the stored order afterwards
-/// (ours, or the one another writer got in first).
+/// Writes `next` if the stored order is still at `next.version`; returns the stored order
+/// afterwards (ours, or the one another writer got in first).
 async fn write(store: &Store, next: &Order, detail: &str) -> Result<Order, OmsError> {
+    Ok(write_cas(store, next, detail).await?.0)
+}
+
+/// Like [`write`], also saying whether this write was the one that happened.
+async fn write_cas(store: &Store, next: &Order, detail: &str) -> Result<(Order, bool), OmsError> {
     let mut tx = store.begin_write().await?;
     let done = store::update(&mut tx, next, detail).await?;
     let stored = store::get(&mut tx, &next.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    match stored {
-        Some(o) => Ok(o),
-        None => Ok(Order {
-            version: next.version + i64::from(done),
-            ..next.clone()
-        }),
-    }
+    let stored = stored.unwrap_or_else(|| Order {
+        version: next.version + i64::from(done),
+        ..next.clone()
+    });
+    Ok((stored, done))
 }
 
 /// Sends a `pending` live order (see the module docs). Returns the order as it then stands;
@@ -182,8 +195,9 @@ pub async fn send(
     let mut claimed = order.clone();
     claimed.sent_at = Some(Utc::now());
     claimed.updated_at = Utc::now();
-    let stored = write(store, &claimed, "sending").await?;
-    if stored.version != order.version + 1 || stored.sent_at != claimed.sent_at {
+    let (stored, claimed_it) = write_cas(store, &claimed, "sending").await?;
+    if !claimed_it {
+        // Another process claimed it first: it sends, this one does not.
         return Ok(stored);
     }
     let outcome = classify(broker.place_order(&req).await);

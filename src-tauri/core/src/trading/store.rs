@@ -24,6 +24,15 @@ pub enum OrderStoreError {
     Damaged { id: String, what: String },
 }
 
+impl crate::error::ErrorCode for OrderStoreError {
+    fn code(&self) -> crate::error::Code {
+        match self {
+            OrderStoreError::Store(e) => e.code(),
+            OrderStoreError::Damaged { .. } => crate::error::Code::Storage,
+        }
+    }
+}
+
 impl From<sqlx::Error> for OrderStoreError {
     fn from(e: sqlx::Error) -> Self {
         OrderStoreError::Store(e.into())
@@ -275,9 +284,21 @@ pub async fn find(
     account_id: Option<&str>,
     key: &str,
 ) -> Result<Vec<Order>, OrderStoreError> {
+    // An exact id (ours, the client's, the broker's) wins over a prefix, which would also
+    // match a bracket child's `{id}:sl`.
+    let exact = sqlx::query(select!(
+        "WHERE (id = ?1 OR client_order_id = ?1 OR broker_order_id = ?1) \
+         AND (?2 IS NULL OR account_id = ?2) ORDER BY created_at LIMIT 3"
+    ))
+    .bind(key)
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !exact.is_empty() {
+        return exact.iter().map(order_from).collect();
+    }
     let rows = sqlx::query(select!(
-        "WHERE (id = ?1 OR client_order_id = ?1 OR broker_order_id = ?1 \
-         OR (length(?1) >= 8 AND id LIKE ?1 || '%')) AND (?2 IS NULL OR account_id = ?2) \
+        "WHERE length(?1) >= 8 AND id LIKE ?1 || '%' AND (?2 IS NULL OR account_id = ?2) \
          ORDER BY created_at LIMIT 3"
     ))
     .bind(key)

@@ -25,4 +25,5 @@ mod os_keychain;
 mod paper_desk;
 mod runtime;
 mod step_up;
+mod trading;
 mod verify;

@@ -1,0 +1,277 @@
+//! Trading through the runtime: the built-in paper broker on its simulated market (market,
+//! limit, bracket, close, reset), paper mode on a broker account that sends the broker
+//! nothing, and live orders against the OANDA simulator (filled; a 500 → unknown → looked up
+//! → Needs review, never resent; a slow answer → unknown → found by its client order id).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment, TradingMode};
+use brokerdesk_core::brokers::OrderSide;
+use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
+use brokerdesk_core::trading::model::OrderStatus;
+use brokerdesk_core::trading::OrderDraft;
+use brokerdesk_core::vault::keychain::NoKeychain;
+use brokerdesk_core::{Brokerdesk, Code, Secret};
+use brokerdesk_sim::{oanda, Fault, Faults, SimServer};
+use rust_decimal_macros::dec;
+
+async fn runtime() -> (tempfile::TempDir, Arc<Runtime>) {
+    let dir = tempfile::tempdir().unwrap();
+    let bd = Arc::new(
+        Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+            .await
+            .unwrap(),
+    );
+    bd.init(Some(Secret::new("correct horse battery staple")))
+        .await
+        .unwrap();
+    let rt = Runtime::start(
+        bd,
+        RuntimeOptions {
+            auto_lock: false,
+            ..RuntimeOptions::default()
+        },
+    )
+    .await;
+    (dir, rt)
+}
+
+async fn sim() -> SimServer {
+    let faults = Faults::new();
+    SimServer::start(
+        oanda::router(oanda::SimState::demo(faults.clone())),
+        faults,
+        0,
+    )
+    .await
+    .unwrap()
+}
+
+fn oanda_account(url: &str) -> AccountInput {
+    let mut a = AccountInput::new("FX", BrokerKind::Oanda, Environment::Practice);
+    a.credentials.api_key = Some(Secret::new(oanda::DEMO_TOKEN));
+    a.broker_account_id = Some(oanda::DEMO_ACCOUNTS[0].into());
+    a.rest_url = Some(url.to_string());
+    a.stream_url = Some(url.to_string());
+    a.instruments = vec!["EUR_USD".into()];
+    a
+}
+
+/// Makes the account live: a broker check just now, then the switch (2FA is off here).
+async fn go_live(rt: &Runtime, id: &str) {
+    rt.core().account_verify(id).await.unwrap();
+    rt.core()
+        .account_set_mode(id, TradingMode::Live)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_in_paper_broker_trades_its_simulated_market() {
+    let (_dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(AccountInput::new(
+            "Paper",
+            BrokerKind::Paper,
+            Environment::Practice,
+        ))
+        .await
+        .unwrap();
+    assert!(
+        acct.instruments.contains(&"EUR_USD".to_string()),
+        "a default watchlist"
+    );
+
+    let buy = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::market("EUR_USD", OrderSide::Buy, "10000"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(buy.status, OrderStatus::Filled, "{buy:?}");
+    assert_eq!(buy.filled_qty, dec!(10000));
+    assert!(buy.avg_fill_price.is_some());
+
+    // A limit far below the market rests; a bracket rides on it.
+    let mut rest = OrderDraft::limit("AAPL", OrderSide::Buy, "5", "1.00");
+    rest.stop_loss = Some("0.50".into());
+    rest.take_profit = Some("2.00".into());
+    let rest = rt.order_place(&acct.id, rest).await.unwrap();
+    assert_eq!(rest.status, OrderStatus::Open);
+    let open = rt.orders_list(&acct.id, true).await.unwrap();
+    assert!(open.iter().any(|o| o.id == rest.id));
+
+    let money = rt.account_money(&acct.id).await.unwrap();
+    assert_eq!(money.source, "paper");
+    let p = money
+        .positions
+        .iter()
+        .find(|p| p.symbol == "EUR_USD")
+        .unwrap();
+    assert_eq!(p.quantity, dec!(10000));
+
+    // Close the position; cancel the resting order (its bracket goes with it).
+    let close = rt.position_close(&acct.id, "EUR_USD").await.unwrap();
+    assert_eq!(close.status, OrderStatus::Filled);
+    assert_eq!(close.side, OrderSide::Sell);
+    let cancelled = rt.order_cancel(&acct.id, &rest.id).await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    let detail = rt.order_show(&acct.id, &buy.id).await.unwrap();
+    assert_eq!(detail.fills.len(), 1);
+    assert!(detail
+        .events
+        .iter()
+        .any(|e| e.status == OrderStatus::Filled));
+
+    // A symbol the market does not have: no_quote, and the order is not left working.
+    let e = rt
+        .order_place(&acct.id, OrderDraft::market("NOPE", OrderSide::Buy, "1"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::NoQuote);
+    assert!(rt.orders_list(&acct.id, true).await.unwrap().is_empty());
+
+    // Invalid drafts are refused before anything is stored.
+    let e = rt
+        .order_place(&acct.id, OrderDraft::market("EUR_USD", OrderSide::Buy, "0"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::Validation);
+    assert_eq!(e.fields[0].field, "quantity");
+
+    let money = rt.paper_reset(&acct.id, Some(dec!(50000))).await.unwrap();
+    assert_eq!(money.balance, Some(dec!(50000)));
+    assert!(money.positions.is_empty());
+    rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_mode_on_a_broker_account_sends_the_broker_no_order() {
+    let sim = sim().await;
+    let (_dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    assert_eq!(acct.mode, TradingMode::Paper);
+    let before = sim.faults().requests();
+    let buy = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::market("EUR_USD", OrderSide::Buy, "1000"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(buy.status, OrderStatus::Filled, "{buy:?}");
+    assert_eq!(buy.mode, TradingMode::Paper);
+    assert!(buy.broker_order_id.is_none());
+    assert_eq!(
+        sim_units(&sim).await,
+        0,
+        "the simulator received an order in paper mode"
+    );
+    assert!(sim.faults().requests() >= before, "it streamed prices");
+    rt.shutdown().await;
+}
+
+/// The demo account's net EUR_USD units at the OANDA simulator: what reached the broker
+/// (every order here is a market buy, filled at once).
+async fn sim_units(sim: &SimServer) -> i64 {
+    let r = reqwest::Client::new()
+        .get(format!(
+            "{}/v3/accounts/{}/openPositions",
+            sim.url(),
+            oanda::DEMO_ACCOUNTS[0]
+        ))
+        .bearer_auth(oanda::DEMO_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["positions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["instrument"] == "EUR_USD")
+        .map(|p| {
+            p["long"]["units"]
+                .as_str()
+                .unwrap_or("0")
+                .parse::<i64>()
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
+    let sim = sim().await;
+    let (_dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    go_live(&rt, &acct.id).await;
+
+    let buy = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::market("EUR_USD", OrderSide::Buy, "1000"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(buy.mode, TradingMode::Live);
+    assert!(buy.broker_order_id.is_some(), "{buy:?}");
+    assert!(
+        matches!(buy.status, OrderStatus::Filled | OrderStatus::Open),
+        "{buy:?}"
+    );
+
+    // A 500 from the broker: unknown, looked up by its client order id, never resent; the
+    // broker never had it, so it ends in Needs review.
+    sim.faults().set(Some(Fault::ServerError(500)));
+    let lost = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::market("EUR_USD", OrderSide::Buy, "2000"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(lost.status, OrderStatus::Unknown, "{lost:?}");
+    sim.faults().set(None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let o = rt.order_show(&acct.id, &lost.id).await.unwrap().order;
+        if o.status == OrderStatus::NeedsReview {
+            assert!(
+                o.reason.as_deref().unwrap_or("").contains("lookups"),
+                "{o:?}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {:?}",
+            o.status
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let review = rt.review_list().await.unwrap();
+    assert!(review.iter().any(|o| o.id == lost.id));
+    assert_eq!(
+        sim_units(&sim).await,
+        1000,
+        "only the first order reached the broker, once"
+    );
+
+    // The trader says it was not placed: cancelled here, nothing sent.
+    let resolved = rt.review_resolve(&lost.id, None).await.unwrap();
+    assert_eq!(resolved.status, OrderStatus::Cancelled);
+    assert_eq!(sim_units(&sim).await, 1000);
+    rt.shutdown().await;
+}
