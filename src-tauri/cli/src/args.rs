@@ -94,6 +94,18 @@ pub enum Command {
     /// (`{"event": "connection-event", "payload": {...}}`). Stops after --count events or
     /// --seconds, or on Ctrl-C.
     Watch(WatchArgs),
+    /// Place, list, show and cancel orders; the Needs-review list. Orders of an account in
+    /// paper mode (and of the built-in paper broker) are filled by Brokerdesk's paper engine
+    /// against the account's own quotes and never reach the broker; in live mode they go to
+    /// the broker, their intent stored first and never sent twice.
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// Open positions: list, close.
+    #[command(subcommand)]
+    Position(PositionCommand),
+    /// The paper account: reset.
+    #[command(subcommand)]
+    Paper(PaperCommand),
     /// Switch an account between paper and live trading. Live needs a fresh two-factor
     /// step-up (--totp) and the account's credentials accepted by its broker in the last
     /// 24 hours (`account verify`). Paper is always allowed.
@@ -124,6 +136,122 @@ pub struct StreamArgs {
     /// Human-readable lines instead of JSON lines.
     #[arg(long)]
     pub text: bool,
+}
+
+#[derive(Subcommand)]
+pub enum OrderCommand {
+    /// Place an order; prints it (id, clientOrderId, brokerOrderId, status, filledQty,
+    /// avgFillPrice, mode…). A market order on paper fills on the next fresh quote
+    /// (`no_quote` when none comes within 5 s); a live one whose answer never came is
+    /// looked up by its client order id before this returns (`unknown` → found, or
+    /// `needs_review`).
+    Place(Box<PlaceArgs>),
+    /// An account's orders, newest first.
+    List {
+        /// Account id, unique id prefix or name.
+        id: String,
+        /// Only the working ones (pending, open, partially filled, unknown, needs review).
+        #[arg(long)]
+        open: bool,
+    },
+    /// One order with its history and fills.
+    Show {
+        /// Account id, unique id prefix or name.
+        id: String,
+        /// Order id (or 8+ character prefix), client order id or broker order id.
+        order: String,
+    },
+    /// Cancel an open order (never refused by a rule: cancelling only reduces risk).
+    Cancel {
+        /// Account id, unique id prefix or name.
+        id: String,
+        /// Order id (or 8+ character prefix), client order id or broker order id.
+        order: String,
+    },
+    /// The Needs-review list (without a subcommand), or resolve one entry.
+    Review {
+        #[command(subcommand)]
+        action: Option<ReviewCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReviewCommand {
+    /// Say what happened to an order Brokerdesk could not find out about: it was placed at
+    /// the broker (its order id there), or it was not (nothing is sent again).
+    Resolve {
+        /// Order id (or 8+ character prefix) or client order id.
+        order: String,
+        /// It was placed: the broker's order id.
+        #[arg(
+            long,
+            value_name = "BROKER_ID",
+            conflicts_with = "not_placed",
+            required_unless_present = "not_placed"
+        )]
+        placed: Option<String>,
+        /// It was not placed.
+        #[arg(long)]
+        not_placed: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct PlaceArgs {
+    /// Account id, unique id prefix or name.
+    pub id: String,
+    /// The instrument as the broker names it (EUR_USD, AAPL).
+    #[arg(long)]
+    pub symbol: String,
+    #[arg(long, value_parser = crate::values::side_parser(), ignore_case = true)]
+    pub side: brokerdesk_core::brokers::OrderSide,
+    /// Quantity (units for FX, shares for stocks), a plain decimal.
+    #[arg(long = "qty", value_name = "Q")]
+    pub qty: String,
+    #[arg(long = "type", value_parser = crate::values::order_type_parser(), ignore_case = true, default_value = "market")]
+    pub order_type: brokerdesk_core::brokers::OrderType,
+    /// The limit price (limit orders) or the trigger price (stop orders).
+    #[arg(long, value_name = "P")]
+    pub price: Option<String>,
+    /// A stop-loss attached to the order.
+    #[arg(long, value_name = "P")]
+    pub stop_loss: Option<String>,
+    /// A take-profit attached to the order.
+    #[arg(long, value_name = "P")]
+    pub take_profit: Option<String>,
+    #[arg(long, value_parser = crate::values::tif_parser(), ignore_case = true, default_value = "day")]
+    pub tif: brokerdesk_core::trading::TimeInForce,
+}
+
+#[derive(Subcommand)]
+pub enum PositionCommand {
+    /// An account's open positions (and its money).
+    List {
+        /// Account id, unique id prefix or name.
+        id: String,
+    },
+    /// Close a position with a market order for its whole quantity.
+    Close {
+        /// Account id, unique id prefix or name.
+        id: String,
+        symbol: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PaperCommand {
+    /// Start a paper account over: open paper orders cancelled, positions gone, cash back to
+    /// the starting balance (or --balance).
+    Reset {
+        /// Account id, unique id prefix or name.
+        id: String,
+        /// The new starting balance.
+        #[arg(long, value_name = "AMOUNT")]
+        balance: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Args)]

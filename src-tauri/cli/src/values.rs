@@ -138,6 +138,33 @@ pub fn broker_parser() -> CoreEnum<BrokerKind> {
     }
 }
 
+pub fn side_parser() -> CoreEnum<brokerdesk_core::brokers::OrderSide> {
+    use brokerdesk_core::brokers::OrderSide;
+    CoreEnum {
+        all: OrderSide::ALL,
+        name: OrderSide::as_str,
+        aliases: &[],
+    }
+}
+
+pub fn order_type_parser() -> CoreEnum<brokerdesk_core::brokers::OrderType> {
+    use brokerdesk_core::brokers::OrderType;
+    CoreEnum {
+        all: OrderType::ALL,
+        name: OrderType::as_str,
+        aliases: &[],
+    }
+}
+
+pub fn tif_parser() -> CoreEnum<brokerdesk_core::trading::TimeInForce> {
+    use brokerdesk_core::trading::TimeInForce;
+    CoreEnum {
+        all: TimeInForce::ALL,
+        name: TimeInForce::as_str,
+        aliases: &[],
+    }
+}
+
 pub fn mode_parser() -> CoreEnum<TradingMode> {
     CoreEnum {
         all: TradingMode::ALL,

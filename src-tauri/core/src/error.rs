@@ -136,6 +136,10 @@ codes! {
 
     // Accounts and trading mode.
     LiveNeedsVerifiedConnection = "live_needs_verified_connection", Invalid, false;
+    /// Live trading needs two-factor authentication turned on.
+    LiveNeedsTwofa = "live_needs_twofa", Invalid, false;
+    /// Only an active account may go live or open positions.
+    AccountNotActive = "account_not_active", Invalid, false;
     ChooseBrokerAccount = "choose_broker_account", Invalid, false;
     VerifyRateLimited = "verify_rate_limited", Runtime, true;
 

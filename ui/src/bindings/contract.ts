@@ -72,6 +72,7 @@ export interface Commands {
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
   order_place: { args: { accountId: string; draft: OrderDraft }; result: Order };
   order_cancel: { args: { accountId: string; orderId: string }; result: Order };
+  orders_cancel_live: { args: { accountId: string }; result: Array<Order> };
   orders_list: { args: { accountId: string; open: boolean | null }; result: Array<Order> };
   order_show: { args: { accountId: string; orderId: string }; result: OrderDetail };
   order_estimate: { args: { accountId: string; symbol: string; side: OrderSide; quantity: string; price: string | null }; result: OrderEstimate };
@@ -139,6 +140,7 @@ export const COMMANDS = [
   "settings_update",
   "order_place",
   "order_cancel",
+  "orders_cancel_live",
   "orders_list",
   "order_show",
   "order_estimate",

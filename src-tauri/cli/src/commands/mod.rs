@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod settings;
 mod stream;
+mod trading;
 mod twofa;
 mod vault;
 mod watch;
@@ -231,6 +232,9 @@ async fn dispatch(
         }
         Command::Stream(a) => stream::stream(bd, ctx, a).await,
         Command::Watch(a) => watch::watch(bd, ctx, a).await,
+        Command::Order(cmd) => trading::order(bd, ctx, cmd).await,
+        Command::Position(cmd) => trading::position(bd, ctx, cmd).await,
+        Command::Paper(cmd) => trading::paper(bd, ctx, cmd).await,
         Command::Mode { id, mode, step_up } => account::mode(bd, ctx, &id, mode, step_up).await,
         Command::Settings(cmd) => match cmd {
             SettingsCommand::Show => settings::show(bd, ctx).await,

@@ -20,6 +20,9 @@ use crate::secret::Secret;
 use crate::store::{Store, StoreError};
 use crate::vault::{account_secret_binding, Unlocked, Vault, VaultError};
 
+/// How recent a successful broker check of the stored credentials must be to go live.
+pub const LIVE_CHECK_MAX_AGE: chrono::Duration = chrono::Duration::minutes(5);
+
 /// An account's opened credentials. Zeroized on drop, redacted in `Debug`.
 #[derive(Debug, Default)]
 pub struct Credentials {
@@ -48,7 +51,7 @@ pub enum AccountError {
     NotFound(String),
     #[error("{0:?} matches {1} accounts; use more of the id")]
     Ambiguous(String, usize),
-    #[error("switching to live trading needs this account's credentials verified with its broker in the last 24 hours: run `brokerdesk account verify ID` (or Verify in the app) first; the built-in paper broker has no live mode")]
+    #[error("switching to live trading needs this account's credentials accepted by its broker in the last 5 minutes (the switch checks them itself when it can reach the broker); the built-in paper broker has no live mode")]
     LiveNeedsVerifiedConnection,
     /// A sensitive change reached this module without the API's guard: a bug.
     #[error("internal error: a sensitive change was attempted without the two-factor guard")]
@@ -300,7 +303,7 @@ impl Accounts {
         let id = resolve_one(&mut tx, key_or_id).await?;
         if mode == TradingMode::Live {
             auth.ok_or(AccountError::Unguarded)?;
-            let since = (Utc::now() - chrono::Duration::hours(24))
+            let since = (Utc::now() - LIVE_CHECK_MAX_AGE)
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             let verified: Option<bool> = sqlx::query_scalar(
                 "SELECT v.ok FROM account_verifications v JOIN accounts a ON a.id = v.account_id \

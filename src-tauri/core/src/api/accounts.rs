@@ -153,11 +153,11 @@ impl Brokerdesk {
         mode: TradingMode,
     ) -> Result<Account, ApiError> {
         self.guard(|g| async move {
+            let before = self.accounts.get(key).await.map_err(api)?;
             let auth = match mode {
-                TradingMode::Live => Some(g.step_up(Sensitive::SwitchToLive).await?),
+                TradingMode::Live => Some(self.live_gate(&g, &before).await?),
                 TradingMode::Paper => None,
             };
-            let before = self.accounts.get(key).await.map_err(api)?;
             let a = self
                 .accounts
                 .set_mode(&before.id, mode, auth.as_ref())
@@ -176,6 +176,93 @@ impl Brokerdesk {
             Ok(a)
         })
         .await
+    }
+
+    /// Puts a live account back on paper by itself (its broker started refusing the stored
+    /// credentials): audited with the reason. Returns whether it was live.
+    pub async fn account_drop_to_paper(&self, key: &str, reason: &str) -> Result<bool, ApiError> {
+        self.guard(|g| async move {
+            let before = self.accounts.get(key).await.map_err(api)?;
+            if before.mode != TradingMode::Live {
+                return Ok(false);
+            }
+            let a = self
+                .accounts
+                .set_mode(&before.id, TradingMode::Paper, None)
+                .await
+                .map_err(api)?;
+            g.audit(
+                AuditEvent::ModeSwitched,
+                Some(&a.id),
+                format!("{}: live → paper by itself ({reason})", a.name),
+            );
+            g.publish(DomainEvent::ModeChanged {
+                account_id: a.id.clone(),
+            });
+            Ok(true)
+        })
+        .await
+    }
+
+    /// What going live needs, in this order: two-factor authentication on, a fresh step-up,
+    /// an active account, and the stored credentials accepted by the broker in the last few
+    /// minutes — checked now if the last check is older (a broker that cannot be reached
+    /// leaves the account on paper).
+    async fn live_gate(
+        &self,
+        g: &Gate<'_>,
+        account: &Account,
+    ) -> Result<super::guard::Authorized, ApiError> {
+        if !self.twofa.is_enabled().await.map_err(api)? {
+            return Err(ApiError::new(
+                Code::LiveNeedsTwofa,
+                format!(
+                    "{} stays on paper: turn on two-factor authentication first (Security, or `brokerdesk twofa setup`); live trading is never one click away",
+                    account.name
+                ),
+            ));
+        }
+        let auth = g.step_up(Sensitive::SwitchToLive).await?;
+        if account.status != crate::accounts::model::AccountStatus::Active {
+            return Err(ApiError::new(
+                Code::AccountNotActive,
+                format!(
+                    "{} is {}: only an active account can go live",
+                    account.name, account.status
+                ),
+            ));
+        }
+        if account.broker != BrokerKind::Paper && !self.checked_recently(&account.id).await? {
+            match self.account_verify(&account.id).await {
+                Ok(_) => {}
+                Err(e) if e.code == Code::BrokerAuth || e.code == Code::VerifyRateLimited => return Err(e),
+                Err(e) => {
+                    return Err(ApiError::new(
+                        Code::LiveNeedsVerifiedConnection,
+                        format!(
+                            "{} stays on paper: its broker could not confirm the credentials just now ({})",
+                            account.name, e.message
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(auth)
+    }
+
+    /// Whether the latest broker check of the account succeeded within the live window.
+    async fn checked_recently(&self, account_id: &str) -> Result<bool, ApiError> {
+        let since = (chrono::Utc::now() - crate::accounts::LIVE_CHECK_MAX_AGE)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let ok: Option<bool> = sqlx::query_scalar(
+            "SELECT ok FROM account_verifications WHERE account_id = ? AND at > ? ORDER BY at DESC, id DESC LIMIT 1",
+        )
+        .bind(account_id)
+        .bind(since)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        Ok(ok == Some(true))
     }
 
     /// Checks an account's stored credentials against its broker and returns what the

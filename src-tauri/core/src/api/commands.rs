@@ -216,6 +216,9 @@ commands! {
     /// Cancels an open order.
     order_cancel(account_id: String, order_id: String) -> Order =>
         |cx, a| cx.runtime.order_cancel(&a.account_id, &a.order_id).await?;
+    /// Cancels every working live order of an account (when it goes back to paper).
+    orders_cancel_live(account_id: String) -> Vec<Order> =>
+        |cx, a| cx.runtime.cancel_live_orders(&a.account_id).await?;
     /// An account's orders, newest first (`open`: only the working ones).
     orders_list(account_id: String, open: Option<bool>) -> Vec<Order> =>
         |cx, a| cx.runtime.orders_list(&a.account_id, a.open.unwrap_or(false)).await?;

@@ -48,6 +48,8 @@ pub(super) struct Connections {
     /// Symbols an account must stream beyond its watchlist (its paper desk's open orders
     /// and positions), by account.
     pub(super) extra: std::sync::Mutex<HashMap<String, Vec<String>>>,
+    /// Connect only accounts asked for by name (a whole-profile sync re-checks the running ones).
+    lazy: bool,
 }
 
 fn fingerprint(cfg: &ConnectorConfig) -> [u8; 32] {
@@ -71,12 +73,13 @@ fn fingerprint(cfg: &ConnectorConfig) -> [u8; 32] {
 }
 
 impl Connections {
-    pub(super) fn new(manager: Arc<ConnectionManager>) -> Self {
+    pub(super) fn new(manager: Arc<ConnectionManager>, lazy: bool) -> Self {
         Self {
             manager,
             running: Mutex::new(HashMap::new()),
             gate: tokio::sync::Mutex::new(false),
             extra: std::sync::Mutex::new(HashMap::new()),
+            lazy,
         }
     }
 
@@ -88,6 +91,13 @@ impl Connections {
     /// `None`) or one. Does nothing while the vault is locked (the running ones keep
     /// running, by design), or after [`Connections::stop`].
     pub(super) async fn sync(&self, core: &Brokerdesk, prices: &Prices, only: Option<&str>) {
+        if only.is_none() && self.lazy {
+            let running: Vec<String> = self.running().keys().cloned().collect();
+            for id in running {
+                Box::pin(self.sync(core, prices, Some(&id))).await;
+            }
+            return;
+        }
         let stopped = self.gate.lock().await;
         if *stopped {
             return;
@@ -212,6 +222,7 @@ impl Connections {
 
 /// Publishes every connection event and the debounced outage notifications until cancelled.
 pub(super) async fn forward(
+    core: Arc<Brokerdesk>,
     conns: Arc<Connections>,
     out: broadcast::Sender<RuntimeEvent>,
     lost_after: Duration,
@@ -236,6 +247,9 @@ pub(super) async fn forward(
             () = cancel.cancelled() => break,
             received = rx.recv() => match received {
                 Ok(event) => {
+                    if matches!(event.state, crate::connection::ConnState::Failed { code: Code::BrokerAuth, .. }) {
+                        drop_to_paper(core.clone(), conns.clone(), out.clone(), event.account_id.clone());
+                    }
                     if let Some(alert) =
                         debounce.on_state(&event.account_id, event.channel, &event.state, Instant::now())
                     {
@@ -257,6 +271,38 @@ pub(super) async fn forward(
         let known: Vec<String> = conns.running().keys().cloned().collect();
         debounce.retain(|id| known.iter().any(|k| k == id));
     }
+}
+
+/// A live account whose credentials the broker refuses goes back to paper by itself, with a
+/// notification (and the audit entry the API writes).
+fn drop_to_paper(
+    core: Arc<Brokerdesk>,
+    conns: Arc<Connections>,
+    out: broadcast::Sender<RuntimeEvent>,
+    account_id: String,
+) {
+    tokio::spawn(async move {
+        match core
+            .account_drop_to_paper(&account_id, "the broker refused the stored credentials")
+            .await
+        {
+            Ok(true) => {
+                let name = conns
+                    .running()
+                    .get(&account_id)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_else(|| account_id.clone());
+                let _ = out.send(RuntimeEvent::Notify(Notice::new(
+                    "Brokerdesk",
+                    format!("{name}: the broker refused the credentials; switched to PAPER"),
+                )));
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(account = %account_id, code = %e.code, "could not put a refused live account on paper")
+            }
+        }
+    });
 }
 
 /// Publishes the live facts of every running connection every `every` until cancelled.

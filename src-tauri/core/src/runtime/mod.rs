@@ -61,6 +61,9 @@ pub struct RuntimeOptions {
     pub lost_after: Duration,
     /// Whether the auto-lock loop runs (the app's; a CLI command does not need it).
     pub auto_lock: bool,
+    /// Connect accounts only when something needs them (a CLI command trading on one
+    /// account), instead of every account at start.
+    pub lazy_connections: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -71,6 +74,7 @@ impl Default for RuntimeOptions {
             stats_every: Duration::from_secs(1),
             lost_after: alerts::LOST_AFTER,
             auto_lock: true,
+            lazy_connections: false,
         }
     }
 }
@@ -97,7 +101,7 @@ impl Runtime {
         let (out, _) = broadcast::channel(EVENT_BUFFER);
         let manager = Arc::new(ConnectionManager::new(options.manager, Some(core.store())));
         let rt = Arc::new(Self {
-            conns: Arc::new(Connections::new(manager)),
+            conns: Arc::new(Connections::new(manager, options.lazy_connections)),
             prices: Arc::new(Prices::new(out.clone())),
             autolock: AutoLock::new(),
             out,
@@ -122,6 +126,7 @@ impl Runtime {
                 rt.cancel.clone(),
             )),
             tokio::spawn(connections::forward(
+                rt.core.clone(),
                 rt.conns.clone(),
                 rt.out.clone(),
                 options.lost_after,

@@ -51,13 +51,17 @@ const MONEY_EVERY: Duration = Duration::from_millis(500);
 pub struct PositionRow {
     pub symbol: String,
     /// Positive long, negative short.
+    #[serde(with = "crate::money::json")]
     #[ts(type = "string")]
     pub quantity: Decimal,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub average_price: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub mark_price: Option<Decimal>,
     /// In the account currency, when known.
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub unrealized_pnl: Option<Decimal>,
 }
@@ -72,17 +76,23 @@ pub struct AccountMoney {
     /// `paper` (Brokerdesk's paper desk) or `broker` (reported by the broker).
     pub source: String,
     pub currency: String,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub balance: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub equity: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub unrealized_pnl: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub realized_pnl: Option<Decimal>,
     /// Equity against the start of the day, when known.
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub day_pnl: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub margin_used: Option<Decimal>,
     pub positions: Vec<PositionRow>,
@@ -98,14 +108,19 @@ pub struct AccountMoney {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct OrderEstimate {
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub bid: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub ask: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub price: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub notional: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub margin: Option<Decimal>,
     pub currency: String,
@@ -529,6 +544,31 @@ impl Runtime {
                 Ok(o)
             }
         }
+    }
+
+    /// Cancels every working live order of an account (offered when it goes back to paper);
+    /// returns what each became. One that cannot be cancelled stays as it was, its error in
+    /// the log (and the trader sees it still open).
+    pub async fn cancel_live_orders(
+        self: &Arc<Self>,
+        account_key: &str,
+    ) -> Result<Vec<Order>, ApiError> {
+        let account = self.account(account_key).await?;
+        let open = self.orders_list(&account.id, true).await?;
+        let mut out = Vec::new();
+        for o in open
+            .into_iter()
+            .filter(|o| o.mode == TradingMode::Live && o.broker_order_id.is_some())
+        {
+            match self.order_cancel(&account.id, &o.id).await {
+                Ok(c) => out.push(c),
+                Err(e) => {
+                    tracing::warn!(order = %o.id, code = %e.code, "could not cancel a live order");
+                    out.push(o);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// An account's orders, newest first (the working ones only with `open`).

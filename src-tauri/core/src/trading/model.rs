@@ -94,22 +94,29 @@ pub struct Order {
     pub symbol: String,
     pub side: Side,
     pub order_type: OrderKind,
+    #[serde(with = "crate::money::json")]
     #[ts(type = "string")]
     pub quantity: Decimal,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub limit_price: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub stop_price: Option<Decimal>,
     pub time_in_force: TimeInForce,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub stop_loss: Option<Decimal>,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub take_profit: Option<Decimal>,
     /// The order a stop-loss / take-profit child belongs to (the paper engine's brackets).
     pub parent_id: Option<String>,
     pub status: OrderStatus,
+    #[serde(with = "crate::money::json")]
     #[ts(type = "string")]
     pub filled_qty: Decimal,
+    #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub avg_fill_price: Option<Decimal>,
     /// Why it was rejected or cancelled, or why it needs review.
@@ -147,10 +154,13 @@ pub struct OrderEvent {
 pub struct Fill {
     /// The broker's (or the paper engine's) id of this execution.
     pub fill_id: String,
+    #[serde(with = "crate::money::json")]
     #[ts(type = "string")]
     pub quantity: Decimal,
+    #[serde(with = "crate::money::json")]
     #[ts(type = "string")]
     pub price: Decimal,
+    #[serde(with = "crate::money::json")]
     #[ts(type = "string")]
     pub fee: Decimal,
     #[ts(type = "string")]

@@ -34,6 +34,7 @@ fn options() -> RuntimeOptions {
         stats_every: Duration::from_millis(100),
         lost_after: Duration::from_millis(200),
         auto_lock: false,
+        lazy_connections: false,
     }
 }
 
