@@ -110,7 +110,7 @@ async fn an_enforced_rate_limit_takes_its_delay_from_the_expiry_header() {
         } => assert!((1..=60).contains(&d.as_secs()), "{d:?}"),
         e => panic!("expected RateLimited with a delay, got {e:?}"),
     }
-    assert_eq!(tradier.rate_limit().map(|r| r.available), Some(0));
+    assert_eq!(tradier.rate_limit().map(|r| r.remaining), Some(0));
 }
 
 #[tokio::test]
