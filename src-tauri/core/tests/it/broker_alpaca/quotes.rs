@@ -236,40 +236,6 @@ fn common_clean(e: &BrokerError, extra: &str) {
 }
 
 #[tokio::test]
-async fn a_half_open_link_trips_the_silence_limit() {
-    let (server, _state) = sim_with(fast()).await;
-    let connector = alpaca(&server, Encoding::Json);
-    let mut stream = connector
-        .open_quote_stream(&names(&["AAPL"]))
-        .await
-        .unwrap();
-    assert_eq!(stream.silence_limit(), Duration::from_millis(300));
-    ticks_until(stream.as_mut(), 2, |_| true).await;
-    // An idle but healthy link answers pings within the limit (heartbeats, no ticks).
-    stream.unsubscribe(&names(&["AAPL"])).await.unwrap();
-    let mut buf = Vec::new();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_millis(700) {
-        buf.clear();
-        tokio::time::timeout(stream.silence_limit(), stream.read(&mut buf))
-            .await
-            .expect("a healthy idle link went silent")
-            .unwrap();
-    }
-    stream.subscribe(&names(&["AAPL"])).await.unwrap();
-    server.faults().set_half_open(true);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        assert!(Instant::now() < deadline, "never went silent");
-        buf.clear();
-        match tokio::time::timeout(stream.silence_limit(), stream.read(&mut buf)).await {
-            Err(_elapsed) => break,
-            Ok(r) => assert!(r.unwrap(), "closed instead of going silent"),
-        }
-    }
-}
-
-#[tokio::test]
 async fn garbage_and_oversized_frames_are_skipped() {
     let (server, state) = sim_with(fast()).await;
     for encoding in [Encoding::Json, Encoding::Msgpack] {

@@ -397,44 +397,6 @@ async fn a_closed_brokerage_session_is_retryable_and_reopening_reopens_it() {
 }
 
 #[tokio::test]
-async fn a_half_open_link_is_silent_past_the_silence_limit() {
-    let (server, state) = sim_with(fast()).await;
-    let ibkr = ibkr(&server);
-    let mut stream = ibkr.open_quote_stream(&names(&["AAPL"])).await.unwrap();
-    let limit = stream.silence_limit();
-    read_until(stream.as_mut(), &state, Duration::from_secs(3), |e| {
-        count(e, "AAPL") >= 1
-    })
-    .await;
-
-    // Idle but alive (no subscription): heartbeats / pongs keep coming within the limit.
-    stream.unsubscribe(&names(&["AAPL"])).await.unwrap();
-    for _ in 0..10 {
-        let mut out = Vec::new();
-        let r = tokio::time::timeout(limit, stream.read(&mut out)).await;
-        assert!(matches!(r, Ok(Ok(true))), "a live link went silent: {r:?}");
-    }
-
-    server.faults().set_half_open(true);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    // Drain what was in flight, then nothing arrives for a whole silence limit.
-    let silent = async {
-        loop {
-            let mut out = Vec::new();
-            match tokio::time::timeout(limit, stream.read(&mut out)).await {
-                Err(_) => return true,
-                Ok(Ok(true)) => continue,
-                Ok(other) => panic!("the half-open stream ended: {other:?}"),
-            }
-        }
-    };
-    assert!(tokio::time::timeout(Duration::from_secs(2), silent)
-        .await
-        .unwrap());
-    server.faults().set_half_open(false);
-}
-
-#[tokio::test]
 async fn garbage_oversized_and_error_frames_do_not_end_the_stream() {
     let (server, state) = sim_with(fast()).await;
     let ibkr = ibkr(&server);

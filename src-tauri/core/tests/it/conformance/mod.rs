@@ -39,7 +39,23 @@ pub enum Session {
     /// The connector renews it by itself and the call succeeds.
     Renewed,
     /// The call fails with this auth error, never retried, until the user logs in again.
-    Reported(&'static str),
+    Reported(Says),
+}
+
+/// What an error message must say.
+#[derive(Clone, Copy, Debug)]
+pub enum Says {
+    Exactly(&'static str),
+    Containing(&'static str),
+}
+
+impl Says {
+    pub fn matches(self, message: &str) -> bool {
+        match self {
+            Says::Exactly(want) => message == want,
+            Says::Containing(part) => message.contains(part),
+        }
+    }
 }
 
 /// One broker of the suite.
@@ -50,9 +66,9 @@ pub struct Entry {
     /// Builds the connector for a config, with short stream intervals.
     pub connect: fn(ConnectorConfig) -> Box<dyn Connector>,
     /// The message of the simulator's refusal of the demo credentials (`RefuseAuth`).
-    pub refused: &'static str,
+    pub refused: Says,
     /// Replaces the credentials with wrong ones, and the broker's message for them.
-    pub wrong_credentials: Option<(fn(&mut ConnectorConfig), &'static str)>,
+    pub wrong_credentials: Option<(fn(&mut ConnectorConfig), Says)>,
     /// Points the config at a wrong REST URL (every call 404s without the broker's error
     /// body), for brokers whose connector tells that apart from "no such order".
     pub wrong_rest_url: Option<fn(&mut ConnectorConfig)>,
@@ -118,10 +134,10 @@ pub const BROKERS: &[Entry] = &[
         kind: BrokerKind::Oanda,
         start: || Box::pin(start_oanda()),
         connect: |cfg| Box::new(Oanda::new(cfg).expect("an OANDA connector")),
-        refused: "Insufficient authorization to perform request.",
+        refused: Says::Exactly("Insufficient authorization to perform request."),
         wrong_credentials: Some((
             |cfg| cfg.api_key = Some(Secret::new("wrong-oanda-token-fedcba9876543210")),
-            "Insufficient authorization to perform request.",
+            Says::Exactly("Insufficient authorization to perform request."),
         )),
         // OANDA's connector reads any 404 as "not found" (no bare-404 guard yet).
         wrong_rest_url: None,
@@ -140,10 +156,10 @@ pub const BROKERS: &[Entry] = &[
             let alpaca = Alpaca::new(cfg).expect("an Alpaca connector");
             Box::new(alpaca.with_stream_options(options))
         },
-        refused: "unauthorized.",
+        refused: Says::Exactly("unauthorized."),
         wrong_credentials: Some((
             |cfg| cfg.api_secret = Some(Secret::new("not-the-secret")),
-            "unauthorized.",
+            Says::Exactly("unauthorized."),
         )),
         wrong_rest_url: Some(|cfg| cfg.rest_url = format!("{}/wrong-prefix", cfg.rest_url)),
         session: Session::None,
@@ -156,16 +172,16 @@ pub const BROKERS: &[Entry] = &[
             let tradier = Tradier::new(cfg).expect("a Tradier connector");
             Box::new(tradier.with_stream_ping(Duration::from_millis(150)))
         },
-        refused: "Invalid Access Token",
+        refused: Says::Exactly("Invalid Access Token"),
         wrong_credentials: Some((
             |cfg| cfg.api_key = Some(Secret::new("not-the-token")),
-            "Invalid Access Token",
+            Says::Exactly("Invalid Access Token"),
         )),
         // Without `/v1`.
         wrong_rest_url: Some(|cfg| {
             cfg.rest_url = cfg.rest_url.trim_end_matches("/v1").to_string();
         }),
-        session: Session::Reported("Access Token expired"),
+        session: Session::Reported(Says::Exactly("Access Token expired")),
         instrument: "SPY",
     },
     Entry {
@@ -180,10 +196,10 @@ pub const BROKERS: &[Entry] = &[
             let tt = Tastytrade::new(cfg).expect("a Tastytrade connector");
             Box::new(tt.with_stream_options(options))
         },
-        refused: "Unauthorized",
+        refused: Says::Exactly("Unauthorized"),
         wrong_credentials: Some((
             |cfg| cfg.api_secret = Some(Secret::new("not-the-secret")),
-            "invalid_grant",
+            Says::Containing("invalid_grant"),
         )),
         wrong_rest_url: Some(|cfg| cfg.rest_url = format!("{}/wrong-prefix", cfg.rest_url)),
         session: Session::Renewed,
@@ -201,14 +217,14 @@ pub const BROKERS: &[Entry] = &[
             let ibkr = Ibkr::new(cfg).expect("an IBKR connector");
             Box::new(ibkr.with_stream_options(options))
         },
-        refused: "Client Portal gateway",
+        refused: Says::Containing("Client Portal gateway"),
         // Gateway mode stores no credentials: the login is at the gateway.
         wrong_credentials: None,
         // Without `/v1/api`.
         wrong_rest_url: Some(|cfg| {
             cfg.rest_url = cfg.rest_url.trim_end_matches("/v1/api").to_string();
         }),
-        session: Session::Reported("Client Portal gateway"),
+        session: Session::Reported(Says::Containing("Client Portal gateway")),
         instrument: "AAPL",
     },
 ];

@@ -53,6 +53,15 @@ async fn refused_credentials_end_the_open_as_auth() {
         sim.server.faults().set(None);
         let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
         a_tick(b, stream.as_mut(), entry.instrument).await;
+
+        if let Some((wrong, _)) = entry.wrong_credentials {
+            let mut cfg = sim.cfg.clone();
+            wrong(&mut cfg);
+            let wrong = (entry.connect)(cfg);
+            let e = open_err(&sim, b, wrong.open_quote_stream(&instruments).await);
+            assert!(matches!(e, BrokerError::Auth(_)), "{b}: {e:?}");
+            assert!(!e.retryable(), "{b}");
+        }
     }
 }
 
@@ -98,7 +107,9 @@ async fn a_half_open_link_is_found_by_the_silence_limit() {
         let limit = stream.silence_limit();
         assert!(limit <= Duration::from_millis(400), "{b}: {limit:?}");
         a_tick(b, stream.as_mut(), entry.instrument).await;
-        // A healthy link says something (a price, a heartbeat, a pong) within the limit.
+        // A healthy link says something within the limit, even idle without a subscription
+        // (a heartbeat, a keepalive, a pong).
+        stream.unsubscribe(&instruments).await.unwrap();
         let mut out = Vec::new();
         let healthy = Instant::now();
         while healthy.elapsed() < 2 * limit {
@@ -107,6 +118,7 @@ async fn a_half_open_link_is_found_by_the_silence_limit() {
                 .unwrap_or_else(|_| panic!("{b}: a healthy link went silent"))
                 .unwrap_or_else(|e| panic!("{b}: stream error {e:?}"));
         }
+        stream.subscribe(&instruments).await.unwrap();
         sim.server.faults().set_half_open(true);
         // What was in flight drains; then a whole silence limit passes with nothing, and
         // the socket stays open (no end, no error): only the limit can tell.
@@ -119,7 +131,9 @@ async fn a_half_open_link_is_found_by_the_silence_limit() {
                 Ok(r) => assert!(r.unwrap(), "{b}: closed instead of going silent"),
             }
         }
+        // read() was cancelled mid-wait; the stream still works once the link recovers.
         sim.server.faults().set_half_open(false);
+        a_tick(b, stream.as_mut(), entry.instrument).await;
     }
 }
 
@@ -132,7 +146,27 @@ async fn a_server_that_is_down_refuses_new_streams_retryably() {
         let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
         a_tick(b, stream.as_mut(), entry.instrument).await;
         sim.server.faults().go_down_for(Duration::from_millis(400));
+        // Going down cuts the open stream.
+        let mut out = Vec::new();
+        loop {
+            out.clear();
+            match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut out))
+                .await
+                .unwrap_or_else(|_| panic!("{b}: the cut was not noticed"))
+            {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    assert!(sim.err(b, Err::<(), _>(e)).retryable(), "{b}");
+                    break;
+                }
+            }
+        }
         let e = open_err(&sim, b, connector.open_quote_stream(&instruments).await);
+        assert!(
+            matches!(e, BrokerError::Unavailable { status: 503, .. }),
+            "{b}: {e:?}"
+        );
         assert!(e.retryable(), "{b}: {e:?}");
         tokio::time::sleep(Duration::from_millis(450)).await;
         let mut back = connector.open_quote_stream(&instruments).await.unwrap();
