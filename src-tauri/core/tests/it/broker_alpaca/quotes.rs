@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use brokerdesk_core::brokers::alpaca::{Alpaca, AlpacaStreamOptions, Encoding};
 use brokerdesk_core::brokers::{Broker, BrokerError};
-use brokerdesk_core::stream::{QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
 use brokerdesk_sim::alpaca::{router, SimState, StreamInjection, StreamSettings};
 use brokerdesk_sim::{Fault, Faults, SimServer};
 
@@ -286,12 +286,14 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
             StreamEvent::Notice {
                 instrument,
                 code,
+                broker_code,
                 message,
-            } => Some((instrument.clone(), code.clone(), message.clone())),
+            } => Some((instrument.clone(), *code, message.clone(), broker_code.clone())),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no 405 notice: {others:?}"));
-    assert_eq!((notice.0, notice.1.as_str()), (None, "405"));
+    assert_eq!((notice.0, notice.1), (None, NoticeCode::SymbolLimit));
+    assert_eq!(notice.3.as_deref(), Some("405"));
     assert!(notice.2.contains("symbol limit"), "{}", notice.2);
     assert!(notice.2.ends_with("not subscribed: MSFT"), "{}", notice.2);
 
@@ -303,7 +305,11 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
     let codes: Vec<_> = others
         .iter()
         .filter_map(|e| match e {
-            StreamEvent::Notice { code, .. } => Some(code.as_str()),
+            StreamEvent::Notice {
+                code: NoticeCode::Broker,
+                broker_code,
+                ..
+            } => broker_code.as_deref(),
             _ => None,
         })
         .collect();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use brokerdesk_core::brokers::ibkr::{Ibkr, IbkrQuoteStream, StreamOptions};
 use brokerdesk_core::brokers::{Broker, BrokerError};
-use brokerdesk_core::stream::{QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
 use brokerdesk_sim::ibkr::{router, Settings, SimState};
 use brokerdesk_sim::{Fault, Faults, SimServer};
 
@@ -141,15 +141,22 @@ fn ticks<'a>(events: &'a [StreamEvent], instrument: &'a str) -> impl Iterator<It
     })
 }
 
-fn notices(events: &[StreamEvent]) -> Vec<(Option<&str>, &str, &str)> {
+/// Each notice as (instrument, code, IBKR's own code, message).
+fn notices(events: &[StreamEvent]) -> Vec<(Option<&str>, NoticeCode, Option<&str>, &str)> {
     events
         .iter()
         .filter_map(|e| match e {
             StreamEvent::Notice {
                 instrument,
                 code,
+                broker_code,
                 message,
-            } => Some((instrument.as_deref(), code.as_str(), message.as_str())),
+            } => Some((
+                instrument.as_deref(),
+                *code,
+                broker_code.as_deref(),
+                message.as_str(),
+            )),
             _ => None,
         })
         .collect()
@@ -436,17 +443,29 @@ async fn garbage_oversized_and_error_frames_do_not_end_the_stream() {
         [
             (
                 Some("AAPL"),
-                "subscription_refused",
+                NoticeCode::SubscriptionRefused,
+                None,
                 "Market data is not available"
             ),
-            (None, "ibkr_error", "session •••• is not valid here"),
             (
                 None,
-                "ibkr_notification",
+                NoticeCode::Broker,
+                None,
+                "session •••• is not valid here"
+            ),
+            (
+                None,
+                NoticeCode::Notification,
+                Some("ntf"),
                 "Market data farm connection is OK"
             ),
-            (None, "ibkr_bulletin", "Exchange notice"),
-            (None, "ibkr_error", "farm broken"),
+            (
+                None,
+                NoticeCode::Notification,
+                Some("blt"),
+                "Exchange notice"
+            ),
+            (None, NoticeCode::Broker, None, "farm broken"),
         ]
     );
     // The oversized frame (bid 1234.5) was skipped, not read.
@@ -467,10 +486,10 @@ async fn unknown_symbols_are_notices_and_the_others_stream() {
     .await;
     let n = notices(&events);
     assert_eq!(n.len(), 2, "{n:?}");
-    assert_eq!((n[0].0, n[0].1), (Some("NOPE"), "unknown_instrument"));
-    assert!(n[0].2.contains("NOPE"), "{n:?}");
+    assert_eq!((n[0].0, n[0].1), (Some("NOPE"), NoticeCode::UnknownInstrument));
+    assert!(n[0].3.contains("NOPE"), "{n:?}");
     // "1" is taken as a conid; the gateway refuses it on the stream.
-    assert_eq!((n[1].0, n[1].1), (Some("1"), "subscription_refused"));
+    assert_eq!((n[1].0, n[1].1), (Some("1"), NoticeCode::SubscriptionRefused));
 
     stream.subscribe(&names(&["ALSO_NOPE"])).await.unwrap();
     let events = read_until(stream.as_mut(), &state, Duration::from_secs(3), |e| {

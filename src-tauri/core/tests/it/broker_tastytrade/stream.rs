@@ -12,7 +12,7 @@ use std::time::Duration;
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tastytrade::{DxLinkOptions, DxLinkStream, Tastytrade};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
-use brokerdesk_core::stream::{QuoteStream, StreamEvent, Tick};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick};
 use brokerdesk_core::Secret;
 use brokerdesk_sim::tastytrade::{DxLinkSettings, SimState};
 use brokerdesk_sim::{Fault, SimServer};
@@ -424,10 +424,11 @@ async fn dxlink_errors_become_notices_or_end_the_stream_as_they_should() {
         match events.last() {
             Some(StreamEvent::Notice {
                 instrument: None,
-                code,
+                code: NoticeCode::Broker,
+                broker_code,
                 message,
             }) => {
-                assert_eq!(code, kind);
+                assert_eq!(broker_code.as_deref(), Some(kind));
                 assert!(message.contains(&format!("about {kind}")), "{message}");
             }
             other => panic!("{other:?}"),
@@ -486,7 +487,7 @@ async fn impossible_symbols_get_notices_and_unknown_ones_just_stay_quiet() {
             instrument, code, ..
         } = e
         {
-            notices.push((instrument.clone(), code.clone()));
+            notices.push((instrument.clone(), *code));
         }
         is_quote(e, "AAPL")
     })
@@ -494,12 +495,9 @@ async fn impossible_symbols_get_notices_and_unknown_ones_just_stay_quiet() {
     assert_eq!(
         notices,
         [
-            (Some(String::new()), "invalid_symbol".to_string()),
-            (
-                Some("BAD\u{1}SYM".to_string()),
-                "invalid_symbol".to_string()
-            ),
-            (Some(long.clone()), "invalid_symbol".to_string()),
+            (Some(String::new()), NoticeCode::InvalidSymbol),
+            (Some("BAD\u{1}SYM".to_string()), NoticeCode::InvalidSymbol),
+            (Some(long.clone()), NoticeCode::InvalidSymbol),
         ]
     );
     // More on the open stream: the notice comes with the next read.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tradier::{Tradier, TradierStream};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
-use brokerdesk_core::stream::{QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
 use brokerdesk_core::Secret;
 use brokerdesk_sim::tradier::{SessionError, StreamSettings};
 use brokerdesk_sim::Fault;
@@ -240,11 +240,11 @@ async fn a_bad_symbol_is_a_notice_and_the_rest_streams() {
         .unwrap();
     assert_eq!(
         notice,
-        &StreamEvent::Notice {
-            instrument: Some("nope1".into()),
-            code: "invalid_symbol".into(),
-            message: "NOPE1 is not a valid symbol".into()
-        }
+        &StreamEvent::notice(
+            Some("nope1".into()),
+            NoticeCode::InvalidSymbol,
+            "NOPE1 is not a valid symbol".into()
+        )
     );
     quote(&mut stream, "SPY").await;
     // Added on the open stream.
@@ -261,7 +261,15 @@ async fn a_bad_symbol_is_a_notice_and_the_rest_streams() {
         .inject_stream_frame(format!(r#"{{"error":"too many requests for {id}"}}"#));
     let events = read_until(
         &mut stream,
-        |e| matches!(e, StreamEvent::Notice { code, .. } if code == "broker_error"),
+        |e| {
+            matches!(
+                e,
+                StreamEvent::Notice {
+                    code: NoticeCode::Broker,
+                    ..
+                }
+            )
+        },
     )
     .await;
     for e in &events {
