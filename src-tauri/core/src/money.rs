@@ -74,13 +74,62 @@ pub fn parse(text: &str) -> Result<Decimal, MoneyError> {
         .map_err(|_| MoneyError::TooManyDigits(text.to_string()))
 }
 
+/// Parses number text as brokers and older stores write it: plain (`1.08235`, `-2`) or with an exponent
+/// (`1.5e-7`, what JSON allows and some encoders write). Digits beyond the 28 a [`Decimal`]
+/// holds are rounded; `None` when it is not a number or out of range.
+pub fn number(text: &str) -> Option<Decimal> {
+    if let Some(d) = plain_number(text.as_bytes()) {
+        return Some(d);
+    }
+    if text.bytes().any(|b| b == b'e' || b == b'E') {
+        Decimal::from_scientific(text).ok()
+    } else {
+        Decimal::from_str(text).ok()
+    }
+}
+
+/// Plain decimal text of at most 18 digits (`1.08235`, `-2`, `189.1200`), which is nearly
+/// every price and size on the wire: read into one integer and a scale, without the general
+/// parser's rounding and separator handling (the stream parsers' hot path). `None` for
+/// anything else, which the general parser then reads.
+pub(crate) fn plain_number(text: &[u8]) -> Option<Decimal> {
+    let (negative, body) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, text),
+    };
+    if body.is_empty() || body.len() > 19 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut digits = 0u32;
+    let mut scale: Option<u32> = None;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 18 {
+                    return None;
+                }
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                if let Some(s) = scale.as_mut() {
+                    *s += 1;
+                }
+            }
+            b'.' if scale.is_none() => scale = Some(0),
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let signed = if negative { -mantissa } else { mantissa };
+    Decimal::try_new(signed, scale.unwrap_or(0)).ok()
+}
+
 /// Reads a decimal from its stored text: what [`Decimal`]'s `Display` wrote, or the exponent
 /// form (`1.0e-05`) SQLite gave REAL values of older profiles when they migrated to text.
 pub fn from_stored(text: &str) -> Result<Decimal, MoneyError> {
-    let t = text.trim();
-    Decimal::from_str(t)
-        .or_else(|_| Decimal::from_scientific(t))
-        .map_err(|_| MoneyError::NotANumber(text.to_string()))
+    number(text.trim()).ok_or_else(|| MoneyError::NotANumber(text.to_string()))
 }
 
 fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {

@@ -86,8 +86,8 @@ describe("PriceStore", () => {
   it("tracks notices per instrument until dismissed, and forgets instruments off the watchlist", () => {
     const store = syncStore();
     store.applyTicks("acc", [tick("EUR_USD", 0, { bid: "1", ask: "2" })]);
-    store.applyNotice({ accountId: "acc", instrument: "FOO_BAR", code: "unknown_instrument", message: "OANDA does not offer FOO_BAR on this account", at: at(0) });
-    store.applyNotice({ accountId: "acc", instrument: null, code: "limit", message: "Too many instruments", at: at(0) });
+    store.applyNotice({ accountId: "acc", instrument: "FOO_BAR", code: "unknown_instrument", brokerCode: null, message: "OANDA does not offer FOO_BAR on this account", at: at(0) });
+    store.applyNotice({ accountId: "acc", instrument: null, code: "symbol_limit", brokerCode: "405", message: "Too many instruments", at: at(0) });
     expect(store.get("acc").notices.get("FOO_BAR")?.code).toBe("unknown_instrument");
     expect(store.get("acc").feedNotices).toHaveLength(1);
     store.dismissNotice("acc", "FOO_BAR");
@@ -95,7 +95,7 @@ describe("PriceStore", () => {
     expect(store.get("acc").notices.size).toBe(0);
     expect(store.get("acc").feedNotices).toHaveLength(0);
 
-    store.applyNotice({ accountId: "acc", instrument: "GBP_USD", code: "x", message: "y", at: at(0) });
+    store.applyNotice({ accountId: "acc", instrument: "GBP_USD", code: "broker", brokerCode: null, message: "y", at: at(0) });
     store.retain("acc", ["XAU_USD"]);
     expect(store.get("acc").rows.size).toBe(0);
     expect(store.get("acc").notices.size).toBe(0);

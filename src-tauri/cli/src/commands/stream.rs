@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use brokerdesk_core::connection::{Backoff, ConnState};
 use brokerdesk_core::stream::book::merge;
-use brokerdesk_core::stream::Tick;
+use brokerdesk_core::stream::{NoticeCode, Tick};
 use brokerdesk_core::{ApiError, Brokerdesk, Decimal};
 use chrono::SecondsFormat;
 use tokio::time::Instant;
@@ -170,7 +170,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
                     format!("notice{}: {}", n.instrument.as_deref().map(|i| format!(" ({i})")).unwrap_or_default(), n.message),
                 );
                 if let Some(i) = n.instrument.filter(|i| wanted.contains(i)) {
-                    if n.code == "unknown_instrument" && !unknown.contains(&i) {
+                    if n.code == NoticeCode::UnknownInstrument && !unknown.contains(&i) {
                         unknown.push(i);
                     }
                     if unknown.len() == wanted.len() {

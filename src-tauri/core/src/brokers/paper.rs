@@ -14,7 +14,7 @@ use crate::accounts::model::BrokerKind;
 use crate::paper::{SimMarket, STEP_MS};
 
 const STEP: Duration = Duration::from_millis(STEP_MS.unsigned_abs());
-use crate::stream::{InstrumentInfo, QuoteStream, StreamEvent, Tick};
+use crate::stream::{InstrumentInfo, NoticeCode, QuoteStream, StreamEvent, Tick};
 use crate::trading::OrderIntent;
 
 /// The instruments a new built-in paper account watches.
@@ -170,11 +170,11 @@ impl QuoteStream for SimStream {
 }
 
 fn unknown(instrument: &str) -> StreamEvent {
-    StreamEvent::Notice {
-        instrument: Some(instrument.to_string()),
-        code: "unknown_instrument".into(),
-        message: format!("the simulated market has no {instrument}"),
-    }
+    StreamEvent::notice(
+        Some(instrument.to_string()),
+        NoticeCode::UnknownInstrument,
+        format!("the simulated market has no {instrument}"),
+    )
 }
 
 #[cfg(test)]

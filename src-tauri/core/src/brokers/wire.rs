@@ -23,6 +23,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::BrokerError;
 
@@ -45,57 +46,7 @@ pub fn as_number<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
         .serialize(s)
 }
 
-/// Parses number text as brokers write it: plain (`1.08235`, `-2`) or with an exponent
-/// (`1.5e-7`, what JSON allows and some encoders write). Digits beyond the 28 a [`Decimal`]
-/// holds are rounded; `None` when it is not a number or out of range.
-pub fn number(text: &str) -> Option<Decimal> {
-    if let Some(d) = plain_number(text.as_bytes()) {
-        return Some(d);
-    }
-    if text.bytes().any(|b| b == b'e' || b == b'E') {
-        Decimal::from_scientific(text).ok()
-    } else {
-        Decimal::from_str(text).ok()
-    }
-}
-
-/// Plain decimal text of at most 18 digits (`1.08235`, `-2`, `189.1200`), which is nearly
-/// every price and size on the wire: read into one integer and a scale, without the general
-/// parser's rounding and separator handling (the stream parsers' hot path). `None` for
-/// anything else, which the general parser then reads.
-fn plain_number(text: &[u8]) -> Option<Decimal> {
-    let (negative, body) = match text.split_first()? {
-        (b'-', rest) => (true, rest),
-        _ => (false, text),
-    };
-    if body.is_empty() || body.len() > 19 {
-        return None;
-    }
-    let mut mantissa: i64 = 0;
-    let mut digits = 0u32;
-    let mut scale: Option<u32> = None;
-    for &b in body {
-        match b {
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > 18 {
-                    return None;
-                }
-                mantissa = mantissa * 10 + i64::from(b - b'0');
-                if let Some(s) = scale.as_mut() {
-                    *s += 1;
-                }
-            }
-            b'.' if scale.is_none() => scale = Some(0),
-            _ => return None,
-        }
-    }
-    if digits == 0 {
-        return None;
-    }
-    let signed = if negative { -mantissa } else { mantissa };
-    Decimal::try_new(signed, scale.unwrap_or(0)).ok()
-}
+pub use crate::money::number;
 
 /// Reads the JSON text of one value as a decimal: a number, a string holding one
 /// (`" 1.5 "`), or `null` / `""` (absent). Anything else is an error.
@@ -163,6 +114,42 @@ pub fn lenient_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal
 pub fn strict_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
     let raw = <&'de RawValue>::deserialize(d)?;
     decimal_from_json(raw.get()).map_err(serde::de::Error::custom)
+}
+
+/// `deserialize_with` for a REST decimal some brokers write for people (IBKR: a number, or
+/// a string like `"1,234.50"`): thousands separators are dropped, and `null`, `""` and junk
+/// are absent rather than errors.
+pub fn grouped_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let raw = Box::<RawValue>::deserialize(d)?;
+    let raw = raw.get();
+    Ok(match raw.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(raw)
+            .ok()
+            .and_then(|s| number(&s.trim().replace(',', ""))),
+        Some(b'-' | b'0'..=b'9') => number(raw),
+        _ => None,
+    })
+}
+
+/// An id that brokers send as a number or as a string (`257459`, `"257459"`), as text;
+/// `None` for an empty string and every other shape.
+pub fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `deserialize_with` for a required id ([`id_text`]).
+pub fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = Value::deserialize(d)?;
+    id_text(&v).ok_or_else(|| serde::de::Error::custom(format!("not an id: {v}")))
+}
+
+/// `deserialize_with` for an optional id ([`id_text`]; other shapes are absent).
+pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(id_text(&Value::deserialize(d)?))
 }
 
 /// Converts a binary float from the wire (msgpack) to the shortest decimal that reads back
@@ -348,7 +335,7 @@ mod tests {
             "1.",
         ] {
             assert_eq!(
-                plain_number(t.as_bytes()).map(|d| d.to_string()),
+                crate::money::plain_number(t.as_bytes()).map(|d| d.to_string()),
                 Decimal::from_str(t).ok().map(|d| d.to_string()),
                 "{t}"
             );
@@ -364,7 +351,7 @@ mod tests {
             "1234567890123456789",
             "0.0000000000000000001",
         ] {
-            assert_eq!(plain_number(t.as_bytes()), None, "{t}");
+            assert_eq!(crate::money::plain_number(t.as_bytes()), None, "{t}");
         }
         assert_eq!(
             number("1234567890123456789.5")

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::book::{Coalescer, QuoteBook, Tap, TickSink};
-use super::{QuoteStream, StreamEvent, Tick};
+use super::{NoticeCode, QuoteStream, StreamEvent, Tick};
 use crate::brokers::{Broker, BrokerError};
 use crate::connection::links::LinkMetrics;
 use crate::connection::{within, Link};
@@ -35,7 +35,9 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct FeedNotice {
     pub account_id: String,
     pub instrument: Option<String>,
-    pub code: String,
+    pub code: NoticeCode,
+    /// The broker's own code, when it has one (for support).
+    pub broker_code: Option<String>,
     pub message: String,
     /// RFC 3339, UTC.
     pub at: String,
@@ -203,13 +205,20 @@ impl Feed {
     }
 
     /// Records a broker notice: logged, counted and broadcast.
-    pub fn notice(&self, instrument: Option<String>, code: String, message: String) {
-        tracing::warn!(account = %self.account_id, instrument = ?instrument, %code, %message, "price stream notice");
+    pub fn notice(
+        &self,
+        instrument: Option<String>,
+        code: NoticeCode,
+        broker_code: Option<String>,
+        message: String,
+    ) {
+        tracing::warn!(account = %self.account_id, instrument = ?instrument, ?code, broker_code = ?broker_code, %message, "price stream notice");
         self.notice_count.fetch_add(1, Ordering::Relaxed);
         let _ = self.notices.send(FeedNotice {
             account_id: self.account_id.clone(),
             instrument,
             code,
+            broker_code,
             message,
             at: Utc::now().to_rfc3339(),
         });
@@ -277,8 +286,9 @@ impl PriceLink {
                 StreamEvent::Notice {
                     instrument,
                     code,
+                    broker_code,
                     message,
-                } => self.feed.notice(instrument, code, message),
+                } => self.feed.notice(instrument, code, broker_code, message),
             }
         }
         self.metrics.message(heartbeat);

@@ -85,9 +85,46 @@ pub enum StreamEvent {
     /// a symbol limit, a subscription it refused. `instrument` names the one concerned.
     Notice {
         instrument: Option<String>,
-        code: String,
+        code: NoticeCode,
+        /// The broker's own code (Alpaca's `405`, a DXLink error type, IBKR's topic), for
+        /// support; callers key on `code`.
+        broker_code: Option<String>,
         message: String,
     },
+}
+
+impl StreamEvent {
+    /// A notice without a broker code of its own.
+    pub fn notice(instrument: Option<String>, code: NoticeCode, message: String) -> Self {
+        StreamEvent::Notice {
+            instrument,
+            code,
+            broker_code: None,
+            message,
+        }
+    }
+}
+
+/// What a stream notice is about: a closed set, so that the UI and the CLI key on a
+/// generated type rather than on each broker's strings (which travel beside it as
+/// `broker_code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum NoticeCode {
+    /// The broker does not know the instrument (OANDA, IBKR); the others still stream.
+    UnknownInstrument,
+    /// The broker refused the symbol as not valid (Tradier, Tastytrade).
+    InvalidSymbol,
+    /// Subscribing would pass the broker's symbol limit (Alpaca 405); the subscription is
+    /// left as it was.
+    SymbolLimit,
+    /// The broker refused a subscription for a reason of its own (IBKR market data).
+    SubscriptionRefused,
+    /// A notification or bulletin the broker sent on the stream (IBKR).
+    Notification,
+    /// Any other problem the broker reported that does not end the stream.
+    Broker,
 }
 
 /// An open price stream of one account.

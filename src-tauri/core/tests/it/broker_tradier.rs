@@ -115,9 +115,9 @@ async fn verify_and_list_accounts_read_the_profile_and_balances() {
     let rate = tradier
         .rate_limit()
         .expect("X-Ratelimit-* headers are read");
-    assert_eq!(rate.allowed, 120);
-    assert_eq!(rate.used + rate.available, 120);
-    assert!(rate.expiry_epoch_ms > 1_600_000_000_000);
+    assert_eq!(rate.limit, 120);
+    assert_eq!(rate.used.map(|used| used + rate.remaining), Some(120));
+    assert!(rate.resets_at_ms > 1_600_000_000_000);
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod broker_ibkr;
 mod broker_oanda;
 mod broker_tastytrade;
 mod broker_tradier;
+mod conformance;
 mod connection_manager;
 mod crash_safety;
 mod disk_full;

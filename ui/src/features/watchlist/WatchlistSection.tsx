@@ -4,6 +4,7 @@ import type { BrokerdeskError } from "../../api/client";
 import type { Account } from "../../bindings/Account";
 import type { ChannelStatus } from "../../bindings/ChannelStatus";
 import type { FeedNotice } from "../../bindings/FeedNotice";
+import type { NoticeCode } from "../../bindings/NoticeCode";
 import { BrokerBadge } from "../../components/Badges";
 import { Icon } from "../../components/Icon";
 import type { ConnectionsState } from "../../lib/connections";
@@ -42,10 +43,15 @@ export function WatchlistSection({ accounts, connections }: { accounts: readonly
   );
 }
 
-const NOTICE_TITLES: Record<string, string> = {
+const NOTICE_TITLES: Record<NoticeCode, string> = {
   unknown_instrument: "Unknown instrument",
+  invalid_symbol: "Invalid symbol",
+  symbol_limit: "Symbol limit",
+  subscription_refused: "Subscription refused",
+  notification: "Broker notice",
+  broker: "Broker",
 };
-const noticeTitle = (code: string) => NOTICE_TITLES[code] ?? code.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+const noticeTitle = (code: NoticeCode) => NOTICE_TITLES[code];
 
 const STALE_HINTS: Record<Extract<FeedState, { kind: "stale" }>["state"], string> = {
   connecting: "connecting…",

@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use self::http::AlpacaHttp;
-pub use self::http::RateLimit;
 use self::models::{Account, AlpacaPosition, Asset, NewOrder, Order};
 use self::models::{ExitPrice, StopPrice};
 pub use self::stream::{AlpacaStream, AlpacaStreamOptions, Encoding};
@@ -39,6 +38,7 @@ use super::{
     OrderState, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
+pub use crate::brokers::http::RateLimit;
 use crate::stream::{InstrumentInfo, QuoteStream};
 use crate::trading::{OrderIntent, TimeInForce};
 

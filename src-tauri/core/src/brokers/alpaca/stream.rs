@@ -44,7 +44,7 @@ use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
 use crate::money::Decimal;
 use crate::secret::Secret;
-use crate::stream::{parse_time, QuoteStream, StreamEvent, Tick};
+use crate::stream::{parse_time, NoticeCode, QuoteStream, StreamEvent, Tick};
 
 /// The feed used when the configured stream URL names none.
 pub const DEFAULT_FEED: &str = "iex";
@@ -328,9 +328,15 @@ impl Sink<'_, '_> {
             }
             _ => {
                 self.control.error = Some(u16::try_from(code).unwrap_or(0));
+                let kind = if code == 405 {
+                    NoticeCode::SymbolLimit
+                } else {
+                    NoticeCode::Broker
+                };
                 self.out.push(StreamEvent::Notice {
                     instrument: None,
-                    code: code.to_string(),
+                    code: kind,
+                    broker_code: Some(code.to_string()),
                     message: described,
                 });
             }
@@ -914,11 +920,15 @@ impl AlpacaStream {
         for wire in refused {
             self.parser.unalias(wire);
         }
-        let code = code.to_string();
+        // The refusal's notice carries Alpaca's code: compared as the number it is.
         let notice = events.iter_mut().rev().find_map(|e| match e {
             StreamEvent::Notice {
-                code: c, message, ..
-            } if *c == code => Some(message),
+                broker_code,
+                message,
+                ..
+            } if broker_code.as_deref().and_then(|c| c.parse::<u16>().ok()) == Some(code) => {
+                Some(message)
+            }
             _ => None,
         });
         if let Some(message) = notice {

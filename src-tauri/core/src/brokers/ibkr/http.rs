@@ -19,14 +19,14 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, COOKIE};
+use reqwest::header::{HeaderMap, COOKIE};
 use reqwest::{Client, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use url::{Host, Url};
+use url::Url;
 
-use crate::brokers::http::{body_text, classify, parse_json, transport};
+use crate::brokers::http::{self, body_text, classify, parse_json, transport};
 use crate::brokers::{BrokerError, ConnectorConfig};
 use crate::secret::Secret;
 
@@ -72,12 +72,9 @@ pub(super) struct IbkrHttp {
 
 impl IbkrHttp {
     pub(super) fn new(cfg: &ConnectorConfig) -> Result<Self, BrokerError> {
-        let base = Url::parse(&cfg.rest_url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-            .ok_or_else(|| BrokerError::Config(format!("bad REST URL {:?}", cfg.rest_url)))?;
-        let local = is_loopback(&base);
-        let builder = super::super::http::builder(cfg.timeout, local)
+        let base = http::base_url(&cfg.rest_url, "REST")?;
+        let local = http::is_loopback(&base);
+        let builder = http::builder(cfg.timeout, local)
             .timeout(cfg.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             // The gateway on this machine (https://localhost:5000) serves a self-signed
@@ -97,13 +94,9 @@ impl IbkrHttp {
         })
     }
 
-    /// The URL of `segments` under the base (each segment percent-encoded).
+    /// The URL of `segments` under the base (see [`http::url`]).
     pub(super) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        http::url(&self.base, segments.iter().copied())
     }
 
     pub(super) fn origin(&self) -> String {
@@ -191,8 +184,7 @@ impl IbkrHttp {
     ) -> Result<Answer, BrokerError> {
         let mut headers = HeaderMap::new();
         if let Some(c) = with_cookie.then(|| self.cookie()).flatten() {
-            if let Ok(mut v) = HeaderValue::from_str(c.expose()) {
-                v.set_sensitive(true);
+            if let Some(v) = http::sensitive_header(c.expose()) {
                 headers.insert(COOKIE, v);
             }
         }
@@ -218,16 +210,6 @@ impl IbkrHttp {
             self.set_session(None);
         }
         Err(e)
-    }
-}
-
-/// Whether the host is this machine (`localhost`, 127.0.0.0/8, `::1`).
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
@@ -283,42 +265,23 @@ fn error_from(status: StatusCode, headers: &HeaderMap, text: &str) -> BrokerErro
         // IBKR's 404s for unknown orders say so; a bare one is a wrong URL, and reading it
         // as "no such order" could make a caller place an order twice.
         (404, Some(m)) => BrokerError::NotFound(m),
-        (404, None) => BrokerError::Protocol(
-            "HTTP 404 without an IBKR error body; check the REST URL (…/v1/api)".into(),
-        ),
+        (404, None) => http::no_error_body("an IBKR", " (…/v1/api)"),
         (s, Some(m)) if s == 429 || s >= 500 && !m.contains("query /accounts first") => {
             classify(status, headers, "ibkr".into(), m)
         }
         (_, Some(m)) => refusal(status, m),
-        (_, None) => {
-            let prefix: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
-            let m = if prefix.trim().is_empty() {
-                status
-                    .canonical_reason()
-                    .unwrap_or("no message")
-                    .to_string()
-            } else {
-                prefix
-            };
-            classify(status, headers, String::new(), m)
-        }
+        (_, None) => classify(
+            status,
+            headers,
+            String::new(),
+            http::fallback_message(status, text),
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_this_machine_counts_as_loopback() {
-        let lo = |u: &str| Url::parse(u).map(|u| is_loopback(&u)).unwrap_or(false);
-        assert!(lo("https://localhost:5000/v1/api"));
-        assert!(lo("https://127.0.0.1:5000/v1/api"));
-        assert!(lo("https://[::1]:5000/v1/api"));
-        assert!(!lo("https://api.ibkr.com/v1/api"));
-        assert!(!lo("https://localhost.example.com/v1/api"));
-        assert!(!lo("https://192.168.1.10:5000/v1/api"));
-    }
 
     #[test]
     fn no_bridge_and_accounts_first_are_recognised_whatever_the_status() {

@@ -5,11 +5,10 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::value::RawValue;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::brokers::wire::{as_number, number};
+use crate::brokers::wire::{as_number, grouped_decimal, id, id_text, opt_id};
 use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
 use crate::money::Decimal;
 
@@ -67,7 +66,7 @@ pub(super) struct PortfolioAccount {
 /// One value of `GET /portfolio/{acct}/summary` (`{amount,currency,isNull,timestamp,…}`).
 #[derive(Debug, Deserialize)]
 pub(super) struct SummaryValue {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "grouped_decimal")]
     pub amount: Option<Decimal>,
     #[serde(default, rename = "isNull")]
     pub is_null: bool,
@@ -126,17 +125,17 @@ impl PlaceAnswer {
 /// `GET /iserver/account/order/status/{id}`.
 #[derive(Debug, Deserialize)]
 pub(super) struct OrderStatusAnswer {
-    #[serde(deserialize_with = "id_string")]
+    #[serde(deserialize_with = "id")]
     pub order_id: String,
     #[serde(default)]
     pub symbol: Option<String>,
     #[serde(default)]
     pub side: String,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "grouped_decimal")]
     pub total_size: Option<Decimal>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "grouped_decimal")]
     pub cum_fill: Option<Decimal>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "grouped_decimal")]
     pub average_price: Option<Decimal>,
     #[serde(default)]
     pub order_status: String,
@@ -170,7 +169,7 @@ pub(super) struct LiveOrders {
 
 #[derive(Debug, Deserialize)]
 pub(super) struct LiveOrder {
-    #[serde(rename = "orderId", deserialize_with = "id_string")]
+    #[serde(rename = "orderId", deserialize_with = "id")]
     pub order_id: String,
     #[serde(default)]
     pub acct: Option<String>,
@@ -184,11 +183,15 @@ pub(super) struct LiveOrder {
     pub order_ref: Option<String>,
     #[serde(default)]
     pub side: String,
-    #[serde(default, rename = "totalSize", deserialize_with = "lenient")]
+    #[serde(default, rename = "totalSize", deserialize_with = "grouped_decimal")]
     pub total_size: Option<Decimal>,
-    #[serde(default, rename = "filledQuantity", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        rename = "filledQuantity",
+        deserialize_with = "grouped_decimal"
+    )]
     pub filled: Option<Decimal>,
-    #[serde(default, rename = "avgPrice", deserialize_with = "lenient")]
+    #[serde(default, rename = "avgPrice", deserialize_with = "grouped_decimal")]
     pub avg_price: Option<Decimal>,
 }
 
@@ -216,11 +219,15 @@ pub(super) struct IbkrPosition {
     pub contract_desc: Option<String>,
     #[serde(default)]
     pub ticker: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "grouped_decimal")]
     pub position: Option<Decimal>,
-    #[serde(default, rename = "avgPrice", deserialize_with = "lenient")]
+    #[serde(default, rename = "avgPrice", deserialize_with = "grouped_decimal")]
     pub avg_price: Option<Decimal>,
-    #[serde(default, rename = "unrealizedPnl", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        rename = "unrealizedPnl",
+        deserialize_with = "grouped_decimal"
+    )]
     pub unrealized_pnl: Option<Decimal>,
 }
 
@@ -302,34 +309,6 @@ pub(super) fn is_open(s: &str) -> bool {
     )
 }
 
-/// An id sent as a string or a number.
-fn id_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = Value::deserialize(d)?;
-    id_text(&v).ok_or_else(|| serde::de::Error::custom("expected an id"))
-}
-
-/// A number sent as a number or a decimal string (`"1,234.50"`), read from its JSON text;
-/// `null`, `""` and junk are absent.
-fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    let raw = Box::<RawValue>::deserialize(d)?;
-    let raw = raw.get();
-    Ok(match raw.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(raw)
-            .ok()
-            .and_then(|s| number(&s.trim().replace(',', ""))),
-        Some(b'-' | b'0'..=b'9') => number(raw),
-        _ => None,
-    })
-}
-
 /// Refuses order ids that are not IBKR's (digits), so an id can never change the path.
 pub(super) fn order_id(id: &str) -> Result<&str, BrokerError> {
     let id = id.trim();
@@ -344,7 +323,7 @@ pub(super) fn order_id(id: &str) -> Result<&str, BrokerError> {
 /// itself).
 #[derive(Debug, Deserialize)]
 pub(super) struct SecdefEntry {
-    #[serde(default, deserialize_with = "opt_id_string")]
+    #[serde(default, deserialize_with = "opt_id")]
     pub conid: Option<String>,
     #[serde(default)]
     pub symbol: Option<String>,
@@ -401,8 +380,4 @@ pub(super) fn sec_type_kind(sec_type: &str) -> String {
         "CRYPTO" => "crypto".into(),
         other => other.to_ascii_lowercase(),
     }
-}
-
-fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(id_text(&Value::deserialize(d)?))
 }

@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::brokers::wire::number;
 use crate::money::Decimal;
-use crate::stream::{time_from_millis, StreamEvent, Tick};
+use crate::stream::{time_from_millis, NoticeCode, StreamEvent, Tick};
 
 /// The market-data fields subscribed: last, bid, ask size, ask, bid size, last size.
 pub const FIELDS: [&str; 6] = ["31", "84", "85", "86", "88", "7059"];
@@ -203,9 +203,9 @@ pub fn parse_frame(
 
     if let Some(err) = &f.error {
         let code = if topic.starts_with("smd") {
-            "subscription_refused"
+            NoticeCode::SubscriptionRefused
         } else {
-            "ibkr_error"
+            NoticeCode::Broker
         };
         notices(out, conids, conid, code, &err_text(err));
         return Control::None;
@@ -242,18 +242,19 @@ pub fn parse_frame(
                 .or(f.message.as_ref())
                 .map(err_text)
                 .unwrap_or_else(|| "IBKR reported an error".into());
-            notices(out, conids, conid, "ibkr_error", &text);
+            notices(out, conids, conid, NoticeCode::Broker, &text);
             Control::None
         }
         "ntf" | "blt" => {
-            let code = if topic == "ntf" {
-                "ibkr_notification"
-            } else {
-                "ibkr_bulletin"
-            };
             let body = f.args.as_ref().or(f.message.as_ref());
             match body.map(err_text).filter(|t| !t.is_empty()) {
-                Some(text) => out.push(notice(None, code, text)),
+                // The topic (`ntf` notification, `blt` bulletin) is IBKR's own code.
+                Some(text) => out.push(StreamEvent::Notice {
+                    instrument: None,
+                    code: NoticeCode::Notification,
+                    broker_code: Some(topic.to_string()),
+                    message: text,
+                }),
                 None => out.push(StreamEvent::Heartbeat),
             }
             Control::None
@@ -313,12 +314,8 @@ fn market_data(
     }
 }
 
-fn notice(instrument: Option<String>, code: &str, message: String) -> StreamEvent {
-    StreamEvent::Notice {
-        instrument,
-        code: code.to_string(),
-        message,
-    }
+fn notice(instrument: Option<String>, code: NoticeCode, message: String) -> StreamEvent {
+    StreamEvent::notice(instrument, code, message)
 }
 
 /// One notice per symbol of `conid`; one naming the conid when none is mapped to it; one
@@ -327,7 +324,7 @@ fn notices(
     out: &mut Vec<StreamEvent>,
     conids: &ConidMap,
     conid: Option<u64>,
-    code: &str,
+    code: NoticeCode,
     text: &str,
 ) {
     let Some(conid) = conid else {

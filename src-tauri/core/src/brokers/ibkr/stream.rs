@@ -45,7 +45,7 @@ use super::parse::{parse_frame, ConidMap, Control, FIELDS};
 use crate::brokers::http::USER_AGENT;
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
-use crate::stream::{QuoteStream, StreamEvent};
+use crate::stream::{NoticeCode, QuoteStream, StreamEvent};
 
 /// The stream's timings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -332,11 +332,11 @@ impl QuoteStream for IbkrQuoteStream {
                     }
                 }
                 Err(e) => match per_instrument(&e) {
-                    Some(message) => self.pending.push(StreamEvent::Notice {
-                        instrument: Some(symbol.clone()),
-                        code: "unknown_instrument".into(),
+                    Some(message) => self.pending.push(StreamEvent::notice(
+                        Some(symbol.clone()),
+                        NoticeCode::UnknownInstrument,
                         message,
-                    }),
+                    )),
                     None => return Err(e),
                 },
             }

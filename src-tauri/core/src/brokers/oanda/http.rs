@@ -11,25 +11,9 @@ use super::models::ErrorBody;
 use super::Oanda;
 use crate::brokers::{http, BrokerError};
 
-/// Builds `base` + `/v3/` + the segments, each percent-encoded.
+/// Builds `base` + `/v3/` + the segments, each percent-encoded (see [`http::url`]).
 pub(super) fn v3_url(base: &Url, segments: &[&str]) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty().push("v3").extend(segments);
-    }
-    url
-}
-
-/// Parses and checks a configured base URL (http or https, no query).
-pub(super) fn base_url(raw: &str, what: &str) -> Result<Url, BrokerError> {
-    let url = Url::parse(raw)
-        .map_err(|e| BrokerError::Config(format!("the {what} URL is not valid: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(BrokerError::Config(format!(
-            "the {what} URL must be http(s)"
-        )));
-    }
-    Ok(url)
+    http::url(base, std::iter::once("v3").chain(segments.iter().copied()))
 }
 
 impl Oanda {
@@ -91,17 +75,9 @@ impl Oanda {
     ) -> BrokerError {
         let body: ErrorBody = serde_json::from_str(text).unwrap_or_default();
         let code = body.code().unwrap_or_default();
-        let message = body.message().unwrap_or_else(|| {
-            let prefix: String = text.chars().take(80).filter(|c| !c.is_control()).collect();
-            if prefix.trim().is_empty() {
-                status
-                    .canonical_reason()
-                    .unwrap_or("no message")
-                    .to_string()
-            } else {
-                prefix
-            }
-        });
+        let message = body
+            .message()
+            .unwrap_or_else(|| http::fallback_message(status, text));
         self.scrub(http::classify(status, headers, code, message))
     }
 
@@ -116,19 +92,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn segments_are_encoded_and_v3_prefixed() {
-        let base = base_url("https://api-fxpractice.oanda.com/", "REST").expect("valid");
-        let url = v3_url(&base, &["accounts", "101-1", "orders", "@a b/../c"]);
+    fn segments_are_v3_prefixed() {
+        let base = http::base_url("http://127.0.0.1:9/oanda", "REST").expect("valid");
         assert_eq!(
-            url.as_str(),
-            "https://api-fxpractice.oanda.com/v3/accounts/101-1/orders/@a%20b%2F..%2Fc"
+            v3_url(&base, &["accounts", "a/b"]).as_str(),
+            "http://127.0.0.1:9/oanda/v3/accounts/a%2Fb"
         );
-        let proxied = base_url("http://127.0.0.1:9/oanda", "REST").expect("valid");
-        assert_eq!(
-            v3_url(&proxied, &["accounts"]).as_str(),
-            "http://127.0.0.1:9/oanda/v3/accounts"
-        );
-        assert!(base_url("ftp://x", "REST").is_err());
-        assert!(base_url("not a url", "REST").is_err());
     }
 }

@@ -28,7 +28,6 @@ use reqwest::header::HeaderValue;
 use reqwest::{Client, Method, Url};
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
-use zeroize::Zeroizing;
 
 use self::models::{
     AccountsResponse, CreateOrderResponse, OrderResponse, OrdersResponse, PositionsResponse,
@@ -85,22 +84,15 @@ impl Oanda {
                 cfg.broker
             )));
         }
-        let token = cfg
-            .api_key
-            .filter(|t| !t.expose().trim().is_empty())
-            .ok_or_else(|| {
-                BrokerError::Config("OANDA needs a personal access token (API key)".into())
-            })?;
-        let bearer = Zeroizing::new(format!("Bearer {}", token.expose().trim()));
-        let mut auth = HeaderValue::from_str(&bearer).map_err(|_| {
-            BrokerError::Config("the OANDA token contains characters a header cannot carry".into())
+        let token = shared::credential(&cfg.api_key).ok_or_else(|| {
+            BrokerError::Config("OANDA needs a personal access token (API key)".into())
         })?;
-        auth.set_sensitive(true);
-        let rest = http::base_url(&cfg.rest_url, "REST")?;
+        let auth = shared::bearer(&token, "OANDA token")?;
+        let rest = shared::base_url(&cfg.rest_url, "REST")?;
         let stream = if cfg.stream_url.is_empty() {
             rest.clone()
         } else {
-            http::base_url(&cfg.stream_url, "stream")?
+            shared::base_url(&cfg.stream_url, "stream")?
         };
         let stream_client = shared::builder(
             cfg.timeout,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer};
 use super::Oanda;
 use crate::brokers::{wire, BrokerError};
 use crate::money::Decimal;
-use crate::stream::{parse_time, QuoteStream, StreamEvent, Tick};
+use crate::stream::{parse_time, NoticeCode, QuoteStream, StreamEvent, Tick};
 
 /// OANDA's pricing-stream heartbeat interval.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -345,11 +345,12 @@ impl OandaQuoteStream {
                     return Err(e);
                 }
                 for b in bad {
-                    self.pending.push(StreamEvent::Notice {
-                        message: format!("OANDA does not offer {b} on this account"),
-                        instrument: Some(b),
-                        code: "unknown_instrument".into(),
-                    });
+                    let message = format!("OANDA does not offer {b} on this account");
+                    self.pending.push(StreamEvent::notice(
+                        Some(b),
+                        NoticeCode::UnknownInstrument,
+                        message,
+                    ));
                 }
                 self.instruments = good;
                 if !self.instruments.is_empty() {

@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 
 use super::models::{token_expired, Envelope, ErrorBody, TokenResponse};
 use crate::accounts::model::Environment;
-use crate::brokers::http::{body_text, classify, client, parse_json, transport};
+use crate::brokers::http::{self, body_text, classify, client, parse_json, transport};
 use crate::brokers::{BrokerError, ConnectorConfig};
 use crate::secret::Secret;
 
@@ -63,25 +63,15 @@ pub(super) struct TastyHttp {
 
 impl TastyHttp {
     pub(super) fn new(cfg: &ConnectorConfig) -> Result<Self, BrokerError> {
-        // Pasted tokens often carry a trailing newline or space.
-        let present = |s: &Option<Secret>| {
-            s.as_ref()
-                .map(|s| Secret::new(s.expose().trim()))
-                .filter(|s| !s.is_empty())
-        };
-        let refresh_token = present(&cfg.api_key).ok_or_else(|| {
+        let refresh_token = http::credential(&cfg.api_key).ok_or_else(|| {
             BrokerError::Config("Tastytrade needs the OAuth refresh token (API key)".into())
         })?;
-        let client_secret = present(&cfg.api_secret).ok_or_else(|| {
+        let client_secret = http::credential(&cfg.api_secret).ok_or_else(|| {
             BrokerError::Config("Tastytrade needs the OAuth client secret (API secret)".into())
         })?;
-        let base = Url::parse(&cfg.rest_url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-            .ok_or_else(|| BrokerError::Config(format!("bad REST URL {:?}", cfg.rest_url)))?;
         Ok(Self {
             client: client(cfg.timeout, &cfg.rest_url)?,
-            base,
+            base: http::base_url(&cfg.rest_url, "REST")?,
             refresh_token,
             client_secret,
             production: cfg.environment == Environment::Live,
@@ -97,14 +87,9 @@ impl TastyHttp {
         self.expires_at.lock().ok().and_then(|a| *a)
     }
 
-    /// The URL of `segments` under the base, each segment percent-encoded (an id can never
-    /// change the path's shape).
+    /// The URL of `segments` under the base (see [`http::url`]).
     pub(super) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        http::url(&self.base, segments.iter().copied())
     }
 
     fn headers(&self) -> HeaderMap {
@@ -163,7 +148,7 @@ impl TastyHttp {
         if !status.is_success() {
             let body: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
             let (code, message) = body.parts();
-            let message = message.unwrap_or_else(|| reason(status));
+            let message = message.unwrap_or_else(|| http::reason(status));
             let e = match status.as_u16() {
                 400 | 401 | 403 => BrokerError::Auth(format!(
                     "Tastytrade refused the refresh token or client secret ({code}: {message})"
@@ -180,9 +165,8 @@ impl TastyHttp {
             BrokerError::Protocol("the token answer has no usable access_token".into())
         })?;
         let raw = token.access_token.expose().trim();
-        let mut header = HeaderValue::from_str(&format!("Bearer {raw}"))
-            .map_err(|_| BrokerError::Protocol("the access token is not header-safe".into()))?;
-        header.set_sensitive(true);
+        let header = http::sensitive_header(&Zeroizing::new(format!("Bearer {raw}")))
+            .ok_or_else(|| BrokerError::Protocol("the access token is not header-safe".into()))?;
         let life = Duration::from_secs(token.expires_in.unwrap_or(900));
         if let Ok(mut at) = self.expires_at.lock() {
             *at = chrono::Duration::from_std(life)
@@ -236,17 +220,11 @@ impl TastyHttp {
             }
             if status == StatusCode::NOT_FOUND && parsed.as_ref().is_none_or(|b| b.error.is_none())
             {
-                let msg = "HTTP 404 without a Tastytrade error body; check the REST URL";
-                return Err(BrokerError::Protocol(msg.into()));
+                return Err(http::no_error_body("a Tastytrade", ""));
             }
-            let message = message.filter(|m| !m.is_empty()).unwrap_or_else(|| {
-                let prefix: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
-                if prefix.trim().is_empty() {
-                    reason(status)
-                } else {
-                    prefix
-                }
-            });
+            let message = message
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| http::fallback_message(status, &text));
             return Err(self.scrub(classify(status, &headers, code, message)));
         }
     }
@@ -282,11 +260,4 @@ impl TastyHttp {
         }
         e.scrubbed(&secrets)
     }
-}
-
-fn reason(status: StatusCode) -> String {
-    status
-        .canonical_reason()
-        .unwrap_or("no message")
-        .to_string()
 }

@@ -71,7 +71,7 @@ use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
 use crate::money::Decimal;
 use crate::secret::Secret;
-use crate::stream::{time_from_millis, QuoteStream, StreamEvent, Tick};
+use crate::stream::{time_from_millis, NoticeCode, QuoteStream, StreamEvent, Tick};
 
 /// The protocol-client version sent in `SETUP` (the one `PROTOCOLS.md` records).
 pub const DXLINK_VERSION: &str = "0.1-DXF-JS/0.3.0";
@@ -1227,11 +1227,11 @@ impl DxLinkStream {
         let mut fresh = Vec::new();
         for instrument in instruments {
             if let Some(reason) = invalid_symbol(instrument) {
-                self.pending.push(StreamEvent::Notice {
-                    instrument: Some(instrument.clone()),
-                    code: "invalid_symbol".into(),
-                    message: format!("{reason}; it was not subscribed"),
-                });
+                self.pending.push(StreamEvent::notice(
+                    Some(instrument.clone()),
+                    NoticeCode::InvalidSymbol,
+                    format!("{reason}; it was not subscribed"),
+                ));
                 continue;
             }
             let dx = instrument.trim();
@@ -1296,7 +1296,8 @@ impl DxLinkStream {
                         out.push(StreamEvent::Notice {
                             instrument: None,
                             message: format!("DXLink {code} on channel {channel}: {message}"),
-                            code,
+                            code: NoticeCode::Broker,
+                            broker_code: Some(code),
                         });
                         Ok(())
                     }

@@ -10,8 +10,7 @@
 //! final order, else `validation`). A 429 without `Retry-After` takes its delay from
 //! `X-Ratelimit-Expiry` (epoch ms); the last `X-Ratelimit-*` values seen are kept.
 
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
@@ -19,19 +18,19 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::models::{ErrorsBody, FaultBody};
-use crate::brokers::http::{body_text, classify, client, parse_json, retry_after, transport};
+use crate::brokers::http::{self, body_text, classify, client, parse_json, transport};
+use crate::brokers::http::{RateHeaders, RateLimit, RateMeter};
 use crate::brokers::{BrokerError, ConnectorConfig};
 use crate::secret::Secret;
 
-/// The request budget from the last answer's `X-Ratelimit-*` headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub allowed: u32,
-    pub used: u32,
-    pub available: u32,
-    /// When the window ends, in milliseconds since the Unix epoch.
-    pub expiry_epoch_ms: u64,
-}
+/// Tradier's rate-limit headers (the window's end in epoch milliseconds).
+const RATE_HEADERS: RateHeaders = RateHeaders {
+    limit: "x-ratelimit-allowed",
+    remaining: "x-ratelimit-available",
+    used: Some("x-ratelimit-used"),
+    reset: "x-ratelimit-expiry",
+    reset_in_ms: true,
+};
 
 pub(super) struct TradierHttp {
     client: Client,
@@ -41,51 +40,30 @@ pub(super) struct TradierHttp {
     /// Kept only to scrub it from any error text.
     token: Secret,
     timeout: Duration,
-    rate: Mutex<Option<RateLimit>>,
+    rate: RateMeter,
 }
 
 impl TradierHttp {
     pub(super) fn new(cfg: &ConnectorConfig) -> Result<Self, BrokerError> {
-        // Pasted tokens often carry a trailing newline or space; Tradier's never do.
-        let token = cfg
-            .api_key
-            .as_ref()
-            .map(|s| Secret::new(s.expose().trim()))
-            .filter(|s| !s.is_empty())
+        let token = http::credential(&cfg.api_key)
             .ok_or_else(|| BrokerError::Config("Tradier needs an access token".into()))?;
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                BrokerError::Config(
-                    "the access token contains characters an HTTP header cannot carry".into(),
-                )
-            })?;
-        auth.set_sensitive(true);
-        let base = Url::parse(&cfg.rest_url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-            .ok_or_else(|| BrokerError::Config(format!("bad REST URL {:?}", cfg.rest_url)))?;
         Ok(Self {
             client: client(cfg.timeout, &cfg.rest_url)?,
-            base,
-            auth,
+            base: http::base_url(&cfg.rest_url, "REST")?,
+            auth: http::bearer(&token, "access token")?,
             token,
             timeout: cfg.timeout,
-            rate: Mutex::new(None),
+            rate: RateMeter::new(RATE_HEADERS),
         })
     }
 
-    /// The URL of `segments` under the base (`…/v1`), each percent-encoded, so an id can
-    /// never change the path's shape.
+    /// The URL of `segments` under the base (`…/v1`, see [`http::url`]).
     pub(super) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        http::url(&self.base, segments.iter().copied())
     }
 
     pub(super) fn rate_limit(&self) -> Option<RateLimit> {
-        self.rate.lock().ok().and_then(|g| *g)
+        self.rate.last()
     }
 
     pub(super) async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T, BrokerError> {
@@ -125,7 +103,7 @@ impl TradierHttp {
         let resp = req.send().await.map_err(|e| transport(e, self.timeout))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        self.note_rate_limit(&headers);
+        self.rate.note(&headers);
         let text = body_text(resp, self.timeout).await?;
         // Never let the token reach a message, should an answer ever echo it.
         let text = text.replace(self.token.expose(), "[redacted]");
@@ -137,28 +115,6 @@ impl TradierHttp {
             return parse_json(&text);
         }
         Err(error_from(status, &headers, &text))
-    }
-
-    fn note_rate_limit(&self, headers: &HeaderMap) {
-        let num = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
-        let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
-        let (Some(allowed), Some(used), Some(available), Some(expiry)) = (
-            num("x-ratelimit-allowed"),
-            num("x-ratelimit-used"),
-            num("x-ratelimit-available"),
-            num("x-ratelimit-expiry"),
-        ) else {
-            return;
-        };
-        let seen = RateLimit {
-            allowed: clamp(allowed),
-            used: clamp(used),
-            available: clamp(available),
-            expiry_epoch_ms: expiry,
-        };
-        if let Ok(mut g) = self.rate.lock() {
-            *g = Some(seen);
-        }
     }
 }
 
@@ -198,12 +154,7 @@ fn fault(text: &str) -> Option<(String, String)> {
 
 /// Classifies a non-success answer.
 fn error_from(status: StatusCode, headers: &HeaderMap, text: &str) -> BrokerError {
-    let limited = |e: BrokerError| match e {
-        BrokerError::RateLimited { retry_after: None } => BrokerError::RateLimited {
-            retry_after: expiry_delay(headers),
-        },
-        e => e,
-    };
+    let limited = |e: BrokerError| RATE_HEADERS.fill_delay(e, headers);
     if let Some((faultstring, code)) = fault(text) {
         let message = if faultstring.is_empty() {
             status.canonical_reason().unwrap_or("fault").to_string()
@@ -238,44 +189,10 @@ fn error_from(status: StatusCode, headers: &HeaderMap, text: &str) -> BrokerErro
         return rejected(status, vec![text.trim().to_string()]);
     }
     if status == StatusCode::NOT_FOUND {
-        // A bare 404 comes from a wrong REST URL or a proxy, not from Tradier; calling it
-        // "not found" would let a caller conclude an order does not exist and place it again.
-        let msg = "HTTP 404 without a Tradier error body; check the REST URL";
-        return BrokerError::Protocol(msg.into());
+        return http::no_error_body("a Tradier", "");
     }
-    let prefix: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
-    let message = if prefix.trim().is_empty() {
-        status
-            .canonical_reason()
-            .unwrap_or("no message")
-            .to_string()
-    } else {
-        prefix
-    };
+    let message = http::fallback_message(status, text);
     limited(classify(status, headers, String::new(), message))
-}
-
-/// The time until `X-Ratelimit-Expiry` (epoch ms), at least 1 s and at most a minute.
-fn expiry_delay(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(d) = retry_after(headers) {
-        return Some(d);
-    }
-    let expiry: u64 = headers
-        .get("x-ratelimit-expiry")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let now = u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .ok()?
-            .as_millis(),
-    )
-    .ok()?;
-    let secs = expiry.saturating_sub(now).div_ceil(1000);
-    Some(Duration::from_secs(secs.clamp(1, 60)))
 }
 
 #[cfg(test)]

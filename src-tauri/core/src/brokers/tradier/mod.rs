@@ -35,7 +35,6 @@ use async_trait::async_trait;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-pub use self::http::RateLimit;
 use self::http::TradierHttp;
 pub use self::models::{tradier_tag, TAG_MAX};
 use self::models::{
@@ -49,6 +48,7 @@ use super::{
     OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
+pub use crate::brokers::http::RateLimit;
 use crate::money::Decimal;
 use crate::secret::Secret;
 use crate::stream::{InstrumentInfo, QuoteStream};

@@ -13,9 +13,8 @@ use std::marker::PhantomData;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, IntoDeserializer, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 
-use crate::brokers::wire::opt_decimal as number;
+use crate::brokers::wire::{id, opt_decimal as number};
 use crate::brokers::{OrderSide, OrderState, OrderStatus, Position};
 use crate::money::Decimal;
 use crate::stream::InstrumentInfo;
@@ -138,15 +137,6 @@ fn null_or<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     d.deserialize_any(V(PhantomData))
 }
 
-/// An id that is a number on the wire, kept as text.
-fn id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Number(n) => Ok(n.to_string()),
-        Value::String(s) if !s.is_empty() => Ok(s),
-        other => Err(serde::de::Error::custom(format!("not an id: {other}"))),
-    }
-}
-
 /// `GET /v1/user/profile`.
 #[derive(Debug, Deserialize)]
 pub(super) struct ProfileResponse {
@@ -219,7 +209,7 @@ pub(super) struct OrderAck {
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Ack {
-    #[serde(deserialize_with = "id_text")]
+    #[serde(deserialize_with = "id")]
     pub id: String,
     #[serde(default)]
     pub status: String,
@@ -254,7 +244,7 @@ impl OrdersResponse {
 /// An order as Tradier returns it.
 #[derive(Debug, Deserialize)]
 pub(super) struct Order {
-    #[serde(deserialize_with = "id_text")]
+    #[serde(deserialize_with = "id")]
     pub id: String,
     pub symbol: String,
     pub side: String,

@@ -46,7 +46,7 @@ use crate::brokers::wire::lenient_decimal;
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
 use crate::money::Decimal;
-use crate::stream::{time_from_millis, QuoteStream, StreamEvent, Tick};
+use crate::stream::{time_from_millis, NoticeCode, QuoteStream, StreamEvent, Tick};
 
 /// What an empty subscription is sent as (Tradier expects at least one symbol).
 pub const EMPTY_PLACEHOLDER: &str = "$empty$";
@@ -304,18 +304,19 @@ fn error_message(
         };
         for instrument in named {
             summary.notices += 1;
-            out.push(StreamEvent::Notice {
+            out.push(StreamEvent::notice(
                 instrument,
-                code: "invalid_symbol".into(),
-                message: message.clone(),
-            });
+                NoticeCode::InvalidSymbol,
+                message.clone(),
+            ));
         }
         return Ok(());
     }
     summary.notices += 1;
     out.push(StreamEvent::Notice {
         instrument: None,
-        code: "broker_error".into(),
+        code: NoticeCode::Broker,
+        broker_code: None,
         message: if message.is_empty() {
             "Tradier reported an unspecified stream error".into()
         } else {

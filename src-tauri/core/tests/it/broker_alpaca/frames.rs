@@ -4,7 +4,7 @@
 
 use brokerdesk_core::brokers::alpaca::stream::{parse_frame, Control, Encoding, FrameParser};
 use brokerdesk_core::brokers::BrokerError;
-use brokerdesk_core::stream::{parse_time, StreamEvent, Tick};
+use brokerdesk_core::stream::{parse_time, NoticeCode, StreamEvent, Tick};
 use brokerdesk_core::Decimal;
 use chrono::{DateTime, Utc};
 use rmpv::Value as Mp;
@@ -165,9 +165,16 @@ fn other_errors_are_notices_and_the_stream_goes_on() {
             [StreamEvent::Notice {
                 instrument: None,
                 code: c,
+                broker_code,
                 message,
             }] => {
-                assert_eq!(c, &code.to_string());
+                let want = if code == 405 {
+                    NoticeCode::SymbolLimit
+                } else {
+                    NoticeCode::Broker
+                };
+                assert_eq!(*c, want);
+                assert_eq!(broker_code.as_deref(), Some(code.to_string().as_str()));
                 assert!(message.contains(msg), "{message}");
             }
             other => panic!("{code}: expected one notice, got {other:?}"),
@@ -346,7 +353,13 @@ fn msgpack_control_and_error_messages() {
         ("msg", "symbol limit exceeded".into()),
     ]));
     assert_eq!(r.unwrap().error, Some(405));
-    assert!(matches!(&events[..], [StreamEvent::Notice { code, .. }] if code == "405"));
+    assert!(matches!(
+        &events[..],
+        [StreamEvent::Notice {
+            code: NoticeCode::SymbolLimit,
+            ..
+        }]
+    ));
 }
 
 #[test]

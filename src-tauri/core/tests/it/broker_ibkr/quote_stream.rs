@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use brokerdesk_core::brokers::ibkr::{Ibkr, IbkrQuoteStream, StreamOptions};
 use brokerdesk_core::brokers::{Broker, BrokerError};
-use brokerdesk_core::stream::{QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
 use brokerdesk_sim::ibkr::{router, Settings, SimState};
 use brokerdesk_sim::{Fault, Faults, SimServer};
 
@@ -141,15 +141,22 @@ fn ticks<'a>(events: &'a [StreamEvent], instrument: &'a str) -> impl Iterator<It
     })
 }
 
-fn notices(events: &[StreamEvent]) -> Vec<(Option<&str>, &str, &str)> {
+/// Each notice as (instrument, code, IBKR's own code, message).
+fn notices(events: &[StreamEvent]) -> Vec<(Option<&str>, NoticeCode, Option<&str>, &str)> {
     events
         .iter()
         .filter_map(|e| match e {
             StreamEvent::Notice {
                 instrument,
                 code,
+                broker_code,
                 message,
-            } => Some((instrument.as_deref(), code.as_str(), message.as_str())),
+            } => Some((
+                instrument.as_deref(),
+                *code,
+                broker_code.as_deref(),
+                message.as_str(),
+            )),
             _ => None,
         })
         .collect()
@@ -397,44 +404,6 @@ async fn a_closed_brokerage_session_is_retryable_and_reopening_reopens_it() {
 }
 
 #[tokio::test]
-async fn a_half_open_link_is_silent_past_the_silence_limit() {
-    let (server, state) = sim_with(fast()).await;
-    let ibkr = ibkr(&server);
-    let mut stream = ibkr.open_quote_stream(&names(&["AAPL"])).await.unwrap();
-    let limit = stream.silence_limit();
-    read_until(stream.as_mut(), &state, Duration::from_secs(3), |e| {
-        count(e, "AAPL") >= 1
-    })
-    .await;
-
-    // Idle but alive (no subscription): heartbeats / pongs keep coming within the limit.
-    stream.unsubscribe(&names(&["AAPL"])).await.unwrap();
-    for _ in 0..10 {
-        let mut out = Vec::new();
-        let r = tokio::time::timeout(limit, stream.read(&mut out)).await;
-        assert!(matches!(r, Ok(Ok(true))), "a live link went silent: {r:?}");
-    }
-
-    server.faults().set_half_open(true);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    // Drain what was in flight, then nothing arrives for a whole silence limit.
-    let silent = async {
-        loop {
-            let mut out = Vec::new();
-            match tokio::time::timeout(limit, stream.read(&mut out)).await {
-                Err(_) => return true,
-                Ok(Ok(true)) => continue,
-                Ok(other) => panic!("the half-open stream ended: {other:?}"),
-            }
-        }
-    };
-    assert!(tokio::time::timeout(Duration::from_secs(2), silent)
-        .await
-        .unwrap());
-    server.faults().set_half_open(false);
-}
-
-#[tokio::test]
 async fn garbage_oversized_and_error_frames_do_not_end_the_stream() {
     let (server, state) = sim_with(fast()).await;
     let ibkr = ibkr(&server);
@@ -474,17 +443,29 @@ async fn garbage_oversized_and_error_frames_do_not_end_the_stream() {
         [
             (
                 Some("AAPL"),
-                "subscription_refused",
+                NoticeCode::SubscriptionRefused,
+                None,
                 "Market data is not available"
             ),
-            (None, "ibkr_error", "session •••• is not valid here"),
             (
                 None,
-                "ibkr_notification",
+                NoticeCode::Broker,
+                None,
+                "session •••• is not valid here"
+            ),
+            (
+                None,
+                NoticeCode::Notification,
+                Some("ntf"),
                 "Market data farm connection is OK"
             ),
-            (None, "ibkr_bulletin", "Exchange notice"),
-            (None, "ibkr_error", "farm broken"),
+            (
+                None,
+                NoticeCode::Notification,
+                Some("blt"),
+                "Exchange notice"
+            ),
+            (None, NoticeCode::Broker, None, "farm broken"),
         ]
     );
     // The oversized frame (bid 1234.5) was skipped, not read.
@@ -505,10 +486,16 @@ async fn unknown_symbols_are_notices_and_the_others_stream() {
     .await;
     let n = notices(&events);
     assert_eq!(n.len(), 2, "{n:?}");
-    assert_eq!((n[0].0, n[0].1), (Some("NOPE"), "unknown_instrument"));
-    assert!(n[0].2.contains("NOPE"), "{n:?}");
+    assert_eq!(
+        (n[0].0, n[0].1),
+        (Some("NOPE"), NoticeCode::UnknownInstrument)
+    );
+    assert!(n[0].3.contains("NOPE"), "{n:?}");
     // "1" is taken as a conid; the gateway refuses it on the stream.
-    assert_eq!((n[1].0, n[1].1), (Some("1"), "subscription_refused"));
+    assert_eq!(
+        (n[1].0, n[1].1),
+        (Some("1"), NoticeCode::SubscriptionRefused)
+    );
 
     stream.subscribe(&names(&["ALSO_NOPE"])).await.unwrap();
     let events = read_until(stream.as_mut(), &state, Duration::from_secs(3), |e| {

@@ -5,7 +5,7 @@
 //! panic.
 
 use brokerdesk_core::brokers::ibkr::{parse_frame, ConidMap, Control};
-use brokerdesk_core::stream::{StreamEvent, Tick};
+use brokerdesk_core::stream::{NoticeCode, StreamEvent, Tick};
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal_macros::dec;
 
@@ -39,14 +39,21 @@ fn tick(frame: &str) -> Tick {
     }
 }
 
-fn notice(frame: &str) -> (Option<String>, String, String) {
+/// The frame's one notice as (instrument, code, IBKR's own code, message).
+fn notice(frame: &str) -> (Option<String>, NoticeCode, Option<String>, String) {
     match parse(frame) {
         (events, Control::None) if events.len() == 1 => match &events[0] {
             StreamEvent::Notice {
                 instrument,
                 code,
+                broker_code,
                 message,
-            } => (instrument.clone(), code.clone(), message.clone()),
+            } => (
+                instrument.clone(),
+                *code,
+                broker_code.clone(),
+                message.clone(),
+            ),
             other => panic!("not a notice: {other:?}"),
         },
         other => panic!("expected one notice: {other:?}"),
@@ -213,60 +220,70 @@ fn the_greeting_heartbeats_and_session_messages() {
 #[test]
 fn errors_of_every_shape_are_notices_on_the_right_instrument() {
     // The simulator's answer to an unknown conid, for a subscribed symbol.
-    let (instrument, code, message) = notice(r#"{"topic":"smd+265598","error":"Invalid conid"}"#);
+    let (instrument, code, _, message) =
+        notice(r#"{"topic":"smd+265598","error":"Invalid conid"}"#);
     assert_eq!(
-        (instrument.as_deref(), code.as_str(), message.as_str()),
-        (Some("AAPL"), "subscription_refused", "Invalid conid")
+        (instrument.as_deref(), code, message.as_str()),
+        (
+            Some("AAPL"),
+            NoticeCode::SubscriptionRefused,
+            "Invalid conid"
+        )
     );
     // An unknown conid subscribed by number: the notice names it.
-    let (instrument, _, message) = notice(r#"{"topic":"smd+1","error":"Invalid conid"}"#);
+    let (instrument, _, _, message) = notice(r#"{"topic":"smd+1","error":"Invalid conid"}"#);
     assert_eq!(instrument.as_deref(), Some("1"));
     assert!(message.contains("Invalid conid"), "{message}");
     // An error object with a conid, and a bare error.
-    let (instrument, code, message) = notice(
+    let (instrument, code, _, message) = notice(
         r#"{"error":{"code":354,"message":"Requested market data is not subscribed."},"conid":272093}"#,
     );
     assert_eq!(
-        (instrument.as_deref(), code.as_str(), message.as_str()),
+        (instrument.as_deref(), code, message.as_str()),
         (
             Some("msft"),
-            "ibkr_error",
+            NoticeCode::Broker,
             "Requested market data is not subscribed."
         )
     );
-    let (instrument, code, message) = notice(r#"{"error":"Bad Request: no bridge"}"#);
+    let (instrument, code, _, message) = notice(r#"{"error":"Bad Request: no bridge"}"#);
     assert_eq!(
-        (instrument, code.as_str(), message.as_str()),
-        (None, "ibkr_error", "Bad Request: no bridge")
+        (instrument, code, message.as_str()),
+        (None, NoticeCode::Broker, "Bad Request: no bridge")
     );
     // The `error` topic.
-    let (instrument, code, message) =
+    let (instrument, code, _, message) =
         notice(r#"{"topic":"error","args":{"message":"market data farm is broken"}}"#);
     assert_eq!(
-        (instrument, code.as_str(), message.as_str()),
-        (None, "ibkr_error", "market data farm is broken")
+        (instrument, code, message.as_str()),
+        (None, NoticeCode::Broker, "market data farm is broken")
     );
     // Notifications and bulletins.
-    let (instrument, code, message) = notice(
+    let (instrument, code, topic, message) = notice(
         r#"{"topic":"ntf","args":[{"id":"1","text":"Market data farm connection is OK:usfarm","title":"Connectivity"}]}"#,
     );
     assert_eq!(
-        (instrument, code.as_str(), message.as_str()),
+        (instrument, code, topic.as_deref(), message.as_str()),
         (
             None,
-            "ibkr_notification",
+            NoticeCode::Notification,
+            Some("ntf"),
             "Market data farm connection is OK:usfarm"
         )
     );
-    let (_, code, message) =
+    let (_, code, topic, message) =
         notice(r#"{"topic":"blt","args":{"id":"2","message":"Trading halted on XYZ"}}"#);
     assert_eq!(
-        (code.as_str(), message.as_str()),
-        ("ibkr_bulletin", "Trading halted on XYZ")
+        (code, topic.as_deref(), message.as_str()),
+        (
+            NoticeCode::Notification,
+            Some("blt"),
+            "Trading halted on XYZ"
+        )
     );
     // A long error text is bounded and stripped of control characters.
     let long = format!(r#"{{"error":"a\u0000b{}"}}"#, "x".repeat(5000));
-    let (_, _, message) = notice(&long);
+    let (_, _, _, message) = notice(&long);
     assert!(message.starts_with("ab") && message.chars().count() <= 300);
 }
 

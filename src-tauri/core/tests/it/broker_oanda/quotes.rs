@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use brokerdesk_core::brokers::Broker;
-use brokerdesk_core::stream::{QuoteStream, StreamEvent};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent};
 use brokerdesk_sim::oanda::{router, SimState, DEMO_ACCOUNTS, DEMO_TOKEN};
 use brokerdesk_sim::{Faults, SimServer};
 
@@ -88,12 +88,13 @@ async fn an_unknown_instrument_is_a_notice_and_the_others_stream() {
                 instrument,
                 code,
                 message,
-            } => Some((instrument.clone(), code.clone(), message.clone())),
+                ..
+            } => Some((instrument.clone(), *code, message.clone())),
             _ => None,
         })
         .expect("a notice");
     assert_eq!(notice.0.as_deref(), Some("NOT_REAL"));
-    assert_eq!(notice.1, "unknown_instrument");
+    assert_eq!(notice.1, NoticeCode::UnknownInstrument);
     assert!(notice.2.contains("NOT_REAL") && !notice.2.contains(DEMO_TOKEN));
     assert_eq!(instruments(&events), ["EUR_USD"]);
     // Only unknown instruments: the stream idles and says why.

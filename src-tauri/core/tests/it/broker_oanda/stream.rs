@@ -82,26 +82,6 @@ async fn a_cut_stream_ends_with_an_error_or_eof() {
 }
 
 #[tokio::test]
-async fn a_half_open_stream_goes_silent_and_only_a_watchdog_notices() {
-    let sim = sim().await;
-    sim.server.faults().set_half_open(true);
-    let mut stream = connector(&sim).pricing_stream(&pairs()).await.unwrap();
-    // Heartbeats come every 100 ms: 500 ms of silence is a dead link.
-    assert!(
-        timeout(Duration::from_millis(500), stream.next())
-            .await
-            .is_err(),
-        "nothing arrives"
-    );
-    sim.server.faults().set_half_open(false);
-    let line = timeout(Duration::from_secs(2), stream.next())
-        .await
-        .expect("lines again")
-        .unwrap();
-    assert!(line.is_some());
-}
-
-#[tokio::test]
 async fn errors_arrive_before_the_stream_starts() {
     let sim = sim().await;
     let bad = connector(&sim)

@@ -7,7 +7,7 @@ use brokerdesk_core::brokers::tradier::stream::{
 };
 use brokerdesk_core::brokers::tradier::{FrameSummary, Subscriptions};
 use brokerdesk_core::brokers::BrokerError;
-use brokerdesk_core::stream::{time_from_millis, StreamEvent, Tick};
+use brokerdesk_core::stream::{time_from_millis, NoticeCode, StreamEvent, Tick};
 use chrono::{DateTime, Utc};
 use rust_decimal_macros::dec;
 
@@ -161,11 +161,11 @@ fn an_invalid_symbol_is_a_notice_naming_the_instrument() {
     let (events, summary) = parse(INVALID_SYMBOL, &subs(&["SPY", "1234"]));
     assert_eq!(
         events,
-        [StreamEvent::Notice {
-            instrument: Some("1234".into()),
-            code: "invalid_symbol".into(),
-            message: "1234 is not a valid symbol".into(),
-        }]
+        [StreamEvent::notice(
+            Some("1234".into()),
+            NoticeCode::InvalidSymbol,
+            "1234 is not a valid symbol".into(),
+        )]
     );
     assert_eq!(summary.notices, 1);
     // The user's spelling, as subscribed.
@@ -210,11 +210,11 @@ fn other_errors_are_notices_without_an_instrument() {
         let (events, _) = parse(frame, &subs(&["SPY"]));
         assert_eq!(
             events,
-            [StreamEvent::Notice {
-                instrument: None,
-                code: "broker_error".into(),
-                message: message.into()
-            }],
+            [StreamEvent::notice(
+                None,
+                NoticeCode::Broker,
+                message.into()
+            )],
             "{frame}"
         );
     }
