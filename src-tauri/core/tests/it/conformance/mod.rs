@@ -58,6 +58,9 @@ impl Says {
     }
 }
 
+/// Edits a config in place (wrong credentials, a wrong URL).
+pub type Edit = fn(&mut ConnectorConfig);
+
 /// One broker of the suite.
 pub struct Entry {
     pub kind: BrokerKind,
@@ -68,10 +71,10 @@ pub struct Entry {
     /// The message of the simulator's refusal of the demo credentials (`RefuseAuth`).
     pub refused: Says,
     /// Replaces the credentials with wrong ones, and the broker's message for them.
-    pub wrong_credentials: Option<(fn(&mut ConnectorConfig), Says)>,
+    pub wrong_credentials: Option<(Edit, Says)>,
     /// Points the config at a wrong REST URL (every call 404s without the broker's error
     /// body), for brokers whose connector tells that apart from "no such order".
-    pub wrong_rest_url: Option<fn(&mut ConnectorConfig)>,
+    pub wrong_rest_url: Option<Edit>,
     pub session: Session,
     /// An instrument the simulator streams.
     pub instrument: &'static str,
