@@ -140,14 +140,12 @@ impl Runtime {
             )),
             tokio::spawn({
                 let out = rt.out.clone();
+                let core = rt.core.clone();
                 orders::work(
                     rt.core.clone(),
                     rt.conns.manager.clone(),
                     rt.orders_nudge.clone(),
-                    move |o| {
-                        let _ =
-                            out.send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
-                    },
+                    move |o| trading::tell_orders(&core, &out, std::slice::from_ref(o)),
                     rt.cancel.clone(),
                 )
             }),

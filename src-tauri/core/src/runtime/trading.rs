@@ -310,11 +310,7 @@ impl Runtime {
     }
 
     fn tell_orders(&self, orders: &[Order]) {
-        for o in orders {
-            let _ = self
-                .out
-                .send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
-        }
+        tell_orders(&self.core, &self.out, orders);
     }
 
     /// Places an order (see the module docs). Returns it as it stands after the attempt: a
@@ -983,4 +979,76 @@ async fn pump(
             rt.ui(UiEvent::AccountMoney(Box::new(money)));
         }
     }
+}
+
+/// Tells the window about changed orders, and the desktop about the ones a trader must hear
+/// of: fills, rejections and orders that need review (fills only when the account's
+/// "order filled" notification is on; the others always).
+pub(super) fn tell_orders(
+    core: &Arc<crate::api::Brokerdesk>,
+    out: &tokio::sync::broadcast::Sender<RuntimeEvent>,
+    orders: &[Order],
+) {
+    for o in orders {
+        let _ = out.send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
+    }
+    let worth: Vec<Order> = orders
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.status,
+                OrderStatus::Filled | OrderStatus::Rejected | OrderStatus::NeedsReview
+            )
+        })
+        .cloned()
+        .collect();
+    if worth.is_empty() {
+        return;
+    }
+    let core = core.clone();
+    let out = out.clone();
+    tokio::spawn(async move {
+        for o in worth {
+            let Ok(account) = core.account_get(&o.account_id).await else {
+                continue;
+            };
+            if let Some(notice) = order_notice(&o, &account) {
+                let _ = out.send(RuntimeEvent::Notify(notice));
+            }
+        }
+    });
+}
+
+/// The notification for an order's new state, if it deserves one.
+pub fn order_notice(o: &Order, account: &Account) -> Option<super::events::Notice> {
+    let mode = match o.mode {
+        TradingMode::Paper => "paper",
+        TradingMode::Live => "live",
+    };
+    let what = format!("{} {} {}", o.side.as_str(), o.quantity.normalize(), o.symbol);
+    let (title, body) = match o.status {
+        OrderStatus::Filled if account.notifications.order_filled => {
+            let at = o
+                .avg_fill_price
+                .map(|p| format!(" at {}", p.normalize()))
+                .unwrap_or_default();
+            (
+                format!("Filled · {}", account.name),
+                format!("{what}{at} ({mode})"),
+            )
+        }
+        OrderStatus::Rejected => (
+            format!("Order rejected · {}", account.name),
+            format!(
+                "{what}: {}",
+                crate::text::cap(o.reason.as_deref().unwrap_or("no reason given"), 200)
+            ),
+        ),
+        OrderStatus::NeedsReview => (
+            format!("Order needs review · {}", account.name),
+            format!("{what}: Brokerdesk could not tell whether the broker has it. Open Trade → Needs review."),
+        ),
+        _ => return None,
+    };
+    Some(super::events::Notice::new(title, body))
 }
