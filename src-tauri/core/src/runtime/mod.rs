@@ -34,7 +34,7 @@ use self::autolock::{AutoLock, CoreLock};
 use self::connections::Connections;
 pub use self::events::{AccountsChanged, ChannelStats, Notice, RuntimeEvent, UiEvent};
 use self::prices::Prices;
-pub use self::trading::{AccountMoney, OrderEstimate, PositionRow};
+pub use self::trading::{AccountMoney, OrderEstimate, PositionRow, TradingSummary};
 use crate::api::{Brokerdesk, DomainEvent};
 use crate::connection::manager::{
     AccountConnections, ConnectionManager, ManagerError, ManagerOptions, WorstState,

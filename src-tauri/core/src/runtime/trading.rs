@@ -34,7 +34,7 @@ use crate::connection::ConnState;
 use crate::error::{ApiError, Code, ErrorCode};
 use crate::paper::{self, FeedStatus, Quote, SimMarket};
 use crate::stream::Tick;
-use crate::trading::model::{Order, OrderDetail, OrderKind, OrderStatus, Origin};
+use crate::trading::model::{ModeLabel, Order, OrderDetail, OrderKind, OrderStatus, Origin};
 use crate::trading::paper_desk::PaperDesk;
 use crate::trading::{oms, store, OrderContext, OrderDraft, OrderIntent, TimeInForce};
 
@@ -765,6 +765,24 @@ impl Runtime {
             .map_err(api)
     }
 
+    /// What the window title and the tray show about trading: the accounts whose orders
+    /// reach a broker, by label, and how many orders need review. Empty while locked.
+    pub async fn trading_summary(&self) -> TradingSummary {
+        let mut summary = TradingSummary::default();
+        let Ok(accounts) = self.core.accounts_list().await else {
+            return summary;
+        };
+        for a in accounts {
+            match ModeLabel::of(a.mode, a.environment) {
+                ModeLabel::Paper => {}
+                ModeLabel::BrokerPractice => summary.broker_practice.push(a.name),
+                ModeLabel::RealMoney => summary.real_money.push(a.name),
+            }
+        }
+        summary.needs_review = self.review_list().await.map(|v| v.len()).unwrap_or(0);
+        summary
+    }
+
     /// Resolves an order in Needs review: it was placed (the broker's order id, adopted and
     /// followed from now on), or it was not (cancelled here; nothing is sent).
     pub async fn review_resolve(
@@ -1051,4 +1069,82 @@ pub fn order_notice(o: &Order, account: &Account) -> Option<super::events::Notic
         _ => return None,
     };
     Some(super::events::Notice::new(title, body))
+}
+
+/// See [`Runtime::trading_summary`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TradingSummary {
+    /// Accounts in live mode on a live environment.
+    pub real_money: Vec<String>,
+    /// Accounts in live mode on a broker's practice environment.
+    pub broker_practice: Vec<String>,
+    pub needs_review: usize,
+}
+
+impl TradingSummary {
+    /// The window title: "Brokerdesk", or with the most serious mode any account is in.
+    pub fn window_title(&self) -> String {
+        if !self.real_money.is_empty() {
+            format!(
+                "Brokerdesk — {} ({})",
+                ModeLabel::RealMoney.text(),
+                self.real_money.join(", ")
+            )
+        } else if !self.broker_practice.is_empty() {
+            format!("Brokerdesk — {}", ModeLabel::BrokerPractice.text())
+        } else {
+            "Brokerdesk".to_string()
+        }
+    }
+
+    /// The tray's lines about trading (shown above the accounts).
+    pub fn tray_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.real_money.is_empty() {
+            lines.push(format!(
+                "{}: {}",
+                ModeLabel::RealMoney.text(),
+                self.real_money.join(", ")
+            ));
+        }
+        if !self.broker_practice.is_empty() {
+            lines.push(format!(
+                "{}: {}",
+                ModeLabel::BrokerPractice.text(),
+                self.broker_practice.join(", ")
+            ));
+        }
+        if self.needs_review > 0 {
+            lines.push(match self.needs_review {
+                1 => "1 order needs review".to_string(),
+                n => format!("{n} orders need review"),
+            });
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_and_the_tray_name_the_most_serious_mode() {
+        let mut s = TradingSummary::default();
+        assert_eq!(s.window_title(), "Brokerdesk");
+        assert!(s.tray_lines().is_empty());
+        s.broker_practice.push("Practice".into());
+        assert_eq!(s.window_title(), "Brokerdesk — BROKER PRACTICE");
+        s.real_money.push("Main".into());
+        s.needs_review = 2;
+        assert_eq!(s.window_title(), "Brokerdesk — LIVE — REAL MONEY (Main)");
+        assert_eq!(
+            s.tray_lines(),
+            vec![
+                "LIVE — REAL MONEY: Main".to_string(),
+                "BROKER PRACTICE: Practice".to_string(),
+                "2 orders need review".to_string()
+            ]
+        );
+    }
 }
