@@ -11,6 +11,9 @@
  *   and the connections (an account added or removed starts or stops some)
  * - `connection-event` → the channel's state, history and quality, at once
  * - `connection-stats` → every running channel's live facts, once a second
+ * - `order-update` → that order, its account's orders and money, and Needs review
+ * - `orders-changed` → those accounts' orders and money (another process, a reset)
+ * - `account-money` → that account's money and positions (carries the new value)
  * - anything that writes the audit log → the Activity queries
  *
  * Prices (`price-update`, `price-notice`) go to the price store (`priceStore.ts`), not here:
@@ -95,6 +98,23 @@ export function connectCacheToEvents(qc: QueryClient): () => void {
       snapshot.request();
       auditChanged();
     }),
+    api.onOrderUpdate((order) => {
+      void qc.invalidateQueries({ queryKey: keys.orders(order.accountId) });
+      void qc.invalidateQueries({ queryKey: keys.order(order.accountId, order.id) });
+      void qc.invalidateQueries({ queryKey: keys.money(order.accountId) });
+      void qc.invalidateQueries({ queryKey: keys.review });
+    }),
+    api.onOrdersChanged(({ accountIds }) => {
+      if (accountIds.length === 0) void qc.invalidateQueries({ queryKey: keys.trading });
+      else {
+        for (const id of accountIds) {
+          void qc.invalidateQueries({ queryKey: keys.orders(id) });
+          void qc.invalidateQueries({ queryKey: keys.money(id) });
+        }
+        void qc.invalidateQueries({ queryKey: keys.review });
+      }
+    }),
+    api.onAccountMoney((money) => qc.setQueryData(keys.money(money.accountId), money)),
     api.onConnectionEvent((event) => foldConnections((accounts) => foldEvent(accounts, event))),
     api.onConnectionStats((stats) => foldConnections((accounts) => foldStats(accounts, stats))),
   ];
