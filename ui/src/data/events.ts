@@ -8,7 +8,8 @@
  * - `twofa-status` → the two-factor state (changes from the CLI, a lockout, the window closing)
  * - `settings-changed` → the settings
  * - `accounts-changed` → those accounts and the list (all of them when `accountIds` is empty),
- *   and the connections (an account added or removed starts or stops some)
+ *   their money (paper engine or broker, by mode), and the connections (an account added or
+ *   removed starts or stops some)
  * - `connection-event` → the channel's state, history and quality, at once
  * - `connection-stats` → every running channel's live facts, once a second
  * - `order-update` → that order, its account's orders and money, and Needs review
@@ -90,10 +91,16 @@ export function connectCacheToEvents(qc: QueryClient): () => void {
       auditChanged();
     }),
     api.onAccountsChanged(({ accountIds }) => {
-      if (accountIds.length === 0) void qc.invalidateQueries({ queryKey: keys.accounts });
-      else {
+      // An account's money comes from the paper engine or the broker by its mode: read again.
+      if (accountIds.length === 0) {
+        void qc.invalidateQueries({ queryKey: keys.accounts });
+        void qc.invalidateQueries({ queryKey: keys.trading });
+      } else {
         void qc.invalidateQueries({ queryKey: keys.accountList });
-        for (const id of accountIds) void qc.invalidateQueries({ queryKey: keys.account(id) });
+        for (const id of accountIds) {
+          void qc.invalidateQueries({ queryKey: keys.account(id) });
+          void qc.invalidateQueries({ queryKey: keys.money(id) });
+        }
       }
       snapshot.request();
       auditChanged();

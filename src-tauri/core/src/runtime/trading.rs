@@ -43,6 +43,8 @@ pub const QUOTE_WAIT: Duration = Duration::from_secs(5);
 
 /// How often the money of an account with positions is published at most.
 const MONEY_EVERY: Duration = Duration::from_millis(500);
+/// How often a paper desk's pump looks for a new feed of its account (after a re-sync).
+const FEED_CHECK: Duration = Duration::from_millis(250);
 
 /// One open position, paper or live, as the window and the CLI show it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -299,13 +301,10 @@ impl Runtime {
         if entry.pump.as_ref().is_some_and(|(_, t)| !t.is_finished()) {
             return;
         }
-        let Some(feed) = self.manager().feed(&account.id) else {
-            return;
-        };
         let stop = self.cancel.child_token();
         let rt = self.clone();
         let account_id = account.id.clone();
-        let task = tokio::spawn(pump(rt, account_id, feed, desk, stop.clone()));
+        let task = tokio::spawn(pump(rt, account_id, desk, stop.clone()));
         entry.pump = Some((stop, task));
     }
 
@@ -887,7 +886,13 @@ impl Runtime {
         let desks = self.trading.desks.lock().await;
         for (id, d) in desks.iter() {
             match PaperDesk::load(&self.core.store(), id).await {
-                Ok(fresh) => *d.desk.lock().await = fresh,
+                Ok(mut fresh) => {
+                    let mut desk = d.desk.lock().await;
+                    // The latest quotes are the feed's, not the database's: keep them, so
+                    // positions stay marked until the next tick.
+                    fresh.keep_quotes_of(&mut desk);
+                    *desk = fresh;
+                }
                 Err(e) => {
                     tracing::warn!(account = %id, code = %e.code(), "could not reload a paper desk")
                 }
@@ -954,22 +959,48 @@ fn money_of_paper(account_id: &str, s: paper::AccountSummary, now: DateTime<Utc>
 async fn pump(
     rt: Arc<Runtime>,
     account_id: String,
-    feed: Arc<crate::stream::feed::Feed>,
     desk: Arc<Mutex<PaperDesk>>,
     stop: CancellationToken,
 ) {
-    let tap = feed.tap(4096);
     let mut ticks = Vec::with_capacity(256);
     let mut last_money = tokio::time::Instant::now() - MONEY_EVERY;
     let store_ = rt.core.store();
+    // The account's feed is replaced when its connection is re-synced (an edit, a mode
+    // switch), and is absent while it is not connected: follow whichever is current.
+    let mut current: Option<(
+        Arc<crate::stream::feed::Feed>,
+        Arc<crate::stream::book::Tap>,
+    )> = None;
+    let mut check = tokio::time::interval(FEED_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let latest = rt.manager().feed(&account_id);
+        let same = match (&current, &latest) {
+            (Some((f, _)), Some(l)) => Arc::ptr_eq(f, l),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            current = latest.map(|f| {
+                let tap = f.tap(4096);
+                (f, tap)
+            });
+        }
         ticks.clear();
+        let Some((_, tap)) = current.as_ref() else {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = check.tick() => continue,
+            }
+        };
         let more = tokio::select! {
             () = stop.cancelled() => break,
+            _ = check.tick() => continue,
             more = tap.recv(&mut ticks) => more,
         };
         if !more {
-            break;
+            current = None;
+            continue;
         }
         let fresh = matches!(
             rt.manager().state(&account_id, Channel::Price),
@@ -1043,7 +1074,12 @@ pub fn order_notice(o: &Order, account: &Account) -> Option<super::events::Notic
         TradingMode::Paper => "paper",
         TradingMode::Live => "live",
     };
-    let what = format!("{} {} {}", o.side.as_str(), o.quantity.normalize(), o.symbol);
+    let what = format!(
+        "{} {} {}",
+        o.side.as_str(),
+        o.quantity.normalize(),
+        o.symbol
+    );
     let (title, body) = match o.status {
         OrderStatus::Filled if account.notifications.order_filled => {
             let at = o

@@ -14,6 +14,7 @@ use brokerdesk_core::trading::OrderDraft;
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Code, Secret};
 use brokerdesk_sim::{oanda, Fault, Faults, SimServer};
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 async fn runtime() -> (tempfile::TempDir, Arc<Runtime>) {
@@ -149,6 +150,22 @@ async fn the_built_in_paper_broker_trades_its_simulated_market() {
         .find(|p| p.symbol == "EUR_USD")
         .unwrap();
     assert_eq!(p.quantity, dec!(10000));
+    // Marked to the streamed quote, with an unrealised P&L and a complete picture.
+    assert!(p.mark_price.is_some(), "{money:?}");
+    assert!(p.unrealized_pnl.is_some(), "{money:?}");
+    assert!(money.complete, "{money:?}");
+    assert_ne!(money.margin_used, Some(Decimal::ZERO), "{money:?}");
+    // Still marked after the change watcher reloaded the desk from the store (the order
+    // changed the database's order counter).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let money = rt.account_money(&acct.id).await.unwrap();
+    let p = money
+        .positions
+        .iter()
+        .find(|p| p.symbol == "EUR_USD")
+        .unwrap();
+    assert!(p.mark_price.is_some(), "after a reload: {money:?}");
+    assert!(money.complete, "after a reload: {money:?}");
 
     // Close the position; cancel the resting order (its bracket goes with it).
     let close = rt.position_close(&acct.id, "EUR_USD").await.unwrap();

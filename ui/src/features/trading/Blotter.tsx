@@ -85,9 +85,9 @@ export function PositionsTable({ account, money: m, onTrade }: { account: Accoun
             <tr>
               <th scope="col">Symbol</th>
               <th scope="col" className="num">Quantity</th>
-              <th scope="col" className="num">Avg price</th>
+              <th scope="col" className="num">Avg</th>
               <th scope="col" className="num">Mark</th>
-              <th scope="col" className="num">Unrealised P&amp;L</th>
+              <th scope="col" className="num">P&amp;L</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
@@ -97,16 +97,15 @@ export function PositionsTable({ account, money: m, onTrade }: { account: Accoun
             {m.positions.map((p) => (
               <tr key={p.symbol} data-testid="position-row">
                 <th scope="row" className="mono">
-                  {p.symbol}
+                  <button type="button" className="link-button mono" onClick={() => onTrade(p.symbol)} title={`Trade ${p.symbol}`}>
+                    {p.symbol}
+                  </button>
                 </th>
                 <td className="num mono">{num(p.quantity)}</td>
                 <td className="num mono">{num(p.averagePrice)}</td>
                 <td className="num mono">{num(p.markPrice)}</td>
                 <td className={`num mono pnl-${tone(p.unrealizedPnl)}`}>{money(p.unrealizedPnl)}</td>
                 <td className="actions-cell">
-                  <button type="button" className="button button-secondary button-sm" onClick={() => onTrade(p.symbol)}>
-                    Trade
-                  </button>{" "}
                   <button type="button" className="button button-secondary button-sm" onClick={() => (live ? setClosing([p.symbol]) : void close([p.symbol]))} disabled={busy}>
                     Close
                   </button>
@@ -166,9 +165,8 @@ export function OrdersTable({ account, orders, title, empty, testid }: { account
               <th scope="col">Time</th>
               <th scope="col">Symbol</th>
               <th scope="col">Side</th>
-              <th scope="col">Type</th>
+              <th scope="col">Order</th>
               <th scope="col" className="num">Qty</th>
-              <th scope="col" className="num">Price</th>
               <th scope="col" className="num">Filled</th>
               <th scope="col">Status</th>
               <th scope="col">
@@ -182,13 +180,15 @@ export function OrdersTable({ account, orders, title, empty, testid }: { account
                 <td className="muted">{timeOf(o.createdAt)}</td>
                 <th scope="row" className="mono">
                   {o.symbol}
-                  {o.parentId ? <span className="muted"> (bracket)</span> : null}
+                  {o.parentId ? <span className="muted"> (SL/TP)</span> : null}
                   {o.origin === "external" ? <span className="pill pill-sm">external</span> : null}
                 </th>
                 <td className={`side-${o.side}`}>{o.side === "buy" ? "Buy" : "Sell"}</td>
-                <td>{ORDER_TYPE_LABELS[o.orderType]}</td>
+                <td>
+                  {ORDER_TYPE_LABELS[o.orderType]}
+                  {o.limitPrice ?? o.stopPrice ? <span className="mono"> @ {num(o.limitPrice ?? o.stopPrice)}</span> : null}
+                </td>
                 <td className="num mono">{num(o.quantity)}</td>
-                <td className="num mono">{num(o.limitPrice ?? o.stopPrice)}</td>
                 <td className="num mono">
                   {num(o.filledQty)}
                   {o.avgFillPrice ? ` @ ${num(o.avgFillPrice)}` : ""}
@@ -197,7 +197,7 @@ export function OrdersTable({ account, orders, title, empty, testid }: { account
                   <StatusTag order={o} />
                 </td>
                 <td className="actions-cell">
-                  <button type="button" className="button button-secondary button-sm" onClick={() => setShown(o.id)}>
+                  <button type="button" className="button button-secondary button-sm" onClick={() => setShown(o.id)} aria-label={`Details of ${o.side} ${num(o.quantity)} ${o.symbol}`}>
                     Details
                   </button>
                   {isWorking(o.status) && o.status !== "unknown" ? (

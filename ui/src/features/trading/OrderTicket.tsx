@@ -3,13 +3,13 @@ import { useEffect, useId, useState } from "react";
 import * as api from "../../api/client";
 import type { BrokerdeskError } from "../../api/client";
 import type { Account } from "../../bindings/Account";
-import type { Order } from "../../bindings/Order";
 import type { OrderDraft } from "../../bindings/OrderDraft";
 import type { OrderEstimate } from "../../bindings/OrderEstimate";
 import type { OrderSide } from "../../bindings/OrderSide";
 import type { OrderType } from "../../bindings/OrderType";
 import type { TimeInForce } from "../../bindings/TimeInForce";
 import { ModePill } from "../../components/Badges";
+import { useOrders } from "../../data/resources";
 import { Banner } from "../../components/Banner";
 import { Dialog } from "../../components/Dialog";
 import { SelectField, TextField } from "../../components/Field";
@@ -73,7 +73,10 @@ export function OrderTicket({ account, ticket, onChange }: { account: Account; t
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState<OrderDraft | null>(null);
-  const [last, setLast] = useState<Order | null>(null);
+  const [lastId, setLastId] = useState<string | null>(null);
+  // The last order as it stands now (a market order fills a moment after it is placed).
+  const orders = useOrders(account.id);
+  const last = orders.data?.find((o) => o.id === lastId) ?? null;
   const estimate = useEstimate(account.id, ticket);
   const label = modeLabelOf(account.mode, account.environment);
   const set = (patch: Partial<TicketState>) => onChange({ ...ticket, ...patch });
@@ -83,7 +86,7 @@ export function OrderTicket({ account, ticket, onChange }: { account: Account; t
     setErrors({});
     try {
       const order = await api.orderPlace(account.id, draft);
-      setLast(order);
+      setLastId(order.id);
       const tone = order.status === "rejected" || order.status === "needs_review" || order.status === "unknown" ? "danger" : "success";
       notify(`${draft.side === "buy" ? "Buy" : "Sell"} ${num(order.quantity)} ${order.symbol}: ${ORDER_STATUS_LABELS[order.status]}`, tone);
     } catch (e) {
@@ -253,7 +256,7 @@ function useDebounced<T>(value: T, ms: number): T {
 }
 
 function EstimateView({ estimate }: { estimate: OrderEstimate | null }) {
-  if (!estimate) return <p className="ticket-estimate muted">Enter a symbol and a quantity for an estimate.</p>;
+  if (!estimate) return <p className="ticket-estimate-empty muted">Enter a symbol and a quantity for an estimate.</p>;
   return (
     <dl className="ticket-estimate" data-testid="ticket-estimate">
       <div>

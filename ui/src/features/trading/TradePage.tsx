@@ -82,7 +82,7 @@ function TradeAccount({ accounts, account, symbol }: { accounts: Account[]; acco
           </button>
         ))}
       </div>
-      <header className="card trade-header" data-testid="trade-header">
+      <div className="card trade-header" data-testid="trade-header">
         <div className="trade-header-main">
           <h2 className="trade-account-name">{account.name}</h2>
           <BrokerBadge broker={account.broker} />
@@ -95,15 +95,12 @@ function TradeAccount({ accounts, account, symbol }: { accounts: Account[]; acco
           <ModeSwitch account={account} openLiveOrders={openLive} />
           {account.mode === "paper" ? <PaperReset account={account} /> : null}
         </div>
-      </header>
-      {money.data ? <MoneyStrip money={money.data} simulated={simulated} /> : null}
-      {money.error ? <Banner tone="warning" title="Money and positions are not available">{(money.error as BrokerdeskError).message}</Banner> : null}
+      </div>
       <div className="trade-grid">
         <div className="trade-main">
+          {money.data ? <MoneyStrip money={money.data} simulated={simulated} /> : null}
+          {money.error ? <Banner tone="warning" title="Money and positions are not available">{(money.error as BrokerdeskError).message}</Banner> : null}
           {money.data ? <PositionsTable account={account} money={money.data} onTrade={(s) => setTicket({ ...emptyTicket(s), side: "sell" })} /> : null}
-          {orders.error ? <Banner tone="danger">{(orders.error as BrokerdeskError).message}</Banner> : null}
-          <OrdersTable account={account} orders={open} title={`Open orders (${open.length})`} empty="No open orders." testid="open-orders" />
-          <OrdersTable account={account} orders={history} title="Order history" empty="No orders yet." testid="order-history" />
         </div>
         <aside className="trade-side">
           <OrderTicket account={account} ticket={ticket} onChange={setTicket} />
@@ -120,6 +117,11 @@ function TradeAccount({ accounts, account, symbol }: { accounts: Account[]; acco
             </div>
           ) : null}
         </aside>
+      </div>
+      <div className="trade-blotter">
+        {orders.error ? <Banner tone="danger">{(orders.error as BrokerdeskError).message}</Banner> : null}
+        <OrdersTable account={account} orders={open} title={`Open orders (${open.length})`} empty="No open orders." testid="open-orders" />
+        <OrdersTable account={account} orders={history} title="Order history" empty="No orders yet." testid="order-history" />
       </div>
     </div>
   );

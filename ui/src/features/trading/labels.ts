@@ -72,7 +72,10 @@ export function tone(value: string | null | undefined): "up" | "down" | "flat" {
   return /[1-9]/.test(value) ? "up" : "flat";
 }
 
-export function timeOf(iso: string): string {
+/** A time of today as "14:03:07", an older one with its date too. */
+export function timeOf(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+  if (Number.isNaN(d.getTime())) return iso;
+  const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return d.toDateString() === now.toDateString() ? time : `${d.toLocaleDateString(undefined, { month: "short", day: "numeric" })} ${time}`;
 }
