@@ -179,7 +179,16 @@ export async function connections(bd, options = {}) {
 export async function goLive(bd, accounts, { keepTwofa = false } = {}) {
   const { secret } = await bd.api("twofa_setup");
   const { codes } = await bd.api("twofa_enable", { code: await codeFor(secret) });
-  for (const a of accounts) await bd.api("account_set_mode", { id: a.id, mode: "live" });
+  for (const a of accounts) {
+    // Only an active account may go live: one in drawdown goes live first, then back in drawdown.
+    const { account } = await bd.api("account_get", { id: a.id }).then((account) => ({ account }));
+    if (account.status !== "active") await bd.api("account_update", { id: a.id, check: false, input: inputOf(account, { status: "active" }) });
+    await bd.api("account_set_mode", { id: a.id, mode: "live" });
+    if (account.status !== "active") {
+      const last = account.statusHistory.at(-1);
+      await bd.api("account_update", { id: a.id, check: false, input: inputOf(account, { status: account.status, statusReason: last?.reason ?? null }) });
+    }
+  }
   if (!keepTwofa) await bd.api("twofa_disable");
   return { secret, backupCodes: codes };
 }

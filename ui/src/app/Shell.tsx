@@ -72,8 +72,9 @@ export function Shell() {
               </Banner>
             </div>
           ) : null}
-          {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. */}
-          <PageFor key={`${status.keyGeneration}-${epoch}`} route={route} />
+          {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. A key
+              rotation made here (a purge, "Rotate data key") keeps the page and its result dialog. */}
+          <PageFor key={epoch} route={route} />
         </main>
       </div>
     </StepUpProvider>
