@@ -23,8 +23,7 @@
 mod contracts;
 mod http;
 mod models;
-pub mod parse;
-mod stream;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -38,7 +37,7 @@ use self::models::{
     AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, NewOrder, NewOrders, OrderStatusAnswer,
     PlaceAnswer, PortfolioAccount, Summary, Tickle,
 };
-pub use self::parse::{parse_frame, ConidMap, Control};
+pub use self::stream::parse::{self, parse_frame, ConidMap, Control};
 pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use super::{
     last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,

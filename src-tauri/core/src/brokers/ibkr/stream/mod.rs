@@ -30,6 +30,9 @@
 //! Nothing here logs or returns the session: notices are scrubbed of it, and `Debug` shows
 //! none.
 
+mod messages;
+pub mod parse;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,10 +41,10 @@ use chrono::Utc;
 use tokio::time::Instant;
 use zeroize::Zeroize;
 
+use self::parse::{parse_frame, ConidMap, Control, FIELDS};
 use super::contracts::Contracts;
 use super::gateway_status;
 use super::http::IbkrHttp;
-use super::parse::{parse_frame, ConidMap, Control, FIELDS};
 use crate::brokers::http::USER_AGENT;
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
