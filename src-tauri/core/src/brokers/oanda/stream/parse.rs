@@ -160,7 +160,10 @@ mod tests {
 
     #[test]
     fn parses_price_and_heartbeat_and_skips_the_rest() {
-        let price = r#"{"type":"PRICE","instrument":"EUR_JPY","time":"2016-10-27T08:38:43.094548890Z","status":"tradeable","tradeable":true,"bids":[{"price":"114.295","liquidity":1000000}],"asks":[{"price":"114.316","liquidity":1000000}],"closeoutBid":"114.291","closeoutAsk":"114.316"}"#;
+        let price = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/test_data/oanda/stream_price_eur_jpy.json"
+        ));
         let Some(StreamLine::Price(p)) = parse_line(price) else {
             panic!("a price")
         };
