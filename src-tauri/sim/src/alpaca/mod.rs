@@ -1,5 +1,5 @@
 //! Alpaca simulator: the Trading API v2 (REST) and the Market Data v2 stream (WebSocket) on
-//! one server, speaking Alpaca's wire format (`PROTOCOLS.md` §2).
+//! one server, speaking Alpaca's wire format (`core/src/brokers/alpaca/PROTOCOL.md`).
 //!
 //! - `rest`: `/v2/account`, `/v2/orders` (+ `/v2/orders/{id}`, with or without hyphens,
 //!   and `/v2/orders:by_client_order_id`), `/v2/positions`. Every call needs the

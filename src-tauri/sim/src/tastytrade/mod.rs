@@ -1,5 +1,5 @@
 //! Tastytrade simulator: the Open API (REST, OAuth2) and the DXLink market-data WebSocket on
-//! one server, speaking Tastytrade's wire format (`PROTOCOLS.md` §4).
+//! one server, speaking Tastytrade's wire format (`core/src/brokers/tastytrade/PROTOCOL.md`).
 //!
 //! - `auth`: `POST /oauth/token` (refresh token + client secret → 15-minute access token,
 //!   expiry configurable with [`SimState::set_token_ttl`]) and `GET /api-quote-tokens`

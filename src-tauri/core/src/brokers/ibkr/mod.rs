@@ -1,14 +1,14 @@
 //! Interactive Brokers connector: the Client Portal Web API through the gateway on this
-//! machine (`PROTOCOLS.md` §5), gateway mode. The user logs in at the gateway in a browser;
-//! Brokerdesk stores no IBKR credential, and the account id (`DU1234567`) comes from the
-//! account config.
+//! machine (`brokers/ibkr/PROTOCOL.md`), gateway mode. The user logs in at the gateway in a
+//! browser; Brokerdesk stores no IBKR credential, and the account id (`DU1234567`) comes
+//! from the account config.
 //!
 //! - `http`: the transport (TLS to the loopback gateway, the session cookie, error
 //!   mapping, recovery from "no bridge" and "query /accounts first").
 //! - `models`: the wire types and their normalised forms.
 //! - `contracts`: symbol → conid (cached) and the instrument search (`/iserver/secdef/search`).
-//! - `stream`: the market-data WebSocket ([`IbkrQuoteStream`]); `parse`: its pure frame
-//!   parser ([`parse_frame`]).
+//! - `stream`: the market-data WebSocket ([`IbkrQuoteStream`]); `stream::parse`: its pure
+//!   frame parser ([`parse_frame`]), also reachable as `ibkr::parse`.
 //!
 //! The login session ends after about five idle minutes, so the connection manager calls
 //! [`Ibkr::tickle`] every ~60 s; a 401 anywhere is [`BrokerError::Auth`] ("log in at the

@@ -1,4 +1,4 @@
-//! OANDA v20 connector (`PROTOCOLS.md` §1): REST under `{rest}/v3`, prices from the
+//! OANDA v20 connector (`brokers/oanda/PROTOCOL.md`): REST under `{rest}/v3`, prices from the
 //! chunked stream under `{stream}/v3`, `Authorization: Bearer <personal access token>`.
 //!
 //! - `http`: URLs, headers, error bodies → [`BrokerError`] via `brokers::http::classify`.

@@ -1,4 +1,4 @@
-//! Tastytrade connector: the Open API over REST with OAuth2 (`PROTOCOLS.md` §4).
+//! Tastytrade connector: the Open API over REST with OAuth2 (`brokers/tastytrade/PROTOCOL.md`).
 //!
 //! - `http`: access tokens (refresh token + client secret → 15-minute bearer, refreshed
 //!   60 s early and once on an expired-token 401), the `{"data"}` envelope, error mapping.

@@ -1,5 +1,5 @@
 //! Tradier connector: the brokerage API over REST under `{rest}` (`…/v1`), and the market
-//! stream's session (`PROTOCOLS.md` §3).
+//! stream's session (`brokers/tradier/PROTOCOL.md`).
 //!
 //! - `http`: bearer auth, `Accept: application/json` (Tradier answers XML without it), form
 //!   bodies, error bodies → [`BrokerError`].

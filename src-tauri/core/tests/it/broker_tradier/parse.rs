@@ -11,7 +11,8 @@ use brokerdesk_core::stream::{time_from_millis, NoticeCode, StreamEvent, Tick};
 use chrono::{DateTime, Utc};
 use rust_decimal_macros::dec;
 
-// Recorded from Tradier's documentation and public clients (PROTOCOLS.md §3).
+// Recorded from Tradier's documentation and public clients
+// (`core/src/brokers/tradier/PROTOCOL.md`), kept in `core/test_data/tradier/`.
 const QUOTE: &str = recorded!("tradier/stream_quote.json");
 const TRADE: &str = recorded!("tradier/stream_trade.json");
 const TRADEX: &str = recorded!("tradier/stream_tradex.json");

@@ -1,4 +1,4 @@
-//! Alpaca's Market Data v2 stream (`PROTOCOLS.md` §2 "Market data stream"): quotes and
+//! Alpaca's Market Data v2 stream (`brokers/alpaca/PROTOCOL.md`, "Market data stream"): quotes and
 //! trades for US stocks over a WebSocket at `{stream_url}/v2/{iex|sip|test}`.
 //!
 //! The handshake is `[{"T":"success","msg":"connected"}]` → `{"action":"auth",…}` →

@@ -1,4 +1,4 @@
-//! The Client Portal's market-data WebSocket (`/v1/api/ws`, `PROTOCOLS.md` §5) as a
+//! The Client Portal's market-data WebSocket (`/v1/api/ws`, `brokers/ibkr/PROTOCOL.md`) as a
 //! [`QuoteStream`].
 //!
 //! **Opening.** `POST /tickle` learns the session (and says whether the brokerage session

@@ -2,7 +2,7 @@
 //! frame into [`StreamEvent`]s and says what it means for the session ([`Control`]).
 //!
 //! Every server message is one JSON object (sent as a text frame, or as a binary frame
-//! holding the same UTF-8 JSON). What is read (`PROTOCOLS.md` §5):
+//! holding the same UTF-8 JSON). What is read (`brokers/ibkr/PROTOCOL.md`):
 //!
 //! | frame | events | control |
 //! |---|---|---|

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use crate::brokers::wire::lenient_from_json;
 use crate::money::Decimal;
 
-/// The protocol-client version sent in `SETUP` (the one `PROTOCOLS.md` records).
+/// The protocol-client version sent in `SETUP` (the one `brokers/tastytrade/PROTOCOL.md` records).
 pub const DXLINK_VERSION: &str = "0.1-DXF-JS/0.3.0";
 /// The feed channel's number (odd, as the official client numbers its channels).
 pub const FEED_CHANNEL: u64 = 1;

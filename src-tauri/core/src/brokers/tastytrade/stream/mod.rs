@@ -1,5 +1,5 @@
-//! Tastytrade market data over DXLink (`PROTOCOLS.md` §4): the WebSocket whose URL and
-//! token come from `GET /api-quote-tokens`.
+//! Tastytrade market data over DXLink (`brokers/tastytrade/PROTOCOL.md`): the WebSocket
+//! whose URL and token come from `GET /api-quote-tokens`.
 //!
 //! # Handshake ([`DxLinkStream::connect`])
 //!

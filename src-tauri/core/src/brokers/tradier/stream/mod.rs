@@ -1,5 +1,5 @@
-//! Tradier's market WebSocket (`wss://ws.tradier.com/v1/markets/events`, `PROTOCOLS.md` §3)
-//! as a [`QuoteStream`].
+//! Tradier's market WebSocket (`wss://ws.tradier.com/v1/markets/events`,
+//! `brokers/tradier/PROTOCOL.md`) as a [`QuoteStream`].
 //!
 //! Opening takes a streaming session (`POST /v1/markets/events/session`, bearer auth; see
 //! [`super::Tradier::stream_session`]), connects the WebSocket (no headers: the session id
