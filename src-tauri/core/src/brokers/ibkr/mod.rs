@@ -96,10 +96,7 @@ impl Ibkr {
     /// `https://host:port/v1/api` → `wss://host:port/v1/api/ws`, so pointing the REST URL
     /// at a gateway (or the simulator) is enough.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
-        if cfg.broker != BrokerKind::Ibkr {
-            let msg = format!("a {} account cannot use the IBKR connector", cfg.broker);
-            return Err(BrokerError::Config(msg));
-        }
+        crate::brokers::http::expect_broker(&cfg, BrokerKind::Ibkr, "IBKR")?;
         let http = Arc::new(IbkrHttp::new(&cfg)?);
         Ok(Self {
             contracts: Arc::new(Contracts::new(http.clone())),

@@ -78,12 +78,7 @@ impl fmt::Debug for Oanda {
 impl Oanda {
     /// Builds the connector; the token is `cfg.api_key`.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
-        if cfg.broker != BrokerKind::Oanda {
-            return Err(BrokerError::Config(format!(
-                "a {} account cannot use the OANDA connector",
-                cfg.broker
-            )));
-        }
+        shared::expect_broker(&cfg, BrokerKind::Oanda, "OANDA")?;
         let token = shared::credential(&cfg.api_key).ok_or_else(|| {
             BrokerError::Config("OANDA needs a personal access token (API key)".into())
         })?;
