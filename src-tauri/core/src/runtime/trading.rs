@@ -412,6 +412,19 @@ impl Runtime {
                         .await
                         .map_err(api)?;
                     self.tell_orders(&changed);
+                    // Usually filled by now; if that quote could not fill it (it was not
+                    // usable for the engine), the account's pump fills it on the next one.
+                    // Wait for that, so a caller (the CLI) sees the fill before it exits.
+                    self.ensure_pump(account).await;
+                    let deadline = tokio::time::Instant::now() + QUOTE_WAIT;
+                    loop {
+                        let o = self.reread(&order.id).await?;
+                        let waiting = matches!(o.status, OrderStatus::Pending | OrderStatus::Open);
+                        if !waiting || tokio::time::Instant::now() >= deadline {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
                 }
                 Err(e) => {
                     let changed = desk
