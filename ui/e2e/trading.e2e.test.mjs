@@ -61,7 +61,7 @@ describe("trading", () => {
     const openRow = page.getByTestId("open-orders").getByTestId("order-row");
     await openRow.getByTestId("order-status").getByText("Open").waitFor();
     await page.evaluate(() => document.querySelector("main")?.scrollTo(0, 0));
-    await shot(page, "trade-paper", { docs: true });
+    await shot(page, "trade-paper", { docs: "trade-paper" });
     await openRow.getByTestId("order-cancel").click();
     await page.getByTestId("open-orders").getByText("No open orders.").waitFor();
     await until(
@@ -122,7 +122,7 @@ describe("trading", () => {
     await dialog.getByTestId("go-live-name").fill("Tasty liv");
     assert.equal(await dialog.getByTestId("go-live-confirm").isDisabled(), true);
     await dialog.getByTestId("go-live-name").fill("Tasty live");
-    await shotElement(dialog, "trade-go-live-dialog", { docs: true });
+    await shotElement(dialog, "trade-go-live-dialog", { docs: "trade-go-live-dialog" });
     await dialog.getByTestId("go-live-confirm").click();
     const stepUp = page.getByRole("dialog", { name: "Confirm with two-factor authentication" });
     await stepUp.getByLabel(/^(6-digit code|Backup code)/).fill(await codeFor(secret));
@@ -138,7 +138,7 @@ describe("trading", () => {
     await page.getByText("LIVE — REAL MONEY").first().waitFor();
     await nav(page, "Trade");
     await page.goto(page.url().replace(/#.*$/, "") + `#/trade/${s.tasty.id}`);
-    await shot(page, "trade-live", { docs: true });
+    await shot(page, "trade-live", { docs: "trade-live" });
 
     // Back to paper is immediate.
     await page.getByTestId("go-paper").click();

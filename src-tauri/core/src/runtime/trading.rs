@@ -324,6 +324,9 @@ impl Runtime {
         let mode = Self::mode_of(&account);
         let intent =
             OrderIntent::new(&draft, &OrderContext::default()).map_err(ApiError::invalid)?;
+        if mode == TradingMode::Live {
+            bracket_supported(&account, &intent)?;
+        }
         let now = Utc::now();
         let order = Order {
             id: uuid::Uuid::new_v4().to_string(),
@@ -1195,5 +1198,40 @@ mod tests {
                 "2 orders need review".to_string()
             ]
         );
+    }
+}
+
+/// Refuses a stop-loss or take-profit on a live order for a broker whose connector does not
+/// attach them to the order (sending the entry without its protection would be worse than
+/// refusing it). Alpaca (bracket / OTO / OCO classes) and OANDA (`stopLossOnFill` /
+/// `takeProfitOnFill`) attach them; the paper engine supports them for every account.
+fn bracket_supported(account: &Account, intent: &OrderIntent) -> Result<(), ApiError> {
+    if matches!(account.broker, BrokerKind::Alpaca | BrokerKind::Oanda) {
+        return Ok(());
+    }
+    let broker = account.broker.as_str();
+    let mut errs = Vec::new();
+    for (field, present, what) in [
+        ("stopLoss", intent.stop_loss().is_some(), "a stop-loss"),
+        (
+            "takeProfit",
+            intent.take_profit().is_some(),
+            "a take-profit",
+        ),
+    ] {
+        if present {
+            errs.push(crate::error::FieldError::new(
+                field,
+                crate::error::FieldCode::NotAllowed,
+                format!(
+                    "Brokerdesk cannot attach {what} to a live {broker} order yet: place it as a separate order after the fill."
+                ),
+            ));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(errs))
     }
 }

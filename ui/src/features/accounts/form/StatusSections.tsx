@@ -33,7 +33,7 @@ export function StatusSection({ form, update, errors, account }: SectionProps & 
   // A reason is recorded with a change of status only (and with the first status on create).
   const changed = account === null || account.status !== form.status;
   return (
-    <Section id="section-status" title="Status" description="Restricts what may be traded: only active accounts can open new positions.">
+    <Section id="section-status" title="Status" description="Only an active account can be switched to live trading. Blocking new orders by status is not enforced yet in this release.">
       <div className="grid-2">
         <SelectField
           id={fieldDomId("status")}
