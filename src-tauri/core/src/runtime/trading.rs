@@ -1176,31 +1176,6 @@ impl TradingSummary {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_title_and_the_tray_name_the_most_serious_mode() {
-        let mut s = TradingSummary::default();
-        assert_eq!(s.window_title(), "Brokerdesk");
-        assert!(s.tray_lines().is_empty());
-        s.broker_practice.push("Practice".into());
-        assert_eq!(s.window_title(), "Brokerdesk — BROKER PRACTICE");
-        s.real_money.push("Main".into());
-        s.needs_review = 2;
-        assert_eq!(s.window_title(), "Brokerdesk — LIVE — REAL MONEY (Main)");
-        assert_eq!(
-            s.tray_lines(),
-            vec![
-                "LIVE — REAL MONEY: Main".to_string(),
-                "BROKER PRACTICE: Practice".to_string(),
-                "2 orders need review".to_string()
-            ]
-        );
-    }
-}
-
 /// Refuses a stop-loss or take-profit on a live order for a broker whose connector does not
 /// attach them to the order (sending the entry without its protection would be worse than
 /// refusing it). Alpaca (bracket / OTO / OCO classes) and OANDA (`stopLossOnFill` /
@@ -1233,5 +1208,30 @@ fn bracket_supported(account: &Account, intent: &OrderIntent) -> Result<(), ApiE
         Ok(())
     } else {
         Err(ApiError::invalid(errs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_and_the_tray_name_the_most_serious_mode() {
+        let mut s = TradingSummary::default();
+        assert_eq!(s.window_title(), "Brokerdesk");
+        assert!(s.tray_lines().is_empty());
+        s.broker_practice.push("Practice".into());
+        assert_eq!(s.window_title(), "Brokerdesk — BROKER PRACTICE");
+        s.real_money.push("Main".into());
+        s.needs_review = 2;
+        assert_eq!(s.window_title(), "Brokerdesk — LIVE — REAL MONEY (Main)");
+        assert_eq!(
+            s.tray_lines(),
+            vec![
+                "LIVE — REAL MONEY: Main".to_string(),
+                "BROKER PRACTICE: Practice".to_string(),
+                "2 orders need review".to_string()
+            ]
+        );
     }
 }

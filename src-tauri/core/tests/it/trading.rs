@@ -327,5 +327,41 @@ async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
     let resolved = rt.review_resolve(&lost.id, None).await.unwrap();
     assert_eq!(resolved.status, OrderStatus::Cancelled);
     assert_eq!(sim_units(&sim).await, 1000);
+
+    // A resting limit, then cancelled at the broker behind Brokerdesk's back: the worker reads
+    // working orders back every second, so the change shows without anyone asking.
+    let resting = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resting.status, OrderStatus::Open, "{resting:?}");
+    let broker_id = resting.broker_order_id.clone().unwrap();
+    let r = reqwest::Client::new()
+        .put(format!(
+            "{}/v3/accounts/{}/orders/{broker_id}/cancel",
+            sim.url(),
+            oanda::DEMO_ACCOUNTS[0]
+        ))
+        .bearer_auth(oanda::DEMO_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let o = rt.order_show(&acct.id, &resting.id).await.unwrap().order;
+        if o.status == OrderStatus::Cancelled {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {:?}",
+            o.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     rt.shutdown().await;
 }
