@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
@@ -36,7 +37,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
-use crate::faults::{Faults, RefuseAuth};
+use crate::faults::{self, Faults, RefuseAuth};
 use crate::SimServer;
 pub use market::{Quote, TEST_SYMBOL};
 
@@ -285,11 +286,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Builds the router: the trading API behind header auth and rate-limit headers, and the
 /// data stream (which authenticates in-band or by the same headers).
 pub fn router(state: SimState) -> Router {
+    let order_gate = from_fn_with_state(state.faults().clone(), faults::order_gate);
     let trading = Router::new()
         .route("/v2/account", get(trading::account))
         .route(
             "/v2/orders",
-            get(trading::list_orders).post(trading::place_order),
+            get(trading::list_orders).post(trading::place_order.layer(order_gate)),
         )
         .route(
             "/v2/orders:by_client_order_id",
