@@ -211,6 +211,11 @@ async fn paper_mode_on_a_broker_account_sends_the_broker_no_order() {
         0,
         "the simulator received an order in paper mode"
     );
+    assert_eq!(
+        sim.faults().order_requests(),
+        0,
+        "an order request reached the simulator in paper mode"
+    );
     assert!(sim.faults().requests() >= before, "it streamed prices");
     rt.shutdown().await;
 }
