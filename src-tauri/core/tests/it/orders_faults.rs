@@ -30,9 +30,10 @@
 //!   build), so they run [`SOAK_ORDERS_LISTING`] (500: 25–35 s each). Set
 //!   `BROKERDESK_SOAK_ORDERS=1000` to run every broker's soak with that many.
 //!
-//! Times are shortened: connector requests time out after [`TIMEOUT`], a slow accept answers
-//! after [`SLOW`], and the OMS looks unknown orders up on [`LOOKUPS`] (through
-//! `RuntimeOptions::lookup_after`), so a fault case takes about a second.
+//! Times are shortened: the runtime's requests time out after [`TIMEOUT`] (the soak's order
+//! requests after [`SOAK_TIMEOUT`]), a slow accept answers after [`SLOW`] ([`SOAK_SLOW`]),
+//! and the OMS looks unknown orders up on [`LOOKUPS`] (through
+//! `RuntimeOptions::lookup_after`), so a fault case takes a few seconds at most.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,10 +59,16 @@ use chrono::Utc;
 
 use crate::trading::go_live;
 
-/// The connectors' request timeout in these tests.
-const TIMEOUT: Duration = Duration::from_millis(1_000);
+/// The runtime's request timeout in these tests: short, yet long enough that no answer of a
+/// loaded 2-core machine running the whole suite misses it by accident.
+const TIMEOUT: Duration = Duration::from_millis(3_000);
 /// How late a slow accept answers (longer than [`TIMEOUT`]).
-const SLOW: Duration = Duration::from_millis(1_600);
+const SLOW: Duration = Duration::from_millis(4_000);
+/// The soak's timeout for sending orders: shorter, since each slow accept holds a sender that
+/// long (an answer that misses it by accident is one more unknown order, looked up).
+const SOAK_TIMEOUT: Duration = Duration::from_millis(1_000);
+/// How late a slow accept answers in the soak.
+const SOAK_SLOW: Duration = Duration::from_millis(1_600);
 /// The OMS's lookup schedule in these tests.
 const LOOKUPS: [Duration; 4] = [
     Duration::from_millis(100),
@@ -133,10 +140,10 @@ impl Sim {
         a
     }
 
-    /// The connector, without the circuit breaker, with the tests' timeout.
-    fn connector(&self) -> Arc<dyn Broker> {
+    /// The connector, without the circuit breaker, with this timeout.
+    fn connector(&self, timeout: Duration) -> Arc<dyn Broker> {
         let mut cfg = self.cfg.clone();
-        cfg.timeout = TIMEOUT;
+        cfg.timeout = timeout;
         Arc::from(brokers::bare_connector(cfg).expect("a connector"))
     }
 }
@@ -422,7 +429,7 @@ async fn life_cycle(kind: BrokerKind) {
         "{kind}: {cancelled:?}"
     );
     let at_broker = sim
-        .connector()
+        .connector(TIMEOUT)
         .get_order_by_client_id(&resting.client_order_id)
         .await
         .unwrap()
@@ -460,7 +467,7 @@ async fn life_cycle(kind: BrokerKind) {
             "{kind} {fault:?}: {adopted:?}"
         );
         let state = sim
-            .connector()
+            .connector(TIMEOUT)
             .get_order_by_client_id(&o.client_order_id)
             .await
             .unwrap()
@@ -564,7 +571,7 @@ async fn killed(kind: BrokerKind) {
     insert(&store_, &stale).await;
 
     // Killed between send and answer: the broker booked it, the answer never came back.
-    f.set_order_fault(Some(OrderFault::SlowAccept(Duration::from_secs(5))));
+    f.set_order_fault(Some(OrderFault::SlowAccept(Duration::from_secs(10))));
     let booked_before = f.booked_client_ids().len();
     let place = tokio::spawn({
         let rt = rt.clone();
@@ -686,16 +693,15 @@ async fn soak(kind: BrokerKind, seed: u64, orders: usize) {
     bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
     let acct = bd.account_add(sim.account_input()).await.unwrap();
     let store_ = bd.store();
-    let broker = sim.connector();
+    let broker = sim.connector(SOAK_TIMEOUT);
     // Lookups get a generous timeout: on a loaded machine a list of a thousand orders can
-    // take longer than [`TIMEOUT`] to render, and a failed lookup counts as one not found.
-    let looker_broker = {
-        let mut cfg = sim.cfg.clone();
-        cfg.timeout = Duration::from_secs(10);
-        Arc::<dyn Broker>::from(brokers::bare_connector(cfg).unwrap())
-    };
+    // take longer than [`SOAK_TIMEOUT`] to render, and a failed lookup counts as one not
+    // found.
+    let looker_broker = sim.connector(Duration::from_secs(10));
     let f = sim.faults().clone();
-    f.set_order_fault(Some(OrderFault::Random(RandomOrderFaults::new(seed, SLOW))));
+    f.set_order_fault(Some(OrderFault::Random(RandomOrderFaults::new(
+        seed, SOAK_SLOW,
+    ))));
 
     let t0 = Instant::now();
     // The lookups, as the runtime's order worker does them, four at a time (the brokers
