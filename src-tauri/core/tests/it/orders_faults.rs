@@ -26,9 +26,10 @@
 //!   How many orders: 1,000 for OANDA and Alpaca (about 16 s each on the 2-core machine).
 //!   Tradier, Tastytrade and IBKR have no lookup by client order id: each lookup (and
 //!   Tradier's duplicate check before each order) reads the whole order list, so the run is
-//!   quadratic in the orders at the broker; 1,000 took over 90 s for Tastytrade (debug
-//!   build), so they run [`SOAK_ORDERS_LISTING`] (500: 25–35 s each). Set
-//!   `BROKERDESK_SOAK_ORDERS=1000` to run every broker's soak with that many.
+//!   quadratic in the orders at the broker. 1,000 orders took 63 s (Tradier), 119 s (IBKR)
+//!   and 123 s (Tastytrade) alone on the 2-core machine (debug build; all passed), so they
+//!   run [`SOAK_ORDERS_LISTING`] (500: 19–32 s each alone). Set `BROKERDESK_SOAK_ORDERS=1000`
+//!   to run every broker's soak with that many.
 //!
 //! Times are shortened: the runtime's requests time out after [`TIMEOUT`] (the soak's order
 //! requests after [`SOAK_TIMEOUT`]), a slow accept answers after [`SLOW`] ([`SOAK_SLOW`]),
