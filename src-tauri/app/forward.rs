@@ -46,7 +46,10 @@ pub async fn run<R: TauriRuntime>(app: AppHandle<R>, rt: Arc<Runtime>, cancel: C
                                 tray.set_vault(status);
                             }
                         }
-                        UiEvent::Connection(_) | UiEvent::AccountsChanged(_) => {
+                        UiEvent::Connection(_)
+                        | UiEvent::AccountsChanged(_)
+                        | UiEvent::OrderUpdate(_)
+                        | UiEvent::OrdersChanged(_) => {
                             if let Some(tray) = app.try_state::<Tray<R>>() {
                                 tray.set_state(tray_state(rt.worst_state(), &rt.connections()));
                             }
@@ -80,7 +83,7 @@ pub async fn run<R: TauriRuntime>(app: AppHandle<R>, rt: Arc<Runtime>, cancel: C
         if menu_due.is_some_and(|at| at <= now) {
             menu_due = None;
             last_menu = Some(now);
-            refresh_tray(&app, &rt);
+            refresh_tray(&app, &rt).await;
         }
     }
 }
@@ -119,12 +122,20 @@ pub fn menu_label(a: &AccountConnections) -> String {
     format!("{} — {state}", a.name)
 }
 
-fn refresh_tray<R: TauriRuntime>(app: &AppHandle<R>, rt: &Runtime) {
+/// Rebuilds the tray (state, trading lines, accounts) and the window title, which names the
+/// most serious trading mode any account is in (`LIVE — REAL MONEY` with the accounts).
+async fn refresh_tray<R: TauriRuntime>(app: &AppHandle<R>, rt: &Runtime) {
+    let trading = rt.trading_summary().await;
+    if let Some(window) = app.get_webview_window("main") {
+        if let Err(e) = window.set_title(&trading.window_title()) {
+            tracing::warn!(error = %e, "could not set the window title");
+        }
+    }
     if let Some(tray) = app.try_state::<Tray<R>>() {
         let accounts = rt.connections();
         tray.set_state(tray_state(rt.worst_state(), &accounts));
         let labels: Vec<String> = accounts.iter().map(menu_label).collect();
-        tray.set_connections(&labels);
+        tray.set_connections(&trading.tray_lines(), &labels);
     }
 }
 #[cfg(test)]

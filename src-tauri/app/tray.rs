@@ -20,6 +20,7 @@ const MENU_LOCK: &str = "lock";
 const MENU_QUIT: &str = "quit";
 const MENU_RECONNECT_ALL: &str = "reconnect_all";
 const MENU_ACCOUNT_PREFIX: &str = "account:";
+const MENU_TRADING_PREFIX: &str = "trading:";
 
 /// What the tray shows: the worst state across all connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +78,8 @@ pub struct Tray<R: Runtime> {
     show_item: MenuItem<R>,
     lock_item: MenuItem<R>,
     quit_item: MenuItem<R>,
-    /// The account lines last shown, so an unchanged list is not rebuilt.
-    accounts: std::sync::Mutex<Option<Vec<String>>>,
+    /// The trading and account lines last shown, so an unchanged menu is not rebuilt.
+    accounts: std::sync::Mutex<Option<(Vec<String>, Vec<String>)>>,
 }
 
 impl<R: Runtime> Tray<R> {
@@ -108,6 +109,7 @@ impl<R: Runtime> Tray<R> {
                 MENU_LOCK => on_lock(app),
                 MENU_RECONNECT_ALL => on_reconnect_all(app),
                 MENU_QUIT => on_quit(app),
+                id if id.starts_with(MENU_TRADING_PREFIX) => show_main_window(app),
                 _ => {}
             })
             .on_tray_icon_event(|tray, event| {
@@ -130,26 +132,42 @@ impl<R: Runtime> Tray<R> {
         })
     }
 
-    /// Shows one disabled line per connected account ("Name — state") and "Reconnect all"
-    /// (rebuilds the menu when the lines changed).
-    pub fn set_connections(&self, lines: &[String]) {
+    /// Shows the trading lines (accounts trading for real or on a broker's practice
+    /// environment, orders that need review; a click opens the window), one disabled line per
+    /// connected account ("Name — state") and "Reconnect all" (rebuilds the menu when the
+    /// lines changed).
+    pub fn set_connections(&self, trading: &[String], lines: &[String]) {
         {
             let mut shown = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
-            if shown.as_deref() == Some(lines) {
+            let next = (trading.to_vec(), lines.to_vec());
+            if shown.as_ref() == Some(&next) {
                 return;
             }
-            *shown = Some(lines.to_vec());
+            *shown = Some(next);
         }
-        if let Err(e) = self.rebuild_menu(lines) {
+        if let Err(e) = self.rebuild_menu(trading, lines) {
             tracing::warn!(error = %e, "could not update the tray menu");
         }
     }
 
-    fn rebuild_menu(&self, lines: &[String]) -> tauri::Result<()> {
+    fn rebuild_menu(&self, trading: &[String], lines: &[String]) -> tauri::Result<()> {
         let app = self.icon.app_handle();
         let mut owned: Vec<Box<dyn IsMenuItem<R>>> = Vec::new();
         owned.push(Box::new(self.show_item.clone()));
         owned.push(Box::new(self.lock_item.clone()));
+        if !trading.is_empty() {
+            owned.push(Box::new(PredefinedMenuItem::separator(app)?));
+            for (i, line) in trading.iter().enumerate() {
+                // Enabled so it reads clearly; a click shows the window.
+                owned.push(Box::new(MenuItem::with_id(
+                    app,
+                    format!("{MENU_TRADING_PREFIX}{i}"),
+                    line,
+                    true,
+                    None::<&str>,
+                )?));
+            }
+        }
         if !lines.is_empty() {
             owned.push(Box::new(PredefinedMenuItem::separator(app)?));
             for (i, line) in lines.iter().enumerate() {

@@ -19,7 +19,10 @@
 // by its pixels to icons/tray-<state>.png) are read over D-Bus as the states go: locked (idle),
 // unlocked (connected + disconnected), the refused account removed (connected), the simulator
 // killed (reconnecting), restarted (connected again by itself), "Reconnect all" clicked. The
-// Dashboard is captured in each state: out/e2e-tray-*.png.
+// Dashboard is captured in each state: out/e2e-tray-*.png. Then trading in the real app: a
+// paper order from the ticket to a fill, the switch of a live-environment account to real money
+// with its dialog, typed name and a code, LIVE — REAL MONEY on the page, the window title and
+// the tray, and back to paper (out/e2e-trade-*.png).
 import assert from "node:assert/strict";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
@@ -856,6 +859,78 @@ test("tray: the connection states of two accounts on a local OANDA simulator (re
   await shot("e2e-tray-5-reconnect-all");
   const seen = [idle, refused, connected, reconnecting, back].map((i) => `${i.state} (${i.name.split("/").pop()})`);
   t.diagnostic(`tray icons seen: ${seen.join(" → ")}`);
+
+  // Trading in the real app. Paper mode on the broker account: an order from the ticket is
+  // filled by Brokerdesk's paper engine against the simulator's streamed quote.
+  await browser.$('nav[aria-label="Main"]').$("a*=Trade").click();
+  const ticket = browser.$('[data-testid="order-ticket"]');
+  await ticket.waitForDisplayed(WAIT);
+  assert.equal(await browser.$('[data-testid="trade-header"] [data-testid="mode-pill"]').getText(), "PAPER");
+  await ticket.$("label=Symbol").waitForDisplayed(WAIT);
+  const field = async (label, value) => {
+    const id = await ticket.$(`label=${label}`).getAttribute("for");
+    await browser.$(`[id="${id}"]`).setValue(value);
+  };
+  await field("Symbol", "EUR_USD");
+  await field("Quantity", "1000");
+  await ticket.$('[data-testid="ticket-submit"]').click();
+  await browser.$('[data-testid="ticket-last"]*=Filled').waitForDisplayed(WAIT);
+  await browser.$('[data-testid="positions"] [data-testid="position-row"]*=EUR_USD').waitForDisplayed(WAIT);
+  const goodId = (await invokeOk("accounts_list")).find((a) => a.name === "Sim good").id;
+  const paperOrders = await invokeOk("orders_list", { accountId: goodId, open: null });
+  assert.deepEqual(
+    paperOrders.map((o) => [o.mode, o.status, o.brokerOrderId]),
+    [["paper", "filled", null]],
+    "filled in paper, never sent to the broker",
+  );
+  await shot("e2e-trade-1-paper-fill");
+
+  // A live-environment account on the same simulator; 2FA on (its backup codes kept), the
+  // step-up window closed by a lock, unlocked again through the UI.
+  const { account: real } = await invokeOk("account_add", {
+    check: true,
+    input: { ...(await invokeOk("account_get", { id: goodId })), name: "Sim live", environment: "live", credentials: { apiKey: token, apiSecret: null }, statusReason: null },
+  });
+  const { secret } = await invokeOk("twofa_setup");
+  const { codes } = await invokeOk("twofa_enable", { code: totp(secret) });
+  await invokeOk("vault_lock");
+  await browser.$("#unlock-password").setValue(PASSWORD);
+  await browser.$('button[type="submit"]').click();
+  await browser.$('[data-testid="vault-protection"]').waitForDisplayed(WAIT);
+
+  // The switch to real money: the dialog names the account, the name must be typed, then a code.
+  await browser.url(`${(await browser.getUrl()).replace(/#.*$/, "")}#/trade/${real.id}`);
+  await browser.$('[data-testid="trade-header"]*=Sim live').waitForDisplayed(WAIT);
+  await browser.$('[data-testid="go-live"]').click();
+  const dialog = browser.$('[role="dialog"]*=Trade with real money?');
+  await dialog.waitForDisplayed(WAIT);
+  assert.equal(await browser.$('[data-testid="go-live-confirm"]').isEnabled(), false, "the account name must be typed first");
+  await browser.$('[data-testid="go-live-name"]').setValue("Sim live");
+  await shot("e2e-trade-2-go-live-dialog");
+  await browser.$('[data-testid="go-live-confirm"]').click();
+  const stepUp = browser.$('[role="dialog"]*=Confirm with two-factor authentication');
+  await stepUp.waitForDisplayed(WAIT);
+  // The app's TOTP of this 30-second step was spent turning 2FA on: a backup code.
+  await stepUp.$("button=Use a backup code").click();
+  await browser.$("#step-up-code").setValue(codes[0]);
+  await stepUp.$("button=Confirm").click();
+  const pill = browser.$('[data-testid="trade-header"] [data-testid="mode-pill"]');
+  await browser.waitUntil(async () => (await pill.getText()) === "LIVE — REAL MONEY", { ...WAIT, timeoutMsg: "the header to say LIVE — REAL MONEY" });
+  assert.equal((await invokeOk("account_get", { id: real.id })).mode, "live");
+  assert.equal(await browser.$('[data-testid="order-ticket"] [data-testid="mode-pill"]').getText(), "LIVE — REAL MONEY");
+  // The window title and the tray say it too.
+  await until("the window title to name the real-money account", () =>
+    /"Brokerdesk — LIVE — REAL MONEY \(Sim live\)": \(/.test(execFileSync("xwininfo", ["-root", "-tree"], { encoding: "utf8" })),
+  );
+  await until("the tray to name the real-money account", () => tray.items().some((i) => i.label === "LIVE — REAL MONEY: Sim live"));
+  await shot("e2e-trade-3-live");
+
+  // Back to paper at once; the title follows.
+  await browser.$('[data-testid="go-paper"]').click();
+  await browser.$('[data-testid="go-paper-confirm"]').click();
+  await browser.waitUntil(async () => (await pill.getText()) === "PAPER", { ...WAIT, timeoutMsg: "the header to say PAPER" });
+  await until("the window title to be plain again", () => /"Brokerdesk": \(/.test(execFileSync("xwininfo", ["-root", "-tree"], { encoding: "utf8" })));
+  await invokeOk("account_remove", { id: real.id });
 
   // Quit from the tray with the connections up: a clean shutdown, and no token in the log.
   const logFile = join(trayDataDir, "logs", "brokerdesk.log");

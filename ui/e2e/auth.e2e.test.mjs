@@ -109,7 +109,8 @@ describe("unlock", () => {
     await region.getByRole("article", { name: `${s.alpaca.name} connections` }).waitFor();
     assert.equal(await page.getByTestId("stat-total").textContent(), "2");
     assert.equal(await page.getByTestId("stat-mode-paper").textContent(), "2");
-    assert.equal(await page.getByTestId("stat-mode-live").textContent(), "0");
+    assert.equal(await page.getByTestId("stat-mode-broker_practice").textContent(), "0");
+    assert.equal(await page.getByTestId("stat-mode-real_money").textContent(), "0");
     assert.equal(await page.getByTestId("stat-status-active").textContent(), "1");
     assert.equal(await page.getByTestId("stat-status-in_drawdown").textContent(), "1");
     await shot(page, "dashboard");

@@ -166,8 +166,31 @@ export async function connections(bd, options = {}) {
       instruments: ["SPY", "QQQ"],
     }),
   });
-  for (const a of [s.ftmo, s.alpaca, tasty]) await bd.api("account_set_mode", { id: a.id, mode: "live" });
+  await goLive(bd, [s.ftmo, s.alpaca, tasty]);
   return { ...s, tradierSim, tastySim, tradier, tasty };
+}
+
+/**
+ * Moves accounts to live mode the way the core allows it: two-factor on and a fresh code
+ * (enabling verifies one), credentials the broker accepted in the last minutes (the accounts
+ * were checked when added). Two-factor is then turned off again (while the code is fresh),
+ * so the tests start from live accounts without a code to type.
+ */
+export async function goLive(bd, accounts, { keepTwofa = false } = {}) {
+  const { secret } = await bd.api("twofa_setup");
+  const { codes } = await bd.api("twofa_enable", { code: await codeFor(secret) });
+  for (const a of accounts) {
+    // Only an active account may go live: one in drawdown goes live first, then back in drawdown.
+    const { account } = await bd.api("account_get", { id: a.id }).then((account) => ({ account }));
+    if (account.status !== "active") await bd.api("account_update", { id: a.id, check: false, input: inputOf(account, { status: "active" }) });
+    await bd.api("account_set_mode", { id: a.id, mode: "live" });
+    if (account.status !== "active") {
+      const last = account.statusHistory.at(-1);
+      await bd.api("account_update", { id: a.id, check: false, input: inputOf(account, { status: account.status, statusReason: last?.reason ?? null }) });
+    }
+  }
+  if (!keepTwofa) await bd.api("twofa_disable");
+  return { secret, backupCodes: codes };
 }
 
 /** Waits until `predicate(await read())` holds (polling), up to `ms`. */

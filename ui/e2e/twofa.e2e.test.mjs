@@ -220,6 +220,8 @@ describe("two-factor authentication", () => {
     await done.getByRole("button", { name: "Close" }).click();
     await nav(page, "Accounts");
     await page.getByRole("table", { name: "Accounts" }).waitFor();
+    // The table follows the core's accounts-changed event (the purge re-sealed the vault).
+    await page.locator(".cred-list li").first().waitFor({ state: "detached" });
     assert.equal(await page.locator(".cred-list li").count(), 0, "no stored credentials left");
     assert.deepEqual((await bd.api("accounts_list")).map((a) => a.credentials.length), [0, 0]);
 

@@ -24,7 +24,7 @@ describe("watchlists", () => {
     const { page, s } = await open(emptyAlpaca, { reducedMotion: "no-preference" });
     const id = s.ftmo.id;
     const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
-    await card.getByTestId("wl-feed").getByText("Live").waitFor();
+    await card.getByTestId("wl-feed").getByText("Streaming").waitFor();
     assert.deepEqual(await card.locator("tbody th").allTextContents(), ["EUR_USD", "GBP_USD", "USD_JPY"]);
     await moves(page, id, "EUR_USD", 2);
 
@@ -57,7 +57,7 @@ describe("watchlists", () => {
 
   test("the flash is off with reduced motion; the price's colour still shows the direction", async () => {
     const { page, s } = await open(emptyAlpaca);
-    await page.getByRole("article", { name: "FTMO challenge watchlist" }).getByTestId("wl-feed").getByText("Live").waitFor();
+    await page.getByRole("article", { name: "FTMO challenge watchlist" }).getByTestId("wl-feed").getByText("Streaming").waitFor();
     await moves(page, s.ftmo.id, "GBP_USD", 2);
     const bid = page.locator(`${ROW(s.ftmo.id, "GBP_USD")} [data-testid="wl-bid"]`);
     assert.equal(await bid.evaluate((el) => getComputedStyle(el).animationName), "none");
@@ -67,7 +67,7 @@ describe("watchlists", () => {
   test("add with autocomplete (debounced, keyboard), remove, persisted with watchlist_set", async () => {
     const { page, bd, s } = await open(emptyAlpaca);
     const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
-    await card.getByTestId("wl-feed").getByText("Live").waitFor();
+    await card.getByTestId("wl-feed").getByText("Streaming").waitFor();
     const box = page.getByRole("combobox", { name: "Add instrument to FTMO challenge" });
     await box.click();
     await page.keyboard.type("usd", { delay: 40 });
@@ -122,12 +122,12 @@ describe("watchlists", () => {
     await alpaca.getByTestId("wl-row-NVDA").waitFor();
     assert.deepEqual((await calls(page, "watchlist_set")).at(-1), { id: s.alpaca.id, instruments: ["NVDA"] });
     // Its first watchlist entry started the account's price stream.
-    await alpaca.getByTestId("wl-feed").getByText("Live").waitFor({ timeout: 15_000 });
+    await alpaca.getByTestId("wl-feed").getByText("Streaming").waitFor({ timeout: 15_000 });
     await waitText(page, `${ROW(s.alpaca.id, "NVDA")} [data-testid="wl-bid"]`, /^\d+\.\d{2}$/, { timeout: 15_000 });
 
     // OANDA's search fails (it answers garbage): what is typed can be added as is.
     const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
-    await card.getByTestId("wl-feed").getByText("Live").waitFor();
+    await card.getByTestId("wl-feed").getByText("Streaming").waitFor();
     const box = page.getByRole("combobox", { name: "Add instrument to FTMO challenge" });
     await s.oanda.fault("garbage");
     await box.fill("zzz_zzz");
@@ -145,7 +145,7 @@ describe("watchlists", () => {
     await notice.getByRole("button", { name: "Dismiss the notice about ZZZ_ZZZ" }).click();
     await notice.waitFor({ state: "detached" });
     await card.getByTestId("wl-row-ZZZ_ZZZ").waitFor();
-    await card.getByTestId("wl-feed").getByText("Live").waitFor();
+    await card.getByTestId("wl-feed").getByText("Streaming").waitFor();
   });
 
   test("stale when the price channel drops: greyed, 'last update N s ago' ticking, reconnecting…; recovers by itself", async () => {
@@ -153,7 +153,7 @@ describe("watchlists", () => {
       const { page, s } = await open(emptyAlpaca, { colorScheme });
       const id = s.ftmo.id;
       const card = page.getByRole("article", { name: "FTMO challenge watchlist" });
-      await card.getByTestId("wl-feed").getByText("Live").waitFor();
+      await card.getByTestId("wl-feed").getByText("Streaming").waitFor();
       await moves(page, id, "EUR_USD", 2);
       await page.waitForTimeout(1500); // a little history for the sparklines
       await shotTall(page, `dashboard-watchlist-${colorScheme}`);
@@ -178,7 +178,7 @@ describe("watchlists", () => {
       if (colorScheme === "light") await shot(page, "watchlist-stale", { docs: "watchlist-stale" });
 
       // Back by itself, within the connection's backoff (jittered, doubling from 250 ms).
-      await card.getByTestId("wl-feed").getByText("Live").waitFor({ timeout: 30_000 });
+      await card.getByTestId("wl-feed").getByText("Streaming").waitFor({ timeout: 30_000 });
       assert.equal(await card.getByTestId("wl-stale").count(), 0);
       const n = Number(await page.locator(ROW(id, "EUR_USD")).getAttribute("data-moves"));
       await moves(page, id, "EUR_USD", n + 1);
@@ -188,7 +188,7 @@ describe("watchlists", () => {
   test("notices from the feed itself, and a failed price channel", async () => {
     const { page, bd, s } = await open(connections);
     const card = page.getByRole("article", { name: "Alpaca swing watchlist" });
-    await card.getByTestId("wl-feed").getByText("Live").waitFor();
+    await card.getByTestId("wl-feed").getByText("Streaming").waitFor();
     // More symbols than Alpaca's stream allows (30): the broker says so about the whole feed.
     const many = Array.from({ length: 31 }, (_, i) => `SYM${i}`);
     await bd.api("watchlist_set", { id: s.alpaca.id, instruments: many });

@@ -106,9 +106,10 @@ pub enum Command {
     /// The paper account: reset.
     #[command(subcommand)]
     Paper(PaperCommand),
-    /// Switch an account between paper and live trading. Live needs a fresh two-factor
-    /// step-up (--totp) and the account's credentials accepted by its broker in the last
-    /// 24 hours (`account verify`). Paper is always allowed.
+    /// Switch an account between paper and live trading. Live needs two-factor
+    /// authentication turned on, a fresh step-up (--totp), an active account, and its
+    /// credentials accepted by its broker in the last 5 minutes (checked now when older).
+    /// Paper is always allowed; it leaves open live orders at the broker (`order cancel`).
     Mode {
         /// Account id, unique id prefix (4+ characters) or name.
         id: String,
@@ -248,7 +249,7 @@ pub enum PaperCommand {
         /// The new starting balance.
         #[arg(long, value_name = "AMOUNT")]
         balance: Option<String>,
-        /// Do not ask for confirmation.
+        /// Confirm the reset (required with --json or without a terminal; a terminal asks).
         #[arg(long)]
         yes: bool,
     },

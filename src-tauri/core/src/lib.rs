@@ -20,6 +20,7 @@ pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod stream;
+pub mod text;
 pub mod trading;
 pub mod twofa;
 pub mod vault;

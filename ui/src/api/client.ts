@@ -8,6 +8,8 @@ import type { AccountInput } from "../bindings/AccountInput";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditFilter } from "../bindings/AuditFilter";
 import type { Commands, Events } from "../bindings/contract";
+import type { OrderDraft } from "../bindings/OrderDraft";
+import type { OrderSide } from "../bindings/OrderSide";
 import type { TradingMode } from "../bindings/TradingMode";
 import { type BrokerdeskError, Code, SESSION_CODES, toBrokerdeskError } from "./errors";
 import { transport } from "./transport";
@@ -167,6 +169,22 @@ export const pricesSnapshot = (id: string) => call("prices_snapshot", { id });
 /** Moves an account between paper and live (live needs 2FA, a fresh code and a recent broker check). */
 export const accountSetMode = (id: string, mode: TradingMode) => call("account_set_mode", { id, mode });
 
+/** Places an order (the core validates it and stores its intent before anything is sent). */
+export const orderPlace = (accountId: string, draft: OrderDraft) => call("order_place", { accountId, draft });
+export const orderCancel = (accountId: string, orderId: string) => call("order_cancel", { accountId, orderId });
+/** Cancels every open live order of an account (offered when it switches back to paper). */
+export const ordersCancelLive = (accountId: string) => call("orders_cancel_live", { accountId });
+export const ordersList = (accountId: string, open: boolean | null = null) => call("orders_list", { accountId, open });
+export const orderShow = (accountId: string, orderId: string) => call("order_show", { accountId, orderId });
+export const orderEstimate = (accountId: string, symbol: string, side: OrderSide, quantity: string, price: string | null) =>
+  call("order_estimate", { accountId, symbol, side, quantity, price });
+export const accountMoney = (accountId: string) => call("account_money", { accountId });
+export const positionClose = (accountId: string, symbol: string) => call("position_close", { accountId, symbol });
+export const paperReset = (accountId: string, balance: string | null) => call("paper_reset", { accountId, balance });
+export const ordersReview = () => call("orders_review");
+/** Resolves an order in Needs review: placed at the broker (its order id) or not placed (`null`). */
+export const orderReviewResolve = (orderId: string, placedBrokerId: string | null) => call("order_review_resolve", { orderId, placedBrokerId });
+
 /** Subscribes to one event of the contract. Returns a function that unsubscribes. */
 export function on<E extends keyof Events>(event: E, callback: (payload: Events[E]) => void): () => void {
   return transport().listen(event, (payload) => callback(payload as Events[E]));
@@ -188,3 +206,9 @@ export const onConnectionStats = (cb: (p: Events["connection-stats"]) => void) =
 export const onPriceUpdate = (cb: (p: Events["price-update"]) => void) => on("price-update", cb);
 /** `price-notice`: a broker's notice about an instrument. */
 export const onPriceNotice = (cb: (p: Events["price-notice"]) => void) => on("price-notice", cb);
+/** `order-update`: an order changed (placed, filled, cancelled, looked up, resolved). */
+export const onOrderUpdate = (cb: (p: Events["order-update"]) => void) => on("order-update", cb);
+/** `orders-changed`: orders changed elsewhere (another process, a paper reset). */
+export const onOrdersChanged = (cb: (p: Events["orders-changed"]) => void) => on("orders-changed", cb);
+/** `account-money`: an account's money and positions now. */
+export const onAccountMoney = (cb: (p: Events["account-money"]) => void) => on("account-money", cb);

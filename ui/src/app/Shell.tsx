@@ -4,6 +4,7 @@ import { AccountsPage } from "../features/accounts/AccountsPage";
 import { ActivityPage } from "../features/activity/ActivityPage";
 import { DashboardPage } from "../features/dashboard/DashboardPage";
 import { SecurityPage } from "../features/security/SecurityPage";
+import { TradePage } from "../features/trading/TradePage";
 import { SettingsPage } from "../features/settings/SettingsPage";
 import { useRoute } from "../state/router";
 import type { Route } from "../state/router";
@@ -24,6 +25,8 @@ function PageFor({ route }: { route: Route }) {
       return <AccountEditorPage key="new" />;
     case "account-edit":
       return <AccountEditorPage key={route.id} id={route.id} />;
+    case "trade":
+      return <TradePage key={route.id ?? ""} id={route.id} symbol={route.symbol} />;
     case "security":
       return <SecurityPage />;
     case "activity":
@@ -69,8 +72,9 @@ export function Shell() {
               </Banner>
             </div>
           ) : null}
-          {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. */}
-          <PageFor key={`${status.keyGeneration}-${epoch}`} route={route} />
+          {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. A key
+              rotation made here (a purge, "Rotate data key") keeps the page and its result dialog. */}
+          <PageFor key={epoch} route={route} />
         </main>
       </div>
     </StepUpProvider>

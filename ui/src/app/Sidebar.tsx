@@ -13,9 +13,11 @@ import { useTwoFactor } from "../features/security/StepUpProvider";
 import { useNow } from "../state/useNow";
 import { minutesLeft, msUntil } from "../lib/twofa";
 import { Brand } from "../features/vault/AuthLayout";
+import { ReviewBadge } from "../features/trading/ReviewPanel";
 
 const NAV: { route: Route; label: string; icon: IconName; matches: Route["page"][] }[] = [
   { route: { page: "dashboard" }, label: "Dashboard", icon: "dashboard", matches: ["dashboard"] },
+  { route: { page: "trade" }, label: "Trade", icon: "trade", matches: ["trade"] },
   { route: { page: "accounts" }, label: "Accounts", icon: "accounts", matches: ["accounts", "account-new", "account-edit"] },
   { route: { page: "security" }, label: "Security", icon: "security", matches: ["security"] },
   { route: { page: "activity" }, label: "Activity", icon: "activity", matches: ["activity"] },
@@ -58,6 +60,7 @@ export function Sidebar({ route, status }: { route: Route; status: VaultStatus }
                 <a href={routeHref(item.route)} className={`nav-link${active ? " is-active" : ""}`} aria-current={active ? "page" : undefined}>
                   <Icon name={item.icon} />
                   <span>{item.label}</span>
+                  {item.route.page === "trade" ? <ReviewBadge /> : null}
                 </a>
               </li>
             );

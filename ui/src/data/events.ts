@@ -8,9 +8,13 @@
  * - `twofa-status` → the two-factor state (changes from the CLI, a lockout, the window closing)
  * - `settings-changed` → the settings
  * - `accounts-changed` → those accounts and the list (all of them when `accountIds` is empty),
- *   and the connections (an account added or removed starts or stops some)
+ *   their money (paper engine or broker, by mode), and the connections (an account added or
+ *   removed starts or stops some)
  * - `connection-event` → the channel's state, history and quality, at once
  * - `connection-stats` → every running channel's live facts, once a second
+ * - `order-update` → that order, its account's orders and money, and Needs review
+ * - `orders-changed` → those accounts' orders and money (another process, a reset)
+ * - `account-money` → that account's money and positions (carries the new value)
  * - anything that writes the audit log → the Activity queries
  *
  * Prices (`price-update`, `price-notice`) go to the price store (`priceStore.ts`), not here:
@@ -87,14 +91,37 @@ export function connectCacheToEvents(qc: QueryClient): () => void {
       auditChanged();
     }),
     api.onAccountsChanged(({ accountIds }) => {
-      if (accountIds.length === 0) void qc.invalidateQueries({ queryKey: keys.accounts });
-      else {
+      // An account's money comes from the paper engine or the broker by its mode: read again.
+      if (accountIds.length === 0) {
+        void qc.invalidateQueries({ queryKey: keys.accounts });
+        void qc.invalidateQueries({ queryKey: keys.trading });
+      } else {
         void qc.invalidateQueries({ queryKey: keys.accountList });
-        for (const id of accountIds) void qc.invalidateQueries({ queryKey: keys.account(id) });
+        for (const id of accountIds) {
+          void qc.invalidateQueries({ queryKey: keys.account(id) });
+          void qc.invalidateQueries({ queryKey: keys.money(id) });
+        }
       }
       snapshot.request();
       auditChanged();
     }),
+    api.onOrderUpdate((order) => {
+      void qc.invalidateQueries({ queryKey: keys.orders(order.accountId) });
+      void qc.invalidateQueries({ queryKey: keys.order(order.accountId, order.id) });
+      void qc.invalidateQueries({ queryKey: keys.money(order.accountId) });
+      void qc.invalidateQueries({ queryKey: keys.review });
+    }),
+    api.onOrdersChanged(({ accountIds }) => {
+      if (accountIds.length === 0) void qc.invalidateQueries({ queryKey: keys.trading });
+      else {
+        for (const id of accountIds) {
+          void qc.invalidateQueries({ queryKey: keys.orders(id) });
+          void qc.invalidateQueries({ queryKey: keys.money(id) });
+        }
+        void qc.invalidateQueries({ queryKey: keys.review });
+      }
+    }),
+    api.onAccountMoney((money) => qc.setQueryData(keys.money(money.accountId), money)),
     api.onConnectionEvent((event) => foldConnections((accounts) => foldEvent(accounts, event))),
     api.onConnectionStats((stats) => foldConnections((accounts) => foldStats(accounts, stats))),
   ];

@@ -19,7 +19,13 @@ export const keys = {
   audit: ["audit"] as const,
   auditList: (filter: AuditFilter) => ["audit", "list", filter] as const,
   auditChain: ["audit", "chain"] as const,
+  /** Every trading query: orders, money and the Needs review list. */
+  trading: ["trading"] as const,
+  orders: (accountId: string) => ["trading", "orders", accountId] as const,
+  order: (accountId: string, orderId: string) => ["trading", "order", accountId, orderId] as const,
+  money: (accountId: string) => ["trading", "money", accountId] as const,
+  review: ["trading", "review"] as const,
 };
 
 /** What belongs to the open profile, forgotten when the vault locks (re-read at the next unlock). */
-export const PROFILE_KEYS: readonly (readonly string[])[] = [keys.accounts, keys.connections, keys.audit, keys.twofa];
+export const PROFILE_KEYS: readonly (readonly string[])[] = [keys.accounts, keys.connections, keys.audit, keys.twofa, keys.trading];

@@ -115,3 +115,27 @@ export function useAuditList(filter: AuditFilter, enabled: boolean) {
 export function useAuditChain() {
   return useQuery({ queryKey: keys.auditChain, queryFn: api.auditVerify });
 }
+
+/** An account's orders, newest first (`open`: only those still working). */
+export function useOrders(accountId: string) {
+  return useQuery({ queryKey: keys.orders(accountId), queryFn: () => api.ordersList(accountId, null), placeholderData: keepPreviousData });
+}
+
+/** One order with its history and fills. */
+export function useOrderDetail(accountId: string, orderId: string | null) {
+  return useQuery({
+    queryKey: keys.order(accountId, orderId ?? ""),
+    queryFn: () => api.orderShow(accountId, orderId ?? ""),
+    enabled: orderId !== null,
+  });
+}
+
+/** An account's balance, equity, P&L and positions (kept current by `account-money`). */
+export function useMoney(accountId: string) {
+  return useQuery({ queryKey: keys.money(accountId), queryFn: () => api.accountMoney(accountId), placeholderData: keepPreviousData, retry: false });
+}
+
+/** Orders in Needs review, across accounts. */
+export function useReview() {
+  return useQuery({ queryKey: keys.review, queryFn: api.ordersReview });
+}

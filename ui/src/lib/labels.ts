@@ -1,6 +1,7 @@
 import type { AccountStatus } from "../bindings/AccountStatus";
 import type { BrokerKind } from "../bindings/BrokerKind";
 import type { Environment } from "../bindings/Environment";
+import type { ModeLabel } from "../bindings/ModeLabel";
 import type { NotificationSettings } from "../bindings/NotificationSettings";
 import type { Timeframe } from "../bindings/Timeframe";
 import type { TradingMode } from "../bindings/TradingMode";
@@ -17,6 +18,19 @@ export const STATUS_LABELS: Record<AccountStatus, string> = {
 };
 
 export const MODE_LABELS: Record<TradingMode, string> = { paper: "Paper", live: "Live" };
+
+/** The three trading styles (core's `ModeLabel`): never "Live" alone. */
+export const MODE_LABEL_TEXT: Record<ModeLabel, string> = {
+  paper: "PAPER",
+  broker_practice: "BROKER PRACTICE",
+  real_money: "LIVE — REAL MONEY",
+};
+
+/** The label of an account's mode on its environment (core's `ModeLabel::of`). */
+export function modeLabelOf(mode: TradingMode, environment: Environment): ModeLabel {
+  if (mode === "paper") return "paper";
+  return environment === "live" ? "real_money" : "broker_practice";
+}
 
 export const ENVIRONMENT_LABELS: Record<Environment, string> = { practice: "Practice", live: "Live" };
 

@@ -17,16 +17,18 @@ describe("passwordStrength", () => {
 });
 
 describe("summarizeAccounts", () => {
-  const a = (broker: Account["broker"], mode: Account["mode"], status: Account["status"]) => ({ broker, mode, status }) as Account;
+  const a = (broker: Account["broker"], mode: Account["mode"], status: Account["status"], environment: Account["environment"] = "practice") =>
+    ({ broker, mode, status, environment }) as Account;
   it("counts by broker (catalog order, only brokers in use), by mode and by status", () => {
-    const s = summarizeAccounts([a("alpaca", "paper", "active"), a("oanda", "live", "suspended"), a("oanda", "paper", "active")]);
-    expect(s.total).toBe(3);
+    const s = summarizeAccounts([a("alpaca", "paper", "active"), a("oanda", "live", "suspended"), a("oanda", "paper", "active"), a("tradier", "live", "active", "live")]);
+    expect(s.total).toBe(4);
     expect(s.byBroker).toEqual([
       { broker: "oanda", count: 2 },
       { broker: "alpaca", count: 1 },
+      { broker: "tradier", count: 1 },
     ]);
-    expect(s.byMode).toEqual({ paper: 2, live: 1 });
-    expect(s.byStatus).toEqual({ active: 2, suspended: 1, in_drawdown: 0, terminated: 0 });
+    expect(s.byMode).toEqual({ paper: 2, broker_practice: 1, real_money: 1 });
+    expect(s.byStatus).toEqual({ active: 3, suspended: 1, in_drawdown: 0, terminated: 0 });
   });
 });
 

@@ -5,6 +5,7 @@ export type Route =
   | { page: "accounts" }
   | { page: "account-new" }
   | { page: "account-edit"; id: string }
+  | { page: "trade"; id?: string; symbol?: string }
   | { page: "security" }
   | { page: "activity" }
   | { page: "settings" };
@@ -20,6 +21,8 @@ export function parseHash(hash: string): Route {
       if (second === "new") return { page: "account-new" };
       if (second) return { page: "account-edit", id: second };
       return { page: "accounts" };
+    case "trade":
+      return { page: "trade", ...(second ? { id: second } : {}), ...(parts[2] ? { symbol: parts[2] } : {}) };
     case "security":
     case "activity":
     case "settings":
@@ -37,6 +40,8 @@ export function routeHref(route: Route): string {
       return "#/accounts/new";
     case "account-edit":
       return `#/accounts/${encodeURIComponent(route.id)}`;
+    case "trade":
+      return `#/trade${route.id ? `/${encodeURIComponent(route.id)}` : ""}${route.id && route.symbol ? `/${encodeURIComponent(route.symbol)}` : ""}`;
     default:
       return `#/${route.page}`;
   }

@@ -3,6 +3,7 @@
 //! order waits for a fresh quote from the account's stream; a live order whose answer never
 //! came is looked up by its client order id before the command returns.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -259,6 +260,14 @@ pub async fn paper(bd: &Arc<Brokerdesk>, ctx: &mut Ctx, cmd: PaperCommand) -> Re
                         .map_err(|m| error(Code::Validation, format!("--balance: {m}")))
                 })
                 .transpose()?;
+            // Losing a paper history is not undoable: a script must say --yes; a person at a
+            // terminal is asked.
+            if !yes && (ctx.json || !std::io::stdin().is_terminal()) {
+                return Err(error(
+                    Code::Usage,
+                    "a paper reset drops every paper order and position: pass --yes to confirm",
+                ));
+            }
             ctx.confirm(yes, "Reset the paper account (cancel its paper orders, close its positions, restore the balance)?")?;
             let m = with_runtime(
                 bd,

@@ -10,3 +10,4 @@ mod common;
 mod cli;
 mod security;
 mod stream;
+mod trading;

@@ -1,6 +1,7 @@
 //! What each broker needs: environments and their default endpoints, credential fields, and
 //! the account-id field. The UI builds its forms from this, so nothing is duplicated in
-//! TypeScript. Hosts follow the brokers' documentation (see shared/PROTOCOLS.md).
+//! TypeScript. Hosts follow the brokers' documentation (see each connector's
+//! `brokers/<broker>/PROTOCOL.md`).
 
 use serde::Serialize;
 use ts_rs::TS;

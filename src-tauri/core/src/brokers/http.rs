@@ -1,7 +1,7 @@
 //! The REST plumbing shared by every connector, in one place so that a new connector gets
 //! it whole: pooled clients (see [`ClientPool`]) and timeouts; base URL validation and URL
-//! building ([`base_url`], [`url`]); credentials read from the config ([`credential`]) and
-//! sensitive headers; the mapping from HTTP answers to [`BrokerError`] (status classes,
+//! building ([`base_url`], [`url`]); the config's broker checked ([`expect_broker`]) and its
+//! credentials read ([`credential`]); sensitive headers; the mapping from HTTP answers to [`BrokerError`] (status classes,
 //! `Retry-After`, the brokers' `X-Ratelimit-*` headers in [`RateMeter`], transport failures);
 //! the fallback for an error body that is not the broker's error shape
 //! ([`fallback_message`], [`no_error_body`]); bounded body reading ([`body_text`]) and JSON
@@ -16,7 +16,8 @@ use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Client, Response, StatusCode};
 use url::Url;
 
-use super::BrokerError;
+use super::{BrokerError, ConnectorConfig};
+use crate::accounts::model::BrokerKind;
 use crate::secret::Secret;
 
 /// The User-Agent every connector sends (Tastytrade refuses requests without one).
@@ -106,6 +107,20 @@ pub fn url<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Url {
         path.pop_if_empty().extend(segments);
     }
     url
+}
+
+/// Refuses a config made for another broker's account: `name` is the connector's name as
+/// users know it (`"OANDA"`).
+pub fn expect_broker(
+    cfg: &ConnectorConfig,
+    kind: BrokerKind,
+    name: &str,
+) -> Result<(), BrokerError> {
+    if cfg.broker == kind {
+        return Ok(());
+    }
+    let msg = format!("a {} account cannot use the {name} connector", cfg.broker);
+    Err(BrokerError::Config(msg))
 }
 
 /// A credential from the config, trimmed: pasted keys and tokens often carry a trailing

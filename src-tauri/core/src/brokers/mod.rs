@@ -213,7 +213,7 @@ crate::accounts::model::string_enum!(
 /// Normalised order status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
+#[ts(export, rename = "BrokerOrderStatus")]
 pub enum OrderStatus {
     Pending,
     Open,

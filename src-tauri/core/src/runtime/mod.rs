@@ -34,7 +34,7 @@ use self::autolock::{AutoLock, CoreLock};
 use self::connections::Connections;
 pub use self::events::{AccountsChanged, ChannelStats, Notice, RuntimeEvent, UiEvent};
 use self::prices::Prices;
-pub use self::trading::{AccountMoney, OrderEstimate, PositionRow};
+pub use self::trading::{AccountMoney, OrderEstimate, PositionRow, TradingSummary};
 use crate::api::{Brokerdesk, DomainEvent};
 use crate::connection::manager::{
     AccountConnections, ConnectionManager, ManagerError, ManagerOptions, WorstState,
@@ -147,15 +147,13 @@ impl Runtime {
             )),
             tokio::spawn({
                 let out = rt.out.clone();
+                let core = rt.core.clone();
                 orders::work(
                     rt.core.clone(),
                     rt.conns.manager.clone(),
                     rt.orders_nudge.clone(),
                     rt.lookup_after.clone(),
-                    move |o| {
-                        let _ =
-                            out.send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
-                    },
+                    move |o| trading::tell_orders(&core, &out, std::slice::from_ref(o)),
                     rt.cancel.clone(),
                 )
             }),

@@ -1,7 +1,9 @@
 //! The live order worker: at start it recovers what a crash left behind ([`oms::recover`]:
 //! never-sent orders sent or cancelled, sent ones looked up), then it looks up every
-//! `unknown` order when its lookup is due, whoever sent it (this process or the CLI). Order
-//! changes made elsewhere arrive through the change watcher's [`OrdersChanged`] nudge.
+//! `unknown` order when its lookup is due, whoever sent it (this process or the CLI), and
+//! every second it reads the working live orders back from their brokers (a limit filled or
+//! an order cancelled at the broker shows within a second or two). Order changes made
+//! elsewhere arrive through the change watcher's [`OrdersChanged`] nudge.
 //!
 //! Every state change goes through the store's compare-and-set, so this worker and a CLI
 //! command working on the same order never both move it.
@@ -70,6 +72,7 @@ pub(super) async fn work(
         }
         Err(e) => tracing::warn!(error = %e, "could not recover the orders"),
     }
+    let mut last_poll = tokio::time::Instant::now();
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -78,6 +81,10 @@ pub(super) async fn work(
         }
         if !core.is_unlocked() {
             continue;
+        }
+        if last_poll.elapsed() >= oms::POLL_EVERY {
+            last_poll = tokio::time::Instant::now();
+            poll_working(&core, &manager, &on_change, &cancel).await;
         }
         let due = match oms::due_lookups(&store, Utc::now()).await {
             Ok(d) => d,
@@ -97,6 +104,36 @@ pub(super) async fn work(
                 Ok(o) => on_change(&o),
                 Err(e) => tracing::warn!(error = %e, "an order lookup failed"),
             }
+        }
+    }
+}
+
+/// Reads every working live order back from its broker once (see [`oms::refresh`]).
+async fn poll_working(
+    core: &Arc<Brokerdesk>,
+    manager: &Arc<ConnectionManager>,
+    on_change: &(impl Fn(&Order) + Send + Sync),
+    cancel: &CancellationToken,
+) {
+    let store = core.store();
+    let working = match oms::working_live(&store).await {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not read the working orders");
+            return;
+        }
+    };
+    for order in working {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let Some(broker) = connector_for(core, manager, &order.account_id).await else {
+            continue;
+        };
+        match oms::refresh(&store, &broker, order).await {
+            Ok((o, true)) => on_change(&o),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not record a working order's state"),
         }
     }
 }

@@ -34,7 +34,7 @@ use crate::connection::ConnState;
 use crate::error::{ApiError, Code, ErrorCode};
 use crate::paper::{self, FeedStatus, Quote, SimMarket};
 use crate::stream::Tick;
-use crate::trading::model::{Order, OrderDetail, OrderKind, OrderStatus, Origin};
+use crate::trading::model::{ModeLabel, Order, OrderDetail, OrderKind, OrderStatus, Origin};
 use crate::trading::paper_desk::PaperDesk;
 use crate::trading::{oms, store, OrderContext, OrderDraft, OrderIntent, TimeInForce};
 
@@ -43,6 +43,8 @@ pub const QUOTE_WAIT: Duration = Duration::from_secs(5);
 
 /// How often the money of an account with positions is published at most.
 const MONEY_EVERY: Duration = Duration::from_millis(500);
+/// How often a paper desk's pump looks for a new feed of its account (after a re-sync).
+const FEED_CHECK: Duration = Duration::from_millis(250);
 
 /// One open position, paper or live, as the window and the CLI show it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -299,22 +301,15 @@ impl Runtime {
         if entry.pump.as_ref().is_some_and(|(_, t)| !t.is_finished()) {
             return;
         }
-        let Some(feed) = self.manager().feed(&account.id) else {
-            return;
-        };
         let stop = self.cancel.child_token();
         let rt = self.clone();
         let account_id = account.id.clone();
-        let task = tokio::spawn(pump(rt, account_id, feed, desk, stop.clone()));
+        let task = tokio::spawn(pump(rt, account_id, desk, stop.clone()));
         entry.pump = Some((stop, task));
     }
 
     fn tell_orders(&self, orders: &[Order]) {
-        for o in orders {
-            let _ = self
-                .out
-                .send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
-        }
+        tell_orders(&self.core, &self.out, orders);
     }
 
     /// Places an order (see the module docs). Returns it as it stands after the attempt: a
@@ -329,6 +324,9 @@ impl Runtime {
         let mode = Self::mode_of(&account);
         let intent =
             OrderIntent::new(&draft, &OrderContext::default()).map_err(ApiError::invalid)?;
+        if mode == TradingMode::Live {
+            bracket_supported(&account, &intent)?;
+        }
         let now = Utc::now();
         let order = Order {
             id: uuid::Uuid::new_v4().to_string(),
@@ -419,6 +417,19 @@ impl Runtime {
                         .await
                         .map_err(api)?;
                     self.tell_orders(&changed);
+                    // Usually filled by now; if that quote could not fill it (it was not
+                    // usable for the engine), the account's pump fills it on the next one.
+                    // Wait for that, so a caller (the CLI) sees the fill before it exits.
+                    self.ensure_pump(account).await;
+                    let deadline = tokio::time::Instant::now() + QUOTE_WAIT;
+                    loop {
+                        let o = self.reread(&order.id).await?;
+                        let waiting = matches!(o.status, OrderStatus::Pending | OrderStatus::Open);
+                        if !waiting || tokio::time::Instant::now() >= deadline {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
                 }
                 Err(e) => {
                     let changed = desk
@@ -771,6 +782,24 @@ impl Runtime {
             .map_err(api)
     }
 
+    /// What the window title and the tray show about trading: the accounts whose orders
+    /// reach a broker, by label, and how many orders need review. Empty while locked.
+    pub async fn trading_summary(&self) -> TradingSummary {
+        let mut summary = TradingSummary::default();
+        let Ok(accounts) = self.core.accounts_list().await else {
+            return summary;
+        };
+        for a in accounts {
+            match ModeLabel::of(a.mode, a.environment) {
+                ModeLabel::Paper => {}
+                ModeLabel::BrokerPractice => summary.broker_practice.push(a.name),
+                ModeLabel::RealMoney => summary.real_money.push(a.name),
+            }
+        }
+        summary.needs_review = self.review_list().await.map(|v| v.len()).unwrap_or(0);
+        summary
+    }
+
     /// Resolves an order in Needs review: it was placed (the broker's order id, adopted and
     /// followed from now on), or it was not (cancelled here; nothing is sent).
     pub async fn review_resolve(
@@ -875,7 +904,13 @@ impl Runtime {
         let desks = self.trading.desks.lock().await;
         for (id, d) in desks.iter() {
             match PaperDesk::load(&self.core.store(), id).await {
-                Ok(fresh) => *d.desk.lock().await = fresh,
+                Ok(mut fresh) => {
+                    let mut desk = d.desk.lock().await;
+                    // The latest quotes are the feed's, not the database's: keep them, so
+                    // positions stay marked until the next tick.
+                    fresh.keep_quotes_of(&mut desk);
+                    *desk = fresh;
+                }
                 Err(e) => {
                     tracing::warn!(account = %id, code = %e.code(), "could not reload a paper desk")
                 }
@@ -942,22 +977,48 @@ fn money_of_paper(account_id: &str, s: paper::AccountSummary, now: DateTime<Utc>
 async fn pump(
     rt: Arc<Runtime>,
     account_id: String,
-    feed: Arc<crate::stream::feed::Feed>,
     desk: Arc<Mutex<PaperDesk>>,
     stop: CancellationToken,
 ) {
-    let tap = feed.tap(4096);
     let mut ticks = Vec::with_capacity(256);
     let mut last_money = tokio::time::Instant::now() - MONEY_EVERY;
     let store_ = rt.core.store();
+    // The account's feed is replaced when its connection is re-synced (an edit, a mode
+    // switch), and is absent while it is not connected: follow whichever is current.
+    let mut current: Option<(
+        Arc<crate::stream::feed::Feed>,
+        Arc<crate::stream::book::Tap>,
+    )> = None;
+    let mut check = tokio::time::interval(FEED_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let latest = rt.manager().feed(&account_id);
+        let same = match (&current, &latest) {
+            (Some((f, _)), Some(l)) => Arc::ptr_eq(f, l),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            current = latest.map(|f| {
+                let tap = f.tap(4096);
+                (f, tap)
+            });
+        }
         ticks.clear();
+        let Some((_, tap)) = current.as_ref() else {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = check.tick() => continue,
+            }
+        };
         let more = tokio::select! {
             () = stop.cancelled() => break,
+            _ = check.tick() => continue,
             more = tap.recv(&mut ticks) => more,
         };
         if !more {
-            break;
+            current = None;
+            continue;
         }
         let fresh = matches!(
             rt.manager().state(&account_id, Channel::Price),
@@ -984,5 +1045,195 @@ async fn pump(
             let money = money_of_paper(&account_id, d.summary(Utc::now()), Utc::now());
             rt.ui(UiEvent::AccountMoney(Box::new(money)));
         }
+    }
+}
+
+/// Tells the window about changed orders, and the desktop about the ones a trader must hear
+/// of: fills, rejections and orders that need review (fills only when the account's
+/// "order filled" notification is on; the others always).
+pub(super) fn tell_orders(
+    core: &Arc<crate::api::Brokerdesk>,
+    out: &tokio::sync::broadcast::Sender<RuntimeEvent>,
+    orders: &[Order],
+) {
+    for o in orders {
+        let _ = out.send(RuntimeEvent::Ui(UiEvent::OrderUpdate(Box::new(o.clone()))));
+    }
+    let worth: Vec<Order> = orders
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.status,
+                OrderStatus::Filled | OrderStatus::Rejected | OrderStatus::NeedsReview
+            )
+        })
+        .cloned()
+        .collect();
+    if worth.is_empty() {
+        return;
+    }
+    let core = core.clone();
+    let out = out.clone();
+    tokio::spawn(async move {
+        for o in worth {
+            let Ok(account) = core.account_get(&o.account_id).await else {
+                continue;
+            };
+            if let Some(notice) = order_notice(&o, &account) {
+                let _ = out.send(RuntimeEvent::Notify(notice));
+            }
+        }
+    });
+}
+
+/// The notification for an order's new state, if it deserves one.
+pub fn order_notice(o: &Order, account: &Account) -> Option<super::events::Notice> {
+    let mode = match o.mode {
+        TradingMode::Paper => "paper",
+        TradingMode::Live => "live",
+    };
+    let what = format!(
+        "{} {} {}",
+        o.side.as_str(),
+        o.quantity.normalize(),
+        o.symbol
+    );
+    let (title, body) = match o.status {
+        OrderStatus::Filled if account.notifications.order_filled => {
+            let at = o
+                .avg_fill_price
+                .map(|p| format!(" at {}", p.normalize()))
+                .unwrap_or_default();
+            (
+                format!("Filled · {}", account.name),
+                format!("{what}{at} ({mode})"),
+            )
+        }
+        OrderStatus::Rejected => (
+            format!("Order rejected · {}", account.name),
+            format!(
+                "{what}: {}",
+                crate::text::cap(o.reason.as_deref().unwrap_or("no reason given"), 200)
+            ),
+        ),
+        OrderStatus::NeedsReview => (
+            format!("Order needs review · {}", account.name),
+            format!("{what}: Brokerdesk could not tell whether the broker has it. Open Trade → Needs review."),
+        ),
+        _ => return None,
+    };
+    Some(super::events::Notice::new(title, body))
+}
+
+/// See [`Runtime::trading_summary`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TradingSummary {
+    /// Accounts in live mode on a live environment.
+    pub real_money: Vec<String>,
+    /// Accounts in live mode on a broker's practice environment.
+    pub broker_practice: Vec<String>,
+    pub needs_review: usize,
+}
+
+impl TradingSummary {
+    /// The window title: "Brokerdesk", or with the most serious mode any account is in.
+    pub fn window_title(&self) -> String {
+        if !self.real_money.is_empty() {
+            format!(
+                "Brokerdesk — {} ({})",
+                ModeLabel::RealMoney.text(),
+                self.real_money.join(", ")
+            )
+        } else if !self.broker_practice.is_empty() {
+            format!("Brokerdesk — {}", ModeLabel::BrokerPractice.text())
+        } else {
+            "Brokerdesk".to_string()
+        }
+    }
+
+    /// The tray's lines about trading (shown above the accounts).
+    pub fn tray_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.real_money.is_empty() {
+            lines.push(format!(
+                "{}: {}",
+                ModeLabel::RealMoney.text(),
+                self.real_money.join(", ")
+            ));
+        }
+        if !self.broker_practice.is_empty() {
+            lines.push(format!(
+                "{}: {}",
+                ModeLabel::BrokerPractice.text(),
+                self.broker_practice.join(", ")
+            ));
+        }
+        if self.needs_review > 0 {
+            lines.push(match self.needs_review {
+                1 => "1 order needs review".to_string(),
+                n => format!("{n} orders need review"),
+            });
+        }
+        lines
+    }
+}
+
+/// Refuses a stop-loss or take-profit on a live order for a broker whose connector does not
+/// attach them to the order (sending the entry without its protection would be worse than
+/// refusing it). Alpaca (bracket / OTO / OCO classes) and OANDA (`stopLossOnFill` /
+/// `takeProfitOnFill`) attach them; the paper engine supports them for every account.
+fn bracket_supported(account: &Account, intent: &OrderIntent) -> Result<(), ApiError> {
+    if matches!(account.broker, BrokerKind::Alpaca | BrokerKind::Oanda) {
+        return Ok(());
+    }
+    let broker = account.broker.as_str();
+    let mut errs = Vec::new();
+    for (field, present, what) in [
+        ("stopLoss", intent.stop_loss().is_some(), "a stop-loss"),
+        (
+            "takeProfit",
+            intent.take_profit().is_some(),
+            "a take-profit",
+        ),
+    ] {
+        if present {
+            errs.push(crate::error::FieldError::new(
+                field,
+                crate::error::FieldCode::NotAllowed,
+                format!(
+                    "Brokerdesk cannot attach {what} to a live {broker} order yet: place it as a separate order after the fill."
+                ),
+            ));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(errs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_and_the_tray_name_the_most_serious_mode() {
+        let mut s = TradingSummary::default();
+        assert_eq!(s.window_title(), "Brokerdesk");
+        assert!(s.tray_lines().is_empty());
+        s.broker_practice.push("Practice".into());
+        assert_eq!(s.window_title(), "Brokerdesk — BROKER PRACTICE");
+        s.real_money.push("Main".into());
+        s.needs_review = 2;
+        assert_eq!(s.window_title(), "Brokerdesk — LIVE — REAL MONEY (Main)");
+        assert_eq!(
+            s.tray_lines(),
+            vec![
+                "LIVE — REAL MONEY: Main".to_string(),
+                "BROKER PRACTICE: Practice".to_string(),
+                "2 orders need review".to_string()
+            ]
+        );
     }
 }

@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::accounts::model::{string_enum, TradingMode};
+use crate::accounts::model::{string_enum, Environment, TradingMode};
 
 pub use super::intent::TimeInForce;
 pub use crate::brokers::{OrderSide as Side, OrderType as OrderKind};
@@ -43,6 +43,34 @@ string_enum!(
         NeedsReview => "needs_review",
     }
 );
+
+string_enum!(
+    /// What an account's orders really do, in the three styles shown wherever the mode
+    /// matters (account header and list, order ticket, window title, tray): `paper`
+    /// (simulated in Brokerdesk), `broker_practice` (live mode on a broker's practice
+    /// environment), `real_money` (live mode on a live environment).
+    ModeLabel { Paper => "paper", BrokerPractice => "broker_practice", RealMoney => "real_money" }
+);
+
+impl ModeLabel {
+    /// The label for an account's mode on its environment.
+    pub fn of(mode: TradingMode, environment: Environment) -> Self {
+        match (mode, environment) {
+            (TradingMode::Paper, _) => ModeLabel::Paper,
+            (TradingMode::Live, Environment::Practice) => ModeLabel::BrokerPractice,
+            (TradingMode::Live, Environment::Live) => ModeLabel::RealMoney,
+        }
+    }
+
+    /// The words shown (the UI's badge, the title, the tray, the CLI).
+    pub fn text(self) -> &'static str {
+        match self {
+            ModeLabel::Paper => "PAPER",
+            ModeLabel::BrokerPractice => "BROKER PRACTICE",
+            ModeLabel::RealMoney => "LIVE — REAL MONEY",
+        }
+    }
+}
 
 impl OrderStatus {
     /// Returns true once nothing more can happen to the order.

@@ -307,6 +307,64 @@ pub async fn look_up(
     }
 }
 
+/// Live orders the broker is working (open or partly filled, with the broker's id): the
+/// worker reads each back every [`POLL_EVERY`], so fills and cancels made at the broker
+/// reach the window within a second or two.
+pub async fn working_live(store: &Store) -> Result<Vec<Order>, OmsError> {
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut out = Vec::new();
+    for status in [OrderStatus::Open, OrderStatus::PartiallyFilled] {
+        out.extend(
+            store::with_status(&mut conn, status)
+                .await?
+                .into_iter()
+                .filter(|o| {
+                    o.mode == crate::accounts::model::TradingMode::Live
+                        && o.broker_order_id.is_some()
+                }),
+        );
+    }
+    Ok(out)
+}
+
+/// How often the worker reads working live orders back from their brokers.
+pub const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// Reads a working live order back from its broker and adopts what changed (a fill, a
+/// cancel made at the broker). Returns the order and whether it changed. A failed read
+/// changes nothing (the next poll tries again).
+pub async fn refresh(
+    store: &Store,
+    broker: &Arc<dyn Broker>,
+    order: Order,
+) -> Result<(Order, bool), OmsError> {
+    let Some(id) = order.broker_order_id.clone() else {
+        return Ok((order, false));
+    };
+    if !matches!(
+        order.status,
+        OrderStatus::Open | OrderStatus::PartiallyFilled
+    ) {
+        return Ok((order, false));
+    }
+    let state = match broker.get_order(&id).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(order = %order.id, error = %e, "could not read a working order back");
+            return Ok((order, false));
+        }
+    };
+    let next = adopt(&order, &state, Utc::now());
+    let same = next.status == order.status
+        && next.filled_qty == order.filled_qty
+        && next.avg_fill_price == order.avg_fill_price;
+    if same {
+        return Ok((order, false));
+    }
+    let (stored, done) = write_cas(store, &next, "read back from the broker").await?;
+    Ok((stored, done))
+}
+
 /// Orders whose lookup is due now, oldest first.
 pub async fn due_lookups(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, OmsError> {
     let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;

@@ -282,6 +282,15 @@ impl PaperDesk {
             .or_else(|| self.market.quote(pair, at).map(|q| q.mid()))
     }
 
+    /// Takes over the latest quotes of `old` (a reload from the store must not forget what
+    /// the feed said).
+    pub fn keep_quotes_of(&mut self, old: &mut PaperDesk) {
+        let quotes = std::mem::take(&mut old.quotes);
+        for (symbol, q) in quotes {
+            self.quotes.entry(symbol).or_insert(q);
+        }
+    }
+
     /// The account's money and positions now, marked to the latest quotes.
     pub fn summary(&self, now: DateTime<Utc>) -> AccountSummary {
         let marks = |s: &str| self.quotes.get(s).cloned();

@@ -6,6 +6,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+/// A recorded broker payload from `core/test_data/` (see its README), as a `&'static str`
+/// holding the file byte for byte.
+macro_rules! recorded {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/test_data/", $path))
+    };
+}
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -14,6 +14,7 @@ use brokerdesk_core::trading::OrderDraft;
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Code, Secret};
 use brokerdesk_sim::{oanda, Fault, Faults, SimServer};
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 async fn runtime() -> (tempfile::TempDir, Arc<Runtime>) {
@@ -149,6 +150,22 @@ async fn the_built_in_paper_broker_trades_its_simulated_market() {
         .find(|p| p.symbol == "EUR_USD")
         .unwrap();
     assert_eq!(p.quantity, dec!(10000));
+    // Marked to the streamed quote, with an unrealised P&L and a complete picture.
+    assert!(p.mark_price.is_some(), "{money:?}");
+    assert!(p.unrealized_pnl.is_some(), "{money:?}");
+    assert!(money.complete, "{money:?}");
+    assert_ne!(money.margin_used, Some(Decimal::ZERO), "{money:?}");
+    // Still marked after the change watcher reloaded the desk from the store (the order
+    // changed the database's order counter).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let money = rt.account_money(&acct.id).await.unwrap();
+    let p = money
+        .positions
+        .iter()
+        .find(|p| p.symbol == "EUR_USD")
+        .unwrap();
+    assert!(p.mark_price.is_some(), "after a reload: {money:?}");
+    assert!(money.complete, "after a reload: {money:?}");
 
     // Close the position; cancel the resting order (its bracket goes with it).
     let close = rt.position_close(&acct.id, "EUR_USD").await.unwrap();
@@ -315,5 +332,41 @@ async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
     let resolved = rt.review_resolve(&lost.id, None).await.unwrap();
     assert_eq!(resolved.status, OrderStatus::Cancelled);
     assert_eq!(sim_units(&sim).await, 1000);
+
+    // A resting limit, then cancelled at the broker behind Brokerdesk's back: the worker reads
+    // working orders back every second, so the change shows without anyone asking.
+    let resting = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resting.status, OrderStatus::Open, "{resting:?}");
+    let broker_id = resting.broker_order_id.clone().unwrap();
+    let r = reqwest::Client::new()
+        .put(format!(
+            "{}/v3/accounts/{}/orders/{broker_id}/cancel",
+            sim.url(),
+            oanda::DEMO_ACCOUNTS[0]
+        ))
+        .bearer_auth(oanda::DEMO_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let o = rt.order_show(&acct.id, &resting.id).await.unwrap().order;
+        if o.status == OrderStatus::Cancelled {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {:?}",
+            o.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     rt.shutdown().await;
 }

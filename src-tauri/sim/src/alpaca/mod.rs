@@ -1,11 +1,11 @@
 //! Alpaca simulator: the Trading API v2 (REST) and the Market Data v2 stream (WebSocket) on
-//! one server, speaking Alpaca's wire format (`PROTOCOLS.md` §2).
+//! one server, speaking Alpaca's wire format (`core/src/brokers/alpaca/PROTOCOL.md`).
 //!
-//! - `trading`: `/v2/account`, `/v2/orders` (+ `/v2/orders/{id}`, with or without hyphens,
+//! - `rest`: `/v2/account`, `/v2/orders` (+ `/v2/orders/{id}`, with or without hyphens,
 //!   and `/v2/orders:by_client_order_id`), `/v2/positions`. Every call needs the
 //!   `APCA-API-KEY-ID` and `APCA-API-SECRET-KEY` headers (else 401 `{"message":"unauthorized."}`)
 //!   and every answer carries `X-Ratelimit-Limit/Remaining/Reset`.
-//! - `stream`: `/v2/{iex|sip|test}`, JSON text frames, or msgpack binary frames (`msgpack`)
+//! - `stream`: `/v2/{iex|sip|test}`, JSON text frames, or msgpack binary frames (`stream::msgpack`)
 //!   when the upgrade asks for them as Alpaca's SDKs do.
 //! - `book` holds the account, orders and positions; `orders` their wire form; `market` the
 //!   evolving quotes.
@@ -19,10 +19,9 @@
 mod assets;
 mod book;
 mod market;
-mod msgpack;
 mod orders;
+mod rest;
 mod stream;
-mod trading;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -288,20 +287,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub fn router(state: SimState) -> Router {
     let order_gate = from_fn_with_state(state.faults().clone(), faults::order_gate);
     let trading = Router::new()
-        .route("/v2/account", get(trading::account))
+        .route("/v2/account", get(rest::account))
         .route(
             "/v2/orders",
-            get(trading::list_orders).post(trading::place_order.layer(order_gate)),
+            get(rest::list_orders).post(rest::place_order.layer(order_gate)),
         )
         .route(
             "/v2/orders:by_client_order_id",
-            get(trading::by_client_order_id),
+            get(rest::by_client_order_id),
         )
         .route(
             "/v2/orders/{id}",
-            get(trading::get_order).delete(trading::cancel_order),
+            get(rest::get_order).delete(rest::cancel_order),
         )
-        .route("/v2/positions", get(trading::positions))
+        .route("/v2/positions", get(rest::positions))
         .route("/v2/assets", get(assets::list))
         .route("/v2/assets/{symbol}", get(assets::one))
         .route_layer(from_fn_with_state(state.clone(), require_auth))

@@ -1,6 +1,6 @@
-//! Interactive Brokers Client Portal gateway simulator (`PROTOCOLS.md` §5), gateway mode:
-//! everything under `/v1/api`, plain HTTP on 127.0.0.1 (the real gateway serves a self-signed
-//! certificate on `localhost:5000`).
+//! Interactive Brokers Client Portal gateway simulator (`core/src/brokers/ibkr/PROTOCOL.md`),
+//! gateway mode: everything under `/v1/api`, plain HTTP on 127.0.0.1 (the real gateway
+//! serves a self-signed certificate on `localhost:5000`).
 //!
 //! The gateway holds two sessions, and so does the simulator ([`session::Gateway`]):
 //! - the **login** (SSO) session the user opens in a browser. Without it every call answers

@@ -1,5 +1,5 @@
 //! Tastytrade simulator: the Open API (REST, OAuth2) and the DXLink market-data WebSocket on
-//! one server, speaking Tastytrade's wire format (`PROTOCOLS.md` §4).
+//! one server, speaking Tastytrade's wire format (`core/src/brokers/tastytrade/PROTOCOL.md`).
 //!
 //! - `auth`: `POST /oauth/token` (refresh token + client secret → 15-minute access token,
 //!   expiry configurable with [`SimState::set_token_ttl`]) and `GET /api-quote-tokens`
@@ -8,7 +8,7 @@
 //!   `dry-run`, get, `live`, history, cancel) and positions, in the `{"data","context"}`
 //!   envelope; `book` holds the accounts, orders, positions and quotes, `orders` the order
 //!   wire form, `wire` the envelope, decimals and error bodies.
-//! - `dxlink`: the DXLink socket at `/dxlink` and `/` (SETUP, AUTH, FEED channel, COMPACT
+//! - `stream`: the DXLink socket at `/dxlink` and `/` (SETUP, AUTH, FEED channel, COMPACT
 //!   Quote and Trade events, KEEPALIVE with a timeout, quote-token expiry, every DXLink
 //!   ERROR type, a configurable rate up to an unpaced burst of pre-encoded frames).
 //! - `GET /symbols/search/{prefix}`: symbols and descriptions from a small built-in list.
@@ -25,9 +25,9 @@
 
 mod auth;
 mod book;
-mod dxlink;
 mod orders;
 mod rest;
+mod stream;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -43,7 +43,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::broadcast;
 
-pub use self::dxlink::DxLinkSettings;
+pub use self::stream::DxLinkSettings;
 use self::wire::ApiError;
 use crate::faults::{self, Faults, RefuseAuth};
 
@@ -201,8 +201,8 @@ pub fn router(state: SimState) -> Router {
     let http = api
         .route("/oauth/token", post(auth::token))
         .route_layer(from_fn(require_user_agent));
-    http.route("/dxlink", get(dxlink::upgrade))
-        .route("/", get(dxlink::upgrade))
+    http.route("/dxlink", get(stream::upgrade))
+        .route("/", get(stream::upgrade))
         .with_state(state)
 }
 

@@ -6,10 +6,11 @@
 //! move only when the stream asks for a message; REST reads the current quote without moving
 //! it, so a test that sets a price knows exactly what a market order fills at.
 //!
-//! Messages are written by hand, field for field in Tradier's order (`PROTOCOLS.md` §3, and
-//! recorded frames): `quote` has numbers for prices and sizes and epoch-ms strings for dates;
-//! `trade`, `tradex`, `summary` and `timesale` send their values as strings (`timesale`'s
-//! `seq` is a number, `cancel`/`correction` booleans).
+//! Messages are written by hand, field for field in Tradier's order
+//! (`core/src/brokers/tradier/PROTOCOL.md`, and recorded frames): `quote` has numbers for
+//! prices and sizes and epoch-ms strings for dates; `trade`, `tradex`, `summary` and
+//! `timesale` send their values as strings (`timesale`'s `seq` is a number,
+//! `cancel`/`correction` booleans).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -1,5 +1,6 @@
 //! Tradier simulator: the brokerage REST API under `/v1` and the market WebSocket at
-//! `/v1/markets/events`, on one port, speaking Tradier's wire format (`PROTOCOLS.md` §3).
+//! `/v1/markets/events`, on one port, speaking Tradier's wire format
+//! (`core/src/brokers/tradier/PROTOCOL.md`).
 //!
 //! - Every REST call needs `Authorization: Bearer <token>`; a bad token (or the shared
 //!   `RefuseAuth` fault) gets Tradier's 401 Apigee fault, and after
@@ -323,7 +324,8 @@ async fn require_auth(State(s): State<SimState>, req: Request, next: Next) -> Re
     next.run(req).await
 }
 
-/// The request class whose budget a request spends (`PROTOCOLS.md` §3, Limits).
+/// The request class whose budget a request spends (`core/src/brokers/tradier/PROTOCOL.md`,
+/// "Errors and limits").
 fn class(method: &Method, path: &str) -> &'static str {
     if path.starts_with("/v1/markets") {
         "market"

@@ -98,7 +98,7 @@ export function AccountsPage() {
                   <td className="mono">{a.brokerAccountId ?? <span className="muted">—</span>}</td>
                   <td>
                     <div className="state-cell">
-                      <ModePill mode={a.mode} />
+                      <ModePill mode={a.mode} environment={a.environment} />
                       <StatusPill status={a.status} />
                     </div>
                   </td>

@@ -2,7 +2,7 @@ import { Banner, ErrorText, Spinner } from "../../components/Banner";
 import { BrokerBadge } from "../../components/Badges";
 import { Icon } from "../../components/Icon";
 import { EmptyState, PageHeader } from "../../components/PageHeader";
-import { STATUSES, STATUS_LABELS } from "../../lib/labels";
+import { MODE_LABEL_TEXT, STATUSES, STATUS_LABELS } from "../../lib/labels";
 import { summarizeAccounts } from "../../lib/summary";
 import { useCatalog } from "../../data/resources";
 import { useAccounts } from "../../data/resources";
@@ -58,18 +58,14 @@ export function DashboardPage() {
                     Trading mode
                   </h2>
                   <dl className="stat-list">
-                    <div>
-                      <dt>
-                        <span className="pill pill-mode-paper">PAPER</span>
-                      </dt>
-                      <dd data-testid="stat-mode-paper">{s.byMode.paper}</dd>
-                    </div>
-                    <div>
-                      <dt>
-                        <span className="pill pill-mode-live">LIVE</span>
-                      </dt>
-                      <dd data-testid="stat-mode-live">{s.byMode.live}</dd>
-                    </div>
+                    {(["paper", "broker_practice", "real_money"] as const).map((label) => (
+                      <div key={label}>
+                        <dt>
+                          <span className={`pill pill-mode pill-mode-${label}`}>{MODE_LABEL_TEXT[label]}</span>
+                        </dt>
+                        <dd data-testid={`stat-mode-${label}`}>{s.byMode[label]}</dd>
+                      </div>
+                    ))}
                   </dl>
                 </section>
                 <section className="card stat-card" aria-labelledby="stat-broker">

@@ -14,6 +14,7 @@ import { useCatalog } from "../../data/resources";
 import { priceStore, useAccountPrices } from "../../data/priceStore";
 import type { InstrumentPrices } from "../../data/priceStore";
 import { useNow } from "../../state/useNow";
+import { routeHref } from "../../state/router";
 import { InstrumentSearch } from "./InstrumentSearch";
 import { Sparkline } from "./Sparkline";
 import "./watchlist.css";
@@ -194,7 +195,7 @@ function WatchlistCard({ account, feed }: { account: Account; feed: FeedState })
                 5 min
               </th>
               <th scope="col" className="wl-actions">
-                <span className="sr-only">Remove</span>
+                <span className="sr-only">Actions</span>
               </th>
             </tr>
           </thead>
@@ -210,6 +211,7 @@ function WatchlistCard({ account, feed }: { account: Account; feed: FeedState })
                 <WatchlistRow
                   key={symbol}
                   accountName={account.name}
+                  accountId={account.id}
                   symbol={symbol}
                   row={prices.rows.get(symbol)}
                   notice={prices.notices.get(symbol)}
@@ -227,14 +229,14 @@ function WatchlistCard({ account, feed }: { account: Account; feed: FeedState })
   );
 }
 
-/** Live, stale (with the age of the last price, ticking), or not streaming. */
+/** Streaming, stale (with the age of the last price, ticking), or not streaming. ("Live" is kept for real-money trading.) */
 function FeedBadge({ feed, lastUpdateAt }: { feed: FeedState; lastUpdateAt: number | null }) {
   switch (feed.kind) {
     case "live":
       return (
         <span className="pill conn-pill conn-ok" data-testid="wl-feed">
           <span className="conn-dot wl-live-dot" aria-hidden="true" />
-          Live
+          Streaming
         </span>
       );
     case "stale":
@@ -282,10 +284,11 @@ interface RowProps {
   streaming: boolean;
   onRemove: (symbol: string) => void;
   onDismiss: (instrument: string) => void;
+  accountId: string;
 }
 
 /** One instrument. Memoised: it renders again only when its own prices, notice or staleness change. */
-const WatchlistRow = memo(function WatchlistRow({ accountName, symbol, row, notice, stale, streaming, onRemove, onDismiss }: RowProps) {
+const WatchlistRow = memo(function WatchlistRow({ accountName, accountId, symbol, row, notice, stale, streaming, onRemove, onDismiss }: RowProps) {
   const d = row?.decimals ?? 2;
   const tone = changeTone(row?.change ?? null, d);
   const dir = row?.direction ?? null;
@@ -336,6 +339,9 @@ const WatchlistRow = memo(function WatchlistRow({ accountName, symbol, row, noti
           )}
         </td>
         <td className="wl-actions">
+          <a className="button button-secondary button-sm wl-trade" href={routeHref({ page: "trade", id: accountId, symbol })} aria-label={`Trade ${symbol} on ${accountName}`}>
+            Trade
+          </a>
           <button type="button" className="icon-button wl-remove" aria-label={`Remove ${symbol} from ${accountName}`} onClick={() => onRemove(symbol)}>
             <Icon name="close" size={14} />
           </button>

@@ -1,4 +1,4 @@
-//! Alpaca connector: the Trading API v2 over REST (`PROTOCOLS.md` §2).
+//! Alpaca connector: the Trading API v2 over REST (`brokers/alpaca/PROTOCOL.md`).
 //!
 //! One key pair reaches exactly one account, so [`Broker::list_accounts`] returns that
 //! account, and when the account config names an account number that the key does not

@@ -1,14 +1,14 @@
 //! Interactive Brokers connector: the Client Portal Web API through the gateway on this
-//! machine (`PROTOCOLS.md` §5), gateway mode. The user logs in at the gateway in a browser;
-//! Brokerdesk stores no IBKR credential, and the account id (`DU1234567`) comes from the
-//! account config.
+//! machine (`brokers/ibkr/PROTOCOL.md`), gateway mode. The user logs in at the gateway in a
+//! browser; Brokerdesk stores no IBKR credential, and the account id (`DU1234567`) comes
+//! from the account config.
 //!
 //! - `http`: the transport (TLS to the loopback gateway, the session cookie, error
 //!   mapping, recovery from "no bridge" and "query /accounts first").
 //! - `models`: the wire types and their normalised forms.
 //! - `contracts`: symbol → conid (cached) and the instrument search (`/iserver/secdef/search`).
-//! - `stream`: the market-data WebSocket ([`IbkrQuoteStream`]); `parse`: its pure frame
-//!   parser ([`parse_frame`]).
+//! - `stream`: the market-data WebSocket ([`IbkrQuoteStream`]); `stream::parse`: its pure
+//!   frame parser ([`parse_frame`]), also reachable as `ibkr::parse`.
 //!
 //! The login session ends after about five idle minutes, so the connection manager calls
 //! [`Ibkr::tickle`] every ~60 s; a 401 anywhere is [`BrokerError::Auth`] ("log in at the
@@ -23,8 +23,7 @@
 mod contracts;
 mod http;
 mod models;
-pub mod parse;
-mod stream;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -38,7 +37,7 @@ use self::models::{
     AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, NewOrder, NewOrders, OrderStatusAnswer,
     PlaceAnswer, PortfolioAccount, Summary, Tickle,
 };
-pub use self::parse::{parse_frame, ConidMap, Control};
+pub use self::stream::parse::{self, parse_frame, ConidMap, Control};
 pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use super::{
     last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
@@ -97,10 +96,7 @@ impl Ibkr {
     /// `https://host:port/v1/api` → `wss://host:port/v1/api/ws`, so pointing the REST URL
     /// at a gateway (or the simulator) is enough.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
-        if cfg.broker != BrokerKind::Ibkr {
-            let msg = format!("a {} account cannot use the IBKR connector", cfg.broker);
-            return Err(BrokerError::Config(msg));
-        }
+        crate::brokers::http::expect_broker(&cfg, BrokerKind::Ibkr, "IBKR")?;
         let http = Arc::new(IbkrHttp::new(&cfg)?);
         Ok(Self {
             contracts: Arc::new(Contracts::new(http.clone())),

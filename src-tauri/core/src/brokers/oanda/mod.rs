@@ -1,4 +1,4 @@
-//! OANDA v20 connector (`PROTOCOLS.md` §1): REST under `{rest}/v3`, prices from the
+//! OANDA v20 connector (`brokers/oanda/PROTOCOL.md`): REST under `{rest}/v3`, prices from the
 //! chunked stream under `{stream}/v3`, `Authorization: Bearer <personal access token>`.
 //!
 //! - `http`: URLs, headers, error bodies → [`BrokerError`] via `brokers::http::classify`.
@@ -78,12 +78,7 @@ impl fmt::Debug for Oanda {
 impl Oanda {
     /// Builds the connector; the token is `cfg.api_key`.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
-        if cfg.broker != BrokerKind::Oanda {
-            return Err(BrokerError::Config(format!(
-                "a {} account cannot use the OANDA connector",
-                cfg.broker
-            )));
-        }
+        shared::expect_broker(&cfg, BrokerKind::Oanda, "OANDA")?;
         let token = shared::credential(&cfg.api_key).ok_or_else(|| {
             BrokerError::Config("OANDA needs a personal access token (API key)".into())
         })?;

@@ -1,4 +1,4 @@
-//! Tastytrade connector: the Open API over REST with OAuth2 (`PROTOCOLS.md` §4).
+//! Tastytrade connector: the Open API over REST with OAuth2 (`brokers/tastytrade/PROTOCOL.md`).
 //!
 //! - `http`: access tokens (refresh token + client secret → 15-minute bearer, refreshed
 //!   60 s early and once on an expired-token 401), the `{"data"}` envelope, error mapping.
@@ -99,12 +99,7 @@ impl Tastytrade {
     /// Builds the connector; fails with [`BrokerError::Config`] without a refresh token and
     /// client secret or with an unusable REST URL. Nothing is sent until the first call.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
-        if cfg.broker != BrokerKind::Tastytrade {
-            return Err(BrokerError::Config(format!(
-                "a {} account cannot use the Tastytrade connector",
-                cfg.broker
-            )));
-        }
+        crate::brokers::http::expect_broker(&cfg, BrokerKind::Tastytrade, "Tastytrade")?;
         let http = TastyHttp::new(&cfg)?;
         let dxlink_override = dxlink_override(&cfg.stream_url);
         Ok(Self {

@@ -417,9 +417,10 @@ mod tests {
 
     #[test]
     fn error_bodies_of_both_shapes_are_read() {
-        let api: ErrorBody = serde_json::from_str(
-            r#"{"error":{"code":"preflight_check_failure","message":"One or more preflight checks failed","errors":[{"code":"margin_check_failed","message":"Insufficient buying power"}]}}"#,
-        )
+        let api: ErrorBody = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/test_data/tastytrade/error_preflight.json"
+        )))
         .unwrap_or_default();
         assert_eq!(
             api.parts(),
@@ -440,9 +441,10 @@ mod tests {
 
     #[test]
     fn a_live_order_with_fills_is_partially_filled() {
-        let o: Result<Order, _> = serde_json::from_str(
-            r#"{"id":7,"status":"Live","external-identifier":"c1","legs":[{"symbol":"AAPL","quantity":"10.0","remaining-quantity":"6.0","action":"Sell to Close","fills":[{"quantity":"4.0","fill-price":"10.5"}]}]}"#,
-        );
+        let o: Result<Order, _> = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/test_data/tastytrade/order_live_partial_fill.json"
+        )));
         let s = o
             .map_err(|e| e.to_string())
             .and_then(|o| o.into_state().map_err(|e| e.to_string()));

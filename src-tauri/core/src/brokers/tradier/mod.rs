@@ -1,5 +1,5 @@
 //! Tradier connector: the brokerage API over REST under `{rest}` (`…/v1`), and the market
-//! stream's session (`PROTOCOLS.md` §3).
+//! stream's session (`brokers/tradier/PROTOCOL.md`).
 //!
 //! - `http`: bearer auth, `Accept: application/json` (Tradier answers XML without it), form
 //!   bodies, error bodies → [`BrokerError`].
@@ -124,10 +124,7 @@ impl Tradier {
     /// Builds the connector; the token is `cfg.api_key`. Fails with [`BrokerError::Config`]
     /// without a usable token or REST URL.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
-        if cfg.broker != BrokerKind::Tradier {
-            let msg = format!("a {} account cannot use the Tradier connector", cfg.broker);
-            return Err(BrokerError::Config(msg));
-        }
+        crate::brokers::http::expect_broker(&cfg, BrokerKind::Tradier, "Tradier")?;
         Ok(Self {
             http: TradierHttp::new(&cfg)?,
             environment: cfg.environment,

@@ -30,8 +30,8 @@ fn ticks(events: &[StreamEvent]) -> Vec<&Tick> {
         .collect()
 }
 
-const QUOTE: &str = r#"[{"T":"q","S":"AMD","bx":"U","bp":87.66,"bs":1,"ax":"X","ap":87.67,"as":1,"t":"2021-02-22T15:51:45.3356677Z","c":["R"],"z":"C"}]"#;
-const TRADE: &str = r#"[{"T":"t","S":"AAPL","i":96921,"x":"D","p":126.55,"s":1,"t":"2021-02-22T15:51:44.208Z","c":["@","I"],"z":"C"}]"#;
+const QUOTE: &str = recorded!("alpaca/stream_quote.json");
+const TRADE: &str = recorded!("alpaca/stream_trade.json");
 
 #[test]
 fn a_quote_fills_bid_ask_sizes_and_time() {
@@ -62,18 +62,7 @@ fn a_trade_fills_last_and_last_size() {
 
 #[test]
 fn a_batch_yields_every_tick_in_order_and_skips_other_types() {
-    let frame = r#"[
-      {"T":"q","S":"AAPL","bx":"V","bp":189.49,"bs":2,"ax":"V","ap":189.53,"as":3,"t":"2026-01-05T15:00:00.000000001Z","c":["R"],"z":"C"},
-      {"T":"b","S":"SPY","o":388.985,"h":389.13,"l":388.975,"c":389.12,"v":49378,"t":"2021-02-22T19:15:00Z","n":461,"vw":389.06},
-      {"T":"t","S":"MSFT","i":5,"x":"V","p":415.2,"s":100,"t":"2026-01-05T15:00:00.5Z","c":["@"],"z":"C"},
-      {"T":"s","S":"AAPL","sc":"H","sm":"Trading Halt","rc":"T12","rm":"Trading Halted; For information requested by NASDAQ","t":"2021-02-22T19:15:00Z","z":"C"},
-      {"T":"l","S":"IBM","u":175.1,"d":168.2,"i":"B","t":"2021-02-22T19:15:00Z","z":"A"},
-      {"T":"c","S":"AAPL","x":"V","oi":1,"op":1,"os":1,"oc":["@"],"ci":2,"cp":2,"cs":2,"cc":["@"],"t":"2021-02-22T19:15:00Z","z":"C"},
-      {"T":"x","S":"AAPL","i":3,"x":"V","p":1,"s":1,"a":"C","t":"2021-02-22T19:15:00Z","z":"C"},
-      {"T":"d","S":"SPY","o":1,"h":1,"l":1,"c":1,"v":1,"t":"2021-02-22T00:00:00Z"},
-      {"T":"u","S":"SPY","o":1,"h":1,"l":1,"c":1,"v":1,"t":"2021-02-22T19:15:00Z"},
-      {"T":"q","S":"AMD","bp":162.29,"ap":162.31,"t":"2026-01-05T15:00:01Z"}
-    ]"#;
+    let frame = recorded!("alpaca/stream_batch_mixed.json");
     let (r, events) = json(frame);
     r.unwrap();
     let t = ticks(&events);
@@ -103,7 +92,7 @@ fn control_messages_are_heartbeats_and_report_the_handshake() {
     assert_eq!(events, vec![StreamEvent::Heartbeat]);
     let (r, _) = json(r#"[{"T":"success","msg":"authenticated"}]"#);
     assert!(r.unwrap().authenticated);
-    let ack = r#"[{"T":"subscription","trades":["AAPL"],"quotes":["AMD","CLDR"],"bars":["*"],"updatedBars":[],"dailyBars":["VOO"],"statuses":["*"],"lulds":[],"corrections":["AAPL"],"cancelErrors":["AAPL"]}]"#;
+    let ack = recorded!("alpaca/stream_subscription_ack.json");
     let (r, events) = json(ack);
     assert!(r.unwrap().subscribed);
     assert_eq!(events, vec![StreamEvent::Heartbeat]);

@@ -62,8 +62,8 @@ fn notice(frame: &str) -> (Option<String>, NoticeCode, Option<String>, String) {
 
 // Recorded from the simulator (the gateway's layout: server_id, conidEx, conid, _updated,
 // 6119, the fields, topic).
-const FULL: &str = r#"{"server_id":"q0","conidEx":"265598","conid":265598,"_updated":1782916200123,"6119":"q0","31":"190.00","84":"189.99","86":"190.01","85":"300","88":"200","7059":"100","topic":"smd+265598"}"#;
-const PARTIAL: &str = r#"{"server_id":"q0","conidEx":"265598","conid":265598,"_updated":1782916200373,"6119":"q0","84":"190.00","86":"190.02","topic":"smd+265598"}"#;
+const FULL: &str = recorded!("ibkr/ws_smd_full.json");
+const PARTIAL: &str = recorded!("ibkr/ws_smd_partial.json");
 
 #[test]
 fn a_full_market_data_frame_is_one_tick_with_every_field() {
@@ -176,12 +176,12 @@ fn the_greeting_heartbeats_and_session_messages() {
             Control::None,
         ),
         (
-            r#"{"topic":"act","args":{"accounts":["DU7654321"],"selectedAccount":"DU7654321","sessionId":"deadbeef","isPaper":true}}"#,
+            recorded!("ibkr/ws_act.json"),
             &[StreamEvent::Heartbeat],
             Control::None,
         ),
         (
-            r#"{"topic":"sts","args":{"authenticated":true,"competing":false,"message":"","fail":"","serverName":"JifN19053","serverVersion":"Build 10.30.1s","username":"simuser1"}}"#,
+            recorded!("ibkr/ws_sts_authenticated.json"),
             &[StreamEvent::Heartbeat],
             Control::Authenticated,
         ),
@@ -259,9 +259,7 @@ fn errors_of_every_shape_are_notices_on_the_right_instrument() {
         (None, NoticeCode::Broker, "market data farm is broken")
     );
     // Notifications and bulletins.
-    let (instrument, code, topic, message) = notice(
-        r#"{"topic":"ntf","args":[{"id":"1","text":"Market data farm connection is OK:usfarm","title":"Connectivity"}]}"#,
-    );
+    let (instrument, code, topic, message) = notice(recorded!("ibkr/ws_ntf.json"));
     assert_eq!(
         (instrument, code, topic.as_deref(), message.as_str()),
         (

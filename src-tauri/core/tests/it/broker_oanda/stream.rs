@@ -135,7 +135,7 @@ async fn chunked_server(chunks: Vec<Vec<u8>>) -> String {
 
 #[tokio::test]
 async fn lines_split_across_chunks_are_reassembled_and_junk_is_skipped() {
-    let price = br#"{"type":"PRICE","instrument":"EUR_USD","time":"2026-01-02T03:04:05.123456789Z","status":"tradeable","tradeable":true,"bids":[{"price":"1.08501","liquidity":1000000}],"asks":[{"price":"1.08515","liquidity":1000000}],"closeoutBid":"1.08498","closeoutAsk":"1.08518"}"#;
+    let price = recorded!("oanda/stream_price_eur_usd.json").as_bytes();
     let junk = [
         b"this is not json\n".to_vec(),
         vec![b'x'; 70 * 1024],

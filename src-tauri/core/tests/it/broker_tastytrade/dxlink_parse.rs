@@ -52,7 +52,7 @@ fn control_messages_of_the_handshake() {
     let mut st = FeedState::new();
     let cases: [(&str, DxMessage); 8] = [
         (
-            r#"{"type":"SETUP","channel":0,"keepaliveTimeout":60,"acceptKeepaliveTimeout":60,"version":"1.0.2-0.7.1"}"#,
+            recorded!("tastytrade/dxlink_setup.json"),
             DxMessage::Setup {
                 keepalive_timeout: Some(Duration::from_secs(60)),
             },
@@ -72,7 +72,7 @@ fn control_messages_of_the_handshake() {
             DxMessage::AuthState { authorized: true },
         ),
         (
-            r#"{"type":"CHANNEL_OPENED","channel":1,"service":"FEED","parameters":{"contract":"AUTO","subFormat":"LIST"}}"#,
+            recorded!("tastytrade/dxlink_channel_opened.json"),
             DxMessage::ChannelOpened { channel: 1 },
         ),
         (
@@ -166,7 +166,7 @@ fn compact_quotes_and_trades_with_the_requested_fields() {
     let mut st = state(&["AAPL", "SPY"]);
     let (msg, events) = parse(
         &mut st,
-        r#"{"type":"FEED_DATA","channel":1,"data":["Quote",["Quote","AAPL",189.5,189.52,300,"NaN",1750000000123,1750000000456,"Quote","SPY","450.01","450.03",1.5E2,2e2,0,"NaN"]]}"#,
+        recorded!("tastytrade/dxlink_feed_data_quotes.json"),
     );
     assert_eq!(msg, DxMessage::FeedData { channel: 1 });
     let t = ticks(events);
@@ -208,7 +208,7 @@ fn compact_quotes_and_trades_with_the_requested_fields() {
 
     let (_, events) = parse(
         &mut st,
-        r#"{"type":"FEED_DATA","channel":1,"data":["Trade",["Trade","SPY",450.02,"NaN",1750000000999,"Trade","AAPL",189.51,25,1750000001000]]}"#,
+        recorded!("tastytrade/dxlink_feed_data_trades.json"),
     );
     let t = ticks(events);
     assert_eq!(
@@ -237,14 +237,11 @@ fn compact_quotes_and_trades_with_the_requested_fields() {
 fn the_field_order_follows_feed_config_and_unknown_fields_are_skipped() {
     let mut st = state(&["AAPL"]);
     // The simulator's full Quote list (exchange codes and sequence are not read).
-    let (msg, _) = parse(
-        &mut st,
-        r#"{"type":"FEED_CONFIG","channel":1,"aggregationPeriod":0.1,"dataFormat":"COMPACT","eventFields":{"Quote":["eventType","eventSymbol","eventTime","sequence","timeNanoPart","bidTime","bidExchangeCode","bidPrice","bidSize","askTime","askExchangeCode","askPrice","askSize"],"Trade":["eventSymbol","price"]}}"#,
-    );
+    let (msg, _) = parse(&mut st, recorded!("tastytrade/dxlink_feed_config_sim.json"));
     assert_eq!(msg, DxMessage::FeedConfig { channel: 1 });
     let (_, events) = parse(
         &mut st,
-        r#"{"type":"FEED_DATA","channel":1,"data":["Quote",["Quote","AAPL",1750000000001,0,0,1750000000002,"Q",189.99,100,1750000000003,"Q",190.01,200]]}"#,
+        recorded!("tastytrade/dxlink_feed_data_sim_quote.json"),
     );
     let t = ticks(events);
     assert_eq!(
@@ -331,10 +328,7 @@ fn legacy_headers_full_events_and_several_types_in_one_frame() {
         ]
     );
     // FULL: one object per event, any key order.
-    let (_, events) = parse(
-        &mut st,
-        r#"{"type":"FEED_DATA","channel":1,"data":[{"eventSymbol":"MSFT","bidPrice":409.9,"eventType":"Quote","askPrice":"410.1","bidSize":"NaN","askTime":1750000000000,"extra":{"nested":[1]}},{"eventType":"Trade","eventSymbol":"AAPL","price":190,"size":7,"time":1750000000500}]}"#,
-    );
+    let (_, events) = parse(&mut st, recorded!("tastytrade/dxlink_feed_data_full.json"));
     let t = ticks(events);
     assert_eq!(
         (

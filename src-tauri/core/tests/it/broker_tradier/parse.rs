@@ -11,16 +11,17 @@ use brokerdesk_core::stream::{time_from_millis, NoticeCode, StreamEvent, Tick};
 use chrono::{DateTime, Utc};
 use rust_decimal_macros::dec;
 
-// Recorded from Tradier's documentation and public clients (PROTOCOLS.md §3).
-const QUOTE: &str = r#"{"type":"quote","symbol":"SPY","bid":281.84,"bidsz":60,"bidexch":"M","biddate":"1557757189000","ask":281.85,"asksz":6,"askexch":"Z","askdate":"1557757190000"}"#;
-const TRADE: &str = r#"{"type":"trade","symbol":"SPY","exch":"Q","price":"281.1200","size":"100","cvol":"34507070","date":"1557757204760","last":"281.1200"}"#;
-const TRADEX: &str = r#"{"type":"tradex","symbol":"SPY","exch":"Q","price":"281.10","size":"100","cvol":"34507070","date":"1557757204760","last":"281.10"}"#;
-const SUMMARY: &str = r#"{"type":"summary","symbol":"SPY","open":"282.42","high":"283.49","low":"281.07","prevClose":"288.1"}"#;
-const SUMMARY_CLOSE: &str = r#"{"type":"summary","symbol":"SPY","open":"396.63","high":"400.07","low":"395.1527","prevClose":"394.59","close":"399.9"}"#;
-const TIMESALE: &str = r#"{"type":"timesale","symbol":"SPY","exch":"Q","bid":"282.08","ask":"282.09","last":"282.09","size":"100","date":"1557758874355","seq":352795,"flag":"","cancel":false,"correction":false,"session":"normal"}"#;
-const TIMESALE_SHORT: &str = r#"{"type":"timesale","symbol":"SPY","exch":"P","bid":"407.14","ask":"407.17","last":"407.15","size":"100","date":"1669931173186"}"#;
-const TIMESALE_CANCEL: &str = r#"{"type":"timesale","symbol":"SPY","exch":"Q","bid":"282.08","ask":"282.09","last":"282.09","size":"100","date":"1557758874355","seq":352796,"flag":"","cancel":true,"correction":false,"session":"normal"}"#;
-const INVALID_SYMBOL: &str = r#"{"error":"1234 is not a valid symbol"}"#;
+// Recorded from Tradier's documentation and public clients
+// (`core/src/brokers/tradier/PROTOCOL.md`), kept in `core/test_data/tradier/`.
+const QUOTE: &str = recorded!("tradier/stream_quote.json");
+const TRADE: &str = recorded!("tradier/stream_trade.json");
+const TRADEX: &str = recorded!("tradier/stream_tradex.json");
+const SUMMARY: &str = recorded!("tradier/stream_summary.json");
+const SUMMARY_CLOSE: &str = recorded!("tradier/stream_summary_close.json");
+const TIMESALE: &str = recorded!("tradier/stream_timesale.json");
+const TIMESALE_SHORT: &str = recorded!("tradier/stream_timesale_short.json");
+const TIMESALE_CANCEL: &str = recorded!("tradier/stream_timesale_cancel.json");
+const INVALID_SYMBOL: &str = recorded!("tradier/stream_error_invalid_symbol.json");
 
 fn now() -> DateTime<Utc> {
     time_from_millis(1_700_000_000_000).unwrap()

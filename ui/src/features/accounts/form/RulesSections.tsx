@@ -21,7 +21,7 @@ export function PropFirmSection({ form, update, errors, presets }: SectionProps 
     <Section
       id="section-prop"
       title="Prop firm rules"
-      description="Funded-account rules, checked before every order. A preset fills in its numbers; changing a number makes it custom."
+      description="Funded-account rules. A preset fills in its numbers; changing a number makes it custom. Not yet enforced: orders are not checked against these rules in this release."
     >
       <SelectField
         id={fieldDomId("propFirm.preset")}
@@ -64,7 +64,7 @@ const RISK_FIELDS: { key: RiskNumberKey; label: string; suffix?: string; help: s
 
 export function RiskSection({ form, update, errors }: SectionProps) {
   return (
-    <Section id="section-risk" title="Risk limits" description="Leave a limit empty for no limit.">
+    <Section id="section-risk" title="Risk limits" description="Leave a limit empty for no limit. Not yet enforced: orders are not checked against these limits in this release.">
       <div className="grid-3">
         {RISK_FIELDS.map(({ key, label, suffix, help, integer }) => {
           const path: FormField = `risk.${key}`;

@@ -33,7 +33,7 @@ export function StatusSection({ form, update, errors, account }: SectionProps & 
   // A reason is recorded with a change of status only (and with the first status on create).
   const changed = account === null || account.status !== form.status;
   return (
-    <Section id="section-status" title="Status" description="Restricts what may be traded: only active accounts can open new positions.">
+    <Section id="section-status" title="Status" description="Only an active account can be switched to live trading. Blocking new orders by status is not enforced yet in this release.">
       <div className="grid-2">
         <SelectField
           id={fieldDomId("status")}
@@ -64,8 +64,8 @@ export function StatusSection({ form, update, errors, account }: SectionProps & 
       <div className="mode-note">
         <span className="field-label">Trading mode</span>
         <span className="mode-note-body">
-          <ModePill mode={account?.mode ?? "paper"} />
-          <span className="muted">New accounts start in paper mode. Moving an account to live trading arrives in a later release.</span>
+          <ModePill mode={account?.mode ?? "paper"} environment={account?.environment ?? "practice"} />
+          <span className="muted">New accounts start in paper mode: orders fill in Brokerdesk&apos;s paper engine against the account&apos;s own prices. Switch to live on the Trade page (needs 2FA, a fresh code and a recent broker check).</span>
         </span>
       </div>
       {account && account.statusHistory.length > 0 ? (

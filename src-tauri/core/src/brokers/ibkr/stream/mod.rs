@@ -1,4 +1,4 @@
-//! The Client Portal's market-data WebSocket (`/v1/api/ws`, `PROTOCOLS.md` §5) as a
+//! The Client Portal's market-data WebSocket (`/v1/api/ws`, `brokers/ibkr/PROTOCOL.md`) as a
 //! [`QuoteStream`].
 //!
 //! **Opening.** `POST /tickle` learns the session (and says whether the brokerage session
@@ -30,6 +30,9 @@
 //! Nothing here logs or returns the session: notices are scrubbed of it, and `Debug` shows
 //! none.
 
+mod messages;
+pub mod parse;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,10 +41,10 @@ use chrono::Utc;
 use tokio::time::Instant;
 use zeroize::Zeroize;
 
+use self::parse::{parse_frame, ConidMap, Control, FIELDS};
 use super::contracts::Contracts;
 use super::gateway_status;
 use super::http::IbkrHttp;
-use super::parse::{parse_frame, ConidMap, Control, FIELDS};
 use crate::brokers::http::USER_AGENT;
 use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;

@@ -42,8 +42,9 @@
 //! [`SimState::expire_quote_tokens`]: super::SimState::expire_quote_tokens
 //! [`SimState::inject_dxlink`]: super::SimState::inject_dxlink
 
+mod messages;
+
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,40 +58,9 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use self::messages::{encode, error, secs, Ev, EvKind, QUOTE_FIELDS, TRADE_FIELDS};
 use super::{lock, SimState};
 use crate::faults::{Fault, Faults, RefuseAuth};
-
-/// The Quote fields the simulator can fill, in its default order.
-const QUOTE_FIELDS: [&str; 13] = [
-    "eventType",
-    "eventSymbol",
-    "eventTime",
-    "sequence",
-    "timeNanoPart",
-    "bidTime",
-    "bidExchangeCode",
-    "bidPrice",
-    "bidSize",
-    "askTime",
-    "askExchangeCode",
-    "askPrice",
-    "askSize",
-];
-
-/// The Trade fields the simulator can fill, in its default order.
-const TRADE_FIELDS: [&str; 11] = [
-    "eventType",
-    "eventSymbol",
-    "eventTime",
-    "time",
-    "timeNanoPart",
-    "sequence",
-    "exchangeCode",
-    "price",
-    "change",
-    "size",
-    "dayVolume",
-];
 
 /// What the garbage fault sends (the REST garbage body).
 const GARBAGE: &str = "<html>\u{0}\u{1}not json at all";
@@ -194,29 +164,6 @@ pub(crate) async fn upgrade(
     ws.on_upgrade(move |socket| session.run(socket))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EvKind {
-    Quote,
-    Trade,
-}
-
-impl EvKind {
-    fn name(self) -> &'static str {
-        match self {
-            EvKind::Quote => "Quote",
-            EvKind::Trade => "Trade",
-        }
-    }
-
-    fn of(name: &str) -> Option<Self> {
-        match name {
-            "Quote" => Some(EvKind::Quote),
-            "Trade" => Some(EvKind::Trade),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Sub {
     kind: EvKind,
@@ -241,19 +188,6 @@ impl Channel {
     }
 }
 
-/// One event's values.
-struct Ev<'a> {
-    symbol_json: &'a str,
-    bid: f64,
-    ask: f64,
-    bid_size: f64,
-    ask_size: f64,
-    price: f64,
-    size: f64,
-    time: i64,
-    volume: f64,
-}
-
 struct Session {
     state: SimState,
     faults: Arc<Faults>,
@@ -275,77 +209,6 @@ struct Session {
     frames: Vec<Utf8Bytes>,
     frames_dirty: bool,
     next_frame: usize,
-}
-
-/// Seconds as a JSON number: whole ones as integers (`60`), else fractional (`0.3`).
-fn secs(d: Duration) -> Value {
-    if d.subsec_nanos() == 0 {
-        json!(d.as_secs())
-    } else {
-        json!(d.as_secs_f64())
-    }
-}
-
-fn error(kind: &str, message: &str) -> Value {
-    json!({"type": "ERROR", "channel": 0, "error": kind, "message": message})
-}
-
-/// A JSON number as DXLink writes one; NaN and infinities as the strings it uses.
-fn num(out: &mut String, x: f64) {
-    if x.is_nan() {
-        out.push_str("\"NaN\"");
-    } else if x.is_infinite() {
-        out.push_str(if x > 0.0 {
-            "\"Infinity\""
-        } else {
-            "\"-Infinity\""
-        });
-    } else {
-        let _ = write!(out, "{x:?}");
-    }
-}
-
-/// Writes `{"type":"FEED_DATA","channel":N,"data":["Quote",[…]]}`.
-fn encode(channel: u64, kind: EvKind, fields: &[&str], events: &[Ev<'_>]) -> String {
-    let mut s = String::with_capacity(64 + events.len() * fields.len() * 12);
-    let _ = write!(
-        s,
-        r#"{{"type":"FEED_DATA","channel":{channel},"data":["{}",["#,
-        kind.name()
-    );
-    let mut first = true;
-    for e in events {
-        for f in fields {
-            if !first {
-                s.push(',');
-            }
-            first = false;
-            match *f {
-                "eventType" => {
-                    s.push('"');
-                    s.push_str(kind.name());
-                    s.push('"');
-                }
-                "eventSymbol" => s.push_str(e.symbol_json),
-                "eventTime" | "bidTime" | "askTime" | "time" => {
-                    let _ = write!(s, "{}", e.time);
-                }
-                "sequence" | "timeNanoPart" => s.push('0'),
-                "bidExchangeCode" | "askExchangeCode" | "exchangeCode" => s.push_str("\"Q\""),
-                "bidPrice" => num(&mut s, e.bid),
-                "askPrice" => num(&mut s, e.ask),
-                "bidSize" => num(&mut s, e.bid_size),
-                "askSize" => num(&mut s, e.ask_size),
-                "price" => num(&mut s, e.price),
-                "size" => num(&mut s, e.size),
-                "change" => num(&mut s, 0.0),
-                "dayVolume" => num(&mut s, e.volume),
-                _ => s.push_str("\"NaN\""),
-            }
-        }
-    }
-    s.push_str("]]}");
-    s
 }
 
 impl Session {
@@ -792,36 +655,4 @@ async fn send(socket: &mut WebSocket, msg: &Value) -> bool {
         .send(Message::Text(msg.to_string().into()))
         .await
         .is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn frames_are_json_with_the_fields_in_order() {
-        let events = [Ev {
-            symbol_json: "\"AAPL\"",
-            bid: 189.5,
-            ask: 189.52,
-            bid_size: 100.0,
-            ask_size: f64::NAN,
-            price: 189.51,
-            size: 5.0,
-            time: 1_700_000_000_000,
-            volume: 1.0,
-        }];
-        let f = encode(
-            3,
-            EvKind::Quote,
-            &["eventType", "eventSymbol", "bidPrice", "askSize", "bidTime"],
-            &events,
-        );
-        assert_eq!(
-            f,
-            r#"{"type":"FEED_DATA","channel":3,"data":["Quote",["Quote","AAPL",189.5,"NaN",1700000000000]]}"#
-        );
-        let v: Value = serde_json::from_str(&f).unwrap();
-        assert_eq!(v["data"][1][1], "AAPL");
-    }
 }

@@ -18,6 +18,8 @@
 //! [`SimState::inject`](super::SimState::inject) sends a raw frame (garbage, an oversized
 //! message) or an error message of Alpaca's table to every open connection.
 
+mod msgpack;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +34,7 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{header_credentials, lock, msgpack, SimState, StreamInjection};
+use super::{header_credentials, lock, SimState, StreamInjection};
 use crate::faults::{Faults, RefuseAuth};
 
 /// The channels a client may subscribe to, in the order the `subscription` reply lists them.
