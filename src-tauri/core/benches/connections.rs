@@ -79,6 +79,7 @@ async fn main() {
             keepalive: Duration::from_millis(100),
             price_heartbeat: Some(HEARTBEAT),
             keep_events: 1_000,
+            request_timeout: None,
         },
         None,
     );

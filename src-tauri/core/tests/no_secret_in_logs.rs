@@ -123,6 +123,7 @@ async fn no_secret_in_any_log_line() {
         keepalive: Duration::from_millis(200),
         price_heartbeat: Some(Duration::from_millis(200)),
         keep_events: 100,
+        request_timeout: None,
     };
     let m = ConnectionManager::new(options, None);
     let (o, a, t, tt, ib) = (

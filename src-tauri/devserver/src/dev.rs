@@ -5,9 +5,20 @@
 //!   127.0.0.1 with that broker's demo credentials, see each simulator's `DEMO_HINT`);
 //!   for OANDA, `"accounts": ["101-004-…", …]` chooses the accounts the demo token reaches
 //!   (a token reaching one account, or three)
-//! - `GET /dev/sims/{id}` → `{"url", "requests"}`
+//! - `GET /dev/sims/{id}` → `{"url", "requests", "orderRequests", "submittedClientIds",
+//!   "bookedClientIds", "orderFaults": {"cutAfterAccept", "errorAfterAccept",
+//!   "errorBeforeAccept", "slowAccept"}}` (order submissions that reached the order handler,
+//!   the client order id of each submission and of each order booked, in order: an id twice
+//!   in `submittedClientIds` is an order sent twice)
 //! - `POST /dev/sims/{id}/fault` `{"fault": "refuse_auth" | "rate_limit" | "server_error" |
 //!   "garbage" | null, "retryAfterSecs"?, "status"?}`
+//! - `POST /dev/sims/{id}/order_fault` `{"fault": "accept_then_cut" | "accept_then_500" |
+//!   "slow_accept" | "refuse_500" | "random" | null, "ms"?, "seed"?, "weights"?}`: the order
+//!   POST books the order and then the connection drops without an answer, or the answer is
+//!   a 500, or it comes after `ms` (default 15000, past the core's 10 s timeout); or a 500
+//!   and nothing booked; or, with `random`, each order request draws one of these (or none)
+//!   from `seed` (default 1) with `weights` `[none, cut, 500 after, 500 before, slow]`
+//!   (default all 1). Stays until set to null.
 //! - `POST /dev/sims/{id}/delay` `{"ms"}`, `/down` `{"ms"}`, `/cut`, `/half_open` `{"on"}`,
 //!   `/expire`, `/stop`
 //! - `GET /dev/notifications` → every notification so far
@@ -25,7 +36,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Fault, Faults, SimServer};
+use brokerdesk_sim::{
+    alpaca, ibkr, oanda, tastytrade, tradier, Fault, Faults, OrderFault, RandomOrderFaults,
+    SimServer,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -117,7 +131,22 @@ async fn start(State(state): State<AppState>, Json(args): Json<StartArgs>) -> Re
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.sims.lock().get(&id) {
         Some(s) => {
-            Json(json!({ "url": s.url(), "requests": s.faults().requests() })).into_response()
+            let f = s.faults();
+            let stats = f.order_stats();
+            Json(json!({
+                "url": s.url(),
+                "requests": f.requests(),
+                "orderRequests": stats.requests,
+                "submittedClientIds": f.submitted_client_ids(),
+                "bookedClientIds": f.booked_client_ids(),
+                "orderFaults": {
+                    "cutAfterAccept": stats.cut_after_accept,
+                    "errorAfterAccept": stats.error_after_accept,
+                    "errorBeforeAccept": stats.error_before_accept,
+                    "slowAccept": stats.slow_accept,
+                },
+            }))
+            .into_response()
         }
         None => (StatusCode::NOT_FOUND, "no such simulator").into_response(),
     }
@@ -131,6 +160,8 @@ struct ControlArgs {
     status: Option<u16>,
     ms: Option<u64>,
     on: Option<bool>,
+    seed: Option<u64>,
+    weights: Option<[u32; 5]>,
 }
 
 async fn control(
@@ -166,6 +197,25 @@ async fn control(
                 Some(other) => return bad(format!("no fault named {other:?}")),
             };
             faults.set(fault);
+        }
+        "order_fault" => {
+            let slow = Duration::from_millis(args.ms.unwrap_or(15_000));
+            let fault = match args.fault.as_deref() {
+                None => None,
+                Some("accept_then_cut") => Some(OrderFault::AcceptThenCut),
+                Some("accept_then_500") => Some(OrderFault::AcceptThen500),
+                Some("slow_accept") => Some(OrderFault::SlowAccept(slow)),
+                Some("refuse_500") => Some(OrderFault::RefuseWith500),
+                Some("random") => {
+                    let mut r = RandomOrderFaults::new(args.seed.unwrap_or(1), slow);
+                    if let Some(w) = args.weights {
+                        r.weights = w;
+                    }
+                    Some(OrderFault::Random(r))
+                }
+                Some(other) => return bad(format!("no order fault named {other:?}")),
+            };
+            faults.set_order_fault(fault);
         }
         "delay" => faults.set_delay(Duration::from_millis(args.ms.unwrap_or(0))),
         "down" => faults.go_down_for(Duration::from_millis(args.ms.unwrap_or(1000))),

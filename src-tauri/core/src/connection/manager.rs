@@ -182,6 +182,9 @@ impl ConnectionManager {
         if cfg.stream_heartbeat.is_none() {
             cfg.stream_heartbeat = self.options.price_heartbeat;
         }
+        if let Some(t) = self.options.request_timeout {
+            cfg.timeout = t;
+        }
         let broker: Arc<dyn Broker> = Arc::from(brokers::http::with_pool(&self.pool, || {
             brokers::connector(cfg)
         })?);

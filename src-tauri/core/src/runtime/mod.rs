@@ -64,6 +64,9 @@ pub struct RuntimeOptions {
     /// Connect accounts only when something needs them (a CLI command trading on one
     /// account), instead of every account at start.
     pub lazy_connections: bool,
+    /// When an order whose outcome is unknown is looked up by its client order id, counted
+    /// from when it was sent ([`crate::trading::oms::LOOKUP_AFTER`]; tests shorten it).
+    pub lookup_after: Vec<Duration>,
 }
 
 impl Default for RuntimeOptions {
@@ -75,6 +78,7 @@ impl Default for RuntimeOptions {
             lost_after: alerts::LOST_AFTER,
             auto_lock: true,
             lazy_connections: false,
+            lookup_after: crate::trading::oms::LOOKUP_AFTER.to_vec(),
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Runtime {
     /// Wakes the order worker (an order changed elsewhere).
     orders_nudge: Arc<tokio::sync::Notify>,
     trading: trading::Trading,
+    /// The OMS's lookup schedule ([`RuntimeOptions::lookup_after`]).
+    lookup_after: Arc<[Duration]>,
 }
 
 impl Runtime {
@@ -109,6 +115,7 @@ impl Runtime {
             tasks: Mutex::new(Vec::new()),
             orders_nudge: Arc::new(tokio::sync::Notify::new()),
             trading: trading::Trading::default(),
+            lookup_after: options.lookup_after.clone().into(),
             core,
         });
         // Subscribe before the first sync, so nothing published from now on is missed.
@@ -145,6 +152,7 @@ impl Runtime {
                     rt.core.clone(),
                     rt.conns.manager.clone(),
                     rt.orders_nudge.clone(),
+                    rt.lookup_after.clone(),
                     move |o| trading::tell_orders(&core, &out, std::slice::from_ref(o)),
                     rt.cancel.clone(),
                 )

@@ -35,7 +35,12 @@ pub(super) async fn connector_for(
         return Some(c);
     }
     match core.connection_config(account_id).await {
-        Ok(Some((_, cfg))) => brokers::connector(cfg).ok().map(Arc::from),
+        Ok(Some((_, mut cfg))) => {
+            if let Some(t) = manager.options().request_timeout {
+                cfg.timeout = t;
+            }
+            brokers::connector(cfg).ok().map(Arc::from)
+        }
         Ok(None) => None,
         Err(e) => {
             tracing::debug!(code = %e.code, "no connector for the order's account");
@@ -44,11 +49,12 @@ pub(super) async fn connector_for(
     }
 }
 
-/// Runs until cancelled.
+/// Runs until cancelled; `lookup_after` is the OMS's lookup schedule.
 pub(super) async fn work(
     core: Arc<Brokerdesk>,
     manager: Arc<ConnectionManager>,
     nudge: Arc<Notify>,
+    lookup_after: Arc<[Duration]>,
     on_change: impl Fn(&Order) + Send + Sync,
     cancel: CancellationToken,
 ) {
@@ -57,7 +63,7 @@ pub(super) async fn work(
         Ok(to_send) => {
             for order in to_send {
                 if let Some(broker) = connector_for(&core, &manager, &order.account_id).await {
-                    match oms::send(&store, &broker, order).await {
+                    match oms::send(&store, &broker, order, &lookup_after).await {
                         Ok(o) => on_change(&o),
                         Err(e) => tracing::warn!(error = %e, "could not send a recovered order"),
                     }
@@ -94,7 +100,7 @@ pub(super) async fn work(
             let Some(broker) = connector_for(&core, &manager, &order.account_id).await else {
                 continue;
             };
-            match oms::look_up(&store, &broker, order).await {
+            match oms::look_up(&store, &broker, order, &lookup_after).await {
                 Ok(o) => on_change(&o),
                 Err(e) => tracing::warn!(error = %e, "an order lookup failed"),
             }

@@ -380,7 +380,9 @@ impl Runtime {
                             ),
                         )
                     })?;
-                let placed = oms::send(&store_, &broker, stored).await.map_err(api)?;
+                let placed = oms::send(&store_, &broker, stored, &self.lookup_after)
+                    .await
+                    .map_err(api)?;
                 self.tell_orders(std::slice::from_ref(&placed));
                 Ok(placed)
             }

@@ -13,7 +13,9 @@
 //!    ([`LOOKUP_AFTER`]: 0.5, 1, 2, 4, 8 s, then the last look 15.5 s after sending —
 //!    OANDA says `NO_SUCH_ORDER` for a moment after a fill, so "not found" right away proves
 //!    nothing). Found: its state is adopted. Still not found after the last look: `needs_review`,
-//!    for a person to decide; it is never resent by itself.
+//!    for a person to decide; it is never resent by itself. The schedule is a parameter of
+//!    [`send`] and [`look_up`] so that tests can run it in milliseconds (the runtime takes it
+//!    from `RuntimeOptions::lookup_after`, [`LOOKUP_AFTER`] by default).
 //! 5. At start ([`recover`]): an order that was never sent and is older than [`STALE_AFTER`]
 //!    is cancelled (a trader does not want a minutes-old order sent late), a younger one is
 //!    sent; one sent without an outcome becomes `unknown` and is looked up.
@@ -36,6 +38,15 @@ pub const LOOKUP_AFTER: &[Duration] = &[
     Duration::from_millis(7_500),
     Duration::from_millis(15_500),
 ];
+
+/// The schedule to use: `schedule`, or [`LOOKUP_AFTER`] when it is empty.
+fn schedule_or_default(schedule: &[Duration]) -> &[Duration] {
+    if schedule.is_empty() {
+        LOOKUP_AFTER
+    } else {
+        schedule
+    }
+}
 
 /// How old a never-sent order may be at start and still be sent.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
@@ -169,12 +180,15 @@ async fn write_cas(store: &Store, next: &Order, detail: &str) -> Result<(Order, 
     Ok((stored, done))
 }
 
-/// Sends a `pending` live order (see the module docs). Returns the order as it then stands;
-/// if another process claimed it first, returns it as that process left it.
+/// Sends a `pending` live order (see the module docs); an outcome that is unknown gets its
+/// first lookup at `schedule[0]` after sending ([`LOOKUP_AFTER`] when `schedule` is empty).
+/// Returns the order as it then stands; if another process claimed it first, returns it as
+/// that process left it.
 pub async fn send(
     store: &Store,
     broker: &Arc<dyn Broker>,
     order: Order,
+    schedule: &[Duration],
 ) -> Result<Order, OmsError> {
     if order.status != OrderStatus::Pending || order.sent_at.is_some() {
         return Ok(order);
@@ -201,11 +215,16 @@ pub async fn send(
         return Ok(stored);
     }
     let outcome = classify(broker.place_order(&req).await);
-    settle(store, stored, outcome).await
+    settle(store, stored, outcome, schedule_or_default(schedule)).await
 }
 
 /// Records what an order POST came back with.
-async fn settle(store: &Store, order: Order, outcome: Placement) -> Result<Order, OmsError> {
+async fn settle(
+    store: &Store,
+    order: Order,
+    outcome: Placement,
+    schedule: &[Duration],
+) -> Result<Order, OmsError> {
     let now = Utc::now();
     match outcome {
         Placement::Placed(state) => {
@@ -227,7 +246,7 @@ async fn settle(store: &Store, order: Order, outcome: Placement) -> Result<Order
             ));
             next.updated_at = now;
             let stored = write(store, &next, &why).await?;
-            let first = order.sent_at.unwrap_or(now) + to_chrono(LOOKUP_AFTER[0]);
+            let first = order.sent_at.unwrap_or(now) + to_chrono(schedule[0]);
             let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
             store::schedule_lookup(&mut conn, &order.id, 0, Some(first)).await?;
             Ok(stored)
@@ -240,14 +259,17 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 }
 
 /// Looks an `unknown` order up once (when its lookup is due); returns it as it then stands.
+/// `schedule` is the one it was sent with ([`LOOKUP_AFTER`] when empty).
 pub async fn look_up(
     store: &Store,
     broker: &Arc<dyn Broker>,
     order: Order,
+    schedule: &[Duration],
 ) -> Result<Order, OmsError> {
     if order.status != OrderStatus::Unknown {
         return Ok(order);
     }
+    let schedule = schedule_or_default(schedule);
     let found = broker.get_order_by_client_id(&order.client_order_id).await;
     let now = Utc::now();
     if let Ok(Some(state)) = &found {
@@ -258,7 +280,7 @@ pub async fn look_up(
     let (done, _) = store::lookup_state(&mut conn, &order.id).await?;
     let done = done + 1;
     let sent = order.sent_at.unwrap_or(order.created_at);
-    match LOOKUP_AFTER.get(usize::try_from(done).unwrap_or(usize::MAX)) {
+    match schedule.get(usize::try_from(done).unwrap_or(usize::MAX)) {
         Some(after) => {
             store::schedule_lookup(&mut conn, &order.id, done, Some(sent + to_chrono(*after)))
                 .await?;
@@ -277,7 +299,7 @@ pub async fn look_up(
             next.reason = Some(format!(
                 "sent at {}, but after {done} lookups over {} s {last}; it may or may not be at the broker: check there, then mark it placed or not placed",
                 sent.format("%H:%M:%S"),
-                LOOKUP_AFTER.last().map(|d| d.as_secs_f64()).unwrap_or_default(),
+                schedule.last().map(|d| d.as_secs_f64()).unwrap_or_default(),
             ));
             next.updated_at = now;
             write(store, &next, "needs review").await

@@ -32,6 +32,7 @@ fn options() -> ManagerOptions {
         keepalive: Duration::from_millis(250),
         price_heartbeat: Some(HEARTBEAT),
         keep_events: 1_000,
+        request_timeout: None,
     }
 }
 

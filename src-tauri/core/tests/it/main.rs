@@ -30,6 +30,7 @@ mod fuzz_seeds;
 mod ipc;
 mod key_changes;
 mod no_plaintext;
+mod orders_faults;
 mod os_keychain;
 mod paper_desk;
 mod runtime;

@@ -29,12 +29,14 @@ fn options() -> RuntimeOptions {
             keepalive: Duration::from_millis(250),
             price_heartbeat: Some(Duration::from_millis(500)),
             keep_events: 1_000,
+            request_timeout: None,
         },
         watch_every: Duration::from_millis(50),
         stats_every: Duration::from_millis(100),
         lost_after: Duration::from_millis(200),
         auto_lock: false,
         lazy_connections: false,
+        lookup_after: brokerdesk_core::trading::oms::LOOKUP_AFTER.to_vec(),
     }
 }
 

@@ -59,7 +59,7 @@ fn oanda_account(url: &str) -> AccountInput {
     a
 }
 
-fn phone_code(secret: &[u8]) -> String {
+pub(crate) fn phone_code(secret: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     let unix = chrono::Utc::now().timestamp();
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
@@ -70,7 +70,7 @@ fn phone_code(secret: &[u8]) -> String {
     format!("{:06}", bin % 1_000_000)
 }
 
-fn base32_decode(s: &str) -> Vec<u8> {
+pub(crate) fn base32_decode(s: &str) -> Vec<u8> {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
     for c in s.trim_end_matches('=').bytes() {
@@ -86,7 +86,7 @@ fn base32_decode(s: &str) -> Vec<u8> {
 
 /// Makes the account live the way a trader must: 2FA on (enabling it opens the step-up
 /// window), then the switch, which checks the credentials with the broker itself.
-async fn go_live(rt: &Runtime, id: &str) {
+pub(crate) async fn go_live(rt: &Runtime, id: &str) {
     // Refused without 2FA, whatever else is in order.
     let e = rt
         .core()
@@ -227,6 +227,11 @@ async fn paper_mode_on_a_broker_account_sends_the_broker_no_order() {
         sim_units(&sim).await,
         0,
         "the simulator received an order in paper mode"
+    );
+    assert_eq!(
+        sim.faults().order_requests(),
+        0,
+        "an order request reached the simulator in paper mode"
     );
     assert!(sim.faults().requests() >= before, "it streamed prices");
     rt.shutdown().await;

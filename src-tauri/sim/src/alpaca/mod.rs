@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
@@ -35,7 +36,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
-use crate::faults::{Faults, RefuseAuth};
+use crate::faults::{self, Faults, RefuseAuth};
 use crate::SimServer;
 pub use market::{Quote, TEST_SYMBOL};
 
@@ -284,9 +285,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Builds the router: the trading API behind header auth and rate-limit headers, and the
 /// data stream (which authenticates in-band or by the same headers).
 pub fn router(state: SimState) -> Router {
+    let order_gate = from_fn_with_state(state.faults().clone(), faults::order_gate);
     let trading = Router::new()
         .route("/v2/account", get(rest::account))
-        .route("/v2/orders", get(rest::list_orders).post(rest::place_order))
+        .route(
+            "/v2/orders",
+            get(rest::list_orders).post(rest::place_order.layer(order_gate)),
+        )
         .route(
             "/v2/orders:by_client_order_id",
             get(rest::by_client_order_id),

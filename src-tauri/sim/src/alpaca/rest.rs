@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::orders::{normalize_uuid, NewOrder, Reject};
 use super::{json_response, lock, SimState};
+use crate::faults;
 
 impl IntoResponse for Reject {
     fn into_response(self) -> Response {
@@ -39,16 +40,22 @@ pub(crate) async fn place_order(State(s): State<SimState>, body: Bytes) -> Respo
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return Reject::new(400, 40010000, "request body format is invalid").into_response();
     };
+    let client_id = body
+        .get("client_order_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let new = match NewOrder::parse(&body) {
         Ok(n) => n,
-        Err(r) => return r.into_response(),
+        Err(r) => return faults::note_order(r.into_response(), client_id.as_deref(), false),
     };
+    // Alpaca generates the id when the request has none.
+    let client_id = Some(new.client_order_id.clone());
     let market = lock(&s.inner.market);
     let placed = lock(&s.inner.book).place(new, &market);
     drop(market);
     match placed {
-        Ok(order) => ok(&order),
-        Err(r) => r.into_response(),
+        Ok(order) => faults::note_order(ok(&order), client_id.as_deref(), true),
+        Err(r) => faults::note_order(r.into_response(), client_id.as_deref(), false),
     }
 }
 

@@ -122,6 +122,11 @@ impl Book {
         Ok(self.ask_or_place(new, asked))
     }
 
+    /// The cOID of the order waiting on the question `reply_id`.
+    pub(crate) fn pending_coid(&self, reply_id: &str) -> Option<String> {
+        self.pending.get(reply_id).map(|p| p.order.coid.clone())
+    }
+
     /// Answers the question `reply_id`; `None` if there is no such question.
     pub(crate) fn reply(
         &mut self,

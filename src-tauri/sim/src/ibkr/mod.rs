@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
@@ -49,7 +50,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::faults::{Faults, RefuseAuth};
+use crate::faults::{self, Faults, RefuseAuth};
 
 /// The demo account id.
 pub const DEMO_ACCOUNT: &str = "DU1234567";
@@ -260,11 +261,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Builds the router: the session endpoints behind the login check, `/iserver/*` also
 /// behind the bridge check, and the WebSocket (which answers "waiting for session" itself).
 pub fn router(state: SimState) -> Router {
+    let order_gate = from_fn_with_state(state.faults().clone(), faults::order_gate);
+    let confirm_gate = from_fn_with_state(state.faults().clone(), faults::confirm_gate);
     let bridged = Router::new()
         .route("/iserver/accounts", get(rest::iserver_accounts))
         .route("/iserver/secdef/search", get(rest::secdef_search))
-        .route("/iserver/account/{acct}/orders", post(rest::place_orders))
-        .route("/iserver/reply/{id}", post(rest::reply))
+        .route(
+            "/iserver/account/{acct}/orders",
+            post(rest::place_orders.layer(order_gate)),
+        )
+        .route("/iserver/reply/{id}", post(rest::reply.layer(confirm_gate)))
         .route("/iserver/questions/suppress", post(rest::suppress))
         .route(
             "/iserver/account/order/status/{id}",

@@ -15,6 +15,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::{error, json_response, lock, SimState};
+use crate::faults;
 use crate::ibkr::orders::NewOrder;
 
 fn ok(body: &Value) -> Response {
@@ -88,15 +89,24 @@ pub(crate) async fn place_orders(
     else {
         return error(StatusCode::BAD_REQUEST, "Bad Request: orders is required");
     };
+    let client_id = first.get("cOID").and_then(Value::as_str);
     let new = match NewOrder::parse(first) {
         Ok(n) => n,
-        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+        Err(m) => return faults::note_order(error(StatusCode::BAD_REQUEST, m), client_id, false),
     };
+    let client_id = Some(new.coid.clone());
     let submitted = lock(&s.inner.book).submit(new);
     match submitted {
-        Ok(v) => ok(&v),
-        Err(m) => error(StatusCode::OK, m),
+        Ok(v) => faults::note_order(ok(&v), client_id.as_deref(), is_placed(&v)),
+        Err(m) => faults::note_order(error(StatusCode::OK, m), client_id.as_deref(), false),
     }
+}
+
+/// Whether an order answer says the order was placed (not a question, not an error).
+fn is_placed(v: &Value) -> bool {
+    v.as_array()
+        .and_then(|a| a.first())
+        .is_some_and(|o| o.get("order_id").is_some())
 }
 
 pub(crate) async fn reply(
@@ -111,10 +121,14 @@ pub(crate) async fn reply(
             "Bad Request: confirmed is required",
         );
     };
-    let answered = lock(&s.inner.book).reply(&id, confirmed);
+    let (client_id, answered) = {
+        let mut book = lock(&s.inner.book);
+        (book.pending_coid(&id), book.reply(&id, confirmed))
+    };
+    let client_id = client_id.as_deref();
     match answered {
-        Some(Ok(v)) => ok(&v),
-        Some(Err(m)) => error(StatusCode::OK, m),
+        Some(Ok(v)) => faults::note_order(ok(&v), client_id, is_placed(&v)),
+        Some(Err(m)) => faults::note_order(error(StatusCode::OK, m), client_id, false),
         None => error(
             StatusCode::BAD_REQUEST,
             format!("Reply ID {id} is not found"),

@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -39,7 +40,7 @@ use axum::Router;
 
 use self::book::{Account, Book};
 use self::market::Market;
-use crate::faults::{Faults, RefuseAuth};
+use crate::faults::{self, Faults, RefuseAuth};
 
 /// The demo token.
 pub const DEMO_TOKEN: &str = "sim-oanda-token-0123456789abcdef";
@@ -169,13 +170,14 @@ impl SimState {
 /// switches ([`SimState::set_halted`], …) while serving.
 pub fn router(state: impl Into<Arc<SimState>>) -> Router {
     let state: Arc<SimState> = state.into();
+    let order_gate = middleware::from_fn_with_state(state.faults.clone(), faults::order_gate);
     Router::new()
         .route("/v3/accounts", get(rest::accounts))
         .route("/v3/accounts/{id}/summary", get(rest::summary))
         .route("/v3/accounts/{id}/instruments", get(rest::instruments))
         .route(
             "/v3/accounts/{id}/orders",
-            get(rest::pending).post(rest::create),
+            get(rest::pending).post(rest::create.layer(order_gate)),
         )
         .route("/v3/accounts/{id}/orders/{spec}", get(rest::order))
         .route("/v3/accounts/{id}/orders/{spec}/cancel", put(rest::cancel))

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::book::Ctx;
 use super::orders::{self, OrderRequest, Specifier};
 use super::{wire, RequestId, SimState};
+use crate::faults;
 
 type St = State<Arc<SimState>>;
 
@@ -110,18 +111,24 @@ pub async fn create(
                 "Invalid value specified for 'order'",
             );
         };
+        let client_id = req
+            .order
+            .client_extensions
+            .as_ref()
+            .and_then(|c| c.id.clone());
         let (status, body) = orders::place(acct, market, req.order, &ctx);
         let order_id = body["orderCreateTransaction"]["id"]
             .as_str()
             .map(str::to_string);
         let mut resp = wire::reply(status, body);
-        if let Some(oid) = order_id.filter(|_| status == StatusCode::CREATED) {
+        let booked = status == StatusCode::CREATED;
+        if let Some(oid) = order_id.filter(|_| booked) {
             let location = format!("/v3/accounts/{}/orders/{oid}", acct.id);
             if let Ok(v) = HeaderValue::from_str(&location) {
                 resp.headers_mut().insert("location", v);
             }
         }
-        resp
+        faults::note_order(resp, client_id.as_deref(), booked)
     })
 }
 

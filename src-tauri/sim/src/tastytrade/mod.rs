@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -44,7 +45,7 @@ use tokio::sync::broadcast;
 
 pub use self::stream::DxLinkSettings;
 use self::wire::ApiError;
-use crate::faults::{Faults, RefuseAuth};
+use crate::faults::{self, Faults, RefuseAuth};
 
 /// The demo OAuth refresh token.
 pub const DEMO_REFRESH_TOKEN: &str = "sim-tt-refresh-0123456789abcdef";
@@ -179,12 +180,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Builds the router.
 pub fn router(state: SimState) -> Router {
+    let order_gate = from_fn_with_state(state.faults().clone(), faults::order_gate);
     let api = Router::new()
         .route("/customers/me/accounts", get(rest::accounts))
         .route("/accounts/{acct}/balances/{currency}", get(rest::balances))
         .route(
             "/accounts/{acct}/orders",
-            get(rest::history).post(rest::place),
+            get(rest::history).post(rest::place.layer(order_gate)),
         )
         .route("/accounts/{acct}/orders/dry-run", post(rest::dry_run))
         .route("/accounts/{acct}/orders/live", get(rest::live))

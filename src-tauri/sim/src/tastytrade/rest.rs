@@ -14,6 +14,7 @@ use super::book::Book;
 use super::orders::NewOrder;
 use super::wire::{self, cents, dec, ApiError};
 use super::{lock, SimState};
+use crate::faults;
 
 /// Runs `f` on the book when `acct` is one of the customer's accounts.
 fn with_account(s: &SimState, acct: &str, f: impl FnOnce(&mut Book) -> Response) -> Response {
@@ -60,7 +61,12 @@ pub(crate) async fn place(
     Path(acct): Path<String>,
     body: Bytes,
 ) -> Response {
-    submit(&s, &acct, &body, false)
+    let client_id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["external-identifier"].as_str().map(str::to_string));
+    let resp = submit(&s, &acct, &body, false);
+    let booked = resp.status().is_success();
+    faults::note_order(resp, client_id.as_deref(), booked)
 }
 
 pub(crate) async fn dry_run(

@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::Response;
@@ -42,7 +43,7 @@ use serde_json::json;
 pub use self::book::AccountType;
 pub use self::market::Quote;
 pub use self::stream::RING_FRAMES;
-use crate::faults::{Faults, RefuseAuth};
+use crate::faults::{self, Faults, RefuseAuth};
 
 /// The demo access token.
 pub const DEMO_TOKEN: &str = "sim-tradier-token-0123456789abcdef";
@@ -233,12 +234,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Builds the router: the REST API behind bearer auth, the (session-authenticated)
 /// WebSocket, rate-limit headers on everything, and XML unless JSON is asked for.
 pub fn router(state: SimState) -> Router {
+    let order_gate = from_fn_with_state(state.faults().clone(), faults::order_gate);
     let rest = Router::new()
         .route("/v1/user/profile", get(rest::profile))
         .route("/v1/accounts/{account}/balances", get(rest::balances))
         .route(
             "/v1/accounts/{account}/orders",
-            get(rest::list_orders).post(rest::place_order),
+            get(rest::list_orders).post(rest::place_order.layer(order_gate)),
         )
         .route(
             "/v1/accounts/{account}/orders/{id}",

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use super::book::{Account, NewOrder};
 use super::wire::{errors, json_response, one_or_many};
 use super::{lock, SimState};
+use crate::faults;
 
 fn ok(body: &Value) -> Response {
     json_response(StatusCode::OK, body)
@@ -104,14 +105,17 @@ pub(crate) async fn place_order(
     };
     let fields: HashMap<String, String> = fields.into_iter().collect();
     let preview = fields.get("preview").is_some_and(|v| v == "true");
+    let tag = fields.get("tag").map(String::as_str);
     let new = match parse(&fields) {
         Ok(n) => n,
-        Err(msgs) => return errors(StatusCode::BAD_REQUEST, msgs, false),
+        Err(msgs) => {
+            return faults::note_order(errors(StatusCode::BAD_REQUEST, msgs, false), tag, false)
+        }
     };
     let placed = lock(&s.inner.book).place(&number, new, preview);
     match placed {
-        Ok(body) => ok(&body),
-        Err(msgs) => errors(StatusCode::BAD_REQUEST, msgs, false),
+        Ok(body) => faults::note_order(ok(&body), tag, !preview),
+        Err(msgs) => faults::note_order(errors(StatusCode::BAD_REQUEST, msgs, false), tag, false),
     }
 }
 

@@ -147,6 +147,9 @@ pub struct ManagerOptions {
     pub price_heartbeat: Option<Duration>,
     /// How many persisted events each account keeps.
     pub keep_events: u32,
+    /// The connectors' per-request timeout; `None` = the config's (10 s). Tests shorten it
+    /// to reach an order answer "too slow" quickly.
+    pub request_timeout: Option<Duration>,
 }
 
 impl Default for ManagerOptions {
@@ -156,6 +159,7 @@ impl Default for ManagerOptions {
             keepalive: DEFAULT_KEEPALIVE,
             price_heartbeat: None,
             keep_events: 1_000,
+            request_timeout: None,
         }
     }
 }
