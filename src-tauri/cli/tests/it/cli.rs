@@ -494,9 +494,15 @@ fn two_processes_add_accounts_at_once() {
 fn mode_switches_to_paper_and_refuses_live_without_a_verified_connection() {
     let p = Profile::new();
     p.init();
-    p.ok("account add --no-verify --name Fx --broker oanda --env practice --api-key oanda-token-000011112222");
+    // A broker endpoint on loopback that refuses connections: the switch's own check fails.
+    p.ok("account add --no-verify --name Fx --broker oanda --env practice --api-key oanda-token-000011112222 --rest-url http://127.0.0.1:9 --stream-url http://127.0.0.1:9");
     let a = p.ok("mode Fx paper");
     assert_eq!(a["mode"], "paper");
+    // Two-factor off: refused before anything else.
+    p.json("mode Fx live").expect_error(3, "live_needs_twofa");
+    // Two-factor on (the code that turned it on opened the step-up window): the broker check
+    // the switch runs itself cannot succeed, so it stays on paper.
+    crate::phone::enable_2fa(&p, common::PW);
     let r = p.json("mode Fx live");
     r.expect_error(3, "live_needs_verified_connection");
     assert_eq!(p.ok("account show Fx")["mode"], "paper", "nothing changed");

@@ -8,6 +8,7 @@
 mod common;
 
 mod cli;
+mod phone;
 mod security;
 mod stream;
 mod trading;

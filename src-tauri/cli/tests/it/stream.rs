@@ -101,12 +101,14 @@ fn add_checks_with_the_broker_and_shows_the_account() {
         .unwrap()
         .contains("101-004-1234567-002"));
 
-    // The broker down: saved unverified, with a warning; live stays locked.
+    // The broker down: saved unverified, with a warning; live stays locked (two-factor on, so
+    // only the broker check is missing).
     sim.faults().go_down_for(Duration::from_secs(30));
     let r = add(&p, &sim, "Offline", oanda::DEMO_TOKEN, "");
     let saved = r.ok();
     assert_eq!(saved["check"]["status"], "unreachable");
     assert!(r.stderr.contains("could not be reached"), "{}", r.stderr);
+    crate::phone::enable_2fa(&p, PW);
     p.json("mode Offline live")
         .expect_error(3, "live_needs_verified_connection");
     let names: Vec<String> = common::names(&p.ok("account list"));
@@ -119,14 +121,19 @@ fn live_needs_a_recent_check_and_an_unchecked_change_goes_back_to_paper() {
     let p = Profile::new();
     p.init();
     add(&p, &sim, "Fx", oanda::DEMO_TOKEN, "").ok();
-    // Verified at add (2FA is off here, so no step-up is needed): live is allowed.
+    // Live needs two-factor on: refused without it, whatever else is in order.
+    p.json("mode Fx live").expect_error(3, "live_needs_twofa");
+    // Two-factor on (enabling opened the step-up window), verified at add: live is allowed.
+    let (mut phone, _, _) = crate::phone::enable_2fa(&p, PW);
     assert_eq!(p.ok("mode Fx live")["mode"], "live");
     // New credentials saved without a check: the account is back in paper mode, and live
     // is refused until a check succeeds.
     let edited = p.ok("account edit Fx --no-verify --api-key another-token-0123456789ab");
     assert_eq!(edited["mode"], "paper");
-    p.json("mode Fx live")
-        .expect_error(3, "live_needs_verified_connection");
+    // The switch runs the missing check itself: the broker refuses the new token, so it
+    // stays on paper with the broker's refusal.
+    p.json("mode Fx live").expect_error(5, "broker_auth");
+    assert_eq!(p.ok("account show Fx")["mode"], "paper");
     let audit = p.ok("audit list --event mode_switched");
     assert!(
         audit
@@ -136,8 +143,12 @@ fn live_needs_a_recent_check_and_an_unchecked_change_goes_back_to_paper() {
     );
     // The stored (wrong) token is refused by the broker at the next check.
     p.json("account verify Fx").expect_error(5, "broker_auth");
-    // Back to the right token, checked: live again.
-    p.ok(&format!("account edit Fx --api-key {}", oanda::DEMO_TOKEN));
+    // Back to the right token, checked: live again (new credentials need a code of their own).
+    p.ok(&format!(
+        "account edit Fx --api-key {} --totp {}",
+        oanda::DEMO_TOKEN,
+        phone.fresh()
+    ));
     assert_eq!(p.ok("mode Fx live")["mode"], "live");
 }
 
@@ -209,10 +220,14 @@ fn stream_prints_json_lines_until_count_and_reports_bad_input() {
     p.json("stream Fx NOPE_XXX --seconds 10")
         .expect_error(3, "stream_unknown_instrument");
 
-    // The paper broker has no stream.
+    // The paper broker streams its simulated market.
     p.ok("account add --name Paper --broker paper --env practice");
-    p.json("stream Paper EUR_USD --count 1")
-        .expect_error(3, "stream_unavailable");
+    let r = p.json("stream Paper EUR_USD --count 1");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    lines(&r.stdout)
+        .iter()
+        .for_each(|t| assert_tick(t, &["EUR_USD"]));
+    assert_eq!(lines(&r.stdout).len(), 1);
     p.json("stream Fx").expect_error(2, "usage");
 }
 

@@ -432,14 +432,19 @@ impl Runtime {
                     }
                 }
                 Err(e) => {
-                    let changed = desk
-                        .lock()
-                        .await
-                        .cancel(&store_, &order.id)
-                        .await
-                        .map_err(api)?;
-                    self.tell_orders(&changed);
+                    // No quote: the order must not be left working. The engine's cancel
+                    // (which also drops its bracket) is the way; if the engine no longer
+                    // holds it (a reload raced it), the stored order is closed directly.
+                    match desk.lock().await.cancel(&store_, &order.id).await {
+                        Ok(changed) => self.tell_orders(&changed),
+                        Err(ce) => {
+                            tracing::warn!(order = %order.id, code = %ce.code(), "the paper desk could not cancel an order without a quote")
+                        }
+                    }
                     let mut o = self.reread(&order.id).await?;
+                    if o.status.is_working() {
+                        o.status = OrderStatus::Cancelled;
+                    }
                     if o.status == OrderStatus::Cancelled {
                         o.reason = Some(e.message.clone());
                         o.updated_at = Utc::now();
