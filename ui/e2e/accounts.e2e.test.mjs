@@ -128,6 +128,8 @@ describe("accounts", () => {
     await page.locator("#field-credentials-apiKey-error").getByText("Enter the API access token for the new environment: practice and live credentials differ.").waitFor();
     await page.getByTestId("error-summary").getByText("API access token:").waitFor();
     assert.equal(await token.getAttribute("aria-invalid"), "true");
+    // The form scrolled to its error summary: bring the radio out from under the sticky save bar first.
+    await page.getByRole("radio", { name: /^fxTrade Practice/ }).evaluate((el) => el.scrollIntoView({ block: "center" }));
     await page.getByRole("radio", { name: /^fxTrade Practice/ }).check({ force: true });
 
     // A reason is recorded only with a change of status.

@@ -190,6 +190,13 @@ export async function goLive(bd, accounts, { keepTwofa = false } = {}) {
     }
   }
   if (!keepTwofa) await bd.api("twofa_disable");
+  // A live account runs an order channel too: wait until the runtime has re-synced them, so
+  // a window opened next starts from the settled set of channels.
+  await until(
+    () => bd.api("connections_snapshot"),
+    (snap) => accounts.every((a) => snap.find((x) => x.accountId === a.id)?.channels.some((c) => c.channel === "order")),
+    { what: "the live accounts' order channels" },
+  );
   return { secret, backupCodes: codes };
 }
 
