@@ -414,10 +414,12 @@ test("first run: create a password vault, add a paper account, lock from the tra
 
   // The tray's "Lock" (enabled now: unlocked, password-protected) locks the vault behind the
   // UI's back; only the `vault-status` event can tell the UI, which must show its unlock screen.
+  // The paper account streams the simulated market: its connection is in the tray.
   const tray = trayMenu();
+  await until("the paper account's line in the tray", () => tray.items().some((i) => i.label === "Paper practice — connected"));
   assert.deepEqual(
     tray.items().map((i) => `${i.label}:${i.enabled}`),
-    ["Show Brokerdesk:true", "Lock:true", "separator:true", "Quit:true"],
+    ["Show Brokerdesk:true", "Lock:true", "separator:true", "Paper practice — connected:false", "Reconnect all:true", "separator:true", "Quit:true"],
   );
   tray.click("Lock");
   await browser.$("h1=Brokerdesk is locked").waitForDisplayed(WAIT);
@@ -587,8 +589,16 @@ test("security commands: two-factor events, audit log and CSV export, settings, 
   assert.ok(stepped.stepUpUntil);
   assert.equal(stepped.backupCodesRemaining, 8);
   const events = () => browser.execute(() => window.__twofaEvents);
-  await until("two twofa-status events", async () => (await events()).length >= 2);
-  const [afterWrong, afterRight] = await events();
+  // The runtime may tell a change twice (the command, and the change watcher that sees the
+  // profile move): wait for the wrong code's event and then the right one's.
+  await until("twofa-status events after the wrong and the right code", async () => {
+    const ev = await events();
+    const wrongAt = ev.findIndex((e) => e.failedAttempts === 1);
+    return wrongAt >= 0 && ev.slice(wrongAt + 1).some((e) => e.failedAttempts === 0);
+  });
+  const seen = await events();
+  const afterWrong = seen.find((e) => e.failedAttempts === 1);
+  const afterRight = seen.slice(seen.indexOf(afterWrong) + 1).find((e) => e.failedAttempts === 0);
   assert.equal(afterWrong.failedAttempts, 1);
   assert.equal(afterRight.failedAttempts, 0);
   assert.equal(afterRight.backupCodesRemaining, 8);
@@ -874,8 +884,8 @@ test("tray: the connection states of two accounts on a local OANDA simulator (re
   await field("Symbol", "EUR_USD");
   await field("Quantity", "1000");
   await ticket.$('[data-testid="ticket-submit"]').click();
-  await browser.$('[data-testid="ticket-last"]*=Filled').waitForDisplayed(WAIT);
-  await browser.$('[data-testid="positions"] [data-testid="position-row"]*=EUR_USD').waitForDisplayed(WAIT);
+  await browser.$('p[data-testid="ticket-last"]*=Filled').waitForDisplayed(WAIT);
+  await browser.$('[data-testid="positions"]').$('tr[data-testid="position-row"]*=EUR_USD').waitForDisplayed(WAIT);
   const goodId = (await invokeOk("accounts_list")).find((a) => a.name === "Sim good").id;
   const paperOrders = await invokeOk("orders_list", { accountId: goodId, open: null });
   assert.deepEqual(
@@ -900,15 +910,15 @@ test("tray: the connection states of two accounts on a local OANDA simulator (re
 
   // The switch to real money: the dialog names the account, the name must be typed, then a code.
   await browser.url(`${(await browser.getUrl()).replace(/#.*$/, "")}#/trade/${real.id}`);
-  await browser.$('[data-testid="trade-header"]*=Sim live').waitForDisplayed(WAIT);
+  await browser.$('div[data-testid="trade-header"]*=Sim live').waitForDisplayed(WAIT);
   await browser.$('[data-testid="go-live"]').click();
-  const dialog = browser.$('[role="dialog"]*=Trade with real money?');
+  const dialog = browser.$('div[role="dialog"]*=Trade with real money?');
   await dialog.waitForDisplayed(WAIT);
   assert.equal(await browser.$('[data-testid="go-live-confirm"]').isEnabled(), false, "the account name must be typed first");
   await browser.$('[data-testid="go-live-name"]').setValue("Sim live");
   await shot("e2e-trade-2-go-live-dialog");
   await browser.$('[data-testid="go-live-confirm"]').click();
-  const stepUp = browser.$('[role="dialog"]*=Confirm with two-factor authentication');
+  const stepUp = browser.$('div[role="dialog"]*=Confirm with two-factor authentication');
   await stepUp.waitForDisplayed(WAIT);
   // The app's TOTP of this 30-second step was spent turning 2FA on: a backup code.
   await stepUp.$("button=Use a backup code").click();
