@@ -11,6 +11,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
+use common::stock_order as order;
 mod failures;
 mod frames;
 mod quotes;
@@ -53,19 +54,8 @@ fn connector(server: &SimServer) -> Alpaca {
     Alpaca::new(config(server, KEY, SECRET)).unwrap()
 }
 
-/// Fails if the key or the secret shows in the error's `Display` or `Debug`.
-fn assert_clean(e: &BrokerError) {
-    common::assert_no_secret(e, &[KEY, SECRET]);
-}
-
-/// Returns the error, checked for leaks.
-fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
-    let e = r.expect_err("expected an error");
-    assert_clean(&e);
-    e
-}
-
-use common::stock_order as order;
+// Neither the key nor the secret may show in an error.
+leak_checks!([KEY, SECRET]);
 
 #[tokio::test]
 async fn the_rate_limit_headers_are_read() {

@@ -1,6 +1,6 @@
 //! The IBKR connector against the Client Portal gateway simulator on 127.0.0.1:0: what is
-//! IBKR's own (the session cookie learnt at verify, orders that need confirmation replies),
-//! the gateway's session rules (idle timeout and `/tickle`, "no bridge" recovered with
+//! IBKR's own (orders that need confirmation replies), the gateway's session rules (the
+//! session cookie learnt at verify, idle timeout and `/tickle`, "no bridge" recovered with
 //! `ssodh/init`, "query /accounts first", a new login), and IBKR's refusals. The calls on
 //! the success path (verify, a market order filled, a limit order cancelled) run for every
 //! broker in `conformance/orders.rs`. IBKR's failure cases are in
@@ -12,6 +12,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
+use common::stock_order as order;
 mod failures;
 mod quote_stream;
 mod stream;
@@ -22,7 +23,9 @@ use std::time::Duration;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::ibkr::Ibkr;
-use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide, OrderStatus};
+use brokerdesk_core::brokers::{
+    Broker, BrokerError, ConnectorConfig, OrderSide, OrderState, OrderStatus,
+};
 use brokerdesk_core::trading::{OrderDraft, OrderIntent};
 use brokerdesk_sim::ibkr::{router, Settings, SimState};
 use brokerdesk_sim::{Faults, SimServer};
@@ -64,27 +67,20 @@ fn assert_clean(e: &BrokerError, state: &SimState) {
 
 /// Returns the error, checked for leaks.
 fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>, state: &SimState) -> BrokerError {
-    let e = r.expect_err("expected an error");
-    assert_clean(&e, state);
-    e
+    common::checked_err(r, |e| assert_clean(e, state))
 }
 
-use common::stock_order as order;
-
-#[tokio::test]
-async fn verify_tickles_and_learns_the_session_cookie() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    assert!(ibkr.ws_cookie().is_none(), "no session before verify");
-    ibkr.verify().await.unwrap();
-    // verify tickled: the cookie is the gateway's session.
-    let cookie = ibkr.ws_cookie().expect("a session after verify");
-    let session = state.session().unwrap();
-    assert_eq!(
-        cookie.expose(),
-        format!("api={{\"session\":\"{session}\"}}")
-    );
-    assert!(!format!("{ibkr:?}").contains(&session));
+/// Places `order`, checking that it took `requests` requests to the gateway.
+async fn place_in(
+    server: &SimServer,
+    ibkr: &Ibkr,
+    order: &OrderIntent,
+    requests: u64,
+) -> OrderState {
+    let before = server.faults().requests();
+    let placed = ibkr.place_order(order).await.unwrap();
+    assert_eq!(server.faults().requests() - before, requests, "{order:?}");
+    placed
 }
 
 #[tokio::test]
@@ -99,13 +95,9 @@ async fn confirmation_questions_are_answered_unless_suppressed() {
         ("o354", "You are submitting an order without market data."),
     ]);
     state.set_price("AAPL", 200.0);
-    let requests_before = server.faults().requests();
-    let placed = ibkr
-        .place_order(&order("coid-1", OrderSide::Buy, dec!(10.0), None))
-        .await
-        .unwrap();
     // accounts, secdef search, place, reply, reply, status.
-    assert_eq!(server.faults().requests() - requests_before, 6);
+    let buy = order("coid-1", OrderSide::Buy, dec!(10.0), None);
+    let placed = place_in(&server, &ibkr, &buy, 6).await;
     assert_eq!(
         (placed.status, placed.filled_quantity),
         (OrderStatus::Filled, dec!(10.0))
@@ -113,12 +105,8 @@ async fn confirmation_questions_are_answered_unless_suppressed() {
 
     // Suppressed questions are not asked: accounts, place, status (the conid is known).
     ibkr.suppress_questions(&["o163", "o354"]).await.unwrap();
-    let requests_before = server.faults().requests();
-    let sold = ibkr
-        .place_order(&order("coid-2", OrderSide::Sell, dec!(4.0), None))
-        .await
-        .unwrap();
-    assert_eq!(server.faults().requests() - requests_before, 3);
+    let sell = order("coid-2", OrderSide::Sell, dec!(4.0), None);
+    let sold = place_in(&server, &ibkr, &sell, 3).await;
     assert_eq!(
         (sold.side, sold.status),
         (OrderSide::Sell, OrderStatus::Filled)
@@ -190,6 +178,14 @@ async fn the_idle_timeout_logs_out_unless_tickled() {
     });
     let ibkr = connector(&server);
     ibkr.verify().await.unwrap();
+    // verify tickled: the cookie is the gateway's session.
+    let cookie = ibkr.ws_cookie().expect("a session after verify");
+    let session = state.session().unwrap();
+    assert_eq!(
+        cookie.expose(),
+        format!("api={{\"session\":\"{session}\"}}")
+    );
+    assert!(!format!("{ibkr:?}").contains(&session));
     for _ in 0..8 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let s = ibkr.tickle().await.unwrap();

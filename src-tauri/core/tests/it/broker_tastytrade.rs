@@ -13,6 +13,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
+use common::stock_order as order;
 mod dxlink;
 mod dxlink_parse;
 mod failures;
@@ -59,20 +60,9 @@ fn connector(server: &SimServer) -> Tastytrade {
     Tastytrade::new(config(server, REFRESH, CLIENT_SECRET)).unwrap()
 }
 
-/// Fails if a credential or an access token (the simulator's start `tt-access-`) shows in
-/// the error's `Display` or `Debug`.
-fn assert_clean(e: &BrokerError) {
-    common::assert_no_secret(e, &[REFRESH, CLIENT_SECRET, "tt-access-"]);
-}
-
-/// Returns the error, checked for leaks.
-fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
-    let e = r.expect_err("expected an error");
-    assert_clean(&e);
-    e
-}
-
-use common::stock_order as order;
+// No credential may show in an error, nor an access token (the simulator's start
+// `tt-access-`).
+leak_checks!([REFRESH, CLIENT_SECRET, "tt-access-"]);
 
 #[tokio::test]
 async fn one_access_token_lasting_15_minutes_serves_every_call() {

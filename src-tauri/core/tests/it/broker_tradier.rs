@@ -13,6 +13,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
+pub use common::stock_order as order;
 mod failures;
 mod parse;
 mod quote_stream;
@@ -70,19 +71,8 @@ pub fn connector(sim: &Sim) -> Tradier {
     Tradier::new(config(sim, Some(ACCOUNT), TOKEN)).unwrap()
 }
 
-/// Fails if the token shows in the error's `Display` or `Debug`.
-pub fn assert_clean(e: &BrokerError) {
-    common::assert_no_secret(e, &[TOKEN]);
-}
-
-/// Returns the error, checked for leaks.
-pub fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
-    let e = r.expect_err("expected an error");
-    assert_clean(&e);
-    e
-}
-
-pub use common::stock_order as order;
+// The token may never show in an error.
+leak_checks!(pub [TOKEN]);
 
 #[tokio::test]
 async fn the_rate_limit_headers_are_read() {

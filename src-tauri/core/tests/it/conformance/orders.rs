@@ -10,7 +10,7 @@ use brokerdesk_core::trading::{OrderDraft, OrderIntent};
 use brokerdesk_core::Decimal;
 use rust_decimal_macros::dec;
 
-use super::{start, Ids, BROKERS};
+use super::{start, Connector, Ids, BROKERS};
 
 /// The price the tests set where the simulator lets them.
 const PRICE: f64 = 200.0;
@@ -24,6 +24,13 @@ fn limit(symbol: &str, client_id: &str, qty: Decimal, price: Decimal) -> OrderIn
     let draft = OrderDraft::limit(symbol, OrderSide::Buy, &qty.to_string(), &price.to_string())
         .with_client_id(client_id);
     OrderIntent::check(&draft).expect("a valid order")
+}
+
+/// Places `order`, failing with the broker's name if it is refused.
+async fn place(b: BrokerKind, c: &dyn Connector, order: &OrderIntent) -> OrderState {
+    c.place_order(order)
+        .await
+        .unwrap_or_else(|e| panic!("{b}: {e:?}"))
 }
 
 fn assert_id_shape(b: BrokerKind, ids: Ids, id: &str) {
@@ -89,10 +96,12 @@ async fn a_market_order_fills_and_becomes_a_position() {
         );
 
         let quote = sim.set_price.as_ref().map(|set| set(o.symbol, PRICE));
-        let placed = c
-            .place_order(&market(o.symbol, "coid-1", OrderSide::Buy, dec!(10.0)))
-            .await
-            .unwrap_or_else(|e| panic!("{b}: {e:?}"));
+        let placed = place(
+            b,
+            &*c,
+            &market(o.symbol, "coid-1", OrderSide::Buy, dec!(10.0)),
+        )
+        .await;
         assert_eq!(
             (placed.status, placed.broker_status.as_str()),
             (OrderStatus::Filled, o.filled),
@@ -172,10 +181,12 @@ async fn a_market_order_fills_and_becomes_a_position() {
         }
 
         // Part of it sold, at the bid.
-        let sold = c
-            .place_order(&market(o.symbol, "coid-2", OrderSide::Sell, dec!(4.0)))
-            .await
-            .unwrap_or_else(|e| panic!("{b}: {e:?}"));
+        let sold = place(
+            b,
+            &*c,
+            &market(o.symbol, "coid-2", OrderSide::Sell, dec!(4.0)),
+        )
+        .await;
         assert_eq!(
             (sold.side, sold.status),
             (OrderSide::Sell, OrderStatus::Filled),
@@ -204,10 +215,7 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
         }
         let buying_power = c.verify().await.unwrap().buying_power;
         let (qty, price) = o.resting;
-        let placed = c
-            .place_order(&limit(o.symbol, "lim-1", qty, price))
-            .await
-            .unwrap_or_else(|e| panic!("{b}: {e:?}"));
+        let placed = place(b, &*c, &limit(o.symbol, "lim-1", qty, price)).await;
         assert_eq!(
             (placed.status, placed.broker_status.as_str()),
             (OrderStatus::Open, o.open),
@@ -254,10 +262,7 @@ async fn a_resting_limit_order_is_open_until_cancelled() {
         );
 
         // A final order is not cancelled: neither this one again nor a filled one.
-        let filled = c
-            .place_order(&market(o.symbol, "mkt", OrderSide::Buy, dec!(1.0)))
-            .await
-            .unwrap_or_else(|e| panic!("{b}: {e:?}"));
+        let filled = place(b, &*c, &market(o.symbol, "mkt", OrderSide::Buy, dec!(1.0))).await;
         assert_eq!(filled.status, OrderStatus::Filled, "{b}");
         for (id, state) in [
             (&placed.broker_order_id, OrderStatus::Cancelled),
