@@ -15,7 +15,8 @@
 //! The REST calls on the success path (in `orders.rs`) run the same way: verify and the
 //! account list, a market order filled and its position, a resting limit order cancelled,
 //! with what each broker answers (its account, its status words, its refusals) as data in
-//! the row's [`Orders`].
+//! the row's [`Orders`]. The order fault tests (`orders_faults.rs`) start their simulators
+//! from this table too.
 
 mod orders;
 mod rest;
@@ -161,6 +162,8 @@ pub struct Running {
     log_in_again: Box<dyn Fn() + Send + Sync>,
     /// Sets an instrument's price; `None` where the simulator moves its prices by itself.
     pub set_price: Option<SetPrice>,
+    /// Gives the account plenty of cash (for the order soak in `orders_faults.rs`).
+    pub fund: Box<dyn Fn() + Send + Sync>,
 }
 
 /// Sets an instrument's price and returns the simulator's (bid, ask) around it.
@@ -174,7 +177,13 @@ impl Running {
             secrets: Box::new(Vec::new),
             log_in_again: Box::new(|| {}),
             set_price: None,
+            fund: Box::new(|| {}),
         }
+    }
+
+    fn fund(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.fund = Box::new(f);
+        self
     }
 
     fn set_price(
@@ -482,14 +491,20 @@ macro_rules! serve {
 
 async fn start_oanda() -> Running {
     let faults = Faults::new();
-    let state = oanda::SimState::demo(faults.clone())
-        .with_intervals(Duration::from_millis(50), Duration::from_millis(100));
-    let server = serve!(oanda::router(state), faults);
+    let state = std::sync::Arc::new(
+        oanda::SimState::demo(faults.clone())
+            .with_intervals(Duration::from_millis(50), Duration::from_millis(100)),
+    );
+    let server = serve!(oanda::router(state.clone()), faults);
     let mut cfg = config(BrokerKind::Oanda, &server.url(), &server.url());
     cfg.account_id = Some(oanda::DEMO_ACCOUNTS[0].into());
     cfg.api_key = Some(Secret::new(oanda::DEMO_TOKEN));
     cfg.stream_heartbeat = Some(Duration::from_millis(150));
-    Running::new(server, cfg).secrets(|| vec![oanda::DEMO_TOKEN.into(), "wrong-oanda-token".into()])
+    Running::new(server, cfg)
+        .secrets(|| vec![oanda::DEMO_TOKEN.into(), "wrong-oanda-token".into()])
+        .fund(move || {
+            state.set_balance(oanda::DEMO_ACCOUNTS[0], 1e9);
+        })
 }
 
 async fn start_alpaca() -> Running {
@@ -506,11 +521,13 @@ async fn start_alpaca() -> Running {
         Some(Secret::new(alpaca::DEMO_KEY)),
         Some(Secret::new(alpaca::DEMO_SECRET)),
     );
+    let funded = state.clone();
     Running::new(server, cfg)
         .secrets(|| {
             let wrong = "not-the-secret".to_string();
             vec![alpaca::DEMO_KEY.into(), alpaca::DEMO_SECRET.into(), wrong]
         })
+        .fund(move || funded.set_cash(1e9))
         .set_price(move |symbol, price| {
             state.set_price(symbol, price);
             let q = state.quote(symbol).expect("a listed symbol");
@@ -531,7 +548,7 @@ async fn start_tradier() -> Running {
     let mut cfg = config(BrokerKind::Tradier, &rest, &stream)
         .with_credentials(Some(Secret::new(tradier::DEMO_TOKEN)), None);
     cfg.account_id = Some(tradier::DEMO_ACCOUNT.into());
-    let (ids, renew) = (state.clone(), state.clone());
+    let (ids, renew, funded) = (state.clone(), state.clone(), state.clone());
     Running::new(server, cfg)
         .secrets(move || {
             let mut all = ids.stream_session_ids();
@@ -539,6 +556,7 @@ async fn start_tradier() -> Running {
             all
         })
         .log_in_again(move || renew.renew_token())
+        .fund(move || funded.set_cash(tradier::DEMO_ACCOUNT, 1e9))
         .set_price(move |symbol, price| {
             state.set_price(symbol, price);
             let q = state.quote(symbol).expect("a listed symbol");
@@ -560,7 +578,11 @@ async fn start_tastytrade() -> Running {
         Some(Secret::new(tastytrade::DEMO_REFRESH_TOKEN)),
         Some(Secret::new(tastytrade::DEMO_CLIENT_SECRET)),
     );
+    let funded = state.clone();
     Running::new(server, cfg)
+        .fund(move || {
+            funded.set_cash(tastytrade::DEMO_ACCOUNT, 1e9);
+        })
         .secrets(|| {
             // Access tokens start `tt-access-`, quote tokens `dxlink-`.
             [
@@ -582,6 +604,7 @@ async fn start_tastytrade() -> Running {
 
 async fn start_ibkr() -> Running {
     let faults = Faults::new();
+    // The default confirmation question stays on: an order is booked by the reply.
     let state = ibkr::SimState::new(faults.clone(), ibkr::DEMO_ACCOUNT);
     state.set_settings(ibkr::Settings {
         heartbeat: Duration::from_millis(50),
@@ -602,6 +625,14 @@ async fn start_ibkr() -> Running {
             state.set_price(symbol, price);
             (sim_price(price), sim_price(price))
         })
+}
+
+/// The row of `kind`.
+pub fn entry(kind: BrokerKind) -> &'static Entry {
+    BROKERS
+        .iter()
+        .find(|e| e.kind == kind)
+        .unwrap_or_else(|| panic!("{kind} has no row"))
 }
 
 /// Starts `entry`'s simulator and returns it with a connector built from its demo config.
