@@ -58,6 +58,14 @@ fn connector(server: &SimServer) -> Ibkr {
     Ibkr::new(config(server, Some(ACCOUNT))).unwrap()
 }
 
+/// A simulator and a connector to it that has verified (the session is known).
+async fn verified() -> (SimServer, SimState, Ibkr) {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    ibkr.verify().await.unwrap();
+    (server, state, ibkr)
+}
+
 /// Fails if the session (the cookie's value) shows in the error's `Display` or `Debug`.
 fn assert_clean(e: &BrokerError, state: &SimState) {
     if let Some(session) = state.session() {
@@ -220,9 +228,7 @@ async fn the_idle_timeout_logs_out_unless_tickled() {
 
 #[tokio::test]
 async fn a_stale_session_cookie_is_refused_until_the_next_tickle() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    ibkr.verify().await.unwrap();
+    let (server, state, ibkr) = verified().await;
     server.faults().expire_sessions();
     assert!(matches!(
         err(ibkr.open_orders().await, &state),
@@ -242,9 +248,7 @@ async fn a_stale_session_cookie_is_refused_until_the_next_tickle() {
 
 #[tokio::test]
 async fn no_bridge_is_recovered_with_ssodh_init() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    ibkr.verify().await.unwrap();
+    let (_server, state, ibkr) = verified().await;
     state.close_bridge();
     assert!(!ibkr.tickle().await.unwrap().authenticated);
     // /iserver/account/orders answers "no bridge": ssodh/init, /iserver/accounts, retry.
