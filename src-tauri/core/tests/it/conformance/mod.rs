@@ -116,9 +116,9 @@ pub struct Orders {
     /// Whether `get_order` reads the client order id back (IBKR's status endpoint has none;
     /// the lookup by client id and the open orders do).
     pub get_order_has_client_id: bool,
-    /// How far a position's average price may be from the fill price (Tradier's is a cost
-    /// divided by a quantity).
-    pub avg_price_within: Decimal,
+    /// How far a position's average price may be from the fill price, `None` for not at all
+    /// (Tradier's is a cost divided by a quantity).
+    pub avg_price_within: Option<Decimal>,
     /// Whether a fill is paid from the balance (not so on margin, as at OANDA).
     pub pays_from_balance: bool,
     /// Whether positions carry their unrealized P/L.
@@ -261,7 +261,7 @@ pub const BROKERS: &[Entry] = &[
             cancelled: "CANCELLED",
             ids: Ids::Number,
             get_order_has_client_id: true,
-            avg_price_within: dec!(0.0),
+            avg_price_within: None,
             pays_from_balance: false,
             unrealized_pl: true,
             missing_id: "999999",
@@ -311,7 +311,7 @@ pub const BROKERS: &[Entry] = &[
             cancelled: "canceled",
             ids: Ids::Uuid,
             get_order_has_client_id: true,
-            avg_price_within: dec!(0.0),
+            avg_price_within: None,
             pays_from_balance: true,
             unrealized_pl: true,
             missing_id: "00000000-0000-4000-8000-000000000000",
@@ -357,7 +357,7 @@ pub const BROKERS: &[Entry] = &[
             cancelled: "canceled",
             ids: Ids::Number,
             get_order_has_client_id: true,
-            avg_price_within: dec!(0.000000001),
+            avg_price_within: Some(dec!(0.000000001)),
             pays_from_balance: true,
             unrealized_pl: false,
             missing_id: "999999999",
@@ -412,7 +412,7 @@ pub const BROKERS: &[Entry] = &[
             cancelled: "Cancelled",
             ids: Ids::Number,
             get_order_has_client_id: true,
-            avg_price_within: dec!(0.0),
+            avg_price_within: None,
             pays_from_balance: true,
             unrealized_pl: true,
             missing_id: "999999",
@@ -462,7 +462,7 @@ pub const BROKERS: &[Entry] = &[
             cancelled: "Cancelled",
             ids: Ids::Number,
             get_order_has_client_id: false,
-            avg_price_within: dec!(0.0),
+            avg_price_within: None,
             pays_from_balance: true,
             unrealized_pl: true,
             missing_id: "999",
