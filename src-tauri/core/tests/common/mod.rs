@@ -15,6 +15,16 @@ pub fn assert_no_secret(e: &BrokerError, secrets: &[&str]) {
     }
 }
 
+/// The error of `r` (failing if it is `Ok`), after `check` (for leaked secrets) has seen it.
+pub fn checked_err<T: std::fmt::Debug>(
+    r: Result<T, BrokerError>,
+    check: impl FnOnce(&BrokerError),
+) -> BrokerError {
+    let e = r.expect_err("expected an error");
+    check(&e);
+    e
+}
+
 /// An AAPL order: a market order, or a limit order when `limit` is given.
 pub fn stock_order(
     client_id: &str,

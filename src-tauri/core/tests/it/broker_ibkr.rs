@@ -1,8 +1,10 @@
-//! The IBKR connector against the Client Portal gateway simulator on 127.0.0.1:0: every
-//! `Broker` call on the success path (an order that needs two confirmation replies among
-//! them), the gateway's session rules (idle timeout and `/tickle`, "no bridge" recovered with
-//! `ssodh/init`, "query /accounts first", a new login), and IBKR's refusals. The failure
-//! classes are in `broker_ibkr/failures.rs`; the simulator's WebSocket seen by a raw client in
+//! The IBKR connector against the Client Portal gateway simulator on 127.0.0.1:0: what is
+//! IBKR's own (orders that need confirmation replies), the gateway's session rules (the
+//! session cookie learnt at verify, idle timeout and `/tickle`, "no bridge" recovered with
+//! `ssodh/init`, "query /accounts first", a new login), and IBKR's refusals. The calls on
+//! the success path (verify, a market order filled, a limit order cancelled) run for every
+//! broker in `conformance/orders.rs`. IBKR's failure cases are in
+//! `broker_ibkr/failures.rs`; the simulator's WebSocket seen by a raw client in
 //! `broker_ibkr/stream.rs`; the connector's price stream against it in
 //! `broker_ibkr/quote_stream.rs`; its frame parser on recorded frames in
 //! `broker_ibkr/stream_parse.rs`. No error may ever show the session cookie.
@@ -10,6 +12,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
+use common::stock_order as order;
 mod failures;
 mod quote_stream;
 mod stream;
@@ -55,6 +58,14 @@ fn connector(server: &SimServer) -> Ibkr {
     Ibkr::new(config(server, Some(ACCOUNT))).unwrap()
 }
 
+/// A simulator and a connector to it that has verified (the session is known).
+async fn verified() -> (SimServer, SimState, Ibkr) {
+    let (server, state) = sim().await;
+    let ibkr = connector(&server);
+    ibkr.verify().await.unwrap();
+    (server, state, ibkr)
+}
+
 /// Fails if the session (the cookie's value) shows in the error's `Display` or `Debug`.
 fn assert_clean(e: &BrokerError, state: &SimState) {
     if let Some(session) = state.session() {
@@ -64,46 +75,24 @@ fn assert_clean(e: &BrokerError, state: &SimState) {
 
 /// Returns the error, checked for leaks.
 fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>, state: &SimState) -> BrokerError {
-    let e = r.expect_err("expected an error");
-    assert_clean(&e, state);
-    e
+    common::checked_err(r, |e| assert_clean(e, state))
 }
 
-use common::stock_order as order;
-
-#[tokio::test]
-async fn verify_reads_the_summary_and_list_accounts_the_portfolio_accounts() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    assert_eq!(ibkr.kind(), BrokerKind::Ibkr);
-    let summary = ibkr.verify().await.unwrap();
-    assert_eq!(summary.account_id, ACCOUNT);
-    assert_eq!(summary.account_last4, "4321");
-    assert_eq!(
-        (summary.account_type.as_str(), summary.currency.as_str()),
-        ("DEMO", "USD")
-    );
-    assert_eq!(
-        (summary.balance, summary.equity, summary.buying_power),
-        (dec!(100_000.0), dec!(100_000.0), dec!(400_000.0))
-    );
-    let accounts = ibkr.list_accounts().await.unwrap();
-    assert_eq!(accounts.len(), 1);
-    assert_eq!(accounts[0].account_id, ACCOUNT);
-    assert_eq!(accounts[0].label.as_deref(), Some("Brokerdesk Sim"));
-
-    // verify tickled: the cookie is the gateway's session.
-    let cookie = ibkr.ws_cookie().expect("a session after verify");
-    let session = state.session().unwrap();
-    assert_eq!(
-        cookie.expose(),
-        format!("api={{\"session\":\"{session}\"}}")
-    );
-    assert!(!format!("{ibkr:?}").contains(&session));
+/// Places `order`, checking that it took `requests` requests to the gateway.
+async fn place_in(
+    server: &SimServer,
+    ibkr: &Ibkr,
+    order: &OrderIntent,
+    requests: u64,
+) -> OrderState {
+    let before = server.faults().requests();
+    let placed = ibkr.place_order(order).await.unwrap();
+    assert_eq!(server.faults().requests() - before, requests, "{order:?}");
+    placed
 }
 
 #[tokio::test]
-async fn a_market_order_confirmed_twice_fills_and_becomes_a_position() {
+async fn confirmation_questions_are_answered_unless_suppressed() {
     let (server, state) = sim().await;
     let ibkr = connector(&server);
     state.set_questions(&[
@@ -114,122 +103,23 @@ async fn a_market_order_confirmed_twice_fills_and_becomes_a_position() {
         ("o354", "You are submitting an order without market data."),
     ]);
     state.set_price("AAPL", 200.0);
-    let requests_before = server.faults().requests();
-    let placed = ibkr
-        .place_order(&order("coid-1", OrderSide::Buy, dec!(10.0), None))
-        .await
-        .unwrap();
     // accounts, secdef search, place, reply, reply, status.
-    assert_eq!(server.faults().requests() - requests_before, 6);
+    let buy = order("coid-1", OrderSide::Buy, dec!(10.0), None);
+    let placed = place_in(&server, &ibkr, &buy, 6).await;
     assert_eq!(
-        (placed.status, placed.broker_status.as_str()),
-        (OrderStatus::Filled, "Filled")
-    );
-    assert_eq!(
-        (
-            placed.quantity,
-            placed.filled_quantity,
-            placed.avg_fill_price
-        ),
-        (dec!(10.0), dec!(10.0), Some(dec!(200.0)))
-    );
-    assert_eq!(placed.client_order_id.as_deref(), Some("coid-1"));
-    assert_eq!(
-        (placed.symbol.as_str(), placed.side),
-        ("AAPL", OrderSide::Buy)
+        (placed.status, placed.filled_quantity),
+        (OrderStatus::Filled, dec!(10.0))
     );
 
-    let fetched = ibkr.get_order(&placed.broker_order_id).await.unwrap();
-    assert_eq!(
-        fetched.client_order_id, None,
-        "the status endpoint has no cOID"
-    );
-    let without_coid = OrderState {
-        client_order_id: None,
-        ..placed.clone()
-    };
-    assert_eq!(fetched, without_coid, "the same order apart from the cOID");
-    let by_client = ibkr
-        .get_order_by_client_id("coid-1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(by_client, placed);
-    assert_eq!(
-        ibkr.get_order_by_client_id("never-sent").await.unwrap(),
-        None
-    );
-
-    let positions = ibkr.positions().await.unwrap();
-    assert_eq!(positions.len(), 1);
-    assert_eq!(
-        (positions[0].symbol.as_str(), positions[0].quantity),
-        ("AAPL", dec!(10.0))
-    );
-    assert_eq!(positions[0].avg_price, Some(dec!(200.0)));
-    let summary = ibkr.verify().await.unwrap();
-    assert!((summary.balance - dec!(98_000.0)).abs() < dec!(0.000001));
-
-    // Suppressed questions are not asked: place, status (accounts and conid are known).
+    // Suppressed questions are not asked: accounts, place, status (the conid is known).
     ibkr.suppress_questions(&["o163", "o354"]).await.unwrap();
-    let sold = ibkr
-        .place_order(&order("coid-2", OrderSide::Sell, dec!(4.0), None))
-        .await
-        .unwrap();
+    let sell = order("coid-2", OrderSide::Sell, dec!(4.0), None);
+    let sold = place_in(&server, &ibkr, &sell, 3).await;
     assert_eq!(
         (sold.side, sold.status),
         (OrderSide::Sell, OrderStatus::Filled)
     );
     assert_eq!(ibkr.positions().await.unwrap()[0].quantity, dec!(6.0));
-}
-
-#[tokio::test]
-async fn a_resting_limit_order_is_open_until_cancelled() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    state.set_price("AAPL", 200.0);
-    let placed = ibkr
-        .place_order(&order(
-            "lim-1",
-            OrderSide::Buy,
-            dec!(3.0),
-            Some(dec!(150.0)),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        (placed.status, placed.filled_quantity),
-        (OrderStatus::Open, dec!(0.0))
-    );
-    let open = ibkr.open_orders().await.unwrap();
-    assert_eq!(open.len(), 1);
-    assert_eq!(open[0].broker_order_id, placed.broker_order_id);
-    assert_eq!(open[0].client_order_id.as_deref(), Some("lim-1"));
-
-    ibkr.cancel_order(&placed.broker_order_id).await.unwrap();
-    let after = ibkr.get_order(&placed.broker_order_id).await.unwrap();
-    assert_eq!(
-        (after.status, after.broker_status.as_str()),
-        (OrderStatus::Cancelled, "Cancelled")
-    );
-    assert!(ibkr.open_orders().await.unwrap().is_empty());
-
-    match err(ibkr.cancel_order(&placed.broker_order_id).await, &state) {
-        BrokerError::Rejected { message, .. } => assert!(message.contains("cannot be cancelled")),
-        e => panic!("expected Rejected, got {e:?}"),
-    }
-    assert!(matches!(
-        err(ibkr.cancel_order("999").await, &state),
-        BrokerError::NotFound(_)
-    ));
-    assert!(matches!(
-        err(ibkr.get_order("999").await, &state),
-        BrokerError::NotFound(_)
-    ));
-    assert!(matches!(
-        err(ibkr.get_order("../tickle").await, &state),
-        BrokerError::NotFound(_)
-    ));
 }
 
 #[tokio::test]
@@ -262,15 +152,6 @@ async fn ibkr_refusals_are_rejections() {
         err(ibkr.place_order(&unknown).await, &state),
         BrokerError::Rejected { .. }
     ));
-    // Refused before any broker is called: an `OrderIntent` cannot hold them.
-    assert_eq!(
-        common::refused(&OrderDraft::market("AAPL", OrderSide::Buy, "NaN")),
-        [("quantity".to_string(), "invalid".to_string())]
-    );
-    assert_eq!(
-        common::refused(&OrderDraft::limit("AAPL", OrderSide::Buy, "1", "")),
-        [("price".to_string(), "required".to_string())]
-    );
 }
 
 #[tokio::test]
@@ -305,6 +186,14 @@ async fn the_idle_timeout_logs_out_unless_tickled() {
     });
     let ibkr = connector(&server);
     ibkr.verify().await.unwrap();
+    // verify tickled: the cookie is the gateway's session.
+    let cookie = ibkr.ws_cookie().expect("a session after verify");
+    let session = state.session().unwrap();
+    assert_eq!(
+        cookie.expose(),
+        format!("api={{\"session\":\"{session}\"}}")
+    );
+    assert!(!format!("{ibkr:?}").contains(&session));
     for _ in 0..8 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let s = ibkr.tickle().await.unwrap();
@@ -339,9 +228,7 @@ async fn the_idle_timeout_logs_out_unless_tickled() {
 
 #[tokio::test]
 async fn a_stale_session_cookie_is_refused_until_the_next_tickle() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    ibkr.verify().await.unwrap();
+    let (server, state, ibkr) = verified().await;
     server.faults().expire_sessions();
     assert!(matches!(
         err(ibkr.open_orders().await, &state),
@@ -361,9 +248,7 @@ async fn a_stale_session_cookie_is_refused_until_the_next_tickle() {
 
 #[tokio::test]
 async fn no_bridge_is_recovered_with_ssodh_init() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    ibkr.verify().await.unwrap();
+    let (_server, state, ibkr) = verified().await;
     state.close_bridge();
     assert!(!ibkr.tickle().await.unwrap().authenticated);
     // /iserver/account/orders answers "no bridge": ssodh/init, /iserver/accounts, retry.

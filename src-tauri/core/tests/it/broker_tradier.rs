@@ -1,9 +1,11 @@
-//! The Tradier connector against the Tradier simulator on 127.0.0.1:0: every `Broker` call on
-//! the success path and Tradier's own refusals (validation errors, cancelling a final order,
-//! tags). The failure classes the connection manager relies on are in
+//! The Tradier connector against the Tradier simulator on 127.0.0.1:0: what is Tradier's
+//! own (its rate-limit headers, account selection, a retried placement, client ids as tags,
+//! its refusals). The calls on the success path (verify, a market order filled, a limit
+//! order cancelled, cancelling a final order) run for every broker in
+//! `conformance/orders.rs`. The failure classes the connection manager relies on are in
 //! `broker_tradier/failures.rs`; the wire details seen by a plain HTTP client (XML unless
-//! JSON is asked for, form bodies, `"null"` lists) in `broker_tradier/wire.rs`; the streaming
-//! session and market WebSocket as a plain WebSocket client sees them in
+//! JSON is asked for, form bodies, `"null"` lists) in `broker_tradier/wire.rs`; the
+//! streaming session and market WebSocket as a plain WebSocket client sees them in
 //! `broker_tradier/stream.rs`; the connector's `QuoteStream` and instrument search in
 //! `broker_tradier/quote_stream.rs`; the stream's frame parser on recorded frames in
 //! `broker_tradier/parse.rs`. No error may ever show the token.
@@ -11,6 +13,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
+pub use common::stock_order as order;
 mod failures;
 mod parse;
 mod quote_stream;
@@ -19,7 +22,7 @@ mod wire;
 
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tradier::Tradier;
-use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide, OrderStatus};
+use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide};
 use brokerdesk_core::trading::{OrderDraft, OrderIntent};
 use brokerdesk_core::Secret;
 use brokerdesk_sim::tradier::{router, AccountType, SimState};
@@ -68,50 +71,14 @@ pub fn connector(sim: &Sim) -> Tradier {
     Tradier::new(config(sim, Some(ACCOUNT), TOKEN)).unwrap()
 }
 
-/// Fails if the token shows in the error's `Display` or `Debug`.
-pub fn assert_clean(e: &BrokerError) {
-    common::assert_no_secret(e, &[TOKEN]);
-}
-
-/// Returns the error, checked for leaks.
-pub fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
-    let e = r.expect_err("expected an error");
-    assert_clean(&e);
-    e
-}
-
-pub use common::stock_order as order;
-
-fn rejected_code(e: &BrokerError) -> &str {
-    match e {
-        BrokerError::Rejected { code, .. } => code,
-        e => panic!("expected Rejected, got {e:?}"),
-    }
-}
+// The token may never show in an error.
+leak_checks!(pub [TOKEN]);
 
 #[tokio::test]
-async fn verify_and_list_accounts_read_the_profile_and_balances() {
+async fn the_rate_limit_headers_are_read() {
     let sim = sim().await;
     let tradier = connector(&sim);
-    assert_eq!(tradier.kind(), BrokerKind::Tradier);
-    let s = tradier.verify().await.unwrap();
-    assert_eq!(
-        (s.account_id.as_str(), s.account_last4.as_str()),
-        (ACCOUNT, "2222")
-    );
-    assert_eq!(
-        (s.account_type.as_str(), s.currency.as_str()),
-        ("margin", "USD")
-    );
-    assert_eq!(
-        (s.balance, s.equity, s.buying_power),
-        (dec!(100_000.0), dec!(100_000.0), dec!(200_000.0))
-    );
-    // One account: the profile's `account` is an object.
-    let accounts = tradier.list_accounts().await.unwrap();
-    assert_eq!(accounts.len(), 1);
-    assert_eq!(accounts[0].account_id, ACCOUNT);
-    assert_eq!(accounts[0].label.as_deref(), Some("Tradier margin"));
+    tradier.verify().await.unwrap();
     let rate = tradier
         .rate_limit()
         .expect("X-Ratelimit-* headers are read");
@@ -158,131 +125,6 @@ async fn a_token_with_several_accounts_needs_one_chosen() {
     let t = Tradier::new(config(&single, None, TOKEN)).unwrap();
     assert_eq!(t.verify().await.unwrap().account_id, ACCOUNT);
     assert!(t.positions().await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn a_market_order_fills_at_the_quote_and_becomes_a_position() {
-    let sim = sim().await;
-    let tradier = connector(&sim);
-    // Nothing yet: both lists are the string "null".
-    assert!(tradier.open_orders().await.unwrap().is_empty());
-    assert!(tradier.positions().await.unwrap().is_empty());
-    assert_eq!(
-        tradier.get_order_by_client_id("coid-1").await.unwrap(),
-        None
-    );
-
-    sim.state.set_price("AAPL", 200.0);
-    let ask = common::sim_price(sim.state.quote("AAPL").unwrap().ask);
-    let placed = tradier
-        .place_order(&order("coid-1", OrderSide::Buy, dec!(10.0), None))
-        .await
-        .unwrap();
-    assert_eq!(
-        (placed.status, placed.broker_status.as_str()),
-        (OrderStatus::Filled, "filled")
-    );
-    assert_eq!(
-        (
-            placed.quantity,
-            placed.filled_quantity,
-            placed.avg_fill_price
-        ),
-        (dec!(10.0), dec!(10.0), Some(ask))
-    );
-    assert_eq!(placed.client_order_id.as_deref(), Some("coid-1"));
-
-    let fetched = tradier.get_order(&placed.broker_order_id).await.unwrap();
-    assert_eq!(fetched, placed);
-    let by_client = tradier.get_order_by_client_id("coid-1").await.unwrap();
-    assert_eq!(by_client.as_ref(), Some(&placed));
-    assert_eq!(
-        tradier.get_order_by_client_id("never-sent").await.unwrap(),
-        None
-    );
-
-    let positions = tradier.positions().await.unwrap();
-    assert_eq!(positions.len(), 1);
-    assert_eq!(
-        (positions[0].symbol.as_str(), positions[0].quantity),
-        ("AAPL", dec!(10.0))
-    );
-    assert!((positions[0].avg_price.unwrap() - ask).abs() < dec!(0.000000001));
-    let s = tradier.verify().await.unwrap();
-    assert!((s.balance - (dec!(100_000.0) - dec!(10.0) * ask)).abs() < dec!(0.000001));
-
-    let sold = tradier
-        .place_order(&order("coid-2", OrderSide::Sell, dec!(4.0), None))
-        .await
-        .unwrap();
-    assert_eq!(
-        (sold.side, sold.status),
-        (OrderSide::Sell, OrderStatus::Filled)
-    );
-    assert_eq!(tradier.positions().await.unwrap()[0].quantity, dec!(6.0));
-    // Filled orders are not open ones.
-    assert!(tradier.open_orders().await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn a_resting_limit_order_is_open_until_cancelled() {
-    let sim = sim().await;
-    let tradier = connector(&sim);
-    sim.state.set_price("AAPL", 200.0);
-    let placed = tradier
-        .place_order(&order(
-            "lim-1",
-            OrderSide::Buy,
-            dec!(3.0),
-            Some(dec!(150.0)),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        (placed.status, placed.filled_quantity),
-        (OrderStatus::Open, dec!(0.0))
-    );
-    assert_eq!(
-        placed.avg_fill_price, None,
-        "Tradier's 0 before a fill is no price"
-    );
-    let open = tradier.open_orders().await.unwrap();
-    assert_eq!(open.len(), 1);
-    assert_eq!(open[0].broker_order_id, placed.broker_order_id);
-    assert_eq!(open[0].client_order_id.as_deref(), Some("lim-1"));
-
-    tradier.cancel_order(&placed.broker_order_id).await.unwrap();
-    let after = tradier.get_order(&placed.broker_order_id).await.unwrap();
-    assert_eq!(
-        (after.status, after.broker_status.as_str()),
-        (OrderStatus::Cancelled, "canceled")
-    );
-    assert!(tradier.open_orders().await.unwrap().is_empty());
-
-    // Cancelling again: "order already in finalized state: canceled".
-    let e = err(tradier.cancel_order(&placed.broker_order_id).await);
-    assert_eq!(rejected_code(&e), "order_finalized");
-    assert!(e.to_string().contains("finalized state: canceled"), "{e}");
-    assert!(!e.retryable());
-    let filled = tradier
-        .place_order(&order("mkt", OrderSide::Buy, dec!(1.0), None))
-        .await
-        .unwrap();
-    let e = err(tradier.cancel_order(&filled.broker_order_id).await);
-    assert_eq!(rejected_code(&e), "order_finalized");
-
-    assert!(matches!(
-        err(tradier.get_order("999999999").await),
-        BrokerError::NotFound(_)
-    ));
-    assert!(matches!(
-        err(tradier.cancel_order("999999999").await),
-        BrokerError::NotFound(_)
-    ));
-    assert!(matches!(
-        err(tradier.get_order("../balances").await),
-        BrokerError::NotFound(_)
-    ));
 }
 
 #[tokio::test]
@@ -364,15 +206,6 @@ async fn tradier_refusals_are_rejections() {
     assert!(
         matches!(e, BrokerError::Rejected { status: 0, .. }),
         "{e:?}"
-    );
-    // Refused before any broker is called: an `OrderIntent` cannot hold them.
-    assert_eq!(
-        common::refused(&OrderDraft::market("AAPL", OrderSide::Buy, "NaN")),
-        [("quantity".to_string(), "invalid".to_string())]
-    );
-    assert_eq!(
-        common::refused(&OrderDraft::limit("AAPL", OrderSide::Buy, "1", "")),
-        [("price".to_string(), "required".to_string())]
     );
     assert!(tradier.open_orders().await.unwrap().is_empty());
 }

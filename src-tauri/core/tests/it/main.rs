@@ -14,6 +14,23 @@ macro_rules! recorded {
     };
 }
 
+/// A broker module's leak checks against its fixed secrets: `assert_clean(&e)` fails if any
+/// of them shows in the error's `Display` or `Debug`; `err(r)` returns the error of `r`,
+/// checked.
+macro_rules! leak_checks {
+    ($vis:vis [$($secret:expr),+ $(,)?]) => {
+        /// Fails if a secret shows in the error's `Display` or `Debug`.
+        $vis fn assert_clean(e: &BrokerError) {
+            crate::common::assert_no_secret(e, &[$($secret),+]);
+        }
+
+        /// Returns the error, checked for leaks.
+        $vis fn err<T: std::fmt::Debug>(r: Result<T, BrokerError>) -> BrokerError {
+            crate::common::checked_err(r, assert_clean)
+        }
+    };
+}
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -43,8 +43,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
 use brokerdesk_core::brokers::{
-    self, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
-    OrderState, Position,
+    self, AccountSummary, Broker, BrokerAccountRef, BrokerError, OrderSide, OrderState, Position,
 };
 use brokerdesk_core::connection::manager::ManagerOptions;
 use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
@@ -53,11 +52,10 @@ use brokerdesk_core::trading::model::{Order, OrderStatus, Origin};
 use brokerdesk_core::trading::{oms, store, OrderContext, OrderDraft, OrderIntent};
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Decimal, Secret};
-use brokerdesk_sim::{
-    alpaca, ibkr, oanda, tastytrade, tradier, Faults, OrderFault, RandomOrderFaults, SimServer,
-};
+use brokerdesk_sim::{Faults, OrderFault, RandomOrderFaults};
 use chrono::Utc;
 
+use crate::conformance::{self, Running};
 use crate::trading::go_live;
 
 /// The runtime's request timeout in these tests: short, yet long enough that no answer of a
@@ -85,12 +83,12 @@ const SOAK_ORDERS_LISTING: usize = 500;
 const SOAK_PARALLEL: usize = 16;
 const PASSWORD: &str = "correct horse battery staple";
 
-/// A broker's simulator and what the tests trade on it.
+/// A broker's simulator (its row in the conformance suite's table) and what the tests trade
+/// on it.
 struct Sim {
     kind: BrokerKind,
-    server: SimServer,
-    /// Demo credentials and endpoints on the simulator.
-    cfg: ConnectorConfig,
+    /// The simulator, its demo credentials and endpoints, and its switches.
+    running: Running,
     symbol: &'static str,
     /// A quantity that fills at once.
     qty: &'static str,
@@ -98,13 +96,11 @@ struct Sim {
     resting: &'static str,
     /// An order this broker refuses.
     refused: OrderDraft,
-    /// Gives the account plenty of cash (for the soak).
-    fund: Box<dyn Fn() + Send + Sync>,
 }
 
 impl Sim {
     fn faults(&self) -> &Arc<Faults> {
-        self.server.faults()
+        self.running.server.faults()
     }
 
     fn market(&self) -> OrderDraft {
@@ -127,144 +123,78 @@ impl Sim {
         ids.iter().filter(|c| c.as_str() == client_id).count()
     }
 
+    /// Fails unless `client_id` was submitted once and booked once (`what` names the case).
+    fn assert_booked_once(&self, client_id: &str, what: &str) {
+        let (submitted, booked) = (self.submissions(client_id), self.bookings(client_id));
+        assert_eq!(
+            (submitted, booked),
+            (1, 1),
+            "{} {what}: submitted, booked",
+            self.kind
+        );
+    }
+
     fn account_input(&self) -> AccountInput {
         let mut a = AccountInput::new(
             format!("{} live", self.kind),
             self.kind,
             Environment::Practice,
         );
-        a.credentials.api_key = self.cfg.api_key.clone();
-        a.credentials.api_secret = self.cfg.api_secret.clone();
-        a.broker_account_id = self.cfg.account_id.clone();
-        a.rest_url = Some(self.cfg.rest_url.clone());
-        a.stream_url = Some(self.cfg.stream_url.clone());
+        a.credentials.api_key = self.running.cfg.api_key.clone();
+        a.credentials.api_secret = self.running.cfg.api_secret.clone();
+        a.broker_account_id = self.running.cfg.account_id.clone();
+        a.rest_url = Some(self.running.cfg.rest_url.clone());
+        a.stream_url = Some(self.running.cfg.stream_url.clone());
         a
+    }
+
+    /// The broker's order with `client_id` (which it must have booked), looked up.
+    async fn booked(&self, client_id: &str) -> OrderState {
+        self.connector(TIMEOUT)
+            .get_order_by_client_id(client_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{}: {client_id} is not booked", self.kind))
     }
 
     /// The connector, without the circuit breaker, with this timeout.
     fn connector(&self, timeout: Duration) -> Arc<dyn Broker> {
-        let mut cfg = self.cfg.clone();
+        let mut cfg = self.running.cfg.clone();
         cfg.timeout = timeout;
         Arc::from(brokers::bare_connector(cfg).expect("a connector"))
     }
 }
 
-fn config(kind: BrokerKind, rest: &str, stream: &str) -> ConnectorConfig {
-    ConnectorConfig::new(kind, Environment::Practice, None, Some(rest), Some(stream))
-        .expect("a config")
-}
-
-/// Serves a simulator's router on a free port.
-macro_rules! serve {
-    ($router:expr, $faults:expr) => {
-        SimServer::start($router, $faults, 0)
-            .await
-            .expect("the simulator starts")
-    };
-}
-
+/// `kind`'s simulator, started from its conformance row, and what these tests trade on it.
 async fn start(kind: BrokerKind) -> Sim {
-    let faults = Faults::new();
-    match kind {
-        BrokerKind::Oanda => {
-            let state = Arc::new(oanda::SimState::demo(faults.clone()));
-            let server = serve!(oanda::router(state.clone()), faults);
-            let mut cfg = config(kind, &server.url(), &server.url());
-            cfg.account_id = Some(oanda::DEMO_ACCOUNTS[0].into());
-            cfg.api_key = Some(Secret::new(oanda::DEMO_TOKEN));
-            Sim {
-                kind,
-                server,
-                cfg,
-                symbol: "EUR_USD",
-                qty: "1000",
-                resting: "0.5",
-                refused: OrderDraft::market("NOPE_USD", OrderSide::Buy, "1000"),
-                fund: Box::new(move || {
-                    state.set_balance(oanda::DEMO_ACCOUNTS[0], 1e9);
-                }),
-            }
-        }
-        BrokerKind::Alpaca => {
-            let state = alpaca::SimState::demo(faults.clone());
-            let server = serve!(alpaca::router(state.clone()), faults);
-            let stream = format!("{}/v2/iex", server.ws_url());
-            let cfg = config(kind, &server.url(), &stream).with_credentials(
-                Some(Secret::new(alpaca::DEMO_KEY)),
-                Some(Secret::new(alpaca::DEMO_SECRET)),
-            );
-            Sim {
-                kind,
-                server,
-                cfg,
-                symbol: "AAPL",
-                qty: "1",
-                resting: "1.00",
-                refused: OrderDraft::market("NOPE", OrderSide::Buy, "1"),
-                fund: Box::new(move || state.set_cash(1e9)),
-            }
-        }
-        BrokerKind::Tradier => {
-            let state = tradier::SimState::demo(faults.clone());
-            let server = serve!(tradier::router(state.clone()), faults);
-            let rest = format!("{}/v1", server.url());
-            let stream = format!("{}/v1/markets/events", server.ws_url());
-            let mut cfg = config(kind, &rest, &stream)
-                .with_credentials(Some(Secret::new(tradier::DEMO_TOKEN)), None);
-            cfg.account_id = Some(tradier::DEMO_ACCOUNT.into());
-            Sim {
-                kind,
-                server,
-                cfg,
-                symbol: "AAPL",
-                qty: "1",
-                resting: "1.00",
-                refused: OrderDraft::market("NOPE", OrderSide::Buy, "1"),
-                fund: Box::new(move || state.set_cash(tradier::DEMO_ACCOUNT, 1e9)),
-            }
-        }
-        BrokerKind::Tastytrade => {
-            let state = tastytrade::SimState::demo(faults.clone());
-            let server = serve!(tastytrade::router(state.clone()), faults);
-            let cfg = config(kind, &server.url(), &server.ws_url()).with_credentials(
-                Some(Secret::new(tastytrade::DEMO_REFRESH_TOKEN)),
-                Some(Secret::new(tastytrade::DEMO_CLIENT_SECRET)),
-            );
-            Sim {
-                kind,
-                server,
-                cfg,
-                symbol: "AAPL",
-                qty: "1",
-                resting: "1.00",
-                // More than the account can pay for: refused by the margin check.
-                refused: OrderDraft::market("AAPL", OrderSide::Buy, "100000000"),
-                fund: Box::new(move || {
-                    state.set_cash(tastytrade::DEMO_ACCOUNT, 1e9);
-                }),
-            }
-        }
-        BrokerKind::Ibkr => {
-            // The default confirmation question stays on: the order is booked by the reply.
-            let state = ibkr::SimState::new(faults.clone(), ibkr::DEMO_ACCOUNT);
-            let server = serve!(ibkr::router(state), faults);
-            let rest = format!("{}/v1/api", server.url());
-            let ws = format!("{}/v1/api/ws", server.ws_url());
-            let mut cfg = config(kind, &rest, &ws);
-            cfg.account_id = Some(ibkr::DEMO_ACCOUNT.into());
-            Sim {
-                kind,
-                server,
-                cfg,
-                symbol: "AAPL",
-                qty: "1",
-                resting: "1.00",
-                // No such contract: refused before anything is sent.
-                refused: OrderDraft::market("NOPEX", OrderSide::Buy, "1"),
-                fund: Box::new(|| {}),
-            }
-        }
-        BrokerKind::Paper => unreachable!("the paper broker has no simulator"),
+    let entry = conformance::entry(kind);
+    let (qty, resting, refused) = match kind {
+        BrokerKind::Oanda => (
+            "1000",
+            "0.5",
+            OrderDraft::market("NOPE_USD", OrderSide::Buy, "1000"),
+        ),
+        // More than the account can pay for: refused by the margin check.
+        BrokerKind::Tastytrade => (
+            "1",
+            "1.00",
+            OrderDraft::market("AAPL", OrderSide::Buy, "100000000"),
+        ),
+        // No such contract: refused before anything is sent.
+        BrokerKind::Ibkr => (
+            "1",
+            "1.00",
+            OrderDraft::market("NOPEX", OrderSide::Buy, "1"),
+        ),
+        _ => ("1", "1.00", OrderDraft::market("NOPE", OrderSide::Buy, "1")),
+    };
+    Sim {
+        kind,
+        running: (entry.start)().await,
+        symbol: entry.orders.symbol,
+        qty,
+        resting,
+        refused,
     }
 }
 
@@ -402,15 +332,56 @@ impl Broker for Hangs {
     }
 }
 
+/// One test per broker, `name: call;` each (one test a broker, so that they run in parallel
+/// and a failure names its broker).
+macro_rules! per_broker {
+    ($($name:ident: $call:expr;)+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $call.await;
+            }
+        )+
+    };
+}
+
 // ---------------------------------------------------------------------------------------
 // Life cycle and faults through the runtime.
 
-async fn life_cycle(kind: BrokerKind) {
+/// Places a market order with `fault` on its order request: it comes back `unknown`, with no
+/// broker id. Returns it, and the order once the OMS's lookups settled it.
+async fn place_under(
+    rt: &Arc<Runtime>,
+    account: &str,
+    sim: &Sim,
+    fault: OrderFault,
+) -> (Order, Order) {
+    let what = format!("{} {fault:?}", sim.kind);
+    sim.faults().set_order_fault(Some(fault));
+    let o = rt.order_place(account, sim.market()).await.unwrap();
+    sim.faults().set_order_fault(None);
+    assert_eq!(o.status, OrderStatus::Unknown, "{what}: {o:?}");
+    assert!(o.broker_order_id.is_none(), "{what}");
+    let settled = wait_for(rt, account, &o.id, &what, |o| {
+        o.status != OrderStatus::Unknown
+    })
+    .await;
+    (o, settled)
+}
+
+/// `kind`'s simulator, a new profile and its runtime, and an account on the simulator,
+/// live: the simulator, the profile's directory, the runtime and the account's id.
+async fn live(kind: BrokerKind) -> (Sim, tempfile::TempDir, Arc<Runtime>, String) {
     let sim = start(kind).await;
-    let (_dir, rt) = runtime().await;
+    let (dir, rt) = runtime().await;
     let acct = rt.core().account_add(sim.account_input()).await.unwrap();
     go_live(&rt, &acct.id).await;
-    let id = acct.id.as_str();
+    (sim, dir, rt, acct.id)
+}
+
+async fn life_cycle(kind: BrokerKind) {
+    let (sim, _dir, rt, id) = live(kind).await;
+    let id = id.as_str();
     let f = sim.faults().clone();
 
     // Place and fill.
@@ -429,12 +400,7 @@ async fn life_cycle(kind: BrokerKind) {
         OrderStatus::Cancelled,
         "{kind}: {cancelled:?}"
     );
-    let at_broker = sim
-        .connector(TIMEOUT)
-        .get_order_by_client_id(&resting.client_order_id)
-        .await
-        .unwrap()
-        .expect("the broker has the cancelled order");
+    let at_broker = sim.booked(&resting.client_order_id).await;
     assert_eq!(
         at_broker.status,
         brokers::OrderStatus::Cancelled,
@@ -453,33 +419,19 @@ async fn life_cycle(kind: BrokerKind) {
         OrderFault::SlowAccept(SLOW),
     ] {
         let before = f.order_requests();
-        f.set_order_fault(Some(fault.clone()));
-        let o = rt.order_place(id, sim.market()).await.unwrap();
-        f.set_order_fault(None);
-        assert_eq!(o.status, OrderStatus::Unknown, "{kind} {fault:?}: {o:?}");
-        assert!(o.broker_order_id.is_none(), "{kind} {fault:?}");
-        let adopted = wait_for(&rt, id, &o.id, &format!("{kind} {fault:?}"), |o| {
-            o.status != OrderStatus::Unknown
-        })
-        .await;
+        let (o, adopted) = place_under(&rt, id, &sim, fault.clone()).await;
         assert_eq!(
             adopted.status,
             OrderStatus::Filled,
             "{kind} {fault:?}: {adopted:?}"
         );
-        let state = sim
-            .connector(TIMEOUT)
-            .get_order_by_client_id(&o.client_order_id)
-            .await
-            .unwrap()
-            .expect("booked");
+        let state = sim.booked(&o.client_order_id).await;
         assert_eq!(
             adopted.broker_order_id.as_deref(),
             Some(state.broker_order_id.as_str()),
             "{kind} {fault:?}: adopted the broker's order"
         );
-        assert_eq!(sim.submissions(&o.client_order_id), 1, "{kind} {fault:?}");
-        assert_eq!(sim.bookings(&o.client_order_id), 1, "{kind} {fault:?}");
+        sim.assert_booked_once(&o.client_order_id, &format!("{kind} {fault:?}"));
         assert_eq!(
             f.order_requests(),
             before + 1,
@@ -489,14 +441,7 @@ async fn life_cycle(kind: BrokerKind) {
 
     // A 500 before anything was booked: unknown, not found, Needs review; never resent.
     let before = f.order_requests();
-    f.set_order_fault(Some(OrderFault::RefuseWith500));
-    let o = rt.order_place(id, sim.market()).await.unwrap();
-    f.set_order_fault(None);
-    assert_eq!(o.status, OrderStatus::Unknown, "{kind}: {o:?}");
-    let review = wait_for(&rt, id, &o.id, &format!("{kind} 500 before"), |o| {
-        o.status != OrderStatus::Unknown
-    })
-    .await;
+    let (o, review) = place_under(&rt, id, &sim, OrderFault::RefuseWith500).await;
     assert_eq!(
         review.status,
         OrderStatus::NeedsReview,
@@ -515,40 +460,19 @@ async fn life_cycle(kind: BrokerKind) {
     rt.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oanda_orders_fill_cancel_reject_and_survive_lost_answers() {
-    life_cycle(BrokerKind::Oanda).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alpaca_orders_fill_cancel_reject_and_survive_lost_answers() {
-    life_cycle(BrokerKind::Alpaca).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tradier_orders_fill_cancel_reject_and_survive_lost_answers() {
-    life_cycle(BrokerKind::Tradier).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tastytrade_orders_fill_cancel_reject_and_survive_lost_answers() {
-    life_cycle(BrokerKind::Tastytrade).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ibkr_orders_fill_cancel_reject_and_survive_lost_answers() {
-    life_cycle(BrokerKind::Ibkr).await;
+per_broker! {
+    oanda_orders_fill_cancel_reject_and_survive_lost_answers: life_cycle(BrokerKind::Oanda);
+    alpaca_orders_fill_cancel_reject_and_survive_lost_answers: life_cycle(BrokerKind::Alpaca);
+    tradier_orders_fill_cancel_reject_and_survive_lost_answers: life_cycle(BrokerKind::Tradier);
+    tastytrade_orders_fill_cancel_reject_and_survive_lost_answers: life_cycle(BrokerKind::Tastytrade);
+    ibkr_orders_fill_cancel_reject_and_survive_lost_answers: life_cycle(BrokerKind::Ibkr);
 }
 
 // ---------------------------------------------------------------------------------------
 // Killed runtimes.
 
 async fn killed(kind: BrokerKind) {
-    let sim = start(kind).await;
-    let (dir, rt) = runtime().await;
-    let acct = rt.core().account_add(sim.account_input()).await.unwrap();
-    go_live(&rt, &acct.id).await;
-    let id = acct.id.clone();
+    let (sim, dir, rt, id) = live(kind).await;
     let f = sim.faults().clone();
     let store_ = rt.core().store();
 
@@ -628,8 +552,7 @@ async fn killed(kind: BrokerKind) {
     );
 
     // The broker saw: the in-flight order once, the young intent once, nothing else.
-    assert_eq!(sim.submissions(&in_flight), 1, "{kind}");
-    assert_eq!(sim.bookings(&in_flight), 1, "{kind}");
+    sim.assert_booked_once(&in_flight, "in flight");
     assert_eq!(sim.submissions(&young.client_order_id), 1, "{kind}");
     assert_eq!(sim.submissions(&claimed.client_order_id), 0, "{kind}");
     assert_eq!(sim.submissions(&stale.client_order_id), 0, "{kind}");
@@ -641,29 +564,12 @@ async fn killed(kind: BrokerKind) {
     rt.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oanda_orders_survive_a_killed_runtime() {
-    killed(BrokerKind::Oanda).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alpaca_orders_survive_a_killed_runtime() {
-    killed(BrokerKind::Alpaca).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tradier_orders_survive_a_killed_runtime() {
-    killed(BrokerKind::Tradier).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tastytrade_orders_survive_a_killed_runtime() {
-    killed(BrokerKind::Tastytrade).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ibkr_orders_survive_a_killed_runtime() {
-    killed(BrokerKind::Ibkr).await;
+per_broker! {
+    oanda_orders_survive_a_killed_runtime: killed(BrokerKind::Oanda);
+    alpaca_orders_survive_a_killed_runtime: killed(BrokerKind::Alpaca);
+    tradier_orders_survive_a_killed_runtime: killed(BrokerKind::Tradier);
+    tastytrade_orders_survive_a_killed_runtime: killed(BrokerKind::Tastytrade);
+    ibkr_orders_survive_a_killed_runtime: killed(BrokerKind::Ibkr);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -686,7 +592,7 @@ async fn soak(kind: BrokerKind, seed: u64, orders: usize) {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(orders);
     let sim = start(kind).await;
-    (sim.fund)();
+    (sim.running.fund)();
     let dir = tempfile::tempdir().unwrap();
     let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
         .await
@@ -840,27 +746,16 @@ async fn soak(kind: BrokerKind, seed: u64, orders: usize) {
     bd.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oanda_soak_of_orders_with_random_faults_has_no_duplicate() {
-    soak(BrokerKind::Oanda, 1, SOAK_ORDERS).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alpaca_soak_of_orders_with_random_faults_has_no_duplicate() {
-    soak(BrokerKind::Alpaca, 2, SOAK_ORDERS).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tradier_soak_of_orders_with_random_faults_has_no_duplicate() {
-    soak(BrokerKind::Tradier, 3, SOAK_ORDERS_LISTING).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tastytrade_soak_of_orders_with_random_faults_has_no_duplicate() {
-    soak(BrokerKind::Tastytrade, 4, SOAK_ORDERS_LISTING).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ibkr_soak_of_orders_with_random_faults_has_no_duplicate() {
-    soak(BrokerKind::Ibkr, 5, SOAK_ORDERS_LISTING).await;
+per_broker! {
+    // One seed per broker.
+    oanda_soak_of_orders_with_random_faults_has_no_duplicate:
+        soak(BrokerKind::Oanda, 1, SOAK_ORDERS);
+    alpaca_soak_of_orders_with_random_faults_has_no_duplicate:
+        soak(BrokerKind::Alpaca, 2, SOAK_ORDERS);
+    tradier_soak_of_orders_with_random_faults_has_no_duplicate:
+        soak(BrokerKind::Tradier, 3, SOAK_ORDERS_LISTING);
+    tastytrade_soak_of_orders_with_random_faults_has_no_duplicate:
+        soak(BrokerKind::Tastytrade, 4, SOAK_ORDERS_LISTING);
+    ibkr_soak_of_orders_with_random_faults_has_no_duplicate:
+        soak(BrokerKind::Ibkr, 5, SOAK_ORDERS_LISTING);
 }

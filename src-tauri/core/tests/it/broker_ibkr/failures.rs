@@ -10,7 +10,7 @@ use brokerdesk_core::brokers::ibkr::Ibkr;
 use brokerdesk_core::brokers::{Broker, BrokerError};
 use brokerdesk_sim::Fault;
 
-use super::{config, connector, err, sim, ACCOUNT};
+use super::{config, connector, err, sim, verified, ACCOUNT};
 
 #[tokio::test]
 async fn tickle_is_classified_like_every_call() {
@@ -48,9 +48,7 @@ async fn tickle_is_classified_like_every_call() {
 
 #[tokio::test]
 async fn a_logout_at_the_gateway_is_an_auth_error() {
-    let (server, state) = sim().await;
-    let ibkr = connector(&server);
-    ibkr.verify().await.unwrap();
+    let (_server, state, ibkr) = verified().await;
     state.logout();
     assert!(matches!(
         err(ibkr.verify().await, &state),

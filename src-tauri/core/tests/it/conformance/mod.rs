@@ -11,7 +11,14 @@
 //! half-open stream (found by the stream's silence limit), and no secret in any error's
 //! `Display`/`Debug` nor in the connector's `Debug`. Broker-specific behaviour (each broker's
 //! own refusals, its session recoveries, its wire details) stays in the `broker_*` modules.
+//!
+//! The REST calls on the success path (in `orders.rs`) run the same way: verify and the
+//! account list, a market order filled and its position, a resting limit order cancelled,
+//! with what each broker answers (its account, its status words, its refusals) as data in
+//! the row's [`Orders`]. The order fault tests (`orders_faults.rs`) start their simulators
+//! from this table too.
 
+mod orders;
 mod rest;
 mod stream;
 
@@ -23,10 +30,13 @@ use brokerdesk_core::brokers::ibkr::{Ibkr, StreamOptions};
 use brokerdesk_core::brokers::oanda::Oanda;
 use brokerdesk_core::brokers::tastytrade::{DxLinkOptions, Tastytrade};
 use brokerdesk_core::brokers::tradier::Tradier;
-use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
-use brokerdesk_core::Secret;
+use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderStatus};
+use brokerdesk_core::{Decimal, Secret};
 use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Faults, SimServer};
 use futures_util::future::BoxFuture;
+use rust_decimal_macros::dec;
+
+use crate::common::sim_price;
 
 /// A connector the suite can call and print.
 pub trait Connector: Broker + std::fmt::Debug {}
@@ -78,6 +88,67 @@ pub struct Entry {
     pub session: Session,
     /// An instrument the simulator streams.
     pub instrument: &'static str,
+    /// What the order tests (`orders.rs`) expect of this broker.
+    pub orders: Orders,
+}
+
+/// A broker's account and orders on its simulator, as the order tests expect them.
+pub struct Orders {
+    /// The account the demo config selects, as `verify` reads it.
+    pub account: Account,
+    /// Every account the demo credentials reach, as (id, label), in the broker's order.
+    pub accounts: &'static [(&'static str, Option<&'static str>)],
+    /// The instrument the order tests trade.
+    pub symbol: &'static str,
+    /// Where buys fill when the simulator moves the price by itself ([`Running::set_price`]
+    /// is `None`); with a price set, buys fill at the ask and sells at the bid.
+    pub fills_within: Option<(Decimal, Decimal)>,
+    /// The resting limit order: its quantity and a buy price far below the market.
+    pub resting: (Decimal, Decimal),
+    /// How much buying power the resting buy holds while it rests.
+    pub holds: Decimal,
+    /// `broker_status` of a filled, a resting and a cancelled order.
+    pub filled: &'static str,
+    pub open: &'static str,
+    pub cancelled: &'static str,
+    /// The shape of the broker's order ids.
+    pub ids: Ids,
+    /// Whether `get_order` reads the client order id back (IBKR's status endpoint has none;
+    /// the lookup by client id and the open orders do).
+    pub get_order_has_client_id: bool,
+    /// How far a position's average price may be from the fill price, `None` for not at all
+    /// (Tradier's is a cost divided by a quantity).
+    pub avg_price_within: Option<Decimal>,
+    /// Whether a fill is paid from the balance (not so on margin, as at OANDA).
+    pub pays_from_balance: bool,
+    /// Whether positions carry their unrealized P/L.
+    pub unrealized_pl: bool,
+    /// An order id the broker never issued.
+    pub missing_id: &'static str,
+    /// An id that would change the request path, refused as not found.
+    pub path_id: Option<&'static str>,
+    /// Whether an error is the broker's refusal to cancel an order that is final (cancelled,
+    /// or filled: the status given).
+    pub cancel_final: fn(&BrokerError, OrderStatus) -> bool,
+}
+
+/// What `verify` reads of the selected account.
+pub struct Account {
+    pub id: &'static str,
+    pub last4: &'static str,
+    pub kind: &'static str,
+    pub currency: &'static str,
+    /// Balance, equity and buying power.
+    pub money: (Decimal, Decimal, Decimal),
+}
+
+/// The shape of a broker's order ids.
+#[derive(Clone, Copy, Debug)]
+pub enum Ids {
+    /// A UUID (Alpaca).
+    Uuid,
+    /// A decimal number.
+    Number,
 }
 
 /// A running simulator and what the suite needs to test against it.
@@ -89,7 +160,14 @@ pub struct Running {
     secrets: Box<dyn Fn() -> Vec<String> + Send + Sync>,
     /// The user logs in again (after an expired session).
     log_in_again: Box<dyn Fn() + Send + Sync>,
+    /// Sets an instrument's price; `None` where the simulator moves its prices by itself.
+    pub set_price: Option<SetPrice>,
+    /// Gives the account plenty of cash (for the order soak in `orders_faults.rs`).
+    pub fund: Box<dyn Fn() + Send + Sync>,
 }
+
+/// Sets an instrument's price and returns the simulator's (bid, ask) around it.
+pub type SetPrice = Box<dyn Fn(&str, f64) -> (Decimal, Decimal) + Send + Sync>;
 
 impl Running {
     fn new(server: SimServer, cfg: ConnectorConfig) -> Self {
@@ -98,7 +176,22 @@ impl Running {
             cfg,
             secrets: Box::new(Vec::new),
             log_in_again: Box::new(|| {}),
+            set_price: None,
+            fund: Box::new(|| {}),
         }
+    }
+
+    fn fund(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.fund = Box::new(f);
+        self
+    }
+
+    fn set_price(
+        mut self,
+        f: impl Fn(&str, f64) -> (Decimal, Decimal) + Send + Sync + 'static,
+    ) -> Self {
+        self.set_price = Some(Box::new(f));
+        self
     }
 
     fn secrets(mut self, f: impl Fn() -> Vec<String> + Send + Sync + 'static) -> Self {
@@ -146,6 +239,37 @@ pub const BROKERS: &[Entry] = &[
         wrong_rest_url: None,
         session: Session::None,
         instrument: "EUR_USD",
+        orders: Orders {
+            account: Account {
+                id: oanda::DEMO_ACCOUNTS[0],
+                last4: "-001",
+                kind: "margin",
+                currency: "USD",
+                // Buying power: the free margin at 50:1.
+                money: (dec!(100_000.0), dec!(100_000.0), dec!(5_000_000.0)),
+            },
+            accounts: &[
+                (oanda::DEMO_ACCOUNTS[0], None),
+                (oanda::DEMO_ACCOUNTS[1], None),
+            ],
+            symbol: "EUR_USD",
+            fills_within: Some((dec!(1.0), dec!(1.2))),
+            resting: (dec!(1000.0), dec!(0.5)),
+            holds: dec!(0.0),
+            filled: "FILLED",
+            open: "PENDING",
+            cancelled: "CANCELLED",
+            ids: Ids::Number,
+            get_order_has_client_id: true,
+            avg_price_within: None,
+            pays_from_balance: false,
+            unrealized_pl: true,
+            missing_id: "999999",
+            // Sent escaped: the simulator refuses it as a bad order specifier (a 400).
+            path_id: None,
+            // A final order is no pending one.
+            cancel_final: |e, _| matches!(e, BrokerError::NotFound(_)),
+        },
     },
     Entry {
         kind: BrokerKind::Alpaca,
@@ -167,6 +291,34 @@ pub const BROKERS: &[Entry] = &[
         wrong_rest_url: Some(|cfg| cfg.rest_url = format!("{}/wrong-prefix", cfg.rest_url)),
         session: Session::None,
         instrument: "AAPL",
+        orders: Orders {
+            account: Account {
+                id: "PA3SIM000042",
+                last4: "0042",
+                kind: "cash",
+                currency: "USD",
+                money: (dec!(100_000.0), dec!(100_000.0), dec!(100_000.0)),
+            },
+            accounts: &[("PA3SIM000042", Some("Alpaca paper"))],
+            symbol: "AAPL",
+            fills_within: None,
+            // Fractional shares.
+            resting: (dec!(2.5), dec!(150.0)),
+            // 2.5 × 150.
+            holds: dec!(375.0),
+            filled: "filled",
+            open: "new",
+            cancelled: "canceled",
+            ids: Ids::Uuid,
+            get_order_has_client_id: true,
+            avg_price_within: None,
+            pays_from_balance: true,
+            unrealized_pl: true,
+            missing_id: "00000000-0000-4000-8000-000000000000",
+            path_id: Some("../account"),
+            // "not cancelable".
+            cancel_final: |e, _| matches!(e, BrokerError::Rejected { status: 422, code, .. } if code == "42210000"),
+        },
     },
     Entry {
         kind: BrokerKind::Tradier,
@@ -186,6 +338,40 @@ pub const BROKERS: &[Entry] = &[
         }),
         session: Session::Reported(Says::Exactly("Access Token expired")),
         instrument: "SPY",
+        orders: Orders {
+            account: Account {
+                id: tradier::DEMO_ACCOUNT,
+                last4: "0042",
+                kind: "margin",
+                currency: "USD",
+                money: (dec!(100_000.0), dec!(100_000.0), dec!(200_000.0)),
+            },
+            accounts: &[(tradier::DEMO_ACCOUNT, Some("Tradier margin"))],
+            symbol: "AAPL",
+            fills_within: None,
+            resting: (dec!(3.0), dec!(150.0)),
+            // 3 × 150, twice: a margin account's buying power is twice its cash.
+            holds: dec!(900.0),
+            filled: "filled",
+            open: "open",
+            cancelled: "canceled",
+            ids: Ids::Number,
+            get_order_has_client_id: true,
+            avg_price_within: Some(dec!(0.000000001)),
+            pays_from_balance: true,
+            unrealized_pl: false,
+            missing_id: "999999999",
+            path_id: Some("../balances"),
+            // "order already in finalized state: canceled" (or "filled").
+            cancel_final: |e, status| {
+                let state = match status {
+                    OrderStatus::Cancelled => "finalized state: canceled",
+                    _ => "finalized state: filled",
+                };
+                matches!(e, BrokerError::Rejected { code, message, .. }
+                    if code == "order_finalized" && message.contains(state))
+            },
+        },
     },
     Entry {
         kind: BrokerKind::Tastytrade,
@@ -207,6 +393,35 @@ pub const BROKERS: &[Entry] = &[
         wrong_rest_url: Some(|cfg| cfg.rest_url = format!("{}/wrong-prefix", cfg.rest_url)),
         session: Session::Renewed,
         instrument: "AAPL",
+        orders: Orders {
+            account: Account {
+                id: tastytrade::DEMO_ACCOUNT,
+                last4: "0001",
+                kind: "Individual margin",
+                currency: "USD",
+                money: (dec!(100_000.0), dec!(100_000.0), dec!(100_000.0)),
+            },
+            accounts: &[(tastytrade::DEMO_ACCOUNT, Some("Individual"))],
+            symbol: "AAPL",
+            fills_within: None,
+            resting: (dec!(3.0), dec!(150.0)),
+            // 3 × 150.
+            holds: dec!(450.0),
+            filled: "Filled",
+            open: "Live",
+            cancelled: "Cancelled",
+            ids: Ids::Number,
+            get_order_has_client_id: true,
+            avg_price_within: None,
+            pays_from_balance: true,
+            unrealized_pl: true,
+            missing_id: "999999",
+            path_id: Some("../positions"),
+            cancel_final: |e, _| {
+                matches!(e, BrokerError::Rejected { status: 422, code, .. }
+                    if code == "validation_error")
+            },
+        },
     },
     Entry {
         kind: BrokerKind::Ibkr,
@@ -229,6 +444,34 @@ pub const BROKERS: &[Entry] = &[
         }),
         session: Session::Reported(Says::Containing("Client Portal gateway")),
         instrument: "AAPL",
+        orders: Orders {
+            account: Account {
+                id: ibkr::DEMO_ACCOUNT,
+                last4: "4567",
+                kind: "DEMO",
+                currency: "USD",
+                money: (dec!(100_000.0), dec!(100_000.0), dec!(400_000.0)),
+            },
+            accounts: &[(ibkr::DEMO_ACCOUNT, Some("Brokerdesk Sim"))],
+            symbol: "AAPL",
+            fills_within: None,
+            resting: (dec!(3.0), dec!(150.0)),
+            holds: dec!(0.0),
+            filled: "Filled",
+            open: "Submitted",
+            cancelled: "Cancelled",
+            ids: Ids::Number,
+            get_order_has_client_id: false,
+            avg_price_within: None,
+            pays_from_balance: true,
+            unrealized_pl: true,
+            missing_id: "999",
+            path_id: Some("../tickle"),
+            cancel_final: |e, _| {
+                matches!(e, BrokerError::Rejected { message, .. }
+                    if message.contains("cannot be cancelled"))
+            },
+        },
     },
 ];
 
@@ -248,14 +491,20 @@ macro_rules! serve {
 
 async fn start_oanda() -> Running {
     let faults = Faults::new();
-    let state = oanda::SimState::demo(faults.clone())
-        .with_intervals(Duration::from_millis(50), Duration::from_millis(100));
-    let server = serve!(oanda::router(state), faults);
+    let state = std::sync::Arc::new(
+        oanda::SimState::demo(faults.clone())
+            .with_intervals(Duration::from_millis(50), Duration::from_millis(100)),
+    );
+    let server = serve!(oanda::router(state.clone()), faults);
     let mut cfg = config(BrokerKind::Oanda, &server.url(), &server.url());
     cfg.account_id = Some(oanda::DEMO_ACCOUNTS[0].into());
     cfg.api_key = Some(Secret::new(oanda::DEMO_TOKEN));
     cfg.stream_heartbeat = Some(Duration::from_millis(150));
-    Running::new(server, cfg).secrets(|| vec![oanda::DEMO_TOKEN.into(), "wrong-oanda-token".into()])
+    Running::new(server, cfg)
+        .secrets(|| vec![oanda::DEMO_TOKEN.into(), "wrong-oanda-token".into()])
+        .fund(move || {
+            state.set_balance(oanda::DEMO_ACCOUNTS[0], 1e9);
+        })
 }
 
 async fn start_alpaca() -> Running {
@@ -266,16 +515,24 @@ async fn start_alpaca() -> Running {
         interval: Duration::from_millis(10),
         ..alpaca::StreamSettings::default()
     });
-    let server = serve!(alpaca::router(state), faults);
+    let server = serve!(alpaca::router(state.clone()), faults);
     let stream = format!("{}/v2/iex", server.ws_url());
     let cfg = config(BrokerKind::Alpaca, &server.url(), &stream).with_credentials(
         Some(Secret::new(alpaca::DEMO_KEY)),
         Some(Secret::new(alpaca::DEMO_SECRET)),
     );
-    Running::new(server, cfg).secrets(|| {
-        let wrong = "not-the-secret".to_string();
-        vec![alpaca::DEMO_KEY.into(), alpaca::DEMO_SECRET.into(), wrong]
-    })
+    let funded = state.clone();
+    Running::new(server, cfg)
+        .secrets(|| {
+            let wrong = "not-the-secret".to_string();
+            vec![alpaca::DEMO_KEY.into(), alpaca::DEMO_SECRET.into(), wrong]
+        })
+        .fund(move || funded.set_cash(1e9))
+        .set_price(move |symbol, price| {
+            state.set_price(symbol, price);
+            let q = state.quote(symbol).expect("a listed symbol");
+            (sim_price(q.bid), sim_price(q.ask))
+        })
 }
 
 async fn start_tradier() -> Running {
@@ -291,14 +548,20 @@ async fn start_tradier() -> Running {
     let mut cfg = config(BrokerKind::Tradier, &rest, &stream)
         .with_credentials(Some(Secret::new(tradier::DEMO_TOKEN)), None);
     cfg.account_id = Some(tradier::DEMO_ACCOUNT.into());
-    let ids = state.clone();
+    let (ids, renew, funded) = (state.clone(), state.clone(), state.clone());
     Running::new(server, cfg)
         .secrets(move || {
             let mut all = ids.stream_session_ids();
             all.extend([tradier::DEMO_TOKEN.into(), "not-the-token".into()]);
             all
         })
-        .log_in_again(move || state.renew_token())
+        .log_in_again(move || renew.renew_token())
+        .fund(move || funded.set_cash(tradier::DEMO_ACCOUNT, 1e9))
+        .set_price(move |symbol, price| {
+            state.set_price(symbol, price);
+            let q = state.quote(symbol).expect("a listed symbol");
+            (sim_price(q.bid), sim_price(q.ask))
+        })
 }
 
 async fn start_tastytrade() -> Running {
@@ -310,27 +573,38 @@ async fn start_tastytrade() -> Running {
         keepalive_interval: Duration::from_millis(100),
         ..tastytrade::DxLinkSettings::default()
     });
-    let server = serve!(tastytrade::router(state), faults);
+    let server = serve!(tastytrade::router(state.clone()), faults);
     let cfg = config(BrokerKind::Tastytrade, &server.url(), &server.ws_url()).with_credentials(
         Some(Secret::new(tastytrade::DEMO_REFRESH_TOKEN)),
         Some(Secret::new(tastytrade::DEMO_CLIENT_SECRET)),
     );
-    Running::new(server, cfg).secrets(|| {
-        // Access tokens start `tt-access-`, quote tokens `dxlink-`.
-        [
-            tastytrade::DEMO_REFRESH_TOKEN,
-            tastytrade::DEMO_CLIENT_SECRET,
-            "not-the-secret",
-            "tt-access-",
-            "dxlink-",
-        ]
-        .map(String::from)
-        .to_vec()
-    })
+    let funded = state.clone();
+    Running::new(server, cfg)
+        .fund(move || {
+            funded.set_cash(tastytrade::DEMO_ACCOUNT, 1e9);
+        })
+        .secrets(|| {
+            // Access tokens start `tt-access-`, quote tokens `dxlink-`.
+            [
+                tastytrade::DEMO_REFRESH_TOKEN,
+                tastytrade::DEMO_CLIENT_SECRET,
+                "not-the-secret",
+                "tt-access-",
+                "dxlink-",
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .set_price(move |symbol, price| {
+            state.set_price(symbol, price);
+            let (bid, ask) = state.quote(symbol);
+            (sim_price(bid), sim_price(ask))
+        })
 }
 
 async fn start_ibkr() -> Running {
     let faults = Faults::new();
+    // The default confirmation question stays on: an order is booked by the reply.
     let state = ibkr::SimState::new(faults.clone(), ibkr::DEMO_ACCOUNT);
     state.set_settings(ibkr::Settings {
         heartbeat: Duration::from_millis(50),
@@ -342,10 +616,23 @@ async fn start_ibkr() -> Running {
     let ws = format!("{}/v1/api/ws", server.ws_url());
     let mut cfg = config(BrokerKind::Ibkr, &rest, &ws);
     cfg.account_id = Some(ibkr::DEMO_ACCOUNT.into());
-    let sessions = state.clone();
+    let (sessions, login) = (state.clone(), state.clone());
     Running::new(server, cfg)
         .secrets(move || sessions.session().into_iter().collect())
-        .log_in_again(move || state.login())
+        .log_in_again(move || login.login())
+        // The gateway fills at the price itself.
+        .set_price(move |symbol, price| {
+            state.set_price(symbol, price);
+            (sim_price(price), sim_price(price))
+        })
+}
+
+/// The row of `kind`.
+pub fn entry(kind: BrokerKind) -> &'static Entry {
+    BROKERS
+        .iter()
+        .find(|e| e.kind == kind)
+        .unwrap_or_else(|| panic!("{kind} has no row"))
 }
 
 /// Starts `entry`'s simulator and returns it with a connector built from its demo config.
