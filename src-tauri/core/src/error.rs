@@ -285,12 +285,23 @@ pub struct ApiError {
     pub fields: Vec<FieldError>,
 }
 
+/// The most characters an error message keeps (see [`ApiError::new`]).
+pub const MAX_MESSAGE: usize = 2_000;
+
 impl ApiError {
     /// Returns an error with no field details.
+    /// A new error. The message is bounded ([`MAX_MESSAGE`] characters): it may quote a
+    /// broker, and it crosses IPC, lands in logs and is printed by the CLI.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let message = if message.len() > MAX_MESSAGE {
+            crate::text::cap(&message, MAX_MESSAGE)
+        } else {
+            message
+        };
         Self {
             code,
-            message: message.into(),
+            message,
             fields: Vec::new(),
         }
     }
@@ -381,6 +392,25 @@ pub fn typescript_codes() -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+
+    #[test]
+    fn error_messages_and_broker_texts_are_bounded() {
+        let huge = "x".repeat(6 * 1024 * 1024);
+        let e = ApiError::new(Code::BrokerRejected, huge.clone());
+        assert_eq!(
+            e.message.chars().count(),
+            MAX_MESSAGE + 1,
+            "cut, with its mark"
+        );
+        assert!(e.message.ends_with('…'));
+        let b = crate::brokers::BrokerError::Rejected {
+            status: 400,
+            code: "X".into(),
+            message: huge,
+        };
+        assert!(b.text().chars().count() <= crate::text::MAX_EXTERNAL_TEXT + 1);
+        assert_eq!(ApiError::new(Code::Io, "short").message, "short");
+    }
     use super::*;
 
     #[test]

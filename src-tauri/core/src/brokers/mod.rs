@@ -139,6 +139,12 @@ pub enum BrokerError {
 }
 
 impl BrokerError {
+    /// The error's text, bounded: what a broker (or a hostile endpoint) says can be megabytes,
+    /// and this is what connection histories, order reasons and messages keep.
+    pub fn text(&self) -> String {
+        crate::text::cap(&self.to_string(), crate::text::MAX_EXTERNAL_TEXT)
+    }
+
     /// Returns true when retrying the same call later can succeed.
     pub fn retryable(&self) -> bool {
         matches!(

@@ -218,7 +218,7 @@ async fn run<L: Link>(
             tracing::warn!(code = %err.code(), "connection failed; waiting for the user");
             sup.set(ConnState::Failed {
                 code: err.code(),
-                reason: err.to_string(),
+                reason: err.text(),
             });
             tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -238,7 +238,7 @@ async fn run<L: Link>(
         sup.set(ConnState::Reconnecting {
             attempt,
             next_retry_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            last_error: err.to_string(),
+            last_error: err.text(),
         });
         tokio::select! {
             _ = cancel.cancelled() => return,

@@ -74,12 +74,12 @@ pub fn classify(result: Result<OrderState, BrokerError>) -> Placement {
             | BrokerError::Config(_)
             | BrokerError::Unsupported(_)
             | BrokerError::RateLimited { .. }
-            | BrokerError::CircuitOpen(_) => Placement::NotPlaced(e.to_string()),
+            | BrokerError::CircuitOpen(_) => Placement::NotPlaced(e.text()),
             // The request may have reached the broker and been acted on.
             BrokerError::Timeout(_)
             | BrokerError::Network(_)
             | BrokerError::Unavailable { .. }
-            | BrokerError::Protocol(_) => Placement::Unknown(e.to_string()),
+            | BrokerError::Protocol(_) => Placement::Unknown(e.text()),
         },
     }
 }
