@@ -26,11 +26,9 @@ use brokerdesk_core::brokers::{self, ConnectorConfig, OrderSide};
 use brokerdesk_core::paper::{FeedStatus, Quote};
 use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
 use brokerdesk_core::store::Store;
-use brokerdesk_core::trading::model::{Order, OrderKind, OrderStatus, Origin};
+use brokerdesk_core::trading::model::Order;
 use brokerdesk_core::trading::paper_desk::PaperDesk;
-use brokerdesk_core::trading::{
-    store as orders, OrderContext, OrderDraft, OrderIntent, TimeInForce,
-};
+use brokerdesk_core::trading::{store as orders, OrderContext, OrderDraft, OrderIntent};
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Secret};
 use brokerdesk_sim::{oanda, Faults, SimServer};
@@ -93,34 +91,9 @@ fn side(i: usize) -> OrderSide {
 
 /// A paper market order as `order_place` stores it.
 fn paper_order(account_id: &str, i: usize) -> Order {
-    let now = Utc::now();
-    Order {
-        id: uuid::Uuid::new_v4().to_string(),
-        account_id: account_id.to_string(),
-        client_order_id: uuid::Uuid::new_v4().to_string(),
-        broker_order_id: None,
-        mode: TradingMode::Paper,
-        origin: Origin::Brokerdesk,
-        symbol: "EUR_USD".into(),
-        side: side(i),
-        order_type: OrderKind::Market,
-        quantity: Decimal::from(1000),
-        limit_price: None,
-        stop_price: None,
-        time_in_force: TimeInForce::Day,
-        stop_loss: None,
-        take_profit: None,
-        parent_id: None,
-        status: OrderStatus::Pending,
-        filled_qty: Decimal::ZERO,
-        avg_fill_price: None,
-        reason: None,
-        broker_status: None,
-        sent_at: None,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    }
+    let draft = OrderDraft::market("EUR_USD", side(i), "1000");
+    let intent = OrderIntent::new(&draft, &OrderContext::default()).unwrap();
+    Order::pending(account_id, TradingMode::Paper, &intent, Utc::now())
 }
 
 /// One paper order through the desk, durably: the intent committed, accepted, filled on the

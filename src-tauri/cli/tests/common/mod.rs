@@ -10,7 +10,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
+use brokerdesk_sim::{oanda, Faults, SimServer};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -225,4 +227,43 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The OANDA simulator on 127.0.0.1 (50 ms prices, 500 ms heartbeats) with the runtime that
+/// serves it; `rt` also runs a test's own HTTP calls to it.
+pub struct Sim {
+    pub rt: tokio::runtime::Runtime,
+    server: Option<SimServer>,
+}
+
+impl Sim {
+    pub fn start() -> Self {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let faults = Faults::new();
+        let state = oanda::SimState::demo(faults.clone())
+            .with_intervals(Duration::from_millis(50), Duration::from_millis(500));
+        let server = rt
+            .block_on(SimServer::start(oanda::router(state), faults, 0))
+            .unwrap();
+        Self {
+            rt,
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.as_ref().unwrap().url()
+    }
+
+    pub fn faults(&self) -> &std::sync::Arc<Faults> {
+        self.server.as_ref().unwrap().faults()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            self.rt.block_on(s.shutdown());
+        }
+    }
 }

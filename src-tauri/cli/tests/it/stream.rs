@@ -8,47 +8,10 @@ use crate::common;
 use std::io::{BufRead, BufReader, Read};
 use std::time::{Duration, Instant};
 
-use brokerdesk_sim::{oanda, Faults, SimServer};
+use brokerdesk_sim::oanda;
 use serde_json::Value;
 
-use common::{Profile, PW};
-
-struct Sim {
-    rt: tokio::runtime::Runtime,
-    server: Option<SimServer>,
-}
-
-impl Sim {
-    fn start() -> Self {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let faults = Faults::new();
-        let state = oanda::SimState::demo(faults.clone())
-            .with_intervals(Duration::from_millis(50), Duration::from_millis(500));
-        let server = rt
-            .block_on(SimServer::start(oanda::router(state), faults, 0))
-            .unwrap();
-        Self {
-            rt,
-            server: Some(server),
-        }
-    }
-
-    fn url(&self) -> String {
-        self.server.as_ref().unwrap().url()
-    }
-
-    fn faults(&self) -> &std::sync::Arc<Faults> {
-        self.server.as_ref().unwrap().faults()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            self.rt.block_on(s.shutdown());
-        }
-    }
-}
+use common::{Profile, Sim, PW};
 
 fn add(p: &Profile, sim: &Sim, name: &str, token: &str, extra: &str) -> common::Run {
     let url = sim.url();

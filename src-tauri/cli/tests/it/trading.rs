@@ -6,12 +6,9 @@
 
 use crate::common;
 
-use std::time::Duration;
-
-use brokerdesk_sim::{oanda, Faults, SimServer};
 use serde_json::Value;
 
-use common::Profile;
+use common::{Profile, Sim};
 
 /// The order as printed: every field the contract names is there.
 fn assert_order_shape(o: &Value) {
@@ -110,39 +107,6 @@ fn paper_orders_fill_on_the_simulated_market_and_move_positions_and_money() {
     let human = p.human("order list Desk");
     assert_eq!(human.code, 0, "{}", human.stderr);
     assert!(human.stdout.contains("EUR_USD"), "{}", human.stdout);
-}
-
-struct Sim {
-    rt: tokio::runtime::Runtime,
-    server: Option<SimServer>,
-}
-
-impl Sim {
-    fn start() -> Self {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let faults = Faults::new();
-        let state = oanda::SimState::demo(faults.clone())
-            .with_intervals(Duration::from_millis(50), Duration::from_millis(500));
-        let server = rt
-            .block_on(SimServer::start(oanda::router(state), faults, 0))
-            .unwrap();
-        Self {
-            rt,
-            server: Some(server),
-        }
-    }
-
-    fn url(&self) -> String {
-        self.server.as_ref().unwrap().url()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            self.rt.block_on(s.shutdown());
-        }
-    }
 }
 
 #[test]

@@ -34,7 +34,7 @@ use crate::connection::ConnState;
 use crate::error::{ApiError, Code, ErrorCode};
 use crate::paper::{self, FeedStatus, Quote, SimMarket};
 use crate::stream::Tick;
-use crate::trading::model::{ModeLabel, Order, OrderDetail, OrderKind, OrderStatus, Origin};
+use crate::trading::model::{ModeLabel, Order, OrderDetail, OrderKind, OrderStatus};
 use crate::trading::paper_desk::PaperDesk;
 use crate::trading::{oms, store, OrderContext, OrderDraft, OrderIntent, TimeInForce};
 
@@ -327,34 +327,7 @@ impl Runtime {
         if mode == TradingMode::Live {
             bracket_supported(&account, &intent)?;
         }
-        let now = Utc::now();
-        let order = Order {
-            id: uuid::Uuid::new_v4().to_string(),
-            account_id: account.id.clone(),
-            client_order_id: intent.client_order_id().to_string(),
-            broker_order_id: None,
-            mode,
-            origin: Origin::Brokerdesk,
-            symbol: intent.symbol().to_string(),
-            side: intent.side(),
-            order_type: intent.order_type(),
-            quantity: intent.quantity(),
-            limit_price: intent.limit_price(),
-            stop_price: intent.stop_price(),
-            time_in_force: intent.time_in_force(),
-            stop_loss: intent.stop_loss(),
-            take_profit: intent.take_profit(),
-            parent_id: None,
-            status: OrderStatus::Pending,
-            filled_qty: Decimal::ZERO,
-            avg_fill_price: None,
-            reason: None,
-            broker_status: None,
-            sent_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 0,
-        };
+        let order = Order::pending(&account.id, mode, &intent, Utc::now());
         let store_ = self.core.store();
         {
             let mut tx = store_.begin_write().await.map_err(api)?;
@@ -448,11 +421,7 @@ impl Runtime {
                     if o.status == OrderStatus::Cancelled {
                         o.reason = Some(e.message.clone());
                         o.updated_at = Utc::now();
-                        let mut conn = store_
-                            .pool()
-                            .acquire()
-                            .await
-                            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+                        let mut conn = store_.acquire().await.map_err(api)?;
                         let _ = store::update(&mut conn, &o, "no quote").await;
                     }
                     return Err(e);
@@ -463,14 +432,13 @@ impl Runtime {
         self.reread(&order.id).await
     }
 
+    /// A connection to the profile's database.
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, ApiError> {
+        self.core.store().acquire().await.map_err(api)
+    }
+
     async fn reread(&self, id: &str) -> Result<Order, ApiError> {
-        let mut conn = self
-            .core
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        let mut conn = self.conn().await?;
         store::get(&mut conn, id)
             .await
             .map_err(api)?
@@ -478,13 +446,7 @@ impl Runtime {
     }
 
     async fn find_order(&self, account: &Account, key: &str) -> Result<Order, ApiError> {
-        let mut conn = self
-            .core
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        let mut conn = self.conn().await?;
         let found = store::find(&mut conn, Some(&account.id), key)
             .await
             .map_err(api)?;
@@ -546,13 +508,7 @@ impl Runtime {
                 broker.cancel_order(&broker_id).await.map_err(api)?;
                 let state = broker.get_order(&broker_id).await.map_err(api)?;
                 let next = oms::adopt(&order, &state, Utc::now());
-                let mut conn = self
-                    .core
-                    .store()
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(|e| api(crate::store::StoreError::from(e)))?;
+                let mut conn = self.conn().await?;
                 store::update(&mut conn, &next, "cancel requested")
                     .await
                     .map_err(api)?;
@@ -592,13 +548,7 @@ impl Runtime {
     /// An account's orders, newest first (the working ones only with `open`).
     pub async fn orders_list(&self, account_key: &str, open: bool) -> Result<Vec<Order>, ApiError> {
         let account = self.account(account_key).await?;
-        let mut conn = self
-            .core
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        let mut conn = self.conn().await?;
         store::list(&mut conn, &account.id, open, 500)
             .await
             .map_err(api)
@@ -612,13 +562,7 @@ impl Runtime {
     ) -> Result<OrderDetail, ApiError> {
         let account = self.account(account_key).await?;
         let order = self.find_order(&account, order_key).await?;
-        let mut conn = self
-            .core
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        let mut conn = self.conn().await?;
         let events = store::events(&mut conn, &order.id).await.map_err(api)?;
         let fills = store::fills(&mut conn, &order.id).await.map_err(api)?;
         Ok(OrderDetail {
@@ -775,13 +719,7 @@ impl Runtime {
     /// Every order that needs a person to decide, oldest first.
     pub async fn review_list(&self) -> Result<Vec<Order>, ApiError> {
         self.core.require_unlocked().await?;
-        let mut conn = self
-            .core
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        let mut conn = self.conn().await?;
         store::with_status(&mut conn, OrderStatus::NeedsReview)
             .await
             .map_err(api)
@@ -813,13 +751,7 @@ impl Runtime {
         placed: Option<String>,
     ) -> Result<Order, ApiError> {
         self.core.require_unlocked().await?;
-        let mut conn = self
-            .core
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        let mut conn = self.conn().await?;
         let found = store::find(&mut conn, None, order_key).await.map_err(api)?;
         drop(conn);
         let [order] = found.as_slice() else {
@@ -866,13 +798,7 @@ impl Runtime {
                 "resolved: not placed"
             }
         };
-        let mut conn = self
-            .core
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| api(crate::store::StoreError::from(e)))?;
+        let mut conn = self.conn().await?;
         let done = store::update(&mut conn, &next, detail).await.map_err(api)?;
         drop(conn);
         if !done {

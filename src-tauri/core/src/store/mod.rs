@@ -156,6 +156,11 @@ impl Store {
         &self.path
     }
 
+    /// A connection from the pool, for reads (and writes that need no transaction).
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Sqlite>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
     /// Begins a write transaction that takes SQLite's write lock up front, so two processes
     /// writing at once queue on the busy timeout instead of failing mid-transaction.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {

@@ -164,6 +164,45 @@ pub struct Order {
     pub version: i64,
 }
 
+impl Order {
+    /// A new order as its intent is stored, before anything is sent: `pending`, nothing
+    /// filled, a fresh id, the intent's client order id and terms.
+    pub fn pending(
+        account_id: &str,
+        mode: TradingMode,
+        intent: &super::intent::OrderIntent,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Order {
+            id: uuid::Uuid::new_v4().to_string(),
+            account_id: account_id.to_string(),
+            client_order_id: intent.client_order_id().to_string(),
+            broker_order_id: None,
+            mode,
+            origin: Origin::Brokerdesk,
+            symbol: intent.symbol().to_string(),
+            side: intent.side(),
+            order_type: intent.order_type(),
+            quantity: intent.quantity(),
+            limit_price: intent.limit_price(),
+            stop_price: intent.stop_price(),
+            time_in_force: intent.time_in_force(),
+            stop_loss: intent.stop_loss(),
+            take_profit: intent.take_profit(),
+            parent_id: None,
+            status: OrderStatus::Pending,
+            filled_qty: Decimal::ZERO,
+            avg_fill_price: None,
+            reason: None,
+            broker_status: None,
+            sent_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+}
+
 /// One status change of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

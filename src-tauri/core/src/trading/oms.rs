@@ -247,7 +247,7 @@ async fn settle(
             next.updated_at = now;
             let stored = write(store, &next, &why).await?;
             let first = order.sent_at.unwrap_or(now) + to_chrono(schedule[0]);
-            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            let mut conn = store.acquire().await?;
             store::schedule_lookup(&mut conn, &order.id, 0, Some(first)).await?;
             Ok(stored)
         }
@@ -276,7 +276,7 @@ pub async fn look_up(
         let next = adopt(&order, state, now);
         return write(store, &next, "found at the broker by its client order id").await;
     }
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.acquire().await?;
     let (done, _) = store::lookup_state(&mut conn, &order.id).await?;
     let done = done + 1;
     let sent = order.sent_at.unwrap_or(order.created_at);
@@ -311,7 +311,7 @@ pub async fn look_up(
 /// worker reads each back every [`POLL_EVERY`], so fills and cancels made at the broker
 /// reach the window within a second or two.
 pub async fn working_live(store: &Store) -> Result<Vec<Order>, OmsError> {
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.acquire().await?;
     let mut out = Vec::new();
     for status in [OrderStatus::Open, OrderStatus::PartiallyFilled] {
         out.extend(
@@ -367,7 +367,7 @@ pub async fn refresh(
 
 /// Orders whose lookup is due now, oldest first.
 pub async fn due_lookups(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, OmsError> {
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.acquire().await?;
     let unknown = store::with_status(&mut conn, OrderStatus::Unknown).await?;
     let mut due = Vec::new();
     for o in unknown {
@@ -382,7 +382,7 @@ pub async fn due_lookups(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>
 /// At start: never-sent orders are sent (young) or cancelled (stale); sent ones without an
 /// outcome become `unknown`. Returns the orders that are to be sent now.
 pub async fn recover(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, OmsError> {
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.acquire().await?;
     // Paper orders are the paper desk's (a pending one is a bracket child waiting).
     let pending: Vec<Order> = store::with_status(&mut conn, OrderStatus::Pending)
         .await?
@@ -402,7 +402,7 @@ pub async fn recover(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, Om
             next.updated_at = now;
             let stored = write(store, &next, "outcome unknown after a restart").await?;
             if stored.status == OrderStatus::Unknown {
-                let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+                let mut conn = store.acquire().await?;
                 store::schedule_lookup(&mut conn, &o.id, 0, Some(now)).await?;
             }
         } else if now - o.created_at > to_chrono(STALE_AFTER) {

@@ -165,7 +165,7 @@ fn dec(account: &str, what: &str, v: &str) -> Result<Decimal, DeskError> {
 impl PaperDesk {
     /// Loads (or creates, with the default starting balance) an account's paper broker.
     pub async fn load(store: &Store, account_id: &str) -> Result<Self, DeskError> {
-        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        let mut conn = store.acquire().await?;
         let row = sqlx::query("SELECT * FROM paper_accounts WHERE account_id = ?")
             .bind(account_id)
             .fetch_optional(&mut *conn)
@@ -177,7 +177,7 @@ impl PaperDesk {
                 let mut tx = store.begin_write().await?;
                 insert_account(&mut tx, account_id, &cfg, cfg.starting_balance).await?;
                 tx.commit().await.map_err(StoreError::from)?;
-                conn = store.pool().acquire().await.map_err(StoreError::from)?;
+                conn = store.acquire().await?;
                 (Ledger::new(cfg), None, None)
             }
             Some(r) => {

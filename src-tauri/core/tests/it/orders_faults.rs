@@ -48,10 +48,10 @@ use brokerdesk_core::brokers::{
 use brokerdesk_core::connection::manager::ManagerOptions;
 use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
 use brokerdesk_core::store::Store;
-use brokerdesk_core::trading::model::{Order, OrderStatus, Origin};
+use brokerdesk_core::trading::model::{Order, OrderStatus};
 use brokerdesk_core::trading::{oms, store, OrderContext, OrderDraft, OrderIntent};
 use brokerdesk_core::vault::keychain::NoKeychain;
-use brokerdesk_core::{Brokerdesk, Decimal, Secret};
+use brokerdesk_core::{Brokerdesk, Secret};
 use brokerdesk_sim::{Faults, OrderFault, RandomOrderFaults};
 use chrono::Utc;
 
@@ -260,34 +260,12 @@ async fn wait_for(
 /// A new live order as the runtime commits it (pending, not sent).
 fn intent_row(account_id: &str, draft: &OrderDraft) -> Order {
     let intent = OrderIntent::new(draft, &OrderContext::default()).unwrap();
-    let now = Utc::now();
-    Order {
-        id: uuid::Uuid::new_v4().to_string(),
-        account_id: account_id.to_string(),
-        client_order_id: intent.client_order_id().to_string(),
-        broker_order_id: None,
-        mode: brokerdesk_core::accounts::model::TradingMode::Live,
-        origin: Origin::Brokerdesk,
-        symbol: intent.symbol().to_string(),
-        side: intent.side(),
-        order_type: intent.order_type(),
-        quantity: intent.quantity(),
-        limit_price: intent.limit_price(),
-        stop_price: intent.stop_price(),
-        time_in_force: intent.time_in_force(),
-        stop_loss: intent.stop_loss(),
-        take_profit: intent.take_profit(),
-        parent_id: None,
-        status: OrderStatus::Pending,
-        filled_qty: Decimal::ZERO,
-        avg_fill_price: None,
-        reason: None,
-        broker_status: None,
-        sent_at: None,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    }
+    Order::pending(
+        account_id,
+        brokerdesk_core::accounts::model::TradingMode::Live,
+        &intent,
+        Utc::now(),
+    )
 }
 
 async fn insert(store: &Store, order: &Order) {

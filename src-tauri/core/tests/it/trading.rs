@@ -237,6 +237,29 @@ async fn paper_mode_on_a_broker_account_sends_the_broker_no_order() {
     rt.shutdown().await;
 }
 
+/// Waits (up to `secs`) until an order reaches `status`; returns it then.
+async fn until_status(
+    rt: &Runtime,
+    account: &str,
+    order: &str,
+    status: OrderStatus,
+    secs: u64,
+) -> brokerdesk_core::trading::model::Order {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let o = rt.order_show(account, order).await.unwrap().order;
+        if o.status == status {
+            return o;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {:?}, waiting for {status:?}",
+            o.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The demo account's net EUR_USD units at the OANDA simulator: what reached the broker
 /// (every order here is a market buy, filled at once).
 async fn sim_units(sim: &SimServer) -> i64 {
@@ -303,23 +326,11 @@ async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
         .unwrap();
     assert_eq!(lost.status, OrderStatus::Unknown, "{lost:?}");
     sim.faults().set(None);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    loop {
-        let o = rt.order_show(&acct.id, &lost.id).await.unwrap().order;
-        if o.status == OrderStatus::NeedsReview {
-            assert!(
-                o.reason.as_deref().unwrap_or("").contains("lookups"),
-                "{o:?}"
-            );
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still {:?}",
-            o.status
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let o = until_status(&rt, &acct.id, &lost.id, OrderStatus::NeedsReview, 40).await;
+    assert!(
+        o.reason.as_deref().unwrap_or("").contains("lookups"),
+        "{o:?}"
+    );
     let review = rt.review_list().await.unwrap();
     assert!(review.iter().any(|o| o.id == lost.id));
     assert_eq!(
@@ -355,18 +366,6 @@ async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let o = rt.order_show(&acct.id, &resting.id).await.unwrap().order;
-        if o.status == OrderStatus::Cancelled {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still {:?}",
-            o.status
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_status(&rt, &acct.id, &resting.id, OrderStatus::Cancelled, 5).await;
     rt.shutdown().await;
 }
