@@ -50,7 +50,9 @@ export function VaultProvider({ children }: { children: ReactNode }) {
         setEpoch((n) => n + 1);
         // Whatever the window read may be stale: read it again.
         void qc.invalidateQueries();
-      } else if (error.code === Code.Locked) {
+      } else if (error.code === Code.Locked && !qc.getQueryData<VaultStatus>(keys.vault)?.locked) {
+        // Only news when the window did not know: a read that was already on its way when the
+        // `vault-status` event said "locked" fails with `locked` too, and says nothing new.
         setNotice("The vault is locked. Unlock it to continue.");
       }
       void refetch();
