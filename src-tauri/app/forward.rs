@@ -48,6 +48,7 @@ pub async fn run<R: TauriRuntime>(app: AppHandle<R>, rt: Arc<Runtime>, cancel: C
                         }
                         UiEvent::Connection(_)
                         | UiEvent::AccountsChanged(_)
+                        | UiEvent::ConnectionsChanged(_)
                         | UiEvent::OrderUpdate(_)
                         | UiEvent::OrdersChanged(_) => {
                             if let Some(tray) = app.try_state::<Tray<R>>() {

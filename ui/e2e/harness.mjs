@@ -11,6 +11,9 @@ import { chromium } from "playwright-core";
 import { PASSWORD, UI_DIST, startBackend, startKeyring } from "./backend.mjs";
 import * as scenarios from "./scenarios.mjs";
 
+/** `E2E_TRACE=1`: print every command the page sends and every event it receives (prices and stats aside), with times. */
+const TRACE = process.env.E2E_TRACE === "1";
+
 export { PASSWORD };
 const here = dirname(fileURLToPath(import.meta.url));
 export const OUT = join(here, "out");
@@ -70,6 +73,7 @@ async function openApp(browser, scenario, { colorScheme = "light", reducedMotion
   await context.routeWebSocket(/\/events$/, (ws) => {
     const server = ws.connectToServer();
     server.onMessage((m) => {
+      if (TRACE && !/"event":"(price-update|connection-stats)"/.test(String(m))) console.error("EV", Date.now(), String(m).slice(0, 300));
       if (!events.held) ws.send(m);
     });
     ws.onMessage((m) => server.send(m));
@@ -98,6 +102,7 @@ async function openApp(browser, scenario, { colorScheme = "light", reducedMotion
         args = r.postData();
       }
       commands.push({ command, args });
+      if (TRACE) console.error("CALL", Date.now(), command);
     } else if (!url.startsWith(bd.url) && !url.startsWith("data:")) foreign.push(url);
   });
   await page.goto(bd.url);

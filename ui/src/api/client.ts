@@ -198,6 +198,8 @@ export const onTwofaStatus = (cb: (p: Events["twofa-status"]) => void) => on("tw
 export const onAccountsChanged = (cb: (p: Events["accounts-changed"]) => void) => on("accounts-changed", cb);
 /** `settings-changed`: the settings changed. */
 export const onSettingsChanged = (cb: (p: Events["settings-changed"]) => void) => on("settings-changed", cb);
+/** `connections-changed`: accounts' sets of channels changed (started, stopped, restarted, renamed). */
+export const onConnectionsChanged = (cb: (p: Events["connections-changed"]) => void) => on("connections-changed", cb);
 /** `connection-event`: every state change of a connection. */
 export const onConnectionEvent = (cb: (p: Events["connection-event"]) => void) => on("connection-event", cb);
 /** `connection-stats`: every second, the live facts of every running connection. */

@@ -92,6 +92,7 @@ export interface Events {
   "twofa-status": TwoFactorStatus;
   "accounts-changed": AccountsChanged;
   "settings-changed": AppSettings;
+  "connections-changed": AccountsChanged;
   "connection-event": ConnectionEvent;
   "connection-stats": Array<ChannelStats>;
   "price-update": PriceUpdate;
@@ -160,6 +161,7 @@ export const EVENTS = [
   "twofa-status",
   "accounts-changed",
   "settings-changed",
+  "connections-changed",
   "connection-event",
   "connection-stats",
   "price-update",

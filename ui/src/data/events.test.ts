@@ -80,6 +80,21 @@ describe("the resource cache follows the backend's events", () => {
     stop();
   });
 
+  it("the connections snapshot is read again on connections-changed, not on every account change", async () => {
+    const fake = fakeTransport({ connections_snapshot: () => [] });
+    setTransport(fake.transport);
+    const qc = createQueryClient();
+    const stop = connectCacheToEvents(qc);
+    await qc.fetchQuery({ queryKey: keys.connections, queryFn: () => fake.transport.invoke("connections_snapshot", {}) });
+    fake.emit("accounts-changed", { accountIds: [] });
+    await settle();
+    expect(qc.getQueryState(keys.connections)?.isInvalidated).toBe(false);
+    fake.emit("connections-changed", { accountIds: ["a"] });
+    await settle();
+    expect(qc.getQueryState(keys.connections)?.isInvalidated).toBe(true);
+    stop();
+  });
+
   it("connection-stats bring the live facts every second; something unknown re-reads the snapshot", async () => {
     const snapshot = connectionsFixture(T0);
     const fake = fakeTransport({ connections_snapshot: () => snapshot });

@@ -7,9 +7,10 @@
  *   next unlock)
  * - `twofa-status` → the two-factor state (changes from the CLI, a lockout, the window closing)
  * - `settings-changed` → the settings
- * - `accounts-changed` → those accounts and the list (all of them when `accountIds` is empty),
- *   their money (paper engine or broker, by mode), and the connections (an account added or
- *   removed starts or stops some)
+ * - `accounts-changed` → those accounts and the list (all of them when `accountIds` is empty)
+ *   and their money (paper engine or broker, by mode)
+ * - `connections-changed` → the connections snapshot (channels started, stopped or restarted:
+ *   the runtime says so only when the set really changed, not on every account edit)
  * - `connection-event` → the channel's state, history and quality, at once
  * - `connection-stats` → every running channel's live facts, once a second
  * - `order-update` → that order, its account's orders and money, and Needs review
@@ -102,9 +103,9 @@ export function connectCacheToEvents(qc: QueryClient): () => void {
           void qc.invalidateQueries({ queryKey: keys.money(id) });
         }
       }
-      snapshot.request();
       auditChanged();
     }),
+    api.onConnectionsChanged(() => snapshot.request()),
     api.onOrderUpdate((order) => {
       void qc.invalidateQueries({ queryKey: keys.orders(order.accountId) });
       void qc.invalidateQueries({ queryKey: keys.order(order.accountId, order.id) });

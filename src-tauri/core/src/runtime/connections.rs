@@ -89,25 +89,33 @@ impl Connections {
 
     /// Brings the running connections in line with the profile: all accounts (`only` =
     /// `None`) or one. Does nothing while the vault is locked (the running ones keep
-    /// running, by design), or after [`Connections::stop`].
-    pub(super) async fn sync(&self, core: &Brokerdesk, prices: &Prices, only: Option<&str>) {
+    /// running, by design), or after [`Connections::stop`]. Returns the accounts whose set of
+    /// channels changed (started, stopped, restarted with a new configuration, renamed or given
+    /// other instruments): only those make a window read the connections snapshot again.
+    pub(super) async fn sync(
+        &self,
+        core: &Brokerdesk,
+        prices: &Prices,
+        only: Option<&str>,
+    ) -> Vec<String> {
+        let mut changed = Vec::new();
         if only.is_none() && self.lazy {
             let running: Vec<String> = self.running().keys().cloned().collect();
             for id in running {
-                Box::pin(self.sync(core, prices, Some(&id))).await;
+                changed.extend(Box::pin(self.sync(core, prices, Some(&id))).await);
             }
-            return;
+            return changed;
         }
         let stopped = self.gate.lock().await;
         if *stopped {
-            return;
+            return changed;
         }
         let wanted: Vec<(Account, ConnectorConfig)> = match only {
             None => match core.connection_configs().await {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::debug!(code = %e.code, "not syncing connections");
-                    return;
+                    return changed;
                 }
             },
             Some(id) => match core.connection_config(id).await {
@@ -115,7 +123,7 @@ impl Connections {
                 Err(e) if e.code == Code::NotFound => Vec::new(),
                 Err(e) => {
                     tracing::debug!(code = %e.code, "not syncing the account's connections");
-                    return;
+                    return changed;
                 }
             },
         };
@@ -137,6 +145,7 @@ impl Connections {
             if self.manager.remove_account(id).await.is_ok() {
                 tracing::info!(account = %id, "disconnected");
             }
+            changed.push(id.clone());
         }
         for (mut account, cfg) in wanted {
             if let Some(extra) = self
@@ -161,6 +170,9 @@ impl Connections {
             };
             match current {
                 Some(c) if c.fingerprint == print => {
+                    if c.instruments != account.instruments || c.name != account.name {
+                        changed.push(account.id.clone());
+                    }
                     if c.instruments != account.instruments {
                         if let Ok(feed) = self
                             .manager
@@ -179,6 +191,7 @@ impl Connections {
                     {
                         Ok(()) => {
                             tracing::info!(account = %account.id, "connecting");
+                            changed.push(account.id.clone());
                             self.running().insert(account.id.clone(), entry);
                             if let Some(feed) = self.manager.feed(&account.id) {
                                 prices.attach(feed);
@@ -191,6 +204,7 @@ impl Connections {
                 }
             }
         }
+        changed
     }
 
     /// Returns the notice for an alert on an account, if its settings want one.

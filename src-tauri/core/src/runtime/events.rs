@@ -84,6 +84,9 @@ ui_events! {
     AccountsChanged = "accounts-changed" (AccountsChanged);
     /// After the settings changed.
     SettingsChanged = "settings-changed" (AppSettings);
+    /// After accounts' sets of channels changed (started, stopped, restarted, renamed): the
+    /// connections snapshot is worth reading again.
+    ConnectionsChanged = "connections-changed" (AccountsChanged);
     /// Every state change of every broker connection.
     Connection = "connection-event" (ConnectionEvent);
     /// Every second: the live facts of every running connection.

@@ -289,8 +289,15 @@ impl Runtime {
         }));
     }
 
+    /// Brings the connections in line with the profile; tells the windows which accounts'
+    /// channels changed.
     async fn sync(&self, only: Option<&str>) {
-        self.conns.sync(&self.core, &self.prices, only).await;
+        let changed = self.conns.sync(&self.core, &self.prices, only).await;
+        if !changed.is_empty() {
+            self.ui(UiEvent::ConnectionsChanged(AccountsChanged {
+                account_ids: changed,
+            }));
+        }
     }
 }
 

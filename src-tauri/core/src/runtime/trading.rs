@@ -274,9 +274,7 @@ impl Runtime {
         }
         if self.manager().set_instruments(account_id, &all).is_err() {
             // Not connected yet (a CLI runtime that syncs on demand): connect it now.
-            self.conns
-                .sync(&self.core, &self.prices, Some(account_id))
-                .await;
+            self.sync(Some(account_id)).await;
             let _ = self.manager().set_instruments(account_id, &all);
         }
     }

@@ -106,6 +106,24 @@ async fn api_changes_resync_the_connections_by_themselves() {
     app.init(Some(Secret::new(PASSWORD))).await.unwrap();
     let rt = Runtime::start(app.clone(), options()).await;
     let mut rx = rt.subscribe();
+    // Every `connections-changed`, to count them at the end.
+    let mut all = rt.subscribe();
+    let told = Arc::new(std::sync::Mutex::new(Vec::<Vec<String>>::new()));
+    let collector = tokio::spawn({
+        let told = told.clone();
+        async move {
+            loop {
+                match all.recv().await {
+                    Ok(RuntimeEvent::Ui(UiEvent::ConnectionsChanged(c))) => {
+                        told.lock().unwrap().push(c.account_ids)
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(n)) => panic!("missed {n} events"),
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        }
+    });
 
     // Added through the API: connected, and its prices reach the window.
     let a = app
@@ -160,7 +178,17 @@ async fn api_changes_resync_the_connections_by_themselves() {
         rt.connections().iter().all(|c| c.account_id != a.id)
     })
     .await;
+    // The windows were told the set of channels changed three times (added, watchlist,
+    // removed) and never for the change watcher's echoes of those writes, which changed
+    // nothing about the connections.
+    wait_until("the removal told", || told.lock().unwrap().len() >= 3).await;
     rt.shutdown().await;
+    drop(rx);
+    collector.abort();
+    assert_eq!(
+        *told.lock().unwrap(),
+        vec![vec![a.id.clone()], vec![a.id.clone()], vec![a.id.clone()]]
+    );
     app.close().await;
 }
 
