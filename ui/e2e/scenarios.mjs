@@ -29,7 +29,7 @@ export function accountInput(fields) {
     instruments: [],
     timeframes: [],
     tradingHours: null,
-    weekendTrading: false,
+    weekendTrading: true,
     notifications: NOTIFY,
     status: "active",
     statusReason: null,

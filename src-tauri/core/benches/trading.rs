@@ -154,6 +154,7 @@ async fn main() {
         bd.clone(),
         RuntimeOptions {
             auto_lock: false,
+            risk_watch: false,
             ..RuntimeOptions::default()
         },
     )

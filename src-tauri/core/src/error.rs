@@ -141,6 +141,32 @@ codes! {
     /// Only an active account may go live or open positions.
     AccountNotActive = "account_not_active", Invalid, false;
     ChooseBrokerAccount = "choose_broker_account", Invalid, false;
+    /// The account status cannot change that way (terminated is final).
+    IllegalStatusTransition = "illegal_status_transition", Invalid, false;
+
+    // Risk: an order refused by a rule or limit (each names the limit, its value and the
+    // order's figure). Cancels are never refused.
+    /// The account is terminated: no orders at all.
+    RiskAccountTerminated = "risk_account_terminated", Invalid, false;
+    /// The account is suspended: no new positions.
+    RiskAccountSuspended = "risk_account_suspended", Invalid, false;
+    /// The account is in drawdown: close-only until the next reset.
+    RiskCloseOnly = "risk_close_only", Invalid, true;
+    RiskInstrumentNotAllowed = "risk_instrument_not_allowed", Invalid, false;
+    RiskMaxQty = "risk_max_qty", Invalid, false;
+    RiskPositionSize = "risk_position_size", Invalid, false;
+    RiskMaxPositions = "risk_max_positions", Invalid, false;
+    RiskLeverage = "risk_leverage", Invalid, false;
+    RiskStopLossRequired = "risk_stop_loss_required", Invalid, false;
+    RiskPerTrade = "risk_per_trade", Invalid, false;
+    RiskTradingHours = "risk_trading_hours", Invalid, true;
+    RiskWeekend = "risk_weekend", Invalid, true;
+    /// Today's loss budget is used.
+    RiskDailyLoss = "risk_daily_loss", Invalid, true;
+    /// The maximum loss budget is used.
+    RiskTotalLoss = "risk_total_loss", Invalid, false;
+    /// No fresh quote to measure an open position or the order: no new risk.
+    RiskNoQuote = "risk_no_quote", Invalid, true;
     VerifyRateLimited = "verify_rate_limited", Runtime, true;
 
     // Brokers.

@@ -3,4 +3,4 @@
 /**
  * What happened. The string forms are stable (stored, filtered on, exported).
  */
-export type AuditEvent = "vault_created" | "vault_unlocked" | "vault_unlock_failed" | "vault_locked" | "master_password_changed" | "key_rotated" | "twofa_setup_started" | "twofa_enabled" | "twofa_disabled" | "twofa_verified" | "twofa_failed" | "twofa_locked_out" | "backup_code_used" | "backup_codes_regenerated" | "account_created" | "account_edited" | "account_removed" | "credentials_stored" | "credentials_rotated" | "credentials_purged" | "connection_auth_failed" | "mode_switched" | "settings_changed";
+export type AuditEvent = "vault_created" | "vault_unlocked" | "vault_unlock_failed" | "vault_locked" | "master_password_changed" | "key_rotated" | "twofa_setup_started" | "twofa_enabled" | "twofa_disabled" | "twofa_verified" | "twofa_failed" | "twofa_locked_out" | "backup_code_used" | "backup_codes_regenerated" | "account_created" | "account_edited" | "account_removed" | "credentials_stored" | "credentials_rotated" | "credentials_purged" | "connection_auth_failed" | "mode_switched" | "settings_changed" | "status_changed" | "risk_refused" | "risk_warning" | "kill_switch";

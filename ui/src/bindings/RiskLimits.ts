@@ -14,6 +14,15 @@ maxPositionSizePct: string | null, maxOpenPositions: number | null,
  */
 maxQty: string | null, maxLeverage: string | null, requireStopLoss: boolean, 
 /**
- * Highest allowed correlation (0–1) between open positions.
+ * Highest allowed correlation (0–1) between open positions. Not enforced: Brokerdesk
+ * has no price history to measure correlation with (the form says so).
  */
-maxCorrelation: string | null, };
+maxCorrelation: string | null, 
+/**
+ * Largest loss one order may risk, entry to stop-loss, as a percentage of equity.
+ */
+maxRiskPerTradePct: string | null, 
+/**
+ * The only instruments orders may be placed in; empty = any.
+ */
+allowedInstruments: Array<string>, };

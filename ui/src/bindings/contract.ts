@@ -4,6 +4,7 @@ import type { Account } from "./Account";
 import type { AccountConnections } from "./AccountConnections";
 import type { AccountInput } from "./AccountInput";
 import type { AccountMoney } from "./AccountMoney";
+import type { AccountStatus } from "./AccountStatus";
 import type { AccountSummary } from "./AccountSummary";
 import type { AccountsChanged } from "./AccountsChanged";
 import type { AppSettings } from "./AppSettings";
@@ -18,6 +19,7 @@ import type { CheckOutcome } from "./CheckOutcome";
 import type { ConnectionEvent } from "./ConnectionEvent";
 import type { FeedNotice } from "./FeedNotice";
 import type { InstrumentInfo } from "./InstrumentInfo";
+import type { KillSwitchReport } from "./KillSwitchReport";
 import type { Order } from "./Order";
 import type { OrderDetail } from "./OrderDetail";
 import type { OrderDraft } from "./OrderDraft";
@@ -26,6 +28,7 @@ import type { OrderSide } from "./OrderSide";
 import type { PriceUpdate } from "./PriceUpdate";
 import type { PropFirmPresetInfo } from "./PropFirmPresetInfo";
 import type { PurgeReport } from "./PurgeReport";
+import type { RiskReport } from "./RiskReport";
 import type { SavedAccount } from "./SavedAccount";
 import type { Tick } from "./Tick";
 import type { TradingMode } from "./TradingMode";
@@ -81,6 +84,10 @@ export interface Commands {
   paper_reset: { args: { accountId: string; balance: string | null }; result: AccountMoney };
   orders_review: { args: Record<string, never>; result: Array<Order> };
   order_review_resolve: { args: { orderId: string; placedBrokerId: string | null }; result: Order };
+  risk_report: { args: { accountId: string }; result: RiskReport };
+  risk_reports: { args: Record<string, never>; result: Array<RiskReport> };
+  account_set_status: { args: { id: string; status: AccountStatus; reason: string | null }; result: Account };
+  kill_switch: { args: { flatten: boolean }; result: KillSwitchReport };
   app_activity: { args: Record<string, never>; result: null };
   notify_test: { args: Record<string, never>; result: null };
   clipboard_write_secret: { args: { text: string }; result: null };
@@ -100,6 +107,7 @@ export interface Events {
   "order-update": Order;
   "orders-changed": AccountsChanged;
   "account-money": AccountMoney;
+  "risk-update": RiskReport;
 }
 
 /** The command names. */
@@ -150,6 +158,10 @@ export const COMMANDS = [
   "paper_reset",
   "orders_review",
   "order_review_resolve",
+  "risk_report",
+  "risk_reports",
+  "account_set_status",
+  "kill_switch",
   "app_activity",
   "notify_test",
   "clipboard_write_secret",
@@ -169,4 +181,5 @@ export const EVENTS = [
   "order-update",
   "orders-changed",
   "account-money",
+  "risk-update",
 ] as const satisfies readonly (keyof Events)[];

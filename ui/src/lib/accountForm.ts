@@ -73,7 +73,7 @@ export function emptyForm(): AccountFormState {
     instrumentDraft: "",
     timeframes: [],
     hours: { enabled: false, start: "09:30", end: "16:00", timezone: "America/New_York" },
-    weekendTrading: false,
+    weekendTrading: true,
     notifications: { ...DEFAULT_NOTIFICATIONS },
     status: "active",
     statusReason: "",

@@ -6,7 +6,9 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::model::{BrokerKind, CredentialField, Environment, PropFirmPreset};
+use super::model::{
+    BreachAction, BrokerKind, CredentialField, DailyBase, Environment, MaxLossMode, PropFirmPreset,
+};
 use crate::money::Decimal;
 
 /// One credential field a broker needs.
@@ -47,7 +49,8 @@ pub struct BrokerInfo {
     pub account_id_help: String,
 }
 
-/// A prop-firm preset's rules, in percent.
+/// A prop-firm preset's rules: the firm's published numbers and clock, and where a trader can
+/// check them.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -63,6 +66,16 @@ pub struct PropFirmPresetInfo {
     #[serde(with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub profit_target_pct: Option<Decimal>,
+    pub daily_base: DailyBase,
+    pub reset_time: String,
+    pub reset_timezone: String,
+    pub max_loss_mode: MaxLossMode,
+    /// The firm's consequence of reaching the daily limit.
+    pub daily_breach: BreachAction,
+    /// The rules in one sentence, as the firm states them.
+    pub summary: String,
+    /// The firm's page that states these rules.
+    pub source: Option<String>,
 }
 
 fn env(
@@ -175,40 +188,57 @@ pub fn broker_catalog() -> Vec<BrokerInfo> {
     BrokerKind::ALL.iter().map(|k| broker_info(*k)).collect()
 }
 
-/// Returns the prop-firm presets. Values are the firms' published two-step challenge rules
-/// (phase 1) as of 2026; firms change them, so users can adjust (which makes them custom).
+/// Returns the prop-firm presets: each firm's published rules as of 2026 (the first phase of
+/// a challenge). Firms change them: a trader can check each against `source`, and changing a
+/// firm's number or clock makes the rule set custom.
 pub fn prop_firm_presets() -> Vec<PropFirmPresetInfo> {
-    let p = |preset, label: &str, d, t, pt| PropFirmPresetInfo {
+    let pct = |n: i64| Some(Decimal::from(n));
+    #[allow(clippy::too_many_arguments)]
+    let p = |preset,
+             label: &str,
+             (daily, total, target): (Option<Decimal>, Option<Decimal>, Option<Decimal>),
+             daily_base,
+             (reset_time, reset_timezone): (&str, &str),
+             max_loss_mode,
+             daily_breach,
+             summary: &str,
+             source: Option<&str>| PropFirmPresetInfo {
         preset,
         label: label.to_string(),
-        max_daily_loss_pct: d,
-        max_total_loss_pct: t,
-        profit_target_pct: pt,
+        max_daily_loss_pct: daily,
+        max_total_loss_pct: total,
+        profit_target_pct: target,
+        daily_base,
+        reset_time: reset_time.into(),
+        reset_timezone: reset_timezone.into(),
+        max_loss_mode,
+        daily_breach,
+        summary: summary.into(),
+        source: source.map(str::to_string),
     };
+    use BreachAction::{Pause, Terminate};
+    use DailyBase::{HigherOfEquityAndBalance, InitialBalance};
+    use MaxLossMode::{Static, Trailing};
     vec![
-        p(PropFirmPreset::None, "None", None, None, None),
-        p(
-            PropFirmPreset::Ftmo,
-            "FTMO",
-            Some(Decimal::from(5)),
-            Some(Decimal::from(10)),
-            Some(Decimal::from(10)),
-        ),
-        p(
-            PropFirmPreset::FundedNext,
-            "FundedNext",
-            Some(Decimal::from(5)),
-            Some(Decimal::from(10)),
-            Some(Decimal::from(8)),
-        ),
-        p(
-            PropFirmPreset::The5ers,
-            "The5ers",
-            Some(Decimal::from(5)),
-            Some(Decimal::from(10)),
-            Some(Decimal::from(8)),
-        ),
-        p(PropFirmPreset::Custom, "Custom", None, None, None),
+        p(PropFirmPreset::None, "None", (None, None, None), InitialBalance, ("00:00", "UTC"), Static, Pause,
+            "No prop-firm rules.", None),
+        p(PropFirmPreset::Ftmo, "FTMO 2-Step", (pct(5), pct(10), pct(10)), InitialBalance, ("00:00", "Europe/Prague"), Static, Terminate,
+            "Max daily loss: equity may not fall more than 5% of the initial balance below the balance at the previous midnight CE(S)T. Max loss: equity may never fall below 90% of the initial balance.",
+            Some("https://academy.ftmo.com/lesson/maximum-daily-loss")),
+        p(PropFirmPreset::Ftmo1Step, "FTMO 1-Step", (pct(3), pct(10), pct(10)), InitialBalance, ("00:00", "Europe/Prague"), Trailing, Terminate,
+            "Max daily loss: 3% of the initial balance below the balance at the previous midnight CE(S)T. Max loss: the highest end-of-day balance (or the initial balance, if higher) minus 10% of the initial balance, recalculated at midnight CE(S)T; it never decreases.",
+            Some("https://ftmo.com/en/trading-objectives/")),
+        p(PropFirmPreset::FundedNext, "FundedNext 2-Step", (pct(5), pct(10), pct(8)), InitialBalance, ("00:00", "Europe/Athens"), Static, Terminate,
+            "Daily loss: 5% of the initial balance, reset at midnight server time (GMT+2, GMT+3 in summer). Max loss: 10% of the initial balance.",
+            Some("https://help.fundednext.com/en/articles/8394309-when-does-the-daily-loss-limit-reset-with-fundednext-cfd")),
+        p(PropFirmPreset::FundedNext1Step, "FundedNext 1-Step", (pct(3), pct(6), pct(10)), InitialBalance, ("00:00", "Europe/Athens"), Static, Terminate,
+            "Daily loss: 3% of the initial balance, reset at midnight server time (GMT+2, GMT+3 in summer). Max loss: 6% of the initial balance.",
+            Some("https://help.fundednext.com/en/articles/8394309-when-does-the-daily-loss-limit-reset-with-fundednext-cfd")),
+        p(PropFirmPreset::The5ers, "The5ers High Stakes", (pct(5), pct(10), pct(8)), HigherOfEquityAndBalance, ("17:00", "America/New_York"), Static, Terminate,
+            "Daily loss: 5% of the higher of the day's starting equity and balance, reset at 17:00 New York (00:00 server time). Max loss: 10% of the initial balance. Reaching either ends the account.",
+            Some("https://help.the5ers.com/what-is-the-maximum-loss-and-the-maximum-daily-loss-in-the-high-stakes-program")),
+        p(PropFirmPreset::Custom, "Custom", (None, None, None), InitialBalance, ("00:00", "UTC"), Static, Pause,
+            "Every rule set by you.", None),
     ]
 }
 
@@ -223,5 +253,12 @@ pub fn prop_firm_preset(preset: PropFirmPreset) -> PropFirmPresetInfo {
             max_daily_loss_pct: None,
             max_total_loss_pct: None,
             profit_target_pct: None,
+            daily_base: DailyBase::InitialBalance,
+            reset_time: "00:00".into(),
+            reset_timezone: "UTC".into(),
+            max_loss_mode: MaxLossMode::Static,
+            daily_breach: BreachAction::Pause,
+            summary: String::new(),
+            source: None,
         })
 }

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use self::catalog::broker_info;
-use self::model::{Account, AccountInput, CredentialField, MaskedCredential, TradingMode};
+use self::model::{
+    Account, AccountInput, AccountStatus, CredentialField, MaskedCredential, TradingMode,
+};
 use self::validate::Context;
 use crate::api::guard::Authorized;
 use crate::error::{Code, ErrorCode, FieldCode, FieldError};
@@ -328,6 +330,33 @@ impl Accounts {
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.get(&id).await
+    }
+
+    /// Sets an account's status and records the change with its reason (the caller checked
+    /// the transition: `risk::status::transition`). Returns the account before and after.
+    pub async fn set_status(
+        &self,
+        key_or_id: &str,
+        status: AccountStatus,
+        reason: Option<&str>,
+    ) -> Result<(Account, Account), AccountError> {
+        self.vault.unlocked().await?;
+        let before = self.get(key_or_id).await?;
+        if before.status == status {
+            return Ok((before.clone(), before));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let now = Utc::now().to_rfc3339();
+        sqlx::query("UPDATE accounts SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(&now)
+            .bind(&before.id)
+            .execute(&mut *tx)
+            .await?;
+        repo::push_status(&mut tx, &before.id, status, reason, &now).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let after = self.get(&before.id).await?;
+        Ok((before, after))
     }
 
     /// Deletes every stored credential and switches every account to paper mode, in one

@@ -68,8 +68,27 @@ string_enum!(
     AccountStatus { Active => "active", Suspended => "suspended", InDrawdown => "in_drawdown", Terminated => "terminated" }
 );
 string_enum!(
-    /// A prop-firm rule preset.
-    PropFirmPreset { None => "none", Ftmo => "ftmo", FundedNext => "funded_next", The5ers => "the5ers", Custom => "custom" }
+    /// A prop-firm rule preset (see `risk::presets` for each firm's rules and where they are
+    /// published). `ftmo` is FTMO's 2-Step, `funded_next` FundedNext's 2-Step and `the5ers`
+    /// The5ers' High Stakes program (their stored names predate the 1-Step variants).
+    PropFirmPreset { None => "none", Ftmo => "ftmo", Ftmo1Step => "ftmo_1step", FundedNext => "funded_next", FundedNext1Step => "funded_next_1step", The5ers => "the5ers", Custom => "custom" }
+);
+string_enum!(
+    /// What the daily loss limit's percentage is taken of. The loss is measured from the
+    /// day's starting level: the balance at the reset, or (for `higher_of_equity_and_balance`)
+    /// the higher of the equity and the balance at the reset.
+    DailyBase { InitialBalance => "initial_balance", PreviousDayBalance => "previous_day_balance", HigherOfEquityAndBalance => "higher_of_equity_and_balance" }
+);
+string_enum!(
+    /// How the maximum (total) loss floor moves: `static` = initial balance − limit;
+    /// `trailing` = highest end-of-day balance − limit, never decreasing; `trailing_then_locked`
+    /// = trailing until the floor reaches the initial balance, then fixed there.
+    MaxLossMode { Static => "static", Trailing => "trailing", TrailingThenLocked => "trailing_then_locked" }
+);
+string_enum!(
+    /// What a breach of the daily limit does: `pause` = close-only (in drawdown) until the next
+    /// reset; `terminate` = the account is terminated (a firm's hard rule).
+    BreachAction { Pause => "pause", Terminate => "terminate" }
 );
 string_enum!(
     /// A chart timeframe the account may trade on.
@@ -96,6 +115,57 @@ pub struct PropFirmRules {
     #[serde(default, with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub profit_target_pct: Option<Decimal>,
+    /// The account's starting balance the percentages refer to. Unset: the first balance
+    /// Brokerdesk sees for the account is taken (and shown as such).
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub initial_balance: Option<Decimal>,
+    #[serde(default = "default_daily_base")]
+    pub daily_base: DailyBase,
+    /// `HH:MM` in `reset_timezone`: when the firm's trading day starts.
+    #[serde(default = "default_reset_time")]
+    pub reset_time: String,
+    /// IANA time zone of the daily reset (FTMO: `Europe/Prague`).
+    #[serde(default = "default_reset_timezone")]
+    pub reset_timezone: String,
+    #[serde(default = "default_max_loss_mode")]
+    pub max_loss_mode: MaxLossMode,
+    /// Brokerdesk's response to the daily limit (the firm's own rule for presets).
+    #[serde(default = "default_breach_action")]
+    pub daily_breach: BreachAction,
+    /// Act at this percentage of a limit (e.g. 90), before the firm's own limit is reached:
+    /// the daily budget then pauses the account for the day, the total budget suspends it.
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub safety_buffer_pct: Option<Decimal>,
+    /// On a breach, cancel the account's open orders and close its positions.
+    #[serde(default = "default_true")]
+    pub close_on_breach: bool,
+    /// Notify when this much of a budget is used (percent, ascending).
+    #[serde(default = "default_warn_levels")]
+    pub warn_levels: Vec<u8>,
+}
+
+fn default_daily_base() -> DailyBase {
+    DailyBase::InitialBalance
+}
+pub(crate) fn default_reset_time() -> String {
+    "00:00".into()
+}
+pub(crate) fn default_reset_timezone() -> String {
+    "UTC".into()
+}
+fn default_max_loss_mode() -> MaxLossMode {
+    MaxLossMode::Static
+}
+fn default_breach_action() -> BreachAction {
+    BreachAction::Pause
+}
+fn default_true() -> bool {
+    true
+}
+pub(crate) fn default_warn_levels() -> Vec<u8> {
+    vec![50, 80, 95]
 }
 
 impl Default for PropFirmRules {
@@ -105,6 +175,15 @@ impl Default for PropFirmRules {
             max_daily_loss_pct: None,
             max_total_loss_pct: None,
             profit_target_pct: None,
+            initial_balance: None,
+            daily_base: default_daily_base(),
+            reset_time: default_reset_time(),
+            reset_timezone: default_reset_timezone(),
+            max_loss_mode: default_max_loss_mode(),
+            daily_breach: default_breach_action(),
+            safety_buffer_pct: None,
+            close_on_breach: true,
+            warn_levels: default_warn_levels(),
         }
     }
 }
@@ -128,10 +207,18 @@ pub struct RiskLimits {
     #[ts(type = "string | null")]
     pub max_leverage: Option<Decimal>,
     pub require_stop_loss: bool,
-    /// Highest allowed correlation (0–1) between open positions.
+    /// Highest allowed correlation (0–1) between open positions. Not enforced: Brokerdesk
+    /// has no price history to measure correlation with (the form says so).
     #[serde(default, with = "crate::money::json_opt")]
     #[ts(type = "string | null")]
     pub max_correlation: Option<Decimal>,
+    /// Largest loss one order may risk, entry to stop-loss, as a percentage of equity.
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub max_risk_per_trade_pct: Option<Decimal>,
+    /// The only instruments orders may be placed in; empty = any.
+    #[serde(default)]
+    pub allowed_instruments: Vec<String>,
 }
 
 /// The daily window in which trading is allowed, in a named time zone.
@@ -303,7 +390,7 @@ impl AccountInput {
             instruments: Vec::new(),
             timeframes: Vec::new(),
             trading_hours: None,
-            weekend_trading: false,
+            weekend_trading: true,
             notifications: NotificationSettings::default(),
             status: AccountStatus::Active,
             status_reason: None,

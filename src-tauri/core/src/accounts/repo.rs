@@ -66,6 +66,19 @@ fn from_row(row: &SqliteRow) -> Result<Account, sqlx::Error> {
             max_daily_loss_pct: decimal(row, "max_daily_loss_pct")?,
             max_total_loss_pct: decimal(row, "max_total_loss_pct")?,
             profit_target_pct: decimal(row, "profit_target_pct")?,
+            initial_balance: decimal(row, "initial_balance")?,
+            daily_base: parse(row, "daily_base")?,
+            reset_time: row.try_get("reset_time")?,
+            reset_timezone: row.try_get("reset_timezone")?,
+            max_loss_mode: parse(row, "max_loss_mode")?,
+            daily_breach: parse(row, "daily_breach")?,
+            safety_buffer_pct: decimal(row, "safety_buffer_pct")?,
+            close_on_breach: row.try_get("close_on_breach")?,
+            warn_levels: row
+                .try_get::<String, _>("warn_levels")?
+                .split(',')
+                .filter_map(|l| l.trim().parse().ok())
+                .collect(),
         },
         risk: RiskLimits {
             max_position_size_pct: decimal(row, "max_position_size_pct")?,
@@ -74,6 +87,14 @@ fn from_row(row: &SqliteRow) -> Result<Account, sqlx::Error> {
             max_leverage: decimal(row, "max_leverage")?,
             require_stop_loss: row.try_get("require_stop_loss")?,
             max_correlation: decimal(row, "max_correlation")?,
+            max_risk_per_trade_pct: decimal(row, "max_risk_per_trade_pct")?,
+            allowed_instruments: row
+                .try_get::<String, _>("allowed_instruments")?
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
         },
         instruments: Vec::new(),
         timeframes: Vec::new(),
@@ -235,8 +256,12 @@ pub async fn upsert(
             max_daily_loss_pct, max_total_loss_pct, profit_target_pct, max_position_size_pct, max_open_positions,
             max_qty, max_leverage, require_stop_loss, max_correlation, trading_hours_start, trading_hours_end,
             trading_hours_tz, weekend_trading, notify_connection_lost, notify_connection_restored,
-            notify_auth_failure, notify_order_filled, notify_risk_breach, status, updated_at, id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?27)"
+            notify_auth_failure, notify_order_filled, notify_risk_breach, status, updated_at, id,
+            initial_balance, daily_base, reset_time, reset_timezone, max_loss_mode, daily_breach,
+            safety_buffer_pct, close_on_breach, warn_levels, max_risk_per_trade_pct, allowed_instruments,
+            created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28,
+            ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?27)"
     } else {
         "UPDATE accounts SET name = ?1, broker = ?2, environment = ?3, broker_account_id = ?4, rest_url = ?5,
             stream_url = ?6, prop_firm = ?7, max_daily_loss_pct = ?8, max_total_loss_pct = ?9, profit_target_pct = ?10,
@@ -244,7 +269,10 @@ pub async fn upsert(
             require_stop_loss = ?15, max_correlation = ?16, trading_hours_start = ?17, trading_hours_end = ?18,
             trading_hours_tz = ?19, weekend_trading = ?20, notify_connection_lost = ?21,
             notify_connection_restored = ?22, notify_auth_failure = ?23, notify_order_filled = ?24,
-            notify_risk_breach = ?25, status = ?26, updated_at = ?27
+            notify_risk_breach = ?25, status = ?26, updated_at = ?27, initial_balance = ?29,
+            daily_base = ?30, reset_time = ?31, reset_timezone = ?32, max_loss_mode = ?33,
+            daily_breach = ?34, safety_buffer_pct = ?35, close_on_breach = ?36, warn_levels = ?37,
+            max_risk_per_trade_pct = ?38, allowed_instruments = ?39
          WHERE id = ?28"
     };
     let h = input.trading_hours.as_ref();
@@ -277,6 +305,25 @@ pub async fn upsert(
         .bind(input.status.as_str())
         .bind(now)
         .bind(id)
+        .bind(text(input.prop_firm.initial_balance))
+        .bind(input.prop_firm.daily_base.as_str())
+        .bind(&input.prop_firm.reset_time)
+        .bind(&input.prop_firm.reset_timezone)
+        .bind(input.prop_firm.max_loss_mode.as_str())
+        .bind(input.prop_firm.daily_breach.as_str())
+        .bind(text(input.prop_firm.safety_buffer_pct))
+        .bind(input.prop_firm.close_on_breach)
+        .bind(
+            input
+                .prop_firm
+                .warn_levels
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .bind(text(input.risk.max_risk_per_trade_pct))
+        .bind(input.risk.allowed_instruments.join(","))
         .execute(&mut *conn)
         .await?;
 

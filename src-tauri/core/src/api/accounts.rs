@@ -5,7 +5,7 @@
 use super::guard::{Gate, Sensitive};
 use super::{api, Brokerdesk, DomainEvent, VERIFY_PER_MINUTE};
 use crate::accounts::catalog::{self, BrokerInfo, PropFirmPresetInfo};
-use crate::accounts::model::{Account, AccountInput, BrokerKind, TradingMode};
+use crate::accounts::model::{Account, AccountInput, AccountStatus, BrokerKind, TradingMode};
 use crate::accounts::{Credentials, PurgeReport};
 use crate::audit::AuditEvent;
 use crate::brokers::{self, AccountSummary, BrokerError, ConnectorConfig};
@@ -99,6 +99,17 @@ impl Brokerdesk {
     ) -> Result<Account, ApiError> {
         let new_credentials =
             input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
+        // Reactivating by hand and loosening a protection need a fresh code; tightening never.
+        let reactivates = crate::risk::status::transition(current.status, input.status)?;
+        if reactivates {
+            g.step_up(Sensitive::ReactivateAccount).await?;
+        }
+        let mut probe = input.prop_firm.clone();
+        crate::accounts::validate::fill_preset(&mut probe);
+        let loosened = crate::risk::loosens(current, &input, &probe);
+        if !loosened.is_empty() {
+            g.step_up(Sensitive::LoosenRisk).await?;
+        }
         let auth = if new_credentials {
             Some(g.step_up(Sensitive::StoreCredentials).await?)
         } else if super::checks::endpoints_moved(&input, current)
@@ -114,6 +125,20 @@ impl Brokerdesk {
             .await
             .map_err(api)?;
         g.audit(AuditEvent::AccountEdited, Some(&a.id), a.name.clone());
+        if !loosened.is_empty() {
+            g.audit(
+                AuditEvent::AccountEdited,
+                Some(&a.id),
+                format!("{}: protection loosened ({})", a.name, loosened.join(", ")),
+            );
+        }
+        if current.status != a.status {
+            g.audit(
+                AuditEvent::StatusChanged,
+                Some(&a.id),
+                format!("{}: {} → {}", a.name, current.status, a.status),
+            );
+        }
         if new_credentials {
             g.audit(
                 AuditEvent::CredentialsRotated,
@@ -143,6 +168,69 @@ impl Brokerdesk {
             Ok(a)
         })
         .await
+    }
+
+    /// Changes an account's status by hand: allowed moves only (terminated is final);
+    /// reactivating (to active) is sensitive. Audited; the runtime and the window hear of it.
+    pub async fn account_set_status(
+        &self,
+        key: &str,
+        status: AccountStatus,
+        reason: Option<String>,
+    ) -> Result<Account, ApiError> {
+        self.guard(|g| async move {
+            let before = self.accounts.get(key).await.map_err(api)?;
+            if crate::risk::status::transition(before.status, status)? {
+                g.step_up(Sensitive::ReactivateAccount).await?;
+            }
+            let reason = reason
+                .map(|r| crate::text::cap(r.trim(), 500))
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "changed by hand".into());
+            self.status_in(&g, &before, status, &reason).await
+        })
+        .await
+    }
+
+    /// Changes an account's status for a rule (a breach, a reset, the kill switch): the
+    /// machine's allowed moves, no step-up (it is the system acting), audited.
+    pub async fn account_set_status_by_rule(
+        &self,
+        key: &str,
+        status: AccountStatus,
+        reason: &str,
+    ) -> Result<Account, ApiError> {
+        self.guard(|g| async move {
+            let before = self.accounts.get(key).await.map_err(api)?;
+            crate::risk::status::transition(before.status, status)?;
+            self.status_in(&g, &before, status, reason).await
+        })
+        .await
+    }
+
+    async fn status_in(
+        &self,
+        g: &Gate<'_>,
+        before: &Account,
+        status: AccountStatus,
+        reason: &str,
+    ) -> Result<Account, ApiError> {
+        let (_, a) = self
+            .accounts
+            .set_status(&before.id, status, Some(reason))
+            .await
+            .map_err(api)?;
+        if before.status != a.status {
+            g.audit(
+                AuditEvent::StatusChanged,
+                Some(&a.id),
+                format!("{}: {} → {} ({reason})", a.name, before.status, a.status),
+            );
+            g.publish(DomainEvent::AccountChanged {
+                account_id: a.id.clone(),
+            });
+        }
+        Ok(a)
     }
 
     /// Sets an account's trading mode. Switching to live is sensitive and needs a broker

@@ -57,3 +57,25 @@ impl Brokerdesk {
         }
     }
 }
+
+impl Brokerdesk {
+    /// Records what the system did by itself (a risk refusal, a warning, the kill switch),
+    /// through the guard like every change (refused while locked; a failure to write is
+    /// logged, since the action itself already happened).
+    pub async fn audit_system(
+        &self,
+        event: crate::audit::AuditEvent,
+        account_id: Option<&str>,
+        detail: String,
+    ) {
+        let r = self
+            .guard(|g| async move {
+                g.audit(event, account_id, detail);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(code = %e.code, event = event.as_str(), "could not audit");
+        }
+    }
+}

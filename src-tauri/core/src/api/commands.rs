@@ -22,7 +22,7 @@ use serde::Deserialize;
 use ts_rs::{Config, Dependency, TypeVisitor, TS};
 
 use crate::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
-use crate::accounts::model::{Account, AccountInput, TradingMode};
+use crate::accounts::model::{Account, AccountInput, AccountStatus, TradingMode};
 use crate::accounts::PurgeReport;
 use crate::api::{CheckOutcome, SavedAccount, VaultStatus};
 use crate::audit::{AuditEntry, AuditFilter, AuditVerification};
@@ -30,7 +30,9 @@ use crate::brokers::OrderSide;
 use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
+use crate::risk::RiskReport;
 use crate::runtime::events::Notice;
+use crate::runtime::KillSwitchReport;
 use crate::runtime::{AccountMoney, OrderEstimate};
 use crate::runtime::{Runtime, UiEvent};
 use crate::secret::Secret;
@@ -248,6 +250,17 @@ commands! {
     /// Resolves an order in Needs review: placed at the broker (its order id) or not placed.
     order_review_resolve(order_id: String, placed_broker_id: Option<String>) -> Order =>
         |cx, a| cx.runtime.review_resolve(&a.order_id, a.placed_broker_id).await?;
+
+    /// An account's loss budgets, limits and firm clock now.
+    risk_report(account_id: String) -> RiskReport => |cx, a| cx.runtime.risk_report(&a.account_id).await?;
+    /// Every account's risk now (the dashboard's gauges).
+    risk_reports() -> Vec<RiskReport> => |cx, _a| cx.runtime.risk_reports().await?;
+    /// Changes an account's status by hand (to active: a step-up; terminated is final).
+    account_set_status(id: String, status: AccountStatus, reason: Option<String>) -> Account =>
+        |cx, a| cx.runtime.core().account_set_status(&a.id, a.status, a.reason).await?;
+    /// The kill switch: every account to paper and suspended, every open order cancelled,
+    /// with `flatten` every live position closed. No step-up (it only reduces risk).
+    kill_switch(flatten: bool) -> KillSwitchReport => |cx, a| cx.runtime.kill_switch(a.flatten).await?;
 
     /// Records that the user did something (holds off the auto-lock).
     app_activity() -> () => |cx, _a| cx.runtime.touch();

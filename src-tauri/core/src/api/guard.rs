@@ -37,6 +37,10 @@ pub enum Sensitive {
     PurgeCredentials,
     DisableTwofa,
     RegenerateBackupCodes,
+    /// Loosening an account's risk protection (a higher limit, a rule removed, wider hours).
+    LoosenRisk,
+    /// Putting a suspended or in-drawdown account back to active by hand.
+    ReactivateAccount,
 }
 
 impl Sensitive {
@@ -50,6 +54,8 @@ impl Sensitive {
         Sensitive::PurgeCredentials,
         Sensitive::DisableTwofa,
         Sensitive::RegenerateBackupCodes,
+        Sensitive::LoosenRisk,
+        Sensitive::ReactivateAccount,
     ];
 }
 

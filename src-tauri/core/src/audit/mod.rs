@@ -46,6 +46,10 @@ pub enum AuditEvent {
     ConnectionAuthFailed,
     ModeSwitched,
     SettingsChanged,
+    StatusChanged,
+    RiskRefused,
+    RiskWarning,
+    KillSwitch,
 }
 
 impl AuditEvent {
@@ -73,6 +77,10 @@ impl AuditEvent {
         AuditEvent::ConnectionAuthFailed,
         AuditEvent::ModeSwitched,
         AuditEvent::SettingsChanged,
+        AuditEvent::StatusChanged,
+        AuditEvent::RiskRefused,
+        AuditEvent::RiskWarning,
+        AuditEvent::KillSwitch,
     ];
 
     /// Returns the stable string form.
@@ -101,6 +109,10 @@ impl AuditEvent {
             AuditEvent::ConnectionAuthFailed => "connection_auth_failed",
             AuditEvent::ModeSwitched => "mode_switched",
             AuditEvent::SettingsChanged => "settings_changed",
+            AuditEvent::StatusChanged => "status_changed",
+            AuditEvent::RiskRefused => "risk_refused",
+            AuditEvent::RiskWarning => "risk_warning",
+            AuditEvent::KillSwitch => "kill_switch",
         }
     }
 }

@@ -102,6 +102,8 @@ ui_events! {
     /// A paper account's money and positions, marked to the latest quotes (at most twice a
     /// second while it holds positions).
     AccountMoney = "account-money" (Box<AccountMoney>);
+    /// An account's loss budgets measured again (several times a second while it is watched).
+    RiskUpdate = "risk-update" (Box<crate::risk::RiskReport>);
 }
 
 /// A native notification for the shell to show.

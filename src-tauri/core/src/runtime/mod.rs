@@ -20,6 +20,7 @@ mod connections;
 pub mod events;
 mod orders;
 mod prices;
+mod risk;
 pub mod trading;
 
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,7 @@ use self::autolock::{AutoLock, CoreLock};
 use self::connections::Connections;
 pub use self::events::{AccountsChanged, ChannelStats, Notice, RuntimeEvent, UiEvent};
 use self::prices::Prices;
+pub use self::risk::{KillAccount, KillOrder, KillPosition, KillSwitchReport};
 pub use self::trading::{AccountMoney, OrderEstimate, PositionRow, TradingSummary};
 use crate::api::{Brokerdesk, DomainEvent};
 use crate::connection::manager::{
@@ -61,6 +63,9 @@ pub struct RuntimeOptions {
     pub lost_after: Duration,
     /// Whether the auto-lock loop runs (the app's; a CLI command does not need it).
     pub auto_lock: bool,
+    /// Whether the risk watcher runs (the app's and the development server's: loss budgets,
+    /// breaches, resets; a CLI command checks its own order and exits).
+    pub risk_watch: bool,
     /// Connect accounts only when something needs them (a CLI command trading on one
     /// account), instead of every account at start.
     pub lazy_connections: bool,
@@ -77,6 +82,7 @@ impl Default for RuntimeOptions {
             stats_every: Duration::from_secs(1),
             lost_after: alerts::LOST_AFTER,
             auto_lock: true,
+            risk_watch: true,
             lazy_connections: false,
             lookup_after: crate::trading::oms::LOOKUP_AFTER.to_vec(),
         }
@@ -97,6 +103,9 @@ pub struct Runtime {
     trading: trading::Trading,
     /// The OMS's lookup schedule ([`RuntimeOptions::lookup_after`]).
     lookup_after: Arc<[Duration]>,
+    risk: risk::RiskMemory,
+    /// The accounts as last read (the risk watcher's list; dropped on every account change).
+    accounts_cache: tokio::sync::Mutex<Option<Vec<crate::accounts::model::Account>>>,
 }
 
 impl Runtime {
@@ -116,6 +125,8 @@ impl Runtime {
             orders_nudge: Arc::new(tokio::sync::Notify::new()),
             trading: trading::Trading::default(),
             lookup_after: options.lookup_after.clone().into(),
+            risk: risk::RiskMemory::default(),
+            accounts_cache: tokio::sync::Mutex::new(None),
             core,
         });
         // Subscribe before the first sync, so nothing published from now on is missed.
@@ -158,6 +169,10 @@ impl Runtime {
                 )
             }),
         ];
+        let mut tasks = tasks;
+        if options.risk_watch {
+            tasks.push(tokio::spawn(risk::watch(rt.clone(), rt.cancel.clone())));
+        }
         *rt.tasks.lock().unwrap_or_else(|e| e.into_inner()) = tasks;
         if options.auto_lock {
             let core = rt.core.clone();
@@ -283,6 +298,24 @@ impl Runtime {
         }
     }
 
+    /// Every account, from a cache dropped whenever accounts change.
+    pub(super) async fn risk_accounts(
+        &self,
+    ) -> Result<Vec<crate::accounts::model::Account>, ApiError> {
+        let mut cache = self.accounts_cache.lock().await;
+        if let Some(a) = cache.as_ref() {
+            return Ok(a.clone());
+        }
+        self.core.require_unlocked().await?;
+        let list = self.core.accounts_list().await?;
+        *cache = Some(list.clone());
+        Ok(list)
+    }
+
+    async fn forget_accounts(&self) {
+        *self.accounts_cache.lock().await = None;
+    }
+
     fn tell_accounts(&self, ids: Vec<String>) {
         self.ui(UiEvent::AccountsChanged(AccountsChanged {
             account_ids: ids,
@@ -316,6 +349,12 @@ async fn react(rt: Arc<Runtime>, mut domain: broadcast::Receiver<DomainEvent>) {
                 Err(RecvError::Closed) => break,
             },
         };
+        if !matches!(
+            event,
+            DomainEvent::SettingsChanged | DomainEvent::OrdersChanged
+        ) {
+            rt.forget_accounts().await;
+        }
         match event {
             DomainEvent::VaultChanged => {
                 rt.autolock.touch();

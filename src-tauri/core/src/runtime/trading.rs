@@ -141,7 +141,7 @@ pub(super) struct Trading {
     desks: Mutex<HashMap<String, Desk>>,
 }
 
-fn api<E: ErrorCode>(e: E) -> ApiError {
+pub(super) fn api<E: ErrorCode>(e: E) -> ApiError {
     e.to_api_error()
 }
 
@@ -169,7 +169,7 @@ pub(super) fn quote_of(t: &Tick) -> Option<Quote> {
 
 impl Runtime {
     /// Where an account's new orders go.
-    fn mode_of(account: &Account) -> TradingMode {
+    pub(super) fn mode_of(account: &Account) -> TradingMode {
         if account.broker == BrokerKind::Paper {
             TradingMode::Paper
         } else {
@@ -177,13 +177,13 @@ impl Runtime {
         }
     }
 
-    async fn account(&self, key: &str) -> Result<Account, ApiError> {
+    pub(super) async fn account(&self, key: &str) -> Result<Account, ApiError> {
         self.core.require_unlocked().await?;
         self.core.account_get(key).await
     }
 
     /// Returns the account's paper desk, loading it (and starting its pump) the first time.
-    async fn desk(&self, account: &Account) -> Result<Arc<Mutex<PaperDesk>>, ApiError> {
+    pub(super) async fn desk(&self, account: &Account) -> Result<Arc<Mutex<PaperDesk>>, ApiError> {
         let mut desks = self.trading.desks.lock().await;
         if let Some(d) = desks.get(&account.id) {
             return Ok(d.desk.clone());
@@ -280,7 +280,7 @@ impl Runtime {
     }
 
     /// Starts the task that feeds an account's paper desk from its price feed.
-    async fn ensure_pump(self: &Arc<Self>, account: &Account) {
+    pub(super) async fn ensure_pump(self: &Arc<Self>, account: &Account) {
         let desk = match self.desk(account).await {
             Ok(d) => d,
             Err(_) => return,
@@ -306,7 +306,7 @@ impl Runtime {
         entry.pump = Some((stop, task));
     }
 
-    fn tell_orders(&self, orders: &[Order]) {
+    pub(super) fn tell_orders(&self, orders: &[Order]) {
         tell_orders(&self.core, &self.out, orders);
     }
 
@@ -320,10 +320,31 @@ impl Runtime {
     ) -> Result<Order, ApiError> {
         let account = self.account(account_key).await?;
         let mode = Self::mode_of(&account);
+        self.place_as(&account, mode, draft, true).await
+    }
+
+    /// Places an order in `mode`: checked by the risk gate first (`checked`), or not (the
+    /// breach response and the kill switch closing positions, whatever the status says).
+    pub(super) async fn place_as(
+        self: &Arc<Self>,
+        account: &Account,
+        mode: TradingMode,
+        draft: OrderDraft,
+        checked: bool,
+    ) -> Result<Order, ApiError> {
+        let account = account.clone();
         let intent =
             OrderIntent::new(&draft, &OrderContext::default()).map_err(ApiError::invalid)?;
         if mode == TradingMode::Live {
             bracket_supported(&account, &intent)?;
+        }
+        if checked {
+            let price = if super::risk::needs_price(&account) {
+                self.gate_price(&account, &intent).await
+            } else {
+                intent.limit_price().or(intent.stop_price())
+            };
+            self.risk_gate(&account, mode, &intent, price).await?;
         }
         let order = Order::pending(&account.id, mode, &intent, Utc::now());
         let store_ = self.core.store();
@@ -359,6 +380,23 @@ impl Runtime {
             }
             TradingMode::Paper => self.place_paper(&account, stored).await,
         }
+    }
+
+    /// The price the risk gate values an order at: its limit or stop price, or the current
+    /// quote's side (`None` without a quote in the last seconds).
+    async fn gate_price(&self, account: &Account, intent: &OrderIntent) -> Option<Decimal> {
+        if let Some(p) = intent.limit_price().or(intent.stop_price()) {
+            return Some(p);
+        }
+        let since = Utc::now() - chrono::Duration::seconds(10);
+        let q = self
+            .fresh_quote(account, intent.symbol(), since)
+            .await
+            .ok()?;
+        Some(match intent.side() {
+            OrderSide::Buy => q.ask,
+            OrderSide::Sell => q.bid,
+        })
     }
 
     async fn place_paper(
@@ -872,7 +910,11 @@ impl Runtime {
     }
 }
 
-fn money_of_paper(account_id: &str, s: paper::AccountSummary, now: DateTime<Utc>) -> AccountMoney {
+pub(super) fn money_of_paper(
+    account_id: &str,
+    s: paper::AccountSummary,
+    now: DateTime<Utc>,
+) -> AccountMoney {
     AccountMoney {
         account_id: account_id.to_string(),
         mode: TradingMode::Paper,

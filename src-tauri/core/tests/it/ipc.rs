@@ -33,6 +33,7 @@ async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
         core,
         RuntimeOptions {
             auto_lock: false,
+            risk_watch: false,
             ..RuntimeOptions::default()
         },
     )

@@ -201,6 +201,7 @@ async fn start(kind: BrokerKind) -> Sim {
 fn options() -> RuntimeOptions {
     RuntimeOptions {
         auto_lock: false,
+        risk_watch: false,
         manager: ManagerOptions {
             request_timeout: Some(TIMEOUT),
             ..ManagerOptions::default()

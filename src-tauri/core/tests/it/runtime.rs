@@ -35,6 +35,7 @@ fn options() -> RuntimeOptions {
         stats_every: Duration::from_millis(100),
         lost_after: Duration::from_millis(200),
         auto_lock: false,
+        risk_watch: false,
         lazy_connections: false,
         lookup_after: brokerdesk_core::trading::oms::LOOKUP_AFTER.to_vec(),
     }

@@ -8,7 +8,9 @@ use brokerdesk_core::Code;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment, TradingMode};
+use brokerdesk_core::accounts::model::{
+    AccountInput, AccountStatus, BrokerKind, Environment, TradingMode,
+};
 use brokerdesk_core::audit::{AuditEvent, AuditFilter};
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Secret};
@@ -270,10 +272,11 @@ async fn every_sensitive_operation_is_guarded() {
             Utc.timestamp_opt(n2.load(Ordering::SeqCst), 0).unwrap()
         }));
     bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
-    let fx = bd
-        .account_add(oanda("FX", "token-before-2fa-0123456789"))
-        .await
-        .unwrap();
+    // Suspended, with a quantity limit: reactivating it and dropping the limit are sensitive.
+    let mut fx_input = oanda("FX", "token-before-2fa-0123456789");
+    fx_input.risk.max_qty = Some(brokerdesk_core::Decimal::TEN);
+    fx_input.status = AccountStatus::Suspended;
+    let fx = bd.account_add(fx_input).await.unwrap();
     let setup = bd.twofa_setup().await.unwrap();
     let secret = base32_decode(&setup.secret);
     bd.twofa_enable(&phone_code(&secret, now.load(Ordering::SeqCst)))
@@ -308,6 +311,15 @@ async fn every_sensitive_operation_is_guarded() {
             Sensitive::PurgeCredentials => bd.credentials_purge().await.map(drop),
             Sensitive::DisableTwofa => bd.twofa_disable().await.map(drop),
             Sensitive::RegenerateBackupCodes => bd.twofa_regenerate_backup_codes().await.map(drop),
+            Sensitive::LoosenRisk => {
+                let mut looser = AccountInput::from_account(&fx);
+                looser.risk.max_qty = None;
+                bd.account_update(&fx.id, looser).await.map(drop)
+            }
+            Sensitive::ReactivateAccount => bd
+                .account_set_status(&fx.id, AccountStatus::Active, None)
+                .await
+                .map(drop),
         };
         let err = result.expect_err(&format!("{op:?} went through without a code"));
         assert_eq!(err.code, Code::StepUpRequired, "{op:?}: {err}");

@@ -31,6 +31,7 @@ async fn runtime() -> (tempfile::TempDir, Arc<Runtime>) {
         bd,
         RuntimeOptions {
             auto_lock: false,
+            risk_watch: false,
             ..RuntimeOptions::default()
         },
     )

@@ -6,9 +6,10 @@ use std::str::FromStr;
 
 use url::Url;
 
-use super::catalog::{broker_info, prop_firm_preset};
+use super::catalog::{broker_info, prop_firm_preset, PropFirmPresetInfo};
 use super::model::{
-    AccountInput, BrokerKind, CredentialField, Environment, PropFirmPreset, TradingHours,
+    AccountInput, BrokerKind, CredentialField, Environment, PropFirmPreset, PropFirmRules,
+    TradingHours,
 };
 use crate::error::{FieldCode, FieldError};
 use crate::money::Decimal;
@@ -392,6 +393,65 @@ fn check_prop_firm(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
             ));
         }
     }
+    r.reset_time = r.reset_time.trim().to_string();
+    r.reset_timezone = r.reset_timezone.trim().to_string();
+    if parse_hhmm(&r.reset_time).is_none() {
+        errs.push(FieldError::new(
+            "propFirm.resetTime",
+            FieldCode::Invalid,
+            "Use HH:MM, 24-hour (e.g. 00:00 or 17:00).",
+        ));
+    }
+    if chrono_tz::Tz::from_str(&r.reset_timezone).is_err() {
+        errs.push(FieldError::new(
+            "propFirm.resetTimezone",
+            FieldCode::Invalid,
+            format!(
+                "{:?} is not an IANA time zone (e.g. Europe/Prague, America/New_York, UTC).",
+                r.reset_timezone
+            ),
+        ));
+    }
+    if let Some(b) = r.initial_balance {
+        if b <= Decimal::ZERO || b > Decimal::from(1_000_000_000_000i64) {
+            errs.push(FieldError::new(
+                "propFirm.initialBalance",
+                FieldCode::OutOfRange,
+                "The initial balance must be a positive amount.",
+            ));
+        }
+    }
+    check_pct(
+        errs,
+        "propFirm.safetyBufferPct",
+        r.safety_buffer_pct,
+        "The safety buffer",
+    );
+    if let Some(b) = r.safety_buffer_pct {
+        if b < Decimal::from(50) && b > Decimal::ZERO {
+            errs.push(FieldError::new(
+                "propFirm.safetyBufferPct",
+                FieldCode::OutOfRange,
+                "The safety buffer acts at 50 to 100% of a limit.",
+            ));
+        }
+    }
+    r.warn_levels.sort_unstable();
+    r.warn_levels.dedup();
+    if r.warn_levels.iter().any(|l| *l == 0 || *l >= 100) || r.warn_levels.len() > 5 {
+        errs.push(FieldError::new(
+            "propFirm.warnLevels",
+            FieldCode::OutOfRange,
+            "Up to five warning levels, each between 1 and 99 (%).",
+        ));
+    }
+    fill_preset(r);
+}
+
+/// Makes a rule set what it will be stored as: a preset with its numbers unset takes the
+/// preset's numbers and clock; a preset whose numbers or clock were changed becomes custom;
+/// numbers without a preset are custom.
+pub fn fill_preset(r: &mut PropFirmRules) {
     match r.preset {
         PropFirmPreset::None => {
             if r.max_daily_loss_pct.is_some()
@@ -404,11 +464,9 @@ fn check_prop_firm(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
         }
         PropFirmPreset::Custom => {}
         preset => {
-            // Adjusted preset values become custom rules; the preset name would lie otherwise.
+            // A preset is the firm's numbers and clock. Unset numbers take the preset's; any
+            // other value makes the rules custom (the preset's name would lie otherwise).
             let p = prop_firm_preset(preset);
-            let same = r.max_daily_loss_pct == p.max_daily_loss_pct
-                && r.max_total_loss_pct == p.max_total_loss_pct
-                && r.profit_target_pct == p.profit_target_pct;
             let unset = r.max_daily_loss_pct.is_none()
                 && r.max_total_loss_pct.is_none()
                 && r.profit_target_pct.is_none();
@@ -416,14 +474,35 @@ fn check_prop_firm(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
                 r.max_daily_loss_pct = p.max_daily_loss_pct;
                 r.max_total_loss_pct = p.max_total_loss_pct;
                 r.profit_target_pct = p.profit_target_pct;
-            } else if !same {
+                r.daily_base = p.daily_base;
+                r.reset_time = p.reset_time.clone();
+                r.reset_timezone = p.reset_timezone.clone();
+                r.max_loss_mode = p.max_loss_mode;
+                r.daily_breach = p.daily_breach;
+            } else if !matches_preset(r, &p) {
                 r.preset = PropFirmPreset::Custom;
             }
         }
     }
 }
 
-fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
+/// Whether a rule set is exactly a preset's numbers and clock.
+pub fn matches_preset(r: &PropFirmRules, p: &PropFirmPresetInfo) -> bool {
+    r.max_daily_loss_pct == p.max_daily_loss_pct
+        && r.max_total_loss_pct == p.max_total_loss_pct
+        && r.profit_target_pct == p.profit_target_pct
+        && r.daily_base == p.daily_base
+        && r.reset_time == p.reset_time
+        && r.reset_timezone == p.reset_timezone
+        && r.max_loss_mode == p.max_loss_mode
+        && r.daily_breach == p.daily_breach
+}
+
+fn check_risk(input: &mut AccountInput, errs: &mut Vec<FieldError>) {
+    for i in &mut input.risk.allowed_instruments {
+        *i = i.trim().to_string();
+    }
+    input.risk.allowed_instruments.dedup();
     let r = &input.risk;
     check_pct(
         errs,
@@ -457,6 +536,23 @@ fn check_risk(input: &AccountInput, errs: &mut Vec<FieldError>) {
                 "Max leverage must be between 1 and 1000 (e.g. 30 for 30:1).",
             ));
         }
+    }
+    check_pct(
+        errs,
+        "risk.maxRiskPerTradePct",
+        r.max_risk_per_trade_pct,
+        "Max risk per trade",
+    );
+    if r.allowed_instruments.len() > 500
+        || r.allowed_instruments
+            .iter()
+            .any(|i| i.trim().is_empty() || i.len() > 32)
+    {
+        errs.push(FieldError::new(
+            "risk.allowedInstruments",
+            FieldCode::Invalid,
+            "Allowed instruments: up to 500 symbols of at most 32 characters.",
+        ));
     }
     if let Some(c) = r.max_correlation {
         if !(Decimal::ZERO..=Decimal::ONE).contains(&c) {

@@ -64,7 +64,14 @@ fn every_problem_is_reported_with_its_field() {
         max_qty: Some(dec!(-1.0)),
         max_position_size_pct: Some(dec!(0.0)),
         require_stop_loss: true,
+        max_risk_per_trade_pct: Some(dec!(101)),
+        allowed_instruments: vec![" ".into()],
     };
+    a.prop_firm.reset_time = "24:00".into();
+    a.prop_firm.reset_timezone = "Nowhere/Else".into();
+    a.prop_firm.initial_balance = Some(dec!(-5));
+    a.prop_firm.safety_buffer_pct = Some(dec!(20));
+    a.prop_firm.warn_levels = vec![0, 50];
     a.instruments = vec!["EUR USD".into()];
     a.trading_hours = Some(TradingHours {
         start: "25:00".into(),
@@ -89,6 +96,13 @@ fn every_problem_is_reported_with_its_field() {
         ("tradingHours.start", FieldCode::Invalid),
         ("tradingHours.end", FieldCode::Invalid),
         ("tradingHours.timezone", FieldCode::Invalid),
+        ("risk.maxRiskPerTradePct", FieldCode::OutOfRange),
+        ("risk.allowedInstruments", FieldCode::Invalid),
+        ("propFirm.resetTime", FieldCode::Invalid),
+        ("propFirm.resetTimezone", FieldCode::Invalid),
+        ("propFirm.initialBalance", FieldCode::OutOfRange),
+        ("propFirm.safetyBufferPct", FieldCode::OutOfRange),
+        ("propFirm.warnLevels", FieldCode::OutOfRange),
     ] {
         assert!(has(&errs, f, c), "missing {f}/{c:?} in {errs:?}");
     }
