@@ -185,6 +185,17 @@ export const ordersReview = () => call("orders_review");
 /** Resolves an order in Needs review: placed at the broker (its order id) or not placed (`null`). */
 export const orderReviewResolve = (orderId: string, placedBrokerId: string | null) => call("order_review_resolve", { orderId, placedBrokerId });
 
+/** Every account's risk now, in the accounts' order: loss budgets, the firm's clock, what is not measured. */
+export const riskReports = () => call("risk_reports");
+/** One account's risk now. */
+export const riskReport = (accountId: string) => call("risk_report", { accountId });
+/**
+ * The kill switch: every account to paper and suspended, every open order cancelled at every
+ * broker, and with `flatten` every live position closed. No step-up (it only reduces risk).
+ * Resolves with what was done to each account, order and position, failures included.
+ */
+export const killSwitch = (flatten: boolean) => call("kill_switch", { flatten });
+
 /** Subscribes to one event of the contract. Returns a function that unsubscribes. */
 export function on<E extends keyof Events>(event: E, callback: (payload: Events[E]) => void): () => void {
   return transport().listen(event, (payload) => callback(payload as Events[E]));
@@ -214,3 +225,5 @@ export const onOrderUpdate = (cb: (p: Events["order-update"]) => void) => on("or
 export const onOrdersChanged = (cb: (p: Events["orders-changed"]) => void) => on("orders-changed", cb);
 /** `account-money`: an account's money and positions now. */
 export const onAccountMoney = (cb: (p: Events["account-money"]) => void) => on("account-money", cb);
+/** `risk-update`: an account's risk report now (several times a second for accounts with loss rules). */
+export const onRiskUpdate = (cb: (p: Events["risk-update"]) => void) => on("risk-update", cb);

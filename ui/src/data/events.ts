@@ -7,8 +7,8 @@
  *   next unlock)
  * - `twofa-status` → the two-factor state (changes from the CLI, a lockout, the window closing)
  * - `settings-changed` → the settings
- * - `accounts-changed` → those accounts and the list (all of them when `accountIds` is empty)
- *   and their money (paper engine or broker, by mode)
+ * - `accounts-changed` → those accounts and the list (all of them when `accountIds` is empty),
+ *   their money (paper engine or broker, by mode) and their risk reports (status, mode, rules)
  * - `connections-changed` → the connections snapshot (channels started, stopped or restarted:
  *   the runtime says so only when the set really changed, not on every account edit)
  * - `connection-event` → the channel's state, history and quality, at once
@@ -16,6 +16,9 @@
  * - `order-update` → that order, its account's orders and money, and Needs review
  * - `orders-changed` → those accounts' orders and money (another process, a reset)
  * - `account-money` → that account's money and positions (carries the new value)
+ * - `risk-update` → that account's risk report, and its entry in the list of every account's
+ *   (carries the new value; several a second for accounts with loss rules; an older report than
+ *   the one held is ignored, an account the list does not know re-reads the list)
  * - anything that writes the audit log → the Activity queries
  *
  * Prices (`price-update`, `price-notice`) go to the price store (`priceStore.ts`), not here:
@@ -24,6 +27,7 @@
 import type { QueryClient } from "@tanstack/react-query";
 import * as api from "../api/client";
 import type { AccountConnections } from "../bindings/AccountConnections";
+import type { RiskReport } from "../bindings/RiskReport";
 import type { VaultStatus } from "../bindings/VaultStatus";
 import { foldEvent, foldStats } from "../lib/connections";
 import { PROFILE_KEYS, keys } from "./keys";
@@ -65,6 +69,29 @@ export function setVaultStatus(qc: QueryClient, status: VaultStatus): void {
   }
 }
 
+/** Whether `next` is not older than `held` (both carry the time they were measured at). */
+const notOlder = (next: RiskReport, held: RiskReport | undefined) => !held || Date.parse(next.at) >= Date.parse(held.at);
+
+/**
+ * Writes an account's risk report into the cache: its own query, and its entry in the list of
+ * every account's (the list is not created when nobody read it; an account it does not hold
+ * has it read again, so the accounts' order stays the core's). A report older than the one
+ * held (a read that was overtaken by an event) is ignored.
+ */
+export function setRiskReport(qc: QueryClient, report: RiskReport): void {
+  const one = keys.riskOf(report.accountId);
+  if (notOlder(report, qc.getQueryData<RiskReport>(one))) qc.setQueryData(one, report);
+  const list = qc.getQueryData<RiskReport[]>(keys.risk);
+  if (list === undefined) return;
+  const i = list.findIndex((r) => r.accountId === report.accountId);
+  if (i < 0) {
+    void qc.invalidateQueries({ queryKey: keys.risk, exact: true });
+    return;
+  }
+  if (!notOlder(report, list[i])) return;
+  qc.setQueryData(keys.risk, list.map((r, j) => (j === i ? report : r)));
+}
+
 /** Subscribes the cache to the backend's events. Returns a function that unsubscribes. */
 export function connectCacheToEvents(qc: QueryClient): () => void {
   const snapshot = snapshotRefresher(qc);
@@ -93,14 +120,18 @@ export function connectCacheToEvents(qc: QueryClient): () => void {
     }),
     api.onAccountsChanged(({ accountIds }) => {
       // An account's money comes from the paper engine or the broker by its mode: read again.
+      // Its risk report carries its status, mode and rules: read again too.
       if (accountIds.length === 0) {
         void qc.invalidateQueries({ queryKey: keys.accounts });
         void qc.invalidateQueries({ queryKey: keys.trading });
+        void qc.invalidateQueries({ queryKey: keys.risk });
       } else {
         void qc.invalidateQueries({ queryKey: keys.accountList });
+        void qc.invalidateQueries({ queryKey: keys.risk, exact: true });
         for (const id of accountIds) {
           void qc.invalidateQueries({ queryKey: keys.account(id) });
           void qc.invalidateQueries({ queryKey: keys.money(id) });
+          void qc.invalidateQueries({ queryKey: keys.riskOf(id) });
         }
       }
       auditChanged();
@@ -123,6 +154,7 @@ export function connectCacheToEvents(qc: QueryClient): () => void {
       }
     }),
     api.onAccountMoney((money) => qc.setQueryData(keys.money(money.accountId), money)),
+    api.onRiskUpdate((report) => setRiskReport(qc, report)),
     api.onConnectionEvent((event) => foldConnections((accounts) => foldEvent(accounts, event))),
     api.onConnectionStats((stats) => foldConnections((accounts) => foldStats(accounts, stats))),
   ];

@@ -25,7 +25,11 @@ export const keys = {
   order: (accountId: string, orderId: string) => ["trading", "order", accountId, orderId] as const,
   money: (accountId: string) => ["trading", "money", accountId] as const,
   review: ["trading", "review"] as const,
+  /** Every account's risk report (`risk_reports`); also the prefix of every risk query. */
+  risk: ["risk"] as const,
+  /** One account's risk report (`risk_report`). */
+  riskOf: (accountId: string) => ["risk", accountId] as const,
 };
 
 /** What belongs to the open profile, forgotten when the vault locks (re-read at the next unlock). */
-export const PROFILE_KEYS: readonly (readonly string[])[] = [keys.accounts, keys.connections, keys.audit, keys.twofa, keys.trading];
+export const PROFILE_KEYS: readonly (readonly string[])[] = [keys.accounts, keys.connections, keys.audit, keys.twofa, keys.trading, keys.risk];

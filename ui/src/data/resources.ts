@@ -139,3 +139,13 @@ export function useMoney(accountId: string) {
 export function useReview() {
   return useQuery({ queryKey: keys.review, queryFn: api.ordersReview });
 }
+
+/** Every account's risk report, in the accounts' order (kept current by `risk-update`). */
+export function useRiskReports() {
+  return useQuery({ queryKey: keys.risk, queryFn: api.riskReports });
+}
+
+/** One account's risk report (kept current by `risk-update`). */
+export function useRiskReport(accountId: string) {
+  return useQuery({ queryKey: keys.riskOf(accountId), queryFn: () => api.riskReport(accountId) });
+}
