@@ -5,6 +5,7 @@
  * browser. Nothing else in the UI talks to the backend.
  */
 import type { AccountInput } from "../bindings/AccountInput";
+import type { AccountStatus } from "../bindings/AccountStatus";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditFilter } from "../bindings/AuditFilter";
 import type { Commands, Events } from "../bindings/contract";
@@ -165,6 +166,14 @@ export const watchlistSet = (id: string, instruments: string[]) => call("watchli
 export const instrumentsSearch = (id: string, query: string) => call("instruments_search", { id, query });
 /** The latest price of every instrument an account streams (empty when it does not stream). */
 export const pricesSnapshot = (id: string) => call("prices_snapshot", { id });
+
+/**
+ * Changes an account's status by hand: `suspended` (no new positions), `active` (reactivation:
+ * needs a fresh two-factor code when 2FA is on, asked for by the step-up prompt) or
+ * `terminated` (final). Refused with `illegal_status_transition` (e.g. from terminated).
+ * `reason` is recorded in the status history ("changed by hand" when null).
+ */
+export const accountSetStatus = (id: string, status: AccountStatus, reason: string | null) => call("account_set_status", { id, status, reason });
 
 /** Moves an account between paper and live (live needs 2FA, a fresh code and a recent broker check). */
 export const accountSetMode = (id: string, mode: TradingMode) => call("account_set_mode", { id, mode });
