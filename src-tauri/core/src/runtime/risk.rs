@@ -173,7 +173,7 @@ impl Runtime {
                 exposures,
             });
         }
-        let money = self.account_money(&account.id).await?;
+        let money = self.money_in(account, mode).await?;
         let d = desk.lock().await;
         let exposures = money
             .positions

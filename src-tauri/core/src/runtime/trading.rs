@@ -616,6 +616,17 @@ impl Runtime {
     ) -> Result<AccountMoney, ApiError> {
         let account = self.account(account_key).await?;
         let mode = Self::mode_of(&account);
+        self.money_in(&account, mode).await
+    }
+
+    /// An account's money in `mode` (live: the broker's report, whatever the account's mode
+    /// is now — the kill switch reads a live account's positions after moving it to paper).
+    pub(super) async fn money_in(
+        self: &Arc<Self>,
+        account: &Account,
+        mode: TradingMode,
+    ) -> Result<AccountMoney, ApiError> {
+        let account = account.clone();
         let now = Utc::now();
         if mode == TradingMode::Paper {
             self.ensure_pump(&account).await;

@@ -50,6 +50,7 @@ mod no_plaintext;
 mod orders_faults;
 mod os_keychain;
 mod paper_desk;
+mod risk;
 mod runtime;
 mod step_up;
 mod trading;

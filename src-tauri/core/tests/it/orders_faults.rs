@@ -60,7 +60,7 @@ use crate::trading::go_live;
 
 /// The runtime's request timeout in these tests: short, yet long enough that no answer of a
 /// loaded 2-core machine running the whole suite misses it by accident.
-const TIMEOUT: Duration = Duration::from_millis(3_000);
+pub(crate) const TIMEOUT: Duration = Duration::from_millis(3_000);
 /// How late a slow accept answers (longer than [`TIMEOUT`]).
 const SLOW: Duration = Duration::from_millis(4_000);
 /// The soak's timeout for sending orders: shorter, since each slow accept holds a sender that
@@ -81,33 +81,33 @@ const SOAK_ORDERS: usize = 1_000;
 const SOAK_ORDERS_LISTING: usize = 500;
 /// Orders in flight at once in the soak.
 const SOAK_PARALLEL: usize = 16;
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A broker's simulator (its row in the conformance suite's table) and what the tests trade
 /// on it.
-struct Sim {
-    kind: BrokerKind,
+pub(crate) struct Sim {
+    pub(crate) kind: BrokerKind,
     /// The simulator, its demo credentials and endpoints, and its switches.
-    running: Running,
-    symbol: &'static str,
+    pub(crate) running: Running,
+    pub(crate) symbol: &'static str,
     /// A quantity that fills at once.
-    qty: &'static str,
+    pub(crate) qty: &'static str,
     /// A buy limit far below the market (it rests).
-    resting: &'static str,
+    pub(crate) resting: &'static str,
     /// An order this broker refuses.
     refused: OrderDraft,
 }
 
 impl Sim {
-    fn faults(&self) -> &Arc<Faults> {
+    pub(crate) fn faults(&self) -> &Arc<Faults> {
         self.running.server.faults()
     }
 
-    fn market(&self) -> OrderDraft {
+    pub(crate) fn market(&self) -> OrderDraft {
         OrderDraft::market(self.symbol, OrderSide::Buy, self.qty)
     }
 
-    fn limit(&self) -> OrderDraft {
+    pub(crate) fn limit(&self) -> OrderDraft {
         OrderDraft::limit(self.symbol, OrderSide::Buy, self.qty, self.resting)
     }
 
@@ -134,7 +134,7 @@ impl Sim {
         );
     }
 
-    fn account_input(&self) -> AccountInput {
+    pub(crate) fn account_input(&self) -> AccountInput {
         let mut a = AccountInput::new(
             format!("{} live", self.kind),
             self.kind,
@@ -149,7 +149,7 @@ impl Sim {
     }
 
     /// The broker's order with `client_id` (which it must have booked), looked up.
-    async fn booked(&self, client_id: &str) -> OrderState {
+    pub(crate) async fn booked(&self, client_id: &str) -> OrderState {
         self.connector(TIMEOUT)
             .get_order_by_client_id(client_id)
             .await
@@ -158,7 +158,7 @@ impl Sim {
     }
 
     /// The connector, without the circuit breaker, with this timeout.
-    fn connector(&self, timeout: Duration) -> Arc<dyn Broker> {
+    pub(crate) fn connector(&self, timeout: Duration) -> Arc<dyn Broker> {
         let mut cfg = self.running.cfg.clone();
         cfg.timeout = timeout;
         Arc::from(brokers::bare_connector(cfg).expect("a connector"))
@@ -166,7 +166,7 @@ impl Sim {
 }
 
 /// `kind`'s simulator, started from its conformance row, and what these tests trade on it.
-async fn start(kind: BrokerKind) -> Sim {
+pub(crate) async fn start(kind: BrokerKind) -> Sim {
     let entry = conformance::entry(kind);
     let (qty, resting, refused) = match kind {
         BrokerKind::Oanda => (
@@ -198,7 +198,7 @@ async fn start(kind: BrokerKind) -> Sim {
     }
 }
 
-fn options() -> RuntimeOptions {
+pub(crate) fn options() -> RuntimeOptions {
     RuntimeOptions {
         auto_lock: false,
         risk_watch: false,
