@@ -46,7 +46,28 @@ export const TAMPERED_ALPACA_KEY: ApiError = {
 };
 
 const NOTIFY = { connectionLost: true, connectionRestored: true, authFailure: true, orderFilled: false, riskBreach: true };
-const NO_RISK = { maxPositionSizePct: null, maxOpenPositions: null, maxQty: null, maxLeverage: null, requireStopLoss: false, maxCorrelation: null };
+const NO_RISK = {
+  maxPositionSizePct: null,
+  maxOpenPositions: null,
+  maxQty: null,
+  maxLeverage: null,
+  requireStopLoss: false,
+  maxCorrelation: null,
+  maxRiskPerTradePct: null,
+  allowedInstruments: [],
+};
+/** The core's defaults for what a rule set adds to its preset's numbers (`PropFirmRules::default`). */
+const RULE_DEFAULTS = {
+  initialBalance: null,
+  dailyBase: "initial_balance",
+  resetTime: "00:00",
+  resetTimezone: "UTC",
+  maxLossMode: "static",
+  dailyBreach: "pause",
+  safetyBufferPct: null,
+  closeOnBreach: true,
+  warnLevels: [50, 80, 95],
+} as const;
 const CREATED = "2026-11-02T09:15:00Z";
 
 const base = {
@@ -69,7 +90,17 @@ export const FTMO: Account = {
   environment: "practice",
   brokerAccountId: "101-004-2718281-001",
   credentials: [{ field: "api_key", label: "API access token", masked: "••••9f3a", error: null }],
-  propFirm: { preset: "ftmo", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: "10" },
+  propFirm: {
+    ...RULE_DEFAULTS,
+    preset: "ftmo",
+    maxDailyLossPct: "5",
+    maxTotalLossPct: "10",
+    profitTargetPct: "10",
+    initialBalance: "100000",
+    resetTimezone: "Europe/Prague",
+    dailyBreach: "terminate",
+    warnLevels: [50, 80, 95],
+  },
   risk: { ...NO_RISK, maxOpenPositions: 3, maxLeverage: "30", requireStopLoss: true },
   instruments: ["EUR_USD", "GBP_USD", "XAU_USD"],
   timeframes: ["M15", "H1", "H4"],
@@ -92,7 +123,7 @@ export const ALPACA: Account = {
     { field: "api_key", label: "API key ID", masked: "unreadable", error: TAMPERED_ALPACA_KEY },
     { field: "api_secret", label: "API secret key", masked: "••••k2Lw", error: null },
   ],
-  propFirm: { preset: "none", maxDailyLossPct: null, maxTotalLossPct: null, profitTargetPct: null },
+  propFirm: { ...RULE_DEFAULTS, preset: "none", maxDailyLossPct: null, maxTotalLossPct: null, profitTargetPct: null, warnLevels: [50, 80, 95] },
   risk: { ...NO_RISK, maxPositionSizePct: "10" },
   instruments: ["AAPL", "SPY"],
   timeframes: ["D1"],
