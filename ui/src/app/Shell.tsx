@@ -13,6 +13,7 @@ import { useVault, useVaultStatus } from "../features/vault/VaultProvider";
 import { StepUpProvider } from "../features/security/StepUpProvider";
 import { usePriceFeed } from "../data/priceStore";
 import { useActivityReporter } from "../state/useActivityReporter";
+import { AppHeader } from "./AppHeader";
 import { Sidebar } from "./Sidebar";
 
 function PageFor({ route }: { route: Route }) {
@@ -61,21 +62,24 @@ export function Shell() {
           Skip to content
         </a>
         <Sidebar route={route} status={status} />
-        <main id="main" className="main" ref={mainRef} tabIndex={-1}>
-          {notice ? (
-            <div className="shell-notice">
-              <Banner tone="warning">
-                {notice}{" "}
-                <button type="button" className="link-button" onClick={clearNotice}>
-                  Dismiss
-                </button>
-              </Banner>
-            </div>
-          ) : null}
-          {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. A key
-              rotation made here (a purge, "Rotate data key") keeps the page and its result dialog. */}
-          <PageFor key={epoch} route={route} />
-        </main>
+        <div className="shell-body">
+          <AppHeader />
+          <main id="main" className="main" ref={mainRef} tabIndex={-1}>
+            {notice ? (
+              <div className="shell-notice">
+                <Banner tone="warning">
+                  {notice}{" "}
+                  <button type="button" className="link-button" onClick={clearNotice}>
+                    Dismiss
+                  </button>
+                </Banner>
+              </div>
+            ) : null}
+            {/* A vault changed underneath (e.g. by the CLI) re-reads everything the page shows. A key
+                rotation made here (a purge, "Rotate data key") keeps the page and its result dialog. */}
+            <PageFor key={epoch} route={route} />
+          </main>
+        </div>
       </div>
     </StepUpProvider>
   );

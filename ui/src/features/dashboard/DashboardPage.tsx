@@ -9,6 +9,7 @@ import { useAccounts } from "../../data/resources";
 import { useConnections } from "../../data/resources";
 import { ConnectionsSection } from "../connections/ConnectionsSection";
 import { WatchlistSection } from "../watchlist/WatchlistSection";
+import { RiskSection } from "./RiskSection";
 
 export function DashboardPage() {
   const { state } = useAccounts();
@@ -18,7 +19,7 @@ export function DashboardPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Dashboard" description="Your accounts, live prices and broker connections." />
+      <PageHeader title="Dashboard" description="Your accounts' risk, live prices and broker connections." />
       {state.phase === "loading" ? <Spinner label="Loading accounts…" /> : null}
       {state.phase === "error" ? (
         <Banner tone="danger" title="The accounts could not be read">
@@ -38,6 +39,7 @@ export function DashboardPage() {
           Connect a broker account, or start with the built-in paper broker, which needs no credentials.
         </EmptyState>
       ) : null}
+      {state.phase === "ready" && state.accounts.length > 0 ? <RiskSection accounts={state.accounts} /> : null}
       {state.phase === "ready" && state.accounts.length > 0 ? <WatchlistSection accounts={state.accounts} connections={connections.state} /> : null}
       {state.phase === "ready" && state.accounts.length > 0
         ? (() => {
