@@ -39,6 +39,8 @@ pub(super) struct RiskMemory {
     states: std::sync::Mutex<HashMap<String, LossState>>,
     acting: std::sync::Mutex<HashSet<String>>,
     last_live: std::sync::Mutex<HashMap<String, Instant>>,
+    /// What the window was last told per account (told again only when it changed).
+    told: std::sync::Mutex<HashMap<String, RiskReport>>,
 }
 
 /// An account's money and open positions as the checks see them.
@@ -438,7 +440,7 @@ impl Runtime {
                 Some("no fresh quote for an open position: the budgets are not measured, and new risk is refused".into()),
                 now,
             );
-            self.ui(UiEvent::RiskUpdate(Box::new(r)));
+            self.tell_risk(r);
             return;
         }
         let Ok(Some((state, assessment, rolled))) =
@@ -446,13 +448,13 @@ impl Runtime {
         else {
             return;
         };
-        self.ui(UiEvent::RiskUpdate(Box::new(self.report(
+        self.tell_risk(self.report(
             account,
             Some(&inputs.money),
             Some((&state, &assessment)),
             None,
             now,
-        ))));
+        ));
         for (key, text) in &assessment.warnings {
             self.core
                 .audit_system(AuditEvent::RiskWarning, Some(&account.id), text.clone())
@@ -520,6 +522,22 @@ impl Runtime {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&account.id);
+        }
+    }
+
+    /// Sends the window an account's report when anything in it but its time changed.
+    fn tell_risk(&self, r: RiskReport) {
+        let mut told = self.risk.told.lock().unwrap_or_else(|e| e.into_inner());
+        let same = told.get(&r.account_id).is_some_and(|prev| {
+            RiskReport {
+                at: r.at,
+                ..prev.clone()
+            } == r
+        });
+        if !same {
+            told.insert(r.account_id.clone(), r.clone());
+            drop(told);
+            self.ui(UiEvent::RiskUpdate(Box::new(r)));
         }
     }
 
