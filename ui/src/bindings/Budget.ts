@@ -14,7 +14,8 @@ limit: string,
  */
 used: string, 
 /**
- * What may still be lost before Brokerdesk acts (never below 0).
+ * What may still be lost before Brokerdesk acts: equity − trigger (never below 0; a
+ * day in profit may lose its profit and the whole limit).
  */
 remaining: string, 
 /**

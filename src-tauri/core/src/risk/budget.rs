@@ -351,18 +351,42 @@ mod tests {
         assert_eq!((d.limit, d.floor), (dec!(10000), dec!(190000)));
         assert_eq!(a.total.as_ref().unwrap().floor, dec!(180000));
         // +4,000 closed: 14,000 may still be lost today.
-        let (s, a) = at(&r, Some(s), "2026-03-02T14:00:00Z", dec!(204000), dec!(204000));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-02T14:00:00Z",
+            dec!(204000),
+            dec!(204000),
+        );
         assert_eq!(a.daily.unwrap().remaining, dec!(14000));
         // Monday 23:30 Prague (22:30 UTC): 13,000 floating loss, equity 191,000: inside.
-        let (s, a) = at(&r, Some(s), "2026-03-02T22:30:00Z", dec!(204000), dec!(191000));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-02T22:30:00Z",
+            dec!(204000),
+            dec!(191000),
+        );
         assert!(a.breach.is_none(), "{:?}", a.breach);
         assert_eq!(a.daily.as_ref().unwrap().floor, dec!(190000));
         // Tuesday 00:00:01 Prague: the floor is 194,000 and the same equity breaches.
-        let (s, a) = at(&r, Some(s), "2026-03-02T23:00:01Z", dec!(204000), dec!(191000));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-02T23:00:01Z",
+            dec!(204000),
+            dec!(191000),
+        );
         let d = a.daily.clone().unwrap();
-        assert_eq!((d.reference, d.floor, d.used), (dec!(204000), dec!(194000), dec!(13000)));
+        assert_eq!(
+            (d.reference, d.floor, d.used),
+            (dec!(204000), dec!(194000), dec!(13000))
+        );
         let b = a.breach.unwrap();
-        assert_eq!((b.to, b.code), (AccountStatus::Terminated, Code::RiskDailyLoss));
+        assert_eq!(
+            (b.to, b.code),
+            (AccountStatus::Terminated, Code::RiskDailyLoss)
+        );
         // The maximum loss is static: 180,000 whatever the balance did.
         assert_eq!(a.total.unwrap().floor, dec!(180000));
         assert_eq!(s.highest_eod_balance, dec!(204000));
@@ -374,14 +398,32 @@ mod tests {
         let (s, a) = at(&r, None, "2026-03-02T09:00:00Z", dec!(100000), dec!(100000));
         assert_eq!(a.total.unwrap().floor, dec!(90000));
         // Day 2 starts at 104,000 → floor 94,000 (FTMO's example).
-        let (s, a) = at(&r, Some(s), "2026-03-03T09:00:00Z", dec!(104000), dec!(104000));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-03T09:00:00Z",
+            dec!(104000),
+            dec!(104000),
+        );
         assert_eq!(a.total.unwrap().floor, dec!(94000));
         // Day 3 starts at 103,000: the floor stays 94,000.
-        let (s, a) = at(&r, Some(s), "2026-03-04T09:00:00Z", dec!(103000), dec!(103000));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-04T09:00:00Z",
+            dec!(103000),
+            dec!(103000),
+        );
         assert_eq!(a.total.as_ref().unwrap().floor, dec!(94000));
         // 1-Step's daily limit is 3% of the initial balance below the day's start.
         assert_eq!(a.daily.unwrap().floor, dec!(100000));
-        let (_, a) = at(&r, Some(s), "2026-03-04T12:00:00Z", dec!(103000), dec!(93999));
+        let (_, a) = at(
+            &r,
+            Some(s),
+            "2026-03-04T12:00:00Z",
+            dec!(103000),
+            dec!(93999),
+        );
         assert_eq!(a.breach.unwrap().code, Code::RiskTotalLoss);
     }
 
@@ -390,20 +432,41 @@ mod tests {
         let r = preset(PropFirmPreset::FundedNext, dec!(50000));
         // Summer: server time GMT+3, midnight = 21:00 UTC.
         let (s, _) = at(&r, None, "2026-07-01T20:59:00Z", dec!(50000), dec!(50000));
-        let (s, a) = at(&r, Some(s), "2026-07-01T21:00:00Z", dec!(51000), dec!(51000));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-07-01T21:00:00Z",
+            dec!(51000),
+            dec!(51000),
+        );
         assert_eq!(s.day_start, utc("2026-07-01T21:00:00Z"));
         assert_eq!(a.daily.unwrap().floor, dec!(48500)); // 51,000 − 5% of 50,000
         let r1 = preset(PropFirmPreset::FundedNext1Step, dec!(50000));
         let (_, a) = at(&r1, None, "2026-01-10T12:00:00Z", dec!(50000), dec!(50000));
-        assert_eq!((a.daily.unwrap().limit, a.total.unwrap().floor), (dec!(1500), dec!(47000)));
+        assert_eq!(
+            (a.daily.unwrap().limit, a.total.unwrap().floor),
+            (dec!(1500), dec!(47000))
+        );
 
         let r = preset(PropFirmPreset::The5ers, dec!(100000));
-        assert_eq!((r.reset_time.as_str(), r.reset_timezone.as_str()), ("17:00", "America/New_York"));
+        assert_eq!(
+            (r.reset_time.as_str(), r.reset_timezone.as_str()),
+            ("17:00", "America/New_York")
+        );
         let (s, _) = at(&r, None, "2026-05-04T15:00:00Z", dec!(100000), dec!(100000));
         // The day rolls at 17:00 New York (21:00 UTC in May) with equity above the balance.
-        let (_, a) = at(&r, Some(s), "2026-05-04T21:00:00Z", dec!(100000), dec!(102000));
+        let (_, a) = at(
+            &r,
+            Some(s),
+            "2026-05-04T21:00:00Z",
+            dec!(100000),
+            dec!(102000),
+        );
         let d = a.daily.unwrap();
-        assert_eq!((d.reference, d.limit, d.floor), (dec!(102000), dec!(5100), dec!(96900)));
+        assert_eq!(
+            (d.reference, d.limit, d.floor),
+            (dec!(102000), dec!(5100), dec!(96900))
+        );
     }
 
     #[test]
@@ -412,19 +475,53 @@ mod tests {
         r.safety_buffer_pct = Some(dec!(90));
         let (s, _) = at(&r, None, "2026-03-02T09:00:00Z", dec!(100000), dec!(100000));
         // 80% of the daily budget: one warning (50 and 80 crossed at once: the higher told).
-        let (s, a) = at(&r, Some(s), "2026-03-02T10:00:00Z", dec!(100000), dec!(96000));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-02T10:00:00Z",
+            dec!(100000),
+            dec!(96000),
+        );
         assert_eq!(a.warnings.len(), 1);
-        assert!(a.warnings[0].1.contains("80% of today's loss budget"), "{:?}", a.warnings);
-        let (s, a) = at(&r, Some(s), "2026-03-02T10:01:00Z", dec!(100000), dec!(96000));
+        assert!(
+            a.warnings[0].1.contains("80% of today's loss budget"),
+            "{:?}",
+            a.warnings
+        );
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-02T10:01:00Z",
+            dec!(100000),
+            dec!(96000),
+        );
         assert!(a.warnings.is_empty(), "told once");
         // 90%: Brokerdesk acts before the firm's limit: in drawdown, not terminated.
-        let (s, a) = at(&r, Some(s), "2026-03-02T10:02:00Z", dec!(100000), dec!(95500));
+        let (s, a) = at(
+            &r,
+            Some(s),
+            "2026-03-02T10:02:00Z",
+            dec!(100000),
+            dec!(95500),
+        );
         assert_eq!(a.breach.unwrap().to, AccountStatus::InDrawdown);
         // A new day forgets the day's warnings.
-        let (s, _) = at(&r, Some(s), "2026-03-03T09:00:00Z", dec!(100000), dec!(100000));
+        let (s, _) = at(
+            &r,
+            Some(s),
+            "2026-03-03T09:00:00Z",
+            dec!(100000),
+            dec!(100000),
+        );
         assert!(s.warned.iter().all(|w| !w.starts_with("daily:")));
         // The total budget's buffer suspends (9,000 of 10,000 lost).
-        let (_, a) = at(&r, Some(s), "2026-03-03T10:00:00Z", dec!(100000), dec!(91000));
+        let (_, a) = at(
+            &r,
+            Some(s),
+            "2026-03-03T10:00:00Z",
+            dec!(100000),
+            dec!(91000),
+        );
         assert_eq!(a.breach.unwrap().to, AccountStatus::Suspended);
     }
 
@@ -438,7 +535,12 @@ mod tests {
             PropFirmPreset::The5ers,
         ] {
             let info = prop_firm_preset(p);
-            assert!(info.source.as_deref().is_some_and(|s| s.starts_with("https://")), "{p}");
+            assert!(
+                info.source
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("https://")),
+                "{p}"
+            );
             let r = preset(p, dec!(100000));
             assert!(crate::accounts::validate::matches_preset(&r, &info), "{p}");
         }
