@@ -3,12 +3,13 @@ import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditEvent } from "../bindings/AuditEvent";
 import type { AuditFilter } from "../bindings/AuditFilter";
 
-export type AuditCategory = "vault" | "twofa" | "account" | "credentials" | "connection" | "settings";
+export type AuditCategory = "vault" | "twofa" | "account" | "risk" | "credentials" | "connection" | "settings";
 
 export const CATEGORY_LABELS: Record<AuditCategory, string> = {
   vault: "Vault",
   twofa: "Two-factor",
   account: "Accounts",
+  risk: "Risk",
   credentials: "Credentials",
   connection: "Connections",
   settings: "Settings",
@@ -36,6 +37,10 @@ export const EVENT_INFO: Record<AuditEvent, { label: string; category: AuditCate
   account_edited: { label: "Account edited", category: "account" },
   account_removed: { label: "Account removed", category: "account" },
   mode_switched: { label: "Mode switched", category: "account" },
+  status_changed: { label: "Status changed", category: "risk" },
+  risk_refused: { label: "Order refused by a risk rule", category: "risk", failure: true },
+  risk_warning: { label: "Loss budget warning", category: "risk" },
+  kill_switch: { label: "Kill switch", category: "risk" },
   credentials_stored: { label: "Credentials stored", category: "credentials" },
   credentials_rotated: { label: "Credentials rotated", category: "credentials" },
   credentials_purged: { label: "All credentials purged", category: "credentials" },
