@@ -12,10 +12,12 @@ interface TagInputProps {
   error?: string | undefined;
   /** Tags the backend rejected; marked until the error is cleared. */
   invalid?: readonly string[];
+  /** The accessible name of the list of tags. */
+  listLabel?: string;
 }
 
 /** Symbols as removable tags: type and press Enter or comma; pasting a list works too. */
-export function TagInput({ id, tags, draft, onChange, placeholder, help, error, invalid = [] }: TagInputProps) {
+export function TagInput({ id, tags, draft, onChange, placeholder, help, error, invalid = [], listLabel = "Selected instruments" }: TagInputProps) {
   const commit = () => {
     if (draft.trim() !== "") onChange(addInstruments(tags, draft), "");
   };
@@ -31,7 +33,7 @@ export function TagInput({ id, tags, draft, onChange, placeholder, help, error, 
 
   return (
     <div className={`tag-input${error ? " is-invalid" : ""}`}>
-      <ul className="tag-list" aria-label="Selected instruments">
+      <ul className="tag-list" aria-label={listLabel}>
         {tags.map((t) => (
           <li key={t} className={`tag${invalid.includes(t) ? " is-invalid" : ""}`}>
             <span className="mono">{t}</span>

@@ -10,6 +10,7 @@ import {
   toAccountInput,
 } from "./accountForm";
 import type { AccountFormState } from "./accountForm";
+import { emptyPropFirm } from "./propFirm";
 
 const filled = (patch: Partial<AccountFormState> = {}): AccountFormState => ({
   ...emptyForm(),
@@ -51,8 +52,30 @@ describe("toAccountInput", () => {
   it("converts a filled form: trims text, empty optional text and numbers become null", () => {
     const result = toAccountInput(
       filled({
-        risk: { ...emptyForm().risk, maxLeverage: "30", maxOpenPositions: "3", requireStopLoss: true },
-        propFirm: { preset: "ftmo", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: "" },
+        risk: {
+          ...emptyForm().risk,
+          maxLeverage: "30",
+          maxOpenPositions: "3",
+          requireStopLoss: true,
+          maxRiskPerTradePct: " 0.5 ",
+          allowedInstruments: ["EUR_USD"],
+          allowedDraft: "gbp_usd",
+        },
+        propFirm: {
+          ...emptyPropFirm(),
+          preset: "ftmo",
+          maxDailyLossPct: "5",
+          maxTotalLossPct: "10",
+          profitTargetPct: "",
+          initialBalance: " 100000 ",
+          resetTime: "00:00",
+          resetTimezone: " Europe/Prague ",
+          dailyBreach: "terminate",
+          safetyBufferPct: "90",
+          closeOnBreach: false,
+          warnLevels: "95, 50,80, 50",
+          customFrom: null,
+        },
         instruments: ["EUR_USD"],
         instrumentDraft: "gbp_usd, eur_usd",
         timeframes: ["H1", "M15"],
@@ -69,8 +92,33 @@ describe("toAccountInput", () => {
     // Secrets are not trimmed: a key is sent exactly as pasted; empty means none / keep.
     expect(input.credentials).toEqual({ apiKey: " token with spaces ", apiSecret: null });
     // Decimals are sent as the exact text typed (trimmed); the count of positions as a number.
-    expect(input.risk).toEqual({ maxPositionSizePct: null, maxOpenPositions: 3, maxQty: null, maxLeverage: "30", requireStopLoss: true, maxCorrelation: null });
-    expect(input.propFirm).toEqual({ preset: "ftmo", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: null });
+    // Allowed instruments: the tags and what was typed after them, upper-cased.
+    expect(input.risk).toEqual({
+      maxPositionSizePct: null,
+      maxOpenPositions: 3,
+      maxQty: null,
+      maxLeverage: "30",
+      requireStopLoss: true,
+      maxCorrelation: null,
+      maxRiskPerTradePct: "0.5",
+      allowedInstruments: ["EUR_USD", "GBP_USD"],
+    });
+    // Every rule travels (the form-only customFrom does not); warning levels sorted, without repeats.
+    expect(input.propFirm).toEqual({
+      preset: "ftmo",
+      maxDailyLossPct: "5",
+      maxTotalLossPct: "10",
+      profitTargetPct: null,
+      initialBalance: "100000",
+      dailyBase: "initial_balance",
+      resetTime: "00:00",
+      resetTimezone: "Europe/Prague",
+      maxLossMode: "static",
+      dailyBreach: "terminate",
+      safetyBufferPct: "90",
+      closeOnBreach: false,
+      warnLevels: [50, 80, 95],
+    });
     expect(input.instruments).toEqual(["EUR_USD", "GBP_USD"]);
     expect(input.timeframes).toEqual(["H1", "M15"]);
     expect(input.tradingHours).toBeNull();
@@ -88,6 +136,48 @@ describe("toAccountInput", () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(Object.keys(result.errors).sort()).toEqual(["broker", "name", "risk.maxLeverage", "risk.maxOpenPositions"]);
+  });
+
+  it("reports bad rule values by their own paths", () => {
+    const result = toAccountInput(
+      filled({ propFirm: { ...emptyPropFirm(), initialBalance: "100k", safetyBufferPct: "ninety", warnLevels: "50, 120" } }),
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors["propFirm.initialBalance"]).toMatch(/leave empty for the first balance seen/);
+    expect(result.errors["propFirm.safetyBufferPct"]).toMatch(/Enter a number/);
+    expect(result.errors["propFirm.warnLevels"]).toMatch(/between 1 and 99/);
+  });
+
+  it("starts a new account with weekend trading on, no rules and the core's default warnings", () => {
+    const form = emptyForm();
+    expect(form.weekendTrading).toBe(true);
+    const result = toAccountInput(filled());
+    expect(result.ok && result.input.weekendTrading).toBe(true);
+    expect(result.ok && result.input.propFirm).toEqual({
+      preset: "none",
+      maxDailyLossPct: null,
+      maxTotalLossPct: null,
+      profitTargetPct: null,
+      initialBalance: null,
+      dailyBase: "initial_balance",
+      resetTime: "00:00",
+      resetTimezone: "UTC",
+      maxLossMode: "static",
+      dailyBreach: "pause",
+      safetyBufferPct: null,
+      closeOnBreach: true,
+      warnLevels: [50, 80, 95],
+    });
+    expect(result.ok && result.input.risk.allowedInstruments).toEqual([]);
+  });
+
+  it("sends a new account's first status and reason; an edit sends the stored status back, without a reason", () => {
+    const created = toAccountInput(filled({ status: "suspended", statusReason: " Testing " }));
+    expect(created.ok && [created.input.status, created.input.statusReason]).toEqual(["suspended", "Testing"]);
+    // The account was suspended (by hand or by a rule) while the form was open: saving keeps it so.
+    const edited = toAccountInput(filled({ status: "active", statusReason: "typed" }), "suspended");
+    expect(edited.ok && [edited.input.status, edited.input.statusReason]).toEqual(["suspended", null]);
   });
 
   it("sends decimal limits as the exact text typed, and refuses what the backend would not read", () => {
@@ -117,8 +207,31 @@ describe("formFromAccount", () => {
     restUrl: "http://127.0.0.1:9000",
     streamUrl: null,
     credentials: [{ field: "api_key", label: "Token", masked: "••••1234", error: null }],
-    propFirm: { preset: "ftmo", maxDailyLossPct: "5", maxTotalLossPct: "10", profitTargetPct: null },
-    risk: { maxPositionSizePct: null, maxOpenPositions: 2, maxQty: null, maxLeverage: "20", requireStopLoss: true, maxCorrelation: "0.7" },
+    propFirm: {
+      preset: "custom",
+      maxDailyLossPct: "4",
+      maxTotalLossPct: "10",
+      profitTargetPct: null,
+      initialBalance: "50000",
+      dailyBase: "higher_of_equity_and_balance",
+      resetTime: "17:00",
+      resetTimezone: "America/New_York",
+      maxLossMode: "trailing_then_locked",
+      dailyBreach: "pause",
+      safetyBufferPct: "85.5",
+      closeOnBreach: false,
+      warnLevels: [70],
+    },
+    risk: {
+      maxPositionSizePct: null,
+      maxOpenPositions: 2,
+      maxQty: null,
+      maxLeverage: "20",
+      requireStopLoss: true,
+      maxCorrelation: "0.7",
+      maxRiskPerTradePct: "1",
+      allowedInstruments: ["EUR_USD", "XAU_USD"],
+    },
     instruments: ["EUR_USD"],
     timeframes: ["H4"],
     tradingHours: { start: "07:00", end: "21:00", timezone: "UTC" },
@@ -135,7 +248,8 @@ describe("formFromAccount", () => {
     const form = formFromAccount(account);
     expect(form.credentials).toEqual({ apiKey: "", apiSecret: "" });
     expect(form.hours).toEqual({ enabled: true, start: "07:00", end: "21:00", timezone: "UTC" });
-    const result = toAccountInput(form);
+    expect(form.propFirm.warnLevels).toBe("70");
+    const result = toAccountInput(form, account.status);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.input).toMatchObject({
@@ -160,6 +274,11 @@ describe("clearChangedErrors", () => {
     const after = { ...before, credentials: { ...before.credentials, apiKey: "new" }, instrumentDraft: "EUR_USD" };
     const errors = { name: "Taken.", "credentials.apiKey": "Too short.", instruments: "Bad.", "risk.maxQty": "Too big." };
     expect(clearChangedErrors(errors, before, after)).toEqual({ name: "Taken.", "risk.maxQty": "Too big." });
+    // The allowed instruments' error clears when their tags or what is typed after them change.
+    const typed = { ...before, risk: { ...before.risk, allowedDraft: "EUR" } };
+    expect(clearChangedErrors({ "risk.allowedInstruments": "Too many." }, before, typed)).toEqual({});
+    const warned = { ...before, propFirm: { ...before.propFirm, warnLevels: "60" } };
+    expect(clearChangedErrors({ "propFirm.warnLevels": "Bad." }, before, warned)).toEqual({});
     expect(clearChangedErrors(errors, before, { ...before })).toBe(errors);
   });
 });

@@ -4,18 +4,22 @@ import type { AccountStatus } from "../bindings/AccountStatus";
 import type { BrokerKind } from "../bindings/BrokerKind";
 import type { Environment } from "../bindings/Environment";
 import type { NotificationSettings } from "../bindings/NotificationSettings";
+import type { PropFirmRules } from "../bindings/PropFirmRules";
+import type { RiskLimits } from "../bindings/RiskLimits";
 import type { Timeframe } from "../bindings/Timeframe";
 import { MAX_DIGITS, checkDecimal } from "./decimal";
 import type { FieldErrorMap, FormField } from "./fieldErrors";
+import { emptyPropFirm, parseWarnLevels, propFirmFromRules } from "./propFirm";
 import type { PropFirmFormState } from "./propFirm";
 
-export type RiskNumberKey = "maxPositionSizePct" | "maxOpenPositions" | "maxQty" | "maxLeverage" | "maxCorrelation";
+export type RiskNumberKey = "maxPositionSizePct" | "maxOpenPositions" | "maxQty" | "maxLeverage" | "maxRiskPerTradePct" | "maxCorrelation";
 
 export const RISK_NUMBER_KEYS: readonly RiskNumberKey[] = [
   "maxPositionSizePct",
   "maxOpenPositions",
   "maxQty",
   "maxLeverage",
+  "maxRiskPerTradePct",
   "maxCorrelation",
 ];
 
@@ -31,7 +35,13 @@ export interface AccountFormState {
   streamUrl: string;
   credentials: { apiKey: string; apiSecret: string };
   propFirm: PropFirmFormState;
-  risk: Record<RiskNumberKey, string> & { requireStopLoss: boolean };
+  risk: Record<RiskNumberKey, string> & {
+    requireStopLoss: boolean;
+    /** The only instruments orders may be placed in; empty = any. */
+    allowedInstruments: string[];
+    /** Text typed in the allowed-instruments box and not yet turned into tags; included on save. */
+    allowedDraft: string;
+  };
   instruments: string[];
   /** Text typed in the instruments box and not yet turned into tags; included on save. */
   instrumentDraft: string;
@@ -39,6 +49,7 @@ export interface AccountFormState {
   hours: { enabled: boolean; start: string; end: string; timezone: string };
   weekendTrading: boolean;
   notifications: NotificationSettings;
+  /** The first status of a new account (an existing account's status changes on its own, not with a save). */
   status: AccountStatus;
   statusReason: string;
 }
@@ -60,14 +71,17 @@ export function emptyForm(): AccountFormState {
     restUrl: "",
     streamUrl: "",
     credentials: { apiKey: "", apiSecret: "" },
-    propFirm: { preset: "none", maxDailyLossPct: "", maxTotalLossPct: "", profitTargetPct: "" },
+    propFirm: emptyPropFirm(),
     risk: {
       maxPositionSizePct: "",
       maxOpenPositions: "",
       maxQty: "",
       maxLeverage: "",
+      maxRiskPerTradePct: "",
       maxCorrelation: "",
       requireStopLoss: false,
+      allowedInstruments: [],
+      allowedDraft: "",
     },
     instruments: [],
     instrumentDraft: "",
@@ -94,19 +108,17 @@ export function formFromAccount(account: Account): AccountFormState {
     brokerAccountId: account.brokerAccountId ?? "",
     restUrl: account.restUrl ?? "",
     streamUrl: account.streamUrl ?? "",
-    propFirm: {
-      preset: account.propFirm.preset,
-      maxDailyLossPct: numText(account.propFirm.maxDailyLossPct),
-      maxTotalLossPct: numText(account.propFirm.maxTotalLossPct),
-      profitTargetPct: numText(account.propFirm.profitTargetPct),
-    },
+    propFirm: propFirmFromRules(account.propFirm),
     risk: {
       maxPositionSizePct: numText(account.risk.maxPositionSizePct),
       maxOpenPositions: numText(account.risk.maxOpenPositions),
       maxQty: numText(account.risk.maxQty),
       maxLeverage: numText(account.risk.maxLeverage),
+      maxRiskPerTradePct: numText(account.risk.maxRiskPerTradePct),
       maxCorrelation: numText(account.risk.maxCorrelation),
       requireStopLoss: account.risk.requireStopLoss,
+      allowedInstruments: [...account.risk.allowedInstruments],
+      allowedDraft: "",
     },
     instruments: [...account.instruments],
     timeframes: [...account.timeframes],
@@ -152,7 +164,7 @@ type ParsedDecimal = { value: string | null; error?: string };
  * Parses an optional decimal input the way the backend reads it: the text typed, trimmed, in
  * plain notation ("0.75", "30"), sent as a string so no digit is lost; empty means "no limit".
  */
-export function parseOptionalDecimal(text: string): ParsedDecimal {
+export function parseOptionalDecimal(text: string, emptyMeans = "no limit"): ParsedDecimal {
   const t = text.trim();
   if (t === "") return { value: null };
   const checked = checkDecimal(t);
@@ -162,7 +174,7 @@ export function parseOptionalDecimal(text: string): ParsedDecimal {
     error:
       checked.reason === "too_many_digits"
         ? `Use at most ${MAX_DIGITS} digits.`
-        : "Enter a number (digits and one '.', e.g. 0.75), or leave empty for no limit.",
+        : `Enter a number (digits and one '.', e.g. 0.75), or leave empty for ${emptyMeans}.`,
   };
 }
 
@@ -170,8 +182,9 @@ const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
 
 /**
  * Converts the form into the command input, or returns the client-side errors found.
- * `savedStatus` is the stored account's status when editing: the backend records a status reason
- * only with a change of status, so the reason is sent only when the status differs from it.
+ * `savedStatus` is the stored account's status when editing: a save sends it back unchanged (the
+ * status changes only through the status actions — suspend, reactivate, terminate — or the
+ * rules), so a save never reactivates an account that was suspended while the form was open.
  */
 export function toAccountInput(
   form: AccountFormState,
@@ -186,25 +199,39 @@ export function toAccountInput(
     if (parsed.error) errors[field] = parsed.error;
     return parsed.value;
   };
-  const dec = (field: FormField, text: string) => {
-    const parsed = parseOptionalDecimal(text);
+  const dec = (field: FormField, text: string, emptyMeans?: string) => {
+    const parsed = parseOptionalDecimal(text, emptyMeans);
     if (parsed.error) errors[field] = parsed.error;
     return parsed.value;
   };
 
-  const propFirm = {
-    preset: form.propFirm.preset,
-    maxDailyLossPct: dec("propFirm.maxDailyLossPct", form.propFirm.maxDailyLossPct),
-    maxTotalLossPct: dec("propFirm.maxTotalLossPct", form.propFirm.maxTotalLossPct),
-    profitTargetPct: dec("propFirm.profitTargetPct", form.propFirm.profitTargetPct),
+  const p = form.propFirm;
+  const warn = parseWarnLevels(p.warnLevels);
+  if (warn.value === null) errors["propFirm.warnLevels"] = warn.error;
+  const propFirm: PropFirmRules = {
+    preset: p.preset,
+    maxDailyLossPct: dec("propFirm.maxDailyLossPct", p.maxDailyLossPct),
+    maxTotalLossPct: dec("propFirm.maxTotalLossPct", p.maxTotalLossPct),
+    profitTargetPct: dec("propFirm.profitTargetPct", p.profitTargetPct),
+    initialBalance: dec("propFirm.initialBalance", p.initialBalance, "the first balance seen"),
+    dailyBase: p.dailyBase,
+    resetTime: p.resetTime.trim(),
+    resetTimezone: p.resetTimezone.trim(),
+    maxLossMode: p.maxLossMode,
+    dailyBreach: p.dailyBreach,
+    safetyBufferPct: dec("propFirm.safetyBufferPct", p.safetyBufferPct, "acting at the limit itself"),
+    closeOnBreach: p.closeOnBreach,
+    warnLevels: warn.value ?? [],
   };
-  const risk = {
+  const risk: RiskLimits = {
     maxPositionSizePct: dec("risk.maxPositionSizePct", form.risk.maxPositionSizePct),
     maxOpenPositions: num("risk.maxOpenPositions", form.risk.maxOpenPositions, INTEGER_KEYS.has("maxOpenPositions")),
     maxQty: dec("risk.maxQty", form.risk.maxQty),
     maxLeverage: dec("risk.maxLeverage", form.risk.maxLeverage),
     requireStopLoss: form.risk.requireStopLoss,
     maxCorrelation: dec("risk.maxCorrelation", form.risk.maxCorrelation),
+    maxRiskPerTradePct: dec("risk.maxRiskPerTradePct", form.risk.maxRiskPerTradePct),
+    allowedInstruments: addInstruments(form.risk.allowedInstruments, form.risk.allowedDraft),
   };
 
   if (form.broker === null || Object.keys(errors).length > 0) return { ok: false, errors };
@@ -232,8 +259,8 @@ export function toAccountInput(
         : null,
       weekendTrading: form.weekendTrading,
       notifications: { ...form.notifications },
-      status: form.status,
-      statusReason: form.status === savedStatus ? null : orNull(form.statusReason),
+      status: savedStatus ?? form.status,
+      statusReason: savedStatus === null ? orNull(form.statusReason) : null,
     },
   };
 }
@@ -247,6 +274,7 @@ export function formValueAt(form: AccountFormState, field: FormField): unknown {
     case "propFirm":
       return tail ? form.propFirm[tail as keyof PropFirmFormState] : form.propFirm;
     case "risk":
+      if (tail === "allowedInstruments") return [form.risk.allowedInstruments, form.risk.allowedDraft];
       return tail ? form.risk[tail as keyof AccountFormState["risk"]] : form.risk;
     case "tradingHours":
       return tail ? form.hours[tail as "start" | "end" | "timezone"] : form.hours;

@@ -18,6 +18,25 @@ describe("normalizeFieldPath", () => {
     expect(normalizeFieldPath("broker_account_id")).toBe("brokerAccountId");
   });
 
+  it("knows the rules' clock, the account's own rule settings and the new limits", () => {
+    for (const path of [
+      "propFirm.resetTime",
+      "propFirm.resetTimezone",
+      "propFirm.dailyBase",
+      "propFirm.maxLossMode",
+      "propFirm.dailyBreach",
+      "propFirm.initialBalance",
+      "propFirm.safetyBufferPct",
+      "propFirm.warnLevels",
+      "risk.maxRiskPerTradePct",
+      "risk.allowedInstruments",
+    ]) {
+      expect(normalizeFieldPath(path), path).toBe(path);
+    }
+    expect(normalizeFieldPath("prop_firm.warn_levels")).toBe("propFirm.warnLevels");
+    expect(normalizeFieldPath("risk.allowed_instruments[3]")).toBe("risk.allowedInstruments");
+  });
+
   it("drops array indexes in either notation", () => {
     expect(normalizeFieldPath("instruments[2]")).toBe("instruments");
     expect(normalizeFieldPath("instruments.2")).toBe("instruments");

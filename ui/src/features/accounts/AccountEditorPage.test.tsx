@@ -5,6 +5,7 @@ import { BrokerdeskError } from "../../api/errors";
 import type { Account } from "../../bindings/Account";
 import type { SavedAccount } from "../../bindings/SavedAccount";
 import { ALPACA, BROKERS, FTMO, PRESETS } from "../../test/fixtures";
+import { FTMO_RISK } from "../../test/risk";
 import { TestData } from "../../test/render";
 import { ToastProvider } from "../../state/ToastProvider";
 import { AccountEditorPage, CHOOSE_ACCOUNT_MESSAGE } from "./AccountEditorPage";
@@ -18,6 +19,8 @@ vi.mock("../../api/client", async (importOriginal) => ({
   accountUpdate: vi.fn(),
   accountCheck: vi.fn(),
   brokerAccounts: vi.fn(),
+  accountSetStatus: vi.fn(),
+  riskReport: vi.fn(),
 }));
 
 const api = await import("../../api/client");
@@ -25,6 +28,7 @@ const api = await import("../../api/client");
 beforeEach(() => {
   vi.mocked(api.brokerCatalog).mockResolvedValue(BROKERS);
   vi.mocked(api.propFirmPresets).mockResolvedValue(PRESETS);
+  vi.mocked(api.riskReport).mockResolvedValue(FTMO_RISK);
 });
 
 function renderEditor(id?: string) {
@@ -176,24 +180,84 @@ describe("AccountEditorPage", () => {
     expect(description(key)).toBe("Replaces the stored value that cannot be read.");
   });
 
-  it("asks for a status reason on create, and when editing only once the status changes", async () => {
+  it("edits no status: the page shows it with its actions, and a save sends the stored one back", async () => {
     vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
     vi.mocked(api.accountUpdate).mockResolvedValue(skipped(seeded("acc_ftmo")));
     renderEditor("acc_ftmo");
-    const status = await screen.findByRole("combobox", { name: "Status" });
-    expect(screen.queryByLabelText(/^Reason/)).toBeNull();
-    expect(screen.getByText("Change the status to record a reason with it.")).toBeTruthy();
-
-    fireEvent.change(status, { target: { value: "suspended" } });
-    const reason = screen.getByLabelText("Reason for the change");
-    expect(description(reason)).toBe("Optional. Recorded in the status history with the change from In drawdown to Suspended.");
-    fireEvent.change(reason, { target: { value: "News week" } });
-    // Back to the saved status: the typed reason would not be recorded, so it is not sent.
-    fireEvent.change(status, { target: { value: "in_drawdown" } });
-    expect(screen.queryByLabelText(/^Reason/)).toBeNull();
+    const panel = await screen.findByTestId("status-panel");
+    expect(within(panel).getByText("In drawdown", { selector: ".status-current .pill" })).toBeTruthy();
+    expect(within(panel).getByTestId("status-meaning").textContent).toMatch(/^Close-only until the next daily reset/);
+    expect(within(panel).getByText(/Down 4\.1% on the day/, { selector: ".status-since" })).toBeTruthy();
+    expect(within(panel).getByRole("list", { name: "Status history" }).querySelectorAll("li")).toHaveLength(2);
+    expect(screen.queryByRole("combobox", { name: "Status" })).toBeNull();
     fireEvent.click(screen.getByRole("button", { name: "Save changes" }));
     await waitFor(() => expect(api.accountUpdate).toHaveBeenCalledTimes(1));
     expect(vi.mocked(api.accountUpdate).mock.calls[0]?.[1]).toMatchObject({ status: "in_drawdown", statusReason: null });
+  });
+
+  it("shows what the rules mean in money today", async () => {
+    vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
+    renderEditor("acc_ftmo");
+    const card = await screen.findByTestId("risk-money");
+    await within(card).findByTestId("budget-daily");
+    expect(within(card).getByTestId("budget-daily-headline").textContent).toBe("You may lose $3,000.00 more today");
+    expect(within(card).getByTestId("budget-total-headline").textContent).toBe("You may lose $8,000.00 more in total");
+    expect(within(card).getByTestId("risk-next-reset").textContent).toMatch(/\(Europe\/Prague, the firm's clock\)/);
+    expect(within(card).getByTestId("risk-initial-balance").textContent).toBe("$100,000.00 (as set)");
+    expect(api.riskReport).toHaveBeenCalledWith("acc_ftmo");
+  });
+
+  it("shows the preset's summary and source; editing its numbers or clock makes it custom, and says so", async () => {
+    renderEditor();
+    fireEvent.click(await screen.findByRole("radio", { name: /Paper/ }));
+    fireEvent.change(screen.getByLabelText("Preset"), { target: { value: "ftmo" } });
+    const summary = screen.getByTestId("preset-summary");
+    expect(summary.textContent).toContain("Max daily loss: equity may not fall more than 5% of the initial balance");
+    expect(within(summary).getByRole("link", { name: "academy.ftmo.com" }).getAttribute("href")).toBe("https://academy.ftmo.com/lesson/maximum-daily-loss");
+    expect((screen.getByLabelText("Max daily loss") as HTMLInputElement).value).toBe("5");
+    expect((screen.getByLabelText("Reset time zone") as HTMLSelectElement).value).toBe("Europe/Prague");
+    expect((screen.getByLabelText("When the daily limit is reached") as HTMLSelectElement).value).toBe("terminate");
+
+    fireEvent.change(screen.getByLabelText("Daily reset time"), { target: { value: "01:00" } });
+    expect((screen.getByLabelText("Preset") as HTMLSelectElement).value).toBe("custom");
+    expect(screen.queryByTestId("preset-summary")).toBeNull();
+    expect(screen.getByTestId("preset-custom-note").textContent).toContain("You changed FTMO 2-Step's rules, so this is now a custom rule set");
+
+    fireEvent.change(screen.getByLabelText(/^Account name/), { target: { value: "Sim" } });
+    vi.mocked(api.accountAdd).mockResolvedValue(skipped(seeded("acc_ftmo")));
+    fireEvent.click(screen.getByRole("button", { name: "Add account" }));
+    await waitFor(() => expect(api.accountAdd).toHaveBeenCalledTimes(1));
+    expect(vi.mocked(api.accountAdd).mock.calls[0]?.[0].propFirm).toMatchObject({
+      preset: "custom",
+      maxDailyLossPct: "5",
+      resetTime: "01:00",
+      resetTimezone: "Europe/Prague",
+      dailyBreach: "terminate",
+      warnLevels: [50, 80, 95],
+    });
+  });
+
+  it("says max correlation is not enforced, and that rules and limits are checked before every order", async () => {
+    renderEditor();
+    fireEvent.click(await screen.findByRole("radio", { name: /Paper/ }));
+    expect(screen.queryByText(/not yet enforced/i)).toBeNull();
+    expect(description(screen.getByLabelText(/^Max correlation/))).toMatch(/^Between open positions, 0 to 1\. Not enforced:/);
+    expect(screen.getByText(/Checked in core before every order, paper and live/)).toBeTruthy();
+    expect(screen.getByText(/Brokerdesk checks them in core before every order, paper and live, and measures the daily and total loss budgets on equity/)).toBeTruthy();
+    expect((screen.getByRole("switch", { name: "Weekend trading" }) as HTMLInputElement).checked).toBe(true);
+  });
+
+  it("says before saving which protections an edit loosens", async () => {
+    vi.mocked(api.accountGet).mockResolvedValue(seeded("acc_ftmo"));
+    renderEditor("acc_ftmo");
+    const daily = await screen.findByLabelText("Max daily loss");
+    expect(screen.queryByTestId("loosen-note")).toBeNull();
+    fireEvent.change(daily, { target: { value: "6" } });
+    fireEvent.click(screen.getByRole("switch", { name: "Require a stop-loss on every order" }));
+    expect(screen.getByTestId("loosen-note").textContent).toMatch(/^Saving loosens max daily loss, stop-loss required\./);
+    fireEvent.change(daily, { target: { value: "4" } });
+    fireEvent.click(screen.getByRole("switch", { name: "Require a stop-loss on every order" }));
+    expect(screen.queryByTestId("loosen-note")).toBeNull();
   });
 
   it("offers an optional reason on create and sends it with the first status", async () => {

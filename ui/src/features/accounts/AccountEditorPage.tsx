@@ -17,12 +17,14 @@ import type { CheckAction, CheckView } from "../../lib/accountCheck";
 import { clearChangedErrors, emptyForm, formFromAccount, rotatesCredentials, toAccountInput } from "../../lib/accountForm";
 import type { AccountFormState } from "../../lib/accountForm";
 import { itemsWithErrors, mapFieldErrors } from "../../lib/fieldErrors";
+import { loosenedProtections } from "../../lib/loosens";
 import { changeFailure, errorHint } from "../../lib/errorHints";
 import { formatDateTime } from "../../lib/labels";
 import type { FieldErrorMap, FormField } from "../../lib/fieldErrors";
 import { useAccount, useCatalog } from "../../data/resources";
 import { navigate } from "../../state/router";
 import { useToast } from "../../state/ToastProvider";
+import { useTwoFactor } from "../security/StepUpProvider";
 import { BrokerSection } from "./form/BrokerSection";
 import type { PickerState } from "./form/BrokerAccountPicker";
 import { ConnectionSection } from "./form/ConnectionSection";
@@ -31,9 +33,12 @@ import { MarketsSection } from "./form/MarketsSection";
 import { PropFirmSection, RiskSection } from "./form/RulesSections";
 import { SaveResult } from "./form/SaveResult";
 import { NotificationsSection, StatusSection } from "./form/StatusSections";
+import { AccountStatusPanel } from "./AccountStatusPanel";
+import { RiskBudgetsCard } from "./RiskBudgetsCard";
 import type { FormUpdater } from "./form/types";
 import "./account-form.css";
 import "./checks.css";
+import "./account-page.css";
 
 /** Under the account ID when a token reaches several accounts and none was chosen. */
 export const CHOOSE_ACCOUNT_MESSAGE = "This token reaches several accounts: choose one below, under “Find accounts”.";
@@ -127,6 +132,10 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
   const rotating = rotatesCredentials(account, form);
   const brokerName = broker?.label ?? "the broker";
   const willCheck = saveWillCheck(account, form, broker?.credentialFields.length ?? 0);
+  const twofaOn = useTwoFactor().status?.enabled === true;
+  // What the edit loosens (the core asks for a two-factor code to save it): said before saving.
+  const draft = account ? toAccountInput(form, account.status) : null;
+  const loosened = account && draft?.ok ? loosenedProtections(account, draft.input) : [];
 
   const update: FormUpdater = useCallback((fn) => setForm(fn), [setForm]);
 
@@ -268,7 +277,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
   if (saved) return <SaveResult saved={saved} broker={brokerName} editing={editing} backLink={backLink} />;
 
   return (
-    <form className="page account-form" onSubmit={submit} noValidate aria-label={editing ? `Edit ${account.name}` : "Add account"}>
+    <div className="page account-form">
       <PageHeader
         back={backLink}
         title={editing ? account.name : "Add account"}
@@ -278,61 +287,80 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
             : "Connect a broker account. Credentials are encrypted before they are stored."
         }
       />
-      <ErrorSummary
-        errors={errors}
-        unmatched={unmatched}
-        general={general}
-        attempt={attempt}
-        labels={brokerLabels(broker)}
-        action={failedAction}
-      />
-      <BrokerSection form={form} update={update} errors={errors} brokers={brokers} editing={editing} />
-      {broker ? (
-        <>
-          <ConnectionSection
-            form={form}
-            update={update}
-            errors={errors}
-            broker={broker}
-            account={account}
-            check={check}
-            onTest={() => void testConnection()}
-            onSaveUnchecked={() => void save(false)}
-            picker={picker}
-            onFindAccounts={() => void findAccounts()}
-            onChooseAccount={(brokerAccountId) => update((f) => ({ ...f, brokerAccountId }))}
-            busy={busy}
-          />
-          <PropFirmSection form={form} update={update} errors={errors} presets={presets} />
-          <RiskSection form={form} update={update} errors={errors} />
-          <MarketsSection form={form} update={update} errors={errors} invalidInstruments={errors.instruments ? badInstruments : []} />
-          <NotificationsSection form={form} update={update} errors={errors} />
-          <StatusSection form={form} update={update} errors={errors} account={account} />
-        </>
-      ) : (
-        <p className="hint-card">Choose a broker to see its connection settings.</p>
-      )}
-      <div className="form-footer">
-        <a className="button button-secondary" href="#/accounts">
-          Cancel
-        </a>
-        <button type="submit" className="button button-primary" disabled={busy} data-testid="save-account">
-          {busy && check.kind === "checking" && check.action === "save" ? (
-            <>
-              <span className="spinner spinner-sm spinner-on-accent" aria-hidden="true" />
-              Checking with {brokerName}…
-            </>
-          ) : busy && check.kind !== "checking" ? (
-            "Saving…"
-          ) : rotating ? (
-            "Save and rotate credentials"
-          ) : editing ? (
-            "Save changes"
-          ) : (
-            "Add account"
-          )}
-        </button>
-      </div>
-    </form>
+      {editing ? (
+        // Outside the form: their dialogs have inputs of their own, and Enter there must not save the account.
+        <div className="account-overview">
+          <AccountStatusPanel account={account} />
+          <RiskBudgetsCard account={account} />
+        </div>
+      ) : null}
+      <form className="account-form-body" onSubmit={submit} noValidate aria-label={editing ? `Edit ${account.name}` : "Add account"}>
+        <ErrorSummary
+          errors={errors}
+          unmatched={unmatched}
+          general={general}
+          attempt={attempt}
+          labels={brokerLabels(broker)}
+          action={failedAction}
+        />
+        <BrokerSection form={form} update={update} errors={errors} brokers={brokers} editing={editing} />
+        {broker ? (
+          <>
+            <ConnectionSection
+              form={form}
+              update={update}
+              errors={errors}
+              broker={broker}
+              account={account}
+              check={check}
+              onTest={() => void testConnection()}
+              onSaveUnchecked={() => void save(false)}
+              picker={picker}
+              onFindAccounts={() => void findAccounts()}
+              onChooseAccount={(brokerAccountId) => update((f) => ({ ...f, brokerAccountId }))}
+              busy={busy}
+            />
+            <PropFirmSection form={form} update={update} errors={errors} presets={presets} />
+            <RiskSection form={form} update={update} errors={errors} />
+            <MarketsSection form={form} update={update} errors={errors} invalidInstruments={errors.instruments ? badInstruments : []} />
+            <NotificationsSection form={form} update={update} errors={errors} />
+            {editing ? null : <StatusSection form={form} update={update} errors={errors} />}
+          </>
+        ) : (
+          <p className="hint-card">Choose a broker to see its connection settings.</p>
+        )}
+        {loosened.length > 0 ? (
+          <Banner tone="warning" title="This loosens protection">
+            <span data-testid="loosen-note">
+              Saving loosens {loosened.join(", ")}.{" "}
+              {twofaOn
+                ? "You will be asked for a two-factor code."
+                : "Two-factor authentication is off, so no code is asked; turn it on (Security) so that loosening always needs one."}
+            </span>
+          </Banner>
+        ) : null}
+        <div className="form-footer">
+          <a className="button button-secondary" href="#/accounts">
+            Cancel
+          </a>
+          <button type="submit" className="button button-primary" disabled={busy} data-testid="save-account">
+            {busy && check.kind === "checking" && check.action === "save" ? (
+              <>
+                <span className="spinner spinner-sm spinner-on-accent" aria-hidden="true" />
+                Checking with {brokerName}…
+              </>
+            ) : busy && check.kind !== "checking" ? (
+              "Saving…"
+            ) : rotating ? (
+              "Save and rotate credentials"
+            ) : editing ? (
+              "Save changes"
+            ) : (
+              "Add account"
+            )}
+          </button>
+        </div>
+      </form>
+    </div>
   );
 }

@@ -5,9 +5,8 @@ import { TagInput } from "../../../components/TagInput";
 import { TIMEFRAMES, TIMEZONES } from "../../../lib/labels";
 import { fieldDomId } from "../../../lib/fieldErrors";
 import { Section } from "./Section";
+import { TimezoneField } from "./TimezoneField";
 import type { SectionProps } from "./types";
-
-const OTHER = "__other__";
 
 function symbolExample(broker: BrokerKind | null): string {
   if (broker === "oanda") return "EUR_USD, GBP_USD, XAU_USD";
@@ -16,8 +15,6 @@ function symbolExample(broker: BrokerKind | null): string {
 }
 
 export function MarketsSection({ form, update, errors, invalidInstruments = [] }: SectionProps & { invalidInstruments?: readonly string[] }) {
-  const tzKnown = TIMEZONES.includes(form.hours.timezone);
-  const tzId = fieldDomId("tradingHours.timezone");
   const example = symbolExample(form.broker);
 
   return (
@@ -97,39 +94,14 @@ export function MarketsSection({ form, update, errors, invalidInstruments = [] }
             onChange={(end) => update((f) => ({ ...f, hours: { ...f.hours, end } }))}
             error={errors["tradingHours.end"]}
           />
-          <FieldShell id={tzId} label="Time zone" error={errors["tradingHours.timezone"]}>
-            <div className="select-wrap">
-              <select
-                id={tzId}
-                className="input select"
-                value={tzKnown ? form.hours.timezone : OTHER}
-                onChange={(e) => {
-                  const timezone = e.target.value === OTHER ? "" : e.target.value;
-                  update((f) => ({ ...f, hours: { ...f.hours, timezone } }));
-                }}
-                aria-invalid={errors["tradingHours.timezone"] ? true : undefined}
-                aria-describedby={errors["tradingHours.timezone"] ? `${tzId}-error` : undefined}
-              >
-                {TIMEZONES.map((tz) => (
-                  <option key={tz} value={tz}>
-                    {tz.replace(/_/g, " ")}
-                  </option>
-                ))}
-                <option value={OTHER}>Other…</option>
-              </select>
-              <Icon name="chevronDown" size={16} className="select-chevron" />
-            </div>
-            {tzKnown ? null : (
-              <input
-                className="input mono tz-other"
-                aria-label="Time zone name (IANA)"
-                placeholder="e.g. Europe/Paris"
-                value={form.hours.timezone}
-                spellCheck={false}
-                onChange={(e) => update((f) => ({ ...f, hours: { ...f.hours, timezone: e.target.value } }))}
-              />
-            )}
-          </FieldShell>
+          <TimezoneField
+            id={fieldDomId("tradingHours.timezone")}
+            label="Time zone"
+            value={form.hours.timezone}
+            zones={TIMEZONES}
+            onChange={(timezone) => update((f) => ({ ...f, hours: { ...f.hours, timezone } }))}
+            error={errors["tradingHours.timezone"]}
+          />
         </div>
       ) : null}
 

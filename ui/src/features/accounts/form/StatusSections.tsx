@@ -1,11 +1,15 @@
 import type { Account } from "../../../bindings/Account";
 import type { NotificationSettings } from "../../../bindings/NotificationSettings";
-import { ModePill, StatusPill } from "../../../components/Badges";
+import { ModePill } from "../../../components/Badges";
 import { SelectField, Switch, TextField } from "../../../components/Field";
 import { fieldDomId } from "../../../lib/fieldErrors";
-import { NOTIFICATION_LABELS, STATUSES, STATUS_LABELS, formatDateTime } from "../../../lib/labels";
+import type { AccountStatus } from "../../../bindings/AccountStatus";
+import { NOTIFICATION_LABELS, STATUS_LABELS } from "../../../lib/labels";
 import { Section } from "./Section";
 import type { SectionProps } from "./types";
+
+/** A new account starts active, or suspended (no new positions until reactivated). */
+const NEW_ACCOUNT_STATUSES: readonly AccountStatus[] = ["active", "suspended"];
 
 const NOTIFICATION_KEYS = Object.keys(NOTIFICATION_LABELS) as (keyof NotificationSettings)[];
 
@@ -29,66 +33,46 @@ export function NotificationsSection({ form, update, errors }: SectionProps) {
   );
 }
 
-export function StatusSection({ form, update, errors, account }: SectionProps & { account: Account | null }) {
-  // A reason is recorded with a change of status only (and with the first status on create).
-  const changed = account === null || account.status !== form.status;
+/** The first status of a new account, with its reason. An existing account's status is changed by its status actions. */
+export function StatusSection({ form, update, errors }: SectionProps) {
   return (
-    <Section id="section-status" title="Status" description="Only an active account can be switched to live trading. Blocking new orders by status is not enforced yet in this release.">
+    <Section id="section-status" title="Status" description="A suspended account opens no new positions until it is reactivated. Only an active account can be switched to live trading.">
       <div className="grid-2">
         <SelectField
           id={fieldDomId("status")}
           label="Status"
           value={form.status}
-          options={STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] }))}
+          options={NEW_ACCOUNT_STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] }))}
           onChange={(status) => update((f) => ({ ...f, status }))}
           error={errors.status}
         />
-        {changed ? (
-          <TextField
-            id={fieldDomId("statusReason")}
-            label={account === null ? "Reason" : "Reason for the change"}
-            value={form.statusReason}
-            onChange={(statusReason) => update((f) => ({ ...f, statusReason }))}
-            help={
-              account === null
-                ? "Optional. Recorded as the first entry of the status history."
-                : `Optional. Recorded in the status history with the change from ${STATUS_LABELS[account.status]} to ${STATUS_LABELS[form.status]}.`
-            }
-            placeholder={form.status === "in_drawdown" ? "e.g. Daily loss limit hit" : "Optional"}
-            error={errors.statusReason}
-          />
-        ) : (
-          <p className="field-help status-reason-note">Change the status to record a reason with it.</p>
-        )}
+        <TextField
+          id={fieldDomId("statusReason")}
+          label="Reason"
+          value={form.statusReason}
+          onChange={(statusReason) => update((f) => ({ ...f, statusReason }))}
+          help="Optional. Recorded as the first entry of the status history."
+          placeholder="Optional"
+          error={errors.statusReason}
+        />
       </div>
-      <div className="mode-note">
-        <span className="field-label">Trading mode</span>
-        <span className="mode-note-body">
-          <ModePill mode={account?.mode ?? "paper"} environment={account?.environment ?? "practice"} />
-          <span className="muted">New accounts start in paper mode: orders fill in Brokerdesk&apos;s paper engine against the account&apos;s own prices. Switch to live on the Trade page (needs 2FA, a fresh code and a recent broker check).</span>
-        </span>
-      </div>
-      {account && account.statusHistory.length > 0 ? (
-        <div className="history">
-          <h3 className="history-title">Status history</h3>
-          <ol className="timeline" aria-label="Status history">
-            {[...account.statusHistory].sort((a, b) => b.changedAt.localeCompare(a.changedAt)).map((h, i) => (
-              <li key={`${h.changedAt}-${i}`} className="timeline-item">
-                <span className="timeline-dot" aria-hidden="true" />
-                <div className="timeline-body">
-                  <div className="timeline-head">
-                    <StatusPill status={h.status} />
-                    <time dateTime={h.changedAt} className="muted">
-                      {formatDateTime(h.changedAt)}
-                    </time>
-                  </div>
-                  {h.reason ? <p className="timeline-reason">{h.reason}</p> : null}
-                </div>
-              </li>
-            ))}
-          </ol>
-        </div>
-      ) : null}
+      <TradingModeNote account={null} />
     </Section>
+  );
+}
+
+/** What a new account's orders do, and how live trading is reached. */
+export function TradingModeNote({ account }: { account: Account | null }) {
+  return (
+    <div className="mode-note">
+      <span className="field-label">Trading mode</span>
+      <span className="mode-note-body">
+        <ModePill mode={account?.mode ?? "paper"} environment={account?.environment ?? "practice"} />
+        <span className="muted">
+          {account === null ? "New accounts start in paper mode: " : "In paper mode, "}
+          orders fill in Brokerdesk&apos;s paper engine against the account&apos;s own prices. Switch to live on the Trade page (needs 2FA, a fresh code and a recent broker check).
+        </span>
+      </span>
+    </div>
   );
 }
