@@ -3,15 +3,17 @@
 use std::path::PathBuf;
 
 use brokerdesk_core::accounts::model::{
-    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe, TradingMode,
+    AccountStatus, BreachAction, BrokerKind, DailyBase, Environment, MaxLossMode, PropFirmPreset,
+    Timeframe, TradingMode,
 };
 use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::{Decimal, Secret};
 use clap::{Args, Parser, Subcommand};
 
 use crate::values::{
-    audit_event_parser, broker_parser, env_parser, limit_decimal, limit_u32, mode_parser,
-    parse_hours, prop_firm_parser, secret_parser, status_parser, timeframe_parser, Hours, Limit,
+    audit_event_parser, breach_parser, broker_parser, daily_base_parser, env_parser, limit_decimal,
+    limit_u32, max_loss_mode_parser, mode_parser, parse_hours, parse_levels, prop_firm_parser,
+    secret_parser, status_parser, timeframe_parser, Hours, Levels, Limit,
 };
 
 const EXIT_CODES: &str = "\
@@ -20,7 +22,9 @@ Data directory: --data-dir, else $BROKERDESK_DATA_DIR, else the platform default
 
 Two-factor step-up: once two-factor authentication is on (`brokerdesk twofa`), storing or
 changing credentials, removing an account, changing the master password, purging credentials,
-disabling 2FA and regenerating backup codes need a code verified in the last 15 minutes. Pass
+disabling 2FA, regenerating backup codes, going live, reactivating an account (`account
+status ID active`) and loosening its risk rules or limits need a code verified in the last
+15 minutes. Pass
 --totp CODE to such a command (a code from the authenticator app or a backup code), or run
 `brokerdesk twofa verify CODE` first: the window is kept in the profile, so it spans commands.
 
@@ -31,7 +35,9 @@ Exit codes:
   2  usage error (unknown flag or value, missing argument)
   3  invalid input or state conflict (validation, duplicate_name, weak_password, ambiguous,
      already_initialized, no_master_password, twofa_not_enabled, twofa_already_enabled,
-     twofa_not_set_up)
+     twofa_not_set_up, illegal_status_transition), and an order refused by a risk rule or
+     limit (risk_max_qty, risk_daily_loss, risk_account_suspended, ... : the human message
+     ends with the code in parentheses)
   4  not found (not_found, not_initialized)
   5  authentication or locked vault (wrong_password, locked, password_missing,
      password_required, keychain_*, step_up_required, wrong_code, code_replayed,
@@ -106,6 +112,30 @@ pub enum Command {
     /// The paper account: reset.
     #[command(subcommand)]
     Paper(PaperCommand),
+    /// An account's risk: its limits, the daily and total loss budgets (limit, used,
+    /// remaining, floor, and the equity at which Brokerdesk acts) measured on its equity now,
+    /// and the firm's clock (when the trading day started, the next reset, the zone).
+    #[command(subcommand)]
+    Risk(RiskCommand),
+    /// Stop all trading at once: every account to paper mode and suspended (stored first),
+    /// every open order cancelled (live ones at their brokers), and with --flatten every live
+    /// position closed at market. Prints what happened to each account, order and position.
+    #[command(after_help = "\
+Without --yes, asks you to type `yes` when stdin is a terminal; with --json, or without a
+terminal (scripts, pipes), --yes is required. Paper positions are left as they are; without
+--flatten live positions are too (listed as `open`). Suspended accounts stay suspended until
+`brokerdesk account status ID active` (a step-up when two-factor authentication is on).
+
+Exit status: 0 when every order and position was handled; 1 when something failed (the
+report, `failures` in --json, says what; failed orders are in `brokerdesk order review`).")]
+    KillSwitch {
+        /// Also close every live position with a market order.
+        #[arg(long)]
+        flatten: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Switch an account between paper and live trading. Live needs two-factor
     /// authentication turned on, a fresh step-up (--totp), an active account, and its
     /// credentials accepted by its broker in the last 5 minutes (checked now when older).
@@ -118,6 +148,20 @@ pub enum Command {
         mode: TradingMode,
         #[command(flatten)]
         step_up: StepUp,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RiskCommand {
+    /// Show an account's risk now (with --json, the risk report document).
+    #[command(after_help = "\
+Budgets are measured on equity. `used %` is the loss so far as a share of the limit; `floor`
+is the firm's equity floor; `acts at` is the equity at which Brokerdesk acts (the floor, or
+earlier with a safety buffer). When the budgets cannot be measured (no money figures, no
+fresh quote for an open position) the report says why under `unmeasured`.")]
+    Show {
+        /// Account id, unique id prefix (4+ characters) or exact name.
+        id: String,
     },
 }
 
@@ -300,6 +344,29 @@ pub enum AccountCommand {
     /// Changed credentials, environment or endpoints are checked with the broker first.
     #[command(after_help = SECRETS_HELP)]
     Edit(Box<EditArgs>),
+    /// Change an account's status by hand: `suspended` (no new positions; reducing orders
+    /// allowed), `in_drawdown` (close-only), `terminated` (no orders at all; final), or back
+    /// to `active` (needs a fresh step-up when two-factor authentication is on: --totp).
+    #[command(after_help = "\
+Allowed: active → suspended | in_drawdown | terminated; in_drawdown → active | suspended |
+terminated; suspended → active | terminated. A terminated account stays terminated
+(illegal_status_transition, exit 3). Terminating asks you to type `yes` on a terminal; with
+--json or without a terminal it needs --yes.")]
+    Status {
+        /// Account id, unique id prefix (4+ characters) or exact name.
+        id: String,
+        /// The new status.
+        #[arg(value_parser = status_parser(), ignore_case = true)]
+        status: AccountStatus,
+        /// Why (kept in the status history and the audit log).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Do not ask for confirmation (terminating).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        step_up: StepUp,
+    },
     /// Remove an account and its stored credentials.
     #[command(after_help = "\
 Without --yes, asks for confirmation when stdin is a terminal. With --json, or when stdin is
@@ -509,7 +576,10 @@ pub struct AccountFields {
     /// Override the broker's streaming endpoint.
     #[arg(long, value_name = "URL")]
     pub stream_url: Option<String>,
-    /// Prop-firm rule preset; its limits fill in unless given below.
+    /// Prop-firm rule preset: the firm's loss limits, profit target and clock (`brokerdesk
+    /// brokers` lists them with their sources). Changing one of its numbers or its clock
+    /// below makes the rules `custom`; `custom` keeps the current values to adjust; `none`
+    /// removes them.
     #[arg(long, value_name = "P", value_parser = prop_firm_parser(), ignore_case = true)]
     pub prop_firm: Option<PropFirmPreset>,
     /// Instruments to trade, comma-separated (e.g. EUR_USD,GBP_USD); replaces the list on edit.
@@ -527,6 +597,40 @@ pub struct AccountFields {
     /// Prop-firm profit target, % (`none` removes it).
     #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
     pub profit_target: Option<Limit<Decimal>>,
+    /// The starting balance the loss percentages refer to (`none`: the first balance
+    /// Brokerdesk sees for the account).
+    #[arg(long, value_name = "AMOUNT", value_parser = limit_decimal)]
+    pub initial_balance: Option<Limit<Decimal>>,
+    /// What the daily loss % is taken of.
+    #[arg(long, value_name = "BASE", value_parser = daily_base_parser(), ignore_case = true)]
+    pub daily_base: Option<DailyBase>,
+    /// When the firm's trading day starts, HH:MM 24-hour in --reset-timezone.
+    #[arg(long, value_name = "HH:MM")]
+    pub reset_time: Option<String>,
+    /// IANA time zone of the daily reset, e.g. Europe/Prague.
+    #[arg(long, value_name = "TZ")]
+    pub reset_timezone: Option<String>,
+    /// How the maximum loss floor moves.
+    #[arg(long, value_name = "MODE", value_parser = max_loss_mode_parser(), ignore_case = true)]
+    pub max_loss_mode: Option<MaxLossMode>,
+    /// What reaching the daily loss limit does: pause (close-only until the next reset) or
+    /// terminate the account.
+    #[arg(long, value_name = "ACTION", value_parser = breach_parser(), ignore_case = true)]
+    pub daily_breach: Option<BreachAction>,
+    /// Act at this % of a loss limit (50-100), before the firm's limit is reached (`none`:
+    /// at the limit).
+    #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
+    pub safety_buffer: Option<Limit<Decimal>>,
+    /// On a breach, cancel the account's open orders and close its positions (the default).
+    #[arg(long)]
+    pub close_on_breach: bool,
+    /// On a breach, only change the status: leave orders and positions alone.
+    #[arg(long, conflicts_with = "close_on_breach")]
+    pub no_close_on_breach: bool,
+    /// Notify when these % of a loss budget are used, comma-separated (up to 5, 1-99;
+    /// `none`: no warnings).
+    #[arg(long, value_name = "50,80,95", value_parser = parse_levels)]
+    pub warn_levels: Option<Levels>,
     /// Largest position, % of equity (`none` removes it).
     #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
     pub max_position_size: Option<Limit<Decimal>>,
@@ -542,9 +646,17 @@ pub struct AccountFields {
     /// Require a stop loss on every order.
     #[arg(long)]
     pub require_stop_loss: bool,
-    /// Highest correlation (0-1) between open positions (`none` removes it).
+    /// Highest correlation (0-1) between open positions (`none` removes it; not enforced).
     #[arg(long, value_name = "C", value_parser = limit_decimal)]
     pub max_correlation: Option<Limit<Decimal>>,
+    /// Largest loss one order may risk, entry to stop-loss, % of equity (`none` removes it;
+    /// orders then need a stop-loss).
+    #[arg(long, value_name = "PCT", value_parser = limit_decimal)]
+    pub max_risk_per_trade: Option<Limit<Decimal>>,
+    /// The only instruments orders may be placed in, comma-separated; replaces the list on
+    /// edit (an empty value, "", allows any).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub allowed_instruments: Option<Vec<String>>,
     /// Daily trading window, 24-hour (an end before the start crosses midnight).
     #[arg(long, value_name = "HH:MM-HH:MM", value_parser = parse_hours)]
     pub hours: Option<Hours>,
@@ -634,6 +746,73 @@ mod tests {
             Some(vec![Timeframe::M5, Timeframe::H1])
         );
         assert_eq!(a.fields.max_leverage, Some(Limit::Clear));
+    }
+
+    #[test]
+    fn every_preset_and_the_risk_flags_parse() {
+        for (typed, want) in [
+            ("ftmo", PropFirmPreset::Ftmo),
+            ("ftmo_1step", PropFirmPreset::Ftmo1Step),
+            ("funded_next", PropFirmPreset::FundedNext),
+            ("funded_next_1step", PropFirmPreset::FundedNext1Step),
+            ("the5ers", PropFirmPreset::The5ers),
+            ("custom", PropFirmPreset::Custom),
+            ("none", PropFirmPreset::None),
+        ] {
+            let cli =
+                Cli::try_parse_from(["brokerdesk", "account", "edit", "a", "--prop-firm", typed])
+                    .expect("parses");
+            let Command::Account(AccountCommand::Edit(e)) = cli.command else {
+                panic!("not edit")
+            };
+            assert_eq!(e.fields.prop_firm, Some(want), "{typed}");
+        }
+        let cli = Cli::try_parse_from([
+            "brokerdesk",
+            "account",
+            "edit",
+            "a",
+            "--daily-base",
+            "previous_day_balance",
+            "--max-loss-mode",
+            "trailing_then_locked",
+            "--daily-breach",
+            "terminate",
+            "--warn-levels",
+            "50, 80,95%",
+            "--initial-balance",
+            "none",
+            "--no-close-on-breach",
+            "--allowed-instruments",
+            "",
+        ])
+        .expect("parses");
+        let Command::Account(AccountCommand::Edit(e)) = cli.command else {
+            panic!("not edit")
+        };
+        let f = e.fields;
+        assert_eq!(f.daily_base, Some(DailyBase::PreviousDayBalance));
+        assert_eq!(f.max_loss_mode, Some(MaxLossMode::TrailingThenLocked));
+        assert_eq!(f.daily_breach, Some(BreachAction::Terminate));
+        assert_eq!(f.warn_levels, Some(Levels(vec![50, 80, 95])));
+        assert_eq!(f.initial_balance, Some(Limit::Clear));
+        assert!(f.no_close_on_breach && !f.close_on_breach);
+        assert_eq!(f.allowed_instruments, Some(vec![String::new()]));
+        assert!(Cli::try_parse_from([
+            "brokerdesk",
+            "account",
+            "edit",
+            "a",
+            "--close-on-breach",
+            "--no-close-on-breach"
+        ])
+        .is_err());
+        let cli = Cli::try_parse_from(["brokerdesk", "account", "status", "a", "in-drawdown"])
+            .expect("parses");
+        let Command::Account(AccountCommand::Status { status, .. }) = cli.command else {
+            panic!("not status")
+        };
+        assert_eq!(status, AccountStatus::InDrawdown);
     }
 
     #[test]

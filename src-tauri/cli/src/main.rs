@@ -60,6 +60,7 @@ fn main() -> ExitCode {
             to_exit(e.code)
         }
         Err(Failure::Reported(e)) => to_exit(e.code),
+        Err(Failure::Exit(code)) => ExitCode::from(code),
     }
 }
 

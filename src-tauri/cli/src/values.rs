@@ -1,10 +1,11 @@
 //! Value parsers for the command line: core's string enums (accepted values come from core's
 //! own `ALL` lists, so a broker added in core is accepted without a second list to keep in
-//! sync; aliases such as `sandbox` are added here), `none`-able limits, time windows, and
-//! secrets, which become a [`Secret`] as soon as clap hands them over.
+//! sync; aliases such as `sandbox` are added here), `none`-able limits, warning levels, time
+//! windows, and secrets, which become a [`Secret`] as soon as clap hands them over.
 
 use brokerdesk_core::accounts::model::{
-    AccountStatus, BrokerKind, Environment, PropFirmPreset, Timeframe, TradingMode,
+    AccountStatus, BreachAction, BrokerKind, DailyBase, Environment, MaxLossMode, PropFirmPreset,
+    Timeframe, TradingMode,
 };
 use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::{Decimal, Secret};
@@ -55,6 +56,30 @@ pub fn limit_decimal(s: &str) -> Result<Limit<Decimal>, String> {
 
 pub fn limit_u32(s: &str) -> Result<Limit<u32>, String> {
     limit(s)
+}
+
+/// Warning levels (% of a budget used), as typed; core checks the range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Levels(pub Vec<u8>);
+
+/// `50,80,95` (spaces allowed), or `none` for no warnings.
+pub fn parse_levels(s: &str) -> Result<Levels, String> {
+    let t = s.trim();
+    if t.is_empty()
+        || ["none", "off", "clear"]
+            .iter()
+            .any(|w| t.eq_ignore_ascii_case(w))
+    {
+        return Ok(Levels(Vec::new()));
+    }
+    t.split(',')
+        .map(|l| {
+            let l = l.trim().trim_end_matches('%');
+            l.parse::<u8>()
+                .map_err(|_| format!("{l:?} is not a percentage between 1 and 99"))
+        })
+        .collect::<Result<Vec<u8>, String>>()
+        .map(Levels)
 }
 
 /// A daily window as typed; core validates the times.
@@ -191,6 +216,9 @@ pub fn prop_firm_parser() -> CoreEnum<PropFirmPreset> {
         aliases: &[
             ("fundednext", PropFirmPreset::FundedNext),
             ("funded-next", PropFirmPreset::FundedNext),
+            ("ftmo-1step", PropFirmPreset::Ftmo1Step),
+            ("fundednext_1step", PropFirmPreset::FundedNext1Step),
+            ("funded-next-1step", PropFirmPreset::FundedNext1Step),
         ],
     }
 }
@@ -200,6 +228,30 @@ pub fn status_parser() -> CoreEnum<AccountStatus> {
         all: AccountStatus::ALL,
         name: AccountStatus::as_str,
         aliases: &[("in-drawdown", AccountStatus::InDrawdown)],
+    }
+}
+
+pub fn daily_base_parser() -> CoreEnum<DailyBase> {
+    CoreEnum {
+        all: DailyBase::ALL,
+        name: DailyBase::as_str,
+        aliases: &[],
+    }
+}
+
+pub fn max_loss_mode_parser() -> CoreEnum<MaxLossMode> {
+    CoreEnum {
+        all: MaxLossMode::ALL,
+        name: MaxLossMode::as_str,
+        aliases: &[],
+    }
+}
+
+pub fn breach_parser() -> CoreEnum<BreachAction> {
+    CoreEnum {
+        all: BreachAction::ALL,
+        name: BreachAction::as_str,
+        aliases: &[],
     }
 }
 

@@ -2,8 +2,9 @@
 //! Edit loads the account, converts it back to an input, applies only the flags given and
 //! saves the whole input, so a flag not given keeps its stored value (credentials included).
 
+use brokerdesk_core::accounts::catalog::prop_firm_preset;
 use brokerdesk_core::accounts::model::{
-    AccountInput, PropFirmPreset, PropFirmRules, TradingHours, TradingMode,
+    AccountInput, AccountStatus, PropFirmPreset, PropFirmRules, TradingHours, TradingMode,
 };
 use brokerdesk_core::api::{CheckOutcome, SavedAccount};
 use brokerdesk_core::{ApiError, Brokerdesk, FieldError, Secret};
@@ -168,6 +169,54 @@ pub async fn mode(
     Ok(())
 }
 
+/// `account status ID STATUS`: the status machine's allowed moves only (core refuses the
+/// others); back to active needs a step-up, terminating a typed confirmation.
+pub async fn status(
+    bd: &Brokerdesk,
+    ctx: &mut Ctx,
+    id: &str,
+    to: AccountStatus,
+    reason: Option<String>,
+    yes: bool,
+    s: StepUp,
+) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let code = ctx.totp(s)?;
+    let account = bd.account_get(id).await?;
+    if to == AccountStatus::Terminated && account.status != AccountStatus::Terminated {
+        ctx.confirm_typed(
+            yes,
+            "terminating an account is final",
+            &format!(
+                "Terminate account {:?} ({})? It will accept no orders at all, and this cannot be undone.",
+                account.name, account.id
+            ),
+        )?;
+    }
+    if to == AccountStatus::Active {
+        step_up(bd, code).await?;
+    }
+    let a = bd.account_set_status(&account.id, to, reason).await?;
+    ctx.print(&a, || {
+        let why = a
+            .status_history
+            .last()
+            .filter(|_| account.status != a.status)
+            .and_then(|h| h.reason.as_deref())
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        if account.status == a.status {
+            format!("Account {:?} is already {}.\n", a.name, a.status)
+        } else {
+            format!(
+                "Account {:?}: {} → {}{why}.\n",
+                a.name, account.status, a.status
+            )
+        }
+    });
+    Ok(())
+}
+
 /// `credentials purge`: every stored credential goes, every account drops to paper mode.
 pub async fn purge(bd: &Brokerdesk, ctx: &mut Ctx, yes: bool, s: StepUp) -> Result<(), ApiError> {
     ctx.unlock(bd).await?;
@@ -203,12 +252,23 @@ fn apply(input: &mut AccountInput, f: AccountFields, creds: Creds) -> Result<(),
 
     let pf = &mut input.prop_firm;
     if let Some(preset) = f.prop_firm {
-        // A named preset brings its own limits (core fills them in); `custom` keeps the
-        // current values so they can be adjusted one by one.
+        // A named preset brings the firm's numbers and clock (a flag below that changes one
+        // makes the rules custom, in core); `custom` keeps the current values so they can be
+        // adjusted one by one. What is the account's own (its initial balance, safety buffer,
+        // breach closing, warnings) is kept either way.
         if preset != PropFirmPreset::Custom {
+            let p = prop_firm_preset(preset);
             *pf = PropFirmRules {
                 preset,
-                ..PropFirmRules::default()
+                max_daily_loss_pct: p.max_daily_loss_pct,
+                max_total_loss_pct: p.max_total_loss_pct,
+                profit_target_pct: p.profit_target_pct,
+                daily_base: p.daily_base,
+                reset_time: p.reset_time,
+                reset_timezone: p.reset_timezone,
+                max_loss_mode: p.max_loss_mode,
+                daily_breach: p.daily_breach,
+                ..pf.clone()
             };
         }
         pf.preset = preset;
@@ -221,6 +281,36 @@ fn apply(input: &mut AccountInput, f: AccountFields, creds: Creds) -> Result<(),
     }
     if let Some(v) = f.profit_target {
         pf.profit_target_pct = v.into_option();
+    }
+    if let Some(v) = f.initial_balance {
+        pf.initial_balance = v.into_option();
+    }
+    if let Some(v) = f.daily_base {
+        pf.daily_base = v;
+    }
+    if let Some(v) = f.reset_time {
+        pf.reset_time = v;
+    }
+    if let Some(v) = f.reset_timezone {
+        pf.reset_timezone = v;
+    }
+    if let Some(v) = f.max_loss_mode {
+        pf.max_loss_mode = v;
+    }
+    if let Some(v) = f.daily_breach {
+        pf.daily_breach = v;
+    }
+    if let Some(v) = f.safety_buffer {
+        pf.safety_buffer_pct = v.into_option();
+    }
+    if f.close_on_breach {
+        pf.close_on_breach = true;
+    }
+    if f.no_close_on_breach {
+        pf.close_on_breach = false;
+    }
+    if let Some(v) = f.warn_levels {
+        pf.warn_levels = v.0;
     }
 
     let r = &mut input.risk;
@@ -238,6 +328,17 @@ fn apply(input: &mut AccountInput, f: AccountFields, creds: Creds) -> Result<(),
     }
     if let Some(v) = f.max_correlation {
         r.max_correlation = v.into_option();
+    }
+    if let Some(v) = f.max_risk_per_trade {
+        r.max_risk_per_trade_pct = v.into_option();
+    }
+    if let Some(v) = f.allowed_instruments {
+        // `--allowed-instruments ""` clears the list: any instrument.
+        r.allowed_instruments = v
+            .into_iter()
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty())
+            .collect();
     }
     if f.require_stop_loss {
         r.require_stop_loss = true;

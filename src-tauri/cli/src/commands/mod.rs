@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod risk;
 mod settings;
 mod stream;
 mod trading;
@@ -18,8 +19,8 @@ use brokerdesk_core::api::default_keystore;
 use brokerdesk_core::{logging, paths, ApiError, Brokerdesk, Secret};
 
 use crate::args::{
-    AccountCommand, AuditCommand, Cli, Command, CredentialsCommand, SettingsCommand, StepUp,
-    TwofaCommand, VaultCommand,
+    AccountCommand, AuditCommand, Cli, Command, CredentialsCommand, RiskCommand, SettingsCommand,
+    StepUp, TwofaCommand, VaultCommand,
 };
 use crate::errors::{error, with_hint};
 use crate::input::Input;
@@ -35,6 +36,9 @@ pub enum Failure {
     /// An error whose output the command already printed (its one JSON document carries
     /// more than the error); only the exit code is left to set.
     Reported(ApiError),
+    /// The command ran and printed its whole result, which says what failed (the kill
+    /// switch's report): only this exit code is left to set.
+    Exit(u8),
 }
 
 impl From<ApiError> for Failure {
@@ -104,6 +108,30 @@ impl Ctx {
             .read_line(&mut answer)
             .map_err(|e| error(Code::Io, format!("cannot read the answer: {e}")))?;
         if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            Ok(())
+        } else {
+            Err(error(Code::Cancelled, "cancelled: nothing was changed"))
+        }
+    }
+
+    /// For what cannot be undone or stops everything: unless `yes`, a terminal must type
+    /// `yes` in full after `question`; a script (`--json`, or stdin not a terminal) must pass
+    /// `--yes` (a `usage` error naming `what` otherwise). Anything else is `cancelled`.
+    fn confirm_typed(&self, yes: bool, what: &str, question: &str) -> Result<(), ApiError> {
+        if yes {
+            return Ok(());
+        }
+        if self.json || !std::io::stdin().is_terminal() {
+            return Err(error(Code::Usage, format!("{what}: pass --yes to confirm")));
+        }
+        eprint!("{question}\nType yes to confirm: ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| error(Code::Io, format!("cannot read the answer: {e}")))?;
+        if answer.trim().eq_ignore_ascii_case("yes") {
             Ok(())
         } else {
             Err(error(Code::Cancelled, "cancelled: nothing was changed"))
@@ -179,6 +207,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     let bd = std::sync::Arc::new(Brokerdesk::open_as(&data_dir, default_keystore(), ACTOR).await?);
     let result = match cli.command {
         Command::Audit(AuditCommand::Verify) => audit::verify(&bd, &mut ctx).await,
+        Command::KillSwitch { flatten, yes } => {
+            risk::kill_switch(&bd, &mut ctx, flatten, yes).await
+        }
         command => dispatch(&bd, command, &mut ctx)
             .await
             .map_err(Failure::from),
@@ -208,7 +239,15 @@ async fn dispatch(
             AccountCommand::Remove { id, yes, step_up } => {
                 account::remove(bd, ctx, &id, yes, step_up).await
             }
+            AccountCommand::Status {
+                id,
+                status,
+                reason,
+                yes,
+                step_up,
+            } => account::status(bd, ctx, &id, status, reason, yes, step_up).await,
         },
+        Command::Risk(RiskCommand::Show { id }) => risk::show(bd, ctx, &id).await,
         Command::Vault(cmd) => match cmd {
             VaultCommand::Lock => vault::lock(bd, ctx).await,
             VaultCommand::ChangePassword { step_up } => {
@@ -224,8 +263,9 @@ async fn dispatch(
             TwofaCommand::Disable { step_up } => twofa::disable(bd, ctx, step_up).await,
             TwofaCommand::BackupCodes { step_up } => twofa::backup_codes(bd, ctx, step_up).await,
         },
-        // `audit verify` is run by `run`: its failure carries its own document.
-        Command::Audit(AuditCommand::Verify) => Ok(()),
+        // `audit verify` and `kill-switch` are run by `run`: a failure carries its own
+        // document.
+        Command::Audit(AuditCommand::Verify) | Command::KillSwitch { .. } => Ok(()),
         Command::Audit(AuditCommand::List(a)) => audit::list(bd, ctx, a).await,
         Command::Credentials(CredentialsCommand::Purge { yes, step_up }) => {
             account::purge(bd, ctx, yes, step_up).await

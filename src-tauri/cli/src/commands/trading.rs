@@ -34,7 +34,11 @@ async fn runtime(bd: &Arc<Brokerdesk>, ctx: &mut Ctx) -> Result<Arc<Runtime>, Ap
 }
 
 /// Runs `f` with a runtime and shuts it down afterwards, whatever the outcome.
-async fn with_runtime<T, F, Fut>(bd: &Arc<Brokerdesk>, ctx: &mut Ctx, f: F) -> Result<T, ApiError>
+pub(super) async fn with_runtime<T, F, Fut>(
+    bd: &Arc<Brokerdesk>,
+    ctx: &mut Ctx,
+    f: F,
+) -> Result<T, ApiError>
 where
     F: FnOnce(Arc<Runtime>) -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,

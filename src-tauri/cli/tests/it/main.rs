@@ -9,6 +9,7 @@ mod common;
 
 mod cli;
 mod phone;
+mod risk;
 mod security;
 mod stream;
 mod trading;
