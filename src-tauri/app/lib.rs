@@ -139,9 +139,13 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             rt.reconnect_all();
         }
     };
-    match Tray::build(app, lock_from_tray, reconnect_all, |app| {
-        shutdown::request(app, "tray Quit")
-    }) {
+    match Tray::build(
+        app,
+        lock_from_tray,
+        reconnect_all,
+        kill_switch_from_tray,
+        |app| shutdown::request(app, "tray Quit"),
+    ) {
         Ok(tray) => {
             app.manage(tray);
         }
@@ -183,6 +187,38 @@ fn lock_from_tray<R: Runtime>(app: &AppHandle<R>) {
         match result {
             Ok(_) => tracing::info!("vault locked from the tray"),
             Err(e) => tracing::warn!(code = %e.code, error = %e.message, "tray Lock failed"),
+        }
+    });
+}
+
+/// The tray's "Kill switch — stop all trading": the runtime's kill switch, without flattening
+/// (closing live positions is the window's explicit second choice). It needs no window: the
+/// runtime stops everything and notifies the outcome itself (through the forwarder); only a
+/// kill switch that could not run at all (no profile, a locked vault) is notified here.
+fn kill_switch_from_tray<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tracing::warn!("kill switch from the tray");
+        let result = match app.state::<CoreState>().runtime().await {
+            Ok(rt) => rt.kill_switch(false).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(report) => tracing::warn!(
+                accounts = report.accounts.len(),
+                failures = report.failures,
+                elapsed_ms = report.elapsed_ms,
+                "tray kill switch done"
+            ),
+            Err(e) => {
+                tracing::error!(code = %e.code, error = %e.message, "tray kill switch could not run");
+                let notice = brokerdesk_core::runtime::Notice::new(
+                    "Brokerdesk — kill switch",
+                    tray::kill_switch_failed_body(&e),
+                );
+                // Best effort: a failed notification is logged by the notifier.
+                let _ = notify::Notifier::new(app.clone()).send(&notice);
+            }
         }
     });
 }

@@ -5,10 +5,14 @@
 //! protected by a master password (a keychain-only vault cannot be locked, since nothing could
 //! unlock it again but the keychain itself).
 //!
+//! "Kill switch — stop all trading" is always there, just above "Quit": it runs the runtime's
+//! kill switch without flattening (closing live positions is the window's explicit second
+//! choice), whether the window is shown or not.
+//!
 //! On Linux the tray is an AppIndicator: it reports no clicks (the menu is the only way in)
 //! and shows no tooltip; both work on Windows and macOS.
 
-use brokerdesk_core::VaultStatus;
+use brokerdesk_core::{ApiError, Code, VaultStatus};
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
@@ -18,6 +22,9 @@ const TRAY_ID: &str = "main";
 const MENU_SHOW: &str = "show";
 const MENU_LOCK: &str = "lock";
 const MENU_QUIT: &str = "quit";
+const MENU_KILL_SWITCH: &str = "kill_switch";
+/// The kill switch's menu label.
+pub const KILL_SWITCH_LABEL: &str = "Kill switch — stop all trading";
 const MENU_RECONNECT_ALL: &str = "reconnect_all";
 const MENU_ACCOUNT_PREFIX: &str = "account:";
 const MENU_TRADING_PREFIX: &str = "trading:";
@@ -77,26 +84,33 @@ pub struct Tray<R: Runtime> {
     icon: TrayIcon<R>,
     show_item: MenuItem<R>,
     lock_item: MenuItem<R>,
+    kill_item: MenuItem<R>,
     quit_item: MenuItem<R>,
     /// The trading and account lines last shown, so an unchanged menu is not rebuilt.
     accounts: std::sync::Mutex<Option<(Vec<String>, Vec<String>)>>,
 }
 
 impl<R: Runtime> Tray<R> {
-    /// Builds the tray icon and its menu. `on_lock`, `on_reconnect_all` and `on_quit` run on
-    /// the event loop and must not block.
+    /// Builds the tray icon and its menu. `on_lock`, `on_reconnect_all`, `on_kill_switch`
+    /// and `on_quit` run on the event loop and must not block.
     pub fn build(
         app: &AppHandle<R>,
         on_lock: impl Fn(&AppHandle<R>) + Send + Sync + 'static,
         on_reconnect_all: impl Fn(&AppHandle<R>) + Send + Sync + 'static,
+        on_kill_switch: impl Fn(&AppHandle<R>) + Send + Sync + 'static,
         on_quit: impl Fn(&AppHandle<R>) + Send + Sync + 'static,
     ) -> tauri::Result<Self> {
         let show = MenuItem::with_id(app, MENU_SHOW, "Show Brokerdesk", true, None::<&str>)?;
         // Disabled until the vault reports it is unlocked with a master password.
         let lock_item = MenuItem::with_id(app, MENU_LOCK, "Lock", false, None::<&str>)?;
         let separator = PredefinedMenuItem::separator(app)?;
+        let kill = MenuItem::with_id(app, MENU_KILL_SWITCH, KILL_SWITCH_LABEL, true, None::<&str>)?;
+        let separator2 = PredefinedMenuItem::separator(app)?;
         let quit = MenuItem::with_id(app, MENU_QUIT, "Quit", true, None::<&str>)?;
-        let menu = Menu::with_items(app, &[&show, &lock_item, &separator, &quit])?;
+        let menu = Menu::with_items(
+            app,
+            &[&show, &lock_item, &separator, &kill, &separator2, &quit],
+        )?;
 
         let state = TrayState::Idle;
         let icon = TrayIconBuilder::with_id(TRAY_ID)
@@ -108,6 +122,7 @@ impl<R: Runtime> Tray<R> {
                 MENU_SHOW => show_main_window(app),
                 MENU_LOCK => on_lock(app),
                 MENU_RECONNECT_ALL => on_reconnect_all(app),
+                MENU_KILL_SWITCH => on_kill_switch(app),
                 MENU_QUIT => on_quit(app),
                 id if id.starts_with(MENU_TRADING_PREFIX) => show_main_window(app),
                 _ => {}
@@ -127,6 +142,7 @@ impl<R: Runtime> Tray<R> {
             icon,
             show_item: show,
             lock_item,
+            kill_item: kill,
             quit_item: quit,
             accounts: std::sync::Mutex::new(None),
         })
@@ -189,6 +205,8 @@ impl<R: Runtime> Tray<R> {
             )?));
         }
         owned.push(Box::new(PredefinedMenuItem::separator(app)?));
+        owned.push(Box::new(self.kill_item.clone()));
+        owned.push(Box::new(PredefinedMenuItem::separator(app)?));
         owned.push(Box::new(self.quit_item.clone()));
         let items: Vec<&dyn IsMenuItem<R>> = owned.iter().map(|b| b.as_ref()).collect();
         let menu = Menu::with_items(app, &items)?;
@@ -211,6 +229,20 @@ impl<R: Runtime> Tray<R> {
         if let Err(e) = self.lock_item.set_enabled(can_lock(status)) {
             tracing::warn!(error = %e, "could not update the tray menu");
         }
+    }
+}
+
+/// The notification for a kill switch that could not run at all (it fails only before it
+/// changes anything: no profile, a locked vault). A kill switch that ran is notified by the
+/// runtime, failures included.
+pub fn kill_switch_failed_body(e: &ApiError) -> String {
+    match e.code {
+        Code::Locked => {
+            "Nothing was stopped: the vault is locked. Unlock Brokerdesk, then use the kill switch again."
+                .to_string()
+        }
+        Code::NotInitialized => "Nothing was stopped: there are no accounts yet.".to_string(),
+        _ => format!("Nothing was stopped: {} ({})", e.message, e.code),
     }
 }
 
@@ -257,6 +289,15 @@ mod tests {
         assert!(!can_lock(&status(true, true, Some(Password))));
         assert!(!can_lock(&status(true, false, Some(Keychain))));
         assert!(!can_lock(&status(false, false, None)));
+    }
+
+    #[test]
+    fn a_kill_switch_that_could_not_run_says_nothing_was_stopped() {
+        let locked = kill_switch_failed_body(&ApiError::new(Code::Locked, "the vault is locked"));
+        assert!(locked.starts_with("Nothing was stopped") && locked.contains("Unlock"));
+        let other = kill_switch_failed_body(&ApiError::new(Code::Storage, "disk on fire"));
+        assert_eq!(other, "Nothing was stopped: disk on fire (storage)");
+        assert_eq!(KILL_SWITCH_LABEL, "Kill switch — stop all trading");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the real desktop app under Xvfb and a private D-Bus session, fresh data dir:
 #  - the "Brokerdesk" window appears and the screenshot of it is not blank;
-#  - the tray menu (read over D-Bus, as a desktop's tray host does) is Show / Lock / Quit,
-#    with Lock disabled (no vault yet);
+#  - the tray menu (read over D-Bus, as a desktop's tray host does) is Show / Lock /
+#    Kill switch / Quit, with Lock disabled (no vault yet);
 #  - closing the window hides it and the app keeps running; the tray's "Show Brokerdesk"
 #    brings it back;
 #  - SIGTERM: exit code 0 within 10 s and "shutdown complete" in the log;
@@ -129,8 +129,8 @@ for item in json.load(sys.stdin)["data"][1][2]:
 
     if wait_for 10 tray_find; then
         menu=$(tray_layout | cut -f2,3 | tr '\t\n' ' ;')
-        check "tray menu is Show / Lock (disabled) / Quit: $menu" \
-            "[[ '$menu' == 'Show Brokerdesk on;Lock off;separator on;Quit on;' ]]"
+        check "tray menu is Show / Lock (disabled) / Kill switch / Quit: $menu" \
+            "[[ '$menu' == 'Show Brokerdesk on;Lock off;separator on;Kill switch — stop all trading on;separator on;Quit on;' ]]"
     else
         fail "no tray menu on D-Bus"
     fi
