@@ -164,7 +164,8 @@ export async function shotElement(locator, name, { docs } = {}) {
   const size = page.viewportSize();
   const height = await page.evaluate(() => {
     const main = document.querySelector("main");
-    return Math.max(main ? main.scrollHeight : 0, document.documentElement.scrollHeight);
+    // The header above the page takes its share of the window.
+    return Math.max(main ? main.scrollHeight + main.getBoundingClientRect().top : 0, document.documentElement.scrollHeight);
   });
   await page.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 6000) });
   await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
@@ -182,7 +183,8 @@ export async function shotTall(page, name, { docs } = {}) {
   const size = page.viewportSize();
   const height = await page.evaluate(() => {
     const main = document.querySelector("main");
-    return Math.max(main ? main.scrollHeight : 0, document.documentElement.scrollHeight);
+    // The header above the page takes its share of the window.
+    return Math.max(main ? main.scrollHeight + main.getBoundingClientRect().top : 0, document.documentElement.scrollHeight);
   });
   await page.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 6000) });
   await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));

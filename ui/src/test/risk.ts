@@ -76,7 +76,8 @@ export const KILL_REPORT: KillSwitchReport = {
       name: "FTMO challenge",
       wasLive: false,
       status: "suspended",
-      orders: [{ orderId: "ord_1", symbol: "EUR_USD", outcome: "cancelled", detail: null }],
+      // The core gives the order's reason as the detail: here the status again.
+      orders: [{ orderId: "ord_1", symbol: "EUR_USD", outcome: "cancelled", detail: "cancelled" }],
       positions: [],
       error: null,
     },

@@ -160,7 +160,7 @@ describe("the dashboard's risk cards", () => {
     expect(trigger.textContent).toContain("Brokerdesk acts at equity 95,500.00 (90% of the limit)");
     expect((c.querySelector(".gauge-trigger") as HTMLElement).style.left).toBe("90%");
     expect(within(c).getByTestId("gauge-daily-figures").textContent).toContain("2,500.00 left before Brokerdesk acts");
-    expect(c.textContent).toContain("Brokerdesk acts at 90% of a limit");
+    expect(c.textContent).toContain("Limit: 5% of the initial balance, from the day's starting balance");
   });
 
   it("budgets that cannot be measured say why, plainly, and the gauges show no numbers", async () => {

@@ -55,7 +55,6 @@ export function RiskCard({ account, report, loading = false }: { account: Accoun
   const dayPnl = m.data?.dayPnl ?? null;
   const positions = m.data ? m.data.positions.filter((p) => /[1-9]/.test(p.quantity)).length : null;
   const preset = catalog.state.phase === "ready" ? catalog.state.presets.find((p) => p.preset === account.propFirm.preset) : undefined;
-  const buffer = account.propFirm.safetyBufferPct;
 
   return (
     <article className={`card risk-card risk-card-${status}`} aria-label={`${account.name} risk`} data-testid="risk-card" data-account={account.id}>
@@ -149,7 +148,6 @@ export function RiskCard({ account, report, loading = false }: { account: Accoun
                 {report.initialBalanceSource === "first_seen" ? " (the first balance seen: none set)" : ""}
               </>
             ) : null}
-            {buffer !== null ? <> · Brokerdesk acts at {num(buffer)}% of a limit</> : null}
           </span>
         ) : (
           <span />
@@ -247,8 +245,8 @@ export function Gauge({
             · Brokerdesk acts at equity {money(budget.trigger)} ({trigger}% of the limit)
           </span>
         ) : null}
-        {limitNote ? <span className="gauge-note"> · {limitNote}</span> : null}
       </p>
+      {limitNote ? <p className="gauge-note muted">Limit: {limitNote}</p> : null}
     </div>
   );
 }
@@ -259,8 +257,8 @@ export function ResetCountdown({ at, zone }: { at: string; zone: string }) {
   const left = Date.parse(at) - now;
   const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
   return (
-    <p className="risk-reset" data-testid="risk-reset">
-      <span className="risk-reset-label">Next daily reset in</span>{" "}
+    <p className="risk-card-reset" data-testid="risk-reset">
+      <span className="risk-card-reset-label">Next daily reset in</span>{" "}
       <strong className="mono" data-testid="risk-reset-countdown">
         {left > 0 ? countdown(left) : "now — updating…"}
       </strong>{" "}

@@ -65,6 +65,8 @@ describe("the kill switch", () => {
     expect(cancelled.dataset.outcome).toBe("cancelled");
     expect(cancelled.textContent).toContain("EUR_USD");
     expect(cancelled.textContent).toContain("Cancelled");
+    expect(cancelled.textContent).not.toContain("— cancelled");
+    expect(cancelled.dataset.orderId).toBe("ord_1");
 
     const tasty = within(report).getByRole("region", { name: "Tasty options: kill switch report" });
     expect(tasty.className).toContain("has-failure");

@@ -165,6 +165,12 @@ export function KillReportDialog({ report, onClose }: { report: KillSwitchReport
   );
 }
 
+/** Whether a detail adds to the outcome (the core's reason is often the status again: "cancelled"). */
+const says = (detail: string | null, outcome: string): detail is string => detail !== null && detail.trim() !== "" && detail.trim().toLowerCase() !== outcome.replace(/_/g, " ");
+
+/** An id short enough for a table (the whole one is in the title). */
+const shortId = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
+
 function KillAccountReport({ account: a, flatten }: { account: KillAccount; flatten: boolean }) {
   const failed = a.error !== null || a.orders.some((o) => outcomeTone(o.outcome) === "bad") || a.positions.some((p) => outcomeTone(p.outcome) === "bad");
   return (
@@ -172,7 +178,7 @@ function KillAccountReport({ account: a, flatten }: { account: KillAccount; flat
       <header className="kill-account-head">
         <strong>{a.name}</strong>
         <StatusPill status={a.status} />
-        <span className="muted">{a.wasLive ? "was live, now paper" : "paper"}</span>
+        <span className="muted">{a.wasLive ? "was live, now paper" : "was on paper"}</span>
       </header>
       {a.error ? (
         <Banner tone="danger" title="Not everything could be done for this account">
@@ -185,13 +191,16 @@ function KillAccountReport({ account: a, flatten }: { account: KillAccount; flat
         <table className="table kill-table">
           <tbody>
             {a.orders.map((o) => (
-              <tr key={o.orderId} className={`kill-row kill-${outcomeTone(o.outcome)}`} data-testid="kill-order" data-outcome={o.outcome}>
+              <tr key={o.orderId} className={`kill-row kill-${outcomeTone(o.outcome)}`} data-testid="kill-order" data-outcome={o.outcome} data-order-id={o.orderId}>
                 <th scope="row">Order</th>
                 <td className="mono">{o.symbol}</td>
                 <td>
                   <span className="kill-outcome">{outcomeText(ORDER_OUTCOME, o.outcome)}</span>
-                  {o.detail ? <span className="kill-detail"> — {o.detail}</span> : null}
-                  <span className="kill-id mono"> {o.orderId}</span>
+                  {says(o.detail, o.outcome) ? <span className="kill-detail"> — {o.detail}</span> : null}
+                  <span className="kill-id mono" title={`Order ${o.orderId}`}>
+                    {" "}
+                    {shortId(o.orderId)}
+                  </span>
                 </td>
               </tr>
             ))}
@@ -204,8 +213,13 @@ function KillAccountReport({ account: a, flatten }: { account: KillAccount; flat
                 <td>
                   <span className="kill-outcome">{outcomeText(POSITION_OUTCOME, p.outcome)}</span>
                   {p.outcome === "open" && !flatten ? <span className="kill-detail"> — flatten was not chosen</span> : null}
-                  {p.detail ? <span className="kill-detail"> — {p.detail}</span> : null}
-                  {p.orderId ? <span className="kill-id mono"> {p.orderId}</span> : null}
+                  {says(p.detail, p.outcome) ? <span className="kill-detail"> — {p.detail}</span> : null}
+                  {p.orderId ? (
+                    <span className="kill-id mono" title={`Closing order ${p.orderId}`}>
+                      {" "}
+                      {shortId(p.orderId)}
+                    </span>
+                  ) : null}
                 </td>
               </tr>
             ))}
