@@ -601,22 +601,31 @@ impl Runtime {
                     outcome: "not_open".into(),
                     detail: Some(e.message),
                 },
-                Err(e) => {
-                    self.to_review(
-                        &o,
-                        &format!(
-                            "the kill switch or a breach could not cancel it: {}",
-                            e.message
-                        ),
-                    )
-                    .await;
-                    KillOrder {
+                Err(e) => match self.after_failed_cancel(account, &o).await {
+                    // The broker had filled (or closed) it before the cancel landed.
+                    Some(after) if after.status.is_final() => KillOrder {
                         order_id: o.id.clone(),
                         symbol: o.symbol.clone(),
-                        outcome: "failed".into(),
-                        detail: Some(e.message),
+                        outcome: after.status.to_string(),
+                        detail: Some(format!("the cancel was refused: {}", e.message)),
+                    },
+                    _ => {
+                        self.to_review(
+                            &o,
+                            &format!(
+                                "the kill switch or a breach could not cancel it: {}",
+                                e.message
+                            ),
+                        )
+                        .await;
+                        KillOrder {
+                            order_id: o.id.clone(),
+                            symbol: o.symbol.clone(),
+                            outcome: "failed".into(),
+                            detail: Some(e.message),
+                        }
                     }
-                }
+                },
             });
         }
         // Positions are read after the cancels, so a fill that raced a cancel is seen.
@@ -677,6 +686,26 @@ impl Runtime {
             });
         }
         (orders, positions, None)
+    }
+
+    /// A live order whose cancel was refused: its state read back from the broker and
+    /// stored (a fill that raced the cancel is adopted). `None` when it cannot be read.
+    async fn after_failed_cancel(&self, account: &Account, o: &Order) -> Option<Order> {
+        let broker_id = o.broker_order_id.as_deref()?;
+        if o.mode != TradingMode::Live {
+            return None;
+        }
+        let broker = super::orders::connector_for(&self.core, self.manager(), &account.id).await?;
+        let state = broker.get_order(broker_id).await.ok()?;
+        let next = crate::trading::oms::adopt(o, &state, Utc::now());
+        let mut conn = self.core.store().acquire().await.ok()?;
+        crate::trading::store::update(&mut conn, &next, "looked up after a refused cancel")
+            .await
+            .ok()?;
+        let after = crate::trading::store::get(&mut conn, &o.id).await.ok()??;
+        drop(conn);
+        self.tell_orders(std::slice::from_ref(&after));
+        Some(after)
     }
 
     async fn to_review(&self, o: &Order, why: &str) {

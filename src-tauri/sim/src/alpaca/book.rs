@@ -264,6 +264,23 @@ impl Book {
         })
     }
 
+    /// Fills an open order whole at its limit price (the market reached it), as the broker
+    /// would an instant before a cancel arrives; false when no open order has `client_id`.
+    pub(crate) fn fill_open(&mut self, client_id: &str) -> bool {
+        let Some(i) = self
+            .orders
+            .iter()
+            .position(|o| o.client_order_id == client_id && o.is_open())
+        else {
+            return false;
+        };
+        let mut order = self.orders.remove(i);
+        let price = order.limit_price.unwrap_or(0.0);
+        self.fill(&mut order, price, Utc::now());
+        self.orders.insert(i, order);
+        true
+    }
+
     fn fill(&mut self, order: &mut Order, price: f64, now: DateTime<Utc>) {
         let qty = order.qty;
         order.status = "filled";

@@ -231,6 +231,12 @@ impl SimState {
         b.account_blocked = account_blocked;
     }
 
+    /// Fills the open order with `client_order_id` at its limit (the market reached it):
+    /// a fill that races a cancel. False when there is no such open order.
+    pub fn fill_open(&self, client_order_id: &str) -> bool {
+        lock(&self.inner.book).fill_open(client_order_id)
+    }
+
     /// Moves a symbol's price (the quote is built around it).
     pub fn set_price(&self, symbol: &str, price: f64) {
         lock(&self.inner.market).set_price(symbol, price);

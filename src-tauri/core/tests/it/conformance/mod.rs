@@ -164,6 +164,9 @@ pub struct Running {
     pub set_price: Option<SetPrice>,
     /// Gives the account plenty of cash (for the order soak in `orders_faults.rs`).
     pub fund: Box<dyn Fn() + Send + Sync>,
+    /// Fills an open order (by client order id) at its limit, as a fill racing a cancel;
+    /// `None` where the simulator cannot.
+    pub fill_open: Option<Box<dyn Fn(&str) -> bool + Send + Sync>>,
 }
 
 /// Sets an instrument's price and returns the simulator's (bid, ask) around it.
@@ -178,6 +181,7 @@ impl Running {
             log_in_again: Box::new(|| {}),
             set_price: None,
             fund: Box::new(|| {}),
+            fill_open: None,
         }
     }
 
@@ -522,7 +526,8 @@ async fn start_alpaca() -> Running {
         Some(Secret::new(alpaca::DEMO_SECRET)),
     );
     let funded = state.clone();
-    Running::new(server, cfg)
+    let filler = state.clone();
+    let mut running = Running::new(server, cfg)
         .secrets(|| {
             let wrong = "not-the-secret".to_string();
             vec![alpaca::DEMO_KEY.into(), alpaca::DEMO_SECRET.into(), wrong]
@@ -532,7 +537,9 @@ async fn start_alpaca() -> Running {
             state.set_price(symbol, price);
             let q = state.quote(symbol).expect("a listed symbol");
             (sim_price(q.bid), sim_price(q.ask))
-        })
+        });
+    running.fill_open = Some(Box::new(move |client_id| filler.fill_open(client_id)));
+    running
 }
 
 async fn start_tradier() -> Running {
