@@ -24,9 +24,9 @@ Two-factor step-up: once two-factor authentication is on (`brokerdesk twofa`), s
 changing credentials, removing an account, changing the master password, purging credentials,
 disabling 2FA, regenerating backup codes, going live, reactivating an account (`account
 status ID active`) and loosening its risk rules or limits need a code verified in the last
-15 minutes. Pass
---totp CODE to such a command (a code from the authenticator app or a backup code), or run
-`brokerdesk twofa verify CODE` first: the window is kept in the profile, so it spans commands.
+15 minutes. Pass --totp CODE to such a command (a code from the authenticator app or a backup
+code), or run `brokerdesk twofa verify CODE` first: the window is kept in the profile, so it
+spans commands.
 
 Exit codes:
   0  success

@@ -57,7 +57,24 @@ fn commands_before_init_report_not_initialized_and_brokers_lists_the_catalog() {
         kinds,
         ["paper", "oanda", "alpaca", "tradier", "tastytrade", "ibkr"]
     );
-    assert_eq!(b["propFirmPresets"].as_array().unwrap().len(), 5);
+    let presets: Vec<&str> = b["propFirmPresets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["preset"].as_str())
+        .collect();
+    assert_eq!(
+        presets,
+        [
+            "none",
+            "ftmo",
+            "ftmo_1step",
+            "funded_next",
+            "funded_next_1step",
+            "the5ers",
+            "custom"
+        ]
+    );
 }
 
 #[test]
