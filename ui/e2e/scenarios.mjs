@@ -56,7 +56,9 @@ export async function addFtmo(bd, oanda, { check = true, token = DEMO.oanda.toke
       restUrl: oanda.url,
       streamUrl: oanda.url,
       credentials: { apiKey: token, apiSecret: null },
-      propFirm: { preset: "ftmo", maxDailyLossPct: 5, maxTotalLossPct: 10, profitTargetPct: 10 },
+      // The preset alone: the core fills in FTMO's numbers and clock (sending the numbers
+      // without the clock would be a custom set on UTC midnight).
+      propFirm: { preset: "ftmo", maxDailyLossPct: null, maxTotalLossPct: null, profitTargetPct: null },
       risk: { ...NO_RISK, maxOpenPositions: 3, maxLeverage: 30, requireStopLoss: true },
       instruments,
       timeframes: ["M15", "H1", "H4"],

@@ -202,7 +202,7 @@ describe("AccountEditorPage", () => {
     await within(card).findByTestId("budget-daily");
     expect(within(card).getByTestId("budget-daily-headline").textContent).toBe("You may lose $3,000.00 more today");
     expect(within(card).getByTestId("budget-total-headline").textContent).toBe("You may lose $8,000.00 more in total");
-    expect(within(card).getByTestId("risk-next-reset").textContent).toMatch(/\(Europe\/Prague, the firm's clock\)/);
+    expect(within(card).getByTestId("risk-next-reset").textContent).toMatch(/on the firm's clock \(Europe\/Prague\)/);
     expect(within(card).getByTestId("risk-initial-balance").textContent).toBe("$100,000.00 (as set)");
     expect(api.riskReport).toHaveBeenCalledWith("acc_ftmo");
   });

@@ -66,15 +66,16 @@ function ReportBody({ report }: { report: RiskReport }) {
         {report.nextResetAt ? (
           <>
             <dt>Next daily reset</dt>
-            <dd data-testid="risk-next-reset">
-              {localTime(report.nextResetAt)} <span className="muted">your time</span>
+            <dd data-testid="risk-next-reset" className="risk-reset">
+              <span>
+                {localTime(report.nextResetAt)} <span className="muted">your time</span>
+              </span>
               {firmZone ? (
-                <>
-                  {" "}
-                  · {firmZone} <span className="muted">({report.resetTimezone.replace(/_/g, " ")}, the firm&apos;s clock)</span>
-                </>
-              ) : null}{" "}
-              · <span className="muted">{untilText(report.nextResetAt, now)}</span>
+                <span>
+                  {firmZone} <span className="muted">on the firm&apos;s clock ({report.resetTimezone.replace(/_/g, " ")})</span>
+                </span>
+              ) : null}
+              <span className="muted">{untilText(report.nextResetAt, now)}</span>
             </dd>
           </>
         ) : null}

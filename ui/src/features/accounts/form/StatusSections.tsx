@@ -61,16 +61,20 @@ export function StatusSection({ form, update, errors }: SectionProps) {
   );
 }
 
-/** What a new account's orders do, and how live trading is reached. */
+/** What the account's orders do now (a new account starts in paper), and where live trading is switched on. */
 export function TradingModeNote({ account }: { account: Account | null }) {
+  const mode = account?.mode ?? "paper";
   return (
     <div className="mode-note">
       <span className="field-label">Trading mode</span>
       <span className="mode-note-body">
-        <ModePill mode={account?.mode ?? "paper"} environment={account?.environment ?? "practice"} />
+        <ModePill mode={mode} environment={account?.environment ?? "practice"} />
         <span className="muted">
-          {account === null ? "New accounts start in paper mode: " : "In paper mode, "}
-          orders fill in Brokerdesk&apos;s paper engine against the account&apos;s own prices. Switch to live on the Trade page (needs 2FA, a fresh code and a recent broker check).
+          {account === null
+            ? "New accounts start in paper mode: orders fill in Brokerdesk's paper engine against the account's own prices. Switch to live on the Trade page (needs 2FA, a fresh code and a recent broker check)."
+            : mode === "paper"
+              ? "Orders fill in Brokerdesk's paper engine. Switch to live on the Trade page."
+              : "Orders go to the broker. Switch back to paper on the Trade page."}
         </span>
       </span>
     </div>
