@@ -139,6 +139,21 @@ pub(super) fn needs_price(a: &Account) -> bool {
         || l.max_risk_per_trade_pct.is_some()
 }
 
+fn order_of(
+    intent: &OrderIntent,
+    price: Option<Decimal>,
+    notional: Option<Decimal>,
+) -> check::Order<'_> {
+    check::Order {
+        symbol: intent.symbol(),
+        side: intent.side(),
+        quantity: intent.quantity(),
+        price,
+        stop_loss: intent.stop_loss(),
+        notional,
+    }
+}
+
 fn clock_of(a: &Account) -> ResetClock {
     ResetClock::parse(&a.prop_firm.reset_time, &a.prop_firm.reset_timezone).unwrap_or(ResetClock {
         time: chrono::NaiveTime::MIN,
@@ -285,6 +300,19 @@ impl Runtime {
         let now = Utc::now();
         let inputs = self.risk_inputs(account, mode).await?;
         let assessed = self.risk_assess(account, &inputs.money, now).await?;
+        if account.status == AccountStatus::Active
+            && has_loss_rules(account)
+            && assessed.is_none()
+            && !check::reduces(&order_of(intent, price, None), &inputs.exposures)
+        {
+            return Err(ApiError::new(
+                Code::RiskNoQuote,
+                format!(
+                    "{}'s equity is not known now, so its loss budgets cannot be measured: no new risk",
+                    account.name
+                ),
+            ));
+        }
         let notional = match price {
             Some(px) if !px.is_zero() => {
                 let desk = self.desk(account).await?;
@@ -309,14 +337,7 @@ impl Runtime {
                 positions: &inputs.exposures,
                 budgets: assessed.as_ref().map(|(_, a, _)| a),
             },
-            &check::Order {
-                symbol: intent.symbol(),
-                side: intent.side(),
-                quantity: intent.quantity(),
-                price,
-                stop_loss: intent.stop_loss(),
-                notional,
-            },
+            &order_of(intent, price, notional),
             now,
         );
         if let Err(e) = &verdict {
