@@ -101,7 +101,7 @@ async fn limits_and_statuses_refuse_orders_with_their_codes() {
     assert_eq!(sold.status, OrderStatus::Filled, "reducing is allowed");
     // Selling more than is held is not a reduction.
     let e = rt
-        .order_place(id, OrderDraft::market("EUR_USD", OrderSide::Sell, "7000"))
+        .order_place(id, OrderDraft::market("EUR_USD", OrderSide::Sell, "20000"))
         .await
         .unwrap_err();
     assert_eq!(e.code, Code::RiskAccountSuspended);
