@@ -250,10 +250,10 @@ async fn a_floating_loss_on_a_moved_price_breaches_the_daily_budget() {
     rt.paper_reset(&a.id, Some(dec!(100000))).await.unwrap();
 
     let bought = rt
-        .order_place(&a.id, OrderDraft::market("AAPL", OrderSide::Buy, "10"))
+        .order_place(&a.id, OrderDraft::market("AAPL", OrderSide::Buy, "3"))
         .await
         .unwrap();
-    // The simulator's quote sizes may fill it in parts: wait for all of it.
+    // Three shares: the simulator's displayed size, so one quote fills it (wait for it).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let o = rt.order_show(&a.id, &bought.id).await.unwrap().order;
@@ -268,9 +268,9 @@ async fn a_floating_loss_on_a_moved_price_breaches_the_daily_budget() {
     assert_eq!(daily.limit, dec!(100));
     assert!(report.next_reset_at.is_some());
 
-    // The price falls 15: a 150 floating loss on a 100 budget.
+    // The price falls 50: a 150 floating loss on a 100 budget.
     let moved = Instant::now();
-    set_price("AAPL", 185.0);
+    set_price("AAPL", 150.0);
     let deadline = Instant::now() + Duration::from_secs(10);
     while rt.core().account_get(&a.id).await.unwrap().status == AccountStatus::Active {
         assert!(Instant::now() < deadline, "no breach");
@@ -428,5 +428,22 @@ async fn the_kill_switch_stops_trading_at_five_brokers() {
             .count(),
         1
     );
+    rt.shutdown().await;
+}
+
+/// Every preset is stored and read back (the 1-Step ones were added to the column's CHECK).
+#[tokio::test]
+async fn every_preset_is_stored() {
+    let (_dir, rt) = runtime(false).await;
+    for (i, p) in PropFirmPreset::ALL.iter().enumerate() {
+        let mut input = paper(&format!("Preset {i}"));
+        input.prop_firm.preset = *p;
+        let a = rt.core().account_add(input).await.unwrap();
+        assert_eq!(a.prop_firm.preset, *p);
+        assert_eq!(
+            rt.core().account_get(&a.id).await.unwrap().prop_firm.preset,
+            *p
+        );
+    }
     rt.shutdown().await;
 }
