@@ -757,25 +757,35 @@ impl Runtime {
         self.core.require_unlocked().await?;
         let accounts = self.core.accounts_list().await?;
         let mut prepared = Vec::new();
+        let (mut to_paper, mut suspended) = (0usize, 0usize);
         for a in accounts {
             let was_live = a.mode == TradingMode::Live && a.broker != BrokerKind::Paper;
+            let mut failed = None;
             if was_live {
-                if let Err(e) = self.core.account_set_mode(&a.id, TradingMode::Paper).await {
-                    tracing::warn!(account = %a.id, code = %e.code, "kill switch: could not switch to paper");
+                match self.core.account_set_mode(&a.id, TradingMode::Paper).await {
+                    Ok(_) => to_paper += 1,
+                    Err(e) => {
+                        tracing::warn!(account = %a.id, code = %e.code, "kill switch: could not switch to paper");
+                        failed = Some(e);
+                    }
                 }
             }
             if matches!(a.status, AccountStatus::Active | AccountStatus::InDrawdown) {
-                if let Err(e) = self
+                match self
                     .core
                     .account_set_status_by_rule(&a.id, AccountStatus::Suspended, "kill switch")
                     .await
                 {
-                    tracing::warn!(account = %a.id, code = %e.code, "kill switch: could not suspend");
+                    Ok(_) => suspended += 1,
+                    Err(e) => {
+                        tracing::warn!(account = %a.id, code = %e.code, "kill switch: could not suspend");
+                        failed.get_or_insert(e);
+                    }
                 }
             }
-            prepared.push((a, was_live));
+            prepared.push((a, was_live, failed));
         }
-        let work = prepared.into_iter().map(|(a, was_live)| {
+        let work = prepared.into_iter().map(|(a, was_live, failed)| {
             let rt = self.clone();
             async move {
                 let (orders, positions, error) = if was_live {
@@ -799,7 +809,8 @@ impl Runtime {
                     status,
                     orders,
                     positions,
-                    error,
+                    // Stopping it could not be stored first: that is the error to see.
+                    error: failed.or(error),
                 }
             }
         });
@@ -823,9 +834,11 @@ impl Runtime {
             AuditEvent::KillSwitch,
             None,
             format!(
-                "kill switch{}: {} accounts to paper and suspended, {} orders handled, {} positions {}, {} failures",
+                "kill switch{}: {} accounts, {} live ones to paper, {} suspended, {} orders handled, {} positions {}, {} failures",
                 if flatten { " with flatten" } else { "" },
                 report.accounts.len(),
+                to_paper,
+                suspended,
                 report.accounts.iter().map(|a| a.orders.len()).sum::<usize>(),
                 report.accounts.iter().map(|a| a.positions.len()).sum::<usize>(),
                 if flatten { "closed" } else { "left open" },
