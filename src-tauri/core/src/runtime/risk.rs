@@ -27,6 +27,10 @@ use crate::risk::{self as rules, Assessment, LossState, ResetClock, RiskReport};
 use crate::trading::model::{Order, OrderStatus};
 use crate::trading::{OrderDraft, OrderIntent, TimeInForce};
 
+/// How the reasons of the daily budget's breaches start (`risk::budget`): a drawdown with
+/// such a reason was set by the rule.
+const RULE_DRAWDOWN: &str = "daily loss ";
+
 /// How often the watcher measures paper accounts (in memory); live ones are read from their
 /// broker every [`LIVE_EVERY`].
 pub const WATCH_EVERY: Duration = Duration::from_millis(250);
@@ -381,6 +385,7 @@ impl Runtime {
         let now = Utc::now();
         let inputs = self.risk_inputs(account, mode).await;
         let (money, unmeasured) = match &inputs {
+            Ok(i) if !has_loss_rules(account) => (Some(&i.money), None),
             Ok(i) if i.exposures.iter().any(|e| e.notional.is_none()) => (
                 Some(&i.money),
                 Some("no fresh quote for an open position: the budgets are not measured, and new risk is refused".to_string()),
@@ -453,7 +458,7 @@ impl Runtime {
                 return;
             }
         };
-        if inputs.exposures.iter().any(|e| e.notional.is_none()) {
+        if has_loss_rules(account) && inputs.exposures.iter().any(|e| e.notional.is_none()) {
             let r = self.report(
                 account,
                 Some(&inputs.money),
@@ -488,7 +493,15 @@ impl Runtime {
             }
             tracing::info!(account = %account.id, level = %key, "risk warning");
         }
-        let recovered = assessment.breach.is_none()
+        // Recovering the day's loss returns an account to active only when a rule put it in
+        // drawdown; one a person put there stays until the next reset.
+        let by_rule = account
+            .status_history
+            .last()
+            .and_then(|h| h.reason.as_deref())
+            .is_some_and(|r| r.starts_with(RULE_DRAWDOWN));
+        let recovered = by_rule
+            && assessment.breach.is_none()
             && assessment
                 .daily
                 .as_ref()

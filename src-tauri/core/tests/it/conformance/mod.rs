@@ -166,8 +166,11 @@ pub struct Running {
     pub fund: Box<dyn Fn() + Send + Sync>,
     /// Fills an open order (by client order id) at its limit, as a fill racing a cancel;
     /// `None` where the simulator cannot.
-    pub fill_open: Option<Box<dyn Fn(&str) -> bool + Send + Sync>>,
+    pub fill_open: Option<FillOpen>,
 }
+
+/// Fills an open order by its client order id; false when there is none.
+pub type FillOpen = Box<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Sets an instrument's price and returns the simulator's (bid, ask) around it.
 pub type SetPrice = Box<dyn Fn(&str, f64) -> (Decimal, Decimal) + Send + Sync>;
