@@ -69,6 +69,16 @@ describe("account risk", () => {
     await page.getByTestId("loosen-note").getByText(/^Saving loosens the loss rules' clock or base\./).waitFor();
   });
 
+  test("the account page in the dark theme", async () => {
+    const { page } = await open("unlocked", { colorScheme: "dark" });
+    await openAccount(page, "FTMO challenge");
+    await page.getByTestId("risk-money").getByTestId("budget-total").waitFor();
+    await page.getByTestId("status-panel").getByRole("button", { name: "Suspend…" }).click();
+    await page.getByRole("dialog", { name: "Suspend “FTMO challenge”?" }).getByRole("button", { name: "Suspend account" }).click();
+    await page.getByTestId("status-panel").locator(".status-current .pill-status-suspended").waitFor();
+    await shotTall(page, "account-risk-dark");
+  });
+
   test("suspend with a reason, then reactivate with a two-factor code in the app's prompt", async () => {
     const { page, bd, s } = await open("unlocked-2fa");
     const panel = await openAccount(page, "Alpaca swing");
