@@ -351,7 +351,8 @@ pub enum AccountCommand {
 Allowed: active → suspended | in_drawdown | terminated; in_drawdown → active | suspended |
 terminated; suspended → active | terminated. A terminated account stays terminated
 (illegal_status_transition, exit 3). Terminating asks you to type `yes` on a terminal; with
---json or without a terminal it needs --yes.")]
+--json or without a terminal it needs --yes. `terminated --purge-credentials` also deletes the
+account's stored credentials (only a terminated account's: account_not_terminated, exit 3).")]
     Status {
         /// Account id, unique id prefix (4+ characters) or exact name.
         id: String,
@@ -361,6 +362,10 @@ terminated; suspended → active | terminated. A terminated account stays termin
         /// Why (kept in the status history and the audit log).
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// With `terminated`: also delete the account's stored credentials (it can never
+        /// trade again); the data key is replaced so the deleted values open nowhere.
+        #[arg(long)]
+        purge_credentials: bool,
         /// Do not ask for confirmation (terminating).
         #[arg(long, short = 'y')]
         yes: bool,

@@ -141,6 +141,8 @@ codes! {
     /// Only an active account may go live or open positions.
     AccountNotActive = "account_not_active", Invalid, false;
     ChooseBrokerAccount = "choose_broker_account", Invalid, false;
+    /// Only a terminated account's credentials are purged on their own.
+    AccountNotTerminated = "account_not_terminated", Invalid, false;
     /// The account status cannot change that way (terminated is final).
     IllegalStatusTransition = "illegal_status_transition", Invalid, false;
 

@@ -169,17 +169,36 @@ pub async fn mode(
     Ok(())
 }
 
+/// What `account status` was asked to do.
+pub struct StatusChange {
+    pub to: AccountStatus,
+    pub reason: Option<String>,
+    /// With `terminated`: delete the account's stored credentials too.
+    pub purge_credentials: bool,
+    pub yes: bool,
+}
+
 /// `account status ID STATUS`: the status machine's allowed moves only (core refuses the
 /// others); back to active needs a step-up, terminating a typed confirmation.
 pub async fn status(
     bd: &Brokerdesk,
     ctx: &mut Ctx,
     id: &str,
-    to: AccountStatus,
-    reason: Option<String>,
-    yes: bool,
+    change: StatusChange,
     s: StepUp,
 ) -> Result<(), ApiError> {
+    let StatusChange {
+        to,
+        reason,
+        purge_credentials,
+        yes,
+    } = change;
+    if purge_credentials && to != AccountStatus::Terminated {
+        return Err(ApiError::new(
+            Code::Usage,
+            "--purge-credentials goes with `terminated` only",
+        ));
+    }
     ctx.unlock(bd).await?;
     let code = ctx.totp(s)?;
     let account = bd.account_get(id).await?;
@@ -188,15 +207,24 @@ pub async fn status(
             yes,
             "terminating an account is final",
             &format!(
-                "Terminate account {:?} ({})? It will accept no orders at all, and this cannot be undone.",
-                account.name, account.id
+                "Terminate account {:?} ({})? It will accept no orders at all, and this cannot be undone.{}",
+                account.name,
+                account.id,
+                if purge_credentials {
+                    " Its stored credentials will be deleted."
+                } else {
+                    ""
+                }
             ),
         )?;
     }
     if to == AccountStatus::Active {
         step_up(bd, code).await?;
     }
-    let a = bd.account_set_status(&account.id, to, reason).await?;
+    let mut a = bd.account_set_status(&account.id, to, reason).await?;
+    if purge_credentials {
+        a = bd.account_forget_credentials(&a.id).await?;
+    }
     ctx.print(&a, || {
         let why = a
             .status_history
@@ -205,11 +233,16 @@ pub async fn status(
             .and_then(|h| h.reason.as_deref())
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();
+        let purged = if purge_credentials {
+            "Its stored credentials were deleted.\n"
+        } else {
+            ""
+        };
         if account.status == a.status {
-            format!("Account {:?} is already {}.\n", a.name, a.status)
+            format!("Account {:?} is already {}.\n{purged}", a.name, a.status)
         } else {
             format!(
-                "Account {:?}: {} → {}{why}.\n",
+                "Account {:?}: {} → {}{why}.\n{purged}",
                 a.name, account.status, a.status
             )
         }

@@ -243,9 +243,18 @@ async fn dispatch(
                 id,
                 status,
                 reason,
+                purge_credentials,
                 yes,
                 step_up,
-            } => account::status(bd, ctx, &id, status, reason, yes, step_up).await,
+            } => {
+                let change = account::StatusChange {
+                    to: status,
+                    reason,
+                    purge_credentials,
+                    yes,
+                };
+                account::status(bd, ctx, &id, change, step_up).await
+            }
         },
         Command::Risk(RiskCommand::Show { id }) => risk::show(bd, ctx, &id).await,
         Command::Vault(cmd) => match cmd {

@@ -266,6 +266,12 @@ fn status_by_hand_follows_the_machine_and_reactivation_needs_a_step_up() {
     );
     p.json("order place Desk --symbol EUR_USD --side sell --qty 1")
         .expect_error(3, "risk_account_terminated");
+    // A terminated account's credentials can be purged; an active one's cannot this way.
+    p.json("account status Desk suspended --purge-credentials --yes")
+        .expect_error(2, "usage");
+    let purged = p.ok("account status Desk terminated --purge-credentials --yes");
+    assert_eq!(purged["status"], "terminated");
+    assert_eq!(purged["credentials"], serde_json::json!([]));
     p.json("account status Desk sideways")
         .expect_error(2, "usage");
     let shown = p.human("account show Desk");

@@ -384,6 +384,26 @@ impl Accounts {
         })
     }
 
+    /// Deletes one account's stored credentials (a terminated account's, on request) and puts
+    /// it in paper mode; returns how many were deleted.
+    pub async fn forget_credentials(&self, id: &str) -> Result<u32, AccountError> {
+        self.vault.unlocked().await?;
+        let mut tx = self.store.begin_write().await?;
+        let deleted = sqlx::query("DELETE FROM account_secrets WHERE account_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("UPDATE accounts SET mode = 'paper', updated_at = ? WHERE id = ?")
+            .bind(Utc::now().to_rfc3339())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::warn!(account = %id, credentials = deleted, "a terminated account's credentials purged");
+        Ok(u32::try_from(deleted).unwrap_or(u32::MAX))
+    }
+
     /// Removes an account and its sealed secrets.
     pub async fn remove(
         &self,

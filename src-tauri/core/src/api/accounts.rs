@@ -428,6 +428,43 @@ impl Brokerdesk {
         .await
     }
 
+    /// Deletes a terminated account's stored credentials (the last step of terminating it,
+    /// after an explicit confirmation in the window or the CLI). Only for a terminated
+    /// account: it can never trade again, so its credentials have no use left. The data key
+    /// is replaced and the WAL truncated, as for the full purge, so the deleted values stay
+    /// readable nowhere. Audited.
+    pub async fn account_forget_credentials(&self, key: &str) -> Result<Account, ApiError> {
+        self.guard(|g| async move {
+            let a = self.accounts.get(key).await.map_err(api)?;
+            if a.status != AccountStatus::Terminated {
+                return Err(ApiError::new(
+                    Code::AccountNotTerminated,
+                    format!(
+                        "{} is {}: only a terminated account's credentials are purged this way (remove the account, or `brokerdesk purge` for every account)",
+                        a.name, a.status
+                    ),
+                ));
+            }
+            let deleted = self.accounts.forget_credentials(&a.id).await.map_err(api)?;
+            let generation = self.vault.rotate_key().await.map_err(api)?;
+            self.store.checkpoint().await.map_err(api)?;
+            g.audit(
+                AuditEvent::CredentialsPurged,
+                Some(&a.id),
+                format!(
+                    "{}: {deleted} credentials deleted (terminated); the data key was replaced (generation {generation})",
+                    a.name
+                ),
+            );
+            g.publish(DomainEvent::AccountChanged {
+                account_id: a.id.clone(),
+            });
+            g.publish(DomainEvent::VaultChanged);
+            self.accounts.get(&a.id).await.map_err(api)
+        })
+        .await
+    }
+
     /// Opens an account's credentials (for connectors; never sent to the UI).
     pub async fn account_credentials(&self, key: &str) -> Result<Credentials, ApiError> {
         self.accounts.open_credentials(key).await.map_err(api)

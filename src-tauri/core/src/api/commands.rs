@@ -258,6 +258,9 @@ commands! {
     /// Changes an account's status by hand (to active: a step-up; terminated is final).
     account_set_status(id: String, status: AccountStatus, reason: Option<String>) -> Account =>
         |cx, a| cx.runtime.core().account_set_status(&a.id, a.status, a.reason).await?;
+    /// Deletes a terminated account's stored credentials (after the user confirmed).
+    account_forget_credentials(id: String) -> Account =>
+        |cx, a| cx.runtime.core().account_forget_credentials(&a.id).await?;
     /// The kill switch: every account to paper and suspended, every open order cancelled,
     /// with `flatten` every live position closed. No step-up (it only reduces risk).
     kill_switch(flatten: bool) -> KillSwitchReport => |cx, a| cx.runtime.kill_switch(a.flatten).await?;

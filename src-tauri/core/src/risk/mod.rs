@@ -96,7 +96,12 @@ pub fn loosens(
             out.push("the loss rules' clock or base");
         }
     }
-    if looser(b.initial_balance, a.initial_balance) {
+    // A larger initial balance raises every budget; setting one where the first balance
+    // seen was used can too.
+    let rules_set = a.max_daily_loss_pct.is_some() || a.max_total_loss_pct.is_some();
+    if looser(b.initial_balance, a.initial_balance)
+        || (rules_set && b.initial_balance.is_none() && a.initial_balance.is_some())
+    {
         out.push("initial balance");
     }
     if b.daily_breach == crate::accounts::model::BreachAction::Terminate
@@ -104,9 +109,7 @@ pub fn loosens(
     {
         out.push("daily breach action");
     }
-    if looser(b.safety_buffer_pct, a.safety_buffer_pct)
-        || (b.safety_buffer_pct.is_some() && a.safety_buffer_pct.is_none())
-    {
+    if looser(b.safety_buffer_pct, a.safety_buffer_pct) {
         out.push("safety buffer");
     }
     if b.close_on_breach && !a.close_on_breach {

@@ -447,3 +447,53 @@ async fn every_preset_is_stored() {
     }
     rt.shutdown().await;
 }
+
+/// Terminating an account and purging its credentials: refused before it is terminated;
+/// afterwards the token is gone from the database and its WAL, the account is on paper, and
+/// the other account's credentials still open (the data key was replaced under them).
+#[tokio::test]
+async fn a_terminated_accounts_credentials_are_purged_on_request() {
+    let (dir, rt) = runtime(false).await;
+    let token = "terminated-token-6c1f0e9a2b7d";
+    let mut doomed = AccountInput::new("Doomed", BrokerKind::Oanda, Environment::Practice);
+    doomed.credentials.api_key = Some(Secret::new(token));
+    let doomed = rt.core().account_add(doomed).await.unwrap();
+    let mut kept = AccountInput::new("Kept", BrokerKind::Oanda, Environment::Practice);
+    kept.credentials.api_key = Some(Secret::new("kept-token-55aa77bb99cc"));
+    let kept = rt.core().account_add(kept).await.unwrap();
+
+    let e = rt
+        .core()
+        .account_forget_credentials(&doomed.id)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::AccountNotTerminated);
+    rt.core()
+        .account_set_status(
+            &doomed.id,
+            AccountStatus::Terminated,
+            Some("breached".into()),
+        )
+        .await
+        .unwrap();
+    let after = rt
+        .core()
+        .account_forget_credentials(&doomed.id)
+        .await
+        .unwrap();
+    assert!(after.credentials.is_empty(), "{:?}", after.credentials);
+    assert_eq!(after.mode, TradingMode::Paper);
+    let creds = rt.core().account_credentials(&kept.id).await.unwrap();
+    assert_eq!(
+        creds.api_key.as_ref().map(|s| s.expose().to_string()),
+        Some("kept-token-55aa77bb99cc".to_string())
+    );
+    for f in ["brokerdesk.db", "brokerdesk.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(f)).unwrap_or_default();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "{f} holds the token"
+        );
+    }
+    rt.shutdown().await;
+}

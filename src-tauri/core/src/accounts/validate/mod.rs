@@ -8,8 +8,8 @@ use url::Url;
 
 use super::catalog::{broker_info, prop_firm_preset, PropFirmPresetInfo};
 use super::model::{
-    AccountInput, BrokerKind, CredentialField, Environment, PropFirmPreset, PropFirmRules,
-    TradingHours,
+    AccountInput, BreachAction, BrokerKind, CredentialField, DailyBase, Environment, MaxLossMode,
+    PropFirmPreset, PropFirmRules, TradingHours,
 };
 use crate::error::{FieldCode, FieldError};
 use crate::money::Decimal;
@@ -480,7 +480,25 @@ pub fn fill_preset(r: &mut PropFirmRules) {
                 r.max_loss_mode = p.max_loss_mode;
                 r.daily_breach = p.daily_breach;
             } else if !matches_preset(r, &p) {
-                r.preset = PropFirmPreset::Custom;
+                // The firm's numbers with the default clock (an older client that knew only
+                // the numbers): the firm's clock is meant.
+                let numbers_match = r.max_daily_loss_pct == p.max_daily_loss_pct
+                    && r.max_total_loss_pct == p.max_total_loss_pct
+                    && r.profit_target_pct == p.profit_target_pct;
+                let default_clock = r.reset_time == "00:00"
+                    && r.reset_timezone == "UTC"
+                    && r.daily_base == DailyBase::InitialBalance
+                    && r.max_loss_mode == MaxLossMode::Static
+                    && r.daily_breach == BreachAction::Pause;
+                if numbers_match && default_clock {
+                    r.daily_base = p.daily_base;
+                    r.reset_time = p.reset_time.clone();
+                    r.reset_timezone = p.reset_timezone.clone();
+                    r.max_loss_mode = p.max_loss_mode;
+                    r.daily_breach = p.daily_breach;
+                } else {
+                    r.preset = PropFirmPreset::Custom;
+                }
             }
         }
     }

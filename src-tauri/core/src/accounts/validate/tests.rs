@@ -241,3 +241,20 @@ fn labels_read_as_words_inside_messages_acronyms_kept() {
         "The API access token cannot contain spaces or control characters."
     );
 }
+
+#[test]
+fn a_preset_sent_with_its_numbers_and_no_clock_keeps_the_firms_clock() {
+    // An older client sends FTMO's numbers and the default clock: still FTMO, on Prague time.
+    let mut a = AccountInput::new("Old client", BrokerKind::Paper, Environment::Practice);
+    a.prop_firm.preset = PropFirmPreset::Ftmo;
+    a.prop_firm.max_daily_loss_pct = Some(dec!(5));
+    a.prop_firm.max_total_loss_pct = Some(dec!(10));
+    a.prop_firm.profit_target_pct = Some(dec!(10));
+    assert!(validate(&mut a, &Context::Create).is_ok());
+    assert_eq!(a.prop_firm.preset, PropFirmPreset::Ftmo);
+    assert_eq!(a.prop_firm.reset_timezone, "Europe/Prague");
+    // Another clock is a custom rule set.
+    a.prop_firm.reset_timezone = "America/New_York".into();
+    assert!(validate(&mut a, &Context::Create).is_ok());
+    assert_eq!(a.prop_firm.preset, PropFirmPreset::Custom);
+}
