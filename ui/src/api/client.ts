@@ -174,6 +174,8 @@ export const pricesSnapshot = (id: string) => call("prices_snapshot", { id });
  * `reason` is recorded in the status history ("changed by hand" when null).
  */
 export const accountSetStatus = (id: string, status: AccountStatus, reason: string | null) => call("account_set_status", { id, status, reason });
+/** Deletes a terminated account's stored credentials (after the user ticked it in the terminate dialog). */
+export const accountForgetCredentials = (id: string) => call("account_forget_credentials", { id });
 
 /** Moves an account between paper and live (live needs 2FA, a fresh code and a recent broker check). */
 export const accountSetMode = (id: string, mode: TradingMode) => call("account_set_mode", { id, mode });

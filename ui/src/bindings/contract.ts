@@ -87,6 +87,7 @@ export interface Commands {
   risk_report: { args: { accountId: string }; result: RiskReport };
   risk_reports: { args: Record<string, never>; result: Array<RiskReport> };
   account_set_status: { args: { id: string; status: AccountStatus; reason: string | null }; result: Account };
+  account_forget_credentials: { args: { id: string }; result: Account };
   kill_switch: { args: { flatten: boolean }; result: KillSwitchReport };
   app_activity: { args: Record<string, never>; result: null };
   notify_test: { args: Record<string, never>; result: null };
@@ -161,6 +162,7 @@ export const COMMANDS = [
   "risk_report",
   "risk_reports",
   "account_set_status",
+  "account_forget_credentials",
   "kill_switch",
   "app_activity",
   "notify_test",

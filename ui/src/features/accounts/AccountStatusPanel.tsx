@@ -121,6 +121,7 @@ export function StatusDialog({ account, action, onClose }: { account: Account; a
   const formId = useId();
   const [reason, setReason] = useState("");
   const [typed, setTyped] = useState("");
+  const [purge, setPurge] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<BrokerdeskError | null>(null);
   const terminating = action === "terminate";
@@ -132,7 +133,8 @@ export function StatusDialog({ account, action, onClose }: { account: Account; a
     setBusy(true);
     setError(null);
     try {
-      const updated = await api.accountSetStatus(account.id, ACTION_STATUS[action], reason.trim() === "" ? null : reason.trim());
+      let updated = await api.accountSetStatus(account.id, ACTION_STATUS[action], reason.trim() === "" ? null : reason.trim());
+      if (terminating && purge) updated = await api.accountForgetCredentials(account.id);
       qc.setQueryData(keys.account(account.id), updated);
       void qc.invalidateQueries({ queryKey: keys.accounts });
       void qc.invalidateQueries({ queryKey: keys.riskOf(account.id) });
@@ -231,6 +233,15 @@ export function StatusDialog({ account, action, onClose }: { account: Account; a
               data-autofocus
               data-testid="terminate-name"
             />
+          </label>
+        ) : null}
+        {terminating && account.credentials.length > 0 ? (
+          <label className="checkbox">
+            <input type="checkbox" checked={purge} onChange={(e) => setPurge(e.target.checked)} data-testid="terminate-purge" />
+            <span>
+              Also delete its stored credentials ({account.credentials.map((c) => c.label).join(", ")}): a terminated account never trades again, so they have
+              no use left. They cannot be recovered.
+            </span>
           </label>
         ) : null}
         {error ? (
