@@ -17,21 +17,21 @@ describe("activity", () => {
   test("lists the audit log with names, times and the chain status; filters, searches and exports", async () => {
     const { page, bd, s } = await open(activity);
     await nav(page, "Activity");
-    await page.getByTestId("chain-status").getByText("Audit log intact — 15 entries verified").waitFor();
-    assert.equal(await rows(page).count(), 15);
-    assert.equal(await page.getByTestId("audit-count").textContent(), "15 entries, newest first");
+    await page.getByTestId("chain-status").getByText("Audit log intact — 16 entries verified").waitFor();
+    assert.equal(await rows(page).count(), 16);
+    assert.equal(await page.getByTestId("audit-count").textContent(), "16 entries, newest first");
     const newest = rows(page).first();
     await newest.getByText("Vault unlocked").waitFor();
     await newest.getByText("with the master password").waitFor();
     assert.match(await newest.locator("time").getAttribute("title"), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     assert.equal(await newest.locator(".event-pill").getAttribute("class"), "event-pill cat-vault");
     // Account names where the account still exists; a short id (and the CLI actor) where it was removed.
-    const removed = page.locator("tr[data-entry-id='11']");
+    const removed = page.locator("tr[data-entry-id='12']");
     await removed.getByText("Account removed").waitFor();
     assert.equal(await removed.locator(".audit-account").textContent(), s.removedId.slice(0, 8));
     assert.equal(await removed.locator(".actor").textContent(), "CLI");
     assert.equal(await page.locator("tr[data-entry-id='4'] .audit-account").textContent(), "FTMO challenge");
-    await page.locator("tr[data-entry-id='12']").getByText("Broker sign-in failed").waitFor();
+    await page.locator("tr[data-entry-id='13']").getByText("Broker sign-in failed").waitFor();
     await shot(page, "activity-light");
 
     // Events by category: the picker sums up the choice.
@@ -69,7 +69,7 @@ describe("activity", () => {
     await page.getByText("The start date is after the end date.").waitFor();
 
     await page.getByRole("button", { name: "Clear filters" }).click();
-    await rowCount(page, 15);
+    await rowCount(page, 16);
     await page.getByLabel("Search").fill("tradier test");
     await rowCount(page, 2); // added and removed from the CLI
     await page.getByRole("button", { name: "Export CSV" }).click();
@@ -94,24 +94,24 @@ describe("activity", () => {
     const newest = rows(page).first();
     await newest.getByText("Settings changed").waitFor();
     await newest.getByText("auto-lock after 15 idle minutes").waitFor();
-    await page.getByTestId("chain-status").getByText("Audit log intact — 16 entries verified").waitFor();
+    await page.getByTestId("chain-status").getByText("Audit log intact — 17 entries verified").waitFor();
     await shot(page, "activity-dark");
 
     // Someone with the database file and a sqlite3 shell rewrites history: the audit log's
     // append-only triggers do not stop them (they can be dropped), the hash chain shows it.
     bd.sql(
-      "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'Alpaca swing (alpaca live)' WHERE id = 5; " +
+      "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'Alpaca swing (alpaca live)' WHERE id = 6; " +
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
     );
     await page.getByRole("button", { name: "Check again" }).click();
     const banner = page.getByTestId("chain-status");
-    await banner.getByText("Tampered at entry #5").waitFor();
-    await banner.getByText(/^The audit log was tampered with at entry 5/).waitFor();
+    await banner.getByText("Tampered at entry #6").waitFor();
+    await banner.getByText(/^The audit log was tampered with at entry 6/).waitFor();
     assert.equal(await banner.getAttribute("data-ok"), "false");
     // The broken row is marked.
     await page.getByLabel("Search").fill("alpaca");
-    await page.locator("tr[data-entry-id='5']").getByText("Chain broken here").waitFor();
-    await page.locator("tr[data-entry-id='5']").getByText("Alpaca swing (alpaca live)").waitFor();
+    await page.locator("tr[data-entry-id='6']").getByText("Chain broken here").waitFor();
+    await page.locator("tr[data-entry-id='6']").getByText("Alpaca swing (alpaca live)").waitFor();
     await shot(page, "activity-tampered-dark");
   });
 });
