@@ -1,6 +1,6 @@
 //! The risk runtime: the pre-trade gate every order passes before its intent is stored, the
 //! watcher that measures every account with loss rules (paper: its desk, every 250 ms; live:
-//! the broker's report, every second), moves the status on a breach or a reset, warns at the
+//! the broker's report, every 3 s), moves the status on a breach or a reset, warns at the
 //! account's levels and closes what the account asked to close — and the kill switch.
 //!
 //! The arithmetic is `crate::risk` (pure); this module gathers its inputs and acts.
@@ -34,7 +34,10 @@ const RULE_DRAWDOWN: &str = "daily loss ";
 /// How often the watcher measures paper accounts (in memory); live ones are read from their
 /// broker every [`LIVE_EVERY`].
 pub const WATCH_EVERY: Duration = Duration::from_millis(250);
-pub const LIVE_EVERY: Duration = Duration::from_secs(1);
+/// Two requests (the account, its positions) per live account each time: every 3 s stays
+/// well inside the strictest broker's budget (Alpaca: 200 requests a minute, shared with
+/// orders and lookups).
+pub const LIVE_EVERY: Duration = Duration::from_secs(3);
 
 /// The risk runtime's memory: each account's loss state (also stored), and which accounts
 /// are being acted on (so a breach is acted on once).
