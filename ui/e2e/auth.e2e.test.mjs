@@ -129,6 +129,10 @@ describe("unlock", () => {
     await page.getByLabel("Master password").fill(PASSWORD);
     await page.getByRole("button", { name: "Unlock" }).click();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    // The dashboard's reads after the unlock are done (its risk cards show their equity), so
+    // the next command is the one below.
+    for (const card of await page.getByTestId("risk-card").all()) await card.getByTestId("risk-equity").getByText(/\d/).waitFor();
+    await page.waitForLoadState("networkidle");
 
     // A window that missed the event (asleep, lagging) learns it from its next command: here
     // reading the audit log, which this window has not read yet (the accounts it has read are

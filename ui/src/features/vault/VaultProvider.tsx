@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import type { ReactNode } from "react";
 import * as api from "../../api/client";
 import { Code } from "../../api/client";
@@ -28,6 +28,9 @@ interface VaultContextValue {
 
 const VaultContext = createContext<VaultContextValue | null>(null);
 
+/** How long a `locked` error waits for the `vault-status` event before it tells the user. */
+export const LOCKED_NOTICE_AFTER_MS = 1000;
+
 export function VaultProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   // The vault's state lives in the resource cache: `vault-status` events (the tray's Lock,
@@ -42,8 +45,13 @@ export function VaultProvider({ children }: { children: ReactNode }) {
   }, [refetch]);
 
   const setStatus = useCallback((status: VaultStatus) => setVaultStatus(qc, status), [qc]);
+  /** When the last `vault-status` event saying "locked" arrived. */
+  const lockedEventAt = useRef(0);
 
   useEffect(() => {
+    const stopEvents = api.onVaultStatus((status) => {
+      if (status.locked) lockedEventAt.current = Date.now();
+    });
     const stopErrors = api.onSessionError((error) => {
       if (error.code === Code.VaultChanged) {
         setNotice("The vault changed outside this window (for example from the command line). Its state was reloaded.");
@@ -51,13 +59,21 @@ export function VaultProvider({ children }: { children: ReactNode }) {
         // Whatever the window read may be stale: read it again.
         void qc.invalidateQueries();
       } else if (error.code === Code.Locked && !qc.getQueryData<VaultStatus>(keys.vault)?.locked) {
-        // Only news when the window did not know: a read that was already on its way when the
-        // `vault-status` event said "locked" fails with `locked` too, and says nothing new.
-        setNotice("The vault is locked. Unlock it to continue.");
+        // Only news when the window was not told: a read already on its way when the vault
+        // locked fails with `locked` too, and its answer can come a moment before the
+        // `vault-status` event does. Say it only if no such event followed within a second
+        // (a window that missed the event, asleep or lagging).
+        const at = Date.now();
+        setTimeout(() => {
+          if (lockedEventAt.current < at) setNotice("The vault is locked. Unlock it to continue.");
+        }, LOCKED_NOTICE_AFTER_MS);
       }
       void refetch();
     });
-    return stopErrors;
+    return () => {
+      stopEvents();
+      stopErrors();
+    };
   }, [qc, refetch]);
 
   const { data, error } = query;
