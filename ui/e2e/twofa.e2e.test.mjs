@@ -127,6 +127,8 @@ describe("two-factor authentication", () => {
     await page.getByText("Removed “Alpaca swing”.").waitFor();
     await stepUp.waitFor({ state: "detached" });
     assert.deepEqual(await calls(page, "account_remove"), [{ id: s.alpaca.id }, { id: s.alpaca.id }], "retried after the code");
+    // The list is read again after the removal (an accounts-changed event): one row left.
+    await page.getByRole("table", { name: "Accounts" }).locator("tbody tr").nth(1).waitFor({ state: "detached" });
     assert.equal(await page.getByRole("table", { name: "Accounts" }).locator("tbody tr").count(), 1);
     await page.getByTestId("step-up-indicator").getByText("Verified · 15 min left").waitFor();
   });
