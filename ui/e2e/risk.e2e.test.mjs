@@ -140,7 +140,7 @@ describe("risk", () => {
     const account = report.getByRole("region", { name: "FTMO paper: kill switch report" });
     const order = account.getByTestId("kill-order");
     await order.waitFor({ timeout: 15_000 });
-    assert.equal(await order.getAttribute("data-outcome"), "cancelled");
+    assert.equal(await order.getAttribute("data-outcome"), "cancelled", await order.textContent());
     assert.match(await order.textContent(), /EUR_USD.*Cancelled/);
     assert.equal(await order.getAttribute("data-order-id"), resting.id);
     assert.match(await report.getByTestId("kill-totals").textContent(), /^1 account to paper and suspended · 1 of 1 open order cancelled/);

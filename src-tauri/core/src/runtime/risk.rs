@@ -620,7 +620,18 @@ impl Runtime {
                 let o = o.clone();
                 let id = account.id.clone();
                 async move {
-                    let r = rt.order_cancel(&id, &o.id).await;
+                    let mut r = rt.order_cancel(&id, &o.id).await;
+                    // Once more, a moment later, when it failed for a passing reason (the
+                    // store busy with another writer, a broker's 5xx or timeout) or on the
+                    // paper desk (a reload may have raced it).
+                    if let Err(e) = &r {
+                        if e.code != Code::OrderNotOpen
+                            && (e.code.retryable() || o.mode == TradingMode::Paper)
+                        {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            r = rt.order_cancel(&id, &o.id).await;
+                        }
+                    }
                     (o, r)
                 }
             });
@@ -632,12 +643,18 @@ impl Runtime {
                     outcome: after.status.to_string(),
                     detail: after.reason.clone(),
                 },
-                Err(e) if e.code == Code::OrderNotOpen => KillOrder {
-                    order_id: o.id.clone(),
-                    symbol: o.symbol.clone(),
-                    outcome: "not_open".into(),
-                    detail: Some(e.message),
-                },
+                // Already final (filled, cancelled): what it is now.
+                Err(e) if e.code == Code::OrderNotOpen => {
+                    let now = self.reread(&o.id).await.ok();
+                    KillOrder {
+                        order_id: o.id.clone(),
+                        symbol: o.symbol.clone(),
+                        outcome: now
+                            .as_ref()
+                            .map_or_else(|| "not_open".to_string(), |n| n.status.to_string()),
+                        detail: Some(e.message),
+                    }
+                }
                 Err(e) => match self.after_failed_cancel(account, &o).await {
                     // The broker had filled (or closed) it before the cancel landed.
                     Some(after) if after.status.is_final() => KillOrder {

@@ -473,7 +473,7 @@ impl Runtime {
         self.core.store().acquire().await.map_err(api)
     }
 
-    async fn reread(&self, id: &str) -> Result<Order, ApiError> {
+    pub(super) async fn reread(&self, id: &str) -> Result<Order, ApiError> {
         let mut conn = self.conn().await?;
         store::get(&mut conn, id)
             .await
