@@ -920,6 +920,16 @@ pub(super) async fn watch(rt: Arc<Runtime>, cancel: tokio_util::sync::Cancellati
             .filter(|a| has_loss_rules(a) || a.status == AccountStatus::InDrawdown)
         {
             if Runtime::mode_of(a) == TradingMode::Live {
+                // A broker that is not reachable now is not asked every 3 s (its connection
+                // reconnects with backoff); the budgets are measured again once it is back.
+                let up = matches!(
+                    rt.manager()
+                        .state(&a.id, crate::connection::manager::Channel::Order),
+                    Some(crate::connection::ConnState::Connected)
+                );
+                if !up {
+                    continue;
+                }
                 let due = {
                     let mut last = rt.risk.last_live.lock().unwrap_or_else(|e| e.into_inner());
                     let due = last.get(&a.id).is_none_or(|t| t.elapsed() >= LIVE_EVERY);
