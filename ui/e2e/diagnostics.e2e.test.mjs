@@ -90,7 +90,7 @@ describe("connection diagnostics", () => {
     assert.match(await cell("price", "nextRetry"), /^(in \d+ s|now)$/);
     await panel.getByTestId("diag-price-quality").getByText("Poor — reconnecting").waitFor();
     await panel.getByTestId("diag-price-drops").getByText("1").waitFor();
-    await panel.getByTestId("diag-price-quality").getByText("Fair — 1 drop in the last hour").waitFor({ timeout: 40_000 }) // reconnect backoff on a loaded machine;
+    await panel.getByTestId("diag-price-quality").getByText("Fair — 1 drop in the last hour").waitFor({ timeout: 40_000 }); // reconnect backoff on a loaded machine
     assert.equal(await cell("price", "state"), "Connected");
 
     // A slow broker: the order channel's keepalive round trip is 1.5 s.
