@@ -119,6 +119,10 @@ describe("unlock", () => {
   test("the tray's Lock (vault-status event) and a `locked` error both return to the unlock screen", async () => {
     const { page, bd, events } = await open("unlocked");
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    // The runtime's change watcher sees the scenario's own writes once (within its 500 ms
+    // tick) and tells the window, which reads the accounts again: let that pass first.
+    await page.waitForTimeout(1200);
+    await page.waitForLoadState("networkidle");
     // What the tray's Lock does: the core locks and tells every window.
     const readsBefore = (await calls(page, "accounts_list")).length;
     await bd.api("vault_lock");

@@ -17,7 +17,7 @@ describe("connection diagnostics", () => {
     await alpaca.getByTestId("channel-price").getByTestId("conn-state").getByText("Connected").waitFor();
     // Alpaca's price stream is cut once: it reconnects at once, and the drop is counted.
     await s.alpacaSim.cut();
-    await until(() => bd.api("connections_snapshot"), (snap) => channelOf(snap, s.alpaca.id, "price")?.dropsLastHour === 1 && channelOf(snap, s.alpaca.id, "price")?.state.state === "connected", { what: "Alpaca's price stream back after a drop" });
+    await until(() => bd.api("connections_snapshot"), (snap) => channelOf(snap, s.alpaca.id, "price")?.dropsLastHour === 1 && channelOf(snap, s.alpaca.id, "price")?.state.state === "connected", { what: "Alpaca's price stream back after a drop", ms: 30_000 });
     const quality = alpaca.getByTestId("channel-price").getByRole("button", { name: "Link quality: Fair" });
     await quality.waitFor();
     assert.equal(await page.getByRole("article", { name: "FTMO challenge connections" }).getByTestId("channel-order").getByTestId("conn-quality").textContent(), "Good");
