@@ -403,7 +403,7 @@ test("first run: create a password vault, add a paper account, lock from the tra
   await browser.$("//label[.//input[@name='broker' and @value='paper']]").click();
   assert.equal(await browser.$('input[name="broker"][value="paper"]').isSelected(), true);
   await shot("e2e-2-add-account");
-  await browser.$('form.account-form button[type="submit"]').click();
+  await browser.$('[data-testid="save-account"]').click();
 
   const table = browser.$('table[aria-label="Accounts"]');
   await table.waitForDisplayed(WAIT);
@@ -419,7 +419,7 @@ test("first run: create a password vault, add a paper account, lock from the tra
   await until("the paper account's line in the tray", () => tray.items().some((i) => i.label === "Paper practice — connected"));
   assert.deepEqual(
     tray.items().map((i) => `${i.label}:${i.enabled}`),
-    ["Show Brokerdesk:true", "Lock:true", "separator:true", "Paper practice — connected:false", "Reconnect all:true", "separator:true", "Quit:true"],
+    ["Show Brokerdesk:true", "Lock:true", "separator:true", "Paper practice — connected:false", "Reconnect all:true", "separator:true", "Kill switch — stop all trading:true", "separator:true", "Quit:true"],
   );
   tray.click("Lock");
   await browser.$("h1=Brokerdesk is locked").waitForDisplayed(WAIT);
@@ -712,7 +712,8 @@ test("the log has no secret", async () => {
 
 /** The tray's account lines ("Name — state"). */
 function accountItems(tray) {
-  return tray.items().filter((i) => typeof i.label === "string" && i.label.includes(" — "));
+  // Account lines read "Name — state"; the kill switch's item is not one.
+  return tray.items().filter((i) => typeof i.label === "string" && i.label.includes(" — ") && !i.label.startsWith("Kill switch"));
 }
 
 /**
