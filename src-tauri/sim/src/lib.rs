@@ -34,6 +34,36 @@ use tokio_util::sync::CancellationToken;
 use faults::ConnCut;
 pub use faults::{Fault, Faults, OrderFault, OrderStats, RandomOrderFaults};
 
+/// Locks a mutex, recovering the data if a panicking holder poisoned it (a simulator must
+/// keep serving the other tests' requests).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A raw HTTP/1.1 exchange for the simulators' own tests: one JSON request with the given
+/// extra header lines (each ending in `\r\n`) on a fresh connection, and the answer's head
+/// and body as they came off the socket.
+#[cfg(test)]
+pub(crate) async fn raw_json_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    sock.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    sock.read_to_string(&mut out).await.unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    (head.to_string(), body.to_string())
+}
+
 /// A running simulator.
 pub struct SimServer {
     addr: SocketAddr,

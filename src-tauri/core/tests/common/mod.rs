@@ -56,3 +56,4 @@ pub fn refused(draft: &OrderDraft) -> Vec<(String, String)> {
 pub fn sim_price(x: f64) -> Decimal {
     x.to_string().parse().expect("a finite price")
 }
+pub mod ws;

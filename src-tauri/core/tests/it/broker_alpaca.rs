@@ -21,7 +21,7 @@ use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::alpaca::Alpaca;
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderSide};
 use brokerdesk_core::Secret;
-use brokerdesk_sim::alpaca::{router, SimState};
+use brokerdesk_sim::alpaca::{router, SimState, StreamSettings};
 use brokerdesk_sim::{Faults, SimServer};
 use rust_decimal_macros::dec;
 
@@ -29,8 +29,14 @@ const KEY: &str = "PKTESTKEY9876543210ZZ";
 const SECRET: &str = "test-alpaca-secret-abcdefghijklmnopqrstuvwxyz";
 
 async fn sim() -> (SimServer, SimState) {
+    sim_with(StreamSettings::default()).await
+}
+
+/// A simulator whose data stream runs with `settings`.
+async fn sim_with(settings: StreamSettings) -> (SimServer, SimState) {
     let faults = Faults::new();
     let state = SimState::new(faults.clone(), KEY, SECRET);
+    state.set_stream(settings);
     let server = SimServer::start(router(state.clone()), faults, 0)
         .await
         .unwrap();

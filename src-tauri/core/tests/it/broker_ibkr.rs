@@ -33,8 +33,14 @@ use brokerdesk_sim::{Faults, SimServer};
 const ACCOUNT: &str = "DU7654321";
 
 async fn sim() -> (SimServer, SimState) {
+    sim_with(Settings::default()).await
+}
+
+/// A gateway simulator running with `settings` (heartbeats, data pace, idle timeout).
+async fn sim_with(settings: Settings) -> (SimServer, SimState) {
     let faults = Faults::new();
     let state = SimState::new(faults.clone(), ACCOUNT);
+    state.set_settings(settings);
     let server = SimServer::start(router(state.clone()), faults, 0)
         .await
         .unwrap();

@@ -24,7 +24,9 @@ mod rest;
 mod stream;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::lock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
@@ -280,12 +282,6 @@ impl SimState {
     fn credentials_match(&self, key: Option<&str>, secret: Option<&str>) -> bool {
         key == Some(self.inner.key.as_str()) && secret == Some(self.inner.secret.as_str())
     }
-}
-
-/// Locks a mutex, recovering the data if a panicking holder poisoned it (the simulator must
-/// keep serving the other tests' requests).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Builds the router: the trading API behind header auth and rate-limit headers, and the

@@ -38,7 +38,9 @@ mod rest;
 mod session;
 mod stream;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::lock;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -250,12 +252,6 @@ impl SimState {
         g.expire_if_due(epoch);
         f(&mut g)
     }
-}
-
-/// Locks a mutex, recovering the data if a panicking holder poisoned it (the simulator must
-/// keep serving other tests' requests).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Builds the router: the session endpoints behind the login check, `/iserver/*` also

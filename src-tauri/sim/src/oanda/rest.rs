@@ -55,14 +55,7 @@ pub async fn instruments(
     Path(id): Path<String>,
     Query(q): Query<InstrumentsQuery>,
 ) -> Response {
-    let wanted: Vec<&str> = q
-        .instruments
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let wanted = wire::instrument_list(q.instruments.as_deref());
     st.with_account(&id, |_acct, market| {
         let list: Vec<serde_json::Value> = market
             .instruments

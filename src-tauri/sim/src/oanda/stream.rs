@@ -39,13 +39,8 @@ fn validate(st: &SimState, id: &str, q: &PricingQuery) -> Result<Vec<String>, Bo
         if !b.accounts.contains_key(id) {
             return Err(Box::new(wire::no_account()));
         }
-        let names: Vec<String> = q
-            .instruments
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        let names: Vec<String> = wire::instrument_list(q.instruments.as_deref())
+            .into_iter()
             .map(str::to_string)
             .collect();
         if names.is_empty() || names.iter().any(|n| b.market.get(n).is_none()) {

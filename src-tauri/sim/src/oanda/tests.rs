@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{router, SimState, DEMO_ACCOUNTS, DEMO_TOKEN};
-use crate::{Fault, Faults, SimServer};
+use crate::{raw_json_request, Fault, Faults, SimServer};
 
 const ACCT: &str = DEMO_ACCOUNTS[0];
 
@@ -29,19 +29,11 @@ async fn call(
     token: Option<&str>,
     body: &str,
 ) -> (String, String) {
-    let mut sock = TcpStream::connect(s.addr()).await.unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    sock.write_all(req.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    sock.read_to_string(&mut out).await.unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap();
-    (head.to_ascii_lowercase(), body.to_string())
+    let (head, body) = raw_json_request(s.addr(), method, path, &auth, body).await;
+    (head.to_ascii_lowercase(), body)
 }
 
 fn order(coid: &str, kind: &str, units: &str, price: Option<&str>) -> String {

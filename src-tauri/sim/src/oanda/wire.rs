@@ -140,3 +140,13 @@ mod tests {
         assert_eq!(decimal(&json!("NaN")), None);
     }
 }
+
+/// The names of an `instruments=A,B` query parameter, blanks dropped.
+pub fn instrument_list(param: Option<&str>) -> Vec<&str> {
+    param
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}

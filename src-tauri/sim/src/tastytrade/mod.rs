@@ -32,7 +32,9 @@ mod stream;
 mod tests;
 mod wire;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::lock;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -170,12 +172,6 @@ impl SimState {
         let text: Arc<str> = Arc::from(text.into());
         self.inner.dxlink_inject.send(text).unwrap_or(0)
     }
-}
-
-/// Locks a mutex, recovering the data if a panicking holder poisoned it (the simulator must
-/// keep serving the other tests' requests).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Builds the router.

@@ -1,11 +1,8 @@
 //! The simulator's bytes on the wire, read with a raw HTTP/1.1 client: the User-Agent rule,
 //! the token endpoint's refusals, the envelope and kebab-case keys.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
 use super::{router, SimState, DEMO_ACCOUNT, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN};
-use crate::{Faults, SimServer};
+use crate::{raw_json_request, Faults, SimServer};
 
 async fn start() -> SimServer {
     let faults = Faults::new();
@@ -22,16 +19,8 @@ async fn call(
     headers: &str,
     body: &str,
 ) -> (String, String) {
-    let mut sock = TcpStream::connect(s.addr()).await.unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    sock.write_all(req.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    sock.read_to_string(&mut out).await.unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_string(), body.to_string())
+    let (head, body) = raw_json_request(s.addr(), method, path, headers, body).await;
+    (head.lines().next().unwrap_or_default().to_string(), body)
 }
 
 fn token_body() -> String {

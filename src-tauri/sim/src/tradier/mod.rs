@@ -28,7 +28,9 @@ mod wire;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::lock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
@@ -223,12 +225,6 @@ impl SimState {
     pub fn stream_sessions(&self) -> usize {
         lock(&self.inner.sessions).len()
     }
-}
-
-/// Locks a mutex, recovering the data if a panicking holder poisoned it (the simulator must
-/// keep serving the other tests' requests).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Builds the router: the REST API behind bearer auth, the (session-authenticated)

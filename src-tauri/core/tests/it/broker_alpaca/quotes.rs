@@ -10,20 +10,10 @@ use std::time::{Duration, Instant};
 use brokerdesk_core::brokers::alpaca::{Alpaca, AlpacaStreamOptions, Encoding};
 use brokerdesk_core::brokers::{Broker, BrokerError};
 use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
-use brokerdesk_sim::alpaca::{router, SimState, StreamInjection, StreamSettings};
-use brokerdesk_sim::{Fault, Faults, SimServer};
+use brokerdesk_sim::alpaca::{StreamInjection, StreamSettings};
+use brokerdesk_sim::{Fault, SimServer};
 
-use super::{assert_clean, config, KEY, SECRET};
-
-async fn sim_with(settings: StreamSettings) -> (SimServer, SimState) {
-    let faults = Faults::new();
-    let state = SimState::new(faults.clone(), KEY, SECRET);
-    state.set_stream(settings);
-    let server = SimServer::start(router(state.clone()), faults, 0)
-        .await
-        .unwrap();
-    (server, state)
-}
+use super::{assert_clean, config, sim_with, KEY, SECRET};
 
 fn fast() -> StreamSettings {
     StreamSettings {

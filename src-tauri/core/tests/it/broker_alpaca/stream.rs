@@ -4,28 +4,16 @@
 
 use std::time::Duration;
 
-use brokerdesk_sim::alpaca::{router, SimState, StreamSettings};
-use brokerdesk_sim::{Fault, Faults, SimServer};
+use brokerdesk_sim::alpaca::StreamSettings;
+use brokerdesk_sim::{Fault, SimServer};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
-use super::{KEY, SECRET};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn stream_sim(settings: StreamSettings) -> (SimServer, SimState) {
-    let faults = Faults::new();
-    let state = SimState::new(faults.clone(), KEY, SECRET);
-    state.set_stream(settings);
-    let server = SimServer::start(router(state.clone()), faults, 0)
-        .await
-        .unwrap();
-    (server, state)
-}
+use super::{sim_with as stream_sim, KEY, SECRET};
+use crate::common::ws::{next_frame, next_json as next, send_json as send, Ws};
 
 fn fast() -> StreamSettings {
     StreamSettings {
@@ -40,24 +28,6 @@ async fn connect(server: &SimServer, feed: &str) -> Ws {
         .await
         .unwrap();
     ws
-}
-
-/// The next text frame as JSON; `None` when the connection ends (closed or cut).
-async fn next(ws: &mut Ws) -> Option<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
-            .await
-            .expect("no frame in 3 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
-            Some(Ok(_)) => continue,
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::text(v.to_string())).await.unwrap();
 }
 
 async fn authenticated(server: &SimServer, feed: &str) -> Ws {
@@ -304,15 +274,9 @@ async fn a_half_open_stream_goes_silent_but_stays_connected() {
 
 /// Reads the next binary frame as msgpack, with an independent decoder (rmpv).
 async fn next_msgpack(ws: &mut Ws) -> rmpv::Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
-            .await
-            .expect("no frame in 3 s");
-        match msg {
-            Some(Ok(Message::Binary(b))) => return rmpv::decode::read_value(&mut &b[..]).unwrap(),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            other => panic!("expected a binary frame, got {other:?}"),
-        }
+    match next_frame(ws).await {
+        Some(Message::Binary(b)) => rmpv::decode::read_value(&mut &b[..]).unwrap(),
+        other => panic!("expected a binary frame, got {other:?}"),
     }
 }
 

@@ -13,20 +13,10 @@ use std::time::Duration;
 use brokerdesk_core::brokers::ibkr::{Ibkr, IbkrQuoteStream, StreamOptions};
 use brokerdesk_core::brokers::{Broker, BrokerError};
 use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick, MAX_MESSAGE};
-use brokerdesk_sim::ibkr::{router, Settings, SimState};
-use brokerdesk_sim::{Fault, Faults, SimServer};
+use brokerdesk_sim::ibkr::{Settings, SimState};
+use brokerdesk_sim::{Fault, SimServer};
 
-use super::{common, config, ACCOUNT};
-
-async fn sim_with(settings: Settings) -> (SimServer, SimState) {
-    let faults = Faults::new();
-    let state = SimState::new(faults.clone(), ACCOUNT);
-    state.set_settings(settings);
-    let server = SimServer::start(router(state.clone()), faults, 0)
-        .await
-        .unwrap();
-    (server, state)
-}
+use super::{common, config, sim_with, ACCOUNT};
 
 fn fast() -> Settings {
     Settings {

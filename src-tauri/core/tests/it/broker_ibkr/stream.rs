@@ -5,29 +5,17 @@
 
 use std::time::Duration;
 
-use brokerdesk_sim::ibkr::{router, Settings, SimState};
-use brokerdesk_sim::{Fault, Faults, SimServer};
+use brokerdesk_sim::ibkr::Settings;
+use brokerdesk_sim::{Fault, SimServer};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
-use super::{connector, ACCOUNT};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn stream_sim(settings: Settings) -> (SimServer, SimState) {
-    let faults = Faults::new();
-    let state = SimState::new(faults.clone(), ACCOUNT);
-    state.set_settings(settings);
-    let server = SimServer::start(router(state.clone()), faults, 0)
-        .await
-        .unwrap();
-    (server, state)
-}
+use super::{connector, sim_with as stream_sim, ACCOUNT};
+use crate::common::ws::{next_json as next, Ws};
 
 fn fast() -> Settings {
     Settings {
@@ -53,20 +41,6 @@ async fn session_cookie(server: &SimServer) -> String {
     let ibkr = connector(server);
     ibkr.tickle().await.unwrap();
     ibkr.ws_cookie().unwrap().expose().to_string()
-}
-
-/// The next text frame as JSON; `None` when the connection ends (closed or cut).
-async fn next(ws: &mut Ws) -> Option<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
-            .await
-            .expect("no frame in 3 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
-            Some(Ok(_)) => continue,
-        }
-    }
 }
 
 /// The next frame that is not a heartbeat.

@@ -6,15 +6,13 @@ use std::time::Duration;
 
 use brokerdesk_sim::tastytrade::{DxLinkSettings, SimState};
 use brokerdesk_sim::SimServer;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 use super::{connector, sim};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use crate::common::ws::{next_json as next, send_json as send, Ws};
 
 const FIELDS: [&str; 6] = [
     "eventSymbol",
@@ -36,20 +34,6 @@ async fn fast_sim(keepalive_timeout: Duration) -> (SimServer, SimState) {
     (server, state)
 }
 
-/// The next text frame as JSON; `None` when the connection ends (closed or cut).
-async fn next(ws: &mut Ws) -> Option<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
-            .await
-            .expect("no frame in 3 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
-            Some(Ok(_)) => continue,
-        }
-    }
-}
-
 /// The next frame of `kind`, skipping keepalives and data.
 async fn next_of(ws: &mut Ws, kind: &str) -> Value {
     loop {
@@ -58,10 +42,6 @@ async fn next_of(ws: &mut Ws, kind: &str) -> Value {
             return v;
         }
     }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::text(v.to_string())).await.unwrap();
 }
 
 /// Connects with a fresh quote token (through the connector) and completes SETUP + AUTH.

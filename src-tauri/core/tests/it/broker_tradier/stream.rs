@@ -9,13 +9,11 @@ use brokerdesk_core::brokers::tradier::{StreamSession, Tradier};
 use brokerdesk_sim::tradier::{SessionError, StreamSettings};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 use super::{connector, sim, Sim};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use crate::common::ws::{next_json as next, next_text, Ws};
 
 async fn stream_sim() -> (Sim, Tradier) {
     let sim = sim().await;
@@ -36,26 +34,6 @@ async fn subscribe(ws: &mut Ws, session: &StreamSession, symbols: &[&str]) {
     ws.send(Message::text(session.payload(symbols)))
         .await
         .unwrap();
-}
-
-/// The next text frame (raw); `None` when the connection ends (closed or cut).
-async fn next_text(ws: &mut Ws) -> Option<String> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(3), ws.next())
-            .await
-            .expect("no frame in 3 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(t.to_string()),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
-            Some(Ok(_)) => continue,
-        }
-    }
-}
-
-async fn next(ws: &mut Ws) -> Option<Value> {
-    next_text(ws)
-        .await
-        .map(|t| serde_json::from_str(&t).unwrap())
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@
 use chrono::DateTime;
 use serde_json::{Map, Number, Value};
 
+use super::CHANNELS;
+
 /// Encodes a stream message; string values under the key `t` that are RFC 3339 times become
 /// msgpack Timestamps.
 pub(crate) fn encode(v: &Value) -> Vec<u8> {
@@ -20,45 +22,30 @@ pub(crate) fn encode(v: &Value) -> Vec<u8> {
     out
 }
 
-/// Keys in the order Alpaca writes them; others follow alphabetically.
-const KEY_ORDER: [&str; 26] = [
-    "T",
-    "S",
-    "i",
-    "x",
-    "bx",
-    "bp",
-    "bs",
-    "ax",
-    "ap",
-    "as",
-    "p",
-    "s",
-    "t",
-    "c",
-    "z",
-    "code",
-    "msg",
-    "trades",
-    "quotes",
-    "bars",
-    "updatedBars",
-    "dailyBars",
-    "statuses",
-    "lulds",
-    "corrections",
-    "cancelErrors",
+/// Keys in the order Alpaca writes them: a message's fields, then the channel lists of a
+/// `subscription` reply (in [`CHANNELS`] order), then [`LAST_KEYS`]; others follow
+/// alphabetically.
+const FIELD_ORDER: [&str; 17] = [
+    "T", "S", "i", "x", "bx", "bp", "bs", "ax", "ap", "as", "p", "s", "t", "c", "z", "code", "msg",
 ];
+const LAST_KEYS: [&str; 2] = ["corrections", "cancelErrors"];
+
+/// A key's place in Alpaca's order.
+fn rank(k: &str) -> usize {
+    let groups: [&[&str]; 3] = [&FIELD_ORDER, &CHANNELS, &LAST_KEYS];
+    let mut base = 0;
+    for group in groups {
+        if let Some(i) = group.iter().position(|o| *o == k) {
+            return base + i;
+        }
+        base += group.len();
+    }
+    base
+}
 
 /// A map's entries in Alpaca's key order.
 fn ordered(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
     let mut entries: Vec<_> = map.iter().collect();
-    let rank = |k: &str| {
-        KEY_ORDER
-            .iter()
-            .position(|o| *o == k)
-            .unwrap_or(KEY_ORDER.len())
-    };
     entries.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then(a.cmp(b)));
     entries
 }
