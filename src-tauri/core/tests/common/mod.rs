@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 use brokerdesk_core::brokers::{BrokerError, OrderSide};
+use brokerdesk_core::stream::{StreamEvent, Tick};
 use brokerdesk_core::trading::{OrderDraft, OrderIntent};
 use brokerdesk_core::Decimal;
 
@@ -56,4 +57,43 @@ pub fn refused(draft: &OrderDraft) -> Vec<(String, String)> {
 pub fn sim_price(x: f64) -> Decimal {
     x.to_string().parse().expect("a finite price")
 }
+
+/// Instrument names as the connectors take them.
+pub fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// The ticks among `events`, in order.
+pub fn ticks(events: &[StreamEvent]) -> Vec<&Tick> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Tick(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reads `stream` past whatever is in flight until it ends (3 s at most, `what` naming
+/// the awaited event in the failure): `None` when it closed cleanly, or the error it ended
+/// with.
+pub async fn read_to_the_end(
+    stream: &mut dyn brokerdesk_core::stream::QuoteStream,
+    what: &str,
+) -> Option<BrokerError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut out = Vec::new();
+    loop {
+        out.clear();
+        match tokio::time::timeout_at(deadline.into(), stream.read(&mut out))
+            .await
+            .unwrap_or_else(|_| panic!("{what} was not noticed in 3 s"))
+        {
+            Ok(true) => continue,
+            Ok(false) => return None,
+            Err(e) => return Some(e),
+        }
+    }
+}
+
 pub mod ws;

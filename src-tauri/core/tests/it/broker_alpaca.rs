@@ -45,15 +45,24 @@ async fn sim_with(settings: StreamSettings) -> (SimServer, SimState) {
 
 fn config(server: &SimServer, key: &str, secret: &str) -> ConnectorConfig {
     let stream = format!("{}/v2/iex", server.ws_url());
-    ConnectorConfig::new(
-        BrokerKind::Alpaca,
+    config_at(
         Environment::Practice,
-        None,
         Some(&server.url()),
         Some(&stream),
+        (key, secret),
     )
-    .unwrap()
-    .with_credentials(Some(Secret::new(key)), Some(Secret::new(secret)))
+}
+
+/// A config for `env` with these endpoints (`None`: the catalog's default) and key pair.
+fn config_at(
+    env: Environment,
+    rest: Option<&str>,
+    stream: Option<&str>,
+    (key, secret): (&str, &str),
+) -> ConnectorConfig {
+    ConnectorConfig::new(BrokerKind::Alpaca, env, None, rest, stream)
+        .unwrap()
+        .with_credentials(Some(Secret::new(key)), Some(Secret::new(secret)))
 }
 
 fn connector(server: &SimServer) -> Alpaca {
@@ -124,39 +133,29 @@ async fn alpaca_refusals_are_rejections_with_their_codes() {
     assert!(!dup.retryable());
 
     // $200 × 1000 > $100,000: a 403 with a code is a rejection, not an auth failure.
-    match err(alpaca
+    let rejected = |e: BrokerError| match e {
+        BrokerError::Rejected {
+            status: 403,
+            code,
+            message,
+        } => (code, message),
+        e => panic!("expected a 403 rejection, got {e:?}"),
+    };
+    let (code, message) = rejected(err(alpaca
         .place_order(&order("big", OrderSide::Buy, dec!(1000.0), None))
-        .await)
-    {
-        BrokerError::Rejected {
-            status: 403,
-            code,
-            message,
-        } => {
-            assert_eq!(
-                (code.as_str(), message.as_str()),
-                ("40310000", "insufficient buying power")
-            );
-        }
-        e => panic!("expected Rejected, got {e:?}"),
-    }
-    match err(alpaca
+        .await));
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("40310000", "insufficient buying power")
+    );
+    let (code, message) = rejected(err(alpaca
         .place_order(&order("short", OrderSide::Sell, dec!(5.0), None))
-        .await)
-    {
-        BrokerError::Rejected {
-            status: 403,
-            code,
-            message,
-        } => {
-            assert_eq!(code, "40310000");
-            assert!(
-                message.starts_with("insufficient qty available"),
-                "{message}"
-            );
-        }
-        e => panic!("expected Rejected, got {e:?}"),
-    }
+        .await));
+    assert_eq!(code, "40310000");
+    assert!(
+        message.starts_with("insufficient qty available"),
+        "{message}"
+    );
     let long_id = "x".repeat(129);
     match err(alpaca
         .place_order(&order(&long_id, OrderSide::Buy, dec!(1.0), None))

@@ -2,6 +2,7 @@
 //! (and the simulator) sends, in JSON and msgpack, every error code of Alpaca's table, and
 //! malformed input (skipped, never an error that ends the stream, never a panic).
 
+use crate::common::ticks;
 use brokerdesk_core::brokers::alpaca::stream::{parse_frame, Control, Encoding, FrameParser};
 use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_core::stream::{parse_time, NoticeCode, StreamEvent, Tick};
@@ -18,16 +19,6 @@ fn json(frame: &str) -> (Result<Control, BrokerError>, Vec<StreamEvent>) {
     let mut out = Vec::new();
     let r = parse_frame(Encoding::Json, frame.as_bytes(), now(), &mut out);
     (r, out)
-}
-
-fn ticks(events: &[StreamEvent]) -> Vec<&Tick> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Tick(t) => Some(t),
-            _ => None,
-        })
-        .collect()
 }
 
 const QUOTE: &str = recorded!("alpaca/stream_quote.json");

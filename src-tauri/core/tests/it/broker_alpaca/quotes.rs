@@ -13,7 +13,10 @@ use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick, MAX_ME
 use brokerdesk_sim::alpaca::{StreamInjection, StreamSettings};
 use brokerdesk_sim::{Fault, SimServer};
 
-use super::{assert_clean, config, sim_with, KEY, SECRET};
+use brokerdesk_core::accounts::model::Environment;
+
+use super::{assert_clean, config, config_at, sim_with, KEY, SECRET};
+use crate::common::names;
 
 fn fast() -> StreamSettings {
     StreamSettings {
@@ -38,8 +41,14 @@ fn alpaca(server: &SimServer, encoding: Encoding) -> Alpaca {
         .with_stream_options(options(encoding))
 }
 
-fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+/// Fails unless `e` is a final rejection with this status and Alpaca code, free of secrets.
+fn assert_rejected(e: &BrokerError, status: u16, code: &str) {
+    assert!(
+        matches!(e, BrokerError::Rejected { status: s, code: c, .. } if *s == status && c == code),
+        "{e:?}"
+    );
+    assert!(!e.retryable(), "{e:?}");
+    assert_clean(e);
 }
 
 /// Fails if a notice carries a credential.
@@ -326,11 +335,7 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
             Err(e) => break e,
         }
     };
-    assert!(
-        matches!(&e, BrokerError::Rejected { code, .. } if code == "406"),
-        "{e:?}"
-    );
-    assert_clean(&e);
+    assert_rejected(&e, 406, "406");
 }
 
 #[tokio::test]
@@ -342,37 +347,18 @@ async fn connection_limit_and_missing_plan_are_rejections() {
         .open_stream(&names(&["AAPL"]))
         .await
         .expect_err("one connection per feed");
-    assert!(
-        matches!(&e, BrokerError::Rejected { status: 406, code, .. } if code == "406"),
-        "{e:?}"
-    );
-    assert!(!e.retryable());
-    assert_clean(&e);
+    assert_rejected(&e, 406, "406");
 
     // The demo plan has no SIP feed: 409.
     let sip = format!("{}/v2/sip", server.ws_url());
-    let cfg = brokerdesk_core::brokers::ConnectorConfig::new(
-        brokerdesk_core::accounts::model::BrokerKind::Alpaca,
-        brokerdesk_core::accounts::model::Environment::Practice,
-        None,
-        Some(&server.url()),
-        Some(&sip),
-    )
-    .unwrap()
-    .with_credentials(
-        Some(brokerdesk_core::Secret::new(KEY)),
-        Some(brokerdesk_core::Secret::new(SECRET)),
-    );
+    let mut cfg = config(&server, KEY, SECRET);
+    cfg.stream_url = sip;
     let e = Alpaca::new(cfg)
         .unwrap()
         .open_stream(&names(&["AAPL"]))
         .await
         .expect_err("no SIP");
-    assert!(
-        matches!(&e, BrokerError::Rejected { code, .. } if code == "409"),
-        "{e:?}"
-    );
-    assert_clean(&e);
+    assert_rejected(&e, 409, "409");
 }
 
 #[tokio::test]
@@ -402,17 +388,11 @@ async fn a_down_server_is_retryable_and_debug_output_shows_no_credentials() {
 #[tokio::test]
 async fn the_stream_url_gets_the_default_feed_when_it_names_none() {
     let (server, _state) = sim_with(fast()).await;
-    let cfg = brokerdesk_core::brokers::ConnectorConfig::new(
-        brokerdesk_core::accounts::model::BrokerKind::Alpaca,
-        brokerdesk_core::accounts::model::Environment::Practice,
-        None,
+    let cfg = config_at(
+        Environment::Practice,
         Some(&server.url()),
         Some(&server.ws_url()),
-    )
-    .unwrap()
-    .with_credentials(
-        Some(brokerdesk_core::Secret::new(KEY)),
-        Some(brokerdesk_core::Secret::new(SECRET)),
+        (KEY, SECRET),
     );
     let connector = Alpaca::new(cfg)
         .unwrap()
@@ -427,18 +407,7 @@ async fn the_stream_url_gets_the_default_feed_when_it_names_none() {
         .unwrap();
     ticks_until(stream.as_mut(), 1, |t| t.instrument == "TSLA").await;
     // The catalog's default already names the feed.
-    let default = brokerdesk_core::brokers::ConnectorConfig::new(
-        brokerdesk_core::accounts::model::BrokerKind::Alpaca,
-        brokerdesk_core::accounts::model::Environment::Live,
-        None,
-        None,
-        None,
-    )
-    .unwrap()
-    .with_credentials(
-        Some(brokerdesk_core::Secret::new(KEY)),
-        Some(brokerdesk_core::Secret::new(SECRET)),
-    );
+    let default = config_at(Environment::Live, None, None, (KEY, SECRET));
     assert_eq!(
         Alpaca::new(default).unwrap().stream_url(),
         "wss://stream.data.alpaca.markets/v2/iex"

@@ -17,6 +17,7 @@ use brokerdesk_sim::ibkr::{Settings, SimState};
 use brokerdesk_sim::{Fault, SimServer};
 
 use super::{common, config, sim_with, ACCOUNT};
+use crate::common::names;
 
 fn fast() -> Settings {
     Settings {
@@ -46,10 +47,6 @@ fn ibkr(server: &SimServer) -> Ibkr {
     )
     .unwrap();
     Ibkr::new(cfg).unwrap().with_stream_options(options())
-}
-
-fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
 }
 
 /// Fails if the session shows in the event.

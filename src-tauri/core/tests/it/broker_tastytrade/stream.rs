@@ -19,6 +19,7 @@ use brokerdesk_sim::{Fault, SimServer};
 use tokio::time::{timeout, Instant};
 
 use super::{assert_clean, config, sim, CLIENT_SECRET, REFRESH};
+use crate::common::read_to_the_end;
 
 /// The simulator's quote tokens start so.
 const QUOTE_TOKEN_PREFIX: &str = "dxlink-";
@@ -103,24 +104,13 @@ async fn read_until(
     }
 }
 
-/// Reads until the stream fails; returns the error.
+/// Reads until the stream fails; returns the error, checked for secrets.
 async fn read_until_error(s: &mut dyn QuoteStream) -> BrokerError {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match tokio::time::timeout_at(deadline, s.read(&mut buf))
-            .await
-            .expect("no error in 3 s")
-        {
-            Ok(true) => {}
-            Ok(false) => panic!("the stream closed without an error"),
-            Err(e) => {
-                assert_stream_error_clean(&e);
-                return e;
-            }
-        }
-    }
+    let e = read_to_the_end(s, "an error")
+        .await
+        .expect("the stream closed without an error");
+    assert_stream_error_clean(&e);
+    e
 }
 
 /// What an error must be.
@@ -281,22 +271,9 @@ async fn a_cut_stream_ends_and_a_new_one_resumes_the_same_instruments() {
 
     server.faults().cut_streams();
     // The cut shows as a close or a network error, never as Auth.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match tokio::time::timeout_at(deadline, s.read(&mut buf))
-            .await
-            .expect("the cut was not noticed in 3 s")
-        {
-            Ok(true) => continue,
-            Ok(false) => break,
-            Err(e) => {
-                assert!(e.retryable(), "{e:?}");
-                assert_stream_error_clean(&e);
-                break;
-            }
-        }
+    if let Some(e) = read_to_the_end(s.as_mut(), "the cut").await {
+        assert!(e.retryable(), "{e:?}");
+        assert_stream_error_clean(&e);
     }
 
     // What the owner does: open again with the same instruments (a fresh quote token).

@@ -2,6 +2,7 @@
 //! (quote, trade, tradex, timesale, summary, the error payloads), several messages per frame,
 //! the user's spelling of instruments, and malformed input skipped without an error.
 
+use crate::common::ticks;
 use brokerdesk_core::brokers::tradier::stream::{
     parse_frame, session_ended, tradier_symbol, EMPTY_PLACEHOLDER,
 };
@@ -36,16 +37,6 @@ fn parse(frame: &str, subs: &Subscriptions) -> (Vec<StreamEvent>, FrameSummary) 
     let mut out = Vec::new();
     let summary = parse_frame(frame, subs, now(), &mut out).unwrap();
     (out, summary)
-}
-
-fn ticks(events: &[StreamEvent]) -> Vec<&Tick> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Tick(t) => Some(t),
-            _ => None,
-        })
-        .collect()
 }
 
 fn one_tick(frame: &str) -> Tick {

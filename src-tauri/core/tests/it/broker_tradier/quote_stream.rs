@@ -18,6 +18,7 @@ use brokerdesk_sim::tradier::{SessionError, StreamSettings};
 use brokerdesk_sim::Fault;
 
 use super::{assert_clean, connector, err, sim, Sim, TOKEN};
+use crate::common::names;
 
 const FAST: Duration = Duration::from_millis(15);
 
@@ -29,10 +30,6 @@ async fn stream_sim() -> (Sim, Tradier) {
     });
     let tradier = connector(&sim).with_stream_ping(Duration::from_millis(150));
     (sim, tradier)
-}
-
-fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
 }
 
 /// Reads until `pred` holds for an event (3 s at most); returns every event read.

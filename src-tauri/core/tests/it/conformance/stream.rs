@@ -9,7 +9,9 @@ use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_core::stream::{QuoteStream, StreamEvent};
 use brokerdesk_sim::Fault;
 
-use super::{start, Running, BROKERS};
+use crate::common;
+
+use super::{start, Connector, Entry, Running, BROKERS};
 
 /// Reads until a tick for `instrument` arrives (3 s at most).
 async fn a_tick(b: BrokerKind, stream: &mut dyn QuoteStream, instrument: &str) {
@@ -38,6 +40,32 @@ fn open_err(
     r: Result<Box<dyn QuoteStream>, BrokerError>,
 ) -> BrokerError {
     sim.err(b, r.map(|_| ()))
+}
+
+/// `entry`'s simulator, a connector, the entry's instrument, and a stream of it that has
+/// delivered a first tick.
+async fn ticking(
+    entry: &Entry,
+) -> (
+    Running,
+    Box<dyn Connector>,
+    [String; 1],
+    Box<dyn QuoteStream>,
+) {
+    let (sim, connector) = start(entry).await;
+    let instruments = [entry.instrument.to_string()];
+    let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
+    a_tick(entry.kind, stream.as_mut(), entry.instrument).await;
+    (sim, connector, instruments, stream)
+}
+
+/// Reads past what was in flight until the stream ends, cleanly or with an error that must
+/// be retryable (3 s at most: `what` names the event in the failure).
+async fn read_to_the_end(sim: &Running, b: BrokerKind, stream: &mut dyn QuoteStream, what: &str) {
+    if let Some(e) = common::read_to_the_end(stream, &format!("{b}: {what}")).await {
+        let e = sim.err(b, Err::<(), _>(e));
+        assert!(e.retryable(), "{b}: {what} must not read as {e:?}");
+    }
 }
 
 #[tokio::test]
@@ -69,28 +97,9 @@ async fn refused_credentials_end_the_open_as_auth() {
 async fn a_cut_stream_ends_retryably_and_a_new_one_resumes() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        let instruments = [entry.instrument.to_string()];
-        let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
-        a_tick(b, stream.as_mut(), entry.instrument).await;
+        let (sim, connector, instruments, mut stream) = ticking(entry).await;
         sim.server.faults().cut_streams();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        let mut out = Vec::new();
-        loop {
-            out.clear();
-            match tokio::time::timeout_at(deadline.into(), stream.read(&mut out))
-                .await
-                .unwrap_or_else(|_| panic!("{b}: the cut was not noticed in 3 s"))
-            {
-                Ok(true) => continue, // what was in flight
-                Ok(false) => break,
-                Err(e) => {
-                    let e = sim.err(b, Err::<(), _>(e));
-                    assert!(e.retryable(), "{b}: a cut must not read as {e:?}");
-                    break;
-                }
-            }
-        }
+        read_to_the_end(&sim, b, stream.as_mut(), "the cut").await;
         // What the owner does: open again with the same instruments.
         let mut again = connector.open_quote_stream(&instruments).await.unwrap();
         a_tick(b, again.as_mut(), entry.instrument).await;
@@ -101,12 +110,9 @@ async fn a_cut_stream_ends_retryably_and_a_new_one_resumes() {
 async fn a_half_open_link_is_found_by_the_silence_limit() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        let instruments = [entry.instrument.to_string()];
-        let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
+        let (sim, _connector, instruments, mut stream) = ticking(entry).await;
         let limit = stream.silence_limit();
         assert!(limit <= Duration::from_millis(400), "{b}: {limit:?}");
-        a_tick(b, stream.as_mut(), entry.instrument).await;
         // A healthy link says something within the limit, even idle without a subscription
         // (a heartbeat, a keepalive, a pong).
         stream.unsubscribe(&instruments).await.unwrap();
@@ -141,27 +147,10 @@ async fn a_half_open_link_is_found_by_the_silence_limit() {
 async fn a_server_that_is_down_refuses_new_streams_retryably() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        let instruments = [entry.instrument.to_string()];
-        let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
-        a_tick(b, stream.as_mut(), entry.instrument).await;
+        let (sim, connector, instruments, mut stream) = ticking(entry).await;
         sim.server.faults().go_down_for(Duration::from_millis(400));
         // Going down cuts the open stream.
-        let mut out = Vec::new();
-        loop {
-            out.clear();
-            match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut out))
-                .await
-                .unwrap_or_else(|_| panic!("{b}: the cut was not noticed"))
-            {
-                Ok(true) => continue,
-                Ok(false) => break,
-                Err(e) => {
-                    assert!(sim.err(b, Err::<(), _>(e)).retryable(), "{b}");
-                    break;
-                }
-            }
-        }
+        read_to_the_end(&sim, b, stream.as_mut(), "going down").await;
         let e = open_err(&sim, b, connector.open_quote_stream(&instruments).await);
         assert!(
             matches!(e, BrokerError::Unavailable { status: 503, .. }),
