@@ -62,6 +62,18 @@ fn assert_clean_events(events: &[StreamEvent]) {
     }
 }
 
+/// Reads the next batch into `buf` (2 s at most), which must come from an open stream and
+/// carry no credential.
+async fn read_batch(stream: &mut dyn QuoteStream, buf: &mut Vec<StreamEvent>) {
+    buf.clear();
+    let open = tokio::time::timeout(Duration::from_secs(2), stream.read(buf))
+        .await
+        .expect("no frame within 2 s")
+        .unwrap();
+    assert!(open, "the stream closed");
+    assert_clean_events(buf);
+}
+
 /// Reads until `n` ticks satisfying `want` arrived (other events are collected too).
 async fn ticks_until(
     stream: &mut dyn QuoteStream,
@@ -76,13 +88,7 @@ async fn ticks_until(
             "only {} ticks: {ticks:?}",
             ticks.len()
         );
-        buf.clear();
-        let open = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
-            .await
-            .expect("no frame within 2 s")
-            .unwrap();
-        assert!(open, "the stream closed");
-        assert_clean_events(&buf);
+        read_batch(stream, &mut buf).await;
         for e in buf.drain(..) {
             match e {
                 StreamEvent::Tick(t) if want(&t) => ticks.push(t),
@@ -100,13 +106,7 @@ async fn notices(stream: &mut dyn QuoteStream, n: usize) -> Vec<StreamEvent> {
     let (mut found, mut buf) = (Vec::new(), Vec::new());
     while found.len() < n {
         assert!(Instant::now() < deadline, "only these notices: {found:?}");
-        buf.clear();
-        let open = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
-            .await
-            .expect("no frame within 2 s")
-            .unwrap();
-        assert!(open, "the stream closed");
-        assert_clean_events(&buf);
+        read_batch(stream, &mut buf).await;
         found.extend(
             buf.drain(..)
                 .filter(|e| matches!(e, StreamEvent::Notice { .. })),
