@@ -94,6 +94,8 @@ export const vaultLock = () => call("vault_lock");
 export const vaultChangePassword = (current: string | null, newPassword: string) =>
   call("vault_change_password", { current, newPassword });
 export const vaultRotateKey = () => call("vault_rotate_key");
+/** The core's verdict on a candidate master password (nothing is stored; works while locked). */
+export const vaultPasswordStrength = (password: string) => call("vault_password_strength", { password });
 
 export const brokerCatalog = () => call("broker_catalog");
 export const propFirmPresets = () => call("prop_firm_presets");

@@ -25,6 +25,7 @@ import type { OrderDetail } from "./OrderDetail";
 import type { OrderDraft } from "./OrderDraft";
 import type { OrderEstimate } from "./OrderEstimate";
 import type { OrderSide } from "./OrderSide";
+import type { PasswordStrength } from "./PasswordStrength";
 import type { PriceUpdate } from "./PriceUpdate";
 import type { PropFirmPresetInfo } from "./PropFirmPresetInfo";
 import type { PurgeReport } from "./PurgeReport";
@@ -43,6 +44,7 @@ export interface Commands {
   vault_unlock: { args: { password: string | null }; result: VaultStatus };
   vault_lock: { args: Record<string, never>; result: VaultStatus };
   vault_change_password: { args: { current: string | null; newPassword: string }; result: VaultStatus };
+  vault_password_strength: { args: { password: string }; result: PasswordStrength };
   vault_rotate_key: { args: Record<string, never>; result: VaultStatus };
   broker_catalog: { args: Record<string, never>; result: Array<BrokerInfo> };
   prop_firm_presets: { args: Record<string, never>; result: Array<PropFirmPresetInfo> };
@@ -118,6 +120,7 @@ export const COMMANDS = [
   "vault_unlock",
   "vault_lock",
   "vault_change_password",
+  "vault_password_strength",
   "vault_rotate_key",
   "broker_catalog",
   "prop_firm_presets",

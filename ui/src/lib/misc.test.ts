@@ -1,18 +1,23 @@
 import { describe, expect, it } from "vitest";
 import type { Account } from "../bindings/Account";
 import { asSentence, endSentence, inSentence, unreadableCredentialText } from "./labels";
-import { passwordStrength } from "./password";
+import { strengthLabel } from "./password";
 import { summarizeAccounts } from "./summary";
 import { parseHash, routeHref } from "../state/router";
 
-describe("passwordStrength", () => {
-  it("calls anything under 8 characters too short", () => {
-    expect(passwordStrength("Ab1!xyz").score).toBe(0);
+describe("strengthLabel", () => {
+  it("says a refused password is too weak, with the core's reason as a sentence", () => {
+    expect(strengthLabel({ score: 0, acceptable: false, reason: "this is a top-10 common password: add another word", suggestions: [] })).toEqual({
+      verdict: "Too weak",
+      detail: "This is a top-10 common password: add another word.",
+    });
   });
-  it("rewards length and variety, and punishes repetition", () => {
-    expect(passwordStrength("abcdefgh").score).toBe(1);
-    expect(passwordStrength("correct horse battery").score).toBeGreaterThanOrEqual(3);
-    expect(passwordStrength("aaaaaaaaaaaaaaaaaaaa").score).toBe(1);
+  it("calls an accepted password good (with a suggestion) or strong", () => {
+    expect(strengthLabel({ score: 3, acceptable: true, reason: null, suggestions: ["Add another word or two."] })).toEqual({
+      verdict: "Good",
+      detail: "Add another word or two.",
+    });
+    expect(strengthLabel({ score: 4, acceptable: true, reason: null, suggestions: [] })).toEqual({ verdict: "Strong", detail: null });
   });
 });
 

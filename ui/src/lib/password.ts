@@ -1,25 +1,19 @@
+import type { PasswordStrength } from "../bindings/PasswordStrength";
+
+/** The policy's minimum length (the core's `MIN_PASSWORD_CHARS`), checked before asking it. */
 export const MIN_PASSWORD_LENGTH = 8;
 
-export interface PasswordStrength {
-  /** 0 (too short) to 4 (strong). */
-  score: 0 | 1 | 2 | 3 | 4;
-  label: string;
+/**
+ * The meter's words for the core's verdict (`vault_password_strength`, the same function that
+ * refuses a weak password with `weak_password`): the verdict first, then why or how to do better.
+ */
+export function strengthLabel(s: PasswordStrength): { verdict: string; detail: string | null } {
+  if (!s.acceptable) return { verdict: "Too weak", detail: s.reason ? sentence(s.reason) : null };
+  const verdict = s.score >= 4 ? "Strong" : "Good";
+  return { verdict, detail: s.score >= 4 ? null : s.suggestions[0] ?? null };
 }
 
-/**
- * Returns a rough strength hint for a master password. Only a hint: the backend decides what
- * it accepts (`weak_password`).
- */
-export function passwordStrength(password: string): PasswordStrength {
-  if (password.length < MIN_PASSWORD_LENGTH) return { score: 0, label: `Too short (at least ${MIN_PASSWORD_LENGTH} characters)` };
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
-  const unique = new Set(password).size;
-  let score = 1;
-  if (password.length >= 12) score++;
-  if (password.length >= 16) score++;
-  if (classes >= 3) score++;
-  if (unique < 5) score = 1;
-  const clamped = Math.min(score, 4) as 1 | 2 | 3 | 4;
-  const labels = { 1: "Weak", 2: "Fair", 3: "Good", 4: "Strong" } as const;
-  return { score: clamped, label: labels[clamped] };
+function sentence(text: string): string {
+  const t = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }

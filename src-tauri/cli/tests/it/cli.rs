@@ -30,7 +30,16 @@ fn init_needs_a_password_without_keychain_then_creates_the_vault_once() {
     assert!(human.stdout.is_empty());
     assert!(human.stderr.starts_with("error: ") && human.stderr.contains("BROKERDESK_PASSWORD"));
 
-    // The failed attempt left nothing that blocks an init with a password.
+    // A guessable password is refused by the core's policy with its reason, before
+    // anything is stored, and the password is not echoed.
+    let weak = p
+        .run_with("--json init", Some("qwertyuiop"), None)
+        .expect_error(3, "weak_password");
+    let message = weak["message"].as_str().unwrap();
+    assert!(message.contains("add another word"), "{weak}");
+    assert!(!message.contains("qwertyuiop"), "{weak}");
+
+    // The failed attempts left nothing that blocks an init with a password.
     let s = p.init();
     assert_eq!(s["initialized"], true);
     assert_eq!(s["protection"], "password");

@@ -41,6 +41,7 @@ use crate::stream::{InstrumentInfo, Tick};
 use crate::trading::model::{Order, OrderDetail};
 use crate::trading::OrderDraft;
 use crate::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
+use crate::vault::PasswordStrength;
 
 /// The body of the test notification sent from Settings.
 pub const TEST_NOTIFICATION: &str = "Brokerdesk notifications work";
@@ -62,7 +63,13 @@ pub trait Host: Send + Sync {
 /// The commands the window may call while the vault is locked (or before it exists): the
 /// unlock screen's and the first run's. Every other command is refused with `locked` (or
 /// `not_initialized`) here, whatever it would do itself.
-pub const WHILE_LOCKED: &[&str] = &["vault_status", "vault_init", "vault_unlock", "app_activity"];
+pub const WHILE_LOCKED: &[&str] = &[
+    "vault_status",
+    "vault_init",
+    "vault_unlock",
+    "vault_password_strength",
+    "app_activity",
+];
 
 /// What a command runs against.
 pub struct Ctx<'a> {
@@ -147,6 +154,10 @@ commands! {
     /// Sets (`current` null under keychain protection) or changes the master password.
     vault_change_password(current: Option<Secret>, new_password: Secret) -> VaultStatus =>
         |cx, a| cx.runtime.core().change_password(a.current, a.new_password).await?;
+    /// Rates a master password by the policy `vault_init` and `vault_change_password`
+    /// enforce (the first-run and password forms' meter); nothing is stored.
+    vault_password_strength(password: Secret) -> PasswordStrength =>
+        |_cx, a| crate::vault::password_strength(&a.password);
     vault_rotate_key() -> VaultStatus => |cx, _a| cx.runtime.core().rotate_key().await?;
 
     broker_catalog() -> Vec<BrokerInfo> => |cx, _a| cx.runtime.core().broker_catalog();

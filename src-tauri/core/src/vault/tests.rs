@@ -172,6 +172,51 @@ async fn weak_passwords_are_refused() {
     );
 }
 
+/// Eight characters are not enough: passwords an attacker's dictionary or keyboard walk
+/// finds at once are refused with zxcvbn's reason, before anything is stored; passphrases of
+/// a few uncommon words pass. The refusal and the meter are one function.
+#[tokio::test]
+async fn guessable_passwords_are_refused_with_a_reason_and_passphrases_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    for p in [
+        "aaaaaaaa",
+        "password",
+        "Password1",
+        "12345678",
+        "qwertyuiop",
+        "brokerdesk2026",
+        "iloveyou!",
+    ] {
+        let rated = password_strength(&pw(p));
+        assert!(!rated.acceptable, "{p} passed with score {}", rated.score);
+        assert!(rated.score < MIN_PASSWORD_SCORE, "{p}");
+        let e = v.init(Some(&pw(p))).await.expect_err(p);
+        assert_eq!(e.code(), Code::WeakPassword, "{p}");
+        let reason = rated.reason.expect("a reason");
+        assert!(e.to_string().contains(&reason), "{e} / {reason}");
+        // ("password" is a word of the message itself.)
+        assert!(
+            p == "password" || !e.to_string().contains(p),
+            "the password is echoed: {e}"
+        );
+    }
+    assert!(!v.state().await.expect("state").initialized);
+    for p in [
+        "correct horse battery staple",
+        "correct horse battery",
+        "a new passphrase",
+        "another long passphrase",
+        "crash test password",
+        "a completely different passphrase",
+        "Tr0ub4dour&3-lamp-violet",
+    ] {
+        let rated = password_strength(&pw(p));
+        assert!(rated.acceptable, "{p}: {:?}", rated.reason);
+        assert!(rated.score >= MIN_PASSWORD_SCORE, "{p}");
+    }
+}
+
 #[tokio::test]
 async fn tampered_and_moved_ciphertexts_give_distinct_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
