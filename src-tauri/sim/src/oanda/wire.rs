@@ -112,6 +112,16 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     )
 }
 
+/// The names of an `instruments=A,B` query parameter, blanks dropped.
+pub fn instrument_list(param: Option<&str>) -> Vec<&str> {
+    param
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -139,14 +149,4 @@ mod tests {
         assert_eq!(decimal(&json!("abc")), None);
         assert_eq!(decimal(&json!("NaN")), None);
     }
-}
-
-/// The names of an `instruments=A,B` query parameter, blanks dropped.
-pub fn instrument_list(param: Option<&str>) -> Vec<&str> {
-    param
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect()
 }
