@@ -165,6 +165,9 @@ impl Brokerdesk {
             let auth = g.step_up(Sensitive::ChangePassword).await?;
             let first = self.vault.state().await.map_err(api)?.protection
                 == Some(VaultProtection::Keychain);
+            // The new password comes with a new data key: make sure every secret can move
+            // to it before the password changes.
+            self.vault.check_all_readable().await.map_err(api)?;
             self.vault
                 .change_password(&auth, current.as_ref(), &new)
                 .await

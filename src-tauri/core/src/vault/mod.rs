@@ -82,6 +82,16 @@ pub enum VaultError {
     Keychain(#[from] KeychainError),
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// A stored secret cannot be opened, so the key cannot change without losing it: the
+    /// operation stops before anything is written, naming what to fix.
+    #[error(
+        "the data key was not changed: {what} cannot be read ({source}); {fix}, then try again"
+    )]
+    Unreadable {
+        what: String,
+        fix: &'static str,
+        source: OpenError,
+    },
     #[error("the vault key was rotated or re-protected by another Brokerdesk process; unlock again to continue")]
     VaultChanged,
     #[error("the vault record is damaged: {0}")]
@@ -123,6 +133,14 @@ impl ErrorCode for VaultError {
             VaultError::Keychain(KeychainError::Failed(_)) => Code::KeychainFailed,
             VaultError::Open(OpenError::Tampered { .. }) => Code::CiphertextTampered,
             VaultError::Open(OpenError::Misbound { .. }) => Code::CiphertextMisbound,
+            VaultError::Unreadable {
+                source: OpenError::Tampered { .. },
+                ..
+            } => Code::CiphertextTampered,
+            VaultError::Unreadable {
+                source: OpenError::Misbound { .. },
+                ..
+            } => Code::CiphertextMisbound,
             VaultError::VaultChanged => Code::VaultChanged,
             VaultError::Damaged(_) => Code::VaultDamaged,
             VaultError::Kdf(_) => Code::KdfFailed,
@@ -555,6 +573,15 @@ impl Vault {
         Ok(())
     }
 
+    /// Opens every stored secret (and the 2FA secret) without changing anything: the check
+    /// a key change runs before it starts, so one unreadable value stops it with that value's
+    /// account and field named instead of half-way through.
+    pub async fn check_all_readable(&self) -> Result<(), VaultError> {
+        let unlocked = self.unlocked().await?;
+        let mut conn = self.store.acquire().await?;
+        read_all_sealed(&mut conn, &unlocked).await.map(|_| ())
+    }
+
     /// Replaces the DEK with a new random key and re-seals every secret, in one transaction.
     /// Returns the new key generation.
     pub async fn rotate_key(&self) -> Result<u32, VaultError> {
@@ -612,16 +639,10 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let mut tx = self.store.begin_write().await?;
         old.check_generation(&mut tx).await?;
-        let rows = sqlx::query("SELECT account_id, field, sealed FROM account_secrets")
-            .fetch_all(&mut *tx)
-            .await?;
+        let (secrets, twofa) = read_all_sealed(&mut tx, old).await?;
         let now = Utc::now().to_rfc3339();
-        for r in rows {
-            let account_id: String = r.try_get("account_id")?;
-            let field: String = r.try_get("field")?;
-            let sealed: Vec<u8> = r.try_get("sealed")?;
+        for (account_id, field, secret) in secrets {
             let binding = account_secret_binding(&account_id, &field);
-            let secret = old.open(&binding, &sealed)?;
             let resealed = next.seal(&binding, secret.expose().as_bytes())?;
             sqlx::query(
                 "UPDATE account_secrets SET sealed = ?, key_generation = ?, updated_at = ?
@@ -636,12 +657,7 @@ impl Vault {
             .await?;
         }
         // The two-factor secret is sealed too.
-        let twofa: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT secret_sealed FROM twofa WHERE id = 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(sealed) = twofa {
-            let secret = old.open_bytes(TWOFA_SECRET_BINDING, &sealed)?;
+        if let Some(secret) = twofa {
             let resealed = next.seal(TWOFA_SECRET_BINDING, &secret)?;
             sqlx::query("UPDATE twofa SET secret_sealed = ? WHERE id = 1")
                 .bind(&resealed)
@@ -683,6 +699,64 @@ impl Vault {
             .await
             .map_err(|e| KeychainError::Failed(e.to_string()))??)
     }
+}
+
+/// A stored account secret, opened: (account id, field, value).
+type OpenedSecret = (String, String, Secret);
+
+/// Opens every account secret and the 2FA secret with `key`; the first that does not open
+/// is [`VaultError::Unreadable`], naming the account (by name and id) and the field.
+async fn read_all_sealed(
+    conn: &mut sqlx::SqliteConnection,
+    key: &Unlocked,
+) -> Result<(Vec<OpenedSecret>, Option<Zeroizing<Vec<u8>>>), VaultError> {
+    let rows = sqlx::query(
+        "SELECT s.account_id, s.field, s.sealed, a.name FROM account_secrets s
+         LEFT JOIN accounts a ON a.id = s.account_id ORDER BY s.account_id, s.field",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut secrets = Vec::with_capacity(rows.len());
+    for r in rows {
+        let account_id: String = r.try_get("account_id")?;
+        let field: String = r.try_get("field")?;
+        let sealed: Vec<u8> = r.try_get("sealed")?;
+        let name: Option<String> = r.try_get("name")?;
+        let binding = account_secret_binding(&account_id, &field);
+        match key.open(&binding, &sealed) {
+            Ok(secret) => secrets.push((account_id, field, secret)),
+            Err(VaultError::Open(source)) => {
+                let account = match name {
+                    Some(n) => format!("account \"{}\" ({account_id})", crate::text::cap(&n, 100)),
+                    None => format!("account {account_id}"),
+                };
+                return Err(VaultError::Unreadable {
+                    what: format!("the stored {field} of {account}"),
+                    fix: "enter that account's credentials again (edit the account) or remove the account",
+                    source,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let twofa: Option<Vec<u8>> = sqlx::query_scalar("SELECT secret_sealed FROM twofa WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let twofa =
+        match twofa {
+            None => None,
+            Some(sealed) => match key.open_bytes(TWOFA_SECRET_BINDING, &sealed) {
+                Ok(secret) => Some(secret),
+                Err(VaultError::Open(source)) => return Err(VaultError::Unreadable {
+                    what: "the two-factor secret".into(),
+                    fix:
+                        "turn two-factor authentication off with a backup code and set it up again",
+                    source,
+                }),
+                Err(e) => return Err(e),
+            },
+        };
+    Ok((secrets, twofa))
 }
 
 /// The lowest zxcvbn score (0–4) a master password must reach. 3 is zxcvbn's "safely

@@ -334,7 +334,7 @@ async fn rotation_with_password_keeps_the_password() {
 }
 
 #[tokio::test]
-async fn a_tampered_secret_aborts_rotation_and_changes_nothing() {
+async fn a_tampered_secret_aborts_rotation_naming_it_and_changes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ks = MemoryKeyStore::new();
     let v = Vault::new(store(&dir).await, Arc::new(ks.clone()));
@@ -347,8 +347,20 @@ async fn a_tampered_secret_aborts_rotation_and_changes_nothing() {
         .await
         .expect("tamper");
     let names = ks.names();
+    // The check a password change runs first names the value and what to do, as does the
+    // rotation itself.
+    let checked = v.check_all_readable().await.expect_err("unreadable");
     let e = v.rotate_key().await.expect_err("must abort");
-    assert_eq!(e.code(), Code::CiphertextTampered);
+    for e in [&checked, &e] {
+        assert_eq!(e.code(), Code::CiphertextTampered);
+        let text = e.to_string();
+        assert!(
+            text.contains("the data key was not changed")
+                && text.contains("api_key of account \"a2\" (a2)")
+                && text.contains("enter that account's credentials again"),
+            "{text}"
+        );
+    }
     assert_eq!(ks.names(), names, "the new keychain entry is cleaned up");
     assert_eq!(v.state().await.expect("state").key_generation, 1);
     assert_eq!(

@@ -223,3 +223,77 @@ async fn leaving_the_keychain_leaves_its_key_behind() {
         "the keychain's old key opened a new credential"
     );
 }
+
+/// One unreadable credential (an edited database) stops a password change and a key
+/// rotation before anything changes, naming the account and the field; entering that
+/// account's credentials again clears the way.
+#[tokio::test]
+async fn an_unreadable_credential_stops_key_changes_naming_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap();
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    let good = bd.account_add(oanda(TOKEN)).await.unwrap();
+    let mut input = oanda(LATER);
+    input.name = "Damaged FX".into();
+    let bad = bd.account_add(input).await.unwrap();
+    bd.close().await;
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("brokerdesk.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE account_secrets SET sealed = x'00ff00ff' WHERE account_id = ?")
+        .bind(&bad.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap();
+    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
+        .await
+        .unwrap();
+    let generation = bd.status().await.unwrap().key_generation;
+    let e = bd
+        .change_password(Some(Secret::new(PASSWORD)), Secret::new(NEW_PASSWORD))
+        .await
+        .expect_err("an unreadable credential");
+    assert_eq!(e.code, Code::CiphertextTampered);
+    assert!(
+        e.message.contains("api_key of account \"Damaged FX\"")
+            && e.message.contains("enter that account's credentials again"),
+        "{}",
+        e.message
+    );
+    let e = bd.rotate_key().await.expect_err("rotation too");
+    assert_eq!(e.code, Code::CiphertextTampered);
+    assert_eq!(bd.status().await.unwrap().key_generation, generation);
+    // The other account's credential still opens, and the password did not change.
+    assert_eq!(
+        bd.account_credentials(&good.id)
+            .await
+            .unwrap()
+            .api_key
+            .unwrap()
+            .expose(),
+        TOKEN
+    );
+    bd.lock().await.unwrap();
+    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
+        .await
+        .unwrap();
+
+    // Entering the damaged account's credential again lets the key change.
+    let mut fixed = AccountInput::from_account(&bd.account_get(&bad.id).await.unwrap());
+    fixed.credentials.api_key = Some(Secret::new(LATER));
+    bd.account_update(&bad.id, fixed).await.unwrap();
+    bd.change_password(Some(Secret::new(PASSWORD)), Secret::new(NEW_PASSWORD))
+        .await
+        .unwrap();
+    assert!(bd.status().await.unwrap().key_generation > generation);
+}
