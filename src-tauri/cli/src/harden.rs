@@ -37,9 +37,11 @@ pub fn can_prompt() -> bool {
 
 /// Asks `question` on stderr and reads one line from the terminal without echoing it.
 pub fn prompt_hidden(question: &str) -> std::io::Result<String> {
+    // Echo goes off before the question shows: a user (or a script) typing as soon as it
+    // appears is never echoed.
+    let echo = Echo::off();
     eprint!("{question}");
     std::io::stderr().flush()?;
-    let echo = Echo::off();
     let mut line = String::new();
     let read = std::io::stdin().read_line(&mut line);
     drop(echo);

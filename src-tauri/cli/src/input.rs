@@ -35,7 +35,7 @@ impl Input {
         }
         let p = if self.password_stdin {
             Some(
-                read_line()
+                read_secret("Master password")
                     .map_err(|m| error(Code::PasswordMissing, format!("--password-stdin: {m}")))?,
             )
         } else {
@@ -48,7 +48,7 @@ impl Input {
     /// Returns the next stdin line as a secret (after the password line, if any).
     pub fn next_line(&mut self, what: &str) -> Result<Secret, ApiError> {
         self.password()?;
-        read_line().map_err(|m| error(Code::Validation, format!("{what} from stdin: {m}")))
+        read_secret(what).map_err(|m| error(Code::Validation, format!("{what} from stdin: {m}")))
     }
 
     /// Resolves a secret argument: `-` reads the next stdin line. A credential given literally
@@ -85,9 +85,13 @@ impl Input {
         match from_env(NEW_PASSWORD_ENV) {
             Some(p) => Ok(p),
             None => self.password().and_then(|_| {
-                read_line().map_err(|m| {
+                let missing = |m: String| {
                     error(Code::PasswordMissing, format!("the new master password (${NEW_PASSWORD_ENV} or the next stdin line): {m}"))
-                })
+                };
+                if crate::harden::can_prompt() {
+                    return typed_new_password();
+                }
+                read_line().map_err(missing)
             }),
         }
     }
@@ -99,6 +103,38 @@ fn from_env(name: &str) -> Option<Secret> {
         .ok()
         .filter(|v| !v.is_empty())
         .map(Secret::new)
+}
+
+/// A new master password typed twice at hidden prompts; two different entries change nothing.
+pub fn typed_new_password() -> Result<Secret, ApiError> {
+    let ask = |q: &str| {
+        read_secret(q).map_err(|m| {
+            error(
+                Code::PasswordMissing,
+                format!("the new master password: {m}"),
+            )
+        })
+    };
+    let new = ask("New master password")?;
+    let again = ask("Repeat the new master password")?;
+    if again.expose() != new.expose() {
+        return Err(error(
+            Code::Validation,
+            "the two passwords typed differ; nothing was changed",
+        ));
+    }
+    Ok(new)
+}
+
+/// The next secret: typed at a hidden prompt naming `what` when stdin is a terminal (a
+/// secret is never echoed), else the next line of stdin.
+fn read_secret(what: &str) -> Result<Secret, String> {
+    if crate::harden::can_prompt() {
+        return crate::harden::prompt_hidden(&format!("{what}: "))
+            .map(Secret::new)
+            .map_err(|e| format!("cannot read the terminal: {e}"));
+    }
+    read_line()
 }
 
 /// Reads one line of stdin without its line ending. Other whitespace is kept: it may be part

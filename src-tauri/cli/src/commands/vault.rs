@@ -14,8 +14,16 @@ fn protection(s: &VaultStatus) -> &'static str {
     }
 }
 
+/// Creates the vault. With no password given: the OS keychain where one is reachable, else
+/// (on a terminal) a new master password typed twice at hidden prompts.
 pub async fn init(bd: &Brokerdesk, ctx: &mut Ctx) -> Result<(), ApiError> {
-    let password = ctx.input.password()?;
+    let mut password = ctx.input.password()?;
+    if password.is_none() && crate::harden::can_prompt() {
+        let s = bd.status().await?;
+        if !s.initialized && !s.keychain_available {
+            password = Some(crate::input::typed_new_password()?);
+        }
+    }
     let s = bd.init(password).await?;
     ctx.print(&s, || {
         format!(

@@ -12,4 +12,5 @@ mod phone;
 mod risk;
 mod security;
 mod stream;
+mod terminal;
 mod trading;
