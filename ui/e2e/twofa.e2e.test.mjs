@@ -175,7 +175,7 @@ describe("two-factor authentication", () => {
     assert.equal(await page.getByTestId("backup-codes-remaining").textContent(), "9 of 10 left");
   });
 
-  test("regenerating backup codes and turning 2FA off are step-up protected; purge needs PURGE typed and a code", async () => {
+  test("regenerating backup codes and turning 2FA off need a code of their own; purge needs PURGE typed and no code", async () => {
     const { page, bd, s } = await open("unlocked-2fa");
     await nav(page, "Security");
     const card = page.getByRole("region", { name: "Two-factor authentication" });
@@ -191,8 +191,8 @@ describe("two-factor authentication", () => {
 
     await page.getByTestId("step-up-indicator").getByText("Verified · 15 min left").waitFor();
 
-    // Later (the window has closed): purge needs the word typed, then a code, asked over the dialog.
-    // Escape closes only the prompt.
+    // Later (the window has closed): purge needs the word typed, and no code — an emergency
+    // action never waits for one (not even during a lockout).
     await later(page, bd);
     await nav(page, "Dashboard");
     await nav(page, "Security");
@@ -207,14 +207,6 @@ describe("two-factor authentication", () => {
     assert.equal(await button.isDisabled(), false);
     await shot(page, "purge-dialog");
     await button.click();
-    const stepUp = page.getByRole("dialog", { name: "Confirm with two-factor authentication" });
-    await stepUp.waitFor();
-    await shot(page, "purge-step-up");
-    await page.keyboard.press("Escape");
-    await stepUp.waitFor({ state: "detached" });
-    await purge.getByText("Nothing was changed: the two-factor check was cancelled.").waitFor();
-    await button.click();
-    await enterCode(stepUp, await codeFor(s.secret));
     const done = page.getByRole("dialog", { name: "Credentials purged" });
     await done.getByText("3 credentials deleted").waitFor();
     assert.equal(await done.getByTestId("purge-report").textContent(), "All 2 accounts are now in paper mode, with their settings kept.");
@@ -227,10 +219,14 @@ describe("two-factor authentication", () => {
     assert.equal(await page.locator(".cred-list li").count(), 0, "no stored credentials left");
     assert.deepEqual((await bd.api("accounts_list")).map((a) => a.credentials.length), [0, 0]);
 
-    // Within the window, turning 2FA off asks for no code.
+    assert.equal((await calls(page, "twofa_verify")).length, 1, "the purge asked for no code");
+
+    // Turning 2FA off needs a code entered for it, whatever the window.
     await nav(page, "Security");
     await card.getByRole("button", { name: "Turn off…" }).click();
     await page.getByRole("dialog", { name: "Turn off two-factor authentication?" }).getByRole("button", { name: "Turn off" }).click();
+    const stepUp = page.getByRole("dialog", { name: "Confirm with two-factor authentication" });
+    await enterCode(stepUp, await codeFor(s.secret));
     await page.getByText("Two-factor authentication is off.").waitFor();
     await card.getByTestId("twofa-state").getByText("Off").waitFor();
     assert.equal(await page.getByTestId("step-up-indicator").count(), 0);

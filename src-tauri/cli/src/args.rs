@@ -21,12 +21,13 @@ Master password: the first line of stdin with --password-stdin, else $BROKERDESK
 Data directory: --data-dir, else $BROKERDESK_DATA_DIR, else the platform default.
 
 Two-factor step-up: once two-factor authentication is on (`brokerdesk twofa`), storing or
-changing credentials, removing an account, changing the master password, purging credentials,
-disabling 2FA, regenerating backup codes, going live, reactivating an account (`account
-status ID active`) and loosening its risk rules or limits need a code verified in the last
-15 minutes. Pass --totp CODE to such a command (a code from the authenticator app or a backup
-code), or run `brokerdesk twofa verify CODE` first: the window is kept in the profile, so it
-spans commands.
+changing credentials, removing an account, changing the master password, disabling 2FA,
+regenerating backup codes, going live, reactivating an account (`account status ID active`)
+and loosening its risk rules or limits need a two-factor code: pass --totp CODE to that very
+command (a code from the authenticator app or a backup code; `-` reads it from stdin). A code
+opens a window in the memory of the process that verified it, never in the profile, so one
+command's code serves no other command or process. The emergency actions need none, even
+during a lockout: `kill-switch` and `credentials purge`.
 
 Exit codes:
   0  success
@@ -313,8 +314,8 @@ pub struct WatchArgs {
 #[derive(Args)]
 pub struct StepUp {
     /// Two-factor code: from the authenticator app, or a single-use backup code (`-` reads it
-    /// from stdin). Verified first; it opens the 15-minute window this change needs when
-    /// two-factor authentication is on. Without 2FA it is not needed (and ignored).
+    /// from stdin). Verified first, for this command only, when two-factor authentication is
+    /// on. Without 2FA it is not needed (and ignored).
     #[arg(long, value_name = "CODE", value_parser = secret_parser())]
     pub totp: Option<Secret>,
 }
@@ -394,7 +395,7 @@ this order: the master password (with --password-stdin), --api-key, --api-secret
 Values shown back are always masked (••••1234).
 
 Two-factor: once 2FA is on, storing or changing credentials and removing an account need a
-code verified in the last 15 minutes: pass --totp CODE, or run `brokerdesk twofa verify` first.";
+code: pass --totp CODE to the command itself.";
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
@@ -434,8 +435,9 @@ then delete the PNG; do not keep or share them. Running setup again replaces the
         #[arg(value_name = "CODE", value_parser = secret_parser())]
         code: Secret,
     },
-    /// Check a code (from the app, or a backup code) and open the 15-minute window in which
-    /// sensitive changes are allowed, in this and later commands.
+    /// Check a code (from the app, or a backup code): counts as a use of the code. A change
+    /// that needs one takes it itself (--totp CODE): a verification here opens nothing for
+    /// later commands.
     Verify {
         /// A code from the authenticator app or a backup code (`-` reads it from stdin).
         #[arg(value_name = "CODE", value_parser = secret_parser())]

@@ -119,6 +119,8 @@ codes! {
     /// Another process rotated the key or changed the password: reopen.
     VaultChanged = "vault_changed", Runtime, false;
     VaultDamaged = "vault_damaged", Runtime, false;
+    /// Security state (mode, status, endpoints, rules, 2FA) changed outside Brokerdesk.
+    StateTampered = "state_tampered", Runtime, false;
     KdfFailed = "kdf_failed", Runtime, false;
     RandomFailed = "random_failed", Runtime, false;
 

@@ -9,7 +9,9 @@ import type { Code as CodeName } from "../bindings/Code";
 export function errorHint(code: CodeName): string | null {
   switch (code) {
     case Code.CiphertextTampered:
-      return "A stored secret failed its integrity check, so the data file may have been changed outside Brokerdesk. Re-enter that account's credentials, or restore a backup.";
+      return "A stored secret failed its integrity check, so the data file may have been changed outside Brokerdesk. Re-enter that account's credentials.";
+    case Code.StateTampered:
+      return "Settings that protect your money were changed outside Brokerdesk (malware running as you, or a synced or copied data folder, can do this). Check what the message names before trusting it again.";
     case Code.CiphertextMisbound:
       return "A stored secret belongs to a different record than the one it was found in. Re-enter that account's credentials.";
     case Code.Storage:

@@ -143,7 +143,7 @@ pub async fn enable(bd: &Brokerdesk, ctx: &mut Ctx, code: Secret) -> Result<(), 
     ctx.print(&codes, || {
         format!(
             "Two-factor authentication is on. Sensitive changes now need a code from the app \
-             (verified in the last 15 minutes).\n\n{}",
+             (pass --totp CODE to the command).\n\n{}",
             output::backup_codes(&codes.codes)
         )
     });
@@ -155,7 +155,6 @@ pub async fn verify(bd: &Brokerdesk, ctx: &mut Ctx, code: Secret) -> Result<(), 
     let code = ctx.input.secret(code, "CODE")?;
     let s = bd.twofa_verify(code.expose()).await?;
     ctx.print(&s, || {
-        let until = s.step_up_until.as_deref().unwrap_or("-");
         let left = if s.backup_codes_remaining < 3 {
             format!(
                 "\nOnly {} backup codes left: `brokerdesk twofa backup-codes` issues new ones.\n",
@@ -164,7 +163,10 @@ pub async fn verify(bd: &Brokerdesk, ctx: &mut Ctx, code: Secret) -> Result<(), 
         } else {
             String::new()
         };
-        format!("Code accepted: sensitive changes are allowed until {until}.\n{left}")
+        format!(
+            "Code accepted. It opens nothing for later commands: pass --totp CODE to the \
+             command that needs one.\n{left}"
+        )
     });
     Ok(())
 }

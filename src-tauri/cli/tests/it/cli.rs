@@ -526,10 +526,10 @@ fn mode_switches_to_paper_and_refuses_live_without_a_verified_connection() {
     assert_eq!(a["mode"], "paper");
     // Two-factor off: refused before anything else.
     p.json("mode Fx live").expect_error(3, "live_needs_twofa");
-    // Two-factor on (the code that turned it on opened the step-up window): the broker check
-    // the switch runs itself cannot succeed, so it stays on paper.
-    crate::phone::enable_2fa(&p, common::PW);
-    let r = p.json("mode Fx live");
+    // Two-factor on, with a code for the switch: the broker check the switch runs itself
+    // cannot succeed, so it stays on paper.
+    let (_, _, codes) = crate::phone::enable_2fa(&p, common::PW);
+    let r = p.json(&format!("mode Fx live --totp {}", codes[0]));
     r.expect_error(3, "live_needs_verified_connection");
     assert_eq!(p.ok("account show Fx")["mode"], "paper", "nothing changed");
     p.json("mode Fx sideways").expect_error(2, "usage");

@@ -12,11 +12,6 @@ use serde_json::Value;
 use brokerdesk_sim::oanda;
 use common::{Profile, Sim, PW};
 
-/// Ends the step-up window as if 15 minutes had passed.
-fn close_window(p: &Profile) {
-    p.sqlite("UPDATE twofa SET step_up_until = '2000-01-01T00:00:00Z'");
-}
-
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
@@ -234,8 +229,7 @@ fn status_by_hand_follows_the_machine_and_reactivation_needs_a_step_up() {
     let reduce = p.ok("order place Desk --symbol EUR_USD --side sell --qty 1");
     assert_eq!(reduce["status"], "filled", "{reduce}");
 
-    // Back to active: a fresh code is needed once the window is closed.
-    close_window(&p);
+    // Back to active: a fresh code is needed (this process has verified none).
     p.json("account status Desk active")
         .expect_error(5, "step_up_required");
     assert_eq!(p.ok("account show Desk")["status"], "suspended");
@@ -357,8 +351,11 @@ fn the_kill_switch_with_flatten_closes_live_positions_at_the_broker() {
         "account add --name Fx --broker oanda --env practice --api-key {} --account-id {acct} --rest-url {url} --stream-url {url}",
         oanda::DEMO_TOKEN
     ));
-    crate::phone::enable_2fa(&p, PW);
-    assert_eq!(p.ok("mode Fx live")["mode"], "live");
+    let (_, _, codes) = crate::phone::enable_2fa(&p, PW);
+    assert_eq!(
+        p.ok(&format!("mode Fx live --totp {}", codes[0]))["mode"],
+        "live"
+    );
     let buy = p.ok("order place Fx --symbol EUR_USD --side buy --qty 1000");
     assert_eq!(buy["mode"], "live", "{buy}");
     assert_eq!(buy["status"], "filled", "{buy}");

@@ -71,8 +71,8 @@ fn add_checks_with_the_broker_and_shows_the_account() {
     let saved = r.ok();
     assert_eq!(saved["check"]["status"], "unreachable");
     assert!(r.stderr.contains("could not be reached"), "{}", r.stderr);
-    crate::phone::enable_2fa(&p, PW);
-    p.json("mode Offline live")
+    let (_, _, codes) = crate::phone::enable_2fa(&p, PW);
+    p.json(&format!("mode Offline live --totp {}", codes[0]))
         .expect_error(3, "live_needs_verified_connection");
     let names: Vec<String> = common::names(&p.ok("account list"));
     assert_eq!(names, ["Fx", "Offline"]);
@@ -86,16 +86,23 @@ fn live_needs_a_recent_check_and_an_unchecked_change_goes_back_to_paper() {
     add(&p, &sim, "Fx", oanda::DEMO_TOKEN, "").ok();
     // Live needs two-factor on: refused without it, whatever else is in order.
     p.json("mode Fx live").expect_error(3, "live_needs_twofa");
-    // Two-factor on (enabling opened the step-up window), verified at add: live is allowed.
-    let (mut phone, _, _) = crate::phone::enable_2fa(&p, PW);
-    assert_eq!(p.ok("mode Fx live")["mode"], "live");
+    // Two-factor on, verified at add: live is allowed with a code.
+    let (mut phone, _, codes) = crate::phone::enable_2fa(&p, PW);
+    assert_eq!(
+        p.ok(&format!("mode Fx live --totp {}", codes[0]))["mode"],
+        "live"
+    );
     // New credentials saved without a check: the account is back in paper mode, and live
     // is refused until a check succeeds.
-    let edited = p.ok("account edit Fx --no-verify --api-key another-token-0123456789ab");
+    let edited = p.ok(&format!(
+        "account edit Fx --no-verify --api-key another-token-0123456789ab --totp {}",
+        codes[3]
+    ));
     assert_eq!(edited["mode"], "paper");
     // The switch runs the missing check itself: the broker refuses the new token, so it
     // stays on paper with the broker's refusal.
-    p.json("mode Fx live").expect_error(5, "broker_auth");
+    p.json(&format!("mode Fx live --totp {}", codes[2]))
+        .expect_error(5, "broker_auth");
     assert_eq!(p.ok("account show Fx")["mode"], "paper");
     let audit = p.ok("audit list --event mode_switched");
     assert!(
@@ -112,7 +119,10 @@ fn live_needs_a_recent_check_and_an_unchecked_change_goes_back_to_paper() {
         oanda::DEMO_TOKEN,
         phone.fresh()
     ));
-    assert_eq!(p.ok("mode Fx live")["mode"], "live");
+    assert_eq!(
+        p.ok(&format!("mode Fx live --totp {}", codes[1]))["mode"],
+        "live"
+    );
 }
 
 #[test]

@@ -20,6 +20,7 @@ use crate::api::guard::Authorized;
 use crate::error::{Code, ErrorCode, FieldCode, FieldError};
 use crate::secret::Secret;
 use crate::store::{Store, StoreError};
+use crate::vault::integrity::{self, CredentialScope};
 use crate::vault::{account_secret_binding, Unlocked, Vault, VaultError};
 
 /// How recent a successful broker check of the stored credentials must be to go live.
@@ -206,6 +207,7 @@ impl Accounts {
         )
         .await?;
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
+        integrity::retag_account(&mut tx, &key, &id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
         self.get(&id).await
@@ -240,6 +242,36 @@ impl Accounts {
             &input.name,
         )?;
         let now = Utc::now().to_rfc3339();
+        // Stored credentials are bound to their endpoints: moving the endpoints (which the
+        // API guards with a step-up) re-seals the ones kept for the new place. One that does
+        // not open (or a state changed outside Brokerdesk) must be entered again.
+        let old_scope = CredentialScope::of_account(&current.account);
+        if CredentialScope::of_input(&input) != old_scope {
+            let kept: Vec<_> = current
+                .secrets
+                .iter()
+                .filter(|(f, _)| input.credentials.get(*f).is_none())
+                .collect();
+            if !kept.is_empty() {
+                auth.ok_or(AccountError::Unguarded)?;
+                if !integrity::account_tag_ok(&key, &current.account, current.state_tag.as_deref())
+                {
+                    return Err(state_tampered(&current.account).into());
+                }
+            }
+            let new_scope = CredentialScope::of_input(&input);
+            for (field, sealed) in kept {
+                let secret = key.open(
+                    &account_secret_binding(&id, field.as_str(), &old_scope),
+                    sealed,
+                )?;
+                let resealed = key.seal(
+                    &account_secret_binding(&id, field.as_str(), &new_scope),
+                    secret.expose().as_bytes(),
+                )?;
+                repo::put_secret(&mut tx, &id, *field, &resealed, key.generation(), &now).await?;
+            }
+        }
         repo::upsert(&mut tx, &id, &input, &now, false).await?;
         if input.status != current.account.status {
             repo::push_status(
@@ -252,6 +284,7 @@ impl Accounts {
             .await?;
         }
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
+        integrity::retag_account(&mut tx, &key, &id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, "account updated");
         self.get(&id).await
@@ -279,9 +312,13 @@ impl Accounts {
             .await?
             .pop()
             .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+        if !integrity::account_tag_ok(&key, &stored.account, stored.state_tag.as_deref()) {
+            return Err(state_tampered(&stored.account).into());
+        }
+        let scope = CredentialScope::of_account(&stored.account);
         let mut creds = Credentials::default();
         for (field, sealed) in stored.secrets.iter().filter(|(f, _)| wanted(*f)) {
-            let secret = key.open(&account_secret_binding(&id, field.as_str()), sealed)?;
+            let secret = key.open(&account_secret_binding(&id, field.as_str(), &scope), sealed)?;
             match field {
                 CredentialField::ApiKey => creds.api_key = Some(secret),
                 CredentialField::ApiSecret => creds.api_secret = Some(secret),
@@ -300,7 +337,7 @@ impl Accounts {
         mode: TradingMode,
         auth: Option<&Authorized>,
     ) -> Result<Account, AccountError> {
-        self.vault.unlocked().await?;
+        let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         let id = resolve_one(&mut tx, key_or_id).await?;
         if mode == TradingMode::Live {
@@ -322,12 +359,23 @@ impl Accounts {
                 return Err(AccountError::LiveNeedsVerifiedConnection);
             }
         }
+        if mode == TradingMode::Live {
+            // Live only for a state Brokerdesk wrote: never on the word of an edited row.
+            let stored = repo::load(&mut tx, Some(&id))
+                .await?
+                .pop()
+                .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+            if !integrity::account_tag_ok(&key, &stored.account, stored.state_tag.as_deref()) {
+                return Err(state_tampered(&stored.account).into());
+            }
+        }
         sqlx::query("UPDATE accounts SET mode = ?, updated_at = ? WHERE id = ?")
             .bind(mode.as_str())
             .bind(Utc::now().to_rfc3339())
             .bind(&id)
             .execute(&mut *tx)
             .await?;
+        integrity::retag_account(&mut tx, &key, &id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.get(&id).await
     }
@@ -340,7 +388,7 @@ impl Accounts {
         status: AccountStatus,
         reason: Option<&str>,
     ) -> Result<(Account, Account), AccountError> {
-        self.vault.unlocked().await?;
+        let key = self.vault.unlocked().await?;
         let before = self.get(key_or_id).await?;
         if before.status == status {
             return Ok((before.clone(), before));
@@ -354,6 +402,7 @@ impl Accounts {
             .execute(&mut *tx)
             .await?;
         repo::push_status(&mut tx, &before.id, status, reason, &now).await?;
+        integrity::retag_account(&mut tx, &key, &before.id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         let after = self.get(&before.id).await?;
         Ok((before, after))
@@ -362,7 +411,7 @@ impl Accounts {
     /// Deletes every stored credential and switches every account to paper mode, in one
     /// transaction. Accounts keep their configuration; their credentials must be entered again.
     pub async fn purge_credentials(&self, _auth: &Authorized) -> Result<PurgeReport, AccountError> {
-        self.vault.unlocked().await?;
+        let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         let deleted = sqlx::query("DELETE FROM account_secrets")
             .execute(&mut *tx)
@@ -373,9 +422,13 @@ impl Accounts {
             .bind(&now)
             .execute(&mut *tx)
             .await?;
-        let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(&mut *tx)
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
+            .fetch_all(&mut *tx)
             .await?;
+        for id in &ids {
+            integrity::retag_account(&mut tx, &key, id).await?;
+        }
+        let accounts = ids.len();
         tx.commit().await.map_err(StoreError::from)?;
         tracing::warn!(credentials = deleted, "all stored credentials purged");
         Ok(PurgeReport {
@@ -387,7 +440,7 @@ impl Accounts {
     /// Deletes one account's stored credentials (a terminated account's, on request) and puts
     /// it in paper mode; returns how many were deleted.
     pub async fn forget_credentials(&self, id: &str) -> Result<u32, AccountError> {
-        self.vault.unlocked().await?;
+        let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         let deleted = sqlx::query("DELETE FROM account_secrets WHERE account_id = ?")
             .bind(id)
@@ -399,6 +452,7 @@ impl Accounts {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        integrity::retag_account(&mut tx, &key, id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::warn!(account = %id, credentials = deleted, "a terminated account's credentials purged");
         Ok(u32::try_from(deleted).unwrap_or(u32::MAX))
@@ -468,7 +522,7 @@ async fn write_secrets(
         if let Some(secret) = input.credentials.get(*field) {
             auth.ok_or(AccountError::Unguarded)?;
             let sealed = key.seal(
-                &account_secret_binding(id, field.as_str()),
+                &account_secret_binding(id, field.as_str(), &CredentialScope::of_input(input)),
                 secret.expose().as_bytes(),
             )?;
             repo::put_secret(tx, id, *field, &sealed, key.generation(), now).await?;
@@ -481,11 +535,14 @@ async fn write_secrets(
 fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountError> {
     let mut account = s.account;
     let info = broker_info(account.broker);
+    let scope_account = account.clone();
+    let scope = CredentialScope::of_account(&scope_account);
     for (field, sealed) in &s.secrets {
         // One damaged secret must not hide every account: report it on the credential.
-        let (masked, error) = match key
-            .open(&account_secret_binding(&account.id, field.as_str()), sealed)
-        {
+        let (masked, error) = match key.open(
+            &account_secret_binding(&account.id, field.as_str(), &scope),
+            sealed,
+        ) {
             Ok(secret) => (secret.masked(), None),
             Err(e) => {
                 tracing::warn!(account = %account.id, field = field.as_str(), code = %e.code(), "stored credential cannot be opened");
@@ -505,7 +562,41 @@ fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountErr
             error,
         });
     }
+    if !integrity::account_tag_ok(key, &scope_account, s.state_tag.as_deref()) {
+        // Changed outside Brokerdesk: shown (so the user can see what was done and fix
+        // it), but held in paper mode and suspended, whatever the row says.
+        tracing::warn!(account = %account.id, "the account's security state does not match its tag");
+        account.integrity = Some(VaultError::from(state_tampered(&account)).to_api_error());
+        account.mode = TradingMode::Paper;
+        account.status = AccountStatus::Suspended;
+    }
     Ok(account)
+}
+
+/// The error for an account whose security state was changed outside Brokerdesk.
+fn state_tampered(a: &Account) -> StateTampered {
+    StateTampered(format!(
+        "the security settings stored for account {:?} (mode, status, endpoints or risk rules) \
+         were changed outside Brokerdesk; it is held in paper mode and suspended and nothing \
+         connects with its credentials: check every setting, then save the account (with \
+         your two-factor code) and enter its credentials again",
+        crate::text::cap(&a.name, 100)
+    ))
+}
+
+/// See [`state_tampered`].
+struct StateTampered(String);
+
+impl From<StateTampered> for VaultError {
+    fn from(e: StateTampered) -> Self {
+        VaultError::StateTampered(e.0)
+    }
+}
+
+impl From<StateTampered> for AccountError {
+    fn from(e: StateTampered) -> Self {
+        AccountError::Vault(e.into())
+    }
 }
 
 #[cfg(test)]

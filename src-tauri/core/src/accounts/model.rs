@@ -307,6 +307,12 @@ pub struct Account {
     pub mode: TradingMode,
     pub created_at: String,
     pub updated_at: String,
+    /// Set when the stored security state (mode, status, endpoints, rules) does not match
+    /// its tag: it was changed outside Brokerdesk. The account is then shown in paper mode
+    /// and suspended, and nothing opens its credentials until it is saved again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub integrity: Option<crate::error::ApiError>,
 }
 
 /// Credentials as typed by the user. On update, `None` keeps the stored value.

@@ -19,6 +19,9 @@ use super::model::{
 pub struct StoredAccount {
     pub account: Account,
     pub secrets: Vec<(CredentialField, Vec<u8>)>,
+    /// The tag of its security state (`vault::integrity`); `None` before the first unlock
+    /// after the upgrade.
+    pub state_tag: Option<Vec<u8>>,
 }
 
 fn parse<T: std::str::FromStr<Err = String>>(row: &SqliteRow, col: &str) -> Result<T, sqlx::Error> {
@@ -112,6 +115,7 @@ fn from_row(row: &SqliteRow) -> Result<Account, sqlx::Error> {
         mode: parse(row, "mode")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        integrity: None,
     })
 }
 
@@ -149,6 +153,7 @@ pub async fn load(
             Ok(StoredAccount {
                 account: from_row(r)?,
                 secrets: Vec::new(),
+                state_tag: r.try_get("state_tag")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

@@ -44,6 +44,24 @@ pub enum Sensitive {
 }
 
 impl Sensitive {
+    /// Whether the operation is an emergency action that never waits for a code (not even
+    /// during a lockout someone caused on purpose with wrong codes): purging every stored
+    /// credential only removes secrets and moves every account to paper, like the kill switch
+    /// (which is not sensitive at all) only stops trading. Both are audited.
+    pub fn is_emergency(self) -> bool {
+        matches!(self, Sensitive::PurgeCredentials)
+    }
+
+    /// Whether the operation needs a code entered for it (verified in the last minute and
+    /// used by no other such operation), not just an open window: the ones that weaken
+    /// two-factor itself.
+    pub fn needs_own_code(self) -> bool {
+        matches!(
+            self,
+            Sensitive::DisableTwofa | Sensitive::RegenerateBackupCodes
+        )
+    }
+
     /// Every sensitive operation.
     pub const ALL: &'static [Sensitive] = &[
         Sensitive::StoreCredentials,
@@ -101,9 +119,17 @@ impl Gate<'_> {
     }
 
     /// Demands a fresh step-up for `op`: fails with `step_up_required` unless 2FA is off or
-    /// a code was verified in the last 15 minutes.
+    /// this process verified a code in the last 15 minutes. Turning 2FA off and new backup
+    /// codes need a code entered for them (see [`Sensitive::needs_own_code`]).
     pub async fn step_up(&self, op: Sensitive) -> Result<Authorized, ApiError> {
-        self.bd.twofa.require_step_up().await.map_err(api)?;
+        if op.is_emergency() {
+            return Ok(Authorized { op });
+        }
+        self.bd
+            .twofa
+            .require_step_up(op.needs_own_code())
+            .await
+            .map_err(api)?;
         Ok(Authorized { op })
     }
 

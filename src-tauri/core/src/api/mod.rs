@@ -93,7 +93,7 @@ impl Brokerdesk {
         let bd = Self {
             data_dir: data_dir.to_path_buf(),
             audit: Audit::new(store.clone(), actor),
-            twofa: TwoFactor::new(store.clone(), actor, profile),
+            twofa: TwoFactor::new(store.clone(), vault.clone(), actor, profile),
             store,
             vault,
             accounts,

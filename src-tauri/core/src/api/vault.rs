@@ -145,10 +145,8 @@ impl Brokerdesk {
     /// Locks the vault (needs a master password).
     pub async fn lock(&self) -> Result<VaultStatus, ApiError> {
         self.vault.lock().await.map_err(api)?;
-        // Locking also revokes a fresh two-factor verification.
-        if let Err(e) = self.twofa.end_step_up().await {
-            tracing::warn!(code = %e.code(), "could not close the step-up window");
-        }
+        // Locking also revokes this process's two-factor verification.
+        self.twofa.end_step_up();
         self.audit.record(AuditEvent::VaultLocked, None, "").await;
         self.publish(DomainEvent::VaultChanged);
         self.status().await

@@ -75,12 +75,32 @@ impl ConnectorConfig {
         let stream = stream_override
             .map(str::to_string)
             .or_else(|| env.stream_url.clone());
+        let rest_url = rest.unwrap_or_default().trim_end_matches('/').to_string();
+        let stream_url = stream.unwrap_or_default().trim_end_matches('/').to_string();
+        // The account form applies the endpoint policy, but a database edited outside
+        // Brokerdesk skips the form: apply it again to whatever is about to be connected to,
+        // so a token never goes to a plain-text endpoint on another machine.
+        for (what, url, schemes) in [
+            ("REST", &rest_url, &["https", "http"][..]),
+            ("stream", &stream_url, &["https", "http", "wss", "ws"][..]),
+        ] {
+            if url.is_empty() {
+                continue;
+            }
+            if let Err(why) = crate::accounts::validate::check_url(url, schemes) {
+                return Err(BrokerError::Config(format!(
+                    "refusing to connect to the {what} URL {:?}: {} Edit the account's endpoints.",
+                    crate::text::cap(url, 200),
+                    why.trim_end_matches('.').to_string() + "."
+                )));
+            }
+        }
         Ok(Self {
             broker,
             environment,
             account_id,
-            rest_url: rest.unwrap_or_default().trim_end_matches('/').to_string(),
-            stream_url: stream.unwrap_or_default().trim_end_matches('/').to_string(),
+            rest_url,
+            stream_url,
             api_key: None,
             api_secret: None,
             timeout: Duration::from_secs(10),

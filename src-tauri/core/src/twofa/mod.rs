@@ -20,10 +20,14 @@ use ts_rs::TS;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Code, ErrorCode};
 use crate::store::{Store, StoreError};
-use crate::vault::{Unlocked, VaultError, TWOFA_SECRET_BINDING as SECRET_BINDING};
+use crate::vault::integrity;
+use crate::vault::{Unlocked, Vault, VaultError, TWOFA_SECRET_BINDING as SECRET_BINDING};
 
 /// How long a successful verification keeps sensitive changes open.
 pub const STEP_UP_MINUTES: i64 = 15;
+/// How recent the code must be for the actions that need a code of their own (turning 2FA
+/// off, new backup codes): entered for that action, not left over from an earlier one.
+pub const FRESH_CODE_SECONDS: i64 = 60;
 /// Consecutive failures before a lockout.
 pub const MAX_FAILURES: i64 = 5;
 /// The first lockout lasts this long; each further one doubles it, up to a day.
@@ -121,7 +125,6 @@ struct Row2fa {
     failed_attempts: i64,
     lockouts: i64,
     locked_until: Option<DateTime<Utc>>,
-    step_up_until: Option<DateTime<Utc>>,
 }
 
 fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
@@ -133,6 +136,14 @@ fn fmt_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// An open step-up window.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    until: DateTime<Utc>,
+    /// When its code was verified; `None` once an action that needs a code of its own used it.
+    fresh_since: Option<DateTime<Utc>>,
+}
+
 /// A clock, replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -140,6 +151,11 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 #[derive(Clone)]
 pub struct TwoFactor {
     store: Store,
+    /// The step-up window, in this process's memory only: a code verified by one process
+    /// (the app, one CLI command) opens nothing for another, and no database edit opens it.
+    window: Arc<std::sync::Mutex<Option<Window>>>,
+    /// For the key that tags the two-factor state (`vault::integrity`).
+    vault: Arc<Vault>,
     actor: String,
     profile: String,
     clock: Clock,
@@ -147,9 +163,16 @@ pub struct TwoFactor {
 
 impl TwoFactor {
     /// `profile` names this Brokerdesk profile in authenticator apps.
-    pub fn new(store: Store, actor: impl Into<String>, profile: impl Into<String>) -> Self {
+    pub fn new(
+        store: Store,
+        vault: Arc<Vault>,
+        actor: impl Into<String>,
+        profile: impl Into<String>,
+    ) -> Self {
         Self {
             store,
+            window: Arc::new(std::sync::Mutex::new(None)),
+            vault,
             actor: actor.into(),
             profile: profile.into(),
             clock: Arc::new(Utc::now),
@@ -180,8 +203,19 @@ impl TwoFactor {
             failed_attempts: r.try_get("failed_attempts")?,
             lockouts: r.try_get("lockouts")?,
             locked_until: parse_time(r.try_get("locked_until")?),
-            step_up_until: parse_time(r.try_get("step_up_until")?),
         }))
+    }
+
+    /// Loads the row after checking the two-factor state's tag: state edited outside
+    /// Brokerdesk (a deleted row, a longer window, reset counters, a planted backup code) is
+    /// refused with `state_tampered`, so no decision is taken on its word.
+    async fn load_checked(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+    ) -> Result<Option<Row2fa>, TwofaError> {
+        let key = self.vault.unlocked().await?;
+        integrity::check_twofa(&mut *conn, &key).await?;
+        self.load(conn).await
     }
 
     /// Returns the current state.
@@ -210,8 +244,9 @@ impl TwoFactor {
                 } else {
                     0
                 },
-                step_up_until: r
-                    .step_up_until
+                step_up_until: self
+                    .window()
+                    .map(|w| w.until)
                     .filter(|t| *t > now && r.enabled)
                     .map(fmt_time),
                 locked_until: r.locked_until.filter(|t| *t > now).map(fmt_time),
@@ -223,13 +258,17 @@ impl TwoFactor {
     /// Returns true when 2FA is on.
     pub async fn is_enabled(&self) -> Result<bool, TwofaError> {
         let mut conn = self.store.pool().acquire().await?;
-        Ok(self.load(&mut conn).await?.is_some_and(|r| r.enabled))
+        Ok(self
+            .load_checked(&mut conn)
+            .await?
+            .is_some_and(|r| r.enabled))
     }
 
     /// Starts (or restarts) setup: a new 160-bit secret, stored sealed as pending.
     pub async fn setup(&self, key: &Unlocked) -> Result<TwoFactorSetup, TwofaError> {
         let mut tx = self.store.begin_write().await?;
         key.check_generation(&mut tx).await?;
+        integrity::check_twofa(&mut tx, key).await?;
         if self.load(&mut tx).await?.is_some_and(|r| r.enabled) {
             return Err(TwofaError::AlreadyEnabled);
         }
@@ -254,6 +293,7 @@ impl TwoFactor {
             "",
         )
         .await?;
+        integrity::retag_twofa(&mut tx, key).await?;
         tx.commit().await.map_err(StoreError::from)?;
         let t = totp::totp(secret.as_ref(), &self.profile).map_err(TwofaError::Qr)?;
         let uri = t.to_url().map_err(|e| TwofaError::Qr(e.to_string()))?;
@@ -302,6 +342,7 @@ impl TwoFactor {
             "10 backup codes issued",
         )
         .await?;
+        integrity::retag_twofa(&mut tx, key).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(BackupCodes { codes })
     }
@@ -315,26 +356,42 @@ impl TwoFactor {
         self.status().await
     }
 
-    /// Fails with `step_up_required` unless 2FA is off or a verification is still fresh.
-    pub async fn require_step_up(&self) -> Result<(), TwofaError> {
+    fn window(&self) -> Option<Window> {
+        *self.window.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fails with `step_up_required` unless 2FA is off or this process verified a code in the
+    /// last 15 minutes. With `own_code` (turning 2FA off, new backup codes) the code must have
+    /// been entered for this action: verified in the last minute and not used by another such
+    /// action; this call uses it up.
+    pub async fn require_step_up(&self, own_code: bool) -> Result<(), TwofaError> {
         let mut conn = self.store.pool().acquire().await?;
-        match self.load(&mut conn).await? {
-            Some(r) if r.enabled => match r.step_up_until {
-                Some(t) if t > self.now() => Ok(()),
-                _ => Err(TwofaError::StepUpRequired),
-            },
-            _ => Ok(()),
+        let enabled = self
+            .load_checked(&mut conn)
+            .await?
+            .is_some_and(|r| r.enabled);
+        if !enabled {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        match window.as_mut() {
+            Some(w) if w.until > now && !own_code => Ok(()),
+            Some(w)
+                if w.until > now
+                    && w.fresh_since
+                        .is_some_and(|t| now - t <= Duration::seconds(FRESH_CODE_SECONDS)) =>
+            {
+                w.fresh_since = None;
+                Ok(())
+            }
+            _ => Err(TwofaError::StepUpRequired),
         }
     }
 
     /// Closes the step-up window (locking the app revokes it, as `sudo -k` does).
-    pub async fn end_step_up(&self) -> Result<(), TwofaError> {
-        sqlx::query(
-            "UPDATE twofa SET step_up_until = NULL WHERE id = 1 AND step_up_until IS NOT NULL",
-        )
-        .execute(self.store.pool())
-        .await?;
-        Ok(())
+    pub fn end_step_up(&self) {
+        *self.window.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Turns 2FA off (a step-up-protected change: the caller checks the window first).
@@ -348,6 +405,7 @@ impl TwoFactor {
             .execute(&mut *tx)
             .await?;
         audit::append(&mut tx, &self.actor, AuditEvent::TwofaDisabled, None, "").await?;
+        integrity::retag_twofa(&mut tx, &*self.vault.unlocked().await?).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -372,6 +430,7 @@ impl TwoFactor {
             "10 backup codes issued; the previous ones no longer work",
         )
         .await?;
+        integrity::retag_twofa(&mut tx, &*self.vault.unlocked().await?).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(BackupCodes { codes })
     }
@@ -386,6 +445,7 @@ impl TwoFactor {
     ) -> Result<(), TwofaError> {
         let now = self.now();
         let mut conn = self.store.pool().acquire().await?;
+        integrity::check_twofa(&mut conn, key).await?;
         let row = self.load(&mut conn).await?.ok_or(TwofaError::NotSetUp)?;
         drop(conn);
         if let Some(until) = row.locked_until.filter(|t| *t > now) {
@@ -403,6 +463,7 @@ impl TwoFactor {
         // again under the write lock, so parallel wrong codes (several processes, or many
         // calls at once) each count, and a lockout set meanwhile is honoured.
         let mut tx = self.store.begin_write().await?;
+        integrity::check_twofa(&mut tx, key).await?;
         let row = self.load(&mut tx).await?.ok_or(TwofaError::NotSetUp)?;
         if let Some(until) = row.locked_until.filter(|t| *t > now) {
             return Err(TwofaError::LockedOut {
@@ -429,15 +490,19 @@ impl TwoFactor {
         };
         match outcome {
             Ok(event) => {
-                let until = fmt_time(now + Duration::minutes(STEP_UP_MINUTES));
                 // Success also resets the lockout escalation: only the rightful user gets here.
-                sqlx::query("UPDATE twofa SET failed_attempts = 0, lockouts = 0, step_up_until = ?, updated_at = ? WHERE id = 1")
-                    .bind(&until)
+                // (The window is this process's own: `step_up_until` stays NULL.)
+                sqlx::query("UPDATE twofa SET failed_attempts = 0, lockouts = 0, step_up_until = NULL, updated_at = ? WHERE id = 1")
                     .bind(fmt_time(now))
                     .execute(&mut *tx)
                     .await?;
                 audit::append(&mut tx, &self.actor, event, None, "").await?;
+                integrity::retag_twofa(&mut tx, key).await?;
                 tx.commit().await.map_err(StoreError::from)?;
+                *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Some(Window {
+                    until: now + Duration::minutes(STEP_UP_MINUTES),
+                    fresh_since: Some(now),
+                });
                 Ok(())
             }
             Err(e) => {
@@ -475,6 +540,7 @@ impl TwoFactor {
                     )
                     .await?;
                 }
+                integrity::retag_twofa(&mut tx, key).await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 Err(match (e, locked_until) {
                     (_, Some(until)) => TwofaError::LockedOut {

@@ -75,7 +75,7 @@ async fn env() -> Env {
             .single()
             .expect("time")
     });
-    let twofa = TwoFactor::new(store.clone(), "test", "trader").with_clock(clock);
+    let twofa = TwoFactor::new(store.clone(), vault.clone(), "test", "trader").with_clock(clock);
     Env {
         _dir: dir,
         store,
@@ -208,13 +208,17 @@ async fn skew_replay_and_step_up_window() {
     // The step-up from enabling expires after 15 minutes.
     e.advance(15 * 60);
     assert_eq!(
-        e.twofa.require_step_up().await.expect_err("expired").code(),
+        e.twofa
+            .require_step_up(false)
+            .await
+            .expect_err("expired")
+            .code(),
         Code::StepUpRequired
     );
     // A code from the previous step (phone clock 30 s behind) is accepted.
     let code = phone_code(&secret, e.t() - 30);
     e.twofa.verify(&key, &code).await.expect("skew -1");
-    e.twofa.require_step_up().await.expect("window open");
+    e.twofa.require_step_up(false).await.expect("window open");
     // The same code again is a replay.
     assert_eq!(
         e.twofa
@@ -240,12 +244,90 @@ async fn skew_replay_and_step_up_window() {
         .expect("skew +1");
     e.advance(14 * 60);
     e.twofa
-        .require_step_up()
+        .require_step_up(false)
         .await
         .expect("still within 15 minutes");
     e.advance(61);
     assert_eq!(
-        e.twofa.require_step_up().await.expect_err("expired").code(),
+        e.twofa
+            .require_step_up(false)
+            .await
+            .expect_err("expired")
+            .code(),
+        Code::StepUpRequired
+    );
+}
+
+/// The window is this process's: another `TwoFactor` over the same database (another
+/// process) has none, and the database holds none. Turning 2FA off and new backup codes need
+/// a code entered for them: within a minute of it, and once.
+#[tokio::test]
+async fn the_window_is_the_processs_own_and_some_actions_need_their_own_code() {
+    let e = env().await;
+    let (secret, _) = e.enabled().await;
+    let key = e.vault.unlocked().await.expect("key");
+    e.twofa
+        .require_step_up(false)
+        .await
+        .expect("open after enabling");
+    let other = TwoFactor::new(e.store.clone(), e.vault.clone(), "test", "trader");
+    assert_eq!(
+        other
+            .require_step_up(false)
+            .await
+            .expect_err("no window")
+            .code(),
+        Code::StepUpRequired
+    );
+    assert!(other.status().await.expect("s").step_up_until.is_none());
+    let stored: Option<String> = sqlx::query_scalar("SELECT step_up_until FROM twofa")
+        .fetch_one(e.store.pool())
+        .await
+        .expect("q");
+    assert!(stored.is_none(), "the window is not in the database");
+
+    // A fresh code serves one own-code action, once.
+    e.advance(60);
+    e.twofa
+        .verify(&key, &phone_code(&secret, e.t()))
+        .await
+        .expect("verify");
+    e.twofa.require_step_up(true).await.expect("fresh code");
+    assert_eq!(
+        e.twofa
+            .require_step_up(true)
+            .await
+            .expect_err("used")
+            .code(),
+        Code::StepUpRequired
+    );
+    e.twofa
+        .require_step_up(false)
+        .await
+        .expect("the window stays open");
+    // A code a minute and more old serves no own-code action.
+    e.advance(60);
+    e.twofa
+        .verify(&key, &phone_code(&secret, e.t()))
+        .await
+        .expect("verify");
+    e.advance(61);
+    assert_eq!(
+        e.twofa
+            .require_step_up(true)
+            .await
+            .expect_err("stale")
+            .code(),
+        Code::StepUpRequired
+    );
+    // Locking ends it.
+    e.twofa.end_step_up();
+    assert_eq!(
+        e.twofa
+            .require_step_up(false)
+            .await
+            .expect_err("ended")
+            .code(),
         Code::StepUpRequired
     );
 }
@@ -337,7 +419,8 @@ async fn five_failures_lock_out_with_growing_delay_that_survives_a_restart() {
             .single()
             .expect("time")
     });
-    let restarted = TwoFactor::new(e.store.clone(), "test", "trader").with_clock(clock);
+    let restarted =
+        TwoFactor::new(e.store.clone(), e.vault.clone(), "test", "trader").with_clock(clock);
     let st = restarted.status().await.expect("status");
     assert!(st.locked_until.is_some());
     assert_eq!(
@@ -400,7 +483,10 @@ async fn disable_removes_the_secret_and_codes() {
         .await
         .expect("q");
     assert_eq!(n, 0);
-    e.twofa.require_step_up().await.expect("no 2FA, no step-up");
+    e.twofa
+        .require_step_up(false)
+        .await
+        .expect("no 2FA, no step-up");
 }
 
 #[tokio::test]

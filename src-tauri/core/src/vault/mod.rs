@@ -14,6 +14,7 @@
 //! with the old key ([`VaultError::VaultChanged`]).
 
 pub mod crypto;
+pub mod integrity;
 pub mod kdf;
 pub mod keychain;
 
@@ -30,7 +31,6 @@ use crate::error::{Code, ErrorCode};
 use crate::secret::Secret;
 use crate::store::{Store, StoreError};
 
-const KEY_CHECK_PLAINTEXT: &[u8] = b"brokerdesk key check v1";
 const SALT_LEN: usize = 16;
 /// NIST SP 800-63B asks for at least 8 characters and a generous maximum.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -96,6 +96,10 @@ pub enum VaultError {
     VaultChanged,
     #[error("the vault record is damaged: {0}")]
     Damaged(String),
+    /// Security state (mode, status, endpoints, rules, two-factor settings) whose tag does
+    /// not verify: it was changed outside Brokerdesk.
+    #[error("{0}")]
+    StateTampered(String),
     #[error(transparent)]
     Kdf(#[from] KdfError),
     #[error("the operating system's random number generator failed")]
@@ -143,6 +147,7 @@ impl ErrorCode for VaultError {
             } => Code::CiphertextMisbound,
             VaultError::VaultChanged => Code::VaultChanged,
             VaultError::Damaged(_) => Code::VaultDamaged,
+            VaultError::StateTampered(_) => Code::StateTampered,
             VaultError::Kdf(_) => Code::KdfFailed,
             VaultError::Random => Code::RandomFailed,
             VaultError::Store(e) => e.code(),
@@ -153,10 +158,7 @@ impl ErrorCode for VaultError {
 /// The binding of the two-factor TOTP secret.
 pub const TWOFA_SECRET_BINDING: &str = "twofa:totp_secret";
 
-/// Returns the binding (associated data) of an account's secret field.
-pub fn account_secret_binding(account_id: &str, field: &str) -> String {
-    format!("account:{account_id}:{field}")
-}
+pub use self::integrity::{account_secret_binding, CredentialScope};
 
 fn key_check_binding(vault_id: &str) -> String {
     format!("vault:{vault_id}:key_check")
@@ -391,7 +393,7 @@ impl Vault {
         let dek = Key::generate()?;
         let generation = 1u32;
         let key_check =
-            Sealer::new(&dek).seal(&key_check_binding(&vault_id), KEY_CHECK_PLAINTEXT)?;
+            Sealer::new(&dek).seal(&key_check_binding(&vault_id), integrity::KEY_CHECK_V2)?;
         let now = Utc::now().to_rfc3339();
 
         let (protection, kdf_row, kek) = match password {
@@ -443,8 +445,11 @@ impl Vault {
             }
             return Err(VaultError::AlreadyInitialized);
         }
+        let unlocked = Unlocked::new(generation, dek, kek);
+        // "No two-factor" is security state too: tagged, so deleting a later 2FA row shows.
+        integrity::retag_twofa(&mut tx, &unlocked).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        self.set_current(Some(Arc::new(Unlocked::new(generation, dek, kek))));
+        self.set_current(Some(Arc::new(unlocked)));
         tracing::info!(protection = protection.as_str(), "vault created");
         Ok(())
     }
@@ -487,16 +492,64 @@ impl Vault {
                 (dek, None)
             }
         };
-        match Sealer::new(&dek).open(&key_check_binding(&row.vault_id), &row.key_check) {
-            Ok(_) => {}
+        let check = match Sealer::new(&dek).open(&key_check_binding(&row.vault_id), &row.key_check)
+        {
+            Ok(check) => check,
             Err(OpenError::Tampered { .. }) if row.protection == VaultProtection::Keychain => {
                 return Err(VaultError::KeychainKeyMismatch)
             }
             Err(e) => return Err(VaultError::Open(e)),
+        };
+        let unlocked = Unlocked::new(row.generation, dek, kek);
+        let upgraded = if check.as_slice() == integrity::KEY_CHECK_V1 {
+            self.upgrade_v1(&row, &unlocked).await?
+        } else if check.as_slice() == integrity::KEY_CHECK_V2 {
+            false
+        } else {
+            return Err(VaultError::Damaged("unknown key check".into()));
+        };
+        self.set_current(Some(Arc::new(unlocked)));
+        if upgraded {
+            // A new data key right after the upgrade: the v1 key check (and the key that
+            // opened it) cannot be put back to make the upgrade run again over edited state.
+            if let Err(e) = self.rotate_inner().await {
+                tracing::warn!(code = %e.code(), "the data key could not be replaced after the upgrade");
+            }
         }
-        self.set_current(Some(Arc::new(Unlocked::new(row.generation, dek, kek))));
         tracing::info!(protection = row.protection.as_str(), "vault unlocked");
         Ok(())
+    }
+
+    /// Upgrades a v1 vault at its first unlock (see [`integrity`]), in one transaction.
+    /// Returns whether it upgraded (false: another process did it meanwhile).
+    async fn upgrade_v1(&self, row: &VaultRow, key: &Unlocked) -> Result<bool, VaultError> {
+        let mut tx = self.store.begin_write().await?;
+        let generation: Option<i64> =
+            sqlx::query_scalar("SELECT key_generation FROM vault WHERE id = 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if generation != Some(i64::from(row.generation)) {
+            return Err(VaultError::VaultChanged);
+        }
+        let still_v1: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT key_check FROM vault WHERE id = 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if still_v1.as_deref() != Some(row.key_check.as_slice()) {
+            // Another process upgraded it meanwhile.
+            return Ok(false);
+        }
+        integrity::upgrade_v1(&mut tx, key).await?;
+        let check = key.seal(&key_check_binding(&row.vault_id), integrity::KEY_CHECK_V2)?;
+        sqlx::query("UPDATE vault SET key_check = ? WHERE id = 1")
+            .bind(check)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(
+            "vault upgraded: credentials bound to their endpoints, security state tagged"
+        );
+        Ok(true)
     }
 
     /// Forgets the key. Only meaningful with a master password (a keychain-protected vault
@@ -586,6 +639,11 @@ impl Vault {
     /// Returns the new key generation.
     pub async fn rotate_key(&self) -> Result<u32, VaultError> {
         let _ops = self.ops.lock().await;
+        self.rotate_inner().await
+    }
+
+    /// [`Vault::rotate_key`], for a caller holding `ops`.
+    async fn rotate_inner(&self) -> Result<u32, VaultError> {
         let old = self.unlocked().await?;
         let row = self.load_row().await?.ok_or(VaultError::NotInitialized)?;
         if old.generation != row.generation {
@@ -594,7 +652,7 @@ impl Vault {
         let new_gen = old.generation + 1;
         let new_dek = Key::generate()?;
         let next = Unlocked::new(new_gen, new_dek.clone(), old.kek.clone());
-        let key_check = next.seal(&key_check_binding(&row.vault_id), KEY_CHECK_PLAINTEXT)?;
+        let key_check = next.seal(&key_check_binding(&row.vault_id), integrity::KEY_CHECK_V2)?;
         let wrapped = match (&row.protection, &old.kek) {
             (VaultProtection::Password, Some(kek)) => Some(
                 Sealer::new(kek).seal(&wrapped_key_binding(&row.vault_id), new_dek.as_bytes())?,
@@ -641,8 +699,7 @@ impl Vault {
         old.check_generation(&mut tx).await?;
         let (secrets, twofa) = read_all_sealed(&mut tx, old).await?;
         let now = Utc::now().to_rfc3339();
-        for (account_id, field, secret) in secrets {
-            let binding = account_secret_binding(&account_id, &field);
+        for (account_id, field, binding, secret) in secrets {
             let resealed = next.seal(&binding, secret.expose().as_bytes())?;
             sqlx::query(
                 "UPDATE account_secrets SET sealed = ?, key_generation = ?, updated_at = ?
@@ -664,6 +721,7 @@ impl Vault {
                 .execute(&mut *tx)
                 .await?;
         }
+        integrity::retag_all(&mut tx, next).await?;
         sqlx::query("UPDATE vault SET key_generation = ?, key_check = ?, wrapped_key = COALESCE(?, wrapped_key), updated_at = ? WHERE id = 1")
             .bind(i64::from(next.generation))
             .bind(key_check)
@@ -701,8 +759,8 @@ impl Vault {
     }
 }
 
-/// A stored account secret, opened: (account id, field, value).
-type OpenedSecret = (String, String, Secret);
+/// A stored account secret, opened: (account id, field, binding, value).
+type OpenedSecret = (String, String, String, Secret);
 
 /// Opens every account secret and the 2FA secret with `key`; the first that does not open
 /// is [`VaultError::Unreadable`], naming the account (by name and id) and the field.
@@ -711,8 +769,10 @@ async fn read_all_sealed(
     key: &Unlocked,
 ) -> Result<(Vec<OpenedSecret>, Option<Zeroizing<Vec<u8>>>), VaultError> {
     let rows = sqlx::query(
-        "SELECT s.account_id, s.field, s.sealed, a.name FROM account_secrets s
-         LEFT JOIN accounts a ON a.id = s.account_id ORDER BY s.account_id, s.field",
+        "SELECT s.account_id, s.field, s.sealed, a.name, a.broker, a.environment, a.rest_url,
+                a.stream_url
+         FROM account_secrets s JOIN accounts a ON a.id = s.account_id
+         ORDER BY s.account_id, s.field",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -722,9 +782,19 @@ async fn read_all_sealed(
         let field: String = r.try_get("field")?;
         let sealed: Vec<u8> = r.try_get("sealed")?;
         let name: Option<String> = r.try_get("name")?;
-        let binding = account_secret_binding(&account_id, &field);
+        let (broker, environment): (String, String) =
+            (r.try_get("broker")?, r.try_get("environment")?);
+        let (rest_url, stream_url): (Option<String>, Option<String>) =
+            (r.try_get("rest_url")?, r.try_get("stream_url")?);
+        let scope = CredentialScope {
+            broker: &broker,
+            environment: &environment,
+            rest_url: rest_url.as_deref(),
+            stream_url: stream_url.as_deref(),
+        };
+        let binding = account_secret_binding(&account_id, &field, &scope);
         match key.open(&binding, &sealed) {
-            Ok(secret) => secrets.push((account_id, field, secret)),
+            Ok(secret) => secrets.push((account_id, field, binding, secret)),
             Err(VaultError::Open(source)) => {
                 let account = match name {
                     Some(n) => format!("account \"{}\" ({account_id})", crate::text::cap(&n, 100)),

@@ -12,6 +12,14 @@ fn pw(s: &str) -> Secret {
     Secret::new(s)
 }
 
+/// The scope of the test accounts below (OANDA practice, default endpoints).
+const SCOPE: CredentialScope<'static> = CredentialScope {
+    broker: "oanda",
+    environment: "practice",
+    rest_url: None,
+    stream_url: None,
+};
+
 async fn insert_secret(store: &Store, u: &Unlocked, account: &str, field: &str, value: &str) {
     sqlx::query(
         "INSERT OR IGNORE INTO accounts (id, name, broker, environment, created_at, updated_at)
@@ -23,7 +31,10 @@ async fn insert_secret(store: &Store, u: &Unlocked, account: &str, field: &str, 
     .await
     .expect("insert account");
     let sealed = u
-        .seal(&account_secret_binding(account, field), value.as_bytes())
+        .seal(
+            &account_secret_binding(account, field, &SCOPE),
+            value.as_bytes(),
+        )
         .expect("seal");
     sqlx::query("INSERT INTO account_secrets (account_id, field, sealed, key_generation, updated_at) VALUES (?, ?, ?, ?, 'now')")
         .bind(account)
@@ -48,7 +59,7 @@ async fn read_secret(
             .fetch_one(store.pool())
             .await
             .expect("row");
-    u.open(&account_secret_binding(account, field), &sealed)
+    u.open(&account_secret_binding(account, field, &SCOPE), &sealed)
 }
 
 #[tokio::test]
@@ -482,4 +493,84 @@ async fn another_process_rotating_the_key_stops_stale_writers() {
         "b reports itself locked"
     );
     b.unlock(None).await.expect("b re-unlocks with the new key");
+}
+
+/// A vault from before endpoint binding (v1 key check, row-only bindings, no tags) is
+/// upgraded at its first unlock: the credential opens under its endpoint binding, the state
+/// is tagged, the key check is v2 and the data key is new — so the old key check cannot be
+/// put back to run the upgrade again over edited state.
+#[tokio::test]
+async fn a_v1_vault_is_upgraded_once_at_unlock_with_a_new_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Vault::new(store(&dir).await, Arc::new(NoKeychain));
+    v.init(Some(&pw("correct horse battery staple")))
+        .await
+        .expect("init");
+    let u = v.unlocked().await.expect("u");
+    let vault_id: String = sqlx::query_scalar("SELECT vault_id FROM vault")
+        .fetch_one(v.store.pool())
+        .await
+        .expect("id");
+    // Make it a v1 vault: the v1 key check, a row-only binding, no tags.
+    let v1_check = u
+        .seal(&key_check_binding(&vault_id), integrity::KEY_CHECK_V1)
+        .expect("seal");
+    sqlx::query("UPDATE vault SET key_check = ?, twofa_tag = NULL")
+        .bind(&v1_check)
+        .execute(v.store.pool())
+        .await
+        .expect("v1");
+    sqlx::query(
+        "INSERT INTO accounts (id, name, broker, environment, created_at, updated_at)
+         VALUES ('a1', 'a1', 'oanda', 'practice', 'now', 'now')",
+    )
+    .execute(v.store.pool())
+    .await
+    .expect("account");
+    let legacy = u
+        .seal("account:a1:api_key", b"legacy-token-0123456789")
+        .expect("seal");
+    sqlx::query("INSERT INTO account_secrets (account_id, field, sealed, key_generation, updated_at) VALUES ('a1', 'api_key', ?, 1, 'now')")
+        .bind(&legacy)
+        .execute(v.store.pool())
+        .await
+        .expect("secret");
+    drop(u);
+
+    let v = Vault::new(v.store.clone(), Arc::new(NoKeychain));
+    v.unlock(Some(&pw("correct horse battery staple")))
+        .await
+        .expect("unlock upgrades");
+    let u = v.unlocked().await.expect("u");
+    assert_eq!(u.generation(), 2, "a new data key after the upgrade");
+    assert_eq!(
+        read_secret(&v.store, &u, "a1", "api_key")
+            .await
+            .expect("opens under its endpoint binding")
+            .expose(),
+        "legacy-token-0123456789"
+    );
+    let tag: Option<Vec<u8>> = sqlx::query_scalar("SELECT state_tag FROM accounts")
+        .fetch_one(v.store.pool())
+        .await
+        .expect("tag");
+    assert!(tag.is_some());
+    let mut conn = v.store.acquire().await.expect("conn");
+    integrity::check_twofa(&mut conn, &u)
+        .await
+        .expect("2FA state tagged");
+    drop(conn);
+
+    // Putting the old key check back: it no longer opens under the new key.
+    sqlx::query("UPDATE vault SET key_check = ?")
+        .bind(&v1_check)
+        .execute(v.store.pool())
+        .await
+        .expect("replay");
+    let v = Vault::new(v.store.clone(), Arc::new(NoKeychain));
+    let e = v
+        .unlock(Some(&pw("correct horse battery staple")))
+        .await
+        .expect_err("the old key check is refused");
+    assert_eq!(e.code(), Code::CiphertextTampered, "{e}");
 }

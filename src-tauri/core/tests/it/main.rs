@@ -52,6 +52,7 @@ mod os_keychain;
 mod paper_desk;
 mod risk;
 mod runtime;
+mod security_state;
 mod step_up;
 mod trading;
 mod verify;

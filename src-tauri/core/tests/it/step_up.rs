@@ -109,8 +109,8 @@ async fn sensitive_changes_need_a_fresh_code() {
             .await
             .unwrap_err(),
     );
-    // Purging credentials, regenerating backup codes, disabling 2FA.
-    refused(bd.credentials_purge().await.unwrap_err());
+    // Regenerating backup codes, disabling 2FA. (Purging credentials is an emergency action
+    // that needs no code: `emergency_actions_need_no_code_even_during_a_lockout`.)
     refused(bd.twofa_regenerate_backup_codes().await.unwrap_err());
     refused(bd.twofa_disable().await.unwrap_err());
 
@@ -126,7 +126,7 @@ async fn sensitive_changes_need_a_fresh_code() {
     rename.name = "Paper renamed".into();
     bd.account_update(&paper.id, rename).await.unwrap();
 
-    // One verification opens the window for all of them.
+    // One verification opens the window for all of them (in this process).
     bd.twofa_verify(&phone_code(&secret, t())).await.unwrap();
     bd.account_update(&fx.id, rotate).await.unwrap();
     // With a fresh step-up, live is still refused until a connection is verified.
@@ -286,6 +286,10 @@ async fn every_sensitive_operation_is_guarded() {
     let audit_before = bd.audit_list(&AuditFilter::default()).await.unwrap().len();
 
     for op in Sensitive::ALL {
+        if op.is_emergency() {
+            // Tried in `emergency_actions_need_no_code_even_during_a_lockout`.
+            continue;
+        }
         let result = match op {
             Sensitive::StoreCredentials => bd
                 .account_add(oanda("FX 2", "token-refused-0123456789"))
@@ -338,6 +342,51 @@ async fn every_sensitive_operation_is_guarded() {
         audit_before,
         "a refused change was audited as done"
     );
+    bd.close().await;
+}
+
+/// A lockout caused on purpose (wrong codes) blocks every sensitive change, but not the
+/// emergency actions: the kill switch and the credential purge need no code at all.
+#[tokio::test]
+async fn emergency_actions_need_no_code_even_during_a_lockout() {
+    use brokerdesk_core::api::guard::Sensitive;
+
+    let dir = tempfile::tempdir().unwrap();
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap();
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    let fx = bd
+        .account_add(oanda("FX", "token-emergency-0123456789"))
+        .await
+        .unwrap();
+    let setup = bd.twofa_setup().await.unwrap();
+    let secret = base32_decode(&setup.secret);
+    bd.twofa_enable(&phone_code(&secret, Utc::now().timestamp()))
+        .await
+        .unwrap();
+    bd.lock().await.unwrap();
+    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
+        .await
+        .unwrap();
+    let mut last = None;
+    for _ in 0..5 {
+        last = bd.twofa_verify("000000").await.err();
+    }
+    assert_eq!(last.map(|e| e.code), Some(Code::TwofaLockedOut));
+    assert_eq!(
+        bd.account_remove(&fx.id).await.unwrap_err().code,
+        Code::StepUpRequired
+    );
+    assert!(Sensitive::ALL.iter().filter(|o| o.is_emergency()).count() == 1);
+    let report = bd
+        .credentials_purge()
+        .await
+        .expect("the purge needs no code");
+    assert_eq!(report.credentials_deleted, 1);
+    assert!(bd.accounts_list().await.unwrap()[0].credentials.is_empty());
+    // (The kill switch is not a sensitive operation at all: `risk::kill_switch_*` runs it with
+    // 2FA on and no code.)
     bd.close().await;
 }
 

@@ -287,6 +287,11 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
             : "Connect a broker account. Credentials are encrypted before they are stored."
         }
       />
+      {editing && account.integrity ? (
+        <Banner tone="danger" title="Changed outside Brokerdesk">
+          {account.integrity.message} {errorHint(account.integrity.code)}
+        </Banner>
+      ) : null}
       {editing ? (
         // Outside the form: their dialogs have inputs of their own, and Enter there must not save the account.
         <div className="account-overview">

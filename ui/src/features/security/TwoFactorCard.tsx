@@ -36,7 +36,10 @@ export function TwoFactorCard() {
       </div>
       <p className="muted">
         Asks for a code from an authenticator app (or a backup code) before sensitive changes: storing or replacing
-        credentials, removing an account, changing the master password, purging credentials. One code covers 15 minutes.
+        credentials, removing an account, changing the master password, going live. One code covers 15 minutes in this
+        app (a code given to the command line counts for that one command); turning two-factor off and new backup codes
+        each need a code of their own.
+        The kill switch and the credential purge never wait for a code.
       </p>
       {status === null ? <Spinner /> : <CardBody status={status} onOpen={setOpen} />}
       {open === "setup" || open === "resume" ? <TwoFactorSetupDialog resume={open === "resume"} onClose={close} /> : null}

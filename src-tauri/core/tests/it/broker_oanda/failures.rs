@@ -2,8 +2,9 @@
 //! mistakes caught before any call. The failure classes every broker shares (401, 429, 5xx,
 //! garbage, timeouts, down) are in `conformance/`.
 
+use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::oanda::Oanda;
-use brokerdesk_core::brokers::{Broker, BrokerError};
+use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
 use brokerdesk_sim::oanda::DEMO_TOKEN;
 
 use super::{config, sim, ACCOUNT};
@@ -24,7 +25,34 @@ fn configuration_mistakes_fail_before_any_call() {
     assert!(matches!(Oanda::new(cfg), Err(BrokerError::Config(_))));
     let blank = super::config_at(url, Some(ACCOUNT), "   ");
     assert!(matches!(Oanda::new(blank), Err(BrokerError::Config(_))));
-    let bad_url = super::config_at("ftp://example.com", Some(ACCOUNT), DEMO_TOKEN);
+    // A config is refused on an endpoint outside the policy (whatever the database says),
+    // and the connector refuses one that slipped past.
+    let refused = ConnectorConfig::new(
+        BrokerKind::Oanda,
+        Environment::Practice,
+        Some(ACCOUNT.into()),
+        Some("ftp://example.com"),
+        None,
+    );
+    assert!(
+        matches!(refused, Err(BrokerError::Config(_))),
+        "{refused:?}"
+    );
+    for plain in ["http://10.0.0.5/v3", "http://evil.example"] {
+        let refused = ConnectorConfig::new(
+            BrokerKind::Oanda,
+            Environment::Practice,
+            Some(ACCOUNT.into()),
+            Some(plain),
+            None,
+        );
+        assert!(
+            matches!(&refused, Err(BrokerError::Config(m)) if m.contains("only for this machine")),
+            "{refused:?}"
+        );
+    }
+    let mut bad_url = super::config_at(url, Some(ACCOUNT), DEMO_TOKEN);
+    bad_url.rest_url = "ftp://example.com".into();
     assert!(matches!(Oanda::new(bad_url), Err(BrokerError::Config(_))));
     let newline = super::config_at(url, Some(ACCOUNT), "tok\nen-0123456789");
     let e = Oanda::new(newline).unwrap_err();

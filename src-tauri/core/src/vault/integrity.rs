@@ -1,0 +1,297 @@
+//! What the database says about security is authenticated by the data key, so whoever can
+//! write `brokerdesk.db` without the key (malware as the same user, a synced folder) cannot
+//! edit it into leaking or trading:
+//!
+//! - **Credentials are bound to their endpoints.** A credential's AEAD associated data names
+//!   its account, its field, and the broker, environment and REST/stream URLs it was entered
+//!   for ([`account_secret_binding`]). Pointing an account at another host makes its stored
+//!   token unopenable (`ciphertext_tampered`) before any request is built; moving an endpoint
+//!   through Brokerdesk (with the step-up) re-seals the credentials for the new one.
+//! - **An account's security state carries a tag**: an HMAC-SHA-256, under a key derived from
+//!   the data key, over its mode, status, endpoints, broker, environment and every risk rule
+//!   and limit ([`account_tag`]). Every write through Brokerdesk re-tags in the same
+//!   transaction; a row whose tag does not verify is shown in paper mode and suspended, with
+//!   `state_tampered` on it, and nothing opens its credentials until it is saved again.
+//! - **Two-factor state carries a tag** kept in the vault row ([`twofa_tag`]): the TOTP row
+//!   (whether 2FA is on, its secret, replay step, failure count, lockout, step-up window) and
+//!   every backup-code hash. Deleting the row, extending the window, resetting the counters or
+//!   inserting a backup code of one's own fails the check, and every step-up is then refused
+//!   with `state_tampered`.
+//!
+//! A vault made before this existed (its key check says v1) is upgraded at its first unlock,
+//! in one transaction: credentials re-sealed with endpoint bindings, tags written, and the key
+//! check replaced by v2 — which only the data key can write, so the upgrade cannot be replayed
+//! to make the old, unbound form acceptable again. What a tag cannot tell is a whole old copy
+//! of the database put back (every tag valid for its time): see the README's security model.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use sqlx::{Row, SqliteConnection};
+
+use super::{Unlocked, VaultError};
+use crate::accounts::model::{Account, AccountInput};
+use crate::accounts::repo;
+
+/// The key check's plaintext in a vault whose credentials are endpoint-bound and whose
+/// security state is tagged.
+pub(super) const KEY_CHECK_V2: &[u8] = b"brokerdesk key check v2: endpoint-bound, tagged";
+/// The key check's plaintext before that (upgraded at the next unlock).
+pub(super) const KEY_CHECK_V1: &[u8] = b"brokerdesk key check v1";
+
+/// Where an account's credentials may be used: what their binding names besides the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialScope<'a> {
+    pub broker: &'a str,
+    pub environment: &'a str,
+    pub rest_url: Option<&'a str>,
+    pub stream_url: Option<&'a str>,
+}
+
+impl<'a> CredentialScope<'a> {
+    pub fn of_account(a: &'a Account) -> Self {
+        Self {
+            broker: a.broker.as_str(),
+            environment: a.environment.as_str(),
+            rest_url: a.rest_url.as_deref(),
+            stream_url: a.stream_url.as_deref(),
+        }
+    }
+
+    pub fn of_input(a: &'a AccountInput) -> Self {
+        Self {
+            broker: a.broker.as_str(),
+            environment: a.environment.as_str(),
+            rest_url: a.rest_url.as_deref(),
+            stream_url: a.stream_url.as_deref(),
+        }
+    }
+}
+
+/// The binding (associated data) of an account's secret field: the row, the field, and the
+/// endpoints it may be sent to. (The URLs are the account's overrides as stored; none means
+/// the catalog's default for that broker and environment.)
+pub fn account_secret_binding(account_id: &str, field: &str, scope: &CredentialScope) -> String {
+    format!(
+        "account:{account_id}:{field}@{}|{}|{}|{}",
+        scope.broker,
+        scope.environment,
+        scope.rest_url.unwrap_or(""),
+        scope.stream_url.unwrap_or("")
+    )
+}
+
+/// The binding before credentials were endpoint-bound (read once, by the upgrade).
+fn legacy_account_secret_binding(account_id: &str, field: &str) -> String {
+    format!("account:{account_id}:{field}")
+}
+
+impl Unlocked {
+    /// An HMAC-SHA-256 of `data` under a key derived from the data key for `domain` (so a
+    /// tag of one kind can never stand for another).
+    fn tag(&self, domain: &str, data: &[u8]) -> Vec<u8> {
+        let Ok(mut derive) = Hmac::<Sha256>::new_from_slice(self.dek.as_bytes()) else {
+            return Vec::new();
+        };
+        derive.update(b"brokerdesk state tag v1:");
+        derive.update(domain.as_bytes());
+        let key = derive.finalize().into_bytes();
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key) else {
+            return Vec::new();
+        };
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Checks a tag in constant time.
+    fn tag_ok(&self, domain: &str, data: &[u8], tag: &[u8]) -> bool {
+        let expected = self.tag(domain, data);
+        !expected.is_empty()
+            && expected.len() == tag.len()
+            && expected
+                .iter()
+                .zip(tag)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// What an account's tag covers, in a fixed order: everything that decides where its
+/// credentials go, whether it trades with real money, and what protects it.
+fn account_state(a: &Account) -> Vec<u8> {
+    let state = serde_json::json!([
+        a.id,
+        a.broker.as_str(),
+        a.environment.as_str(),
+        a.broker_account_id,
+        a.rest_url,
+        a.stream_url,
+        a.mode.as_str(),
+        a.status.as_str(),
+        a.prop_firm,
+        a.risk,
+        a.trading_hours,
+        a.weekend_trading,
+    ]);
+    state.to_string().into_bytes()
+}
+
+/// The tag of an account's security state.
+pub fn account_tag(key: &Unlocked, a: &Account) -> Vec<u8> {
+    key.tag("account", &account_state(a))
+}
+
+/// Whether an account's stored tag matches its state.
+pub fn account_tag_ok(key: &Unlocked, a: &Account, tag: Option<&[u8]>) -> bool {
+    tag.is_some_and(|t| key.tag_ok("account", &account_state(a), t))
+}
+
+/// Re-reads account `id` as stored and writes its tag (in the caller's transaction).
+pub async fn retag_account(
+    conn: &mut SqliteConnection,
+    key: &Unlocked,
+    id: &str,
+) -> Result<(), VaultError> {
+    for stored in repo::load(&mut *conn, Some(id)).await? {
+        let tag = account_tag(key, &stored.account);
+        sqlx::query("UPDATE accounts SET state_tag = ? WHERE id = ?")
+            .bind(tag)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The two-factor state as stored: the TOTP row (or none) and every backup code.
+async fn twofa_state(conn: &mut SqliteConnection) -> Result<Vec<u8>, VaultError> {
+    let row = sqlx::query(
+        "SELECT state, secret_sealed, last_step, failed_attempts, lockouts, locked_until,
+                step_up_until, enabled_at FROM twofa WHERE id = 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let totp = match row {
+        None => serde_json::Value::Null,
+        Some(r) => serde_json::json!([
+            r.try_get::<String, _>("state")?,
+            hex(&r.try_get::<Vec<u8>, _>("secret_sealed")?),
+            r.try_get::<i64, _>("last_step")?,
+            r.try_get::<i64, _>("failed_attempts")?,
+            r.try_get::<i64, _>("lockouts")?,
+            r.try_get::<Option<String>, _>("locked_until")?,
+            r.try_get::<Option<String>, _>("step_up_until")?,
+            r.try_get::<Option<String>, _>("enabled_at")?,
+        ]),
+    };
+    let mut codes = Vec::new();
+    for r in sqlx::query("SELECT id, salt, hash, used_at FROM twofa_backup_codes ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        codes.push(serde_json::json!([
+            r.try_get::<i64, _>("id")?,
+            hex(&r.try_get::<Vec<u8>, _>("salt")?),
+            hex(&r.try_get::<Vec<u8>, _>("hash")?),
+            r.try_get::<Option<String>, _>("used_at")?,
+        ]));
+    }
+    Ok(serde_json::json!([totp, codes]).to_string().into_bytes())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes the tag of the two-factor state as it now stands (in the caller's transaction,
+/// after its writes).
+pub async fn retag_twofa(conn: &mut SqliteConnection, key: &Unlocked) -> Result<(), VaultError> {
+    let tag = key.tag("twofa", &twofa_state(&mut *conn).await?);
+    sqlx::query("UPDATE vault SET twofa_tag = ? WHERE id = 1")
+        .bind(tag)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Checks the two-factor state against its tag: [`VaultError::StateTampered`] when it was
+/// changed outside Brokerdesk.
+pub async fn check_twofa(conn: &mut SqliteConnection, key: &Unlocked) -> Result<(), VaultError> {
+    let tag: Option<Vec<u8>> = sqlx::query_scalar("SELECT twofa_tag FROM vault WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+    let state = twofa_state(&mut *conn).await?;
+    match tag {
+        Some(t) if key.tag_ok("twofa", &state, &t) => Ok(()),
+        _ => Err(VaultError::StateTampered(
+            "the two-factor settings (on/off, the secret, the failure count and lockout, the \
+             step-up window or the backup codes) were changed outside Brokerdesk, so no \
+             two-factor code is accepted and no sensitive change can be made; trading, the \
+             kill switch and locking still work. Brokerdesk cannot tell what was changed: to \
+             start over, set Brokerdesk up again in a new data folder"
+                .into(),
+        )),
+    }
+}
+
+/// Re-tags everything (every account and the two-factor state) with `key`: after a key
+/// rotation and by the upgrade.
+pub(super) async fn retag_all(
+    conn: &mut SqliteConnection,
+    key: &Unlocked,
+) -> Result<(), VaultError> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_all(&mut *conn)
+        .await?;
+    for id in ids {
+        retag_account(&mut *conn, key, &id).await?;
+    }
+    retag_twofa(&mut *conn, key).await
+}
+
+/// Upgrades a v1 vault (in the caller's transaction): every credential re-sealed from its
+/// row-only binding to the endpoint binding, everything tagged. The caller then writes the v2
+/// key check.
+pub(super) async fn upgrade_v1(
+    conn: &mut SqliteConnection,
+    key: &Unlocked,
+) -> Result<(), VaultError> {
+    let rows = sqlx::query(
+        "SELECT s.account_id, s.field, s.sealed, a.broker, a.environment, a.rest_url, a.stream_url
+         FROM account_secrets s JOIN accounts a ON a.id = s.account_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let account_id: String = r.try_get("account_id")?;
+        let field: String = r.try_get("field")?;
+        let sealed: Vec<u8> = r.try_get("sealed")?;
+        let (broker, environment): (String, String) =
+            (r.try_get("broker")?, r.try_get("environment")?);
+        let (rest_url, stream_url): (Option<String>, Option<String>) =
+            (r.try_get("rest_url")?, r.try_get("stream_url")?);
+        let scope = CredentialScope {
+            broker: &broker,
+            environment: &environment,
+            rest_url: rest_url.as_deref(),
+            stream_url: stream_url.as_deref(),
+        };
+        // A value that does not open stays as it is: it is reported on its account (and
+        // replaced by entering it again), as before.
+        let Ok(secret) = key.open(&legacy_account_secret_binding(&account_id, &field), &sealed)
+        else {
+            continue;
+        };
+        let resealed = key.seal(
+            &account_secret_binding(&account_id, &field, &scope),
+            secret.expose().as_bytes(),
+        )?;
+        sqlx::query("UPDATE account_secrets SET sealed = ? WHERE account_id = ? AND field = ?")
+            .bind(resealed)
+            .bind(&account_id)
+            .bind(&field)
+            .execute(&mut *conn)
+            .await?;
+    }
+    retag_all(conn, key).await
+}

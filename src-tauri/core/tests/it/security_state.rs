@@ -1,0 +1,232 @@
+//! The database cannot be edited into leaking or trading (security issue 13, finding 1):
+//! each edit below is made with a plain SQLite connection, as malware running as the user
+//! (or a synced folder, or a hand with the sqlite3 shell) could, while Brokerdesk is closed.
+//! Each is refused with a clear error at the next use, and nothing is sent anywhere.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use brokerdesk_core::accounts::model::{
+    AccountInput, AccountStatus, BrokerKind, Environment, TradingMode,
+};
+use brokerdesk_core::vault::keychain::NoKeychain;
+use brokerdesk_core::{Brokerdesk, Code, Secret};
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+const PASSWORD: &str = "correct horse battery staple";
+const TOKEN: &str = "state-test-TOKEN-0123456789abcdef";
+
+fn oanda(name: &str) -> AccountInput {
+    let mut a = AccountInput::new(name, BrokerKind::Oanda, Environment::Practice);
+    a.credentials.api_key = Some(Secret::new(TOKEN));
+    a
+}
+
+async fn open(dir: &Path) -> Brokerdesk {
+    let bd = Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap();
+    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
+        .await
+        .unwrap();
+    bd
+}
+
+/// Runs `sql` on the closed profile's database, as an attacker with its files would.
+async fn edit(dir: &Path, sql: &str) {
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("brokerdesk.db").display()))
+            .await
+            .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+/// A listener standing for the attacker's endpoint: counts the connections it gets.
+async fn attacker_endpoint() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let seen = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((_sock, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (url, hits)
+}
+
+fn phone_code(secret: &[u8]) -> String {
+    let unix = chrono::Utc::now().timestamp();
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).unwrap();
+    mac.update(&((unix / 30) as u64).to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let off = usize::from(h[19] & 0x0f);
+    let bin = u32::from_be_bytes([h[off] & 0x7f, h[off + 1], h[off + 2], h[off + 3]]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
+    for c in s.trim_end_matches('=').bytes() {
+        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_moved_endpoint_or_live_mode_in_the_database_opens_nothing_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+        .await
+        .unwrap();
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    let fx = bd.account_add(oanda("FX")).await.unwrap();
+    let calm = bd.account_add(oanda("Calm")).await.unwrap();
+    assert!(fx.integrity.is_none());
+    bd.close().await;
+
+    // The REST and stream URLs pointed at the attacker's (loopback, so the URL policy
+    // alone would let it through), and another account flipped to live.
+    let (url, hits) = attacker_endpoint().await;
+    edit(
+        dir.path(),
+        &format!(
+            "UPDATE accounts SET rest_url = '{url}', stream_url = '{url}' WHERE id = '{}';
+             UPDATE accounts SET mode = 'live' WHERE id = '{}';",
+            fx.id, calm.id
+        ),
+    )
+    .await;
+
+    let bd = open(dir.path()).await;
+    for (id, what) in [(&fx.id, "endpoints"), (&calm.id, "mode")] {
+        let a = bd.account_get(id).await.unwrap();
+        let e = a
+            .integrity
+            .clone()
+            .unwrap_or_else(|| panic!("{what}: no integrity error"));
+        assert_eq!(e.code, Code::StateTampered, "{what}: {e}");
+        assert!(e.message.contains("changed outside Brokerdesk"), "{e}");
+        assert_eq!(a.mode, TradingMode::Paper, "{what}: held in paper mode");
+        assert_eq!(a.status, AccountStatus::Suspended, "{what}: held suspended");
+        let e = bd.account_verify(id).await.expect_err("nothing connects");
+        assert_eq!(e.code, Code::StateTampered, "{what}: {e}");
+        assert!(!e.message.contains(TOKEN));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a request reached the attacker"
+    );
+
+    // Saving the account again (the user checked it and entered the credential again)
+    // clears it; the credential is sealed for the endpoint it now names.
+    let mut fixed = AccountInput::from_account(&bd.account_get(&fx.id).await.unwrap());
+    fixed.rest_url = None;
+    fixed.stream_url = None;
+    fixed.status = AccountStatus::Active;
+    fixed.credentials.api_key = Some(Secret::new(TOKEN));
+    let saved = bd.account_update(&fx.id, fixed).await.unwrap();
+    assert!(saved.integrity.is_none(), "{:?}", saved.integrity);
+    assert_eq!(
+        bd.account_credentials(&fx.id)
+            .await
+            .unwrap()
+            .api_key
+            .unwrap()
+            .expose(),
+        TOKEN
+    );
+    bd.close().await;
+
+    // A credential copied under a moved endpoint with the tag copied too still does not
+    // open: the credential's binding names its endpoints.
+    edit(
+        dir.path(),
+        &format!(
+            "UPDATE accounts SET rest_url = '{url}' WHERE id = '{}';
+             UPDATE accounts SET state_tag = (SELECT state_tag FROM accounts WHERE id = '{}')
+               WHERE id = '{}';",
+            fx.id, calm.id, fx.id
+        ),
+    )
+    .await;
+    let bd = open(dir.path()).await;
+    let e = bd.account_verify(&fx.id).await.expect_err("refused");
+    assert!(
+        matches!(e.code, Code::StateTampered | Code::CiphertextTampered),
+        "{e}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn two_factor_state_edited_in_the_database_refuses_every_step_up() {
+    for (what, sql) in [
+        ("the 2FA row deleted (2FA off)", "DELETE FROM twofa"),
+        (
+            "the step-up window extended",
+            "UPDATE twofa SET step_up_until = '2099-01-01T00:00:00Z'",
+        ),
+        (
+            "the lockout counters reset",
+            "UPDATE twofa SET failed_attempts = 0, lockouts = 0, locked_until = NULL",
+        ),
+        (
+            "a backup code of the attacker's planted",
+            "INSERT INTO twofa_backup_codes (salt, hash, created_at) VALUES (x'00', x'00', 'now')",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+            .await
+            .unwrap();
+        bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+        let paper = bd
+            .account_add(AccountInput::new(
+                "Paper",
+                BrokerKind::Paper,
+                Environment::Practice,
+            ))
+            .await
+            .unwrap();
+        let setup = bd.twofa_setup().await.unwrap();
+        let secret = base32_decode(&setup.secret);
+        bd.twofa_enable(&phone_code(&secret)).await.unwrap();
+        // A wrong code, so the counters have something to reset.
+        let _ = bd.twofa_verify("000000").await;
+        bd.lock().await.unwrap();
+        bd.close().await;
+
+        edit(dir.path(), sql).await;
+
+        let bd = open(dir.path()).await;
+        let e = bd
+            .account_remove(&paper.id)
+            .await
+            .expect_err("a sensitive change on edited 2FA state");
+        assert_eq!(e.code, Code::StateTampered, "{what}: {e}");
+        assert!(e.message.contains("outside Brokerdesk"), "{what}: {e}");
+        let e = bd
+            .twofa_verify(&phone_code(&secret))
+            .await
+            .expect_err("no code is accepted");
+        assert_eq!(e.code, Code::StateTampered, "{what}: {e}");
+        assert!(
+            bd.account_get(&paper.id).await.is_ok(),
+            "{what}: still there"
+        );
+        bd.close().await;
+    }
+}
