@@ -404,6 +404,24 @@ impl Accounts {
         Ok(u32::try_from(deleted).unwrap_or(u32::MAX))
     }
 
+    /// Pins `sha256` for the gateway at `origin`, replacing the pin: trusting a new
+    /// certificate, which needs the guard's proof.
+    pub async fn pin_trusted(
+        &self,
+        _auth: &Authorized,
+        id: &str,
+        origin: &str,
+        sha256: &str,
+    ) -> Result<Account, AccountError> {
+        self.vault.unlocked().await?;
+        let mut tx = self.store.begin_write().await?;
+        if repo::pin_trusted(&mut tx, id, origin, sha256, &Utc::now().to_rfc3339()).await? == 0 {
+            return Err(AccountError::NotFound(id.to_string()));
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        self.get(id).await
+    }
+
     /// Removes an account and its sealed secrets.
     pub async fn remove(
         &self,
@@ -444,6 +462,37 @@ fn check_all(
             Err(AccountError::Invalid(errs))
         }
     }
+}
+
+/// Records the gateway certificate a connection pinned on first use (`origin` = `host:port`),
+/// unless the account already has a pin for that origin. Not a user change (like a broker
+/// check's result, it needs neither the unlocked vault nor a step-up). Returns whether it was
+/// recorded.
+pub async fn pin_first_use(
+    store: &Store,
+    id: &str,
+    origin: &str,
+    sha256: &str,
+) -> Result<bool, AccountError> {
+    let mut tx = store.begin_write().await?;
+    let done = repo::pin_first_use(&mut tx, id, origin, sha256, &Utc::now().to_rfc3339()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(done)
+}
+
+/// Records a certificate the gateway at `origin` presented instead of the pinned one
+/// (refused), while `pinned` is still the account's pin. Returns whether it was new.
+pub async fn pin_refused(
+    store: &Store,
+    id: &str,
+    origin: &str,
+    pinned: &str,
+    refused: &str,
+) -> Result<bool, AccountError> {
+    let mut tx = store.begin_write().await?;
+    let done = repo::pin_refused(&mut tx, id, origin, pinned, refused).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(done)
 }
 
 async fn resolve_one(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<String, AccountError> {
