@@ -3,8 +3,8 @@
 //! API), the same certificate connects again (REST and WebSocket, one pin), a gateway
 //! restarted with a new certificate is refused with `certificate_changed` before anything is
 //! sent (the simulator sees no request), trusting the new fingerprint through the API makes
-//! it work again, a WebSocket elsewhere gets no exception, and a redirect to another host or
-//! port is not followed.
+//! it work again (the app's runtime too: it reconnects with the trusted pin), a WebSocket
+//! elsewhere gets no exception, and a redirect to another host or port is not followed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,9 @@ use brokerdesk_core::audit::{AuditEvent, AuditFilter};
 use brokerdesk_core::brokers::ibkr::{Ibkr, StreamOptions};
 use brokerdesk_core::brokers::pin::{Fingerprint, TlsPin};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
+use brokerdesk_core::connection::manager::{Channel, ManagerOptions};
+use brokerdesk_core::connection::{Backoff, ConnState};
+use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
 use brokerdesk_core::stream::{QuoteStream, StreamEvent};
 use brokerdesk_core::vault::keychain::MemoryKeyStore;
 use brokerdesk_core::{Brokerdesk, Code};
@@ -361,4 +364,113 @@ async fn the_api_pins_on_first_use_and_trusts_a_new_certificate_explicitly() {
         .unwrap_err();
     assert_eq!(e.code, Code::BrokerUnsupported, "{e}");
     bd.close().await;
+}
+
+/// The order channel's state of an account in the running app.
+fn order_state(rt: &Runtime, account_id: &str) -> Option<ConnState> {
+    rt.connections()
+        .into_iter()
+        .find(|c| c.account_id == account_id)?
+        .channels
+        .into_iter()
+        .find(|c| c.channel == Channel::Order)
+        .map(|c| c.state)
+}
+
+async fn wait_until(what: &str, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !f().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The app's own connection: the first connect pins the gateway's certificate (stored with
+/// the account), a gateway back with a new certificate fails the connection with
+/// `certificate_changed` (recorded, nothing sent), and trusting the new certificate makes the
+/// runtime reconnect with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apps_connection_pins_on_first_connect_and_reconnects_once_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(
+        Brokerdesk::open(dir.path(), Arc::new(MemoryKeyStore::new()))
+            .await
+            .unwrap(),
+    );
+    app.init(None).await.unwrap();
+    let options = RuntimeOptions {
+        manager: ManagerOptions {
+            backoff: Backoff {
+                base: Duration::from_millis(50),
+                cap: Duration::from_millis(200),
+            },
+            keepalive: Duration::from_millis(100),
+            price_heartbeat: Some(Duration::from_millis(500)),
+            keep_events: 1_000,
+            request_timeout: None,
+        },
+        watch_every: Duration::from_millis(50),
+        stats_every: Duration::from_millis(100),
+        lost_after: Duration::from_millis(200),
+        auto_lock: false,
+        risk_watch: false,
+        lazy_connections: false,
+        lookup_after: brokerdesk_core::trading::oms::LOOKUP_AFTER.to_vec(),
+    };
+    let rt = Runtime::start(app.clone(), options).await;
+    let state = gateway_state();
+    let first = SimCert::generate().unwrap();
+    let server = tls_sim(&state, &first, 0).await;
+    let port = server.addr().port();
+    let mut input = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
+    input.broker_account_id = Some(ACCOUNT.into());
+    input.rest_url = Some(rest(&server));
+    let id = app.account_add(input).await.unwrap().id;
+
+    wait_until("connected and pinned", async || {
+        let pinned = app.account_get(&id).await.unwrap().tls_pin;
+        order_state(&rt, &id) == Some(ConnState::Connected)
+            && pinned.is_some_and(|p| p.sha256 == first.fingerprint())
+    })
+    .await;
+
+    server.shutdown().await;
+    let second = SimCert::generate().unwrap();
+    let server = tls_sim(&state, &second, port).await;
+    let before = requests(&server);
+    rt.reconnect(&id).unwrap();
+    wait_until("refused with certificate_changed", async || {
+        matches!(
+            order_state(&rt, &id),
+            Some(ConnState::Failed {
+                code: Code::CertificateChanged,
+                ..
+            })
+        )
+    })
+    .await;
+    wait_until("the refused certificate recorded", async || {
+        let pin = app.account_get(&id).await.unwrap().tls_pin.unwrap();
+        pin.refused_sha256.as_deref() == Some(second.fingerprint().as_str())
+    })
+    .await;
+    assert_eq!(
+        requests(&server),
+        before,
+        "a request reached the new certificate"
+    );
+
+    app.account_trust_certificate(&id, &second.fingerprint())
+        .await
+        .unwrap();
+    wait_until("reconnected with the trusted certificate", async || {
+        order_state(&rt, &id) == Some(ConnState::Connected)
+    })
+    .await;
+    assert!(requests(&server) > before);
+    rt.shutdown().await;
+    app.close().await;
 }
