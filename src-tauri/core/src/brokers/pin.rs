@@ -34,7 +34,8 @@ use url::Url;
 use super::BrokerError;
 
 /// The SHA-256 fingerprint of a DER certificate. Shown as `AA:BB:…` (32 upper-case hex
-/// pairs); parsed from that, from plain hex, with or without a `SHA-256`/`sha256:` prefix.
+/// pairs); parsed from that, from plain hex, with or without a `SHA-256`/`sha256:` prefix,
+/// or as `openssl x509 -fingerprint -sha256` prints it (`sha256 Fingerprint=AA:…`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fingerprint([u8; 32]);
 
@@ -78,7 +79,9 @@ impl FromStr for Fingerprint {
     type Err = BadFingerprint;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
+        // `openssl x509 -fingerprint -sha256` prints `sha256 Fingerprint=AA:…`: the value is
+        // what follows the last `=`.
+        let t = s.rsplit('=').next().unwrap_or(s).trim();
         let lower = t.to_ascii_lowercase();
         let rest = ["sha-256", "sha256"]
             .iter()
@@ -342,6 +345,7 @@ mod tests {
             format!("SHA-256 {shown}"),
             format!("sha256:{}", shown.replace(':', "").to_ascii_lowercase()),
             format!("  SHA256={shown} "),
+            format!("sha256 Fingerprint={shown}\n"),
         ] {
             assert_eq!(text.parse::<Fingerprint>(), Ok(fp), "{text}");
         }
