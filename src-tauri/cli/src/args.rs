@@ -22,8 +22,9 @@ Data directory: --data-dir, else $BROKERDESK_DATA_DIR, else the platform default
 
 Two-factor step-up: once two-factor authentication is on (`brokerdesk twofa`), storing or
 changing credentials, removing an account, changing the master password, disabling 2FA,
-regenerating backup codes, going live, reactivating an account (`account status ID active`)
-and loosening its risk rules or limits need a two-factor code: pass --totp CODE to that very
+regenerating backup codes, going live, reactivating an account (`account status ID active`),
+loosening its risk rules or limits and trusting a new gateway certificate (`account
+trust-certificate`) need a two-factor code: pass --totp CODE to that very
 command (a code from the authenticator app or a backup code; `-` reads it from stdin). A code
 opens a window in the memory of the process that verified it, never in the profile, so one
 command's code serves no other command or process. The emergency actions need none, even
@@ -42,7 +43,7 @@ Exit codes:
   4  not found (not_found, not_initialized)
   5  authentication or locked vault (wrong_password, locked, password_missing,
      password_required, keychain_*, step_up_required, wrong_code, code_replayed,
-     twofa_locked_out)
+     twofa_locked_out, broker_auth, certificate_changed)
 
 With --json, stdout carries exactly one JSON document; errors (usage errors included) are
 {\"error\": {\"code\": \"...\", \"message\": \"...\", \"fields\": [...]}}.";
@@ -370,6 +371,26 @@ account's stored credentials (only a terminated account's: account_not_terminate
         /// Do not ask for confirmation (terminating).
         #[arg(long, short = 'y')]
         yes: bool,
+        #[command(flatten)]
+        step_up: StepUp,
+    },
+    /// Trust a new TLS certificate for an IBKR account's gateway on this machine: pin its
+    /// SHA-256 fingerprint (after a connection was refused with certificate_changed, whose
+    /// message names the new fingerprint). Needs a fresh step-up (--totp) with 2FA on.
+    #[command(
+        name = "trust-certificate",
+        after_help = "\
+The gateway's certificate is pinned on the first connection (`account verify`, or the app
+connecting); a different certificate is refused with certificate_changed (exit 5), nothing
+sent. Compare the fingerprint with the gateway's own before trusting it, e.g.
+`openssl s_client -connect localhost:5000 </dev/null | openssl x509 -noout -fingerprint -sha256`.
+The fingerprint may be written `AA:BB:…`, in plain hex, or with a `SHA-256 ` prefix."
+    )]
+    TrustCertificate {
+        /// Account id, unique id prefix (4+ characters) or exact name.
+        id: String,
+        /// The certificate's SHA-256 fingerprint (`AA:BB:…`, 32 pairs).
+        fingerprint: String,
         #[command(flatten)]
         step_up: StepUp,
     },

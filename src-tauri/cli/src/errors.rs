@@ -55,6 +55,7 @@ mod tests {
             Code::WrongCode,
             Code::CodeReplayed,
             Code::TwofaLockedOut,
+            Code::CertificateChanged,
         ] {
             assert_eq!(exit_code(auth), 5, "{auth}");
         }

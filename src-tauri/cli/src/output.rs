@@ -244,6 +244,20 @@ pub fn account_show(a: &Account) -> String {
     if a.credentials.is_empty() {
         rows.push(("credentials", "none".into()));
     }
+    if let Some(pin) = &a.tls_pin {
+        rows.push((
+            "gateway certificate",
+            format!("SHA-256 {} ({})", pin.sha256, pin.origin),
+        ));
+        if let Some(refused) = &pin.refused_sha256 {
+            rows.push((
+                "refused certificate",
+                format!(
+                    "SHA-256 {refused} (presented instead; `account trust-certificate` trusts it)"
+                ),
+            ));
+        }
+    }
     for c in &a.credentials {
         let err = c
             .error

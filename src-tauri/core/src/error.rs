@@ -184,6 +184,9 @@ codes! {
     BrokerNotFound = "broker_not_found", Invalid, false;
     BrokerConfig = "broker_config", Invalid, false;
     BrokerUnsupported = "broker_unsupported", Invalid, false;
+    /// A gateway on this machine presented another TLS certificate than the pinned one:
+    /// nothing was sent; trust the new one explicitly (`account trust-certificate`).
+    CertificateChanged = "certificate_changed", Auth, false;
 
     // Connections and prices.
     ConnectionUnknownAccount = "connection_unknown_account", NotFound, false;

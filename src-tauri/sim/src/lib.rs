@@ -3,7 +3,9 @@
 //!
 //! Every simulator is an axum router mounted on a [`SimServer`], which binds `127.0.0.1:0`
 //! (or a given port), applies the shared [`Faults`] before the broker's own handlers, and
-//! shuts down when its handle is dropped or [`SimServer::shutdown`] is called. Tests flip
+//! shuts down when its handle is dropped or [`SimServer::shutdown`] is called. A server may
+//! speak HTTPS ([`SimServer::start_tls`]) with a self-signed [`SimCert`] generated at start,
+//! as IBKR's Client Portal gateway does. Tests flip
 //! fault switches through [`SimServer::faults`] while clients are connected.
 //!
 //! Every connection can be dropped on purpose by the handler serving it: each request
@@ -64,20 +66,104 @@ pub(crate) async fn raw_json_request(
     (head.to_string(), body.to_string())
 }
 
+/// A self-signed certificate for `localhost` and `127.0.0.1` with its key, generated at
+/// start (what IBKR's gateway serves: no trust store knows it). Every call makes a new one.
+pub struct SimCert {
+    der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+impl SimCert {
+    pub fn generate() -> io::Result<Self> {
+        let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        let made = rcgen::generate_simple_self_signed(names).map_err(io::Error::other)?;
+        Ok(Self {
+            der: made.cert.der().to_vec(),
+            key_der: made.signing_key.serialize_der(),
+        })
+    }
+
+    /// The certificate, DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// Its SHA-256 fingerprint as `AA:BB:…` (what a client pins).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(&self.der)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+
+    fn acceptor(&self) -> io::Result<tokio_rustls::TlsAcceptor> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let cert = rustls::pki_types::CertificateDer::from(self.der.clone());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(io::Error::other)?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .map_err(io::Error::other)?;
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
+}
+
+/// TLS handshakes a [`SimServer::start_tls`] server completed and failed (a client that
+/// refuses the certificate fails it).
+#[derive(Debug, Default)]
+pub struct TlsStats {
+    pub completed: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+}
+
 /// A running simulator.
 pub struct SimServer {
     addr: SocketAddr,
     faults: Arc<Faults>,
     cancel: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Set when the server speaks HTTPS.
+    tls: Option<Arc<TlsStats>>,
 }
 
 impl SimServer {
     /// Serves `router` on 127.0.0.1:`port` (0 = any free port) with fault injection.
     pub async fn start(router: Router, faults: Arc<Faults>, port: u16) -> std::io::Result<Self> {
+        Self::serve(router, faults, port, None).await
+    }
+
+    /// Like [`SimServer::start`], speaking HTTPS (and WSS) with `cert`. A handshake that
+    /// fails (a client refusing the certificate) reaches no handler and counts in
+    /// [`SimServer::tls_stats`].
+    pub async fn start_tls(
+        router: Router,
+        faults: Arc<Faults>,
+        port: u16,
+        cert: &SimCert,
+    ) -> std::io::Result<Self> {
+        Self::serve(router, faults, port, Some(cert.acceptor()?)).await
+    }
+
+    async fn serve(
+        router: Router,
+        faults: Arc<Faults>,
+        port: u16,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let cancel = CancellationToken::new();
+        let stats = tls.as_ref().map(|_| Arc::new(TlsStats::default()));
+        let listener = match (tls, &stats) {
+            (Some(acceptor), Some(stats)) => {
+                CutListener::tls(listener, acceptor, stats.clone(), cancel.clone())
+            }
+            _ => CutListener::Plain(listener),
+        };
         let app = router
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
@@ -86,7 +172,7 @@ impl SimServer {
             .into_make_service_with_connect_info::<ConnCut>();
         let token = cancel.clone();
         let task = tokio::spawn(async move {
-            let served = axum::serve(CutListener(listener), app)
+            let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async move { token.cancelled().await })
                 .await;
             if let Err(e) = served {
@@ -98,17 +184,25 @@ impl SimServer {
             faults,
             cancel,
             task: Some(task),
+            tls: stats,
         })
     }
 
-    /// Returns `http://127.0.0.1:PORT`.
+    /// Returns `http://127.0.0.1:PORT` (`https://` for a TLS server).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let s = if self.tls.is_some() { "s" } else { "" };
+        format!("http{s}://{}", self.addr)
     }
 
-    /// Returns `ws://127.0.0.1:PORT`.
+    /// Returns `ws://127.0.0.1:PORT` (`wss://` for a TLS server).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}", self.addr)
+        let s = if self.tls.is_some() { "s" } else { "" };
+        format!("ws{s}://{}", self.addr)
+    }
+
+    /// The handshake counts of a TLS server (`None` for plain HTTP).
+    pub fn tls_stats(&self) -> Option<&TlsStats> {
+        self.tls.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -137,35 +231,108 @@ impl Drop for SimServer {
     }
 }
 
-/// Accepts TCP connections that a handler can cut ([`ConnCut`]).
-struct CutListener(TcpListener);
+/// Accepts TCP connections that a handler can cut ([`ConnCut`]), plain or after a TLS
+/// handshake (made by a task of its own, so a slow or failing client holds up nobody).
+enum CutListener {
+    Plain(TcpListener),
+    Tls {
+        ready: tokio::sync::mpsc::Receiver<(CuttableStream, SocketAddr)>,
+        addr: SocketAddr,
+    },
+}
+
+/// How long a client may take over its TLS handshake.
+const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl CutListener {
+    fn tls(
+        listener: TcpListener,
+        acceptor: tokio_rustls::TlsAcceptor,
+        stats: Arc<TlsStats>,
+        cancel: CancellationToken,
+    ) -> Self {
+        use std::sync::atomic::Ordering;
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| ([127, 0, 0, 1], 0).into());
+        let (tx, ready) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    () = cancel.cancelled() => break,
+                    a = listener.accept() => a,
+                };
+                let (tcp, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                let (acceptor, stats, tx) = (acceptor.clone(), stats.clone(), tx.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => {
+                            stats.completed.fetch_add(1, Ordering::SeqCst);
+                            let io = CuttableStream {
+                                io: Io::Tls(Box::new(tls)),
+                                cut: ConnCut::default(),
+                            };
+                            let _ = tx.send((io, peer)).await;
+                        }
+                        Ok(Err(e)) => {
+                            stats.failed.fetch_add(1, Ordering::SeqCst);
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                        }
+                        Err(_) => {
+                            stats.failed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        CutListener::Tls { ready, addr }
+    }
+}
 
 impl axum::serve::Listener for CutListener {
     type Io = CuttableStream;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    let io = CuttableStream {
-                        stream,
-                        cut: ConnCut::default(),
-                    };
-                    return (io, addr);
+        match self {
+            CutListener::Plain(listener) => loop {
+                match TcpListener::accept(listener).await {
+                    Ok((stream, addr)) => {
+                        let _ = stream.set_nodelay(true);
+                        let io = CuttableStream {
+                            io: Io::Plain(stream),
+                            cut: ConnCut::default(),
+                        };
+                        return (io, addr);
+                    }
+                    // Out of file descriptors and the like: wait a little, as axum does.
+                    Err(e) => {
+                        tracing::debug!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
                 }
-                // Out of file descriptors and the like: wait a little, as axum does.
-                Err(e) => {
-                    tracing::debug!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
+            },
+            CutListener::Tls { ready, .. } => match ready.recv().await {
+                Some(accepted) => accepted,
+                // The handshake task ended (shutdown): wait for the graceful shutdown.
+                None => std::future::pending().await,
+            },
         }
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
+        match self {
+            CutListener::Plain(l) => l.local_addr(),
+            CutListener::Tls { addr, .. } => Ok(*addr),
+        }
     }
 }
 
@@ -175,9 +342,24 @@ impl Connected<IncomingStream<'_, CutListener>> for ConnCut {
     }
 }
 
-/// A TCP stream that fails every read and write once cut, and then closes with a reset.
+/// The transport under a connection: plain TCP, or TLS over it.
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl Io {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Io::Plain(s) => s,
+            Io::Tls(s) => s.get_ref().0,
+        }
+    }
+}
+
+/// A stream that fails every read and write once cut, and then closes with a reset.
 struct CuttableStream {
-    stream: TcpStream,
+    io: Io,
     cut: ConnCut,
 }
 
@@ -187,12 +369,28 @@ impl CuttableStream {
         if !self.cut.is_cut() {
             return Ok(());
         }
-        let _ = self.stream.set_zero_linger();
+        let _ = self.io.tcp().set_zero_linger();
         Err(io::Error::new(
             io::ErrorKind::ConnectionReset,
             "connection cut by the simulator",
         ))
     }
+}
+
+/// Calls `$method` on whichever transport the stream has.
+macro_rules! on_io {
+    ($self:ident, $s:ident => $call:expr) => {
+        match &mut $self.io {
+            Io::Plain($s) => {
+                let $s = Pin::new($s);
+                $call
+            }
+            Io::Tls($s) => {
+                let $s = Pin::new($s.as_mut());
+                $call
+            }
+        }
+    };
 }
 
 impl AsyncRead for CuttableStream {
@@ -202,7 +400,7 @@ impl AsyncRead for CuttableStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         self.check()?;
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        on_io!(self, s => s.poll_read(cx, buf))
     }
 }
 
@@ -213,7 +411,7 @@ impl AsyncWrite for CuttableStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.check()?;
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        on_io!(self, s => s.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -222,20 +420,23 @@ impl AsyncWrite for CuttableStream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         self.check()?;
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        on_io!(self, s => s.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        match &self.io {
+            Io::Plain(s) => s.is_write_vectored(),
+            Io::Tls(s) => s.is_write_vectored(),
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.check()?;
-        Pin::new(&mut self.stream).poll_flush(cx)
+        on_io!(self, s => s.poll_flush(cx))
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.check()?;
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        on_io!(self, s => s.poll_shutdown(cx))
     }
 }

@@ -1,9 +1,11 @@
 //! `brokerdesk-sim`: runs a broker simulator by hand, for demos and manual testing.
 //!
 //! Usage: `brokerdesk-sim oanda|alpaca|tradier|tastytrade|ibkr [--port N]`; prints the URL and the test credentials.
+//! IBKR also takes `--tls`: HTTPS with a self-signed certificate made at start, like the real
+//! gateway (its SHA-256 fingerprint is printed, to compare with what Brokerdesk pins).
 //! Alpaca also takes `--rate N` (data messages per second, 0 = burst) and `--batch N`.
 
-use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Faults, SimServer};
+use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Faults, SimCert, SimServer};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -63,7 +65,19 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match SimServer::start(router, faults, port).await {
+    let tls = broker == "ibkr" && args.iter().any(|a| a == "--tls");
+    let started = if tls {
+        match SimCert::generate() {
+            Ok(cert) => {
+                println!("certificate SHA-256 {}", cert.fingerprint());
+                SimServer::start_tls(router, faults, port, &cert).await
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        SimServer::start(router, faults, port).await
+    };
+    match started {
         Ok(server) => {
             println!(
                 "{broker} simulator on {} ({hint}); Ctrl-C stops it",

@@ -126,6 +126,8 @@ export const brokerAccounts = (input: AccountInput) => call("broker_accounts", {
  */
 export const accountVerify = (id: string) => call("account_verify", { id });
 export const accountRemove = (id: string) => call("account_remove", { id });
+/** Trusts a new certificate for an IBKR account's gateway (pins its SHA-256 fingerprint; needs a step-up). */
+export const accountTrustCertificate = (id: string, fingerprint: string) => call("account_trust_certificate", { id, fingerprint });
 
 export const twofaStatus = () => call("twofa_status");
 /** Starts (or restarts, with a new secret) two-factor setup. */

@@ -2,6 +2,7 @@
 import type { AccountStatus } from "./AccountStatus";
 import type { ApiError } from "./ApiError";
 import type { BrokerKind } from "./BrokerKind";
+import type { CertificatePin } from "./CertificatePin";
 import type { Environment } from "./Environment";
 import type { MaskedCredential } from "./MaskedCredential";
 import type { NotificationSettings } from "./NotificationSettings";
@@ -15,7 +16,12 @@ import type { TradingMode } from "./TradingMode";
 /**
  * A configured broker account, as shown to the UI and printed by the CLI.
  */
-export type Account = { id: string, name: string, broker: BrokerKind, environment: Environment, brokerAccountId: string | null, restUrl: string | null, streamUrl: string | null, credentials: Array<MaskedCredential>, propFirm: PropFirmRules, risk: RiskLimits, instruments: Array<string>, timeframes: Array<Timeframe>, tradingHours: TradingHours | null, weekendTrading: boolean, notifications: NotificationSettings, status: AccountStatus, statusHistory: Array<StatusChange>, mode: TradingMode, createdAt: string, updatedAt: string, 
+export type Account = { id: string, name: string, broker: BrokerKind, environment: Environment, brokerAccountId: string | null, restUrl: string | null, streamUrl: string | null, credentials: Array<MaskedCredential>, propFirm: PropFirmRules, risk: RiskLimits, instruments: Array<string>, timeframes: Array<Timeframe>, tradingHours: TradingHours | null, weekendTrading: boolean, notifications: NotificationSettings, status: AccountStatus, statusHistory: Array<StatusChange>, mode: TradingMode, 
+/**
+ * The gateway certificate pinned for this account (IBKR's gateway on this machine over
+ * https); `null` until the first connection, and for every other broker.
+ */
+tlsPin: CertificatePin | null, createdAt: string, updatedAt: string, 
 /**
  * Set when the stored security state (mode, status, endpoints, rules) does not match
  * its tag: it was changed outside Brokerdesk. The account is then shown in paper mode

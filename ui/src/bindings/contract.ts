@@ -57,6 +57,7 @@ export interface Commands {
   account_verify: { args: { id: string }; result: AccountSummary };
   account_check: { args: { id: string | null; input: AccountInput }; result: CheckOutcome };
   broker_accounts: { args: { input: AccountInput }; result: Array<BrokerAccountRef> };
+  account_trust_certificate: { args: { id: string; fingerprint: string }; result: Account };
   credentials_purge: { args: Record<string, never>; result: PurgeReport };
   watchlist_set: { args: { id: string; instruments: Array<string> }; result: Account };
   instruments_search: { args: { id: string; query: string }; result: Array<InstrumentInfo> };
@@ -133,6 +134,7 @@ export const COMMANDS = [
   "account_verify",
   "account_check",
   "broker_accounts",
+  "account_trust_certificate",
   "credentials_purge",
   "watchlist_set",
   "instruments_search",

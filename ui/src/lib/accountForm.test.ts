@@ -240,6 +240,7 @@ describe("formFromAccount", () => {
     status: "suspended",
     statusHistory: [],
     mode: "paper",
+    tlsPin: null,
     createdAt: "2026-01-01T00:00:00Z",
     updatedAt: "2026-01-01T00:00:00Z",
   };

@@ -45,6 +45,9 @@ export const EVENT_INFO: Record<AuditEvent, { label: string; category: AuditCate
   credentials_rotated: { label: "Credentials rotated", category: "credentials" },
   credentials_purged: { label: "All credentials purged", category: "credentials" },
   connection_auth_failed: { label: "Broker sign-in failed", category: "connection", failure: true },
+  certificate_pinned: { label: "Gateway certificate pinned", category: "connection" },
+  certificate_refused: { label: "Changed gateway certificate refused", category: "connection", failure: true },
+  certificate_trusted: { label: "New gateway certificate trusted", category: "connection" },
   settings_changed: { label: "Settings changed", category: "settings" },
 };
 

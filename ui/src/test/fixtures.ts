@@ -77,6 +77,7 @@ const base = {
   weekendTrading: false,
   notifications: NOTIFY,
   mode: "paper",
+  tlsPin: null,
   createdAt: CREATED,
   updatedAt: CREATED,
 } as const;

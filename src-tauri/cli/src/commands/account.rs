@@ -136,6 +136,33 @@ pub async fn remove(
     Ok(())
 }
 
+/// `account trust-certificate ID FINGERPRINT`: pins a new certificate for the account's
+/// IBKR gateway (a step-up).
+pub async fn trust_certificate(
+    bd: &Brokerdesk,
+    ctx: &mut Ctx,
+    id: &str,
+    fingerprint: &str,
+    s: StepUp,
+) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let code = ctx.totp(s)?;
+    step_up(bd, code).await?;
+    let account = bd.account_trust_certificate(id, fingerprint).await?;
+    ctx.print(&account, || {
+        let pin = account
+            .tls_pin
+            .as_ref()
+            .map(|p| format!("SHA-256 {} ({})", p.sha256, p.origin))
+            .unwrap_or_default();
+        format!(
+            "Account {:?}: the gateway's certificate {pin} is trusted; its connections use it from now on.\n",
+            account.name
+        )
+    });
+    Ok(())
+}
+
 /// `account verify ID`: the stored credentials, checked with the broker.
 pub async fn verify(bd: &Brokerdesk, ctx: &mut Ctx, id: &str) -> Result<(), ApiError> {
     ctx.unlock(bd).await?;

@@ -236,6 +236,11 @@ async fn dispatch(
             AccountCommand::Show { id } => account::show(bd, ctx, &id).await,
             AccountCommand::Verify { id } => account::verify(bd, ctx, &id).await,
             AccountCommand::Edit(e) => account::edit(bd, ctx, e).await,
+            AccountCommand::TrustCertificate {
+                id,
+                fingerprint,
+                step_up,
+            } => account::trust_certificate(bd, ctx, &id, &fingerprint, step_up).await,
             AccountCommand::Remove { id, yes, step_up } => {
                 account::remove(bd, ctx, &id, yes, step_up).await
             }

@@ -458,6 +458,25 @@ impl Accounts {
         Ok(u32::try_from(deleted).unwrap_or(u32::MAX))
     }
 
+    /// Pins `sha256` for the gateway at `origin`, replacing the pin: trusting a new
+    /// certificate, which needs the guard's proof.
+    pub async fn pin_trusted(
+        &self,
+        _auth: &Authorized,
+        id: &str,
+        origin: &str,
+        sha256: &str,
+    ) -> Result<Account, AccountError> {
+        let key = self.vault.unlocked().await?;
+        let mut tx = self.store.begin_write().await?;
+        if repo::pin_trusted(&mut tx, id, origin, sha256, &Utc::now().to_rfc3339()).await? == 0 {
+            return Err(AccountError::NotFound(id.to_string()));
+        }
+        integrity::retag_account(&mut tx, &key, id).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.get(id).await
+    }
+
     /// Removes an account and its sealed secrets.
     pub async fn remove(
         &self,
@@ -498,6 +517,42 @@ fn check_all(
             Err(AccountError::Invalid(errs))
         }
     }
+}
+
+/// Records the gateway certificate a connection pinned on first use (`origin` = `host:port`),
+/// unless the account already has a pin for that origin. Not a user change (no step-up), but
+/// the pin is part of the account's tagged security state, so it needs the unlocked vault.
+/// Returns whether it was recorded.
+pub async fn pin_first_use(
+    store: &Store,
+    vault: &Vault,
+    id: &str,
+    origin: &str,
+    sha256: &str,
+) -> Result<bool, AccountError> {
+    let key = vault.unlocked().await?;
+    let mut tx = store.begin_write().await?;
+    let done = repo::pin_first_use(&mut tx, id, origin, sha256, &Utc::now().to_rfc3339()).await?;
+    if done {
+        integrity::retag_account(&mut tx, &key, id).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(done)
+}
+
+/// Records a certificate the gateway at `origin` presented instead of the pinned one
+/// (refused), while `pinned` is still the account's pin. Returns whether it was new.
+pub async fn pin_refused(
+    store: &Store,
+    id: &str,
+    origin: &str,
+    pinned: &str,
+    refused: &str,
+) -> Result<bool, AccountError> {
+    let mut tx = store.begin_write().await?;
+    let done = repo::pin_refused(&mut tx, id, origin, pinned, refused).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(done)
 }
 
 async fn resolve_one(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<String, AccountError> {

@@ -271,6 +271,23 @@ pub struct MaskedCredential {
     pub error: Option<ApiError>,
 }
 
+/// The TLS certificate pinned for an account's gateway on this machine (IBKR; see
+/// `brokers/pin.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CertificatePin {
+    /// SHA-256 of the pinned certificate, `AA:BB:…` (shown as `SHA-256 AA:BB:…`).
+    pub sha256: String,
+    /// The gateway it belongs to, `host:port`.
+    pub origin: String,
+    /// When it was pinned (on first use, or trusted by hand); RFC 3339, UTC.
+    pub pinned_at: String,
+    /// The last certificate the gateway presented instead, refused (the connection failed
+    /// with `certificate_changed`); `null` since the pin was set.
+    pub refused_sha256: Option<String>,
+}
+
 /// One entry of an account's status history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -305,6 +322,9 @@ pub struct Account {
     pub status: AccountStatus,
     pub status_history: Vec<StatusChange>,
     pub mode: TradingMode,
+    /// The gateway certificate pinned for this account (IBKR's gateway on this machine over
+    /// https); `null` until the first connection, and for every other broker.
+    pub tls_pin: Option<CertificatePin>,
     pub created_at: String,
     pub updated_at: String,
     /// Set when the stored security state (mode, status, endpoints, rules) does not match

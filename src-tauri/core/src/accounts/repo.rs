@@ -10,8 +10,8 @@ use sqlx::{Row, Sqlite, SqliteConnection};
 use crate::money::{self, Decimal};
 
 use super::model::{
-    Account, AccountInput, AccountStatus, CredentialField, NotificationSettings, PropFirmPreset,
-    PropFirmRules, RiskLimits, StatusChange, Timeframe, TradingHours,
+    Account, AccountInput, AccountStatus, CertificatePin, CredentialField, NotificationSettings,
+    PropFirmPreset, PropFirmRules, RiskLimits, StatusChange, Timeframe, TradingHours,
 };
 
 /// An account as stored: its configuration (with `credentials` still empty) and its
@@ -113,6 +113,20 @@ fn from_row(row: &SqliteRow) -> Result<Account, sqlx::Error> {
         status: parse(row, "status")?,
         status_history: Vec::new(),
         mode: parse(row, "mode")?,
+        tls_pin: match (
+            row.try_get::<Option<String>, _>("tls_pin_sha256")?,
+            row.try_get::<Option<String>, _>("tls_pin_origin")?,
+        ) {
+            (Some(sha256), Some(origin)) => Some(CertificatePin {
+                sha256,
+                origin,
+                pinned_at: row
+                    .try_get::<Option<String>, _>("tls_pinned_at")?
+                    .unwrap_or_default(),
+                refused_sha256: row.try_get("tls_refused_sha256")?,
+            }),
+            _ => None,
+        },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         integrity: None,
@@ -409,6 +423,74 @@ pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<u64, sqlx::
         .execute(&mut *conn)
         .await?
         .rows_affected())
+}
+
+/// Pins `sha256` for `origin` if the account has no pin for that origin yet (first use).
+/// Returns whether it did.
+pub async fn pin_first_use(
+    conn: &mut SqliteConnection,
+    id: &str,
+    origin: &str,
+    sha256: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE accounts SET tls_pin_sha256 = ?3, tls_pin_origin = ?2, tls_pinned_at = ?4,
+            tls_refused_sha256 = NULL
+         WHERE id = ?1 AND (tls_pin_sha256 IS NULL OR tls_pin_origin IS NOT ?2)",
+    )
+    .bind(id)
+    .bind(origin)
+    .bind(sha256)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Pins `sha256` for `origin`, replacing any pin (trusted by hand).
+pub async fn pin_trusted(
+    conn: &mut SqliteConnection,
+    id: &str,
+    origin: &str,
+    sha256: &str,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE accounts SET tls_pin_sha256 = ?3, tls_pin_origin = ?2, tls_pinned_at = ?4,
+            tls_refused_sha256 = NULL
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(origin)
+    .bind(sha256)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Records that the gateway at `origin` presented `refused` instead of the pin `pinned`
+/// (only while that is still the pin). Returns whether anything changed.
+pub async fn pin_refused(
+    conn: &mut SqliteConnection,
+    id: &str,
+    origin: &str,
+    pinned: &str,
+    refused: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE accounts SET tls_refused_sha256 = ?4
+         WHERE id = ?1 AND tls_pin_origin = ?2 AND tls_pin_sha256 = ?3
+            AND tls_refused_sha256 IS NOT ?4",
+    )
+    .bind(id)
+    .bind(origin)
+    .bind(pinned)
+    .bind(refused)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub type Tx = sqlx::Transaction<'static, Sqlite>;

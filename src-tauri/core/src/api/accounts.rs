@@ -323,7 +323,13 @@ impl Brokerdesk {
         if account.broker != BrokerKind::Paper && !self.checked_recently(&account.id).await? {
             match self.account_verify(&account.id).await {
                 Ok(_) => {}
-                Err(e) if e.code == Code::BrokerAuth || e.code == Code::VerifyRateLimited => return Err(e),
+                Err(e)
+                    if e.code == Code::BrokerAuth
+                        || e.code == Code::VerifyRateLimited
+                        || e.code == Code::CertificateChanged =>
+                {
+                    return Err(e)
+                }
                 Err(e) => {
                     return Err(ApiError::new(
                         Code::LiveNeedsVerifiedConnection,
@@ -376,7 +382,7 @@ impl Brokerdesk {
             .await
             .map_err(api)?;
         let result = async {
-            let cfg = ConnectorConfig::new(
+            let mut cfg = ConnectorConfig::new(
                 account.broker,
                 account.environment,
                 account.broker_account_id.clone(),
@@ -384,7 +390,15 @@ impl Brokerdesk {
                 account.stream_url.as_deref(),
             )?
             .with_credentials(creds.api_key, creds.api_secret);
-            brokers::connector(cfg)?.verify().await
+            cfg.tls_pin = self.gateway_pin(&account, &cfg);
+            let pin = cfg.tls_pin.clone();
+            let result = brokers::connector(cfg)?.verify().await;
+            // The gateway's certificate pinned on first use, or refused, is stored before
+            // the answer (a CLI exits right after).
+            if let Some(pin) = pin {
+                self.record_pin(&account, &pin).await;
+            }
+            result
         }
         .await;
         let code = result.as_ref().err().map(|e| e.code().as_str());
@@ -534,7 +548,11 @@ impl Brokerdesk {
             account.rest_url.as_deref(),
             account.stream_url.as_deref(),
         ) {
-            Ok(cfg) => Ok(Some(cfg.with_credentials(creds.api_key, creds.api_secret))),
+            Ok(cfg) => {
+                let mut cfg = cfg.with_credentials(creds.api_key, creds.api_secret);
+                cfg.tls_pin = self.gateway_pin(account, &cfg);
+                Ok(Some(cfg))
+            }
             Err(e) => {
                 tracing::warn!(account = %account.id, code = %e.code(),
                     "the account's connector configuration is invalid; not connecting it");

@@ -184,6 +184,10 @@ commands! {
     /// The broker accounts a draft's credentials reach (the OANDA picker).
     broker_accounts(input: AccountInput) -> Vec<BrokerAccountRef> =>
         |cx, a| cx.runtime.core().broker_accounts(&a.input).await?;
+    /// Trusts a new TLS certificate for an account's IBKR gateway on this machine: pins its
+    /// SHA-256 `fingerprint` (`AA:BB:…`). Needs a step-up; audited.
+    account_trust_certificate(id: String, fingerprint: String) -> Account =>
+        |cx, a| cx.runtime.core().account_trust_certificate(&a.id, &a.fingerprint).await?;
     /// Emergency: deletes every stored credential and puts every account in paper mode.
     credentials_purge() -> PurgeReport => |cx, _a| cx.runtime.core().credentials_purge().await?;
 

@@ -6,7 +6,7 @@
 //!    ([`Gate::step_up`], `step_up_required` otherwise) — the only way to obtain the
 //!    [`Authorized`] proof that the sensitive functions of the lower modules require
 //!    (removing an account, storing credentials, going live, purging, changing the master
-//!    password, turning 2FA off, new backup codes), so a sensitive operation cannot be
+//!    password, turning 2FA off, new backup codes, trusting a new gateway certificate), so a sensitive operation cannot be
 //!    written without passing here,
 //! 3. on success writes the audit entries the body queued and publishes its domain events
 //!    (the runtime re-syncs connections on them), and on failure drops both.
@@ -41,6 +41,9 @@ pub enum Sensitive {
     LoosenRisk,
     /// Putting a suspended or in-drawdown account back to active by hand.
     ReactivateAccount,
+    /// Trusting a new TLS certificate for an account's IBKR gateway (replacing the pin the
+    /// connection checks the gateway against).
+    TrustCertificate,
 }
 
 impl Sensitive {
@@ -74,6 +77,7 @@ impl Sensitive {
         Sensitive::RegenerateBackupCodes,
         Sensitive::LoosenRisk,
         Sensitive::ReactivateAccount,
+        Sensitive::TrustCertificate,
     ];
 }
 

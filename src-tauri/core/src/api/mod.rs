@@ -11,6 +11,7 @@
 
 mod accounts;
 mod audit;
+mod certificates;
 mod checks;
 pub mod commands;
 pub mod events;

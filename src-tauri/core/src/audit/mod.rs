@@ -50,6 +50,12 @@ pub enum AuditEvent {
     RiskRefused,
     RiskWarning,
     KillSwitch,
+    /// A gateway's TLS certificate was pinned on first use (IBKR).
+    CertificatePinned,
+    /// A gateway presented another certificate than the pinned one; it was refused.
+    CertificateRefused,
+    /// A new gateway certificate was trusted by hand (a step-up).
+    CertificateTrusted,
 }
 
 impl AuditEvent {
@@ -81,6 +87,9 @@ impl AuditEvent {
         AuditEvent::RiskRefused,
         AuditEvent::RiskWarning,
         AuditEvent::KillSwitch,
+        AuditEvent::CertificatePinned,
+        AuditEvent::CertificateRefused,
+        AuditEvent::CertificateTrusted,
     ];
 
     /// Returns the stable string form.
@@ -113,6 +122,9 @@ impl AuditEvent {
             AuditEvent::RiskRefused => "risk_refused",
             AuditEvent::RiskWarning => "risk_warning",
             AuditEvent::KillSwitch => "kill_switch",
+            AuditEvent::CertificatePinned => "certificate_pinned",
+            AuditEvent::CertificateRefused => "certificate_refused",
+            AuditEvent::CertificateTrusted => "certificate_trusted",
         }
     }
 }

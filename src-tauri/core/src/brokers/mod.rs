@@ -13,6 +13,7 @@ pub mod http;
 pub mod ibkr;
 pub mod oanda;
 pub mod paper;
+pub mod pin;
 pub mod tastytrade;
 pub mod tradier;
 pub mod wire;
@@ -50,6 +51,10 @@ pub struct ConnectorConfig {
     /// The stream's heartbeat / keepalive / ping interval; `None` = the broker's documented
     /// one. Two intervals of silence mean the stream is dead. Tests shorten it.
     pub stream_heartbeat: Option<Duration>,
+    /// The certificate pin of a gateway on this machine served over `https` (IBKR), shared
+    /// with whoever stores it: `None` lets the connector pin the first certificate it sees
+    /// (see [`pin`]). Ignored by every other connector, and for any other endpoint.
+    pub tls_pin: Option<std::sync::Arc<pin::TlsPin>>,
 }
 
 impl ConnectorConfig {
@@ -105,6 +110,7 @@ impl ConnectorConfig {
             api_secret: None,
             timeout: Duration::from_secs(10),
             stream_heartbeat: None,
+            tls_pin: None,
         })
     }
 
@@ -153,6 +159,16 @@ pub enum BrokerError {
     /// The connector does not support this call.
     #[error("{0} is not supported by this broker")]
     Unsupported(&'static str),
+    /// The gateway presented another certificate than the one pinned for the account: the
+    /// handshake was aborted, nothing was sent (see [`pin`]). Never retried: the user must
+    /// trust the new certificate, or find out why it changed.
+    #[error("the IBKR gateway at {origin} presented a TLS certificate (SHA-256 {presented}) that is not the one pinned for this account (SHA-256 {pinned}); nothing was sent to it. If you regenerated or replaced the gateway's certificate, compare that fingerprint with the gateway's and trust it: `brokerdesk account trust-certificate ACCOUNT {presented}`, or in the app: the account's page → Trust the new certificate")]
+    CertificateChanged {
+        /// `host:port`.
+        origin: String,
+        pinned: String,
+        presented: String,
+    },
     /// The circuit breaker refused the call: nothing was sent (see [`guard`]).
     #[error("the broker is unavailable: {0}")]
     CircuitOpen(String),
@@ -192,6 +208,7 @@ impl ErrorCode for BrokerError {
             BrokerError::Config(_) => Code::BrokerConfig,
             BrokerError::Unsupported(_) => Code::BrokerUnsupported,
             BrokerError::CircuitOpen(_) => Code::BrokerUnavailable,
+            BrokerError::CertificateChanged { .. } => Code::CertificateChanged,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The WebSocket side shared by the stream clients (Alpaca, Tradier, Tastytrade DXLink,
-//! IBKR): connecting with headers and a timeout, TLS (platform roots; a self-signed
-//! certificate is accepted only from a loopback gateway, as IBKR's Client Portal has one),
+//! IBKR): connecting with headers and a timeout, TLS (the platform's trust store, or the
+//! connector's own configuration — IBKR's pinned gateway certificate, `brokers/pin.rs`),
 //! pings while idle so that a live link always answers within the silence limit, and
 //! oversized messages skipped rather than fatal.
 
@@ -38,6 +38,9 @@ pub struct WsOptions {
     pub connect_timeout: Duration,
     /// A ping is sent after this much silence.
     pub ping_every: Duration,
+    /// The TLS configuration for `wss://` (IBKR's pinned gateway certificate); `None`
+    /// verifies the server with the platform's trust store.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for WsOptions {
@@ -46,6 +49,7 @@ impl Default for WsOptions {
             headers: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             ping_every: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -107,7 +111,10 @@ impl WsConn {
             request.headers_mut().insert(name, value);
         }
         let connector = if parsed.scheme() == "wss" {
-            Some(Connector::Rustls(tls_config(loopback)?))
+            Some(Connector::Rustls(match &opts.tls {
+                Some(config) => config.clone(),
+                None => platform_tls()?,
+            }))
         } else {
             None
         };
@@ -256,73 +263,16 @@ fn io_error(e: tokio_tungstenite::tungstenite::Error) -> BrokerError {
     }
 }
 
-fn tls_config(loopback: bool) -> Result<Arc<rustls::ClientConfig>, BrokerError> {
+/// TLS verified by the platform's trust store (the OS verifier), for every host.
+fn platform_tls() -> Result<Arc<rustls::ClientConfig>, BrokerError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
         .map_err(|e| BrokerError::Config(format!("TLS setup failed: {e}")))?;
-    let config = if loopback {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(LoopbackVerifier(provider)))
-            .with_no_client_auth()
-    } else {
-        let verifier = rustls_platform_verifier::Verifier::new(provider)
-            .map_err(|e| BrokerError::Config(format!("TLS setup failed: {e}")))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth()
-    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| BrokerError::Config(format!("TLS setup failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
     Ok(Arc::new(config))
-}
-
-/// Accepts any certificate: used only when the server is on this machine (IBKR's Client
-/// Portal gateway ships a self-signed one); signatures are still checked.
-#[derive(Debug)]
-struct LoopbackVerifier(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for LoopbackVerifier {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }

@@ -24,6 +24,7 @@ use super::events::{ChannelStats, Notice, RuntimeEvent, UiEvent};
 use super::prices::Prices;
 use crate::accounts::model::{Account, NotificationSettings};
 use crate::api::Brokerdesk;
+use crate::brokers::pin::TlsPin;
 use crate::brokers::ConnectorConfig;
 use crate::connection::manager::ConnectionManager;
 use crate::error::{Code, ErrorCode};
@@ -37,6 +38,22 @@ struct Running {
     /// means reconnecting; anything else (the watchlist) does not.
     fingerprint: [u8; 32],
     instruments: Vec<String>,
+    /// The running connector's certificate pin (IBKR's gateway on this machine): what it
+    /// pinned, perhaps on first use, is compared with the stored pin (see [`same_pin`]).
+    tls_pin: Option<Arc<TlsPin>>,
+}
+
+/// Whether a running connector's pin agrees with the stored one: no stored pin yet (the
+/// runtime's own first use may be on its way to the store), or the same certificate. A pin
+/// trusted by hand (or recorded by another process) restarts the connection with it.
+fn same_pin(running: Option<&Arc<TlsPin>>, stored: Option<&Arc<TlsPin>>) -> bool {
+    match (running, stored) {
+        (None, None) => true,
+        (Some(r), Some(s)) => {
+            r.origin() == s.origin() && (s.pinned().is_none() || s.pinned() == r.pinned())
+        }
+        _ => false,
+    }
 }
 
 /// The connection side of the runtime.
@@ -162,14 +179,19 @@ impl Connections {
             }
             let print = fingerprint(&cfg);
             let current = self.running().get(&account.id).cloned();
-            let entry = Running {
+            let mut entry = Running {
                 name: account.name.clone(),
                 notifications: account.notifications.clone(),
                 fingerprint: print,
                 instruments: account.instruments.clone(),
+                tls_pin: cfg.tls_pin.clone(),
             };
             match current {
-                Some(c) if c.fingerprint == print => {
+                Some(c)
+                    if c.fingerprint == print
+                        && same_pin(c.tls_pin.as_ref(), cfg.tls_pin.as_ref()) =>
+                {
+                    entry.tls_pin = c.tls_pin.clone();
                     if c.instruments != account.instruments || c.name != account.name {
                         changed.push(account.id.clone());
                     }

@@ -74,7 +74,9 @@ pub fn classify(result: Result<OrderState, BrokerError>) -> Placement {
             | BrokerError::Config(_)
             | BrokerError::Unsupported(_)
             | BrokerError::RateLimited { .. }
-            | BrokerError::CircuitOpen(_) => Placement::NotPlaced(e.text()),
+            | BrokerError::CircuitOpen(_)
+            // Refused in the TLS handshake, before the request was written.
+            | BrokerError::CertificateChanged { .. } => Placement::NotPlaced(e.text()),
             // The request may have reached the broker and been acted on.
             BrokerError::Timeout(_)
             | BrokerError::Network(_)

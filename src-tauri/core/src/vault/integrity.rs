@@ -9,7 +9,7 @@
 //!   through Brokerdesk (with the step-up) re-seals the credentials for the new one.
 //! - **An account's security state carries a tag**: an HMAC-SHA-256, under a key derived from
 //!   the data key, over its mode, status, endpoints, broker, environment and every risk rule
-//!   and limit ([`account_tag`]). Every write through Brokerdesk re-tags in the same
+//!   and limit, and its gateway certificate pin ([`account_tag`]). Every write through Brokerdesk re-tags in the same
 //!   transaction; a row whose tag does not verify is shown in paper mode and suspended, with
 //!   `state_tampered` on it, and nothing opens its credentials until it is saved again.
 //! - **Two-factor state carries a tag** kept in the vault row ([`twofa_tag`]): the TOTP row
@@ -131,6 +131,9 @@ fn account_state(a: &Account) -> Vec<u8> {
         a.risk,
         a.trading_hours,
         a.weekend_trading,
+        // The gateway certificate pin: clearing it would let the next connection pin an
+        // attacker's certificate on "first use".
+        a.tls_pin.as_ref().map(|p| (&p.sha256, &p.origin)),
     ]);
     state.to_string().into_bytes()
 }

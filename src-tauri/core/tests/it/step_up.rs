@@ -277,6 +277,11 @@ async fn every_sensitive_operation_is_guarded() {
     fx_input.risk.max_qty = Some(brokerdesk_core::Decimal::TEN);
     fx_input.status = AccountStatus::Suspended;
     let fx = bd.account_add(fx_input).await.unwrap();
+    // An IBKR gateway on this machine over https: its certificate is pinned.
+    let mut ib = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
+    ib.broker_account_id = Some("DU1234567".into());
+    ib.rest_url = Some("https://localhost:5000/v1/api".into());
+    let ib = bd.account_add(ib).await.unwrap();
     let setup = bd.twofa_setup().await.unwrap();
     let secret = base32_decode(&setup.secret);
     bd.twofa_enable(&phone_code(&secret, now.load(Ordering::SeqCst)))
@@ -324,6 +329,10 @@ async fn every_sensitive_operation_is_guarded() {
                 .account_set_status(&fx.id, AccountStatus::Active, None)
                 .await
                 .map(drop),
+            Sensitive::TrustCertificate => bd
+                .account_trust_certificate(&ib.id, &"AB:".repeat(32)[..95])
+                .await
+                .map(drop),
         };
         let err = result.expect_err(&format!("{op:?} went through without a code"));
         assert_eq!(err.code, Code::StepUpRequired, "{op:?}: {err}");
@@ -331,10 +340,16 @@ async fn every_sensitive_operation_is_guarded() {
 
     // Nothing changed: the account, its credentials, 2FA, and no audit entry but failures.
     let list = bd.accounts_list().await.unwrap();
-    assert_eq!(list.len(), 1);
-    assert_eq!(list[0].credentials, fx.credentials);
-    assert_eq!(list[0].rest_url, fx.rest_url);
-    assert_eq!(list[0].mode, TradingMode::Paper);
+    assert_eq!(list.len(), 2);
+    let fx_now = list.iter().find(|a| a.id == fx.id).unwrap();
+    assert_eq!(fx_now.credentials, fx.credentials);
+    assert_eq!(fx_now.rest_url, fx.rest_url);
+    assert_eq!(fx_now.mode, TradingMode::Paper);
+    let ib_now = list.iter().find(|a| a.id == ib.id).unwrap();
+    assert_eq!(
+        ib_now.tls_pin, None,
+        "a certificate was trusted without a code"
+    );
     assert!(bd.twofa_status().await.unwrap().enabled);
     let audit_after = bd.audit_list(&AuditFilter::default()).await.unwrap();
     assert_eq!(

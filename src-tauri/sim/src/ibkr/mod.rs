@@ -1,6 +1,9 @@
 //! Interactive Brokers Client Portal gateway simulator (`core/src/brokers/ibkr/PROTOCOL.md`),
-//! gateway mode: everything under `/v1/api`, plain HTTP on 127.0.0.1 (the real gateway
-//! serves a self-signed certificate on `localhost:5000`).
+//! gateway mode: everything under `/v1/api` on 127.0.0.1, plain HTTP ([`crate::SimServer::start`])
+//! or, like the real gateway on `localhost:5000`, HTTPS with a self-signed certificate made
+//! at start ([`crate::SimServer::start_tls`] with a [`crate::SimCert`]; a new certificate per
+//! start, so restarting with another one plays a gateway whose certificate changed).
+//! [`SimState::set_redirect`] answers every request with a redirect (clients must not follow).
 //!
 //! The gateway holds two sessions, and so does the simulator ([`session::Gateway`]):
 //! - the **login** (SSO) session the user opens in a browser. Without it every call answers
@@ -150,6 +153,8 @@ struct Inner {
     settings: Mutex<Settings>,
     /// Frames pushed by tests to every open WebSocket.
     pushed: tokio::sync::broadcast::Sender<String>,
+    /// Every request is answered `307` to this URL (tests of clients that must not follow).
+    redirect: Mutex<Option<String>>,
 }
 
 impl SimState {
@@ -174,6 +179,7 @@ impl SimState {
                 book: Mutex::new(book::Book::new(account, 100_000.0)),
                 settings: Mutex::new(settings),
                 pushed: tokio::sync::broadcast::channel(256).0,
+                redirect: Mutex::new(None),
             }),
         }
     }
@@ -235,6 +241,12 @@ impl SimState {
         self.inner.pushed.send(frame.into()).unwrap_or(0)
     }
 
+    /// Answers every request with `307 Temporary Redirect` to `location` (the path asked for
+    /// appended), or stops (`None`).
+    pub fn set_redirect(&self, location: Option<&str>) {
+        *lock(&self.inner.redirect) = location.map(str::to_string);
+    }
+
     /// The number of WebSocket connections open now.
     pub fn open_streams(&self) -> usize {
         self.inner.pushed.receiver_count()
@@ -292,8 +304,26 @@ pub fn router(state: SimState) -> Router {
     let api = Router::new()
         .route("/ws", get(stream::upgrade))
         .merge(logged_in)
+        .layer(from_fn_with_state(state.clone(), redirect))
         .with_state(state);
     Router::new().nest("/v1/api", api)
+}
+
+/// Redirects every request while [`SimState::set_redirect`] says so.
+async fn redirect(State(s): State<SimState>, req: Request, next: Next) -> Response {
+    let to = lock(&s.inner.redirect).clone();
+    match to {
+        Some(base) => {
+            let location = format!("{}{}", base.trim_end_matches('/'), req.uri().path());
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(header::LOCATION, location)],
+                "",
+            )
+                .into_response()
+        }
+        None => next.run(req).await,
+    }
 }
 
 /// Returns the session named by an `api={"session":"…"}` cookie (or `api=<session>`).

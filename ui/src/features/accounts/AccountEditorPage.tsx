@@ -34,6 +34,7 @@ import { PropFirmSection, RiskSection } from "./form/RulesSections";
 import { SaveResult } from "./form/SaveResult";
 import { NotificationsSection, StatusSection } from "./form/StatusSections";
 import { AccountStatusPanel } from "./AccountStatusPanel";
+import { GatewayCertificateCard } from "./GatewayCertificateCard";
 import { RiskBudgetsCard } from "./RiskBudgetsCard";
 import type { FormUpdater } from "./form/types";
 import "./account-form.css";
@@ -297,6 +298,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
         <div className="account-overview">
           <AccountStatusPanel account={account} />
           <RiskBudgetsCard account={account} />
+          <GatewayCertificateCard account={account} />
         </div>
       ) : null}
       <form className="account-form-body" onSubmit={submit} noValidate aria-label={editing ? `Edit ${account.name}` : "Add account"}>

@@ -9,6 +9,11 @@
 //! on the WebSocket handshake. A 401 forgets it: the user must log in again, and the next
 //! `/tickle` learns the new session.
 //!
+//! **TLS.** A gateway on this machine over https has its certificate pinned (`brokers/pin.rs`):
+//! the client trusts exactly the pinned certificate (or pins the first one, with no pin
+//! yet), and sends nothing but to the configured host and port. A refused certificate is
+//! [`BrokerError::CertificateChanged`], with nothing sent.
+//!
 //! **Recoveries.** "Bad Request: no bridge" (the brokerage session is closed) opens it with
 //! `POST /iserver/auth/ssodh/init`, queries `/iserver/accounts` (IBKR wants that after the
 //! bridge opens) and retries once; "Please query /accounts first" queries and retries once.
@@ -16,7 +21,7 @@
 //! cOID guards it anyway). A second "no bridge" stays [`BrokerError::Unavailable`]
 //! (retryable).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, COOKIE};
@@ -27,6 +32,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::brokers::http::{self, body_text, classify, parse_json, transport};
+use crate::brokers::pin::{self, TlsPin};
 use crate::brokers::{BrokerError, ConnectorConfig};
 use crate::secret::Secret;
 
@@ -66,6 +72,9 @@ pub(super) struct IbkrHttp {
     client: Client,
     base: Url,
     timeout: Duration,
+    /// The gateway's certificate pin, when the gateway is on this machine and speaks https
+    /// (`brokers/pin.rs`); the WebSocket uses the same one.
+    pin: Option<Arc<TlsPin>>,
     /// The session id from the last `/tickle`.
     session: Mutex<Option<Secret>>,
 }
@@ -74,15 +83,26 @@ impl IbkrHttp {
     pub(super) fn new(cfg: &ConnectorConfig) -> Result<Self, BrokerError> {
         let base = http::base_url(&cfg.rest_url, "REST")?;
         let local = http::is_loopback(&base);
-        let builder = http::builder(cfg.timeout, local)
+        let mut builder = http::builder(cfg.timeout, local)
             .timeout(cfg.timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            // The gateway on this machine (https://localhost:5000) serves a self-signed
-            // certificate that no trust store knows, so verification must be off to reach it
-            // at all. Only for a loopback host: the traffic never leaves the machine, so
-            // there is no network path for a man in the middle. Any other host (a gateway on
-            // another machine, api.ibkr.com) is verified as usual.
-            .tls_danger_accept_invalid_certs(local);
+            .pool_idle_timeout(Duration::from_secs(90));
+        // The gateway on this machine (https://localhost:5000) serves a self-signed
+        // certificate that no trust store knows. It is pinned instead: this client trusts
+        // exactly the certificate pinned for the account (the first one seen, when none is
+        // pinned yet), and it only ever talks to the configured host and port (`once`
+        // refuses other URLs; redirects are never followed, see `http::builder`). Any other
+        // host (a gateway on another machine, api.ibkr.com) is verified by the platform's
+        // trust store, as for every broker.
+        let pin = if local && base.scheme() == "https" {
+            let pin = match &cfg.tls_pin {
+                Some(p) if p.covers(&base) => p.clone(),
+                _ => TlsPin::for_url(&base, None)?,
+            };
+            builder = builder.tls_backend_preconfigured(pin::client_config(&pin)?);
+            Some(pin)
+        } else {
+            None
+        };
         let client = builder
             .build()
             .map_err(|e| BrokerError::Config(format!("cannot build the HTTP client: {e}")))?;
@@ -90,8 +110,46 @@ impl IbkrHttp {
             client,
             base,
             timeout: cfg.timeout,
+            pin,
             session: Mutex::new(None),
         })
+    }
+
+    /// The gateway's certificate pin (`None`: plain http, or a host verified by the trust
+    /// store).
+    pub(super) fn pin(&self) -> Option<&Arc<TlsPin>> {
+        self.pin.as_ref()
+    }
+
+    /// The TLS configuration for a WebSocket at `url`: the pinned one when `url` is the
+    /// gateway's host and port over `wss`; `None` (the platform's trust store) otherwise.
+    pub(super) fn ws_tls(
+        &self,
+        url: &str,
+    ) -> Result<Option<Arc<rustls::ClientConfig>>, BrokerError> {
+        let Some(pin) = &self.pin else {
+            return Ok(None);
+        };
+        match Url::parse(url) {
+            Ok(u) if u.scheme() == "wss" && pin.covers(&u) => {
+                Ok(Some(Arc::new(pin::client_config(pin)?)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The error for a connection that failed: [`BrokerError::CertificateChanged`] when the
+    /// gateway's certificate was refused since `refusals` (taken before connecting).
+    pub(super) fn pinned_error(&self, refusals: u64, e: BrokerError) -> BrokerError {
+        self.pin
+            .as_ref()
+            .and_then(|p| p.changed_since(refusals))
+            .unwrap_or(e)
+    }
+
+    /// Handshakes refused so far (see [`IbkrHttp::pinned_error`]).
+    pub(super) fn refusals(&self) -> u64 {
+        self.pin.as_ref().map_or(0, |p| p.refusals())
     }
 
     /// The URL of `segments` under the base (see [`http::url`]).
@@ -182,6 +240,15 @@ impl IbkrHttp {
         body: Option<&RawValue>,
         with_cookie: bool,
     ) -> Result<Answer, BrokerError> {
+        // Every URL is built under the base; this keeps the pinned client (and the cookie)
+        // on the configured host and port even if that ever changed.
+        if url.origin() != self.base.origin() {
+            return Err(BrokerError::Config(format!(
+                "refusing to send a gateway request to {} (the gateway is {})",
+                url.origin().ascii_serialization(),
+                self.origin()
+            )));
+        }
         let mut headers = HeaderMap::new();
         if let Some(c) = with_cookie.then(|| self.cookie()).flatten() {
             if let Some(v) = http::sensitive_header(c.expose()) {
@@ -194,7 +261,11 @@ impl IbkrHttp {
             // The gateway wants a Content-Length on every POST, even an empty one.
             None => req.body(""),
         };
-        let resp = req.send().await.map_err(|e| transport(e, self.timeout))?;
+        let refusals = self.refusals();
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.pinned_error(refusals, transport(e, self.timeout)))?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = body_text(resp, self.timeout).await?;

@@ -3,8 +3,8 @@
 //! browser; Brokerdesk stores no IBKR credential, and the account id (`DU1234567`) comes
 //! from the account config.
 //!
-//! - `http`: the transport (TLS to the loopback gateway, the session cookie, error
-//!   mapping, recovery from "no bridge" and "query /accounts first").
+//! - `http`: the transport (the loopback gateway's pinned certificate, `brokers/pin.rs`; the
+//!   session cookie, error mapping, recovery from "no bridge" and "query /accounts first").
 //! - `models`: the wire types and their normalised forms.
 //! - `contracts`: symbol → conid (cached) and the instrument search (`/iserver/secdef/search`).
 //! - `stream`: the market-data WebSocket ([`IbkrQuoteStream`]); `stream::parse`: its pure
@@ -146,6 +146,12 @@ impl Ibkr {
     /// [`Ibkr::tickle`] has run.
     pub fn ws_cookie(&self) -> Option<Secret> {
         self.http.cookie()
+    }
+
+    /// The gateway's certificate pin (`brokers/pin.rs`), for a gateway on this machine over
+    /// https; `None` for plain http, or a remote host verified by the trust store.
+    pub fn tls_pin(&self) -> Option<&Arc<crate::brokers::pin::TlsPin>> {
+        self.http.pin()
     }
 
     /// The WebSocket URL (`wss://localhost:5000/v1/api/ws`).

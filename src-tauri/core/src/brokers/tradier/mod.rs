@@ -154,6 +154,7 @@ impl Tradier {
             headers: Vec::new(),
             connect_timeout: self.timeout,
             ping_every: self.stream_ping,
+            tls: None,
         };
         let sandbox = self.environment == Environment::Practice;
         TradierStream::connect(&self.stream_url, session, instruments, &opts, sandbox).await

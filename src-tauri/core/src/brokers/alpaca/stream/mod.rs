@@ -182,6 +182,7 @@ impl AlpacaStream {
             headers,
             connect_timeout: opts.connect_timeout,
             ping_every: opts.ping_every,
+            tls: None,
         };
         let ws = WsConn::connect(url, &ws_opts).await?;
         let mut stream = Self {

@@ -10,6 +10,11 @@
 //! authenticated (it drops commands sent before), within
 //! [`StreamOptions::handshake_timeout`].
 //!
+//! **TLS.** A `wss://` URL at the gateway's host and port is verified against the gateway's
+//! pinned certificate, the same [`crate::brokers::pin::TlsPin`] as the REST client's (a
+//! refused certificate is [`BrokerError::CertificateChanged`], and the upgrade with its cookie
+//! is never sent); any other `wss://` host by the platform's trust store.
+//!
 //! **Subscribing.** Each symbol is resolved to a conid (`/iserver/secdef/search`, cached by
 //! the connector), then `smd+CONID+{"fields":["31","84","85","86","88","7059"]}` is sent;
 //! `umd+CONID+{}` unsubscribes. A [`ConidMap`] maps conids back to the symbols exactly as
@@ -125,13 +130,17 @@ impl IbkrQuoteStream {
             headers,
             connect_timeout: http.timeout(),
             ping_every: options.ping_every,
+            // The gateway's pinned certificate, shared with the REST client.
+            tls: http.ws_tls(url)?,
         };
+        let refusals = http.refusals();
         let conn = WsConn::connect(url, &ws).await;
         for (_, value) in &mut ws.headers {
             value.zeroize();
         }
+        let conn = conn.map_err(|e| http.pinned_error(refusals, e))?;
         let mut stream = Self {
-            conn: conn?,
+            conn,
             http,
             contracts,
             conids: ConidMap::new(),

@@ -171,6 +171,7 @@ impl DxLinkStream {
             headers: Vec::new(),
             connect_timeout: opts.connect_timeout,
             ping_every: (opts.keepalive_timeout / 2).max(Duration::from_millis(10)),
+            tls: None,
         };
         let ws = WsConn::connect(url, &ws_opts)
             .await
