@@ -546,9 +546,13 @@ test("two-factor through the UI: turn on with a TOTP, then removing an account a
   await until("the card to say On", async () => (await state.getText()) === "On");
   assert.equal(await card.$('[data-testid="backup-codes-remaining"]').getText(), "10 of 10 left");
 
-  // Enabling opened the 15-minute step-up window; end it as 15 minutes would (the app reads
-  // the window from the database on every sensitive call).
-  execFileSync("sqlite3", ["-cmd", ".timeout 5000", join(dataDir, "brokerdesk.db"), "UPDATE twofa SET step_up_until = NULL"]);
+  // Enabling opened the 15-minute step-up window (in the app's memory, never in the
+  // database: an edit there is refused as tampering); end it as 15 minutes would — locking
+  // ends it — and unlock through the UI.
+  await invokeOk("vault_lock");
+  await browser.$("#unlock-password").setValue(PASSWORD);
+  await browser.$('button[type="submit"]').click();
+  await browser.$('[data-testid="vault-protection"]').waitForDisplayed(WAIT);
 
   // Removing an account is sensitive: the UI must ask for a code before it goes through.
   const [account] = await invokeOk("accounts_list");

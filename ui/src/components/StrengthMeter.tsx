@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import * as api from "../api/client";
 import type { PasswordStrength } from "../bindings/PasswordStrength";
-import { strengthLabel } from "../lib/password";
+import { MIN_PASSWORD_LENGTH, strengthLabel } from "../lib/password";
 
 /**
  * Four bars and a verdict from the core's own password policy (`vault_password_strength`), so
@@ -29,7 +29,9 @@ export function StrengthMeter({ password }: { password: string }) {
   }, [password]);
   if (password === "" || rated === null || rated.password !== password) return null;
   const { score } = rated.strength;
-  const { verdict, detail } = strengthLabel(rated.strength);
+  // Too short is what the form itself says under the field: the meter does not repeat it.
+  const { verdict, detail } =
+    password.length < MIN_PASSWORD_LENGTH ? { verdict: "Too short", detail: null } : strengthLabel(rated.strength);
   return (
     <div className={`strength strength-${score}`} aria-live="polite" data-testid="strength-meter">
       <div className="strength-bars" aria-hidden="true">

@@ -20,11 +20,18 @@ const AAD_PREFIX: &[u8] = b"brokerdesk/sealed/v1|";
 pub enum OpenError {
     /// The bytes are not a sealed value, or the tag does not verify (edited, corrupted, or
     /// sealed under another key).
-    #[error("the sealed value for {expected} has been tampered with or corrupted")]
+    #[error("the sealed value for {} has been tampered with or corrupted", record(.expected))]
     Tampered { expected: String },
     /// The value is intact but belongs to another record or field.
-    #[error("the sealed value stored for {expected} belongs to {found}: it was copied or moved from another record")]
+    #[error("the sealed value stored for {} belongs to {}: it was copied or moved from another record", record(.expected), record(.found))]
     Misbound { expected: String, found: String },
+}
+
+/// The record part of a binding, as messages name it: `account:<id>:<field>` without the
+/// endpoints a credential is bound to (they are part of what is authenticated, not of what the
+/// user needs to read).
+fn record(binding: &str) -> &str {
+    binding.split('@').next().unwrap_or(binding)
 }
 
 /// A 256-bit key, zeroized on drop. Used both as the data-encryption key (DEK) and as the

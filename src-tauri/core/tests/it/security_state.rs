@@ -32,17 +32,21 @@ async fn open(dir: &Path) -> Brokerdesk {
     bd
 }
 
-/// Runs `sql` on the closed profile's database, as an attacker with its files would.
+/// Runs `sql` on the closed profile's database with the sqlite3 shell, as an attacker with
+/// its files would.
 async fn edit(dir: &Path, sql: &str) {
-    let pool =
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("brokerdesk.db").display()))
-            .await
-            .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    let out = std::process::Command::new("sqlite3")
+        .arg("-cmd")
+        .arg(".timeout 5000")
+        .arg(dir.join("brokerdesk.db"))
+        .arg(sql)
+        .output()
+        .expect("run sqlite3");
+    assert!(
+        out.status.success(),
+        "sqlite3 {sql:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A listener standing for the attacker's endpoint: counts the connections it gets.
