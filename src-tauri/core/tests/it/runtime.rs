@@ -20,13 +20,19 @@ const PASSWORD: &str = "correct horse battery staple";
 const TOKEN: &str = "sim-oanda-token-0123456789abcdef";
 
 fn options() -> RuntimeOptions {
+    fast_options(Duration::from_millis(250))
+}
+
+/// Runtime options for tests: quick backoff, watching and stats, a keepalive every
+/// `keepalive`, no auto-lock and no risk watcher.
+pub(crate) fn fast_options(keepalive: Duration) -> RuntimeOptions {
     RuntimeOptions {
         manager: ManagerOptions {
             backoff: Backoff {
                 base: Duration::from_millis(50),
                 cap: Duration::from_millis(200),
             },
-            keepalive: Duration::from_millis(250),
+            keepalive,
             price_heartbeat: Some(Duration::from_millis(500)),
             keep_events: 1_000,
             request_timeout: None,

@@ -14,9 +14,9 @@ use brokerdesk_core::audit::{AuditEvent, AuditFilter};
 use brokerdesk_core::brokers::ibkr::{Ibkr, StreamOptions};
 use brokerdesk_core::brokers::pin::{Fingerprint, TlsPin};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
-use brokerdesk_core::connection::manager::{Channel, ManagerOptions};
-use brokerdesk_core::connection::{Backoff, ConnState};
-use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
+use brokerdesk_core::connection::manager::Channel;
+use brokerdesk_core::connection::ConnState;
+use brokerdesk_core::runtime::Runtime;
 use brokerdesk_core::stream::{QuoteStream, StreamEvent};
 use brokerdesk_core::vault::keychain::MemoryKeyStore;
 use brokerdesk_core::{Brokerdesk, Code};
@@ -258,6 +258,18 @@ async fn a_redirect_to_another_host_or_port_is_not_followed() {
     assert_eq!(requests(&plain), 0);
 }
 
+/// A gateway simulator serving HTTPS with a fresh self-signed certificate, and an IBKR
+/// account's input pointing at it.
+async fn ib_on_a_tls_gateway() -> (SimState, SimCert, SimServer, AccountInput) {
+    let state = gateway_state();
+    let cert = SimCert::generate().unwrap();
+    let server = tls_sim(&state, &cert, 0).await;
+    let mut input = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
+    input.broker_account_id = Some(ACCOUNT.into());
+    input.rest_url = Some(rest(&server));
+    (state, cert, server, input)
+}
+
 async fn profile() -> (tempfile::TempDir, Brokerdesk) {
     let dir = tempfile::tempdir().unwrap();
     let bd = Brokerdesk::open(dir.path(), Arc::new(MemoryKeyStore::new()))
@@ -285,13 +297,8 @@ async fn audited(bd: &Brokerdesk, event: AuditEvent) -> Vec<String> {
 #[tokio::test]
 async fn the_api_pins_on_first_use_and_trusts_a_new_certificate_explicitly() {
     let (_dir, bd) = profile().await;
-    let state = gateway_state();
-    let first = SimCert::generate().unwrap();
-    let server = tls_sim(&state, &first, 0).await;
+    let (state, first, server, input) = ib_on_a_tls_gateway().await;
     let port = server.addr().port();
-    let mut input = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
-    input.broker_account_id = Some(ACCOUNT.into());
-    input.rest_url = Some(rest(&server));
     let account = bd.account_add(input).await.unwrap();
     assert_eq!(account.tls_pin, None);
 
@@ -401,33 +408,10 @@ async fn the_apps_connection_pins_on_first_connect_and_reconnects_once_trusted()
             .unwrap(),
     );
     app.init(None).await.unwrap();
-    let options = RuntimeOptions {
-        manager: ManagerOptions {
-            backoff: Backoff {
-                base: Duration::from_millis(50),
-                cap: Duration::from_millis(200),
-            },
-            keepalive: Duration::from_millis(100),
-            price_heartbeat: Some(Duration::from_millis(500)),
-            keep_events: 1_000,
-            request_timeout: None,
-        },
-        watch_every: Duration::from_millis(50),
-        stats_every: Duration::from_millis(100),
-        lost_after: Duration::from_millis(200),
-        auto_lock: false,
-        risk_watch: false,
-        lazy_connections: false,
-        lookup_after: brokerdesk_core::trading::oms::LOOKUP_AFTER.to_vec(),
-    };
+    let options = crate::runtime::fast_options(Duration::from_millis(100));
     let rt = Runtime::start(app.clone(), options).await;
-    let state = gateway_state();
-    let first = SimCert::generate().unwrap();
-    let server = tls_sim(&state, &first, 0).await;
+    let (state, first, server, input) = ib_on_a_tls_gateway().await;
     let port = server.addr().port();
-    let mut input = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
-    input.broker_account_id = Some(ACCOUNT.into());
-    input.rest_url = Some(rest(&server));
     let id = app.account_add(input).await.unwrap().id;
 
     wait_until("connected and pinned", async || {
