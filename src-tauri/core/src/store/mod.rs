@@ -115,35 +115,60 @@ impl Store {
             // Deleted rows (e.g. a removed account's sealed secrets) are overwritten, not left
             // in free pages.
             .pragma("secure_delete", "ON");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            // A COMMIT that failed (e.g. disk full) can leave a connection inside its
-            // transaction; never hand such a connection out again.
-            .after_release(|conn, _| {
-                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
-            })
-            .connect_with(opts)
-            .await
-            .map_err(StoreError::from)?;
+        // Two processes creating the same fresh database at once: switching it to WAL can
+        // answer SQLITE_BUSY at once, without the busy handler. That passes in a moment: retry
+        // for up to 5 s.
+        let mut attempt = 0;
+        let pool = loop {
+            let connected = SqlitePoolOptions::new()
+                .max_connections(4)
+                // A COMMIT that failed (e.g. disk full) can leave a connection inside its
+                // transaction; never hand such a connection out again.
+                .after_release(|conn, _| {
+                    Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+                })
+                .connect_with(opts.clone())
+                .await
+                .map_err(StoreError::from);
+            match connected {
+                Err(StoreError::Busy) if attempt < 100 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => break other?,
+            }
+        };
         restrict_file(&path).map_err(dd_err)?;
 
         // Serialise migrations between processes opening the same fresh data dir.
         // flock blocks, and another task of this very process may hold it: wait off-runtime.
-        let lock_path = data_dir.join(LOCK_FILE);
-        let lock = tokio::task::spawn_blocking(move || lock_file(&lock_path))
-            .await
-            .map_err(|e| StoreError::Migrate(e.to_string()))?
-            .map_err(dd_err)?;
-        let result = match target {
-            Some(t) => migrator.run_to(t, &pool).await,
-            None => migrator.run(&pool).await,
-        };
-        drop(lock);
-        result.map_err(|e| match e {
-            MigrateError::VersionMissing(v) => StoreError::NewerSchema(data_dir.to_path_buf(), v),
-            MigrateError::Execute(e) => StoreError::from(e),
-            other => StoreError::Migrate(other.to_string()),
-        })?;
+        let mut attempt = 0;
+        loop {
+            let lock_path = data_dir.join(LOCK_FILE);
+            let lock = tokio::task::spawn_blocking(move || lock_file(&lock_path))
+                .await
+                .map_err(|e| StoreError::Migrate(e.to_string()))?
+                .map_err(dd_err)?;
+            let result = match target {
+                Some(t) => migrator.run_to(t, &pool).await,
+                None => migrator.run(&pool).await,
+            };
+            drop(lock);
+            match result.map_err(|e| match e {
+                MigrateError::VersionMissing(v) => {
+                    StoreError::NewerSchema(data_dir.to_path_buf(), v)
+                }
+                MigrateError::Execute(e) => StoreError::from(e),
+                other => StoreError::Migrate(other.to_string()),
+            }) {
+                // (See the connect above: a fresh database still settling.)
+                Err(StoreError::Busy) if attempt < 100 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => break other?,
+            }
+        }
         Ok(Self { pool, path })
     }
 
