@@ -369,13 +369,16 @@ impl Accounts {
                 return Err(state_tampered(&stored.account).into());
             }
         }
+        let valid = integrity::account_valid(&mut tx, &key, &id).await?;
         sqlx::query("UPDATE accounts SET mode = ?, updated_at = ? WHERE id = ?")
             .bind(mode.as_str())
             .bind(Utc::now().to_rfc3339())
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        integrity::retag_account(&mut tx, &key, &id).await?;
+        if valid {
+            integrity::retag_account(&mut tx, &key, &id).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         self.get(&id).await
     }
@@ -394,6 +397,7 @@ impl Accounts {
             return Ok((before.clone(), before));
         }
         let mut tx = self.store.begin_write().await?;
+        let valid = integrity::account_valid(&mut tx, &key, &before.id).await?;
         let now = Utc::now().to_rfc3339();
         sqlx::query("UPDATE accounts SET status = ?, updated_at = ? WHERE id = ?")
             .bind(status.as_str())
@@ -402,7 +406,9 @@ impl Accounts {
             .execute(&mut *tx)
             .await?;
         repo::push_status(&mut tx, &before.id, status, reason, &now).await?;
-        integrity::retag_account(&mut tx, &key, &before.id).await?;
+        if valid {
+            integrity::retag_account(&mut tx, &key, &before.id).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         let after = self.get(&before.id).await?;
         Ok((before, after))
@@ -413,6 +419,15 @@ impl Accounts {
     pub async fn purge_credentials(&self, _auth: &Authorized) -> Result<PurgeReport, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut valid = Vec::new();
+        for id in &ids {
+            if integrity::account_valid(&mut tx, &key, id).await? {
+                valid.push(id.clone());
+            }
+        }
         let deleted = sqlx::query("DELETE FROM account_secrets")
             .execute(&mut *tx)
             .await?
@@ -422,10 +437,7 @@ impl Accounts {
             .bind(&now)
             .execute(&mut *tx)
             .await?;
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
-            .fetch_all(&mut *tx)
-            .await?;
-        for id in &ids {
+        for id in &valid {
             integrity::retag_account(&mut tx, &key, id).await?;
         }
         let accounts = ids.len();
@@ -442,6 +454,7 @@ impl Accounts {
     pub async fn forget_credentials(&self, id: &str) -> Result<u32, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
+        let valid = integrity::account_valid(&mut tx, &key, id).await?;
         let deleted = sqlx::query("DELETE FROM account_secrets WHERE account_id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -452,7 +465,9 @@ impl Accounts {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        integrity::retag_account(&mut tx, &key, id).await?;
+        if valid {
+            integrity::retag_account(&mut tx, &key, id).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         tracing::warn!(account = %id, credentials = deleted, "a terminated account's credentials purged");
         Ok(u32::try_from(deleted).unwrap_or(u32::MAX))
@@ -469,10 +484,13 @@ impl Accounts {
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
+        let valid = integrity::account_valid(&mut tx, &key, id).await?;
         if repo::pin_trusted(&mut tx, id, origin, sha256, &Utc::now().to_rfc3339()).await? == 0 {
             return Err(AccountError::NotFound(id.to_string()));
         }
-        integrity::retag_account(&mut tx, &key, id).await?;
+        if valid {
+            integrity::retag_account(&mut tx, &key, id).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         self.get(id).await
     }
@@ -532,6 +550,10 @@ pub async fn pin_first_use(
 ) -> Result<bool, AccountError> {
     let key = vault.unlocked().await?;
     let mut tx = store.begin_write().await?;
+    if !integrity::account_valid(&mut tx, &key, id).await? {
+        // An edited account learns no pin (and connects nowhere until it is saved again).
+        return Ok(false);
+    }
     let done = repo::pin_first_use(&mut tx, id, origin, sha256, &Utc::now().to_rfc3339()).await?;
     if done {
         integrity::retag_account(&mut tx, &key, id).await?;

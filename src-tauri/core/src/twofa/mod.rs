@@ -326,6 +326,7 @@ impl TwoFactor {
         let codes = backup::generate();
         let hashed = backup::hash_all(&codes).await?;
         let mut tx = self.store.begin_write().await?;
+        integrity::check_twofa(&mut tx, key).await?;
         let now = fmt_time(self.now());
         sqlx::query(
             "UPDATE twofa SET state = 'enabled', enabled_at = ?1, updated_at = ?1 WHERE id = 1",
@@ -399,13 +400,15 @@ impl TwoFactor {
         if !self.is_enabled().await? {
             return Err(TwofaError::NotEnabled);
         }
+        let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
+        integrity::check_twofa(&mut tx, &key).await?;
         sqlx::query("DELETE FROM twofa").execute(&mut *tx).await?;
         sqlx::query("DELETE FROM twofa_backup_codes")
             .execute(&mut *tx)
             .await?;
         audit::append(&mut tx, &self.actor, AuditEvent::TwofaDisabled, None, "").await?;
-        integrity::retag_twofa(&mut tx, &*self.vault.unlocked().await?).await?;
+        integrity::retag_twofa(&mut tx, &key).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -420,7 +423,9 @@ impl TwoFactor {
         }
         let codes = backup::generate();
         let hashed = backup::hash_all(&codes).await?;
+        let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
+        integrity::check_twofa(&mut tx, &key).await?;
         backup::replace(&mut tx, &hashed, &fmt_time(self.now())).await?;
         audit::append(
             &mut tx,
@@ -430,7 +435,7 @@ impl TwoFactor {
             "10 backup codes issued; the previous ones no longer work",
         )
         .await?;
-        integrity::retag_twofa(&mut tx, &*self.vault.unlocked().await?).await?;
+        integrity::retag_twofa(&mut tx, &key).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(BackupCodes { codes })
     }

@@ -23,7 +23,7 @@ pub enum OpenError {
     #[error("the sealed value for {} has been tampered with or corrupted", record(.expected))]
     Tampered { expected: String },
     /// The value is intact but belongs to another record or field.
-    #[error("the sealed value stored for {} belongs to {}: it was copied or moved from another record", record(.expected), record(.found))]
+    #[error("{}", misbound(.expected, .found))]
     Misbound { expected: String, found: String },
 }
 
@@ -32,6 +32,23 @@ pub enum OpenError {
 /// user needs to read).
 fn record(binding: &str) -> &str {
     binding.split('@').next().unwrap_or(binding)
+}
+
+/// The message of [`OpenError::Misbound`]: another record, or the same record sealed for
+/// other endpoints (an account's endpoints changed outside Brokerdesk).
+fn misbound(expected: &str, found: &str) -> String {
+    if record(expected) == record(found) {
+        format!(
+            "the sealed value stored for {} was sealed for other endpoints than the account's: its endpoints were changed outside Brokerdesk",
+            record(expected)
+        )
+    } else {
+        format!(
+            "the sealed value stored for {} belongs to {}: it was copied or moved from another record",
+            record(expected),
+            record(found)
+        )
+    }
 }
 
 /// A 256-bit key, zeroized on drop. Used both as the data-encryption key (DEK) and as the

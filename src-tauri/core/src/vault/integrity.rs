@@ -148,7 +148,23 @@ pub fn account_tag_ok(key: &Unlocked, a: &Account, tag: Option<&[u8]>) -> bool {
     tag.is_some_and(|t| key.tag_ok("account", &account_state(a), t))
 }
 
-/// Re-reads account `id` as stored and writes its tag (in the caller's transaction).
+/// Whether account `id`'s stored state matches its tag (false for no such account). Writes
+/// that are not the user's review of the whole account (a mode or status change, a pin
+/// learned, a purge) check this first and re-tag only a state that was valid: they must
+/// never make an edited row look like Brokerdesk's own.
+pub async fn account_valid(
+    conn: &mut SqliteConnection,
+    key: &Unlocked,
+    id: &str,
+) -> Result<bool, VaultError> {
+    Ok(repo::load(&mut *conn, Some(id))
+        .await?
+        .pop()
+        .is_some_and(|s| account_tag_ok(key, &s.account, s.state_tag.as_deref())))
+}
+
+/// Re-reads account `id` as stored and writes its tag (in the caller's transaction): for
+/// Brokerdesk's own writes of a state that was valid, and for the user saving the account.
 pub async fn retag_account(
     conn: &mut SqliteConnection,
     key: &Unlocked,
@@ -237,19 +253,53 @@ pub async fn check_twofa(conn: &mut SqliteConnection, key: &Unlocked) -> Result<
     }
 }
 
-/// Re-tags everything (every account and the two-factor state) with `key`: after a key
-/// rotation and by the upgrade.
-pub(super) async fn retag_all(
+/// What verified under the current key, read before a key rotation writes anything (the
+/// re-sealed 2FA secret is part of the two-factor state).
+pub(super) struct Verified {
+    accounts: Vec<String>,
+    twofa: bool,
+}
+
+/// Reads which accounts and whether the two-factor state verify under `key`.
+pub(super) async fn verified(
     conn: &mut SqliteConnection,
     key: &Unlocked,
-) -> Result<(), VaultError> {
+) -> Result<Verified, VaultError> {
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
         .fetch_all(&mut *conn)
         .await?;
+    let mut accounts = Vec::new();
     for id in ids {
-        retag_account(&mut *conn, key, &id).await?;
+        if account_valid(&mut *conn, key, &id).await? {
+            accounts.push(id);
+        }
     }
-    retag_twofa(&mut *conn, key).await
+    let twofa = check_twofa(&mut *conn, key).await.is_ok();
+    Ok(Verified { accounts, twofa })
+}
+
+/// Re-tags, with the new key after a rotation, what verified under the old one
+/// ([`verified`], read before the rotation wrote anything); what did not (edited outside
+/// Brokerdesk) gets no tag, so it stays flagged.
+pub(super) async fn retag_all(
+    conn: &mut SqliteConnection,
+    before: &Verified,
+    new: &Unlocked,
+) -> Result<(), VaultError> {
+    sqlx::query("UPDATE accounts SET state_tag = NULL")
+        .execute(&mut *conn)
+        .await?;
+    for id in &before.accounts {
+        retag_account(&mut *conn, new, id).await?;
+    }
+    if before.twofa {
+        retag_twofa(&mut *conn, new).await
+    } else {
+        sqlx::query("UPDATE vault SET twofa_tag = NULL WHERE id = 1")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Upgrades a v1 vault (in the caller's transaction): every credential re-sealed from its
@@ -296,5 +346,12 @@ pub(super) async fn upgrade_v1(
             .execute(&mut *conn)
             .await?;
     }
-    retag_all(conn, key).await
+    // Nothing was tagged before: everything as it stands now is accepted, once.
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_all(&mut *conn)
+        .await?;
+    for id in ids {
+        retag_account(&mut *conn, key, &id).await?;
+    }
+    retag_twofa(conn, key).await
 }

@@ -697,6 +697,7 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let mut tx = self.store.begin_write().await?;
         old.check_generation(&mut tx).await?;
+        let before = integrity::verified(&mut tx, old).await?;
         let (secrets, twofa) = read_all_sealed(&mut tx, old).await?;
         let now = Utc::now().to_rfc3339();
         for (account_id, field, binding, secret) in secrets {
@@ -721,7 +722,7 @@ impl Vault {
                 .execute(&mut *tx)
                 .await?;
         }
-        integrity::retag_all(&mut tx, next).await?;
+        integrity::retag_all(&mut tx, &before, next).await?;
         sqlx::query("UPDATE vault SET key_generation = ?, key_check = ?, wrapped_key = COALESCE(?, wrapped_key), updated_at = ? WHERE id = 1")
             .bind(i64::from(next.generation))
             .bind(key_check)

@@ -96,6 +96,9 @@ async fn a_moved_endpoint_or_live_mode_in_the_database_opens_nothing_and_sends_n
     bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
     let fx = bd.account_add(oanda("FX")).await.unwrap();
     let calm = bd.account_add(oanda("Calm")).await.unwrap();
+    let mut limited = oanda("Limited");
+    limited.risk.max_qty = Some(brokerdesk_core::Decimal::TEN);
+    let limited = bd.account_add(limited).await.unwrap();
     assert!(fx.integrity.is_none());
     bd.close().await;
 
@@ -106,14 +109,19 @@ async fn a_moved_endpoint_or_live_mode_in_the_database_opens_nothing_and_sends_n
         dir.path(),
         &format!(
             "UPDATE accounts SET rest_url = '{url}', stream_url = '{url}' WHERE id = '{}';
-             UPDATE accounts SET mode = 'live' WHERE id = '{}';",
-            fx.id, calm.id
+             UPDATE accounts SET mode = 'live' WHERE id = '{}';
+             UPDATE accounts SET max_qty = '1000000' WHERE id = '{}';",
+            fx.id, calm.id, limited.id
         ),
     )
     .await;
 
     let bd = open(dir.path()).await;
-    for (id, what) in [(&fx.id, "endpoints"), (&calm.id, "mode")] {
+    for (id, what) in [
+        (&fx.id, "endpoints"),
+        (&calm.id, "mode"),
+        (&limited.id, "a risk limit"),
+    ] {
         let a = bd.account_get(id).await.unwrap();
         let e = a
             .integrity
@@ -134,6 +142,30 @@ async fn a_moved_endpoint_or_live_mode_in_the_database_opens_nothing_and_sends_n
         "a request reached the attacker"
     );
 
+    // Putting the mode back to paper restores exactly the state Brokerdesk tagged: clean
+    // again. Brokerdesk's own writes (a status change, a key rotation below) never make an
+    // edited row look like its own: those stay flagged until the user saves them.
+    bd.account_set_mode(&calm.id, TradingMode::Paper)
+        .await
+        .unwrap();
+    assert!(bd.account_get(&calm.id).await.unwrap().integrity.is_none());
+    bd.account_set_status(&limited.id, AccountStatus::Active, Some("check".into()))
+        .await
+        .unwrap();
+    for id in [&fx.id, &limited.id] {
+        let a = bd.account_get(id).await.unwrap();
+        assert_eq!(
+            a.integrity.map(|e| e.code),
+            Some(Code::StateTampered),
+            "{} lost its flag",
+            a.name
+        );
+    }
+    // A key rotation stops at the credential bound to the old endpoints, naming it.
+    let e = bd.rotate_key().await.unwrap_err();
+    assert!(e.message.contains("account \"FX\""), "{e}");
+    assert!(e.message.contains("other endpoints"), "{e}");
+
     // Saving the account again (the user checked it and entered the credential again)
     // clears it; the credential is sealed for the endpoint it now names.
     let mut fixed = AccountInput::from_account(&bd.account_get(&fx.id).await.unwrap());
@@ -152,6 +184,15 @@ async fn a_moved_endpoint_or_live_mode_in_the_database_opens_nothing_and_sends_n
             .expose(),
         TOKEN
     );
+    // Now the key can change; the account with the edited limit stays flagged under the new
+    // key.
+    bd.rotate_key().await.unwrap();
+    let limited_now = bd.account_get(&limited.id).await.unwrap();
+    assert_eq!(
+        limited_now.integrity.map(|e| e.code),
+        Some(Code::StateTampered)
+    );
+    assert!(bd.account_get(&fx.id).await.unwrap().integrity.is_none());
     bd.close().await;
 
     // A credential copied under a moved endpoint with the tag copied too still does not
