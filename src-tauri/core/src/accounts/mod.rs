@@ -340,6 +340,11 @@ impl Accounts {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         let id = resolve_one(&mut tx, key_or_id).await?;
+        let stored = repo::load(&mut tx, Some(&id))
+            .await?
+            .pop()
+            .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+        let valid = integrity::account_tag_ok(&key, &stored.account, stored.state_tag.as_deref());
         if mode == TradingMode::Live {
             auth.ok_or(AccountError::Unguarded)?;
             let since = (Utc::now() - LIVE_CHECK_MAX_AGE)
@@ -358,18 +363,11 @@ impl Accounts {
             if verified != Some(true) {
                 return Err(AccountError::LiveNeedsVerifiedConnection);
             }
-        }
-        if mode == TradingMode::Live {
             // Live only for a state Brokerdesk wrote: never on the word of an edited row.
-            let stored = repo::load(&mut tx, Some(&id))
-                .await?
-                .pop()
-                .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
-            if !integrity::account_tag_ok(&key, &stored.account, stored.state_tag.as_deref()) {
+            if !valid {
                 return Err(state_tampered(&stored.account).into());
             }
         }
-        let valid = integrity::account_valid(&mut tx, &key, &id).await?;
         sqlx::query("UPDATE accounts SET mode = ?, updated_at = ? WHERE id = ?")
             .bind(mode.as_str())
             .bind(Utc::now().to_rfc3339())
@@ -612,8 +610,9 @@ async fn write_secrets(
 fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountError> {
     let mut account = s.account;
     let info = broker_info(account.broker);
-    let scope_account = account.clone();
-    let scope = CredentialScope::of_account(&scope_account);
+    let valid = integrity::account_tag_ok(key, &account, s.state_tag.as_deref());
+    let scope = CredentialScope::of_account(&account);
+    let mut credentials = Vec::with_capacity(s.secrets.len());
     for (field, sealed) in &s.secrets {
         // One damaged secret must not hide every account: report it on the credential.
         let (masked, error) = match key.open(
@@ -632,18 +631,19 @@ fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountErr
             .find(|c| c.field == *field)
             .map(|c| c.label.clone())
             .unwrap_or_else(|| field.as_str().to_string());
-        account.credentials.push(MaskedCredential {
+        credentials.push(MaskedCredential {
             field: *field,
             label,
             masked,
             error,
         });
     }
-    if !integrity::account_tag_ok(key, &scope_account, s.state_tag.as_deref()) {
+    account.credentials = credentials;
+    if !valid {
         // Changed outside Brokerdesk: shown (so the user can see what was done and fix
         // it), but held in paper mode and suspended, whatever the row says.
         tracing::warn!(account = %account.id, "the account's security state does not match its tag");
-        account.integrity = Some(VaultError::from(state_tampered(&account)).to_api_error());
+        account.integrity = Some(state_tampered(&account).to_api_error());
         account.mode = TradingMode::Paper;
         account.status = AccountStatus::Suspended;
     }
@@ -651,29 +651,14 @@ fn present(s: repo::StoredAccount, key: &Unlocked) -> Result<Account, AccountErr
 }
 
 /// The error for an account whose security state was changed outside Brokerdesk.
-fn state_tampered(a: &Account) -> StateTampered {
-    StateTampered(format!(
+fn state_tampered(a: &Account) -> VaultError {
+    VaultError::StateTampered(format!(
         "the security settings stored for account {:?} (mode, status, endpoints or risk rules) \
          were changed outside Brokerdesk; it is held in paper mode and suspended and nothing \
          connects with its credentials: check every setting, then save the account (with \
          your two-factor code) and enter its credentials again",
         crate::text::cap(&a.name, 100)
     ))
-}
-
-/// See [`state_tampered`].
-struct StateTampered(String);
-
-impl From<StateTampered> for VaultError {
-    fn from(e: StateTampered) -> Self {
-        VaultError::StateTampered(e.0)
-    }
-}
-
-impl From<StateTampered> for AccountError {
-    fn from(e: StateTampered) -> Self {
-        AccountError::Vault(e.into())
-    }
 }
 
 #[cfg(test)]

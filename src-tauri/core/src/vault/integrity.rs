@@ -302,23 +302,33 @@ pub(super) async fn retag_all(
     }
 }
 
-/// Upgrades a v1 vault (in the caller's transaction): every credential re-sealed from its
-/// row-only binding to the endpoint binding, everything tagged. The caller then writes the v2
-/// key check.
-pub(super) async fn upgrade_v1(
+/// A stored account secret, still sealed, with what its binding names.
+pub(super) struct StoredSecret {
+    pub account_id: String,
+    pub field: String,
+    pub sealed: Vec<u8>,
+    /// The account's name, for messages.
+    pub name: String,
+    /// Its endpoint binding ([`account_secret_binding`]), from the account's row.
+    pub binding: String,
+}
+
+/// Every stored account secret with its binding, by account and field.
+pub(super) async fn stored_secrets(
     conn: &mut SqliteConnection,
-    key: &Unlocked,
-) -> Result<(), VaultError> {
+) -> Result<Vec<StoredSecret>, VaultError> {
     let rows = sqlx::query(
-        "SELECT s.account_id, s.field, s.sealed, a.broker, a.environment, a.rest_url, a.stream_url
-         FROM account_secrets s JOIN accounts a ON a.id = s.account_id",
+        "SELECT s.account_id, s.field, s.sealed, a.name, a.broker, a.environment, a.rest_url,
+                a.stream_url
+         FROM account_secrets s JOIN accounts a ON a.id = s.account_id
+         ORDER BY s.account_id, s.field",
     )
     .fetch_all(&mut *conn)
     .await?;
+    let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let account_id: String = r.try_get("account_id")?;
         let field: String = r.try_get("field")?;
-        let sealed: Vec<u8> = r.try_get("sealed")?;
         let (broker, environment): (String, String) =
             (r.try_get("broker")?, r.try_get("environment")?);
         let (rest_url, stream_url): (Option<String>, Option<String>) =
@@ -329,16 +339,39 @@ pub(super) async fn upgrade_v1(
             rest_url: rest_url.as_deref(),
             stream_url: stream_url.as_deref(),
         };
+        out.push(StoredSecret {
+            binding: account_secret_binding(&account_id, &field, &scope),
+            sealed: r.try_get("sealed")?,
+            name: r.try_get("name")?,
+            account_id,
+            field,
+        });
+    }
+    Ok(out)
+}
+
+/// Upgrades a v1 vault (in the caller's transaction): every credential re-sealed from its
+/// row-only binding to the endpoint binding, everything tagged. The caller then writes the v2
+/// key check.
+pub(super) async fn upgrade_v1(
+    conn: &mut SqliteConnection,
+    key: &Unlocked,
+) -> Result<(), VaultError> {
+    for stored in stored_secrets(&mut *conn).await? {
+        let StoredSecret {
+            account_id,
+            field,
+            sealed,
+            binding,
+            ..
+        } = stored;
         // A value that does not open stays as it is: it is reported on its account (and
         // replaced by entering it again), as before.
         let Ok(secret) = key.open(&legacy_account_secret_binding(&account_id, &field), &sealed)
         else {
             continue;
         };
-        let resealed = key.seal(
-            &account_secret_binding(&account_id, &field, &scope),
-            secret.expose().as_bytes(),
-        )?;
+        let resealed = key.seal(&binding, secret.expose().as_bytes())?;
         sqlx::query("UPDATE account_secrets SET sealed = ? WHERE account_id = ? AND field = ?")
             .bind(resealed)
             .bind(&account_id)

@@ -769,38 +769,23 @@ async fn read_all_sealed(
     conn: &mut sqlx::SqliteConnection,
     key: &Unlocked,
 ) -> Result<(Vec<OpenedSecret>, Option<Zeroizing<Vec<u8>>>), VaultError> {
-    let rows = sqlx::query(
-        "SELECT s.account_id, s.field, s.sealed, a.name, a.broker, a.environment, a.rest_url,
-                a.stream_url
-         FROM account_secrets s JOIN accounts a ON a.id = s.account_id
-         ORDER BY s.account_id, s.field",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut secrets = Vec::with_capacity(rows.len());
-    for r in rows {
-        let account_id: String = r.try_get("account_id")?;
-        let field: String = r.try_get("field")?;
-        let sealed: Vec<u8> = r.try_get("sealed")?;
-        let name: Option<String> = r.try_get("name")?;
-        let (broker, environment): (String, String) =
-            (r.try_get("broker")?, r.try_get("environment")?);
-        let (rest_url, stream_url): (Option<String>, Option<String>) =
-            (r.try_get("rest_url")?, r.try_get("stream_url")?);
-        let scope = CredentialScope {
-            broker: &broker,
-            environment: &environment,
-            rest_url: rest_url.as_deref(),
-            stream_url: stream_url.as_deref(),
-        };
-        let binding = account_secret_binding(&account_id, &field, &scope);
+    let stored = integrity::stored_secrets(&mut *conn).await?;
+    let mut secrets = Vec::with_capacity(stored.len());
+    for integrity::StoredSecret {
+        account_id,
+        field,
+        sealed,
+        name,
+        binding,
+    } in stored
+    {
         match key.open(&binding, &sealed) {
             Ok(secret) => secrets.push((account_id, field, binding, secret)),
             Err(VaultError::Open(source)) => {
-                let account = match name {
-                    Some(n) => format!("account \"{}\" ({account_id})", crate::text::cap(&n, 100)),
-                    None => format!("account {account_id}"),
-                };
+                let account = format!(
+                    "account \"{}\" ({account_id})",
+                    crate::text::cap(&name, 100)
+                );
                 return Err(VaultError::Unreadable {
                     what: format!("the stored {field} of {account}"),
                     fix: "enter that account's credentials again (edit the account) or remove the account",
