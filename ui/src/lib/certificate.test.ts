@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AccountConnections } from "../bindings/AccountConnections";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
-import { FTMO } from "../test/fixtures";
+import { FTMO, bareChannel } from "../test/fixtures";
 import { Code } from "../api/errors";
 import { certificateView, connectionRefusedCertificate, shownFingerprint } from "./certificate";
 
@@ -10,21 +10,7 @@ const B = "BB:".repeat(31) + "BB";
 const IB = { ...FTMO, id: "acc_ib", broker: "ibkr" as const, tlsPin: null };
 
 function channel(state: ChannelStatus["state"]): ChannelStatus {
-  return {
-    channel: "order",
-    state,
-    connectedSince: null,
-    lastMessageAt: null,
-    lastHeartbeatAt: null,
-    latencyMs: null,
-    uptimeMs: null,
-    attempt: 0,
-    messages: 0,
-    sessionExpiresAt: null,
-    dropsLastHour: 0,
-    quality: "down",
-    history: [],
-  } as ChannelStatus;
+  return bareChannel("order", state, "down");
 }
 
 describe("the gateway certificate", () => {

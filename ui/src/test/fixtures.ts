@@ -218,6 +218,25 @@ function channel(now: number, which: Channel, state: ConnState, opts: ChannelOpt
   };
 }
 
+/** A channel in `state` with nothing measured yet and no history. */
+export function bareChannel(which: Channel, state: ConnState, quality: ChannelStatus["quality"]): ChannelStatus {
+  return {
+    channel: which,
+    state,
+    connectedSince: null,
+    lastMessageAt: null,
+    lastHeartbeatAt: null,
+    latencyMs: null,
+    uptimeMs: null,
+    attempt: 0,
+    messages: 0,
+    sessionExpiresAt: null,
+    dropsLastHour: 0,
+    quality,
+    history: [],
+  };
+}
+
 /**
  * The connections of `LIVE_ACCOUNTS` at `now`: OANDA with orders and prices; Alpaca orders
  * only, fair after a drop in the last hour; Tradier failed on auth; Tastytrade with orders and

@@ -103,16 +103,26 @@ impl Terminal {
     }
 }
 
+/// Runs `args` at a terminal, typing each answer once its prompt shows; returns the exit
+/// code and all the terminal showed.
+fn answer(p: &Profile, args: &[&str], dialogue: &[(&str, &str)]) -> (i32, String) {
+    let mut t = Terminal::run(p, args);
+    for (prompt, typed) in dialogue {
+        t.expect(prompt);
+        t.type_line(typed);
+    }
+    t.finish()
+}
+
+const ASK: &str = "Master password: ";
+const ASK_NEW: &str = "New master password: ";
+const ASK_AGAIN: &str = "Repeat the new master password: ";
+
 #[test]
 fn passwords_are_asked_at_hidden_prompts_and_never_shown() {
     let p = Profile::new();
     // No keychain here: `init` at a terminal asks for a new password, twice.
-    let mut t = Terminal::run(&p, &["init"]);
-    t.expect("New master password: ");
-    t.type_line(PW);
-    t.expect("Repeat the new master password: ");
-    t.type_line(PW);
-    let (code, screen) = t.finish();
+    let (code, screen) = answer(&p, &["init"], &[(ASK_NEW, PW), (ASK_AGAIN, PW)]);
     assert_eq!(code, 0, "{screen}");
     assert!(
         screen.contains("protected by a master password"),
@@ -121,14 +131,15 @@ fn passwords_are_asked_at_hidden_prompts_and_never_shown() {
     assert!(!screen.contains(PW), "the password was shown: {screen:?}");
 
     // Changing it: the current one, then the new one twice; a mismatch changes nothing.
-    let mut t = Terminal::run(&p, &["vault", "change-password"]);
-    t.expect("Master password: ");
-    t.type_line(PW);
-    t.expect("New master password: ");
-    t.type_line(NEW_PW);
-    t.expect("Repeat the new master password: ");
-    t.type_line("orchid lantern quietly tumble");
-    let (code, screen) = t.finish();
+    let (code, screen) = answer(
+        &p,
+        &["vault", "change-password"],
+        &[
+            (ASK, PW),
+            (ASK_NEW, NEW_PW),
+            (ASK_AGAIN, "orchid lantern quietly tumble"),
+        ],
+    );
     assert_eq!(code, 3, "{screen}");
     assert!(screen.contains("differ; nothing was changed"), "{screen}");
     assert!(
@@ -140,14 +151,11 @@ fn passwords_are_asked_at_hidden_prompts_and_never_shown() {
         .ok()
         .is_array());
 
-    let mut t = Terminal::run(&p, &["vault", "change-password"]);
-    t.expect("Master password: ");
-    t.type_line(PW);
-    t.expect("New master password: ");
-    t.type_line(NEW_PW);
-    t.expect("Repeat the new master password: ");
-    t.type_line(NEW_PW);
-    let (code, screen) = t.finish();
+    let (code, screen) = answer(
+        &p,
+        &["vault", "change-password"],
+        &[(ASK, PW), (ASK_NEW, NEW_PW), (ASK_AGAIN, NEW_PW)],
+    );
     assert_eq!(code, 0, "{screen}");
     assert!(
         !screen.contains(PW) && !screen.contains(NEW_PW),

@@ -96,4 +96,36 @@ pub async fn read_to_the_end(
     }
 }
 
+/// The 6-digit RFC 6238 code an authenticator app shows for `secret` at `unix` seconds
+/// (HMAC-SHA-1, 30-second steps), computed independently of core.
+pub fn phone_code_at(secret: &[u8], unix: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
+    mac.update(&((unix / 30) as u64).to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let off = usize::from(h[19] & 0x0f);
+    let bin = u32::from_be_bytes([h[off] & 0x7f, h[off + 1], h[off + 2], h[off + 3]]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+/// [`phone_code_at`] now.
+pub fn phone_code(secret: &[u8]) -> String {
+    phone_code_at(secret, chrono::Utc::now().timestamp())
+}
+
+/// Decodes the base32 secret the setup shows (RFC 4648, no padding needed).
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
+    for c in s.trim_end_matches('=').bytes() {
+        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
 pub mod ws;

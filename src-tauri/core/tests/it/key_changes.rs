@@ -36,6 +36,15 @@ fn files_contain(dir: &Path, needle: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Opens the profile again (without a keychain) and unlocks it with [`PASSWORD`].
+async fn reopen(dir: &Path) -> Brokerdesk {
+    let bd = Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap();
+    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
+        .await
+        .unwrap();
+    bd
+}
+
 /// Copies the profile's database (checkpointed: the profile is closed first) to `to`.
 async fn snapshot(bd: Brokerdesk, dir: &Path, to: &Path) {
     bd.close().await;
@@ -102,12 +111,7 @@ async fn a_purge_leaves_nothing_readable() {
     let a = bd.account_add(oanda(TOKEN)).await.unwrap();
     snapshot(bd, dir.path(), old_dir.path()).await;
 
-    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
-        .await
-        .unwrap();
-    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
-        .await
-        .unwrap();
+    let bd = reopen(dir.path()).await;
     let sealed_before: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM account_secrets")
         .fetch_one(bd.store().pool())
         .await
@@ -154,12 +158,7 @@ async fn a_new_master_password_gets_a_new_key() {
     let a = bd.account_add(oanda(TOKEN)).await.unwrap();
     snapshot(bd, dir.path(), old_dir.path()).await;
 
-    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
-        .await
-        .unwrap();
-    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
-        .await
-        .unwrap();
+    let bd = reopen(dir.path()).await;
     let before = bd.status().await.unwrap().key_generation;
     bd.change_password(Some(Secret::new(PASSWORD)), Secret::new(NEW_PASSWORD))
         .await
@@ -252,12 +251,7 @@ async fn an_unreadable_credential_stops_key_changes_naming_the_account() {
         .unwrap();
     pool.close().await;
 
-    let bd = Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
-        .await
-        .unwrap();
-    bd.ensure_unlocked(Some(Secret::new(PASSWORD)))
-        .await
-        .unwrap();
+    let bd = reopen(dir.path()).await;
     let generation = bd.status().await.unwrap().key_generation;
     let e = bd
         .change_password(Some(Secret::new(PASSWORD)), Secret::new(NEW_PASSWORD))

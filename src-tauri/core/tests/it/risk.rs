@@ -18,8 +18,8 @@ use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Code, Secret};
 use rust_decimal_macros::dec;
 
+use crate::common::{base32_decode, phone_code};
 use crate::orders_faults::{self, PASSWORD};
-use crate::trading::{base32_decode, phone_code};
 
 async fn runtime(watch: bool) -> (tempfile::TempDir, Arc<Runtime>) {
     let dir = tempfile::tempdir().unwrap();

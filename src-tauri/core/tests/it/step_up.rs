@@ -8,6 +8,7 @@ use brokerdesk_core::Code;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use crate::common::{base32_decode, phone_code_at as phone_code};
 use brokerdesk_core::accounts::model::{
     AccountInput, AccountStatus, BrokerKind, Environment, TradingMode,
 };
@@ -15,33 +16,8 @@ use brokerdesk_core::audit::{AuditEvent, AuditFilter};
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{Brokerdesk, Secret};
 use chrono::{TimeZone, Utc};
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn phone_code(secret: &[u8], unix: i64) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret).unwrap();
-    mac.update(&((unix / 30) as u64).to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let off = usize::from(h[19] & 0x0f);
-    let bin = u32::from_be_bytes([h[off] & 0x7f, h[off + 1], h[off + 2], h[off + 3]]);
-    format!("{:06}", bin % 1_000_000)
-}
-
-fn base32_decode(s: &str) -> Vec<u8> {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
-    for c in s.trim_end_matches('=').bytes() {
-        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
-        n += 5;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    out
-}
 
 fn oanda(name: &str, token: &str) -> AccountInput {
     let mut a = AccountInput::new(name, BrokerKind::Oanda, Environment::Practice);

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{base32_decode, phone_code};
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment, TradingMode};
 use brokerdesk_core::brokers::OrderSide;
 use brokerdesk_core::runtime::{Runtime, RuntimeOptions};
@@ -58,31 +59,6 @@ fn oanda_account(url: &str) -> AccountInput {
     a.stream_url = Some(url.to_string());
     a.instruments = vec!["EUR_USD".into()];
     a
-}
-
-pub(crate) fn phone_code(secret: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let unix = chrono::Utc::now().timestamp();
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
-    mac.update(&((unix / 30) as u64).to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let off = usize::from(h[19] & 0x0f);
-    let bin = u32::from_be_bytes([h[off] & 0x7f, h[off + 1], h[off + 2], h[off + 3]]);
-    format!("{:06}", bin % 1_000_000)
-}
-
-pub(crate) fn base32_decode(s: &str) -> Vec<u8> {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
-    for c in s.trim_end_matches('=').bytes() {
-        bits = (bits << 5) | alphabet.iter().position(|a| *a == c).unwrap() as u64;
-        n += 5;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    out
 }
 
 /// Makes the account live the way a trader must: 2FA on (enabling it opens the step-up

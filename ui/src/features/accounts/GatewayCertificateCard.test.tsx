@@ -5,7 +5,7 @@ import type { Account } from "../../bindings/Account";
 import type { AccountConnections } from "../../bindings/AccountConnections";
 import type { TwoFactorStatus } from "../../bindings/TwoFactorStatus";
 import { Code } from "../../api/client";
-import { BROKERS, FTMO, PRESETS } from "../../test/fixtures";
+import { BROKERS, FTMO, PRESETS, bareChannel } from "../../test/fixtures";
 import { ALPACA_RISK } from "../../test/risk";
 import { TestData } from "../../test/render";
 import { ToastProvider } from "../../state/ToastProvider";
@@ -35,23 +35,7 @@ function connections(failed: boolean): AccountConnections[] {
       accountId: IB.id,
       name: IB.name,
       broker: "ibkr",
-      channels: [
-        {
-          channel: "order",
-          state,
-          connectedSince: null,
-          lastMessageAt: null,
-          lastHeartbeatAt: null,
-          latencyMs: null,
-          uptimeMs: null,
-          attempt: 0,
-          messages: 0,
-          sessionExpiresAt: null,
-          dropsLastHour: 0,
-          quality: failed ? "down" : "good",
-          history: [],
-        },
-      ],
+      channels: [bareChannel("order", state, failed ? "down" : "good")],
     },
   ];
 }
