@@ -464,12 +464,13 @@ then delete the PNG; do not keep or share them. Running setup again replaces the
         #[arg(value_name = "CODE", value_parser = secret_parser())]
         code: Secret,
     },
-    /// Turn two-factor authentication off (needs a fresh code).
+    /// Turn two-factor authentication off (needs a code given to this command: --totp CODE).
     Disable {
         #[command(flatten)]
         step_up: StepUp,
     },
-    /// Issue 10 new backup codes; the old ones stop working (needs a fresh code).
+    /// Issue 10 new backup codes; the old ones stop working (needs a code given to this
+    /// command: --totp CODE).
     BackupCodes {
         #[command(flatten)]
         step_up: StepUp,

@@ -92,7 +92,7 @@ export function StepUpDialog({ onVerified, onCancel }: { onVerified: (status: Tw
         <p>
           {backup
             ? "Enter one of the backup codes you saved when you turned on two-factor authentication."
-            : "This change needs a fresh code from your authenticator app. After that, sensitive changes need no code for 15 minutes."}
+            : "This change needs a fresh code from your authenticator app. After that, most sensitive changes in this app need no code for 15 minutes; turning two-factor off and new backup codes always ask again."}
         </p>
       </div>
       {lockedUntil ? <LockoutNotice key={lockedUntil} lockedUntil={lockedUntil} /> : null}
