@@ -18,6 +18,9 @@ use crate::brokers::ConnectorConfig;
 use crate::error::{ApiError, Code, FieldCode, FieldError};
 use crate::store::Store;
 
+/// Serialises [`PinRecorder::record`] across the process (pins change rarely).
+static RECORDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Writes what a connector's pin learned or refused, from any task (see
 /// [`Brokerdesk::gateway_pin`]).
 #[derive(Clone)]
@@ -36,6 +39,10 @@ impl PinRecorder {
     /// origin already), a refused certificate (once per certificate). Each is audited and
     /// announced once; repeating it changes nothing.
     async fn record(&self, state: &PinState) {
+        // One recording at a time: the connector's task and a caller waiting for its own
+        // check (`record_pin`) may record the same pin together; the one that finds it
+        // already stored must wait until the other has also written its audit entry.
+        let _one = RECORDING.lock().await;
         let Some(pinned) = state.pinned else { return };
         let (id, name, origin) = (&self.account_id, &self.name, &self.origin);
         if state.learned {
