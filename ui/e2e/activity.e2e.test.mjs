@@ -18,7 +18,7 @@ describe("activity", () => {
     const { page, bd, s } = await open(activity);
     await nav(page, "Activity");
     await page.getByTestId("chain-status").getByText("Audit log intact — 16 entries verified").waitFor();
-    assert.equal(await rows(page).count(), 16);
+    await rowCount(page, 16);
     assert.equal(await page.getByTestId("audit-count").textContent(), "16 entries, newest first");
     const newest = rows(page).first();
     await newest.getByText("Vault unlocked").waitFor();
