@@ -86,7 +86,8 @@ pub fn app_builder<R: Runtime>(
             tray::show_main_window(app)
         }))
         .plugin(tauri_plugin_notification::init())
-        // Used from Rust only (`clipboard_write_secret`); the webview has no clipboard permission.
+        // Used from Rust only (the `clipboard_copy` command copies text the core makes); the
+        // webview has no clipboard permission.
         .plugin(tauri_plugin_clipboard_manager::init())
         // Used from Rust only: web links open in the browser, never in the window.
         .plugin(tauri_plugin_opener::init())

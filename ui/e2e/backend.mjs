@@ -221,6 +221,11 @@ export class Backend {
     return (await this.dev("/clipboard", { text })).holds;
   }
 
+  /** Whether the app's clipboard holds text containing every one of `parts`. */
+  async clipboardContains(...parts) {
+    return (await this.dev("/clipboard", { contains: parts })).holds;
+  }
+
   /** Runs the `brokerdesk` CLI on this profile (another process, like a user's terminal). */
   cli(args, { password = PASSWORD, env = {} } = {}) {
     const r = spawnSync(CLI_BIN, ["--data-dir", this.dataDir, "--json", ...args], {

@@ -24,7 +24,8 @@
 //! - `GET /dev/notifications` → every notification so far
 //! - `POST /dev/notifications/refuse` `{"reason": "…" | null}` → the notification service
 //!   refuses notifications with that reason (null: accepts them again)
-//! - `POST /dev/clipboard` `{"text"}` → `{"holds": bool}` (whether the app copied exactly that)
+//! - `POST /dev/clipboard` `{"text"}` → `{"holds": bool}` (whether the app copied exactly that),
+//!   or `{"contains": [..]}` (whether what it copied contains each part)
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -251,10 +252,21 @@ async fn refuse_notifications(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ClipboardArgs {
-    text: String,
+    /// The clipboard holds exactly this.
+    text: Option<String>,
+    /// The clipboard holds each of these somewhere.
+    contains: Option<Vec<String>>,
 }
 
 async fn clipboard(State(state): State<AppState>, Json(args): Json<ClipboardArgs>) -> Response {
-    Json(json!({ "holds": state.host.clipboard_holds(&args.text) })).into_response()
+    let holds = match (args.text, args.contains) {
+        (Some(text), None) => state.host.clipboard_holds(|held| held == text),
+        (None, Some(parts)) => state
+            .host
+            .clipboard_holds(|held| parts.iter().all(|p| held.contains(p.as_str()))),
+        _ => return (StatusCode::BAD_REQUEST, "give text or contains").into_response(),
+    };
+    Json(json!({ "holds": holds })).into_response()
 }

@@ -46,13 +46,14 @@ impl DevHost {
             .unwrap_or_else(|e| e.into_inner()) = reason;
     }
 
-    /// Returns whether the clipboard holds exactly `text` (the secret itself never leaves).
-    pub fn clipboard_holds(&self, text: &str) -> bool {
+    /// Returns whether the clipboard holds text that passes `test` (the text itself never
+    /// leaves).
+    pub fn clipboard_holds(&self, test: impl FnOnce(&str) -> bool) -> bool {
         self.clipboard
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .is_some_and(|s| s.expose() == text)
+            .is_some_and(|s| test(s.expose()))
     }
 }
 

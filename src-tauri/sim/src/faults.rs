@@ -166,6 +166,29 @@ impl ConnCut {
     pub fn is_cut(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
+
+    /// A handle that does not keep the connection's record alive.
+    pub(crate) fn weak(&self) -> WeakConnCut {
+        WeakConnCut(Arc::downgrade(&self.0))
+    }
+}
+
+/// A [`ConnCut`] of a connection that may have ended.
+#[derive(Debug, Clone)]
+pub(crate) struct WeakConnCut(std::sync::Weak<AtomicBool>);
+
+impl WeakConnCut {
+    /// Cuts the connection if it is still open; returns whether it was.
+    pub(crate) fn cut(&self) -> bool {
+        self.0
+            .upgrade()
+            .map(|c| c.store(true, Ordering::SeqCst))
+            .is_some()
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.0.strong_count() > 0
+    }
 }
 
 /// The next 64 bits of SplitMix64 from `x`.

@@ -128,6 +128,15 @@ pub struct SimServer {
     task: Option<tokio::task::JoinHandle<()>>,
     /// Set when the server speaks HTTPS.
     tls: Option<Arc<TlsStats>>,
+    /// The certificate a TLS server presents now, and its open connections.
+    tls_cert: Option<Arc<std::sync::Mutex<TlsServing>>>,
+}
+
+/// What a TLS server presents to new clients, and the connections made with it (so a new
+/// certificate can end them: a gateway restarted with a new certificate).
+struct TlsServing {
+    acceptor: tokio_rustls::TlsAcceptor,
+    open: Vec<faults::WeakConnCut>,
 }
 
 impl SimServer {
@@ -158,9 +167,15 @@ impl SimServer {
         let addr = listener.local_addr()?;
         let cancel = CancellationToken::new();
         let stats = tls.as_ref().map(|_| Arc::new(TlsStats::default()));
-        let listener = match (tls, &stats) {
-            (Some(acceptor), Some(stats)) => {
-                CutListener::tls(listener, acceptor, stats.clone(), cancel.clone())
+        let serving = tls.map(|acceptor| {
+            Arc::new(std::sync::Mutex::new(TlsServing {
+                acceptor,
+                open: Vec::new(),
+            }))
+        });
+        let listener = match (&serving, &stats) {
+            (Some(serving), Some(stats)) => {
+                CutListener::tls(listener, serving.clone(), stats.clone(), cancel.clone())
             }
             _ => CutListener::Plain(listener),
         };
@@ -185,7 +200,27 @@ impl SimServer {
             cancel,
             task: Some(task),
             tls: stats,
+            tls_cert: serving,
         })
+    }
+
+    /// Presents `cert` from now on, on the same port, and ends every connection made with
+    /// the old one (streams too): a gateway restarted with a new certificate, without giving
+    /// its port up for someone else to take in between.
+    pub fn replace_certificate(&self, cert: &SimCert) -> std::io::Result<()> {
+        let serving = self
+            .tls_cert
+            .as_ref()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a TLS simulator"))?;
+        let acceptor = cert.acceptor()?;
+        let mut serving = serving.lock().unwrap_or_else(|e| e.into_inner());
+        serving.acceptor = acceptor;
+        for conn in serving.open.drain(..) {
+            conn.cut();
+        }
+        drop(serving);
+        self.faults.cut_streams();
+        Ok(())
     }
 
     /// Returns `http://127.0.0.1:PORT` (`https://` for a TLS server).
@@ -247,7 +282,7 @@ const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(5);
 impl CutListener {
     fn tls(
         listener: TcpListener,
-        acceptor: tokio_rustls::TlsAcceptor,
+        serving: Arc<std::sync::Mutex<TlsServing>>,
         stats: Arc<TlsStats>,
         cancel: CancellationToken,
     ) -> Self {
@@ -271,14 +306,25 @@ impl CutListener {
                     }
                 };
                 let _ = tcp.set_nodelay(true);
-                let (acceptor, stats, tx) = (acceptor.clone(), stats.clone(), tx.clone());
+                let acceptor = serving
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .acceptor
+                    .clone();
+                let (serving, stats, tx) = (serving.clone(), stats.clone(), tx.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(tcp)).await {
                         Ok(Ok(tls)) => {
                             stats.completed.fetch_add(1, Ordering::SeqCst);
+                            let cut = ConnCut::default();
+                            {
+                                let mut serving = serving.lock().unwrap_or_else(|e| e.into_inner());
+                                serving.open.retain(faults::WeakConnCut::is_open);
+                                serving.open.push(cut.weak());
+                            }
                             let io = CuttableStream {
                                 io: Io::Tls(Box::new(tls)),
-                                cut: ConnCut::default(),
+                                cut,
                             };
                             let _ = tx.send((io, peer)).await;
                         }

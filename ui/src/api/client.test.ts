@@ -100,7 +100,7 @@ describe("client", () => {
     await api.auditList(filter);
     await api.auditExportCsv(filter);
     await api.settingsUpdate({ autoLockMinutes: 15, priceUpdatesPerSecond: 30 });
-    await api.clipboardWriteSecret("secret");
+    await api.clipboardCopy({ kind: "diagnostics", accountId: "acc_1" });
     await api.appActivity();
     const input = { name: "Swing" } as never;
     await api.accountAdd(input);
@@ -120,7 +120,7 @@ describe("client", () => {
       ["audit_list", { filter }],
       ["audit_export_csv", { filter }],
       ["settings_update", { settings: { autoLockMinutes: 15, priceUpdatesPerSecond: 30 } }],
-      ["clipboard_write_secret", { text: "secret" }],
+      ["clipboard_copy", { item: { kind: "diagnostics", accountId: "acc_1" } }],
       ["app_activity", {}],
       // `check` defaults to true: the backend checks with the broker before saving.
       ["account_add", { input: { name: "Swing" }, check: true }],

@@ -8,6 +8,7 @@ import type { AccountInput } from "../bindings/AccountInput";
 import type { AccountStatus } from "../bindings/AccountStatus";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditFilter } from "../bindings/AuditFilter";
+import type { ClipboardItem } from "../bindings/ClipboardItem";
 import type { Commands, Events } from "../bindings/contract";
 import type { OrderDraft } from "../bindings/OrderDraft";
 import type { OrderSide } from "../bindings/OrderSide";
@@ -152,8 +153,11 @@ export const credentialsPurge = () => call("credentials_purge");
 
 /** Tells the shell the user is active (it auto-locks after the idle minutes in the settings). */
 export const appActivity = () => call("app_activity");
-/** Puts a secret on the OS clipboard; the shell clears it after 30 s if it still holds it. */
-export const clipboardWriteSecret = (text: string) => call("clipboard_write_secret", { text });
+/**
+ * Puts what `item` refers to on the OS clipboard: the core makes the text (the window cannot
+ * choose it), and the shell clears it after 30 s if it still holds it.
+ */
+export const clipboardCopy = (item: ClipboardItem) => call("clipboard_copy", { item });
 
 /** Shows a native test notification, to check the OS lets Brokerdesk show them. */
 export const notifyTest = () => call("notify_test");

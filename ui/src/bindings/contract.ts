@@ -16,6 +16,7 @@ import type { BrokerAccountRef } from "./BrokerAccountRef";
 import type { BrokerInfo } from "./BrokerInfo";
 import type { ChannelStats } from "./ChannelStats";
 import type { CheckOutcome } from "./CheckOutcome";
+import type { ClipboardItem } from "./ClipboardItem";
 import type { ConnectionEvent } from "./ConnectionEvent";
 import type { FeedNotice } from "./FeedNotice";
 import type { InstrumentInfo } from "./InstrumentInfo";
@@ -94,7 +95,8 @@ export interface Commands {
   kill_switch: { args: { flatten: boolean }; result: KillSwitchReport };
   app_activity: { args: Record<string, never>; result: null };
   notify_test: { args: Record<string, never>; result: null };
-  clipboard_write_secret: { args: { text: string }; result: null };
+  clipboard_copy: { args: { item: ClipboardItem }; result: null };
+  connections_diagnostics: { args: { account: string }; result: string };
 }
 
 /** Every event the window receives: its name and payload. */
@@ -171,7 +173,8 @@ export const COMMANDS = [
   "kill_switch",
   "app_activity",
   "notify_test",
-  "clipboard_write_secret",
+  "clipboard_copy",
+  "connections_diagnostics",
 ] as const satisfies readonly (keyof Commands)[];
 
 /** The event names. */

@@ -1,19 +1,17 @@
 /**
- * The connection widget's Diagnostics: the facts of each channel (shown in the panel and copied
- * as a plain-text report), the account's endpoints, and the report itself. The report carries no
- * secrets: accounts only hold masked credentials, and it names the stored fields without even
- * their masked values; URLs lose any user-info and query string.
+ * The connection widget's Diagnostics: the facts of each channel and the account's endpoints, as
+ * the panel shows them. The plain-text report "Copy diagnostics" puts on the clipboard is the
+ * core's (`runtime::diagnostics`): the window only names the account. URLs shown here lose any
+ * user-info and query string.
  */
 import type { Account } from "../bindings/Account";
 import type { AccountConnections } from "../bindings/AccountConnections";
 import type { BrokerInfo } from "../bindings/BrokerInfo";
 import type { ChannelStatus } from "../bindings/ChannelStatus";
 import {
-  CHANNEL_LABELS,
   CHANNEL_ORDER,
   QUALITY_LABELS,
   STATE_LABELS,
-  describeState,
   formatAge,
   formatDuration,
   formatLatency,
@@ -185,34 +183,3 @@ export function accountFacts(connections: AccountConnections, account: Account |
 
 export const sortedChannels = (connections: AccountConnections): ChannelStatus[] =>
   [...connections.channels].sort((a, b) => CHANNEL_ORDER.indexOf(a.channel) - CHANNEL_ORDER.indexOf(b.channel));
-
-export interface ReportInput {
-  connections: AccountConnections;
-  account: Account | undefined;
-  broker: BrokerInfo | undefined;
-  /** When the report is made (ms). */
-  now: number;
-  /** When the snapshot it describes arrived (ms). */
-  snapshotAt: number;
-  appVersion?: string | null;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** The plain-text report "Copy diagnostics" puts on the clipboard. */
-export function diagnosticsReport({ connections, account, broker, now, snapshotAt, appVersion }: ReportInput): string {
-  const lines: string[] = ["Brokerdesk connection diagnostics", `Generated: ${iso(now)}`, `Snapshot read: ${iso(snapshotAt)}`];
-  if (appVersion) lines.push(`App version: ${appVersion}`);
-  lines.push("", `Account: ${connections.name} (${connections.accountId})`);
-  for (const f of accountFacts(connections, account, broker)) lines.push(`${f.label}: ${f.value}${f.note ? ` (${f.note})` : ""}`);
-  for (const status of sortedChannels(connections)) {
-    lines.push("", `== ${CHANNEL_LABELS[status.channel]} (${status.channel}) ==`);
-    for (const f of channelFacts(status, now, snapshotAt)) {
-      lines.push(`${f.label}: ${f.value}${f.at ? ` [${f.at}]` : ""}`);
-    }
-    lines.push(`History (${status.history.length}, oldest first):`);
-    if (status.history.length === 0) lines.push("  (no state changes yet)");
-    for (const h of status.history) lines.push(`  ${h.at}  ${describeState(h.state)}`);
-  }
-  return `${lines.join("\n")}\n`;
-}

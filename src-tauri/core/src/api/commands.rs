@@ -31,6 +31,7 @@ use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
 use crate::risk::RiskReport;
+use crate::runtime::clipboard::ClipboardItem;
 use crate::runtime::events::Notice;
 use crate::runtime::KillSwitchReport;
 use crate::runtime::{AccountMoney, OrderEstimate};
@@ -284,8 +285,15 @@ commands! {
     app_activity() -> () => |cx, _a| cx.runtime.touch();
     /// Shows a native test notification.
     notify_test() -> () => |cx, _a| cx.host.notify(&Notice::new("Brokerdesk", TEST_NOTIFICATION))?;
-    /// Puts a secret on the clipboard and clears it 30 s later.
-    clipboard_write_secret(text: Secret) -> () => |cx, a| cx.host.clipboard_write_secret(a.text).await?;
+    /// Puts what `item` refers to on the clipboard (text the core makes, never the window's)
+    /// and clears it 30 s later.
+    clipboard_copy(item: ClipboardItem) -> () => |cx, a| {
+        let text = cx.runtime.clipboard_text(&a.item).await?;
+        cx.host.clipboard_write_secret(text).await?
+    };
+    /// An account's connection diagnostics report (plain text, no secrets).
+    connections_diagnostics(account: String) -> String =>
+        |cx, a| cx.runtime.diagnostics_report(&a.account).await?;
 }
 
 /// Parses a decimal argument the window sent as text.

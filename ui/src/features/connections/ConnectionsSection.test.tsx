@@ -13,7 +13,7 @@ vi.mock("../../api/client", async (importOriginal) => ({
   ...(await importOriginal<typeof Client>()),
   brokerCatalog: vi.fn(),
   propFirmPresets: vi.fn(),
-  clipboardWriteSecret: vi.fn(),
+  clipboardCopy: vi.fn(),
   connectionReconnect: vi.fn(),
 }));
 
@@ -180,45 +180,19 @@ describe("diagnostics", () => {
     expect(screen.queryByTestId("diagnostics")).toBeNull();
   });
 
-  it("copies a plain-text report through the shell, without secrets", async () => {
-    vi.mocked(api.clipboardWriteSecret).mockResolvedValue(null);
+  it("asks the core to copy the account's report, and says when it cannot", async () => {
+    vi.mocked(api.clipboardCopy).mockResolvedValue(null);
     renderSection();
     const tasty = widget("Tasty options");
     fireEvent.click(await within(tasty).findByRole("button", { name: "Diagnostics" }));
     fireEvent.click(within(tasty).getByRole("button", { name: "Copy diagnostics" }));
     expect(await within(tasty).findByText("Copied. The clipboard is cleared in 30 s.")).toBeTruthy();
-    expect(api.clipboardWriteSecret).toHaveBeenCalledTimes(1);
-    const report = vi.mocked(api.clipboardWriteSecret).mock.calls[0]![0];
-    expect(report).toMatch(/^Brokerdesk connection diagnostics\n/);
-    expect(report).toContain("Account: Tasty options (acc_tasty)");
-    expect(report).toContain("Broker: Tastytrade (tastytrade)");
-    expect(report).toContain("Environment: Production (live)");
-    expect(report).toContain("REST endpoint: https://api.tastyworks.com (broker default)");
-    expect(report).toContain("Credentials: Refresh token: stored; Client secret: stored");
-    expect(report).toMatch(/Session expires: expires in \d+:\d\d \[/);
-    expect(report).toContain("== Orders (order) ==");
-    expect(report).toContain("== Prices (price) ==");
-    for (const secret of ["••••", "c0de", "91ab", "tasty-client-secret", "tasty-refresh"]) expect(report).not.toContain(secret);
-  });
+    // A reference, never text: the core writes the report.
+    expect(vi.mocked(api.clipboardCopy).mock.calls).toEqual([[{ kind: "diagnostics", accountId: "acc_tasty" }]]);
 
-  it("falls back to the web clipboard without a shell, and says when neither works", async () => {
-    vi.mocked(api.clipboardWriteSecret).mockRejectedValue(new BrokerdeskError("internal", "no shell"));
-    const writeText = vi.fn().mockResolvedValue(undefined);
-    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
-    try {
-      renderSection();
-      const ftmo = widget("FTMO challenge");
-      fireEvent.click(await within(ftmo).findByRole("button", { name: "Diagnostics" }));
-      fireEvent.click(within(ftmo).getByRole("button", { name: "Copy diagnostics" }));
-      expect(await within(ftmo).findByText("Copied.")).toBeTruthy();
-      expect(writeText.mock.calls[0]![0]).toContain("Account: FTMO challenge (acc_ftmo)");
-
-      writeText.mockRejectedValue(new Error("denied"));
-      fireEvent.click(within(ftmo).getByRole("button", { name: "Copy diagnostics" }));
-      expect(await within(ftmo).findByText("The diagnostics could not be copied: no shell")).toBeTruthy();
-    } finally {
-      Reflect.deleteProperty(navigator, "clipboard");
-    }
+    vi.mocked(api.clipboardCopy).mockRejectedValue(new BrokerdeskError("internal", "no clipboard"));
+    fireEvent.click(within(tasty).getByRole("button", { name: "Copy diagnostics" }));
+    expect(await within(tasty).findByText("The diagnostics could not be copied: no clipboard")).toBeTruthy();
   });
 });
 

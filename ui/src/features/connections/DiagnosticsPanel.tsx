@@ -4,12 +4,11 @@ import type { Account } from "../../bindings/Account";
 import type { AccountConnections } from "../../bindings/AccountConnections";
 import type { StateChange } from "../../bindings/StateChange";
 import { Icon } from "../../components/Icon";
-import { copyText } from "../../lib/clipboard";
+import * as api from "../../api/client";
 import { CHANNEL_LABELS, describeState, stateTone } from "../../lib/connections";
-import { accountFacts, channelFacts, diagnosticsReport, sortedChannels } from "../../lib/diagnostics";
+import { accountFacts, channelFacts, sortedChannels } from "../../lib/diagnostics";
 import type { FactKey } from "../../lib/diagnostics";
 import { useCatalog } from "../../data/resources";
-import { useOptionalVaultStatus } from "../vault/VaultProvider";
 import { SignalBars } from "./QualityIndicator";
 
 /** A channel's state changes, newest first. */
@@ -46,7 +45,6 @@ interface Props {
  */
 export function DiagnosticsPanel({ id, connections, account, now, receivedAt }: Props) {
   const catalog = useCatalog();
-  const vault = useOptionalVaultStatus();
   const broker = catalog.broker(connections.broker);
   const channels = sortedChannels(connections);
   const facts = channels.map((c) => channelFacts(c, now, receivedAt));
@@ -56,10 +54,10 @@ export function DiagnosticsPanel({ id, connections, account, now, receivedAt }: 
 
   const copyReport = async () => {
     setCopying(true);
-    const report = diagnosticsReport({ connections, account, broker, now: Date.now(), snapshotAt: receivedAt, appVersion: vault?.version ?? null });
     try {
-      const route = await copyText(report);
-      setCopy({ tone: "success", text: route === "shell" ? "Copied. The clipboard is cleared in 30 s." : "Copied." });
+      // The core writes the report from its own snapshot; the window only names the account.
+      await api.clipboardCopy({ kind: "diagnostics", accountId: connections.accountId });
+      setCopy({ tone: "success", text: "Copied. The clipboard is cleared in 30 s." });
     } catch (e) {
       setCopy({ tone: "danger", text: `The diagnostics could not be copied: ${(e as BrokerdeskError).message}` });
     } finally {

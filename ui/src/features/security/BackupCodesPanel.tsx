@@ -21,7 +21,7 @@ export function BackupCodesPanel({ codes, saved, onSavedChange }: Props) {
 
   const copyCodes = async () => {
     try {
-      await api.clipboardWriteSecret(codes.join("\n"));
+      await api.clipboardCopy({ kind: "backupCodes" });
       setCopy({ tone: "success", text: "Copied. The clipboard is cleared in 30 s." });
     } catch (e) {
       setCopy({ tone: "danger", text: `The codes could not be copied: ${(e as BrokerdeskError).message}` });

@@ -157,7 +157,7 @@ function ScanStep({ setup }: { setup: TwoFactorSetup }) {
   const [copied, setCopied] = useState<string | null>(null);
   const copySecret = async () => {
     try {
-      await api.clipboardWriteSecret(setup.secret);
+      await api.clipboardCopy({ kind: "twofaSecret" });
       setCopied("Copied. The clipboard is cleared in 30 s.");
     } catch (e) {
       setCopied(`Not copied: ${(e as BrokerdeskError).message}`);

@@ -82,6 +82,15 @@ pub enum LinkQuality {
 }
 
 impl LinkQuality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkQuality::Good => "good",
+            LinkQuality::Fair => "fair",
+            LinkQuality::Poor => "poor",
+            LinkQuality::Down => "down",
+        }
+    }
+
     pub fn of(state: &ConnState, latency_ms: Option<u64>, drops_last_hour: u32) -> Self {
         match state {
             ConnState::Failed { .. } | ConnState::Disconnected => LinkQuality::Down,

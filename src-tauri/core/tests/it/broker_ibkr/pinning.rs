@@ -25,9 +25,11 @@ use brokerdesk_sim::{Faults, SimCert, SimServer};
 
 use super::ACCOUNT;
 
-/// A gateway simulator over HTTPS with `cert`, on `port` (0: any), serving `state`.
-async fn tls_sim(state: &SimState, cert: &SimCert, port: u16) -> SimServer {
-    SimServer::start_tls(router(state.clone()), state.faults().clone(), port, cert)
+/// A gateway simulator over HTTPS with `cert` on a free port, serving `state`. A restart
+/// with a new certificate is [`SimServer::replace_certificate`]: the same port, which a
+/// stopped server would give up for another test to take.
+async fn tls_sim(state: &SimState, cert: &SimCert) -> SimServer {
+    SimServer::start_tls(router(state.clone()), state.faults().clone(), 0, cert)
         .await
         .unwrap()
 }
@@ -118,7 +120,7 @@ async fn assert_failed_handshakes(server: &SimServer, n: u64) {
 async fn the_first_certificate_is_pinned_and_a_new_one_is_refused_before_anything_is_sent() {
     let state = gateway_state();
     let first = SimCert::generate().unwrap();
-    let server = tls_sim(&state, &first, 0).await;
+    let server = tls_sim(&state, &first).await;
     let port = server.addr().port();
 
     // No pin yet: the first certificate is pinned, REST and WebSocket share it.
@@ -152,10 +154,9 @@ async fn the_first_certificate_is_pinned_and_a_new_one_is_refused_before_anythin
     stream.close().await;
 
     // The gateway comes back on the same port with a new certificate.
-    server.shutdown().await;
     let second = SimCert::generate().unwrap();
     assert_ne!(first.fingerprint(), second.fingerprint());
-    let server = tls_sim(&state, &second, port).await;
+    server.replace_certificate(&second).unwrap();
     let before = requests(&server);
     let pinned = connector(&server, Some(pin_for(&server, &first)));
     let e = pinned.verify().await.unwrap_err();
@@ -207,8 +208,8 @@ async fn the_first_certificate_is_pinned_and_a_new_one_is_refused_before_anythin
 async fn a_websocket_elsewhere_on_this_machine_gets_no_exception() {
     let state = gateway_state();
     let cert = SimCert::generate().unwrap();
-    let gateway = tls_sim(&state, &cert, 0).await;
-    let other = tls_sim(&gateway_state(), &SimCert::generate().unwrap(), 0).await;
+    let gateway = tls_sim(&state, &cert).await;
+    let other = tls_sim(&gateway_state(), &SimCert::generate().unwrap()).await;
     let mut cfg = ConnectorConfig::new(
         BrokerKind::Ibkr,
         Environment::Practice,
@@ -233,10 +234,10 @@ async fn a_websocket_elsewhere_on_this_machine_gets_no_exception() {
 async fn a_redirect_to_another_host_or_port_is_not_followed() {
     let state = gateway_state();
     let cert = SimCert::generate().unwrap();
-    let gateway = tls_sim(&state, &cert, 0).await;
+    let gateway = tls_sim(&state, &cert).await;
     let elsewhere_state = gateway_state();
     // The same certificate elsewhere: a client that followed would even pass the pin.
-    let elsewhere = tls_sim(&elsewhere_state, &cert, 0).await;
+    let elsewhere = tls_sim(&elsewhere_state, &cert).await;
     let plain = SimServer::start(router(gateway_state()), Faults::new(), 0)
         .await
         .unwrap();
@@ -260,14 +261,14 @@ async fn a_redirect_to_another_host_or_port_is_not_followed() {
 
 /// A gateway simulator serving HTTPS with a fresh self-signed certificate, and an IBKR
 /// account's input pointing at it.
-async fn ib_on_a_tls_gateway() -> (SimState, SimCert, SimServer, AccountInput) {
+async fn ib_on_a_tls_gateway() -> (SimCert, SimServer, AccountInput) {
     let state = gateway_state();
     let cert = SimCert::generate().unwrap();
-    let server = tls_sim(&state, &cert, 0).await;
+    let server = tls_sim(&state, &cert).await;
     let mut input = AccountInput::new("IB", BrokerKind::Ibkr, Environment::Practice);
     input.broker_account_id = Some(ACCOUNT.into());
     input.rest_url = Some(rest(&server));
-    (state, cert, server, input)
+    (cert, server, input)
 }
 
 async fn profile() -> (tempfile::TempDir, Brokerdesk) {
@@ -297,7 +298,7 @@ async fn audited(bd: &Brokerdesk, event: AuditEvent) -> Vec<String> {
 #[tokio::test]
 async fn the_api_pins_on_first_use_and_trusts_a_new_certificate_explicitly() {
     let (_dir, bd) = profile().await;
-    let (state, first, server, input) = ib_on_a_tls_gateway().await;
+    let (first, server, input) = ib_on_a_tls_gateway().await;
     let port = server.addr().port();
     let account = bd.account_add(input).await.unwrap();
     assert_eq!(account.tls_pin, None);
@@ -312,9 +313,8 @@ async fn the_api_pins_on_first_use_and_trusts_a_new_certificate_explicitly() {
     bd.account_verify(&account.id).await.unwrap();
     assert_eq!(audited(&bd, AuditEvent::CertificatePinned).await.len(), 1);
 
-    server.shutdown().await;
     let second = SimCert::generate().unwrap();
-    let server = tls_sim(&state, &second, port).await;
+    server.replace_certificate(&second).unwrap();
     let before = requests(&server);
     let e = bd.account_verify(&account.id).await.unwrap_err();
     assert_eq!(e.code, Code::CertificateChanged, "{e}");
@@ -410,8 +410,7 @@ async fn the_apps_connection_pins_on_first_connect_and_reconnects_once_trusted()
     app.init(None).await.unwrap();
     let options = crate::runtime::fast_options(Duration::from_millis(100));
     let rt = Runtime::start(app.clone(), options).await;
-    let (state, first, server, input) = ib_on_a_tls_gateway().await;
-    let port = server.addr().port();
+    let (first, server, input) = ib_on_a_tls_gateway().await;
     let id = app.account_add(input).await.unwrap().id;
 
     wait_until("connected and pinned", async || {
@@ -421,9 +420,8 @@ async fn the_apps_connection_pins_on_first_connect_and_reconnects_once_trusted()
     })
     .await;
 
-    server.shutdown().await;
     let second = SimCert::generate().unwrap();
-    let server = tls_sim(&state, &second, port).await;
+    server.replace_certificate(&second).unwrap();
     let before = requests(&server);
     rt.reconnect(&id).unwrap();
     wait_until("refused with certificate_changed", async || {
