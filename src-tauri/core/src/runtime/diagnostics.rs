@@ -1,5 +1,5 @@
 //! The plain-text connection report an account's Diagnostics copies for a support request
-//! (and `brokerdesk connections diagnostics` prints): the account's broker, environment,
+//! (the `connections_diagnostics` command returns it too): the account's broker, environment,
 //! endpoints and stored credential fields, then per channel its state and reason, counters,
 //! instants, quality and full history.
 //!
