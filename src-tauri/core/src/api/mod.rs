@@ -93,7 +93,7 @@ impl Brokerdesk {
             .unwrap_or_else(|_| "default".to_string());
         let bd = Self {
             data_dir: data_dir.to_path_buf(),
-            audit: Audit::new(store.clone(), actor),
+            audit: Audit::new(store.clone(), vault.clone(), actor),
             twofa: TwoFactor::new(store.clone(), vault.clone(), actor, profile),
             store,
             vault,

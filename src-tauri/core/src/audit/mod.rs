@@ -1,22 +1,36 @@
-//! The audit log: an append-only, hash-chained record of everything security-relevant.
+//! The audit log: an append-only, keyed, hash-chained record of everything security-relevant.
 //!
-//! Each entry's `hash` is SHA-256 over the previous entry's hash and the entry's own fields
-//! (length-prefixed, so no two different entries serialise alike). Editing, inserting or
-//! deleting a row in the middle breaks the chain at that row, which [`Audit::verify`] names.
-//! SQLite triggers refuse updates and deletes through Brokerdesk's own connections; someone
-//! with the database file and a sqlite3 shell can drop them, which is what the chain is for.
-//! Deleting the newest entries cannot be told from a shorter history: the chain protects the
-//! past, not the tail. No entry ever carries a secret: details are built only from ids,
-//! names, codes and counts.
+//! Each entry's `hash` covers the previous entry's hash and the entry's own fields
+//! (length-prefixed, so no two different entries serialise alike). While the vault is
+//! unlocked it is an HMAC-SHA-256 under the **audit key** (32 random bytes sealed under the
+//! data key in the vault row, re-sealed by a key rotation; `keyed = 1`), so someone with the
+//! database file cannot rewrite an entry and recompute the chain. Entries written while the
+//! vault is locked (a failed unlock) carry a plain SHA-256 (`keyed = 0`); the next keyed entry
+//! chains over them, which authenticates them from then on.
+//!
+//! The log's **head** (`audit_head`: the number of entries, the last one's id and hash) is
+//! advanced with every keyed entry and carries a MAC of its own, so cutting entries off the
+//! end, or removing the head, is caught too. [`Audit::verify`] walks the chain and names the
+//! first entry that breaks it. An entry that records a change is written in the same
+//! transaction as the change (`append` takes the caller's transaction). SQLite triggers
+//! refuse updates and deletes through Brokerdesk's own connections.
+//!
+//! What it cannot catch (README → Security): entries written while locked and edited before
+//! the next unlock, and the whole profile replaced by an older copy of itself (log, head and
+//! key together). No entry ever carries a secret: details are built only from ids, names,
+//! codes, counts and non-secret settings.
 
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
 use ts_rs::TS;
+use zeroize::Zeroizing;
 
 use crate::error::{Code, ErrorCode};
 use crate::store::{Store, StoreError};
+use crate::vault::{Unlocked, Vault, VaultError};
 
 /// What happened. The string forms are stable (stored, filtered on, exported).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -196,6 +210,8 @@ pub enum AuditError {
     BadFilter(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
 }
 
 impl From<sqlx::Error> for AuditError {
@@ -209,28 +225,157 @@ impl ErrorCode for AuditError {
         match self {
             AuditError::BadFilter(_) => Code::Validation,
             AuditError::Store(e) => e.code(),
+            AuditError::Vault(e) => e.code(),
         }
     }
 }
 
 const GENESIS: [u8; 32] = [0u8; 32];
 
-fn entry_hash(
-    prev: &[u8],
-    at: &str,
-    event: &str,
-    actor: &str,
-    account_id: Option<&str>,
-    detail: &str,
-) -> Vec<u8> {
-    let mut h = Sha256::new();
-    h.update(b"brokerdesk-audit-v1");
-    h.update(prev);
-    for field in [at, event, actor, account_id.unwrap_or("\u{0}none"), detail] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field.as_bytes());
+/// The fields of an entry, as chained.
+struct Fields<'a> {
+    at: &'a str,
+    event: &'a str,
+    actor: &'a str,
+    account_id: Option<&'a str>,
+    detail: &'a str,
+}
+
+impl Fields<'_> {
+    fn feed(&self, prev: &[u8], mut update: impl FnMut(&[u8])) {
+        update(prev);
+        let account = self.account_id.unwrap_or("\u{0}none");
+        for field in [self.at, self.event, self.actor, account, self.detail] {
+            update(&(field.len() as u64).to_be_bytes());
+            update(field.as_bytes());
+        }
     }
-    h.finalize().to_vec()
+
+    /// A plain SHA-256 (an entry written while the vault was locked, or before keying).
+    fn sha(&self, prev: &[u8]) -> Vec<u8> {
+        let mut h = Sha256::new();
+        h.update(b"brokerdesk-audit-v1");
+        self.feed(prev, |b| h.update(b));
+        h.finalize().to_vec()
+    }
+
+    /// The keyed MAC under the audit key.
+    fn mac(&self, key: &AuditKey, prev: &[u8]) -> Vec<u8> {
+        let mut m = key.mac(b"brokerdesk-audit-v2");
+        self.feed(prev, |b| m.update(b));
+        m.finalize().into_bytes().to_vec()
+    }
+
+    fn hash(&self, key: Option<&AuditKey>, prev: &[u8]) -> Vec<u8> {
+        match key {
+            Some(k) => self.mac(k, prev),
+            None => self.sha(prev),
+        }
+    }
+}
+
+/// The audit key, opened from the vault row.
+pub(crate) struct AuditKey(Zeroizing<Vec<u8>>);
+
+/// What the audit key is sealed for (under the data key).
+pub(crate) fn audit_key_binding(vault_id: &str) -> String {
+    format!("vault:{vault_id}:audit_key")
+}
+
+impl AuditKey {
+    fn mac(&self, domain: &[u8]) -> Hmac<Sha256> {
+        // The key zero-padded to SHA-256's block, exactly as HMAC pads a short key itself
+        // (this form cannot fail).
+        let mut block = Zeroizing::new([0u8; 64]);
+        let n = self.0.len().min(64);
+        block[..n].copy_from_slice(&self.0[..n]);
+        let mut m = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&(*block).into());
+        m.update(domain);
+        m
+    }
+
+    fn head_mac(&self, entries: i64, last_id: i64, last_hash: &[u8]) -> Vec<u8> {
+        let mut m = self.mac(b"brokerdesk-audit-head-v1");
+        m.update(&entries.to_be_bytes());
+        m.update(&last_id.to_be_bytes());
+        m.update(last_hash);
+        m.finalize().into_bytes().to_vec()
+    }
+
+    /// Opens the audit key (`None` if the vault has none yet).
+    async fn open(conn: &mut SqliteConnection, key: &Unlocked) -> Result<Option<Self>, VaultError> {
+        let row: Option<(String, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT vault_id, audit_key_sealed FROM vault WHERE id = 1")
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(StoreError::from)?;
+        match row {
+            Some((vault_id, Some(sealed))) => Ok(Some(AuditKey(
+                key.open_bytes(&audit_key_binding(&vault_id), &sealed)?,
+            ))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Opens the audit key, making it the first time (in the caller's write transaction).
+    async fn open_or_make(
+        conn: &mut SqliteConnection,
+        key: &Unlocked,
+    ) -> Result<Option<Self>, VaultError> {
+        if let Some(k) = Self::open(conn, key).await? {
+            return Ok(Some(k));
+        }
+        let Some(vault_id): Option<String> =
+            sqlx::query_scalar("SELECT vault_id FROM vault WHERE id = 1")
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(StoreError::from)?
+        else {
+            return Ok(None);
+        };
+        let mut fresh = Zeroizing::new(vec![0u8; 32]);
+        getrandom::fill(fresh.as_mut_slice()).map_err(|_| VaultError::Random)?;
+        let sealed = key.seal(&audit_key_binding(&vault_id), &fresh)?;
+        sqlx::query("UPDATE vault SET audit_key_sealed = ? WHERE id = 1")
+            .bind(&sealed)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+        Ok(Some(AuditKey(fresh)))
+    }
+}
+
+/// The log's authenticated head.
+struct Head {
+    entries: i64,
+    last_id: i64,
+    last_hash: Vec<u8>,
+    mac: Vec<u8>,
+}
+
+impl Head {
+    async fn load(conn: &mut SqliteConnection) -> Result<Option<Self>, sqlx::Error> {
+        let row: Option<(i64, i64, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT entries, last_id, last_hash, mac FROM audit_head WHERE id = 1")
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(row.map(|(entries, last_id, last_hash, mac)| Head {
+            entries,
+            last_id,
+            last_hash,
+            mac,
+        }))
+    }
+
+    fn valid(&self, key: &AuditKey) -> bool {
+        let expected = key.head_mac(self.entries, self.last_id, &self.last_hash);
+        expected.len() == self.mac.len()
+            && expected
+                .iter()
+                .zip(&self.mac)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -238,23 +383,45 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Appends an entry inside the caller's transaction (so the entry commits with the change it
-/// records, or not at all). Call within a write (`BEGIN IMMEDIATE`) transaction: that lock
+/// records, or not at all), keyed when `key` (the unlocked vault) is given, and advances the
+/// log's authenticated head. Call within a write (`BEGIN IMMEDIATE`) transaction: that lock
 /// keeps two processes from chaining onto the same predecessor.
 pub async fn append(
     conn: &mut SqliteConnection,
+    key: Option<&Unlocked>,
     actor: &str,
     event: AuditEvent,
     account_id: Option<&str>,
     detail: &str,
 ) -> Result<(), StoreError> {
+    let audit_key = match key {
+        None => None,
+        Some(k) => match AuditKey::open_or_make(conn, k).await {
+            Ok(ak) => ak,
+            Err(VaultError::Store(e)) => return Err(e),
+            // An audit key that does not open was edited: the entry is still written (plain),
+            // and `verify` reports the key.
+            Err(e) => {
+                tracing::error!(error = %e, "the audit key does not open; writing the entry unkeyed");
+                None
+            }
+        },
+    };
     let prev: Option<Vec<u8>> =
         sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
     let prev = prev.unwrap_or_else(|| GENESIS.to_vec());
     let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let hash = entry_hash(&prev, &at, event.as_str(), actor, account_id, detail);
-    sqlx::query("INSERT INTO audit_log (at, event, actor, account_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let fields = Fields {
+        at: &at,
+        event: event.as_str(),
+        actor,
+        account_id,
+        detail,
+    };
+    let hash = fields.hash(audit_key.as_ref(), &prev);
+    let id = sqlx::query("INSERT INTO audit_log (at, event, actor, account_id, detail, prev_hash, hash, keyed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(&at)
         .bind(event.as_str())
         .bind(actor)
@@ -262,8 +429,78 @@ pub async fn append(
         .bind(detail)
         .bind(&prev)
         .bind(&hash)
+        .bind(i64::from(audit_key.is_some()))
         .execute(&mut *conn)
-        .await?;
+        .await?
+        .last_insert_rowid();
+    if let Some(ak) = audit_key {
+        advance_head(conn, &ak, id, &hash).await?;
+    }
+    Ok(())
+}
+
+/// Moves the head to entry `id` — unless the head there fails its MAC or was removed while
+/// keyed entries exist: then it stays broken for `verify` to report, never laundered.
+async fn advance_head(
+    conn: &mut SqliteConnection,
+    key: &AuditKey,
+    id: i64,
+    hash: &[u8],
+) -> Result<(), StoreError> {
+    let entries = match Head::load(conn).await? {
+        Some(head) if head.valid(key) => {
+            let since: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE id > ?")
+                .bind(head.last_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            head.entries + since
+        }
+        Some(_) => return Ok(()),
+        None => {
+            let keyed_before: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE keyed = 1 AND id < ?")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if keyed_before > 0 {
+                return Ok(());
+            }
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+                .fetch_one(&mut *conn)
+                .await?
+        }
+    };
+    sqlx::query(
+        "INSERT INTO audit_head (id, entries, last_id, last_hash, mac) VALUES (1, ?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET entries = ?1, last_id = ?2, last_hash = ?3, mac = ?4",
+    )
+    .bind(entries)
+    .bind(id)
+    .bind(hash)
+    .bind(key.head_mac(entries, id, hash))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Re-seals the audit key under a new data key (in a key rotation's transaction).
+pub(crate) async fn reseal_key(
+    conn: &mut SqliteConnection,
+    old: &Unlocked,
+    next: &Unlocked,
+) -> Result<(), VaultError> {
+    let vault_id: String = sqlx::query_scalar("SELECT vault_id FROM vault WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StoreError::from)?;
+    if let Some(ak) = AuditKey::open(conn, old).await? {
+        let sealed = next.seal(&audit_key_binding(&vault_id), &ak.0)?;
+        sqlx::query("UPDATE vault SET audit_key_sealed = ? WHERE id = 1")
+            .bind(&sealed)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+    }
     Ok(())
 }
 
@@ -271,13 +508,15 @@ pub async fn append(
 #[derive(Clone)]
 pub struct Audit {
     store: Store,
+    vault: std::sync::Arc<Vault>,
     actor: String,
 }
 
 impl Audit {
-    pub fn new(store: Store, actor: impl Into<String>) -> Self {
+    pub fn new(store: Store, vault: std::sync::Arc<Vault>, actor: impl Into<String>) -> Self {
         Self {
             store,
+            vault,
             actor: actor.into(),
         }
     }
@@ -290,8 +529,17 @@ impl Audit {
     /// as a failed unlock). A failure to record is logged, never fatal to the caller.
     pub async fn record(&self, event: AuditEvent, account_id: Option<&str>, detail: &str) {
         let result = async {
+            let key = self.vault.unlocked().await.ok();
             let mut tx = self.store.begin_write().await?;
-            append(&mut tx, &self.actor, event, account_id, detail).await?;
+            append(
+                &mut tx,
+                key.as_deref(),
+                &self.actor,
+                event,
+                account_id,
+                detail,
+            )
+            .await?;
             tx.commit().await.map_err(StoreError::from)
         }
         .await;
@@ -381,47 +629,131 @@ impl Audit {
             .map_err(AuditError::from)
     }
 
-    /// Walks the whole chain from the first entry and names the first one that breaks it.
+    /// Walks the whole chain from the first entry and names the first one that breaks it:
+    /// each keyed entry's MAC, each plain entry's hash, each link, the head's MAC, and that
+    /// the log still reaches its head (nothing cut off the end). Needs the vault unlocked.
     pub async fn verify(&self) -> Result<AuditVerification, AuditError> {
-        let rows = sqlx::query("SELECT id, at, event, actor, account_id, detail, prev_hash, hash FROM audit_log ORDER BY id")
-            .fetch_all(self.store.pool())
+        let key = self.vault.unlocked().await?;
+        let mut conn = self.store.pool().acquire().await?;
+        let broken = |entries: u32, id: Option<i64>, message: String| AuditVerification {
+            ok: false,
+            entries,
+            first_broken_id: id,
+            message,
+        };
+        let audit_key = match AuditKey::open(&mut conn, &key).await {
+            Ok(k) => k,
+            Err(VaultError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                return Ok(broken(
+                    0,
+                    None,
+                    format!("the audit log cannot be checked: its key in the vault does not open ({e}); the profile was edited outside Brokerdesk"),
+                ))
+            }
+        };
+        let head = Head::load(&mut conn).await?;
+        if let (Some(h), Some(k)) = (&head, &audit_key) {
+            if !h.valid(k) {
+                return Ok(broken(
+                    0,
+                    None,
+                    "the audit log was tampered with: its authenticated head (entry count and last entry) was edited".into(),
+                ));
+            }
+        }
+        let rows = sqlx::query("SELECT id, at, event, actor, account_id, detail, prev_hash, hash, keyed FROM audit_log ORDER BY id")
+            .fetch_all(&mut *conn)
             .await?;
         let mut prev = GENESIS.to_vec();
         let mut count = 0u32;
+        let mut keyed_seen = false;
+        let mut head_reached = false;
+        let mut after_head = 0u32;
         for r in &rows {
             let id: i64 = r.try_get("id")?;
             let stored_prev: Vec<u8> = r.try_get("prev_hash")?;
             let stored: Vec<u8> = r.try_get("hash")?;
+            let keyed = r.try_get::<i64, _>("keyed")? == 1;
             let account: Option<String> = r.try_get("account_id")?;
-            let expect = entry_hash(
-                &prev,
-                &r.try_get::<String, _>("at")?,
-                &r.try_get::<String, _>("event")?,
-                &r.try_get::<String, _>("actor")?,
-                account.as_deref(),
-                &r.try_get::<String, _>("detail")?,
+            let (at, event, actor, detail): (String, String, String, String) = (
+                r.try_get("at")?,
+                r.try_get("event")?,
+                r.try_get("actor")?,
+                r.try_get("detail")?,
             );
+            let fields = Fields {
+                at: &at,
+                event: &event,
+                actor: &actor,
+                account_id: account.as_deref(),
+                detail: &detail,
+            };
+            if keyed && audit_key.is_none() {
+                return Ok(broken(
+                    count,
+                    Some(id),
+                    format!("the audit log was tampered with at entry {id}: it is keyed, but the vault holds no audit key (removed)"),
+                ));
+            }
+            let expect = fields.hash(audit_key.as_ref().filter(|_| keyed), &prev);
             if stored_prev != prev || stored != expect {
                 let why = if stored_prev != prev {
                     "it does not follow from the entry before it (an entry was removed or inserted)"
                 } else {
                     "its contents were changed after it was written"
                 };
-                return Ok(AuditVerification {
-                    ok: false,
-                    entries: count,
-                    first_broken_id: Some(id),
-                    message: format!("the audit log was tampered with at entry {id}: {why}"),
-                });
+                return Ok(broken(
+                    count,
+                    Some(id),
+                    format!("the audit log was tampered with at entry {id}: {why}"),
+                ));
+            }
+            keyed_seen |= keyed;
+            count += 1;
+            if head_reached {
+                after_head += 1;
+            }
+            if let Some(h) = head.as_ref().filter(|h| h.last_id == id) {
+                if h.last_hash != stored || i64::from(count) != h.entries {
+                    return Ok(broken(
+                        count,
+                        Some(id),
+                        format!("the audit log was tampered with at entry {id}: it is not the entry the authenticated head names ({} entries up to it)", h.entries),
+                    ));
+                }
+                head_reached = true;
             }
             prev = stored;
-            count += 1;
         }
+        match (&head, keyed_seen) {
+            (Some(h), _) if !head_reached => {
+                return Ok(broken(
+                    count,
+                    None,
+                    format!("the audit log was tampered with: entries were cut off its end (its authenticated head names entry {} as entry {} of the log)", h.last_id, h.entries),
+                ))
+            }
+            (None, true) => {
+                return Ok(broken(
+                    count,
+                    None,
+                    "the audit log was tampered with: its authenticated head was removed".into(),
+                ))
+            }
+            _ => {}
+        }
+        let unkeyed = if head.is_none() { count } else { after_head };
+        let message = if unkeyed == 0 {
+            format!("all {count} entries are intact")
+        } else {
+            format!("all {count} entries are intact; the last {unkeyed} were written while the vault was locked (or before the log was keyed) and are chained but not yet authenticated: the next entry written while unlocked authenticates them")
+        };
         Ok(AuditVerification {
             ok: true,
             entries: count,
             first_broken_id: None,
-            message: format!("all {count} entries are intact"),
+            message,
         })
     }
 

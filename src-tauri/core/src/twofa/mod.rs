@@ -301,6 +301,7 @@ impl TwoFactor {
         .await?;
         audit::append(
             &mut tx,
+            Some(&*key),
             &self.actor,
             AuditEvent::TwofaSetupStarted,
             None,
@@ -385,6 +386,7 @@ impl TwoFactor {
         backup::replace(&mut tx, &hashed, &now).await?;
         audit::append(
             &mut tx,
+            Some(&*key),
             &self.actor,
             AuditEvent::TwofaEnabled,
             None,
@@ -456,7 +458,15 @@ impl TwoFactor {
         sqlx::query("DELETE FROM twofa_backup_codes")
             .execute(&mut *tx)
             .await?;
-        audit::append(&mut tx, &self.actor, AuditEvent::TwofaDisabled, None, "").await?;
+        audit::append(
+            &mut tx,
+            Some(&*key),
+            &self.actor,
+            AuditEvent::TwofaDisabled,
+            None,
+            "",
+        )
+        .await?;
         integrity::retag_twofa(&mut tx, &key).await?;
         tx.commit().await.map_err(StoreError::from)?;
         *self.issued.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -479,6 +489,7 @@ impl TwoFactor {
         backup::replace(&mut tx, &hashed, &fmt_time(self.now())).await?;
         audit::append(
             &mut tx,
+            Some(&*key),
             &self.actor,
             AuditEvent::BackupCodesRegenerated,
             None,
@@ -552,7 +563,7 @@ impl TwoFactor {
                     .bind(fmt_time(now))
                     .execute(&mut *tx)
                     .await?;
-                audit::append(&mut tx, &self.actor, event, None, "").await?;
+                audit::append(&mut tx, Some(&*key), &self.actor, event, None, "").await?;
                 integrity::retag_twofa(&mut tx, key).await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Some(Window {
@@ -581,7 +592,15 @@ impl TwoFactor {
                     TwofaError::Replayed => "a code was replayed",
                     _ => "a wrong code",
                 };
-                audit::append(&mut tx, &self.actor, AuditEvent::TwofaFailed, None, why).await?;
+                audit::append(
+                    &mut tx,
+                    Some(&*key),
+                    &self.actor,
+                    AuditEvent::TwofaFailed,
+                    None,
+                    why,
+                )
+                .await?;
                 if let Some(until) = locked_until {
                     let detail = format!(
                         "{MAX_FAILURES} failures in a row; locked until {}",
@@ -589,6 +608,7 @@ impl TwoFactor {
                     );
                     audit::append(
                         &mut tx,
+                        Some(&*key),
                         &self.actor,
                         AuditEvent::TwofaLockedOut,
                         None,

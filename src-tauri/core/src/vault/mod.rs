@@ -723,6 +723,7 @@ impl Vault {
                 .await?;
         }
         integrity::retag_all(&mut tx, &before, next).await?;
+        crate::audit::reseal_key(&mut tx, old, next).await?;
         sqlx::query("UPDATE vault SET key_generation = ?, key_check = ?, wrapped_key = COALESCE(?, wrapped_key), updated_at = ? WHERE id = 1")
             .bind(i64::from(next.generation))
             .bind(key_check)
