@@ -3,6 +3,7 @@
 //! secrets are sealed before they touch the database and only masked values come out.
 
 pub mod catalog;
+pub mod diff;
 pub mod model;
 pub mod repo;
 pub mod validate;
@@ -17,6 +18,7 @@ use self::model::{
 };
 use self::validate::Context;
 use crate::api::guard::Authorized;
+use crate::audit::{self, AuditEvent};
 use crate::error::{Code, ErrorCode, FieldCode, FieldError};
 use crate::secret::Secret;
 use crate::store::{Store, StoreError};
@@ -116,11 +118,58 @@ impl ErrorCode for AccountError {
 pub struct Accounts {
     store: Store,
     vault: Arc<Vault>,
+    /// Who the audit entries of changes name (`app`, `cli`).
+    actor: String,
 }
 
+/// The audit entries a change writes in its own transaction, made from the account as it
+/// is after the change (as it was, for a removal): event and detail (never a secret).
+pub type Notes<'a> = &'a (dyn Fn(&Account) -> Vec<(AuditEvent, String)> + Send + Sync);
+
 impl Accounts {
-    pub fn new(store: Store, vault: Arc<Vault>) -> Self {
-        Self { store, vault }
+    pub fn new(store: Store, vault: Arc<Vault>, actor: impl Into<String>) -> Self {
+        Self {
+            store,
+            vault,
+            actor: actor.into(),
+        }
+    }
+
+    /// Writes `notes`' entries for account `id` inside the change's transaction `tx` (so the
+    /// change and its record commit together, or neither does).
+    async fn journal(
+        &self,
+        tx: &mut repo::Tx,
+        key: &Unlocked,
+        id: &str,
+        notes: Notes<'_>,
+    ) -> Result<(), AccountError> {
+        let Some(stored) = repo::load(&mut *tx, Some(id)).await?.pop() else {
+            return Ok(());
+        };
+        let account = present(stored, key)?;
+        self.write_notes(tx, key, &account, notes).await
+    }
+
+    async fn write_notes(
+        &self,
+        tx: &mut repo::Tx,
+        key: &Unlocked,
+        account: &Account,
+        notes: Notes<'_>,
+    ) -> Result<(), AccountError> {
+        for (event, detail) in notes(account) {
+            audit::append(
+                &mut *tx,
+                Some(key),
+                &self.actor,
+                event,
+                Some(&account.id),
+                &detail,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Lists every account, secrets masked. Requires the vault to be unlocked.
@@ -185,6 +234,7 @@ impl Accounts {
         &self,
         mut input: AccountInput,
         auth: Option<&Authorized>,
+        notes: Notes<'_>,
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let checked = validate::validate(&mut input, &Context::Create);
@@ -208,6 +258,7 @@ impl Accounts {
         .await?;
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         integrity::retag_account(&mut tx, &key, &id).await?;
+        self.journal(&mut tx, &key, &id, notes).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
         self.get(&id).await
@@ -220,6 +271,7 @@ impl Accounts {
         key_or_id: &str,
         mut input: AccountInput,
         auth: Option<&Authorized>,
+        notes: Notes<'_>,
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
@@ -285,6 +337,7 @@ impl Accounts {
         }
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         integrity::retag_account(&mut tx, &key, &id).await?;
+        self.journal(&mut tx, &key, &id, notes).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, "account updated");
         self.get(&id).await
@@ -336,6 +389,7 @@ impl Accounts {
         key_or_id: &str,
         mode: TradingMode,
         auth: Option<&Authorized>,
+        notes: Notes<'_>,
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
@@ -377,6 +431,9 @@ impl Accounts {
         if valid {
             integrity::retag_account(&mut tx, &key, &id).await?;
         }
+        if stored.account.mode != mode {
+            self.journal(&mut tx, &key, &id, notes).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         self.get(&id).await
     }
@@ -388,6 +445,7 @@ impl Accounts {
         key_or_id: &str,
         status: AccountStatus,
         reason: Option<&str>,
+        notes: Notes<'_>,
     ) -> Result<(Account, Account), AccountError> {
         let key = self.vault.unlocked().await?;
         let before = self.get(key_or_id).await?;
@@ -407,6 +465,7 @@ impl Accounts {
         if valid {
             integrity::retag_account(&mut tx, &key, &before.id).await?;
         }
+        self.journal(&mut tx, &key, &before.id, notes).await?;
         tx.commit().await.map_err(StoreError::from)?;
         let after = self.get(&before.id).await?;
         Ok((before, after))
@@ -479,6 +538,7 @@ impl Accounts {
         id: &str,
         origin: &str,
         sha256: &str,
+        notes: Notes<'_>,
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
@@ -489,6 +549,7 @@ impl Accounts {
         if valid {
             integrity::retag_account(&mut tx, &key, id).await?;
         }
+        self.journal(&mut tx, &key, id, notes).await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.get(id).await
     }
@@ -498,12 +559,15 @@ impl Accounts {
         &self,
         _auth: &Authorized,
         key_or_id: &str,
+        notes: Notes<'_>,
     ) -> Result<Account, AccountError> {
+        let key = self.vault.unlocked().await?;
         let account = self.get(key_or_id).await?;
         let mut tx = self.store.begin_write().await?;
         if repo::delete(&mut tx, &account.id).await? == 0 {
             return Err(AccountError::NotFound(key_or_id.to_string()));
         }
+        self.write_notes(&mut tx, &key, &account, notes).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %account.id, "account removed");
         Ok(account)

@@ -7,12 +7,15 @@ use crate::error::Code;
 use crate::money::Decimal;
 use crate::vault::keychain::MemoryKeyStore;
 
+/// No audit entries (these tests check the accounts alone).
+const NONE: Notes<'static> = &|_| Vec::new();
+
 async fn setup() -> (tempfile::TempDir, Accounts, Arc<Vault>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).await.expect("store");
     let vault = Arc::new(Vault::new(store.clone(), Arc::new(MemoryKeyStore::new())));
     vault.init(None).await.expect("init");
-    (dir, Accounts::new(store, vault.clone()), vault)
+    (dir, Accounts::new(store, vault.clone(), "test"), vault)
 }
 
 fn auth() -> Authorized {
@@ -41,7 +44,7 @@ fn alpaca(name: &str) -> AccountInput {
 async fn add_get_list_round_trip_with_masked_secrets() {
     let (_dir, accts, _) = setup().await;
     let a = accts
-        .add(alpaca("Alpaca paper"), Some(&auth()))
+        .add(alpaca("Alpaca paper"), Some(&auth()), NONE)
         .await
         .expect("add");
     assert_eq!(
@@ -87,16 +90,19 @@ async fn add_get_list_round_trip_with_masked_secrets() {
 #[tokio::test]
 async fn duplicate_names_are_refused_case_insensitively() {
     let (_dir, accts, _) = setup().await;
-    accts.add(alpaca("Main"), Some(&auth())).await.expect("add");
+    accts
+        .add(alpaca("Main"), Some(&auth()), NONE)
+        .await
+        .expect("add");
     let e = accts
-        .add(alpaca("MAIN"), Some(&auth()))
+        .add(alpaca("MAIN"), Some(&auth()), NONE)
         .await
         .expect_err("dup");
     assert_eq!(e.code(), Code::DuplicateName);
     let mut bad = alpaca("main");
     bad.risk.max_leverage = Some(dec!(0.0));
     let e = accts
-        .add(bad, Some(&auth()))
+        .add(bad, Some(&auth()), NONE)
         .await
         .expect_err("dup + invalid");
     assert_eq!(e.code(), Code::Validation);
@@ -112,7 +118,7 @@ async fn duplicate_names_are_refused_case_insensitively() {
 async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
     let (_dir, accts, _) = setup().await;
     let a = accts
-        .add(alpaca("Stocks"), Some(&auth()))
+        .add(alpaca("Stocks"), Some(&auth()), NONE)
         .await
         .expect("add");
     let mut input = AccountInput::from_account(&a);
@@ -121,7 +127,7 @@ async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
     input.status = AccountStatus::Suspended;
     input.status_reason = Some("daily loss hit".into());
     let b = accts
-        .update(&a.id, input, Some(&auth()))
+        .update(&a.id, input, Some(&auth()), NONE)
         .await
         .expect("update");
     assert_eq!(b.name, "Stocks renamed");
@@ -137,7 +143,7 @@ async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
     let mut rotate = AccountInput::from_account(&b);
     rotate.credentials.api_key = Some(Secret::new("PKNEWKEY000000009999"));
     let c = accts
-        .update(&b.id, rotate, Some(&auth()))
+        .update(&b.id, rotate, Some(&auth()), NONE)
         .await
         .expect("new key");
     assert_eq!(c.credentials[0].masked, "••••9999");
@@ -147,8 +153,11 @@ async fn update_keeps_credentials_records_status_history_and_replaces_lists() {
 #[tokio::test]
 async fn remove_deletes_the_account_and_its_secrets() {
     let (dir, accts, _) = setup().await;
-    let a = accts.add(alpaca("Gone"), Some(&auth())).await.expect("add");
-    accts.remove(&auth(), &a.id).await.expect("remove");
+    let a = accts
+        .add(alpaca("Gone"), Some(&auth()), NONE)
+        .await
+        .expect("add");
+    accts.remove(&auth(), &a.id, NONE).await.expect("remove");
     assert_eq!(
         accts.get(&a.id).await.expect_err("gone").code(),
         Code::NotFound
@@ -164,8 +173,14 @@ async fn remove_deletes_the_account_and_its_secrets() {
 #[tokio::test]
 async fn a_damaged_secret_is_flagged_without_hiding_other_accounts() {
     let (dir, accts, _) = setup().await;
-    let a = accts.add(alpaca("One"), Some(&auth())).await.expect("add");
-    let b = accts.add(alpaca("Two"), Some(&auth())).await.expect("add");
+    let a = accts
+        .add(alpaca("One"), Some(&auth()), NONE)
+        .await
+        .expect("add");
+    let b = accts
+        .add(alpaca("Two"), Some(&auth()), NONE)
+        .await
+        .expect("add");
     let store = Store::open(dir.path()).await.expect("store");
     sqlx::query("UPDATE account_secrets SET sealed = (SELECT sealed FROM account_secrets WHERE account_id = ?1 AND field = 'api_key') WHERE account_id = ?2 AND field = 'api_key'")
         .bind(&a.id)
@@ -202,13 +217,16 @@ async fn locked_vault_refuses_account_operations() {
         .init(Some(&Secret::new("correct horse battery")))
         .await
         .expect("init");
-    let accts = Accounts::new(store, vault.clone());
-    accts.add(alpaca("x"), Some(&auth())).await.expect("add");
+    let accts = Accounts::new(store, vault.clone(), "test");
+    accts
+        .add(alpaca("x"), Some(&auth()), NONE)
+        .await
+        .expect("add");
     vault.lock().await.expect("lock");
     assert_eq!(accts.list().await.expect_err("locked").code(), Code::Locked);
     assert_eq!(
         accts
-            .add(alpaca("y"), Some(&auth()))
+            .add(alpaca("y"), Some(&auth()), NONE)
             .await
             .expect_err("locked")
             .code(),
@@ -228,7 +246,7 @@ async fn decimal_limits_are_stored_and_read_back_exactly() {
     input.risk.max_qty = Some(dec!(123456.000001));
     input.risk.max_leverage = Some(dec!(30));
     input.risk.max_correlation = Some(dec!(0.3));
-    let added = accts.add(input, Some(&auth())).await.expect("add");
+    let added = accts.add(input, Some(&auth()), NONE).await.expect("add");
     let read = accts.get(&added.id).await.expect("get");
     let p = &read.prop_firm;
     assert_eq!(p.max_daily_loss_pct, Some(dec!(4.85)));
@@ -330,10 +348,10 @@ async fn an_old_profiles_real_limits_migrate_to_the_exact_decimals_typed() {
     drop(conn);
     let vault = Arc::new(Vault::new(store.clone(), Arc::new(MemoryKeyStore::new())));
     vault.init(None).await.expect("init");
-    let accts = Accounts::new(store, vault);
+    let accts = Accounts::new(store, vault, "test");
     let mut input = AccountInput::from_account(&a);
     input.name = "Old FX edited".into();
-    let edited = accts.update("a1", input, None).await.expect("update");
+    let edited = accts.update("a1", input, None, NONE).await.expect("update");
     assert_eq!(edited.risk, a.risk);
     assert_eq!(edited.prop_firm, a.prop_firm);
 }

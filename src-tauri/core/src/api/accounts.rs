@@ -57,19 +57,22 @@ impl Brokerdesk {
         } else {
             None
         };
-        let a = self.accounts.add(input, auth.as_ref()).await.map_err(api)?;
-        g.audit(
-            AuditEvent::AccountCreated,
-            Some(&a.id),
-            format!("{} ({} {})", a.name, a.broker, a.environment),
-        );
-        if auth.is_some() {
-            g.audit(
-                AuditEvent::CredentialsStored,
-                Some(&a.id),
-                credential_fields(&a),
-            );
-        }
+        let with_credentials = auth.is_some();
+        let notes = move |a: &Account| {
+            let mut notes = vec![(
+                AuditEvent::AccountCreated,
+                format!("{} ({} {})", a.name, a.broker, a.environment),
+            )];
+            if with_credentials {
+                notes.push((AuditEvent::CredentialsStored, credential_fields(a)));
+            }
+            notes
+        };
+        let a = self
+            .accounts
+            .add(input, auth.as_ref(), &notes)
+            .await
+            .map_err(api)?;
         g.publish(DomainEvent::AccountChanged {
             account_id: a.id.clone(),
         });
@@ -119,33 +122,39 @@ impl Brokerdesk {
         } else {
             None
         };
+        // Written in the update's own transaction: what changed, before → after.
+        let notes = |a: &Account| {
+            let changed = crate::accounts::diff::changes(current, a);
+            let mut notes = vec![(
+                AuditEvent::AccountEdited,
+                if changed.is_empty() {
+                    format!("{}: no setting changed", a.name)
+                } else {
+                    format!("{}: {}", a.name, changed.join("; "))
+                },
+            )];
+            if !loosened.is_empty() {
+                notes.push((
+                    AuditEvent::AccountEdited,
+                    format!("{}: protection loosened ({})", a.name, loosened.join(", ")),
+                ));
+            }
+            if current.status != a.status {
+                notes.push((
+                    AuditEvent::StatusChanged,
+                    format!("{}: {} → {}", a.name, current.status, a.status),
+                ));
+            }
+            if new_credentials {
+                notes.push((AuditEvent::CredentialsRotated, credential_fields(a)));
+            }
+            notes
+        };
         let a = self
             .accounts
-            .update(&current.id, input, auth.as_ref())
+            .update(&current.id, input, auth.as_ref(), &notes)
             .await
             .map_err(api)?;
-        g.audit(AuditEvent::AccountEdited, Some(&a.id), a.name.clone());
-        if !loosened.is_empty() {
-            g.audit(
-                AuditEvent::AccountEdited,
-                Some(&a.id),
-                format!("{}: protection loosened ({})", a.name, loosened.join(", ")),
-            );
-        }
-        if current.status != a.status {
-            g.audit(
-                AuditEvent::StatusChanged,
-                Some(&a.id),
-                format!("{}: {} → {}", a.name, current.status, a.status),
-            );
-        }
-        if new_credentials {
-            g.audit(
-                AuditEvent::CredentialsRotated,
-                Some(&a.id),
-                credential_fields(&a),
-            );
-        }
         g.publish(DomainEvent::AccountChanged {
             account_id: a.id.clone(),
         });
@@ -156,12 +165,17 @@ impl Brokerdesk {
     pub async fn account_remove(&self, key: &str) -> Result<Account, ApiError> {
         self.guard(|g| async move {
             let auth = g.step_up(Sensitive::RemoveAccount).await?;
-            let a = self.accounts.remove(&auth, key).await.map_err(api)?;
-            g.audit(
-                AuditEvent::AccountRemoved,
-                Some(&a.id),
-                format!("{} ({} {})", a.name, a.broker, a.environment),
-            );
+            let notes = |a: &Account| {
+                vec![(
+                    AuditEvent::AccountRemoved,
+                    format!("{} ({} {})", a.name, a.broker, a.environment),
+                )]
+            };
+            let a = self
+                .accounts
+                .remove(&auth, key, &notes)
+                .await
+                .map_err(api)?;
             g.publish(DomainEvent::AccountRemoved {
                 account_id: a.id.clone(),
             });
@@ -215,17 +229,19 @@ impl Brokerdesk {
         status: AccountStatus,
         reason: &str,
     ) -> Result<Account, ApiError> {
+        let was = before.status;
+        let notes = |a: &Account| {
+            vec![(
+                AuditEvent::StatusChanged,
+                format!("{}: {was} → {} ({reason})", a.name, a.status),
+            )]
+        };
         let (_, a) = self
             .accounts
-            .set_status(&before.id, status, Some(reason))
+            .set_status(&before.id, status, Some(reason), &notes)
             .await
             .map_err(api)?;
         if before.status != a.status {
-            g.audit(
-                AuditEvent::StatusChanged,
-                Some(&a.id),
-                format!("{}: {} → {} ({reason})", a.name, before.status, a.status),
-            );
             g.publish(DomainEvent::AccountChanged {
                 account_id: a.id.clone(),
             });
@@ -246,17 +262,19 @@ impl Brokerdesk {
                 TradingMode::Live => Some(self.live_gate(&g, &before).await?),
                 TradingMode::Paper => None,
             };
+            let was = before.mode;
+            let notes = |a: &Account| {
+                vec![(
+                    AuditEvent::ModeSwitched,
+                    format!("{}: {was} → {}", a.name, a.mode),
+                )]
+            };
             let a = self
                 .accounts
-                .set_mode(&before.id, mode, auth.as_ref())
+                .set_mode(&before.id, mode, auth.as_ref(), &notes)
                 .await
                 .map_err(api)?;
             if before.mode != a.mode {
-                g.audit(
-                    AuditEvent::ModeSwitched,
-                    Some(&a.id),
-                    format!("{}: {} → {}", a.name, before.mode, a.mode),
-                );
                 g.publish(DomainEvent::ModeChanged {
                     account_id: a.id.clone(),
                 });
@@ -274,16 +292,17 @@ impl Brokerdesk {
             if before.mode != TradingMode::Live {
                 return Ok(false);
             }
+            let notes = |a: &Account| {
+                vec![(
+                    AuditEvent::ModeSwitched,
+                    format!("{}: live → paper by itself ({reason})", a.name),
+                )]
+            };
             let a = self
                 .accounts
-                .set_mode(&before.id, TradingMode::Paper, None)
+                .set_mode(&before.id, TradingMode::Paper, None, &notes)
                 .await
                 .map_err(api)?;
-            g.audit(
-                AuditEvent::ModeSwitched,
-                Some(&a.id),
-                format!("{}: live → paper by itself ({reason})", a.name),
-            );
             g.publish(DomainEvent::ModeChanged {
                 account_id: a.id.clone(),
             });

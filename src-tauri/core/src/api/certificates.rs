@@ -209,24 +209,25 @@ impl Brokerdesk {
             };
             let origin = TlsPin::for_url(&url, None).map_err(api)?.origin();
             let auth = g.step_up(Sensitive::TrustCertificate).await?;
-            let a = self
-                .accounts
-                .pin_trusted(&auth, &account.id, &origin, &fp.to_string())
-                .await
-                .map_err(api)?;
             let was = match &account.tls_pin {
                 Some(p) if p.origin == origin => format!("SHA-256 {}", p.sha256),
                 Some(p) => format!("a pin for {}", p.origin),
                 None => "no pin".into(),
             };
-            g.audit(
-                AuditEvent::CertificateTrusted,
-                Some(&a.id),
-                format!(
-                    "{}: the IBKR gateway's certificate at {origin} trusted: SHA-256 {fp} (was {was})",
-                    a.name
-                ),
-            );
+            let notes = |a: &Account| {
+                vec![(
+                    AuditEvent::CertificateTrusted,
+                    format!(
+                        "{}: the IBKR gateway's certificate at {origin} trusted: SHA-256 {fp} (was {was})",
+                        a.name
+                    ),
+                )]
+            };
+            let a = self
+                .accounts
+                .pin_trusted(&auth, &account.id, &origin, &fp.to_string(), &notes)
+                .await
+                .map_err(api)?;
             g.publish(DomainEvent::AccountChanged {
                 account_id: a.id.clone(),
             });

@@ -272,19 +272,20 @@ impl Brokerdesk {
                 // "unverified", and a live account goes back to paper until a check succeeds.
                 self.record_unverified_change(&account).await?;
                 if account.mode == TradingMode::Live {
+                    let notes = |a: &Account| {
+                        vec![(
+                            AuditEvent::ModeSwitched,
+                            format!(
+                                "{}: live → paper (credentials or endpoints changed without a successful broker check)",
+                                a.name
+                            ),
+                        )]
+                    };
                     account = self
                         .accounts
-                        .set_mode(&account.id, TradingMode::Paper, None)
+                        .set_mode(&account.id, TradingMode::Paper, None, &notes)
                         .await
                         .map_err(api)?;
-                    g.audit(
-                        AuditEvent::ModeSwitched,
-                        Some(&account.id),
-                        format!(
-                            "{}: live → paper (credentials or endpoints changed without a successful broker check)",
-                            account.name
-                        ),
-                    );
                     g.publish(DomainEvent::ModeChanged {
                         account_id: account.id.clone(),
                     });

@@ -87,7 +87,7 @@ impl Brokerdesk {
     ) -> Result<Self, ApiError> {
         let store = Store::open(data_dir).await.map_err(api)?;
         let vault = Arc::new(Vault::new(store.clone(), keystore));
-        let accounts = Accounts::new(store.clone(), vault.clone());
+        let accounts = Accounts::new(store.clone(), vault.clone(), actor);
         let profile = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "default".to_string());

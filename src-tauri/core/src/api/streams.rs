@@ -57,7 +57,8 @@ impl Brokerdesk {
             input.instruments = list;
             let a = self
                 .accounts
-                .update(&current.id, input, None)
+                // A watchlist is not a security setting: not audited.
+                .update(&current.id, input, None, &|_| Vec::new())
                 .await
                 .map_err(api)?;
             g.publish(DomainEvent::AccountChanged {

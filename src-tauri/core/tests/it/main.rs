@@ -34,6 +34,7 @@ macro_rules! leak_checks {
 #[path = "../common/mod.rs"]
 mod common;
 
+mod audit_log;
 mod broker_alpaca;
 mod broker_ibkr;
 mod broker_oanda;
