@@ -599,16 +599,24 @@ fn check_all(
     }
 }
 
+/// An audit entry written with a change, in its transaction: actor, event, detail.
+pub struct Record<'a> {
+    pub actor: &'a str,
+    pub event: AuditEvent,
+    pub detail: &'a str,
+}
+
 /// Records the gateway certificate a connection pinned on first use (`origin` = `host:port`),
-/// unless the account already has a pin for that origin. Not a user change (no step-up), but
-/// the pin is part of the account's tagged security state, so it needs the unlocked vault.
-/// Returns whether it was recorded.
+/// unless the account already has a pin for that origin, with its audit entry in the same
+/// transaction. Not a user change (no step-up), but the pin is part of the account's tagged
+/// security state, so it needs the unlocked vault. Returns whether it was recorded.
 pub async fn pin_first_use(
     store: &Store,
     vault: &Vault,
     id: &str,
     origin: &str,
     sha256: &str,
+    record: Record<'_>,
 ) -> Result<bool, AccountError> {
     let key = vault.unlocked().await?;
     let mut tx = store.begin_write().await?;
@@ -619,22 +627,46 @@ pub async fn pin_first_use(
     let done = repo::pin_first_use(&mut tx, id, origin, sha256, &Utc::now().to_rfc3339()).await?;
     if done {
         integrity::retag_account(&mut tx, &key, id).await?;
+        audit::append(
+            &mut tx,
+            Some(&key),
+            record.actor,
+            record.event,
+            Some(id),
+            record.detail,
+        )
+        .await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(done)
 }
 
 /// Records a certificate the gateway at `origin` presented instead of the pinned one
-/// (refused), while `pinned` is still the account's pin. Returns whether it was new.
+/// (refused), while `pinned` is still the account's pin, with its audit entry in the same
+/// transaction. Returns whether it was new.
 pub async fn pin_refused(
     store: &Store,
+    vault: &Vault,
     id: &str,
     origin: &str,
     pinned: &str,
     refused: &str,
+    record: Record<'_>,
 ) -> Result<bool, AccountError> {
+    let key = vault.unlocked().await.ok();
     let mut tx = store.begin_write().await?;
     let done = repo::pin_refused(&mut tx, id, origin, pinned, refused).await?;
+    if done {
+        audit::append(
+            &mut tx,
+            key.as_deref(),
+            record.actor,
+            record.event,
+            Some(id),
+            record.detail,
+        )
+        .await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(done)
 }

@@ -39,31 +39,34 @@ impl PinRecorder {
     /// origin already), a refused certificate (once per certificate). Each is audited and
     /// announced once; repeating it changes nothing.
     async fn record(&self, state: &PinState) {
-        // One recording at a time: the connector's task and a caller waiting for its own
-        // check (`record_pin`) may record the same pin together; the one that finds it
-        // already stored must wait until the other has also written its audit entry.
+        // One recording at a time (the pin and its audit entry are one transaction; this
+        // keeps the connector's task and a caller waiting for its own check, `record_pin`,
+        // from both doing the work).
         let _one = RECORDING.lock().await;
         let Some(pinned) = state.pinned else { return };
         let (id, name, origin) = (&self.account_id, &self.name, &self.origin);
+        let actor = self.audit.actor();
         if state.learned {
+            let detail = format!(
+                "{name}: the IBKR gateway's certificate at {origin} pinned on first use: SHA-256 {pinned}"
+            );
+            let record = crate::accounts::Record {
+                actor,
+                event: AuditEvent::CertificatePinned,
+                detail: &detail,
+            };
+            let pinned = pinned.to_string();
             match crate::accounts::pin_first_use(
                 &self.store,
                 &self.vault,
                 id,
                 origin,
-                &pinned.to_string(),
+                &pinned,
+                record,
             )
             .await
             {
-                Ok(true) => {
-                    let detail = format!(
-                        "{name}: the IBKR gateway's certificate at {origin} pinned on first use: SHA-256 {pinned}"
-                    );
-                    self.audit
-                        .record(AuditEvent::CertificatePinned, Some(id), &detail)
-                        .await;
-                    self.changed();
-                }
+                Ok(true) => self.changed(),
                 Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(account = %id, error = %e, "could not record the gateway's certificate pin")
@@ -71,24 +74,26 @@ impl PinRecorder {
             }
         }
         if let Some(refused) = state.refused {
+            let detail = format!(
+                "{name}: the IBKR gateway at {origin} presented another certificate (SHA-256 {refused}) than the pinned one (SHA-256 {pinned}); refused, nothing was sent"
+            );
+            let record = crate::accounts::Record {
+                actor,
+                event: AuditEvent::CertificateRefused,
+                detail: &detail,
+            };
             match crate::accounts::pin_refused(
                 &self.store,
+                &self.vault,
                 id,
                 origin,
                 &pinned.to_string(),
                 &refused.to_string(),
+                record,
             )
             .await
             {
-                Ok(true) => {
-                    let detail = format!(
-                        "{name}: the IBKR gateway at {origin} presented another certificate (SHA-256 {refused}) than the pinned one (SHA-256 {pinned}); refused, nothing was sent"
-                    );
-                    self.audit
-                        .record(AuditEvent::CertificateRefused, Some(id), &detail)
-                        .await;
-                    self.changed();
-                }
+                Ok(true) => self.changed(),
                 Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(account = %id, error = %e, "could not record a refused gateway certificate")

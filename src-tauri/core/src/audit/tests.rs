@@ -194,7 +194,8 @@ async fn a_recomputed_chain_is_caught_without_the_key() {
         .execute(s.pool())
         .await
         .expect("edit");
-    let rows: Vec<(i64, String, String, String, Option<String>, String, Vec<u8>)> = sqlx::query_as(
+    type Row = (i64, String, String, String, Option<String>, String, Vec<u8>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, at, event, actor, account_id, detail, prev_hash FROM audit_log ORDER BY id",
     )
     .fetch_all(s.pool())

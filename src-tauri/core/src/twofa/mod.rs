@@ -301,7 +301,7 @@ impl TwoFactor {
         .await?;
         audit::append(
             &mut tx,
-            Some(&*key),
+            Some(key),
             &self.actor,
             AuditEvent::TwofaSetupStarted,
             None,
@@ -386,7 +386,7 @@ impl TwoFactor {
         backup::replace(&mut tx, &hashed, &now).await?;
         audit::append(
             &mut tx,
-            Some(&*key),
+            Some(key),
             &self.actor,
             AuditEvent::TwofaEnabled,
             None,
@@ -563,7 +563,7 @@ impl TwoFactor {
                     .bind(fmt_time(now))
                     .execute(&mut *tx)
                     .await?;
-                audit::append(&mut tx, Some(&*key), &self.actor, event, None, "").await?;
+                audit::append(&mut tx, Some(key), &self.actor, event, None, "").await?;
                 integrity::retag_twofa(&mut tx, key).await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Some(Window {
@@ -594,7 +594,7 @@ impl TwoFactor {
                 };
                 audit::append(
                     &mut tx,
-                    Some(&*key),
+                    Some(key),
                     &self.actor,
                     AuditEvent::TwofaFailed,
                     None,
@@ -608,7 +608,7 @@ impl TwoFactor {
                     );
                     audit::append(
                         &mut tx,
-                        Some(&*key),
+                        Some(key),
                         &self.actor,
                         AuditEvent::TwofaLockedOut,
                         None,
