@@ -19,24 +19,77 @@ impl Brokerdesk {
             if !fields.is_empty() {
                 return Err(ApiError::invalid(fields));
             }
+            let old = settings::load(&self.store).await.map_err(api)?;
+            let key = self.vault.unlocked().await.map_err(api)?;
             let mut tx = self.store.begin_write().await.map_err(api)?;
             settings::save(&mut tx, &new).await.map_err(api)?;
-            tx.commit().await.map_err(|e| api(StoreError::from(e)))?;
-            let detail = match new.auto_lock_minutes {
-                Some(m) => format!("auto-lock after {m} idle minutes"),
-                None => "auto-lock off".to_string(),
-            };
-            g.audit(
+            // Recorded in the change's transaction, before → after.
+            crate::audit::append(
+                &mut tx,
+                Some(&key),
+                self.audit.actor(),
                 AuditEvent::SettingsChanged,
                 None,
-                format!(
-                    "{detail}; at most {} price updates per instrument per second",
-                    new.price_updates_per_second
-                ),
-            );
+                &change(&old, &new),
+            )
+            .await
+            .map_err(api)?;
+            tx.commit().await.map_err(|e| api(StoreError::from(e)))?;
             g.publish(DomainEvent::SettingsChanged);
             Ok(new)
         })
         .await
+    }
+}
+
+fn auto_lock(s: &AppSettings) -> String {
+    match s.auto_lock_minutes {
+        Some(m) => format!("auto-lock after {m} idle minutes"),
+        None => "auto-lock off".to_string(),
+    }
+}
+
+/// What a settings change changed, before → after.
+fn change(old: &AppSettings, new: &AppSettings) -> String {
+    let mut parts = Vec::new();
+    if old.auto_lock_minutes != new.auto_lock_minutes {
+        parts.push(format!("{} → {}", auto_lock(old), auto_lock(new)));
+    }
+    if old.price_updates_per_second != new.price_updates_per_second {
+        parts.push(format!(
+            "at most {} → {} price updates per instrument per second",
+            old.price_updates_per_second, new.price_updates_per_second
+        ));
+    }
+    if parts.is_empty() {
+        format!(
+            "no setting changed ({}; at most {} price updates per instrument per second)",
+            auto_lock(new),
+            new.price_updates_per_second
+        )
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_settings_change_names_before_and_after() {
+        let old = AppSettings {
+            auto_lock_minutes: None,
+            price_updates_per_second: 30,
+        };
+        let new = AppSettings {
+            auto_lock_minutes: Some(15),
+            price_updates_per_second: 10,
+        };
+        assert_eq!(
+            change(&old, &new),
+            "auto-lock off → auto-lock after 15 idle minutes; at most 30 → 10 price updates per instrument per second"
+        );
+        assert!(change(&new, &new).starts_with("no setting changed"));
     }
 }
