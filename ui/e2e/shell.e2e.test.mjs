@@ -2,7 +2,9 @@
 // core (brokerdesk-devserver on a fresh profile).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { readFileSync } from "node:fs";
 import { calls, nav, shot, shotTall, theme, useBrowser } from "./harness.mjs";
+import { DEMO } from "./scenarios.mjs";
 
 const open = useBrowser();
 
@@ -85,5 +87,34 @@ describe("theme and navigation", () => {
     await button.click();
     await page.locator(".toast-danger").getByText("Could not send the notification: the notification service refused it.").waitFor();
     assert.equal((await calls(page, "notify_test")).length, 2);
+  });
+
+  test("Settings exports the configuration as JSON or YAML, without a credential", async () => {
+    const { page, bd } = await open("unlocked");
+    await nav(page, "Settings");
+    const data = page.getByRole("region", { name: "Data" });
+    await data.getByText("Credentials are never exported").waitFor();
+    await data.getByText("Not built yet: importing a file, configuration history with rollback, and encrypted backups.").waitFor();
+    await data.getByRole("button", { name: "Export configuration" }).click();
+    // The devserver has no Downloads folder: exports go to the profile's exports/ folder.
+    const dir = bd.dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const saved = new RegExp(`^Saved to (${dir}/exports/brokerdesk-config-\\d{8}-\\d{6}\\.json)\\. No credentials are included\\.$`);
+    const result = data.getByTestId("export-result");
+    await result.getByText(saved).waitFor();
+    assert.deepEqual(await calls(page, "config_export"), [{ format: "json", accounts: [] }]);
+    const path = (await result.textContent()).match(saved)[1];
+    const doc = JSON.parse(readFileSync(path, "utf8"));
+    assert.equal(doc.schemaVersion, 1);
+    assert.deepEqual(doc.accounts.map((a) => a.name).sort(), ["Alpaca swing", "FTMO challenge"]);
+    const ftmo = doc.accounts.find((a) => a.name === "FTMO challenge");
+    assert.deepEqual(ftmo.credentials, { api_key: "not exported" });
+    const text = readFileSync(path, "utf8");
+    for (const secret of [DEMO.oanda.token, DEMO.alpaca.secret, DEMO.alpaca.key]) assert.ok(!text.includes(secret), "no credential in the export");
+    await shot(page, "settings-data");
+
+    await data.getByRole("radio", { name: "YAML" }).check({ force: true });
+    await data.getByRole("button", { name: "Export configuration" }).click();
+    await result.getByText(/brokerdesk-config-\d{8}-\d{6}(-2)?\.yaml\. No credentials/).waitFor();
+    assert.deepEqual((await calls(page, "config_export")).at(-1), { format: "yaml", accounts: [] });
   });
 });

@@ -8,7 +8,7 @@ use brokerdesk_core::accounts::model::{
 };
 use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::{Decimal, Secret};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::values::{
     audit_event_parser, breach_parser, broker_parser, daily_base_parser, env_parser, limit_decimal,
@@ -92,6 +92,11 @@ pub enum Command {
     /// Settings kept in the profile, shared with the desktop app.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Export the configuration — every account's settings, rules, limits and watchlist, and
+    /// the app settings — as JSON or YAML (the format is described in docs/export-format.md).
+    /// Credentials are never exported: each stored field is listed as "not exported".
+    /// Printed on stdout, or written to a new file (mode 0600) with --out.
+    Export(ExportArgs),
     /// Print live prices of an account as they arrive: one JSON line per tick (instrument,
     /// bid, ask, last, sizes, time, receivedAt), or aligned text with --text. Reconnects and
     /// re-subscribes by itself; stops after --count ticks or --seconds, or on Ctrl-C.
@@ -165,6 +170,26 @@ fresh quote for an open position) the report says why under `unmeasured`.")]
         /// Account id, unique id prefix (4+ characters) or exact name.
         id: String,
     },
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// json or yaml.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormatArg,
+    /// Write to this new file (refused if it exists) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Only these accounts (names or ids, comma-separated or repeated).
+    #[arg(long = "accounts", value_name = "A,B", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+}
+
+/// The export's format.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    Json,
+    Yaml,
 }
 
 #[derive(Args)]

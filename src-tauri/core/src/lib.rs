@@ -15,6 +15,7 @@ pub mod logging;
 pub mod money;
 pub mod paper;
 pub mod paths;
+pub mod portable;
 pub mod risk;
 pub mod runtime;
 pub mod secret;

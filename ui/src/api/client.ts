@@ -10,6 +10,7 @@ import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditFilter } from "../bindings/AuditFilter";
 import type { ClipboardItem } from "../bindings/ClipboardItem";
 import type { Commands, Events } from "../bindings/contract";
+import type { ExportFormat } from "../bindings/ExportFormat";
 import type { OrderDraft } from "../bindings/OrderDraft";
 import type { OrderSide } from "../bindings/OrderSide";
 import type { TradingMode } from "../bindings/TradingMode";
@@ -144,6 +145,8 @@ export const auditList = (filter: AuditFilter) => call("audit_list", { filter })
 export const auditVerify = () => call("audit_verify");
 /** Saves the matching entries as CSV in the user's Downloads folder; returns the file's path. */
 export const auditExportCsv = (filter: AuditFilter) => call("audit_export_csv", { filter });
+/** Saves the configuration (no credentials) as JSON or YAML in Downloads; returns the path. */
+export const configExport = (format: ExportFormat, accounts: string[]) => call("config_export", { format, accounts });
 
 export const settingsGet = () => call("settings_get");
 export const settingsUpdate = (settings: AppSettings) => call("settings_update", { settings });

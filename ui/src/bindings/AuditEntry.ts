@@ -18,6 +18,7 @@ actor: string, accountId: string | null,
  */
 detail: string, 
 /**
- * Hex SHA-256 of this entry (chained to the previous one).
+ * Hex of this entry's chain value: its HMAC under the audit key (or its SHA-256 if it
+ * was written while the vault was locked), chained to the previous one.
  */
 hash: string, };

@@ -18,6 +18,7 @@ import type { ChannelStats } from "./ChannelStats";
 import type { CheckOutcome } from "./CheckOutcome";
 import type { ClipboardItem } from "./ClipboardItem";
 import type { ConnectionEvent } from "./ConnectionEvent";
+import type { ExportFormat } from "./ExportFormat";
 import type { FeedNotice } from "./FeedNotice";
 import type { InstrumentInfo } from "./InstrumentInfo";
 import type { KillSwitchReport } from "./KillSwitchReport";
@@ -75,6 +76,7 @@ export interface Commands {
   audit_list: { args: { filter: AuditFilter }; result: Array<AuditEntry> };
   audit_verify: { args: Record<string, never>; result: AuditVerification };
   audit_export_csv: { args: { filter: AuditFilter }; result: string };
+  config_export: { args: { format: ExportFormat; accounts: Array<string> }; result: string };
   settings_get: { args: Record<string, never>; result: AppSettings };
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
   order_place: { args: { accountId: string; draft: OrderDraft }; result: Order };
@@ -153,6 +155,7 @@ export const COMMANDS = [
   "audit_list",
   "audit_verify",
   "audit_export_csv",
+  "config_export",
   "settings_get",
   "settings_update",
   "order_place",

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod export;
 mod risk;
 mod settings;
 mod stream;
@@ -284,6 +285,7 @@ async fn dispatch(
         Command::Credentials(CredentialsCommand::Purge { yes, step_up }) => {
             account::purge(bd, ctx, yes, step_up).await
         }
+        Command::Export(a) => export::export(bd, ctx, a).await,
         Command::Stream(a) => stream::stream(bd, ctx, a).await,
         Command::Watch(a) => watch::watch(bd, ctx, a).await,
         Command::Order(cmd) => trading::order(bd, ctx, cmd).await,

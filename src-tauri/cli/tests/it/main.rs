@@ -8,6 +8,7 @@
 mod common;
 
 mod cli;
+mod export;
 mod phone;
 mod risk;
 mod security;

@@ -34,26 +34,36 @@ impl Brokerdesk {
         downloads: Option<std::path::PathBuf>,
     ) -> Result<String, ApiError> {
         let csv = self.audit_export_csv(filter).await?;
-        let dir = exports::export_dir(downloads, self.data_dir());
         let name = exports::audit_file_name(chrono::Local::now());
+        self.save_export(downloads, name, csv, "audit log").await
+    }
+
+    /// Saves `text` as a new file `name` (mode 0600) in `downloads` when it is an existing
+    /// folder, else in `<data dir>/exports/`; returns its path (`export_failed` if it cannot).
+    pub(super) async fn save_export(
+        &self,
+        downloads: Option<std::path::PathBuf>,
+        name: String,
+        text: String,
+        what: &'static str,
+    ) -> Result<String, ApiError> {
+        let dir = exports::export_dir(downloads, self.data_dir());
         let written =
-            tokio::task::spawn_blocking(move || exports::write_new(&dir, &name, &csv)).await;
-        match written {
-            Ok(Ok(path)) => {
-                tracing::info!(path = %path.display(), "audit log exported");
-                Ok(path.display().to_string())
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "could not write the audit export");
-                Err(ApiError::new(
-                    Code::ExportFailed,
-                    format!("could not save the export: {e}"),
-                ))
-            }
-            Err(e) => Err(ApiError::new(
+            tokio::task::spawn_blocking(move || exports::write_new(&dir, &name, &text)).await;
+        let failed = |e: String| {
+            tracing::warn!(error = %e, what, "could not write an export");
+            ApiError::new(
                 Code::ExportFailed,
                 format!("could not save the export: {e}"),
-            )),
+            )
+        };
+        match written {
+            Ok(Ok(path)) => {
+                tracing::info!(path = %path.display(), what, "exported");
+                Ok(path.display().to_string())
+            }
+            Ok(Err(e)) => Err(failed(e.to_string())),
+            Err(e) => Err(failed(e.to_string())),
         }
     }
 }

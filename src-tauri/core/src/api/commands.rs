@@ -30,6 +30,7 @@ use crate::brokers::OrderSide;
 use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
+use crate::portable::ExportFormat;
 use crate::risk::RiskReport;
 use crate::runtime::clipboard::ClipboardItem;
 use crate::runtime::events::Notice;
@@ -221,6 +222,10 @@ commands! {
     /// Saves the matching entries as CSV in Downloads (else `<data dir>/exports/`); returns the path.
     audit_export_csv(filter: AuditFilter) -> String =>
         |cx, a| cx.runtime.core().audit_export_file(&a.filter, cx.host.downloads_dir()).await?;
+    /// Saves the configuration of every account (or of those named) and the settings as JSON
+    /// or YAML in Downloads (no credentials); returns the file's path.
+    config_export(format: ExportFormat, accounts: Vec<String>) -> String =>
+        |cx, a| cx.runtime.core().config_export_file(a.format, &a.accounts, cx.host.downloads_dir()).await?;
 
     /// The settings (readable while locked).
     settings_get() -> AppSettings => |cx, _a| cx.runtime.core().settings().await?;

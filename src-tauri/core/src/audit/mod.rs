@@ -70,6 +70,8 @@ pub enum AuditEvent {
     CertificateRefused,
     /// A new gateway certificate was trusted by hand (a step-up).
     CertificateTrusted,
+    /// The configuration was exported (never with secrets).
+    ConfigExported,
 }
 
 impl AuditEvent {
@@ -104,6 +106,7 @@ impl AuditEvent {
         AuditEvent::CertificatePinned,
         AuditEvent::CertificateRefused,
         AuditEvent::CertificateTrusted,
+        AuditEvent::ConfigExported,
     ];
 
     /// Returns the stable string form.
@@ -139,6 +142,7 @@ impl AuditEvent {
             AuditEvent::CertificatePinned => "certificate_pinned",
             AuditEvent::CertificateRefused => "certificate_refused",
             AuditEvent::CertificateTrusted => "certificate_trusted",
+            AuditEvent::ConfigExported => "config_exported",
         }
     }
 }
@@ -169,7 +173,8 @@ pub struct AuditEntry {
     pub account_id: Option<String>,
     /// Human detail (never a secret).
     pub detail: String,
-    /// Hex SHA-256 of this entry (chained to the previous one).
+    /// Hex of this entry's chain value: its HMAC under the audit key (or its SHA-256 if it
+    /// was written while the vault was locked), chained to the previous one.
     pub hash: String,
 }
 

@@ -10,6 +10,7 @@ import { useSettings } from "../../data/resources";
 import { useToast } from "../../state/ToastProvider";
 import { useVaultStatus } from "../vault/VaultProvider";
 import { AutoLockCard } from "./AutoLockCard";
+import { DataCard } from "./DataCard";
 import { PricesCard } from "./PricesCard";
 
 const THEME_OPTIONS: { value: ThemePreference; label: string }[] = [
@@ -45,6 +46,7 @@ export function SettingsPage() {
       <AutoLockCard state={settings.state} save={settings.save} />
       <PricesCard state={settings.state} save={settings.save} />
       <NotificationsCard />
+      <DataCard />
       <section className="card" aria-labelledby="set-about">
         <h2 className="card-title" id="set-about">
           About

@@ -1,0 +1,47 @@
+//! `export`: the configuration as JSON or YAML, on stdout or in a new file.
+
+use std::io::Write;
+
+use brokerdesk_core::portable::ExportFormat;
+use brokerdesk_core::{ApiError, Brokerdesk, Code};
+
+use super::Ctx;
+use crate::args::{ExportArgs, ExportFormatArg};
+use crate::errors::error;
+
+pub async fn export(bd: &Brokerdesk, ctx: &mut Ctx, a: ExportArgs) -> Result<(), ApiError> {
+    ctx.unlock(bd).await?;
+    let format = match a.format {
+        ExportFormatArg::Json => ExportFormat::Json,
+        ExportFormatArg::Yaml => ExportFormat::Yaml,
+    };
+    let text = bd.config_export_text(format, &a.accounts).await?;
+    let Some(path) = a.out else {
+        print!("{text}");
+        return Ok(());
+    };
+    write_new(&path, &text).map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Code::Usage
+        } else {
+            Code::ExportFailed
+        };
+        error(code, format!("could not write {}: {e}", path.display()))
+    })?;
+    let shown = path.display().to_string();
+    ctx.print(&serde_json::json!({ "path": shown }), || {
+        format!("exported to {shown} (no credentials)")
+    });
+    Ok(())
+}
+
+/// Creates `path` (never replacing a file) with mode 0600 and writes `text`.
+fn write_new(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}

@@ -1,0 +1,122 @@
+//! Exporting a profile's configuration (issue 12, part 1): every account's settings, rules,
+//! limits and watchlist, and the app settings, as a documented, versioned JSON or YAML
+//! document ([`ProfileExport`], described in `docs/export-format.md`) to move to a new
+//! machine or to review. Credentials are never exported: each stored field is listed as
+//! `"not exported"`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::accounts::model::{
+    Account, AccountStatus, BrokerKind, Environment, NotificationSettings, PropFirmRules,
+    RiskLimits, Timeframe, TradingHours,
+};
+use crate::settings::AppSettings;
+
+/// The version of the export format this Brokerdesk writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a stored credential field says in an export.
+pub const NOT_EXPORTED: &str = "not exported";
+
+/// The format of an export file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum ExportFormat {
+    Json,
+    Yaml,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Json => "json",
+            ExportFormat::Yaml => "yaml",
+        }
+    }
+}
+
+/// A profile's configuration, as exported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export)]
+pub struct ProfileExport {
+    /// The format's version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The Brokerdesk that wrote it.
+    pub app_version: String,
+    /// RFC 3339, UTC.
+    pub exported_at: String,
+    /// The profile it came from (its vault id: the same for every export of one profile).
+    pub lineage: String,
+    /// Grows by one with every export of that profile.
+    pub serial: u64,
+    pub settings: AppSettings,
+    pub accounts: Vec<ExportedAccount>,
+}
+
+/// One account's configuration. Its mode is not exported: an imported account starts in
+/// paper mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export)]
+pub struct ExportedAccount {
+    pub name: String,
+    pub broker: BrokerKind,
+    pub environment: Environment,
+    pub broker_account_id: Option<String>,
+    pub rest_url: Option<String>,
+    pub stream_url: Option<String>,
+    /// Each stored credential field (`api_key`, `api_secret`) → `"not exported"`.
+    pub credentials: BTreeMap<String, String>,
+    pub prop_firm: PropFirmRules,
+    pub risk: RiskLimits,
+    pub instruments: Vec<String>,
+    pub timeframes: Vec<Timeframe>,
+    pub trading_hours: Option<TradingHours>,
+    pub weekend_trading: bool,
+    pub notifications: NotificationSettings,
+    pub status: AccountStatus,
+}
+
+impl ExportedAccount {
+    pub fn of(a: &Account) -> Self {
+        Self {
+            name: a.name.clone(),
+            broker: a.broker,
+            environment: a.environment,
+            broker_account_id: a.broker_account_id.clone(),
+            rest_url: a.rest_url.clone(),
+            stream_url: a.stream_url.clone(),
+            credentials: a
+                .credentials
+                .iter()
+                .map(|c| (c.field.as_str().to_string(), NOT_EXPORTED.to_string()))
+                .collect(),
+            prop_firm: a.prop_firm.clone(),
+            risk: a.risk.clone(),
+            instruments: a.instruments.clone(),
+            timeframes: a.timeframes.clone(),
+            trading_hours: a.trading_hours.clone(),
+            weekend_trading: a.weekend_trading,
+            notifications: a.notifications.clone(),
+            status: a.status,
+        }
+    }
+}
+
+/// Writes `doc` in `format` (JSON pretty-printed; YAML as a block document).
+pub fn render(doc: &ProfileExport, format: ExportFormat) -> Result<String, String> {
+    match format {
+        ExportFormat::Json => serde_json::to_string_pretty(doc)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .map_err(|e| e.to_string()),
+        ExportFormat::Yaml => serde_norway::to_string(doc).map_err(|e| e.to_string()),
+    }
+}
