@@ -30,7 +30,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Code, ErrorCode};
 use crate::store::{Store, StoreError};
-use crate::vault::{Unlocked, Vault, VaultError};
+use crate::vault::{integrity, Unlocked, Vault, VaultError};
 
 /// What happened. The string forms are stable (stored, filtered on, exported).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -341,11 +341,17 @@ impl AuditKey {
         let mut fresh = Zeroizing::new(vec![0u8; 32]);
         getrandom::fill(fresh.as_mut_slice()).map_err(|_| VaultError::Random)?;
         let sealed = key.seal(&audit_key_binding(&vault_id), &fresh)?;
+        // The key's existence is part of the tagged vault state (`integrity::twofa_state`),
+        // re-tagged only if that state verified before (never laundering an edited one).
+        let valid = integrity::check_twofa(&mut *conn, key).await.is_ok();
         sqlx::query("UPDATE vault SET audit_key_sealed = ? WHERE id = 1")
             .bind(&sealed)
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from)?;
+        if valid {
+            integrity::retag_twofa(&mut *conn, key).await?;
+        }
         Ok(Some(AuditKey(fresh)))
     }
 }
@@ -657,6 +663,20 @@ impl Audit {
                 ))
             }
         };
+        if audit_key.is_none() {
+            // Never keyed, or its key removed: the vault's tagged state tells which.
+            match integrity::check_twofa(&mut conn, &key).await {
+                Ok(()) => {}
+                Err(VaultError::StateTampered(_)) => {
+                    return Ok(broken(
+                        0,
+                        None,
+                        "the audit log cannot be trusted: its key (or the two-factor settings kept with it) was removed or changed outside Brokerdesk".into(),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let head = Head::load(&mut conn).await?;
         if let (Some(h), Some(k)) = (&head, &audit_key) {
             if !h.valid(k) {

@@ -166,6 +166,36 @@ async fn csv_export_quotes_and_defuses_formulas() {
     assert!(lines[2].contains("'=HYPERLINK"), "{}", lines[2]);
 }
 
+/// Rewrites every entry as a plain (unkeyed) chain, as someone without the key can.
+async fn rechain_plain(s: &Store) {
+    type Row = (i64, String, String, String, Option<String>, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, at, event, actor, account_id, detail FROM audit_log ORDER BY id",
+    )
+    .fetch_all(s.pool())
+    .await
+    .expect("rows");
+    let mut prev = GENESIS.to_vec();
+    for (id, at, event, actor, account, detail) in rows {
+        let fields = Fields {
+            at: &at,
+            event: &event,
+            actor: &actor,
+            account_id: account.as_deref(),
+            detail: &detail,
+        };
+        let hash = fields.sha(&prev);
+        sqlx::query("UPDATE audit_log SET prev_hash = ?, hash = ?, keyed = 0 WHERE id = ?")
+            .bind(&prev)
+            .bind(&hash)
+            .bind(id)
+            .execute(s.pool())
+            .await
+            .expect("rewrite");
+        prev = hash;
+    }
+}
+
 /// Someone with the database file rewrites an entry and recomputes every later hash as the
 /// old unkeyed chain did: without the audit key the entry's MAC cannot be made, so the
 /// rewrite is named; relabelling the entries as unkeyed misses the authenticated head.
@@ -194,33 +224,7 @@ async fn a_recomputed_chain_is_caught_without_the_key() {
         .execute(s.pool())
         .await
         .expect("edit");
-    type Row = (i64, String, String, String, Option<String>, String, Vec<u8>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, at, event, actor, account_id, detail, prev_hash FROM audit_log ORDER BY id",
-    )
-    .fetch_all(s.pool())
-    .await
-    .expect("rows");
-    let mut prev = GENESIS.to_vec();
-    for (id, at, event, actor, account, detail, stored_prev) in rows {
-        let prev_now = if id == 1 { stored_prev } else { prev.clone() };
-        let fields = Fields {
-            at: &at,
-            event: &event,
-            actor: &actor,
-            account_id: account.as_deref(),
-            detail: &detail,
-        };
-        let hash = fields.sha(&prev_now);
-        sqlx::query("UPDATE audit_log SET prev_hash = ?, hash = ?, keyed = 0 WHERE id = ?")
-            .bind(&prev_now)
-            .bind(&hash)
-            .bind(id)
-            .execute(s.pool())
-            .await
-            .expect("rewrite");
-        prev = hash;
-    }
+    rechain_plain(&s).await;
     let v = a.verify().await.expect("verify");
     assert!(!v.ok, "{v:?}");
     assert_eq!(v.first_broken_id, Some(4), "{v:?}");
@@ -315,5 +319,35 @@ async fn locked_entries_are_authenticated_by_the_next_keyed_one_and_rotation_kee
         .await
         .expect("drop key");
     let v = a.verify().await.expect("verify");
-    assert!(!v.ok && v.message.contains("no audit key"), "{v:?}");
+    assert!(!v.ok && v.message.contains("cannot be trusted"), "{v:?}");
+}
+
+/// The whole log rewritten without keys, its head and its key removed, so that it looks
+/// like a log that was never keyed: the key's absence is caught by the vault's tagged state.
+#[tokio::test]
+async fn a_log_stripped_of_its_keys_is_not_taken_for_an_unkeyed_one() {
+    let (_d, s, a) = audit().await;
+    for i in 0..3 {
+        a.record(AuditEvent::AccountEdited, None, &format!("edit {i}"))
+            .await;
+    }
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(s.pool())
+        .await
+        .expect("drop");
+    sqlx::query("UPDATE audit_log SET detail = 'rewritten' WHERE id = 1")
+        .execute(s.pool())
+        .await
+        .expect("edit");
+    rechain_plain(&s).await;
+    sqlx::query("DELETE FROM audit_head")
+        .execute(s.pool())
+        .await
+        .expect("head");
+    sqlx::query("UPDATE vault SET audit_key_sealed = NULL")
+        .execute(s.pool())
+        .await
+        .expect("key");
+    let v = a.verify().await.expect("verify");
+    assert!(!v.ok && v.message.contains("cannot be trusted"), "{v:?}");
 }

@@ -181,7 +181,8 @@ pub async fn retag_account(
     Ok(())
 }
 
-/// The two-factor state as stored: the TOTP row (or none) and every backup code.
+/// The two-factor state as stored: the TOTP row (or none) and every backup code — and the
+/// sealed audit key, once there is one.
 async fn twofa_state(conn: &mut SqliteConnection) -> Result<Vec<u8>, VaultError> {
     let row = sqlx::query(
         "SELECT state, secret_sealed, last_step, failed_attempts, lockouts, locked_until,
@@ -214,7 +215,19 @@ async fn twofa_state(conn: &mut SqliteConnection) -> Result<Vec<u8>, VaultError>
             r.try_get::<Option<String>, _>("used_at")?,
         ]));
     }
-    Ok(serde_json::json!([totp, codes]).to_string().into_bytes())
+    // The audit key (`audit`) rides on this tag once it exists, so removing it (to pass a
+    // log rewritten without keys for one that was never keyed) shows. Before it exists the
+    // state reads exactly as it did before the audit key, so older tags still verify.
+    let audit_key: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT audit_key_sealed FROM vault WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+    let state = match audit_key {
+        None => serde_json::json!([totp, codes]),
+        Some(sealed) => serde_json::json!([totp, codes, hex(&sealed)]),
+    };
+    Ok(state.to_string().into_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -244,7 +257,8 @@ pub async fn check_twofa(conn: &mut SqliteConnection, key: &Unlocked) -> Result<
         Some(t) if key.tag_ok("twofa", &state, &t) => Ok(()),
         _ => Err(VaultError::StateTampered(
             "the two-factor settings (on/off, the secret, the failure count and lockout, the \
-             step-up window or the backup codes) were changed outside Brokerdesk, so no \
+             step-up window or the backup codes) or the audit log's key were changed outside \
+             Brokerdesk, so no \
              two-factor code is accepted and no sensitive change can be made; trading, the \
              kill switch and locking still work. Brokerdesk cannot tell what was changed: to \
              start over, set Brokerdesk up again in a new data folder"

@@ -722,8 +722,9 @@ impl Vault {
                 .execute(&mut *tx)
                 .await?;
         }
-        integrity::retag_all(&mut tx, &before, next).await?;
+        // Before the re-tag: the sealed audit key is part of the tagged vault state.
         crate::audit::reseal_key(&mut tx, old, next).await?;
+        integrity::retag_all(&mut tx, &before, next).await?;
         sqlx::query("UPDATE vault SET key_generation = ?, key_check = ?, wrapped_key = COALESCE(?, wrapped_key), updated_at = ? WHERE id = 1")
             .bind(i64::from(next.generation))
             .bind(key_check)
