@@ -273,7 +273,12 @@ async fn a_floating_loss_on_a_moved_price_breaches_the_daily_budget() {
     set_price("AAPL", 150.0);
     let deadline = Instant::now() + Duration::from_secs(10);
     while rt.core().account_get(&a.id).await.unwrap().status == AccountStatus::Active {
-        assert!(Instant::now() < deadline, "no breach");
+        if Instant::now() >= deadline {
+            // What the watcher saw, for a failure under load (seen twice in full runs).
+            let report = rt.risk_report(&a.id).await;
+            let money = rt.account_money(&a.id).await;
+            panic!("no breach within 10 s; risk report: {report:?}; money: {money:?}");
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let breach_ms = moved.elapsed().as_millis();
