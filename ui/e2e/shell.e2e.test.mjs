@@ -117,4 +117,26 @@ describe("theme and navigation", () => {
     await result.getByText(/brokerdesk-config-\d{8}-\d{6}(-2)?\.yaml\. No credentials/).waitFor();
     assert.deepEqual((await calls(page, "config_export")).at(-1), { format: "yaml", accounts: [] });
   });
+
+  test("Settings checks the profile's health, and with the brokers signs in at each", async () => {
+    const { page } = await open("unlocked");
+    await nav(page, "Settings");
+    const health = page.getByRole("region", { name: "Health" });
+    await health.getByRole("button", { name: "Check now" }).click();
+    const report = health.getByTestId("health-report");
+    await report.getByText("Everything checked is healthy.").waitFor();
+    await report.getByTestId("health-database").getByText("the database passes SQLite's quick check").waitFor();
+    await report.getByTestId("health-audit_log").getByText(/^all \d+ entries are intact$/).waitFor();
+    await report.getByTestId("health-accounts").getByText("2 account(s); every stored state verifies and every credential opens").waitFor();
+    await report.getByTestId("health-backups").getByText(/encrypted backups are not built yet/).waitFor();
+    assert.equal(await report.getByTestId("health-broker").count(), 0, "no broker asked without the deep check");
+    assert.deepEqual(await calls(page, "health"), [{ deep: false }]);
+
+    await health.getByRole("button", { name: "Check brokers too" }).click();
+    await report.getByText("FTMO challenge").waitFor();
+    assert.equal(await report.getByTestId("health-broker").count(), 2);
+    for (const row of await report.getByTestId("health-broker").all()) assert.match(await row.textContent(), /^OK.*signed in; broker account …/);
+    assert.deepEqual((await calls(page, "health")).at(-1), { deep: true });
+    await shotTall(page, "settings-health");
+  });
 });

@@ -97,6 +97,15 @@ pub enum Command {
     /// Credentials are never exported: each stored field is listed as "not exported".
     /// Printed on stdout, or written to a new file (mode 0600) with --out.
     Export(ExportArgs),
+    /// Check the profile's health: the database, its schema, the vault, the OS keychain, free
+    /// disk space, the logs, the audit log and each account's stored state; with --deep, each
+    /// account's broker sign-in too. Prints each check's code, status (ok, skipped, warn,
+    /// fail), what was found and what to do; `ok` is false when any check failed.
+    Health {
+        /// Also sign in at each account's broker (brokers allow a few checks a minute).
+        #[arg(long)]
+        deep: bool,
+    },
     /// Print live prices of an account as they arrive: one JSON line per tick (instrument,
     /// bid, ask, last, sizes, time, receivedAt), or aligned text with --text. Reconnects and
     /// re-subscribes by itself; stops after --count ticks or --seconds, or on Ctrl-C.

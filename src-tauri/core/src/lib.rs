@@ -11,6 +11,7 @@ pub mod connection;
 pub mod error;
 pub mod exports;
 pub mod fuzz;
+pub mod health;
 pub mod logging;
 pub mod money;
 pub mod paper;

@@ -147,6 +147,8 @@ export const auditVerify = () => call("audit_verify");
 export const auditExportCsv = (filter: AuditFilter) => call("audit_export_csv", { filter });
 /** Saves the configuration (no credentials) as JSON or YAML in Downloads; returns the path. */
 export const configExport = (format: ExportFormat, accounts: string[]) => call("config_export", { format, accounts });
+/** The profile's health checks; `deep` also signs in at each account's broker. */
+export const health = (deep: boolean) => call("health", { deep });
 
 export const settingsGet = () => call("settings_get");
 export const settingsUpdate = (settings: AppSettings) => call("settings_update", { settings });

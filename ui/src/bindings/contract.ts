@@ -20,6 +20,7 @@ import type { ClipboardItem } from "./ClipboardItem";
 import type { ConnectionEvent } from "./ConnectionEvent";
 import type { ExportFormat } from "./ExportFormat";
 import type { FeedNotice } from "./FeedNotice";
+import type { HealthReport } from "./HealthReport";
 import type { InstrumentInfo } from "./InstrumentInfo";
 import type { KillSwitchReport } from "./KillSwitchReport";
 import type { Order } from "./Order";
@@ -77,6 +78,7 @@ export interface Commands {
   audit_verify: { args: Record<string, never>; result: AuditVerification };
   audit_export_csv: { args: { filter: AuditFilter }; result: string };
   config_export: { args: { format: ExportFormat; accounts: Array<string> }; result: string };
+  health: { args: { deep: boolean }; result: HealthReport };
   settings_get: { args: Record<string, never>; result: AppSettings };
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
   order_place: { args: { accountId: string; draft: OrderDraft }; result: Order };
@@ -156,6 +158,7 @@ export const COMMANDS = [
   "audit_verify",
   "audit_export_csv",
   "config_export",
+  "health",
   "settings_get",
   "settings_update",
   "order_place",

@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod export;
+mod health;
 mod risk;
 mod settings;
 mod stream;
@@ -286,6 +287,7 @@ async fn dispatch(
             account::purge(bd, ctx, yes, step_up).await
         }
         Command::Export(a) => export::export(bd, ctx, a).await,
+        Command::Health { deep } => health::health(bd, ctx, deep).await,
         Command::Stream(a) => stream::stream(bd, ctx, a).await,
         Command::Watch(a) => watch::watch(bd, ctx, a).await,
         Command::Order(cmd) => trading::order(bd, ctx, cmd).await,

@@ -9,6 +9,7 @@ mod common;
 
 mod cli;
 mod export;
+mod health;
 mod phone;
 mod risk;
 mod security;

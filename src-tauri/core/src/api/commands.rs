@@ -30,6 +30,7 @@ use crate::brokers::OrderSide;
 use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
+use crate::health::HealthReport;
 use crate::portable::ExportFormat;
 use crate::risk::RiskReport;
 use crate::runtime::clipboard::ClipboardItem;
@@ -226,6 +227,9 @@ commands! {
     /// or YAML in Downloads (no credentials); returns the file's path.
     config_export(format: ExportFormat, accounts: Vec<String>) -> String =>
         |cx, a| cx.runtime.core().config_export_file(a.format, &a.accounts, cx.host.downloads_dir()).await?;
+
+    /// The profile's health checks; with `deep`, each account's broker sign-in too.
+    health(deep: bool) -> HealthReport => |cx, a| cx.runtime.core().health(a.deep).await?;
 
     /// The settings (readable while locked).
     settings_get() -> AppSettings => |cx, _a| cx.runtime.core().settings().await?;

@@ -16,6 +16,7 @@ mod checks;
 pub mod commands;
 pub mod events;
 pub mod guard;
+mod health;
 mod portable;
 mod settings;
 mod streams;

@@ -192,6 +192,14 @@ impl Store {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Runs SQLite's `quick_check`; returns the problems it names (none: intact).
+    pub async fn quick_check(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
     /// Returns the highest applied migration version.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         let v: Option<i64> =

@@ -11,6 +11,7 @@ import { useToast } from "../../state/ToastProvider";
 import { useVaultStatus } from "../vault/VaultProvider";
 import { AutoLockCard } from "./AutoLockCard";
 import { DataCard } from "./DataCard";
+import { HealthCard } from "./HealthCard";
 import { PricesCard } from "./PricesCard";
 
 const THEME_OPTIONS: { value: ThemePreference; label: string }[] = [
@@ -47,6 +48,7 @@ export function SettingsPage() {
       <PricesCard state={settings.state} save={settings.save} />
       <NotificationsCard />
       <DataCard />
+      <HealthCard />
       <section className="card" aria-labelledby="set-about">
         <h2 className="card-title" id="set-about">
           About
