@@ -165,6 +165,15 @@ impl Profile {
         self.json(cmd).ok()
     }
 
+    /// `account add --no-verify` + the command line `args`, its one `-` secret read from stdin.
+    pub fn add_with_secret(&self, args: &str, secret: &str) -> Value {
+        let full: Vec<&str> = ["--json", "account", "add", "--no-verify"]
+            .into_iter()
+            .chain(args.split_whitespace())
+            .collect();
+        self.run_args(&full, Some(PW), Some(secret)).ok()
+    }
+
     /// Creates the vault with the test password.
     pub fn init(&self) -> Value {
         self.ok("init")

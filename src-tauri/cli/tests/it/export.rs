@@ -14,50 +14,14 @@ const ALPACA_SECRET: &str = "export-test-ALPACASECRET-fedcba98765";
 fn profile() -> Profile {
     let p = Profile::new();
     p.init();
-    p.run_args(
-        &[
-            "--json",
-            "account",
-            "add",
-            "--no-verify",
-            "--name",
-            "FX",
-            "--broker",
-            "oanda",
-            "--env",
-            "practice",
-            "--api-key",
-            "-",
-            "--pairs",
-            "EUR_USD,GBP_USD",
-            "--max-daily-loss",
-            "5",
-        ],
-        Some(PW),
-        Some(FX_TOKEN),
-    )
-    .ok();
-    p.run_args(
-        &[
-            "--json",
-            "account",
-            "add",
-            "--no-verify",
-            "--name",
-            "Stocks",
-            "--broker",
-            "alpaca",
-            "--env",
-            "practice",
-            "--api-key",
-            "AKEXPORTTEST",
-            "--api-secret",
-            "-",
-        ],
-        Some(PW),
-        Some(ALPACA_SECRET),
-    )
-    .ok();
+    p.add_with_secret(
+        "--name FX --broker oanda --env practice --api-key - --pairs EUR_USD,GBP_USD --max-daily-loss 5",
+        FX_TOKEN,
+    );
+    p.add_with_secret(
+        "--name Stocks --broker alpaca --env practice --api-key AKEXPORTTEST --api-secret -",
+        ALPACA_SECRET,
+    );
     p
 }
 

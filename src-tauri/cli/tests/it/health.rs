@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{Profile, Sim, PW};
+use common::{Profile, Sim};
 use serde_json::Value;
 
 fn check<'a>(report: &'a Value, code: &str) -> &'a Value {
@@ -60,31 +60,14 @@ fn locked_edited_and_deep() {
     let p = Profile::new();
     p.init();
     let sim = Sim::start();
-    p.run_args(
-        &[
-            "--json",
-            "account",
-            "add",
-            "--no-verify",
-            "--name",
-            "FX",
-            "--broker",
-            "oanda",
-            "--env",
-            "practice",
-            "--rest-url",
-            &sim.url(),
-            "--stream-url",
-            &sim.url(),
-            "--account-id",
-            brokerdesk_sim::oanda::DEMO_ACCOUNTS[0],
-            "--api-key",
-            "-",
-        ],
-        Some(PW),
-        Some(brokerdesk_sim::oanda::DEMO_TOKEN),
-    )
-    .ok();
+    let url = sim.url();
+    p.add_with_secret(
+        &format!(
+            "--name FX --broker oanda --env practice --rest-url {url} --stream-url {url} --account-id {} --api-key -",
+            brokerdesk_sim::oanda::DEMO_ACCOUNTS[0]
+        ),
+        brokerdesk_sim::oanda::DEMO_TOKEN,
+    );
     // Locked (no password given): what needs the key is skipped, and the vault warns.
     let locked = p.run_args(&["--json", "health"], None, None).ok();
     assert_eq!(check(&locked, "vault")["status"], "warn", "{locked}");

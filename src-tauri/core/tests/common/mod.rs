@@ -1,4 +1,4 @@
-//! Helpers shared by the broker connector test suites.
+//! Helpers shared by the core's test suites.
 
 #![allow(dead_code)] // each test crate uses its own subset
 
@@ -126,6 +126,39 @@ pub fn base32_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Runs `sql` on the profile's database in `dir` with the sqlite3 shell, as someone with the
+/// profile's files (and no Brokerdesk) could.
+pub fn sqlite(dir: &std::path::Path, sql: &str) {
+    let out = std::process::Command::new("sqlite3")
+        .arg("-cmd")
+        .arg(".timeout 5000")
+        .arg(dir.join("brokerdesk.db"))
+        .arg(sql)
+        .output()
+        .expect("run sqlite3");
+    assert!(
+        out.status.success(),
+        "sqlite3 {sql:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The details of the audit entries of `event`, newest first.
+pub async fn audited(
+    bd: &brokerdesk_core::Brokerdesk,
+    event: brokerdesk_core::audit::AuditEvent,
+) -> Vec<String> {
+    bd.audit_list(&brokerdesk_core::audit::AuditFilter {
+        events: vec![event],
+        ..Default::default()
+    })
+    .await
+    .expect("audit list")
+    .into_iter()
+    .map(|e| e.detail)
+    .collect()
 }
 
 pub mod ws;

@@ -3,9 +3,9 @@
 //! not made (security issue 13, finding 10). The keyed chain itself is tested in
 //! `audit/tests.rs`.
 
-use std::path::Path;
 use std::sync::Arc;
 
+use crate::common::audited;
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
 use brokerdesk_core::audit::{AuditEvent, AuditFilter};
 use brokerdesk_core::vault::keychain::MemoryKeyStore;
@@ -13,33 +13,6 @@ use brokerdesk_core::{Brokerdesk, Code, Secret};
 
 const TOKEN: &str = "audit-test-TOKEN-0123456789abcdef";
 const NEW_TOKEN: &str = "audit-test-NEWTOKEN-fedcba9876543210";
-
-async fn sqlite(dir: &Path, sql: &str) {
-    let out = std::process::Command::new("sqlite3")
-        .arg("-cmd")
-        .arg(".timeout 5000")
-        .arg(dir.join("brokerdesk.db"))
-        .arg(sql)
-        .output()
-        .expect("run sqlite3");
-    assert!(
-        out.status.success(),
-        "sqlite3 {sql:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-async fn entries(bd: &Brokerdesk, event: AuditEvent) -> Vec<String> {
-    bd.audit_list(&AuditFilter {
-        events: vec![event],
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|e| e.detail)
-    .collect()
-}
 
 #[tokio::test]
 async fn an_edit_records_what_changed_and_no_secret() {
@@ -60,7 +33,7 @@ async fn an_edit_records_what_changed_and_no_secret() {
     edit.credentials.api_key = Some(Secret::new(NEW_TOKEN));
     bd.account_update(&a.id, edit).await.unwrap();
 
-    let edited = entries(&bd, AuditEvent::AccountEdited).await;
+    let edited = audited(&bd, AuditEvent::AccountEdited).await;
     assert_eq!(edited.len(), 1, "{edited:?}");
     let detail = &edited[0];
     assert!(detail.starts_with("FX main: "), "{detail}");
@@ -74,7 +47,7 @@ async fn an_edit_records_what_changed_and_no_secret() {
         a.weekend_trading, !a.weekend_trading
     )));
     assert_eq!(
-        entries(&bd, AuditEvent::CredentialsRotated).await,
+        audited(&bd, AuditEvent::CredentialsRotated).await,
         vec!["fields: api_key".to_string()]
     );
     let everything = bd.audit_export_csv(&AuditFilter::default()).await.unwrap();
@@ -109,12 +82,11 @@ async fn a_change_whose_record_cannot_be_written_is_not_made() {
         ))
         .await
         .unwrap();
-    sqlite(
+    crate::common::sqlite(
         dir.path(),
         "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_log \
          BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
-    )
-    .await;
+    );
     let mut edit = AccountInput::from_account(&a);
     edit.name = "Renamed".into();
     let e = bd.account_update(&a.id, edit).await.unwrap_err();
@@ -128,9 +100,9 @@ async fn a_change_whose_record_cannot_be_written_is_not_made() {
     assert_ne!(e.code, Code::NotFound, "{e}");
     assert!(bd.account_get(&a.id).await.is_ok(), "not removed either");
 
-    sqlite(dir.path(), "DROP TRIGGER audit_refused;").await;
+    crate::common::sqlite(dir.path(), "DROP TRIGGER audit_refused;");
     bd.account_remove(&a.id).await.unwrap();
-    assert_eq!(entries(&bd, AuditEvent::AccountRemoved).await.len(), 1);
+    assert_eq!(audited(&bd, AuditEvent::AccountRemoved).await.len(), 1);
     assert!(bd.audit_verify().await.unwrap().ok);
     bd.close().await;
 }

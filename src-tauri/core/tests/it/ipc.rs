@@ -12,21 +12,6 @@ use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{ApiError, Brokerdesk, Code, Secret};
 use serde_json::json;
 
-struct NoHost;
-
-#[async_trait]
-impl Host for NoHost {
-    fn notify(&self, _: &Notice) -> Result<(), ApiError> {
-        Ok(())
-    }
-    async fn clipboard_write_secret(&self, _: Secret) -> Result<(), ApiError> {
-        Ok(())
-    }
-    fn downloads_dir(&self) -> Option<PathBuf> {
-        None
-    }
-}
-
 async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
     let core = Arc::new(Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap());
     Runtime::start(
@@ -46,7 +31,7 @@ async fn a_locked_vault_answers_only_the_unlock_screen() {
     let rt = runtime(dir.path()).await;
     let cx = Ctx {
         runtime: &rt,
-        host: &NoHost,
+        host: &ClipboardHost::default(),
     };
     // Before the first run: not_initialized for everything but the first run's commands.
     for name in COMMANDS.iter().filter(|c| !WHILE_LOCKED.contains(c)) {
@@ -84,7 +69,7 @@ async fn errors_cross_as_code_message_fields() {
     let rt = runtime(dir.path()).await;
     let cx = Ctx {
         runtime: &rt,
-        host: &NoHost,
+        host: &ClipboardHost::default(),
     };
     commands::dispatch(
         &cx,
@@ -116,7 +101,7 @@ async fn errors_cross_as_code_message_fields() {
     rt.core().close().await;
 }
 
-/// A host whose clipboard is a string.
+/// The host: notifications go nowhere, the clipboard is a string.
 #[derive(Default)]
 struct ClipboardHost(std::sync::Mutex<Option<String>>);
 

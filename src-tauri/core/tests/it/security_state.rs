@@ -34,18 +34,7 @@ async fn open(dir: &Path) -> Brokerdesk {
 /// Runs `sql` on the closed profile's database with the sqlite3 shell, as an attacker with
 /// its files would.
 async fn edit(dir: &Path, sql: &str) {
-    let out = std::process::Command::new("sqlite3")
-        .arg("-cmd")
-        .arg(".timeout 5000")
-        .arg(dir.join("brokerdesk.db"))
-        .arg(sql)
-        .output()
-        .expect("run sqlite3");
-    assert!(
-        out.status.success(),
-        "sqlite3 {sql:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::sqlite(dir, sql);
 }
 
 /// A listener standing for the attacker's endpoint: counts the connections it gets.

@@ -9,8 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::audited;
 use brokerdesk_core::accounts::model::{AccountInput, BrokerKind, Environment};
-use brokerdesk_core::audit::{AuditEvent, AuditFilter};
+use brokerdesk_core::audit::AuditEvent;
 use brokerdesk_core::brokers::ibkr::{Ibkr, StreamOptions};
 use brokerdesk_core::brokers::pin::{Fingerprint, TlsPin};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
@@ -278,18 +279,6 @@ async fn profile() -> (tempfile::TempDir, Brokerdesk) {
         .unwrap();
     bd.init(None).await.unwrap();
     (dir, bd)
-}
-
-async fn audited(bd: &Brokerdesk, event: AuditEvent) -> Vec<String> {
-    bd.audit_list(&AuditFilter {
-        events: vec![event],
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|e| e.detail)
-    .collect()
 }
 
 /// Through the API: `account verify` pins on first use (stored with the account, audited),
