@@ -94,7 +94,7 @@ describe("theme and navigation", () => {
     await nav(page, "Settings");
     const data = page.getByRole("region", { name: "Data" });
     await data.getByText("Credentials are never exported").waitFor();
-    await data.getByText("Not built yet: importing a file, configuration history with rollback, and encrypted backups.").waitFor();
+    await data.getByText("Not built yet: importing a file and encrypted backups.").waitFor();
     await data.getByRole("button", { name: "Export configuration" }).click();
     // The devserver has no Downloads folder: exports go to the profile's exports/ folder.
     const dir = bd.dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

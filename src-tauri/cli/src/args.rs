@@ -97,6 +97,11 @@ pub enum Command {
     /// Credentials are never exported: each stored field is listed as "not exported".
     /// Printed on stdout, or written to a new file (mode 0600) with --out.
     Export(ExportArgs),
+    /// The configuration's history: every change to an account's settings (created, edited,
+    /// rolled back) and to the app settings is a numbered version, with who, when and what
+    /// changed. Roll back to a version to apply it again as a new edit.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Check the profile's health: the database, its schema, the vault, the OS keychain, free
     /// disk space, the logs, the audit log and each account's stored state; with --deep, each
     /// account's broker sign-in too. Prints each check's code, status (ok, skipped, warn,
@@ -178,6 +183,30 @@ fresh quote for an open position) the report says why under `unmeasured`.")]
     Show {
         /// Account id, unique id prefix (4+ characters) or exact name.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// List versions, newest first: of one account (name or id; a removed account by its
+    /// id), of `settings`, or of everything.
+    History {
+        /// Account, or `settings`.
+        of: Option<String>,
+    },
+    /// Show one version whole: what changed and the whole configuration it became.
+    Show {
+        #[arg(value_name = "VERSION")]
+        number: i64,
+    },
+    /// Apply a version again, as a new edit (the account keeps its status, mode and stored
+    /// credentials). Loosening a rule or moving the endpoints needs the step-up, as any edit.
+    #[command(after_help = "Exit status: 4 (not_found) for a version of a removed account.")]
+    Rollback {
+        #[arg(value_name = "VERSION")]
+        number: i64,
+        #[command(flatten)]
+        step_up: StepUp,
     },
 }
 

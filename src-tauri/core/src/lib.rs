@@ -12,6 +12,7 @@ pub mod error;
 pub mod exports;
 pub mod fuzz;
 pub mod health;
+pub mod history;
 pub mod logging;
 pub mod money;
 pub mod paper;

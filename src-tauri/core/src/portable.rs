@@ -108,6 +108,26 @@ impl ExportedAccount {
     }
 }
 
+impl ExportedAccount {
+    /// The account's settings as an edit would give them (no credential: stored ones stay).
+    pub fn into_input(self) -> crate::accounts::model::AccountInput {
+        let mut input =
+            crate::accounts::model::AccountInput::new(self.name, self.broker, self.environment);
+        input.broker_account_id = self.broker_account_id;
+        input.rest_url = self.rest_url;
+        input.stream_url = self.stream_url;
+        input.prop_firm = self.prop_firm;
+        input.risk = self.risk;
+        input.instruments = self.instruments;
+        input.timeframes = self.timeframes;
+        input.trading_hours = self.trading_hours;
+        input.weekend_trading = self.weekend_trading;
+        input.notifications = self.notifications;
+        input.status = self.status;
+        input
+    }
+}
+
 /// Writes `doc` in `format` (JSON pretty-printed; YAML as a block document).
 pub fn render(doc: &ProfileExport, format: ExportFormat) -> Result<String, String> {
     match format {

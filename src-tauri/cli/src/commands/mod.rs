@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod config;
 mod export;
 mod health;
 mod risk;
@@ -287,6 +288,7 @@ async fn dispatch(
             account::purge(bd, ctx, yes, step_up).await
         }
         Command::Export(a) => export::export(bd, ctx, a).await,
+        Command::Config(cmd) => config::config(bd, ctx, cmd).await,
         Command::Health { deep } => health::health(bd, ctx, deep).await,
         Command::Stream(a) => stream::stream(bd, ctx, a).await,
         Command::Watch(a) => watch::watch(bd, ctx, a).await,

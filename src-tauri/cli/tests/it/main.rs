@@ -8,6 +8,7 @@
 mod common;
 
 mod cli;
+mod config;
 mod export;
 mod health;
 mod phone;

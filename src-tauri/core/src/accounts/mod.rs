@@ -151,6 +151,23 @@ impl Accounts {
         self.write_notes(tx, key, &account, notes).await
     }
 
+    /// Records account `id` as it now is as a new configuration version (`before`: as it was;
+    /// `None` when created), in the change's transaction.
+    async fn version(
+        &self,
+        tx: &mut repo::Tx,
+        key: &Unlocked,
+        id: &str,
+        before: Option<&Account>,
+    ) -> Result<(), AccountError> {
+        let Some(stored) = repo::load(&mut *tx, Some(id)).await?.pop() else {
+            return Ok(());
+        };
+        let after = present(stored, key)?;
+        crate::history::record_account(&mut *tx, &self.actor, before, &after).await?;
+        Ok(())
+    }
+
     async fn write_notes(
         &self,
         tx: &mut repo::Tx,
@@ -259,6 +276,7 @@ impl Accounts {
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         integrity::retag_account(&mut tx, &key, &id).await?;
         self.journal(&mut tx, &key, &id, notes).await?;
+        self.version(&mut tx, &key, &id, None).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
         self.get(&id).await
@@ -281,6 +299,7 @@ impl Accounts {
             .await?
             .pop()
             .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
+        let before = current.account.clone();
         let stored_fields: Vec<CredentialField> = current.secrets.iter().map(|(f, _)| *f).collect();
         let ctx = Context::Update {
             broker: current.account.broker,
@@ -338,6 +357,7 @@ impl Accounts {
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         integrity::retag_account(&mut tx, &key, &id).await?;
         self.journal(&mut tx, &key, &id, notes).await?;
+        self.version(&mut tx, &key, &id, Some(&before)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, "account updated");
         self.get(&id).await

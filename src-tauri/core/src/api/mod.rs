@@ -17,6 +17,7 @@ pub mod commands;
 pub mod events;
 pub mod guard;
 mod health;
+mod history;
 mod portable;
 mod settings;
 mod streams;

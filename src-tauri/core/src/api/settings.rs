@@ -24,16 +24,28 @@ impl Brokerdesk {
             let mut tx = self.store.begin_write().await.map_err(api)?;
             settings::save(&mut tx, &new).await.map_err(api)?;
             // Recorded in the change's transaction, before → after.
+            let changes = changes(&old, &new);
             crate::audit::append(
                 &mut tx,
                 Some(&key),
                 self.audit.actor(),
                 AuditEvent::SettingsChanged,
                 None,
-                &change(&old, &new),
+                &if changes.is_empty() {
+                    format!(
+                        "no setting changed ({}; at most {} price updates per instrument per second)",
+                        auto_lock(&new),
+                        new.price_updates_per_second
+                    )
+                } else {
+                    changes.join("; ")
+                },
             )
             .await
             .map_err(api)?;
+            crate::history::record_settings(&mut tx, self.audit.actor(), &new, &changes)
+                .await
+                .map_err(api)?;
             tx.commit().await.map_err(|e| api(StoreError::from(e)))?;
             g.publish(DomainEvent::SettingsChanged);
             Ok(new)
@@ -49,8 +61,8 @@ fn auto_lock(s: &AppSettings) -> String {
     }
 }
 
-/// What a settings change changed, before → after.
-fn change(old: &AppSettings, new: &AppSettings) -> String {
+/// What a settings change changed, before → after (empty: nothing).
+fn changes(old: &AppSettings, new: &AppSettings) -> Vec<String> {
     let mut parts = Vec::new();
     if old.auto_lock_minutes != new.auto_lock_minutes {
         parts.push(format!("{} → {}", auto_lock(old), auto_lock(new)));
@@ -61,15 +73,7 @@ fn change(old: &AppSettings, new: &AppSettings) -> String {
             old.price_updates_per_second, new.price_updates_per_second
         ));
     }
-    if parts.is_empty() {
-        format!(
-            "no setting changed ({}; at most {} price updates per instrument per second)",
-            auto_lock(new),
-            new.price_updates_per_second
-        )
-    } else {
-        parts.join("; ")
-    }
+    parts
 }
 
 #[cfg(test)]
@@ -87,9 +91,12 @@ mod tests {
             price_updates_per_second: 10,
         };
         assert_eq!(
-            change(&old, &new),
-            "auto-lock off → auto-lock after 15 idle minutes; at most 30 → 10 price updates per instrument per second"
+            changes(&old, &new),
+            vec![
+                "auto-lock off → auto-lock after 15 idle minutes".to_string(),
+                "at most 30 → 10 price updates per instrument per second".to_string()
+            ]
         );
-        assert!(change(&new, &new).starts_with("no setting changed"));
+        assert!(changes(&new, &new).is_empty());
     }
 }
