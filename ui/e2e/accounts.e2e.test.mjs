@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { calls, nav, shot, shotTall, useBrowser } from "./harness.mjs";
-import { DEMO, tamperSecret, unlocked } from "./scenarios.mjs";
+import { DEMO, inputOf, tamperSecret, unlocked } from "./scenarios.mjs";
 
 const open = useBrowser();
 
@@ -176,6 +176,35 @@ describe("accounts", () => {
     const stored = (await bd.api("account_get", { id: s.ftmo.id })).statusHistory;
     assert.equal(await history.locator("li").count(), stored.length);
     assert.deepEqual(stored.at(-1), { ...stored.at(-1), status: "suspended", reason: "Paused for NFP week" });
+  });
+
+  test("History lists each change with what changed, and rolls back to an earlier version as a new one", async () => {
+    const { page, bd, s } = await open("unlocked");
+    const before = await bd.api("account_get", { id: s.ftmo.id });
+    await bd.api("account_update", { id: s.ftmo.id, input: inputOf(before, { instruments: ["EUR_USD", "XAU_USD"], weekendTrading: !before.weekendTrading }), check: false });
+    await nav(page, "Accounts");
+    await page.getByRole("link", { name: "Edit FTMO challenge" }).click();
+    const card = page.getByRole("region", { name: "History" });
+    const versions = card.getByRole("list", { name: "Configuration versions" });
+    await versions.getByText(`weekendTrading: ${before.weekendTrading} → ${!before.weekendTrading}`).waitFor();
+    const items = versions.locator(":scope > li");
+    assert.equal(await items.count(), 2, "created, then the edit");
+    await items.first().getByText("Current").waitFor();
+    await items.nth(1).getByText("created").waitFor();
+    await shotTall(page, "account-history");
+
+    await items.nth(1).getByRole("button", { name: "Roll back to this" }).click();
+    const dialog = page.getByRole("dialog", { name: /^Roll back to version \d+\?$/ });
+    await dialog.getByText("Its status, trading mode and stored credentials stay as they are.", { exact: false }).waitFor();
+    await dialog.getByRole("button", { name: "Roll back" }).click();
+    await page.locator(".toast-success").getByText(/^FTMO challenge is back to version \d+'s settings \(now version \d+\)\.$/).waitFor();
+    await versions.locator(":scope > li").nth(2).waitFor();
+    assert.equal(await versions.locator(":scope > li").count(), 3);
+    const after = await bd.api("account_get", { id: s.ftmo.id });
+    assert.deepEqual(after.instruments, before.instruments);
+    assert.equal(after.weekendTrading, before.weekendTrading);
+    assert.equal(after.mode, before.mode, "the mode stays");
+    assert.equal((await calls(page, "config_rollback")).length, 1);
   });
 
   test("a stored credential that cannot be read is flagged in the table and the editor, and replaced by entering it again", async () => {

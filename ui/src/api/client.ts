@@ -147,6 +147,10 @@ export const auditVerify = () => call("audit_verify");
 export const auditExportCsv = (filter: AuditFilter) => call("audit_export_csv", { filter });
 /** Saves the configuration (no credentials) as JSON or YAML in Downloads; returns the path. */
 export const configExport = (format: ExportFormat, accounts: string[]) => call("config_export", { format, accounts });
+/** Configuration versions of an account (name or id), of "settings", or of everything (null). */
+export const configHistory = (of: string | null) => call("config_history", { of });
+/** Applies a configuration version again, as a new edit (step-ups as any edit). */
+export const configRollback = (version: number) => call("config_rollback", { version });
 /** The profile's health checks; `deep` also signs in at each account's broker. */
 export const health = (deep: boolean) => call("health", { deep });
 

@@ -17,6 +17,7 @@ import type { BrokerInfo } from "./BrokerInfo";
 import type { ChannelStats } from "./ChannelStats";
 import type { CheckOutcome } from "./CheckOutcome";
 import type { ClipboardItem } from "./ClipboardItem";
+import type { ConfigVersion } from "./ConfigVersion";
 import type { ConnectionEvent } from "./ConnectionEvent";
 import type { ExportFormat } from "./ExportFormat";
 import type { FeedNotice } from "./FeedNotice";
@@ -33,6 +34,7 @@ import type { PriceUpdate } from "./PriceUpdate";
 import type { PropFirmPresetInfo } from "./PropFirmPresetInfo";
 import type { PurgeReport } from "./PurgeReport";
 import type { RiskReport } from "./RiskReport";
+import type { Rollback } from "./Rollback";
 import type { SavedAccount } from "./SavedAccount";
 import type { Tick } from "./Tick";
 import type { TradingMode } from "./TradingMode";
@@ -78,6 +80,8 @@ export interface Commands {
   audit_verify: { args: Record<string, never>; result: AuditVerification };
   audit_export_csv: { args: { filter: AuditFilter }; result: string };
   config_export: { args: { format: ExportFormat; accounts: Array<string> }; result: string };
+  config_history: { args: { of: string | null }; result: Array<ConfigVersion> };
+  config_rollback: { args: { version: number }; result: Rollback };
   health: { args: { deep: boolean }; result: HealthReport };
   settings_get: { args: Record<string, never>; result: AppSettings };
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
@@ -158,6 +162,8 @@ export const COMMANDS = [
   "audit_verify",
   "audit_export_csv",
   "config_export",
+  "config_history",
+  "config_rollback",
   "health",
   "settings_get",
   "settings_update",

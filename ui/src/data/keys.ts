@@ -13,6 +13,8 @@ export const keys = {
   accounts: ["accounts"] as const,
   accountList: ["accounts", "list"] as const,
   account: (id: string) => ["accounts", "detail", id] as const,
+  /** An account's configuration versions (under `accounts`: every account change refreshes them). */
+  configHistory: (id: string) => ["accounts", "history", id] as const,
   /** Every account's connections (`connections_snapshot`, kept current by events). */
   connections: ["connections"] as const,
   /** Every audit query: lists by filter and the chain check. */

@@ -31,6 +31,7 @@ use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
 use crate::health::HealthReport;
+use crate::history::{ConfigVersion, Rollback};
 use crate::portable::ExportFormat;
 use crate::risk::RiskReport;
 use crate::runtime::clipboard::ClipboardItem;
@@ -228,6 +229,13 @@ commands! {
     config_export(format: ExportFormat, accounts: Vec<String>) -> String =>
         |cx, a| cx.runtime.core().config_export_file(a.format, &a.accounts, cx.host.downloads_dir()).await?;
 
+    /// The configuration versions of one account (name or id), of `settings`, or of
+    /// everything (`null`), newest first.
+    config_history(of: Option<String>) -> Vec<ConfigVersion> =>
+        |cx, a| cx.runtime.core().config_history(a.of.as_deref()).await?;
+    /// Applies a configuration version again, as a new edit (the usual step-ups).
+    config_rollback(version: u32) -> Rollback =>
+        |cx, a| cx.runtime.core().config_rollback(i64::from(a.version)).await?;
     /// The profile's health checks; with `deep`, each account's broker sign-in too.
     health(deep: bool) -> HealthReport => |cx, a| cx.runtime.core().health(a.deep).await?;
 

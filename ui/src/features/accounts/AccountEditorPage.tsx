@@ -34,6 +34,7 @@ import { PropFirmSection, RiskSection } from "./form/RulesSections";
 import { SaveResult } from "./form/SaveResult";
 import { NotificationsSection, StatusSection } from "./form/StatusSections";
 import { AccountStatusPanel } from "./AccountStatusPanel";
+import { ConfigHistoryCard } from "./ConfigHistoryCard";
 import { GatewayCertificateCard } from "./GatewayCertificateCard";
 import { RiskBudgetsCard } from "./RiskBudgetsCard";
 import type { FormUpdater } from "./form/types";
@@ -368,6 +369,7 @@ function AccountForm({ account, form, setForm, brokers, presets }: AccountFormPr
           </button>
         </div>
       </form>
+      {editing ? <ConfigHistoryCard account={account} /> : null}
     </div>
   );
 }

@@ -67,10 +67,10 @@ export function DataCard() {
         </div>
       ) : null}
       <p className="field-help">
-        Every change to an account&apos;s settings and to these settings is kept as a numbered version; list, show and
-        roll back versions from the command line (<code>brokerdesk config history</code>) — the app has no History
-        view yet. Not built yet: importing a file and encrypted backups. Keep exported files private: they name your
-        accounts and endpoints.
+        Every change to an account&apos;s settings and to these settings is kept as a numbered version: an
+        account&apos;s are under History on its page, where you can roll back; the app settings&apos; are in the command
+        line (<code>brokerdesk config history settings</code>). Not built yet: importing a file and encrypted backups.
+        Keep exported files private: they name your accounts and endpoints.
       </p>
     </section>
   );
