@@ -43,16 +43,8 @@ pub fn write_new(dir: &Path, name: &str, contents: &str) -> std::io::Result<Path
         } else {
             dir.join(format!("{stem}-{n}{ext}"))
         };
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                file.write_all(contents.as_bytes())?;
-                file.sync_all()?;
-                return Ok(path);
-            }
+        match create_private(&path, contents) {
+            Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
@@ -61,6 +53,18 @@ pub fn write_new(dir: &Path, name: &str, contents: &str) -> std::io::Result<Path
         std::io::ErrorKind::AlreadyExists,
         format!("{name} and 99 numbered variants already exist"),
     ))
+}
+
+/// Creates `path` — never replacing a file (`AlreadyExists`) — with mode 0600, and writes
+/// and syncs `contents`.
+pub fn create_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

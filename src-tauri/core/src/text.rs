@@ -18,6 +18,37 @@ pub fn cap(s: &str, max: usize) -> String {
     }
 }
 
+/// A URL without user-info, query or fragment (where a token could hide).
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(u)
+            if u.username().is_empty()
+                && u.password().is_none()
+                && u.query().is_none()
+                && u.fragment().is_none() =>
+        {
+            raw.to_string()
+        }
+        Ok(mut u) => {
+            let query = if u.query().is_some() { "?…" } else { "" };
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            format!("{u}{query}")
+        }
+        // Not a URL: keep the scheme and host part only.
+        Err(_) => raw
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,5 +59,20 @@ mod tests {
         assert_eq!(cap("abcd", 3), "abc…");
         assert_eq!(cap("ééééé", 2), "éé…");
         assert_eq!(cap("", 0), "");
+    }
+
+    #[test]
+    fn urls_lose_user_info_query_and_fragment() {
+        assert_eq!(
+            redact_url("https://user:pw@api.example.com/v3?token=abc#x"),
+            "https://api.example.com/v3?…"
+        );
+        assert_eq!(
+            redact_url("https://api.example.com/v3"),
+            "https://api.example.com/v3"
+        );
+        assert_eq!(redact_url("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(redact_url("not a url?token=1"), "not a url");
+        assert_eq!(redact_url("x//user:pw@host/p"), "host/p");
     }
 }

@@ -1,7 +1,5 @@
 //! `export`: the configuration as JSON or YAML, on stdout or in a new file.
 
-use std::io::Write;
-
 use brokerdesk_core::portable::ExportFormat;
 use brokerdesk_core::{ApiError, Brokerdesk, Code};
 
@@ -20,7 +18,7 @@ pub async fn export(bd: &Brokerdesk, ctx: &mut Ctx, a: ExportArgs) -> Result<(),
         print!("{text}");
         return Ok(());
     };
-    write_new(&path, &text).map_err(|e| {
+    brokerdesk_core::exports::create_private(&path, &text).map_err(|e| {
         let code = if e.kind() == std::io::ErrorKind::AlreadyExists {
             Code::Usage
         } else {
@@ -33,15 +31,4 @@ pub async fn export(bd: &Brokerdesk, ctx: &mut Ctx, a: ExportArgs) -> Result<(),
         format!("exported to {shown} (no credentials)")
     });
     Ok(())
-}
-
-/// Creates `path` (never replacing a file) with mode 0600 and writes `text`.
-fn write_new(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
 }

@@ -1,12 +1,12 @@
 //! What an edit changed, for the audit log: every setting whose value differs between the
 //! account as it was and as it is, as `path: before → after`. Never a secret: credentials are
 //! named by the audit entry that rotates them, not here, and URLs lose any user-info and
-//! query (`runtime::diagnostics::redact_url`).
+//! query (`text::redact_url`).
 
 use serde_json::Value;
 
 use super::model::Account;
-use crate::runtime::diagnostics::redact_url;
+use crate::text::redact_url;
 
 /// Settings that are not configuration or are audited on their own: the id, credentials
 /// (`credentials_rotated`), status and mode (`status_changed`, `mode_switched`), history,

@@ -122,6 +122,16 @@ pub struct Accounts {
     actor: String,
 }
 
+/// Whether a change makes a new configuration version of the account (`crate::history`).
+#[derive(Clone, Copy)]
+enum Version<'a> {
+    /// Not a configuration change (mode, status, pin).
+    Unchanged,
+    Created,
+    /// Edited from this (the account as it was).
+    Edited(&'a Account),
+}
+
 /// The audit entries a change writes in its own transaction, made from the account as it
 /// is after the change (as it was, for a removal): event and detail (never a secret).
 pub type Notes<'a> = &'a (dyn Fn(&Account) -> Vec<(AuditEvent, String)> + Send + Sync);
@@ -136,35 +146,27 @@ impl Accounts {
     }
 
     /// Writes `notes`' entries for account `id` inside the change's transaction `tx` (so the
-    /// change and its record commit together, or neither does).
+    /// change and its record commit together, or neither does) and, for a change of its
+    /// configuration, its new version (`crate::history`). Reads the account once for both.
     async fn journal(
         &self,
         tx: &mut repo::Tx,
         key: &Unlocked,
         id: &str,
         notes: Notes<'_>,
+        version: Version<'_>,
     ) -> Result<(), AccountError> {
         let Some(stored) = repo::load(&mut *tx, Some(id)).await?.pop() else {
             return Ok(());
         };
         let account = present(stored, key)?;
-        self.write_notes(tx, key, &account, notes).await
-    }
-
-    /// Records account `id` as it now is as a new configuration version (`before`: as it was;
-    /// `None` when created), in the change's transaction.
-    async fn version(
-        &self,
-        tx: &mut repo::Tx,
-        key: &Unlocked,
-        id: &str,
-        before: Option<&Account>,
-    ) -> Result<(), AccountError> {
-        let Some(stored) = repo::load(&mut *tx, Some(id)).await?.pop() else {
-            return Ok(());
+        self.write_notes(tx, key, &account, notes).await?;
+        let before = match version {
+            Version::Unchanged => return Ok(()),
+            Version::Created => None,
+            Version::Edited(before) => Some(before),
         };
-        let after = present(stored, key)?;
-        crate::history::record_account(&mut *tx, &self.actor, before, &after).await?;
+        crate::history::record_account(&mut *tx, &self.actor, before, &account).await?;
         Ok(())
     }
 
@@ -275,8 +277,8 @@ impl Accounts {
         .await?;
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         integrity::retag_account(&mut tx, &key, &id).await?;
-        self.journal(&mut tx, &key, &id, notes).await?;
-        self.version(&mut tx, &key, &id, None).await?;
+        self.journal(&mut tx, &key, &id, notes, Version::Created)
+            .await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
         self.get(&id).await
@@ -356,8 +358,8 @@ impl Accounts {
         }
         write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
         integrity::retag_account(&mut tx, &key, &id).await?;
-        self.journal(&mut tx, &key, &id, notes).await?;
-        self.version(&mut tx, &key, &id, Some(&before)).await?;
+        self.journal(&mut tx, &key, &id, notes, Version::Edited(&before))
+            .await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, "account updated");
         self.get(&id).await
@@ -452,7 +454,8 @@ impl Accounts {
             integrity::retag_account(&mut tx, &key, &id).await?;
         }
         if stored.account.mode != mode {
-            self.journal(&mut tx, &key, &id, notes).await?;
+            self.journal(&mut tx, &key, &id, notes, Version::Unchanged)
+                .await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
         self.get(&id).await
@@ -485,7 +488,8 @@ impl Accounts {
         if valid {
             integrity::retag_account(&mut tx, &key, &before.id).await?;
         }
-        self.journal(&mut tx, &key, &before.id, notes).await?;
+        self.journal(&mut tx, &key, &before.id, notes, Version::Unchanged)
+            .await?;
         tx.commit().await.map_err(StoreError::from)?;
         let after = self.get(&before.id).await?;
         Ok((before, after))
@@ -569,7 +573,8 @@ impl Accounts {
         if valid {
             integrity::retag_account(&mut tx, &key, id).await?;
         }
-        self.journal(&mut tx, &key, id, notes).await?;
+        self.journal(&mut tx, &key, id, notes, Version::Unchanged)
+            .await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.get(id).await
     }

