@@ -20,6 +20,7 @@ pub mod paths;
 pub mod portable;
 pub mod risk;
 pub mod runtime;
+pub mod seal;
 pub mod secret;
 pub mod settings;
 pub mod store;
