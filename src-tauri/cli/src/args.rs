@@ -102,6 +102,12 @@ pub enum Command {
     /// changed. Roll back to a version to apply it again as a new edit.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Encrypted backups of the whole profile: set the backup passphrase, back up now, list,
+    /// check and restore backups, and the daily schedule (made while the app runs). A backup
+    /// is sealed with a key derived from the backup passphrase (Argon2id, XChaCha20-Poly1305);
+    /// the passphrase is asked for, never taken from the command line.
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Check the profile's health: the database, its schema, the vault, the OS keychain, free
     /// disk space, the logs, the audit log and each account's stored state; with --deep, each
     /// account's broker sign-in too. Prints each check's code, status (ok, skipped, warn,
@@ -208,6 +214,65 @@ pub enum ConfigCommand {
         #[command(flatten)]
         step_up: StepUp,
     },
+}
+
+#[derive(Subcommand)]
+pub enum BackupCommand {
+    /// Where backups stand: the passphrase, the schedule, the folder, the last backup.
+    Status,
+    /// Set or change the backup passphrase (at least 10 characters): typed twice at a hidden
+    /// prompt, or the next stdin line. Whoever knows it can open the backups made after, so
+    /// it needs the two-factor step-up. If it is lost, the backups made with it cannot be
+    /// opened by anyone: keep it somewhere safe, apart from the backups.
+    Passphrase {
+        #[command(flatten)]
+        step_up: StepUp,
+    },
+    /// Back up now, into the backup folder or to --out (a new file).
+    Create {
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// The backups in the backup folder, newest first (read without the passphrase).
+    List,
+    /// Check a backup completely: its seal, its checksum and SQLite's integrity check of the
+    /// profile inside. Uses the kept backup key when the file was made with it; otherwise
+    /// asks for the passphrase it was made with (hidden prompt, or the next stdin line).
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Restore a backup into the data directory (--data-dir, or the default one), replacing
+    /// the profile there; the replaced profile is kept in <data dir>/pre-restore/. Asks for the
+    /// backup's passphrase (hidden prompt, or the first stdin line). Close the app first: a
+    /// profile that is open elsewhere is refused (profile_in_use). The restored profile opens
+    /// with the master password it had when it was backed up.
+    #[command(after_help = "Exit status: 5 (wrong_passphrase), 3 (backup_damaged: not a backup, truncated or edited), 1 (profile_in_use).")]
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// Replace an existing profile without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show or change the schedule, the folder and the retention.
+    Config(BackupConfigArgs),
+}
+
+#[derive(Args)]
+pub struct BackupConfigArgs {
+    /// `daily` (made while the app runs and is unlocked) or `off` (by hand only).
+    #[arg(long, value_parser = ["daily", "off"])]
+    pub schedule: Option<String>,
+    /// The folder (absolute); `default` for <data dir>/backups.
+    #[arg(long, value_name = "DIR|default")]
+    pub folder: Option<String>,
+    /// Scheduled backups kept: the newest of each of this many days (1-365).
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// ... and of each of this many weeks (0-520).
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
 }
 
 #[derive(Args)]

@@ -105,6 +105,33 @@ fn from_env(name: &str) -> Option<Secret> {
         .map(Secret::new)
 }
 
+impl Input {
+    /// A passphrase (never from the command line): typed at a hidden prompt — twice when
+    /// `new`, two different entries changing nothing — or the next stdin line.
+    pub fn passphrase(&mut self, what: &str, new: bool) -> Result<Secret, ApiError> {
+        self.password()?;
+        let missing = |m: String| error(Code::Validation, format!("the {what}: {m}"));
+        let first = read_secret(&capitalised(what)).map_err(missing)?;
+        if new && crate::harden::can_prompt() {
+            let again = read_secret(&format!("Repeat the {what}")).map_err(missing)?;
+            if again.expose() != first.expose() {
+                return Err(error(
+                    Code::Validation,
+                    format!("the two {what}s typed differ; nothing was changed"),
+                ));
+            }
+        }
+        Ok(first)
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// A new master password typed twice at hidden prompts; two different entries change nothing.
 pub fn typed_new_password() -> Result<Secret, ApiError> {
     let ask = |q: &str| {

@@ -205,6 +205,18 @@ codes! {
     // The app shell and the CLI.
     ShuttingDown = "shutting_down", Runtime, false;
     ExportFailed = "export_failed", Runtime, false;
+
+    // Backups.
+    /// No backup passphrase is set yet, so no backup can be sealed.
+    BackupNotSetUp = "backup_not_set_up", Invalid, false;
+    /// The passphrase does not open the sealed file.
+    WrongPassphrase = "wrong_passphrase", Auth, false;
+    /// The file is not a Brokerdesk backup, or it is truncated, edited or corrupted.
+    BackupDamaged = "backup_damaged", Invalid, false;
+    /// The backup could not be written (its folder, the disk).
+    BackupFailed = "backup_failed", Runtime, true;
+    /// Another Brokerdesk process (the app, a command) has the profile open.
+    ProfileInUse = "profile_in_use", Runtime, true;
     NotificationFailed = "notification_failed", Runtime, true;
     ClipboardFailed = "clipboard_failed", Runtime, true;
     /// The async runtime could not start.

@@ -4,7 +4,7 @@
 //! Shallow checks read only this machine: the database's integrity and migrations, the
 //! vault, the OS keychain, free disk space, the log's size, the audit chain and each
 //! account's stored state. Deep checks also sign in at each account's broker (the same
-//! check as "Test connection"). Encrypted backups are not built yet; the report says so.
+//! check as "Test connection"). The backups check reports the passphrase, the last backup's age and a failed attempt.
 
 use serde::Serialize;
 use ts_rs::TS;

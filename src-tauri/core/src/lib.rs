@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api;
 pub mod audit;
+pub mod backup;
 pub mod brokers;
 pub mod connection;
 pub mod error;

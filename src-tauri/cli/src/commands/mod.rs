@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod backup;
 mod config;
 mod export;
 mod health;
@@ -207,6 +208,12 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     if let Err(m) = logging::init(&data_dir, false) {
         eprintln!("warning: {m}");
     }
+    if let Command::Backup(crate::args::BackupCommand::Restore { file, yes }) = &cli.command {
+        // Before any profile is opened: a restore replaces it.
+        return backup::restore(&mut ctx, &data_dir, file, *yes)
+            .await
+            .map_err(|e| Failure::Error(with_hint(e)));
+    }
     let bd = std::sync::Arc::new(Brokerdesk::open_as(&data_dir, default_keystore(), ACTOR).await?);
     let result = match cli.command {
         Command::Audit(AuditCommand::Verify) => audit::verify(&bd, &mut ctx).await,
@@ -290,6 +297,7 @@ async fn dispatch(
         Command::Export(a) => export::export(bd, ctx, a).await,
         Command::Config(cmd) => config::config(bd, ctx, cmd).await,
         Command::Health { deep } => health::health(bd, ctx, deep).await,
+        Command::Backup(cmd) => backup::backup(bd, ctx, cmd).await,
         Command::Stream(a) => stream::stream(bd, ctx, a).await,
         Command::Watch(a) => watch::watch(bd, ctx, a).await,
         Command::Order(cmd) => trading::order(bd, ctx, cmd).await,

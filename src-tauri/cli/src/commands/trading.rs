@@ -25,6 +25,7 @@ async fn runtime(bd: &Arc<Brokerdesk>, ctx: &mut Ctx) -> Result<Arc<Runtime>, Ap
         bd.clone(),
         RuntimeOptions {
             auto_lock: false,
+            backup_every: None,
             risk_watch: false,
             lazy_connections: true,
             ..RuntimeOptions::default()

@@ -26,6 +26,7 @@ pub async fn watch(bd: &Arc<Brokerdesk>, ctx: &mut Ctx, a: WatchArgs) -> Result<
         bd.clone(),
         RuntimeOptions {
             auto_lock: false,
+            backup_every: None,
             risk_watch: true,
             ..RuntimeOptions::default()
         },

@@ -25,7 +25,9 @@ use crate::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
 use crate::accounts::model::{Account, AccountInput, AccountStatus, TradingMode};
 use crate::accounts::PurgeReport;
 use crate::api::{CheckOutcome, SavedAccount, VaultStatus};
+use crate::api::backup::BackupStatus;
 use crate::audit::{AuditEntry, AuditFilter, AuditVerification};
+use crate::backup::{BackupConfig, BackupFile, BackupVerification};
 use crate::brokers::OrderSide;
 use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
@@ -236,6 +238,21 @@ commands! {
     /// Applies a configuration version again, as a new edit (the usual step-ups).
     config_rollback(version: u32) -> Rollback =>
         |cx, a| cx.runtime.core().config_rollback(i64::from(a.version)).await?;
+    /// Where backups stand: the passphrase, the schedule, the folder, the last one.
+    backup_status() -> BackupStatus => |cx, _a| cx.runtime.core().backup_status().await?;
+    /// Sets or changes the backup passphrase (a step-up).
+    backup_set_passphrase(passphrase: Secret) -> BackupStatus =>
+        |cx, a| cx.runtime.core().backup_set_passphrase(a.passphrase).await?;
+    /// Changes the schedule, the folder or the retention.
+    backup_configure(config: BackupConfig) -> BackupStatus =>
+        |cx, a| cx.runtime.core().backup_configure(a.config).await?;
+    /// Makes a backup into the backup folder now.
+    backup_create() -> BackupFile => |cx, _a| cx.runtime.core().backup_create(None).await?;
+    /// The backups in the backup folder, newest first.
+    backup_list() -> Vec<BackupFile> => |cx, _a| cx.runtime.core().backup_list().await?;
+    /// Checks one backup in the backup folder (by file name) fully, with the kept key.
+    backup_verify(name: String) -> BackupVerification =>
+        |cx, a| cx.runtime.core().backup_verify_named(&a.name).await?;
     /// The profile's health checks; with `deep`, each account's broker sign-in too.
     health(deep: bool) -> HealthReport => |cx, a| cx.runtime.core().health(a.deep).await?;
 

@@ -117,11 +117,7 @@ impl Brokerdesk {
         } else {
             HealthCheck::new(C::Logs, S::Ok, format!("the logs take {}", human_bytes(logs)))
         });
-        checks.push(HealthCheck::new(
-            C::Backups,
-            S::Skipped,
-            "encrypted backups are not built yet; export the configuration (Settings → Data, or brokerdesk export) to keep a copy of your setup",
-        ));
+        checks.push(self.backup_health().await?);
         if unlocked {
             checks.push(match self.audit_verify().await {
                 Ok(v) if v.ok => HealthCheck::new(C::AuditLog, S::Ok, v.message),

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod audit;
+pub mod backup;
 mod certificates;
 mod checks;
 pub mod commands;

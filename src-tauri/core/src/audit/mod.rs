@@ -72,6 +72,14 @@ pub enum AuditEvent {
     CertificateTrusted,
     /// The configuration was exported (never with secrets).
     ConfigExported,
+    /// The backup passphrase was set or changed.
+    BackupPassphraseSet,
+    /// The backup schedule, folder or retention changed.
+    BackupSettingsChanged,
+    /// An encrypted backup of the profile was written.
+    BackupCreated,
+    /// The profile was replaced by a backup (written into the restored profile).
+    ProfileRestored,
 }
 
 impl AuditEvent {
@@ -107,6 +115,10 @@ impl AuditEvent {
         AuditEvent::CertificateRefused,
         AuditEvent::CertificateTrusted,
         AuditEvent::ConfigExported,
+        AuditEvent::BackupPassphraseSet,
+        AuditEvent::BackupSettingsChanged,
+        AuditEvent::BackupCreated,
+        AuditEvent::ProfileRestored,
     ];
 
     /// Returns the stable string form.
@@ -143,6 +155,10 @@ impl AuditEvent {
             AuditEvent::CertificateRefused => "certificate_refused",
             AuditEvent::CertificateTrusted => "certificate_trusted",
             AuditEvent::ConfigExported => "config_exported",
+            AuditEvent::BackupPassphraseSet => "backup_passphrase_set",
+            AuditEvent::BackupSettingsChanged => "backup_settings_changed",
+            AuditEvent::BackupCreated => "backup_created",
+            AuditEvent::ProfileRestored => "profile_restored",
         }
     }
 }

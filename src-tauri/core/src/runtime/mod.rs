@@ -3,7 +3,7 @@
 //! connections).
 //!
 //! It owns the connection manager ([`crate::connection::manager`]), the price pumps, the
-//! outage notifications, the auto-lock loop and the change watcher, and reacts to the API's
+//! outage notifications, the auto-lock loop, the backup schedule and the change watcher, and reacts to the API's
 //! domain events ([`crate::api::DomainEvent`]): an account added, edited, removed or purged
 //! re-syncs its connections; a vault, two-factor or settings change is told to the window.
 //! No command has to remember to do any of it. A change made by another process on the same
@@ -16,6 +16,7 @@
 
 pub mod alerts;
 pub mod autolock;
+pub mod backups;
 pub mod clipboard;
 mod connections;
 pub mod diagnostics;
@@ -74,6 +75,9 @@ pub struct RuntimeOptions {
     /// When an order whose outcome is unknown is looked up by its client order id, counted
     /// from when it was sent ([`crate::trading::oms::LOOKUP_AFTER`]; tests shorten it).
     pub lookup_after: Vec<Duration>,
+    /// How often the backup schedule is looked at (`None`: never — a CLI command makes no
+    /// scheduled backups).
+    pub backup_every: Option<Duration>,
 }
 
 impl Default for RuntimeOptions {
@@ -87,6 +91,7 @@ impl Default for RuntimeOptions {
             risk_watch: true,
             lazy_connections: false,
             lookup_after: crate::trading::oms::LOOKUP_AFTER.to_vec(),
+            backup_every: Some(backups::CHECK_EVERY),
         }
     }
 }
@@ -174,6 +179,14 @@ impl Runtime {
         let mut tasks = tasks;
         if options.risk_watch {
             tasks.push(tokio::spawn(risk::watch(rt.clone(), rt.cancel.clone())));
+        }
+        if let Some(every) = options.backup_every {
+            tasks.push(tokio::spawn(backups::run(
+                rt.core.clone(),
+                rt.out.clone(),
+                every,
+                rt.cancel.clone(),
+            )));
         }
         *rt.tasks.lock().unwrap_or_else(|e| e.into_inner()) = tasks;
         if options.auto_lock {

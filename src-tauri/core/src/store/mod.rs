@@ -22,6 +22,9 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// The database file's name inside the data dir.
 pub const DB_FILE: &str = "brokerdesk.db";
 const LOCK_FILE: &str = "brokerdesk.lock";
+/// Held (shared) by every open store, and exclusively by a restore: a restore never runs
+/// under an open profile, and a profile never opens half-way through a restore.
+pub const IN_USE_FILE: &str = "brokerdesk.inuse";
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,8 @@ impl From<sqlx::Error> for StoreError {
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    /// The shared in-use lock, released when the last clone is dropped.
+    _in_use: std::sync::Arc<File>,
 }
 
 impl Store {
@@ -103,6 +108,16 @@ impl Store {
             source,
         };
         create_private_dir(data_dir).map_err(dd_err)?;
+        // Waits while a restore replaces the profile (seconds at most).
+        let in_use_path = data_dir.join(IN_USE_FILE);
+        let in_use = tokio::task::spawn_blocking(move || {
+            let f = open_lock_file(&in_use_path)?;
+            f.lock_shared()?;
+            Ok::<_, std::io::Error>(f)
+        })
+        .await
+        .map_err(|e| StoreError::Migrate(e.to_string()))?
+        .map_err(dd_err)?;
         let path = data_dir.join(DB_FILE);
         let opts = SqliteConnectOptions::from_str("sqlite:")
             .map_err(StoreError::from)?
@@ -169,7 +184,11 @@ impl Store {
                 other => break other?,
             }
         }
-        Ok(Self { pool, path })
+        Ok(Self {
+            pool,
+            path,
+            _in_use: std::sync::Arc::new(in_use),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -229,7 +248,7 @@ impl Store {
     }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
@@ -250,13 +269,19 @@ fn restrict_file(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn lock_file(path: &Path) -> std::io::Result<File> {
+/// Opens (creating, 0600) a lock file.
+pub(crate) fn open_lock_file(path: &Path) -> std::io::Result<File> {
     let f = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)?;
     restrict_file(path)?;
+    Ok(f)
+}
+
+fn lock_file(path: &Path) -> std::io::Result<File> {
+    let f = open_lock_file(path)?;
     f.lock()?;
     Ok(f)
 }

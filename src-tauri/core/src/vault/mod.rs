@@ -193,6 +193,12 @@ impl Unlocked {
         self.generation
     }
 
+    /// The data key's bytes: only for a backup of a keychain-protected profile, which must
+    /// carry the key (sealed under the backup key) to be restored on another machine.
+    pub(crate) fn data_key_bytes(&self) -> &[u8; 32] {
+        self.dek.as_bytes()
+    }
+
     /// Seals a secret for a binding.
     pub fn seal(&self, binding: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         Ok(self.sealer.seal(binding, plaintext)?)
@@ -724,6 +730,7 @@ impl Vault {
         }
         // Before the re-tag: the sealed audit key is part of the tagged vault state.
         crate::audit::reseal_key(&mut tx, old, next).await?;
+        crate::backup::reseal_key(&mut tx, old, next).await?;
         integrity::retag_all(&mut tx, &before, next).await?;
         sqlx::query("UPDATE vault SET key_generation = ?, key_check = ?, wrapped_key = COALESCE(?, wrapped_key), updated_at = ? WHERE id = 1")
             .bind(i64::from(next.generation))
