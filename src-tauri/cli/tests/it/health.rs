@@ -19,7 +19,7 @@ fn check<'a>(report: &'a Value, code: &str) -> &'a Value {
 }
 
 #[test]
-fn a_fresh_profile_is_healthy_and_backups_say_they_are_not_built() {
+fn a_fresh_profile_is_healthy_and_backups_say_they_are_not_set_up() {
     let p = Profile::new();
     p.init();
     let r = p.ok("health");
@@ -36,11 +36,12 @@ fn a_fresh_profile_is_healthy_and_backups_say_they_are_not_built() {
         assert_eq!(check(&r, code)["status"], "ok", "{code}: {r}");
     }
     let backups = check(&r, "backups");
-    assert_eq!(backups["status"], "skipped");
+    assert_eq!(backups["status"], "warn");
     assert!(backups["detail"]
         .as_str()
         .unwrap()
-        .contains("not built yet"));
+        .contains("no backup passphrase"));
+    assert!(backups["fix"].as_str().unwrap().contains("backup passphrase"));
     let human = p.human("health");
     assert_eq!(human.code, 0, "{}", human.stderr);
     assert!(

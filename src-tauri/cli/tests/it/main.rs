@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backup;
 mod cli;
 mod config;
 mod export;

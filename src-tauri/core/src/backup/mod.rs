@@ -453,18 +453,18 @@ pub async fn create(
     let bytes = tokio::task::spawn_blocking(move || file::write(&pass, &header, &manifest, &db))
         .await
         .map_err(|e| BackupError::Failed(e.to_string()))??;
-    let path = match out {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let config = load_config(store).await?;
-            config.folder_in(data_dir).join(file_name(now, trigger))
-        }
-    };
     let size = bytes.len() as u64;
-    let target = path.clone();
-    tokio::task::spawn_blocking(move || write_new_file(&target, &bytes))
-        .await
-        .map_err(|e| BackupError::Failed(e.to_string()))??;
+    let (out, folder) = match out {
+        Some(p) => (Some(p.to_path_buf()), None),
+        None => (None, Some(load_config(store).await?.folder_in(data_dir))),
+    };
+    let path = tokio::task::spawn_blocking(move || match (out, folder) {
+        (Some(p), _) => write_new_file(&p, &bytes).map(|()| p),
+        (None, Some(dir)) => write_numbered(&dir, &file_name(now, trigger), &bytes),
+        (None, None) => Err(BackupError::Failed("no folder".to_string())),
+    })
+    .await
+    .map_err(|e| BackupError::Failed(e.to_string()))??;
     let shown = path.display().to_string();
     let mut tx = store.begin_write().await?;
     sqlx::query("INSERT INTO backup_runs (at, trigger, path, bytes) VALUES (?, ?, ?, ?)")
@@ -523,6 +523,28 @@ async fn snapshot(store: &Store, data_dir: &Path) -> Result<Vec<u8>, BackupError
     .await;
     let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// Writes a new file named `name` in `dir`, or `<stem>-2.<ext>`, `-3`, … when the name is
+/// taken (two backups in one second).
+fn write_numbered(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, BackupError> {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, EXTENSION));
+    for n in 1..=100u32 {
+        let path = if n == 1 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{stem}-{n}.{ext}"))
+        };
+        match write_new_file(&path, bytes) {
+            Err(BackupError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => return other.map(|()| path),
+        }
+    }
+    Err(BackupError::Failed(format!(
+        "{name} and 99 numbered variants already exist in {}",
+        dir.display()
+    )))
 }
 
 /// Writes a new file (never replacing one) through a temporary name, synced, mode 0600.

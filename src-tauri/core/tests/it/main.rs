@@ -35,6 +35,7 @@ macro_rules! leak_checks {
 mod common;
 
 mod audit_log;
+mod backup;
 mod broker_alpaca;
 mod broker_ibkr;
 mod broker_oanda;

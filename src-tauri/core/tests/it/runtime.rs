@@ -43,6 +43,7 @@ pub(crate) fn fast_options(keepalive: Duration) -> RuntimeOptions {
         auto_lock: false,
         risk_watch: false,
         lazy_connections: false,
+        backup_every: None,
         lookup_after: brokerdesk_core::trading::oms::LOOKUP_AFTER.to_vec(),
     }
 }

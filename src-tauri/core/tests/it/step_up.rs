@@ -309,6 +309,10 @@ async fn every_sensitive_operation_is_guarded() {
                 .account_trust_certificate(&ib.id, &"AB:".repeat(32)[..95])
                 .await
                 .map(drop),
+            Sensitive::SetBackupPassphrase => bd
+                .backup_set_passphrase(Secret::new("a backup passphrase"))
+                .await
+                .map(drop),
         };
         let err = result.expect_err(&format!("{op:?} went through without a code"));
         assert_eq!(err.code, Code::StepUpRequired, "{op:?}: {err}");
@@ -327,6 +331,7 @@ async fn every_sensitive_operation_is_guarded() {
         "a certificate was trusted without a code"
     );
     assert!(bd.twofa_status().await.unwrap().enabled);
+    assert!(!bd.backup_status().await.unwrap().passphrase_set);
     let audit_after = bd.audit_list(&AuditFilter::default()).await.unwrap();
     assert_eq!(
         audit_after.len(),
