@@ -50,7 +50,10 @@ fn a_fresh_profile_is_healthy_and_backups_say_they_are_not_set_up() {
         human.stdout
     );
     assert!(
-        human.stdout.trim_end().ends_with("\nhealthy"),
+        human
+            .stdout
+            .trim_end()
+            .ends_with("\nhealthy, with warnings (WARN above)"),
         "{}",
         human.stdout
     );
