@@ -12,6 +12,10 @@ import type { AuditEntry } from "./AuditEntry";
 import type { AuditFilter } from "./AuditFilter";
 import type { AuditVerification } from "./AuditVerification";
 import type { BackupCodes } from "./BackupCodes";
+import type { BackupConfig } from "./BackupConfig";
+import type { BackupFile } from "./BackupFile";
+import type { BackupStatus } from "./BackupStatus";
+import type { BackupVerification } from "./BackupVerification";
 import type { BrokerAccountRef } from "./BrokerAccountRef";
 import type { BrokerInfo } from "./BrokerInfo";
 import type { ChannelStats } from "./ChannelStats";
@@ -82,6 +86,12 @@ export interface Commands {
   config_export: { args: { format: ExportFormat; accounts: Array<string> }; result: string };
   config_history: { args: { of: string | null }; result: Array<ConfigVersion> };
   config_rollback: { args: { version: number }; result: Rollback };
+  backup_status: { args: Record<string, never>; result: BackupStatus };
+  backup_set_passphrase: { args: { passphrase: string }; result: BackupStatus };
+  backup_configure: { args: { config: BackupConfig }; result: BackupStatus };
+  backup_create: { args: Record<string, never>; result: BackupFile };
+  backup_list: { args: Record<string, never>; result: Array<BackupFile> };
+  backup_verify: { args: { name: string }; result: BackupVerification };
   health: { args: { deep: boolean }; result: HealthReport };
   settings_get: { args: Record<string, never>; result: AppSettings };
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
@@ -164,6 +174,12 @@ export const COMMANDS = [
   "config_export",
   "config_history",
   "config_rollback",
+  "backup_status",
+  "backup_set_passphrase",
+  "backup_configure",
+  "backup_create",
+  "backup_list",
+  "backup_verify",
   "health",
   "settings_get",
   "settings_update",
