@@ -16,7 +16,8 @@ use brokerdesk_sim::{Fault, SimServer};
 use brokerdesk_core::accounts::model::Environment;
 
 use super::{assert_clean, config, config_at, sim_with, KEY, SECRET};
-use crate::common::names;
+use crate::common::stream::{notice_of, notices as notices_of, read_ticks, read_until_event};
+use crate::common::{names, read_to_the_end};
 
 fn fast() -> StreamSettings {
     StreamSettings {
@@ -51,68 +52,46 @@ fn assert_rejected(e: &BrokerError, status: u16, code: &str) {
     assert_clean(e);
 }
 
-/// Fails if a notice carries a credential.
-fn assert_clean_events(events: &[StreamEvent]) {
-    for e in events {
-        let text = format!("{e:?}");
-        assert!(
-            !text.contains(KEY) && !text.contains(SECRET),
-            "leak: {text}"
-        );
-    }
+/// How long the stream may take to deliver what a test waits for.
+const LIMIT: Duration = Duration::from_secs(4);
+
+/// Fails if an event carries a credential.
+fn assert_clean_event(e: &StreamEvent) {
+    let text = format!("{e:?}");
+    assert!(
+        !text.contains(KEY) && !text.contains(SECRET),
+        "leak: {text}"
+    );
 }
 
-/// Reads the next batch into `buf` (2 s at most), which must come from an open stream and
-/// carry no credential.
-async fn read_batch(stream: &mut dyn QuoteStream, buf: &mut Vec<StreamEvent>) {
-    buf.clear();
-    let open = tokio::time::timeout(Duration::from_secs(2), stream.read(buf))
-        .await
-        .expect("no frame within 2 s")
-        .unwrap();
-    assert!(open, "the stream closed");
-    assert_clean_events(buf);
-}
-
-/// Reads until `n` ticks satisfying `want` arrived (other events are collected too).
+/// Reads until `n` ticks satisfying `want` arrived (4 s at most), every event free of
+/// credentials; returns those ticks and the other events read.
 async fn ticks_until(
     stream: &mut dyn QuoteStream,
     n: usize,
     want: impl Fn(&Tick) -> bool,
 ) -> (Vec<Tick>, Vec<StreamEvent>) {
-    let deadline = Instant::now() + Duration::from_secs(4);
-    let (mut ticks, mut others, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-    while ticks.len() < n {
-        assert!(
-            Instant::now() < deadline,
-            "only {} ticks: {ticks:?}",
-            ticks.len()
-        );
-        read_batch(stream, &mut buf).await;
-        for e in buf.drain(..) {
-            match e {
-                StreamEvent::Tick(t) if want(&t) => ticks.push(t),
-                StreamEvent::Tick(_) => {}
-                other => others.push(other),
-            }
+    let all = read_ticks(stream, LIMIT, assert_clean_event, n, &want).await;
+    let (mut ticks, mut others) = (Vec::new(), Vec::new());
+    for e in all {
+        match e {
+            StreamEvent::Tick(t) if want(&t) => ticks.push(t),
+            StreamEvent::Tick(_) => {}
+            other => others.push(other),
         }
     }
     (ticks, others)
 }
 
-/// Reads until `n` notices arrived; returns them.
+/// Reads until `n` notices arrived (4 s at most); returns them.
 async fn notices(stream: &mut dyn QuoteStream, n: usize) -> Vec<StreamEvent> {
-    let deadline = Instant::now() + Duration::from_secs(4);
-    let (mut found, mut buf) = (Vec::new(), Vec::new());
-    while found.len() < n {
-        assert!(Instant::now() < deadline, "only these notices: {found:?}");
-        read_batch(stream, &mut buf).await;
-        found.extend(
-            buf.drain(..)
-                .filter(|e| matches!(e, StreamEvent::Notice { .. })),
-        );
-    }
-    found
+    let mut seen = 0;
+    let all = read_until_event(stream, LIMIT, assert_clean_event, |e| {
+        seen += usize::from(notice_of(e).is_some());
+        seen >= n
+    })
+    .await;
+    all.into_iter().filter(|e| notice_of(e).is_some()).collect()
 }
 
 async fn subscribe_tick_unsubscribe(encoding: Encoding) {
@@ -178,19 +157,7 @@ async fn stream_reconnects_after_a_cut_with_the_same_subscriptions() {
     let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
     ticks_until(stream.as_mut(), 4, |_| true).await;
     server.faults().cut_streams();
-    let mut buf = Vec::new();
-    let ended = tokio::time::timeout(Duration::from_secs(3), async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(true) => continue,
-                Ok(false) => return None,
-                Err(e) => return Some(e),
-            }
-        }
-    })
-    .await
-    .expect("the cut was not noticed");
-    if let Some(e) = ended {
+    if let Some(e) = read_to_the_end(stream.as_mut(), "the cut").await {
         assert!(e.retryable(), "{e:?}");
         assert_clean(&e);
     }
@@ -279,43 +246,24 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
     // A third symbol is over the limit: a notice, the subscription unchanged.
     stream.subscribe(&names(&["MSFT"])).await.unwrap();
     let others = notices(stream.as_mut(), 1).await;
-    let notice = others
-        .iter()
-        .find_map(|e| match e {
-            StreamEvent::Notice {
-                instrument,
-                code,
-                broker_code,
-                message,
-            } => Some((
-                instrument.clone(),
-                *code,
-                message.clone(),
-                broker_code.clone(),
-            )),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no 405 notice: {others:?}"));
-    assert_eq!((notice.0, notice.1), (None, NoticeCode::SymbolLimit));
-    assert_eq!(notice.3.as_deref(), Some("405"));
-    assert!(notice.2.contains("symbol limit"), "{}", notice.2);
-    assert!(notice.2.ends_with("not subscribed: MSFT"), "{}", notice.2);
+    let (instrument, code, broker_code, message) = notice_of(&others[0]).expect("a notice");
+    assert_eq!(
+        (instrument, code),
+        (None, NoticeCode::SymbolLimit),
+        "{others:?}"
+    );
+    assert_eq!(broker_code, Some("405"));
+    assert!(message.contains("symbol limit"), "{message}");
+    assert!(message.ends_with("not subscribed: MSFT"), "{message}");
 
     // Errors without a fixed meaning are notices too; the stream continues.
     for code in [500, 407, 400] {
         state.inject(StreamInjection::Error(code));
     }
     let others = notices(stream.as_mut(), 3).await;
-    let codes: Vec<_> = others
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Notice {
-                code: NoticeCode::Broker,
-                broker_code,
-                ..
-            } => broker_code.as_deref(),
-            _ => None,
-        })
+    let codes: Vec<_> = notices_of(&others)
+        .into_iter()
+        .filter_map(|(_, code, broker_code, _)| broker_code.filter(|_| code == NoticeCode::Broker))
         .collect();
     assert_eq!(codes, ["500", "407", "400"]);
     let (ticks, _) = ticks_until(stream.as_mut(), 4, |_| true).await;
@@ -326,15 +274,9 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
 
     // 406 mid-stream ends it as a rejection.
     state.inject(StreamInjection::Error(406));
-    let mut buf = Vec::new();
-    let e = loop {
-        buf.clear();
-        match stream.read(&mut buf).await {
-            Ok(true) => continue,
-            Ok(false) => panic!("closed without the error"),
-            Err(e) => break e,
-        }
-    };
+    let e = read_to_the_end(stream.as_mut(), "the 406")
+        .await
+        .expect("closed without the error");
     assert_rejected(&e, 406, "406");
 }
 

@@ -18,6 +18,7 @@ use brokerdesk_sim::{Fault, SimServer};
 
 use super::{common, config, sim_with, ACCOUNT};
 use crate::common::names;
+use crate::common::stream::{notices, tail, ticks_for as ticks};
 
 fn fast() -> Settings {
     Settings {
@@ -69,26 +70,10 @@ async fn read_until(
     stream: &mut dyn QuoteStream,
     state: &SimState,
     limit: Duration,
-    mut done: impl FnMut(&[StreamEvent]) -> bool,
+    done: impl FnMut(&[StreamEvent]) -> bool,
 ) -> Vec<StreamEvent> {
-    let mut all = Vec::new();
-    let deadline = tokio::time::Instant::now() + limit;
-    while !done(&all) {
-        let mut batch = Vec::new();
-        let r = tokio::time::timeout_at(deadline, stream.read(&mut batch))
-            .await
-            .unwrap_or_else(|_| panic!("timed out; read so far: {:?}", tail(&all)));
-        match r {
-            Ok(true) => {}
-            Ok(false) => panic!("the stream closed; read so far: {:?}", tail(&all)),
-            Err(e) => panic!("the stream failed: {e:?}"),
-        }
-        for e in &batch {
-            assert_clean_event(e, state);
-        }
-        all.extend(batch);
-    }
-    all
+    let check = |e: &StreamEvent| assert_clean_event(e, state);
+    common::stream::read_until(stream, limit, check, done).await
 }
 
 /// Reads until the stream ends with an error or a close; returns it (`None` for a close).
@@ -115,38 +100,6 @@ async fn read_to_end(
             }
         }
     }
-}
-
-fn tail(events: &[StreamEvent]) -> &[StreamEvent] {
-    &events[events.len().saturating_sub(5)..]
-}
-
-fn ticks<'a>(events: &'a [StreamEvent], instrument: &'a str) -> impl Iterator<Item = &'a Tick> {
-    events.iter().filter_map(move |e| match e {
-        StreamEvent::Tick(t) if t.instrument == instrument => Some(t),
-        _ => None,
-    })
-}
-
-/// Each notice as (instrument, code, IBKR's own code, message).
-fn notices(events: &[StreamEvent]) -> Vec<(Option<&str>, NoticeCode, Option<&str>, &str)> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Notice {
-                instrument,
-                code,
-                broker_code,
-                message,
-            } => Some((
-                instrument.as_deref(),
-                *code,
-                broker_code.as_deref(),
-                message.as_str(),
-            )),
-            _ => None,
-        })
-        .collect()
 }
 
 fn count(events: &[StreamEvent], instrument: &str) -> usize {

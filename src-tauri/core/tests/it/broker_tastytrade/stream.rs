@@ -12,7 +12,7 @@ use std::time::Duration;
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tastytrade::{DxLinkOptions, DxLinkStream, Tastytrade};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
-use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent};
 use brokerdesk_core::Secret;
 use brokerdesk_sim::tastytrade::{DxLinkSettings, SimState};
 use brokerdesk_sim::{Fault, SimServer};
@@ -20,6 +20,7 @@ use tokio::time::{timeout, Instant};
 
 use super::{assert_clean, config, sim, CLIENT_SECRET, REFRESH};
 use crate::common::read_to_the_end;
+use crate::common::stream::{read_until_event, tick_of};
 
 /// The simulator's quote tokens start so.
 const QUOTE_TOKEN_PREFIX: &str = "dxlink-";
@@ -76,32 +77,18 @@ fn assert_stream_error_clean(e: &BrokerError) {
     assert_text_clean(&format!("{e} {e:?}"));
 }
 
-/// Reads events until `done` says so (3 s at most); returns every event read.
+/// Reads events until `done` holds for one (3 s at most); returns every event read, that
+/// one last. No notice may show a secret.
 async fn read_until(
     s: &mut dyn QuoteStream,
-    mut done: impl FnMut(&StreamEvent) -> bool,
+    done: impl FnMut(&StreamEvent) -> bool,
 ) -> Vec<StreamEvent> {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut all = Vec::new();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let open = tokio::time::timeout_at(deadline, s.read(&mut buf))
-            .await
-            .expect("the awaited event did not come in 3 s")
-            .unwrap();
-        assert!(open, "the stream closed");
-        for e in buf.drain(..) {
-            if let StreamEvent::Notice { message, .. } = &e {
-                assert_text_clean(message);
-            }
-            let hit = done(&e);
-            all.push(e);
-            if hit {
-                return all;
-            }
+    let check = |e: &StreamEvent| {
+        if let StreamEvent::Notice { message, .. } = e {
+            assert_text_clean(message);
         }
-    }
+    };
+    read_until_event(s, Duration::from_secs(3), check, done).await
 }
 
 /// Reads until the stream fails; returns the error, checked for secrets.
@@ -121,13 +108,6 @@ fn open_err(r: Result<Box<dyn QuoteStream>, BrokerError>) -> BrokerError {
     match r {
         Ok(_) => panic!("the stream opened"),
         Err(e) => e,
-    }
-}
-
-fn tick_of<'a>(e: &'a StreamEvent, instrument: &str) -> Option<&'a Tick> {
-    match e {
-        StreamEvent::Tick(t) if t.instrument == instrument => Some(t),
-        _ => None,
     }
 }
 

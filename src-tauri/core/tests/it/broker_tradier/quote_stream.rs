@@ -19,6 +19,7 @@ use brokerdesk_sim::Fault;
 
 use super::{assert_clean, connector, err, sim, Sim, TOKEN};
 use crate::common::names;
+use crate::common::stream::{read_until_event, tick_of};
 
 const FAST: Duration = Duration::from_millis(15);
 
@@ -32,34 +33,13 @@ async fn stream_sim() -> (Sim, Tradier) {
     (sim, tradier)
 }
 
-/// Reads until `pred` holds for an event (3 s at most); returns every event read.
+/// Reads until `pred` holds for an event (3 s at most); returns every event read, that one
+/// last.
 async fn read_until(
     stream: &mut dyn QuoteStream,
-    mut pred: impl FnMut(&StreamEvent) -> bool,
+    pred: impl FnMut(&StreamEvent) -> bool,
 ) -> Vec<StreamEvent> {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut all = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let mut out = Vec::new();
-        let more = tokio::time::timeout(left, stream.read(&mut out))
-            .await
-            .unwrap_or_else(|_| panic!("nothing matching within 3 s; read {all:?}"))
-            .unwrap_or_else(|e| panic!("stream error {e:?}"));
-        assert!(more, "the stream ended; read {all:?}");
-        let hit = out.iter().any(&mut pred);
-        all.extend(out);
-        if hit {
-            return all;
-        }
-    }
-}
-
-fn tick_of<'a>(e: &'a StreamEvent, instrument: &str) -> Option<&'a Tick> {
-    match e {
-        StreamEvent::Tick(t) if t.instrument == instrument => Some(t),
-        _ => None,
-    }
+    read_until_event(stream, Duration::from_secs(3), |_| {}, pred).await
 }
 
 /// Waits for a quote (bid and ask) for `instrument`.
@@ -256,7 +236,9 @@ async fn a_bad_symbol_is_a_notice_and_the_rest_streams() {
     let id = sim.state.stream_session_ids().pop().unwrap();
     sim.state
         .inject_stream_frame(format!(r#"{{"error":"too many requests for {id}"}}"#));
-    let events = read_until(&mut stream, |e| {
+    // Every event read is checked, the notice last.
+    let check = |e: &StreamEvent| assert_no_secrets(&sim, &format!("{e:?}"));
+    read_until_event(&mut stream, Duration::from_secs(3), check, |e| {
         matches!(
             e,
             StreamEvent::Notice {
@@ -266,9 +248,6 @@ async fn a_bad_symbol_is_a_notice_and_the_rest_streams() {
         )
     })
     .await;
-    for e in &events {
-        assert_no_secrets(&sim, &format!("{e:?}"));
-    }
     assert_no_secrets(&sim, &format!("{stream:?} {tradier:?}"));
 }
 
