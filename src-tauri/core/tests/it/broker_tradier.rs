@@ -6,8 +6,8 @@
 //! `broker_tradier/failures.rs`; the wire details seen by a plain HTTP client (XML unless
 //! JSON is asked for, form bodies, `"null"` lists) in `broker_tradier/wire.rs`; the
 //! streaming session and market WebSocket as a plain WebSocket client sees them in
-//! `broker_tradier/stream.rs`; the connector's `QuoteStream` and instrument search in
-//! `broker_tradier/quote_stream.rs`; the stream's frame parser on recorded frames in
+//! `broker_tradier/stream.rs`; the connector's `QuoteStream` in
+//! `broker_tradier/quote_stream.rs` (instrument search in `conformance/search.rs`); the stream's frame parser on recorded frames in
 //! `broker_tradier/parse.rs`. No error may ever show the token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing

@@ -2,7 +2,8 @@
 //! both encodings: ticks with bid/ask/time, subscribing and unsubscribing on the open stream,
 //! reconnecting after a cut with the same subscriptions, refused auth, a half-open link
 //! caught by the silence limit, garbage and oversized frames skipped, Alpaca's error codes,
-//! and no credential in any error or notice. Also instrument search over `/v2/assets`.
+//! and no credential in any error or notice. Instrument search runs for every broker in
+//! `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::time::{Duration, Instant};
@@ -354,48 +355,6 @@ async fn the_stream_url_gets_the_default_feed_when_it_names_none() {
         Alpaca::new(default).unwrap().stream_url(),
         "wss://stream.data.alpaca.markets/v2/iex"
     );
-}
-
-#[tokio::test]
-async fn search_matches_symbol_prefixes_then_names() {
-    let (server, _state) = sim_with(fast()).await;
-    let connector = alpaca(&server, Encoding::Json);
-    let hits = connector.search_instruments("aa").await.unwrap();
-    let symbols: Vec<_> = hits.iter().map(|h| h.symbol.as_str()).collect();
-    assert_eq!(symbols, ["AAL", "AAP", "AAPL"]);
-    assert_eq!(hits[2].name.as_deref(), Some("Apple Inc. Common Stock"));
-    assert_eq!(hits[2].kind.as_deref(), Some("equity"));
-
-    let hits = connector.search_instruments(" AAPL ").await.unwrap();
-    assert_eq!(hits[0].symbol, "AAPL", "the exact symbol first");
-    let hits = connector.search_instruments("alphabet").await.unwrap();
-    let symbols: Vec<_> = hits.iter().map(|h| h.symbol.as_str()).collect();
-    assert_eq!(symbols, ["GOOG", "GOOGL"]);
-    // Inactive and crypto assets are not offered; nothing matches nothing.
-    assert!(connector
-        .search_instruments("TWTR")
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(connector
-        .search_instruments("BTC")
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(connector.search_instruments("  ").await.unwrap().is_empty());
-    // At most 20.
-    let all = connector.search_instruments("a").await.unwrap();
-    assert!(!all.is_empty() && all.len() <= 20);
-    assert!(all.iter().take_while(|h| h.symbol.starts_with('A')).count() >= 5);
-
-    // Wrong keys: an auth error, no secret in it.
-    let wrong = Alpaca::new(config(&server, KEY, "nope-wrong")).unwrap();
-    let e = wrong
-        .search_instruments("aapl")
-        .await
-        .expect_err("wrong key");
-    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
-    assert_clean(&e);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! `{"session":…}`), reconnecting with the same subscriptions after a cut, the session
 //! ending (→ Auth) or the bridge closing (→ retryable), a half-open link caught by the
 //! silence limit, garbage / oversized / error frames, unknown symbols as notices, a burst,
-//! the instrument search — and never the session in an error, a notice or `Debug`.
+//! and never the session in an error, a notice or `Debug`. The instrument search runs for
+//! every broker in `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::collections::HashSet;
@@ -478,27 +479,6 @@ async fn a_burst_of_pre_encoded_updates_is_read_in_full() {
         }
     }
     assert_eq!(seen.len(), 2, "{seen:?}");
-}
-
-#[tokio::test]
-async fn the_instrument_search_maps_secdef_results() {
-    let (server, state) = sim_with(fast()).await;
-    let ibkr = ibkr(&server);
-    let found = ibkr.search_instruments("aapl").await.unwrap();
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].symbol, "AAPL");
-    assert_eq!(found[0].name.as_deref(), Some("APPLE INC"));
-    assert_eq!(found[0].kind.as_deref(), Some("equity"));
-    let found = ibkr.search_instruments("A").await.unwrap();
-    let symbols: Vec<&str> = found.iter().map(|i| i.symbol.as_str()).collect();
-    assert_eq!(symbols, ["AAPL", "AMD"]);
-    assert!(ibkr.search_instruments("ZZZZ").await.unwrap().is_empty());
-    assert!(ibkr.search_instruments("  ").await.unwrap().is_empty());
-
-    server.faults().set(Some(Fault::RefuseAuth));
-    let e = ibkr.search_instruments("MSFT").await.err().unwrap();
-    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
-    assert_clean(&e, &state);
 }
 
 /// The concrete type is usable without the trait object too.

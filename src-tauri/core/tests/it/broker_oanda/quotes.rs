@@ -1,5 +1,6 @@
 //! OANDA's pricing stream as a `QuoteStream`: normalized ticks, subscriptions changed by
-//! re-opening, unknown instruments as notices, the simulator's burst mode, search.
+//! re-opening, unknown instruments as notices, the simulator's burst mode. Search runs for
+//! every broker in `conformance/search.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,17 +111,4 @@ async fn the_simulator_streams_tens_of_thousands_of_prices_a_second_in_burst_mod
         .unwrap();
     let ticks = read_ticks(&mut stream, 20_000).await;
     assert!(ticks.len() >= 20_000);
-}
-
-#[tokio::test]
-async fn search_finds_instruments_by_symbol_and_name() {
-    let sim = sim().await;
-    let oanda = connector(&sim);
-    let found = oanda.search_instruments("eur").await.unwrap();
-    assert_eq!(found[0].symbol, "EUR_USD");
-    assert_eq!(found[0].name.as_deref(), Some("EUR/USD"));
-    assert_eq!(found[0].kind.as_deref(), Some("currency"));
-    let all = oanda.search_instruments("USD").await.unwrap();
-    assert!(all.len() >= 5, "{all:?}");
-    assert!(oanda.search_instruments("zzz").await.unwrap().is_empty());
 }

@@ -3,7 +3,8 @@
 //! reconnect after a cut with the same instruments, refused and expiring quote tokens, a
 //! half-open link going silent past the silence limit, garbage and oversized frames
 //! skipped, every DXLink ERROR type, impossible symbols, the 1009 close, the burst and
-//! paced rates, and instrument search. No token or credential in any error or notice.
+//! paced rates. No token or credential in any error or notice. Instrument search runs for
+//! every broker in `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::collections::HashSet;
@@ -543,27 +544,4 @@ async fn burst_and_paced_rates_deliver_as_configured() {
         ticks >= 300 && (ticks as f64) <= 2000.0 * secs * 1.5 + 100.0,
         "{ticks} ticks in {secs:.2} s at 2,000/s"
     );
-}
-
-#[tokio::test]
-async fn instrument_search_reads_symbols_and_descriptions() {
-    let (server, _state) = sim().await;
-    let tt = connector(&server);
-    let found = tt.search_instruments("aap").await.unwrap();
-    assert_eq!(found[0].symbol, "AAPL");
-    assert_eq!(found[0].name.as_deref(), Some("Apple Inc. - Common Stock"));
-    // Descriptions match too; a slash stays inside the one path segment.
-    let found = tt.search_instruments("Tesla").await.unwrap();
-    assert_eq!(
-        found.iter().map(|i| i.symbol.as_str()).collect::<Vec<_>>(),
-        ["TSLA"]
-    );
-    let found = tt.search_instruments("/ES").await.unwrap();
-    assert_eq!(found[0].symbol, "/ES");
-    assert!(tt.search_instruments("zzzzzz").await.unwrap().is_empty());
-    assert!(tt.search_instruments("  ").await.unwrap().is_empty());
-    server.faults().set(Some(Fault::RefuseAuth));
-    let e = tt.search_instruments("AAPL").await.unwrap_err();
-    assert!(matches!(e, BrokerError::Auth(_)));
-    assert_stream_error_clean(&e);
 }

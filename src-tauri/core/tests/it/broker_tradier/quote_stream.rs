@@ -3,7 +3,7 @@
 //! open stream, reconnecting after a cut with the same instruments, refused credentials, a
 //! half-open link caught by the silence limit, garbage and oversized frames skipped, bad
 //! symbols as notices, session expiry, and no token or session id in any error, notice or
-//! `Debug` output. Also `search_instruments`.
+//! `Debug` output. `search_instruments` runs for every broker in `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::collections::HashSet;
@@ -17,7 +17,7 @@ use brokerdesk_core::Secret;
 use brokerdesk_sim::tradier::{SessionError, StreamSettings};
 use brokerdesk_sim::Fault;
 
-use super::{assert_clean, connector, err, sim, Sim, TOKEN};
+use super::{assert_clean, connector, sim, Sim, TOKEN};
 use crate::common::names;
 use crate::common::stream::{read_until_event, tick_of};
 
@@ -370,31 +370,4 @@ async fn burst_mode_delivers_batched_frames_fast() {
     );
     assert_eq!(seen, HashSet::from(["SPY".to_string(), "AAPL".to_string()]));
     stream.close().await;
-}
-
-#[tokio::test]
-async fn search_reads_lookup_and_search_in_all_their_shapes() {
-    let (sim, tradier) = stream_sim().await;
-    let found = tradier.search_instruments("sp").await.unwrap();
-    let symbols: Vec<&str> = found.iter().map(|i| i.symbol.as_str()).collect();
-    // Lookup (symbols) first, then names ("SPDR…" contains "sp"), without duplicates.
-    assert_eq!(symbols, ["SPY", "SPX"]);
-    assert_eq!(found[0].name.as_deref(), Some("SPDR S&P 500 ETF Trust"));
-    assert_eq!(found[0].kind.as_deref(), Some("etf"));
-    assert_eq!(found[1].kind.as_deref(), Some("index"));
-    // One result each: objects rather than arrays.
-    let found = tradier.search_instruments(" apple ").await.unwrap();
-    assert_eq!(found.len(), 1);
-    assert_eq!(
-        (found[0].symbol.as_str(), found[0].kind.as_deref()),
-        ("AAPL", Some("equity"))
-    );
-    let found = tradier.search_instruments("msft").await.unwrap();
-    assert_eq!(found.len(), 1);
-    // None: `null`.
-    assert!(tradier.search_instruments("zzzz").await.unwrap().is_empty());
-    assert!(tradier.search_instruments("  ").await.unwrap().is_empty());
-    sim.server.faults().set(Some(Fault::RefuseAuth));
-    let e = err(tradier.search_instruments("sp").await);
-    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
 }
