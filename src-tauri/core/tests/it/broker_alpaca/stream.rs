@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{sim_with as stream_sim, KEY, SECRET};
-use crate::common::ws::{next_frame, next_json as next, send_json as send, Ws};
+use crate::common::ws::{self, next_frame, next_json as next, send_json as send, Ws};
 
 fn fast() -> StreamSettings {
     StreamSettings {
@@ -233,12 +233,7 @@ async fn cut_streams_drops_the_socket() {
     send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
     next(&mut ws).await.unwrap();
     next(&mut ws).await.unwrap();
-    server.faults().cut_streams();
-    let mut frames = 0;
-    while next(&mut ws).await.is_some() {
-        frames += 1;
-        assert!(frames < 10, "still streaming after the cut");
-    }
+    ws::cut(&mut ws, server.faults(), 10).await;
     // The slot is freed: a new connection may authenticate.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(state.stream_connections("iex"), 0);
@@ -251,14 +246,7 @@ async fn a_half_open_stream_goes_silent_but_stays_connected() {
     let mut ws = authenticated(&server, "iex").await;
     send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
     next(&mut ws).await.unwrap();
-    server.faults().set_half_open(true);
-    // Drain what was in flight, then expect silence (no frame, no close) — pings unanswered.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(10), ws.next()).await {}
-    ws.send(Message::Ping(b"hb".to_vec().into())).await.unwrap();
-    let silent = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
-    assert!(silent.is_err(), "expected silence, got {silent:?}");
-    server.faults().set_half_open(false);
+    ws::goes_silent(&mut ws, server.faults()).await;
     let resumed = loop {
         match tokio::time::timeout(Duration::from_secs(3), ws.next())
             .await

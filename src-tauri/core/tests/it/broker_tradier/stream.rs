@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use brokerdesk_core::brokers::tradier::{StreamSession, Tradier};
 use brokerdesk_sim::tradier::{SessionError, StreamSettings};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{connector, sim, Sim};
-use crate::common::ws::{next_json as next, next_text, Ws};
+use crate::common::ws::{self, next_json as next, next_text, Ws};
 
 async fn stream_sim() -> (Sim, Tradier) {
     let sim = sim().await;
@@ -159,12 +159,7 @@ async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
     let mut ws = connect(&tradier).await;
     subscribe(&mut ws, &session, &["SPY"]).await;
     next(&mut ws).await.unwrap();
-    sim.server.faults().cut_streams();
-    let mut frames = 0;
-    while next(&mut ws).await.is_some() {
-        frames += 1;
-        assert!(frames < 10, "still streaming after the cut");
-    }
+    ws::cut(&mut ws, sim.server.faults(), 10).await;
     // A session a socket has used stays valid for reconnecting.
     let mut again = connect(&tradier).await;
     subscribe(&mut again, &session, &["SPY"]).await;
@@ -178,14 +173,7 @@ async fn a_half_open_stream_goes_silent_but_stays_connected() {
     let mut ws = connect(&tradier).await;
     subscribe(&mut ws, &session, &["SPY"]).await;
     next(&mut ws).await.unwrap();
-    sim.server.faults().set_half_open(true);
-    // Drain what was in flight, then expect silence (no frame, no close), pings unanswered.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(10), ws.next()).await {}
-    ws.send(Message::Ping(b"hb".to_vec().into())).await.unwrap();
-    let silent = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
-    assert!(silent.is_err(), "expected silence, got {silent:?}");
-    sim.server.faults().set_half_open(false);
+    ws::goes_silent(&mut ws, sim.server.faults()).await;
     let resumed = loop {
         match next(&mut ws).await {
             Some(m) if m.get("symbol").is_some() => break m,
