@@ -30,7 +30,9 @@ async fn connect(server: &SimServer, feed: &str) -> Ws {
     ws
 }
 
-async fn authenticated(server: &SimServer, feed: &str) -> Ws {
+/// Connects to `feed`, is greeted, sends the key with `secret`; returns the socket and the
+/// answer.
+async fn auth_with(server: &SimServer, feed: &str, secret: &str) -> (Ws, Option<Value>) {
     let mut ws = connect(server, feed).await;
     assert_eq!(
         next(&mut ws).await,
@@ -38,11 +40,17 @@ async fn authenticated(server: &SimServer, feed: &str) -> Ws {
     );
     send(
         &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
+        json!({"action": "auth", "key": KEY, "secret": secret}),
     )
     .await;
+    let answer = next(&mut ws).await;
+    (ws, answer)
+}
+
+async fn authenticated(server: &SimServer, feed: &str) -> Ws {
+    let (ws, answer) = auth_with(server, feed, SECRET).await;
     assert_eq!(
-        next(&mut ws).await,
+        answer,
         Some(json!([{"T": "success", "msg": "authenticated"}]))
     );
     ws
@@ -132,26 +140,14 @@ async fn stream_accepts_the_apca_headers_on_the_upgrade() {
 #[tokio::test]
 async fn stream_refuses_bad_credentials_with_402_and_closes() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut ws = connect(&server, "iex").await;
-    next(&mut ws).await.unwrap();
-    send(
-        &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": "wrong"}),
-    )
-    .await;
-    assert_eq!(next(&mut ws).await, error(402, "auth failed"));
+    let (mut ws, answer) = auth_with(&server, "iex", "wrong").await;
+    assert_eq!(answer, error(402, "auth failed"));
     assert_eq!(next(&mut ws).await, None, "closed after the refusal");
 
     // The RefuseAuth fault refuses even good credentials.
     server.faults().set(Some(Fault::RefuseAuth));
-    let mut ws = connect(&server, "iex").await;
-    next(&mut ws).await.unwrap();
-    send(
-        &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
-    )
-    .await;
-    assert_eq!(next(&mut ws).await, error(402, "auth failed"));
+    let (_ws, answer) = auth_with(&server, "iex", SECRET).await;
+    assert_eq!(answer, error(402, "auth failed"));
 }
 
 #[tokio::test]
@@ -159,17 +155,8 @@ async fn a_second_connection_gets_406() {
     let (server, state) = stream_sim(fast()).await;
     let _first = authenticated(&server, "iex").await;
     assert_eq!(state.stream_connections("iex"), 1);
-    let mut second = connect(&server, "iex").await;
-    next(&mut second).await.unwrap();
-    send(
-        &mut second,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
-    )
-    .await;
-    assert_eq!(
-        next(&mut second).await,
-        error(406, "connection limit exceeded")
-    );
+    let (mut second, answer) = auth_with(&server, "iex", SECRET).await;
+    assert_eq!(answer, error(406, "connection limit exceeded"));
     assert_eq!(next(&mut second).await, None);
     // Another feed is another endpoint.
     let _test_feed = authenticated(&server, "test").await;
@@ -216,14 +203,8 @@ async fn stream_errors_follow_alpacas_table() {
     drop(ws);
 
     // The demo plan has no SIP.
-    let mut ws = connect(&server, "sip").await;
-    next(&mut ws).await.unwrap();
-    send(
-        &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
-    )
-    .await;
-    assert_eq!(next(&mut ws).await, error(409, "insufficient subscription"));
+    let (_ws, answer) = auth_with(&server, "sip", SECRET).await;
+    assert_eq!(answer, error(409, "insufficient subscription"));
 }
 
 #[tokio::test]

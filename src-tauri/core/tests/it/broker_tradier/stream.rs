@@ -36,6 +36,15 @@ async fn subscribe(ws: &mut Ws, session: &StreamSession, symbols: &[&str]) {
         .unwrap();
 }
 
+/// A new session and a socket streaming SPY on it, past its first message.
+async fn streaming_spy(tradier: &Tradier) -> (StreamSession, Ws) {
+    let session = tradier.stream_session().await.unwrap();
+    let mut ws = connect(tradier).await;
+    subscribe(&mut ws, &session, &["SPY"]).await;
+    next(&mut ws).await.unwrap();
+    (session, ws)
+}
+
 #[tokio::test]
 async fn a_session_streams_quotes_and_trades_line_by_line() {
     let (_sim, tradier) = stream_sim().await;
@@ -155,10 +164,7 @@ async fn unknown_unused_or_expired_sessions_are_refused() {
 #[tokio::test]
 async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
     let (sim, tradier) = stream_sim().await;
-    let session = tradier.stream_session().await.unwrap();
-    let mut ws = connect(&tradier).await;
-    subscribe(&mut ws, &session, &["SPY"]).await;
-    next(&mut ws).await.unwrap();
+    let (session, mut ws) = streaming_spy(&tradier).await;
     ws::cut(&mut ws, sim.server.faults(), 10).await;
     // A session a socket has used stays valid for reconnecting.
     let mut again = connect(&tradier).await;
@@ -169,10 +175,7 @@ async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
 #[tokio::test]
 async fn a_half_open_stream_goes_silent_but_stays_connected() {
     let (sim, tradier) = stream_sim().await;
-    let session = tradier.stream_session().await.unwrap();
-    let mut ws = connect(&tradier).await;
-    subscribe(&mut ws, &session, &["SPY"]).await;
-    next(&mut ws).await.unwrap();
+    let (_session, mut ws) = streaming_spy(&tradier).await;
     ws::goes_silent(&mut ws, sim.server.faults()).await;
     let resumed = loop {
         match next(&mut ws).await {
@@ -209,10 +212,7 @@ async fn the_other_session_error_can_leave_the_socket_open() {
 #[tokio::test]
 async fn a_session_ended_while_streaming_gets_the_error_then_the_close() {
     let (sim, tradier) = stream_sim().await;
-    let session = tradier.stream_session().await.unwrap();
-    let mut ws = connect(&tradier).await;
-    subscribe(&mut ws, &session, &["SPY"]).await;
-    next(&mut ws).await.unwrap();
+    let (session, mut ws) = streaming_spy(&tradier).await;
     sim.state.end_stream_sessions();
     let mut frames = 0;
     loop {
