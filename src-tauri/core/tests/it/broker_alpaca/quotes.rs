@@ -53,6 +53,12 @@ fn assert_rejected(e: &BrokerError, status: u16, code: &str) {
     assert_clean(e);
 }
 
+/// The error of an AAPL stream that must not open (`why` says why, in the failure).
+async fn refused_open(connector: &Alpaca, why: &str) -> BrokerError {
+    let opened = connector.open_stream(&names(&["AAPL"])).await;
+    opened.map(|_| ()).expect_err(why)
+}
+
 /// How long the stream may take to deliver what a test waits for.
 const LIMIT: Duration = Duration::from_secs(4);
 
@@ -179,10 +185,7 @@ async fn refused_credentials_are_auth_errors_without_the_secret() {
         let wrong = Alpaca::new(config(&server, KEY, "not-the-secret"))
             .unwrap()
             .with_stream_options(options(encoding));
-        let e = wrong
-            .open_stream(&names(&["AAPL"]))
-            .await
-            .expect_err("wrong secret");
+        let e = refused_open(&wrong, "wrong secret").await;
         assert!(
             matches!(e, BrokerError::Auth(ref m) if m.contains("402")),
             "{e:?}"
@@ -190,10 +193,7 @@ async fn refused_credentials_are_auth_errors_without_the_secret() {
         common_clean(&e, "not-the-secret");
     }
     server.faults().set(Some(Fault::RefuseAuth));
-    let e = alpaca(&server, Encoding::Json)
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("refused");
+    let e = refused_open(&alpaca(&server, Encoding::Json), "refused").await;
     assert!(matches!(e, BrokerError::Auth(_)) && !e.retryable(), "{e:?}");
     assert_clean(&e);
 }
@@ -286,21 +286,14 @@ async fn connection_limit_and_missing_plan_are_rejections() {
     let (server, _state) = sim_with(fast()).await;
     let connector = alpaca(&server, Encoding::Json);
     let _first = connector.open_quote_stream(&[]).await.unwrap();
-    let e = connector
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("one connection per feed");
+    let e = refused_open(&connector, "one connection per feed").await;
     assert_rejected(&e, 406, "406");
 
     // The demo plan has no SIP feed: 409.
     let sip = format!("{}/v2/sip", server.ws_url());
     let mut cfg = config(&server, KEY, SECRET);
     cfg.stream_url = sip;
-    let e = Alpaca::new(cfg)
-        .unwrap()
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("no SIP");
+    let e = refused_open(&Alpaca::new(cfg).unwrap(), "no SIP").await;
     assert_rejected(&e, 409, "409");
 }
 
@@ -314,10 +307,7 @@ async fn a_down_server_is_retryable_and_debug_output_shows_no_credentials() {
     assert!(shown.contains("AAPL"), "{shown}");
     drop(stream);
     server.faults().go_down_for(Duration::from_millis(300));
-    let e = connector
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("down");
+    let e = refused_open(&connector, "down").await;
     assert!(e.retryable(), "{e:?}");
     assert_clean(&e);
     tokio::time::sleep(Duration::from_millis(350)).await;

@@ -24,10 +24,18 @@ fn fast() -> StreamSettings {
 }
 
 async fn connect(server: &SimServer, feed: &str) -> Ws {
-    let (ws, _) = connect_async(format!("{}/v2/{feed}", server.ws_url()))
-        .await
+    connect_with(server, feed, &[]).await
+}
+
+/// Connects to `feed` with these headers on the upgrade request.
+async fn connect_with(server: &SimServer, feed: &str, headers: &[(&'static str, &str)]) -> Ws {
+    let mut req = format!("{}/v2/{feed}", server.ws_url())
+        .into_client_request()
         .unwrap();
-    ws
+    for (name, value) in headers {
+        req.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    connect_async(req).await.unwrap().0
 }
 
 /// Connects to `feed`, is greeted, sends the key with `secret`; returns the socket and the
@@ -53,6 +61,14 @@ async fn authenticated(server: &SimServer, feed: &str) -> Ws {
         answer,
         Some(json!([{"T": "success", "msg": "authenticated"}]))
     );
+    ws
+}
+
+/// An authenticated IEX socket subscribed to AAPL's quotes, past the subscription's ack.
+async fn aapl_quotes(server: &SimServer) -> Ws {
+    let mut ws = authenticated(server, "iex").await;
+    send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
+    next(&mut ws).await.unwrap();
     ws
 }
 
@@ -116,14 +132,8 @@ async fn stream_authenticates_subscribes_and_sends_batched_quotes() {
 #[tokio::test]
 async fn stream_accepts_the_apca_headers_on_the_upgrade() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut req = format!("{}/v2/test", server.ws_url())
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("APCA-API-KEY-ID", KEY.parse().unwrap());
-    req.headers_mut()
-        .insert("APCA-API-SECRET-KEY", SECRET.parse().unwrap());
-    let (mut ws, _) = connect_async(req).await.unwrap();
+    let headers = [("APCA-API-KEY-ID", KEY), ("APCA-API-SECRET-KEY", SECRET)];
+    let mut ws = connect_with(&server, "test", &headers).await;
     assert_eq!(next(&mut ws).await.unwrap()[0]["msg"], "connected");
     assert_eq!(next(&mut ws).await.unwrap()[0]["msg"], "authenticated");
     send(&mut ws, json!({"action": "subscribe", "trades": ["*"]})).await;
@@ -210,9 +220,7 @@ async fn stream_errors_follow_alpacas_table() {
 #[tokio::test]
 async fn cut_streams_drops_the_socket() {
     let (server, state) = stream_sim(fast()).await;
-    let mut ws = authenticated(&server, "iex").await;
-    send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
-    next(&mut ws).await.unwrap();
+    let mut ws = aapl_quotes(&server).await;
     next(&mut ws).await.unwrap();
     ws::cut(&mut ws, server.faults(), 10).await;
     // The slot is freed: a new connection may authenticate.
@@ -224,9 +232,7 @@ async fn cut_streams_drops_the_socket() {
 #[tokio::test]
 async fn a_half_open_stream_goes_silent_but_stays_connected() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut ws = authenticated(&server, "iex").await;
-    send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
-    next(&mut ws).await.unwrap();
+    let mut ws = aapl_quotes(&server).await;
     ws::goes_silent(&mut ws, server.faults()).await;
     let resumed = loop {
         match tokio::time::timeout(Duration::from_secs(3), ws.next())
@@ -274,12 +280,8 @@ fn map(pairs: &[(&str, rmpv::Value)]) -> rmpv::Value {
 #[tokio::test]
 async fn stream_speaks_msgpack_when_asked_like_alpacas_sdks() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut req = format!("{}/v2/iex", server.ws_url())
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("Content-Type", "application/msgpack".parse().unwrap());
-    let (mut ws, _) = connect_async(req).await.unwrap();
+    let msgpack = [("Content-Type", "application/msgpack")];
+    let mut ws = connect_with(&server, "iex", &msgpack).await;
     let hello = next_msgpack(&mut ws).await;
     assert_eq!(
         field(&hello[0], "msg").and_then(|m| m.as_str()),

@@ -109,6 +109,16 @@ async fn subscribe(ws: &mut Ws, symbols: &[&str]) {
     .await;
 }
 
+/// A simulator (keepalives timing out after 60 s) and an authorized socket with SPY's
+/// quotes flowing on channel 1.
+async fn feeding_spy() -> (SimServer, SimState, Ws) {
+    let (server, state) = fast_sim(Duration::from_secs(60)).await;
+    let mut ws = authorized(&server).await;
+    subscribe(&mut ws, &["SPY"]).await;
+    next_of(&mut ws, "FEED_DATA").await;
+    (server, state, ws)
+}
+
 #[tokio::test]
 async fn the_handshake_leads_to_compact_quotes_in_the_accepted_order() {
     let (server, state) = fast_sim(Duration::from_secs(60)).await;
@@ -185,10 +195,7 @@ async fn a_bad_token_or_skipped_steps_get_dxlink_errors() {
 
 #[tokio::test]
 async fn a_cut_stream_ends_the_socket_and_a_half_open_one_goes_quiet() {
-    let (server, _state) = fast_sim(Duration::from_secs(60)).await;
-    let mut ws = authorized(&server).await;
-    subscribe(&mut ws, &["SPY"]).await;
-    next_of(&mut ws, "FEED_DATA").await;
+    let (server, _state, mut ws) = feeding_spy().await;
 
     // Nothing arrives, not even keepalives.
     ws::goes_silent(&mut ws, server.faults()).await;
@@ -269,10 +276,7 @@ async fn trades_come_in_their_own_frames_and_unknown_symbols_stay_silent() {
 
 #[tokio::test]
 async fn token_expiry_injection_and_protocol_errors_on_the_wire() {
-    let (server, state) = fast_sim(Duration::from_secs(60)).await;
-    let mut ws = authorized(&server).await;
-    subscribe(&mut ws, &["SPY"]).await;
-    next_of(&mut ws, "FEED_DATA").await;
+    let (server, state, mut ws) = feeding_spy().await;
 
     // Anything injected arrives verbatim.
     assert_eq!(state.inject_dxlink("<<garbage>>"), 1);

@@ -36,13 +36,15 @@ async fn subscribe(ws: &mut Ws, session: &StreamSession, symbols: &[&str]) {
         .unwrap();
 }
 
-/// A new session and a socket streaming SPY on it, past its first message.
-async fn streaming_spy(tradier: &Tradier) -> (StreamSession, Ws) {
+/// A simulator, its connector, a new session and a socket streaming SPY on it, past its
+/// first message.
+async fn streaming_spy() -> (Sim, Tradier, StreamSession, Ws) {
+    let (sim, tradier) = stream_sim().await;
     let session = tradier.stream_session().await.unwrap();
-    let mut ws = connect(tradier).await;
+    let mut ws = connect(&tradier).await;
     subscribe(&mut ws, &session, &["SPY"]).await;
     next(&mut ws).await.unwrap();
-    (session, ws)
+    (sim, tradier, session, ws)
 }
 
 #[tokio::test]
@@ -163,8 +165,7 @@ async fn unknown_unused_or_expired_sessions_are_refused() {
 
 #[tokio::test]
 async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
-    let (sim, tradier) = stream_sim().await;
-    let (session, mut ws) = streaming_spy(&tradier).await;
+    let (sim, tradier, session, mut ws) = streaming_spy().await;
     ws::cut(&mut ws, sim.server.faults(), 10).await;
     // A session a socket has used stays valid for reconnecting.
     let mut again = connect(&tradier).await;
@@ -174,8 +175,7 @@ async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
 
 #[tokio::test]
 async fn a_half_open_stream_goes_silent_but_stays_connected() {
-    let (sim, tradier) = stream_sim().await;
-    let (_session, mut ws) = streaming_spy(&tradier).await;
+    let (sim, _tradier, _session, mut ws) = streaming_spy().await;
     ws::goes_silent(&mut ws, sim.server.faults()).await;
     let resumed = loop {
         match next(&mut ws).await {
@@ -211,8 +211,7 @@ async fn the_other_session_error_can_leave_the_socket_open() {
 
 #[tokio::test]
 async fn a_session_ended_while_streaming_gets_the_error_then_the_close() {
-    let (sim, tradier) = stream_sim().await;
-    let (session, mut ws) = streaming_spy(&tradier).await;
+    let (sim, tradier, session, mut ws) = streaming_spy().await;
     sim.state.end_stream_sessions();
     let mut frames = 0;
     loop {

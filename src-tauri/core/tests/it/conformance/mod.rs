@@ -790,6 +790,17 @@ async fn start_ibkr() -> Running {
         })
 }
 
+impl Entry {
+    /// A connector with the row's wrong credentials in `running`'s config, and the broker's
+    /// message for them; `None` where the broker stores no credentials.
+    pub fn wrong_connector(&self, running: &Running) -> Option<(Box<dyn Connector>, Says)> {
+        let (wrong, message) = self.wrong_credentials?;
+        let mut cfg = running.cfg.clone();
+        wrong(&mut cfg);
+        Some(((self.connect)(cfg), message))
+    }
+}
+
 /// The row of `kind`.
 pub fn entry(kind: BrokerKind) -> &'static Entry {
     BROKERS
@@ -803,4 +814,20 @@ pub async fn start(entry: &Entry) -> (Running, Box<dyn Connector>) {
     let running = (entry.start)().await;
     let connector = (entry.connect)(running.cfg.clone());
     (running, connector)
+}
+
+/// [`start`], then checks that the demo credentials work.
+pub async fn verified(entry: &Entry) -> (Running, Box<dyn Connector>) {
+    let (running, connector) = start(entry).await;
+    connector
+        .verify()
+        .await
+        .unwrap_or_else(|e| panic!("{}: the demo credentials fail: {e:?}", entry.kind));
+    (running, connector)
+}
+
+/// Fails unless `e` is an auth error, which is final (never retried).
+pub fn assert_final_auth(b: BrokerKind, e: &BrokerError) {
+    assert!(matches!(e, BrokerError::Auth(_)), "{b}: {e:?}");
+    assert!(!e.retryable(), "{b}");
 }

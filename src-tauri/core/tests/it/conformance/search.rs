@@ -3,10 +3,9 @@
 //! [`Search`](super::Search)), queries that find nothing (a blank one among them), and
 //! refused credentials as a final auth error without a secret in it.
 
-use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_sim::Fault;
 
-use super::{start, Symbols, BROKERS};
+use super::{assert_final_auth, start, Symbols, BROKERS};
 
 #[tokio::test]
 async fn search_finds_what_each_broker_lists_and_nothing_for_the_rest() {
@@ -68,17 +67,12 @@ async fn a_search_with_refused_credentials_is_an_auth_error_without_a_secret() {
         let q = entry.search.finds[0].query;
         sim.server.faults().set(Some(Fault::RefuseAuth));
         let e = sim.err(b, connector.search_instruments(q).await);
-        assert!(matches!(e, BrokerError::Auth(_)), "{b}: {e:?}");
-        assert!(!e.retryable(), "{b}");
+        assert_final_auth(b, &e);
         sim.server.faults().set(None);
 
-        if let Some((wrong, _)) = entry.wrong_credentials {
-            let mut cfg = sim.cfg.clone();
-            wrong(&mut cfg);
-            let wrong = (entry.connect)(cfg);
+        if let Some((wrong, _)) = entry.wrong_connector(&sim) {
             let e = sim.err(b, wrong.search_instruments(q).await);
-            assert!(matches!(e, BrokerError::Auth(_)), "{b}: {e:?}");
-            assert!(!e.retryable(), "{b}");
+            assert_final_auth(b, &e);
         }
     }
 }
