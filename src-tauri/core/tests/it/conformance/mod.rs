@@ -36,7 +36,7 @@ use brokerdesk_core::brokers::tastytrade::{DxLinkOptions, Tastytrade};
 use brokerdesk_core::brokers::tradier::Tradier;
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderStatus};
 use brokerdesk_core::{Decimal, Secret};
-use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Faults, SimServer};
+use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Fault, Faults, SimServer};
 use futures_util::future::BoxFuture;
 use rust_decimal_macros::dec;
 
@@ -823,6 +823,13 @@ pub async fn verified(entry: &Entry) -> (Running, Box<dyn Connector>) {
         .verify()
         .await
         .unwrap_or_else(|e| panic!("{}: the demo credentials fail: {e:?}", entry.kind));
+    (running, connector)
+}
+
+/// [`start`] with the simulator refusing every credential (`RefuseAuth`) from then on.
+pub async fn refusing(entry: &Entry) -> (Running, Box<dyn Connector>) {
+    let (running, connector) = start(entry).await;
+    running.server.faults().set(Some(Fault::RefuseAuth));
     (running, connector)
 }
 

@@ -3,9 +3,18 @@
 //! [`Search`](super::Search)), queries that find nothing (a blank one among them), and
 //! refused credentials as a final auth error without a secret in it.
 
-use brokerdesk_sim::Fault;
+use brokerdesk_core::accounts::model::BrokerKind;
+use brokerdesk_core::stream::InstrumentInfo;
 
-use super::{assert_final_auth, start, Symbols, BROKERS};
+use super::{assert_final_auth, refusing, start, Connector, Symbols, BROKERS};
+
+/// What `q` finds, failing on an error.
+async fn search(b: BrokerKind, connector: &dyn Connector, q: &str) -> Vec<InstrumentInfo> {
+    connector
+        .search_instruments(q)
+        .await
+        .unwrap_or_else(|e| panic!("{b}: {q:?}: {e:?}"))
+}
 
 #[tokio::test]
 async fn search_finds_what_each_broker_lists_and_nothing_for_the_rest() {
@@ -14,10 +23,7 @@ async fn search_finds_what_each_broker_lists_and_nothing_for_the_rest() {
         let (_sim, connector) = start(entry).await;
         for find in entry.search.finds {
             let q = find.query;
-            let hits = connector
-                .search_instruments(q)
-                .await
-                .unwrap_or_else(|e| panic!("{b}: {q:?}: {e:?}"));
+            let hits = search(b, connector.as_ref(), q).await;
             let symbols: Vec<&str> = hits.iter().map(|h| h.symbol.as_str()).collect();
             match find.symbols {
                 Symbols::Exactly(want) => assert_eq!(symbols, want, "{b}: {q:?}"),
@@ -50,10 +56,7 @@ async fn search_finds_what_each_broker_lists_and_nothing_for_the_rest() {
             }
         }
         for q in entry.search.nothing {
-            let hits = connector
-                .search_instruments(q)
-                .await
-                .unwrap_or_else(|e| panic!("{b}: {q:?}: {e:?}"));
+            let hits = search(b, connector.as_ref(), q).await;
             assert!(hits.is_empty(), "{b}: {q:?} found {hits:?}");
         }
     }
@@ -63,9 +66,8 @@ async fn search_finds_what_each_broker_lists_and_nothing_for_the_rest() {
 async fn a_search_with_refused_credentials_is_an_auth_error_without_a_secret() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
+        let (sim, connector) = refusing(entry).await;
         let q = entry.search.finds[0].query;
-        sim.server.faults().set(Some(Fault::RefuseAuth));
         let e = sim.err(b, connector.search_instruments(q).await);
         assert_final_auth(b, &e);
         sim.server.faults().set(None);

@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 use brokerdesk_core::accounts::model::BrokerKind;
 use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_core::stream::{QuoteStream, StreamEvent};
-use brokerdesk_sim::Fault;
 
 use crate::common;
 
-use super::{assert_final_auth, start, Connector, Entry, Running, BROKERS};
+use super::{assert_final_auth, refusing, start, Connector, Entry, Running, BROKERS};
 
 /// Reads until a tick for `instrument` arrives (3 s at most).
 async fn a_tick(b: BrokerKind, stream: &mut dyn QuoteStream, instrument: &str) {
@@ -81,8 +80,7 @@ async fn read_to_the_end(sim: &Running, b: BrokerKind, stream: &mut dyn QuoteStr
 async fn refused_credentials_end_the_open_as_auth() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        sim.server.faults().set(Some(Fault::RefuseAuth));
+        let (sim, connector) = refusing(entry).await;
         let instruments = [entry.instrument.to_string()];
         let e = open_err(&sim, b, connector.open_quote_stream(&instruments).await);
         assert_final_auth(b, &e);
