@@ -161,4 +161,5 @@ pub async fn audited(
     .collect()
 }
 
+pub mod stream;
 pub mod ws;

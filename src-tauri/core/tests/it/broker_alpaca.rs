@@ -5,8 +5,8 @@
 //! classes in `conformance/rest.rs`. No error may ever show the key or the secret. Alpaca's
 //! own failure cases are in `broker_alpaca/failures.rs`; the simulator's data stream seen
 //! by a raw WebSocket client in `broker_alpaca/stream.rs`; the connector's stream parser on
-//! recorded frames in `broker_alpaca/frames.rs`, and the connector's stream and instrument
-//! search against the simulator in `broker_alpaca/quotes.rs`.
+//! recorded frames in `broker_alpaca/frames.rs`, and the connector's stream against the
+//! simulator in `broker_alpaca/quotes.rs`; instrument search in `conformance/search.rs`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 

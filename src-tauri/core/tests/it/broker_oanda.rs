@@ -167,10 +167,7 @@ async fn a_retried_submission_is_refused_and_the_original_found_by_client_id() {
         .await
         .unwrap();
     // The caller did not see the answer and submits again with the same client order id.
-    let retry = oanda
-        .place_order(&order("coid-retry", "GBP_USD", OrderSide::Buy, dec!(10.0)))
-        .await
-        .unwrap_err();
+    let retry = buy_refused(&oanda, "coid-retry", "GBP_USD", dec!(10.0)).await;
     match &retry {
         BrokerError::Rejected {
             status: 400, code, ..
@@ -198,34 +195,33 @@ async fn a_retried_submission_is_refused_and_the_original_found_by_client_id() {
     );
 }
 
+/// The refusal of a market buy.
+async fn buy_refused(oanda: &Oanda, coid: &str, symbol: &str, qty: Decimal) -> BrokerError {
+    let placed = oanda
+        .place_order(&order(coid, symbol, OrderSide::Buy, qty))
+        .await;
+    placed.expect_err("refused")
+}
+
 #[tokio::test]
 async fn oanda_refusals_are_rejections() {
     let sim = sim().await;
     let oanda = connector(&sim);
-    let bad = oanda
-        .place_order(&order("bad-1", "XAU_XYZ", OrderSide::Buy, dec!(1.0)))
-        .await
-        .unwrap_err();
+    let bad = buy_refused(&oanda, "bad-1", "XAU_XYZ", dec!(1.0)).await;
     assert!(
         matches!(&bad, BrokerError::Rejected { status: 400, message, .. } if message.contains("'instruments'")),
         "{bad:?}"
     );
 
     assert!(sim.state.set_halted("USD_JPY", true));
-    let halted = oanda
-        .place_order(&order("halt-1", "USD_JPY", OrderSide::Buy, dec!(1.0)))
-        .await
-        .unwrap_err();
+    let halted = buy_refused(&oanda, "halt-1", "USD_JPY", dec!(1.0)).await;
     assert!(
         matches!(&halted, BrokerError::Rejected { status: 201, code, .. } if code == "MARKET_HALTED"),
         "{halted:?}"
     );
 
     assert!(sim.state.set_balance(ACCOUNT, 10.0));
-    let margin = oanda
-        .place_order(&order("big-1", "EUR_USD", OrderSide::Buy, dec!(100_000.0)))
-        .await
-        .unwrap_err();
+    let margin = buy_refused(&oanda, "big-1", "EUR_USD", dec!(100_000.0)).await;
     assert!(
         matches!(&margin, BrokerError::Rejected { code, .. } if code == "INSUFFICIENT_MARGIN"),
         "{margin:?}"

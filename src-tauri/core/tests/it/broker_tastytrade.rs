@@ -6,8 +6,8 @@
 //! garbage, timeouts, down) are in `broker_tastytrade/failures.rs`; the quote token and the
 //! DXLink socket (a raw WebSocket client against the simulator) in
 //! `broker_tastytrade/dxlink.rs`; the DXLink parser on recorded frames in
-//! `broker_tastytrade/dxlink_parse.rs`; the quote stream (`open_quote_stream`) and
-//! instrument search in `broker_tastytrade/stream.rs`. No error may ever show the refresh
+//! `broker_tastytrade/dxlink_parse.rs`; the quote stream (`open_quote_stream`) in
+//! `broker_tastytrade/stream.rs`; instrument search in `conformance/search.rs`. No error may ever show the refresh
 //! token, the client secret or an access token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing

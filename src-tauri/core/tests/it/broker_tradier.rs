@@ -6,8 +6,8 @@
 //! `broker_tradier/failures.rs`; the wire details seen by a plain HTTP client (XML unless
 //! JSON is asked for, form bodies, `"null"` lists) in `broker_tradier/wire.rs`; the
 //! streaming session and market WebSocket as a plain WebSocket client sees them in
-//! `broker_tradier/stream.rs`; the connector's `QuoteStream` and instrument search in
-//! `broker_tradier/quote_stream.rs`; the stream's frame parser on recorded frames in
+//! `broker_tradier/stream.rs`; the connector's `QuoteStream` in
+//! `broker_tradier/quote_stream.rs` (instrument search in `conformance/search.rs`); the stream's frame parser on recorded frames in
 //! `broker_tradier/parse.rs`. No error may ever show the token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
@@ -172,37 +172,46 @@ async fn client_order_ids_travel_as_sanitised_tags() {
     assert_eq!(fetched.client_order_id.map(|t| t.len()), Some(255));
 }
 
+/// The refusal of a market order for AAPL ([`refused_in`]: for `symbol`), checked for leaks.
+async fn refused(tradier: &Tradier, id: &str, side: OrderSide, qty: &str) -> BrokerError {
+    refused_in(tradier, "AAPL", id, side, qty).await
+}
+
+async fn refused_in(
+    tradier: &Tradier,
+    symbol: &str,
+    id: &str,
+    side: OrderSide,
+    qty: &str,
+) -> BrokerError {
+    let draft = OrderDraft::market(symbol, side, qty).with_client_id(id);
+    err(tradier
+        .place_order(&OrderIntent::check(&draft).unwrap())
+        .await)
+}
+
 #[tokio::test]
 async fn tradier_refusals_are_rejections() {
     let sim = sim().await;
     let tradier = connector(&sim);
     sim.state.set_price("AAPL", 200.0);
     // $200 × 1,001 > $200,000 of buying power.
-    let e = err(tradier
-        .place_order(&order("big", OrderSide::Buy, dec!(1001.0), None))
-        .await);
+    let e = refused(&tradier, "big", OrderSide::Buy, "1001.0").await;
     assert!(
         matches!(&e, BrokerError::Rejected { status: 400, code, .. } if code == "validation"),
         "{e:?}"
     );
     assert!(e.to_string().contains("buying power"), "{e}");
-    let e = err(tradier
-        .place_order(&order("naked", OrderSide::Sell, dec!(1.0), None))
-        .await);
+    let e = refused(&tradier, "naked", OrderSide::Sell, "1.0").await;
     assert!(
         matches!(e, BrokerError::Rejected { status: 400, .. }),
         "{e:?}"
     );
-    let unknown =
-        OrderIntent::check(&OrderDraft::market("NOPE", OrderSide::Buy, "1").with_client_id("sym"))
-            .unwrap();
-    let e = err(tradier.place_order(&unknown).await);
+    let e = refused_in(&tradier, "NOPE", "sym", OrderSide::Buy, "1").await;
     assert!(e.to_string().contains("NOPE"), "{e}");
 
     // Refused before sending: Tradier trades whole shares.
-    let e = err(tradier
-        .place_order(&order("frac", OrderSide::Buy, dec!(1.5), None))
-        .await);
+    let e = refused(&tradier, "frac", OrderSide::Buy, "1.5").await;
     assert!(
         matches!(e, BrokerError::Rejected { status: 0, .. }),
         "{e:?}"

@@ -2,6 +2,7 @@
 //! (and the simulator) sends, in JSON and msgpack, every error code of Alpaca's table, and
 //! malformed input (skipped, never an error that ends the stream, never a panic).
 
+use crate::common::stream::notices;
 use crate::common::ticks;
 use brokerdesk_core::brokers::alpaca::stream::{parse_frame, Control, Encoding, FrameParser};
 use brokerdesk_core::brokers::BrokerError;
@@ -92,6 +93,11 @@ fn control_messages_are_heartbeats_and_report_the_handshake() {
     assert!(r.unwrap().connected);
 }
 
+/// Alpaca's error message with this code and text, parsed.
+fn error(code: u16, msg: &str) -> (Result<Control, BrokerError>, Vec<StreamEvent>) {
+    json(&format!(r#"[{{"T":"error","code":{code},"msg":"{msg}"}}]"#))
+}
+
 #[test]
 fn auth_errors_end_the_stream_as_auth() {
     for (code, msg) in [
@@ -99,7 +105,7 @@ fn auth_errors_end_the_stream_as_auth() {
         (402, "auth failed"),
         (404, "auth timeout"),
     ] {
-        let (r, _) = json(&format!(r#"[{{"T":"error","code":{code},"msg":"{msg}"}}]"#));
+        let (r, _) = error(code, msg);
         match r {
             Err(BrokerError::Auth(m)) => assert!(m.contains(msg) && m.contains(&code.to_string())),
             other => panic!("{code}: expected Auth, got {other:?}"),
@@ -113,7 +119,7 @@ fn connection_limit_and_insufficient_subscription_are_rejections() {
         (406, "connection limit exceeded"),
         (409, "insufficient subscription"),
     ] {
-        let (r, _) = json(&format!(r#"[{{"T":"error","code":{code},"msg":"{msg}"}}]"#));
+        let (r, _) = error(code, msg);
         match r {
             Err(BrokerError::Rejected {
                 status,
@@ -139,26 +145,20 @@ fn other_errors_are_notices_and_the_stream_goes_on() {
         (410, "invalid subscribe action for this feed"),
         (500, "internal error"),
     ] {
-        let (r, events) = json(&format!(r#"[{{"T":"error","code":{code},"msg":"{msg}"}}]"#));
+        let (r, events) = error(code, msg);
         assert_eq!(r.unwrap().error, Some(code));
-        match &events[..] {
-            [StreamEvent::Notice {
-                instrument: None,
-                code: c,
-                broker_code,
-                message,
-            }] => {
-                let want = if code == 405 {
-                    NoticeCode::SymbolLimit
-                } else {
-                    NoticeCode::Broker
-                };
-                assert_eq!(*c, want);
-                assert_eq!(broker_code.as_deref(), Some(code.to_string().as_str()));
-                assert!(message.contains(msg), "{message}");
-            }
-            other => panic!("{code}: expected one notice, got {other:?}"),
-        }
+        let [(None, c, broker_code, message)] = notices(&events)[..] else {
+            panic!("{code}: expected one notice, got {events:?}")
+        };
+        assert_eq!(events.len(), 1, "{code}: {events:?}");
+        let want = if code == 405 {
+            NoticeCode::SymbolLimit
+        } else {
+            NoticeCode::Broker
+        };
+        assert_eq!(c, want);
+        assert_eq!(broker_code, Some(code.to_string().as_str()));
+        assert!(message.contains(msg), "{message}");
     }
 }
 

@@ -2,7 +2,8 @@
 //! both encodings: ticks with bid/ask/time, subscribing and unsubscribing on the open stream,
 //! reconnecting after a cut with the same subscriptions, refused auth, a half-open link
 //! caught by the silence limit, garbage and oversized frames skipped, Alpaca's error codes,
-//! and no credential in any error or notice. Also instrument search over `/v2/assets`.
+//! and no credential in any error or notice. Instrument search runs for every broker in
+//! `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::time::{Duration, Instant};
@@ -16,7 +17,8 @@ use brokerdesk_sim::{Fault, SimServer};
 use brokerdesk_core::accounts::model::Environment;
 
 use super::{assert_clean, config, config_at, sim_with, KEY, SECRET};
-use crate::common::names;
+use crate::common::stream::{notice_of, notices as notices_of, read_ticks, read_until_event};
+use crate::common::{names, read_to_the_end};
 
 fn fast() -> StreamSettings {
     StreamSettings {
@@ -51,68 +53,52 @@ fn assert_rejected(e: &BrokerError, status: u16, code: &str) {
     assert_clean(e);
 }
 
-/// Fails if a notice carries a credential.
-fn assert_clean_events(events: &[StreamEvent]) {
-    for e in events {
-        let text = format!("{e:?}");
-        assert!(
-            !text.contains(KEY) && !text.contains(SECRET),
-            "leak: {text}"
-        );
-    }
+/// The error of an AAPL stream that must not open (`why` says why, in the failure).
+async fn refused_open(connector: &Alpaca, why: &str) -> BrokerError {
+    let opened = connector.open_stream(&names(&["AAPL"])).await;
+    opened.map(|_| ()).expect_err(why)
 }
 
-/// Reads the next batch into `buf` (2 s at most), which must come from an open stream and
-/// carry no credential.
-async fn read_batch(stream: &mut dyn QuoteStream, buf: &mut Vec<StreamEvent>) {
-    buf.clear();
-    let open = tokio::time::timeout(Duration::from_secs(2), stream.read(buf))
-        .await
-        .expect("no frame within 2 s")
-        .unwrap();
-    assert!(open, "the stream closed");
-    assert_clean_events(buf);
+/// How long the stream may take to deliver what a test waits for.
+const LIMIT: Duration = Duration::from_secs(4);
+
+/// Fails if an event carries a credential.
+fn assert_clean_event(e: &StreamEvent) {
+    let text = format!("{e:?}");
+    assert!(
+        !text.contains(KEY) && !text.contains(SECRET),
+        "leak: {text}"
+    );
 }
 
-/// Reads until `n` ticks satisfying `want` arrived (other events are collected too).
+/// Reads until `n` ticks satisfying `want` arrived (4 s at most), every event free of
+/// credentials; returns those ticks and the other events read.
 async fn ticks_until(
     stream: &mut dyn QuoteStream,
     n: usize,
     want: impl Fn(&Tick) -> bool,
 ) -> (Vec<Tick>, Vec<StreamEvent>) {
-    let deadline = Instant::now() + Duration::from_secs(4);
-    let (mut ticks, mut others, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-    while ticks.len() < n {
-        assert!(
-            Instant::now() < deadline,
-            "only {} ticks: {ticks:?}",
-            ticks.len()
-        );
-        read_batch(stream, &mut buf).await;
-        for e in buf.drain(..) {
-            match e {
-                StreamEvent::Tick(t) if want(&t) => ticks.push(t),
-                StreamEvent::Tick(_) => {}
-                other => others.push(other),
-            }
+    let all = read_ticks(stream, LIMIT, assert_clean_event, n, &want).await;
+    let (mut ticks, mut others) = (Vec::new(), Vec::new());
+    for e in all {
+        match e {
+            StreamEvent::Tick(t) if want(&t) => ticks.push(t),
+            StreamEvent::Tick(_) => {}
+            other => others.push(other),
         }
     }
     (ticks, others)
 }
 
-/// Reads until `n` notices arrived; returns them.
+/// Reads until `n` notices arrived (4 s at most); returns them.
 async fn notices(stream: &mut dyn QuoteStream, n: usize) -> Vec<StreamEvent> {
-    let deadline = Instant::now() + Duration::from_secs(4);
-    let (mut found, mut buf) = (Vec::new(), Vec::new());
-    while found.len() < n {
-        assert!(Instant::now() < deadline, "only these notices: {found:?}");
-        read_batch(stream, &mut buf).await;
-        found.extend(
-            buf.drain(..)
-                .filter(|e| matches!(e, StreamEvent::Notice { .. })),
-        );
-    }
-    found
+    let mut seen = 0;
+    let all = read_until_event(stream, LIMIT, assert_clean_event, |e| {
+        seen += usize::from(notice_of(e).is_some());
+        seen >= n
+    })
+    .await;
+    all.into_iter().filter(|e| notice_of(e).is_some()).collect()
 }
 
 async fn subscribe_tick_unsubscribe(encoding: Encoding) {
@@ -178,19 +164,7 @@ async fn stream_reconnects_after_a_cut_with_the_same_subscriptions() {
     let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
     ticks_until(stream.as_mut(), 4, |_| true).await;
     server.faults().cut_streams();
-    let mut buf = Vec::new();
-    let ended = tokio::time::timeout(Duration::from_secs(3), async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(true) => continue,
-                Ok(false) => return None,
-                Err(e) => return Some(e),
-            }
-        }
-    })
-    .await
-    .expect("the cut was not noticed");
-    if let Some(e) = ended {
+    if let Some(e) = read_to_the_end(stream.as_mut(), "the cut").await {
         assert!(e.retryable(), "{e:?}");
         assert_clean(&e);
     }
@@ -211,10 +185,7 @@ async fn refused_credentials_are_auth_errors_without_the_secret() {
         let wrong = Alpaca::new(config(&server, KEY, "not-the-secret"))
             .unwrap()
             .with_stream_options(options(encoding));
-        let e = wrong
-            .open_stream(&names(&["AAPL"]))
-            .await
-            .expect_err("wrong secret");
+        let e = refused_open(&wrong, "wrong secret").await;
         assert!(
             matches!(e, BrokerError::Auth(ref m) if m.contains("402")),
             "{e:?}"
@@ -222,10 +193,7 @@ async fn refused_credentials_are_auth_errors_without_the_secret() {
         common_clean(&e, "not-the-secret");
     }
     server.faults().set(Some(Fault::RefuseAuth));
-    let e = alpaca(&server, Encoding::Json)
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("refused");
+    let e = refused_open(&alpaca(&server, Encoding::Json), "refused").await;
     assert!(matches!(e, BrokerError::Auth(_)) && !e.retryable(), "{e:?}");
     assert_clean(&e);
 }
@@ -279,43 +247,24 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
     // A third symbol is over the limit: a notice, the subscription unchanged.
     stream.subscribe(&names(&["MSFT"])).await.unwrap();
     let others = notices(stream.as_mut(), 1).await;
-    let notice = others
-        .iter()
-        .find_map(|e| match e {
-            StreamEvent::Notice {
-                instrument,
-                code,
-                broker_code,
-                message,
-            } => Some((
-                instrument.clone(),
-                *code,
-                message.clone(),
-                broker_code.clone(),
-            )),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no 405 notice: {others:?}"));
-    assert_eq!((notice.0, notice.1), (None, NoticeCode::SymbolLimit));
-    assert_eq!(notice.3.as_deref(), Some("405"));
-    assert!(notice.2.contains("symbol limit"), "{}", notice.2);
-    assert!(notice.2.ends_with("not subscribed: MSFT"), "{}", notice.2);
+    let (instrument, code, broker_code, message) = notice_of(&others[0]).expect("a notice");
+    assert_eq!(
+        (instrument, code),
+        (None, NoticeCode::SymbolLimit),
+        "{others:?}"
+    );
+    assert_eq!(broker_code, Some("405"));
+    assert!(message.contains("symbol limit"), "{message}");
+    assert!(message.ends_with("not subscribed: MSFT"), "{message}");
 
     // Errors without a fixed meaning are notices too; the stream continues.
     for code in [500, 407, 400] {
         state.inject(StreamInjection::Error(code));
     }
     let others = notices(stream.as_mut(), 3).await;
-    let codes: Vec<_> = others
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Notice {
-                code: NoticeCode::Broker,
-                broker_code,
-                ..
-            } => broker_code.as_deref(),
-            _ => None,
-        })
+    let codes: Vec<_> = notices_of(&others)
+        .into_iter()
+        .filter_map(|(_, code, broker_code, _)| broker_code.filter(|_| code == NoticeCode::Broker))
         .collect();
     assert_eq!(codes, ["500", "407", "400"]);
     let (ticks, _) = ticks_until(stream.as_mut(), 4, |_| true).await;
@@ -326,15 +275,9 @@ async fn symbol_limit_and_server_errors_are_notices_unknown_symbols_are_quiet() 
 
     // 406 mid-stream ends it as a rejection.
     state.inject(StreamInjection::Error(406));
-    let mut buf = Vec::new();
-    let e = loop {
-        buf.clear();
-        match stream.read(&mut buf).await {
-            Ok(true) => continue,
-            Ok(false) => panic!("closed without the error"),
-            Err(e) => break e,
-        }
-    };
+    let e = read_to_the_end(stream.as_mut(), "the 406")
+        .await
+        .expect("closed without the error");
     assert_rejected(&e, 406, "406");
 }
 
@@ -343,21 +286,14 @@ async fn connection_limit_and_missing_plan_are_rejections() {
     let (server, _state) = sim_with(fast()).await;
     let connector = alpaca(&server, Encoding::Json);
     let _first = connector.open_quote_stream(&[]).await.unwrap();
-    let e = connector
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("one connection per feed");
+    let e = refused_open(&connector, "one connection per feed").await;
     assert_rejected(&e, 406, "406");
 
     // The demo plan has no SIP feed: 409.
     let sip = format!("{}/v2/sip", server.ws_url());
     let mut cfg = config(&server, KEY, SECRET);
     cfg.stream_url = sip;
-    let e = Alpaca::new(cfg)
-        .unwrap()
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("no SIP");
+    let e = refused_open(&Alpaca::new(cfg).unwrap(), "no SIP").await;
     assert_rejected(&e, 409, "409");
 }
 
@@ -371,10 +307,7 @@ async fn a_down_server_is_retryable_and_debug_output_shows_no_credentials() {
     assert!(shown.contains("AAPL"), "{shown}");
     drop(stream);
     server.faults().go_down_for(Duration::from_millis(300));
-    let e = connector
-        .open_stream(&names(&["AAPL"]))
-        .await
-        .expect_err("down");
+    let e = refused_open(&connector, "down").await;
     assert!(e.retryable(), "{e:?}");
     assert_clean(&e);
     tokio::time::sleep(Duration::from_millis(350)).await;
@@ -412,48 +345,6 @@ async fn the_stream_url_gets_the_default_feed_when_it_names_none() {
         Alpaca::new(default).unwrap().stream_url(),
         "wss://stream.data.alpaca.markets/v2/iex"
     );
-}
-
-#[tokio::test]
-async fn search_matches_symbol_prefixes_then_names() {
-    let (server, _state) = sim_with(fast()).await;
-    let connector = alpaca(&server, Encoding::Json);
-    let hits = connector.search_instruments("aa").await.unwrap();
-    let symbols: Vec<_> = hits.iter().map(|h| h.symbol.as_str()).collect();
-    assert_eq!(symbols, ["AAL", "AAP", "AAPL"]);
-    assert_eq!(hits[2].name.as_deref(), Some("Apple Inc. Common Stock"));
-    assert_eq!(hits[2].kind.as_deref(), Some("equity"));
-
-    let hits = connector.search_instruments(" AAPL ").await.unwrap();
-    assert_eq!(hits[0].symbol, "AAPL", "the exact symbol first");
-    let hits = connector.search_instruments("alphabet").await.unwrap();
-    let symbols: Vec<_> = hits.iter().map(|h| h.symbol.as_str()).collect();
-    assert_eq!(symbols, ["GOOG", "GOOGL"]);
-    // Inactive and crypto assets are not offered; nothing matches nothing.
-    assert!(connector
-        .search_instruments("TWTR")
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(connector
-        .search_instruments("BTC")
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(connector.search_instruments("  ").await.unwrap().is_empty());
-    // At most 20.
-    let all = connector.search_instruments("a").await.unwrap();
-    assert!(!all.is_empty() && all.len() <= 20);
-    assert!(all.iter().take_while(|h| h.symbol.starts_with('A')).count() >= 5);
-
-    // Wrong keys: an auth error, no secret in it.
-    let wrong = Alpaca::new(config(&server, KEY, "nope-wrong")).unwrap();
-    let e = wrong
-        .search_instruments("aapl")
-        .await
-        .expect_err("wrong key");
-    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
-    assert_clean(&e);
 }
 
 #[tokio::test]

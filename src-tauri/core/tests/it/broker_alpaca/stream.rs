@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{sim_with as stream_sim, KEY, SECRET};
-use crate::common::ws::{next_frame, next_json as next, send_json as send, Ws};
+use crate::common::ws::{self, next_frame, next_json as next, send_json as send, Ws};
 
 fn fast() -> StreamSettings {
     StreamSettings {
@@ -24,13 +24,23 @@ fn fast() -> StreamSettings {
 }
 
 async fn connect(server: &SimServer, feed: &str) -> Ws {
-    let (ws, _) = connect_async(format!("{}/v2/{feed}", server.ws_url()))
-        .await
-        .unwrap();
-    ws
+    connect_with(server, feed, &[]).await
 }
 
-async fn authenticated(server: &SimServer, feed: &str) -> Ws {
+/// Connects to `feed` with these headers on the upgrade request.
+async fn connect_with(server: &SimServer, feed: &str, headers: &[(&'static str, &str)]) -> Ws {
+    let mut req = format!("{}/v2/{feed}", server.ws_url())
+        .into_client_request()
+        .unwrap();
+    for (name, value) in headers {
+        req.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    connect_async(req).await.unwrap().0
+}
+
+/// Connects to `feed`, is greeted, sends the key with `secret`; returns the socket and the
+/// answer.
+async fn auth_with(server: &SimServer, feed: &str, secret: &str) -> (Ws, Option<Value>) {
     let mut ws = connect(server, feed).await;
     assert_eq!(
         next(&mut ws).await,
@@ -38,13 +48,27 @@ async fn authenticated(server: &SimServer, feed: &str) -> Ws {
     );
     send(
         &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
+        json!({"action": "auth", "key": KEY, "secret": secret}),
     )
     .await;
+    let answer = next(&mut ws).await;
+    (ws, answer)
+}
+
+async fn authenticated(server: &SimServer, feed: &str) -> Ws {
+    let (ws, answer) = auth_with(server, feed, SECRET).await;
     assert_eq!(
-        next(&mut ws).await,
+        answer,
         Some(json!([{"T": "success", "msg": "authenticated"}]))
     );
+    ws
+}
+
+/// An authenticated IEX socket subscribed to AAPL's quotes, past the subscription's ack.
+async fn aapl_quotes(server: &SimServer) -> Ws {
+    let mut ws = authenticated(server, "iex").await;
+    send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
+    next(&mut ws).await.unwrap();
     ws
 }
 
@@ -108,14 +132,8 @@ async fn stream_authenticates_subscribes_and_sends_batched_quotes() {
 #[tokio::test]
 async fn stream_accepts_the_apca_headers_on_the_upgrade() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut req = format!("{}/v2/test", server.ws_url())
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("APCA-API-KEY-ID", KEY.parse().unwrap());
-    req.headers_mut()
-        .insert("APCA-API-SECRET-KEY", SECRET.parse().unwrap());
-    let (mut ws, _) = connect_async(req).await.unwrap();
+    let headers = [("APCA-API-KEY-ID", KEY), ("APCA-API-SECRET-KEY", SECRET)];
+    let mut ws = connect_with(&server, "test", &headers).await;
     assert_eq!(next(&mut ws).await.unwrap()[0]["msg"], "connected");
     assert_eq!(next(&mut ws).await.unwrap()[0]["msg"], "authenticated");
     send(&mut ws, json!({"action": "subscribe", "trades": ["*"]})).await;
@@ -132,26 +150,14 @@ async fn stream_accepts_the_apca_headers_on_the_upgrade() {
 #[tokio::test]
 async fn stream_refuses_bad_credentials_with_402_and_closes() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut ws = connect(&server, "iex").await;
-    next(&mut ws).await.unwrap();
-    send(
-        &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": "wrong"}),
-    )
-    .await;
-    assert_eq!(next(&mut ws).await, error(402, "auth failed"));
+    let (mut ws, answer) = auth_with(&server, "iex", "wrong").await;
+    assert_eq!(answer, error(402, "auth failed"));
     assert_eq!(next(&mut ws).await, None, "closed after the refusal");
 
     // The RefuseAuth fault refuses even good credentials.
     server.faults().set(Some(Fault::RefuseAuth));
-    let mut ws = connect(&server, "iex").await;
-    next(&mut ws).await.unwrap();
-    send(
-        &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
-    )
-    .await;
-    assert_eq!(next(&mut ws).await, error(402, "auth failed"));
+    let (_ws, answer) = auth_with(&server, "iex", SECRET).await;
+    assert_eq!(answer, error(402, "auth failed"));
 }
 
 #[tokio::test]
@@ -159,17 +165,8 @@ async fn a_second_connection_gets_406() {
     let (server, state) = stream_sim(fast()).await;
     let _first = authenticated(&server, "iex").await;
     assert_eq!(state.stream_connections("iex"), 1);
-    let mut second = connect(&server, "iex").await;
-    next(&mut second).await.unwrap();
-    send(
-        &mut second,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
-    )
-    .await;
-    assert_eq!(
-        next(&mut second).await,
-        error(406, "connection limit exceeded")
-    );
+    let (mut second, answer) = auth_with(&server, "iex", SECRET).await;
+    assert_eq!(answer, error(406, "connection limit exceeded"));
     assert_eq!(next(&mut second).await, None);
     // Another feed is another endpoint.
     let _test_feed = authenticated(&server, "test").await;
@@ -216,29 +213,16 @@ async fn stream_errors_follow_alpacas_table() {
     drop(ws);
 
     // The demo plan has no SIP.
-    let mut ws = connect(&server, "sip").await;
-    next(&mut ws).await.unwrap();
-    send(
-        &mut ws,
-        json!({"action": "auth", "key": KEY, "secret": SECRET}),
-    )
-    .await;
-    assert_eq!(next(&mut ws).await, error(409, "insufficient subscription"));
+    let (_ws, answer) = auth_with(&server, "sip", SECRET).await;
+    assert_eq!(answer, error(409, "insufficient subscription"));
 }
 
 #[tokio::test]
 async fn cut_streams_drops_the_socket() {
     let (server, state) = stream_sim(fast()).await;
-    let mut ws = authenticated(&server, "iex").await;
-    send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
+    let mut ws = aapl_quotes(&server).await;
     next(&mut ws).await.unwrap();
-    next(&mut ws).await.unwrap();
-    server.faults().cut_streams();
-    let mut frames = 0;
-    while next(&mut ws).await.is_some() {
-        frames += 1;
-        assert!(frames < 10, "still streaming after the cut");
-    }
+    ws::cut(&mut ws, server.faults(), 10).await;
     // The slot is freed: a new connection may authenticate.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(state.stream_connections("iex"), 0);
@@ -248,17 +232,8 @@ async fn cut_streams_drops_the_socket() {
 #[tokio::test]
 async fn a_half_open_stream_goes_silent_but_stays_connected() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut ws = authenticated(&server, "iex").await;
-    send(&mut ws, json!({"action": "subscribe", "quotes": ["AAPL"]})).await;
-    next(&mut ws).await.unwrap();
-    server.faults().set_half_open(true);
-    // Drain what was in flight, then expect silence (no frame, no close) — pings unanswered.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(10), ws.next()).await {}
-    ws.send(Message::Ping(b"hb".to_vec().into())).await.unwrap();
-    let silent = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
-    assert!(silent.is_err(), "expected silence, got {silent:?}");
-    server.faults().set_half_open(false);
+    let mut ws = aapl_quotes(&server).await;
+    ws::goes_silent(&mut ws, server.faults()).await;
     let resumed = loop {
         match tokio::time::timeout(Duration::from_secs(3), ws.next())
             .await
@@ -305,12 +280,8 @@ fn map(pairs: &[(&str, rmpv::Value)]) -> rmpv::Value {
 #[tokio::test]
 async fn stream_speaks_msgpack_when_asked_like_alpacas_sdks() {
     let (server, _state) = stream_sim(fast()).await;
-    let mut req = format!("{}/v2/iex", server.ws_url())
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("Content-Type", "application/msgpack".parse().unwrap());
-    let (mut ws, _) = connect_async(req).await.unwrap();
+    let msgpack = [("Content-Type", "application/msgpack")];
+    let mut ws = connect_with(&server, "iex", &msgpack).await;
     let hello = next_msgpack(&mut ws).await;
     assert_eq!(
         field(&hello[0], "msg").and_then(|m| m.as_str()),

@@ -4,7 +4,8 @@
 //! `{"session":…}`), reconnecting with the same subscriptions after a cut, the session
 //! ending (→ Auth) or the bridge closing (→ retryable), a half-open link caught by the
 //! silence limit, garbage / oversized / error frames, unknown symbols as notices, a burst,
-//! the instrument search — and never the session in an error, a notice or `Debug`.
+//! and never the session in an error, a notice or `Debug`. The instrument search runs for
+//! every broker in `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::collections::HashSet;
@@ -18,6 +19,7 @@ use brokerdesk_sim::{Fault, SimServer};
 
 use super::{common, config, sim_with, ACCOUNT};
 use crate::common::names;
+use crate::common::stream::{notices, tail, ticks_for as ticks};
 
 fn fast() -> Settings {
     Settings {
@@ -69,26 +71,10 @@ async fn read_until(
     stream: &mut dyn QuoteStream,
     state: &SimState,
     limit: Duration,
-    mut done: impl FnMut(&[StreamEvent]) -> bool,
+    done: impl FnMut(&[StreamEvent]) -> bool,
 ) -> Vec<StreamEvent> {
-    let mut all = Vec::new();
-    let deadline = tokio::time::Instant::now() + limit;
-    while !done(&all) {
-        let mut batch = Vec::new();
-        let r = tokio::time::timeout_at(deadline, stream.read(&mut batch))
-            .await
-            .unwrap_or_else(|_| panic!("timed out; read so far: {:?}", tail(&all)));
-        match r {
-            Ok(true) => {}
-            Ok(false) => panic!("the stream closed; read so far: {:?}", tail(&all)),
-            Err(e) => panic!("the stream failed: {e:?}"),
-        }
-        for e in &batch {
-            assert_clean_event(e, state);
-        }
-        all.extend(batch);
-    }
-    all
+    let check = |e: &StreamEvent| assert_clean_event(e, state);
+    common::stream::read_until(stream, limit, check, done).await
 }
 
 /// Reads until the stream ends with an error or a close; returns it (`None` for a close).
@@ -115,38 +101,6 @@ async fn read_to_end(
             }
         }
     }
-}
-
-fn tail(events: &[StreamEvent]) -> &[StreamEvent] {
-    &events[events.len().saturating_sub(5)..]
-}
-
-fn ticks<'a>(events: &'a [StreamEvent], instrument: &'a str) -> impl Iterator<Item = &'a Tick> {
-    events.iter().filter_map(move |e| match e {
-        StreamEvent::Tick(t) if t.instrument == instrument => Some(t),
-        _ => None,
-    })
-}
-
-/// Each notice as (instrument, code, IBKR's own code, message).
-fn notices(events: &[StreamEvent]) -> Vec<(Option<&str>, NoticeCode, Option<&str>, &str)> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Notice {
-                instrument,
-                code,
-                broker_code,
-                message,
-            } => Some((
-                instrument.as_deref(),
-                *code,
-                broker_code.as_deref(),
-                message.as_str(),
-            )),
-            _ => None,
-        })
-        .collect()
 }
 
 fn count(events: &[StreamEvent], instrument: &str) -> usize {
@@ -525,27 +479,6 @@ async fn a_burst_of_pre_encoded_updates_is_read_in_full() {
         }
     }
     assert_eq!(seen.len(), 2, "{seen:?}");
-}
-
-#[tokio::test]
-async fn the_instrument_search_maps_secdef_results() {
-    let (server, state) = sim_with(fast()).await;
-    let ibkr = ibkr(&server);
-    let found = ibkr.search_instruments("aapl").await.unwrap();
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].symbol, "AAPL");
-    assert_eq!(found[0].name.as_deref(), Some("APPLE INC"));
-    assert_eq!(found[0].kind.as_deref(), Some("equity"));
-    let found = ibkr.search_instruments("A").await.unwrap();
-    let symbols: Vec<&str> = found.iter().map(|i| i.symbol.as_str()).collect();
-    assert_eq!(symbols, ["AAPL", "AMD"]);
-    assert!(ibkr.search_instruments("ZZZZ").await.unwrap().is_empty());
-    assert!(ibkr.search_instruments("  ").await.unwrap().is_empty());
-
-    server.faults().set(Some(Fault::RefuseAuth));
-    let e = ibkr.search_instruments("MSFT").await.err().unwrap();
-    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
-    assert_clean(&e, &state);
 }
 
 /// The concrete type is usable without the trait object too.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use brokerdesk_sim::ibkr::Settings;
 use brokerdesk_sim::{Fault, SimServer};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{connector, sim_with as stream_sim, ACCOUNT};
-use crate::common::ws::{next_json as next, Ws};
+use crate::common::ws::{self, next_json as next, Ws};
 
 fn fast() -> Settings {
     Settings {
@@ -243,28 +243,10 @@ async fn refused_cut_and_half_open_streams() {
     // Half-open: the socket stays up, nothing arrives, then traffic resumes.
     let mut ws = connect(&server, Some(&cookie)).await;
     assert_eq!(next(&mut ws).await.unwrap()["topic"], "system");
-    server.faults().set_half_open(true);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while tokio::time::timeout(Duration::from_millis(10), ws.next())
-        .await
-        .is_ok()
-    {}
-    let silent = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
-    assert!(silent.is_err(), "a frame arrived on a half-open link");
-    server.faults().set_half_open(false);
+    ws::goes_silent(&mut ws, server.faults()).await;
     assert!(next(&mut ws).await.is_some());
 
     // Cut: the connection drops without a close frame.
-    server.faults().cut_streams();
-    let end = tokio::time::timeout(Duration::from_secs(3), async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(_))) => continue,
-                other => return other,
-            }
-        }
-    })
-    .await
-    .expect("the cut stream did not end");
-    assert!(!matches!(end, Some(Ok(Message::Close(_)))), "{end:?}");
+    let closed = ws::cut(&mut ws, server.faults(), 10).await;
+    assert!(!closed, "a close frame after the cut");
 }

@@ -9,6 +9,8 @@ use brokerdesk_core::stream::{NoticeCode, StreamEvent, Tick};
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal_macros::dec;
 
+use crate::common::stream::notice_of;
+
 const AAPL: u64 = 265598;
 const MSFT: u64 = 272093;
 
@@ -42,20 +44,17 @@ fn tick(frame: &str) -> Tick {
 /// The frame's one notice as (instrument, code, IBKR's own code, message).
 fn notice(frame: &str) -> (Option<String>, NoticeCode, Option<String>, String) {
     match parse(frame) {
-        (events, Control::None) if events.len() == 1 => match &events[0] {
-            StreamEvent::Notice {
-                instrument,
+        (events, Control::None) if events.len() == 1 => {
+            let Some((instrument, code, broker_code, message)) = notice_of(&events[0]) else {
+                panic!("not a notice: {:?}", events[0])
+            };
+            (
+                instrument.map(String::from),
                 code,
-                broker_code,
-                message,
-            } => (
-                instrument.clone(),
-                *code,
-                broker_code.clone(),
-                message.clone(),
-            ),
-            other => panic!("not a notice: {other:?}"),
-        },
+                broker_code.map(String::from),
+                message.to_string(),
+            )
+        }
         other => panic!("expected one notice: {other:?}"),
     }
 }

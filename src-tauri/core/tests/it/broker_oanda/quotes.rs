@@ -1,8 +1,9 @@
 //! OANDA's pricing stream as a `QuoteStream`: normalized ticks, subscriptions changed by
-//! re-opening, unknown instruments as notices, the simulator's burst mode, search.
+//! re-opening, unknown instruments as notices, the simulator's burst mode. Search runs for
+//! every broker in `conformance/search.rs`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use brokerdesk_core::brokers::Broker;
 use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent};
@@ -10,26 +11,23 @@ use brokerdesk_sim::oanda::{router, SimState, DEMO_ACCOUNTS, DEMO_TOKEN};
 use brokerdesk_sim::{Faults, SimServer};
 
 use super::{config_at, connector, sim};
+use crate::common::stream::{notices, read_ticks as read_n_ticks};
 
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
+/// Reads until `want` ticks arrived (5 s at most); returns every event read.
 async fn read_ticks(stream: &mut Box<dyn QuoteStream>, want: usize) -> Vec<StreamEvent> {
-    let mut all = Vec::new();
-    let mut buf = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while all
-        .iter()
-        .filter(|e| matches!(e, StreamEvent::Tick(_)))
-        .count()
-        < want
-    {
-        assert!(Instant::now() < deadline, "not enough ticks: {all:?}");
-        assert!(stream.read(&mut buf).await.unwrap());
-        all.append(&mut buf);
-    }
-    all
+    let no_token = |e: &StreamEvent| assert!(!format!("{e:?}").contains(DEMO_TOKEN), "{e:?}");
+    read_n_ticks(
+        stream.as_mut(),
+        Duration::from_secs(5),
+        no_token,
+        want,
+        |_| true,
+    )
+    .await
 }
 
 fn instruments(events: &[StreamEvent]) -> Vec<String> {
@@ -81,21 +79,10 @@ async fn an_unknown_instrument_is_a_notice_and_the_others_stream() {
         .await
         .unwrap();
     let events = read_ticks(&mut stream, 2).await;
-    let notice = events
-        .iter()
-        .find_map(|e| match e {
-            StreamEvent::Notice {
-                instrument,
-                code,
-                message,
-                ..
-            } => Some((instrument.clone(), *code, message.clone())),
-            _ => None,
-        })
-        .expect("a notice");
-    assert_eq!(notice.0.as_deref(), Some("NOT_REAL"));
-    assert_eq!(notice.1, NoticeCode::UnknownInstrument);
-    assert!(notice.2.contains("NOT_REAL") && !notice.2.contains(DEMO_TOKEN));
+    let (instrument, code, _, message) = notices(&events)[0];
+    assert_eq!(instrument, Some("NOT_REAL"));
+    assert_eq!(code, NoticeCode::UnknownInstrument);
+    assert!(message.contains("NOT_REAL") && !message.contains(DEMO_TOKEN));
     assert_eq!(instruments(&events), ["EUR_USD"]);
     // Only unknown instruments: the stream idles and says why.
     let mut idle = oanda.open_quote_stream(&s(&["NOT_REAL"])).await.unwrap();
@@ -124,17 +111,4 @@ async fn the_simulator_streams_tens_of_thousands_of_prices_a_second_in_burst_mod
         .unwrap();
     let ticks = read_ticks(&mut stream, 20_000).await;
     assert!(ticks.len() >= 20_000);
-}
-
-#[tokio::test]
-async fn search_finds_instruments_by_symbol_and_name() {
-    let sim = sim().await;
-    let oanda = connector(&sim);
-    let found = oanda.search_instruments("eur").await.unwrap();
-    assert_eq!(found[0].symbol, "EUR_USD");
-    assert_eq!(found[0].name.as_deref(), Some("EUR/USD"));
-    assert_eq!(found[0].kind.as_deref(), Some("currency"));
-    let all = oanda.search_instruments("USD").await.unwrap();
-    assert!(all.len() >= 5, "{all:?}");
-    assert!(oanda.search_instruments("zzz").await.unwrap().is_empty());
 }

@@ -12,7 +12,7 @@ use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{connector, sim};
-use crate::common::ws::{next_json as next, send_json as send, Ws};
+use crate::common::ws::{self, next_json as next, send_json as send, Ws};
 
 const FIELDS: [&str; 6] = [
     "eventSymbol",
@@ -109,6 +109,16 @@ async fn subscribe(ws: &mut Ws, symbols: &[&str]) {
     .await;
 }
 
+/// A simulator (keepalives timing out after 60 s) and an authorized socket with SPY's
+/// quotes flowing on channel 1.
+async fn feeding_spy() -> (SimServer, SimState, Ws) {
+    let (server, state) = fast_sim(Duration::from_secs(60)).await;
+    let mut ws = authorized(&server).await;
+    subscribe(&mut ws, &["SPY"]).await;
+    next_of(&mut ws, "FEED_DATA").await;
+    (server, state, ws)
+}
+
 #[tokio::test]
 async fn the_handshake_leads_to_compact_quotes_in_the_accepted_order() {
     let (server, state) = fast_sim(Duration::from_secs(60)).await;
@@ -185,29 +195,13 @@ async fn a_bad_token_or_skipped_steps_get_dxlink_errors() {
 
 #[tokio::test]
 async fn a_cut_stream_ends_the_socket_and_a_half_open_one_goes_quiet() {
-    let (server, _state) = fast_sim(Duration::from_secs(60)).await;
-    let mut ws = authorized(&server).await;
-    subscribe(&mut ws, &["SPY"]).await;
+    let (server, _state, mut ws) = feeding_spy().await;
+
+    // Nothing arrives, not even keepalives.
+    ws::goes_silent(&mut ws, server.faults()).await;
     next_of(&mut ws, "FEED_DATA").await;
 
-    server.faults().set_half_open(true);
-    // Drain what was already in flight, then nothing arrives (not even keepalives).
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(10), ws.next()).await {}
-    let quiet = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
-    assert!(quiet.is_err(), "half-open links send nothing: {quiet:?}");
-    server.faults().set_half_open(false);
-    next_of(&mut ws, "FEED_DATA").await;
-
-    server.faults().cut_streams();
-    let mut ended = false;
-    for _ in 0..20 {
-        if next(&mut ws).await.is_none() {
-            ended = true;
-            break;
-        }
-    }
-    assert!(ended, "the cut socket ends");
+    ws::cut(&mut ws, server.faults(), 20).await;
 }
 
 #[tokio::test]
@@ -226,14 +220,8 @@ async fn a_missed_keepalive_times_the_client_out() {
     let mut silent = authorized(&server).await;
     let e = next_of(&mut silent, "ERROR").await;
     assert_eq!(e["error"], "TIMEOUT");
-    let mut ended = false;
-    for _ in 0..20 {
-        if next(&mut silent).await.is_none() {
-            ended = true;
-            break;
-        }
-    }
-    assert!(ended, "the server closes after the timeout");
+    // The server closes after the timeout.
+    ws::read_to_the_end(&mut silent, 20).await;
 }
 
 #[tokio::test]
@@ -288,10 +276,7 @@ async fn trades_come_in_their_own_frames_and_unknown_symbols_stay_silent() {
 
 #[tokio::test]
 async fn token_expiry_injection_and_protocol_errors_on_the_wire() {
-    let (server, state) = fast_sim(Duration::from_secs(60)).await;
-    let mut ws = authorized(&server).await;
-    subscribe(&mut ws, &["SPY"]).await;
-    next_of(&mut ws, "FEED_DATA").await;
+    let (server, state, mut ws) = feeding_spy().await;
 
     // Anything injected arrives verbatim.
     assert_eq!(state.inject_dxlink("<<garbage>>"), 1);

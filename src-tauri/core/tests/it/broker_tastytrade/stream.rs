@@ -3,7 +3,8 @@
 //! reconnect after a cut with the same instruments, refused and expiring quote tokens, a
 //! half-open link going silent past the silence limit, garbage and oversized frames
 //! skipped, every DXLink ERROR type, impossible symbols, the 1009 close, the burst and
-//! paced rates, and instrument search. No token or credential in any error or notice.
+//! paced rates. No token or credential in any error or notice. Instrument search runs for
+//! every broker in `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::collections::HashSet;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use brokerdesk_core::accounts::model::{BrokerKind, Environment};
 use brokerdesk_core::brokers::tastytrade::{DxLinkOptions, DxLinkStream, Tastytrade};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig};
-use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent, Tick};
+use brokerdesk_core::stream::{NoticeCode, QuoteStream, StreamEvent};
 use brokerdesk_core::Secret;
 use brokerdesk_sim::tastytrade::{DxLinkSettings, SimState};
 use brokerdesk_sim::{Fault, SimServer};
@@ -20,6 +21,7 @@ use tokio::time::{timeout, Instant};
 
 use super::{assert_clean, config, sim, CLIENT_SECRET, REFRESH};
 use crate::common::read_to_the_end;
+use crate::common::stream::{read_until_event, tick_of};
 
 /// The simulator's quote tokens start so.
 const QUOTE_TOKEN_PREFIX: &str = "dxlink-";
@@ -76,32 +78,18 @@ fn assert_stream_error_clean(e: &BrokerError) {
     assert_text_clean(&format!("{e} {e:?}"));
 }
 
-/// Reads events until `done` says so (3 s at most); returns every event read.
+/// Reads events until `done` holds for one (3 s at most); returns every event read, that
+/// one last. No notice may show a secret.
 async fn read_until(
     s: &mut dyn QuoteStream,
-    mut done: impl FnMut(&StreamEvent) -> bool,
+    done: impl FnMut(&StreamEvent) -> bool,
 ) -> Vec<StreamEvent> {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut all = Vec::new();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let open = tokio::time::timeout_at(deadline, s.read(&mut buf))
-            .await
-            .expect("the awaited event did not come in 3 s")
-            .unwrap();
-        assert!(open, "the stream closed");
-        for e in buf.drain(..) {
-            if let StreamEvent::Notice { message, .. } = &e {
-                assert_text_clean(message);
-            }
-            let hit = done(&e);
-            all.push(e);
-            if hit {
-                return all;
-            }
+    let check = |e: &StreamEvent| {
+        if let StreamEvent::Notice { message, .. } = e {
+            assert_text_clean(message);
         }
-    }
+    };
+    read_until_event(s, Duration::from_secs(3), check, done).await
 }
 
 /// Reads until the stream fails; returns the error, checked for secrets.
@@ -121,13 +109,6 @@ fn open_err(r: Result<Box<dyn QuoteStream>, BrokerError>) -> BrokerError {
     match r {
         Ok(_) => panic!("the stream opened"),
         Err(e) => e,
-    }
-}
-
-fn tick_of<'a>(e: &'a StreamEvent, instrument: &str) -> Option<&'a Tick> {
-    match e {
-        StreamEvent::Tick(t) if t.instrument == instrument => Some(t),
-        _ => None,
     }
 }
 
@@ -563,27 +544,4 @@ async fn burst_and_paced_rates_deliver_as_configured() {
         ticks >= 300 && (ticks as f64) <= 2000.0 * secs * 1.5 + 100.0,
         "{ticks} ticks in {secs:.2} s at 2,000/s"
     );
-}
-
-#[tokio::test]
-async fn instrument_search_reads_symbols_and_descriptions() {
-    let (server, _state) = sim().await;
-    let tt = connector(&server);
-    let found = tt.search_instruments("aap").await.unwrap();
-    assert_eq!(found[0].symbol, "AAPL");
-    assert_eq!(found[0].name.as_deref(), Some("Apple Inc. - Common Stock"));
-    // Descriptions match too; a slash stays inside the one path segment.
-    let found = tt.search_instruments("Tesla").await.unwrap();
-    assert_eq!(
-        found.iter().map(|i| i.symbol.as_str()).collect::<Vec<_>>(),
-        ["TSLA"]
-    );
-    let found = tt.search_instruments("/ES").await.unwrap();
-    assert_eq!(found[0].symbol, "/ES");
-    assert!(tt.search_instruments("zzzzzz").await.unwrap().is_empty());
-    assert!(tt.search_instruments("  ").await.unwrap().is_empty());
-    server.faults().set(Some(Fault::RefuseAuth));
-    let e = tt.search_instruments("AAPL").await.unwrap_err();
-    assert!(matches!(e, BrokerError::Auth(_)));
-    assert_stream_error_clean(&e);
 }

@@ -3,7 +3,7 @@
 //! open stream, reconnecting after a cut with the same instruments, refused credentials, a
 //! half-open link caught by the silence limit, garbage and oversized frames skipped, bad
 //! symbols as notices, session expiry, and no token or session id in any error, notice or
-//! `Debug` output. Also `search_instruments`.
+//! `Debug` output. `search_instruments` runs for every broker in `conformance/search.rs`.
 
 use rust_decimal_macros::dec;
 use std::collections::HashSet;
@@ -17,8 +17,9 @@ use brokerdesk_core::Secret;
 use brokerdesk_sim::tradier::{SessionError, StreamSettings};
 use brokerdesk_sim::Fault;
 
-use super::{assert_clean, connector, err, sim, Sim, TOKEN};
+use super::{assert_clean, connector, sim, Sim, TOKEN};
 use crate::common::names;
+use crate::common::stream::{read_until_event, tick_of};
 
 const FAST: Duration = Duration::from_millis(15);
 
@@ -32,34 +33,13 @@ async fn stream_sim() -> (Sim, Tradier) {
     (sim, tradier)
 }
 
-/// Reads until `pred` holds for an event (3 s at most); returns every event read.
+/// Reads until `pred` holds for an event (3 s at most); returns every event read, that one
+/// last.
 async fn read_until(
     stream: &mut dyn QuoteStream,
-    mut pred: impl FnMut(&StreamEvent) -> bool,
+    pred: impl FnMut(&StreamEvent) -> bool,
 ) -> Vec<StreamEvent> {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut all = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let mut out = Vec::new();
-        let more = tokio::time::timeout(left, stream.read(&mut out))
-            .await
-            .unwrap_or_else(|_| panic!("nothing matching within 3 s; read {all:?}"))
-            .unwrap_or_else(|e| panic!("stream error {e:?}"));
-        assert!(more, "the stream ended; read {all:?}");
-        let hit = out.iter().any(&mut pred);
-        all.extend(out);
-        if hit {
-            return all;
-        }
-    }
-}
-
-fn tick_of<'a>(e: &'a StreamEvent, instrument: &str) -> Option<&'a Tick> {
-    match e {
-        StreamEvent::Tick(t) if t.instrument == instrument => Some(t),
-        _ => None,
-    }
+    read_until_event(stream, Duration::from_secs(3), |_| {}, pred).await
 }
 
 /// Waits for a quote (bid and ask) for `instrument`.
@@ -256,7 +236,9 @@ async fn a_bad_symbol_is_a_notice_and_the_rest_streams() {
     let id = sim.state.stream_session_ids().pop().unwrap();
     sim.state
         .inject_stream_frame(format!(r#"{{"error":"too many requests for {id}"}}"#));
-    let events = read_until(&mut stream, |e| {
+    // Every event read is checked, the notice last.
+    let check = |e: &StreamEvent| assert_no_secrets(&sim, &format!("{e:?}"));
+    read_until_event(&mut stream, Duration::from_secs(3), check, |e| {
         matches!(
             e,
             StreamEvent::Notice {
@@ -266,9 +248,6 @@ async fn a_bad_symbol_is_a_notice_and_the_rest_streams() {
         )
     })
     .await;
-    for e in &events {
-        assert_no_secrets(&sim, &format!("{e:?}"));
-    }
     assert_no_secrets(&sim, &format!("{stream:?} {tradier:?}"));
 }
 
@@ -391,31 +370,4 @@ async fn burst_mode_delivers_batched_frames_fast() {
     );
     assert_eq!(seen, HashSet::from(["SPY".to_string(), "AAPL".to_string()]));
     stream.close().await;
-}
-
-#[tokio::test]
-async fn search_reads_lookup_and_search_in_all_their_shapes() {
-    let (sim, tradier) = stream_sim().await;
-    let found = tradier.search_instruments("sp").await.unwrap();
-    let symbols: Vec<&str> = found.iter().map(|i| i.symbol.as_str()).collect();
-    // Lookup (symbols) first, then names ("SPDR…" contains "sp"), without duplicates.
-    assert_eq!(symbols, ["SPY", "SPX"]);
-    assert_eq!(found[0].name.as_deref(), Some("SPDR S&P 500 ETF Trust"));
-    assert_eq!(found[0].kind.as_deref(), Some("etf"));
-    assert_eq!(found[1].kind.as_deref(), Some("index"));
-    // One result each: objects rather than arrays.
-    let found = tradier.search_instruments(" apple ").await.unwrap();
-    assert_eq!(found.len(), 1);
-    assert_eq!(
-        (found[0].symbol.as_str(), found[0].kind.as_deref()),
-        ("AAPL", Some("equity"))
-    );
-    let found = tradier.search_instruments("msft").await.unwrap();
-    assert_eq!(found.len(), 1);
-    // None: `null`.
-    assert!(tradier.search_instruments("zzzz").await.unwrap().is_empty());
-    assert!(tradier.search_instruments("  ").await.unwrap().is_empty());
-    sim.server.faults().set(Some(Fault::RefuseAuth));
-    let e = err(tradier.search_instruments("sp").await);
-    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
 }

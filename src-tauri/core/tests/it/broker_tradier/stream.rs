@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use brokerdesk_core::brokers::tradier::{StreamSession, Tradier};
 use brokerdesk_sim::tradier::{SessionError, StreamSettings};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{connector, sim, Sim};
-use crate::common::ws::{next_json as next, next_text, Ws};
+use crate::common::ws::{self, next_json as next, next_text, Ws};
 
 async fn stream_sim() -> (Sim, Tradier) {
     let sim = sim().await;
@@ -34,6 +34,17 @@ async fn subscribe(ws: &mut Ws, session: &StreamSession, symbols: &[&str]) {
     ws.send(Message::text(session.payload(symbols)))
         .await
         .unwrap();
+}
+
+/// A simulator, its connector, a new session and a socket streaming SPY on it, past its
+/// first message.
+async fn streaming_spy() -> (Sim, Tradier, StreamSession, Ws) {
+    let (sim, tradier) = stream_sim().await;
+    let session = tradier.stream_session().await.unwrap();
+    let mut ws = connect(&tradier).await;
+    subscribe(&mut ws, &session, &["SPY"]).await;
+    next(&mut ws).await.unwrap();
+    (sim, tradier, session, ws)
 }
 
 #[tokio::test]
@@ -154,17 +165,8 @@ async fn unknown_unused_or_expired_sessions_are_refused() {
 
 #[tokio::test]
 async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
-    let (sim, tradier) = stream_sim().await;
-    let session = tradier.stream_session().await.unwrap();
-    let mut ws = connect(&tradier).await;
-    subscribe(&mut ws, &session, &["SPY"]).await;
-    next(&mut ws).await.unwrap();
-    sim.server.faults().cut_streams();
-    let mut frames = 0;
-    while next(&mut ws).await.is_some() {
-        frames += 1;
-        assert!(frames < 10, "still streaming after the cut");
-    }
+    let (sim, tradier, session, mut ws) = streaming_spy().await;
+    ws::cut(&mut ws, sim.server.faults(), 10).await;
     // A session a socket has used stays valid for reconnecting.
     let mut again = connect(&tradier).await;
     subscribe(&mut again, &session, &["SPY"]).await;
@@ -173,19 +175,8 @@ async fn a_cut_stream_drops_the_socket_and_the_session_can_reconnect() {
 
 #[tokio::test]
 async fn a_half_open_stream_goes_silent_but_stays_connected() {
-    let (sim, tradier) = stream_sim().await;
-    let session = tradier.stream_session().await.unwrap();
-    let mut ws = connect(&tradier).await;
-    subscribe(&mut ws, &session, &["SPY"]).await;
-    next(&mut ws).await.unwrap();
-    sim.server.faults().set_half_open(true);
-    // Drain what was in flight, then expect silence (no frame, no close), pings unanswered.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(10), ws.next()).await {}
-    ws.send(Message::Ping(b"hb".to_vec().into())).await.unwrap();
-    let silent = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
-    assert!(silent.is_err(), "expected silence, got {silent:?}");
-    sim.server.faults().set_half_open(false);
+    let (sim, _tradier, _session, mut ws) = streaming_spy().await;
+    ws::goes_silent(&mut ws, sim.server.faults()).await;
     let resumed = loop {
         match next(&mut ws).await {
             Some(m) if m.get("symbol").is_some() => break m,
@@ -220,11 +211,7 @@ async fn the_other_session_error_can_leave_the_socket_open() {
 
 #[tokio::test]
 async fn a_session_ended_while_streaming_gets_the_error_then_the_close() {
-    let (sim, tradier) = stream_sim().await;
-    let session = tradier.stream_session().await.unwrap();
-    let mut ws = connect(&tradier).await;
-    subscribe(&mut ws, &session, &["SPY"]).await;
-    next(&mut ws).await.unwrap();
+    let (sim, tradier, session, mut ws) = streaming_spy().await;
     sim.state.end_stream_sessions();
     let mut frames = 0;
     loop {

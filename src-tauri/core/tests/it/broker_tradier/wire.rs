@@ -4,7 +4,7 @@
 
 use brokerdesk_core::brokers::Broker;
 use brokerdesk_core::brokers::OrderSide;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderName, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
@@ -14,14 +14,22 @@ fn url(sim: &Sim, path: &str) -> String {
     format!("{}/v1/{path}", sim.server.url())
 }
 
+/// A GET of `path` with these headers only.
+async fn get(sim: &Sim, path: &str, headers: &[(HeaderName, &str)]) -> reqwest::Response {
+    let mut req = reqwest::Client::new().get(url(sim, path));
+    for (name, value) in headers {
+        req = req.header(name, *value);
+    }
+    req.send().await.unwrap()
+}
+
 async fn get_json(sim: &Sim, path: &str) -> Value {
-    let resp = reqwest::Client::new()
-        .get(url(sim, path))
-        .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .header(ACCEPT, "application/json")
-        .send()
-        .await
-        .unwrap();
+    let bearer = format!("Bearer {TOKEN}");
+    let headers = [
+        (AUTHORIZATION, bearer.as_str()),
+        (ACCEPT, "application/json"),
+    ];
+    let resp = get(sim, path, &headers).await;
     assert!(resp.status().is_success(), "{}", resp.status());
     resp.json().await.unwrap()
 }
@@ -42,12 +50,8 @@ async fn post_form(sim: &Sim, form: &str, accept_json: bool) -> (u16, String) {
 #[tokio::test]
 async fn without_the_json_accept_header_the_answer_is_xml() {
     let sim = sim().await;
-    let resp = reqwest::Client::new()
-        .get(url(&sim, "user/profile"))
-        .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .send()
-        .await
-        .unwrap();
+    let bearer = format!("Bearer {TOKEN}");
+    let resp = get(&sim, "user/profile", &[(AUTHORIZATION, &bearer)]).await;
     assert_eq!(resp.status(), 200);
     let ct = resp.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
     assert!(ct.starts_with("application/xml"), "{ct}");
@@ -72,12 +76,7 @@ async fn without_the_json_accept_header_the_answer_is_xml() {
 #[tokio::test]
 async fn faults_and_validation_errors_come_as_xml_too() {
     let sim = sim().await;
-    let resp = reqwest::Client::new()
-        .get(url(&sim, "user/profile"))
-        .header(AUTHORIZATION, "Bearer wrong")
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&sim, "user/profile", &[(AUTHORIZATION, "Bearer wrong")]).await;
     assert_eq!(resp.status(), 401);
     assert_eq!(
         resp.text().await.unwrap(),
@@ -85,12 +84,7 @@ async fn faults_and_validation_errors_come_as_xml_too() {
          keymanagement.service.invalid_access_token</errorcode></detail>\
          <faultstring>Invalid Access Token</faultstring></fault>"
     );
-    let resp = reqwest::Client::new()
-        .get(url(&sim, "user/profile"))
-        .header(ACCEPT, "application/json")
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&sim, "user/profile", &[(ACCEPT, "application/json")]).await;
     assert_eq!(resp.status(), 401);
     assert_eq!(
         resp.json::<Value>().await.unwrap(),
@@ -217,12 +211,9 @@ async fn lists_are_null_one_object_or_an_array() {
 #[tokio::test]
 async fn every_answer_carries_the_rate_limit_headers() {
     let sim = sim().await;
-    let resp = reqwest::Client::new()
-        .get(url(&sim, &format!("accounts/{ACCOUNT}/balances")))
-        .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .send()
-        .await
-        .unwrap();
+    let bearer = format!("Bearer {TOKEN}");
+    let balances = format!("accounts/{ACCOUNT}/balances");
+    let resp = get(&sim, &balances, &[(AUTHORIZATION, &bearer)]).await;
     let h = resp.headers();
     for name in ["allowed", "used", "available", "expiry"] {
         let v = h

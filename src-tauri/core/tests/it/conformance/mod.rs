@@ -12,6 +12,9 @@
 //! `Display`/`Debug` nor in the connector's `Debug`. Broker-specific behaviour (each broker's
 //! own refusals, its session recoveries, its wire details) stays in the `broker_*` modules.
 //!
+//! Instrument search (in `search.rs`) runs the same way, with what each broker's simulator
+//! lists as data in the row's [`Search`].
+//!
 //! The REST calls on the success path (in `orders.rs`) run the same way: verify and the
 //! account list, a market order filled and its position, a resting limit order cancelled,
 //! with what each broker answers (its account, its status words, its refusals) as data in
@@ -20,6 +23,7 @@
 
 mod orders;
 mod rest;
+mod search;
 mod stream;
 
 use std::time::Duration;
@@ -32,7 +36,7 @@ use brokerdesk_core::brokers::tastytrade::{DxLinkOptions, Tastytrade};
 use brokerdesk_core::brokers::tradier::Tradier;
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderStatus};
 use brokerdesk_core::{Decimal, Secret};
-use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Faults, SimServer};
+use brokerdesk_sim::{alpaca, ibkr, oanda, tastytrade, tradier, Fault, Faults, SimServer};
 use futures_util::future::BoxFuture;
 use rust_decimal_macros::dec;
 
@@ -90,6 +94,42 @@ pub struct Entry {
     pub instrument: &'static str,
     /// What the order tests (`orders.rs`) expect of this broker.
     pub orders: Orders,
+    /// What the search tests (`search.rs`) expect of this broker.
+    pub search: Search,
+}
+
+/// What a broker's instrument search finds on its simulator.
+pub struct Search {
+    /// Queries and what each must find; the first one is also asked with refused
+    /// credentials.
+    pub finds: &'static [Find],
+    /// Queries that find nothing.
+    pub nothing: &'static [&'static str],
+}
+
+/// A query and what it must find.
+pub struct Find {
+    pub query: &'static str,
+    pub symbols: Symbols,
+    /// Hits checked further, as (index, name, kind); `None` for not checked.
+    pub hits: &'static [(usize, Option<&'static str>, Option<&'static str>)],
+}
+
+/// The symbols a query must find.
+#[derive(Clone, Copy, Debug)]
+pub enum Symbols {
+    /// These, in this order, and no others.
+    Exactly(&'static [&'static str]),
+    /// This one first.
+    First(&'static str),
+    /// At least this many.
+    AtLeast(usize),
+    /// Some but at most `at_most`, the first `leading` of them starting with `prefix`.
+    Capped {
+        at_most: usize,
+        prefix: &'static str,
+        leading: usize,
+    },
 }
 
 /// A broker's account and orders on its simulator, as the order tests expect them.
@@ -277,6 +317,21 @@ pub const BROKERS: &[Entry] = &[
             // A final order is no pending one.
             cancel_final: |e, _| matches!(e, BrokerError::NotFound(_)),
         },
+        search: Search {
+            finds: &[
+                Find {
+                    query: "eur",
+                    symbols: Symbols::First("EUR_USD"),
+                    hits: &[(0, Some("EUR/USD"), Some("currency"))],
+                },
+                Find {
+                    query: "USD",
+                    symbols: Symbols::AtLeast(5),
+                    hits: &[],
+                },
+            ],
+            nothing: &["zzz"],
+        },
     },
     Entry {
         kind: BrokerKind::Alpaca,
@@ -325,6 +380,39 @@ pub const BROKERS: &[Entry] = &[
             path_id: Some("../account"),
             // "not cancelable".
             cancel_final: |e, _| matches!(e, BrokerError::Rejected { status: 422, code, .. } if code == "42210000"),
+        },
+        search: Search {
+            finds: &[
+                // Symbol prefixes first, then names.
+                Find {
+                    query: "aa",
+                    symbols: Symbols::Exactly(&["AAL", "AAP", "AAPL"]),
+                    hits: &[(2, Some("Apple Inc. Common Stock"), Some("equity"))],
+                },
+                // The exact symbol first.
+                Find {
+                    query: " AAPL ",
+                    symbols: Symbols::First("AAPL"),
+                    hits: &[],
+                },
+                Find {
+                    query: "alphabet",
+                    symbols: Symbols::Exactly(&["GOOG", "GOOGL"]),
+                    hits: &[],
+                },
+                // At most 20.
+                Find {
+                    query: "a",
+                    symbols: Symbols::Capped {
+                        at_most: 20,
+                        prefix: "A",
+                        leading: 5,
+                    },
+                    hits: &[],
+                },
+            ],
+            // Inactive and crypto assets are not offered; nothing matches nothing.
+            nothing: &["TWTR", "BTC", "  "],
         },
     },
     Entry {
@@ -379,6 +467,33 @@ pub const BROKERS: &[Entry] = &[
                     if code == "order_finalized" && message.contains(state))
             },
         },
+        search: Search {
+            finds: &[
+                // Lookup (symbols) first, then names ("SPDR…" contains "sp"), without
+                // duplicates.
+                Find {
+                    query: "sp",
+                    symbols: Symbols::Exactly(&["SPY", "SPX"]),
+                    hits: &[
+                        (0, Some("SPDR S&P 500 ETF Trust"), Some("etf")),
+                        (1, None, Some("index")),
+                    ],
+                },
+                // One result each: objects rather than arrays.
+                Find {
+                    query: " apple ",
+                    symbols: Symbols::Exactly(&["AAPL"]),
+                    hits: &[(0, None, Some("equity"))],
+                },
+                Find {
+                    query: "msft",
+                    symbols: Symbols::Exactly(&["MSFT"]),
+                    hits: &[],
+                },
+            ],
+            // None: `null`.
+            nothing: &["zzzz", "  "],
+        },
     },
     Entry {
         kind: BrokerKind::Tastytrade,
@@ -429,6 +544,28 @@ pub const BROKERS: &[Entry] = &[
                     if code == "validation_error")
             },
         },
+        search: Search {
+            finds: &[
+                Find {
+                    query: "aap",
+                    symbols: Symbols::First("AAPL"),
+                    hits: &[(0, Some("Apple Inc. - Common Stock"), None)],
+                },
+                // Descriptions match too.
+                Find {
+                    query: "Tesla",
+                    symbols: Symbols::Exactly(&["TSLA"]),
+                    hits: &[],
+                },
+                // A slash stays inside the one path segment.
+                Find {
+                    query: "/ES",
+                    symbols: Symbols::First("/ES"),
+                    hits: &[],
+                },
+            ],
+            nothing: &["zzzzzz", "  "],
+        },
     },
     Entry {
         kind: BrokerKind::Ibkr,
@@ -478,6 +615,22 @@ pub const BROKERS: &[Entry] = &[
                 matches!(e, BrokerError::Rejected { message, .. }
                     if message.contains("cannot be cancelled"))
             },
+        },
+        search: Search {
+            finds: &[
+                // The secdef search's results.
+                Find {
+                    query: "aapl",
+                    symbols: Symbols::Exactly(&["AAPL"]),
+                    hits: &[(0, Some("APPLE INC"), Some("equity"))],
+                },
+                Find {
+                    query: "A",
+                    symbols: Symbols::Exactly(&["AAPL", "AMD"]),
+                    hits: &[],
+                },
+            ],
+            nothing: &["ZZZZ", "  "],
         },
     },
 ];
@@ -637,6 +790,17 @@ async fn start_ibkr() -> Running {
         })
 }
 
+impl Entry {
+    /// A connector with the row's wrong credentials in `running`'s config, and the broker's
+    /// message for them; `None` where the broker stores no credentials.
+    pub fn wrong_connector(&self, running: &Running) -> Option<(Box<dyn Connector>, Says)> {
+        let (wrong, message) = self.wrong_credentials?;
+        let mut cfg = running.cfg.clone();
+        wrong(&mut cfg);
+        Some(((self.connect)(cfg), message))
+    }
+}
+
 /// The row of `kind`.
 pub fn entry(kind: BrokerKind) -> &'static Entry {
     BROKERS
@@ -650,4 +814,27 @@ pub async fn start(entry: &Entry) -> (Running, Box<dyn Connector>) {
     let running = (entry.start)().await;
     let connector = (entry.connect)(running.cfg.clone());
     (running, connector)
+}
+
+/// [`start`], then checks that the demo credentials work.
+pub async fn verified(entry: &Entry) -> (Running, Box<dyn Connector>) {
+    let (running, connector) = start(entry).await;
+    connector
+        .verify()
+        .await
+        .unwrap_or_else(|e| panic!("{}: the demo credentials fail: {e:?}", entry.kind));
+    (running, connector)
+}
+
+/// [`start`] with the simulator refusing every credential (`RefuseAuth`) from then on.
+pub async fn refusing(entry: &Entry) -> (Running, Box<dyn Connector>) {
+    let (running, connector) = start(entry).await;
+    running.server.faults().set(Some(Fault::RefuseAuth));
+    (running, connector)
+}
+
+/// Fails unless `e` is an auth error, which is final (never retried).
+pub fn assert_final_auth(b: BrokerKind, e: &BrokerError) {
+    assert!(matches!(e, BrokerError::Auth(_)), "{b}: {e:?}");
+    assert!(!e.retryable(), "{b}");
 }

@@ -2,17 +2,17 @@
 
 use std::time::{Duration, Instant};
 
+use brokerdesk_core::accounts::model::BrokerKind;
 use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_sim::Fault;
 
-use super::{start, Session, BROKERS};
+use super::{verified, Session, BROKERS};
 
 #[tokio::test]
 async fn refused_credentials_are_auth_errors_never_retried() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        connector.verify().await.expect("the demo credentials work");
+        let (sim, connector) = verified(entry).await;
         sim.server.faults().set(Some(Fault::RefuseAuth));
         let before = sim.server.faults().requests();
         let e = sim.err(b, connector.positions().await);
@@ -31,10 +31,7 @@ async fn refused_credentials_are_auth_errors_never_retried() {
             .await
             .expect("works again once the fault clears");
 
-        if let Some((wrong, message)) = entry.wrong_credentials {
-            let mut cfg = sim.cfg.clone();
-            wrong(&mut cfg);
-            let wrong = (entry.connect)(cfg);
+        if let Some((wrong, message)) = entry.wrong_connector(&sim) {
             for e in [
                 sim.err(b, wrong.verify().await),
                 sim.err(b, wrong.positions().await),
@@ -50,68 +47,62 @@ async fn refused_credentials_are_auth_errors_never_retried() {
     }
 }
 
-#[tokio::test]
-async fn a_429_is_rate_limited_with_its_retry_after() {
+/// For every broker: starts its simulator, checks that the demo credentials work, sets
+/// `fault`, and hands `check` the errors of the positions, the open orders and verify, each
+/// checked for secrets.
+async fn under_fault(fault: Fault, check: impl Fn(BrokerKind, &BrokerError)) {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        connector.verify().await.expect("the demo credentials work");
-        sim.server.faults().set(Some(Fault::RateLimit {
-            retry_after_secs: 7,
-        }));
+        let (sim, connector) = verified(entry).await;
+        sim.server.faults().set(Some(fault.clone()));
         for e in [
+            sim.err(b, connector.positions().await),
             sim.err(b, connector.open_orders().await),
             sim.err(b, connector.verify().await),
         ] {
-            assert_eq!(
-                e,
-                BrokerError::RateLimited {
-                    retry_after: Some(Duration::from_secs(7))
-                },
-                "{b}"
-            );
-            assert!(e.retryable(), "{b}");
+            check(b, &e);
         }
     }
 }
 
 #[tokio::test]
+async fn a_429_is_rate_limited_with_its_retry_after() {
+    let seven = BrokerError::RateLimited {
+        retry_after: Some(Duration::from_secs(7)),
+    };
+    under_fault(
+        Fault::RateLimit {
+            retry_after_secs: 7,
+        },
+        |b, e| {
+            assert_eq!(e, &seven, "{b}");
+            assert!(e.retryable(), "{b}");
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_5xx_is_unavailable_and_retryable() {
-    for entry in BROKERS {
-        let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        connector.verify().await.expect("the demo credentials work");
-        for status in [500, 502] {
-            sim.server.faults().set(Some(Fault::ServerError(status)));
-            for e in [
-                sim.err(b, connector.open_orders().await),
-                sim.err(b, connector.verify().await),
-            ] {
-                assert!(
-                    matches!(e, BrokerError::Unavailable { status: s, .. } if s == status),
-                    "{b}: {e:?}"
-                );
-                assert!(e.retryable(), "{b}");
-            }
-        }
+    for status in [500, 502] {
+        under_fault(Fault::ServerError(status), |b, e| {
+            assert!(
+                matches!(e, BrokerError::Unavailable { status: s, .. } if *s == status),
+                "{b}: {e:?}"
+            );
+            assert!(e.retryable(), "{b}");
+        })
+        .await;
     }
 }
 
 #[tokio::test]
 async fn a_garbage_body_is_a_protocol_error() {
-    for entry in BROKERS {
-        let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        connector.verify().await.expect("the demo credentials work");
-        sim.server.faults().set(Some(Fault::Garbage));
-        for e in [
-            sim.err(b, connector.positions().await),
-            sim.err(b, connector.verify().await),
-        ] {
-            assert!(matches!(e, BrokerError::Protocol(_)), "{b}: {e:?}");
-            assert!(!e.retryable(), "{b}");
-        }
-    }
+    under_fault(Fault::Garbage, |b, e| {
+        assert!(matches!(e, BrokerError::Protocol(_)), "{b}: {e:?}");
+        assert!(!e.retryable(), "{b}");
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -138,8 +129,7 @@ async fn an_answer_slower_than_the_timeout_is_a_timeout() {
 async fn a_server_that_is_down_or_gone_is_retryable() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        connector.verify().await.expect("the demo credentials work");
+        let (sim, connector) = verified(entry).await;
         sim.server.faults().go_down_for(Duration::from_secs(30));
         let e = sim.err(b, connector.verify().await);
         assert!(
@@ -189,8 +179,7 @@ async fn a_bare_404_is_a_protocol_error_not_a_missing_order() {
 async fn an_expired_session_is_renewed_or_reported() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        connector.verify().await.expect("the demo credentials work");
+        let (sim, connector) = verified(entry).await;
         sim.server.faults().expire_sessions();
         match entry.session {
             Session::None | Session::Renewed => {
@@ -215,8 +204,7 @@ async fn an_expired_session_is_renewed_or_reported() {
 async fn the_connector_debug_shows_no_secret() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        connector.verify().await.expect("the demo credentials work");
+        let (sim, connector) = verified(entry).await;
         let text = format!("{connector:?}");
         sim.assert_clean_text(b, &text);
         assert!(text.contains("127.0.0.1"), "{b}: {text}");

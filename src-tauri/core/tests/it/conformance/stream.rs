@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 use brokerdesk_core::accounts::model::BrokerKind;
 use brokerdesk_core::brokers::BrokerError;
 use brokerdesk_core::stream::{QuoteStream, StreamEvent};
-use brokerdesk_sim::Fault;
 
 use crate::common;
 
-use super::{start, Connector, Entry, Running, BROKERS};
+use super::{assert_final_auth, refusing, start, Connector, Entry, Running, BROKERS};
 
 /// Reads until a tick for `instrument` arrives (3 s at most).
 async fn a_tick(b: BrokerKind, stream: &mut dyn QuoteStream, instrument: &str) {
@@ -31,6 +30,17 @@ async fn a_tick(b: BrokerKind, stream: &mut dyn QuoteStream, instrument: &str) {
             return;
         }
     }
+}
+
+/// Opens a stream of the entry's instrument and reads until a first tick for it.
+async fn open_ticking(entry: &Entry, connector: &dyn Connector) -> Box<dyn QuoteStream> {
+    let instruments = [entry.instrument.to_string()];
+    let mut stream = connector
+        .open_quote_stream(&instruments)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e:?}", entry.kind));
+    a_tick(entry.kind, stream.as_mut(), entry.instrument).await;
+    stream
 }
 
 /// The error of an open that must fail, checked for secrets.
@@ -53,10 +63,8 @@ async fn ticking(
     Box<dyn QuoteStream>,
 ) {
     let (sim, connector) = start(entry).await;
-    let instruments = [entry.instrument.to_string()];
-    let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
-    a_tick(entry.kind, stream.as_mut(), entry.instrument).await;
-    (sim, connector, instruments, stream)
+    let stream = open_ticking(entry, connector.as_ref()).await;
+    (sim, connector, [entry.instrument.to_string()], stream)
 }
 
 /// Reads past what was in flight until the stream ends, cleanly or with an error that must
@@ -72,23 +80,16 @@ async fn read_to_the_end(sim: &Running, b: BrokerKind, stream: &mut dyn QuoteStr
 async fn refused_credentials_end_the_open_as_auth() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector) = start(entry).await;
-        sim.server.faults().set(Some(Fault::RefuseAuth));
+        let (sim, connector) = refusing(entry).await;
         let instruments = [entry.instrument.to_string()];
         let e = open_err(&sim, b, connector.open_quote_stream(&instruments).await);
-        assert!(matches!(e, BrokerError::Auth(_)), "{b}: {e:?}");
-        assert!(!e.retryable(), "{b}");
+        assert_final_auth(b, &e);
         sim.server.faults().set(None);
-        let mut stream = connector.open_quote_stream(&instruments).await.unwrap();
-        a_tick(b, stream.as_mut(), entry.instrument).await;
+        open_ticking(entry, connector.as_ref()).await;
 
-        if let Some((wrong, _)) = entry.wrong_credentials {
-            let mut cfg = sim.cfg.clone();
-            wrong(&mut cfg);
-            let wrong = (entry.connect)(cfg);
+        if let Some((wrong, _)) = entry.wrong_connector(&sim) {
             let e = open_err(&sim, b, wrong.open_quote_stream(&instruments).await);
-            assert!(matches!(e, BrokerError::Auth(_)), "{b}: {e:?}");
-            assert!(!e.retryable(), "{b}");
+            assert_final_auth(b, &e);
         }
     }
 }
@@ -97,12 +98,11 @@ async fn refused_credentials_end_the_open_as_auth() {
 async fn a_cut_stream_ends_retryably_and_a_new_one_resumes() {
     for entry in BROKERS {
         let b = entry.kind;
-        let (sim, connector, instruments, mut stream) = ticking(entry).await;
+        let (sim, connector, _instruments, mut stream) = ticking(entry).await;
         sim.server.faults().cut_streams();
         read_to_the_end(&sim, b, stream.as_mut(), "the cut").await;
         // What the owner does: open again with the same instruments.
-        let mut again = connector.open_quote_stream(&instruments).await.unwrap();
-        a_tick(b, again.as_mut(), entry.instrument).await;
+        open_ticking(entry, connector.as_ref()).await;
     }
 }
 
@@ -158,7 +158,6 @@ async fn a_server_that_is_down_refuses_new_streams_retryably() {
         );
         assert!(e.retryable(), "{b}: {e:?}");
         tokio::time::sleep(Duration::from_millis(450)).await;
-        let mut back = connector.open_quote_stream(&instruments).await.unwrap();
-        a_tick(b, back.as_mut(), entry.instrument).await;
+        open_ticking(entry, connector.as_ref()).await;
     }
 }
