@@ -94,7 +94,7 @@ describe("theme and navigation", () => {
     await nav(page, "Settings");
     const data = page.getByRole("region", { name: "Data" });
     await data.getByText("Credentials are never exported").waitFor();
-    await data.getByText("Not built yet: importing a file and encrypted backups.").waitFor();
+    await data.getByText("Not built yet: importing a file.").waitFor();
     await data.getByRole("button", { name: "Export configuration" }).click();
     // The devserver has no Downloads folder: exports go to the profile's exports/ folder.
     const dir = bd.dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -118,17 +118,56 @@ describe("theme and navigation", () => {
     assert.deepEqual((await calls(page, "config_export")).at(-1), { format: "yaml", accounts: [] });
   });
 
+  test("Settings sets a backup passphrase, backs up, lists and verifies the backup", async () => {
+    const { page, bd } = await open("unlocked");
+    await nav(page, "Settings");
+    const card = page.getByRole("region", { name: "Backups" });
+    await card.getByText("Without this passphrase no one").waitFor();
+    const passphrase = "my long backup passphrase";
+    await card.getByLabel("Backup passphrase").fill(passphrase);
+    await card.getByLabel("Repeat it").fill("something else entirely");
+    await card.getByText("The two entries differ.").waitFor();
+    assert.ok(await card.getByRole("button", { name: "Set backup passphrase" }).isDisabled());
+    await card.getByLabel("Repeat it").fill(passphrase);
+    await card.getByRole("button", { name: "Set backup passphrase" }).click();
+    await card.getByText("Backup passphrase set. Keep it safe, apart from the backups.").waitFor();
+    await card.getByTestId("backup-last").getByText("None yet").waitFor();
+    await card.getByTestId("backup-list-empty").waitFor();
+
+    await card.getByRole("button", { name: "Back up now" }).click();
+    const dir = bd.dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const written = new RegExp(`^Backup written to (${dir}/backups/brokerdesk-\\d{8}-\\d{6}Z\\.bdbackup) \\(`);
+    await card.getByTestId("backup-message").getByText(written).waitFor();
+    const path = (await card.getByTestId("backup-message").textContent()).match(written)[1];
+    const bytes = readFileSync(path);
+    for (const secret of [DEMO.oanda.token, DEMO.alpaca.secret, passphrase, "SQLite format 3"]) assert.ok(!bytes.includes(secret), `${secret} in the backup`);
+    const list = card.getByTestId("backup-list");
+    await list.getByText(/by hand/).waitFor();
+    await list.getByRole("button", { name: "Verify" }).click();
+    await list.getByTestId("backup-verified").getByText("intact: 2 account(s)", { exact: false }).waitFor();
+    assert.deepEqual((await calls(page, "backup_verify")).length, 1);
+
+    await card.getByLabel("Keep daily").fill("0");
+    await card.getByRole("button", { name: "Save backup settings" }).click();
+    await card.getByText("Keep between 1 and 365 daily backups", { exact: false }).waitFor();
+    await card.getByLabel("Keep daily").fill("14");
+    await card.getByRole("button", { name: "Save backup settings" }).click();
+    await card.getByText("Backup settings saved.").waitFor();
+    assert.equal((await bd.api("backup_status")).config.keepDaily, 14);
+    await shotTall(page, "settings-backups");
+  });
+
   test("Settings checks the profile's health, and with the brokers signs in at each", async () => {
     const { page } = await open("unlocked");
     await nav(page, "Settings");
     const health = page.getByRole("region", { name: "Health" });
     await health.getByRole("button", { name: "Check now" }).click();
     const report = health.getByTestId("health-report");
-    await report.getByText("Everything checked is healthy.").waitFor();
+    await report.getByText("Healthy, with warnings below.").waitFor();
     await report.getByTestId("health-database").getByText("the database passes SQLite's quick check").waitFor();
     await report.getByTestId("health-audit_log").getByText(/^all \d+ entries are intact$/).waitFor();
     await report.getByTestId("health-accounts").getByText("2 account(s); every stored state verifies and every credential opens").waitFor();
-    await report.getByTestId("health-backups").getByText(/encrypted backups are not built yet/).waitFor();
+    await report.getByTestId("health-backups").getByText("backups are not set up: no backup passphrase").waitFor();
     assert.equal(await report.getByTestId("health-broker").count(), 0, "no broker asked without the deep check");
     assert.deepEqual(await calls(page, "health"), [{ deep: false }]);
 

@@ -8,6 +8,7 @@ import type { AccountInput } from "../bindings/AccountInput";
 import type { AccountStatus } from "../bindings/AccountStatus";
 import type { AppSettings } from "../bindings/AppSettings";
 import type { AuditFilter } from "../bindings/AuditFilter";
+import type { BackupConfig } from "../bindings/BackupConfig";
 import type { ClipboardItem } from "../bindings/ClipboardItem";
 import type { Commands, Events } from "../bindings/contract";
 import type { ExportFormat } from "../bindings/ExportFormat";
@@ -151,6 +152,18 @@ export const configExport = (format: ExportFormat, accounts: string[]) => call("
 export const configHistory = (of: string | null) => call("config_history", { of });
 /** Applies a configuration version again, as a new edit (step-ups as any edit). */
 export const configRollback = (version: number) => call("config_rollback", { version });
+/** Where backups stand: the passphrase, the schedule, the folder, the last backup. */
+export const backupStatus = () => call("backup_status");
+/** Sets or changes the backup passphrase (needs a step-up). */
+export const backupSetPassphrase = (passphrase: string) => call("backup_set_passphrase", { passphrase });
+/** Changes the schedule, the folder or the retention. */
+export const backupConfigure = (config: BackupConfig) => call("backup_configure", { config });
+/** Makes a backup into the backup folder now. */
+export const backupCreate = () => call("backup_create");
+/** The backups in the backup folder, newest first. */
+export const backupList = () => call("backup_list");
+/** Checks one backup in the backup folder (by file name) fully. */
+export const backupVerify = (name: string) => call("backup_verify", { name });
 /** The profile's health checks; `deep` also signs in at each account's broker. */
 export const health = (deep: boolean) => call("health", { deep });
 

@@ -50,6 +50,10 @@ export const EVENT_INFO: Record<AuditEvent, { label: string; category: AuditCate
   certificate_trusted: { label: "New gateway certificate trusted", category: "connection" },
   settings_changed: { label: "Settings changed", category: "settings" },
   config_exported: { label: "Configuration exported", category: "settings" },
+  backup_passphrase_set: { label: "Backup passphrase set", category: "settings" },
+  backup_settings_changed: { label: "Backup settings changed", category: "settings" },
+  backup_created: { label: "Backup made", category: "settings" },
+  profile_restored: { label: "Profile restored from a backup", category: "settings" },
 };
 
 export const ALL_EVENTS = Object.keys(EVENT_INFO) as AuditEvent[];

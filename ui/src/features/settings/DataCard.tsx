@@ -13,8 +13,7 @@ const FORMATS: { value: ExportFormat; label: string }[] = [
 
 /**
  * Settings → Data: export the configuration of every account and the settings (the core
- * writes the file to Downloads; credentials are never included). Import, configuration
- * history and backups are not built yet, and the card says so.
+ * writes the file to Downloads; credentials are never included). Importing is not built yet, and the card says so; backups have a card of their own.
  */
 export function DataCard() {
   const [format, setFormat] = useState<ExportFormat>("json");
@@ -69,7 +68,7 @@ export function DataCard() {
       <p className="field-help">
         Every change to an account&apos;s settings and to these settings is kept as a numbered version: an
         account&apos;s are under History on its page, where you can roll back; the app settings&apos; are in the command
-        line (<code>brokerdesk config history settings</code>). Not built yet: importing a file and encrypted backups.
+        line (<code>brokerdesk config history settings</code>). Not built yet: importing a file.
         Keep exported files private: they name your accounts and endpoints.
       </p>
     </section>

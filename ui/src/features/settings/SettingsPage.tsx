@@ -10,6 +10,7 @@ import { useSettings } from "../../data/resources";
 import { useToast } from "../../state/ToastProvider";
 import { useVaultStatus } from "../vault/VaultProvider";
 import { AutoLockCard } from "./AutoLockCard";
+import { BackupsCard } from "./BackupsCard";
 import { DataCard } from "./DataCard";
 import { HealthCard } from "./HealthCard";
 import { PricesCard } from "./PricesCard";
@@ -48,6 +49,7 @@ export function SettingsPage() {
       <PricesCard state={settings.state} save={settings.save} />
       <NotificationsCard />
       <DataCard />
+      <BackupsCard />
       <HealthCard />
       <section className="card" aria-labelledby="set-about">
         <h2 className="card-title" id="set-about">
