@@ -6,7 +6,7 @@
 //!    ([`Gate::step_up`], `step_up_required` otherwise) — the only way to obtain the
 //!    [`Authorized`] proof that the sensitive functions of the lower modules require
 //!    (removing an account, storing credentials, going live, purging, changing the master
-//!    password, turning 2FA off, new backup codes, trusting a new gateway certificate), so a sensitive operation cannot be
+//!    password, turning 2FA off, new backup codes, trusting a new gateway certificate, exporting credentials), so a sensitive operation cannot be
 //!    written without passing here,
 //! 3. on success writes the audit entries the body queued and publishes its domain events
 //!    (the runtime re-syncs connections on them), and on failure drops both.
@@ -44,6 +44,8 @@ pub enum Sensitive {
     /// Trusting a new TLS certificate for an account's IBKR gateway (replacing the pin the
     /// connection checks the gateway against).
     TrustCertificate,
+    /// Exporting the configuration with the accounts' credentials (sealed with a passphrase).
+    ExportCredentials,
 }
 
 impl Sensitive {
@@ -78,6 +80,7 @@ impl Sensitive {
         Sensitive::LoosenRisk,
         Sensitive::ReactivateAccount,
         Sensitive::TrustCertificate,
+        Sensitive::ExportCredentials,
     ];
 }
 

@@ -70,8 +70,10 @@ pub enum AuditEvent {
     CertificateRefused,
     /// A new gateway certificate was trusted by hand (a step-up).
     CertificateTrusted,
-    /// The configuration was exported (never with secrets).
+    /// The configuration was exported (credentials only sealed, with a passphrase).
     ConfigExported,
+    /// A configuration file was imported.
+    ConfigImported,
 }
 
 impl AuditEvent {
@@ -107,6 +109,7 @@ impl AuditEvent {
         AuditEvent::CertificateRefused,
         AuditEvent::CertificateTrusted,
         AuditEvent::ConfigExported,
+        AuditEvent::ConfigImported,
     ];
 
     /// Returns the stable string form.
@@ -143,6 +146,7 @@ impl AuditEvent {
             AuditEvent::CertificateRefused => "certificate_refused",
             AuditEvent::CertificateTrusted => "certificate_trusted",
             AuditEvent::ConfigExported => "config_exported",
+            AuditEvent::ConfigImported => "config_imported",
         }
     }
 }
