@@ -455,6 +455,17 @@ impl Accounts {
         Ok(id)
     }
 
+    /// Puts an account in paper mode inside the caller's transaction (an import, before it
+    /// replaces the configuration; the edit that follows re-tags the account's state).
+    pub(crate) async fn to_paper_tx(&self, tx: &mut repo::Tx, id: &str) -> Result<(), AccountError> {
+        sqlx::query("UPDATE accounts SET mode = 'paper', updated_at = ? WHERE id = ?")
+            .bind(Utc::now().to_rfc3339())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// Opens an account's stored credentials for use by a broker connector. Fails with the
     /// vault's distinct errors (`ciphertext_tampered`, `ciphertext_misbound`) when a stored
     /// value was altered or moved.
