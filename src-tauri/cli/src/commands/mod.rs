@@ -6,6 +6,7 @@ mod audit;
 mod config;
 mod export;
 mod health;
+mod import;
 mod risk;
 mod settings;
 mod stream;
@@ -288,6 +289,7 @@ async fn dispatch(
             account::purge(bd, ctx, yes, step_up).await
         }
         Command::Export(a) => export::export(bd, ctx, a).await,
+        Command::Import(a) => import::import(bd, ctx, a).await,
         Command::Config(cmd) => config::config(bd, ctx, cmd).await,
         Command::Health { deep } => health::health(bd, ctx, deep).await,
         Command::Stream(a) => stream::stream(bd, ctx, a).await,
