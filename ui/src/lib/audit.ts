@@ -50,6 +50,7 @@ export const EVENT_INFO: Record<AuditEvent, { label: string; category: AuditCate
   certificate_trusted: { label: "New gateway certificate trusted", category: "connection" },
   settings_changed: { label: "Settings changed", category: "settings" },
   config_exported: { label: "Configuration exported", category: "settings" },
+  config_imported: { label: "Configuration imported", category: "settings" },
 };
 
 export const ALL_EVENTS = Object.keys(EVENT_INFO) as AuditEvent[];
