@@ -122,7 +122,15 @@ pub async fn snapshot_account(
         return Ok(false);
     }
     let changes = vec!["snapshot before an import".to_string()];
-    insert(conn, Some(&account.id), &account.name, IMPORT, &config, &changes).await?;
+    insert(
+        conn,
+        Some(&account.id),
+        &account.name,
+        IMPORT,
+        &config,
+        &changes,
+    )
+    .await?;
     Ok(true)
 }
 

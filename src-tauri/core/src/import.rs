@@ -33,8 +33,8 @@ use crate::accounts::model::{Account, AccountInput, CredentialField, TradingMode
 use crate::accounts::validate::{self, Context, MAX_NAME_CHARS};
 use crate::error::{Code, ErrorCode, FieldCode, FieldError};
 use crate::portable::{
-    credentials_aad, ExportFormat, ExportedAccount, ProfileExport, SealedCredentials,
-    NOT_EXPORTED, SCHEMA_VERSION, SEALED,
+    credentials_aad, ExportFormat, ExportedAccount, ProfileExport, SealedCredentials, NOT_EXPORTED,
+    SCHEMA_VERSION, SEALED,
 };
 use crate::seal::{PassKey, SealError};
 use crate::secret::Secret;
@@ -68,7 +68,9 @@ pub enum ImportError {
     Damaged(String),
     #[error("the file carries sealed credentials: give the passphrase it was exported with; nothing was changed")]
     PassphraseRequired,
-    #[error("wrong passphrase: it does not open the credentials in this file; nothing was changed")]
+    #[error(
+        "wrong passphrase: it does not open the credentials in this file; nothing was changed"
+    )]
     WrongPassphrase,
 }
 
@@ -354,7 +356,10 @@ pub fn migrate_with(mut doc: Value, steps: &[Step]) -> Result<Value, ImportError
             ImportError::Invalid(vec![FieldError::new(
                 "schemaVersion",
                 FieldCode::Invalid,
-                format!("must be a whole number, not {}", crate::text::cap(&v.to_string(), 40)),
+                format!(
+                    "must be a whole number, not {}",
+                    crate::text::cap(&v.to_string(), 40)
+                ),
             )])
         })?,
     };
@@ -444,7 +449,10 @@ fn check_tree(tree: Value, format: ExportFormat) -> Result<Checked, ImportError>
         }
     }
     let lineage = field::<String>(take("lineage"), "lineage", &mut errs);
-    if lineage.as_ref().is_some_and(|l| l.trim().is_empty() || l.len() > 128) {
+    if lineage
+        .as_ref()
+        .is_some_and(|l| l.trim().is_empty() || l.len() > 128)
+    {
         errs.push(FieldError::new(
             "lineage",
             FieldCode::Invalid,
@@ -516,22 +524,28 @@ fn check_tree(tree: Value, format: ExportFormat) -> Result<Checked, ImportError>
         serial,
         settings,
     ) {
-        (true, Some(schema_version), Some(app_version), Some(exported_at), Some(lineage), Some(serial), Some(settings)) => {
-            Ok(Checked {
-                doc: ProfileExport {
-                    schema_version,
-                    app_version,
-                    exported_at,
-                    lineage,
-                    serial,
-                    settings,
-                    accounts,
-                    credentials: sealed,
-                },
-                format,
-                inputs,
-            })
-        }
+        (
+            true,
+            Some(schema_version),
+            Some(app_version),
+            Some(exported_at),
+            Some(lineage),
+            Some(serial),
+            Some(settings),
+        ) => Ok(Checked {
+            doc: ProfileExport {
+                schema_version,
+                app_version,
+                exported_at,
+                lineage,
+                serial,
+                settings,
+                accounts,
+                credentials: sealed,
+            },
+            format,
+            inputs,
+        }),
         _ => Err(ImportError::Invalid(errs)),
     }
 }
@@ -684,7 +698,9 @@ pub fn open_sealed(doc: &ProfileExport, passphrase: &Secret) -> Result<Opened, I
                 .iter()
                 .copied()
                 .find(|c| c.as_str() == field)
-                .ok_or_else(|| ImportError::Damaged(format!("an unknown credential field {field:?}")))?;
+                .ok_or_else(|| {
+                    ImportError::Damaged(format!("an unknown credential field {field:?}"))
+                })?;
             opened.insert(f, Secret::new(value));
         }
         out.insert(name, opened);
@@ -723,7 +739,9 @@ impl std::str::FromStr for OnConflict {
             "skip" => Ok(Self::Skip),
             "replace" => Ok(Self::Replace),
             "rename" => Ok(Self::Rename),
-            _ => Err(format!("unknown conflict handling {s:?} (skip, replace or rename)")),
+            _ => Err(format!(
+                "unknown conflict handling {s:?} (skip, replace or rename)"
+            )),
         }
     }
 }
@@ -867,7 +885,12 @@ pub fn plan(
             .credentials
             .iter()
             .filter(|(_, m)| m.as_str() == SEALED)
-            .filter_map(|(f, _)| CredentialField::ALL.iter().copied().find(|c| c.as_str() == f))
+            .filter_map(|(f, _)| {
+                CredentialField::ALL
+                    .iter()
+                    .copied()
+                    .find(|c| c.as_str() == f)
+            })
             .collect();
         if let Some(opened) = opened {
             if !marked.is_empty() {
@@ -932,8 +955,11 @@ pub fn plan(
         let mut replaced = input.clone();
         replaced.status = current.status;
         replaced.status_reason = None;
-        let (changes, unchanged) =
-            diff::field_changes(&before, &after_value(&replaced, Some(current)), NOT_COMPARED);
+        let (changes, unchanged) = diff::field_changes(
+            &before,
+            &after_value(&replaced, Some(current)),
+            NOT_COMPARED,
+        );
         let same = changes.is_empty() && marked.is_empty();
         let mut plan = AccountPlan {
             name: exported.name.clone(),
@@ -1101,7 +1127,11 @@ fn unique_name(name: &str, taken: &HashSet<String>) -> String {
             return candidate;
         }
     }
-    format!("{} ({})", name.chars().take(20).collect::<String>(), uuid::Uuid::new_v4())
+    format!(
+        "{} ({})",
+        name.chars().take(20).collect::<String>(),
+        uuid::Uuid::new_v4()
+    )
 }
 
 /// The account an input would make (on `base`, if it replaces one), for comparing.

@@ -53,7 +53,10 @@ pub async fn import(bd: &Brokerdesk, ctx: &mut Ctx, a: ImportArgs) -> Result<(),
     }
     if !preview.changes_anything {
         ctx.print(&preview, || {
-            format!("{}Nothing to import: the profile already has this configuration.\n", describe(&preview))
+            format!(
+                "{}Nothing to import: the profile already has this configuration.\n",
+                describe(&preview)
+            )
         });
         return Ok(());
     }

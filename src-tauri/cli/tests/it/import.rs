@@ -25,10 +25,14 @@ fn source() -> Profile {
         FX_TOKEN,
     );
     p.add_with_secret(
-        &format!("--name Stocks --broker alpaca --env practice --api-key {ALPACA_KEY} --api-secret -"),
+        &format!(
+            "--name Stocks --broker alpaca --env practice --api-key {ALPACA_KEY} --api-secret -"
+        ),
         ALPACA_SECRET,
     );
-    p.ok("account add --no-verify --name Desk --broker paper --env practice --max-open-positions 3");
+    p.ok(
+        "account add --no-verify --name Desk --broker paper --env practice --max-open-positions 3",
+    );
     p.ok("settings auto-lock 15");
     p
 }
@@ -77,7 +81,10 @@ fn export_sealed(p: &Profile, format: &str) -> String {
 }
 
 fn import(p: &Profile, args: &[&str], stdin: Option<&str>) -> common::Run {
-    let full: Vec<&str> = ["--json", "import"].into_iter().chain(args.iter().copied()).collect();
+    let full: Vec<&str> = ["--json", "import"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
     p.run_args(&full, Some(PW), stdin)
 }
 
@@ -92,18 +99,34 @@ fn round_trips_into_a_fresh_profile_in_json_and_yaml() {
         let done = import(&dst, &[&file], None).ok();
         assert_eq!(done["applied"], true, "{done}");
         let got = configuration(&dst);
-        assert_eq!(without_credentials(got.clone()), without_credentials(want.clone()), "{format}");
+        assert_eq!(
+            without_credentials(got.clone()),
+            without_credentials(want.clone()),
+            "{format}"
+        );
         // No credentials travelled: the accounts have none, and say so.
         let accounts = dst.ok("account list");
         for a in accounts.as_array().unwrap() {
             assert_eq!(a["mode"], "paper");
             assert!(a["credentials"].as_array().unwrap().is_empty(), "{a}");
         }
-        let fx = done["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "FX").unwrap();
+        let fx = done["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "FX")
+            .unwrap();
         assert_eq!(fx["credentialsMissing"], serde_json::json!(["api_key"]));
         // Versions by "import", and the import audited.
         let history = dst.ok("config history");
-        assert!(history.as_array().unwrap().iter().any(|v| v["actor"] == "import"), "{history}");
+        assert!(
+            history
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["actor"] == "import"),
+            "{history}"
+        );
         let audited = dst.ok("audit list --event config_imported");
         assert_eq!(audited.as_array().unwrap().len(), 1, "{audited}");
         // Importing the same file again changes nothing.
@@ -126,13 +149,17 @@ fn credentials_travel_sealed_and_arrive_unverified() {
     for format in ["json", "yaml"] {
         let sealed = export_sealed(&src, format);
         for secret in [FX_TOKEN, ALPACA_SECRET, ALPACA_KEY, PASSPHRASE] {
-            assert!(!sealed.contains(secret), "{secret} in plaintext in the sealed {format} export");
+            assert!(
+                !sealed.contains(secret),
+                "{secret} in plaintext in the sealed {format} export"
+            );
         }
         assert!(sealed.contains("sealed"), "{sealed}");
         let dst = fresh();
         let file = write(&dst, &format!("sealed.{format}"), &sealed);
         // A wrong passphrase is refused and changes nothing.
-        import(&dst, &[&file], Some("not the right passphrase\n")).expect_error(5, "wrong_passphrase");
+        import(&dst, &[&file], Some("not the right passphrase\n"))
+            .expect_error(5, "wrong_passphrase");
         assert!(dst.ok("account list").as_array().unwrap().is_empty());
         // No passphrase at all (empty stdin): refused.
         import(&dst, &[&file], None).expect_error(5, "passphrase_required");
@@ -155,7 +182,10 @@ fn credentials_travel_sealed_and_arrive_unverified() {
         }
         let audited = src.ok("audit list --event config_exported");
         assert!(
-            audited.as_array().unwrap().iter().any(|e| e["detail"].as_str().unwrap().contains("with the credentials of 2 account(s)")),
+            audited.as_array().unwrap().iter().any(|e| e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("with the credentials of 2 account(s)")),
             "{audited}"
         );
     }
@@ -173,7 +203,11 @@ fn credentials_travel_sealed_and_arrive_unverified() {
         Some(&format!("{PASSPHRASE}\nanother passphrase\n")),
     );
     run.expect_error(3, "validation");
-    let run = src.run_args(&["--json", "export", "--with-credentials"], Some(PW), Some("short\nshort\n"));
+    let run = src.run_args(
+        &["--json", "export", "--with-credentials"],
+        Some(PW),
+        Some("short\nshort\n"),
+    );
     run.expect_error(3, "weak_password");
 }
 
@@ -192,26 +226,59 @@ fn bad_files_are_refused_with_their_code_and_change_nothing() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
-        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 9].join(", ")));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 9].join(", ")
+        ));
     }
     let cases: Vec<(&str, Vec<u8>, i32, &str)> = vec![
-        ("truncated.json", good.as_bytes()[..good.len() / 2].to_vec(), 3, "import_unreadable"),
-        ("wrong-type.json", wrong_type.into_bytes(), 3, "import_invalid"),
+        (
+            "truncated.json",
+            good.as_bytes()[..good.len() / 2].to_vec(),
+            3,
+            "import_unreadable",
+        ),
+        (
+            "wrong-type.json",
+            wrong_type.into_bytes(),
+            3,
+            "import_invalid",
+        ),
         ("unknown.json", unknown.into_bytes(), 3, "import_invalid"),
-        ("newer.json", newer.into_bytes(), 3, "import_unsupported_version"),
+        (
+            "newer.json",
+            newer.into_bytes(),
+            3,
+            "import_unsupported_version",
+        ),
         ("limit.json", bad_limit.into_bytes(), 3, "import_invalid"),
         ("bomb.yaml", bomb.into_bytes(), 3, "import_unreadable"),
         ("deep.json", deep.into_bytes(), 3, "import_unreadable"),
-        ("latin1.json", b"{\"schemaVersion\": 1, \"appVersion\": \"caf\xe9\"}".to_vec(), 3, "import_unreadable"),
+        (
+            "latin1.json",
+            b"{\"schemaVersion\": 1, \"appVersion\": \"caf\xe9\"}".to_vec(),
+            3,
+            "import_unreadable",
+        ),
         ("empty.json", Vec::new(), 3, "import_unreadable"),
         ("list.yaml", b"- 1\n- 2\n".to_vec(), 3, "import_invalid"),
     ];
     for (name, bytes, exit, code) in cases {
         let path = dst.dir.path().join(name);
         std::fs::write(&path, &bytes).unwrap();
-        let e = import(&dst, &[path.to_str().unwrap(), "--on-conflict", "replace"], None)
-            .expect_error(exit, code);
-        assert!(e["message"].as_str().unwrap().contains("nothing was changed"), "{name}: {e}");
+        let e = import(
+            &dst,
+            &[path.to_str().unwrap(), "--on-conflict", "replace"],
+            None,
+        )
+        .expect_error(exit, code);
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was changed"),
+            "{name}: {e}"
+        );
         if code == "import_invalid" && name != "list.yaml" {
             assert!(!e["fields"].as_array().unwrap().is_empty(), "{name}: {e}");
         }
@@ -219,16 +286,37 @@ fn bad_files_are_refused_with_their_code_and_change_nothing() {
     // Where the problems are, by path.
     let path = dst.dir.path().join("limit.json");
     let e = import(&dst, &[path.to_str().unwrap()], None).expect_error(3, "import_invalid");
-    let fields: Vec<String> = e["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
-    assert!(fields.iter().any(|f| f.starts_with("accounts[") && f.ends_with("].risk.maxQty")), "{fields:?}");
+    let fields: Vec<String> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.starts_with("accounts[") && f.ends_with("].risk.maxQty")),
+        "{fields:?}"
+    );
     // 50 MB: refused before it is read.
     let huge = dst.dir.path().join("huge.json");
     let f = std::fs::File::create(&huge).unwrap();
     f.set_len(50 * 1024 * 1024).unwrap();
     import(&dst, &[huge.to_str().unwrap()], None).expect_error(3, "import_too_large");
-    assert_eq!(configuration(&dst), before, "a refused import changed the profile");
-    assert_eq!(dst.ok("config history").as_array().unwrap().len(), history_before);
-    assert!(dst.ok("audit list --event config_imported").as_array().unwrap().is_empty());
+    assert_eq!(
+        configuration(&dst),
+        before,
+        "a refused import changed the profile"
+    );
+    assert_eq!(
+        dst.ok("config history").as_array().unwrap().len(),
+        history_before
+    );
+    assert!(dst
+        .ok("audit list --event config_imported")
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -243,26 +331,57 @@ fn a_dry_run_shows_each_change_and_changes_nothing() {
     let preview = import(&dst, &[&file, "--dry-run"], None).ok();
     assert_eq!(preview["applied"], false);
     assert_eq!(preview["conflicts"], serde_json::json!(["FX"]));
-    let fx = preview["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "FX").unwrap();
+    let fx = preview["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "FX")
+        .unwrap();
     assert_eq!(fx["action"], "conflict");
     assert_eq!(
         fx["changes"],
         serde_json::json!([{"path": "risk.maxQty", "kind": "changed", "before": "\"5\"", "after": "\"10\""}])
     );
-    let stocks = preview["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "Stocks").unwrap();
+    let stocks = preview["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Stocks")
+        .unwrap();
     assert_eq!(stocks["action"], "unchanged");
-    assert_eq!(preview["settings"]["changes"][0]["kind"], "added", "{preview}");
+    assert_eq!(
+        preview["settings"]["changes"][0]["kind"], "added",
+        "{preview}"
+    );
     // Loosening FX's limit (5 → 10) is named, and needs the step-up.
-    let replaced = import(&dst, &[&file, "--dry-run", "--on-conflict", "replace"], None).ok();
-    let fx = replaced["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "FX").unwrap();
+    let replaced = import(
+        &dst,
+        &[&file, "--dry-run", "--on-conflict", "replace"],
+        None,
+    )
+    .ok();
+    let fx = replaced["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "FX")
+        .unwrap();
     assert_eq!(fx["action"], "replace");
     assert_eq!(fx["loosens"], serde_json::json!(["max quantity"]));
     assert!(!replaced["stepUp"].as_array().unwrap().is_empty());
     // The human preview names the field with both values.
     let human = dst.run_args(&["import", &file, "--dry-run"], Some(PW), None);
     assert_eq!(human.code, 0, "{}", human.stderr);
-    assert!(human.stdout.contains("~ risk.maxQty: \"5\" → \"10\""), "{}", human.stdout);
-    assert!(human.stdout.contains("Dry run: nothing was changed."), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("~ risk.maxQty: \"5\" → \"10\""),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("Dry run: nothing was changed."),
+        "{}",
+        human.stdout
+    );
     assert_eq!(configuration(&dst), before);
 }
 
@@ -281,7 +400,10 @@ fn conflicts_are_refused_by_default_and_skipped_replaced_or_renamed_on_request()
     assert_eq!(configuration(&dst), before);
 
     let skipped = import(&dst, &[&file, "--on-conflict", "skip"], None).ok();
-    assert_eq!(skipped["changesAnything"], false, "Desk skipped, the rest the same: {skipped}");
+    assert_eq!(
+        skipped["changesAnything"], false,
+        "Desk skipped, the rest the same: {skipped}"
+    );
     assert_eq!(skipped["accounts"][0]["action"], "skip");
     assert_eq!(dst.ok("account show Desk")["risk"]["maxOpenPositions"], 1);
 
@@ -293,14 +415,28 @@ fn conflicts_are_refused_by_default_and_skipped_replaced_or_renamed_on_request()
     let history = dst.ok("config history Desk");
     let versions = history.as_array().unwrap();
     assert_eq!(versions[0]["actor"], "import", "{history}");
-    assert!(versions.iter().any(|v| v["config"]["risk"]["maxOpenPositions"] == 1), "{history}");
+    assert!(
+        versions
+            .iter()
+            .any(|v| v["config"]["risk"]["maxOpenPositions"] == 1),
+        "{history}"
+    );
 
     let dst = source();
     dst.ok("account edit Desk --max-open-positions 1");
     let file = file_in(&dst);
     let renamed = import(&dst, &[&file, "--on-conflict", "rename"], None).ok();
-    let names: Vec<String> = dst.ok("account list").as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect();
-    assert!(names.contains(&"Desk (imported)".to_string()), "{names:?} {renamed}");
+    let names: Vec<String> = dst
+        .ok("account list")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.contains(&"Desk (imported)".to_string()),
+        "{names:?} {renamed}"
+    );
     assert!(names.contains(&"FX (imported)".to_string()), "{names:?}");
     assert_eq!(dst.ok("account show Desk")["risk"]["maxOpenPositions"], 1);
     assert_eq!(
@@ -318,10 +454,19 @@ fn credentials_and_loosening_need_the_step_up() {
     let dst = fresh();
     let (_phone, _setup, codes) = enable_2fa(&dst, PW);
     let file = write(&dst, "sealed.json", &sealed);
-    let e = import(&dst, &[&file], Some(&format!("{PASSPHRASE}\n"))).expect_error(5, "step_up_required");
+    let e = import(&dst, &[&file], Some(&format!("{PASSPHRASE}\n")))
+        .expect_error(5, "step_up_required");
     assert!(e["message"].as_str().unwrap().contains("--totp"), "{e}");
-    assert!(dst.ok("account list").as_array().unwrap().is_empty(), "a refused import changed the profile");
-    let done = import(&dst, &[&file, "--totp", &codes[0]], Some(&format!("{PASSPHRASE}\n"))).ok();
+    assert!(
+        dst.ok("account list").as_array().unwrap().is_empty(),
+        "a refused import changed the profile"
+    );
+    let done = import(
+        &dst,
+        &[&file, "--totp", &codes[0]],
+        Some(&format!("{PASSPHRASE}\n")),
+    )
+    .ok();
     assert_eq!(done["applied"], true);
     assert_eq!(dst.ok("account list").as_array().unwrap().len(), 3);
 
@@ -334,7 +479,12 @@ fn credentials_and_loosening_need_the_step_up() {
     let before = configuration(&dst);
     import(&dst, &[&file, "--on-conflict", "replace"], None).expect_error(5, "step_up_required");
     assert_eq!(configuration(&dst), before);
-    import(&dst, &[&file, "--on-conflict", "replace", "--totp", &codes[1]], None).ok();
+    import(
+        &dst,
+        &[&file, "--on-conflict", "replace", "--totp", &codes[1]],
+        None,
+    )
+    .ok();
     assert_eq!(dst.ok("account show Desk")["risk"]["maxOpenPositions"], 3);
 
     // Exporting credentials needs it too.

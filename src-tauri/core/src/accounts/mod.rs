@@ -412,8 +412,7 @@ impl Accounts {
                 .collect();
             if !kept.is_empty() {
                 auth.ok_or(AccountError::Unguarded)?;
-                if !integrity::account_tag_ok(key, &current.account, current.state_tag.as_deref())
-                {
+                if !integrity::account_tag_ok(key, &current.account, current.state_tag.as_deref()) {
                     return Err(state_tampered(&current.account).into());
                 }
             }
@@ -432,32 +431,22 @@ impl Accounts {
         }
         repo::upsert(tx, &id, &input, &now, false).await?;
         if input.status != current.account.status {
-            repo::push_status(
-                tx,
-                &id,
-                input.status,
-                input.status_reason.as_deref(),
-                &now,
-            )
-            .await?;
+            repo::push_status(tx, &id, input.status, input.status_reason.as_deref(), &now).await?;
         }
         write_secrets(tx, key, auth, &id, &input, &now).await?;
         integrity::retag_account(tx, key, &id).await?;
-        self.journal_as(
-            tx,
-            key,
-            &id,
-            notes,
-            Version::Edited(&before),
-            history_actor,
-        )
-        .await?;
+        self.journal_as(tx, key, &id, notes, Version::Edited(&before), history_actor)
+            .await?;
         Ok(id)
     }
 
     /// Puts an account in paper mode inside the caller's transaction (an import, before it
     /// replaces the configuration; the edit that follows re-tags the account's state).
-    pub(crate) async fn to_paper_tx(&self, tx: &mut repo::Tx, id: &str) -> Result<(), AccountError> {
+    pub(crate) async fn to_paper_tx(
+        &self,
+        tx: &mut repo::Tx,
+        id: &str,
+    ) -> Result<(), AccountError> {
         sqlx::query("UPDATE accounts SET mode = 'paper', updated_at = ? WHERE id = ?")
             .bind(Utc::now().to_rfc3339())
             .bind(id)

@@ -285,7 +285,8 @@ impl Brokerdesk {
             .map_err(|e| e.to_api_error())?;
         for w in &plan.writes {
             if let Write::Replace { current, input } = w {
-                let new = input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
+                let new =
+                    input.credentials.api_key.is_some() || input.credentials.api_secret.is_some();
                 if !new && moves_credentials(input, current) {
                     plan.preview.step_up.push(format!(
                         "it points {}'s stored credentials at other endpoints",

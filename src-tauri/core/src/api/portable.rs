@@ -155,7 +155,10 @@ impl Brokerdesk {
                     })
                     .collect();
                 let bytes = Zeroizing::new(serde_json::to_vec(&view).map_err(|e| {
-                    ApiError::new(Code::ExportFailed, format!("cannot seal the credentials: {e}"))
+                    ApiError::new(
+                        Code::ExportFailed,
+                        format!("cannot seal the credentials: {e}"),
+                    )
                 })?);
                 let sealed = k
                     .seal(&credentials_aad(&lineage, serial), &bytes)

@@ -12,7 +12,11 @@ fn minimal(accounts: &str) -> String {
 }
 
 fn paper(name: &str) -> String {
-    let input = AccountInput::new(name, crate::accounts::model::BrokerKind::Paper, crate::accounts::model::Environment::Practice);
+    let input = AccountInput::new(
+        name,
+        crate::accounts::model::BrokerKind::Paper,
+        crate::accounts::model::Environment::Practice,
+    );
     let a = preview_account(&input, None);
     serde_json::to_string(&ExportedAccount::of(&a)).unwrap()
 }
@@ -35,11 +39,20 @@ fn a_minimal_document_reads_in_json_and_yaml() {
 
 #[test]
 fn hostile_text_is_refused_with_its_code() {
-    assert_eq!(code(check_bytes(&vec![b' '; 6 * 1024 * 1024])), Code::ImportTooLarge);
-    assert_eq!(code(check_bytes(b"{\"a\": \"\xff\"}")), Code::ImportUnreadable);
+    assert_eq!(
+        code(check_bytes(&vec![b' '; 6 * 1024 * 1024])),
+        Code::ImportTooLarge
+    );
+    assert_eq!(
+        code(check_bytes(b"{\"a\": \"\xff\"}")),
+        Code::ImportUnreadable
+    );
     assert_eq!(code(check_text("")), Code::ImportUnreadable);
     let json = minimal(&paper("P"));
-    assert_eq!(code(check_text(&json[..json.len() / 2])), Code::ImportUnreadable);
+    assert_eq!(
+        code(check_text(&json[..json.len() / 2])),
+        Code::ImportUnreadable
+    );
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     let e = check_text(&deep).map(|_| ()).unwrap_err();
     assert!(e.to_string().contains("deeper than 16"), "{e}");
@@ -47,7 +60,10 @@ fn hostile_text_is_refused_with_its_code() {
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 9].join(", ")));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            [prev.as_str(); 9].join(", ")
+        ));
     }
     let e = check_text(&bomb).map(|_| ()).unwrap_err();
     assert_eq!(e.code(), Code::ImportUnreadable);
@@ -59,7 +75,10 @@ fn hostile_text_is_refused_with_its_code() {
     let e = check_text(&many).map(|_| ()).unwrap_err();
     assert_eq!(e.code(), Code::ImportUnreadable);
     assert!(e.to_string().contains("more than 200000 values"), "{e}");
-    assert_eq!(code(check_text("{\"a\": 1, \"a\": 2}")), Code::ImportUnreadable);
+    assert_eq!(
+        code(check_text("{\"a\": 1, \"a\": 2}")),
+        Code::ImportUnreadable
+    );
 }
 
 #[test]
@@ -82,7 +101,9 @@ fn versions_newer_unknown_or_missing_are_refused_and_older_ones_migrate_step_by_
         Ok(v)
     }
     fn two_to_three(mut v: Value) -> Result<Value, String> {
-        v.as_object_mut().ok_or("not a map")?.insert("added".into(), Value::Bool(true));
+        v.as_object_mut()
+            .ok_or("not a map")?
+            .insert("added".into(), Value::Bool(true));
         Ok(v)
     }
     let steps: &[Step] = &[one_to_two, two_to_three];
@@ -97,7 +118,9 @@ fn versions_newer_unknown_or_missing_are_refused_and_older_ones_migrate_step_by_
         serde_json::json!({"schemaVersion": 3, "renamed": 7, "added": true})
     );
     assert_eq!(
-        migrate_with(serde_json::json!({"schemaVersion": 4}), steps).unwrap_err().code(),
+        migrate_with(serde_json::json!({"schemaVersion": 4}), steps)
+            .unwrap_err()
+            .code(),
         Code::ImportUnsupportedVersion
     );
 }
@@ -112,8 +135,14 @@ fn every_problem_is_reported_by_its_path() {
     let mut plain_secret: Value = serde_json::from_str(&paper("R")).unwrap();
     plain_secret["broker"] = Value::String("oanda".into());
     plain_secret["credentials"] = serde_json::json!({"api_key": "tok-PLAINTEXT-0123456789"});
-    let doc = minimal(&format!("{bad}, {wrong_type}, {plain_secret}, {}", paper("p")))
-        .replace("\"priceUpdatesPerSecond\": 30", "\"priceUpdatesPerSecond\": 0, \"extra\": 1");
+    let doc = minimal(&format!(
+        "{bad}, {wrong_type}, {plain_secret}, {}",
+        paper("p")
+    ))
+    .replace(
+        "\"priceUpdatesPerSecond\": 30",
+        "\"priceUpdatesPerSecond\": 0, \"extra\": 1",
+    );
     let e = check_text(&doc).map(|_| ()).unwrap_err();
     assert_eq!(e.code(), Code::ImportInvalid);
     let paths: Vec<String> = e.fields().into_iter().map(|f| f.field).collect();
@@ -126,9 +155,15 @@ fn every_problem_is_reported_by_its_path() {
         "settings.extra",
         "settings.priceUpdatesPerSecond",
     ] {
-        assert!(paths.iter().any(|p| p == want), "{want} missing in {paths:?}");
+        assert!(
+            paths.iter().any(|p| p == want),
+            "{want} missing in {paths:?}"
+        );
     }
-    assert!(!e.to_string().contains("PLAINTEXT"), "a credential was echoed: {e}");
+    assert!(
+        !e.to_string().contains("PLAINTEXT"),
+        "a credential was echoed: {e}"
+    );
     assert!(!format!("{:?}", e.fields()).contains("PLAINTEXT"));
 }
 
@@ -138,5 +173,8 @@ fn renamed_copies_get_a_free_name_within_the_length_limit() {
     assert_eq!(unique_name("Main", &taken), "Main (imported 2)");
     let long = "x".repeat(64);
     let n = unique_name(&long, &HashSet::new());
-    assert!(n.chars().count() <= MAX_NAME_CHARS && n.ends_with(" (imported)"), "{n}");
+    assert!(
+        n.chars().count() <= MAX_NAME_CHARS && n.ends_with(" (imported)"),
+        "{n}"
+    );
 }
