@@ -94,9 +94,16 @@ pub enum Command {
     Settings(SettingsCommand),
     /// Export the configuration — every account's settings, rules, limits and watchlist, and
     /// the app settings — as JSON or YAML (the format is described in docs/export-format.md).
-    /// Credentials are never exported: each stored field is listed as "not exported".
-    /// Printed on stdout, or written to a new file (mode 0600) with --out.
+    /// Credentials are not exported: each stored field is listed as "not exported", unless
+    /// --with-credentials seals them with a passphrase. Printed on stdout, or written to a
+    /// new file (mode 0600) with --out.
     Export(ExportArgs),
+    /// Import a configuration file made by `export` (JSON or YAML): checked strictly first
+    /// (every problem reported by its path), then applied all or nothing after a snapshot of
+    /// what it replaces. New accounts arrive in paper mode, credentials unverified; accounts
+    /// are matched by name. --dry-run shows what would change and changes nothing.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
     /// The configuration's history: every change to an account's settings (created, edited,
     /// rolled back) and to the app settings is a numbered version, with who, when and what
     /// changed. Roll back to a version to apply it again as a new edit.
@@ -286,6 +293,57 @@ pub struct ExportArgs {
     /// Only these accounts (names or ids, comma-separated or repeated).
     #[arg(long = "accounts", value_name = "A,B", value_delimiter = ',')]
     pub accounts: Vec<String>,
+    /// Also export the accounts' credentials, sealed with a passphrase (at least 10
+    /// characters) asked twice at a hidden prompt, or read from the next two stdin lines;
+    /// never on the command line. Needs the two-factor step-up (--totp).
+    #[arg(long)]
+    pub with_credentials: bool,
+    #[command(flatten)]
+    pub step_up: StepUp,
+}
+
+const IMPORT_HELP: &str = "\
+Conflicts: an account in the file whose name an existing account has (with another
+configuration) is a conflict. Without --on-conflict the import is refused, listing them
+(exit 3, import_conflict); skip leaves the existing account, replace gives it the file's
+configuration (it keeps its status and, unless the file brings new ones, its credentials,
+and moves to paper mode), rename adds the file's as \"Name (imported)\".
+
+Sealed credentials (a file made with `export --with-credentials`): the passphrase is asked
+at a hidden prompt, or read from the next stdin line (after the master password line with
+--password-stdin); never on the command line. A wrong one is refused (wrong_passphrase).
+Importing credentials, or a configuration that loosens an existing account's risk rules,
+needs the two-factor step-up (--totp, read after the passphrase when `-`).
+
+Refused files change nothing: larger than 5 MiB (import_too_large), not UTF-8, not JSON or
+YAML, truncated, nested deeper than 16 levels or expanding past 200000 values through YAML
+aliases (import_unreadable), a newer or unknown schemaVersion (import_unsupported_version),
+unknown fields, wrong types or invalid values (import_invalid, with every field's path).";
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The file to import (`-` reads it from stdin; then no passphrase can be typed).
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    /// Show what would change, per account and field, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What to do with accounts whose names exist: skip, replace or rename.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub on_conflict: Option<OnConflictArg>,
+    /// Apply without asking (a terminal is asked to confirm after the preview).
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub step_up: StepUp,
+}
+
+/// Conflict handling.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnConflictArg {
+    Skip,
+    Replace,
+    Rename,
 }
 
 /// The export's format.

@@ -97,6 +97,35 @@ impl Input {
     }
 }
 
+impl Input {
+    /// A passphrase for sealing (export --with-credentials): typed twice at hidden prompts,
+    /// or the next two stdin lines (after the password line); two different entries stop
+    /// here, before anything is written.
+    pub fn new_passphrase(&mut self) -> Result<Secret, ApiError> {
+        let first = self.passphrase("Passphrase for the credentials")?;
+        let again = self.passphrase("Repeat the passphrase")?;
+        if again.expose() != first.expose() {
+            return Err(error(
+                Code::Validation,
+                "the two passphrases typed differ; nothing was exported",
+            ));
+        }
+        Ok(first)
+    }
+
+    /// A passphrase: typed at a hidden prompt, or the next stdin line (after the password
+    /// line).
+    pub fn passphrase(&mut self, what: &str) -> Result<Secret, ApiError> {
+        self.password()?;
+        read_secret(what).map_err(|m| {
+            error(
+                Code::PassphraseRequired,
+                format!("{what} (a hidden prompt, or the next stdin line): {m}"),
+            )
+        })
+    }
+}
+
 /// An empty variable counts as unset.
 fn from_env(name: &str) -> Option<Secret> {
     std::env::var(name)

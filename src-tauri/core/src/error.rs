@@ -202,6 +202,25 @@ codes! {
     /// An amount cannot be converted to the account currency: no rate for the pair.
     NoConversionRate = "no_conversion_rate", Invalid, true;
 
+    // Configuration import (and sealed credentials in an export).
+    /// The file is larger than an import accepts (checked before it is read as a document).
+    ImportTooLarge = "import_too_large", Invalid, false;
+    /// The file cannot be read as a document: not UTF-8, not JSON or YAML, truncated, nested
+    /// too deep, or expanding to too many values (YAML aliases).
+    ImportUnreadable = "import_unreadable", Invalid, false;
+    /// The document is not a valid configuration: every problem is in `fields`, by path.
+    ImportInvalid = "import_invalid", Invalid, false;
+    /// The document's `schemaVersion` is unknown or newer than this Brokerdesk reads.
+    ImportUnsupportedVersion = "import_unsupported_version", Invalid, false;
+    /// Accounts in the file have the names of existing ones and no conflict handling was chosen.
+    ImportConflict = "import_conflict", Invalid, false;
+    /// The sealed credentials in the file are damaged or were moved from another export.
+    ImportDamaged = "import_damaged", Invalid, false;
+    /// The file carries sealed credentials and no passphrase was given to open them.
+    PassphraseRequired = "passphrase_required", Auth, false;
+    /// The passphrase does not open the sealed file.
+    WrongPassphrase = "wrong_passphrase", Auth, false;
+
     // The app shell and the CLI.
     ShuttingDown = "shutting_down", Runtime, false;
     ExportFailed = "export_failed", Runtime, false;
@@ -209,8 +228,6 @@ codes! {
     // Backups.
     /// No backup passphrase is set yet, so no backup can be sealed.
     BackupNotSetUp = "backup_not_set_up", Invalid, false;
-    /// The passphrase does not open the sealed file.
-    WrongPassphrase = "wrong_passphrase", Auth, false;
     /// The file is not a Brokerdesk backup, or it is truncated, edited or corrupted.
     BackupDamaged = "backup_damaged", Invalid, false;
     /// The backup could not be written (its folder, the disk).

@@ -34,7 +34,7 @@ pub struct ConfigVersion {
     pub subject: String,
     /// RFC 3339, UTC.
     pub at: String,
-    /// `app` or `cli`.
+    /// `app`, `cli` or `import`.
     pub actor: String,
     /// What changed (`path: before → after`), or `created`.
     pub changes: Vec<String>,
@@ -98,6 +98,59 @@ pub async fn record_account(
     }
     let config = serde_json::to_string(&ExportedAccount::of(after)).unwrap_or_default();
     insert(conn, Some(&after.id), &after.name, actor, &config, &changes).await
+}
+
+/// The actor of the versions an import writes, and of the snapshot taken before it.
+pub const IMPORT: &str = "import";
+
+/// Records `account` as it is now, unless its newest version already holds exactly this
+/// configuration: the snapshot an import takes (in its transaction) before it changes an
+/// account, so the configuration it replaces is a version to roll back to even when it was
+/// made before versions were kept. Returns whether a version was written.
+pub async fn snapshot_account(
+    conn: &mut SqliteConnection,
+    account: &Account,
+) -> Result<bool, StoreError> {
+    let config = serde_json::to_string(&ExportedAccount::of(account)).unwrap_or_default();
+    let newest: Option<String> = sqlx::query_scalar(
+        "SELECT config FROM config_versions WHERE account_id = ? ORDER BY version DESC LIMIT 1",
+    )
+    .bind(&account.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if newest.as_deref() == Some(config.as_str()) {
+        return Ok(false);
+    }
+    let changes = vec!["snapshot before an import".to_string()];
+    insert(
+        conn,
+        Some(&account.id),
+        &account.name,
+        IMPORT,
+        &config,
+        &changes,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// [`snapshot_account`] for the app settings.
+pub async fn snapshot_settings(
+    conn: &mut SqliteConnection,
+    settings: &AppSettings,
+) -> Result<bool, StoreError> {
+    let config = serde_json::to_string(settings).unwrap_or_default();
+    let newest: Option<String> = sqlx::query_scalar(
+        "SELECT config FROM config_versions WHERE account_id IS NULL ORDER BY version DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if newest.as_deref() == Some(config.as_str()) {
+        return Ok(false);
+    }
+    let changes = vec!["snapshot before an import".to_string()];
+    insert(conn, None, SETTINGS, IMPORT, &config, &changes).await?;
+    Ok(true)
 }
 
 /// Records new app settings (in the change's transaction); `changes` as the audit says them.

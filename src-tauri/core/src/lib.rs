@@ -14,6 +14,7 @@ pub mod exports;
 pub mod fuzz;
 pub mod health;
 pub mod history;
+pub mod import;
 pub mod logging;
 pub mod money;
 pub mod paper;

@@ -1,8 +1,11 @@
 //! Exporting a profile's configuration (issue 12, part 1): every account's settings, rules,
 //! limits and watchlist, and the app settings, as a documented, versioned JSON or YAML
 //! document ([`ProfileExport`], described in `docs/export-format.md`) to move to a new
-//! machine or to review. Credentials are never exported: each stored field is listed as
-//! `"not exported"`.
+//! machine or to review. Credentials are not exported by default: each stored field is
+//! listed as `"not exported"`. With credentials (`export --with-credentials`: a step-up and a
+//! passphrase), each field reads `"sealed"` and every exported account's credentials travel
+//! in one [`SealedCredentials`] block, sealed with the passphrase ([`crate::seal`]) and bound
+//! to the document's lineage and serial. Reading such a document back is `crate::import`.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +23,28 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// What a stored credential field says in an export.
 pub const NOT_EXPORTED: &str = "not exported";
+
+/// What a credential field says when its value travels in the sealed block.
+pub const SEALED: &str = "sealed";
+
+/// The sealed block's associated data: what it is bound to (a block moved into another
+/// document does not open).
+pub fn credentials_aad(lineage: &str, serial: u64) -> Vec<u8> {
+    format!("brokerdesk/export/credentials/v1\n{lineage}\n{serial}").into_bytes()
+}
+
+/// Every exported account's credentials, sealed with a passphrase. The plaintext is a JSON
+/// object: account name → credential field (`api_key`, `api_secret`) → value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export)]
+pub struct SealedCredentials {
+    /// How to derive the key from the passphrase (Argon2id parameters, salt, key check value).
+    #[ts(type = "{ kdf: string, mKib: number, t: number, p: number, salt: string, kcv: string }")]
+    pub key: crate::seal::KeySpec,
+    /// Base64 of nonce ‖ XChaCha20-Poly1305 ciphertext and tag.
+    pub sealed: String,
+}
 
 /// The format of an export file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -56,6 +81,10 @@ pub struct ProfileExport {
     pub serial: u64,
     pub settings: AppSettings,
     pub accounts: Vec<ExportedAccount>,
+    /// Present only in an export made with credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub credentials: Option<SealedCredentials>,
 }
 
 /// One account's configuration. Its mode is not exported: an imported account starts in
@@ -70,7 +99,8 @@ pub struct ExportedAccount {
     pub broker_account_id: Option<String>,
     pub rest_url: Option<String>,
     pub stream_url: Option<String>,
-    /// Each stored credential field (`api_key`, `api_secret`) → `"not exported"`.
+    /// Each stored credential field (`api_key`, `api_secret`) → `"not exported"`, or
+    /// `"sealed"` when its value is in the document's sealed block.
     pub credentials: BTreeMap<String, String>,
     pub prop_firm: PropFirmRules,
     pub risk: RiskLimits,
@@ -83,6 +113,15 @@ pub struct ExportedAccount {
 }
 
 impl ExportedAccount {
+    /// The account's configuration with its credential fields marked as `"sealed"`.
+    pub fn of_sealed(a: &Account) -> Self {
+        let mut me = Self::of(a);
+        for v in me.credentials.values_mut() {
+            *v = SEALED.to_string();
+        }
+        me
+    }
+
     pub fn of(a: &Account) -> Self {
         Self {
             name: a.name.clone(),

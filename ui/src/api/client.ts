@@ -12,6 +12,7 @@ import type { BackupConfig } from "../bindings/BackupConfig";
 import type { ClipboardItem } from "../bindings/ClipboardItem";
 import type { Commands, Events } from "../bindings/contract";
 import type { ExportFormat } from "../bindings/ExportFormat";
+import type { OnConflict } from "../bindings/OnConflict";
 import type { OrderDraft } from "../bindings/OrderDraft";
 import type { OrderSide } from "../bindings/OrderSide";
 import type { TradingMode } from "../bindings/TradingMode";
@@ -146,8 +147,18 @@ export const auditList = (filter: AuditFilter) => call("audit_list", { filter })
 export const auditVerify = () => call("audit_verify");
 /** Saves the matching entries as CSV in the user's Downloads folder; returns the file's path. */
 export const auditExportCsv = (filter: AuditFilter) => call("audit_export_csv", { filter });
-/** Saves the configuration (no credentials) as JSON or YAML in Downloads; returns the path. */
-export const configExport = (format: ExportFormat, accounts: string[]) => call("config_export", { format, accounts });
+/**
+ * Saves the configuration as JSON or YAML in Downloads; returns the path. No credentials, unless
+ * `passphrase` is given: then they travel sealed with it (the core asks for the step-up).
+ */
+export const configExport = (format: ExportFormat, accounts: string[], passphrase: string | null = null) =>
+  call("config_export", { format, accounts, passphrase });
+/** What importing a configuration file (its text) would change, per account and field; changes nothing. */
+export const configImportPreview = (text: string, passphrase: string | null, onConflict: OnConflict | null) =>
+  call("config_import_preview", { text, passphrase, onConflict });
+/** Imports a configuration file (its text), all or nothing; step-ups for credentials and loosened rules. */
+export const configImportApply = (text: string, passphrase: string | null, onConflict: OnConflict | null) =>
+  call("config_import_apply", { text, passphrase, onConflict });
 /** Configuration versions of an account (name or id), of "settings", or of everything (null). */
 export const configHistory = (of: string | null) => call("config_history", { of });
 /** Applies a configuration version again, as a new edit (step-ups as any edit). */

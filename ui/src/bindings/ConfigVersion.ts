@@ -17,7 +17,7 @@ subject: string,
  */
 at: string, 
 /**
- * `app` or `cli`.
+ * `app`, `cli` or `import`.
  */
 actor: string, 
 /**

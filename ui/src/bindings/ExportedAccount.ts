@@ -14,6 +14,7 @@ import type { TradingHours } from "./TradingHours";
  */
 export type ExportedAccount = { name: string, broker: BrokerKind, environment: Environment, brokerAccountId: string | null, restUrl: string | null, streamUrl: string | null, 
 /**
- * Each stored credential field (`api_key`, `api_secret`) → `"not exported"`.
+ * Each stored credential field (`api_key`, `api_secret`) → `"not exported"`, or
+ * `"sealed"` when its value is in the document's sealed block.
  */
 credentials: { [key in string]: string }, propFirm: PropFirmRules, risk: RiskLimits, instruments: Array<string>, timeframes: Array<Timeframe>, tradingHours: TradingHours | null, weekendTrading: boolean, notifications: NotificationSettings, status: AccountStatus, };

@@ -26,8 +26,10 @@ import type { ConnectionEvent } from "./ConnectionEvent";
 import type { ExportFormat } from "./ExportFormat";
 import type { FeedNotice } from "./FeedNotice";
 import type { HealthReport } from "./HealthReport";
+import type { ImportPreview } from "./ImportPreview";
 import type { InstrumentInfo } from "./InstrumentInfo";
 import type { KillSwitchReport } from "./KillSwitchReport";
+import type { OnConflict } from "./OnConflict";
 import type { Order } from "./Order";
 import type { OrderDetail } from "./OrderDetail";
 import type { OrderDraft } from "./OrderDraft";
@@ -83,7 +85,9 @@ export interface Commands {
   audit_list: { args: { filter: AuditFilter }; result: Array<AuditEntry> };
   audit_verify: { args: Record<string, never>; result: AuditVerification };
   audit_export_csv: { args: { filter: AuditFilter }; result: string };
-  config_export: { args: { format: ExportFormat; accounts: Array<string> }; result: string };
+  config_export: { args: { format: ExportFormat; accounts: Array<string>; passphrase: string | null }; result: string };
+  config_import_preview: { args: { text: string; passphrase: string | null; onConflict: OnConflict | null }; result: ImportPreview };
+  config_import_apply: { args: { text: string; passphrase: string | null; onConflict: OnConflict | null }; result: ImportPreview };
   config_history: { args: { of: string | null }; result: Array<ConfigVersion> };
   config_rollback: { args: { version: number }; result: Rollback };
   backup_status: { args: Record<string, never>; result: BackupStatus };
@@ -172,6 +176,8 @@ export const COMMANDS = [
   "audit_verify",
   "audit_export_csv",
   "config_export",
+  "config_import_preview",
+  "config_import_apply",
   "config_history",
   "config_rollback",
   "backup_status",

@@ -54,6 +54,7 @@ export const EVENT_INFO: Record<AuditEvent, { label: string; category: AuditCate
   backup_settings_changed: { label: "Backup settings changed", category: "settings" },
   backup_created: { label: "Backup made", category: "settings" },
   profile_restored: { label: "Profile restored from a backup", category: "settings" },
+  config_imported: { label: "Configuration imported", category: "settings" },
 };
 
 export const ALL_EVENTS = Object.keys(EVENT_INFO) as AuditEvent[];

@@ -1,9 +1,10 @@
-//! `export`: the configuration as JSON or YAML, on stdout or in a new file.
+//! `export`: the configuration as JSON or YAML, on stdout or in a new file; with
+//! `--with-credentials`, the credentials sealed with a passphrase asked twice.
 
 use brokerdesk_core::portable::ExportFormat;
 use brokerdesk_core::{ApiError, Brokerdesk, Code};
 
-use super::Ctx;
+use super::{step_up, Ctx};
 use crate::args::{ExportArgs, ExportFormatArg};
 use crate::errors::error;
 
@@ -13,7 +14,19 @@ pub async fn export(bd: &Brokerdesk, ctx: &mut Ctx, a: ExportArgs) -> Result<(),
         ExportFormatArg::Json => ExportFormat::Json,
         ExportFormatArg::Yaml => ExportFormat::Yaml,
     };
-    let text = bd.config_export_text(format, &a.accounts).await?;
+    // Stdin order: the password line, the passphrase twice, then the code.
+    let passphrase = if a.with_credentials {
+        Some(ctx.input.new_passphrase()?)
+    } else {
+        None
+    };
+    if a.with_credentials {
+        let code = ctx.totp(a.step_up)?;
+        step_up(bd, code).await?;
+    }
+    let text = bd
+        .config_export_text(format, &a.accounts, passphrase)
+        .await?;
     let Some(path) = a.out else {
         print!("{text}");
         return Ok(());
@@ -27,8 +40,14 @@ pub async fn export(bd: &Brokerdesk, ctx: &mut Ctx, a: ExportArgs) -> Result<(),
         error(code, format!("could not write {}: {e}", path.display()))
     })?;
     let shown = path.display().to_string();
-    ctx.print(&serde_json::json!({ "path": shown }), || {
-        format!("exported to {shown} (no credentials)")
-    });
+    let what = if a.with_credentials {
+        "credentials sealed with the passphrase"
+    } else {
+        "no credentials"
+    };
+    ctx.print(
+        &serde_json::json!({ "path": shown, "withCredentials": a.with_credentials }),
+        || format!("exported to {shown} ({what})\n"),
+    );
     Ok(())
 }

@@ -7,6 +7,7 @@ mod backup;
 mod config;
 mod export;
 mod health;
+mod import;
 mod risk;
 mod settings;
 mod stream;
@@ -295,6 +296,7 @@ async fn dispatch(
             account::purge(bd, ctx, yes, step_up).await
         }
         Command::Export(a) => export::export(bd, ctx, a).await,
+        Command::Import(a) => import::import(bd, ctx, a).await,
         Command::Config(cmd) => config::config(bd, ctx, cmd).await,
         Command::Health { deep } => health::health(bd, ctx, deep).await,
         Command::Backup(cmd) => backup::backup(bd, ctx, cmd).await,

@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod export;
 mod health;
+mod import;
 mod phone;
 mod risk;
 mod security;

@@ -40,10 +40,62 @@ pub fn changes(before: &Account, after: &Account) -> Vec<String> {
         }
         walk(key, b.get(key).unwrap_or(&Value::Null), new, &mut out);
     }
-    out
+    out.iter().map(FieldChange::line).collect()
 }
 
-fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
+/// How one setting differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ChangeKind {
+    /// It had no value (none) and gets one.
+    Added,
+    Changed,
+    /// It had a value and has none.
+    Removed,
+}
+
+/// One setting that differs: its path, both values as text (URLs redacted, capped), and how.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FieldChange {
+    pub path: String,
+    pub kind: ChangeKind,
+    pub before: String,
+    pub after: String,
+}
+
+impl FieldChange {
+    /// `path: before → after`, as the audit log and the history say it.
+    pub fn line(&self) -> String {
+        format!("{}: {} → {}", self.path, self.before, self.after)
+    }
+}
+
+/// The settings that differ between two configurations as JSON objects (e.g. exported
+/// accounts), leaving out the keys `skip`, and how many compared settings are unchanged.
+pub fn field_changes(before: &Value, after: &Value, skip: &[&str]) -> (Vec<FieldChange>, u32) {
+    let empty = serde_json::Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut out = Vec::new();
+    let mut unchanged = 0u32;
+    for (key, new) in a {
+        if skip.contains(&key.as_str()) {
+            continue;
+        }
+        let old = b.get(key).unwrap_or(&Value::Null);
+        if old == new {
+            unchanged += 1;
+        } else {
+            walk(key, old, new, &mut out);
+        }
+    }
+    (out, unchanged)
+}
+
+fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<FieldChange>) {
     if old == new {
         return;
     }
@@ -58,7 +110,17 @@ fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
         }
         return;
     }
-    out.push(format!("{path}: {} → {}", text(path, old), text(path, new)));
+    let kind = match (old.is_null(), new.is_null()) {
+        (true, _) => ChangeKind::Added,
+        (false, true) => ChangeKind::Removed,
+        (false, false) => ChangeKind::Changed,
+    };
+    out.push(FieldChange {
+        path: path.to_string(),
+        kind,
+        before: text(path, old),
+        after: text(path, new),
+    });
 }
 
 fn text(path: &str, v: &Value) -> String {

@@ -132,6 +132,17 @@ enum Version<'a> {
     Edited(&'a Account),
 }
 
+/// What a change carries besides its input: the guard's proof (for credentials), its audit
+/// entries, and who its configuration version names.
+#[derive(Clone, Copy)]
+pub(crate) struct Change<'a> {
+    pub auth: Option<&'a Authorized>,
+    pub notes: Notes<'a>,
+    pub history_actor: &'a str,
+    /// An import: required credentials may stay missing (see `validate::Context`).
+    pub import: bool,
+}
+
 /// The audit entries a change writes in its own transaction, made from the account as it
 /// is after the change (as it was, for a removal): event and detail (never a secret).
 pub type Notes<'a> = &'a (dyn Fn(&Account) -> Vec<(AuditEvent, String)> + Send + Sync);
@@ -156,6 +167,20 @@ impl Accounts {
         notes: Notes<'_>,
         version: Version<'_>,
     ) -> Result<(), AccountError> {
+        self.journal_as(tx, key, id, notes, version, &self.actor)
+            .await
+    }
+
+    /// [`Accounts::journal`], the new version naming `history_actor` (`import`).
+    async fn journal_as(
+        &self,
+        tx: &mut repo::Tx,
+        key: &Unlocked,
+        id: &str,
+        notes: Notes<'_>,
+        version: Version<'_>,
+        history_actor: &str,
+    ) -> Result<(), AccountError> {
         let Some(stored) = repo::load(&mut *tx, Some(id)).await?.pop() else {
             return Ok(());
         };
@@ -166,7 +191,7 @@ impl Accounts {
             Version::Created => None,
             Version::Edited(before) => Some(before),
         };
-        crate::history::record_account(&mut *tx, &self.actor, before, &account).await?;
+        crate::history::record_account(&mut *tx, history_actor, before, &account).await?;
         Ok(())
     }
 
@@ -238,6 +263,7 @@ impl Accounts {
                     broker: current.account.broker,
                     environment: current.account.environment,
                     stored: &stored,
+                    import: false,
                 };
                 let checked = validate::validate(&mut input, &ctx);
                 let taken = repo::name_taken(&mut conn, &input.name, Some(&id)).await?;
@@ -251,37 +277,66 @@ impl Accounts {
     /// Storing credentials needs the guard's proof (`auth`).
     pub async fn add(
         &self,
-        mut input: AccountInput,
+        input: AccountInput,
         auth: Option<&Authorized>,
         notes: Notes<'_>,
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
-        let checked = validate::validate(&mut input, &Context::Create);
-        let id = uuid::Uuid::new_v4().to_string();
-        let now = Utc::now().to_rfc3339();
         let mut tx = self.store.begin_write().await?;
         key.check_generation(&mut tx).await?;
+        let change = Change {
+            auth,
+            notes,
+            history_actor: &self.actor,
+            import: false,
+        };
+        let id = self
+            .add_tx(&mut tx, &key, input, &Context::Create, change)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.get(&id).await
+    }
+
+    /// The body of [`Accounts::add`] in the caller's transaction (an import adds and edits
+    /// several accounts in one): validates against `ctx` (`Create`, or `Import`, which lets
+    /// required credentials be missing), stores, journals. Returns the new account's id.
+    pub(crate) async fn add_tx(
+        &self,
+        tx: &mut repo::Tx,
+        key: &Unlocked,
+        mut input: AccountInput,
+        ctx: &Context<'_>,
+        change: Change<'_>,
+    ) -> Result<String, AccountError> {
+        let Change {
+            auth,
+            notes,
+            history_actor,
+            import: _,
+        } = change;
+        let checked = validate::validate(&mut input, ctx);
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = Utc::now().to_rfc3339();
         check_all(
             checked,
-            repo::name_taken(&mut tx, &input.name, None).await?,
+            repo::name_taken(tx, &input.name, None).await?,
             &input.name,
         )?;
-        repo::upsert(&mut tx, &id, &input, &now, true).await?;
+        repo::upsert(tx, &id, &input, &now, true).await?;
         repo::push_status(
-            &mut tx,
+            tx,
             &id,
             input.status,
             input.status_reason.as_deref().or(Some("created")),
             &now,
         )
         .await?;
-        write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
-        integrity::retag_account(&mut tx, &key, &id).await?;
-        self.journal(&mut tx, &key, &id, notes, Version::Created)
+        write_secrets(tx, key, auth, &id, &input, &now).await?;
+        integrity::retag_account(tx, key, &id).await?;
+        self.journal_as(tx, key, &id, notes, Version::Created, history_actor)
             .await?;
-        tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(account = %id, broker = %input.broker, environment = %input.environment, "account added");
-        self.get(&id).await
+        Ok(id)
     }
 
     /// Replaces an account's configuration. Credentials left `None` keep their stored value;
@@ -289,15 +344,44 @@ impl Accounts {
     pub async fn update(
         &self,
         key_or_id: &str,
-        mut input: AccountInput,
+        input: AccountInput,
         auth: Option<&Authorized>,
         notes: Notes<'_>,
     ) -> Result<Account, AccountError> {
         let key = self.vault.unlocked().await?;
         let mut tx = self.store.begin_write().await?;
         key.check_generation(&mut tx).await?;
-        let id = resolve_one(&mut tx, key_or_id).await?;
-        let current = repo::load(&mut tx, Some(&id))
+        let change = Change {
+            auth,
+            notes,
+            history_actor: &self.actor,
+            import: false,
+        };
+        let id = self
+            .update_tx(&mut tx, &key, key_or_id, input, change)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(account = %id, "account updated");
+        self.get(&id).await
+    }
+
+    /// The body of [`Accounts::update`] in the caller's transaction. Returns the account's id.
+    pub(crate) async fn update_tx(
+        &self,
+        tx: &mut repo::Tx,
+        key: &Unlocked,
+        key_or_id: &str,
+        mut input: AccountInput,
+        change: Change<'_>,
+    ) -> Result<String, AccountError> {
+        let Change {
+            auth,
+            notes,
+            history_actor,
+            import,
+        } = change;
+        let id = resolve_one(tx, key_or_id).await?;
+        let current = repo::load(tx, Some(&id))
             .await?
             .pop()
             .ok_or_else(|| AccountError::NotFound(key_or_id.to_string()))?;
@@ -307,11 +391,12 @@ impl Accounts {
             broker: current.account.broker,
             environment: current.account.environment,
             stored: &stored_fields,
+            import,
         };
         let checked = validate::validate(&mut input, &ctx);
         check_all(
             checked,
-            repo::name_taken(&mut tx, &input.name, Some(&id)).await?,
+            repo::name_taken(tx, &input.name, Some(&id)).await?,
             &input.name,
         )?;
         let now = Utc::now().to_rfc3339();
@@ -327,8 +412,7 @@ impl Accounts {
                 .collect();
             if !kept.is_empty() {
                 auth.ok_or(AccountError::Unguarded)?;
-                if !integrity::account_tag_ok(&key, &current.account, current.state_tag.as_deref())
-                {
+                if !integrity::account_tag_ok(key, &current.account, current.state_tag.as_deref()) {
                     return Err(state_tampered(&current.account).into());
                 }
             }
@@ -342,27 +426,33 @@ impl Accounts {
                     &account_secret_binding(&id, field.as_str(), &new_scope),
                     secret.expose().as_bytes(),
                 )?;
-                repo::put_secret(&mut tx, &id, *field, &resealed, key.generation(), &now).await?;
+                repo::put_secret(tx, &id, *field, &resealed, key.generation(), &now).await?;
             }
         }
-        repo::upsert(&mut tx, &id, &input, &now, false).await?;
+        repo::upsert(tx, &id, &input, &now, false).await?;
         if input.status != current.account.status {
-            repo::push_status(
-                &mut tx,
-                &id,
-                input.status,
-                input.status_reason.as_deref(),
-                &now,
-            )
-            .await?;
+            repo::push_status(tx, &id, input.status, input.status_reason.as_deref(), &now).await?;
         }
-        write_secrets(&mut tx, &key, auth, &id, &input, &now).await?;
-        integrity::retag_account(&mut tx, &key, &id).await?;
-        self.journal(&mut tx, &key, &id, notes, Version::Edited(&before))
+        write_secrets(tx, key, auth, &id, &input, &now).await?;
+        integrity::retag_account(tx, key, &id).await?;
+        self.journal_as(tx, key, &id, notes, Version::Edited(&before), history_actor)
             .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        tracing::info!(account = %id, "account updated");
-        self.get(&id).await
+        Ok(id)
+    }
+
+    /// Puts an account in paper mode inside the caller's transaction (an import, before it
+    /// replaces the configuration; the edit that follows re-tags the account's state).
+    pub(crate) async fn to_paper_tx(
+        &self,
+        tx: &mut repo::Tx,
+        id: &str,
+    ) -> Result<(), AccountError> {
+        sqlx::query("UPDATE accounts SET mode = 'paper', updated_at = ? WHERE id = ?")
+            .bind(Utc::now().to_rfc3339())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     /// Opens an account's stored credentials for use by a broker connector. Fails with the

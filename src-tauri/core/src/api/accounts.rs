@@ -543,16 +543,22 @@ impl Brokerdesk {
         account: &Account,
     ) -> Result<Option<ConnectorConfig>, ApiError> {
         // IBKR stores nothing (the login lives at the gateway): connectable without secrets.
-        let needs_secrets = !catalog::broker_info(account.broker)
+        // An account lacking a required credential (imported without them, or purged) is
+        // not connected: it shows that its credentials are missing until they are entered.
+        let info = catalog::broker_info(account.broker);
+        let needs_secrets = !info.credential_fields.is_empty();
+        let missing_required = info
             .credential_fields
-            .is_empty();
+            .iter()
+            .filter(|c| c.required)
+            .any(|c| !account.credentials.iter().any(|s| s.field == c.field));
         if account.broker == BrokerKind::Paper {
             // The simulated market: a price channel, no credentials.
             return Ok(
                 ConnectorConfig::new(account.broker, account.environment, None, None, None).ok(),
             );
         }
-        if needs_secrets && account.credentials.is_empty() {
+        if needs_secrets && (account.credentials.is_empty() || missing_required) {
             return Ok(None);
         }
         let creds = self

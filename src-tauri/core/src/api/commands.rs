@@ -34,6 +34,7 @@ use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
 use crate::health::HealthReport;
 use crate::history::{ConfigVersion, Rollback};
+use crate::import::{ImportPreview, OnConflict};
 use crate::portable::ExportFormat;
 use crate::risk::RiskReport;
 use crate::runtime::clipboard::ClipboardItem;
@@ -227,9 +228,19 @@ commands! {
     audit_export_csv(filter: AuditFilter) -> String =>
         |cx, a| cx.runtime.core().audit_export_file(&a.filter, cx.host.downloads_dir()).await?;
     /// Saves the configuration of every account (or of those named) and the settings as JSON
-    /// or YAML in Downloads (no credentials); returns the file's path.
-    config_export(format: ExportFormat, accounts: Vec<String>) -> String =>
-        |cx, a| cx.runtime.core().config_export_file(a.format, &a.accounts, cx.host.downloads_dir()).await?;
+    /// or YAML in Downloads; returns the file's path. No credentials, unless `passphrase` is
+    /// given: then they travel sealed with it (a step-up).
+    config_export(format: ExportFormat, accounts: Vec<String>, passphrase: Option<Secret>) -> String =>
+        |cx, a| cx.runtime.core().config_export_file(a.format, &a.accounts, a.passphrase, cx.host.downloads_dir()).await?;
+    /// What importing a configuration file (its text) would do, per account and field,
+    /// changing nothing. `passphrase` opens sealed credentials; `onConflict` says what to do
+    /// with accounts whose names exist.
+    config_import_preview(text: String, passphrase: Option<Secret>, on_conflict: Option<OnConflict>) -> ImportPreview =>
+        |cx, a| cx.runtime.core().config_import_preview(a.text.as_bytes(), a.passphrase, a.on_conflict).await?;
+    /// Imports a configuration file (its text): all or nothing, in one transaction, after a
+    /// snapshot; new accounts in paper mode. Credentials or loosened rules need the step-up.
+    config_import_apply(text: String, passphrase: Option<Secret>, on_conflict: Option<OnConflict>) -> ImportPreview =>
+        |cx, a| cx.runtime.core().config_import_apply(a.text.as_bytes(), a.passphrase, a.on_conflict).await?;
 
     /// The configuration versions of one account (name or id), of `settings`, or of
     /// everything (`null`), newest first.

@@ -6,7 +6,7 @@
 //!    ([`Gate::step_up`], `step_up_required` otherwise) — the only way to obtain the
 //!    [`Authorized`] proof that the sensitive functions of the lower modules require
 //!    (removing an account, storing credentials, going live, purging, changing the master
-//!    password, turning 2FA off, new backup codes, trusting a new gateway certificate, setting the backup passphrase), so a sensitive operation cannot be
+//!    password, turning 2FA off, new backup codes, trusting a new gateway certificate, setting the backup passphrase, exporting credentials), so a sensitive operation cannot be
 //!    written without passing here,
 //! 3. on success writes the audit entries the body queued and publishes its domain events
 //!    (the runtime re-syncs connections on them), and on failure drops both.
@@ -46,6 +46,8 @@ pub enum Sensitive {
     TrustCertificate,
     /// Setting or changing the backup passphrase (it opens every backup made after).
     SetBackupPassphrase,
+    /// Exporting the configuration with the accounts' credentials (sealed with a passphrase).
+    ExportCredentials,
 }
 
 impl Sensitive {
@@ -81,6 +83,7 @@ impl Sensitive {
         Sensitive::ReactivateAccount,
         Sensitive::TrustCertificate,
         Sensitive::SetBackupPassphrase,
+        Sensitive::ExportCredentials,
     ];
 }
 

@@ -19,6 +19,7 @@ pub mod events;
 pub mod guard;
 mod health;
 mod history;
+mod import;
 mod portable;
 mod settings;
 mod streams;

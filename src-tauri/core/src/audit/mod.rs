@@ -70,7 +70,7 @@ pub enum AuditEvent {
     CertificateRefused,
     /// A new gateway certificate was trusted by hand (a step-up).
     CertificateTrusted,
-    /// The configuration was exported (never with secrets).
+    /// The configuration was exported (credentials only sealed, with a passphrase).
     ConfigExported,
     /// The backup passphrase was set or changed.
     BackupPassphraseSet,
@@ -80,6 +80,8 @@ pub enum AuditEvent {
     BackupCreated,
     /// The profile was replaced by a backup (written into the restored profile).
     ProfileRestored,
+    /// A configuration file was imported.
+    ConfigImported,
 }
 
 impl AuditEvent {
@@ -119,6 +121,7 @@ impl AuditEvent {
         AuditEvent::BackupSettingsChanged,
         AuditEvent::BackupCreated,
         AuditEvent::ProfileRestored,
+        AuditEvent::ConfigImported,
     ];
 
     /// Returns the stable string form.
@@ -159,6 +162,7 @@ impl AuditEvent {
             AuditEvent::BackupSettingsChanged => "backup_settings_changed",
             AuditEvent::BackupCreated => "backup_created",
             AuditEvent::ProfileRestored => "profile_restored",
+            AuditEvent::ConfigImported => "config_imported",
         }
     }
 }

@@ -313,6 +313,10 @@ async fn every_sensitive_operation_is_guarded() {
                 .backup_set_passphrase(Secret::new("a backup passphrase"))
                 .await
                 .map(drop),
+            Sensitive::ExportCredentials => bd
+                .config_export_with_credentials(&[], Secret::new("a long export passphrase"))
+                .await
+                .map(drop),
         };
         let err = result.expect_err(&format!("{op:?} went through without a code"));
         assert_eq!(err.code, Code::StepUpRequired, "{op:?}: {err}");

@@ -24,12 +24,19 @@ pub const MAX_REASON_CHARS: usize = 500;
 pub enum Context<'a> {
     /// A new account: required credentials must be present.
     Create,
+    /// A new account from an imported configuration file: credentials may be missing (the
+    /// account is stored without them, cannot connect, and shows that they are missing until
+    /// the user enters them).
+    Import,
     /// An edit of an existing account.
     Update {
         broker: BrokerKind,
         environment: Environment,
         /// Fields that currently have a stored secret.
         stored: &'a [CredentialField],
+        /// An import replacing the account's configuration: a required credential with no
+        /// stored value may stay missing (as for [`Context::Import`]).
+        import: bool,
     },
 }
 
@@ -126,11 +133,15 @@ pub fn validate(input: &mut AccountInput, ctx: &Context<'_>) -> Result<(), Vec<F
                 }
             }
             None => {
-                let stored = match ctx {
-                    Context::Create => false,
-                    Context::Update { stored, .. } => stored.contains(&spec.field),
+                let (stored, import) = match ctx {
+                    Context::Import => continue,
+                    Context::Create => (false, false),
+                    Context::Update { stored, import, .. } => {
+                        (stored.contains(&spec.field), *import)
+                    }
                 };
-                if spec.required && (!stored || env_changed) {
+                let may_stay_missing = import && !stored;
+                if spec.required && !may_stay_missing && (!stored || env_changed) {
                     let msg = if env_changed && stored {
                         format!("Enter the {} for the new environment: practice and live credentials differ.", in_sentence(&spec.label))
                     } else {

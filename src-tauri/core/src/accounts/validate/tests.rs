@@ -150,6 +150,7 @@ fn update_keeps_stored_credentials_unless_the_environment_changes() {
         broker: BrokerKind::Oanda,
         environment: Environment::Practice,
         stored: &stored,
+        import: false,
     };
     validate(&mut a, &ctx).expect("kept");
 
@@ -168,6 +169,43 @@ fn update_keeps_stored_credentials_unless_the_environment_changes() {
         "broker",
         FieldCode::Immutable
     ));
+}
+
+#[test]
+fn an_import_may_leave_required_credentials_missing_but_never_for_another_environment() {
+    let mut a = oanda();
+    a.credentials.api_key = None;
+    assert!(has(
+        &codes(validate(&mut a.clone(), &Context::Create)),
+        "credentials.apiKey",
+        FieldCode::Required
+    ));
+    validate(&mut a.clone(), &Context::Import).expect("a new imported account without them");
+    let none: [CredentialField; 0] = [];
+    let replace = Context::Update {
+        broker: BrokerKind::Oanda,
+        environment: Environment::Practice,
+        stored: &none,
+        import: true,
+    };
+    validate(&mut a.clone(), &replace).expect("replaced, none stored: still none");
+    // Stored credentials of another environment are never kept for the new one.
+    let stored = [CredentialField::ApiKey];
+    let moved = Context::Update {
+        broker: BrokerKind::Oanda,
+        environment: Environment::Live,
+        stored: &stored,
+        import: true,
+    };
+    assert!(has(
+        &codes(validate(&mut a, &moved)),
+        "credentials.apiKey",
+        FieldCode::Required
+    ));
+    // A value given is still checked.
+    let mut bad = oanda();
+    bad.credentials.api_key = Some(Secret::new(" leading-space-0123456789abcdef"));
+    assert!(validate(&mut bad, &Context::Import).is_err());
 }
 
 #[test]
