@@ -254,7 +254,9 @@ pub enum BackupCommand {
     /// backup's passphrase (hidden prompt, or the first stdin line). Close the app first: a
     /// profile that is open elsewhere is refused (profile_in_use). The restored profile opens
     /// with the master password it had when it was backed up.
-    #[command(after_help = "Exit status: 5 (wrong_passphrase), 3 (backup_damaged: not a backup, truncated or edited), 1 (profile_in_use).")]
+    #[command(
+        after_help = "Exit status: 5 (wrong_passphrase), 3 (backup_damaged: not a backup, truncated or edited), 1 (profile_in_use)."
+    )]
     Restore {
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,

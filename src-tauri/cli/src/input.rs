@@ -98,16 +98,17 @@ impl Input {
 }
 
 impl Input {
-    /// A passphrase for sealing (export --with-credentials): typed twice at hidden prompts,
-    /// or the next two stdin lines (after the password line); two different entries stop
-    /// here, before anything is written.
-    pub fn new_passphrase(&mut self) -> Result<Secret, ApiError> {
-        let first = self.passphrase("Passphrase for the credentials")?;
+    /// A new passphrase for sealing (export --with-credentials, the backup passphrase):
+    /// typed twice at hidden prompts, or the next two stdin lines (after the password line);
+    /// two different entries stop here, before anything is written. `what` names it
+    /// ("Passphrase for the credentials").
+    pub fn new_passphrase(&mut self, what: &str) -> Result<Secret, ApiError> {
+        let first = self.passphrase(what)?;
         let again = self.passphrase("Repeat the passphrase")?;
         if again.expose() != first.expose() {
             return Err(error(
                 Code::Validation,
-                "the two passphrases typed differ; nothing was exported",
+                "the two passphrases typed differ; nothing was changed",
             ));
         }
         Ok(first)
@@ -132,33 +133,6 @@ fn from_env(name: &str) -> Option<Secret> {
         .ok()
         .filter(|v| !v.is_empty())
         .map(Secret::new)
-}
-
-impl Input {
-    /// A passphrase (never from the command line): typed at a hidden prompt — twice when
-    /// `new`, two different entries changing nothing — or the next stdin line.
-    pub fn passphrase(&mut self, what: &str, new: bool) -> Result<Secret, ApiError> {
-        self.password()?;
-        let missing = |m: String| error(Code::Validation, format!("the {what}: {m}"));
-        let first = read_secret(&capitalised(what)).map_err(missing)?;
-        if new && crate::harden::can_prompt() {
-            let again = read_secret(&format!("Repeat the {what}")).map_err(missing)?;
-            if again.expose() != first.expose() {
-                return Err(error(
-                    Code::Validation,
-                    format!("the two {what}s typed differ; nothing was changed"),
-                ));
-            }
-        }
-        Ok(first)
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// A new master password typed twice at hidden prompts; two different entries change nothing.

@@ -20,7 +20,7 @@ pub async fn backup(bd: &Brokerdesk, ctx: &mut Ctx, cmd: BackupCommand) -> Resul
         }
         BackupCommand::Passphrase { step_up: s } => {
             ctx.unlock(bd).await?;
-            let passphrase = ctx.input.passphrase("backup passphrase", true)?;
+            let passphrase = ctx.input.new_passphrase("Backup passphrase")?;
             let code = ctx.totp(s)?;
             step_up(bd, code).await?;
             let s = bd.backup_set_passphrase(passphrase).await?;
@@ -31,7 +31,9 @@ pub async fn backup(bd: &Brokerdesk, ctx: &mut Ctx, cmd: BackupCommand) -> Resul
         BackupCommand::Create { out } => {
             ctx.unlock(bd).await?;
             let f = bd.backup_create(out).await?;
-            ctx.print(&f, || format!("Backup written to {} ({} bytes).\n", f.path, f.bytes));
+            ctx.print(&f, || {
+                format!("Backup written to {} ({} bytes).\n", f.path, f.bytes)
+            });
         }
         BackupCommand::List => {
             ctx.unlock(bd).await?;
@@ -45,7 +47,7 @@ pub async fn backup(bd: &Brokerdesk, ctx: &mut Ctx, cmd: BackupCommand) -> Resul
                 // Not the kept key (an older passphrase, another profile's backup, or none
                 // set here): ask for the one it was made with.
                 Err(e) if matches!(e.code, Code::Validation | Code::BackupNotSetUp) => {
-                    let p = ctx.input.passphrase("backup passphrase", false)?;
+                    let p = ctx.input.passphrase("Backup passphrase")?;
                     bd.backup_verify(&file, Some(p)).await?
                 }
                 Err(e) => return Err(e),
@@ -119,7 +121,7 @@ pub async fn restore(
             ),
         )?;
     }
-    let passphrase = ctx.input.passphrase("backup passphrase", false)?;
+    let passphrase = ctx.input.passphrase("Backup passphrase")?;
     let report = brokerdesk_core::backup::restore::restore(
         file,
         &passphrase,
@@ -132,7 +134,10 @@ pub async fn restore(
     ctx.print(&report, || {
         let mut s = format!(
             "Restored the backup made {} into {}: {} account(s), {} audit entries.\n",
-            report.backup.created_at, report.data_dir, report.backup.accounts, report.backup.audit_entries
+            report.backup.created_at,
+            report.data_dir,
+            report.backup.accounts,
+            report.backup.audit_entries
         );
         if let Some(p) = &report.previous_copy {
             s.push_str(&format!("The profile it replaced is kept at {p}.\n"));

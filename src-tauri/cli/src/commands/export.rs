@@ -16,7 +16,7 @@ pub async fn export(bd: &Brokerdesk, ctx: &mut Ctx, a: ExportArgs) -> Result<(),
     };
     // Stdin order: the password line, the passphrase twice, then the code.
     let passphrase = if a.with_credentials {
-        Some(ctx.input.new_passphrase()?)
+        Some(ctx.input.new_passphrase("Passphrase for the credentials")?)
     } else {
         None
     };

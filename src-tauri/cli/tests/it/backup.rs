@@ -18,7 +18,7 @@ fn with_passphrase(p: &Profile) {
     p.run_args(
         &["--json", "backup", "passphrase"],
         Some(PW),
-        Some(&format!("{PASSPHRASE}\n")),
+        Some(&format!("{PASSPHRASE}\n{PASSPHRASE}\n")),
     )
     .ok();
 }
@@ -35,7 +35,8 @@ fn restore(target: &Profile, file: &str, passphrase: &str, crash: Option<&str>) 
     {
         use std::io::Write;
         let mut pipe = child.stdin.take().unwrap();
-        pipe.write_all(format!("{passphrase}\n").as_bytes()).unwrap();
+        pipe.write_all(format!("{passphrase}\n").as_bytes())
+            .unwrap();
     }
     common::Run::from(child.wait_with_output().unwrap())
 }
@@ -65,8 +66,12 @@ fn a_backup_restored_on_another_data_dir_signs_in_at_the_broker() {
         .clone();
     assert_eq!(backups["status"], "warn", "{backups}");
     // A short passphrase is refused; then set.
-    p.run_args(&["--json", "backup", "passphrase"], Some(PW), Some("short\n"))
-        .expect_error(3, "validation");
+    p.run_args(
+        &["--json", "backup", "passphrase"],
+        Some(PW),
+        Some("short\n"),
+    )
+    .expect_error(3, "validation");
     with_passphrase(&p);
     let out = p.dir.path().join("manual.bdbackup");
     let made = p.ok_args(&["backup", "create", "--out", out.to_str().unwrap()]);
@@ -174,7 +179,10 @@ fn damaged_files_and_an_open_profile_are_refused_and_nothing_changes() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while lock.try_lock().is_ok() {
         lock.unlock().unwrap();
-        assert!(std::time::Instant::now() < deadline, "watch never opened the profile");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watch never opened the profile"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     restore(&target, out.to_str().unwrap(), PASSPHRASE, None).expect_error(1, "profile_in_use");

@@ -41,7 +41,10 @@ fn a_fresh_profile_is_healthy_and_backups_say_they_are_not_set_up() {
         .as_str()
         .unwrap()
         .contains("no backup passphrase"));
-    assert!(backups["fix"].as_str().unwrap().contains("backup passphrase"));
+    assert!(backups["fix"]
+        .as_str()
+        .unwrap()
+        .contains("backup passphrase"));
     let human = p.human("health");
     assert_eq!(human.code, 0, "{}", human.stderr);
     assert!(

@@ -64,7 +64,9 @@ impl Brokerdesk {
     /// When the next scheduled backup is due, given the last successful one.
     fn last_scheduled_due(&self, last: Option<&BackupRun>) -> chrono::DateTime<chrono::Utc> {
         last.and_then(|r| chrono::DateTime::parse_from_rfc3339(&r.at).ok())
-            .map(|at| at.with_timezone(&chrono::Utc) + chrono::Duration::hours(backup::SCHEDULE_HOURS))
+            .map(|at| {
+                at.with_timezone(&chrono::Utc) + chrono::Duration::hours(backup::SCHEDULE_HOURS)
+            })
             .unwrap_or_else(chrono::Utc::now)
     }
 
@@ -79,7 +81,10 @@ impl Brokerdesk {
     /// Sets (or replaces) the backup passphrase: a step-up, since whoever knows it can open
     /// every backup made after (and a keychain profile's backup carries its data key).
     /// Backups made before keep opening with the passphrase they were made with.
-    pub async fn backup_set_passphrase(&self, passphrase: Secret) -> Result<BackupStatus, ApiError> {
+    pub async fn backup_set_passphrase(
+        &self,
+        passphrase: Secret,
+    ) -> Result<BackupStatus, ApiError> {
         self.guard(|g| async move {
             crate::seal::check_new_passphrase(&passphrase)
                 .map_err(|e| api(BackupError::from(e)))?;
@@ -311,8 +316,14 @@ impl Brokerdesk {
         use crate::health::{HealthCheck, HealthCode as C, HealthStatus as S};
         let s = self.backup_status().await?;
         if !s.passphrase_set {
-            return Ok(HealthCheck::new(C::Backups, S::Warn, "backups are not set up: no backup passphrase")
-                .fix("set a backup passphrase in Settings → Backups (or `brokerdesk backup passphrase`)"));
+            return Ok(HealthCheck::new(
+                C::Backups,
+                S::Warn,
+                "backups are not set up: no backup passphrase",
+            )
+            .fix(
+                "set a backup passphrase in Settings → Backups (or `brokerdesk backup passphrase`)",
+            ));
         }
         if let Some(f) = &s.last_failure {
             return Ok(HealthCheck::new(
@@ -324,11 +335,15 @@ impl Brokerdesk {
                     f.error.as_deref().unwrap_or("unknown error")
                 ),
             )
-            .fix("check the backup folder (Settings → Backups) and the free space, then back up now"));
+            .fix(
+                "check the backup folder (Settings → Backups) and the free space, then back up now",
+            ));
         }
         let Some(last) = &s.last_backup else {
-            return Ok(HealthCheck::new(C::Backups, S::Warn, "no backup has been made yet")
-                .fix("back up now (Settings → Backups, or `brokerdesk backup create`)"));
+            return Ok(
+                HealthCheck::new(C::Backups, S::Warn, "no backup has been made yet")
+                    .fix("back up now (Settings → Backups, or `brokerdesk backup create`)"),
+            );
         };
         let age = chrono::DateTime::parse_from_rfc3339(&last.at)
             .map(|at| chrono::Utc::now() - at.with_timezone(&chrono::Utc))

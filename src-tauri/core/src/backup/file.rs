@@ -99,9 +99,9 @@ impl Manifest {
         self.data_key
             .as_ref()
             .map(|k| {
-                B64.decode(k).map(Zeroizing::new).map_err(|_| {
-                    BackupError::Damaged("its data key is not base64".to_string())
-                })
+                B64.decode(k)
+                    .map(Zeroizing::new)
+                    .map_err(|_| BackupError::Damaged("its data key is not base64".to_string()))
             })
             .transpose()
     }

@@ -344,7 +344,9 @@ pub struct BackupRun {
 }
 
 /// The last successful backup and the last failed attempt (if it came after it).
-pub async fn last_runs(store: &Store) -> Result<(Option<BackupRun>, Option<BackupRun>), BackupError> {
+pub async fn last_runs(
+    store: &Store,
+) -> Result<(Option<BackupRun>, Option<BackupRun>), BackupError> {
     let ok = run_where(store, false).await?;
     let failed = run_where(store, true).await?;
     let failed = match (&ok, failed) {
@@ -354,15 +356,17 @@ pub async fn last_runs(store: &Store) -> Result<(Option<BackupRun>, Option<Backu
     Ok((ok, failed))
 }
 
+/// A `backup_runs` row: at, trigger, path, bytes, error.
+type RunRow = (String, String, Option<String>, Option<i64>, Option<String>);
+
 async fn run_where(store: &Store, failed: bool) -> Result<Option<BackupRun>, BackupError> {
-    let row: Option<(String, String, Option<String>, Option<i64>, Option<String>)> =
-        sqlx::query_as(
-            "SELECT at, trigger, path, bytes, error FROM backup_runs
+    let row: Option<RunRow> = sqlx::query_as(
+        "SELECT at, trigger, path, bytes, error FROM backup_runs
              WHERE (error IS NOT NULL) = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(failed)
-        .fetch_optional(store.pool())
-        .await?;
+    )
+    .bind(failed)
+    .fetch_optional(store.pool())
+    .await?;
     Ok(row.map(|(at, trigger, path, bytes, error)| BackupRun {
         at,
         trigger: if trigger == "scheduled" {
@@ -424,7 +428,9 @@ pub async fn create(
     actor: &str,
 ) -> Result<Created, BackupError> {
     let mut conn = store.acquire().await?;
-    let pass = load_key(&mut conn, key).await?.ok_or(BackupError::NotSetUp)?;
+    let pass = load_key(&mut conn, key)
+        .await?
+        .ok_or(BackupError::NotSetUp)?;
     let (vault_id, protection, generation): (String, String, i64) =
         sqlx::query_as("SELECT vault_id, protection, key_generation FROM vault WHERE id = 1")
             .fetch_one(&mut *conn)
@@ -770,10 +776,11 @@ pub(crate) async fn check_database_file(
         if let Some(v) = schema.filter(|v| *v > ours) {
             return Err(BackupError::NewerSchema(v));
         }
-        let vault_id: Option<String> = sqlx::query_scalar("SELECT vault_id FROM vault WHERE id = 1")
-            .fetch_optional(&mut conn)
-            .await
-            .map_err(bad)?;
+        let vault_id: Option<String> =
+            sqlx::query_scalar("SELECT vault_id FROM vault WHERE id = 1")
+                .fetch_optional(&mut conn)
+                .await
+                .map_err(bad)?;
         if vault_id.as_deref() != Some(manifest.vault_id.as_str()) {
             return Err(BackupError::Damaged(
                 "its database is not the profile its manifest names".to_string(),

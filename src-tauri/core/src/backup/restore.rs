@@ -159,8 +159,15 @@ pub async fn restore(
             .map(|p| format!("; the replaced profile is kept at {}", p.display()))
             .unwrap_or_default()
     );
-    crate::audit::append(&mut conn, None, actor, AuditEvent::ProfileRestored, None, &detail)
-        .await?;
+    crate::audit::append(
+        &mut conn,
+        None,
+        actor,
+        AuditEvent::ProfileRestored,
+        None,
+        &detail,
+    )
+    .await?;
     drop(conn);
     store.close().await;
 
@@ -233,7 +240,9 @@ fn remove_leftovers(data_dir: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if (name.starts_with(".restore-") || name.starts_with(".verify-") || name.starts_with(".snapshot-"))
+        if (name.starts_with(".restore-")
+            || name.starts_with(".verify-")
+            || name.starts_with(".snapshot-"))
             && name.ends_with(".db")
         {
             let _ = std::fs::remove_file(entry.path());

@@ -79,9 +79,11 @@ mod tests {
     #[test]
     fn several_a_day_keep_the_newest_and_nothing_is_deleted_under_the_limits() {
         let mut backups = daily(3, 3);
-        backups.extend(daily(3, 15).into_iter().map(|(p, at)| {
-            (PathBuf::from(format!("{}-pm", p.display())), at)
-        }));
+        backups.extend(
+            daily(3, 15)
+                .into_iter()
+                .map(|(p, at)| (PathBuf::from(format!("{}-pm", p.display())), at)),
+        );
         let delete = to_delete(&backups, 7, 4);
         let mut names: Vec<String> = delete.iter().map(|p| p.display().to_string()).collect();
         names.sort();

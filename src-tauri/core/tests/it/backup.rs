@@ -44,15 +44,23 @@ async fn a_keychain_profile_restored_elsewhere_opens_by_itself_with_its_credenti
         .await
         .unwrap_err();
     assert_eq!(short.code, Code::Validation);
-    bd.backup_set_passphrase(Secret::new(PASSPHRASE)).await.unwrap();
+    bd.backup_set_passphrase(Secret::new(PASSPHRASE))
+        .await
+        .unwrap();
     // A rotation re-seals the kept backup key: backups go on working.
     bd.rotate_key().await.unwrap();
     let file = bd.backup_create(None).await.unwrap();
-    assert!(file.path.starts_with(&a.path().join("backups").display().to_string()));
+    assert!(file
+        .path
+        .starts_with(&a.path().join("backups").display().to_string()));
     assert_eq!(file.trigger, Some(BackupTrigger::Manual));
     let bytes = std::fs::read(&file.path).unwrap();
     for plain in [TOKEN.as_bytes(), b"SQLite format 3", b"\"FX\""] {
-        assert!(!contains(&bytes, plain), "{} in the backup", String::from_utf8_lossy(plain));
+        assert!(
+            !contains(&bytes, plain),
+            "{} in the backup",
+            String::from_utf8_lossy(plain)
+        );
     }
     #[cfg(unix)]
     {
@@ -64,7 +72,10 @@ async fn a_keychain_profile_restored_elsewhere_opens_by_itself_with_its_credenti
     assert_eq!(listed.len(), 1);
     assert!(listed[0].current_key);
     let v = bd.backup_verify_named(&listed[0].name).await.unwrap();
-    assert!(v.intact && v.accounts == 1 && v.protection == "keychain", "{v:?}");
+    assert!(
+        v.intact && v.accounts == 1 && v.protection == "keychain",
+        "{v:?}"
+    );
     // The window may name only a file in the backup folder.
     for bad in ["../brokerdesk.db", "/etc/passwd", "x.txt"] {
         let e = bd.backup_verify_named(bad).await.unwrap_err();
@@ -102,12 +113,21 @@ async fn a_keychain_profile_restored_elsewhere_opens_by_itself_with_its_credenti
     .unwrap();
     assert_eq!(report.previous_copy, None);
     let restored = Brokerdesk::open(b.path(), other_keychain).await.unwrap();
-    assert!(restored.is_unlocked(), "the keychain profile unlocks by itself");
+    assert!(
+        restored.is_unlocked(),
+        "the keychain profile unlocks by itself"
+    );
     let accounts = restored.accounts_list().await.unwrap();
     assert_eq!(accounts.len(), 1);
-    assert!(accounts[0].credentials.iter().all(|c| c.error.is_none()), "{accounts:?}");
-    assert_eq!(restored.audit_verify().await.unwrap().ok, true);
-    assert_eq!(audited(&restored, AuditEvent::ProfileRestored).await.len(), 1);
+    assert!(
+        accounts[0].credentials.iter().all(|c| c.error.is_none()),
+        "{accounts:?}"
+    );
+    assert!(restored.audit_verify().await.unwrap().ok);
+    assert_eq!(
+        audited(&restored, AuditEvent::ProfileRestored).await.len(),
+        1
+    );
     // The backup key came along: the restored profile backs up without a new passphrase.
     restored.backup_create(None).await.unwrap();
     restored.close().await;
@@ -119,7 +139,9 @@ async fn a_restore_is_refused_while_the_profile_is_open_and_changes_nothing() {
     let a = tempfile::tempdir().unwrap();
     let ks = Arc::new(MemoryKeyStore::new());
     let bd = profile(a.path(), ks.clone()).await;
-    bd.backup_set_passphrase(Secret::new(PASSPHRASE)).await.unwrap();
+    bd.backup_set_passphrase(Secret::new(PASSPHRASE))
+        .await
+        .unwrap();
     let out = a.path().join("copy.bdbackup");
     bd.backup_create(Some(out.clone())).await.unwrap();
     // --out never replaces a file.
@@ -136,7 +158,9 @@ async fn a_restore_is_refused_while_the_profile_is_open_and_changes_nothing() {
     let report = restore(&out, &Secret::new(PASSPHRASE), a.path(), ks.clone(), "test")
         .await
         .unwrap();
-    let copy = report.previous_copy.expect("a copy of the replaced profile");
+    let copy = report
+        .previous_copy
+        .expect("a copy of the replaced profile");
     assert!(std::path::Path::new(&copy).exists());
 }
 
@@ -145,7 +169,9 @@ async fn a_backup_taken_while_ten_accounts_are_written_is_consistent() {
     let a = tempfile::tempdir().unwrap();
     let ks = Arc::new(MemoryKeyStore::new());
     let bd = Arc::new(profile(a.path(), ks.clone()).await);
-    bd.backup_set_passphrase(Secret::new(PASSPHRASE)).await.unwrap();
+    bd.backup_set_passphrase(Secret::new(PASSPHRASE))
+        .await
+        .unwrap();
     let writers: Vec<_> = (0..10)
         .map(|i| {
             let bd = bd.clone();
@@ -186,7 +212,9 @@ async fn the_schedule_makes_one_backup_a_day_and_prunes_only_scheduled_ones() {
     let bd = Arc::new(profile(a.path(), ks).await);
     // No passphrase: nothing is due, nothing is made.
     assert!(!bd.backup_due().await.unwrap());
-    bd.backup_set_passphrase(Secret::new(PASSPHRASE)).await.unwrap();
+    bd.backup_set_passphrase(Secret::new(PASSPHRASE))
+        .await
+        .unwrap();
     assert!(bd.backup_due().await.unwrap());
     let folder = a.path().join("elsewhere");
     bd.backup_configure(BackupConfig {
@@ -229,13 +257,19 @@ async fn the_schedule_makes_one_backup_a_day_and_prunes_only_scheduled_ones() {
         if scheduled == 1 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no scheduled backup");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no scheduled backup"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
     let files = bd.backup_list().await.unwrap();
     assert_eq!(files.len(), 2, "{files:?}");
-    assert!(files.iter().any(|f| f.path == manual.path), "a manual backup is never pruned");
+    assert!(
+        files.iter().any(|f| f.path == manual.path),
+        "a manual backup is never pruned"
+    );
     assert!(!bd.backup_due().await.unwrap());
     let status = bd.backup_status().await.unwrap();
     let first = status.last_backup.unwrap();
@@ -245,8 +279,17 @@ async fn the_schedule_makes_one_backup_a_day_and_prunes_only_scheduled_ones() {
     // the manual one stays.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let newest = bd.backup_scheduled().await.unwrap();
-    let names: Vec<String> = bd.backup_list().await.unwrap().into_iter().map(|f| f.path).collect();
+    let names: Vec<String> = bd
+        .backup_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.contains(&newest.path) && names.contains(&manual.path), "{names:?}");
+    assert!(
+        names.contains(&newest.path) && names.contains(&manual.path),
+        "{names:?}"
+    );
     assert!(!names.contains(first.path.as_ref().unwrap()));
 }
