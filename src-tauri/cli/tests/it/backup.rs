@@ -65,11 +65,17 @@ fn a_backup_restored_on_another_data_dir_signs_in_at_the_broker() {
         .unwrap()
         .clone();
     assert_eq!(backups["status"], "warn", "{backups}");
-    // A short passphrase is refused; then set.
+    // A short passphrase is refused, two different entries too; then set.
     p.run_args(
         &["--json", "backup", "passphrase"],
         Some(PW),
-        Some("short\n"),
+        Some("short\nshort\n"),
+    )
+    .expect_error(3, "validation");
+    p.run_args(
+        &["--json", "backup", "passphrase"],
+        Some(PW),
+        Some(&format!("{PASSPHRASE}\nsomething else\n")),
     )
     .expect_error(3, "validation");
     with_passphrase(&p);
