@@ -8,6 +8,7 @@
 
 pub mod intent;
 pub mod model;
+pub mod cancels;
 pub mod oms;
 pub mod paper_desk;
 pub mod store;
