@@ -113,11 +113,13 @@ pub async fn is_queued(store: &Store, order_id: &str) -> Result<bool, OmsError> 
 
 /// The queued cancels due now, with how many attempts each has had.
 pub async fn due(store: &Store, now: DateTime<Utc>) -> Result<Vec<(Order, u32)>, OmsError> {
-    let rows = sqlx::query("SELECT order_id, attempts FROM cancel_queue WHERE next_at <= ? ORDER BY next_at")
-        .bind(fmt_time(now))
-        .fetch_all(store.pool())
-        .await
-        .map_err(StoreError::from)?;
+    let rows = sqlx::query(
+        "SELECT order_id, attempts FROM cancel_queue WHERE next_at <= ? ORDER BY next_at",
+    )
+    .bind(fmt_time(now))
+    .fetch_all(store.pool())
+    .await
+    .map_err(StoreError::from)?;
     let mut out = Vec::new();
     let mut conn = store.acquire().await?;
     for r in rows {
@@ -193,7 +195,16 @@ pub async fn retry(
                 if let Ok(state) = broker.get_order(&broker_id).await {
                     let next = adopt(&order, &state, now);
                     if next.status.is_final() {
-                        return write(store, &next, &format!("cancel refused ({}): the order is {}", e.text(), next.status)).await;
+                        return write(
+                            store,
+                            &next,
+                            &format!(
+                                "cancel refused ({}): the order is {}",
+                                e.text(),
+                                next.status
+                            ),
+                        )
+                        .await;
                     }
                 }
             }
@@ -223,7 +234,9 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_a_minute_with_a_fifth_of_jitter() {
-        let mid: Vec<u64> = (1..=RETRIES).map(|a| backoff(a, 0.5).as_millis() as u64).collect();
+        let mid: Vec<u64> = (1..=RETRIES)
+            .map(|a| backoff(a, 0.5).as_millis() as u64)
+            .collect();
         assert_eq!(mid, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
         assert_eq!(backoff(3, 0.0), Duration::from_millis(3200));
         assert_eq!(backoff(3, 1.0), Duration::from_millis(4800));

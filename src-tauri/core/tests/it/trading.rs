@@ -394,7 +394,10 @@ async fn a_cancel_the_broker_does_not_answer_is_retried_until_confirmed_even_aft
     let reviewed = until_status(&rt, &acct.id, &never.id, OrderStatus::NeedsReview, 10).await;
     let reason = reviewed.reason.unwrap_or_default();
     assert!(reason.contains("sent 8 times"), "{reason}");
-    assert!(reason.contains(never.broker_order_id.as_deref().unwrap()), "{reason}");
+    assert!(
+        reason.contains(never.broker_order_id.as_deref().unwrap()),
+        "{reason}"
+    );
 
     // Brokerdesk stops with the other cancel queued; the broker recovers; at the next start
     // the queue is still there and the worker finishes it.
