@@ -5,6 +5,9 @@
 //! an order cancelled at the broker shows within a second or two). Order changes made
 //! elsewhere arrive through the change watcher's [`OrdersChanged`] nudge.
 //!
+//! While the runtime is held in the safe state ([`super::safe`]) it does nothing: the
+//! recovery waits until the checks pass.
+//!
 //! Every state change goes through the store's compare-and-set, so this worker and a CLI
 //! command working on the same order never both move it.
 
@@ -55,22 +58,16 @@ pub(super) async fn work(
     manager: Arc<ConnectionManager>,
     nudge: Arc<Notify>,
     lookup_after: Arc<[Duration]>,
+    safe: Arc<super::safe::SafeGate>,
     on_change: impl Fn(&Order) + Send + Sync,
     cancel: CancellationToken,
 ) {
     let store = core.store();
-    match oms::recover(&store, Utc::now()).await {
-        Ok(to_send) => {
-            for order in to_send {
-                if let Some(broker) = connector_for(&core, &manager, &order.account_id).await {
-                    match oms::send(&store, &broker, order, &lookup_after).await {
-                        Ok(o) => on_change(&o),
-                        Err(e) => tracing::warn!(error = %e, "could not send a recovered order"),
-                    }
-                }
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "could not recover the orders"),
+    // In the safe state nothing is recovered (sent) until the checks pass.
+    let mut recovered = false;
+    if !safe.is_held() {
+        recover(&core, &manager, &lookup_after, &on_change).await;
+        recovered = true;
     }
     let mut last_poll = tokio::time::Instant::now();
     loop {
@@ -78,6 +75,13 @@ pub(super) async fn work(
             () = cancel.cancelled() => break,
             () = nudge.notified() => {}
             () = tokio::time::sleep(TICK) => {}
+        }
+        if safe.is_held() {
+            continue;
+        }
+        if !recovered {
+            recover(&core, &manager, &lookup_after, &on_change).await;
+            recovered = true;
         }
         if !core.is_unlocked() {
             continue;
@@ -105,6 +109,30 @@ pub(super) async fn work(
                 Err(e) => tracing::warn!(error = %e, "an order lookup failed"),
             }
         }
+    }
+}
+
+/// Recovers what a crash left behind ([`oms::recover`]): sends the never-sent orders that
+/// should go, cancels the others.
+async fn recover(
+    core: &Arc<Brokerdesk>,
+    manager: &Arc<ConnectionManager>,
+    lookup_after: &Arc<[Duration]>,
+    on_change: &(impl Fn(&Order) + Send + Sync),
+) {
+    let store = core.store();
+    match oms::recover(&store, Utc::now()).await {
+        Ok(to_send) => {
+            for order in to_send {
+                if let Some(broker) = connector_for(core, manager, &order.account_id).await {
+                    match oms::send(&store, &broker, order, lookup_after).await {
+                        Ok(o) => on_change(&o),
+                        Err(e) => tracing::warn!(error = %e, "could not send a recovered order"),
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not recover the orders"),
     }
 }
 
