@@ -72,7 +72,7 @@ impl Brokerdesk {
         if unlocked {
             checks.push(self.check_audit_log().await);
             let accounts = self.accounts_list().await?;
-            checks.push(accounts_check(&accounts));
+            checks.extend(accounts_check(&accounts));
             if deep {
                 for a in accounts.iter().filter(|a| a.broker != BrokerKind::Paper) {
                     checks.push(
@@ -120,15 +120,17 @@ impl Brokerdesk {
         let complete = self.is_unlocked();
         if complete {
             checks.push(self.check_audit_log().await);
-            checks.push(match self.accounts_list().await {
-                Ok(accounts) => accounts_check(&accounts),
-                Err(e) => HealthCheck::new(
-                    C::Accounts,
-                    S::Fail,
-                    format!("the accounts could not be read: {} ({})", e.message, e.code),
-                )
-                .fix(RESTORE_FIX),
-            });
+            match self.accounts_list().await {
+                Ok(accounts) => checks.extend(accounts_check(&accounts)),
+                Err(e) => checks.push(
+                    HealthCheck::new(
+                        C::Accounts,
+                        S::Fail,
+                        format!("the accounts could not be read: {} ({})", e.message, e.code),
+                    )
+                    .fix(RESTORE_FIX),
+                ),
+            }
         }
         StartupReport::new(checks, complete)
     }
@@ -216,30 +218,45 @@ const RESTORE_FIX: &str = "quit Brokerdesk and restore the latest good backup: `
 /// How to fix an audit chain that does not verify.
 const AUDIT_FIX: &str = "the profile was edited outside Brokerdesk: see Activity for the entry named; then quit Brokerdesk and restore a backup from before the edit with `brokerdesk backup restore FILE`";
 
-/// Every account's tagged state verifies and its credentials open.
-fn accounts_check(accounts: &[crate::accounts::model::Account]) -> HealthCheck {
+/// Every account's tagged state verifies and its credentials open: one passing check, or a
+/// failing one per account in trouble (its name as the subject).
+fn accounts_check(accounts: &[crate::accounts::model::Account]) -> Vec<HealthCheck> {
     let mut bad = Vec::new();
     for a in accounts {
+        let mut found = Vec::new();
+        let mut fix = None;
         if let Some(e) = &a.integrity {
-            bad.push(format!("{}: {}", a.name, e.code));
+            if e.code == crate::error::Code::StateTampered {
+                found.push(format!("its security settings (mode, status, endpoints or risk rules) were changed outside Brokerdesk, so it is held in paper mode and suspended ({})", e.code));
+                fix = Some("open the account, check every setting and save it (with your two-factor code if it is on), entering its credentials again; or remove the account");
+            } else {
+                found.push(format!("{} ({})", e.message, e.code));
+            }
         }
         for c in &a.credentials {
             if let Some(e) = &c.error {
-                bad.push(format!("{}'s {}: {}", a.name, c.label, e.code));
+                found.push(format!("its {} does not open ({})", c.label, e.code));
+                fix.get_or_insert("open the account and enter the credentials named again, then save it; or remove the account");
             }
+        }
+        if !found.is_empty() {
+            bad.push(
+                HealthCheck::new(C::Accounts, S::Fail, found.join("; "))
+                    .fix(fix.unwrap_or("open the account, check its settings and save it; or remove it"))
+                    .about(a.name.clone()),
+            );
         }
     }
     if bad.is_empty() {
-        HealthCheck::new(
+        vec![HealthCheck::new(
             C::Accounts,
             S::Ok,
             format!(
                 "{} account(s); every stored state verifies and every credential opens",
                 accounts.len()
             ),
-        )
+        )]
     } else {
-        HealthCheck::new(C::Accounts, S::Fail, bad.join("; "))
-            .fix("open each account named, check its settings and save it (or remove it); enter credentials that do not open again")
+        bad
     }
 }

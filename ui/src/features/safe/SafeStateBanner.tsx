@@ -38,7 +38,7 @@ export function SafeStateBanner() {
   };
 
   return (
-    <div className="shell-notice">
+    <div className="safe-state-wrap">
     <section className="safe-state" role="alert" aria-labelledby="safe-state-title" data-testid="safe-state">
       <div className="safe-state-head">
         <Icon name="alert" size={22} className="safe-state-icon" />
