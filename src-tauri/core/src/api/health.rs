@@ -17,10 +17,7 @@ use HealthStatus as S;
 impl Brokerdesk {
     /// Runs the checks; never fails as a whole (a check that cannot run says why).
     pub async fn health(&self, deep: bool) -> Result<HealthReport, ApiError> {
-        let mut checks = vec![
-            self.check_database().await,
-            self.check_migrations().await,
-        ];
+        let mut checks = vec![self.check_database().await, self.check_migrations().await];
         let status = self.status().await?;
         let unlocked = status.initialized && !status.locked;
         checks.push(if !status.initialized {
@@ -137,9 +134,11 @@ impl Brokerdesk {
 
     async fn check_database(&self) -> HealthCheck {
         match self.store.quick_check().await {
-            Ok(problems) if problems.is_empty() => {
-                HealthCheck::new(C::Database, S::Ok, "the database passes SQLite's quick check")
-            }
+            Ok(problems) if problems.is_empty() => HealthCheck::new(
+                C::Database,
+                S::Ok,
+                "the database passes SQLite's quick check",
+            ),
             Ok(problems) => HealthCheck::new(
                 C::Database,
                 S::Fail,
@@ -242,7 +241,9 @@ fn accounts_check(accounts: &[crate::accounts::model::Account]) -> Vec<HealthChe
         if !found.is_empty() {
             bad.push(
                 HealthCheck::new(C::Accounts, S::Fail, found.join("; "))
-                    .fix(fix.unwrap_or("open the account, check its settings and save it; or remove it"))
+                    .fix(fix.unwrap_or(
+                        "open the account, check its settings and save it; or remove it",
+                    ))
                     .about(a.name.clone()),
             );
         }

@@ -39,8 +39,8 @@ use self::autolock::{AutoLock, CoreLock};
 use self::connections::Connections;
 pub use self::events::{AccountsChanged, ChannelStats, Notice, RuntimeEvent, UiEvent};
 use self::prices::Prices;
-use self::safe::SafeGate;
 pub use self::risk::{KillAccount, KillOrder, KillPosition, KillSwitchReport};
+use self::safe::SafeGate;
 pub use self::trading::{AccountMoney, OrderEstimate, PositionRow, TradingSummary};
 use crate::api::{Brokerdesk, DomainEvent};
 use crate::connection::manager::{

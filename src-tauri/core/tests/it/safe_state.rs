@@ -32,11 +32,7 @@ fn options() -> RuntimeOptions {
 }
 
 async fn open(dir: &std::path::Path) -> Arc<Brokerdesk> {
-    Arc::new(
-        Brokerdesk::open(dir, Arc::new(NoKeychain))
-            .await
-            .unwrap(),
-    )
+    Arc::new(Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap())
 }
 
 fn paper(name: &str) -> AccountInput {
@@ -95,9 +91,15 @@ async fn an_edited_account_holds_every_order_until_it_is_removed() {
     assert_eq!(codes(&report), vec![HealthCode::Accounts]);
     let failed = &report.failed[0];
     assert_eq!(failed.subject.as_deref(), Some("Edited"));
-    assert!(failed.detail.contains("changed outside Brokerdesk"), "{failed:?}");
+    assert!(
+        failed.detail.contains("changed outside Brokerdesk"),
+        "{failed:?}"
+    );
     assert!(failed.detail.contains("state_tampered"), "{failed:?}");
-    assert!(failed.fix.as_deref().is_some_and(|f| f.contains("remove the account")));
+    assert!(failed
+        .fix
+        .as_deref()
+        .is_some_and(|f| f.contains("remove the account")));
 
     // Every order is refused, on the clean account too, and nothing is stored for it.
     for id in [&clean.id, &edited.id] {
