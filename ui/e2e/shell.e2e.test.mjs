@@ -2,7 +2,7 @@
 // core (brokerdesk-devserver on a fresh profile).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { calls, nav, shot, shotTall, theme, useBrowser } from "./harness.mjs";
 import { DEMO } from "./scenarios.mjs";
 
@@ -93,15 +93,14 @@ describe("theme and navigation", () => {
     const { page, bd } = await open("unlocked");
     await nav(page, "Settings");
     const data = page.getByRole("region", { name: "Data" });
-    await data.getByText("Credentials are never exported").waitFor();
-    await data.getByText("Not built yet: importing a file.").waitFor();
+    await data.getByText("Credentials are not exported unless you include them").waitFor();
     await data.getByRole("button", { name: "Export configuration" }).click();
     // The devserver has no Downloads folder: exports go to the profile's exports/ folder.
     const dir = bd.dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     const saved = new RegExp(`^Saved to (${dir}/exports/brokerdesk-config-\\d{8}-\\d{6}\\.json)\\. No credentials are included\\.$`);
     const result = data.getByTestId("export-result");
     await result.getByText(saved).waitFor();
-    assert.deepEqual(await calls(page, "config_export"), [{ format: "json", accounts: [] }]);
+    assert.deepEqual(await calls(page, "config_export"), [{ format: "json", accounts: [], passphrase: null }]);
     const path = (await result.textContent()).match(saved)[1];
     const doc = JSON.parse(readFileSync(path, "utf8"));
     assert.equal(doc.schemaVersion, 1);
@@ -115,7 +114,44 @@ describe("theme and navigation", () => {
     await data.getByRole("radio", { name: "YAML" }).check({ force: true });
     await data.getByRole("button", { name: "Export configuration" }).click();
     await result.getByText(/brokerdesk-config-\d{8}-\d{6}(-2)?\.yaml\. No credentials/).waitFor();
-    assert.deepEqual((await calls(page, "config_export")).at(-1), { format: "yaml", accounts: [] });
+    assert.deepEqual((await calls(page, "config_export")).at(-1), { format: "yaml", accounts: [], passphrase: null });
+  });
+
+  test("Settings imports a configuration after showing what it would change", async () => {
+    const { page, bd } = await open("unlocked");
+    // A file made elsewhere: this profile's export with one account renamed (a new one) and
+    // the other's watchlist grown (a conflict).
+    const doc = JSON.parse(await bd.api("config_export", { format: "json", accounts: [] }).then((p) => readFileSync(p, "utf8")));
+    const alpaca = doc.accounts.find((a) => a.name === "Alpaca swing");
+    alpaca.name = "Alpaca copy";
+    const ftmo = doc.accounts.find((a) => a.name === "FTMO challenge");
+    ftmo.instruments = [...ftmo.instruments, "AUD_USD"];
+    const file = `${bd.dataDir}/made-elsewhere.json`;
+    writeFileSync(file, JSON.stringify(doc, null, 2));
+
+    await nav(page, "Settings");
+    await page.getByRole("region", { name: "Data" }).getByRole("button", { name: "Import configuration…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Import a configuration" });
+    await dialog.locator("#import-file").setInputFiles(file);
+    const preview = dialog.getByTestId("import-preview");
+    await preview.getByRole("region", { name: "Alpaca copy" }).getByText("New account, in paper mode", { exact: false }).waitFor();
+    await preview.getByRole("region", { name: "FTMO challenge" }).getByText("An account has this name", { exact: false }).waitFor();
+    assert.ok(await dialog.getByRole("button", { name: "Apply import" }).isDisabled(), "a conflict needs a choice first");
+    await shotTall(page, "settings-import-preview");
+    // Nothing changed by looking.
+    assert.deepEqual((await bd.api("accounts_list")).map((a) => a.name).sort(), ["Alpaca swing", "FTMO challenge"]);
+
+    await dialog.getByRole("radio", { name: /Replace/ }).check();
+    await preview.getByRole("region", { name: "FTMO challenge" }).getByText("Replaced", { exact: false }).waitFor();
+    await preview.getByText("AUD_USD", { exact: false }).first().waitFor();
+    await dialog.getByRole("button", { name: "Apply import" }).click();
+    await dialog.getByTestId("import-done").waitFor();
+    const accounts = await bd.api("accounts_list");
+    assert.deepEqual(accounts.map((a) => a.name).sort(), ["Alpaca copy", "Alpaca swing", "FTMO challenge"]);
+    assert.ok(accounts.find((a) => a.name === "FTMO challenge").instruments.includes("AUD_USD"));
+    const copy = accounts.find((a) => a.name === "Alpaca copy");
+    assert.equal(copy.mode, "paper");
+    assert.deepEqual(copy.credentials, [], "imported without credentials");
   });
 
   test("Settings sets a backup passphrase, backs up, lists and verifies the backup", async () => {

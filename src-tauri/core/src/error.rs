@@ -203,6 +203,8 @@ codes! {
     NoQuote = "no_quote", Invalid, true;
     /// The order is already filled, cancelled or expired.
     OrderNotOpen = "order_not_open", Invalid, false;
+    /// The broker did not answer a cancel: it is queued and retried in the background.
+    CancelPending = "cancel_pending", Runtime, false;
     /// An amount cannot be converted to the account currency: no rate for the pair.
     NoConversionRate = "no_conversion_rate", Invalid, true;
 

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useMemo, useRef, useState } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import type { ReactNode } from "react";
 
 type Tone = "success" | "info" | "danger";
@@ -14,6 +14,16 @@ const ToastContext = createContext<((message: string, tone?: Tone) => void) | nu
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const nextId = useRef(1);
+  // The auto-dismiss timers, cleared when the provider goes away (a window closing, a test
+  // ending) so none fires into an unmounted tree.
+  const timers = useRef(new Set<number>());
+  useEffect(() => {
+    const pending = timers.current;
+    return () => {
+      pending.forEach((t) => window.clearTimeout(t));
+      pending.clear();
+    };
+  }, []);
 
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
 
@@ -21,7 +31,11 @@ export function ToastProvider({ children }: { children: ReactNode }) {
     (message: string, tone: Tone = "success") => {
       const id = nextId.current++;
       setToasts((ts) => [...ts.slice(-2), { id, message, tone }]);
-      window.setTimeout(() => dismiss(id), 5000);
+      const timer = window.setTimeout(() => {
+        timers.current.delete(timer);
+        dismiss(id);
+      }, 5000);
+      timers.current.add(timer);
     },
     [dismiss],
   );

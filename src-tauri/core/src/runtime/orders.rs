@@ -3,10 +3,11 @@
 //! `unknown` order when its lookup is due, whoever sent it (this process or the CLI), and
 //! every second it reads the working live orders back from their brokers (a limit filled or
 //! an order cancelled at the broker shows within a second or two). Order changes made
-//! elsewhere arrive through the change watcher's [`OrdersChanged`] nudge.
+//! elsewhere arrive through the change watcher's [`OrdersChanged`] nudge. Cancels the
+//! broker did not answer are retried from their queue when due ([`cancels`]).
 //!
-//! While the runtime is held in the safe state ([`super::safe`]) it does nothing: the
-//! recovery waits until the checks pass.
+//! While the runtime is held in the safe state ([`super::safe`]) it only retries queued
+//! cancels: the recovery, the lookups and the polls wait until the checks pass.
 //!
 //! Every state change goes through the store's compare-and-set, so this worker and a CLI
 //! command working on the same order never both move it.
@@ -22,7 +23,7 @@ use crate::api::Brokerdesk;
 use crate::brokers::{self, Broker};
 use crate::connection::manager::ConnectionManager;
 use crate::trading::model::Order;
-use crate::trading::oms;
+use crate::trading::{cancels, oms};
 
 /// How often due lookups are checked when nothing nudges the worker.
 const TICK: Duration = Duration::from_millis(250);
@@ -77,6 +78,10 @@ pub(super) async fn work(
             () = tokio::time::sleep(TICK) => {}
         }
         if safe.is_held() {
+            // Cancels only reduce risk: queued ones are still retried (see `super::safe`).
+            if core.is_unlocked() {
+                retry_cancels(&core, &manager, &on_change, &cancel).await;
+            }
             continue;
         }
         if !recovered {
@@ -108,6 +113,38 @@ pub(super) async fn work(
                 Ok(o) => on_change(&o),
                 Err(e) => tracing::warn!(error = %e, "an order lookup failed"),
             }
+        }
+        retry_cancels(&core, &manager, &on_change, &cancel).await;
+    }
+}
+
+/// Sends the queued cancels that are due again ([`cancels::retry`]).
+async fn retry_cancels(
+    core: &Arc<Brokerdesk>,
+    manager: &Arc<ConnectionManager>,
+    on_change: &(impl Fn(&Order) + Send + Sync),
+    cancel: &CancellationToken,
+) {
+    let store = core.store();
+    let due = match cancels::due(&store, Utc::now()).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not read the queued cancels");
+            return;
+        }
+    };
+    for (order, attempts) in due {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let Some(broker) = connector_for(core, manager, &order.account_id).await else {
+            continue;
+        };
+        let before = order.version;
+        match cancels::retry(&store, &broker, order, attempts).await {
+            Ok(o) if o.version != before => on_change(&o),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "a queued cancel could not be retried"),
         }
     }
 }

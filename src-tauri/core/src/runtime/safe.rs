@@ -10,7 +10,7 @@
 //! - no account connects (no prices either): a connection signs in with stored credentials
 //!   and endpoints, which are what is in doubt;
 //! - the order worker neither recovers (sends) never-sent orders nor asks brokers about
-//!   working ones;
+//!   working ones (queued cancels are still retried: a cancel only reduces risk);
 //! - no scheduled backup is made: it would prune the older, good backups a restore needs
 //!   (a backup made by hand still works, and prunes nothing);
 //! - the paper desks' pumps do not run (no paper fill).

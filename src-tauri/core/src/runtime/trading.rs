@@ -36,7 +36,7 @@ use crate::paper::{self, FeedStatus, Quote, SimMarket};
 use crate::stream::Tick;
 use crate::trading::model::{ModeLabel, Order, OrderDetail, OrderKind, OrderStatus};
 use crate::trading::paper_desk::PaperDesk;
-use crate::trading::{oms, store, OrderContext, OrderDraft, OrderIntent, TimeInForce};
+use crate::trading::{cancels, oms, store, OrderContext, OrderDraft, OrderIntent, TimeInForce};
 
 /// How long a paper market order waits for a fresh quote.
 pub const QUOTE_WAIT: Duration = Duration::from_secs(5);
@@ -548,7 +548,24 @@ impl Runtime {
                     .ok_or_else(|| {
                         ApiError::new(Code::BrokerConfig, "the account cannot reach its broker")
                     })?;
-                broker.cancel_order(&broker_id).await.map_err(api)?;
+                if let Err(e) = broker.cancel_order(&broker_id).await {
+                    if !cancels::retryable(&e) {
+                        return Err(api(e));
+                    }
+                    // No answer: the cancel is queued and retried (it survives a restart).
+                    cancels::queue(&self.core.store(), &order, &e, Utc::now())
+                        .await
+                        .map_err(api)?;
+                    self.orders_nudge.notify_one();
+                    return Err(ApiError::new(
+                        Code::CancelPending,
+                        format!(
+                            "the broker did not answer the cancel of order {} ({}): Brokerdesk keeps retrying it in the background, also after a restart; the order shows as cancelled once the broker confirms, or moves to Needs review if it never does",
+                            order.id,
+                            e.text()
+                        ),
+                    ));
+                }
                 let state = broker.get_order(&broker_id).await.map_err(api)?;
                 let next = oms::adopt(&order, &state, Utc::now());
                 let mut conn = self.conn().await?;

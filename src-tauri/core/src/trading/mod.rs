@@ -6,6 +6,7 @@
 //! sent live so that none is sent twice or lost ([`oms`]), or filled by the durable paper
 //! broker ([`paper_desk`]).
 
+pub mod cancels;
 pub mod intent;
 pub mod model;
 pub mod oms;

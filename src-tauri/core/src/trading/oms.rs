@@ -165,7 +165,7 @@ impl From<sqlx::Error> for OmsError {
 
 /// Writes `next` if the stored order is still at `next.version`; returns the stored order
 /// afterwards (ours, or the one another writer got in first).
-async fn write(store: &Store, next: &Order, detail: &str) -> Result<Order, OmsError> {
+pub(crate) async fn write(store: &Store, next: &Order, detail: &str) -> Result<Order, OmsError> {
     Ok(write_cas(store, next, detail).await?.0)
 }
 

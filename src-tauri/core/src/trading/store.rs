@@ -146,7 +146,7 @@ pub async fn insert(
     event(conn, &o.id, o.status, detail, o.created_at).await
 }
 
-async fn event(
+pub(crate) async fn event(
     conn: &mut SqliteConnection,
     order_id: &str,
     status: OrderStatus,

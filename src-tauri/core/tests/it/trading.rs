@@ -346,3 +346,91 @@ async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
     until_status(&rt, &acct.id, &resting.id, OrderStatus::Cancelled, 5).await;
     rt.shutdown().await;
 }
+
+/// A cancel the broker does not answer (a 500) is queued, not lost: the order worker sends it
+/// again with backoff, also after a restart, until the broker confirms; one that is never
+/// answered ends in Needs review with what to do. Nothing else is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_the_broker_does_not_answer_is_retried_until_confirmed_even_after_a_restart() {
+    let sim = sim().await;
+    let (dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    go_live(&rt, &acct.id).await;
+    let limit = || OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5");
+    let never = rt.order_place(&acct.id, limit()).await.unwrap();
+    let later = rt.order_place(&acct.id, limit()).await.unwrap();
+    assert_eq!(later.status, OrderStatus::Open, "{later:?}");
+
+    sim.faults().set(Some(Fault::ServerError(500)));
+    for o in [&never, &later] {
+        let e = rt.order_cancel(&acct.id, &o.id).await.unwrap_err();
+        assert_eq!(e.code, Code::CancelPending, "{e:?}");
+        assert!(e.message.contains("retrying"), "{e:?}");
+    }
+    // Asked again while queued: still pending, queued once.
+    let again = rt.order_cancel(&acct.id, &later.id).await.unwrap_err();
+    assert_eq!(again.code, Code::CancelPending);
+    let detail = rt.order_show(&acct.id, &later.id).await.unwrap();
+    let queued_notes = detail
+        .events
+        .iter()
+        .filter(|e| e.detail.contains("cancel requested"))
+        .count();
+    assert_eq!(queued_notes, 1, "{:?}", detail.events);
+
+    // One cancel has had all its tries but the last (aged by hand): the broker still answers
+    // 500, so it goes to Needs review with what to do.
+    crate::common::sqlite(
+        dir.path(),
+        &format!(
+            "UPDATE cancel_queue SET attempts = 7, next_at = '2000-01-01T00:00:00Z' WHERE order_id = '{}'",
+            never.id
+        ),
+    );
+    let reviewed = until_status(&rt, &acct.id, &never.id, OrderStatus::NeedsReview, 10).await;
+    let reason = reviewed.reason.unwrap_or_default();
+    assert!(reason.contains("sent 8 times"), "{reason}");
+    assert!(
+        reason.contains(never.broker_order_id.as_deref().unwrap()),
+        "{reason}"
+    );
+
+    // Brokerdesk stops with the other cancel queued; the broker recovers; at the next start
+    // the queue is still there and the worker finishes it.
+    rt.shutdown().await;
+    rt.core().close().await;
+    drop(rt);
+    sim.faults().set(None);
+    let bd = Arc::new(
+        Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+            .await
+            .unwrap(),
+    );
+    bd.unlock(Some(Secret::new("correct horse battery staple")))
+        .await
+        .unwrap();
+    let rt = Runtime::start(
+        bd,
+        RuntimeOptions {
+            auto_lock: false,
+            risk_watch: false,
+            ..RuntimeOptions::default()
+        },
+    )
+    .await;
+    let done = until_status(&rt, &acct.id, &later.id, OrderStatus::Cancelled, 15).await;
+    let detail = rt.order_show(&acct.id, &done.id).await.unwrap();
+    assert!(
+        detail
+            .events
+            .iter()
+            .any(|e| e.detail.starts_with("cancel confirmed by the broker")),
+        "{:?}",
+        detail.events
+    );
+    rt.shutdown().await;
+}

@@ -9,7 +9,7 @@ import { Banner } from "../../components/Banner";
 import { PasswordField, Switch, TextField } from "../../components/Field";
 import { Icon } from "../../components/Icon";
 import { asSentence } from "../../lib/labels";
-import "./backups.css";
+import "./settings.css";
 
 type Message = { tone: "success" | "danger" | "warning"; text: string };
 

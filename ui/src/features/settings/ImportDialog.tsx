@@ -9,6 +9,7 @@ import { Banner } from "../../components/Banner";
 import { Dialog } from "../../components/Dialog";
 import { PasswordField } from "../../components/Field";
 import { asSentence } from "../../lib/labels";
+import "./settings.css";
 
 /** The largest file the core imports (5 MiB); a larger one is refused before it is read. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
