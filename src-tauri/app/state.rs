@@ -4,8 +4,8 @@
 //! Service being D-Bus-activated) never delays the first paint. Commands wait for that open
 //! through the same gate; whichever caller comes first runs it. A failed open (corrupt
 //! database, newer schema, busy or unreadable data dir) is logged and returned as the
-//! [`ApiError`] of the command that triggered it, so the UI can show why instead of the app
-//! dying at start; the next command tries again (the UI's "Try again", after the user freed
+//! [`ApiError`] of the command that triggered it (its message naming the data folder), so the
+//! UI can show why and how to fix it by the code instead of the app dying at start; the next command tries again (the UI's "Try again", after the user freed
 //! the disk or closed the other process). A successful open starts the runtime and is kept
 //! for the app's lifetime; `on_started` is told once (the shell starts forwarding events).
 
@@ -90,7 +90,13 @@ impl CoreState {
             Err(e) => {
                 tracing::error!(code = %e.code, error = %e.message, data_dir = %dir.display(),
                     "could not open the profile; the window will show the error");
-                Err(e)
+                // The window's fix (restore a backup, check the permissions) needs the folder.
+                let mut shown = ApiError::new(
+                    e.code,
+                    format!("{} (data folder: {})", e.message, dir.display()),
+                );
+                shown.fields = e.fields;
+                Err(shown)
             }
         }
     }
@@ -138,8 +144,13 @@ mod tests {
         std::fs::write(&db, vec![0x42u8; 8192]).unwrap();
         let state = CoreState::new(Ok(dir.path().to_path_buf()));
         for _ in 0..2 {
-            let err = state.core().await.err().map(|e| e.code);
-            assert_eq!(err, Some(Code::CorruptDatabase));
+            let err = state.core().await.err().unwrap();
+            assert_eq!(err.code, Code::CorruptDatabase);
+            // The window's fix names the folder to restore into.
+            assert!(
+                err.message.contains(&dir.path().display().to_string()),
+                "{err}"
+            );
             assert!(state.started().is_none());
         }
         // The user moves the broken file away and presses "Try again".

@@ -1,4 +1,4 @@
-import { Banner, ErrorText, Spinner } from "./components/Banner";
+import { Spinner } from "./components/Banner";
 import { FirstRun } from "./features/vault/FirstRun";
 import { KeychainUnlock } from "./features/vault/KeychainUnlock";
 import { Shell } from "./app/Shell";
@@ -7,7 +7,7 @@ import { DataProvider } from "./data/DataProvider";
 import { ThemeProvider } from "./state/ThemeProvider";
 import { ToastProvider } from "./state/ToastProvider";
 import { VaultProvider, useVault } from "./features/vault/VaultProvider";
-import { AuthLayout } from "./features/vault/AuthLayout";
+import { StartFailure } from "./features/vault/StartFailure";
 
 function Gate() {
   const { state, refresh } = useVault();
@@ -18,21 +18,8 @@ function Gate() {
       </div>
     );
   }
-  if (state.phase === "error") {
-    return (
-      <AuthLayout>
-        <h1 className="auth-title">Brokerdesk could not start</h1>
-        <Banner tone="danger" title="The vault could not be read">
-          <ErrorText error={state.error} />
-        </Banner>
-        <div className="form-actions">
-          <button type="button" className="button button-primary" onClick={() => void refresh()}>
-            Try again
-          </button>
-        </div>
-      </AuthLayout>
-    );
-  }
+  // The profile could not be opened at all: what failed, by its code, and how to fix it.
+  if (state.phase === "error") return <StartFailure error={state.error} onRetry={() => void refresh()} />;
   const { status } = state;
   if (!status.initialized) return <FirstRun />;
   // A keychain vault has no password to ask for: when it is locked, the keychain failed at start.

@@ -124,6 +124,10 @@ codes! {
     KdfFailed = "kdf_failed", Runtime, false;
     RandomFailed = "random_failed", Runtime, false;
 
+    /// The profile runs in the safe state (a start-up check failed): no order is sent and no
+    /// account connects until the checks pass again; the message names the failing checks.
+    SafeMode = "safe_mode", Invalid, false;
+
     // Two-factor authentication and the audit log.
     TwofaNotEnabled = "twofa_not_enabled", Invalid, false;
     TwofaAlreadyEnabled = "twofa_already_enabled", Invalid, false;

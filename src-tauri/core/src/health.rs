@@ -118,6 +118,75 @@ impl HealthReport {
     }
 }
 
+/// What the start-up checks found ([`crate::api::Brokerdesk::startup_check`]), and so whether
+/// the profile runs in the **safe state**: when any check failed, the runtime sends no order
+/// (live or paper), connects no account, makes no scheduled backup and does not recover or
+/// look up orders at the brokers, until the checks pass again ("Check again"). Reading,
+/// exporting, the audit log, health and every fix stay available.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct StartupReport {
+    /// A check failed: the profile runs in the safe state.
+    pub safe_mode: bool,
+    /// The checks that failed, each with what was found and how to fix it.
+    pub failed: Vec<HealthCheck>,
+    /// The checks that warned (they do not restrict anything).
+    pub warnings: Vec<HealthCheck>,
+    /// Whether the checks that need the vault unlocked (the audit log and the accounts) ran;
+    /// they run at the first unlock.
+    pub complete: bool,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+impl StartupReport {
+    /// Sorts `checks` into failures and warnings.
+    pub fn new(checks: Vec<HealthCheck>, complete: bool) -> Self {
+        let failed: Vec<HealthCheck> = checks
+            .iter()
+            .filter(|c| c.status == HealthStatus::Fail)
+            .cloned()
+            .collect();
+        let warnings = checks
+            .into_iter()
+            .filter(|c| c.status == HealthStatus::Warn)
+            .collect();
+        Self {
+            safe_mode: !failed.is_empty(),
+            failed,
+            warnings,
+            complete,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+
+    /// The failing checks' codes, comma-separated (`accounts, audit_log`).
+    pub fn failed_codes(&self) -> String {
+        let mut codes: Vec<&str> = self.failed.iter().map(|c| c.code.as_str()).collect();
+        codes.dedup();
+        codes.join(", ")
+    }
+}
+
+impl HealthCode {
+    /// The stable wire string (`audit_log`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthCode::Database => "database",
+            HealthCode::Migrations => "migrations",
+            HealthCode::Vault => "vault",
+            HealthCode::Keychain => "keychain",
+            HealthCode::DiskSpace => "disk_space",
+            HealthCode::Logs => "logs",
+            HealthCode::Backups => "backups",
+            HealthCode::AuditLog => "audit_log",
+            HealthCode::Accounts => "accounts",
+            HealthCode::Broker => "broker",
+        }
+    }
+}
+
 /// Free space at `path` in bytes (`None` where the platform does not say).
 pub fn free_bytes(path: &std::path::Path) -> Option<u64> {
     #[cfg(unix)]
@@ -191,6 +260,34 @@ mod tests {
             )],
         );
         assert!(!r.ok);
+    }
+
+    #[test]
+    fn a_failed_check_means_the_safe_state_and_a_warning_does_not() {
+        let ok = StartupReport::new(
+            vec![
+                HealthCheck::new(HealthCode::Database, HealthStatus::Ok, "ok"),
+                HealthCheck::new(HealthCode::DiskSpace, HealthStatus::Warn, "low"),
+            ],
+            true,
+        );
+        assert!(!ok.safe_mode);
+        assert_eq!(ok.warnings.len(), 1);
+        let safe = StartupReport::new(
+            vec![
+                HealthCheck::new(HealthCode::AuditLog, HealthStatus::Fail, "x"),
+                HealthCheck::new(HealthCode::Accounts, HealthStatus::Fail, "y"),
+            ],
+            true,
+        );
+        assert!(safe.safe_mode);
+        assert_eq!(safe.failed_codes(), "audit_log, accounts");
+        for c in [HealthCode::DiskSpace, HealthCode::AuditLog] {
+            assert_eq!(
+                serde_json::to_string(&c).unwrap_or_default(),
+                format!("\"{}\"", c.as_str())
+            );
+        }
     }
 
     #[test]

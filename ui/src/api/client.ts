@@ -177,6 +177,10 @@ export const backupList = () => call("backup_list");
 export const backupVerify = (name: string) => call("backup_verify", { name });
 /** The profile's health checks; `deep` also signs in at each account's broker. */
 export const health = (deep: boolean) => call("health", { deep });
+/** The start-up checks' last outcome: whether the profile runs in the safe state, and why. */
+export const startupReport = () => call("startup_report");
+/** Runs the start-up checks again ("Check again"); the safe state is left only when they pass. */
+export const startupCheck = () => call("startup_check");
 
 export const settingsGet = () => call("settings_get");
 export const settingsUpdate = (settings: AppSettings) => call("settings_update", { settings });
@@ -279,3 +283,5 @@ export const onOrdersChanged = (cb: (p: Events["orders-changed"]) => void) => on
 export const onAccountMoney = (cb: (p: Events["account-money"]) => void) => on("account-money", cb);
 /** `risk-update`: an account's risk report now (several times a second for accounts with loss rules). */
 export const onRiskUpdate = (cb: (p: Events["risk-update"]) => void) => on("risk-update", cb);
+/** `safe-state`: the start-up checks ran again (the first unlock, "Check again", a fix while held). */
+export const onSafeState = (cb: (p: Events["safe-state"]) => void) => on("safe-state", cb);

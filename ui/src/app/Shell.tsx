@@ -15,6 +15,7 @@ import { usePriceFeed } from "../data/priceStore";
 import { useActivityReporter } from "../state/useActivityReporter";
 import { AppHeader } from "./AppHeader";
 import { Sidebar } from "./Sidebar";
+import { SafeStateBanner } from "../features/safe/SafeStateBanner";
 
 function PageFor({ route }: { route: Route }) {
   switch (route.page) {
@@ -65,6 +66,7 @@ export function Shell() {
         <div className="shell-body">
           <AppHeader />
           <main id="main" className="main" ref={mainRef} tabIndex={-1}>
+            <SafeStateBanner />
             {notice ? (
               <div className="shell-notice">
                 <Banner tone="warning">

@@ -42,6 +42,7 @@ import type { PurgeReport } from "./PurgeReport";
 import type { RiskReport } from "./RiskReport";
 import type { Rollback } from "./Rollback";
 import type { SavedAccount } from "./SavedAccount";
+import type { StartupReport } from "./StartupReport";
 import type { Tick } from "./Tick";
 import type { TradingMode } from "./TradingMode";
 import type { TwoFactorSetup } from "./TwoFactorSetup";
@@ -97,6 +98,8 @@ export interface Commands {
   backup_list: { args: Record<string, never>; result: Array<BackupFile> };
   backup_verify: { args: { name: string }; result: BackupVerification };
   health: { args: { deep: boolean }; result: HealthReport };
+  startup_report: { args: Record<string, never>; result: StartupReport };
+  startup_check: { args: Record<string, never>; result: StartupReport };
   settings_get: { args: Record<string, never>; result: AppSettings };
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
   order_place: { args: { accountId: string; draft: OrderDraft }; result: Order };
@@ -136,6 +139,7 @@ export interface Events {
   "orders-changed": AccountsChanged;
   "account-money": AccountMoney;
   "risk-update": RiskReport;
+  "safe-state": StartupReport;
 }
 
 /** The command names. */
@@ -187,6 +191,8 @@ export const COMMANDS = [
   "backup_list",
   "backup_verify",
   "health",
+  "startup_report",
+  "startup_check",
   "settings_get",
   "settings_update",
   "order_place",
@@ -226,4 +232,5 @@ export const EVENTS = [
   "orders-changed",
   "account-money",
   "risk-update",
+  "safe-state",
 ] as const satisfies readonly (keyof Events)[];

@@ -19,6 +19,7 @@
  * - `risk-update` → that account's risk report, and its entry in the list of every account's
  *   (carries the new value; several a second for accounts with loss rules; an older report than
  *   the one held is ignored, an account the list does not know re-reads the list)
+ * - `safe-state` → the start-up checks' outcome (the safe state's banner; carries the new value)
  * - anything that writes the audit log → the Activity queries
  *
  * Prices (`price-update`, `price-notice`) go to the price store (`priceStore.ts`), not here:
@@ -155,6 +156,7 @@ export function connectCacheToEvents(qc: QueryClient): () => void {
     }),
     api.onAccountMoney((money) => qc.setQueryData(keys.money(money.accountId), money)),
     api.onRiskUpdate((report) => setRiskReport(qc, report)),
+    api.onSafeState((report) => qc.setQueryData(keys.startup, report)),
     api.onConnectionEvent((event) => foldConnections((accounts) => foldEvent(accounts, event))),
     api.onConnectionStats((stats) => foldConnections((accounts) => foldStats(accounts, stats))),
   ];

@@ -31,7 +31,9 @@ export const keys = {
   risk: ["risk"] as const,
   /** One account's risk report (`risk_report`). */
   riskOf: (accountId: string) => ["risk", accountId] as const,
+  /** The start-up checks' outcome: the safe state (`startup_report`, kept current by `safe-state`). */
+  startup: ["startup"] as const,
 };
 
 /** What belongs to the open profile, forgotten when the vault locks (re-read at the next unlock). */
-export const PROFILE_KEYS: readonly (readonly string[])[] = [keys.accounts, keys.connections, keys.audit, keys.twofa, keys.trading, keys.risk];
+export const PROFILE_KEYS: readonly (readonly string[])[] = [keys.accounts, keys.connections, keys.audit, keys.twofa, keys.trading, keys.risk, keys.startup];

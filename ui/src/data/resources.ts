@@ -13,6 +13,7 @@ import type { AuditFilter } from "../bindings/AuditFilter";
 import type { BrokerInfo } from "../bindings/BrokerInfo";
 import type { BrokerKind } from "../bindings/BrokerKind";
 import type { PropFirmPresetInfo } from "../bindings/PropFirmPresetInfo";
+import type { StartupReport } from "../bindings/StartupReport";
 import type { TwoFactorStatus } from "../bindings/TwoFactorStatus";
 import type { ConnectionsState } from "../lib/connections";
 import { keys } from "./keys";
@@ -148,4 +149,14 @@ export function useRiskReports() {
 /** One account's risk report (kept current by `risk-update`). */
 export function useRiskReport(accountId: string) {
   return useQuery({ queryKey: keys.riskOf(accountId), queryFn: () => api.riskReport(accountId) });
+}
+
+/** The start-up checks' outcome (kept current by `safe-state`); undefined until read. */
+export function useStartupReport(): StartupReport | undefined {
+  return useQuery({ queryKey: keys.startup, queryFn: api.startupReport }).data;
+}
+
+/** Whether the profile runs in the safe state (trading held). */
+export function useTradingHeld(): boolean {
+  return useStartupReport()?.safeMode === true;
 }

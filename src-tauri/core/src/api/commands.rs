@@ -32,7 +32,7 @@ use crate::brokers::OrderSide;
 use crate::brokers::{AccountSummary, BrokerAccountRef};
 use crate::connection::manager::AccountConnections;
 use crate::error::{ApiError, Code};
-use crate::health::HealthReport;
+use crate::health::{HealthReport, StartupReport};
 use crate::history::{ConfigVersion, Rollback};
 use crate::import::{ImportPreview, OnConflict};
 use crate::portable::ExportFormat;
@@ -266,6 +266,11 @@ commands! {
         |cx, a| cx.runtime.core().backup_verify_named(&a.name).await?;
     /// The profile's health checks; with `deep`, each account's broker sign-in too.
     health(deep: bool) -> HealthReport => |cx, a| cx.runtime.core().health(a.deep).await?;
+    /// The start-up checks' last outcome: whether the profile runs in the safe state (no
+    /// order, no connection, no scheduled backup), and what failed with how to fix it.
+    startup_report() -> StartupReport => |cx, _a| cx.runtime.startup_report().await;
+    /// Runs the start-up checks again ("Check again"); the safe state is left only when they pass.
+    startup_check() -> StartupReport => |cx, _a| cx.runtime.startup_recheck().await;
 
     /// The settings (readable while locked).
     settings_get() -> AppSettings => |cx, _a| cx.runtime.core().settings().await?;

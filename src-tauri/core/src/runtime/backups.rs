@@ -2,7 +2,8 @@
 //! [`super::RuntimeOptions::backup_every`] the runtime asks whether the daily backup is due
 //! ([`Brokerdesk::backup_due`]: scheduled, a passphrase set, the last backup 24 h old) and
 //! makes it, pruning old scheduled ones. A failure is recorded (Settings → Backups and the
-//! health check show it) and notified once, not again until a backup succeeds.
+//! health check show it) and notified once, not again until a backup succeeds. Nothing is
+//! made while the runtime is held in the safe state ([`super::safe`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(15 * 60);
 /// not compete with connecting every account.
 pub async fn run(
     core: Arc<Brokerdesk>,
+    safe: Arc<super::safe::SafeGate>,
     out: broadcast::Sender<RuntimeEvent>,
     every: Duration,
     cancel: CancellationToken,
@@ -30,7 +32,9 @@ pub async fn run(
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
-        if !core.is_unlocked() || !matches!(core.backup_due().await, Ok(true)) {
+        // In the safe state no scheduled backup is made: its pruning would delete the older,
+        // good backups a restore needs.
+        if safe.is_held() || !core.is_unlocked() || !matches!(core.backup_due().await, Ok(true)) {
             continue;
         }
         match core.backup_scheduled().await {

@@ -67,6 +67,8 @@ pub(super) struct Connections {
     pub(super) extra: std::sync::Mutex<HashMap<String, Vec<String>>>,
     /// Connect only accounts asked for by name (a whole-profile sync re-checks the running ones).
     lazy: bool,
+    /// While held (the safe state), nothing is wanted: a sync stops every connection.
+    safe: Arc<super::safe::SafeGate>,
 }
 
 fn fingerprint(cfg: &ConnectorConfig) -> [u8; 32] {
@@ -90,13 +92,18 @@ fn fingerprint(cfg: &ConnectorConfig) -> [u8; 32] {
 }
 
 impl Connections {
-    pub(super) fn new(manager: Arc<ConnectionManager>, lazy: bool) -> Self {
+    pub(super) fn new(
+        manager: Arc<ConnectionManager>,
+        lazy: bool,
+        safe: Arc<super::safe::SafeGate>,
+    ) -> Self {
         Self {
             manager,
             running: Mutex::new(HashMap::new()),
             gate: tokio::sync::Mutex::new(false),
             extra: std::sync::Mutex::new(HashMap::new()),
             lazy,
+            safe,
         }
     }
 
@@ -128,6 +135,8 @@ impl Connections {
             return changed;
         }
         let wanted: Vec<(Account, ConnectorConfig)> = match only {
+            // Held in the safe state: no account connects (see `super::safe`).
+            _ if self.safe.is_held() => Vec::new(),
             None => match core.connection_configs().await {
                 Ok(c) => c,
                 Err(e) => {

@@ -104,6 +104,9 @@ ui_events! {
     AccountMoney = "account-money" (Box<AccountMoney>);
     /// An account's loss budgets measured again (several times a second while it is watched).
     RiskUpdate = "risk-update" (Box<crate::risk::RiskReport>);
+    /// After the start-up checks ran again (the first unlock, "Check again", a fix while
+    /// held): whether the profile runs in the safe state, and why.
+    SafeState = "safe-state" (crate::health::StartupReport);
 }
 
 /// A native notification for the shell to show.

@@ -24,6 +24,7 @@ pub mod events;
 mod orders;
 mod prices;
 mod risk;
+pub mod safe;
 pub mod trading;
 
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,7 @@ use self::connections::Connections;
 pub use self::events::{AccountsChanged, ChannelStats, Notice, RuntimeEvent, UiEvent};
 use self::prices::Prices;
 pub use self::risk::{KillAccount, KillOrder, KillPosition, KillSwitchReport};
+use self::safe::SafeGate;
 pub use self::trading::{AccountMoney, OrderEstimate, PositionRow, TradingSummary};
 use crate::api::{Brokerdesk, DomainEvent};
 use crate::connection::manager::{
@@ -113,17 +115,26 @@ pub struct Runtime {
     risk: risk::RiskMemory,
     /// The accounts as last read (the risk watcher's list; dropped on every account change).
     accounts_cache: tokio::sync::Mutex<Option<Vec<crate::accounts::model::Account>>>,
+    /// The safe state ([`safe`]): set by the start-up checks, read by every loop that would
+    /// send, connect or back up.
+    safe: Arc<SafeGate>,
 }
 
 impl Runtime {
-    /// Starts the runtime over an open profile: connects every account that should be (if
-    /// the vault is unlocked) and starts reacting to changes. Call from within a tokio
-    /// runtime.
+    /// Starts the runtime over an open profile: runs the start-up checks (a failure holds it
+    /// in the safe state, see [`safe`]), connects every account that should be (if the vault
+    /// is unlocked and nothing failed) and starts reacting to changes. Call from within a
+    /// tokio runtime.
     pub async fn start(core: Arc<Brokerdesk>, options: RuntimeOptions) -> Arc<Self> {
         let (out, _) = broadcast::channel(EVENT_BUFFER);
         let manager = Arc::new(ConnectionManager::new(options.manager, Some(core.store())));
+        let safe = Arc::new(SafeGate::default());
         let rt = Arc::new(Self {
-            conns: Arc::new(Connections::new(manager, options.lazy_connections)),
+            conns: Arc::new(Connections::new(
+                manager,
+                options.lazy_connections,
+                safe.clone(),
+            )),
             prices: Arc::new(Prices::new(out.clone())),
             autolock: AutoLock::new(),
             out,
@@ -134,6 +145,7 @@ impl Runtime {
             lookup_after: options.lookup_after.clone().into(),
             risk: risk::RiskMemory::default(),
             accounts_cache: tokio::sync::Mutex::new(None),
+            safe,
             core,
         });
         // Subscribe before the first sync, so nothing published from now on is missed.
@@ -141,8 +153,12 @@ impl Runtime {
         if let Ok(settings) = rt.core.settings().await {
             rt.prices.set_rate(settings.price_updates_per_second);
         }
+        // Before anything connects or sends: a failure holds the runtime.
+        rt.first_check().await;
         rt.conns.sync(&rt.core, &rt.prices, None).await;
-        rt.start_desks().await;
+        if !rt.is_held() {
+            rt.start_desks().await;
+        }
         let tasks = vec![
             tokio::spawn(react(rt.clone(), domain)),
             tokio::spawn(watch(
@@ -171,6 +187,7 @@ impl Runtime {
                     rt.conns.manager.clone(),
                     rt.orders_nudge.clone(),
                     rt.lookup_after.clone(),
+                    rt.safe.clone(),
                     move |o| trading::tell_orders(&core, &out, std::slice::from_ref(o)),
                     rt.cancel.clone(),
                 )
@@ -183,6 +200,7 @@ impl Runtime {
         if let Some(every) = options.backup_every {
             tasks.push(tokio::spawn(backups::run(
                 rt.core.clone(),
+                rt.safe.clone(),
                 rt.out.clone(),
                 every,
                 rt.cancel.clone(),
@@ -370,10 +388,24 @@ async fn react(rt: Arc<Runtime>, mut domain: broadcast::Receiver<DomainEvent>) {
         ) {
             rt.forget_accounts().await;
         }
+        if rt.is_held()
+            && matches!(
+                event,
+                DomainEvent::AccountChanged { .. }
+                    | DomainEvent::AccountRemoved { .. }
+                    | DomainEvent::CredentialsPurged
+                    | DomainEvent::ProfileChanged
+            )
+        {
+            // Held: an account saved or removed (here or elsewhere) may be the fix.
+            rt.startup_recheck().await;
+        }
         match event {
             DomainEvent::VaultChanged => {
                 rt.autolock.touch();
                 rt.tell_vault().await;
+                // The first unlock runs the checks that need the key, before connecting.
+                rt.check_if_incomplete().await;
                 // The first unlock starts the connections; locking leaves them running.
                 rt.sync(None).await;
             }

@@ -6,6 +6,9 @@
 //! elsewhere arrive through the change watcher's [`OrdersChanged`] nudge. Cancels the
 //! broker did not answer are retried from their queue when due ([`cancels`]).
 //!
+//! While the runtime is held in the safe state ([`super::safe`]) it only retries queued
+//! cancels: the recovery, the lookups and the polls wait until the checks pass.
+//!
 //! Every state change goes through the store's compare-and-set, so this worker and a CLI
 //! command working on the same order never both move it.
 
@@ -56,22 +59,16 @@ pub(super) async fn work(
     manager: Arc<ConnectionManager>,
     nudge: Arc<Notify>,
     lookup_after: Arc<[Duration]>,
+    safe: Arc<super::safe::SafeGate>,
     on_change: impl Fn(&Order) + Send + Sync,
     cancel: CancellationToken,
 ) {
     let store = core.store();
-    match oms::recover(&store, Utc::now()).await {
-        Ok(to_send) => {
-            for order in to_send {
-                if let Some(broker) = connector_for(&core, &manager, &order.account_id).await {
-                    match oms::send(&store, &broker, order, &lookup_after).await {
-                        Ok(o) => on_change(&o),
-                        Err(e) => tracing::warn!(error = %e, "could not send a recovered order"),
-                    }
-                }
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "could not recover the orders"),
+    // In the safe state nothing is recovered (sent) until the checks pass.
+    let mut recovered = false;
+    if !safe.is_held() {
+        recover(&core, &manager, &lookup_after, &on_change).await;
+        recovered = true;
     }
     let mut last_poll = tokio::time::Instant::now();
     loop {
@@ -79,6 +76,17 @@ pub(super) async fn work(
             () = cancel.cancelled() => break,
             () = nudge.notified() => {}
             () = tokio::time::sleep(TICK) => {}
+        }
+        if safe.is_held() {
+            // Cancels only reduce risk: queued ones are still retried (see `super::safe`).
+            if core.is_unlocked() {
+                retry_cancels(&core, &manager, &on_change, &cancel).await;
+            }
+            continue;
+        }
+        if !recovered {
+            recover(&core, &manager, &lookup_after, &on_change).await;
+            recovered = true;
         }
         if !core.is_unlocked() {
             continue;
@@ -138,6 +146,30 @@ async fn retry_cancels(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "a queued cancel could not be retried"),
         }
+    }
+}
+
+/// Recovers what a crash left behind ([`oms::recover`]): sends the never-sent orders that
+/// should go, cancels the others.
+async fn recover(
+    core: &Arc<Brokerdesk>,
+    manager: &Arc<ConnectionManager>,
+    lookup_after: &Arc<[Duration]>,
+    on_change: &(impl Fn(&Order) + Send + Sync),
+) {
+    let store = core.store();
+    match oms::recover(&store, Utc::now()).await {
+        Ok(to_send) => {
+            for order in to_send {
+                if let Some(broker) = connector_for(core, manager, &order.account_id).await {
+                    match oms::send(&store, &broker, order, lookup_after).await {
+                        Ok(o) => on_change(&o),
+                        Err(e) => tracing::warn!(error = %e, "could not send a recovered order"),
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not recover the orders"),
     }
 }
 

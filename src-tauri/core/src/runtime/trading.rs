@@ -280,7 +280,11 @@ impl Runtime {
     }
 
     /// Starts the task that feeds an account's paper desk from its price feed.
+    /// Nothing starts while held in the safe state (no paper fill: see `super::safe`).
     pub(super) async fn ensure_pump(self: &Arc<Self>, account: &Account) {
+        if self.is_held() {
+            return;
+        }
         let desk = match self.desk(account).await {
             Ok(d) => d,
             Err(_) => return,
@@ -332,6 +336,9 @@ impl Runtime {
         draft: OrderDraft,
         checked: bool,
     ) -> Result<Order, ApiError> {
+        // The safe state refuses every order, checked or not (a breach's or the kill
+        // switch's close included): see `super::safe`.
+        self.require_not_held().await?;
         let account = account.clone();
         let intent =
             OrderIntent::new(&draft, &OrderContext::default()).map_err(ApiError::invalid)?;

@@ -54,6 +54,7 @@ mod os_keychain;
 mod paper_desk;
 mod risk;
 mod runtime;
+mod safe_state;
 mod security_state;
 mod step_up;
 mod trading;

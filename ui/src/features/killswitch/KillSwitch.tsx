@@ -9,6 +9,7 @@ import { Banner } from "../../components/Banner";
 import { Dialog } from "../../components/Dialog";
 import { Icon } from "../../components/Icon";
 import { keys } from "../../data/keys";
+import { useTradingHeld } from "../../data/resources";
 import { asSentence } from "../../lib/labels";
 import { ORDER_OUTCOME, POSITION_OUTCOME, killTotals, outcomeTone, outcomeText } from "../../lib/risk";
 import { routeHref } from "../../state/router";
@@ -37,6 +38,8 @@ export function KillSwitchButton() {
 export function KillSwitchDialog({ onClose }: { onClose: () => void }) {
   const qc = useQueryClient();
   const [flatten, setFlatten] = useState(false);
+  // The safe state: closing positions takes orders, which the core refuses; the rest still runs.
+  const held = useTradingHeld();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<BrokerdeskError | null>(null);
   const [report, setReport] = useState<KillSwitchReport | null>(null);
@@ -100,12 +103,17 @@ export function KillSwitchDialog({ onClose }: { onClose: () => void }) {
         )}
       </ol>
       <label className={`kill-flatten${flatten ? " is-on" : ""}`}>
-        <input type="checkbox" checked={flatten} onChange={(e) => setFlatten(e.target.checked)} disabled={busy} data-testid="kill-switch-flatten" />
+        <input type="checkbox" checked={flatten} onChange={(e) => setFlatten(e.target.checked)} disabled={busy || held} data-testid="kill-switch-flatten" />
         <span>
           <strong>Also close every live position (flatten)</strong>
           <span className="kill-flatten-help">
             A market order at its broker for each live position, at whatever price the market gives. Paper positions stay as they are.
           </span>
+          {held ? (
+            <span className="kill-flatten-help" data-testid="kill-switch-held">
+              Not available in the safe state: closing a position is an order, and no order is sent until the start-up checks pass.
+            </span>
+          ) : null}
         </span>
       </label>
       {error ? (

@@ -6,7 +6,8 @@ import type { AccountMoney } from "../../bindings/AccountMoney";
 import type { Order } from "../../bindings/Order";
 import { Banner, Spinner } from "../../components/Banner";
 import { Dialog } from "../../components/Dialog";
-import { useOrderDetail } from "../../data/resources";
+import { useOrderDetail, useTradingHeld } from "../../data/resources";
+import { HELD_REASON } from "../safe/SafeStateBanner";
 import { useToast } from "../../state/ToastProvider";
 import { ORDER_STATUS_LABELS, ORDER_STATUS_TONE, ORDER_TYPE_LABELS, isWorking, money, num, timeOf, tone } from "./labels";
 
@@ -65,6 +66,9 @@ export function PositionsTable({ account, money: m, onTrade }: { account: Accoun
     }
   };
   const live = account.mode === "live";
+  // The safe state: closing a position is an order, which the core refuses.
+  const held = useTradingHeld();
+  const heldTitle = held ? HELD_REASON : undefined;
   return (
     <section className="card table-card" aria-labelledby="positions-title" data-testid="positions">
       <div className="table-card-head">
@@ -72,7 +76,7 @@ export function PositionsTable({ account, money: m, onTrade }: { account: Accoun
           Positions
         </h2>
         {m.positions.length > 1 ? (
-          <button type="button" className="button button-secondary button-sm" onClick={() => setClosing(m.positions.map((p) => p.symbol))} disabled={busy}>
+          <button type="button" className="button button-secondary button-sm" onClick={() => setClosing(m.positions.map((p) => p.symbol))} disabled={busy || held} title={heldTitle}>
             Close all
           </button>
         ) : null}
@@ -106,7 +110,7 @@ export function PositionsTable({ account, money: m, onTrade }: { account: Accoun
                 <td className="num mono">{num(p.markPrice)}</td>
                 <td className={`num mono pnl-${tone(p.unrealizedPnl)}`}>{money(p.unrealizedPnl)}</td>
                 <td className="actions-cell">
-                  <button type="button" className="button button-secondary button-sm" onClick={() => (live ? setClosing([p.symbol]) : void close([p.symbol]))} disabled={busy}>
+                  <button type="button" className="button button-secondary button-sm" onClick={() => (live ? setClosing([p.symbol]) : void close([p.symbol]))} disabled={busy || held} title={heldTitle}>
                     Close
                   </button>
                 </td>

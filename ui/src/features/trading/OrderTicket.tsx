@@ -9,7 +9,8 @@ import type { OrderSide } from "../../bindings/OrderSide";
 import type { OrderType } from "../../bindings/OrderType";
 import type { TimeInForce } from "../../bindings/TimeInForce";
 import { ModePill } from "../../components/Badges";
-import { useOrders } from "../../data/resources";
+import { useOrders, useTradingHeld } from "../../data/resources";
+import { HELD_REASON } from "../safe/SafeStateBanner";
 import { Banner } from "../../components/Banner";
 import { Dialog } from "../../components/Dialog";
 import { SelectField, TextField } from "../../components/Field";
@@ -78,6 +79,8 @@ export function OrderTicket({ account, ticket, onChange }: { account: Account; t
   const orders = useOrders(account.id);
   const last = orders.data?.find((o) => o.id === lastId) ?? null;
   const estimate = useEstimate(account.id, ticket);
+  // The safe state: the core refuses every order (`safe_mode`); say so before the click.
+  const held = useTradingHeld();
   const label = modeLabelOf(account.mode, account.environment);
   const set = (patch: Partial<TicketState>) => onChange({ ...ticket, ...patch });
 
@@ -152,9 +155,14 @@ export function OrderTicket({ account, ticket, onChange }: { account: Account; t
         </div>
         <EstimateView estimate={estimate} />
         {errors.form ? <Banner tone="danger">{errors.form}</Banner> : null}
-        <button type="submit" className={`button button-block ${ticket.side === "buy" ? "button-buy" : "button-sell"}`} disabled={busy} data-testid="ticket-submit">
+        <button type="submit" className={`button button-block ${ticket.side === "buy" ? "button-buy" : "button-sell"}`} disabled={busy || held} aria-describedby={held ? `${id}-held` : undefined} data-testid="ticket-submit">
           {busy ? "Placing…" : `${ticket.side === "buy" ? "Buy" : "Sell"}${account.mode === "live" ? " — review" : ""}`}
         </button>
+        {held ? (
+          <p className="held-reason" id={`${id}-held`} data-testid="ticket-held">
+            {HELD_REASON}
+          </p>
+        ) : null}
         <p className="field-help ticket-where">
           {account.mode === "paper"
             ? account.broker === "paper"
