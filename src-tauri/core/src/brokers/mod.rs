@@ -287,6 +287,65 @@ pub struct OrderState {
     pub status: OrderStatus,
     /// The broker's own status string.
     pub broker_status: String,
+    /// The order's type and prices, when the answer carries them (an order placed outside
+    /// Brokerdesk is recorded with them).
+    #[serde(default)]
+    pub terms: Option<OrderTerms>,
+}
+
+/// An order's type and prices as the broker reports them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OrderTerms {
+    pub order_type: OrderType,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub limit_price: Option<Decimal>,
+    #[serde(default, with = "crate::money::json_opt")]
+    #[ts(type = "string | null")]
+    pub stop_price: Option<Decimal>,
+}
+
+impl OrderTerms {
+    /// The terms an order was placed with.
+    pub fn of(intent: &OrderIntent) -> Self {
+        Self {
+            order_type: intent.order_type(),
+            limit_price: intent.limit_price(),
+            stop_price: intent.stop_price(),
+        }
+    }
+
+    /// Terms from a broker's type word (case-insensitive: `limit`, `LMT`, `Market`, `STOP`,
+    /// `stop_limit` counts as a stop) and its price fields; `None` for a type this desk does
+    /// not know.
+    pub fn from_word(word: &str, price: Option<Decimal>, stop: Option<Decimal>) -> Option<Self> {
+        let w = word.to_ascii_lowercase();
+        let order_type = match w.as_str() {
+            "market" | "mkt" => OrderType::Market,
+            "limit" | "lmt" => OrderType::Limit,
+            "stop" | "stp" | "stop_limit" | "stop limit" | "market_if_touched" => OrderType::Stop,
+            _ => return None,
+        };
+        Some(match order_type {
+            OrderType::Market => Self {
+                order_type,
+                limit_price: None,
+                stop_price: None,
+            },
+            OrderType::Limit => Self {
+                order_type,
+                limit_price: price,
+                stop_price: None,
+            },
+            OrderType::Stop => Self {
+                order_type,
+                limit_price: if stop.is_some() { price } else { None },
+                stop_price: stop.or(price),
+            },
+        })
+    }
 }
 
 /// An open position.

@@ -4,7 +4,9 @@
 //! every second it reads the working live orders back from their brokers (a limit filled or
 //! an order cancelled at the broker shows within a second or two). Order changes made
 //! elsewhere arrive through the change watcher's [`OrdersChanged`] nudge. Cancels the
-//! broker did not answer are retried from their queue when due ([`cancels`]).
+//! broker did not answer are retried from their queue when due ([`cancels`]). Every
+//! connected live account's open orders are reconciled with its broker at start and every
+//! few seconds ([`reconcile`]): orders placed outside Brokerdesk appear as `external`.
 //!
 //! While the runtime is held in the safe state ([`super::safe`]) it only retries queued
 //! cancels: the recovery, the lookups and the polls wait until the checks pass.
@@ -23,7 +25,7 @@ use crate::api::Brokerdesk;
 use crate::brokers::{self, Broker};
 use crate::connection::manager::ConnectionManager;
 use crate::trading::model::Order;
-use crate::trading::{cancels, oms};
+use crate::trading::{cancels, oms, reconcile};
 
 /// How often due lookups are checked when nothing nudges the worker.
 const TICK: Duration = Duration::from_millis(250);
@@ -71,6 +73,8 @@ pub(super) async fn work(
         recovered = true;
     }
     let mut last_poll = tokio::time::Instant::now();
+    // The first reconciliation runs at the first tick.
+    let mut last_reconcile: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -90,6 +94,10 @@ pub(super) async fn work(
         }
         if !core.is_unlocked() {
             continue;
+        }
+        if last_reconcile.is_none_or(|t| t.elapsed() >= reconcile::EVERY) {
+            last_reconcile = Some(tokio::time::Instant::now());
+            reconcile_live(&core, &manager, &on_change, &cancel).await;
         }
         if last_poll.elapsed() >= oms::POLL_EVERY {
             last_poll = tokio::time::Instant::now();
@@ -170,6 +178,45 @@ async fn recover(
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not recover the orders"),
+    }
+}
+
+/// Reconciles every connected live account's open orders with its broker once (see
+/// [`reconcile`]): orders placed outside Brokerdesk are recorded as `external`.
+async fn reconcile_live(
+    core: &Arc<Brokerdesk>,
+    manager: &Arc<ConnectionManager>,
+    on_change: &(impl Fn(&Order) + Send + Sync),
+    cancel: &CancellationToken,
+) {
+    let accounts = match core.accounts_list().await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::debug!(code = %e.code, "could not list the accounts to reconcile");
+            return;
+        }
+    };
+    let store = core.store();
+    for account in accounts
+        .iter()
+        .filter(|a| a.mode == crate::accounts::model::TradingMode::Live)
+    {
+        if cancel.is_cancelled() {
+            return;
+        }
+        // Only a connected account: a stopped one is not asked (it is reconciled within
+        // seconds of connecting again).
+        let Some(broker) = manager.connector(&account.id) else {
+            continue;
+        };
+        match reconcile::open_orders(&store, &account.id, &broker, Utc::now()).await {
+            Ok(changed) => {
+                for o in &changed {
+                    on_change(o);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "could not reconcile an account's orders"),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod intent;
 pub mod model;
 pub mod oms;
 pub mod paper_desk;
+pub mod reconcile;
 pub mod store;
 
 pub use intent::{InstrumentRules, OrderContext, OrderDraft, OrderIntent, TimeInForce};

@@ -139,6 +139,9 @@ pub enum OmsError {
     Unsupported(&'static str),
     #[error("the stored order is not valid: {0}")]
     Invalid(String),
+    /// The broker could not be asked (reconciliation).
+    #[error(transparent)]
+    Broker(BrokerError),
 }
 
 impl crate::error::ErrorCode for OmsError {
@@ -147,6 +150,7 @@ impl crate::error::ErrorCode for OmsError {
             OmsError::Store(e) => e.code(),
             OmsError::Unsupported(_) => crate::error::Code::BrokerUnsupported,
             OmsError::Invalid(_) => crate::error::Code::Validation,
+            OmsError::Broker(e) => e.code(),
         }
     }
 }
@@ -438,6 +442,7 @@ mod tests {
             avg_fill_price: Some(rust_decimal_macros::dec!(187.25)),
             status,
             broker_status: "partially_filled".into(),
+            terms: None,
         }
     }
 

@@ -308,6 +308,38 @@ pub async fn find(
     rows.iter().map(order_from).collect()
 }
 
+/// The account's order the broker knows as `broker_id`, or that carries the client order id
+/// the broker reports (any status: an order still being sent has no broker id yet).
+pub async fn by_broker_ref(
+    conn: &mut SqliteConnection,
+    account_id: &str,
+    broker_id: &str,
+    client_id: Option<&str>,
+) -> Result<Option<Order>, OrderStoreError> {
+    let row = sqlx::query(select!(
+        "WHERE account_id = ?1 AND (broker_order_id = ?2 OR (?3 IS NOT NULL AND client_order_id = ?3)) \
+         ORDER BY created_at LIMIT 1"
+    ))
+    .bind(account_id)
+    .bind(broker_id)
+    .bind(client_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(order_from).transpose()
+}
+
+/// Whether any order (of any account) has this client order id.
+pub async fn client_id_taken(
+    conn: &mut SqliteConnection,
+    client_id: &str,
+) -> Result<bool, OrderStoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE client_order_id = ?")
+        .bind(client_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n > 0)
+}
+
 /// Returns one order by id.
 pub async fn get(conn: &mut SqliteConnection, id: &str) -> Result<Option<Order>, OrderStoreError> {
     let row = sqlx::query(select!("WHERE id = ?"))

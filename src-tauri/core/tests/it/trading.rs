@@ -434,3 +434,88 @@ async fn a_cancel_the_broker_does_not_answer_is_retried_until_confirmed_even_aft
     );
     rt.shutdown().await;
 }
+
+/// An order placed at the broker outside Brokerdesk (here: straight at the OANDA simulator)
+/// appears on the live account as an `external` order with the broker's type and price, is
+/// followed like any working order (a cancel made at the broker shows), and Brokerdesk's own
+/// orders are never recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_placed_outside_brokerdesk_appear_as_external_and_are_followed() {
+    use brokerdesk_core::trading::model::{OrderKind, Origin};
+    let sim = sim().await;
+    let (_dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    go_live(&rt, &acct.id).await;
+    let ours = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5"),
+        )
+        .await
+        .unwrap();
+    let orders_url = format!(
+        "{}/v3/accounts/{}/orders",
+        sim.url(),
+        oanda::DEMO_ACCOUNTS[0]
+    );
+    let placed: serde_json::Value = reqwest::Client::new()
+        .post(&orders_url)
+        .bearer_auth(oanda::DEMO_TOKEN)
+        .json(&serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
+            "units": "-2500", "price": "9.50000", "timeInForce": "GTC", "positionFill": "DEFAULT"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let broker_id = placed["orderCreateTransaction"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let external = loop {
+        let list = rt.orders_list(&acct.id, true).await.unwrap();
+        if let Some(o) = list
+            .iter()
+            .find(|o| o.broker_order_id.as_deref() == Some(&broker_id))
+        {
+            break o.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never reconciled: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(external.origin, Origin::External);
+    assert_eq!(external.mode, TradingMode::Live);
+    assert_eq!(external.status, OrderStatus::Open);
+    assert_eq!(external.order_type, OrderKind::Limit);
+    assert_eq!(external.side, OrderSide::Sell);
+    assert_eq!(external.quantity, dec!(2500));
+    assert_eq!(external.limit_price, Some(dec!(9.5)));
+    // Ours is not recorded a second time, and stays Brokerdesk's.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let all = rt.orders_list(&acct.id, false).await.unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all
+        .iter()
+        .any(|o| o.id == ours.id && o.origin == Origin::Brokerdesk));
+
+    // Cancelled at the broker: followed like any working order.
+    let r = reqwest::Client::new()
+        .put(format!("{orders_url}/{broker_id}/cancel"))
+        .bearer_auth(oanda::DEMO_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    until_status(&rt, &acct.id, &external.id, OrderStatus::Cancelled, 5).await;
+    rt.shutdown().await;
+}

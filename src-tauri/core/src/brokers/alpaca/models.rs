@@ -7,7 +7,7 @@ use serde_json::Value;
 
 pub(super) use crate::brokers::wire::decimal_string;
 use crate::brokers::wire::{decimal, opt_decimal};
-use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, OrderTerms, Position};
 use crate::money::Decimal;
 use crate::stream::InstrumentInfo;
 
@@ -109,6 +109,12 @@ pub(super) struct Order {
     pub filled_avg_price: Option<Decimal>,
     pub side: String,
     pub status: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub limit_price: Option<Decimal>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub stop_price: Option<Decimal>,
 }
 
 impl Order {
@@ -134,6 +140,10 @@ impl Order {
             avg_fill_price: self.filled_avg_price,
             status: status(&self.status),
             broker_status: self.status,
+            terms: self
+                .kind
+                .as_deref()
+                .and_then(|k| OrderTerms::from_word(k, self.limit_price, self.stop_price)),
         })
     }
 }

@@ -435,6 +435,7 @@ impl Ibkr {
             avg_fill_price: None,
             status: models::status(&status, Decimal::ZERO),
             broker_status: status,
+            terms: Some(crate::brokers::OrderTerms::of(order)),
         };
         match self.get_order(&id).await {
             Ok(s) => OrderState {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::brokers::wire::{as_number, grouped_decimal, id, id_text, opt_id};
-use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, OrderTerms, Position};
 use crate::money::Decimal;
 
 /// `POST /tickle`.
@@ -141,6 +141,10 @@ pub(super) struct OrderStatusAnswer {
     pub order_status: String,
     #[serde(default)]
     pub order_ref: Option<String>,
+    #[serde(default)]
+    pub order_type: Option<String>,
+    #[serde(default, deserialize_with = "grouped_decimal")]
+    pub limit_price: Option<Decimal>,
 }
 
 impl OrderStatusAnswer {
@@ -156,6 +160,10 @@ impl OrderStatusAnswer {
             avg_fill_price: self.average_price.filter(|_| filled > Decimal::ZERO),
             status: status(&self.order_status, filled),
             broker_status: self.order_status,
+            terms: self
+                .order_type
+                .as_deref()
+                .and_then(|k| OrderTerms::from_word(k, self.limit_price, None)),
         })
     }
 }
@@ -193,6 +201,10 @@ pub(super) struct LiveOrder {
     pub filled: Option<Decimal>,
     #[serde(default, rename = "avgPrice", deserialize_with = "grouped_decimal")]
     pub avg_price: Option<Decimal>,
+    #[serde(default, rename = "orderType")]
+    pub order_type: Option<String>,
+    #[serde(default, deserialize_with = "grouped_decimal")]
+    pub price: Option<Decimal>,
 }
 
 impl LiveOrder {
@@ -208,6 +220,10 @@ impl LiveOrder {
             avg_fill_price: self.avg_price.filter(|_| filled > Decimal::ZERO),
             status: status(&self.status, filled),
             broker_status: self.status,
+            terms: self
+                .order_type
+                .as_deref()
+                .and_then(|k| OrderTerms::from_word(k, self.price, None)),
         })
     }
 }

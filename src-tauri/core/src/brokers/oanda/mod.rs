@@ -310,6 +310,7 @@ impl Broker for Oanda {
                 OrderStatus::Open
             },
             broker_status: if fill.is_some() { "FILLED" } else { "PENDING" }.to_string(),
+            terms: Some(crate::brokers::OrderTerms::of(order)),
         })
     }
 

@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use crate::brokers::wire::{decimal as dec, opt_decimal as opt_dec};
 use crate::brokers::{
-    last4, AccountSummary, BrokerAccountRef, OrderSide, OrderState, OrderStatus, Position,
+    last4, AccountSummary, BrokerAccountRef, OrderSide, OrderState, OrderStatus, OrderTerms,
+    Position,
 };
 use crate::money::Decimal;
 
@@ -113,6 +114,10 @@ pub struct OrderWire {
     pub client_extensions: Option<ClientExtensions>,
     #[serde(rename = "fillingTransactionID")]
     pub filling_transaction_id: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_dec")]
+    pub price: Option<Decimal>,
 }
 
 impl OrderWire {
@@ -140,6 +145,10 @@ impl OrderWire {
             avg_fill_price: fill_price,
             status,
             broker_status: self.state.clone(),
+            terms: self
+                .kind
+                .as_deref()
+                .and_then(|k| OrderTerms::from_word(k, self.price, None)),
         })
     }
 }

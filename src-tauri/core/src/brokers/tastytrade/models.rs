@@ -8,7 +8,7 @@ use serde_json::Value;
 
 pub(super) use crate::brokers::wire::decimal_string;
 use crate::brokers::wire::{as_number, decimal, opt_decimal};
-use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, Position};
+use crate::brokers::{BrokerError, OrderSide, OrderState, OrderStatus, OrderTerms, Position};
 use crate::money::Decimal;
 use crate::secret::Secret;
 
@@ -130,6 +130,12 @@ pub(super) struct Order {
     pub size: Option<Decimal>,
     #[serde(default)]
     pub legs: Vec<Leg>,
+    #[serde(default)]
+    pub order_type: Option<String>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub price: Option<Decimal>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub stop_trigger: Option<Decimal>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,6 +247,10 @@ impl Order {
             avg_fill_price,
             status: normalised,
             broker_status: self.status,
+            terms: self
+                .order_type
+                .as_deref()
+                .and_then(|k| OrderTerms::from_word(k, self.price, self.stop_trigger)),
         })
     }
 }

@@ -405,6 +405,7 @@ impl Broker for Tradier {
                     avg_fill_price: None,
                     status: OrderStatus::Pending,
                     broker_status: ack.order.status,
+                    terms: Some(crate::brokers::OrderTerms::of(order)),
                 }
             }
         })

@@ -15,7 +15,7 @@ use serde::de::{self, IntoDeserializer, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::brokers::wire::{id, opt_decimal as number};
-use crate::brokers::{OrderSide, OrderState, OrderStatus, Position};
+use crate::brokers::{OrderSide, OrderState, OrderStatus, OrderTerms, Position};
 use crate::money::Decimal;
 use crate::stream::InstrumentInfo;
 
@@ -257,6 +257,12 @@ pub(super) struct Order {
     pub avg_fill_price: Option<Decimal>,
     #[serde(default)]
     pub tag: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "number")]
+    pub price: Option<Decimal>,
+    #[serde(default, deserialize_with = "number")]
+    pub stop_price: Option<Decimal>,
 }
 
 impl Order {
@@ -279,6 +285,10 @@ impl Order {
             avg_fill_price: self.avg_fill_price.filter(|_| filled > Decimal::ZERO),
             status: status(&self.status),
             broker_status: self.status,
+            terms: self
+                .kind
+                .as_deref()
+                .and_then(|k| OrderTerms::from_word(k, self.price, self.stop_price)),
         })
     }
 }
