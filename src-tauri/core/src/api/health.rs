@@ -215,7 +215,7 @@ impl Brokerdesk {
 const RESTORE_FIX: &str = "quit Brokerdesk and restore the latest good backup: `brokerdesk backup restore FILE` (it checks the backup first and keeps a copy of the current profile); without a backup, set Brokerdesk up again in a new data folder and import an exported configuration";
 
 /// How to fix an audit chain that does not verify.
-const AUDIT_FIX: &str = "the profile was edited outside Brokerdesk: see Activity for the entry named; then quit Brokerdesk and restore a backup from before the edit with `brokerdesk backup restore FILE`";
+const AUDIT_FIX: &str = "the profile was edited outside Brokerdesk: see Activity for the entry named; then quit Brokerdesk and restore a backup from before the edit with `brokerdesk backup restore FILE`; without one, export the configuration (Settings → Data), set Brokerdesk up in a new data folder and import it (credentials are entered again)";
 
 /// Every account's tagged state verifies and its credentials open: one passing check, or a
 /// failing one per account in trouble (its name as the subject).
