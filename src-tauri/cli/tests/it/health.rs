@@ -90,12 +90,14 @@ fn locked_edited_and_deep() {
     let r = p.ok("health");
     assert_eq!(r["ok"], false, "{r}");
     let accounts = check(&r, "accounts");
+    // One row per account in trouble: the account as its subject, the code in the detail.
     assert_eq!(accounts["status"], "fail");
+    assert_eq!(accounts["subject"], "FX", "{accounts}");
     assert!(
         accounts["detail"]
             .as_str()
             .unwrap()
-            .contains("FX: state_tampered"),
+            .contains("(state_tampered)"),
         "{accounts}"
     );
     assert!(accounts["fix"].is_string());
