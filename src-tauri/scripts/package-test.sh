@@ -43,7 +43,9 @@ if [[ "${1:-}" == "--inner" ]]; then
     ok() { echo "ok   $1"; passed=$((passed + 1)); }
     fail() { echo "FAIL $1"; failed=$((failed + 1)); }
     check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+    now_ms() { echo $(($(date +%s%N) / 1000000)); }
     start_app() {
+        t0=$(now_ms)
         HOME="$home" BROKERDESK_DATA_DIR="$data" BROKERDESK_NO_KEYCHAIN=1 NO_AT_BRIDGE=1 \
             "$BIN" "$@" >>"$OUT/package-app.log" 2>&1 &
         pid=$!
@@ -115,7 +117,7 @@ for item in json.load(sys.stdin)["data"][1][2]:
     # Run 1: as from the desktop menu.
     start_app
     if wait_for "$WINDOW_TIMEOUT" viewable; then
-        ok "the installed app's window \"Brokerdesk\" appeared"
+        ok "the installed app's window \"Brokerdesk\" appeared after $(($(now_ms) - t0)) ms"
         screenshot package
     else
         fail "the installed app's window \"Brokerdesk\" did not appear within ${WINDOW_TIMEOUT} s (see $OUT/package-app.log)"
@@ -125,9 +127,12 @@ for item in json.load(sys.stdin)["data"][1][2]:
     # Run 2: as the start-at-login entry starts it.
     start_app --hidden
     if wait_for "$WINDOW_TIMEOUT" tray_find; then
-        ok "started with --hidden: the tray menu is on D-Bus"
-        sleep 3 # the window would have been shown by now
+        ok "started with --hidden: the tray menu is on D-Bus after $(($(now_ms) - t0)) ms"
+        sleep 3 # run 1's window was shown well within this
         check "started with --hidden: no window is shown" "! viewable"
+        import -window root "$OUT/package-hidden.png" 2>/dev/null
+        colours=$(identify -format '%k' "$OUT/package-hidden.png" 2>/dev/null || echo 0)
+        check "started with --hidden: the screen is empty ($OUT/package-hidden.png: $colours colour(s))" "[[ $colours -le 2 ]]"
         tray_click "Show Brokerdesk"
         check "the tray's \"Show Brokerdesk\" shows the window" "wait_for 10 viewable"
         screenshot package-shown-from-tray
@@ -163,7 +168,7 @@ if [[ "${1:-}" != "--no-build" ]]; then
     # beforeBuildCommand (it would rebuild ui/dist, type check included, every time).
     dist_new="$(mktemp -d)"
     chmod 755 "$dist_new"
-    (cd ui && npx --no-install vite build --logLevel warn --outDir "$dist_new" --emptyOutDir) || die "the UI build"
+    (cd ui && npx --no-install vite build --logLevel error --outDir "$dist_new" --emptyOutDir) || die "the UI build"
     if diff -r -q "$dist_new" ui/dist >/dev/null 2>&1; then
         rm -rf "$dist_new"
     else
@@ -182,7 +187,7 @@ rpm_file="$bundle/rpm/Brokerdesk-${version}-1.x86_64.rpm"
 ls -l "$deb" "$rpm_file"
 
 step "the .deb's files"
-deb_files=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
+deb_files=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed -E 's|^(\./)?|/|')
 for f in "$BIN" "$DESKTOP" "${ICONS[@]}"; do
     grep -qx "$f" <<<"$deb_files" || die "the .deb does not contain $f"
 done
