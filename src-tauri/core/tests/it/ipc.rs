@@ -330,7 +330,11 @@ async fn start_at_login_is_changed_through_the_host_audited_and_announced() {
             "start at login turned on (memory)"
         ]
     );
-    assert_eq!(host.notices.lock().unwrap().len(), 1, "off is not announced");
+    assert_eq!(
+        host.notices.lock().unwrap().len(),
+        1,
+        "off is not announced"
+    );
 
     // Locked: refused, nothing changes.
     commands::dispatch(&cx, "vault_lock", json!({}))

@@ -66,8 +66,8 @@ export function DesktopCard() {
           help={
             state.available ? (
               <>
-                It starts hidden in the tray; open it with the tray&apos;s &ldquo;Show Brokerdesk&rdquo;. Your operating system
-                keeps this setting: <span className="mono" data-testid="autostart-location">{state.location}</span>
+                It starts hidden in the tray; open it with the tray&apos;s &ldquo;Show Brokerdesk&rdquo;. Each change is recorded
+                in Activity. Entry: <span className="mono" data-testid="autostart-location">{state.location}</span>
               </>
             ) : (
               <>
