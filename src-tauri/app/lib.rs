@@ -1,8 +1,10 @@
 //! Brokerdesk's Tauri shell: commands, events, tray, notifications and the app's lifecycle.
 //! It holds no business logic; everything goes to [`brokerdesk_core::Brokerdesk`].
 //!
-//! Lifecycle: the window (`main`, from `tauri.conf.json`) and the tray appear at once while the
-//! profile opens in the background ([`state::CoreState`]). Closing the window hides it; the app
+//! Lifecycle: the window (`main`, from `tauri.conf.json`, created hidden and shown in
+//! [`setup`] unless the app was started hidden: [`autostart::HIDDEN_ARG`], what the
+//! start-at-login entry passes) and the tray appear at once while the profile opens in the
+//! background ([`state::CoreState`]). Closing the window hides it; the app
 //! lives in the tray until Quit or SIGTERM/SIGINT, which close the store and exit 0
 //! ([`shutdown`]). If the profile cannot be opened the app still starts, and every command
 //! returns that error so the UI can explain it.
@@ -11,7 +13,8 @@
 //! prices, auto-lock, the change watcher), started when the profile opens ([`state`]). The shell
 //! registers the core's commands by name ([`invoke`]), forwards the runtime's events to the
 //! window, the tray and notifications ([`forward`]), and owns only what is the desktop's: the
-//! tray, the clipboard ([`clipboard::SecretClipboard`]) and the lifecycle ([`shutdown`]).
+//! tray, the clipboard ([`clipboard::SecretClipboard`]), starting at login ([`autostart`]) and
+//! the lifecycle ([`shutdown`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use tauri::ipc::{Invoke, InvokeBody, InvokeError};
 use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime, Window, WindowEvent};
 use tokio_util::sync::CancellationToken;
 
+pub mod autostart;
 pub mod clipboard;
 pub mod forward;
 pub mod harden;
@@ -64,7 +68,13 @@ pub fn run() {
         tracing::warn!(error = %e, "could not mark the process non-dumpable");
     }
 
-    match app_builder(Builder::default(), data_dir).build(tauri::generate_context!()) {
+    // args_os: `args` would panic on an argument that is not UTF-8.
+    let hidden =
+        autostart::start_hidden(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
+    if hidden {
+        tracing::info!("starting hidden in the tray");
+    }
+    match app_builder(Builder::default(), data_dir, hidden).build(tauri::generate_context!()) {
         Ok(app) => app.run(on_run_event),
         Err(e) => {
             tracing::error!(error = %e, "the app could not start");
@@ -75,16 +85,24 @@ pub fn run() {
 
 /// Wires the shell onto a builder: plugins, state, the command handler, window and lifecycle
 /// handlers. Generic over the runtime so tests can pass `tauri::test::mock_builder()`.
+/// `hidden`: keep the window hidden at start (the app lives in the tray until shown).
 pub fn app_builder<R: Runtime>(
     builder: Builder<R>,
     data_dir: Result<PathBuf, ApiError>,
+    hidden: bool,
 ) -> Builder<R> {
     builder
         // First: a second launch (e.g. from the desktop menu when no tray host shows our icon)
         // brings the running window back instead of starting another instance on the same data.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            tray::show_main_window(app)
+        // A second start at login (`--hidden`) leaves the running one as it is.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            if !autostart::start_hidden(&args) {
+                tray::show_main_window(app)
+            }
         }))
+        // Start at login: used from Rust only (the core's `autostart_set`, audited); the
+        // window has no permission for the plugin's own commands.
+        .plugin(autostart::plugin())
         .plugin(tauri_plugin_notification::init())
         // Used from Rust only (the `clipboard_copy` command copies text the core makes); the
         // webview has no clipboard permission.
@@ -98,8 +116,8 @@ pub fn app_builder<R: Runtime>(
         .manage(shutdown::Shutdown::default())
         .invoke_handler(invoke)
         .on_window_event(on_window_event)
-        .setup(|app| {
-            setup(app.handle())?;
+        .setup(move |app| {
+            setup(app.handle(), hidden)?;
             Ok(())
         })
 }
@@ -133,7 +151,7 @@ fn invoke<R: Runtime>(invoke: Invoke<R>) -> bool {
     true
 }
 
-fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+fn setup<R: Runtime>(app: &AppHandle<R>, hidden: bool) -> tauri::Result<()> {
     // A machine without a tray host still gets a window; only the tray is missing.
     let reconnect_all = |app: &AppHandle<R>| {
         if let Some(rt) = app.state::<CoreState>().started() {
@@ -149,8 +167,17 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     ) {
         Ok(tray) => {
             app.manage(tray);
+            // The window is created hidden (`tauri.conf.json`): shown now unless the app
+            // starts hidden in the tray.
+            if !hidden {
+                tray::show_main_window(app);
+            }
         }
-        Err(e) => tracing::warn!(error = %e, "no tray icon"),
+        Err(e) => {
+            // Without a tray a hidden window could never be opened: show it anyway.
+            tracing::warn!(error = %e, "no tray icon");
+            tray::show_main_window(app);
+        }
     }
     tauri::async_runtime::spawn(shutdown::listen_for_signals(app.clone()));
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Brokerdesk needs to build, run and test on Debian/Ubuntu:
-# system packages (WebKitGTK, tray, Xvfb, keyring, Chromium for browser tests), the Rust
+# system packages (WebKitGTK, tray, Xvfb, keyring, Chromium for browser tests, rpm and
+# desktop-file-utils to check the packages), the Rust
 # toolchain check, and the UI's npm packages. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,7 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APP_PKGS=(libwebkit2gtk-4.1-dev build-essential curl wget file libssl-dev libayatana-appindicator3-dev
   librsvg2-dev libxdo-dev pkg-config)
 TEST_PKGS=(xvfb xauth dbus-x11 dbus dbus-user-session gnome-keyring libsecret-tools dunst libnotify-bin
-  chromium chromium-driver webkit2gtk-driver imagemagick x11-utils at-spi2-core sqlite3 systemd python3)
+  chromium chromium-driver webkit2gtk-driver imagemagick x11-utils at-spi2-core sqlite3 systemd python3
+  rpm desktop-file-utils)
 
 want=("${APP_PKGS[@]}")
 if [ "${1:-}" != "--app-only" ]; then want+=("${TEST_PKGS[@]}"); fi

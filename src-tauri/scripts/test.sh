@@ -4,8 +4,9 @@
 # CLI black-box; one integration-test binary per crate), a replay of every fuzz seed through
 # the stream parsers, the real OS keychain under a private D-Bus session, TypeScript binding
 # drift, UI unit tests (Vitest), UI browser tests (Chromium against
-# the real core through brokerdesk-devserver), and the real app under Xvfb
-# (smoke run, WebDriver). Exits non-zero on the first failure. Longer, coverage-guided
+# the real core through brokerdesk-devserver), the real app under Xvfb
+# (smoke run, WebDriver), and the installable packages (.deb installed and started, .rpm
+# listed). Exits non-zero on the first failure. Longer, coverage-guided
 # fuzzing is src-tauri/scripts/fuzz.sh; measurements are `cargo bench` (README).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -93,5 +94,10 @@ bash tests/app/smoke.sh "$CARGO_TARGET_DIR/debug/brokerdesk-app"
 
 stage "the real app through WebDriver (tauri-driver + WebKitWebDriver)"
 bash tests/app/e2e.sh "$CARGO_TARGET_DIR/debug/brokerdesk-app"
+
+stage "installable packages: release .deb and .rpm; the .deb installed, started under Xvfb, removed"
+# A release build of the app (its own profile: nothing above is reused but the UI), the
+# bundles, then dpkg -i, the installed binary's window and tray, dpkg -r (README → Installing).
+bash src-tauri/scripts/package-test.sh
 
 printf '\nstages: %d passed, 0 failed\n' "$stages"

@@ -5,7 +5,9 @@
 // password, a paper account added through the form; then the tray's Lock (clicked over D-Bus,
 // as a tray host does) locks the vault and the UI must follow the `vault-status` event to its
 // unlock screen; unlocking shows the account again; Settings sends a test notification (the
-// D-Bus-activated dunst draws it: see out/e2e-5-notification.png). Two-factor is turned on
+// D-Bus-activated dunst draws it: see out/e2e-5-notification.png) and turns start at login on
+// and off (the real plugin writes and removes .config/autostart/Brokerdesk.desktop under a HOME
+// of the test's own; the webview cannot call the plugin itself). Two-factor is turned on
 // through the UI with a TOTP computed here from the secret it shows, and removing the account
 // must then ask for a code. The security commands follow, called as the UI's client calls them
 // (`twofa-status` events, the audit log and its CSV export, settings, the lockout
@@ -26,7 +28,7 @@
 import assert from "node:assert/strict";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -52,6 +54,8 @@ let browser;
 let dataDir;
 /** XDG_CONFIG_HOME of the app, naming `downloadsDir` as the Downloads folder. */
 let xdgDir;
+/** HOME of the first app: its start-at-login entry goes to `<homeDir>/.config/autostart`. */
+let homeDir;
 let downloadsDir;
 /** Secrets this run handled, which the log must not contain. */
 const secretsSeen = [];
@@ -353,9 +357,11 @@ before(async () => {
   downloadsDir = join(xdgDir, "Downloads");
   mkdirSync(downloadsDir);
   writeFileSync(join(xdgDir, "user-dirs.dirs"), `XDG_DOWNLOAD_DIR="${downloadsDir}"\n`);
+  // A HOME of our own: turning start at login on writes a real entry there, never in the user's.
+  homeDir = mkdtempSync(join(tmpdir(), "brokerdesk-e2e-home."));
   // The app inherits this environment through tauri-driver and WebKitWebDriver.
   driver = spawn(driverBin, ["--port", String(port), "--native-port", String(port + 1), "--native-driver", nativeDriver], {
-    env: { ...process.env, BROKERDESK_DATA_DIR: dataDir, BROKERDESK_NO_KEYCHAIN: "1", XDG_CONFIG_HOME: xdgDir },
+    env: { ...process.env, BROKERDESK_DATA_DIR: dataDir, BROKERDESK_NO_KEYCHAIN: "1", XDG_CONFIG_HOME: xdgDir, HOME: homeDir },
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitForPort(port, 10_000);
@@ -376,6 +382,7 @@ after(async () => {
   if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   if (xdgDir) rmSync(xdgDir, { recursive: true, force: true });
+  if (homeDir) rmSync(homeDir, { recursive: true, force: true });
 });
 
 test("first run: create a password vault, add a paper account, lock from the tray, unlock", { timeout: 120_000 }, async () => {
@@ -467,6 +474,27 @@ test("settings: the test notification is sent", { timeout: 60_000 }, async () =>
   screen("e2e-5-notification");
 });
 
+test("settings: start at login writes the OS's autostart entry (the real plugin) and removes it", { timeout: 60_000 }, async () => {
+  const entry = join(homeDir, ".config", "autostart", "Brokerdesk.desktop");
+  assert.ok(!existsSync(entry), "off by default: no entry");
+  const sw = browser.$("#autostart");
+  await sw.waitForExist(WAIT);
+  assert.equal(await sw.isSelected(), false);
+  assert.equal(await browser.$('[data-testid="autostart-location"]').getText(), entry, "the switch names the OS's file");
+  await browser.execute(() => document.getElementById("autostart").click());
+  await browser.$('//*[contains(text(), "Brokerdesk will start when you log in, hidden in the tray.")]').waitForDisplayed(WAIT);
+  assert.equal(await sw.isSelected(), true);
+  const text = readFileSync(entry, "utf8");
+  // The plugin names this binary (as the OS resolves it) with --hidden: the app starts in the tray.
+  assert.ok(text.split("\n").includes(`Exec=${realpathSync(bin)} --hidden`), text);
+  assert.ok(text.startsWith("[Desktop Entry]\n"), text);
+  screen("e2e-autostart-on");
+  await browser.execute(() => document.getElementById("autostart").click());
+  await browser.$('//*[contains(text(), "Brokerdesk no longer starts when you log in.")]').waitForDisplayed(WAIT);
+  assert.ok(!existsSync(entry), "turned off: the entry is gone");
+  assert.equal(await sw.isSelected(), false);
+});
+
 test("security: the CSP holds and only the app's own commands are allowed", { timeout: 30_000 }, async () => {
   const probe = await browser.execute(async () => {
     const result = { violations: [] };
@@ -493,6 +521,11 @@ test("security: the CSP holds and only the app's own commands are allowed", { ti
       () => "allowed",
       (e) => String(e),
     );
+    // Start at login only through the app's own audited command, never the plugin's.
+    result.autostartPlugin = await invoke("plugin:autostart|enable").then(
+      () => "allowed",
+      (e) => String(e),
+    );
     result.windowPlugin = await invoke("plugin:window|close", { label: "main" }).then(
       () => "allowed",
       (e) => String(e),
@@ -509,6 +542,7 @@ test("security: the CSP holds and only the app's own commands are allowed", { ti
   assert.ok(probe.violations.some((d) => d.startsWith("script-src")), `CSP violations seen: ${probe.violations}`);
   assert.match(probe.notificationPlugin, /not allowed/i);
   assert.match(probe.windowPlugin, /not allowed/i);
+  assert.match(probe.autostartPlugin, /not allowed/i, "the webview must not turn start at login on by itself");
   assert.match(probe.clipboardPlugin, /not allowed/i, "the webview must not read the clipboard");
   assert.equal(probe.appVersion, "0.1.0");
 });

@@ -89,6 +89,44 @@ describe("theme and navigation", () => {
     assert.equal((await calls(page, "notify_test")).length, 2);
   });
 
+  test("Settings → Desktop: start at login is off by default, turned on and off only by the switch, audited, announced", async () => {
+    const { page, bd } = await open("unlocked");
+    await nav(page, "Settings");
+    const desktop = page.getByRole("region", { name: "Desktop" });
+    const sw = desktop.getByRole("switch", { name: "Start Brokerdesk when I log in" });
+    await sw.waitFor();
+    assert.equal(await sw.isChecked(), false, "off by default");
+    await desktop.getByText("It starts hidden in the tray").waitFor();
+    // The development server registers nothing with the OS and says so.
+    assert.equal(await desktop.getByTestId("autostart-location").textContent(), "development server: kept in memory, nothing is registered with the OS");
+    assert.deepEqual(await calls(page, "autostart_set"), [], "opening Settings changes nothing");
+    assert.equal((await calls(page, "autostart_status")).length, 1, "the OS's state is read");
+
+    await sw.click({ force: true });
+    await page.locator(".toast-success").getByText("Brokerdesk will start when you log in, hidden in the tray.").waitFor();
+    assert.equal(await sw.isChecked(), true);
+    assert.deepEqual(await calls(page, "autostart_set"), [{ enabled: true }]);
+    assert.deepEqual((await bd.api("autostart_status")).enabled, true, "the host has it on");
+    const notices = await bd.notifications();
+    assert.equal(notices.length, 1, "turning it on is announced");
+    assert.match(notices[0].body, /^Brokerdesk will start when you log in, hidden in the tray\. Turn it off in Settings → Desktop\.$/);
+    await shot(page, "settings-desktop");
+
+    await sw.click({ force: true });
+    await page.locator(".toast-success").getByText("Brokerdesk no longer starts when you log in.").waitFor();
+    assert.equal(await sw.isChecked(), false);
+    assert.equal((await bd.api("autostart_status")).enabled, false);
+    assert.equal((await bd.notifications()).length, 1, "turning it off sends nothing");
+    const audit = await bd.api("audit_list", { filter: { events: ["autostart_changed"] } });
+    assert.deepEqual(
+      audit.map((e) => e.detail),
+      [
+        "start at login turned off (development server: kept in memory, nothing is registered with the OS)",
+        "start at login turned on (development server: kept in memory, nothing is registered with the OS)",
+      ],
+    );
+  });
+
   test("Settings exports the configuration as JSON or YAML, without a credential", async () => {
     const { page, bd } = await open("unlocked");
     await nav(page, "Settings");

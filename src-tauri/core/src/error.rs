@@ -242,6 +242,8 @@ codes! {
     ProfileInUse = "profile_in_use", Runtime, true;
     NotificationFailed = "notification_failed", Runtime, true;
     ClipboardFailed = "clipboard_failed", Runtime, true;
+    /// Starting at login could not be read or changed (the OS's autostart entry).
+    AutostartFailed = "autostart_failed", Runtime, true;
     /// The async runtime could not start.
     Runtime = "runtime", Runtime, false;
     /// A bug: something that should not happen did.

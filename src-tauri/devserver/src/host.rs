@@ -1,12 +1,14 @@
 //! The development server as the commands' host: notifications and the clipboard are
 //! recorded (the browser tests read them through `/dev/…`), exports go to the profile's
-//! `exports/` folder.
+//! `exports/` folder, and starting at login is a flag in memory (nothing is registered with
+//! the OS).
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use brokerdesk_core::api::commands::Host;
+use brokerdesk_core::api::desktop::Autostart;
 use brokerdesk_core::runtime::Notice;
 use brokerdesk_core::{ApiError, Code, Secret};
 
@@ -18,7 +20,13 @@ pub struct DevHost {
     /// While set, the "notification service" refuses every notification with this reason
     /// (what a desktop without a notification daemon answers).
     refuse_notifications: Mutex<Option<String>>,
+    /// "Start at login", kept in memory only.
+    autostart: Mutex<bool>,
 }
+
+/// Where the development server says it keeps "start at login".
+pub const AUTOSTART_LOCATION: &str =
+    "development server: kept in memory, nothing is registered with the OS";
 
 impl DevHost {
     /// Records a notification the runtime sent.
@@ -85,5 +93,18 @@ impl Host for DevHost {
 
     fn downloads_dir(&self) -> Option<PathBuf> {
         None
+    }
+
+    fn autostart(&self) -> Result<Autostart, ApiError> {
+        Ok(Autostart {
+            enabled: *self.autostart.lock().unwrap_or_else(|e| e.into_inner()),
+            available: true,
+            location: AUTOSTART_LOCATION.to_string(),
+        })
+    }
+
+    fn set_autostart(&self, enabled: bool) -> Result<Autostart, ApiError> {
+        *self.autostart.lock().unwrap_or_else(|e| e.into_inner()) = enabled;
+        self.autostart()
     }
 }

@@ -199,6 +199,14 @@ export const clipboardCopy = (item: ClipboardItem) => call("clipboard_copy", { i
 /** Shows a native test notification, to check the OS lets Brokerdesk show them. */
 export const notifyTest = () => call("notify_test");
 
+/** Whether Brokerdesk starts at login, as the OS has it now (read each time, never cached). */
+export const autostartStatus = () => call("autostart_status");
+/**
+ * Turns starting at login (hidden in the tray) on or off with the OS's own mechanism; audited,
+ * and announced with a native notification when turned on. Resolves to the OS's state after.
+ */
+export const autostartSet = (enabled: boolean) => call("autostart_set", { enabled });
+
 /** The live connections of every account that has any (paper accounts have none). */
 export const connectionsSnapshot = () => call("connections_snapshot");
 /** Drops and re-opens an account's connections now (also ends a `failed` state). */

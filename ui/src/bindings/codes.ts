@@ -106,6 +106,7 @@ export const Code = {
   ProfileInUse: "profile_in_use",
   NotificationFailed: "notification_failed",
   ClipboardFailed: "clipboard_failed",
+  AutostartFailed: "autostart_failed",
   Runtime: "runtime",
   Internal: "internal",
 } as const satisfies Record<string, CodeName>;
@@ -213,6 +214,7 @@ export const CODE_INFO: Record<CodeName, { exitClass: ExitClass; retryable: bool
   profile_in_use: { exitClass: "runtime", retryable: true },
   notification_failed: { exitClass: "runtime", retryable: true },
   clipboard_failed: { exitClass: "runtime", retryable: true },
+  autostart_failed: { exitClass: "runtime", retryable: true },
   runtime: { exitClass: "runtime", retryable: false },
   internal: { exitClass: "runtime", retryable: false },
 };

@@ -11,6 +11,7 @@ import type { AppSettings } from "./AppSettings";
 import type { AuditEntry } from "./AuditEntry";
 import type { AuditFilter } from "./AuditFilter";
 import type { AuditVerification } from "./AuditVerification";
+import type { Autostart } from "./Autostart";
 import type { BackupCodes } from "./BackupCodes";
 import type { BackupConfig } from "./BackupConfig";
 import type { BackupFile } from "./BackupFile";
@@ -119,6 +120,8 @@ export interface Commands {
   account_forget_credentials: { args: { id: string }; result: Account };
   kill_switch: { args: { flatten: boolean }; result: KillSwitchReport };
   app_activity: { args: Record<string, never>; result: null };
+  autostart_status: { args: Record<string, never>; result: Autostart };
+  autostart_set: { args: { enabled: boolean }; result: Autostart };
   notify_test: { args: Record<string, never>; result: null };
   clipboard_copy: { args: { item: ClipboardItem }; result: null };
   connections_diagnostics: { args: { account: string }; result: string };
@@ -212,6 +215,8 @@ export const COMMANDS = [
   "account_forget_credentials",
   "kill_switch",
   "app_activity",
+  "autostart_status",
+  "autostart_set",
   "notify_test",
   "clipboard_copy",
   "connections_diagnostics",

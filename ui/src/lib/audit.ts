@@ -55,6 +55,7 @@ export const EVENT_INFO: Record<AuditEvent, { label: string; category: AuditCate
   backup_created: { label: "Backup made", category: "settings" },
   profile_restored: { label: "Profile restored from a backup", category: "settings" },
   config_imported: { label: "Configuration imported", category: "settings" },
+  autostart_changed: { label: "Start at login changed", category: "settings" },
 };
 
 export const ALL_EVENTS = Object.keys(EVENT_INFO) as AuditEvent[];

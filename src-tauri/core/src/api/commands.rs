@@ -10,8 +10,8 @@
 //!   the UI's client is typed by (written by `cargo test -p brokerdesk-core export_bindings`
 //!   and checked for drift by the test command).
 //!
-//! What only the surface can do (native notifications, the clipboard, the Downloads folder)
-//! comes through [`Host`].
+//! What only the surface can do (native notifications, the clipboard, the Downloads folder,
+//! starting at login) comes through [`Host`].
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -25,6 +25,7 @@ use crate::accounts::catalog::{BrokerInfo, PropFirmPresetInfo};
 use crate::accounts::model::{Account, AccountInput, AccountStatus, TradingMode};
 use crate::accounts::PurgeReport;
 use crate::api::backup::BackupStatus;
+use crate::api::desktop::Autostart;
 use crate::api::{CheckOutcome, SavedAccount, VaultStatus};
 use crate::audit::{AuditEntry, AuditFilter, AuditVerification};
 use crate::backup::{BackupConfig, BackupFile, BackupVerification};
@@ -65,6 +66,22 @@ pub trait Host: Send + Sync {
 
     /// Returns the user's Downloads folder, if there is one.
     fn downloads_dir(&self) -> Option<PathBuf>;
+
+    /// Returns whether the app starts at login, as the OS has it now (a surface without
+    /// such a mechanism: not available).
+    fn autostart(&self) -> Result<Autostart, ApiError> {
+        Ok(Autostart::unavailable("this surface cannot start at login"))
+    }
+
+    /// Turns starting at login on or off with the OS's own mechanism; returns the state
+    /// afterwards. Only [`crate::Brokerdesk::autostart_set`] calls it (guarded, audited).
+    fn set_autostart(&self, enabled: bool) -> Result<Autostart, ApiError> {
+        let _ = enabled;
+        Err(ApiError::new(
+            Code::AutostartFailed,
+            "this surface cannot start at login",
+        ))
+    }
 }
 
 /// The commands the window may call while the vault is locked (or before it exists): the
@@ -333,6 +350,12 @@ commands! {
 
     /// Records that the user did something (holds off the auto-lock).
     app_activity() -> () => |cx, _a| cx.runtime.touch();
+    /// Whether Brokerdesk starts at login (the OS's state, read now).
+    autostart_status() -> Autostart => |cx, _a| cx.host.autostart()?;
+    /// Turns starting at login (hidden in the tray) on or off; audited, and announced with a
+    /// notification when turned on.
+    autostart_set(enabled: bool) -> Autostart =>
+        |cx, a| cx.runtime.core().autostart_set(cx.host, a.enabled).await?;
     /// Shows a native test notification.
     notify_test() -> () => |cx, _a| cx.host.notify(&Notice::new("Brokerdesk", TEST_NOTIFICATION))?;
     /// Puts what `item` refers to on the clipboard (text the core makes, never the window's)

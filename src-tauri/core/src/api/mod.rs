@@ -3,7 +3,7 @@
 //! failure, so every surface reports the same codes and messages.
 //!
 //! Split by capability: `vault`, `accounts`, `checks` (credentials checked with the broker),
-//! `streams` (watchlists and feeds), `twofa`, `audit`, `settings`. Every change goes through
+//! `streams` (watchlists and feeds), `twofa`, `audit`, `settings`, `desktop` (starting at login). Every change goes through
 //! one door, [`guard`]: unlocked or refused, the two-factor step-up for sensitive operations,
 //! the audit entries and the domain events ([`events`]) on success. [`commands`] is the IPC
 //! contract: the commands the UI may call, by name, with their argument and result types,
@@ -15,6 +15,7 @@ pub mod backup;
 mod certificates;
 mod checks;
 pub mod commands;
+pub mod desktop;
 pub mod events;
 pub mod guard;
 mod health;

@@ -82,6 +82,8 @@ pub enum AuditEvent {
     ProfileRestored,
     /// A configuration file was imported.
     ConfigImported,
+    /// Starting at login was turned on or off (the OS's autostart entry).
+    AutostartChanged,
 }
 
 impl AuditEvent {
@@ -122,6 +124,7 @@ impl AuditEvent {
         AuditEvent::BackupCreated,
         AuditEvent::ProfileRestored,
         AuditEvent::ConfigImported,
+        AuditEvent::AutostartChanged,
     ];
 
     /// Returns the stable string form.
@@ -163,6 +166,7 @@ impl AuditEvent {
             AuditEvent::BackupCreated => "backup_created",
             AuditEvent::ProfileRestored => "profile_restored",
             AuditEvent::ConfigImported => "config_imported",
+            AuditEvent::AutostartChanged => "autostart_changed",
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use brokerdesk_core::api::commands::{self, Ctx, Host, COMMANDS, WHILE_LOCKED};
+use brokerdesk_core::api::desktop::{Autostart, AUTOSTART_ON_NOTICE};
 use brokerdesk_core::runtime::{Notice, Runtime, RuntimeOptions};
 use brokerdesk_core::vault::keychain::NoKeychain;
 use brokerdesk_core::{ApiError, Brokerdesk, Code, Secret};
@@ -226,6 +227,151 @@ async fn the_clipboard_takes_references_never_the_windows_text() {
     .await
     .unwrap_err();
     assert_eq!(e.code, Code::NotFound, "no codes issued yet: {e}");
+    rt.shutdown().await;
+    rt.core().close().await;
+}
+
+/// A host with a start-at-login flag and a record of notifications.
+#[derive(Default)]
+struct AutostartHost {
+    enabled: std::sync::Mutex<bool>,
+    notices: std::sync::Mutex<Vec<Notice>>,
+}
+
+#[async_trait]
+impl Host for AutostartHost {
+    fn notify(&self, notice: &Notice) -> Result<(), ApiError> {
+        self.notices.lock().unwrap().push(notice.clone());
+        Ok(())
+    }
+    async fn clipboard_write_secret(&self, _: Secret) -> Result<(), ApiError> {
+        Ok(())
+    }
+    fn downloads_dir(&self) -> Option<PathBuf> {
+        None
+    }
+    fn autostart(&self) -> Result<Autostart, ApiError> {
+        Ok(Autostart {
+            enabled: *self.enabled.lock().unwrap(),
+            available: true,
+            location: "memory".into(),
+        })
+    }
+    fn set_autostart(&self, enabled: bool) -> Result<Autostart, ApiError> {
+        *self.enabled.lock().unwrap() = enabled;
+        self.autostart()
+    }
+}
+
+async fn autostart_audit(cx: &Ctx<'_>) -> Vec<String> {
+    let entries = commands::dispatch(
+        cx,
+        "audit_list",
+        json!({"filter": {"events": ["autostart_changed"]}}),
+    )
+    .await
+    .unwrap();
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Start at login: only the switch's command changes it, through the host; every change is
+/// audited, turning it on is announced; a surface without the mechanism refuses with
+/// `autostart_failed` and records nothing.
+#[tokio::test]
+async fn start_at_login_is_changed_through_the_host_audited_and_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path()).await;
+    let host = AutostartHost::default();
+    let cx = Ctx {
+        runtime: &rt,
+        host: &host,
+    };
+    init(&cx).await;
+    let status = commands::dispatch(&cx, "autostart_status", json!(null))
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        json!({"enabled": false, "available": true, "location": "memory"})
+    );
+
+    let on = commands::dispatch(&cx, "autostart_set", json!({"enabled": true}))
+        .await
+        .unwrap();
+    assert_eq!(on["enabled"], json!(true));
+    assert!(*host.enabled.lock().unwrap());
+    assert_eq!(
+        autostart_audit(&cx).await,
+        ["start at login turned on (memory)"]
+    );
+    let notices = host.notices.lock().unwrap().clone();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].body, AUTOSTART_ON_NOTICE);
+
+    // Asking for what is already so changes and records nothing.
+    commands::dispatch(&cx, "autostart_set", json!({"enabled": true}))
+        .await
+        .unwrap();
+    assert_eq!(autostart_audit(&cx).await.len(), 1);
+
+    commands::dispatch(&cx, "autostart_set", json!({"enabled": false}))
+        .await
+        .unwrap();
+    assert!(!*host.enabled.lock().unwrap());
+    assert_eq!(
+        autostart_audit(&cx).await,
+        [
+            "start at login turned off (memory)",
+            "start at login turned on (memory)"
+        ]
+    );
+    assert_eq!(
+        host.notices.lock().unwrap().len(),
+        1,
+        "off is not announced"
+    );
+
+    // Locked: refused, nothing changes.
+    commands::dispatch(&cx, "vault_lock", json!({}))
+        .await
+        .unwrap();
+    let e = commands::dispatch(&cx, "autostart_set", json!({"enabled": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::Locked);
+    assert!(!*host.enabled.lock().unwrap());
+    commands::dispatch(
+        &cx,
+        "vault_unlock",
+        json!({"password": "correct horse battery staple"}),
+    )
+    .await
+    .unwrap();
+
+    // A surface without the mechanism.
+    let plain = ClipboardHost::default();
+    let cx = Ctx {
+        runtime: &rt,
+        host: &plain,
+    };
+    let status = commands::dispatch(&cx, "autostart_status", json!(null))
+        .await
+        .unwrap();
+    assert_eq!(status["available"], json!(false));
+    let e = commands::dispatch(&cx, "autostart_set", json!({"enabled": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::AutostartFailed);
+    assert_eq!(
+        serde_json::to_value(&e).unwrap()["code"],
+        json!("autostart_failed")
+    );
+    assert_eq!(autostart_audit(&cx).await.len(), 2, "nothing recorded");
     rt.shutdown().await;
     rt.core().close().await;
 }

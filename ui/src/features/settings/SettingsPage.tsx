@@ -12,6 +12,7 @@ import { useVaultStatus } from "../vault/VaultProvider";
 import { AutoLockCard } from "./AutoLockCard";
 import { BackupsCard } from "./BackupsCard";
 import { DataCard } from "./DataCard";
+import { DesktopCard } from "./DesktopCard";
 import { HealthCard } from "./HealthCard";
 import { PricesCard } from "./PricesCard";
 
@@ -48,6 +49,7 @@ export function SettingsPage() {
       <AutoLockCard state={settings.state} save={settings.save} />
       <PricesCard state={settings.state} save={settings.save} />
       <NotificationsCard />
+      <DesktopCard />
       <DataCard />
       <BackupsCard />
       <HealthCard />
