@@ -197,7 +197,10 @@ impl Brokerdesk {
         match made {
             Ok(c) => Ok(c.file),
             Err(e) => {
-                if !matches!(e, BackupError::NotSetUp) {
+                // A failure of the backups the folder holds is kept (Settings and `health`
+                // show it until one succeeds); a file asked for by hand (`--out`) is the
+                // caller's to see, not the schedule's.
+                if !matches!(e, BackupError::NotSetUp) && out.is_none() {
                     let _ = backup::record_failure(&self.store, trigger, &e.to_string()).await;
                 }
                 Err(api(e))

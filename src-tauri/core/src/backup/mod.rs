@@ -581,9 +581,16 @@ pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), BackupErro
         f.sync_all()?;
         drop(f);
         // Not `rename`, which would replace a file made meanwhile: a hard link fails if the
-        // name is taken.
-        std::fs::hard_link(&partial, path)?;
-        std::fs::remove_file(&partial)?;
+        // name is taken. A folder on a file system without hard links (an external disk
+        // formatted FAT or exFAT) gets a rename after one more look.
+        match std::fs::hard_link(&partial, path) {
+            Ok(()) => std::fs::remove_file(&partial)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
+            Err(_) if path.exists() => {
+                return Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
+            }
+            Err(_) => std::fs::rename(&partial, path)?,
+        }
         sync_dir(dir)
     })();
     if written.is_err() {

@@ -293,3 +293,45 @@ async fn the_schedule_makes_one_backup_a_day_and_prunes_only_scheduled_ones() {
     );
     assert!(!names.contains(first.path.as_ref().unwrap()));
 }
+
+#[tokio::test]
+async fn a_failed_backup_is_shown_until_one_succeeds_and_a_bad_out_path_is_not_recorded() {
+    let a = tempfile::tempdir().unwrap();
+    let bd = profile(a.path(), Arc::new(MemoryKeyStore::new())).await;
+    bd.backup_set_passphrase(Secret::new(PASSPHRASE))
+        .await
+        .unwrap();
+    // A file where the folder should be: the backup cannot be written there.
+    let blocker = a.path().join("not-a-folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let mut config = bd.backup_status().await.unwrap().config;
+    config.folder = Some(blocker.join("backups").display().to_string());
+    bd.backup_configure(config.clone()).await.unwrap();
+    let e = bd.backup_create(None).await.unwrap_err();
+    assert_eq!(e.code, Code::Io, "{e:?}");
+    let status = bd.backup_status().await.unwrap();
+    assert!(status.last_failure.is_some(), "{status:?}");
+    let health = bd.health(false).await.unwrap();
+    let check = health
+        .checks
+        .iter()
+        .find(|c| c.code == brokerdesk_core::health::HealthCode::Backups)
+        .unwrap();
+    assert_eq!(
+        check.status,
+        brokerdesk_core::health::HealthStatus::Fail,
+        "{check:?}"
+    );
+    // Back to the default folder: a success clears it.
+    config.folder = None;
+    bd.backup_configure(config).await.unwrap();
+    let made = bd.backup_create(None).await.unwrap();
+    assert!(bd.backup_status().await.unwrap().last_failure.is_none());
+    // An --out that exists is the caller's error, not a failed backup.
+    let e = bd
+        .backup_create(Some(std::path::PathBuf::from(&made.path)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::Io);
+    assert!(bd.backup_status().await.unwrap().last_failure.is_none());
+}
