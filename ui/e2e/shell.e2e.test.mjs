@@ -190,6 +190,10 @@ describe("theme and navigation", () => {
     const copy = accounts.find((a) => a.name === "Alpaca copy");
     assert.equal(copy.mode, "paper");
     assert.deepEqual(copy.credentials, [], "imported without credentials");
+    // The accounts list says what it lacks, and leads to the editor.
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await nav(page, "Accounts");
+    await page.locator(`tr[data-account-id="${copy.id}"]`).getByRole("link", { name: "Missing — enter them" }).waitFor();
   });
 
   test("Settings sets a backup passphrase, backs up, lists and verifies the backup", async () => {

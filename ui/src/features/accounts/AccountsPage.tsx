@@ -104,7 +104,14 @@ export function AccountsPage() {
                   </td>
                   <td>
                     {a.credentials.length === 0 ? (
-                      <span className="muted">None</span>
+                      catalog.broker(a.broker)?.credentialFields.some((f) => f.required) ? (
+                        // Imported without them: it cannot connect until they are entered.
+                        <a className="cred-missing" href={routeHref({ page: "account-edit", id: a.id })} title="This account cannot connect until its credentials are entered">
+                          Missing — enter them
+                        </a>
+                      ) : (
+                        <span className="muted">None</span>
+                      )
                     ) : (
                       <ul className="cred-list">
                         {a.credentials.map((c) => (
