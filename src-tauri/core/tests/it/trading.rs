@@ -18,17 +18,24 @@ use brokerdesk_sim::{oanda, Fault, Faults, SimServer};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+const PASSWORD: &str = "correct horse battery staple";
+
 async fn runtime() -> (tempfile::TempDir, Arc<Runtime>) {
     let dir = tempfile::tempdir().unwrap();
-    let bd = Arc::new(
-        Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
-            .await
-            .unwrap(),
-    );
-    bd.init(Some(Secret::new("correct horse battery staple")))
-        .await
-        .unwrap();
-    let rt = Runtime::start(
+    let rt = start(dir.path(), true).await;
+    (dir, rt)
+}
+
+/// Opens the profile in `dir` (creating its vault when `new`, else unlocking it) and starts
+/// a runtime on it: no auto-lock, no risk watcher.
+async fn start(dir: &std::path::Path, new: bool) -> Arc<Runtime> {
+    let bd = Arc::new(Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap());
+    if new {
+        bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    } else {
+        bd.unlock(Some(Secret::new(PASSWORD))).await.unwrap();
+    }
+    Runtime::start(
         bd,
         RuntimeOptions {
             auto_lock: false,
@@ -36,8 +43,7 @@ async fn runtime() -> (tempfile::TempDir, Arc<Runtime>) {
             ..RuntimeOptions::default()
         },
     )
-    .await;
-    (dir, rt)
+    .await
 }
 
 async fn sim() -> SimServer {
@@ -405,23 +411,7 @@ async fn a_cancel_the_broker_does_not_answer_is_retried_until_confirmed_even_aft
     rt.core().close().await;
     drop(rt);
     sim.faults().set(None);
-    let bd = Arc::new(
-        Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
-            .await
-            .unwrap(),
-    );
-    bd.unlock(Some(Secret::new("correct horse battery staple")))
-        .await
-        .unwrap();
-    let rt = Runtime::start(
-        bd,
-        RuntimeOptions {
-            auto_lock: false,
-            risk_watch: false,
-            ..RuntimeOptions::default()
-        },
-    )
-    .await;
+    let rt = start(dir.path(), false).await;
     let done = until_status(&rt, &acct.id, &later.id, OrderStatus::Cancelled, 15).await;
     let detail = rt.order_show(&acct.id, &done.id).await.unwrap();
     assert!(
