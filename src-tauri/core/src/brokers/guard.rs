@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{AccountSummary, Broker, BrokerAccountRef, BrokerError, OrderState, Position};
+use super::{
+    AccountSummary, Broker, BrokerAccountRef, BrokerError, ModifyStyle, OrderChange,
+    OrderEventStream, OrderState, Position,
+};
 use crate::accounts::model::BrokerKind;
 use crate::connection::CircuitBreaker;
 use crate::stream::{InstrumentInfo, QuoteStream};
@@ -91,6 +94,18 @@ impl Broker for Guarded {
 
     async fn positions(&self) -> Result<Vec<Position>, BrokerError> {
         self.breaker.call(self.inner.positions()).await
+    }
+
+    fn modify_style(&self) -> ModifyStyle {
+        self.inner.modify_style()
+    }
+
+    async fn modify_order(&self, change: &OrderChange) -> Result<OrderState, BrokerError> {
+        self.breaker.call(self.inner.modify_order(change)).await
+    }
+
+    async fn open_order_events(&self) -> Result<Box<dyn OrderEventStream>, BrokerError> {
+        self.inner.open_order_events().await
     }
 
     async fn keepalive(&self) -> Result<(), BrokerError> {

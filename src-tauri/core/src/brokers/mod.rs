@@ -366,6 +366,60 @@ pub struct Position {
     pub unrealized_pl: Option<Decimal>,
 }
 
+/// How a broker changes a working order's quantity or price ([`Broker::modify_order`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ModifyStyle {
+    /// The broker cannot change an order: cancel it and place a new one.
+    Unsupported,
+    /// The order keeps its id and takes the new terms (Tradier, IBKR).
+    InPlace,
+    /// The broker cancels the order and creates a replacement with a new id and the new
+    /// client order id (OANDA, Alpaca, Tastytrade).
+    Replace,
+}
+
+/// A change to a working order, sent with [`Broker::modify_order`].
+#[derive(Debug, Clone)]
+pub struct OrderChange {
+    /// The order at the broker now.
+    pub broker_order_id: String,
+    /// The order's whole new terms: the same symbol, side, type and time in force, with the
+    /// new quantity and price. For a [`ModifyStyle::Replace`] broker its client order id is
+    /// the replacement's (new, never used before); an in-place broker ignores it.
+    pub order: OrderIntent,
+}
+
+/// What a broker's account-event stream said about one of the account's orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderUpdate {
+    pub broker_order_id: String,
+    pub client_order_id: Option<String>,
+    /// The order's whole state when the event carries it in the same shape as the REST
+    /// answer (Alpaca, Tastytrade); `None` when the event only names the order (OANDA's
+    /// transactions, Tradier's and IBKR's order events): the runtime then reads it.
+    pub state: Option<OrderState>,
+}
+
+/// A broker's account-event stream (Alpaca `trade_updates`, OANDA's transaction stream,
+/// Tradier's account events, Tastytrade's account streamer, IBKR's `sor` topic): fills,
+/// cancels and replacements as they happen, so they reach the trader within a second.
+#[async_trait]
+pub trait OrderEventStream: Send {
+    /// Waits for the next frame and appends the order updates it carries to `out` (none
+    /// for a heartbeat or an event about something else). `Ok(false)` when the server
+    /// closed the stream: reconnect (and reconcile, since events may have been missed).
+    async fn read(&mut self, out: &mut Vec<OrderUpdate>) -> Result<bool, BrokerError>;
+
+    /// The longest silence after which the link counts as dead: two heartbeat (or ping)
+    /// intervals.
+    fn silence_limit(&self) -> Duration;
+
+    /// Closes the stream politely; errors are ignored.
+    async fn close(&mut self);
+}
+
 /// The one interface every broker connector implements.
 #[async_trait]
 pub trait Broker: Send + Sync {
@@ -395,6 +449,25 @@ pub trait Broker: Send + Sync {
     async fn open_orders(&self) -> Result<Vec<OrderState>, BrokerError>;
 
     async fn positions(&self) -> Result<Vec<Position>, BrokerError>;
+
+    /// How this broker changes a working order (see [`ModifyStyle`]).
+    fn modify_style(&self) -> ModifyStyle {
+        ModifyStyle::Unsupported
+    }
+
+    /// Changes a working order's quantity or price and returns the order as the broker
+    /// reports it afterwards: the same id for an in-place broker, the replacement's for a
+    /// replacing one. A change the broker cannot make (Tradier cannot change a quantity) is
+    /// refused with [`BrokerError::Unsupported`] before anything is sent.
+    async fn modify_order(&self, change: &OrderChange) -> Result<OrderState, BrokerError> {
+        let _ = change;
+        Err(BrokerError::Unsupported("changing an order"))
+    }
+
+    /// Opens the account's order-event stream (see [`OrderEventStream`]).
+    async fn open_order_events(&self) -> Result<Box<dyn OrderEventStream>, BrokerError> {
+        Err(BrokerError::Unsupported("account events"))
+    }
 
     /// Keeps the session alive and proves the link still answers; the connection manager
     /// calls it every keepalive interval. By default a [`Broker::verify`]; IBKR tickles.
