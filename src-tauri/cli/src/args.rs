@@ -403,6 +403,22 @@ pub enum OrderCommand {
         /// Order id (or 8+ character prefix), client order id or broker order id.
         order: String,
     },
+    /// Change an open limit or stop order's quantity or price. Paper orders change in the
+    /// paper engine; Tradier and IBKR change the order in place; OANDA, Alpaca and Tastytrade
+    /// replace it with a new order (the command prints the replacement). A larger quantity
+    /// is checked by the account's rules.
+    Modify {
+        /// Account id, unique id prefix or name.
+        id: String,
+        /// Order id (or 8+ character prefix), client order id or broker order id.
+        order: String,
+        /// The new total quantity.
+        #[arg(long)]
+        qty: Option<String>,
+        /// The new limit price (limit orders) or trigger price (stop orders).
+        #[arg(long)]
+        price: Option<String>,
+    },
     /// The Needs-review list (without a subcommand), or resolve one entry.
     Review {
         #[command(subcommand)]

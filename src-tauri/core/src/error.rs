@@ -205,6 +205,12 @@ codes! {
     OrderNotOpen = "order_not_open", Invalid, false;
     /// The broker did not answer a cancel: it is queued and retried in the background.
     CancelPending = "cancel_pending", Runtime, false;
+    /// The order cannot be changed: a market order, or a broker that cannot change orders
+    /// (cancel it and place a new one).
+    NotModifiable = "not_modifiable", Invalid, false;
+    /// The broker did not answer a change made in place: the order is read back, and shows
+    /// whichever terms the broker has.
+    ModifyUnknown = "modify_unknown", Runtime, false;
     /// An amount cannot be converted to the account currency: no rate for the pair.
     NoConversionRate = "no_conversion_rate", Invalid, true;
 

@@ -18,7 +18,12 @@ clientOrderId: string, brokerOrderId: string | null, mode: TradingMode, origin: 
 /**
  * The order a stop-loss / take-profit child belongs to (the paper engine's brackets).
  */
-parentId: string | null, status: OrderStatus, filledQty: string, avgFillPrice: string | null, 
+parentId: string | null, 
+/**
+ * The order this one replaced (a change made at a broker that replaces orders: OANDA,
+ * Alpaca, Tastytrade).
+ */
+replaces: string | null, status: OrderStatus, filledQty: string, avgFillPrice: string | null, 
 /**
  * Why it was rejected or cancelled, or why it needs review.
  */

@@ -35,6 +35,7 @@ import type { Order } from "./Order";
 import type { OrderDetail } from "./OrderDetail";
 import type { OrderDraft } from "./OrderDraft";
 import type { OrderEstimate } from "./OrderEstimate";
+import type { OrderModify } from "./OrderModify";
 import type { OrderSide } from "./OrderSide";
 import type { PasswordStrength } from "./PasswordStrength";
 import type { PriceUpdate } from "./PriceUpdate";
@@ -105,6 +106,7 @@ export interface Commands {
   settings_update: { args: { settings: AppSettings }; result: AppSettings };
   order_place: { args: { accountId: string; draft: OrderDraft }; result: Order };
   order_cancel: { args: { accountId: string; orderId: string }; result: Order };
+  order_modify: { args: { accountId: string; orderId: string; change: OrderModify }; result: Order };
   orders_cancel_live: { args: { accountId: string }; result: Array<Order> };
   orders_list: { args: { accountId: string; open: boolean | null }; result: Array<Order> };
   order_show: { args: { accountId: string; orderId: string }; result: OrderDetail };
@@ -200,6 +202,7 @@ export const COMMANDS = [
   "settings_update",
   "order_place",
   "order_cancel",
+  "order_modify",
   "orders_cancel_live",
   "orders_list",
   "order_show",

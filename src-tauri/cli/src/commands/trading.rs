@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use brokerdesk_core::runtime::{AccountMoney, Runtime, RuntimeOptions};
 use brokerdesk_core::trading::model::{Order, OrderStatus};
+use brokerdesk_core::trading::modify::OrderModify;
 use brokerdesk_core::trading::OrderDraft;
 use brokerdesk_core::{ApiError, Brokerdesk, Code};
 
@@ -167,6 +168,26 @@ pub async fn order(bd: &Arc<Brokerdesk>, ctx: &mut Ctx, cmd: OrderCommand) -> Re
                 ctx,
                 |rt| async move { rt.order_cancel(&id, &order).await },
             )
+            .await?;
+            ctx.print(&o, || line(&o) + "\n");
+            Ok(())
+        }
+        OrderCommand::Modify {
+            id,
+            order,
+            qty,
+            price,
+        } => {
+            if qty.is_none() && price.is_none() {
+                return Err(error(Code::Usage, "pass --qty Q, --price P or both"));
+            }
+            let change = OrderModify {
+                quantity: qty,
+                price,
+            };
+            let o = with_runtime(bd, ctx, |rt| async move {
+                rt.order_modify(&id, &order, change).await
+            })
             .await?;
             ctx.print(&o, || line(&o) + "\n");
             Ok(())

@@ -47,6 +47,7 @@ use crate::secret::Secret;
 use crate::settings::AppSettings;
 use crate::stream::{InstrumentInfo, Tick};
 use crate::trading::model::{Order, OrderDetail};
+use crate::trading::modify::OrderModify;
 use crate::trading::OrderDraft;
 use crate::twofa::{BackupCodes, TwoFactorSetup, TwoFactorStatus};
 use crate::vault::PasswordStrength;
@@ -301,6 +302,10 @@ commands! {
     /// Cancels an open order.
     order_cancel(account_id: String, order_id: String) -> Order =>
         |cx, a| cx.runtime.order_cancel(&a.account_id, &a.order_id).await?;
+    /// Changes an open limit or stop order's quantity or price (paper desk, in place at the
+    /// broker, or by a replacement order); returns the order as it then stands.
+    order_modify(account_id: String, order_id: String, change: OrderModify) -> Order =>
+        |cx, a| cx.runtime.order_modify(&a.account_id, &a.order_id, a.change).await?;
     /// Cancels every working live order of an account (when it goes back to paper).
     orders_cancel_live(account_id: String) -> Vec<Order> =>
         |cx, a| cx.runtime.cancel_live_orders(&a.account_id).await?;

@@ -28,6 +28,7 @@ use super::events::{RuntimeEvent, UiEvent};
 use super::orders::connector_for;
 use super::Runtime;
 use crate::accounts::model::{Account, BrokerKind, TradingMode};
+use crate::brokers::ModifyStyle;
 use crate::brokers::OrderSide;
 use crate::connection::manager::Channel;
 use crate::connection::ConnState;
@@ -35,6 +36,7 @@ use crate::error::{ApiError, Code, ErrorCode};
 use crate::paper::{self, FeedStatus, Quote, SimMarket};
 use crate::stream::Tick;
 use crate::trading::model::{ModeLabel, Order, OrderDetail, OrderKind, OrderStatus};
+use crate::trading::modify::{self, OrderModify};
 use crate::trading::paper_desk::PaperDesk;
 use crate::trading::{cancels, oms, store, OrderContext, OrderDraft, OrderIntent, TimeInForce};
 
@@ -574,6 +576,96 @@ impl Runtime {
                     .map_err(api)?;
                 drop(conn);
                 let o = self.reread(&order.id).await?;
+                self.tell_orders(std::slice::from_ref(&o));
+                Ok(o)
+            }
+        }
+    }
+
+    /// Changes an open order's quantity or price (see [`modify`]): in the paper desk, in
+    /// place at a broker that edits orders, or by a replacement at one that replaces them.
+    /// Returns the order as it then stands (for a replacement: the new order). A larger
+    /// quantity is checked by the account's rules like a new order for the difference; a
+    /// smaller one or a new price only changes what is already allowed.
+    pub async fn order_modify(
+        self: &Arc<Self>,
+        account_key: &str,
+        order_key: &str,
+        change: OrderModify,
+    ) -> Result<Order, ApiError> {
+        self.require_not_held().await?;
+        let account = self.account(account_key).await?;
+        let order = self.find_order(&account, order_key).await?;
+        let intent = modify::new_terms(&order, &change).map_err(api)?;
+        if intent.quantity() > order.quantity {
+            let extra = OrderDraft {
+                symbol: order.symbol.clone(),
+                side: order.side,
+                quantity: (intent.quantity() - order.quantity).to_string(),
+                order_type: order.order_type,
+                price: intent
+                    .limit_price()
+                    .or(intent.stop_price())
+                    .map(|p| p.to_string()),
+                time_in_force: order.time_in_force,
+                stop_loss: None,
+                take_profit: None,
+                client_order_id: None,
+            };
+            let extra =
+                OrderIntent::new(&extra, &OrderContext::default()).map_err(ApiError::invalid)?;
+            let price = extra.limit_price().or(extra.stop_price());
+            self.risk_gate(&account, order.mode, &extra, price).await?;
+        }
+        match order.mode {
+            TradingMode::Paper => {
+                let changes = paper::OrderChanges {
+                    quantity: (intent.quantity() != order.quantity).then(|| intent.quantity()),
+                    limit_price: intent
+                        .limit_price()
+                        .filter(|p| Some(*p) != order.limit_price),
+                    stop_price: intent.stop_price().filter(|p| Some(*p) != order.stop_price),
+                };
+                let desk = self.desk(&account).await?;
+                let changed = desk
+                    .lock()
+                    .await
+                    .modify(&self.core.store(), &order.id, changes)
+                    .await
+                    .map_err(api)?;
+                self.tell_orders(&changed);
+                self.reread(&order.id).await
+            }
+            TradingMode::Live => {
+                let broker = connector_for(&self.core, self.manager(), &account.id)
+                    .await
+                    .ok_or_else(|| {
+                        ApiError::new(Code::BrokerConfig, "the account cannot reach its broker")
+                    })?;
+                let store_ = self.core.store();
+                let result = match broker.modify_style() {
+                    ModifyStyle::Unsupported => {
+                        return Err(ApiError::new(
+                            Code::NotModifiable,
+                            format!(
+                                "{} cannot change an order from Brokerdesk: cancel it and place a new one",
+                                crate::accounts::catalog::broker_info(account.broker).label
+                            ),
+                        ))
+                    }
+                    ModifyStyle::InPlace => modify::in_place(&store_, &broker, order.clone(), intent).await,
+                    ModifyStyle::Replace => {
+                        modify::replace(&store_, &broker, order.clone(), intent, &self.lookup_after)
+                            .await
+                    }
+                };
+                // Whatever happened, both sides of it show.
+                if let Ok(o) = self.reread(&order.id).await {
+                    self.tell_orders(std::slice::from_ref(&o));
+                }
+                self.orders_nudge.notify_one();
+                let o = result.map_err(api)?;
+                let o = self.reread(&o.id).await?;
                 self.tell_orders(std::slice::from_ref(&o));
                 Ok(o)
             }

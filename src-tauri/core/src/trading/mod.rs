@@ -9,6 +9,7 @@
 pub mod cancels;
 pub mod intent;
 pub mod model;
+pub mod modify;
 pub mod oms;
 pub mod paper_desk;
 pub mod reconcile;

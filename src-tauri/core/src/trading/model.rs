@@ -140,6 +140,9 @@ pub struct Order {
     pub take_profit: Option<Decimal>,
     /// The order a stop-loss / take-profit child belongs to (the paper engine's brackets).
     pub parent_id: Option<String>,
+    /// The order this one replaced (a change made at a broker that replaces orders: OANDA,
+    /// Alpaca, Tastytrade).
+    pub replaces: Option<String>,
     pub status: OrderStatus,
     #[serde(with = "crate::money::json")]
     #[ts(type = "string")]
@@ -190,6 +193,7 @@ impl Order {
             stop_loss: intent.stop_loss(),
             take_profit: intent.take_profit(),
             parent_id: None,
+            replaces: None,
             status: OrderStatus::Pending,
             filled_qty: Decimal::ZERO,
             avg_fill_price: None,

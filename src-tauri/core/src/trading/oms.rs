@@ -18,7 +18,9 @@
 //!    from `RuntimeOptions::lookup_after`, [`LOOKUP_AFTER`] by default).
 //! 5. At start ([`recover`]): an order that was never sent and is older than [`STALE_AFTER`]
 //!    is cancelled (a trader does not want a minutes-old order sent late), a younger one is
-//!    sent; one sent without an outcome becomes `unknown` and is looked up.
+//!    sent; one sent without an outcome becomes `unknown` and is looked up. A never-sent
+//!    replacement (a change at a broker that replaces orders, see [`super::modify`]) is
+//!    cancelled, never sent as a new order.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +31,7 @@ use super::store::{self, OrderStoreError};
 use crate::brokers::{self, Broker, BrokerError, OrderState};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 
 /// When the lookups of an `unknown` order happen, counted from when it was sent.
 pub const LOOKUP_AFTER: &[Duration] = &[
@@ -100,8 +103,40 @@ pub fn adopt(order: &Order, state: &OrderState, now: DateTime<Utc>) -> Order {
     next.filled_qty = state.filled_quantity.normalize();
     next.avg_fill_price = state.avg_fill_price.map(|p| p.normalize());
     next.broker_status = Some(state.broker_status.clone());
+    // The broker's terms win too: a change made in place (here, or at the broker's website)
+    // shows. Only the price that belongs to the order's type is taken.
+    if state.quantity > Decimal::ZERO {
+        next.quantity = state.quantity.normalize();
+    }
+    if let Some(terms) = &state.terms {
+        match order.order_type {
+            brokers::OrderType::Limit => {
+                if let Some(p) = terms.limit_price {
+                    next.limit_price = Some(p.normalize());
+                }
+            }
+            brokers::OrderType::Stop => {
+                if let Some(p) = terms.stop_price {
+                    next.stop_price = Some(p.normalize());
+                }
+            }
+            brokers::OrderType::Market => {}
+        }
+    }
     next.updated_at = now;
     next
+}
+
+/// Returns true when `next` (an adopted state) says something new about `order`: its
+/// status, fills, broker id or terms.
+pub fn differs(order: &Order, next: &Order) -> bool {
+    next.status != order.status
+        || next.filled_qty != order.filled_qty
+        || next.avg_fill_price != order.avg_fill_price
+        || next.broker_order_id != order.broker_order_id
+        || next.quantity != order.quantity
+        || next.limit_price != order.limit_price
+        || next.stop_price != order.stop_price
 }
 
 /// The validated intent the connectors take, rebuilt from the stored order (it was checked
@@ -139,9 +174,18 @@ pub enum OmsError {
     Unsupported(&'static str),
     #[error("the stored order is not valid: {0}")]
     Invalid(String),
-    /// The broker could not be asked (reconciliation).
+    /// The broker could not be asked (reconciliation), or refused a change.
     #[error(transparent)]
     Broker(BrokerError),
+    /// The order is not open (a change to a final or unresolved order).
+    #[error("{0}")]
+    NotOpen(String),
+    /// The order cannot be changed (a market order).
+    #[error("{0}")]
+    NotModifiable(String),
+    /// A change made in place was not answered.
+    #[error("{0}")]
+    ChangeUnknown(String),
 }
 
 impl crate::error::ErrorCode for OmsError {
@@ -151,6 +195,9 @@ impl crate::error::ErrorCode for OmsError {
             OmsError::Unsupported(_) => crate::error::Code::BrokerUnsupported,
             OmsError::Invalid(_) => crate::error::Code::Validation,
             OmsError::Broker(e) => e.code(),
+            OmsError::NotOpen(_) => crate::error::Code::OrderNotOpen,
+            OmsError::NotModifiable(_) => crate::error::Code::NotModifiable,
+            OmsError::ChangeUnknown(_) => crate::error::Code::ModifyUnknown,
         }
     }
 }
@@ -174,7 +221,11 @@ pub(crate) async fn write(store: &Store, next: &Order, detail: &str) -> Result<O
 }
 
 /// Like [`write`], also saying whether this write was the one that happened.
-async fn write_cas(store: &Store, next: &Order, detail: &str) -> Result<(Order, bool), OmsError> {
+pub(crate) async fn write_cas(
+    store: &Store,
+    next: &Order,
+    detail: &str,
+) -> Result<(Order, bool), OmsError> {
     let mut tx = store.begin_write().await?;
     let done = store::update(&mut tx, next, detail).await?;
     let stored = store::get(&mut tx, &next.id).await?;
@@ -221,16 +272,17 @@ pub async fn send(
         return Ok(stored);
     }
     let outcome = classify(broker.place_order(&req).await);
-    settle(store, stored, outcome, schedule_or_default(schedule)).await
+    settle(store, stored, outcome, schedule).await
 }
 
 /// Records what an order POST came back with.
-async fn settle(
+pub(crate) async fn settle(
     store: &Store,
     order: Order,
     outcome: Placement,
     schedule: &[Duration],
 ) -> Result<Order, OmsError> {
+    let schedule = schedule_or_default(schedule);
     let now = Utc::now();
     match outcome {
         Placement::Placed(state) => {
@@ -361,10 +413,7 @@ pub async fn refresh(
         }
     };
     let next = adopt(&order, &state, Utc::now());
-    let same = next.status == order.status
-        && next.filled_qty == order.filled_qty
-        && next.avg_fill_price == order.avg_fill_price;
-    if same {
+    if !differs(&order, &next) {
         return Ok((order, false));
     }
     let (stored, done) = write_cas(store, &next, "read back from the broker").await?;
@@ -411,6 +460,17 @@ pub async fn recover(store: &Store, now: DateTime<Utc>) -> Result<Vec<Order>, Om
                 let mut conn = store.acquire().await?;
                 store::schedule_lookup(&mut conn, &o.id, 0, Some(now)).await?;
             }
+        } else if o.replaces.is_some() {
+            // A change that never left: sending it now as a new order would put a second
+            // order next to the original, which still works at the broker.
+            let mut next = o.clone();
+            next.status = OrderStatus::Cancelled;
+            next.reason = Some(
+                "never sent: Brokerdesk stopped before sending this change; the original order is unchanged"
+                    .into(),
+            );
+            next.updated_at = now;
+            write(store, &next, "change not sent").await?;
         } else if now - o.created_at > to_chrono(STALE_AFTER) {
             let mut next = o.clone();
             next.status = OrderStatus::Cancelled;

@@ -355,6 +355,19 @@ impl PaperDesk {
         Ok(changed)
     }
 
+    /// Changes an open order's quantity or price (see [`super::modify`]); returns the orders
+    /// that changed. The order then fills only on quotes that arrive after the change.
+    pub async fn modify(
+        &mut self,
+        store: &Store,
+        order_id: &str,
+        changes: paper::OrderChanges,
+    ) -> Result<Vec<Order>, DeskError> {
+        let now = Utc::now();
+        let events = self.engine.modify(order_id, changes, now)?;
+        self.persist(store, events, now).await
+    }
+
     /// Starts a new day's P&L at the first quote of a new UTC day.
     async fn roll_day(&mut self, store: &Store, now: DateTime<Utc>) -> Result<(), DeskError> {
         let today = now.date_naive().to_string();
@@ -748,6 +761,7 @@ fn child_row(parent: &Order, o: &paper::Order, now: DateTime<Utc>) -> Order {
         stop_loss: None,
         take_profit: None,
         parent_id: Some(parent.id.clone()),
+        replaces: None,
         status: OrderStatus::Pending,
         filled_qty: Decimal::ZERO,
         avg_fill_price: None,

@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::model::{Order, OrderKind, OrderStatus, Origin, TimeInForce};
-use super::oms::{adopt, write, OmsError};
+use super::oms::{adopt, differs, write, OmsError};
 use super::store;
 use crate::accounts::model::TradingMode;
 use crate::brokers::{self, Broker, OrderState};
@@ -60,11 +60,7 @@ pub async fn open_orders(
                     continue;
                 }
                 let next = adopt(&order, &state, now);
-                if next.status != order.status
-                    || next.filled_qty != order.filled_qty
-                    || next.avg_fill_price != order.avg_fill_price
-                    || next.broker_order_id != order.broker_order_id
-                {
+                if differs(&order, &next) {
                     changed.push(write(store, &next, "reconciled with the broker").await?);
                 }
             }
@@ -129,6 +125,7 @@ async fn record_external(
         stop_loss: None,
         take_profit: None,
         parent_id: None,
+        replaces: None,
         status: status_of(state),
         filled_qty: state.filled_quantity.normalize(),
         avg_fill_price: state.avg_fill_price.map(|p| p.normalize()),

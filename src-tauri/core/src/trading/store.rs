@@ -85,6 +85,7 @@ fn order_from(r: &SqliteRow) -> Result<Order, OrderStoreError> {
         stop_loss: opt(&id, "stop-loss", o("stop_loss")?)?,
         take_profit: opt(&id, "take-profit", o("take_profit")?)?,
         parent_id: o("parent_id")?,
+        replaces: o("replaces")?,
         status: parse::<OrderStatus>(&id, "status", &s("status")?)?,
         filled_qty: parse::<Decimal>(&id, "filled quantity", &s("filled_qty")?)?,
         avg_fill_price: opt(&id, "average fill price", o("avg_fill_price")?)?,
@@ -113,9 +114,9 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO orders (id, account_id, client_order_id, broker_order_id, mode, origin, symbol, \
          side, order_type, quantity, limit_price, stop_price, time_in_force, stop_loss, take_profit, \
-         parent_id, status, filled_qty, avg_fill_price, reason, broker_status, version, sent_at, \
-         created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+         parent_id, replaces, status, filled_qty, avg_fill_price, reason, broker_status, version, \
+         sent_at, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
     )
     .bind(&o.id)
     .bind(&o.account_id)
@@ -133,6 +134,7 @@ pub async fn insert(
     .bind(dec(o.stop_loss))
     .bind(dec(o.take_profit))
     .bind(&o.parent_id)
+    .bind(&o.replaces)
     .bind(o.status.as_str())
     .bind(o.filled_qty.normalize().to_string())
     .bind(dec(o.avg_fill_price))
@@ -171,15 +173,17 @@ pub async fn update(
     next: &Order,
     detail: &str,
 ) -> Result<bool, OrderStoreError> {
-    let before: Option<String> =
-        sqlx::query_scalar("SELECT status FROM orders WHERE id = ? AND version = ?")
-            .bind(&next.id)
-            .bind(next.version)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(before) = before else {
+    let before: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT status, quantity, limit_price, stop_price FROM orders WHERE id = ? AND version = ?",
+    )
+    .bind(&next.id)
+    .bind(next.version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((before, quantity, limit, stop)) = before else {
         return Ok(false);
     };
+    let changes = term_changes((&quantity, limit.as_deref(), stop.as_deref()), next);
     let done = sqlx::query(
         "UPDATE orders SET broker_order_id = ?, status = ?, filled_qty = ?, avg_fill_price = ?, \
          reason = ?, broker_status = ?, sent_at = ?, limit_price = ?, stop_price = ?, quantity = ?, \
@@ -205,7 +209,34 @@ pub async fn update(
     if done && before != next.status.as_str() {
         event(conn, &next.id, next.status, detail, next.updated_at).await?;
     }
+    if done && !changes.is_empty() {
+        let what = format!("{detail}: {}", changes.join(", "));
+        event(conn, &next.id, next.status, &what, next.updated_at).await?;
+    }
     Ok(done)
+}
+
+/// What an update changes in an order's terms (`quantity 10 → 5`, `limit 1.1 → 1.2`), from
+/// the stored text of each; empty when nothing did.
+fn term_changes(
+    (quantity, limit, stop): (&str, Option<&str>, Option<&str>),
+    next: &Order,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let new_qty = next.quantity.normalize().to_string();
+    if quantity != new_qty {
+        out.push(format!("quantity {quantity} → {new_qty}"));
+    }
+    for (name, old, new) in [
+        ("limit", limit, dec(next.limit_price)),
+        ("stop", stop, dec(next.stop_price)),
+    ] {
+        if old != new.as_deref() {
+            let show = |v: Option<&str>| v.unwrap_or("none").to_string();
+            out.push(format!("{name} {} → {}", show(old), show(new.as_deref())));
+        }
+    }
+    out
 }
 
 /// Schedules the next lookup of an order whose outcome is unknown.

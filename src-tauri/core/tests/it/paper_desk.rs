@@ -65,6 +65,7 @@ fn order(
         stop_loss: None,
         take_profit: None,
         parent_id: None,
+        replaces: None,
         status: OrderStatus::Pending,
         filled_qty: Decimal::ZERO,
         avg_fill_price: None,

@@ -509,3 +509,129 @@ async fn orders_placed_outside_brokerdesk_appear_as_external_and_are_followed() 
     until_status(&rt, &acct.id, &external.id, OrderStatus::Cancelled, 5).await;
     rt.shutdown().await;
 }
+
+/// Changing a resting paper order: its quantity and price change in the paper engine, the
+/// history says what changed, a change to an order that is not open or to nothing is
+/// refused, and a limit moved through the market fills at its new price or better.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resting_paper_order_can_be_changed_and_then_fills_at_its_new_price() {
+    use brokerdesk_core::trading::modify::OrderModify;
+    let (_dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(AccountInput::new(
+            "Paper",
+            BrokerKind::Paper,
+            Environment::Practice,
+        ))
+        .await
+        .unwrap();
+    let rest = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::limit("AAPL", OrderSide::Buy, "5", "1.00"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.status, OrderStatus::Open);
+
+    let changed = rt
+        .order_modify(
+            &acct.id,
+            &rest.id,
+            OrderModify {
+                quantity: Some("7".into()),
+                price: Some("1.50".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.id, rest.id, "a paper order changes in place");
+    assert_eq!(changed.status, OrderStatus::Open);
+    assert_eq!(changed.quantity, dec!(7));
+    assert_eq!(changed.limit_price, Some(dec!(1.5)));
+    let detail = rt.order_show(&acct.id, &rest.id).await.unwrap();
+    assert!(
+        detail
+            .events
+            .iter()
+            .any(|e| e.detail.contains("quantity 5 → 7") && e.detail.contains("limit 1 → 1.5")),
+        "{:?}",
+        detail.events
+    );
+
+    // Nothing to change, a bad price, a market order: refused, nothing changed.
+    let e = rt
+        .order_modify(&acct.id, &rest.id, OrderModify::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::Validation, "{e:?}");
+    let e = rt
+        .order_modify(
+            &acct.id,
+            &rest.id,
+            OrderModify {
+                quantity: None,
+                price: Some("-3".into()),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::Validation, "{e:?}");
+    let filled = rt
+        .order_place(&acct.id, OrderDraft::market("AAPL", OrderSide::Buy, "1"))
+        .await
+        .unwrap();
+    let e = rt
+        .order_modify(
+            &acct.id,
+            &filled.id,
+            OrderModify {
+                quantity: Some("2".into()),
+                price: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::OrderNotOpen, "{e:?}");
+    let still = rt.order_show(&acct.id, &rest.id).await.unwrap().order;
+    assert_eq!((still.quantity, still.limit_price), (dec!(7), Some(dec!(1.5))));
+
+    // Moved through the market, it fills at the new limit or better.
+    let ask = filled.avg_fill_price.unwrap();
+    let through = (ask * dec!(2)).round_dp(2);
+    rt.order_modify(
+        &acct.id,
+        &rest.id,
+        OrderModify {
+            quantity: None,
+            price: Some(through.to_string()),
+        },
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let done = loop {
+        let o = rt.order_show(&acct.id, &rest.id).await.unwrap().order;
+        if o.status == OrderStatus::Filled || std::time::Instant::now() > deadline {
+            break o;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done.status, OrderStatus::Filled, "{done:?}");
+    assert_eq!(done.filled_qty, dec!(7));
+    assert!(done.avg_fill_price.unwrap() <= through, "{done:?}");
+    // Filled: no more changes.
+    let e = rt
+        .order_modify(
+            &acct.id,
+            &rest.id,
+            OrderModify {
+                quantity: Some("9".into()),
+                price: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::OrderNotOpen);
+}
