@@ -14,6 +14,7 @@ import type { Commands, Events } from "../bindings/contract";
 import type { ExportFormat } from "../bindings/ExportFormat";
 import type { OnConflict } from "../bindings/OnConflict";
 import type { OrderDraft } from "../bindings/OrderDraft";
+import type { OrderModify } from "../bindings/OrderModify";
 import type { OrderSide } from "../bindings/OrderSide";
 import type { TradingMode } from "../bindings/TradingMode";
 import { type BrokerdeskError, Code, SESSION_CODES, toBrokerdeskError } from "./errors";
@@ -236,6 +237,12 @@ export const accountSetMode = (id: string, mode: TradingMode) => call("account_s
 /** Places an order (the core validates it and stores its intent before anything is sent). */
 export const orderPlace = (accountId: string, draft: OrderDraft) => call("order_place", { accountId, draft });
 export const orderCancel = (accountId: string, orderId: string) => call("order_cancel", { accountId, orderId });
+/**
+ * Changes an open limit or stop order's quantity or price: in the paper engine, in place at
+ * Tradier and IBKR, by a replacement order at OANDA, Alpaca and Tastytrade (the result is
+ * then the replacement). A larger quantity is checked by the account's rules.
+ */
+export const orderModify = (accountId: string, orderId: string, change: OrderModify) => call("order_modify", { accountId, orderId, change });
 /** Cancels every open live order of an account (offered when it switches back to paper). */
 export const ordersCancelLive = (accountId: string) => call("orders_cancel_live", { accountId });
 export const ordersList = (accountId: string, open: boolean | null = null) => call("orders_list", { accountId, open });

@@ -2,8 +2,13 @@
 import type { BrokerKind } from "./BrokerKind";
 import type { CredentialFieldSpec } from "./CredentialFieldSpec";
 import type { EnvironmentInfo } from "./EnvironmentInfo";
+import type { ModifyStyle } from "./ModifyStyle";
 
 /**
  * Everything the UI needs to render a broker's account form.
  */
-export type BrokerInfo = { kind: BrokerKind, label: string, description: string, environments: Array<EnvironmentInfo>, credentialFields: Array<CredentialFieldSpec>, accountIdRequired: boolean, accountIdLabel: string, accountIdPlaceholder: string, accountIdHelp: string, };
+export type BrokerInfo = { kind: BrokerKind, label: string, description: string, environments: Array<EnvironmentInfo>, credentialFields: Array<CredentialFieldSpec>, accountIdRequired: boolean, accountIdLabel: string, accountIdPlaceholder: string, accountIdHelp: string, 
+/**
+ * How an open order is changed at this broker (the paper engine changes in place).
+ */
+modifyStyle: ModifyStyle, };

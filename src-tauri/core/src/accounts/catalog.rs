@@ -47,6 +47,8 @@ pub struct BrokerInfo {
     pub account_id_label: String,
     pub account_id_placeholder: String,
     pub account_id_help: String,
+    /// How an open order is changed at this broker (the paper engine changes in place).
+    pub modify_style: crate::brokers::ModifyStyle,
 }
 
 /// A prop-firm preset's rules: the firm's published numbers and clock, and where a trader can
@@ -180,6 +182,17 @@ pub fn broker_info(kind: BrokerKind) -> BrokerInfo {
         account_id_label: acct.1.to_string(),
         account_id_placeholder: acct.2.to_string(),
         account_id_help: acct.3.to_string(),
+        modify_style: modify_style(kind),
+    }
+}
+
+/// How each broker changes an open order; the connectors say the same
+/// (`Broker::modify_style`, checked by a test).
+pub fn modify_style(kind: BrokerKind) -> crate::brokers::ModifyStyle {
+    use crate::brokers::ModifyStyle::{InPlace, Replace};
+    match kind {
+        BrokerKind::Paper | BrokerKind::Tradier | BrokerKind::Ibkr => InPlace,
+        BrokerKind::Oanda | BrokerKind::Alpaca | BrokerKind::Tastytrade => Replace,
     }
 }
 

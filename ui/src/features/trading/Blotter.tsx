@@ -9,6 +9,7 @@ import { Dialog } from "../../components/Dialog";
 import { useOrderDetail, useTradingHeld } from "../../data/resources";
 import { HELD_REASON } from "../safe/SafeStateBanner";
 import { useToast } from "../../state/ToastProvider";
+import { ModifyOrderDialog, canModify, useModifyStyle } from "./ModifyOrder";
 import { ORDER_STATUS_LABELS, ORDER_STATUS_TONE, ORDER_TYPE_LABELS, isWorking, money, num, timeOf, tone } from "./labels";
 
 export function StatusTag({ order }: { order: Order }) {
@@ -147,6 +148,10 @@ export function PositionsTable({ account, money: m, onTrade }: { account: Accoun
 export function OrdersTable({ account, orders, title, empty, testid }: { account: Account; orders: Order[]; title: string; empty: string; testid: string }) {
   const notify = useToast();
   const [shown, setShown] = useState<string | null>(null);
+  const [changing, setChanging] = useState<Order | null>(null);
+  const styleOf = useModifyStyle(account);
+  // The safe state refuses a change (it may add risk); a cancel is always allowed.
+  const held = useTradingHeld();
   const cancel = async (o: Order) => {
     try {
       const c = await api.orderCancel(account.id, o.id);
@@ -204,6 +209,14 @@ export function OrdersTable({ account, orders, title, empty, testid }: { account
                   <button type="button" className="button button-secondary button-sm" onClick={() => setShown(o.id)} aria-label={`Details of ${o.side} ${num(o.quantity)} ${o.symbol}`}>
                     Details
                   </button>
+                  {canModify(o, styleOf(o)) ? (
+                    <>
+                      {" "}
+                      <button type="button" className="button button-secondary button-sm" onClick={() => setChanging(o)} disabled={held} title={held ? HELD_REASON : `Change the quantity or price of ${o.symbol}`} data-testid="order-modify">
+                        Modify
+                      </button>
+                    </>
+                  ) : null}
                   {isWorking(o.status) && o.status !== "unknown" ? (
                     <>
                       {" "}
@@ -219,6 +232,7 @@ export function OrdersTable({ account, orders, title, empty, testid }: { account
         </table>
       )}
       {shown ? <OrderDetailDialog accountId={account.id} orderId={shown} onClose={() => setShown(null)} /> : null}
+      {changing ? <ModifyOrderDialog account={account} order={changing} style={styleOf(changing)} onClose={() => setChanging(null)} /> : null}
     </section>
   );
 }
@@ -260,6 +274,12 @@ function OrderDetailDialog({ accountId, orderId, onClose }: { accountId: string;
             <dd className="mono">{o.clientOrderId}</dd>
             <dt>Broker order id</dt>
             <dd className="mono">{o.brokerOrderId ?? "—"}</dd>
+            {o.replaces ? (
+              <>
+                <dt>Replaces</dt>
+                <dd className="mono">order {o.replaces}</dd>
+              </>
+            ) : null}
             {o.stopLoss || o.takeProfit ? (
               <>
                 <dt>Bracket</dt>
