@@ -29,7 +29,7 @@ async function placeFromTicket(page, { symbol, qty, side = "Buy", type = null, p
 }
 
 describe("trading", () => {
-  test("the paper broker: an order from the ticket to a fill, the position and the money move, a resting limit is cancelled", async () => {
+  test("the paper broker: an order from the ticket to a fill, the position and the money move, a resting limit is changed and cancelled", async () => {
     const { page, bd, s } = await open(paperDesk);
     await nav(page, "Trade");
     await page.getByTestId("trade-header").getByText("SIMULATED PRICES").waitFor();
@@ -62,13 +62,30 @@ describe("trading", () => {
     await openRow.getByTestId("order-status").getByText("Open").waitFor();
     await page.evaluate(() => document.querySelector("main")?.scrollTo(0, 0));
     await shot(page, "trade-paper", { docs: "trade-paper" });
+
+    // Change it: the dialog, a new quantity and price, and the row and the core agree.
+    await openRow.getByTestId("order-modify").click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText("The paper engine changes the order").waitFor();
+    await dialog.getByLabel("Quantity").fill("6000");
+    await dialog.getByLabel("Limit price").fill("0.6");
+    await shot(page, "trade-modify");
+    await dialog.getByTestId("modify-confirm").click();
+    await dialog.waitFor({ state: "detached" });
+    await openRow.getByText("@ 0.6").waitFor({ timeout: 10_000 });
+    assert.equal(await openRow.locator("td.num").first().textContent(), "6000");
+    const [changed] = await bd.api("orders_list", { accountId: s.paper.id, open: true });
+    assert.equal(changed.quantity, "6000");
+    assert.equal(changed.limitPrice, "0.6");
+
+    // Cancel it: the core first, then the window (which may be a refresh behind on a busy machine).
     await openRow.getByTestId("order-cancel").click();
-    await page.getByTestId("open-orders").getByText("No open orders.").waitFor();
     await until(
       () => bd.api("orders_list", { accountId: s.paper.id, open: true }),
       (open) => open.length === 0,
       { what: "the limit order cancelled in the core" },
     );
+    await page.getByTestId("open-orders").getByText("No open orders.").waitFor({ timeout: 15_000 });
 
     // Close the position from its row: flat again.
     await position.getByRole("button", { name: "Close" }).click();

@@ -20,7 +20,8 @@ export function useModifyStyle(account: Account): (order: Order) => ModifyStyle 
 
 /** Whether the Modify button shows for `order`: an open limit or stop order whose broker can change it. */
 export function canModify(order: Order, style: ModifyStyle): boolean {
-  return (order.status === "open" || order.status === "partially_filled") && order.orderType !== "market" && style !== "unsupported" && order.brokerOrderId !== null;
+  const atBroker = order.mode === "paper" || order.brokerOrderId !== null;
+  return (order.status === "open" || order.status === "partially_filled") && order.orderType !== "market" && style !== "unsupported" && atBroker;
 }
 
 const WHAT_HAPPENS: Record<ModifyStyle, string> = {
