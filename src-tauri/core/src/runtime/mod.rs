@@ -21,6 +21,7 @@ pub mod clipboard;
 mod connections;
 pub mod diagnostics;
 pub mod events;
+mod order_events;
 mod orders;
 mod prices;
 mod risk;

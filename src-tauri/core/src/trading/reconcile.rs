@@ -1,7 +1,8 @@
 //! Reconciling a live account's orders with its broker.
 //!
 //! The order worker asks each connected live account's broker for its open orders when it
-//! starts and then every [`EVERY`] (so within seconds of a reconnect too). Each one is matched
+//! starts, as soon as the account's order session connects again after a drop, whenever its
+//! order-event stream (re)opens, and every [`EVERY`] ([`Occasion`]). Each one is matched
 //! to a local order by the broker's order id, or by the client order id it carries (an order
 //! this desk is sending right now has no broker id yet):
 //! - **known**: the broker's state is adopted when it differs (the broker wins);
@@ -35,11 +36,36 @@ pub const EVERY: Duration = Duration::from_secs(5);
 
 /// Reads the account's open orders from its broker and brings local state in line; returns
 /// the orders that were recorded or changed.
+/// Why an account is reconciled; said in the history of each order it changes or records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occasion {
+    /// At start, or the periodic look.
+    Routine,
+    /// The account's order session connected again after a drop.
+    Reconnect,
+    /// The account's order-event stream (re)opened: events may have been missed.
+    EventStream,
+    /// The order-event stream named an order this profile does not know.
+    UnknownOrder,
+}
+
+impl Occasion {
+    fn text(self) -> &'static str {
+        match self {
+            Occasion::Routine => "found at the broker",
+            Occasion::Reconnect => "found at the broker when the account reconnected",
+            Occasion::EventStream => "found at the broker when its order-event stream opened",
+            Occasion::UnknownOrder => "named by the broker's order-event stream",
+        }
+    }
+}
+
 pub async fn open_orders(
     store: &Store,
     account_id: &str,
     broker: &Arc<dyn Broker>,
     now: DateTime<Utc>,
+    occasion: Occasion,
 ) -> Result<Vec<Order>, OmsError> {
     let states = broker.open_orders().await.map_err(OmsError::Broker)?;
     let mut changed = Vec::new();
@@ -61,11 +87,12 @@ pub async fn open_orders(
                 }
                 let next = adopt(&order, &state, now);
                 if differs(&order, &next) {
-                    changed.push(write(store, &next, "reconciled with the broker").await?);
+                    let why = format!("reconciled with the broker ({})", occasion.text());
+                    changed.push(write(store, &next, &why).await?);
                 }
             }
             None => {
-                if let Some(o) = record_external(store, account_id, &state, now).await? {
+                if let Some(o) = record_external(store, account_id, &state, now, occasion).await? {
                     changed.push(o);
                 }
             }
@@ -81,6 +108,7 @@ async fn record_external(
     account_id: &str,
     state: &OrderState,
     now: DateTime<Utc>,
+    occasion: Occasion,
 ) -> Result<Option<Order>, OmsError> {
     let mut tx = store.begin_write().await?;
     if store::by_broker_ref(
@@ -143,7 +171,7 @@ async fn record_external(
     store::insert(
         &mut tx,
         &order,
-        "found at the broker: placed outside Brokerdesk",
+        &format!("{}: placed outside Brokerdesk", occasion.text()),
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;

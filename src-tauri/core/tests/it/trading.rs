@@ -595,7 +595,10 @@ async fn a_resting_paper_order_can_be_changed_and_then_fills_at_its_new_price() 
         .unwrap_err();
     assert_eq!(e.code, Code::OrderNotOpen, "{e:?}");
     let still = rt.order_show(&acct.id, &rest.id).await.unwrap().order;
-    assert_eq!((still.quantity, still.limit_price), (dec!(7), Some(dec!(1.5))));
+    assert_eq!(
+        (still.quantity, still.limit_price),
+        (dec!(7), Some(dec!(1.5)))
+    );
 
     // Moved through the market, it fills at the new limit or better.
     let ask = filled.avg_fill_price.unwrap();
@@ -634,4 +637,125 @@ async fn a_resting_paper_order_can_be_changed_and_then_fills_at_its_new_price() 
         .await
         .unwrap_err();
     assert_eq!(e.code, Code::OrderNotOpen);
+}
+
+/// When a live account's order session comes back after a drop, its orders are reconciled at
+/// once: an order placed at the broker while Brokerdesk could not reach it (here through a
+/// second door onto the same simulated broker, "the broker's website") appears, and its
+/// history says it was found when the account reconnected — not by the periodic look, which
+/// skips accounts that are not connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnected_account_is_reconciled_at_once() {
+    use brokerdesk_core::connection::manager::{Channel, ManagerOptions};
+    use brokerdesk_core::connection::{Backoff, ConnState};
+    use brokerdesk_core::trading::model::Origin;
+    let door = Faults::new();
+    let state = Arc::new(oanda::SimState::demo(Faults::new()));
+    let sim = SimServer::start(oanda::router(state.clone()), door.clone(), 0)
+        .await
+        .unwrap();
+    let website = SimServer::start(oanda::router(state), Faults::new(), 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bd = Arc::new(
+        Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
+            .await
+            .unwrap(),
+    );
+    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
+    let rt = Runtime::start(
+        bd,
+        RuntimeOptions {
+            auto_lock: false,
+            risk_watch: false,
+            manager: ManagerOptions {
+                backoff: Backoff {
+                    base: Duration::from_millis(100),
+                    cap: Duration::from_millis(300),
+                },
+                keepalive: Duration::from_millis(200),
+                ..ManagerOptions::default()
+            },
+            ..RuntimeOptions::default()
+        },
+    )
+    .await;
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    go_live(&rt, &acct.id).await;
+    let order_state = || rt.manager().state(&acct.id, Channel::Order);
+    let wait = |what: &'static str, want: bool| {
+        let order_state = &order_state;
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while (order_state() == Some(ConnState::Connected)) != want {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{what}: {:?}",
+                    order_state()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait("connected at first", true).await;
+    // The order worker looks at the connected accounts every second: let it see this one.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    // The broker goes out of reach; meanwhile an order is placed at its website.
+    door.go_down_for(Duration::from_secs(3));
+    wait("down", false).await;
+    let placed: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/v3/accounts/{}/orders",
+            website.url(),
+            oanda::DEMO_ACCOUNTS[0]
+        ))
+        .bearer_auth(oanda::DEMO_TOKEN)
+        .json(&serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
+            "units": "700", "price": "0.60000", "timeInForce": "GTC", "positionFill": "DEFAULT"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let broker_id = placed["orderCreateTransaction"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Not found while the account is away.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if order_state() != Some(ConnState::Connected) {
+        let list = rt.orders_list(&acct.id, false).await.unwrap();
+        assert!(list.is_empty(), "{list:?}");
+    }
+
+    wait("back", true).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let found = loop {
+        let list = rt.orders_list(&acct.id, true).await.unwrap();
+        if let Some(o) = list
+            .iter()
+            .find(|o| o.broker_order_id.as_deref() == Some(&broker_id))
+        {
+            break o.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never reconciled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(found.origin, Origin::External);
+    let detail = rt.order_show(&acct.id, &found.id).await.unwrap();
+    assert!(
+        detail.events[0]
+            .detail
+            .contains("found at the broker when the account reconnected"),
+        "{:?}",
+        detail.events
+    );
+    rt.shutdown().await;
 }
