@@ -33,7 +33,7 @@ pub(super) enum Signal {
     /// The account's stream is open: reconcile it (events may have been missed).
     Opened(String),
     /// One update about one of the account's orders.
-    Update(String, OrderUpdate),
+    Update(String, Box<OrderUpdate>),
     /// The stream closed; polling covers the account until it is open again.
     Closed(String),
     /// The broker has no order-event stream: polling alone follows the account.
@@ -92,7 +92,7 @@ pub(super) async fn follow(
                 Ok(Ok(true)) => {
                     for u in updates.drain(..) {
                         if tx
-                            .send(Signal::Update(account_id.clone(), u))
+                            .send(Signal::Update(account_id.clone(), Box::new(u)))
                             .await
                             .is_err()
                         {

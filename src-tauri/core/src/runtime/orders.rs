@@ -320,7 +320,7 @@ async fn on_signal(
             let Some(broker) = manager.connector(&id) else {
                 return;
             };
-            if let Err(e) = apply_update(core, &id, &broker, update, on_change).await {
+            if let Err(e) = apply_update(core, &id, &broker, *update, on_change).await {
                 tracing::warn!(error = %e, "could not record an order event");
             }
         }

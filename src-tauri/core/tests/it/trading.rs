@@ -716,8 +716,10 @@ async fn a_reconnected_account_is_reconciled_at_once() {
             oanda::DEMO_ACCOUNTS[0]
         ))
         .bearer_auth(oanda::DEMO_TOKEN)
-        .json(&serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
-            "units": "700", "price": "0.60000", "timeInForce": "GTC", "positionFill": "DEFAULT"}}))
+        .json(
+            &serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
+            "units": "700", "price": "0.60000", "timeInForce": "GTC", "positionFill": "DEFAULT"}}),
+        )
         .send()
         .await
         .unwrap()
