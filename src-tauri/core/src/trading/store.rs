@@ -173,14 +173,23 @@ pub async fn update(
     next: &Order,
     detail: &str,
 ) -> Result<bool, OrderStoreError> {
-    let before: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT status, quantity, limit_price, stop_price FROM orders WHERE id = ? AND version = ?",
+    type Before = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let before: Option<Before> = sqlx::query_as(
+        "SELECT status, quantity, limit_price, stop_price, filled_qty, avg_fill_price \
+         FROM orders WHERE id = ? AND version = ?",
     )
     .bind(&next.id)
     .bind(next.version)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((before, quantity, limit, stop)) = before else {
+    let Some((before, quantity, limit, stop, filled, avg)) = before else {
         return Ok(false);
     };
     let changes = term_changes((&quantity, limit.as_deref(), stop.as_deref()), next);
@@ -209,11 +218,43 @@ pub async fn update(
     if done && before != next.status.as_str() {
         event(conn, &next.id, next.status, detail, next.updated_at).await?;
     }
+    if done && next.mode == TradingMode::Live {
+        let filled = parse::<Decimal>(&next.id, "filled quantity", &filled)?;
+        let avg = opt(&next.id, "average fill price", avg)?;
+        if let Some(fill) = derived_fill(filled, avg, next) {
+            insert_fill(conn, &next.id, &next.account_id, &fill).await?;
+        }
+    }
     if done && !changes.is_empty() {
         let what = format!("{detail}: {}", changes.join(", "));
         event(conn, &next.id, next.status, &what, next.updated_at).await?;
     }
     Ok(done)
+}
+
+/// The execution a live order's broker reported between two reads: the growth of its
+/// cumulative filled quantity, at the price that moves the average from `avg` to the new one.
+/// Its id is the cumulative quantity it reaches (`cum-…`), so two processes recording the
+/// same read never store it twice. `None` when nothing filled or the price is not known.
+fn derived_fill(filled: Decimal, avg: Option<Decimal>, next: &Order) -> Option<Fill> {
+    let qty = next.filled_qty - filled;
+    if qty <= Decimal::ZERO {
+        return None;
+    }
+    let new_avg = next.avg_fill_price?;
+    let price = if filled.is_zero() {
+        new_avg
+    } else {
+        let old_avg = avg?;
+        ((new_avg * next.filled_qty - old_avg * filled) / qty).round_dp(10)
+    };
+    Some(Fill {
+        fill_id: format!("cum-{}", next.filled_qty.normalize()),
+        quantity: qty.normalize(),
+        price: price.normalize(),
+        fee: Decimal::ZERO,
+        at: next.updated_at,
+    })
 }
 
 /// What an update changes in an order's terms (`quantity 10 → 5`, `limit 1.1 → 1.2`), from
