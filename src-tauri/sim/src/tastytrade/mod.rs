@@ -62,7 +62,8 @@ pub const DEMO_ACCOUNT: &str = "5WT00001";
 /// What `brokerdesk-sim tastytrade` prints.
 pub const DEMO_HINT: &str = "refresh token sim-tt-refresh-0123456789abcdef, client secret \
     sim-tt-client-secret-abcdef0123456789, account 5WT00001; send User-Agent product/version; \
-    DXLink at ws://…/dxlink (rate: BROKERDESK_SIM_DXLINK_RATE, _BATCH, _BURST=1)";
+    DXLink at ws://…/dxlink (rate: BROKERDESK_SIM_DXLINK_RATE, _BATCH, _BURST=1), account \
+    streamer at ws://…/account-streamer";
 
 /// The simulator's state; cheap to clone (shared).
 #[derive(Clone)]
