@@ -7,13 +7,15 @@
 //! `broker_ibkr/failures.rs`; the simulator's WebSocket seen by a raw client in
 //! `broker_ibkr/stream.rs`; the connector's price stream against it in
 //! `broker_ibkr/quote_stream.rs`; its frame parser on recorded frames in
-//! `broker_ibkr/stream_parse.rs`; the gateway's certificate pin over HTTPS in
+//! `broker_ibkr/stream_parse.rs`; the live-order topic (`open_order_events`) in
+//! `broker_ibkr/events.rs`; the gateway's certificate pin over HTTPS in
 //! `broker_ibkr/pinning.rs`. No error may ever show the session cookie.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
 use common::stock_order as order;
+mod events;
 mod failures;
 mod pinning;
 mod quote_stream;

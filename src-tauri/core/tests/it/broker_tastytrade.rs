@@ -7,7 +7,8 @@
 //! DXLink socket (a raw WebSocket client against the simulator) in
 //! `broker_tastytrade/dxlink.rs`; the DXLink parser on recorded frames in
 //! `broker_tastytrade/dxlink_parse.rs`; the quote stream (`open_quote_stream`) in
-//! `broker_tastytrade/stream.rs`; instrument search in `conformance/search.rs`. No error may ever show the refresh
+//! `broker_tastytrade/stream.rs`; the account streamer (`open_order_events`) in
+//! `broker_tastytrade/events.rs`; instrument search in `conformance/search.rs`. No error may ever show the refresh
 //! token, the client secret or an access token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
@@ -16,6 +17,7 @@ use crate::common;
 use common::stock_order as order;
 mod dxlink;
 mod dxlink_parse;
+mod events;
 mod failures;
 mod stream;
 

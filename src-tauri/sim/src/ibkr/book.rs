@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{json, Value};
+use tokio::sync::broadcast;
 
+use super::events;
 use super::orders::{placed_json, question_json, Contract, NewOrder, Order, Side};
 
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +35,8 @@ pub(crate) struct Book {
     suppressed: HashSet<String>,
     pending: HashMap<String, Pending>,
     next_id: u64,
+    /// Every order change, for the `sor` topic ([`super::events`]).
+    pub events: broadcast::Sender<Value>,
 }
 
 impl Book {
@@ -62,6 +66,7 @@ impl Book {
             suppressed: HashSet::new(),
             pending: HashMap::new(),
             next_id: 1_432_000_001,
+            events: events::channel(),
         }
     }
 
@@ -176,6 +181,7 @@ impl Book {
             updated_ms: now_ms(),
         });
         let i = self.orders.len() - 1;
+        events::publish(&self.events, &self.orders[i]);
         if fill_now {
             self.fill(i, price);
         }
@@ -189,6 +195,7 @@ impl Book {
         o.avg_price = Some(price);
         o.status = "Filled";
         o.updated_ms = now_ms();
+        events::publish(&self.events, o);
         let signed = if o.new.side == Side::Buy { qty } else { -qty };
         let conid = o.new.conid;
         self.cash -= signed * price;
@@ -230,12 +237,18 @@ impl Book {
         }
         o.status = "Cancelled";
         o.updated_ms = now_ms();
+        events::publish(&self.events, o);
         Ok(json!({
             "msg": "Request was submitted",
             "order_id": id,
             "conid": o.contract.conid,
             "account": o.account,
         }))
+    }
+
+    /// Every order, newest first, as `GET /iserver/account/orders` lists them.
+    pub(crate) fn orders_list(&self) -> Vec<Value> {
+        self.orders.iter().rev().map(Order::list_json).collect()
     }
 
     pub(crate) fn orders_json(&self) -> Value {

@@ -24,18 +24,20 @@
 //!
 //! - `session`: the two sessions and the session endpoints; `rest`: accounts, summary,
 //!   orders (with confirmation questions), positions, contract search; `book`: the account,
-//!   contracts, orders, positions; `stream`: the WebSocket at `/v1/api/ws`.
+//!   contracts, orders, positions; `stream`: the WebSocket at `/v1/api/ws`; `events`: its
+//!   live-order topic `sor`, fed by every order change the book makes.
 //!
 //! Stream rate and frame variants: [`Settings`]; test frames: [`SimState::push_stream_frame`].
 //!
 //! Left out: OAuth mode, `/sso/validate`, ledger, market-data snapshots and history,
-//! the `sor`/`spl` subscriptions, unsolicited `blt`/`ntf` (tests push them with
+//! the `spl` subscription, unsolicited `blt`/`ntf` (tests push them with
 //! [`SimState::push_stream_frame`]), per-endpoint rate limits (the shared 429 fault stands
 //! in), order modification, the daily reset.
 //!
 //! State lives behind std `Mutex`es: every critical section is short and never awaits.
 
 mod book;
+mod events;
 mod orders;
 mod rest;
 mod session;

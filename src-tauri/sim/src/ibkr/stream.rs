@@ -15,6 +15,7 @@
 //!   `umd+CONID+{}` unsubscribes (no answer). An unknown conid gets
 //!   `{"topic":"smd+CONID","error":"…"}` (shape UNCONFIRMED). `tic` refreshes the gateway's
 //!   idle timer (answered only with `Settings::tic_reply`).
+//! - `sor+{}` subscribes to live orders, `uor+{}` unsubscribes (see [`super::events`]).
 //! - When the session ends (logout, expiry, idle, closed bridge), the server sends
 //!   `{"topic":"sts","args":{"authenticated":false,…}}` and closes.
 //!
@@ -42,6 +43,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::book::now_ms;
+use super::events::SorFeed;
 use super::{cookie_session, lock, not_authenticated, Settings, SimState};
 use crate::faults::{Fault, RefuseAuth};
 
@@ -73,6 +75,7 @@ pub(crate) async fn upgrade(
         state,
         authed: false,
         subs: Vec::new(),
+        sor: SorFeed::default(),
     };
     ws.on_upgrade(move |socket| conn.run(socket))
 }
@@ -214,6 +217,8 @@ struct Conn {
     pushed: broadcast::Receiver<String>,
     authed: bool,
     subs: Vec<Sub>,
+    /// The `sor` subscription.
+    sor: SorFeed,
 }
 
 impl Conn {
@@ -278,6 +283,11 @@ impl Conn {
                     Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => {}
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 },
+                order = self.sor.next() => {
+                    if self.send_text(&mut socket, order).await.is_err() {
+                        return;
+                    }
+                }
                 pushed = self.pushed.recv() => {
                     if let Ok(text) = pushed {
                         if socket.send(Message::Text(text.into())).await.is_err() {
@@ -378,6 +388,14 @@ impl Conn {
                 self.subs.retain(|s| s.conid.to_string() != conid);
                 true
             }
+            "sor" => {
+                let orders = self.sor.start(&self.state);
+                self.send_text(socket, orders).await.is_ok()
+            }
+            "uor" => {
+                self.sor.stop();
+                true
+            }
             _ => true,
         }
     }
@@ -425,6 +443,10 @@ impl Conn {
                 .is_ok(),
             None => true,
         }
+    }
+
+    async fn send_text(&self, socket: &mut WebSocket, text: String) -> Result<(), axum::Error> {
+        socket.send(frame(text, self.settings.binary_frames)).await
     }
 
     async fn send(&self, socket: &mut WebSocket, v: &Value) -> bool {

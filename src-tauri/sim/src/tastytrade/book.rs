@@ -13,6 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+use tokio::sync::broadcast;
+
+use super::events::{self, OrderEvent};
 use super::orders::{NewOrder, Order};
 use super::wire::{cents, dec, ApiError};
 
@@ -40,6 +43,8 @@ pub(crate) struct Book {
     pub accounts: BTreeMap<String, Account>,
     prices: HashMap<String, f64>,
     next_id: u64,
+    /// Every order change, for the account streamer ([`super::events`]).
+    pub events: broadcast::Sender<OrderEvent>,
 }
 
 impl Book {
@@ -66,6 +71,7 @@ impl Book {
             accounts,
             prices,
             next_id: 301_000_001,
+            events: events::channel(),
         }
     }
 
@@ -146,11 +152,14 @@ impl Book {
         }
         self.next_id += 1;
         if marketable {
+            order.status = "Routed";
+            events::publish(&self.events, account, &order);
             order.fill(quote_px);
             acct.apply_fill(&order.symbol, buy, order.quantity, quote_px);
         } else {
             order.status = "Live";
         }
+        events::publish(&self.events, account, &order);
         acct.orders.push(order.clone());
         Ok((order, bp))
     }
@@ -174,6 +183,7 @@ impl Book {
         }
         order.status = "Cancelled";
         order.touch();
+        events::publish(&self.events, account, order);
         Ok(order.clone())
     }
 }

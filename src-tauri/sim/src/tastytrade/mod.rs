@@ -11,13 +11,16 @@
 //! - `stream`: the DXLink socket at `/dxlink` and `/` (SETUP, AUTH, FEED channel, COMPACT
 //!   Quote and Trade events, KEEPALIVE with a timeout, quote-token expiry, every DXLink
 //!   ERROR type, a configurable rate up to an unpaced burst of pre-encoded frames).
+//! - `events`: the account streamer at `/account-streamer` (`connect` and `heartbeat` with
+//!   the access token, an `Order` notification for every order change the book makes).
 //! - `GET /symbols/search/{prefix}`: symbols and descriptions from a small built-in list.
 //!
-//! Every HTTP route but `/dxlink` needs `User-Agent: product/version` (401 without);
+//! Every HTTP route but the two sockets needs `User-Agent: product/version` (401 without);
 //! every API route needs `Authorization: Bearer <access token>` (401 `unauthorized`, or
 //! `token_expired` for an expired one). 429s carry no rate headers of Tastytrade's own.
 //!
-//! Left out: the legacy `/sessions` login, the account streamer, options and futures legs,
+//! Left out: the legacy `/sessions` login, the account streamer's other subscriptions
+//! (watchlists, quote alerts) and its balance and position notifications, options and futures legs,
 //! order types other than Limit and Market, replacing orders, complex orders.
 //!
 //! State lives behind `std::sync::Mutex`es: every critical section is short and never
@@ -25,6 +28,7 @@
 
 mod auth;
 mod book;
+mod events;
 mod orders;
 mod rest;
 mod stream;
@@ -58,7 +62,8 @@ pub const DEMO_ACCOUNT: &str = "5WT00001";
 /// What `brokerdesk-sim tastytrade` prints.
 pub const DEMO_HINT: &str = "refresh token sim-tt-refresh-0123456789abcdef, client secret \
     sim-tt-client-secret-abcdef0123456789, account 5WT00001; send User-Agent product/version; \
-    DXLink at ws://…/dxlink (rate: BROKERDESK_SIM_DXLINK_RATE, _BATCH, _BURST=1)";
+    DXLink at ws://…/dxlink (rate: BROKERDESK_SIM_DXLINK_RATE, _BATCH, _BURST=1), account \
+    streamer at ws://…/account-streamer";
 
 /// The simulator's state; cheap to clone (shared).
 #[derive(Clone)]
@@ -75,6 +80,8 @@ struct Inner {
     dxlink: Mutex<DxLinkSettings>,
     /// Raw frames for every open DXLink session.
     dxlink_inject: broadcast::Sender<Arc<str>>,
+    /// Raw frames for every open account-streamer session.
+    account_inject: broadcast::Sender<Arc<str>>,
 }
 
 impl SimState {
@@ -107,6 +114,7 @@ impl SimState {
             book: Mutex::new(book::Book::new(accounts, 100_000.0)),
             dxlink: Mutex::new(DxLinkSettings::default()),
             dxlink_inject: broadcast::channel(256).0,
+            account_inject: broadcast::channel(256).0,
         };
         Self {
             inner: Arc::new(inner),
@@ -172,6 +180,13 @@ impl SimState {
         let text: Arc<str> = Arc::from(text.into());
         self.inner.dxlink_inject.send(text).unwrap_or(0)
     }
+
+    /// Sends `text` as a text frame, verbatim, on every open account-streamer socket.
+    /// Returns how many sockets will get it.
+    pub fn inject_account_stream(&self, text: impl Into<String>) -> usize {
+        let text: Arc<str> = Arc::from(text.into());
+        self.inner.account_inject.send(text).unwrap_or(0)
+    }
 }
 
 /// Builds the router.
@@ -198,6 +213,7 @@ pub fn router(state: SimState) -> Router {
         .route("/oauth/token", post(auth::token))
         .route_layer(from_fn(require_user_agent));
     http.route("/dxlink", get(stream::upgrade))
+        .route("/account-streamer", get(events::upgrade))
         .route("/", get(stream::upgrade))
         .with_state(state)
 }

@@ -8,7 +8,9 @@
 //! - `models`: the wire types and their normalised forms.
 //! - `contracts`: symbol → conid (cached) and the instrument search (`/iserver/secdef/search`).
 //! - `stream`: the market-data WebSocket ([`IbkrQuoteStream`]); `stream::parse`: its pure
-//!   frame parser ([`parse_frame`]), also reachable as `ibkr::parse`.
+//!   frame parser ([`parse_frame`]), also reachable as `ibkr::parse`; `stream::socket`: the
+//!   gateway WebSocket and its session, shared with
+//! - `events`: the live-order topic `sor` on the same WebSocket ([`IbkrOrderEvents`]).
 //!
 //! The login session ends after about five idle minutes, so the connection manager calls
 //! [`Ibkr::tickle`] every ~60 s; a 401 anywhere is [`BrokerError::Auth`] ("log in at the
@@ -21,6 +23,7 @@
 //! endpoint, which carries no cOID (`client_order_id` is `None` there).
 
 mod contracts;
+pub mod events;
 mod http;
 mod models;
 pub mod stream;
@@ -32,6 +35,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use self::contracts::Contracts;
+pub use self::events::IbkrOrderEvents;
 use self::http::{body, IbkrHttp};
 use self::models::{
     AuthStatus, IbkrPosition, IserverAccounts, LiveOrders, NewOrder, NewOrders, OrderStatusAnswer,
@@ -40,8 +44,8 @@ use self::models::{
 pub use self::stream::parse::{self, parse_frame, ConidMap, Control};
 pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
-    OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
+    OrderEventStream, OrderSide, OrderState, OrderType, Position,
 };
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
@@ -138,6 +142,17 @@ impl Ibkr {
             &self.stream_url,
             self.stream_options.clone(),
             instruments,
+        )
+        .await
+    }
+
+    /// Opens the gateway's WebSocket as [`Ibkr::open_stream`] does and subscribes to the
+    /// account's live orders (`sor`).
+    pub async fn order_events(&self) -> Result<IbkrOrderEvents, BrokerError> {
+        IbkrOrderEvents::open(
+            self.http.clone(),
+            &self.stream_url,
+            self.stream_options.clone(),
         )
         .await
     }
@@ -404,6 +419,10 @@ impl Broker for Ibkr {
 
     async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
         self.contracts.search(query).await
+    }
+
+    async fn open_order_events(&self) -> Result<Box<dyn OrderEventStream>, BrokerError> {
+        Ok(Box::new(self.order_events().await?))
     }
 
     /// Tickles the gateway: keeps the session alive. A gateway that lost its brokerage

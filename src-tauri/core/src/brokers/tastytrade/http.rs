@@ -186,6 +186,16 @@ impl TastyHttp {
         })
     }
 
+    /// `Bearer <access token>`, the current one (refreshed when due): what the account
+    /// streamer wants in every message's `auth-token`.
+    pub(super) async fn bearer(&self) -> Result<Secret, BrokerError> {
+        let (header, _) = self.access().await?;
+        let text = header
+            .to_str()
+            .map_err(|_| BrokerError::Protocol("the access token is not plain text".into()))?;
+        Ok(Secret::new(text))
+    }
+
     /// Calls the API and returns `data` parsed as `T`; refreshes the token once on a 401
     /// that says it expired.
     pub(super) async fn call<T: DeserializeOwned>(

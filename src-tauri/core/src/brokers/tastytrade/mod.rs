@@ -29,17 +29,24 @@
 //! Prices stream over DXLink ([`stream`]): [`Broker::open_quote_stream`] fetches a fresh
 //! quote token from `GET /api-quote-tokens` each time (they last 24 h) and connects to its
 //! `dxlink-url`, or to the account's stream URL override when one is set (anything but the
-//! catalog's account-streamer default). [`Broker::search_instruments`] is
+//! catalog's account-streamer default). Order events come from the account streamer
+//! ([`events`]): [`Broker::open_order_events`] connects to the catalog's account streamer,
+//! or, with a stream URL override, to `/account-streamer` on the override's host (so one
+//! override points both sockets at a simulator). [`Broker::search_instruments`] is
 //! `GET /symbols/search/{prefix}`.
 
+pub mod events;
 mod http;
 mod models;
 pub mod stream;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
+pub use self::events::{AccountStreamOptions, AccountStreamer};
 use self::http::TastyHttp;
 use self::models::{
     AccountItem, Balances, Items, NewLeg, NewOrder, Order, Placed, QuoteTokenWire, SymbolItem,
@@ -47,8 +54,8 @@ use self::models::{
 };
 pub use self::stream::{DxLinkOptions, DxLinkStream};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
-    OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
+    OrderEventStream, OrderSide, OrderState, OrderType, Position,
 };
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
@@ -74,13 +81,17 @@ pub struct QuoteToken {
 /// The Tastytrade connector. Cheap to share behind an `Arc`; requests reuse one pool and
 /// one cached access token.
 pub struct Tastytrade {
-    http: TastyHttp,
+    /// Shared with the account streamer, which signs every message with the current token.
+    http: Arc<TastyHttp>,
     environment: Environment,
     account_id: Option<String>,
     resolved: tokio::sync::OnceCell<String>,
     /// The DXLink URL to use instead of the quote token's `dxlink-url`.
     dxlink_override: Option<String>,
     stream_opts: DxLinkOptions,
+    /// The account streamer's URL (see [`events::account_streamer_url`]).
+    account_streamer_url: String,
+    account_stream_opts: AccountStreamOptions,
 }
 
 impl std::fmt::Debug for Tastytrade {
@@ -100,9 +111,16 @@ impl Tastytrade {
     /// client secret or with an unusable REST URL. Nothing is sent until the first call.
     pub fn new(cfg: ConnectorConfig) -> Result<Self, BrokerError> {
         crate::brokers::http::expect_broker(&cfg, BrokerKind::Tastytrade, "Tastytrade")?;
-        let http = TastyHttp::new(&cfg)?;
+        let http = Arc::new(TastyHttp::new(&cfg)?);
         let dxlink_override = dxlink_override(&cfg.stream_url);
+        let account_streamer_url = events::account_streamer_url(&cfg, dxlink_override.as_deref());
+        let mut account_stream_opts = AccountStreamOptions::default();
+        if let Some(every) = cfg.stream_heartbeat {
+            account_stream_opts.heartbeat_every = every;
+        }
         Ok(Self {
+            account_streamer_url,
+            account_stream_opts,
             dxlink_override,
             stream_opts: DxLinkOptions::default(),
             http,
@@ -128,6 +146,30 @@ impl Tastytrade {
         DxLinkStream::connect(url, q.token, instruments, self.stream_opts.clone())
             .await
             .map_err(|e| self.http.scrub(e))
+    }
+
+    /// Sets how account streamers are opened (heartbeat interval, timeouts).
+    pub fn with_account_stream_options(mut self, opts: AccountStreamOptions) -> Self {
+        self.account_stream_opts = opts;
+        self
+    }
+
+    /// The account streamer's URL (see [`events::account_streamer_url`]).
+    pub fn account_streamer_url(&self) -> &str {
+        &self.account_streamer_url
+    }
+
+    /// Opens the account streamer for the account calls act on.
+    pub async fn account_streamer(&self) -> Result<AccountStreamer, BrokerError> {
+        let account = self.account().await?;
+        AccountStreamer::connect(
+            &self.account_streamer_url,
+            self.http.clone(),
+            &account,
+            self.account_stream_opts.clone(),
+        )
+        .await
+        .map_err(|e| self.http.scrub(e))
     }
 
     /// Returns a DXLink token and URL for market data.
@@ -391,6 +433,10 @@ impl Broker for Tastytrade {
         instruments: &[String],
     ) -> Result<Box<dyn QuoteStream>, BrokerError> {
         Ok(Box::new(self.dxlink_stream(instruments).await?))
+    }
+
+    async fn open_order_events(&self) -> Result<Box<dyn OrderEventStream>, BrokerError> {
+        Ok(Box::new(self.account_streamer().await?))
     }
 
     /// `GET /symbols/search/{query}` (the query is one percent-encoded path segment, so

@@ -37,21 +37,19 @@
 
 mod messages;
 pub mod parse;
+pub(in crate::brokers::ibkr) mod socket;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use tokio::time::Instant;
-use zeroize::Zeroize;
 
 use self::parse::{parse_frame, ConidMap, Control, FIELDS};
+use self::socket::GatewaySocket;
 use super::contracts::Contracts;
-use super::gateway_status;
 use super::http::IbkrHttp;
-use crate::brokers::http::USER_AGENT;
-use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
+use crate::brokers::ws::WsFrame;
 use crate::brokers::BrokerError;
 use crate::stream::{NoticeCode, QuoteStream, StreamEvent};
 
@@ -79,22 +77,11 @@ impl Default for StreamOptions {
 
 /// An open IBKR market-data stream. Built by [`super::Ibkr::open_stream`].
 pub struct IbkrQuoteStream {
-    conn: WsConn,
-    http: Arc<IbkrHttp>,
+    socket: GatewaySocket,
     contracts: Arc<Contracts>,
     conids: ConidMap,
     /// Notices produced outside `read` (unknown symbols), delivered by the next `read`.
     pending: Vec<StreamEvent>,
-    options: StreamOptions,
-    last_tic: Instant,
-    /// The gateway accepted the session on this socket.
-    authed: bool,
-    /// `{"session":…}` was sent during the handshake.
-    session_sent: bool,
-    /// `{"session":…}` was sent again after a lost `sts`; a second loss ends the stream.
-    session_resent: bool,
-    /// An `sts` loss awaits its `/tickle` check (kept across a cancelled `read`).
-    check_auth: bool,
 }
 
 impl std::fmt::Debug for IbkrQuoteStream {
@@ -102,7 +89,7 @@ impl std::fmt::Debug for IbkrQuoteStream {
         // Hand-written: the connection and the HTTP client hold the session.
         f.debug_struct("IbkrQuoteStream")
             .field("instruments", &self.conids.len())
-            .field("authenticated", &self.authed)
+            .field("authenticated", &self.socket.authenticated())
             .finish_non_exhaustive()
     }
 }
@@ -116,43 +103,13 @@ impl IbkrQuoteStream {
         options: StreamOptions,
         instruments: &[String],
     ) -> Result<Self, BrokerError> {
-        let status = gateway_status(&http).await?;
-        if status.authenticated {
-            http.query_accounts().await?;
-        } else {
-            http.open_bridge().await?;
-        }
-        let mut headers = vec![("User-Agent".to_string(), USER_AGENT.to_string())];
-        if let Some(cookie) = http.cookie() {
-            headers.push(("Cookie".to_string(), cookie.expose().to_string()));
-        }
-        let mut ws = WsOptions {
-            headers,
-            connect_timeout: http.timeout(),
-            ping_every: options.ping_every,
-            // The gateway's pinned certificate, shared with the REST client.
-            tls: http.ws_tls(url)?,
-        };
-        let refusals = http.refusals();
-        let conn = WsConn::connect(url, &ws).await;
-        for (_, value) in &mut ws.headers {
-            value.zeroize();
-        }
-        let conn = conn.map_err(|e| http.pinned_error(refusals, e))?;
+        let socket = GatewaySocket::open(http, url, options).await?;
         let mut stream = Self {
-            conn,
-            http,
+            socket,
             contracts,
             conids: ConidMap::new(),
             pending: Vec::new(),
-            last_tic: Instant::now(),
-            options,
-            authed: false,
-            session_sent: false,
-            session_resent: false,
-            check_auth: false,
         };
-        stream.handshake().await?;
         stream.subscribe(instruments).await?;
         Ok(stream)
     }
@@ -160,112 +117,6 @@ impl IbkrQuoteStream {
     /// Number of symbols subscribed.
     pub fn instrument_count(&self) -> usize {
         self.conids.len()
-    }
-
-    /// Reads frames until the gateway accepts the session (their events are dropped: the
-    /// greeting and heartbeats).
-    async fn handshake(&mut self) -> Result<(), BrokerError> {
-        let limit = self.options.handshake_timeout;
-        let deadline = Instant::now() + limit;
-        let mut scratch = Vec::new();
-        while !self.authed {
-            scratch.clear();
-            match tokio::time::timeout_at(deadline, self.read(&mut scratch)).await {
-                Ok(Ok(true)) => {}
-                Ok(Ok(false)) => {
-                    let m = "the gateway closed the stream before accepting the session";
-                    return Err(BrokerError::Network(m.into()));
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) if self.session_sent => {
-                    return Err(BrokerError::Unavailable {
-                        status: 503,
-                        message: "the gateway kept waiting for the stream's session".into(),
-                    })
-                }
-                Err(_) => return Err(BrokerError::Timeout(limit)),
-            }
-        }
-        Ok(())
-    }
-
-    /// The next frame, sending `tic` whenever it is due. Cancel-safe.
-    async fn next_frame(&mut self) -> Result<Option<WsFrame>, BrokerError> {
-        loop {
-            let tic_at = self.last_tic + self.options.tic_every.max(Duration::from_millis(10));
-            tokio::select! {
-                biased;
-                frame = self.conn.next() => return frame,
-                () = tokio::time::sleep_until(tic_at) => {
-                    self.last_tic = Instant::now();
-                    self.conn.send_text("tic").await?;
-                }
-            }
-        }
-    }
-
-    /// Acts on what a frame said about the session.
-    async fn on_control(&mut self, control: Control) -> Result<(), BrokerError> {
-        match control {
-            Control::None => Ok(()),
-            Control::Authenticated => {
-                self.authed = true;
-                self.session_resent = false;
-                Ok(())
-            }
-            // Before the gateway accepted us: present the session once, then wait.
-            Control::WaitingForSession if !self.authed => {
-                if self.session_sent {
-                    Ok(())
-                } else {
-                    self.send_session().await
-                }
-            }
-            Control::NotAuthenticated if !self.authed && !self.session_sent => {
-                self.send_session().await
-            }
-            Control::WaitingForSession | Control::NotAuthenticated => {
-                self.check_auth = true;
-                self.recheck_auth().await
-            }
-        }
-    }
-
-    /// Asks `/tickle` why the socket lost its session (see the module docs).
-    async fn recheck_auth(&mut self) -> Result<(), BrokerError> {
-        let status = gateway_status(&self.http).await;
-        self.check_auth = false;
-        let status = status?;
-        if !status.authenticated {
-            let why = if status.competing {
-                "another session took over the gateway's brokerage session"
-            } else {
-                "the gateway's brokerage session closed"
-            };
-            return Err(BrokerError::Unavailable {
-                status: 503,
-                message: why.into(),
-            });
-        }
-        if !self.authed || self.session_resent {
-            return Err(BrokerError::Unavailable {
-                status: 503,
-                message: "the gateway refused the stream's session".into(),
-            });
-        }
-        self.session_resent = true;
-        self.send_session().await
-    }
-
-    /// Sends `{"session":"…"}` (the session `/tickle` reported last).
-    async fn send_session(&mut self) -> Result<(), BrokerError> {
-        self.session_sent = true;
-        let Some(session) = self.http.session() else {
-            return Ok(());
-        };
-        // The session is plain alphanumerics (`IbkrHttp::set_session`): no escaping needed.
-        let message = format!("{{\"session\":\"{}\"}}", session.expose());
-        self.conn.send_text(message).await
     }
 
     /// Removes the session from broker texts (a gateway error could echo it).
@@ -276,7 +127,7 @@ impl IbkrQuoteStream {
         if !has_notice {
             return;
         }
-        let Some(session) = self.http.session().filter(|s| !s.is_empty()) else {
+        let Some(session) = self.socket.http().session().filter(|s| !s.is_empty()) else {
             return;
         };
         for e in events {
@@ -308,14 +159,12 @@ fn per_instrument(e: &BrokerError) -> Option<String> {
 #[async_trait]
 impl QuoteStream for IbkrQuoteStream {
     async fn read(&mut self, out: &mut Vec<StreamEvent>) -> Result<bool, BrokerError> {
-        if self.check_auth {
-            self.recheck_auth().await?;
-        }
+        self.socket.settle().await?;
         if !self.pending.is_empty() {
             out.append(&mut self.pending);
             return Ok(true);
         }
-        let Some(frame) = self.next_frame().await? else {
+        let Some(frame) = self.socket.next_frame().await? else {
             return Ok(false);
         };
         let start = out.len();
@@ -328,7 +177,7 @@ impl QuoteStream for IbkrQuoteStream {
             WsFrame::Binary(b) => parse_frame(b, &self.conids, Utc::now(), out),
         };
         self.scrub(&mut out[start..]);
-        self.on_control(control).await?;
+        self.socket.on_control(control).await?;
         Ok(true)
     }
 
@@ -340,7 +189,7 @@ impl QuoteStream for IbkrQuoteStream {
             match self.contracts.conid(symbol).await {
                 Ok(conid) => {
                     if self.conids.insert(conid, symbol) {
-                        self.conn.send_text(smd(conid)).await?;
+                        self.socket.send_text(smd(conid)).await?;
                     }
                 }
                 Err(e) => match per_instrument(&e) {
@@ -359,17 +208,17 @@ impl QuoteStream for IbkrQuoteStream {
     async fn unsubscribe(&mut self, instruments: &[String]) -> Result<(), BrokerError> {
         for symbol in instruments {
             if let Some((conid, true)) = self.conids.remove(symbol) {
-                self.conn.send_text(format!("umd+{conid}+{{}}")).await?;
+                self.socket.send_text(format!("umd+{conid}+{{}}")).await?;
             }
         }
         Ok(())
     }
 
     fn silence_limit(&self) -> Duration {
-        self.options.ping_every.max(Duration::from_millis(10)) * 2
+        self.socket.silence_limit()
     }
 
     async fn close(&mut self) {
-        self.conn.close().await;
+        self.socket.close().await;
     }
 }
