@@ -516,3 +516,35 @@ pub async fn account_mode(
         .await?;
     m.map(|m| parse(account_id, "mode", &m)).transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn live(filled: Decimal, avg: Option<Decimal>) -> Order {
+        let draft = super::super::OrderDraft::market("AAPL", Side::Buy, "10");
+        let intent = super::super::OrderIntent::check(&draft).expect("valid");
+        let mut o = Order::pending("a", TradingMode::Live, &intent, Utc::now());
+        o.filled_qty = filled;
+        o.avg_fill_price = avg;
+        o
+    }
+
+    #[test]
+    fn a_fill_is_derived_from_the_growth_of_the_cumulative_fill() {
+        // 4 at 100, then 10 at an average of 103: the 6 more filled at 105.
+        let first = derived_fill(dec!(0), None, &live(dec!(4), Some(dec!(100)))).expect("fill");
+        assert_eq!((first.quantity, first.price), (dec!(4), dec!(100)));
+        assert_eq!(first.fill_id, "cum-4");
+        let second =
+            derived_fill(dec!(4), Some(dec!(100)), &live(dec!(10), Some(dec!(103)))).expect("fill");
+        assert_eq!((second.quantity, second.price), (dec!(6), dec!(105)));
+        assert_eq!(second.fill_id, "cum-10");
+        // Nothing new, or no price: no fill.
+        assert!(
+            derived_fill(dec!(10), Some(dec!(103)), &live(dec!(10), Some(dec!(103)))).is_none()
+        );
+        assert!(derived_fill(dec!(0), None, &live(dec!(4), None)).is_none());
+    }
+}

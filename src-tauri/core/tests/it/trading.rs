@@ -296,6 +296,12 @@ async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
         matches!(buy.status, OrderStatus::Filled | OrderStatus::Open),
         "{buy:?}"
     );
+    // Its fill is recorded from the broker's cumulative fill, once.
+    let filled = until_status(&rt, &acct.id, &buy.id, OrderStatus::Filled, 10).await;
+    let fills = rt.order_show(&acct.id, &buy.id).await.unwrap().fills;
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    assert_eq!(fills[0].quantity, dec!(1000));
+    assert_eq!(Some(fills[0].price), filled.avg_fill_price);
 
     // A 500 from the broker: unknown, looked up by its client order id, never resent; the
     // broker never had it, so it ends in Needs review.
