@@ -64,6 +64,25 @@ fn paper_orders_fill_on_the_simulated_market_and_move_positions_and_money() {
     assert_eq!(eur["quantity"].to_string(), "10000");
     assert_eq!(positions["source"], "paper");
 
+    // Change it: a new quantity and price in place; nothing given, or a market order → refused.
+    let rest_id = rest["id"].as_str().unwrap();
+    let changed = p.ok(&format!(
+        "order modify Desk {rest_id} --qty 6000 --price 0.55"
+    ));
+    assert_eq!(changed["id"], rest["id"], "{changed}");
+    assert_eq!(changed["quantity"].to_string(), "6000", "{changed}");
+    assert_eq!(changed["limitPrice"].to_string(), "0.55", "{changed}");
+    assert_eq!(changed["status"], "open");
+    p.json(&format!("order modify Desk {rest_id}"))
+        .expect_error(2, "usage");
+    p.json(&format!("order modify Desk {rest_id} --price=-1"))
+        .expect_error(3, "validation");
+    p.json(&format!(
+        "order modify Desk {} --qty 5",
+        buy["id"].as_str().unwrap()
+    ))
+    .expect_error(3, "order_not_open");
+
     // Cancel the resting order; show the first one with its history and fill.
     let cancelled = p.ok(&format!(
         "order cancel Desk {}",
