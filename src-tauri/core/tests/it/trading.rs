@@ -767,3 +767,54 @@ async fn a_reconnected_account_is_reconciled_at_once() {
     );
     rt.shutdown().await;
 }
+
+/// A live account's order-event stream (OANDA's transaction stream) brings a cancel made at
+/// the broker to the order at once, ahead of the read-back (which slows to every
+/// 5 s while the stream is open); the order's history says where it came from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_order_event_stream_brings_a_change_at_the_broker_within_a_second() {
+    let sim = sim().await;
+    let (_dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    go_live(&rt, &acct.id).await;
+    // The worker looks at the connected accounts every second, then opens the stream.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let rest = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.status, OrderStatus::Open, "{rest:?}");
+    let broker_id = rest.broker_order_id.clone().unwrap();
+    let r = reqwest::Client::new()
+        .put(format!(
+            "{}/v3/accounts/{}/orders/{broker_id}/cancel",
+            sim.url(),
+            oanda::DEMO_ACCOUNTS[0]
+        ))
+        .bearer_auth(oanda::DEMO_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    // Within a second here; the margin is for a busy test machine, and the history below
+    // proves it was the stream, not the 5 s read-back.
+    let o = until_status(&rt, &acct.id, &rest.id, OrderStatus::Cancelled, 3).await;
+    let detail = rt.order_show(&acct.id, &o.id).await.unwrap();
+    assert!(
+        detail
+            .events
+            .iter()
+            .any(|e| e.status == OrderStatus::Cancelled
+                && e.detail.contains("reported by the broker's event stream")),
+        "{:?}",
+        detail.events
+    );
+    rt.shutdown().await;
+}
