@@ -161,5 +161,6 @@ pub async fn audited(
     .collect()
 }
 
+pub mod events;
 pub mod stream;
 pub mod ws;
