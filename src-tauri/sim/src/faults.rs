@@ -248,6 +248,19 @@ impl Faults {
         self.half_open.load(Ordering::SeqCst)
     }
 
+    /// Holds a stream socket while the links are half-open (it reads and writes nothing,
+    /// so pings go unanswered): `true` once the link heals (at once when it is not
+    /// half-open), `false` when `cut` ends the socket meanwhile.
+    pub async fn hold_while_half_open(&self, cut: &CancellationToken) -> bool {
+        while self.half_open() {
+            tokio::select! {
+                () = cut.cancelled() => return false,
+                () = tokio::time::sleep(Duration::from_millis(25)) => {}
+            }
+        }
+        true
+    }
+
     /// Cuts every open stream now (the clients see the connection drop).
     pub fn cut_streams(&self) {
         if let Ok(mut g) = self.cut.lock() {

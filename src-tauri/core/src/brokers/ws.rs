@@ -69,6 +69,19 @@ impl std::fmt::Debug for WsConn {
     }
 }
 
+/// `url` with `https://` turned into `wss://` and `http://` into `ws://` (a configured
+/// REST host naming its WebSocket); any other URL as it is, trimmed.
+pub fn ws_scheme(url: &str) -> String {
+    let url = url.trim();
+    if let Some(rest) = url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        url.to_string()
+    }
+}
+
 /// True when `url`'s host is a loopback address or `localhost`.
 pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {

@@ -161,6 +161,7 @@ pub async fn audited(
     .collect()
 }
 
+pub mod events;
 pub mod order_events;
 pub mod stream;
 pub mod ws;

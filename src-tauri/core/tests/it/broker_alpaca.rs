@@ -6,12 +6,14 @@
 //! own failure cases are in `broker_alpaca/failures.rs`; the simulator's data stream seen
 //! by a raw WebSocket client in `broker_alpaca/stream.rs`; the connector's stream parser on
 //! recorded frames in `broker_alpaca/frames.rs`, and the connector's stream against the
-//! simulator in `broker_alpaca/quotes.rs`; instrument search in `conformance/search.rs`.
+//! simulator in `broker_alpaca/quotes.rs`; the trade-updates stream (order events) in
+//! `broker_alpaca/events.rs`; instrument search in `conformance/search.rs`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
 use common::stock_order as order;
+mod events;
 mod failures;
 mod frames;
 mod quotes;

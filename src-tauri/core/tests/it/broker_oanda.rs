@@ -4,11 +4,12 @@
 //! success path (verify, a market order filled, a limit order cancelled) run for every
 //! broker in `conformance/orders.rs`. The failure classes the connection manager relies on
 //! are in `broker_oanda/failures.rs`; the pricing stream (the simulator's and a
-//! hand-written chunked server) in `broker_oanda/stream.rs`. No error may ever show the
-//! token.
+//! hand-written chunked server) in `broker_oanda/stream.rs`; the transaction stream (order
+//! events) in `broker_oanda/events.rs`. No error may ever show the token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+mod events;
 mod failures;
 mod quotes;
 mod stream;

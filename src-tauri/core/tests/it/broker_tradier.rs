@@ -7,13 +7,15 @@
 //! JSON is asked for, form bodies, `"null"` lists) in `broker_tradier/wire.rs`; the
 //! streaming session and market WebSocket as a plain WebSocket client sees them in
 //! `broker_tradier/stream.rs`; the connector's `QuoteStream` in
-//! `broker_tradier/quote_stream.rs` (instrument search in `conformance/search.rs`); the stream's frame parser on recorded frames in
-//! `broker_tradier/parse.rs`. No error may ever show the token.
+//! `broker_tradier/quote_stream.rs` (instrument search in `conformance/search.rs`); the
+//! stream's frame parser on recorded frames in `broker_tradier/parse.rs`; the account-event
+//! stream (order events) in `broker_tradier/events.rs`. No error may ever show the token.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use crate::common;
 pub use common::stock_order as order;
+mod events;
 mod failures;
 mod parse;
 mod quote_stream;

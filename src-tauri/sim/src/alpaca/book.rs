@@ -32,6 +32,8 @@ pub(crate) struct Book {
     created_at: DateTime<Utc>,
     orders: Vec<Order>,
     positions: BTreeMap<String, Holding>,
+    /// Every change to an order, for the trade-updates streams (`events`).
+    pub(crate) updates: super::events::Updates,
 }
 
 impl Book {
@@ -46,6 +48,7 @@ impl Book {
             created_at: Utc::now(),
             orders: Vec::new(),
             positions: BTreeMap::new(),
+            updates: super::events::Updates::default(),
         }
     }
 
@@ -149,6 +152,7 @@ impl Book {
         order.status = "canceled";
         order.canceled_at = Some(now);
         order.updated_at = now;
+        self.updates.publish("canceled", order);
         Ok(())
     }
 
@@ -224,11 +228,13 @@ impl Book {
             filled_at: None,
             canceled_at: None,
         };
+        self.updates.publish("new", &order);
         if marketable {
             self.fill(&mut order, touch, now);
         } else if matches!(order.tif.as_str(), "ioc" | "fok") {
             order.status = "canceled";
             order.canceled_at = Some(now);
+            self.updates.publish("canceled", &order);
         }
         let json = order.to_json();
         self.orders.push(order);
@@ -288,6 +294,7 @@ impl Book {
         order.filled_avg_price = Some(price);
         order.filled_at = Some(now);
         order.updated_at = now;
+        self.updates.publish("fill", order);
         match order.side {
             Side::Buy => {
                 self.cash -= qty * price;

@@ -7,17 +7,19 @@
 //!   and every answer carries `X-Ratelimit-Limit/Remaining/Reset`.
 //! - `stream`: `/v2/{iex|sip|test}`, JSON text frames, or msgpack binary frames (`stream::msgpack`)
 //!   when the upgrade asks for them as Alpaca's SDKs do.
+//! - `events`: the trade-updates stream (`/stream`), fed by every order change in `book`.
 //! - `book` holds the account, orders and positions; `orders` their wire form; `market` the
 //!   evolving quotes.
 //!
 //! Left out for now: bars, statuses and LULDs can be subscribed to but are not generated;
-//! the trade-updates stream (`/stream`); order types other than market and limit.
+//! order types other than market and limit.
 //!
 //! State lives behind `std::sync::Mutex`es: every critical section is short and synchronous
 //! (no `.await` while held), which is cheaper and simpler than an async mutex.
 
 mod assets;
 mod book;
+mod events;
 mod market;
 mod orders;
 mod rest;
@@ -40,6 +42,7 @@ use serde_json::Value;
 
 use crate::faults::{self, Faults, RefuseAuth};
 use crate::SimServer;
+pub use events::InjectedFrame;
 pub use market::{Quote, TEST_SYMBOL};
 
 /// What `brokerdesk-sim alpaca` prints for the user.
@@ -309,6 +312,7 @@ pub fn router(state: SimState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), rate_limit));
     Router::new()
         .route("/v2/{feed}", get(stream::upgrade))
+        .route("/stream", get(events::upgrade))
         .merge(trading)
         .with_state(state)
 }

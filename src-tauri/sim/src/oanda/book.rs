@@ -130,6 +130,8 @@ pub struct Account {
     pub orders: Vec<Order>,
     pub positions: BTreeMap<String, Position>,
     transactions: BTreeMap<u64, Value>,
+    /// Every transaction recorded, as its line, for the transaction streams (`events`).
+    pub(super) feed: super::events::Feed,
 }
 
 impl Account {
@@ -151,6 +153,7 @@ impl Account {
             orders: Vec::new(),
             positions: BTreeMap::new(),
             transactions: BTreeMap::new(),
+            feed: super::events::Feed::default(),
         }
     }
 
@@ -194,6 +197,7 @@ impl Account {
             tx.extend(extra);
         }
         let tx = Value::Object(tx);
+        self.feed.publish(&tx);
         self.transactions.insert(id, tx.clone());
         tx
     }

@@ -8,15 +8,17 @@
 //! token or the shared `RefuseAuth` fault, and stamps a `RequestID` on every answer (the id
 //! also lands in the transactions the request creates).
 //!
-//! - `rest`, `stream`: the handlers (REST; the pricing snapshot and stream).
+//! - `rest`, `stream`: the handlers (REST; the pricing snapshot and stream); `events`: the
+//!   transaction stream, fed by every transaction an account records.
 //! - `orders`, `execution`: order creation, lookup, cancellation; fills and instant cancels.
 //! - `book`: accounts, net positions, the per-account transaction log; `market`: prices.
 //! - `wire`: the formats (decimals as strings, RFC 3339 nanosecond times, error bodies).
 //!
-//! Left out: trades, hedging accounts, stop/take-profit orders, the transaction stream,
+//! Left out: trades, hedging accounts, stop/take-profit orders,
 //! token expiry (OANDA tokens last until revoked, so `Faults::expire_sessions` is ignored).
 
 mod book;
+mod events;
 mod execution;
 mod market;
 mod orders;
@@ -189,6 +191,7 @@ pub fn router(state: impl Into<Arc<SimState>>) -> Router {
         )
         .route("/v3/accounts/{id}/pricing", get(stream::pricing))
         .route("/v3/accounts/{id}/pricing/stream", get(stream::stream))
+        .route("/v3/accounts/{id}/transactions/stream", get(events::stream))
         .fallback(rest::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)

@@ -115,7 +115,7 @@ pub async fn stream(
         .into_response()
 }
 
-fn ticker(period: Duration) -> Interval {
+pub(super) fn ticker(period: Duration) -> Interval {
     let mut t = interval_at(Instant::now() + period, period);
     t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     t

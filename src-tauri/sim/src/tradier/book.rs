@@ -105,6 +105,8 @@ pub(crate) struct Account {
     created: DateTime<Utc>,
     orders: Vec<Order>,
     positions: BTreeMap<String, Holding>,
+    /// Where its order changes go (the book's account-event feed).
+    events: super::events::Events,
 }
 
 #[derive(Debug)]
@@ -112,10 +114,13 @@ pub(crate) struct Book {
     pub accounts: Vec<Account>,
     pub market: Market,
     next_id: u64,
+    /// Every order change of every account, for the account-event sockets (`events`).
+    pub(crate) events: super::events::Events,
 }
 
 impl Book {
     pub(crate) fn new(accounts: &[(&str, AccountType)]) -> Self {
+        let events = super::events::Events::default();
         let accounts = accounts
             .iter()
             .map(|(number, kind)| Account {
@@ -125,12 +130,14 @@ impl Book {
                 created: Utc::now(),
                 orders: Vec::new(),
                 positions: BTreeMap::new(),
+                events: events.clone(),
             })
             .collect();
         Self {
             accounts,
             market: Market::demo(),
             next_id: 257_459,
+            events,
         }
     }
 
@@ -207,6 +214,7 @@ impl Book {
             created: now,
             updated: now,
         };
+        account.events.publish(&account.number, &order);
         if let Some(price) = fill_price {
             account.fill(&mut order, price);
         }
@@ -265,6 +273,7 @@ impl Account {
         order.exec_qty = order.new.qty;
         order.avg_fill_price = price;
         order.updated = now;
+        self.events.publish(&self.number, order);
         let delta = if order.buys() {
             order.new.qty
         } else {
@@ -309,6 +318,7 @@ impl Account {
         }
         order.status = "canceled";
         order.updated = Utc::now();
+        self.events.publish(&self.number, order);
         Ok(Some(()))
     }
 

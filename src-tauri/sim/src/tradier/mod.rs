@@ -13,14 +13,16 @@
 //! - `rest`: profile, balances, orders, positions, `markets/lookup` and `markets/search`;
 //!   `book`: the accounts and their orders; `market`: prices, securities and the stream's
 //!   messages; `stream`: streaming sessions and the WebSocket (rate, batching, burst mode,
-//!   session expiry and the stream's error messages: see [`StreamSettings`]).
+//!   session expiry and the stream's error messages: see [`StreamSettings`]); `events`: the
+//!   account-events session and WebSocket, fed by every order change in `book`.
 //!
 //! State lives behind `std::sync::Mutex`es: every critical section is short and never awaits.
 //!
-//! Left out: options and multileg orders, the HTTP (chunked) market stream, the account-events
-//! stream, OAuth, market data REST calls other than lookup and search.
+//! Left out: options and multileg orders, the HTTP (chunked) market stream, OAuth, market
+//! data REST calls other than lookup and search.
 
 mod book;
+mod events;
 mod market;
 mod rest;
 mod stream;
@@ -244,11 +246,13 @@ pub fn router(state: SimState) -> Router {
         )
         .route("/v1/accounts/{account}/positions", get(rest::positions))
         .route("/v1/markets/events/session", post(stream::create_session))
+        .route("/v1/accounts/events/session", post(events::create_session))
         .route("/v1/markets/lookup", get(rest::lookup))
         .route("/v1/markets/search", get(rest::search))
         .route_layer(from_fn_with_state(state.clone(), require_auth));
     Router::new()
         .route("/v1/markets/events", get(stream::upgrade))
+        .route("/v1/accounts/events", get(events::upgrade))
         .merge(rest)
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn(wire::negotiate))

@@ -60,6 +60,18 @@ pub(crate) struct StreamSession {
 }
 
 pub(crate) async fn create_session(State(s): State<SimState>, headers: HeaderMap) -> Response {
+    // Tradier names its HTTP stream host here; the simulator names itself.
+    issue_session(&s, &headers, "http", "/v1/markets/events")
+}
+
+/// Issues a streaming session (market or account events: one table, one at a time is not
+/// enforced) and answers `{"stream":{"url":"{scheme}://{this host}{path}","sessionid":…}}`.
+pub(super) fn issue_session(
+    s: &SimState,
+    headers: &HeaderMap,
+    scheme: &str,
+    path: &str,
+) -> Response {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let session = StreamSession {
         epoch: s.inner.faults.session_epoch(),
@@ -67,12 +79,11 @@ pub(crate) async fn create_session(State(s): State<SimState>, headers: HeaderMap
         sockets: 0,
     };
     lock(&s.inner.sessions).insert(id.clone(), session);
-    // Tradier names its HTTP stream host here; the simulator names itself.
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    let url = format!("http://{host}/v1/markets/events");
+    let url = format!("{scheme}://{host}{path}");
     json_response(
         StatusCode::OK,
         &json!({"stream": {"url": url, "sessionid": id}}),
@@ -88,7 +99,7 @@ pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(s): State<SimState>) -> 
 
 impl SimState {
     /// Attaches a socket to a live session; `false` when it is unknown or expired.
-    fn attach(&self, id: &str) -> bool {
+    pub(super) fn attach(&self, id: &str) -> bool {
         let ttl = self.stream_settings().session_ttl;
         let epoch = self.inner.faults.session_epoch();
         let mut sessions = lock(&self.inner.sessions);
@@ -104,7 +115,7 @@ impl SimState {
         }
     }
 
-    fn detach(&self, id: &str) {
+    pub(super) fn detach(&self, id: &str) {
         if let Some(s) = lock(&self.inner.sessions).get_mut(id) {
             s.sockets = s.sockets.saturating_sub(1);
             s.last_active = Instant::now();
@@ -112,7 +123,7 @@ impl SimState {
     }
 
     /// Whether a session a socket is attached to is still valid.
-    fn alive(&self, id: &str) -> bool {
+    pub(super) fn alive(&self, id: &str) -> bool {
         let epoch = self.inner.faults.session_epoch();
         lock(&self.inner.sessions)
             .get(id)

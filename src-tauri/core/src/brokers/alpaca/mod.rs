@@ -17,7 +17,8 @@
 //! accepts UUIDs with or without hyphens.
 //!
 //! Prices come from the Market Data v2 stream ([`stream`]): quotes and trades over a
-//! WebSocket, JSON or msgpack. Instrument search reads the trading API's asset list
+//! WebSocket, JSON or msgpack. Order events come from the trade-updates stream at
+//! `{trading host}/stream` (`stream::events`). Instrument search reads the trading API's asset list
 //! (`GET /v2/assets`, kept for an hour) and matches symbol prefixes and name substrings.
 
 mod http;
@@ -32,10 +33,13 @@ use async_trait::async_trait;
 use self::http::AlpacaHttp;
 use self::models::{Account, AlpacaPosition, Asset, NewOrder, Order};
 use self::models::{ExitPrice, StopPrice};
+pub use self::stream::events::{
+    parse_trade_message, trade_updates_endpoint, TradeMessage, TradeUpdates,
+};
 pub use self::stream::{AlpacaStream, AlpacaStreamOptions, Encoding};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
-    OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
+    OrderEventStream, OrderSide, OrderState, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 pub use crate::brokers::http::RateLimit;
@@ -115,6 +119,14 @@ impl Alpaca {
             &self.stream_options,
         )
         .await
+    }
+
+    /// Opens the trade-updates stream at `{trading host}/stream` (see `stream::events`); the
+    /// typed form of [`Broker::open_order_events`].
+    pub async fn open_trade_updates(&self) -> Result<TradeUpdates, BrokerError> {
+        let (key, secret) = self.http.credentials();
+        let url = trade_updates_endpoint(self.http.url(&[]).as_str());
+        TradeUpdates::connect(&url, key, secret, &self.stream_options).await
     }
 
     /// The active US-equity assets, from the cache when fresh.
@@ -284,6 +296,10 @@ impl Broker for Alpaca {
         instruments: &[String],
     ) -> Result<Box<dyn QuoteStream>, BrokerError> {
         Ok(Box::new(self.open_stream(instruments).await?))
+    }
+
+    async fn open_order_events(&self) -> Result<Box<dyn OrderEventStream>, BrokerError> {
+        Ok(Box::new(self.open_trade_updates().await?))
     }
 
     /// Matches `query` (case-insensitive) against symbol prefixes and name substrings of

@@ -3,7 +3,8 @@
 //!
 //! - `http`: URLs, headers, error bodies → [`BrokerError`] via `brokers::http::classify`.
 //! - `models`: the wire types (decimals as strings) and their normalized forms.
-//! - `stream`: the pricing stream, line by line.
+//! - `stream`: the pricing stream, line by line; `stream::events`: the transaction stream
+//!   (the account's order events), on the same line reader.
 //!
 //! One token can reach several accounts: calls use the configured account id, else the
 //! token's only account (looked up once); several and none chosen is a configuration error
@@ -33,10 +34,11 @@ use self::models::{
     AccountsResponse, CreateOrderResponse, OrderResponse, OrdersResponse, PositionsResponse,
     SummaryResponse, TransactionResponse,
 };
+pub use self::stream::events::{parse_transaction, TransactionLine, TransactionStream};
 pub use self::stream::{OandaQuoteStream, Price, PriceBucket, PriceStream, StreamLine};
 use super::{
     http as shared, wire, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
-    OrderState, OrderStatus, OrderType, Position,
+    OrderEventStream, OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::money::Decimal;
@@ -150,6 +152,12 @@ impl Oanda {
         url.query_pairs_mut()
             .append_pair("instruments", &instruments.join(","))
             .append_pair("snapshot", "true");
+        Ok(PriceStream::new(self.open_stream(url).await?))
+    }
+
+    /// Opens a streaming endpoint: the response once its body (the stream) starts, or the
+    /// classified error answer (token, account, instruments) sent instead.
+    async fn open_stream(&self, url: Url) -> Result<reqwest::Response, BrokerError> {
         let send = self.stream_client.get(url).headers(self.headers()).send();
         let resp = tokio::time::timeout(self.timeout, send)
             .await
@@ -157,7 +165,7 @@ impl Oanda {
             .map_err(|e| self.scrub(shared::transport(e, self.timeout)))?;
         let status = resp.status();
         if status.is_success() {
-            return Ok(PriceStream::new(resp));
+            return Ok(resp);
         }
         let headers = resp.headers().clone();
         let text = tokio::time::timeout(self.timeout, shared::body_text(resp, self.timeout))
@@ -226,6 +234,10 @@ impl Broker for Oanda {
     async fn search_instruments(&self, query: &str) -> Result<Vec<InstrumentInfo>, BrokerError> {
         let all = self.instruments().await?;
         Ok(crate::stream::filter_instruments(all, query, 20))
+    }
+
+    async fn open_order_events(&self) -> Result<Box<dyn OrderEventStream>, BrokerError> {
+        Ok(Box::new(self.transaction_stream().await?))
     }
 
     async fn verify(&self) -> Result<AccountSummary, BrokerError> {

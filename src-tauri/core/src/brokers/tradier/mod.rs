@@ -22,8 +22,9 @@
 //! ([`Tradier::stream_url`]) needs, [`StreamSession::payload`] builds the subscription, and
 //! [`Tradier::open_stream`] ([`Broker::open_quote_stream`]) opens a [`TradierStream`] (see
 //! `stream`). Each stream takes a new session, so reconnecting after an expiry just opens a
-//! new stream. [`Broker::search_instruments`] asks `markets/lookup` (symbols) and
-//! `markets/search` (company names) at once and merges them, lookup first.
+//! new stream. Order events come the same way from the account WebSocket (`stream::events`,
+//! [`Broker::open_order_events`]). [`Broker::search_instruments`] asks `markets/lookup`
+//! (symbols) and `markets/search` (company names) at once and merges them, lookup first.
 
 mod http;
 mod models;
@@ -41,11 +42,12 @@ use self::models::{
     BalancesResponse, Order, OrderAck, OrderResponse, OrdersResponse, PositionsResponse,
     ProfileAccount, ProfileResponse, SecuritiesResponse, Security, SessionResponse,
 };
+pub use self::stream::events::{parse_account_frame, AccountEvents};
 pub use self::stream::{parse_frame, FrameSummary, Subscriptions, TradierStream};
 use super::ws::WsOptions;
 use super::{
-    last4, wire, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, OrderSide,
-    OrderState, OrderStatus, OrderType, Position,
+    last4, wire, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
+    OrderEventStream, OrderSide, OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 pub use crate::brokers::http::RateLimit;
@@ -150,14 +152,20 @@ impl Tradier {
     /// WebSocket at [`Tradier::stream_url`].
     pub async fn open_stream(&self, instruments: &[String]) -> Result<TradierStream, BrokerError> {
         let session = self.stream_session().await?;
-        let opts = WsOptions {
+        let sandbox = self.environment == Environment::Practice;
+        let opts = self.ws_options();
+        TradierStream::connect(&self.stream_url, session, instruments, &opts, sandbox).await
+    }
+
+    /// How the stream WebSockets connect: no headers (the session id is the auth), pinged
+    /// every `stream_ping` while idle.
+    fn ws_options(&self) -> WsOptions {
+        WsOptions {
             headers: Vec::new(),
             connect_timeout: self.timeout,
             ping_every: self.stream_ping,
             tls: None,
-        };
-        let sandbox = self.environment == Environment::Practice;
-        TradierStream::connect(&self.stream_url, session, instruments, &opts, sandbox).await
+        }
     }
 
     async fn securities(&self, endpoint: &str, query: &str) -> Result<Vec<Security>, BrokerError> {
@@ -182,7 +190,13 @@ impl Tradier {
 
     /// Creates a market-stream session (`POST /v1/markets/events/session`).
     pub async fn stream_session(&self) -> Result<StreamSession, BrokerError> {
-        let url = self.http.url(&["markets", "events", "session"]);
+        self.session("markets").await
+    }
+
+    /// Creates a streaming session for `scope`'s events (`POST /v1/{scope}/events/session`:
+    /// `markets` or `accounts`).
+    async fn session(&self, scope: &str) -> Result<StreamSession, BrokerError> {
+        let url = self.http.url(&[scope, "events", "session"]);
         let s: SessionResponse = self.http.post_form(url, &[]).await?;
         Ok(StreamSession {
             url: s.stream.url,
@@ -472,6 +486,10 @@ impl Broker for Tradier {
         instruments: &[String],
     ) -> Result<Box<dyn QuoteStream>, BrokerError> {
         Ok(Box::new(self.open_stream(instruments).await?))
+    }
+
+    async fn open_order_events(&self) -> Result<Box<dyn OrderEventStream>, BrokerError> {
+        Ok(Box::new(self.open_account_events().await?))
     }
 
     /// Symbols first (`markets/lookup`), then company names (`markets/search`), without

@@ -28,6 +28,7 @@
 //! msgpack path is a hand-written zero-copy reader; msgpack carries prices as IEEE floats,
 //! which become the shortest decimal that reads back as the same float (`1.08235`), the
 
+pub mod events;
 mod messages;
 pub mod parse;
 
@@ -42,7 +43,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use self::messages::{mp_array_len, mp_str, Auth, Subscription};
-use crate::brokers::ws::{WsConn, WsFrame, WsOptions};
+use crate::brokers::ws::{ws_scheme, WsConn, WsFrame, WsOptions};
 use crate::brokers::BrokerError;
 use crate::secret::Secret;
 use crate::stream::{QuoteStream, StreamEvent};
@@ -88,14 +89,7 @@ impl Default for AlpacaStreamOptions {
 /// `/v2/{feed}` (`…/v2/iex`, `…/v2/sip`, `…/v2/test`, `…/v2/delayed_sip`), else
 /// `{base}/v2/iex`. `http(s)://` is turned into `ws(s)://`.
 pub fn stream_endpoint(base: &str) -> String {
-    let base = base.trim().trim_end_matches('/');
-    let base = if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = base.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        base.to_string()
-    };
+    let base = ws_scheme(base.trim().trim_end_matches('/'));
     let mut segments = base.rsplit('/');
     let feed = segments.next().unwrap_or("");
     let version = segments.next().unwrap_or("");

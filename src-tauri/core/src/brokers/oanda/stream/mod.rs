@@ -7,6 +7,7 @@
 //! never closes, so the owner wraps each call in its heartbeat watchdog
 //! (`connection::within`, two heartbeat intervals).
 
+pub mod events;
 mod messages;
 pub mod parse;
 
@@ -26,22 +27,67 @@ use crate::stream::{NoticeCode, QuoteStream, StreamEvent};
 
 /// OANDA's pricing-stream heartbeat interval.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// The lines of a chunked body (the pricing and the transaction streams): chunks in,
+/// complete lines out, over-long ones dropped by the [`LineSplitter`].
+#[derive(Debug)]
+pub(super) struct LineReader {
+    resp: reqwest::Response,
+    lines: LineSplitter,
+    /// What the stream is, for the error of a dropped link (`"price stream"`).
+    what: &'static str,
+    ended: bool,
+}
+
+impl LineReader {
+    pub(super) fn new(resp: reqwest::Response, what: &'static str) -> Self {
+        Self {
+            resp,
+            lines: LineSplitter::new(MAX_LINE),
+            what,
+            ended: false,
+        }
+    }
+
+    /// Waits for the next chunk and returns the lines it completes (none for a chunk
+    /// inside a line; at the end of the body, what followed the last newline); `None` once
+    /// the server has ended the body, `Network` when the connection drops mid-stream.
+    pub(super) async fn next(&mut self) -> Result<Option<Vec<String>>, BrokerError> {
+        if self.ended {
+            return Ok(None);
+        }
+        match self.resp.chunk().await {
+            Ok(Some(chunk)) => Ok(Some(self.lines.push(&chunk))),
+            Ok(None) => {
+                self.ended = true;
+                Ok(self.lines.finish().map(|last| vec![last]))
+            }
+            Err(e) => {
+                self.ended = true;
+                // Not `http::transport`: a body error here is a dropped link (retry), not a
+                // malformed answer.
+                let reason = if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "dropped"
+                };
+                Err(BrokerError::Network(format!("the {} {reason}", self.what)))
+            }
+        }
+    }
+}
+
 /// An open pricing stream.
 #[derive(Debug)]
 pub struct PriceStream {
-    resp: reqwest::Response,
-    lines: LineSplitter,
+    reader: LineReader,
     ready: VecDeque<StreamLine>,
-    ended: bool,
 }
 
 impl PriceStream {
     pub(super) fn new(resp: reqwest::Response) -> Self {
         Self {
-            resp,
-            lines: LineSplitter::new(MAX_LINE),
+            reader: LineReader::new(resp, "price stream"),
             ready: VecDeque::new(),
-            ended: false,
         }
     }
 
@@ -58,31 +104,11 @@ impl PriceStream {
             if let Some(line) = self.ready.pop_front() {
                 return Ok(Some(line));
             }
-            if self.ended {
-                return Ok(None);
-            }
-            match self.resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let lines = self.lines.push(&chunk);
-                    self.ready
-                        .extend(lines.iter().filter_map(|l| parse_line(l)));
-                }
-                Ok(None) => {
-                    self.ended = true;
-                    self.ready
-                        .extend(self.lines.finish().and_then(|l| parse_line(&l)));
-                }
-                Err(e) => {
-                    self.ended = true;
-                    // Not `http::transport`: a body error here is a dropped link (retry),
-                    // not a malformed answer.
-                    let reason = if e.is_timeout() {
-                        "timed out"
-                    } else {
-                        "dropped"
-                    };
-                    return Err(BrokerError::Network(format!("the price stream {reason}")));
-                }
+            match self.reader.next().await? {
+                Some(lines) => self
+                    .ready
+                    .extend(lines.iter().filter_map(|l| parse_line(l))),
+                None => return Ok(None),
             }
         }
     }

@@ -72,7 +72,7 @@ impl LineSplitter {
                 if self.buf.len() + body.len() > self.max {
                     tracing::warn!(
                         max = self.max,
-                        "skipping a pricing-stream line longer than the limit"
+                        "skipping a stream line longer than the limit"
                     );
                     self.buf = Vec::new();
                     self.skipping = true;

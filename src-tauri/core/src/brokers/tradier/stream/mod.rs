@@ -31,6 +31,7 @@
 //!
 //! The session id never appears in an error, a log line, a notice or `Debug` output.
 
+pub mod events;
 mod messages;
 pub mod parse;
 

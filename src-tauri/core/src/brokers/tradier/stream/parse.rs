@@ -124,15 +124,28 @@ pub fn parse_frame(
     out: &mut Vec<StreamEvent>,
 ) -> Result<FrameSummary, BrokerError> {
     let mut summary = FrameSummary::default();
+    for_each_message(frame, |m: Message<'_>| {
+        handle(m, subs, received_at, out, &mut summary)
+    })?;
+    Ok(summary)
+}
+
+/// Calls `each` with every JSON message of a frame of Tradier's streams (market or account
+/// events): messages separated by line breaks (`\n` or `\r\n`) or concatenated. A malformed
+/// message is logged (never its text) and skipped with the rest of its line; the first
+/// error `each` returns ends the frame.
+pub(super) fn for_each_message<'a, T: serde::Deserialize<'a>>(
+    frame: &'a str,
+    mut each: impl FnMut(T) -> Result<(), BrokerError>,
+) -> Result<(), BrokerError> {
     for line in frame.split('\n') {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        let messages = serde_json::Deserializer::from_str(line).into_iter::<Message<'_>>();
-        for message in messages {
+        for message in serde_json::Deserializer::from_str(line).into_iter::<T>() {
             match message {
-                Ok(m) => handle(m, subs, received_at, out, &mut summary)?,
+                Ok(m) => each(m)?,
                 Err(e) => {
                     tracing::warn!(error = %e, len = line.len(), "skipping a malformed Tradier stream message");
                     break;
@@ -140,7 +153,7 @@ pub fn parse_frame(
             }
         }
     }
-    Ok(summary)
+    Ok(())
 }
 
 fn handle(
