@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::market::Market;
-use super::orders::{time, NewOrder, Order, Reject, Side};
+use super::orders::{time, NewOrder, Order, Reject, Replacement, Side};
 
 #[derive(Debug, Clone)]
 struct Holding {
@@ -227,6 +227,8 @@ impl Book {
             updated_at: now,
             filled_at: None,
             canceled_at: None,
+            replaces: None,
+            replaced: None,
         };
         self.updates.publish("new", &order);
         if marketable {
@@ -235,6 +237,129 @@ impl Book {
             order.status = "canceled";
             order.canceled_at = Some(now);
             self.updates.publish("canceled", &order);
+        }
+        let json = order.to_json();
+        self.orders.push(order);
+        Ok(json)
+    }
+
+    /// Replaces an open order (`PATCH /v2/orders/{id}`): a new order with the changed terms
+    /// and a new id (`replaces` = the old one), which fills at once when marketable like any
+    /// new order; the old one becomes `replaced`. Returns the new order as Alpaca answers it.
+    pub(crate) fn replace(
+        &mut self,
+        id: &str,
+        change: Replacement,
+        market: &Market,
+    ) -> Result<Value, Reject> {
+        let i = self
+            .orders
+            .iter()
+            .position(|o| o.id == id)
+            .ok_or_else(Reject::not_found)?;
+        let old = self.orders[i].clone();
+        if !old.is_open() {
+            let msg = format!("order is not replaceable in \"{}\" state", old.status);
+            return Err(Reject::new(422, 42210000, msg));
+        }
+        if change.stop_price.is_some() && old.kind != "stop" && old.kind != "stop_limit" {
+            return Err(Reject::unprocessable(
+                "stop_price is only applicable to stop orders",
+            ));
+        }
+        if change.limit_price.is_some() && old.limit_price.is_none() {
+            return Err(Reject::unprocessable(
+                "limit_price is only applicable to limit orders",
+            ));
+        }
+        let client_order_id = change
+            .client_order_id
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if client_order_id.chars().count() > 128 {
+            return Err(Reject::unprocessable(
+                "client_order_id must be no more than 128 characters",
+            ));
+        }
+        if self.find_by_client(&client_order_id).is_some() {
+            return Err(Reject::unprocessable("client_order_id must be unique"));
+        }
+        let quote = market
+            .quote(&old.symbol)
+            .ok_or_else(|| Reject::unprocessable(format!("asset \"{}\" not found", old.symbol)))?;
+        let qty = change.qty.unwrap_or(old.remaining());
+        let limit_price = change.limit_price.or(old.limit_price);
+        let touch = match old.side {
+            Side::Buy => quote.ask,
+            Side::Sell => quote.bid,
+        };
+        // The old order's reservation is released by the replacement.
+        let released = old.remaining() * old.limit_price.unwrap_or(0.0);
+        match old.side {
+            Side::Buy => {
+                let cost = qty * limit_price.unwrap_or(quote.ask);
+                let bp = self.buying_power() + released;
+                if cost > bp + 1e-9 {
+                    return Err(Reject {
+                        status: 403,
+                        body: json!({
+                            "buying_power": num(bp),
+                            "code": 40310000,
+                            "cost_basis": num(cost),
+                            "message": "insufficient buying power",
+                        }),
+                    });
+                }
+            }
+            Side::Sell => {
+                let existing = self.positions.get(&old.symbol).map_or(0.0, |h| h.qty);
+                let held: f64 = self
+                    .orders
+                    .iter()
+                    .filter(|o| o.is_open() && o.side == Side::Sell && o.symbol == old.symbol)
+                    .map(Order::remaining)
+                    .sum();
+                if qty > existing - held + old.remaining() + 1e-9 {
+                    return Err(Reject::new(
+                        403,
+                        40310000,
+                        "insufficient qty available for order",
+                    ));
+                }
+            }
+        }
+        let now = Utc::now();
+        let mut order = Order {
+            id: uuid::Uuid::new_v4().to_string(),
+            client_order_id,
+            qty,
+            tif: change.tif.unwrap_or_else(|| old.tif.clone()),
+            limit_price,
+            status: "new",
+            filled_qty: 0.0,
+            filled_avg_price: None,
+            created_at: now,
+            updated_at: now,
+            filled_at: None,
+            canceled_at: None,
+            replaces: Some(old.id.clone()),
+            replaced: None,
+            ..old
+        };
+        {
+            let old = &mut self.orders[i];
+            old.status = "replaced";
+            old.replaced = Some((order.id.clone(), now));
+            old.updated_at = now;
+        }
+        self.updates.publish("replaced", &self.orders[i]);
+        self.updates.publish("new", &order);
+        let marketable = match (order.limit_price, order.side) {
+            (None, _) => true,
+            (Some(l), Side::Buy) => l >= quote.ask,
+            (Some(l), Side::Sell) => l <= quote.bid,
+        };
+        if marketable {
+            self.fill(&mut order, touch, now);
         }
         let json = order.to_json();
         self.orders.push(order);

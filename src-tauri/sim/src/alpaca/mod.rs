@@ -2,7 +2,7 @@
 //! one server, speaking Alpaca's wire format (`core/src/brokers/alpaca/PROTOCOL.md`).
 //!
 //! - `rest`: `/v2/account`, `/v2/orders` (+ `/v2/orders/{id}`, with or without hyphens,
-//!   and `/v2/orders:by_client_order_id`), `/v2/positions`. Every call needs the
+//!   whose `PATCH` replaces an open order, and `/v2/orders:by_client_order_id`), `/v2/positions`. Every call needs the
 //!   `APCA-API-KEY-ID` and `APCA-API-SECRET-KEY` headers (else 401 `{"message":"unauthorized."}`)
 //!   and every answer carries `X-Ratelimit-Limit/Remaining/Reset`.
 //! - `stream`: `/v2/{iex|sip|test}`, JSON text frames, or msgpack binary frames (`stream::msgpack`)
@@ -21,6 +21,8 @@ mod assets;
 mod book;
 mod events;
 mod market;
+#[cfg(test)]
+mod modify_tests;
 mod orders;
 mod rest;
 mod stream;
@@ -295,7 +297,7 @@ pub fn router(state: SimState) -> Router {
         .route("/v2/account", get(rest::account))
         .route(
             "/v2/orders",
-            get(rest::list_orders).post(rest::place_order.layer(order_gate)),
+            get(rest::list_orders).post(rest::place_order.layer(order_gate.clone())),
         )
         .route(
             "/v2/orders:by_client_order_id",
@@ -303,7 +305,9 @@ pub fn router(state: SimState) -> Router {
         )
         .route(
             "/v2/orders/{id}",
-            get(rest::get_order).delete(rest::cancel_order),
+            get(rest::get_order)
+                .delete(rest::cancel_order)
+                .patch(rest::replace_order.layer(order_gate)),
         )
         .route("/v2/positions", get(rest::positions))
         .route("/v2/assets", get(assets::list))

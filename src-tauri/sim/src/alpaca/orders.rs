@@ -103,6 +103,57 @@ impl NewOrder {
     }
 }
 
+/// A validated `PATCH /v2/orders/{id}` body: every field optional, the order's own value
+/// where absent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Replacement {
+    pub qty: Option<f64>,
+    pub limit_price: Option<f64>,
+    pub stop_price: Option<f64>,
+    pub tif: Option<String>,
+    pub client_order_id: Option<String>,
+}
+
+impl Replacement {
+    /// Parses and validates a body; the refusals are Alpaca's 422s.
+    pub(crate) fn parse(body: &Value) -> Result<Self, Reject> {
+        if !body.is_object() {
+            return Err(Reject::new(400, 40010000, "request body format is invalid"));
+        }
+        let qty = decimal(body, "qty")?;
+        if qty.is_some_and(|q| q <= 0.0) {
+            return Err(Reject::unprocessable("qty must be > 0"));
+        }
+        let limit_price = decimal(body, "limit_price")?;
+        if limit_price.is_some_and(|p| p <= 0.0) {
+            return Err(Reject::unprocessable("limit_price must be > 0"));
+        }
+        let stop_price = decimal(body, "stop_price")?;
+        let tif = body
+            .get("time_in_force")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if tif
+            .as_deref()
+            .is_some_and(|t| !matches!(t, "day" | "gtc" | "opg" | "cls" | "ioc" | "fok"))
+        {
+            return Err(Reject::unprocessable("invalid time_in_force"));
+        }
+        let client_order_id = body
+            .get("client_order_id")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string);
+        Ok(Self {
+            qty,
+            limit_price,
+            stop_price,
+            tif,
+            client_order_id,
+        })
+    }
+}
+
 /// A refusal: the HTTP status and Alpaca's error body.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Reject {
@@ -146,6 +197,10 @@ pub(crate) struct Order {
     pub updated_at: DateTime<Utc>,
     pub filled_at: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
+    /// The order this one replaced (`replaces`).
+    pub replaces: Option<String>,
+    /// The order that replaced this one, and when (`replaced_by`, `replaced_at`).
+    pub replaced: Option<(String, DateTime<Utc>)>,
 }
 
 impl Order {
@@ -172,9 +227,9 @@ impl Order {
             "expired_at": null,
             "canceled_at": time(self.canceled_at),
             "failed_at": null,
-            "replaced_at": null,
-            "replaced_by": null,
-            "replaces": null,
+            "replaced_at": time(self.replaced.as_ref().map(|r| r.1)),
+            "replaced_by": self.replaced.as_ref().map(|r| r.0.clone()),
+            "replaces": self.replaces,
             "asset_id": self.asset_id,
             "symbol": self.symbol,
             "asset_class": "us_equity",

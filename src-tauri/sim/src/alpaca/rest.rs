@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::orders::{normalize_uuid, NewOrder, Reject};
+use super::orders::{normalize_uuid, NewOrder, Reject, Replacement};
 use super::{json_response, lock, SimState};
 use crate::faults;
 
@@ -99,6 +99,39 @@ pub(crate) async fn list_orders(
     ok(&Value::Array(
         lock(&s.inner.book).list(status, limit, ascending),
     ))
+}
+
+/// `PATCH /v2/orders/{order_id}`: replaces an open order (see `Book::replace`); faulted
+/// like a placement, the replacement's client id noted.
+pub(crate) async fn replace_order(
+    State(s): State<SimState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return Reject::new(400, 40010000, "request body format is invalid").into_response();
+    };
+    let client_id = body
+        .get("client_order_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let Some(id) = normalize_uuid(&id) else {
+        return Reject::unprocessable("order_id is missing").into_response();
+    };
+    let change = match Replacement::parse(&body) {
+        Ok(c) => c,
+        Err(r) => return faults::note_order(r.into_response(), client_id.as_deref(), false),
+    };
+    let market = lock(&s.inner.market);
+    let replaced = lock(&s.inner.book).replace(&id, change, &market);
+    drop(market);
+    match replaced {
+        Ok(order) => {
+            let client_id = order.get("client_order_id").and_then(Value::as_str);
+            faults::note_order(ok(&order), client_id, true)
+        }
+        Err(r) => faults::note_order(r.into_response(), client_id.as_deref(), false),
+    }
 }
 
 pub(crate) async fn cancel_order(State(s): State<SimState>, Path(id): Path<String>) -> Response {

@@ -20,6 +20,8 @@ struct Holding {
 #[derive(Debug)]
 struct Pending {
     order: NewOrder,
+    /// The order a change is for; `None` for a new order.
+    target: Option<u64>,
     /// Questions still to ask after the current one.
     remaining: Vec<(String, String)>,
 }
@@ -118,13 +120,73 @@ impl Book {
         if self.contract(&new.conid.to_string()).is_none() {
             return Err(format!("Invalid contract id {}", new.conid));
         }
-        let asked: Vec<(String, String)> = self
-            .questions
+        let asked = self.questions_to_ask();
+        Ok(self.ask_or_place(new, None, asked))
+    }
+
+    /// The unsuppressed questions, in order.
+    fn questions_to_ask(&self) -> Vec<(String, String)> {
+        self.questions
             .iter()
             .filter(|(id, _)| !self.suppressed.contains(id))
             .cloned()
-            .collect();
-        Ok(self.ask_or_place(new, asked))
+            .collect()
+    }
+
+    /// Submits a change of the open order `id` (`POST …/order/{id}`): the same contract
+    /// and side, a new quantity, price or time in force. The questions are asked as for a
+    /// new order; once answered the order keeps its id and cOID and takes the new terms,
+    /// filling at once if they are marketable. The error says whether the order is
+    /// unknown (`true`: a 404) and IBKR's text.
+    pub(crate) fn modify(&mut self, id: u64, mut new: NewOrder) -> Result<Value, (bool, String)> {
+        let o = self
+            .orders
+            .iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| (true, format!("OrderID {id} doesn't exist")))?;
+        if !o.is_open() {
+            return Err((
+                false,
+                format!("OrderID {id} cannot be modified: it is {}", o.status),
+            ));
+        }
+        if o.new.conid != new.conid || o.new.side != new.side {
+            return Err((
+                false,
+                format!("OrderID {id} cannot be modified: the contract and side must stay"),
+            ));
+        }
+        if new.quantity < o.filled {
+            return Err((
+                false,
+                format!("OrderID {id} cannot be modified below its filled quantity"),
+            ));
+        }
+        new.coid = o.new.coid.clone();
+        let asked = self.questions_to_ask();
+        Ok(self.ask_or_place(new, Some(id), asked))
+    }
+
+    /// Gives the order `id` the terms of `new`; answers like a placement.
+    fn apply_change(&mut self, id: u64, new: NewOrder) -> Value {
+        let Some(i) = self.orders.iter().position(|o| o.id == id) else {
+            return json!({"error": format!("OrderID {id} doesn't exist")});
+        };
+        if !self.orders[i].is_open() {
+            let status = self.orders[i].status;
+            return json!({"error": format!("OrderID {id} cannot be modified: it is {status}")});
+        }
+        let price = self.orders[i].contract.price;
+        let fill_now = marketable(&new, price);
+        let o = &mut self.orders[i];
+        o.new = new;
+        o.updated_ms = now_ms();
+        if fill_now {
+            self.fill(i, price);
+        } else {
+            events::publish(&self.events, &self.orders[i]);
+        }
+        placed_json(&self.orders[i])
     }
 
     /// The cOID of the order waiting on the question `reply_id`.
@@ -142,12 +204,22 @@ impl Book {
         if !confirmed {
             return Some(Err("Order was not confirmed and has been cancelled".into()));
         }
-        Some(Ok(self.ask_or_place(p.order, p.remaining)))
+        Some(Ok(self.ask_or_place(p.order, p.target, p.remaining)))
     }
 
-    fn ask_or_place(&mut self, new: NewOrder, mut questions: Vec<(String, String)>) -> Value {
+    /// Asks the next question on `new`, or, with none left, places it (or applies it to
+    /// the order `target`).
+    fn ask_or_place(
+        &mut self,
+        new: NewOrder,
+        target: Option<u64>,
+        mut questions: Vec<(String, String)>,
+    ) -> Value {
         if questions.is_empty() {
-            return self.place(new);
+            return match target {
+                Some(id) => self.apply_change(id, new),
+                None => self.place(new),
+            };
         }
         let (mid, text) = questions.remove(0);
         let reply_id = uuid::Uuid::new_v4().to_string();
@@ -156,6 +228,7 @@ impl Book {
             reply_id,
             Pending {
                 order: new,
+                target,
                 remaining: questions,
             },
         );
@@ -184,6 +257,8 @@ impl Book {
         events::publish(&self.events, &self.orders[i]);
         if fill_now {
             self.fill(i, price);
+        } else {
+            events::publish(&self.events, &self.orders[i]);
         }
         placed_json(&self.orders[i])
     }

@@ -38,6 +38,8 @@
 
 mod book;
 mod events;
+#[cfg(test)]
+mod modify_tests;
 mod orders;
 mod rest;
 mod session;
@@ -278,7 +280,7 @@ pub fn router(state: SimState) -> Router {
         .route("/iserver/secdef/search", get(rest::secdef_search))
         .route(
             "/iserver/account/{acct}/orders",
-            post(rest::place_orders.layer(order_gate)),
+            post(rest::place_orders.layer(order_gate.clone())),
         )
         .route("/iserver/reply/{id}", post(rest::reply.layer(confirm_gate)))
         .route("/iserver/questions/suppress", post(rest::suppress))
@@ -289,7 +291,7 @@ pub fn router(state: SimState) -> Router {
         .route("/iserver/account/orders", get(rest::live_orders))
         .route(
             "/iserver/account/{acct}/order/{id}",
-            delete(rest::cancel_order),
+            delete(rest::cancel_order).post(rest::modify_order.layer(order_gate)),
         )
         .route_layer(from_fn_with_state(state.clone(), require_bridge));
     let logged_in = Router::new()

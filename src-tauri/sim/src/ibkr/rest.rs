@@ -102,6 +102,41 @@ pub(crate) async fn place_orders(
     }
 }
 
+/// `POST /iserver/account/{acct}/order/{orderId}`: changes an open order (one order object
+/// as the body, like an element of a placement's `orders`). Faulted like a placement; the
+/// confirmation replies go through the same `reply`.
+pub(crate) async fn modify_order(
+    State(s): State<SimState>,
+    Path((acct, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = accounts_first(&s).or_else(|| own_account(&s, &acct)) {
+        return r;
+    }
+    let Ok(n) = id.parse::<u64>() else {
+        return error(StatusCode::NOT_FOUND, format!("OrderID {id} doesn't exist"));
+    };
+    let body = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+    if !body.is_object() {
+        return error(StatusCode::BAD_REQUEST, "Bad Request: an order is required");
+    }
+    let new = match NewOrder::parse(&body) {
+        Ok(n) => n,
+        Err(m) => return faults::note_order(error(StatusCode::BAD_REQUEST, m), None, false),
+    };
+    let (client_id, changed) = {
+        let mut book = lock(&s.inner.book);
+        let coid = book.order(n).map(|o| o.new.coid.clone());
+        (coid, book.modify(n, new))
+    };
+    let client_id = client_id.as_deref();
+    match changed {
+        Ok(v) => faults::note_order(ok(&v), client_id, is_placed(&v)),
+        Err((true, m)) => error(StatusCode::NOT_FOUND, m),
+        Err((false, m)) => faults::note_order(error(StatusCode::OK, m), client_id, false),
+    }
+}
+
 /// Whether an order answer says the order was placed (not a question, not an error).
 fn is_placed(v: &Value) -> bool {
     v.as_array()

@@ -39,8 +39,23 @@ pub(super) fn marketable(o: &Order, inst: &Instrument) -> bool {
 }
 
 pub(super) fn cancel(acct: &mut Account, idx: usize, reason: &str, ctx: &Ctx, batch: u64) -> Value {
+    cancel_with(acct, idx, reason, ctx, batch, None)
+}
+
+/// [`cancel`], naming the order that replaces the cancelled one (`replacedByOrderID`).
+pub(super) fn cancel_with(
+    acct: &mut Account,
+    idx: usize,
+    reason: &str,
+    ctx: &Ctx,
+    batch: u64,
+    replaced_by: Option<u64>,
+) -> Value {
     let o = &acct.orders[idx];
     let mut fields = json!({ "orderID": o.id.to_string(), "reason": reason });
+    if let Some(id) = replaced_by {
+        fields["replacedByOrderID"] = json!(id.to_string());
+    }
     if let Some(c) = o.client_id() {
         fields["clientOrderID"] = json!(c);
     }

@@ -10,7 +10,8 @@
 //!
 //! - `rest`, `stream`: the handlers (REST; the pricing snapshot and stream); `events`: the
 //!   transaction stream, fed by every transaction an account records.
-//! - `orders`, `execution`: order creation, lookup, cancellation; fills and instant cancels.
+//! - `orders`, `execution`: order creation, lookup, cancellation, replacement; fills and
+//!   instant cancels.
 //! - `book`: accounts, net positions, the per-account transaction log; `market`: prices.
 //! - `wire`: the formats (decimals as strings, RFC 3339 nanosecond times, error bodies).
 //!
@@ -179,9 +180,12 @@ pub fn router(state: impl Into<Arc<SimState>>) -> Router {
         .route("/v3/accounts/{id}/instruments", get(rest::instruments))
         .route(
             "/v3/accounts/{id}/orders",
-            get(rest::pending).post(rest::create.layer(order_gate)),
+            get(rest::pending).post(rest::create.layer(order_gate.clone())),
         )
-        .route("/v3/accounts/{id}/orders/{spec}", get(rest::order))
+        .route(
+            "/v3/accounts/{id}/orders/{spec}",
+            get(rest::order).put(rest::replace.layer(order_gate)),
+        )
         .route("/v3/accounts/{id}/orders/{spec}/cancel", put(rest::cancel))
         .route("/v3/accounts/{id}/pendingOrders", get(rest::pending))
         .route("/v3/accounts/{id}/openPositions", get(rest::positions))

@@ -1,12 +1,14 @@
 //! Orders: creation (MARKET fills or is cancelled at once, LIMIT rests until the market
-//! reaches it), lookup by id or `@clientId`, cancellation, and the JSON OANDA sends for each.
+//! reaches it), lookup by id or `@clientId`, cancellation, replacement (`PUT …/orders/{spec}`:
+//! the pending order is cancelled and a new one created in the same batch, which then fills
+//! or rests like any new order), and the JSON OANDA sends for each.
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::book::{Account, Ctx};
-use super::execution::{cancel, fill, marketable};
+use super::execution::{cancel, cancel_with, fill, marketable};
 use super::market::Market;
 use super::wire;
 
@@ -68,6 +70,10 @@ pub struct Order {
     pub(super) filled: Option<(u64, String)>,
     pub(super) trade_opened: Option<u64>,
     pub(super) cancelled: Option<(u64, String)>,
+    /// The order this one replaced.
+    pub(super) replaces: Option<u64>,
+    /// The order that replaced this one.
+    pub(super) replaced_by: Option<u64>,
 }
 
 impl Order {
@@ -114,6 +120,12 @@ impl Order {
             o["cancellingTransactionID"] = json!(tx.to_string());
             o["cancelledTime"] = json!(time);
         }
+        if let Some(id) = self.replaces {
+            o["replacesOrderID"] = json!(id.to_string());
+        }
+        if let Some(id) = self.replaced_by {
+            o["replacedByOrderID"] = json!(id.to_string());
+        }
         o
     }
 }
@@ -159,6 +171,34 @@ pub fn place(
     spec: OrderSpec,
     ctx: &Ctx,
 ) -> (StatusCode, Value) {
+    submit(acct, market, spec, ctx, None)
+}
+
+/// `PUT /v3/accounts/{id}/orders/{specifier}`: cancels the pending order and creates `spec`
+/// in its place, in one batch. An order that is not pending (unknown, filled, cancelled) is
+/// refused like a cancel, with a 404 and an `orderCancelRejectTransaction`; a replacement
+/// refused like a new order (400, `orderRejectTransaction`) leaves the old order working.
+pub fn replace(
+    acct: &mut Account,
+    market: &Market,
+    target: &Specifier,
+    spec: OrderSpec,
+    ctx: &Ctx,
+) -> (StatusCode, Value) {
+    match find(acct, target).filter(|&i| acct.orders[i].is_pending()) {
+        Some(old) => submit(acct, market, spec, ctx, Some(old)),
+        None => cancel_reject(acct, target, ctx),
+    }
+}
+
+/// Validates and books a new order, replacing the pending order at index `replaces`.
+fn submit(
+    acct: &mut Account,
+    market: &Market,
+    spec: OrderSpec,
+    ctx: &Ctx,
+    replaces: Option<usize>,
+) -> (StatusCode, Value) {
     let kind = match spec.kind.as_deref() {
         Some("MARKET") => Kind::Market,
         Some("LIMIT") => Kind::Limit,
@@ -199,6 +239,11 @@ pub fn place(
     if let Some(c) = &client {
         fields["clientExtensions"] = json!(c);
     }
+    let replaced_id = replaces.map(|i| acct.orders[i].id);
+    if let Some(old) = replaced_id {
+        fields["replacesOrderID"] = json!(old.to_string());
+        fields["reason"] = json!("REPLACEMENT");
+    }
     let client_id = client.as_ref().and_then(|c| c.id.as_deref());
     let reject = if client_id.is_some_and(|c| acct.orders.iter().any(|o| o.client_id() == Some(c)))
     {
@@ -237,9 +282,19 @@ pub fn place(
         fields["triggerCondition"] = json!("DEFAULT");
         fields["partialFill"] = json!("DEFAULT");
     }
+    // The replacement's create comes right after the cancel, in the same batch.
+    let replaced = replaces.map(|i| {
+        let new_id = acct.next_tx_id() + 1;
+        let reason = "CLIENT_REQUEST_REPLACED";
+        cancel_with(acct, i, reason, ctx, batch, Some(new_id))
+    });
     let create = acct.record(ctx, batch, tx_type, fields);
+    let id = acct.last_tx_id();
+    if let Some(i) = replaces {
+        acct.orders[i].replaced_by = Some(id);
+    }
     acct.orders.push(Order {
-        id: batch,
+        id,
         kind,
         instrument: name.to_string(),
         units,
@@ -252,14 +307,25 @@ pub fn place(
         filled: None,
         trade_opened: None,
         cancelled: None,
+        replaces: replaced_id,
+        replaced_by: None,
     });
     let idx = acct.orders.len() - 1;
     let mut body = json!({ "orderCreateTransaction": create });
+    // A replacement cancelled at once is the `replacingOrderCancelTransaction`: the
+    // `orderCancelTransaction` is the replaced order's.
+    let instant_cancel = match replaced {
+        Some(tx) => {
+            body["orderCancelTransaction"] = tx;
+            "replacingOrderCancelTransaction"
+        }
+        None => "orderCancelTransaction",
+    };
     if kind == Kind::Market && inst.halted {
-        body["orderCancelTransaction"] = cancel(acct, idx, "MARKET_HALTED", ctx, batch);
+        body[instant_cancel] = cancel(acct, idx, "MARKET_HALTED", ctx, batch);
     } else if kind == Kind::Market || marketable(&acct.orders[idx], inst) {
         if acct.lacks_margin(market, name, units) {
-            body["orderCancelTransaction"] = cancel(acct, idx, "INSUFFICIENT_MARGIN", ctx, batch);
+            body[instant_cancel] = cancel(acct, idx, "INSUFFICIENT_MARGIN", ctx, batch);
         } else {
             body["orderFillTransaction"] = fill(acct, inst, idx, ctx, batch);
         }
@@ -281,6 +347,12 @@ pub fn cancel_request(acct: &mut Account, spec: &Specifier, ctx: &Ctx) -> (Statu
         });
         return (StatusCode::OK, body);
     }
+    cancel_reject(acct, spec, ctx)
+}
+
+/// The 404 for an order that is not pending: an `ORDER_CANCEL_REJECT` transaction.
+fn cancel_reject(acct: &mut Account, spec: &Specifier, ctx: &Ctx) -> (StatusCode, Value) {
+    let batch = acct.next_tx_id();
     let mut fields = json!({ "rejectReason": "ORDER_DOESNT_EXIST" });
     match spec {
         Specifier::Id(id) => fields["orderID"] = json!(id.to_string()),

@@ -143,6 +143,37 @@ pub async fn order(State(st): St, Path((id, spec)): Path<(String, String)>) -> R
     })
 }
 
+/// `PUT /v3/accounts/{id}/orders/{orderSpecifier}`: replaces a pending order (see
+/// [`orders::replace`]); faulted like a placement, the replacement's client id noted.
+pub async fn replace(
+    State(st): St,
+    Path((id, spec)): Path<(String, String)>,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+) -> Response {
+    let Some(target) = Specifier::parse(&spec) else {
+        return bad_specifier();
+    };
+    let ctx = ctx(rid);
+    st.with_account(&id, |acct, market| {
+        let Ok(req) = serde_json::from_slice::<OrderRequest>(&body) else {
+            return wire::error(
+                StatusCode::BAD_REQUEST,
+                None,
+                "Invalid value specified for 'order'",
+            );
+        };
+        let client_id = req
+            .order
+            .client_extensions
+            .as_ref()
+            .and_then(|c| c.id.clone());
+        let (status, body) = orders::replace(acct, market, &target, req.order, &ctx);
+        let booked = status == StatusCode::CREATED;
+        faults::note_order(wire::reply(status, body), client_id.as_deref(), booked)
+    })
+}
+
 /// `PUT /v3/accounts/{id}/orders/{orderSpecifier}/cancel`.
 pub async fn cancel(
     State(st): St,

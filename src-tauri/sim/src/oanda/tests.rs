@@ -255,3 +255,154 @@ async fn the_pricing_stream_is_chunked_json_lines() {
         r#"{"errorMessage":"Invalid value specified for 'instruments'"}"#
     );
 }
+
+#[tokio::test]
+async fn a_replace_cancels_the_order_and_creates_its_replacement() {
+    let s = start().await;
+    let path = format!("/v3/accounts/{ACCT}/orders");
+    let put = |spec: String, body: String| {
+        let s = &s;
+        let path = format!("{path}/{spec}");
+        async move { call(s, "PUT", &path, Some(DEMO_TOKEN), &body).await }
+    };
+    let (_, body) = call(
+        &s,
+        "POST",
+        &path,
+        Some(DEMO_TOKEN),
+        &order("r1", "LIMIT", "100", Some("0.5")),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let old = v["orderCreateTransaction"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (head, body) = put(old.clone(), order("r2", "LIMIT", "200", Some("0.6"))).await;
+    assert!(head.starts_with("http/1.1 201"), "{head}{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let cancel = &v["orderCancelTransaction"];
+    assert_eq!(
+        (cancel["type"].as_str(), cancel["orderID"].as_str()),
+        (Some("ORDER_CANCEL"), Some(old.as_str()))
+    );
+    assert_eq!(cancel["reason"], "CLIENT_REQUEST_REPLACED");
+    let create = &v["orderCreateTransaction"];
+    assert_eq!(cancel["replacedByOrderID"], create["id"]);
+    assert_eq!(
+        (create["type"].as_str(), create["reason"].as_str()),
+        (Some("LIMIT_ORDER"), Some("REPLACEMENT"))
+    );
+    assert_eq!(create["replacesOrderID"].as_str(), Some(old.as_str()));
+    assert_eq!(create["clientExtensions"]["id"], "r2");
+    assert_eq!(create["batchID"], cancel["id"], "one batch");
+    assert!(v.get("orderFillTransaction").is_none(), "{v}");
+    let new = create["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        v["relatedTransactionIDs"],
+        serde_json::json!([cancel["id"], create["id"]])
+    );
+
+    let (_, body) = call(&s, "GET", &format!("{path}/{old}"), Some(DEMO_TOKEN), "").await;
+    let o: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(o["order"]["state"], "CANCELLED");
+    assert_eq!(o["order"]["replacedByOrderID"].as_str(), Some(new.as_str()));
+    let (_, body) = call(&s, "GET", &format!("{path}/@r2"), Some(DEMO_TOKEN), "").await;
+    let o: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (
+            o["order"]["state"].as_str(),
+            o["order"]["price"].as_str(),
+            o["order"]["units"].as_str()
+        ),
+        (Some("PENDING"), Some("0.60000"), Some("200"))
+    );
+    assert_eq!(o["order"]["replacesOrderID"].as_str(), Some(old.as_str()));
+
+    // A replacement the market reaches fills at once, like a new order.
+    let (head, body) = put(new.clone(), order("r3", "LIMIT", "200", Some("5.0"))).await;
+    assert!(head.starts_with("http/1.1 201"), "{head}{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let fill = &v["orderFillTransaction"];
+    assert_eq!(fill["type"], "ORDER_FILL");
+    let price: f64 = fill["price"].as_str().unwrap().parse().unwrap();
+    assert!(
+        price < 5.0,
+        "filled at the ask, below the new limit: {price}"
+    );
+
+    // A cancelled or filled order, or none: OANDA's 404 with a cancel reject.
+    for spec in [old, "@r3".to_string(), "999999".to_string()] {
+        let (head, body) = put(spec.clone(), order("r4", "LIMIT", "1", Some("0.5"))).await;
+        assert!(head.starts_with("http/1.1 404"), "{spec}: {head}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            v["orderCancelRejectTransaction"]["rejectReason"],
+            "ORDER_DOESNT_EXIST"
+        );
+        assert_eq!(v["errorCode"], "ORDER_DOESNT_EXIST");
+    }
+    // A refused replacement (a client id in use) leaves the order working.
+    let (_, body) = call(
+        &s,
+        "POST",
+        &path,
+        Some(DEMO_TOKEN),
+        &order("r5", "LIMIT", "100", Some("0.5")),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = v["orderCreateTransaction"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (head, body) = put(id.clone(), order("r1", "LIMIT", "100", Some("0.4"))).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert!(body.contains("CLIENT_ORDER_ID_ALREADY_EXISTS"), "{body}");
+    let (_, body) = call(&s, "GET", &format!("{path}/{id}"), Some(DEMO_TOKEN), "").await;
+    assert!(body.contains(r#""state":"PENDING""#), "{body}");
+}
+
+#[tokio::test]
+async fn a_replace_is_faulted_like_a_placement() {
+    let s = start().await;
+    let path = format!("/v3/accounts/{ACCT}/orders");
+    let (_, body) = call(
+        &s,
+        "POST",
+        &path,
+        Some(DEMO_TOKEN),
+        &order("f1", "LIMIT", "100", Some("0.5")),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = v["orderCreateTransaction"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.faults()
+        .set_order_fault(Some(crate::OrderFault::RefuseWith500));
+    let (head, _) = call(
+        &s,
+        "PUT",
+        &format!("{path}/{id}"),
+        Some(DEMO_TOKEN),
+        &order("f2", "LIMIT", "100", Some("0.6")),
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 500"), "{head}");
+    assert_eq!(s.faults().order_requests(), 2);
+    s.faults()
+        .set_order_fault(Some(crate::OrderFault::AcceptThen500));
+    let (head, _) = call(
+        &s,
+        "PUT",
+        &format!("{path}/{id}"),
+        Some(DEMO_TOKEN),
+        &order("f3", "LIMIT", "100", Some("0.6")),
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 500"), "{head}");
+    assert_eq!(s.faults().booked_client_ids(), ["f1", "f3"]);
+}

@@ -164,6 +164,66 @@ impl Book {
         Ok((order, bp))
     }
 
+    /// Replaces a working order (`PUT …/orders/{id}`): the old one is cancelled and `new`
+    /// placed in its stead with a new id, checked and filled like any new order (against a
+    /// buying power that no longer holds the old one). The replacement must trade the same
+    /// symbol the same way; a refused replacement leaves the old order working.
+    pub(crate) fn replace(
+        &mut self,
+        account: &str,
+        id: u64,
+        new: NewOrder,
+    ) -> Result<Order, ApiError> {
+        let acct = self
+            .accounts
+            .get_mut(account)
+            .ok_or_else(|| ApiError::not_found("Account"))?;
+        let i = acct
+            .orders
+            .iter()
+            .position(|o| o.id == Some(id))
+            .ok_or_else(|| ApiError::not_found("Order"))?;
+        let old = &acct.orders[i];
+        if !old.is_working() {
+            return Err(ApiError::invalid(
+                "order_not_editable",
+                format!("Order is {} and cannot be edited", old.status),
+            ));
+        }
+        if old.symbol != new.symbol || old.action != new.action {
+            return Err(ApiError::invalid(
+                "invalid_replacement",
+                "A replacement must trade the same symbol with the same action",
+            ));
+        }
+        let status = old.status;
+        acct.orders[i].status = "Cancelled";
+        match self.place(account, new, false) {
+            Ok((mut order, _)) => {
+                order.replaces = Some(id);
+                let acct = self
+                    .accounts
+                    .get_mut(account)
+                    .ok_or_else(|| ApiError::not_found("Account"))?;
+                if let Some(placed) = acct.orders.iter_mut().find(|o| o.id == order.id) {
+                    placed.replaces = Some(id);
+                }
+                let old = &mut acct.orders[i];
+                old.replaced_by = order.id;
+                old.touch();
+                let old = old.clone();
+                events::publish(&self.events, account, &old);
+                Ok(order)
+            }
+            Err(e) => {
+                if let Some(acct) = self.accounts.get_mut(account) {
+                    acct.orders[i].status = status;
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Cancels a working order.
     pub(crate) fn cancel(&mut self, account: &str, id: u64) -> Result<Order, ApiError> {
         let acct = self

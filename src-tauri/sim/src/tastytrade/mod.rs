@@ -29,6 +29,8 @@
 mod auth;
 mod book;
 mod events;
+#[cfg(test)]
+mod modify_tests;
 mod orders;
 mod rest;
 mod stream;
@@ -197,13 +199,15 @@ pub fn router(state: SimState) -> Router {
         .route("/accounts/{acct}/balances/{currency}", get(rest::balances))
         .route(
             "/accounts/{acct}/orders",
-            get(rest::history).post(rest::place.layer(order_gate)),
+            get(rest::history).post(rest::place.layer(order_gate.clone())),
         )
         .route("/accounts/{acct}/orders/dry-run", post(rest::dry_run))
         .route("/accounts/{acct}/orders/live", get(rest::live))
         .route(
             "/accounts/{acct}/orders/{id}",
-            get(rest::get_order).delete(rest::cancel),
+            get(rest::get_order)
+                .delete(rest::cancel)
+                .put(rest::replace.layer(order_gate)),
         )
         .route("/accounts/{acct}/positions", get(rest::positions))
         .route("/api-quote-tokens", get(auth::quote_token))

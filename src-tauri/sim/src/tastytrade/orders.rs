@@ -163,6 +163,10 @@ pub(crate) struct Order {
     fills: Vec<Fill>,
     received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The order this one replaced (`replaces-order-id`).
+    pub replaces: Option<u64>,
+    /// The order that replaced this one (`replacing-order-id`).
+    pub replaced_by: Option<u64>,
 }
 
 impl Order {
@@ -182,6 +186,8 @@ impl Order {
             fills: Vec::new(),
             received_at: now,
             updated_at: now,
+            replaces: None,
+            replaced_by: None,
         }
     }
 
@@ -262,6 +268,12 @@ impl Order {
         }
         if let Some(x) = &self.external_id {
             o["external-identifier"] = json!(x);
+        }
+        if let Some(r) = self.replaces {
+            o["replaces-order-id"] = json!(r.to_string());
+        }
+        if let Some(r) = self.replaced_by {
+            o["replacing-order-id"] = json!(r.to_string());
         }
         if self.status == "Filled" {
             o["terminal-at"] = json!(time(&self.updated_at));

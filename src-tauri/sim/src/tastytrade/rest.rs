@@ -227,6 +227,37 @@ pub(crate) async fn history(
     })
 }
 
+/// `PUT …/orders/{id}`: replaces a working order with the whole order in the body; answers
+/// `data` = the replacement (a new id). Faulted like a placement.
+pub(crate) async fn replace(
+    State(s): State<SimState>,
+    Path((acct, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let parsed = serde_json::from_slice::<Value>(&body);
+    let client_id = parsed
+        .as_ref()
+        .ok()
+        .and_then(|v| v["external-identifier"].as_str().map(str::to_string));
+    let Ok(body) = parsed else {
+        return ApiError::invalid("invalid_json", "The request body is not valid JSON")
+            .into_response();
+    };
+    let Some(id) = order_id(&id) else {
+        return ApiError::not_found("Order").into_response();
+    };
+    let new = match NewOrder::parse(&body) {
+        Ok(n) => n,
+        Err(e) => return faults::note_order(e.into_response(), client_id.as_deref(), false),
+    };
+    let resp = with_account(&s, &acct, |b| match b.replace(&acct, id, new) {
+        Ok(o) => wire::data(&format!("/accounts/{acct}/orders/{id}"), o.to_json()),
+        Err(e) => e.into_response(),
+    });
+    let booked = resp.status().is_success();
+    faults::note_order(resp, client_id.as_deref(), booked)
+}
+
 pub(crate) async fn cancel(
     State(s): State<SimState>,
     Path((acct, id)): Path<(String, String)>,

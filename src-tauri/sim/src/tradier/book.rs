@@ -52,6 +52,15 @@ pub(crate) struct NewOrder {
     pub tag: Option<String>,
 }
 
+/// The fields of `PUT …/orders/{id}`; the order's own value where absent.
+#[derive(Debug, Default)]
+pub(crate) struct Modify {
+    pub kind: Option<String>,
+    pub duration: Option<String>,
+    pub price: Option<f64>,
+    pub stop: Option<f64>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Order {
     id: u64,
@@ -66,6 +75,11 @@ pub(crate) struct Order {
 impl Order {
     fn is_open(&self) -> bool {
         matches!(self.status, "open" | "partially_filled" | "pending")
+    }
+
+    /// The tag (the client order id) the order was placed with.
+    pub(crate) fn tag(&self) -> Option<&str> {
+        self.new.tag.as_deref()
     }
 
     fn buys(&self) -> bool {
@@ -319,6 +333,81 @@ impl Account {
         order.status = "canceled";
         order.updated = Utc::now();
         self.events.publish(&self.number, order);
+        Ok(Some(()))
+    }
+
+    /// Changes an open order in place (`PUT …/orders/{id}`): its type, duration, price and
+    /// stop, never its quantity. The order keeps its id and fills at once when the new terms
+    /// make it marketable, as a new order would. `Ok(None)` for an unknown id; a final order
+    /// answers the "finalized state" text, like a cancel.
+    pub(crate) fn modify(
+        &mut self,
+        market: &Market,
+        id: u64,
+        change: Modify,
+    ) -> Result<Option<()>, Vec<String>> {
+        let Some(i) = self.orders.iter().position(|o| o.id == id) else {
+            return Ok(None);
+        };
+        let order = &self.orders[i];
+        if !order.is_open() {
+            return Err(vec![format!(
+                "order already in finalized state: {}",
+                order.status
+            )]);
+        }
+        let kind = change.kind.unwrap_or_else(|| order.new.kind.clone());
+        let price = change.price.or(order.new.price);
+        let stop = change.stop.or(order.new.stop);
+        if matches!(kind.as_str(), "limit" | "stop_limit") && price.is_none() {
+            return Err(vec![
+                "Invalid Parameter: price is required for limit orders".into(),
+            ]);
+        }
+        if matches!(kind.as_str(), "stop" | "stop_limit") && stop.is_none() {
+            return Err(vec![
+                "Invalid Parameter: stop is required for stop orders".into()
+            ]);
+        }
+        let quote = market
+            .quote(&order.new.symbol)
+            .ok_or_else(|| vec![format!("Invalid symbol: {}", order.new.symbol)])?;
+        let buys = order.buys();
+        if buys {
+            let remaining = order.new.qty - order.exec_qty;
+            let own = remaining * order.new.price.unwrap_or(0.0);
+            let cost = remaining * price.unwrap_or(quote.ask);
+            let multiplier = match self.kind {
+                AccountType::Cash => 1.0,
+                AccountType::Margin | AccountType::Pdt => 2.0,
+            };
+            if cost > self.buying_power() + own * multiplier + 1e-9 {
+                return Err(vec![format!(
+                    "You do not have enough buying power for this trade. Order cost: {cost:.2}"
+                )]);
+            }
+        }
+        let mut order = self.orders.remove(i);
+        order.new.kind = kind;
+        order.new.price =
+            price.filter(|_| matches!(order.new.kind.as_str(), "limit" | "stop_limit"));
+        order.new.stop = stop.filter(|_| matches!(order.new.kind.as_str(), "stop" | "stop_limit"));
+        if let Some(d) = change.duration {
+            order.new.duration = d;
+        }
+        order.updated = Utc::now();
+        let touch = if buys { quote.ask } else { quote.bid };
+        let fill_price = match (order.new.kind.as_str(), order.new.price) {
+            ("market", _) => Some(touch),
+            ("limit", Some(l)) if (buys && l >= touch) || (!buys && l <= touch) => Some(touch),
+            _ => None,
+        };
+        if let Some(p) = fill_price {
+            self.fill(&mut order, p);
+        } else {
+            self.events.publish(&self.number, &order);
+        }
+        self.orders.insert(i, order);
         Ok(Some(()))
     }
 

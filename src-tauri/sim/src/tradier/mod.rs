@@ -24,6 +24,8 @@
 mod book;
 mod events;
 mod market;
+#[cfg(test)]
+mod modify_tests;
 mod rest;
 mod stream;
 mod wire;
@@ -238,11 +240,13 @@ pub fn router(state: SimState) -> Router {
         .route("/v1/accounts/{account}/balances", get(rest::balances))
         .route(
             "/v1/accounts/{account}/orders",
-            get(rest::list_orders).post(rest::place_order.layer(order_gate)),
+            get(rest::list_orders).post(rest::place_order.layer(order_gate.clone())),
         )
         .route(
             "/v1/accounts/{account}/orders/{id}",
-            get(rest::get_order).delete(rest::cancel_order),
+            get(rest::get_order)
+                .delete(rest::cancel_order)
+                .put(rest::modify_order.layer(order_gate)),
         )
         .route("/v1/accounts/{account}/positions", get(rest::positions))
         .route("/v1/markets/events/session", post(stream::create_session))
@@ -329,7 +333,10 @@ async fn require_auth(State(s): State<SimState>, req: Request, next: Next) -> Re
 fn class(method: &Method, path: &str) -> &'static str {
     if path.starts_with("/v1/markets") {
         "market"
-    } else if method == Method::POST && path.ends_with("/orders") {
+    } else if (method == Method::POST && path.ends_with("/orders"))
+        || (method == Method::PUT && path.contains("/orders/"))
+    {
+        // Placing and changing an order.
         "trading"
     } else {
         "standard"

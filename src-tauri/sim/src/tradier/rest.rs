@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::Form;
 use serde_json::{json, Value};
 
-use super::book::{Account, NewOrder};
+use super::book::{Account, Modify, NewOrder};
 use super::wire::{errors, json_response, one_or_many};
 use super::{lock, SimState};
 use crate::faults;
@@ -92,6 +92,81 @@ pub(crate) async fn cancel_order(
             Err(msg) => errors(StatusCode::BAD_REQUEST, vec![msg], true),
         }
     })
+}
+
+/// `PUT …/orders/{id}`: changes an open order's type, duration, price or stop in place
+/// (`quantity` is not among Tradier's fields and is ignored); faulted like a placement.
+pub(crate) async fn modify_order(
+    State(s): State<SimState>,
+    Path((number, id)): Path<(String, String)>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let Ok(Form(fields)) = form else {
+        return bad_request("Invalid request: expected application/x-www-form-urlencoded".into());
+    };
+    let fields: HashMap<String, String> = fields.into_iter().collect();
+    let change = match parse_modify(&fields) {
+        Ok(c) => c,
+        Err(msgs) => {
+            return faults::note_order(errors(StatusCode::BAD_REQUEST, msgs, false), None, false)
+        }
+    };
+    let mut book = lock(&s.inner.book);
+    let book = &mut *book;
+    let Some(account) = book.accounts.iter_mut().find(|a| a.number == number) else {
+        return bad_request(format!("Invalid account: {number}"));
+    };
+    let Some(id) = order_id(&id) else {
+        return errors(StatusCode::NOT_FOUND, vec!["Order not found".into()], false);
+    };
+    match account.modify(&book.market, id, change) {
+        Ok(Some(())) => {
+            let tag = account.find(id).and_then(|o| o.tag().map(str::to_string));
+            let body = json!({"order": {"id": id, "status": "ok", "partner_id": "sim-partner"}});
+            faults::note_order(ok(&body), tag.as_deref(), true)
+        }
+        Ok(None) => errors(StatusCode::NOT_FOUND, vec!["Order not found".into()], false),
+        // One message, in the single-string form, as for a cancel.
+        Err(msgs) => faults::note_order(errors(StatusCode::BAD_REQUEST, msgs, true), None, false),
+    }
+}
+
+/// Validates the modify form: every field optional, each checked like a new order's.
+fn parse_modify(f: &HashMap<String, String>) -> Result<Modify, Vec<String>> {
+    let mut problems = Vec::new();
+    let field = |name: &str| f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let mut one_of = |name: &str, allowed: &[&str]| match field(name) {
+        Some(v) if allowed.contains(&v) => Some(v.to_string()),
+        Some(v) => {
+            problems.push(format!("Invalid Parameter: {name} {v}"));
+            None
+        }
+        None => None,
+    };
+    let kind = one_of("type", &["market", "limit", "stop", "stop_limit"]);
+    let duration = one_of("duration", &["day", "gtc", "pre", "post"]);
+    let mut number = |name: &str| match field(name).map(|v| v.parse::<f64>()) {
+        None => None,
+        Some(Ok(p)) if p > 0.0 => Some(p),
+        Some(_) => {
+            problems.push(format!(
+                "Invalid Parameter: {name} must be a positive number"
+            ));
+            None
+        }
+    };
+    let price = number("price");
+    let stop = number("stop");
+    if problems.is_empty() {
+        Ok(Modify {
+            kind,
+            duration,
+            price,
+            stop,
+        })
+    } else {
+        Err(problems)
+    }
 }
 
 pub(crate) async fn place_order(

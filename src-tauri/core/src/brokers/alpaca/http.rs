@@ -90,6 +90,17 @@ impl AlpacaHttp {
         parse_json(&text)
     }
 
+    pub(super) async fn patch<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        url: Url,
+        body: &B,
+    ) -> Result<T, BrokerError> {
+        let text = self
+            .send(self.request(Method::PATCH, url).json(body))
+            .await?;
+        parse_json(&text)
+    }
+
     pub(super) async fn delete(&self, url: Url) -> Result<(), BrokerError> {
         self.send(self.request(Method::DELETE, url))
             .await

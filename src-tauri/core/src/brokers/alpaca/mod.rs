@@ -13,7 +13,9 @@
 //!
 //! Orders go out as `day` orders with `qty` and `limit_price` as decimal strings; the client
 //! order id is the caller's, so a retried placement is refused by Alpaca as a duplicate
-//! (422, code 40010001) instead of placed twice. Order ids are path-encoded as given; Alpaca
+//! (422, code 40010001) instead of placed twice. Modifying an order replaces it
+//! (`PATCH /v2/orders/{id}`, [`ModifyStyle::Replace`]): the replacement has a new id and the
+//! new client order id, the old order becomes `replaced`. Order ids are path-encoded as given; Alpaca
 //! accepts UUIDs with or without hyphens.
 //!
 //! Prices come from the Market Data v2 stream ([`stream`]): quotes and trades over a
@@ -31,15 +33,15 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use self::http::AlpacaHttp;
-use self::models::{Account, AlpacaPosition, Asset, NewOrder, Order};
+use self::models::{Account, AlpacaPosition, Asset, NewOrder, Order, ReplaceOrder};
 use self::models::{ExitPrice, StopPrice};
 pub use self::stream::events::{
     parse_trade_message, trade_updates_endpoint, TradeMessage, TradeUpdates,
 };
 pub use self::stream::{AlpacaStream, AlpacaStreamOptions, Encoding};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
-    OrderEventStream, OrderSide, OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, ModifyStyle,
+    OrderChange, OrderEventStream, OrderSide, OrderState, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 pub use crate::brokers::http::RateLimit;
@@ -234,10 +236,7 @@ impl Broker for Alpaca {
                 OrderType::Limit => "limit",
                 OrderType::Stop => "stop",
             },
-            time_in_force: match order.time_in_force() {
-                TimeInForce::Day => "day",
-                TimeInForce::Gtc => "gtc",
-            },
+            time_in_force: tif(order.time_in_force()),
             client_order_id: order.client_order_id(),
             limit_price: price(order.limit_price()),
             stop_price: price(order.stop_price()),
@@ -250,6 +249,27 @@ impl Broker for Alpaca {
             .post(self.http.url(&["v2", "orders"]), &body)
             .await?;
         placed.into_state()
+    }
+
+    fn modify_style(&self) -> ModifyStyle {
+        ModifyStyle::Replace
+    }
+
+    /// Replaces the order (`PATCH /v2/orders/{id}` with the new quantity, prices, time in
+    /// force and client order id); Alpaca answers with the replacement, whose `replaces` is
+    /// the old id.
+    async fn modify_order(&self, change: &OrderChange) -> Result<OrderState, BrokerError> {
+        let order = &change.order;
+        let body = ReplaceOrder {
+            qty: models::decimal_string(order.quantity()),
+            limit_price: order.limit_price().map(models::decimal_string),
+            stop_price: order.stop_price().map(models::decimal_string),
+            time_in_force: tif(order.time_in_force()),
+            client_order_id: order.client_order_id(),
+        };
+        let url = self.order_url(&change.broker_order_id)?;
+        let replacement: Order = self.http.patch(url, &body).await?;
+        replacement.into_state()
     }
 
     async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError> {
@@ -316,6 +336,14 @@ impl Broker for Alpaca {
 }
 
 /// The best matches of the upper-cased query `q`.
+/// Alpaca's `time_in_force` word.
+fn tif(t: TimeInForce) -> &'static str {
+    match t {
+        TimeInForce::Day => "day",
+        TimeInForce::Gtc => "gtc",
+    }
+}
+
 fn rank(list: &[InstrumentInfo], q: &str) -> Vec<InstrumentInfo> {
     let mut hits: Vec<(u8, &InstrumentInfo)> = list
         .iter()

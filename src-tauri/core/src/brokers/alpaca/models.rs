@@ -82,6 +82,19 @@ pub(super) struct NewOrder<'a> {
     pub stop_loss: Option<StopPrice>,
 }
 
+/// The body of `PATCH /v2/orders/{order_id}` (a replacement): the new terms, and the
+/// replacement's client order id.
+#[derive(Debug, Serialize)]
+pub(super) struct ReplaceOrder<'a> {
+    pub qty: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<String>,
+    pub time_in_force: &'static str,
+    pub client_order_id: &'a str,
+}
+
 /// A bracket's take-profit leg.
 #[derive(Debug, Serialize)]
 pub(super) struct ExitPrice {

@@ -21,6 +21,10 @@
 //! [`Broker::get_order_by_client_id`] scans `/iserver/account/orders` for `order_ref`; that
 //! list covers the current trading day only, like IBKR's own. `get_order` reads the status
 //! endpoint, which carries no cOID (`client_order_id` is `None` there).
+//!
+//! Modifying an order changes it in place ([`ModifyStyle::InPlace`]): `POST
+//! /iserver/account/{acct}/order/{orderId}` with the whole order (no `cOID`: the order
+//! keeps its own), its questions confirmed like a placement's, then the order read back.
 
 mod contracts;
 pub mod events;
@@ -44,8 +48,8 @@ use self::models::{
 pub use self::stream::parse::{self, parse_frame, ConidMap, Control};
 pub use self::stream::{IbkrQuoteStream, StreamOptions};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
-    OrderEventStream, OrderSide, OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, ModifyStyle,
+    OrderChange, OrderEventStream, OrderSide, OrderState, OrderType, Position,
 };
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
@@ -301,59 +305,67 @@ impl Broker for Ibkr {
                 "attaching a stop-loss or take-profit",
             ));
         }
-        let (order_type, price) =
-            match (order.order_type(), order.limit_price(), order.stop_price()) {
-                (OrderType::Limit, Some(p), _) => ("LMT", Some(p)),
-                (OrderType::Stop, _, Some(p)) => ("STP", Some(p)),
-                _ => ("MKT", None),
-            };
         let acct = self.account().await?;
         let conid = self.contracts.conid(order.symbol()).await?;
         let order_body = body(&NewOrders {
-            orders: [NewOrder {
-                acct_id: &acct,
+            orders: [new_order(
+                order,
+                &acct,
                 conid,
-                order_type,
-                side: match order.side() {
-                    OrderSide::Buy => "BUY",
-                    OrderSide::Sell => "SELL",
-                },
-                quantity: order.quantity(),
-                price,
-                tif: match order.time_in_force() {
-                    TimeInForce::Day => "DAY",
-                    TimeInForce::Gtc => "GTC",
-                },
-                c_oid: order.client_order_id(),
-                outside_rth: false,
-            }],
+                Some(order.client_order_id()),
+            )],
         })?;
         let url = self.http.url(&["iserver", "account", &acct, "orders"]);
-        let mut answer = self.http.call(Method::POST, url, Some(&order_body)).await?;
-        let mut asked = Vec::new();
-        for _ in 0..=MAX_REPLIES {
-            match PlaceAnswer::parse(answer.value())? {
-                PlaceAnswer::Placed { order_id, status } => {
-                    return Ok(self.placed(order, order_id, status).await);
-                }
-                PlaceAnswer::Question { reply_id, text } => {
-                    if asked.len() == MAX_REPLIES {
-                        break;
-                    }
-                    asked.push(text);
-                    let url = self.http.url(&["iserver", "reply", &reply_id]);
-                    let yes = body(&json!({"confirmed": true}))?;
-                    answer = self.http.call(Method::POST, url, Some(&yes)).await?;
+        let answer = self.http.call(Method::POST, url, Some(&order_body)).await?;
+        let (order_id, status) = self.confirmed(answer).await?;
+        Ok(self.placed(order, order_id, status).await)
+    }
+
+    fn modify_style(&self) -> ModifyStyle {
+        ModifyStyle::InPlace
+    }
+
+    /// Changes the order in place (`POST /iserver/account/{acct}/order/{orderId}` with the
+    /// whole order, without a `cOID`), confirms IBKR's questions as a placement does, and
+    /// reads the order back.
+    async fn modify_order(&self, change: &OrderChange) -> Result<OrderState, BrokerError> {
+        let order = &change.order;
+        if order.has_exits() {
+            return Err(BrokerError::Unsupported(
+                "attaching a stop-loss or take-profit",
+            ));
+        }
+        let id = models::order_id(&change.broker_order_id)?;
+        let acct = self.account().await?;
+        let conid = self.contracts.conid(order.symbol()).await?;
+        let change_body = body(&new_order(order, &acct, conid, None))?;
+        let url = self.http.url(&["iserver", "account", &acct, "order", id]);
+        let answer = self
+            .http
+            .call(Method::POST, url, Some(&change_body))
+            .await?;
+        let (_, status) = self.confirmed(answer).await?;
+        Ok(match self.get_order(id).await {
+            Ok(s) => OrderState {
+                symbol: order.symbol().to_string(),
+                ..s
+            },
+            // Changed, but not read back: the terms sent, with the status IBKR answered.
+            Err(e) => {
+                tracing::warn!(error = %e, order_id = %id, "changed, but reading the order back failed");
+                OrderState {
+                    broker_order_id: id.to_string(),
+                    client_order_id: None,
+                    symbol: order.symbol().to_string(),
+                    side: order.side(),
+                    quantity: order.quantity(),
+                    filled_quantity: Decimal::ZERO,
+                    avg_fill_price: None,
+                    status: models::status(&status, Decimal::ZERO),
+                    broker_status: status,
+                    terms: Some(crate::brokers::OrderTerms::of(order)),
                 }
             }
-        }
-        Err(BrokerError::Rejected {
-            status: 0,
-            code: "too_many_questions".into(),
-            message: format!(
-                "IBKR asked more than {MAX_REPLIES} confirmation questions: {}",
-                asked.join(" / ")
-            ),
         })
     }
 
@@ -441,6 +453,35 @@ impl Broker for Ibkr {
 }
 
 impl Ibkr {
+    /// Answers IBKR's confirmation questions on an order submission (a placement or a
+    /// change) with yes, at most [`MAX_REPLIES`] rounds; returns the order id and status
+    /// the last answer carries.
+    async fn confirmed(&self, mut answer: http::Answer) -> Result<(String, String), BrokerError> {
+        let mut asked = Vec::new();
+        for _ in 0..=MAX_REPLIES {
+            match PlaceAnswer::parse(answer.value())? {
+                PlaceAnswer::Placed { order_id, status } => return Ok((order_id, status)),
+                PlaceAnswer::Question { reply_id, text } => {
+                    if asked.len() == MAX_REPLIES {
+                        break;
+                    }
+                    asked.push(text);
+                    let url = self.http.url(&["iserver", "reply", &reply_id]);
+                    let yes = body(&json!({"confirmed": true}))?;
+                    answer = self.http.call(Method::POST, url, Some(&yes)).await?;
+                }
+            }
+        }
+        Err(BrokerError::Rejected {
+            status: 0,
+            code: "too_many_questions".into(),
+            message: format!(
+                "IBKR asked more than {MAX_REPLIES} confirmation questions: {}",
+                asked.join(" / ")
+            ),
+        })
+    }
+
     /// The state of a just-placed order: the status endpoint's, with what was asked for
     /// where it says less (the placement answer alone when the lookup fails).
     async fn placed(&self, order: &OrderIntent, id: String, status: String) -> OrderState {
@@ -464,6 +505,38 @@ impl Ibkr {
             },
             Err(_) => fallback,
         }
+    }
+}
+
+/// One order's wire form for `acct` and `conid`; `c_oid` is the client order id of a
+/// placement, `None` for a change.
+fn new_order<'a>(
+    order: &'a OrderIntent,
+    acct: &'a str,
+    conid: u64,
+    c_oid: Option<&'a str>,
+) -> NewOrder<'a> {
+    let (order_type, price) = match (order.order_type(), order.limit_price(), order.stop_price()) {
+        (OrderType::Limit, Some(p), _) => ("LMT", Some(p)),
+        (OrderType::Stop, _, Some(p)) => ("STP", Some(p)),
+        _ => ("MKT", None),
+    };
+    NewOrder {
+        acct_id: acct,
+        conid,
+        order_type,
+        side: match order.side() {
+            OrderSide::Buy => "BUY",
+            OrderSide::Sell => "SELL",
+        },
+        quantity: order.quantity(),
+        price,
+        tif: match order.time_in_force() {
+            TimeInForce::Day => "DAY",
+            TimeInForce::Gtc => "GTC",
+        },
+        c_oid,
+        outside_rth: false,
     }
 }
 

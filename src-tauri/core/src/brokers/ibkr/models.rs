@@ -283,7 +283,8 @@ pub(super) fn status(s: &str, filled: Decimal) -> OrderStatus {
     }
 }
 
-/// One order of `POST /iserver/account/{acct}/orders`. Quantities and prices are JSON
+/// One order of `POST /iserver/account/{acct}/orders`, and the body of a change
+/// (`POST /iserver/account/{acct}/order/{orderId}`). Quantities and prices are JSON
 /// numbers, written with their exact digits.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -298,8 +299,9 @@ pub(super) struct NewOrder<'a> {
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_number")]
     pub price: Option<Decimal>,
     pub tif: &'static str,
-    #[serde(rename = "cOID")]
-    pub c_oid: &'a str,
+    /// The client order id; `None` when changing an order, which keeps its own.
+    #[serde(rename = "cOID", skip_serializing_if = "Option::is_none")]
+    pub c_oid: Option<&'a str>,
     #[serde(rename = "outsideRTH")]
     pub outside_rth: bool,
 }

@@ -14,6 +14,9 @@
 //! fill at once or come back cancelled (`INSUFFICIENT_MARGIN`, `MARKET_HALTED`), which is
 //! reported as [`BrokerError::Rejected`].
 //!
+//! Modifying an order replaces it ([`ModifyStyle::Replace`]): `PUT …/orders/{id}` with the
+//! whole new order cancels the old one and creates the replacement with the new client id.
+//!
 //! REST calls share one pooled client with a per-request timeout; the stream has its own
 //! client without one (a stream lasts for hours; its watchdog is the heartbeat).
 
@@ -32,13 +35,13 @@ use tokio::sync::OnceCell;
 
 use self::models::{
     AccountsResponse, CreateOrderResponse, OrderResponse, OrdersResponse, PositionsResponse,
-    SummaryResponse, TransactionResponse,
+    ReplaceOrderResponse, SummaryResponse, TransactionResponse,
 };
 pub use self::stream::events::{parse_transaction, TransactionLine, TransactionStream};
 pub use self::stream::{OandaQuoteStream, Price, PriceBucket, PriceStream, StreamLine};
 use super::{
     http as shared, wire, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
-    OrderEventStream, OrderState, OrderStatus, OrderType, Position,
+    ModifyStyle, OrderChange, OrderEventStream, OrderState, OrderStatus, OrderType, Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 use crate::money::Decimal;
@@ -216,6 +219,78 @@ fn decimal(v: Decimal) -> String {
     wire::decimal_string(v)
 }
 
+/// The order request of `order` (what `POST …/orders` and `PUT …/orders/{id}` carry under
+/// `order`), with `clientExtensions.id` = its client order id.
+fn order_spec(order: &OrderIntent) -> Value {
+    let mut body = json!({
+        "type": "MARKET",
+        "instrument": order.symbol(),
+        "units": decimal(order.signed_quantity()),
+        // OANDA fills market orders at once or not at all (FOK or IOC only).
+        "timeInForce": "FOK",
+        "positionFill": "DEFAULT",
+        "clientExtensions": { "id": order.client_order_id() },
+    });
+    let pending_tif = match order.time_in_force() {
+        TimeInForce::Gtc => "GTC",
+        TimeInForce::Day => "GFD",
+    };
+    match (order.order_type(), order.limit_price(), order.stop_price()) {
+        (OrderType::Limit, Some(p), _) => {
+            body["type"] = json!("LIMIT");
+            body["timeInForce"] = json!(pending_tif);
+            body["price"] = json!(decimal(p));
+        }
+        (OrderType::Stop, _, Some(p)) => {
+            body["type"] = json!("STOP");
+            body["timeInForce"] = json!(pending_tif);
+            body["price"] = json!(decimal(p));
+        }
+        _ => {}
+    }
+    // The exits become trades' stop-loss / take-profit orders when the order fills.
+    if let Some(sl) = order.stop_loss() {
+        body["stopLossOnFill"] = json!({ "price": decimal(sl), "timeInForce": "GTC" });
+    }
+    if let Some(tp) = order.take_profit() {
+        body["takeProfitOnFill"] = json!({ "price": decimal(tp), "timeInForce": "GTC" });
+    }
+    body
+}
+
+/// The order a 201 booked: its create transaction, filled at once when a fill came along.
+fn booked(
+    order: &OrderIntent,
+    create: Option<models::TransactionWire>,
+    fill: Option<models::TransactionWire>,
+) -> Result<OrderState, BrokerError> {
+    let create = create.ok_or_else(|| {
+        BrokerError::Protocol("the order answer has no orderCreateTransaction".into())
+    })?;
+    let filled_quantity = fill
+        .as_ref()
+        .and_then(|f| f.units)
+        .map_or(Decimal::ZERO, |u| u.abs());
+    Ok(OrderState {
+        broker_order_id: create.id,
+        client_order_id: Some(order.client_order_id().to_string()),
+        symbol: create
+            .instrument
+            .unwrap_or_else(|| order.symbol().to_string()),
+        side: order.side(),
+        quantity: create.units.map_or(order.quantity(), |u| u.abs()),
+        filled_quantity,
+        avg_fill_price: fill.as_ref().and_then(|f| f.fill_price()),
+        status: if fill.is_some() {
+            OrderStatus::Filled
+        } else {
+            OrderStatus::Open
+        },
+        broker_status: if fill.is_some() { "FILLED" } else { "PENDING" }.to_string(),
+        terms: Some(crate::brokers::OrderTerms::of(order)),
+    })
+}
+
 #[async_trait]
 impl Broker for Oanda {
     fn kind(&self) -> BrokerKind {
@@ -253,40 +328,7 @@ impl Broker for Oanda {
 
     async fn place_order(&self, order: &OrderIntent) -> Result<OrderState, BrokerError> {
         let account = self.account().await?;
-        let mut body = json!({
-            "type": "MARKET",
-            "instrument": order.symbol(),
-            "units": decimal(order.signed_quantity()),
-            // OANDA fills market orders at once or not at all (FOK or IOC only).
-            "timeInForce": "FOK",
-            "positionFill": "DEFAULT",
-            "clientExtensions": { "id": order.client_order_id() },
-        });
-        let pending_tif = match order.time_in_force() {
-            TimeInForce::Gtc => "GTC",
-            TimeInForce::Day => "GFD",
-        };
-        match (order.order_type(), order.limit_price(), order.stop_price()) {
-            (OrderType::Limit, Some(p), _) => {
-                body["type"] = json!("LIMIT");
-                body["timeInForce"] = json!(pending_tif);
-                body["price"] = json!(decimal(p));
-            }
-            (OrderType::Stop, _, Some(p)) => {
-                body["type"] = json!("STOP");
-                body["timeInForce"] = json!(pending_tif);
-                body["price"] = json!(decimal(p));
-            }
-            _ => {}
-        }
-        // The exits become trades' stop-loss / take-profit orders when the order fills.
-        if let Some(sl) = order.stop_loss() {
-            body["stopLossOnFill"] = json!({ "price": decimal(sl), "timeInForce": "GTC" });
-        }
-        if let Some(tp) = order.take_profit() {
-            body["takeProfitOnFill"] = json!({ "price": decimal(tp), "timeInForce": "GTC" });
-        }
-        let body = json!({ "order": body });
+        let body = json!({ "order": order_spec(order) });
         let r: CreateOrderResponse = self
             .call(Method::POST, &["accounts", &account, "orders"], Some(&body))
             .await?;
@@ -298,32 +340,36 @@ impl Broker for Oanda {
                 code: reason,
             });
         }
-        let create = r.order_create_transaction.ok_or_else(|| {
-            BrokerError::Protocol("the order answer has no orderCreateTransaction".into())
-        })?;
-        let fill = r.order_fill_transaction;
-        let filled_quantity = fill
-            .as_ref()
-            .and_then(|f| f.units)
-            .map_or(Decimal::ZERO, |u| u.abs());
-        Ok(OrderState {
-            broker_order_id: create.id,
-            client_order_id: Some(order.client_order_id().to_string()),
-            symbol: create
-                .instrument
-                .unwrap_or_else(|| order.symbol().to_string()),
-            side: order.side(),
-            quantity: create.units.map_or(order.quantity(), |u| u.abs()),
-            filled_quantity,
-            avg_fill_price: fill.as_ref().and_then(|f| f.fill_price()),
-            status: if fill.is_some() {
-                OrderStatus::Filled
-            } else {
-                OrderStatus::Open
-            },
-            broker_status: if fill.is_some() { "FILLED" } else { "PENDING" }.to_string(),
-            terms: Some(crate::brokers::OrderTerms::of(order)),
-        })
+        booked(order, r.order_create_transaction, r.order_fill_transaction)
+    }
+
+    fn modify_style(&self) -> ModifyStyle {
+        ModifyStyle::Replace
+    }
+
+    /// Replaces the order (`PUT …/orders/{id}` with the whole new order): OANDA cancels it
+    /// and creates the replacement, with the new `clientExtensions.id`, in one batch.
+    async fn modify_order(&self, change: &OrderChange) -> Result<OrderState, BrokerError> {
+        let account = self.account().await?;
+        let body = json!({ "order": order_spec(&change.order) });
+        let segments = ["accounts", &account, "orders", &change.broker_order_id];
+        let r: ReplaceOrderResponse = self.call(Method::PUT, &segments, Some(&body)).await?;
+        if let Some(cancel) = r.replacing_order_cancel_transaction {
+            let reason = cancel.reason.unwrap_or_else(|| "ORDER_CANCEL".into());
+            return Err(BrokerError::Rejected {
+                status: 201,
+                message: format!(
+                    "OANDA cancelled order {} and then its replacement at once ({reason})",
+                    change.broker_order_id
+                ),
+                code: reason,
+            });
+        }
+        booked(
+            &change.order,
+            r.order_create_transaction,
+            r.order_fill_transaction,
+        )
     }
 
     async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError> {

@@ -211,6 +211,17 @@ pub struct CreateOrderResponse {
     pub order_cancel_transaction: Option<TransactionWire>,
 }
 
+/// The 201 of `PUT …/orders/{specifier}` (a replacement): the old order's cancel, the
+/// replacement's create, its fill when it filled at once, or its own instant cancel.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceOrderResponse {
+    pub order_cancel_transaction: Option<TransactionWire>,
+    pub order_create_transaction: Option<TransactionWire>,
+    pub order_fill_transaction: Option<TransactionWire>,
+    pub replacing_order_cancel_transaction: Option<TransactionWire>,
+}
+
 /// Any error answer: `{errorCode?, errorMessage}`, plus the reject transaction a refused
 /// order or cancel carries. `message` is what some proxies and rate limiters send instead.
 #[derive(Debug, Default, Deserialize)]

@@ -26,6 +26,10 @@
 //! [`Broker::get_order_by_client_id`] scans `/orders/live` (working orders and today's)
 //! and then the newest page of the history, returning the newest match.
 //!
+//! Modifying an order replaces it ([`ModifyStyle::Replace`]): `PUT …/orders/{id}` with the
+//! whole new order (the action again from the position, `external-identifier` the new
+//! client order id) answers the replacement under a new id; the old order is cancelled.
+//!
 //! Prices stream over DXLink ([`stream`]): [`Broker::open_quote_stream`] fetches a fresh
 //! quote token from `GET /api-quote-tokens` each time (they last 24 h) and connects to its
 //! `dxlink-url`, or to the account's stream URL override when one is set (anything but the
@@ -54,8 +58,8 @@ use self::models::{
 };
 pub use self::stream::{DxLinkOptions, DxLinkStream};
 use super::{
-    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
-    OrderEventStream, OrderSide, OrderState, OrderType, Position,
+    last4, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig, ModifyStyle,
+    OrderChange, OrderEventStream, OrderSide, OrderState, OrderType, Position,
 };
 use crate::accounts::catalog::broker_info;
 use crate::accounts::model::{BrokerKind, Environment};
@@ -337,40 +341,33 @@ impl Broker for Tastytrade {
                 "attaching a stop-loss or take-profit",
             ));
         }
-        let (order_type, price, stop_trigger) =
-            match (order.order_type(), order.limit_price(), order.stop_price()) {
-                (OrderType::Limit, Some(p), _) => ("Limit", Some(models::decimal_string(p)), None),
-                (OrderType::Stop, _, Some(p)) => ("Stop", None, Some(models::decimal_string(p))),
-                _ => ("Market", None, None),
-            };
         let account = self.account().await?;
-        let action = self.action(order).await?;
-        let body = NewOrder {
-            time_in_force: match order.time_in_force() {
-                TimeInForce::Day => "Day",
-                TimeInForce::Gtc => "GTC",
-            },
-            order_type,
-            price_effect: price.as_ref().map(|_| match order.side() {
-                OrderSide::Buy => "Debit",
-                OrderSide::Sell => "Credit",
-            }),
-            price,
-            stop_trigger,
-            legs: [NewLeg {
-                instrument_type: "Equity",
-                symbol: order.symbol(),
-                quantity: order.quantity(),
-                action,
-            }],
-            external_identifier: order.client_order_id(),
-        };
-        // Encoded straight to text: the quantity is written as its exact digits.
-        let body = serde_json::value::to_raw_value(&body)
-            .map_err(|e| BrokerError::Protocol(format!("cannot encode the order: {e}")))?;
+        let body = order_body(order, self.action(order).await?)?;
         let url = self.http.url(&["accounts", &account, "orders"]);
         let placed: Placed = self.http.call(Method::POST, url, Some(&body)).await?;
         placed.order.into_state()
+    }
+
+    fn modify_style(&self) -> ModifyStyle {
+        ModifyStyle::Replace
+    }
+
+    /// Replaces the order (`PUT …/orders/{id}` with the whole new order, its
+    /// `external-identifier` the new client order id): Tastytrade cancels the old one and
+    /// answers with the replacement, under a new id.
+    async fn modify_order(&self, change: &OrderChange) -> Result<OrderState, BrokerError> {
+        let order = &change.order;
+        if order.has_exits() {
+            return Err(BrokerError::Unsupported(
+                "attaching a stop-loss or take-profit",
+            ));
+        }
+        let id = Self::order_id(&change.broker_order_id)?;
+        let account = self.account().await?;
+        let body = order_body(order, self.action(order).await?)?;
+        let url = self.http.url(&["accounts", &account, "orders", id]);
+        let replacement: Order = self.http.call(Method::PUT, url, Some(&body)).await?;
+        replacement.into_state()
     }
 
     async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError> {
@@ -459,6 +456,42 @@ impl Broker for Tastytrade {
 
 /// The account's stream URL, when it is an override for DXLink: anything but empty or the
 /// catalog's default (Tastytrade's account streamer, which is not a market-data socket).
+/// The JSON of `order` as Tastytrade takes it (placing and replacing), encoded straight to
+/// text so that the quantity is written as its exact digits.
+fn order_body(
+    order: &OrderIntent,
+    action: &'static str,
+) -> Result<Box<serde_json::value::RawValue>, BrokerError> {
+    let (order_type, price, stop_trigger) =
+        match (order.order_type(), order.limit_price(), order.stop_price()) {
+            (OrderType::Limit, Some(p), _) => ("Limit", Some(models::decimal_string(p)), None),
+            (OrderType::Stop, _, Some(p)) => ("Stop", None, Some(models::decimal_string(p))),
+            _ => ("Market", None, None),
+        };
+    let body = NewOrder {
+        time_in_force: match order.time_in_force() {
+            TimeInForce::Day => "Day",
+            TimeInForce::Gtc => "GTC",
+        },
+        order_type,
+        price_effect: price.as_ref().map(|_| match order.side() {
+            OrderSide::Buy => "Debit",
+            OrderSide::Sell => "Credit",
+        }),
+        price,
+        stop_trigger,
+        legs: [NewLeg {
+            instrument_type: "Equity",
+            symbol: order.symbol(),
+            quantity: order.quantity(),
+            action,
+        }],
+        external_identifier: order.client_order_id(),
+    };
+    serde_json::value::to_raw_value(&body)
+        .map_err(|e| BrokerError::Protocol(format!("cannot encode the order: {e}")))
+}
+
 fn dxlink_override(stream_url: &str) -> Option<String> {
     let url = stream_url.trim().trim_end_matches('/');
     if url.is_empty() {

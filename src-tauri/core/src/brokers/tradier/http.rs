@@ -76,12 +76,30 @@ impl TradierHttp {
         url: Url,
         form: &[(&str, String)],
     ) -> Result<T, BrokerError> {
+        self.send_form(Method::POST, url, form).await
+    }
+
+    /// PUTs a form (changing an order).
+    pub(super) async fn put_form<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        form: &[(&str, String)],
+    ) -> Result<T, BrokerError> {
+        self.send_form(Method::PUT, url, form).await
+    }
+
+    async fn send_form<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        form: &[(&str, String)],
+    ) -> Result<T, BrokerError> {
         // Encoded here: reqwest's `form` needs a feature this crate does not enable.
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
         let req = self
-            .request(Method::POST, url)
+            .request(method, url)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body);
         self.send(req).await

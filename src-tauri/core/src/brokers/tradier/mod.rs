@@ -18,6 +18,10 @@
 //! placing, the order is read back; if that read fails, the order is reported `Pending` under
 //! its new id rather than as an error that would invite a resubmission.
 //!
+//! Modifying an order changes it in place ([`ModifyStyle::InPlace`], `PUT …/orders/{id}`
+//! with `type`, `duration`, `price`, `stop`): the order keeps its id and tag. Tradier cannot
+//! change a quantity, so such a change is refused before anything is sent.
+//!
 //! Streaming: [`Tradier::stream_session`] creates the session the market WebSocket
 //! ([`Tradier::stream_url`]) needs, [`StreamSession::payload`] builds the subscription, and
 //! [`Tradier::open_stream`] ([`Broker::open_quote_stream`]) opens a [`TradierStream`] (see
@@ -30,6 +34,8 @@ mod http;
 mod models;
 pub mod stream;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -47,7 +53,8 @@ pub use self::stream::{parse_frame, FrameSummary, Subscriptions, TradierStream};
 use super::ws::WsOptions;
 use super::{
     last4, wire, AccountSummary, Broker, BrokerAccountRef, BrokerError, ConnectorConfig,
-    OrderEventStream, OrderSide, OrderState, OrderStatus, OrderType, Position,
+    ModifyStyle, OrderChange, OrderEventStream, OrderSide, OrderState, OrderStatus, OrderType,
+    Position,
 };
 use crate::accounts::model::{BrokerKind, Environment};
 pub use crate::brokers::http::RateLimit;
@@ -73,7 +80,15 @@ pub struct Tradier {
     stream_url: String,
     stream_ping: Duration,
     timeout: Duration,
+    /// The quantity of every order seen (placed or read), by id: Tradier never changes an
+    /// order's quantity, so this cannot go stale, and [`Broker::modify_order`] can refuse a
+    /// quantity change without asking.
+    quantities: Mutex<HashMap<String, Decimal>>,
 }
+
+/// The most order quantities [`Tradier`] remembers; past it, it forgets them all (a
+/// forgotten one is read again when needed).
+const QUANTITIES_MAX: usize = 4096;
 
 impl std::fmt::Debug for Tradier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,6 +153,7 @@ impl Tradier {
             stream_url: cfg.stream_url,
             stream_ping: STREAM_PING_EVERY,
             timeout: cfg.timeout,
+            quantities: Mutex::new(HashMap::new()),
         })
     }
 
@@ -253,15 +269,68 @@ impl Tradier {
         Ok(r.into_vec())
     }
 
+    /// Remembers the quantities of `orders` (see [`Tradier::quantities`]).
+    fn note_quantities<'a>(&self, orders: impl IntoIterator<Item = &'a OrderState>) {
+        let mut known = self.quantities.lock().unwrap_or_else(|e| e.into_inner());
+        for o in orders {
+            if known.len() >= QUANTITIES_MAX && !known.contains_key(&o.broker_order_id) {
+                known.clear();
+            }
+            known.insert(o.broker_order_id.clone(), o.quantity);
+        }
+    }
+
+    fn known_quantity(&self, broker_order_id: &str) -> Option<Decimal> {
+        let known = self.quantities.lock().unwrap_or_else(|e| e.into_inner());
+        known.get(broker_order_id.trim()).copied()
+    }
+
+    /// Reads one order (`GET …/orders/{id}`).
+    async fn read_order(&self, broker_order_id: &str) -> Result<OrderState, BrokerError> {
+        let r: OrderResponse = self
+            .http
+            .get(self.order_url(broker_order_id).await?)
+            .await?;
+        let state = r.order.into_state().ok_or_else(|| {
+            BrokerError::Protocol("the order has a side this desk does not trade".into())
+        })?;
+        self.note_quantities([&state]);
+        Ok(state)
+    }
+
     async fn find_by_tag(&self, tag: &str) -> Result<Option<OrderState>, BrokerError> {
         let found = self
             .orders()
             .await?
             .into_iter()
             .rev()
-            .find(|o| o.tag.as_deref() == Some(tag));
-        Ok(found.and_then(Order::into_state))
+            .find(|o| o.tag.as_deref() == Some(tag))
+            .and_then(Order::into_state);
+        self.note_quantities(&found);
+        Ok(found)
     }
+}
+
+/// The form fields of an order's terms: `duration`, `type` and `price` or `stop` (what
+/// placing and changing an order share).
+fn terms_form(order: &OrderIntent) -> Vec<(&'static str, String)> {
+    let duration = match order.time_in_force() {
+        TimeInForce::Day => "day",
+        TimeInForce::Gtc => "gtc",
+    };
+    let mut form = vec![("duration", duration.to_string())];
+    match (order.order_type(), order.limit_price(), order.stop_price()) {
+        (OrderType::Limit, Some(p), _) => {
+            form.push(("type", "limit".into()));
+            form.push(("price", wire::decimal_string(p)));
+        }
+        (OrderType::Stop, _, Some(p)) => {
+            form.push(("type", "stop".into()));
+            form.push(("stop", wire::decimal_string(p)));
+        }
+        _ => form.push(("type", "market".into())),
+    }
+    form
 }
 
 /// `••••1234, ••••5678`.
@@ -367,26 +436,8 @@ impl Broker for Tradier {
             ),
             // Whole shares: `10`, never `10.0` or `1e1`.
             ("quantity", wire::decimal_string(qty)),
-            (
-                "duration",
-                match order.time_in_force() {
-                    TimeInForce::Day => "day",
-                    TimeInForce::Gtc => "gtc",
-                }
-                .to_string(),
-            ),
         ];
-        match (order.order_type(), order.limit_price(), order.stop_price()) {
-            (OrderType::Limit, Some(p), _) => {
-                form.push(("type", "limit".into()));
-                form.push(("price", wire::decimal_string(p)));
-            }
-            (OrderType::Stop, _, Some(p)) => {
-                form.push(("type", "stop".into()));
-                form.push(("stop", wire::decimal_string(p)));
-            }
-            _ => form.push(("type", "market".into())),
-        }
+        form.extend(terms_form(order));
         if !tag.is_empty() {
             form.push(("tag", tag));
         }
@@ -395,13 +446,7 @@ impl Broker for Tradier {
             .post_form(self.account_url(&["orders"]).await?, &form)
             .await?;
         let id = ack.order.id;
-        let read: Result<OrderState, BrokerError> = async {
-            let r: OrderResponse = self.http.get(self.order_url(&id).await?).await?;
-            r.order
-                .into_state()
-                .ok_or_else(|| BrokerError::Protocol("the placed order has an unknown side".into()))
-        }
-        .await;
+        let read = self.read_order(&id).await;
         Ok(match read {
             Ok(state) => OrderState {
                 client_order_id: Some(order.client_order_id().to_string()),
@@ -425,6 +470,55 @@ impl Broker for Tradier {
         })
     }
 
+    fn modify_style(&self) -> ModifyStyle {
+        ModifyStyle::InPlace
+    }
+
+    /// Changes the order in place (`PUT …/orders/{id}` with `type`, `duration` and `price` or
+    /// `stop`) and reads it back. Tradier cannot change a quantity: a change of it is refused
+    /// with [`BrokerError::Unsupported`] before anything is sent (the order's quantity is
+    /// known from placing or reading it; an order this connector never saw is read first).
+    async fn modify_order(&self, change: &OrderChange) -> Result<OrderState, BrokerError> {
+        let order = &change.order;
+        if order.has_exits() {
+            return Err(BrokerError::Unsupported(
+                "attaching a stop-loss or take-profit",
+            ));
+        }
+        let id = change.broker_order_id.trim();
+        let quantity = match self.known_quantity(id) {
+            Some(q) => q,
+            None => self.read_order(id).await?.quantity,
+        };
+        if quantity != order.quantity() {
+            return Err(BrokerError::Unsupported("changing the quantity"));
+        }
+        let _: OrderAck = self
+            .http
+            .put_form(self.order_url(id).await?, &terms_form(order))
+            .await?;
+        match self.read_order(id).await {
+            Ok(state) => Ok(state),
+            Err(e) => {
+                // Changed, but not read back: report it pending with the terms sent, rather
+                // than an error that would invite sending the change again.
+                tracing::warn!(error = %e, order_id = %id, "changed, but reading the order back failed");
+                Ok(OrderState {
+                    broker_order_id: id.to_string(),
+                    client_order_id: None,
+                    symbol: order.symbol().to_uppercase(),
+                    side: order.side(),
+                    quantity,
+                    filled_quantity: Decimal::ZERO,
+                    avg_fill_price: None,
+                    status: OrderStatus::Pending,
+                    broker_status: "ok".into(),
+                    terms: Some(crate::brokers::OrderTerms::of(order)),
+                })
+            }
+        }
+    }
+
     async fn cancel_order(&self, broker_order_id: &str) -> Result<(), BrokerError> {
         let _: OrderAck = self
             .http
@@ -434,13 +528,7 @@ impl Broker for Tradier {
     }
 
     async fn get_order(&self, broker_order_id: &str) -> Result<OrderState, BrokerError> {
-        let r: OrderResponse = self
-            .http
-            .get(self.order_url(broker_order_id).await?)
-            .await?;
-        r.order.into_state().ok_or_else(|| {
-            BrokerError::Protocol("the order has a side this desk does not trade".into())
-        })
+        self.read_order(broker_order_id).await
     }
 
     async fn get_order_by_client_id(
@@ -459,7 +547,7 @@ impl Broker for Tradier {
 
     /// Returns the working orders (`open`, `partially_filled`, `pending`) among the list.
     async fn open_orders(&self) -> Result<Vec<OrderState>, BrokerError> {
-        Ok(self
+        let open: Vec<OrderState> = self
             .orders()
             .await?
             .into_iter()
@@ -470,7 +558,9 @@ impl Broker for Tradier {
                     OrderStatus::Open | OrderStatus::PartiallyFilled | OrderStatus::Pending
                 )
             })
-            .collect())
+            .collect();
+        self.note_quantities(&open);
+        Ok(open)
     }
 
     async fn positions(&self) -> Result<Vec<Position>, BrokerError> {

@@ -19,8 +19,10 @@
 //! account list, a market order filled and its position, a resting limit order cancelled,
 //! with what each broker answers (its account, its status words, its refusals) as data in
 //! the row's [`Orders`]. The order fault tests (`orders_faults.rs`) start their simulators
-//! from this table too.
+//! from this table too. Changing a working order (in `modify.rs`) runs the same way, with
+//! what each broker does on modify as data in that module's own table.
 
+mod modify;
 mod orders;
 mod rest;
 mod search;
