@@ -818,3 +818,97 @@ async fn the_order_event_stream_brings_a_change_at_the_broker_within_a_second() 
     );
     rt.shutdown().await;
 }
+
+/// Changing a live order at OANDA, which replaces orders: the replacement is a new order
+/// (new ids, `replaces` naming the original) and the original is marked replaced; a change
+/// answered with a 500 after the broker made it leaves the replacement `unknown` until it is
+/// found by its client order id — and the broker never holds two of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_order_changed_at_a_replacing_broker_is_replaced_never_doubled() {
+    use brokerdesk_core::trading::modify::OrderModify;
+    use brokerdesk_sim::OrderFault;
+    let sim = sim().await;
+    let (_dir, rt) = runtime().await;
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    go_live(&rt, &acct.id).await;
+    let pending_at_broker = || async {
+        let v: serde_json::Value = reqwest::Client::new()
+            .get(format!(
+                "{}/v3/accounts/{}/pendingOrders",
+                sim.url(),
+                oanda::DEMO_ACCOUNTS[0]
+            ))
+            .bearer_auth(oanda::DEMO_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["orders"].as_array().cloned().unwrap_or_default()
+    };
+    let rest = rt
+        .order_place(
+            &acct.id,
+            OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.status, OrderStatus::Open, "{rest:?}");
+
+    let change = |qty: Option<&str>, price: &str| OrderModify {
+        quantity: qty.map(str::to_string),
+        price: Some(price.to_string()),
+    };
+    let r1 = rt
+        .order_modify(&acct.id, &rest.id, change(Some("1500"), "0.55"))
+        .await
+        .unwrap();
+    assert_ne!(r1.id, rest.id, "a replacement");
+    assert_eq!(r1.replaces.as_deref(), Some(rest.id.as_str()));
+    assert_ne!(r1.client_order_id, rest.client_order_id);
+    assert_ne!(r1.broker_order_id, rest.broker_order_id);
+    assert_eq!(r1.status, OrderStatus::Open, "{r1:?}");
+    assert_eq!((r1.quantity, r1.limit_price), (dec!(1500), Some(dec!(0.55))));
+    let original = rt.order_show(&acct.id, &rest.id).await.unwrap().order;
+    assert_eq!(original.status, OrderStatus::Cancelled);
+    assert!(
+        original
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains(&format!("replaced by order {}", r1.id)),
+        "{original:?}"
+    );
+    let at_broker = pending_at_broker().await;
+    assert_eq!(at_broker.len(), 1, "{at_broker:?}");
+    assert_eq!(at_broker[0]["units"], "1500");
+
+    // The broker makes the change, then answers 500: the replacement is unknown, then found.
+    sim.faults().set_order_fault(Some(OrderFault::AcceptThen500));
+    let r2 = rt
+        .order_modify(&acct.id, &r1.id, change(None, "0.56"))
+        .await
+        .unwrap();
+    sim.faults().set_order_fault(None);
+    assert_eq!(r2.status, OrderStatus::Unknown, "{r2:?}");
+    assert_eq!(r2.replaces.as_deref(), Some(r1.id.as_str()));
+    let r2 = until_status(&rt, &acct.id, &r2.id, OrderStatus::Open, 20).await;
+    assert_eq!(r2.limit_price, Some(dec!(0.56)));
+    until_status(&rt, &acct.id, &r1.id, OrderStatus::Cancelled, 10).await;
+    let at_broker = pending_at_broker().await;
+    assert_eq!(at_broker.len(), 1, "never two: {at_broker:?}");
+    assert_eq!(at_broker[0]["price"], "0.56000");
+
+    // A final order, or a market one, cannot be changed.
+    let e = rt
+        .order_modify(&acct.id, &rest.id, change(None, "0.6"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, Code::OrderNotOpen, "{e:?}");
+    rt.shutdown().await;
+}

@@ -174,6 +174,12 @@ async fn a_resting_limit_takes_its_new_price_and_quantity() {
         let (b, o, m) = (entry.kind, &entry.orders, row(entry.kind));
         let (_sim, c, placed) = resting(entry, "mod-1").await;
         assert_eq!(c.modify_style(), m.style, "{b}");
+        // What the app tells the trader (the catalog) is what the connector does.
+        assert_eq!(
+            brokerdesk_core::accounts::catalog::broker_info(b).modify_style,
+            m.style,
+            "{b}"
+        );
         let (qty, price) = o.resting;
         let new_qty = if m.changes_quantity {
             qty * dec!(2)
