@@ -1,7 +1,7 @@
 //! Live orders under order faults, for every broker against its simulator.
 //!
 //! - **Life cycle** (through the runtime, one test per broker): a market order fills, a
-//!   resting limit order is cancelled, an order the broker refuses is `rejected`; then the
+//!   resting limit order is changed (in place or replaced, as the broker does) and cancelled, an order the broker refuses is `rejected`; then the
 //!   order POST is answered with a cut connection, a 500 after the broker booked it, or too
 //!   slowly: each is `unknown`, found by its client order id and adopted (filled), and the
 //!   simulator saw exactly one submission of it. A 500 before anything was booked ends in
@@ -370,16 +370,49 @@ async fn life_cycle(kind: BrokerKind) {
     assert_eq!(filled.filled_qty, sim.market().quantity.parse().unwrap());
     assert_eq!(sim.bookings(&filled.client_order_id), 1, "{kind}");
 
-    // A resting limit, cancelled.
-    let resting = rt.order_place(id, sim.limit()).await.unwrap();
+    // A resting limit, changed (in place, or by a replacement, as the broker does), then
+    // cancelled.
+    let first = rt.order_place(id, sim.limit()).await.unwrap();
+    assert_eq!(first.status, OrderStatus::Open, "{kind}: {first:?}");
+    let new_price = (first.limit_price.unwrap() * rust_decimal_macros::dec!(0.9)).round_dp(2);
+    let resting = rt
+        .order_modify(
+            id,
+            &first.id,
+            brokerdesk_core::trading::modify::OrderModify {
+                quantity: None,
+                price: Some(new_price.to_string()),
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(resting.status, OrderStatus::Open, "{kind}: {resting:?}");
+    assert_eq!(resting.limit_price, Some(new_price), "{kind}: {resting:?}");
+    let at_broker = sim
+        .connector(TIMEOUT)
+        .get_order(resting.broker_order_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        at_broker.terms.and_then(|t| t.limit_price),
+        Some(new_price),
+        "{kind}"
+    );
+    match brokerdesk_core::accounts::catalog::modify_style(kind) {
+        brokers::ModifyStyle::Replace => {
+            assert_ne!(resting.id, first.id, "{kind}: a replacement");
+            let original = rt.order_show(id, &first.id).await.unwrap().order;
+            assert_eq!(original.status, OrderStatus::Cancelled, "{kind}");
+        }
+        _ => assert_eq!(resting.id, first.id, "{kind}: changed in place"),
+    }
     let cancelled = rt.order_cancel(id, &resting.id).await.unwrap();
     assert_eq!(
         cancelled.status,
         OrderStatus::Cancelled,
         "{kind}: {cancelled:?}"
     );
-    let at_broker = sim.booked(&resting.client_order_id).await;
+    let at_broker = sim.booked(&first.client_order_id).await;
     assert_eq!(
         at_broker.status,
         brokers::OrderStatus::Cancelled,
@@ -429,8 +462,17 @@ async fn life_cycle(kind: BrokerKind) {
     assert_eq!(sim.bookings(&o.client_order_id), 0, "{kind}");
     assert_eq!(f.order_requests(), before + 1, "{kind}: never resent");
 
-    // No client id reached the broker twice.
-    let submitted = f.submitted_client_ids();
+    // No client id reached the broker twice. (An in-place change goes through the same
+    // order gate and is noted under its order's own client id: not a second placement.)
+    let in_place =
+        brokerdesk_core::accounts::catalog::modify_style(kind) == brokers::ModifyStyle::InPlace;
+    let all = f.submitted_client_ids();
+    let first_seen = all.iter().filter(|c| **c == first.client_order_id).count();
+    assert_eq!(first_seen, 1 + usize::from(in_place), "{kind}: {all:?}");
+    let submitted: Vec<String> = all
+        .into_iter()
+        .filter(|c| !in_place || *c != first.client_order_id)
+        .collect();
     let mut seen = std::collections::HashSet::new();
     assert!(
         submitted.iter().all(|c| seen.insert(c)),

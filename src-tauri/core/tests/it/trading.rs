@@ -873,7 +873,10 @@ async fn a_live_order_changed_at_a_replacing_broker_is_replaced_never_doubled() 
     assert_ne!(r1.client_order_id, rest.client_order_id);
     assert_ne!(r1.broker_order_id, rest.broker_order_id);
     assert_eq!(r1.status, OrderStatus::Open, "{r1:?}");
-    assert_eq!((r1.quantity, r1.limit_price), (dec!(1500), Some(dec!(0.55))));
+    assert_eq!(
+        (r1.quantity, r1.limit_price),
+        (dec!(1500), Some(dec!(0.55)))
+    );
     let original = rt.order_show(&acct.id, &rest.id).await.unwrap().order;
     assert_eq!(original.status, OrderStatus::Cancelled);
     assert!(
@@ -889,7 +892,8 @@ async fn a_live_order_changed_at_a_replacing_broker_is_replaced_never_doubled() 
     assert_eq!(at_broker[0]["units"], "1500");
 
     // The broker makes the change, then answers 500: the replacement is unknown, then found.
-    sim.faults().set_order_fault(Some(OrderFault::AcceptThen500));
+    sim.faults()
+        .set_order_fault(Some(OrderFault::AcceptThen500));
     let r2 = rt
         .order_modify(&acct.id, &r1.id, change(None, "0.56"))
         .await
