@@ -69,7 +69,7 @@ describe("trading", () => {
     await dialog.getByText("The paper engine changes the order").waitFor();
     await dialog.getByLabel("Quantity").fill("6000");
     await dialog.getByLabel("Limit price").fill("0.6");
-    await shot(page, "trade-modify");
+    await shot(page, "trade-modify", { docs: "trade-modify" });
     await dialog.getByTestId("modify-confirm").click();
     await dialog.waitFor({ state: "detached" });
     await openRow.getByText("@ 0.6").waitFor({ timeout: 10_000 });
