@@ -404,7 +404,42 @@ async fn life_cycle(kind: BrokerKind) {
             let original = rt.order_show(id, &first.id).await.unwrap().order;
             assert_eq!(original.status, OrderStatus::Cancelled, "{kind}");
         }
-        _ => assert_eq!(resting.id, first.id, "{kind}: changed in place"),
+        _ => {
+            assert_eq!(resting.id, first.id, "{kind}: changed in place");
+            // The broker makes a change and answers 500: `modify_unknown`, and the order
+            // then shows the terms the broker has (read back, or its event stream).
+            let again = (new_price * rust_decimal_macros::dec!(0.9)).round_dp(2);
+            f.set_order_fault(Some(OrderFault::AcceptThen500));
+            let e = rt
+                .order_modify(
+                    id,
+                    &first.id,
+                    brokerdesk_core::trading::modify::OrderModify {
+                        quantity: None,
+                        price: Some(again.to_string()),
+                    },
+                )
+                .await
+                .unwrap_err();
+            f.set_order_fault(None);
+            assert_eq!(
+                e.code,
+                brokerdesk_core::Code::ModifyUnknown,
+                "{kind}: {e:?}"
+            );
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let o = rt.order_show(id, &first.id).await.unwrap().order;
+                if o.limit_price == Some(again) {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{kind}: the broker's new price never showed: {o:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
     }
     let cancelled = rt.order_cancel(id, &resting.id).await.unwrap();
     assert_eq!(
@@ -468,7 +503,7 @@ async fn life_cycle(kind: BrokerKind) {
         brokerdesk_core::accounts::catalog::modify_style(kind) == brokers::ModifyStyle::InPlace;
     let all = f.submitted_client_ids();
     let first_seen = all.iter().filter(|c| **c == first.client_order_id).count();
-    assert_eq!(first_seen, 1 + usize::from(in_place), "{kind}: {all:?}");
+    assert_eq!(first_seen, 1 + 2 * usize::from(in_place), "{kind}: {all:?}");
     let submitted: Vec<String> = all
         .into_iter()
         .filter(|c| !in_place || *c != first.client_order_id)
