@@ -123,6 +123,7 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
     let tap = session.feed.tap(QUEUE);
     let mut notices = session.notices;
     let mut state = session.connection.watch();
+    let (mut seen_changes, _) = session.connection.changes_since(u64::MAX);
     let wanted = session.feed.instruments();
     let deadline = a
         .seconds
@@ -149,16 +150,26 @@ pub async fn stream(bd: &Brokerdesk, ctx: &mut Ctx, a: StreamArgs) -> Result<(),
                 if changed.is_err() {
                     break Ok(());
                 }
-                let now = state.borrow_and_update().clone();
-                match now {
-                    ConnState::Failed { code, reason } => break Err(error(code, reason)),
-                    ConnState::Reconnecting { attempt, next_retry_ms, last_error } => stderr_line(
-                        ctx.json,
-                        "reconnecting",
-                        serde_json::json!({ "attempt": attempt, "nextRetryMs": next_retry_ms, "reason": last_error }),
-                        format!("reconnecting (attempt {attempt}, next try in {next_retry_ms} ms): {last_error}"),
-                    ),
-                    _ => {}
+                state.borrow_and_update();
+                // Every change since the last look, not only the latest state: a reconnect
+                // that came and went while this loop was busy is still told.
+                let (total, news) = session.connection.changes_since(seen_changes);
+                seen_changes = total;
+                let mut failed = None;
+                for change in news {
+                    match change.state {
+                        ConnState::Failed { code, reason } => failed = Some(error(code, reason)),
+                        ConnState::Reconnecting { attempt, next_retry_ms, last_error } => stderr_line(
+                            ctx.json,
+                            "reconnecting",
+                            serde_json::json!({ "attempt": attempt, "nextRetryMs": next_retry_ms, "reason": last_error }),
+                            format!("reconnecting (attempt {attempt}, next try in {next_retry_ms} ms): {last_error}"),
+                        ),
+                        _ => {}
+                    }
+                }
+                if let Some(e) = failed {
+                    break Err(e);
                 }
             }
             n = notices.recv() => {

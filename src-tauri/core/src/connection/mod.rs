@@ -95,6 +95,8 @@ pub async fn within<T>(
 pub struct ConnectionHandle {
     state: watch::Receiver<ConnState>,
     history: Arc<Mutex<VecDeque<StateChange>>>,
+    /// How many state changes there have been (counted under the history's lock).
+    changes: Arc<std::sync::atomic::AtomicU64>,
     reconnect: Arc<Notify>,
     cancel: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -116,6 +118,20 @@ impl ConnectionHandle {
             .lock()
             .map(|h| h.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// The state changes after the first `seen` (as many as the history still holds), and
+    /// how many there have been in all: a watcher that wakes late (a [`watch`] receiver
+    /// keeps only the latest state) still sees a reconnect that came and went.
+    pub fn changes_since(&self, seen: u64) -> (u64, Vec<StateChange>) {
+        let Ok(h) = self.history.lock() else {
+            return (seen, Vec::new());
+        };
+        let total = self.changes.load(std::sync::atomic::Ordering::SeqCst);
+        let new = usize::try_from(total.saturating_sub(seen))
+            .unwrap_or(usize::MAX)
+            .min(h.len());
+        (total, h.iter().skip(h.len() - new).cloned().collect())
     }
 
     /// Reconnects now: skips a pending backoff, or retries a failed connection.
@@ -141,6 +157,7 @@ impl Drop for ConnectionHandle {
 struct Supervisor {
     tx: watch::Sender<ConnState>,
     history: Arc<Mutex<VecDeque<StateChange>>>,
+    changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Supervisor {
@@ -154,6 +171,8 @@ impl Supervisor {
                 at: Utc::now().to_rfc3339(),
                 state: state.clone(),
             });
+            self.changes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         self.tx.send_replace(state);
     }
@@ -165,9 +184,11 @@ pub fn spawn<L: Link>(mut link: L, backoff: Backoff) -> ConnectionHandle {
     let history = Arc::new(Mutex::new(VecDeque::with_capacity(HISTORY_LEN)));
     let reconnect = Arc::new(Notify::new());
     let cancel = CancellationToken::new();
+    let changes = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let sup = Supervisor {
         tx,
         history: history.clone(),
+        changes: changes.clone(),
     };
     let (token, wake) = (cancel.clone(), reconnect.clone());
     let task = tokio::spawn(async move {
@@ -177,6 +198,7 @@ pub fn spawn<L: Link>(mut link: L, backoff: Backoff) -> ConnectionHandle {
     ConnectionHandle {
         state: rx,
         history,
+        changes,
         reconnect,
         cancel,
         task: Some(task),
