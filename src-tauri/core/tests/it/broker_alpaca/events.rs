@@ -14,9 +14,7 @@ use brokerdesk_sim::SimServer;
 use rust_decimal_macros::dec;
 
 use super::{assert_clean, config, order, sim, KEY, SECRET};
-use crate::common::events::{
-    assert_names, quiet_then_silent, read_events_to_the_end, read_updates_until,
-};
+use crate::common::events::{assert_names, end_of, quiet_then_silent, read_until};
 
 fn alpaca(server: &SimServer, key: &str, secret: &str) -> Alpaca {
     Alpaca::new(config(server, key, secret))
@@ -58,11 +56,16 @@ async fn fills_and_cancels_arrive(state: &SimState, server: &SimServer) {
         .cancel_order(&cancelled.broker_order_id)
         .await
         .unwrap();
-    let seen = read_updates_until(&mut *events, Duration::from_secs(1), |u| {
-        last_status(u, &market.broker_order_id) == Some(OrderStatus::Filled)
-            && last_status(u, &later.broker_order_id) == Some(OrderStatus::Filled)
-            && last_status(u, &cancelled.broker_order_id) == Some(OrderStatus::Cancelled)
-    })
+    let seen = read_until(
+        &mut *events,
+        Duration::from_secs(1),
+        "the fills and the cancel",
+        |u| {
+            last_status(u, &market.broker_order_id) == Some(OrderStatus::Filled)
+                && last_status(u, &later.broker_order_id) == Some(OrderStatus::Filled)
+                && last_status(u, &cancelled.broker_order_id) == Some(OrderStatus::Cancelled)
+        },
+    )
     .await;
     assert_names(
         &seen,
@@ -139,7 +142,7 @@ async fn a_cut_stream_ends_with_an_error_or_eof() {
         .await
         .unwrap();
     server.faults().cut_streams();
-    if let Some(e) = read_events_to_the_end(&mut *events).await {
+    if let Some(e) = end_of(&mut *events).await {
         assert!(e.retryable(), "{e:?}");
         assert_clean(&e);
     }
@@ -180,9 +183,12 @@ async fn garbage_and_oversized_frames_are_skipped() {
         .place_order(&order("ev-after-junk", OrderSide::Buy, dec!(1), None))
         .await
         .unwrap();
-    let seen = read_updates_until(&mut *events, Duration::from_secs(3), |u| {
-        last_status(u, &placed.broker_order_id) == Some(OrderStatus::Filled)
-    })
+    let seen = read_until(
+        &mut *events,
+        Duration::from_secs(3),
+        "the order's fill",
+        |u| last_status(u, &placed.broker_order_id) == Some(OrderStatus::Filled),
+    )
     .await;
     assert!(
         seen.iter()

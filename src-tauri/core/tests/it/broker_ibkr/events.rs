@@ -15,7 +15,7 @@ use brokerdesk_sim::ibkr::Settings;
 use brokerdesk_sim::SimServer;
 
 use super::{assert_clean, config, err, order, sim_with, ACCOUNT};
-use crate::common::order_events::{alive_for, end_of, fill_and_cancel, goes_silent, update_where};
+use crate::common::events::{end_of, fill_and_cancel, quiet_then_silent, update_where};
 
 const PROMPT: Duration = Duration::from_secs(1);
 
@@ -76,7 +76,7 @@ async fn a_logged_out_gateway_is_an_auth_error() {
     state.login();
     let mut events = open(&ibkr).await;
     state.logout();
-    if let Some(e) = end_of(&mut *events, Duration::from_secs(3)).await {
+    if let Some(e) = end_of(&mut *events).await {
         assert_clean(&e, &state);
         assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
     }
@@ -88,7 +88,7 @@ async fn a_cut_stream_ends() {
     let ibkr = connector(&server);
     let mut events = open(&ibkr).await;
     server.faults().cut_streams();
-    if let Some(e) = end_of(&mut *events, Duration::from_secs(3)).await {
+    if let Some(e) = end_of(&mut *events).await {
         assert_clean(&e, &state);
         assert!(e.retryable(), "{e:?}");
     }
@@ -99,11 +99,9 @@ async fn a_quiet_stream_lives_on_heartbeats_and_a_silent_one_is_seen() {
     let (server, _state) = sim_with(fast()).await;
     let ibkr = connector(&server);
     let mut events = open(&ibkr).await;
-    let reads = alive_for(&mut *events, Duration::from_millis(800)).await;
+    // 900 ms of heartbeats, then half-open.
+    let reads = quiet_then_silent(&mut *events, server.faults(), 3).await;
     assert!(reads >= 5, "{reads} heartbeats");
-    server.faults().set_half_open(true);
-    goes_silent(&mut *events).await;
-    server.faults().set_half_open(false);
 }
 
 #[tokio::test]

@@ -13,8 +13,7 @@ use rust_decimal_macros::dec;
 
 use super::{assert_clean, config, connector, order, sim, ACCOUNT, WRONG_TOKEN};
 use crate::common::events::{
-    assert_names, names_order, quiet_then_silent, read_events_to_the_end, read_n_each,
-    read_updates_until,
+    assert_names, end_of, names_order, quiet_then_silent, read_n_each, read_until,
 };
 
 fn limit(coid: &str, side: OrderSide, price: &str) -> OrderIntent {
@@ -85,7 +84,7 @@ async fn a_cut_stream_ends_with_an_error_or_eof() {
     let sim = sim().await;
     let mut events = open(&connector(&sim)).await;
     sim.server.faults().cut_streams();
-    if let Some(e) = read_events_to_the_end(&mut *events).await {
+    if let Some(e) = end_of(&mut *events).await {
         assert!(e.retryable(), "{e:?}");
         assert_clean(&e);
     }
@@ -127,7 +126,7 @@ async fn junk_and_over_long_lines_are_skipped() {
         ))
         .await
         .unwrap();
-    let seen = read_updates_until(&mut *events, Duration::from_secs(2), |u| {
+    let seen = read_until(&mut *events, Duration::from_secs(2), "the order", |u| {
         names_order(u, &placed.broker_order_id, Some("ev-after-junk"))
     })
     .await;

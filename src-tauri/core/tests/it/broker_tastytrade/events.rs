@@ -14,7 +14,7 @@ use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderEventS
 use brokerdesk_sim::{Fault, SimServer};
 
 use super::{assert_clean, err, order, sim};
-use crate::common::order_events::{alive_for, end_of, fill_and_cancel, goes_silent, update_where};
+use crate::common::events::{end_of, fill_and_cancel, quiet_then_silent, update_where};
 
 /// Heartbeats every 100 ms: the silence limit is 200 ms.
 const BEAT: Duration = Duration::from_millis(100);
@@ -79,17 +79,14 @@ async fn a_quiet_stream_lives_on_heartbeats_with_fresh_tokens_and_a_silent_one_i
     let tt = connector(&server);
     let mut events = open(&tt).await;
     let before = state.tokens_issued();
-    let reads = alive_for(&mut *events, Duration::from_millis(1500)).await;
+    // 1.6 s of heartbeat acks, then half-open: nothing arrives, and the owner's watchdog
+    // sees it.
+    let reads = quiet_then_silent(&mut *events, server.faults(), 8).await;
     assert!(reads >= 10, "{reads} heartbeat acks");
     assert!(
         state.tokens_issued() > before,
         "heartbeats used fresh tokens"
     );
-
-    // Half-open: nothing arrives, and the owner's watchdog sees it.
-    server.faults().set_half_open(true);
-    goes_silent(&mut *events).await;
-    server.faults().set_half_open(false);
 }
 
 #[tokio::test]
@@ -98,7 +95,7 @@ async fn a_cut_stream_ends() {
     let tt = connector(&server);
     let mut events = open(&tt).await;
     server.faults().cut_streams();
-    if let Some(e) = end_of(&mut *events, Duration::from_secs(3)).await {
+    if let Some(e) = end_of(&mut *events).await {
         assert_clean(&e);
         assert!(e.retryable(), "{e:?}");
     }
