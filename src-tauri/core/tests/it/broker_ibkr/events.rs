@@ -2,7 +2,7 @@
 //! simulator over real sockets: updates naming the order (`orderId` and the `cOID` sent as
 //! `order_ref`) with its state, for a market order that fills and a limit order that rests
 //! and is cancelled; partial updates without a state; a logged-out gateway refused with
-//! `Auth`; a cut; heartbeats keeping a quiet stream alive while a half-open one goes silent;
+//! `Auth` (a cut is in `conformance/events.rs`); heartbeats keeping a quiet stream alive while a half-open one goes silent;
 //! garbage skipped. Never the session in an error.
 
 use rust_decimal_macros::dec;
@@ -79,18 +79,6 @@ async fn a_logged_out_gateway_is_an_auth_error() {
     if let Some(e) = end_of(&mut *events).await {
         assert_clean(&e, &state);
         assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
-    }
-}
-
-#[tokio::test]
-async fn a_cut_stream_ends() {
-    let (server, state) = sim_with(fast()).await;
-    let ibkr = connector(&server);
-    let mut events = open(&ibkr).await;
-    server.faults().cut_streams();
-    if let Some(e) = end_of(&mut *events).await {
-        assert_clean(&e, &state);
-        assert!(e.retryable(), "{e:?}");
     }
 }
 

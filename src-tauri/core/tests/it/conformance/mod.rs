@@ -21,6 +21,7 @@
 //! the row's [`Orders`]. The order fault tests (`orders_faults.rs`) start their simulators
 //! from this table too.
 
+mod events;
 mod orders;
 mod rest;
 mod search;
