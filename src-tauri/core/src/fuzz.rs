@@ -5,22 +5,31 @@
 //! and so that a change to a parser's signature breaks the ordinary build, not only the
 //! separately built fuzz crate. None may panic, whatever the bytes.
 
+use crate::brokers::alpaca::parse_trade_message;
 use crate::brokers::alpaca::stream::{parse_frame as alpaca_parse, Encoding};
+use crate::brokers::ibkr::events::sor_updates;
 use crate::brokers::ibkr::{parse_frame as ibkr_parse, ConidMap};
+use crate::brokers::oanda::parse_transaction;
 use crate::brokers::oanda::stream::{parse_chunk, LineSplitter, MAX_LINE};
+use crate::brokers::tastytrade::events::Message as AccountMessage;
 use crate::brokers::tastytrade::stream::{parse_frame as dxlink_parse, FeedState};
-use crate::brokers::tradier::{parse_frame as tradier_parse, Subscriptions};
+use crate::brokers::tradier::{parse_account_frame, parse_frame as tradier_parse, Subscriptions};
 
 /// A cargo-fuzz target: its name and its entry point.
 pub type Target = (&'static str, fn(&[u8]));
 
-/// Every target.
-pub const TARGETS: [Target; 5] = [
+/// Every target: the quote streams' parsers, then the order-event streams'.
+pub const TARGETS: [Target; 10] = [
     ("alpaca_stream", alpaca_stream),
     ("ibkr_ws", ibkr_ws),
     ("oanda_stream", oanda_stream),
     ("tastytrade_dxlink", tastytrade_dxlink),
     ("tradier_stream", tradier_stream),
+    ("alpaca_trade_updates", alpaca_trade_updates),
+    ("ibkr_sor", ibkr_sor),
+    ("oanda_transactions", oanda_transactions),
+    ("tastytrade_account", tastytrade_account),
+    ("tradier_account_events", tradier_account_events),
 ];
 
 /// Alpaca market-data frames, JSON text and msgpack binary (the first byte picks which),
@@ -85,4 +94,51 @@ pub fn tradier_stream(data: &[u8]) {
     let subs = Subscriptions::new(&["SPY".to_string(), "aapl".to_string()]);
     let mut out = Vec::new();
     let _ = tradier_parse(text, &subs, chrono::Utc::now(), &mut out);
+}
+
+/// Alpaca's trade-updates frames (JSON, from a text or a binary frame: authorization,
+/// listening, order events with the REST order inside) through `parse_trade_message`.
+pub fn alpaca_trade_updates(data: &[u8]) {
+    let _ = parse_trade_message(data);
+}
+
+/// IBKR's live-order topic (`sor` frames: whole and partial order elements, an object or a
+/// list, and every other topic) through `sor_updates`.
+pub fn ibkr_sor(data: &[u8]) {
+    let mut out = Vec::new();
+    sor_updates(data, &mut out);
+}
+
+/// OANDA's transaction stream: the bytes, split at an arbitrary point (the first byte's
+/// value) into two chunks, through the line splitter, each line through
+/// `parse_transaction`.
+pub fn oanda_transactions(data: &[u8]) {
+    let cut = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
+    let (a, b) = data.split_at(cut);
+    let mut splitter = LineSplitter::new(MAX_LINE);
+    let mut lines = splitter.push(a);
+    lines.extend(splitter.push(b));
+    lines.extend(splitter.finish());
+    for line in &lines {
+        let _ = parse_transaction(line);
+    }
+}
+
+/// Tastytrade's account-streamer messages (statuses, `Order` notifications with the REST
+/// order inside, other notifications) through `Message::parse` and `order_update`.
+pub fn tastytrade_account(data: &[u8]) {
+    if let Ok(message) = AccountMessage::parse(data) {
+        let _ = message.order_update();
+    }
+}
+
+/// Tradier's account WebSocket frames (order events, heartbeats, errors; one or more JSON
+/// messages, line-separated or concatenated) through `parse_account_frame`, for one of the
+/// token's accounts.
+pub fn tradier_account_events(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut out = Vec::new();
+    let _ = parse_account_frame(text, "VA11112222", &mut out);
 }

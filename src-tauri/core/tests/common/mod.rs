@@ -162,6 +162,5 @@ pub async fn audited(
 }
 
 pub mod events;
-pub mod order_events;
 pub mod stream;
 pub mod ws;

@@ -6,6 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+use brokerdesk_core::brokers::alpaca::{parse_trade_message, TradeMessage};
+use brokerdesk_core::brokers::ibkr::events::sor_updates;
+use brokerdesk_core::brokers::oanda::{parse_transaction, TransactionLine};
+use brokerdesk_core::brokers::tastytrade::events::Message as AccountMessage;
+use brokerdesk_core::brokers::tradier::parse_account_frame;
+use brokerdesk_core::brokers::OrderUpdate;
 use brokerdesk_core::fuzz::TARGETS;
 
 fn fuzz_dir() -> PathBuf {
@@ -67,4 +73,53 @@ fn every_seed_and_corpus_file_parses_without_a_panic() {
     }
     assert!(panics.is_empty(), "parser panics on: {panics:#?}");
     assert!(replayed >= TARGETS.len(), "replayed {replayed} files");
+}
+
+/// The updates the first seed of an order-event target yields, through the parser the target
+/// fuzzes.
+fn event_seed_updates(target: &str) -> Vec<OrderUpdate> {
+    let data = std::fs::read(fuzz_dir().join("seeds").join(target).join("seed1")).unwrap();
+    let text = String::from_utf8(data.clone()).unwrap();
+    let mut out = Vec::new();
+    match target {
+        "alpaca_trade_updates" => match parse_trade_message(&data) {
+            Some(TradeMessage::Update { update, .. }) => out.push(*update),
+            other => panic!("{other:?}"),
+        },
+        "ibkr_sor" => sor_updates(&data, &mut out),
+        "oanda_transactions" => {
+            for line in text.lines() {
+                if let Some(TransactionLine::Transaction { updates, .. }) = parse_transaction(line)
+                {
+                    out.extend(updates);
+                }
+            }
+        }
+        "tastytrade_account" => {
+            let m = AccountMessage::parse(&data).unwrap();
+            out.push(m.order_update().unwrap().unwrap());
+        }
+        "tradier_account_events" => parse_account_frame(&text, "VA11112222", &mut out).unwrap(),
+        other => panic!("{other}"),
+    }
+    out
+}
+
+#[test]
+fn the_order_event_seeds_are_frames_that_name_an_order() {
+    for (target, whole) in [
+        ("alpaca_trade_updates", true),
+        ("ibkr_sor", true),
+        ("oanda_transactions", false),
+        ("tastytrade_account", true),
+        ("tradier_account_events", false),
+    ] {
+        let updates = event_seed_updates(target);
+        assert!(!updates.is_empty(), "{target}: no update");
+        for u in &updates {
+            assert!(!u.broker_order_id.is_empty(), "{target}: {u:?}");
+            assert!(u.client_order_id.is_some(), "{target}: {u:?}");
+            assert_eq!(u.state.is_some(), whole, "{target}: {u:?}");
+        }
+    }
 }

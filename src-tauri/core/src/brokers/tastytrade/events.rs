@@ -114,7 +114,7 @@ impl Default for AccountStreamOptions {
 /// notification.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-struct Message {
+pub struct Message {
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
@@ -125,6 +125,26 @@ struct Message {
     kind: Option<String>,
     #[serde(default)]
     data: Option<Value>,
+}
+
+impl Message {
+    /// Parses one frame's bytes. Pure, so it can be fuzzed; never panics.
+    ///
+    /// # Errors
+    ///
+    /// The JSON error when the bytes are no message.
+    pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// The update an `Order` notification makes (the error when its data is no order);
+    /// `None` for a status or any other notification. Never panics.
+    pub fn order_update(self) -> Option<Result<OrderUpdate, serde_json::Error>> {
+        if self.status.is_some() || self.kind.as_deref() != Some("Order") {
+            return None;
+        }
+        Some(serde_json::from_value::<Order>(self.data?).map(update))
+    }
 }
 
 /// An open account streamer of one account. Built by
@@ -254,7 +274,7 @@ impl AccountStreamer {
             WsFrame::Binary(b) => b,
             WsFrame::Pong => return None,
         };
-        match serde_json::from_slice::<Message>(bytes) {
+        match Message::parse(bytes) {
             Ok(m) => Some(m),
             Err(e) => {
                 self.malformed += 1;
@@ -284,15 +304,10 @@ impl AccountStreamer {
                 self.text(msg.message.as_deref())
             )));
         }
-        if msg.kind.as_deref() != Some("Order") {
-            return Ok(());
-        }
-        let Some(data) = msg.data else {
-            return Ok(());
-        };
-        match serde_json::from_value::<Order>(data) {
-            Ok(order) => out.push(update(order)),
-            Err(e) => {
+        match msg.order_update() {
+            None => {}
+            Some(Ok(u)) => out.push(u),
+            Some(Err(e)) => {
                 self.malformed += 1;
                 if self.malformed.is_power_of_two() {
                     tracing::warn!(count = self.malformed, kind = ?e.classify(),

@@ -1,8 +1,9 @@
 //! The trade-updates stream (`Broker::open_order_events`) against the simulator: orders
 //! placed, filled (at once, and later by the market) and cancelled arrive within a second
 //! with their whole state, in the paper server's binary frames or in text ones; bad keys are
-//! refused with `Auth`; a cut stream ends; pings keep a quiet stream alive while a half-open
-//! one goes silent past the silence limit; garbage frames are skipped.
+//! refused with `Auth`; a server that is down refuses it retryably; pings keep a quiet
+//! stream alive while a half-open one goes silent past the silence limit; garbage frames are
+//! skipped. (A refusal by `RefuseAuth` and a cut are in `conformance/events.rs`.)
 
 use std::time::Duration;
 
@@ -14,9 +15,7 @@ use brokerdesk_sim::SimServer;
 use rust_decimal_macros::dec;
 
 use super::{assert_clean, config, order, sim, KEY, SECRET};
-use crate::common::events::{
-    assert_names, quiet_then_silent, read_events_to_the_end, read_updates_until,
-};
+use crate::common::events::{assert_names, quiet_then_silent, read_until};
 
 fn alpaca(server: &SimServer, key: &str, secret: &str) -> Alpaca {
     Alpaca::new(config(server, key, secret))
@@ -58,11 +57,16 @@ async fn fills_and_cancels_arrive(state: &SimState, server: &SimServer) {
         .cancel_order(&cancelled.broker_order_id)
         .await
         .unwrap();
-    let seen = read_updates_until(&mut *events, Duration::from_secs(1), |u| {
-        last_status(u, &market.broker_order_id) == Some(OrderStatus::Filled)
-            && last_status(u, &later.broker_order_id) == Some(OrderStatus::Filled)
-            && last_status(u, &cancelled.broker_order_id) == Some(OrderStatus::Cancelled)
-    })
+    let seen = read_until(
+        &mut *events,
+        Duration::from_secs(1),
+        "the fills and the cancel",
+        |u| {
+            last_status(u, &market.broker_order_id) == Some(OrderStatus::Filled)
+                && last_status(u, &later.broker_order_id) == Some(OrderStatus::Filled)
+                && last_status(u, &cancelled.broker_order_id) == Some(OrderStatus::Cancelled)
+        },
+    )
     .await;
     assert_names(
         &seen,
@@ -122,28 +126,11 @@ async fn bad_keys_are_refused_with_auth() {
         assert_clean(&e);
         assert!(!format!("{e:?}").contains("wrong-secret"), "{e:?}");
     }
-    server.faults().set(Some(brokerdesk_sim::Fault::RefuseAuth));
-    let e = alpaca(&server, KEY, SECRET)
-        .open_order_events()
-        .await
-        .map(|_| ())
-        .unwrap_err();
-    assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
 }
 
 #[tokio::test]
-async fn a_cut_stream_ends_with_an_error_or_eof() {
+async fn a_server_that_is_down_refuses_the_stream_retryably() {
     let (server, _state) = sim().await;
-    let mut events = alpaca(&server, KEY, SECRET)
-        .open_order_events()
-        .await
-        .unwrap();
-    server.faults().cut_streams();
-    if let Some(e) = read_events_to_the_end(&mut *events).await {
-        assert!(e.retryable(), "{e:?}");
-        assert_clean(&e);
-    }
-    // A server that is down refuses the upgrade: retryable.
     server.faults().go_down_for(Duration::from_secs(5));
     let e = alpaca(&server, KEY, SECRET)
         .open_order_events()
@@ -180,9 +167,12 @@ async fn garbage_and_oversized_frames_are_skipped() {
         .place_order(&order("ev-after-junk", OrderSide::Buy, dec!(1), None))
         .await
         .unwrap();
-    let seen = read_updates_until(&mut *events, Duration::from_secs(3), |u| {
-        last_status(u, &placed.broker_order_id) == Some(OrderStatus::Filled)
-    })
+    let seen = read_until(
+        &mut *events,
+        Duration::from_secs(3),
+        "the order's fill",
+        |u| last_status(u, &placed.broker_order_id) == Some(OrderStatus::Filled),
+    )
     .await;
     assert!(
         seen.iter()

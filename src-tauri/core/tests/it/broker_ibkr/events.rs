@@ -2,7 +2,7 @@
 //! simulator over real sockets: updates naming the order (`orderId` and the `cOID` sent as
 //! `order_ref`) with its state, for a market order that fills and a limit order that rests
 //! and is cancelled; partial updates without a state; a logged-out gateway refused with
-//! `Auth`; a cut; heartbeats keeping a quiet stream alive while a half-open one goes silent;
+//! `Auth` (a cut is in `conformance/events.rs`); heartbeats keeping a quiet stream alive while a half-open one goes silent;
 //! garbage skipped. Never the session in an error.
 
 use rust_decimal_macros::dec;
@@ -15,7 +15,7 @@ use brokerdesk_sim::ibkr::Settings;
 use brokerdesk_sim::SimServer;
 
 use super::{assert_clean, config, err, order, sim_with, ACCOUNT};
-use crate::common::order_events::{alive_for, end_of, fill_and_cancel, goes_silent, update_where};
+use crate::common::events::{end_of, fill_and_cancel, quiet_then_silent, update_where};
 
 const PROMPT: Duration = Duration::from_secs(1);
 
@@ -76,21 +76,9 @@ async fn a_logged_out_gateway_is_an_auth_error() {
     state.login();
     let mut events = open(&ibkr).await;
     state.logout();
-    if let Some(e) = end_of(&mut *events, Duration::from_secs(3)).await {
+    if let Some(e) = end_of(&mut *events).await {
         assert_clean(&e, &state);
         assert!(matches!(e, BrokerError::Auth(_)), "{e:?}");
-    }
-}
-
-#[tokio::test]
-async fn a_cut_stream_ends() {
-    let (server, state) = sim_with(fast()).await;
-    let ibkr = connector(&server);
-    let mut events = open(&ibkr).await;
-    server.faults().cut_streams();
-    if let Some(e) = end_of(&mut *events, Duration::from_secs(3)).await {
-        assert_clean(&e, &state);
-        assert!(e.retryable(), "{e:?}");
     }
 }
 
@@ -99,11 +87,9 @@ async fn a_quiet_stream_lives_on_heartbeats_and_a_silent_one_is_seen() {
     let (server, _state) = sim_with(fast()).await;
     let ibkr = connector(&server);
     let mut events = open(&ibkr).await;
-    let reads = alive_for(&mut *events, Duration::from_millis(800)).await;
+    // 900 ms of heartbeats, then half-open.
+    let reads = quiet_then_silent(&mut *events, server.faults(), 3).await;
     assert!(reads >= 5, "{reads} heartbeats");
-    server.faults().set_half_open(true);
-    goes_silent(&mut *events).await;
-    server.faults().set_half_open(false);
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! The transaction stream (`Broker::open_order_events`) against the simulator: orders
 //! placed, filled and cancelled are named (by id and client id) within a second, a bad token
-//! is refused before the stream starts, a cut stream ends, heartbeats keep a quiet stream
-//! alive while a half-open one goes silent past the silence limit, and junk lines are
-//! skipped.
+//! is refused before the stream starts, heartbeats keep a quiet stream alive while a
+//! half-open one goes silent past the silence limit, and junk lines are skipped. (A cut is
+//! in `conformance/events.rs`.)
 
 use std::time::Duration;
 
@@ -13,8 +13,7 @@ use rust_decimal_macros::dec;
 
 use super::{assert_clean, config, connector, order, sim, ACCOUNT, WRONG_TOKEN};
 use crate::common::events::{
-    assert_names, names_order, quiet_then_silent, read_events_to_the_end, read_n_each,
-    read_updates_until,
+    assert_names, names_order, quiet_then_silent, read_n_each, read_until,
 };
 
 fn limit(coid: &str, side: OrderSide, price: &str) -> OrderIntent {
@@ -81,17 +80,6 @@ async fn a_bad_token_or_account_is_refused_before_the_stream_starts() {
 }
 
 #[tokio::test]
-async fn a_cut_stream_ends_with_an_error_or_eof() {
-    let sim = sim().await;
-    let mut events = open(&connector(&sim)).await;
-    sim.server.faults().cut_streams();
-    if let Some(e) = read_events_to_the_end(&mut *events).await {
-        assert!(e.retryable(), "{e:?}");
-        assert_clean(&e);
-    }
-}
-
-#[tokio::test]
 async fn heartbeats_keep_a_quiet_stream_alive_and_a_half_open_one_goes_silent() {
     let sim = sim().await;
     let mut events = open(&connector(&sim)).await;
@@ -127,7 +115,7 @@ async fn junk_and_over_long_lines_are_skipped() {
         ))
         .await
         .unwrap();
-    let seen = read_updates_until(&mut *events, Duration::from_secs(2), |u| {
+    let seen = read_until(&mut *events, Duration::from_secs(2), "the order", |u| {
         names_order(u, &placed.broker_order_id, Some("ev-after-junk"))
     })
     .await;

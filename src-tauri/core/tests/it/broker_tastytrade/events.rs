@@ -2,8 +2,9 @@
 //! order updates naming the order (id and `external-identifier`) with its whole state, for a
 //! market order that fills and a limit order that rests and is cancelled; heartbeats signed
 //! with the current access token keeping a quiet stream alive while a half-open one goes
-//! silent past the silence limit; refused tokens as `Auth`; a cut; garbage skipped; where
+//! silent past the silence limit; refused tokens as `Auth`; garbage skipped; where
 //! the account streamer is looked for. No token or credential in any error.
+//! (A cut is in `conformance/events.rs`.)
 
 use rust_decimal_macros::dec;
 use std::time::Duration;
@@ -13,8 +14,8 @@ use brokerdesk_core::brokers::tastytrade::{AccountStreamOptions, Tastytrade};
 use brokerdesk_core::brokers::{Broker, BrokerError, ConnectorConfig, OrderEventStream, OrderSide};
 use brokerdesk_sim::{Fault, SimServer};
 
-use super::{assert_clean, err, order, sim};
-use crate::common::order_events::{alive_for, end_of, fill_and_cancel, goes_silent, update_where};
+use super::{err, order, sim};
+use crate::common::events::{fill_and_cancel, quiet_then_silent, update_where};
 
 /// Heartbeats every 100 ms: the silence limit is 200 ms.
 const BEAT: Duration = Duration::from_millis(100);
@@ -79,29 +80,14 @@ async fn a_quiet_stream_lives_on_heartbeats_with_fresh_tokens_and_a_silent_one_i
     let tt = connector(&server);
     let mut events = open(&tt).await;
     let before = state.tokens_issued();
-    let reads = alive_for(&mut *events, Duration::from_millis(1500)).await;
+    // 1.6 s of heartbeat acks, then half-open: nothing arrives, and the owner's watchdog
+    // sees it.
+    let reads = quiet_then_silent(&mut *events, server.faults(), 8).await;
     assert!(reads >= 10, "{reads} heartbeat acks");
     assert!(
         state.tokens_issued() > before,
         "heartbeats used fresh tokens"
     );
-
-    // Half-open: nothing arrives, and the owner's watchdog sees it.
-    server.faults().set_half_open(true);
-    goes_silent(&mut *events).await;
-    server.faults().set_half_open(false);
-}
-
-#[tokio::test]
-async fn a_cut_stream_ends() {
-    let (server, _state) = sim().await;
-    let tt = connector(&server);
-    let mut events = open(&tt).await;
-    server.faults().cut_streams();
-    if let Some(e) = end_of(&mut *events, Duration::from_secs(3)).await {
-        assert_clean(&e);
-        assert!(e.retryable(), "{e:?}");
-    }
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@
 //! from this table too. Changing a working order (in `modify.rs`) runs the same way, with
 //! what each broker does on modify as data in that module's own table.
 
+mod events;
 mod modify;
 mod orders;
 mod rest;
