@@ -93,15 +93,8 @@ pub fn new_terms(order: &Order, change: &OrderModify) -> Result<OrderIntent, Oms
         take_profit: order.take_profit.map(|p| p.to_string()),
         client_order_id: Some(new_client_order_id()),
     };
-    let intent = OrderIntent::new(&draft, &OrderContext::default()).map_err(|fields| {
-        OmsError::Invalid(
-            fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    let intent =
+        OrderIntent::new(&draft, &OrderContext::default()).map_err(|f| oms::invalid(&f))?;
     if intent.quantity() <= order.filled_qty {
         return Err(OmsError::Invalid(format!(
             "quantity: {} has filled already; the new quantity must be more than that",

@@ -154,15 +154,18 @@ pub fn request(order: &Order) -> Result<OrderIntent, OmsError> {
         take_profit: order.take_profit.map(|p| p.to_string()),
         client_order_id: Some(order.client_order_id.clone()),
     };
-    OrderIntent::check(&draft).map_err(|fields| {
-        OmsError::Invalid(
-            fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })
+    OrderIntent::check(&draft).map_err(|fields| invalid(&fields))
+}
+
+/// An [`OmsError::Invalid`] listing each field's problem (`quantity: …; price: …`).
+pub(crate) fn invalid(fields: &[crate::error::FieldError]) -> OmsError {
+    OmsError::Invalid(
+        fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 /// Why the order system could not do something.

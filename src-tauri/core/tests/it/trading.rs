@@ -29,6 +29,11 @@ async fn runtime() -> (tempfile::TempDir, Arc<Runtime>) {
 /// Opens the profile in `dir` (creating its vault when `new`, else unlocking it) and starts
 /// a runtime on it: no auto-lock, no risk watcher.
 async fn start(dir: &std::path::Path, new: bool) -> Arc<Runtime> {
+    start_with(dir, new, RuntimeOptions::default()).await
+}
+
+/// [`start`] with `options` (auto-lock and the risk watcher still off).
+async fn start_with(dir: &std::path::Path, new: bool, options: RuntimeOptions) -> Arc<Runtime> {
     let bd = Arc::new(Brokerdesk::open(dir, Arc::new(NoKeychain)).await.unwrap());
     if new {
         bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
@@ -40,10 +45,45 @@ async fn start(dir: &std::path::Path, new: bool) -> Arc<Runtime> {
         RuntimeOptions {
             auto_lock: false,
             risk_watch: false,
-            ..RuntimeOptions::default()
+            ..options
         },
     )
     .await
+}
+
+/// Adds an OANDA account on `sim` to `rt` and makes it live; returns its id.
+async fn live_oanda(rt: &Runtime, sim: &SimServer) -> String {
+    let acct = rt
+        .core()
+        .account_add(oanda_account(&sim.url()))
+        .await
+        .unwrap();
+    go_live(rt, &acct.id).await;
+    acct.id
+}
+
+/// Sends `body` to the OANDA simulator `sim` as the broker's website would (not through
+/// Brokerdesk): `method` on `path` below the demo account, answered JSON.
+async fn at_broker(
+    sim: &SimServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let url = format!(
+        "{}/v3/accounts/{}{path}",
+        sim.url(),
+        oanda::DEMO_ACCOUNTS[0]
+    );
+    let mut req = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(oanda::DEMO_TOKEN);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json().await.unwrap()
 }
 
 async fn sim() -> SimServer {
@@ -246,17 +286,7 @@ async fn until_status(
 /// The demo account's net EUR_USD units at the OANDA simulator: what reached the broker
 /// (every order here is a market buy, filled at once).
 async fn sim_units(sim: &SimServer) -> i64 {
-    let r = reqwest::Client::new()
-        .get(format!(
-            "{}/v3/accounts/{}/openPositions",
-            sim.url(),
-            oanda::DEMO_ACCOUNTS[0]
-        ))
-        .bearer_auth(oanda::DEMO_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
+    let v = at_broker(sim, reqwest::Method::GET, "/openPositions", None).await;
     v["positions"]
         .as_array()
         .into_iter()
@@ -344,17 +374,13 @@ async fn live_orders_reach_the_broker_once_and_unknown_ones_are_looked_up() {
         .unwrap();
     assert_eq!(resting.status, OrderStatus::Open, "{resting:?}");
     let broker_id = resting.broker_order_id.clone().unwrap();
-    let r = reqwest::Client::new()
-        .put(format!(
-            "{}/v3/accounts/{}/orders/{broker_id}/cancel",
-            sim.url(),
-            oanda::DEMO_ACCOUNTS[0]
-        ))
-        .bearer_auth(oanda::DEMO_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    at_broker(
+        &sim,
+        reqwest::Method::PUT,
+        &format!("/orders/{broker_id}/cancel"),
+        None,
+    )
+    .await;
     until_status(&rt, &acct.id, &resting.id, OrderStatus::Cancelled, 5).await;
     rt.shutdown().await;
 }
@@ -453,22 +479,8 @@ async fn orders_placed_outside_brokerdesk_appear_as_external_and_are_followed() 
         )
         .await
         .unwrap();
-    let orders_url = format!(
-        "{}/v3/accounts/{}/orders",
-        sim.url(),
-        oanda::DEMO_ACCOUNTS[0]
-    );
-    let placed: serde_json::Value = reqwest::Client::new()
-        .post(&orders_url)
-        .bearer_auth(oanda::DEMO_TOKEN)
-        .json(&serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
-            "units": "-2500", "price": "9.50000", "timeInForce": "GTC", "positionFill": "DEFAULT"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let placed = at_broker(&sim, reqwest::Method::POST, "/orders", Some(serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
+            "units": "-2500", "price": "9.50000", "timeInForce": "GTC", "positionFill": "DEFAULT"}}))).await;
     let broker_id = placed["orderCreateTransaction"]["id"]
         .as_str()
         .unwrap()
@@ -505,13 +517,13 @@ async fn orders_placed_outside_brokerdesk_appear_as_external_and_are_followed() 
         .any(|o| o.id == ours.id && o.origin == Origin::Brokerdesk));
 
     // Cancelled at the broker: followed like any working order.
-    let r = reqwest::Client::new()
-        .put(format!("{orders_url}/{broker_id}/cancel"))
-        .bearer_auth(oanda::DEMO_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    at_broker(
+        &sim,
+        reqwest::Method::PUT,
+        &format!("/orders/{broker_id}/cancel"),
+        None,
+    )
+    .await;
     until_status(&rt, &acct.id, &external.id, OrderStatus::Cancelled, 5).await;
     rt.shutdown().await;
 }
@@ -664,36 +676,20 @@ async fn a_reconnected_account_is_reconciled_at_once() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let bd = Arc::new(
-        Brokerdesk::open(dir.path(), Arc::new(NoKeychain))
-            .await
-            .unwrap(),
-    );
-    bd.init(Some(Secret::new(PASSWORD))).await.unwrap();
-    let rt = Runtime::start(
-        bd,
-        RuntimeOptions {
-            auto_lock: false,
-            risk_watch: false,
-            manager: ManagerOptions {
-                backoff: Backoff {
-                    base: Duration::from_millis(100),
-                    cap: Duration::from_millis(300),
-                },
-                keepalive: Duration::from_millis(200),
-                ..ManagerOptions::default()
+    let options = RuntimeOptions {
+        manager: ManagerOptions {
+            backoff: Backoff {
+                base: Duration::from_millis(100),
+                cap: Duration::from_millis(300),
             },
-            ..RuntimeOptions::default()
+            keepalive: Duration::from_millis(200),
+            ..ManagerOptions::default()
         },
-    )
-    .await;
-    let acct = rt
-        .core()
-        .account_add(oanda_account(&sim.url()))
-        .await
-        .unwrap();
-    go_live(&rt, &acct.id).await;
-    let order_state = || rt.manager().state(&acct.id, Channel::Order);
+        ..RuntimeOptions::default()
+    };
+    let rt = start_with(dir.path(), true, options).await;
+    let id = live_oanda(&rt, &sim).await;
+    let order_state = || rt.manager().state(&id, Channel::Order);
     let wait = |what: &'static str, want: bool| {
         let order_state = &order_state;
         async move {
@@ -715,23 +711,16 @@ async fn a_reconnected_account_is_reconciled_at_once() {
     // The broker goes out of reach; meanwhile an order is placed at its website.
     door.go_down_for(Duration::from_secs(3));
     wait("down", false).await;
-    let placed: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/v3/accounts/{}/orders",
-            website.url(),
-            oanda::DEMO_ACCOUNTS[0]
-        ))
-        .bearer_auth(oanda::DEMO_TOKEN)
-        .json(
-            &serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
+    let placed = at_broker(
+        &website,
+        reqwest::Method::POST,
+        "/orders",
+        Some(
+            serde_json::json!({"order": {"type": "LIMIT", "instrument": "EUR_USD",
             "units": "700", "price": "0.60000", "timeInForce": "GTC", "positionFill": "DEFAULT"}}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let broker_id = placed["orderCreateTransaction"]["id"]
         .as_str()
         .unwrap()
@@ -739,14 +728,14 @@ async fn a_reconnected_account_is_reconciled_at_once() {
     // Not found while the account is away.
     tokio::time::sleep(Duration::from_millis(500)).await;
     if order_state() != Some(ConnState::Connected) {
-        let list = rt.orders_list(&acct.id, false).await.unwrap();
+        let list = rt.orders_list(&id, false).await.unwrap();
         assert!(list.is_empty(), "{list:?}");
     }
 
     wait("back", true).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let found = loop {
-        let list = rt.orders_list(&acct.id, true).await.unwrap();
+        let list = rt.orders_list(&id, true).await.unwrap();
         if let Some(o) = list
             .iter()
             .find(|o| o.broker_order_id.as_deref() == Some(&broker_id))
@@ -757,7 +746,7 @@ async fn a_reconnected_account_is_reconciled_at_once() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(found.origin, Origin::External);
-    let detail = rt.order_show(&acct.id, &found.id).await.unwrap();
+    let detail = rt.order_show(&id, &found.id).await.unwrap();
     assert!(
         detail.events[0]
             .detail
@@ -775,38 +764,29 @@ async fn a_reconnected_account_is_reconciled_at_once() {
 async fn the_order_event_stream_brings_a_change_at_the_broker_within_a_second() {
     let sim = sim().await;
     let (_dir, rt) = runtime().await;
-    let acct = rt
-        .core()
-        .account_add(oanda_account(&sim.url()))
-        .await
-        .unwrap();
-    go_live(&rt, &acct.id).await;
+    let id = live_oanda(&rt, &sim).await;
     // The worker looks at the connected accounts every second, then opens the stream.
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let rest = rt
         .order_place(
-            &acct.id,
+            &id,
             OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5"),
         )
         .await
         .unwrap();
     assert_eq!(rest.status, OrderStatus::Open, "{rest:?}");
     let broker_id = rest.broker_order_id.clone().unwrap();
-    let r = reqwest::Client::new()
-        .put(format!(
-            "{}/v3/accounts/{}/orders/{broker_id}/cancel",
-            sim.url(),
-            oanda::DEMO_ACCOUNTS[0]
-        ))
-        .bearer_auth(oanda::DEMO_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    at_broker(
+        &sim,
+        reqwest::Method::PUT,
+        &format!("/orders/{broker_id}/cancel"),
+        None,
+    )
+    .await;
     // Within a second here; the margin is for a busy test machine, and the history below
     // proves it was the stream, not the 5 s read-back.
-    let o = until_status(&rt, &acct.id, &rest.id, OrderStatus::Cancelled, 3).await;
-    let detail = rt.order_show(&acct.id, &o.id).await.unwrap();
+    let o = until_status(&rt, &id, &rest.id, OrderStatus::Cancelled, 3).await;
+    let detail = rt.order_show(&id, &o.id).await.unwrap();
     assert!(
         detail
             .events
@@ -829,31 +809,14 @@ async fn a_live_order_changed_at_a_replacing_broker_is_replaced_never_doubled() 
     use brokerdesk_sim::OrderFault;
     let sim = sim().await;
     let (_dir, rt) = runtime().await;
-    let acct = rt
-        .core()
-        .account_add(oanda_account(&sim.url()))
-        .await
-        .unwrap();
-    go_live(&rt, &acct.id).await;
+    let id = live_oanda(&rt, &sim).await;
     let pending_at_broker = || async {
-        let v: serde_json::Value = reqwest::Client::new()
-            .get(format!(
-                "{}/v3/accounts/{}/pendingOrders",
-                sim.url(),
-                oanda::DEMO_ACCOUNTS[0]
-            ))
-            .bearer_auth(oanda::DEMO_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = at_broker(&sim, reqwest::Method::GET, "/pendingOrders", None).await;
         v["orders"].as_array().cloned().unwrap_or_default()
     };
     let rest = rt
         .order_place(
-            &acct.id,
+            &id,
             OrderDraft::limit("EUR_USD", OrderSide::Buy, "1000", "0.5"),
         )
         .await
@@ -865,7 +828,7 @@ async fn a_live_order_changed_at_a_replacing_broker_is_replaced_never_doubled() 
         price: Some(price.to_string()),
     };
     let r1 = rt
-        .order_modify(&acct.id, &rest.id, change(Some("1500"), "0.55"))
+        .order_modify(&id, &rest.id, change(Some("1500"), "0.55"))
         .await
         .unwrap();
     assert_ne!(r1.id, rest.id, "a replacement");
@@ -877,7 +840,7 @@ async fn a_live_order_changed_at_a_replacing_broker_is_replaced_never_doubled() 
         (r1.quantity, r1.limit_price),
         (dec!(1500), Some(dec!(0.55)))
     );
-    let original = rt.order_show(&acct.id, &rest.id).await.unwrap().order;
+    let original = rt.order_show(&id, &rest.id).await.unwrap().order;
     assert_eq!(original.status, OrderStatus::Cancelled);
     assert!(
         original
@@ -895,22 +858,22 @@ async fn a_live_order_changed_at_a_replacing_broker_is_replaced_never_doubled() 
     sim.faults()
         .set_order_fault(Some(OrderFault::AcceptThen500));
     let r2 = rt
-        .order_modify(&acct.id, &r1.id, change(None, "0.56"))
+        .order_modify(&id, &r1.id, change(None, "0.56"))
         .await
         .unwrap();
     sim.faults().set_order_fault(None);
     assert_eq!(r2.status, OrderStatus::Unknown, "{r2:?}");
     assert_eq!(r2.replaces.as_deref(), Some(r1.id.as_str()));
-    let r2 = until_status(&rt, &acct.id, &r2.id, OrderStatus::Open, 20).await;
+    let r2 = until_status(&rt, &id, &r2.id, OrderStatus::Open, 20).await;
     assert_eq!(r2.limit_price, Some(dec!(0.56)));
-    until_status(&rt, &acct.id, &r1.id, OrderStatus::Cancelled, 10).await;
+    until_status(&rt, &id, &r1.id, OrderStatus::Cancelled, 10).await;
     let at_broker = pending_at_broker().await;
     assert_eq!(at_broker.len(), 1, "never two: {at_broker:?}");
     assert_eq!(at_broker[0]["price"], "0.56000");
 
     // A final order, or a market one, cannot be changed.
     let e = rt
-        .order_modify(&acct.id, &rest.id, change(None, "0.6"))
+        .order_modify(&id, &rest.id, change(None, "0.6"))
         .await
         .unwrap_err();
     assert_eq!(e.code, Code::OrderNotOpen, "{e:?}");

@@ -257,8 +257,6 @@ impl Book {
         events::publish(&self.events, &self.orders[i]);
         if fill_now {
             self.fill(i, price);
-        } else {
-            events::publish(&self.events, &self.orders[i]);
         }
         placed_json(&self.orders[i])
     }
