@@ -223,13 +223,30 @@ impl TwoFactor {
     /// Loads the row after checking the two-factor state's tag: state edited outside
     /// Brokerdesk (a deleted row, a longer window, reset counters, a planted backup code) is
     /// refused with `state_tampered`, so no decision is taken on its word.
+    ///
+    /// The check and the load read one snapshot (a read transaction): read apart, a write
+    /// committed between them (another code being verified at the same moment) would pair
+    /// one state's row with the next state's tag and look like tampering.
     async fn load_checked(
         &self,
         conn: &mut sqlx::SqliteConnection,
     ) -> Result<Option<Row2fa>, TwofaError> {
         let key = self.vault.unlocked().await?;
-        integrity::check_twofa(&mut *conn, &key).await?;
-        self.load(conn).await
+        self.load_checked_with(conn, &key).await
+    }
+
+    /// [`Self::load_checked`] under `key`, in one read snapshot.
+    async fn load_checked_with(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        key: &Unlocked,
+    ) -> Result<Option<Row2fa>, TwofaError> {
+        use sqlx::Connection;
+        let mut snapshot = conn.begin().await?;
+        integrity::check_twofa(&mut snapshot, key).await?;
+        let row = self.load(&mut snapshot).await?;
+        snapshot.commit().await?;
+        Ok(row)
     }
 
     /// Returns the current state.
@@ -512,8 +529,10 @@ impl TwoFactor {
     ) -> Result<(), TwofaError> {
         let now = self.now();
         let mut conn = self.store.pool().acquire().await?;
-        integrity::check_twofa(&mut conn, key).await?;
-        let row = self.load(&mut conn).await?.ok_or(TwofaError::NotSetUp)?;
+        let row = self
+            .load_checked_with(&mut conn, key)
+            .await?
+            .ok_or(TwofaError::NotSetUp)?;
         drop(conn);
         if let Some(until) = row.locked_until.filter(|t| *t > now) {
             return Err(TwofaError::LockedOut {

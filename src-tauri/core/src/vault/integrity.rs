@@ -248,11 +248,16 @@ pub async fn retag_twofa(conn: &mut SqliteConnection, key: &Unlocked) -> Result<
 /// Checks the two-factor state against its tag: [`VaultError::StateTampered`] when it was
 /// changed outside Brokerdesk.
 pub async fn check_twofa(conn: &mut SqliteConnection, key: &Unlocked) -> Result<(), VaultError> {
+    // The tag and the state it covers are read in one snapshot (a savepoint when the caller
+    // is already in a transaction): read apart, a write committed in between would pair one
+    // state with the next one's tag and look like tampering.
+    let mut snapshot = sqlx::Connection::begin(&mut *conn).await?;
     let tag: Option<Vec<u8>> = sqlx::query_scalar("SELECT twofa_tag FROM vault WHERE id = 1")
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut *snapshot)
         .await?
         .flatten();
-    let state = twofa_state(&mut *conn).await?;
+    let state = twofa_state(&mut snapshot).await?;
+    snapshot.commit().await?;
     match tag {
         Some(t) if key.tag_ok("twofa", &state, &t) => Ok(()),
         _ => Err(VaultError::StateTampered(
