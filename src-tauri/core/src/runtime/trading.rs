@@ -482,6 +482,17 @@ impl Runtime {
         self.core.store().acquire().await.map_err(api)
     }
 
+    /// The connector a live order of `account` goes through (`broker_config` when the
+    /// account has no usable configuration).
+    async fn broker_of(
+        &self,
+        account: &Account,
+    ) -> Result<Arc<dyn crate::brokers::Broker>, ApiError> {
+        connector_for(&self.core, self.manager(), &account.id)
+            .await
+            .ok_or_else(|| ApiError::new(Code::BrokerConfig, "the account cannot reach its broker"))
+    }
+
     pub(super) async fn reread(&self, id: &str) -> Result<Order, ApiError> {
         let mut conn = self.conn().await?;
         store::get(&mut conn, id)
@@ -545,11 +556,7 @@ impl Runtime {
                         ),
                     ));
                 };
-                let broker = connector_for(&self.core, self.manager(), &account.id)
-                    .await
-                    .ok_or_else(|| {
-                        ApiError::new(Code::BrokerConfig, "the account cannot reach its broker")
-                    })?;
+                let broker = self.broker_of(&account).await?;
                 if let Err(e) = broker.cancel_order(&broker_id).await {
                     if !cancels::retryable(&e) {
                         return Err(api(e));
@@ -637,11 +644,7 @@ impl Runtime {
                 self.reread(&order.id).await
             }
             TradingMode::Live => {
-                let broker = connector_for(&self.core, self.manager(), &account.id)
-                    .await
-                    .ok_or_else(|| {
-                        ApiError::new(Code::BrokerConfig, "the account cannot reach its broker")
-                    })?;
+                let broker = self.broker_of(&account).await?;
                 let store_ = self.core.store();
                 let result = match broker.modify_style() {
                     ModifyStyle::Unsupported => {
@@ -750,11 +753,7 @@ impl Runtime {
             let s = desk.lock().await.summary(now);
             return Ok(money_of_paper(&account.id, s, now));
         }
-        let broker = connector_for(&self.core, self.manager(), &account.id)
-            .await
-            .ok_or_else(|| {
-                ApiError::new(Code::BrokerConfig, "the account cannot reach its broker")
-            })?;
+        let broker = self.broker_of(&account).await?;
         let summary = broker.verify().await.map_err(api)?;
         let positions = broker.positions().await.map_err(api)?;
         Ok(AccountMoney {

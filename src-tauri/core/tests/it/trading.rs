@@ -283,6 +283,30 @@ async fn until_status(
     }
 }
 
+/// Waits (20 s at most) until the account's open orders include the broker's order
+/// `broker_id` (recorded by reconciliation); returns it.
+async fn until_reconciled(
+    rt: &Runtime,
+    account: &str,
+    broker_id: &str,
+) -> brokerdesk_core::trading::model::Order {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = rt.orders_list(account, true).await.unwrap();
+        if let Some(o) = list
+            .iter()
+            .find(|o| o.broker_order_id.as_deref() == Some(broker_id))
+        {
+            return o.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never reconciled: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The demo account's net EUR_USD units at the OANDA simulator: what reached the broker
 /// (every order here is a market buy, filled at once).
 async fn sim_units(sim: &SimServer) -> i64 {
@@ -486,21 +510,7 @@ async fn orders_placed_outside_brokerdesk_appear_as_external_and_are_followed() 
         .unwrap()
         .to_string();
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let external = loop {
-        let list = rt.orders_list(&acct.id, true).await.unwrap();
-        if let Some(o) = list
-            .iter()
-            .find(|o| o.broker_order_id.as_deref() == Some(&broker_id))
-        {
-            break o.clone();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never reconciled: {list:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let external = until_reconciled(&rt, &acct.id, &broker_id).await;
     assert_eq!(external.origin, Origin::External);
     assert_eq!(external.mode, TradingMode::Live);
     assert_eq!(external.status, OrderStatus::Open);
@@ -733,18 +743,7 @@ async fn a_reconnected_account_is_reconciled_at_once() {
     }
 
     wait("back", true).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let found = loop {
-        let list = rt.orders_list(&id, true).await.unwrap();
-        if let Some(o) = list
-            .iter()
-            .find(|o| o.broker_order_id.as_deref() == Some(&broker_id))
-        {
-            break o.clone();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never reconciled");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let found = until_reconciled(&rt, &id, &broker_id).await;
     assert_eq!(found.origin, Origin::External);
     let detail = rt.order_show(&id, &found.id).await.unwrap();
     assert!(

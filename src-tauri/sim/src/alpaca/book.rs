@@ -195,15 +195,7 @@ impl Book {
                 let cost = qty * new.limit_price.unwrap_or(quote.ask);
                 let bp = self.buying_power();
                 if cost > bp + 1e-9 {
-                    return Err(Reject {
-                        status: 403,
-                        body: json!({
-                            "buying_power": num(bp),
-                            "code": 40310000,
-                            "cost_basis": num(cost),
-                            "message": "insufficient buying power",
-                        }),
-                    });
+                    return Err(Reject::insufficient_buying_power(bp, cost));
                 }
             }
             Side::Sell => self.check_available(&new.symbol, qty)?,
@@ -299,15 +291,7 @@ impl Book {
                 let cost = qty * limit_price.unwrap_or(quote.ask);
                 let bp = self.buying_power() + released;
                 if cost > bp + 1e-9 {
-                    return Err(Reject {
-                        status: 403,
-                        body: json!({
-                            "buying_power": num(bp),
-                            "code": 40310000,
-                            "cost_basis": num(cost),
-                            "message": "insufficient buying power",
-                        }),
-                    });
+                    return Err(Reject::insufficient_buying_power(bp, cost));
                 }
             }
             Side::Sell => {

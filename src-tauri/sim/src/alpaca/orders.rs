@@ -162,6 +162,19 @@ pub(crate) struct Reject {
 }
 
 impl Reject {
+    /// 403 for a buy that costs more than the buying power (placed or replaced).
+    pub(crate) fn insufficient_buying_power(bp: f64, cost: f64) -> Self {
+        Self {
+            status: 403,
+            body: json!({
+                "buying_power": super::book::num(bp),
+                "code": 40310000,
+                "cost_basis": super::book::num(cost),
+                "message": "insufficient buying power",
+            }),
+        }
+    }
+
     pub(crate) fn new(status: u16, code: u64, message: impl Into<String>) -> Self {
         Self {
             status,

@@ -88,6 +88,27 @@ pub struct InstrumentsQuery {
     instruments: Option<String>,
 }
 
+/// An order body (a create's or a replacement's) and the client id it carries; `None` when
+/// it is no order (answer [`not_an_order`]).
+fn order_request(body: &[u8]) -> Option<(OrderRequest, Option<String>)> {
+    let req = serde_json::from_slice::<OrderRequest>(body).ok()?;
+    let client_id = req
+        .order
+        .client_extensions
+        .as_ref()
+        .and_then(|c| c.id.clone());
+    Some((req, client_id))
+}
+
+/// OANDA's 400 for a body that is no order.
+fn not_an_order() -> Response {
+    wire::error(
+        StatusCode::BAD_REQUEST,
+        None,
+        "Invalid value specified for 'order'",
+    )
+}
+
 /// `POST /v3/accounts/{id}/orders`.
 pub async fn create(
     State(st): St,
@@ -97,18 +118,9 @@ pub async fn create(
 ) -> Response {
     let ctx = ctx(rid);
     st.with_account(&id, |acct, market| {
-        let Ok(req) = serde_json::from_slice::<OrderRequest>(&body) else {
-            return wire::error(
-                StatusCode::BAD_REQUEST,
-                None,
-                "Invalid value specified for 'order'",
-            );
+        let Some((req, client_id)) = order_request(&body) else {
+            return not_an_order();
         };
-        let client_id = req
-            .order
-            .client_extensions
-            .as_ref()
-            .and_then(|c| c.id.clone());
         let (status, body) = orders::place(acct, market, req.order, &ctx);
         let order_id = body["orderCreateTransaction"]["id"]
             .as_str()
@@ -156,18 +168,9 @@ pub async fn replace(
     };
     let ctx = ctx(rid);
     st.with_account(&id, |acct, market| {
-        let Ok(req) = serde_json::from_slice::<OrderRequest>(&body) else {
-            return wire::error(
-                StatusCode::BAD_REQUEST,
-                None,
-                "Invalid value specified for 'order'",
-            );
+        let Some((req, client_id)) = order_request(&body) else {
+            return not_an_order();
         };
-        let client_id = req
-            .order
-            .client_extensions
-            .as_ref()
-            .and_then(|c| c.id.clone());
         let (status, body) = orders::replace(acct, market, &target, req.order, &ctx);
         let booked = status == StatusCode::CREATED;
         faults::note_order(wire::reply(status, body), client_id.as_deref(), booked)
