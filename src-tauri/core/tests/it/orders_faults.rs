@@ -10,7 +10,8 @@
 //!   committed but before the request left (nothing reached the broker) looks the order up
 //!   at restart and puts it in Needs review, never sending it; one killed after the broker
 //!   booked the order but before the answer finds and adopts it at restart. An intent that
-//!   was never claimed is sent once at restart (young) or cancelled (stale).
+//!   was never claimed is sent once at restart (young) or cancelled (stale); a change stored
+//!   as a replacement but never sent is cancelled, never sent as a new order.
 //! - **Soak** (one test per broker): orders that each draw a random fault (none, cut after
 //!   accept, 500 after accept, 500 before accept, slow accept; seeded, one seed per broker),
 //!   sent 16 at a time through the OMS with the connector itself (no circuit breaker: at four
@@ -551,6 +552,16 @@ async fn killed(kind: BrokerKind) {
     stale.created_at = Utc::now() - chrono::Duration::minutes(5);
     insert(&store_, &stale).await;
 
+    // Killed between storing a change and sending it, at a broker that replaces orders: the
+    // replacement never left and is never sent late as a new order; the original still works.
+    // (At an in-place broker nothing is stored before a change but a history note: the
+    // read-back shows whatever the broker has.)
+    let original = rt.order_place(&id, sim.limit()).await.unwrap();
+    assert_eq!(original.status, OrderStatus::Open, "{kind}: {original:?}");
+    let mut replacement = intent_row(&id, &sim.limit());
+    replacement.replaces = Some(original.id.clone());
+    insert(&store_, &replacement).await;
+
     // Killed between send and answer: the broker booked it, the answer never came back.
     f.set_order_fault(Some(OrderFault::SlowAccept(Duration::from_secs(10))));
     let booked_before = f.booked_client_ids().len();
@@ -600,6 +611,26 @@ async fn killed(kind: BrokerKind) {
     assert!(lost.broker_order_id.is_none(), "{kind}: {lost:?}");
     let sent = wait_for(&rt, &id, &young.id, "young intent", |o| o.status.is_final()).await;
     assert_eq!(sent.status, OrderStatus::Filled, "{kind}: {sent:?}");
+    let unsent = wait_for(&rt, &id, &replacement.id, "unsent change", |o| {
+        o.status.is_final()
+    })
+    .await;
+    assert_eq!(unsent.status, OrderStatus::Cancelled, "{kind}: {unsent:?}");
+    assert!(
+        unsent
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("never sent"),
+        "{kind}: {unsent:?}"
+    );
+    assert!(
+        !f.submitted_client_ids()
+            .contains(&replacement.client_order_id),
+        "{kind}: the change was sent"
+    );
+    let still = rt.order_show(&id, &original.id).await.unwrap().order;
+    assert_eq!(still.status, OrderStatus::Open, "{kind}: {still:?}");
     let dropped = wait_for(&rt, &id, &stale.id, "stale intent", |o| o.status.is_final()).await;
     assert_eq!(
         dropped.status,
